@@ -1,0 +1,174 @@
+//! Log-chain rules: where a verified record may go in its author's log.
+//!
+//! Each author's records form an append-only hash chain: seq 1, 2, 3, ... each naming the id of
+//! the one before. These checks need the store's view of the log, passed in as plain values.
+
+use crate::id::RecordId;
+use crate::record::{Kind, Record};
+
+/// Why a verified record cannot be appended to its author's log.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ChainError {
+    /// A different record already holds this seq: fork evidence.
+    #[error("seq {seq} of author {author} is already taken by record {existing} (a fork)")]
+    SeqRepeated {
+        /// Author key (hex).
+        author: String,
+        /// The repeated seq.
+        seq: u64,
+        /// The record already stored at that seq.
+        existing: RecordId,
+    },
+    /// The record skips ahead of the log's head.
+    #[error("seq {got} of author {author} skips ahead: the next expected seq is {expected}")]
+    SeqGap {
+        /// Author key (hex).
+        author: String,
+        /// Next seq.
+        expected: u64,
+        /// Record's seq.
+        got: u64,
+    },
+    /// `prev` is not the id of the author's previous record.
+    #[error("prev of seq {seq} is {got}, but the author's record {prev_seq} is {expected}")]
+    WrongPrev {
+        /// Record's seq.
+        seq: u64,
+        /// seq - 1.
+        prev_seq: u64,
+        /// Id at seq - 1.
+        expected: RecordId,
+        /// Record's prev (hex, or "none").
+        got: String,
+    },
+    /// Created before the author's previous record.
+    #[error("created_at {created_at} is before the previous record's {prev_created_at}")]
+    TimeBeforePrev {
+        /// Record's time.
+        created_at: i64,
+        /// Previous record's time.
+        prev_created_at: i64,
+    },
+    /// The amended or retracted record is not stored in the author's log.
+    #[error("target {0} is not an earlier record of this author")]
+    TargetNotFound(RecordId),
+    /// The target is an amendment or retraction, not an original record.
+    #[error("target {0} is a {1}, only practices and events can be amended or retracted")]
+    TargetNotOriginal(RecordId, &'static str),
+    /// An amendment's new content is of another kind than its target.
+    #[error("amendment replaces a {target} with a {content}")]
+    TargetKindMismatch {
+        /// Target's kind.
+        target: &'static str,
+        /// Content's kind.
+        content: &'static str,
+    },
+    /// The target was already retracted.
+    #[error("target {0} was already retracted")]
+    TargetRetracted(RecordId),
+}
+
+/// The head of an author's log as the store knows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChainHead {
+    /// Highest contiguous seq.
+    pub seq: u64,
+    /// Its record id.
+    pub id: RecordId,
+    /// Its creation time.
+    pub created_at: i64,
+}
+
+/// What appending a valid record means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Append {
+    /// The record extends the log.
+    Extends,
+    /// The very same record is already stored.
+    AlreadyStored,
+}
+
+/// Checks `record` against its author's log: `head` is the log's head (if any) and `at_seq` the id
+/// stored at the record's seq (if any).
+pub fn check_append(
+    record: &Record,
+    head: Option<&ChainHead>,
+    at_seq: Option<RecordId>,
+) -> Result<Append, ChainError> {
+    let h = &record.header;
+    if let Some(existing) = at_seq {
+        return if existing == record.id {
+            Ok(Append::AlreadyStored)
+        } else {
+            Err(ChainError::SeqRepeated {
+                author: h.author.to_hex(),
+                seq: h.seq,
+                existing,
+            })
+        };
+    }
+    let expected = head.map_or(1, |hd| hd.seq + 1);
+    if h.seq != expected {
+        return Err(ChainError::SeqGap {
+            author: h.author.to_hex(),
+            expected,
+            got: h.seq,
+        });
+    }
+    if let Some(hd) = head {
+        if h.prev != Some(hd.id) {
+            return Err(ChainError::WrongPrev {
+                seq: h.seq,
+                prev_seq: hd.seq,
+                expected: hd.id,
+                got: h.prev.map_or_else(|| "none".to_owned(), |p| p.to_hex()),
+            });
+        }
+        if h.created_at < hd.created_at {
+            return Err(ChainError::TimeBeforePrev {
+                created_at: h.created_at,
+                prev_created_at: hd.created_at,
+            });
+        }
+    }
+    Ok(Append::Extends)
+}
+
+/// What the store knows of an amendment's or retraction's target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TargetInfo {
+    /// Whether the target is in the same author's log.
+    pub same_author: bool,
+    /// The target's kind.
+    pub kind: Kind,
+    /// Whether it has been retracted.
+    pub retracted: bool,
+}
+
+/// Checks an amendment's or retraction's target; other kinds pass. `target` is what the store knows
+/// of the record the body names, `None` if it holds no such record.
+pub fn check_target(record: &Record, target: Option<TargetInfo>) -> Result<(), ChainError> {
+    let Some(target_id) = record.body.target() else {
+        return Ok(());
+    };
+    let info = match target {
+        Some(info) if info.same_author => info,
+        _ => return Err(ChainError::TargetNotFound(target_id)),
+    };
+    if matches!(info.kind, Kind::Amendment | Kind::Retraction) {
+        return Err(ChainError::TargetNotOriginal(target_id, info.kind.name()));
+    }
+    if info.retracted {
+        return Err(ChainError::TargetRetracted(target_id));
+    }
+    if let Some(content) = record.body.amended_kind()
+        && content != info.kind
+    {
+        return Err(ChainError::TargetKindMismatch {
+            target: info.kind.name(),
+            content: content.name(),
+        });
+    }
+    Ok(())
+}

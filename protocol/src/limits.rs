@@ -1,0 +1,68 @@
+//! The charter's limits on records.
+
+use serde::{Deserialize, Serialize};
+
+/// Size and time limits every record must respect; part of the charter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Largest encoded `SignedRecord`, in bytes.
+    pub max_record_bytes: u64,
+    /// How far in the future a record's `created_at` may lie, in seconds.
+    pub max_clock_skew_secs: u64,
+    /// Largest title, name or other short text, in bytes per language.
+    pub max_short_text_bytes: u64,
+    /// Largest summary, description, results or reason, in bytes per language.
+    pub max_summary_bytes: u64,
+    /// Largest Markdown body, in bytes per language.
+    pub max_body_bytes: u64,
+    /// Most items in any list (topics, contacts, links, ...).
+    pub max_list_items: u64,
+    /// Most languages in one localized text.
+    pub max_languages: u64,
+    /// Longest URL, in bytes.
+    pub max_url_bytes: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_record_bytes: 256 * 1024,
+            max_clock_skew_secs: 300,
+            max_short_text_bytes: 512,
+            max_summary_bytes: 4096,
+            max_body_bytes: 64 * 1024,
+            max_list_items: 32,
+            max_languages: 16,
+            max_url_bytes: 2048,
+        }
+    }
+}
+
+impl Limits {
+    pub(crate) fn to_proto(self) -> hubnet_proto::v1::Limits {
+        hubnet_proto::v1::Limits {
+            max_record_bytes: self.max_record_bytes,
+            max_clock_skew_secs: self.max_clock_skew_secs,
+            max_short_text_bytes: self.max_short_text_bytes,
+            max_summary_bytes: self.max_summary_bytes,
+            max_body_bytes: self.max_body_bytes,
+            max_list_items: self.max_list_items,
+            max_languages: self.max_languages,
+            max_url_bytes: self.max_url_bytes,
+        }
+    }
+
+    pub(crate) fn from_proto(p: &hubnet_proto::v1::Limits) -> Self {
+        Self {
+            max_record_bytes: p.max_record_bytes,
+            max_clock_skew_secs: p.max_clock_skew_secs,
+            max_short_text_bytes: p.max_short_text_bytes,
+            max_summary_bytes: p.max_summary_bytes,
+            max_body_bytes: p.max_body_bytes,
+            max_list_items: p.max_list_items,
+            max_languages: p.max_languages,
+            max_url_bytes: p.max_url_bytes,
+        }
+    }
+}

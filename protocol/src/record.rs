@@ -1,0 +1,582 @@
+//! Signed records: decoding, verification (one by one or in batches), and signing.
+//!
+//! A record is three byte strings kept exactly as received ([`SignedRecord`]). Its id is
+//! SHA-256(header); its signature is Ed25519 over `"hubnet-record-v1" || 0x00 || header`. Nothing
+//! here re-encodes a header before hashing or verifying it.
+//!
+//! Verification runs in two steps so that bulk work can batch the expensive part:
+//! [`precheck`] does everything but the signature, then [`Unverified::verify`] (strict, one by one)
+//! or [`verify_batch`] (ed25519-dalek batch verification) checks signatures.
+
+use ed25519_dalek::{Signature, VerifyingKey};
+use hubnet_proto::v1 as pb;
+use prost::Message;
+
+use crate::charter::Charter;
+use crate::id::{NetworkId, RecordId, sha256};
+use crate::keys::{PublicKey, SecretKey};
+use crate::validate::{self, BodyError};
+
+/// Domain tag of record signatures.
+pub const RECORD_SIGNATURE_TAG: &[u8] = b"hubnet-record-v1";
+
+/// Why a record is not valid on its own (chain rules are [`crate::chain::ChainError`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RecordError {
+    /// The encoded record is larger than the charter allows.
+    #[error("record is {size} bytes, the charter's limit is {max}")]
+    TooLarge {
+        /// Encoded size.
+        size: usize,
+        /// Limit.
+        max: u64,
+    },
+    /// Truncated or garbage protobuf.
+    #[error("malformed {part}: {reason}")]
+    Malformed {
+        /// Which part: "record", "header" or "body".
+        part: &'static str,
+        /// Decoder message.
+        reason: String,
+    },
+    /// A header field of the wrong length or value.
+    #[error("header field {field}: {problem}")]
+    BadHeaderField {
+        /// Field name.
+        field: &'static str,
+        /// What is wrong.
+        problem: String,
+    },
+    /// The record belongs to another network.
+    #[error("record is for network {got}, this is network {expected}")]
+    WrongNetwork {
+        /// This network.
+        expected: NetworkId,
+        /// The record's.
+        got: String,
+    },
+    /// The author's key is not a member's publishing key.
+    #[error("author {0} is not a member of this network")]
+    UnknownAuthor(String),
+    /// The kind is not one this build knows.
+    #[error("unknown record kind {0}")]
+    UnknownKind(i32),
+    /// The body's SHA-256 differs from the header's.
+    #[error("body hash does not match the header (body altered)")]
+    BodyHashMismatch,
+    /// The body's length differs from the header's.
+    #[error("body is {actual} bytes, the header says {declared}")]
+    BodyLengthMismatch {
+        /// Header's value.
+        declared: u64,
+        /// Actual length.
+        actual: usize,
+    },
+    /// Created further in the future than the allowed clock skew.
+    #[error("created_at {created_at} ms is more than {max_skew_secs} s ahead of now ({now} ms)")]
+    FromTheFuture {
+        /// Record's time.
+        created_at: i64,
+        /// Our time.
+        now: i64,
+        /// Allowed skew.
+        max_skew_secs: u64,
+    },
+    /// The signature does not verify (strict RFC 8032).
+    #[error("signature does not verify for author {0}")]
+    BadSignature(String),
+    /// The body breaks a validation rule.
+    #[error("invalid body: {0}")]
+    Body(#[from] BodyError),
+}
+
+/// The four record kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// A best-practice case study.
+    Practice,
+    /// An event notice.
+    Event,
+    /// Supersedes an earlier record of the same author.
+    Amendment,
+    /// Withdraws an earlier record of the same author.
+    Retraction,
+}
+
+impl Kind {
+    /// The lowercase name used in drafts and text.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Practice => "practice",
+            Kind::Event => "event",
+            Kind::Amendment => "amendment",
+            Kind::Retraction => "retraction",
+        }
+    }
+
+    fn from_proto(value: i32) -> Result<Self, RecordError> {
+        match pb::RecordKind::try_from(value) {
+            Ok(pb::RecordKind::Practice) => Ok(Kind::Practice),
+            Ok(pb::RecordKind::Event) => Ok(Kind::Event),
+            Ok(pb::RecordKind::Amendment) => Ok(Kind::Amendment),
+            Ok(pb::RecordKind::Retraction) => Ok(Kind::Retraction),
+            _ => Err(RecordError::UnknownKind(value)),
+        }
+    }
+
+    fn to_proto(self) -> pb::RecordKind {
+        match self {
+            Kind::Practice => pb::RecordKind::Practice,
+            Kind::Event => pb::RecordKind::Event,
+            Kind::Amendment => pb::RecordKind::Amendment,
+            Kind::Retraction => pb::RecordKind::Retraction,
+        }
+    }
+}
+
+/// A signed record exactly as received: the bytes ids and signatures are computed over.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedRecord {
+    /// Encoded `RecordHeader`.
+    pub header: Vec<u8>,
+    /// Encoded body message.
+    pub body: Vec<u8>,
+    /// Ed25519 signature.
+    pub signature: Vec<u8>,
+}
+
+impl SignedRecord {
+    /// Decodes the `SignedRecord` protobuf.
+    pub fn decode(bytes: &[u8]) -> Result<Self, RecordError> {
+        let pb = pb::SignedRecord::decode(bytes).map_err(|e| RecordError::Malformed {
+            part: "record",
+            reason: e.to_string(),
+        })?;
+        Ok(Self {
+            header: pb.header,
+            body: pb.body,
+            signature: pb.signature,
+        })
+    }
+
+    /// Encodes the `SignedRecord` protobuf.
+    pub fn encode(&self) -> Vec<u8> {
+        pb::SignedRecord {
+            header: self.header.clone(),
+            body: self.body.clone(),
+            signature: self.signature.clone(),
+        }
+        .encode_to_vec()
+    }
+
+    /// Size of the encoded protobuf.
+    pub fn encoded_len(&self) -> usize {
+        pb::SignedRecord {
+            header: Vec::new(),
+            body: Vec::new(),
+            signature: Vec::new(),
+        }
+        .encoded_len()
+            + field_len(self.header.len())
+            + field_len(self.body.len())
+            + field_len(self.signature.len())
+    }
+
+    /// SHA-256 of the header bytes as received.
+    pub fn id(&self) -> RecordId {
+        RecordId::of_header(&self.header)
+    }
+}
+
+fn field_len(len: usize) -> usize {
+    if len == 0 {
+        0
+    } else {
+        1 + prost::encoding::encoded_len_varint(len as u64) + len
+    }
+}
+
+/// The decoded header.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Header {
+    /// Network the record belongs to.
+    pub network_id: NetworkId,
+    /// Author's publishing key.
+    pub author: PublicKey,
+    /// Position in the author's log, from 1.
+    pub seq: u64,
+    /// Id of the author's record `seq - 1`; `None` for seq 1.
+    pub prev: Option<RecordId>,
+    /// Milliseconds since the Unix epoch.
+    pub created_at: i64,
+    /// Kind of the body.
+    pub kind: Kind,
+    /// SHA-256 of the body.
+    pub body_sha256: [u8; 32],
+    /// Length of the body.
+    pub body_len: u64,
+}
+
+impl Header {
+    /// Decodes and checks the shape of header bytes (not membership or network).
+    pub fn decode(bytes: &[u8]) -> Result<Self, RecordError> {
+        let h = pb::RecordHeader::decode(bytes).map_err(|e| RecordError::Malformed {
+            part: "header",
+            reason: e.to_string(),
+        })?;
+        let network_id = NetworkId(digest32("network_id", &h.network_id)?);
+        let author_bytes = digest32("author", &h.author)?;
+        let author = PublicKey::from_bytes(author_bytes)
+            .map_err(|_| RecordError::UnknownAuthor(hex::encode(author_bytes)))?;
+        if h.seq == 0 {
+            return Err(RecordError::BadHeaderField {
+                field: "seq",
+                problem: "sequence numbers start at 1".into(),
+            });
+        }
+        let prev = match (h.seq, h.prev.len()) {
+            (1, 0) => None,
+            (1, _) => {
+                return Err(RecordError::BadHeaderField {
+                    field: "prev",
+                    problem: "must be empty for seq 1".into(),
+                });
+            }
+            (_, _) => Some(RecordId(digest32("prev", &h.prev)?)),
+        };
+        let kind = Kind::from_proto(h.kind)?;
+        Ok(Self {
+            network_id,
+            author,
+            seq: h.seq,
+            prev,
+            created_at: h.created_at,
+            kind,
+            body_sha256: digest32("body_sha256", &h.body_sha256)?,
+            body_len: h.body_len,
+        })
+    }
+
+    fn to_proto(&self) -> pb::RecordHeader {
+        pb::RecordHeader {
+            network_id: self.network_id.0.to_vec(),
+            author: self.author.as_bytes().to_vec(),
+            seq: self.seq,
+            prev: self.prev.map(|p| p.0.to_vec()).unwrap_or_default(),
+            created_at: self.created_at,
+            kind: self.kind.to_proto() as i32,
+            body_sha256: self.body_sha256.to_vec(),
+            body_len: self.body_len,
+        }
+    }
+}
+
+fn digest32(field: &'static str, bytes: &[u8]) -> Result<[u8; 32], RecordError> {
+    <[u8; 32]>::try_from(bytes).map_err(|_| RecordError::BadHeaderField {
+        field,
+        problem: format!("must be 32 bytes, got {}", bytes.len()),
+    })
+}
+
+/// A decoded, validated body.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    /// A practice.
+    Practice(pb::Practice),
+    /// An event.
+    Event(pb::Event),
+    /// An amendment.
+    Amendment(pb::Amendment),
+    /// A retraction.
+    Retraction(pb::Retraction),
+}
+
+impl Body {
+    /// Decodes `bytes` as the message of `kind` and validates it against `limits`.
+    pub fn decode(kind: Kind, bytes: &[u8], limits: &crate::Limits) -> Result<Self, RecordError> {
+        let malformed = |e: prost::DecodeError| RecordError::Malformed {
+            part: "body",
+            reason: e.to_string(),
+        };
+        let body = match kind {
+            Kind::Practice => Body::Practice(pb::Practice::decode(bytes).map_err(malformed)?),
+            Kind::Event => Body::Event(pb::Event::decode(bytes).map_err(malformed)?),
+            Kind::Amendment => Body::Amendment(pb::Amendment::decode(bytes).map_err(malformed)?),
+            Kind::Retraction => Body::Retraction(pb::Retraction::decode(bytes).map_err(malformed)?),
+        };
+        body.validate(limits)?;
+        Ok(body)
+    }
+
+    /// Checks every body rule.
+    pub fn validate(&self, limits: &crate::Limits) -> Result<(), BodyError> {
+        match self {
+            Body::Practice(p) => validate::practice(p, limits),
+            Body::Event(e) => validate::event(e, limits),
+            Body::Amendment(a) => validate::amendment(a, limits),
+            Body::Retraction(r) => validate::retraction(r, limits),
+        }
+    }
+
+    /// The kind of this body.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Body::Practice(_) => Kind::Practice,
+            Body::Event(_) => Kind::Event,
+            Body::Amendment(_) => Kind::Amendment,
+            Body::Retraction(_) => Kind::Retraction,
+        }
+    }
+
+    /// The record an amendment or retraction points at.
+    pub fn target(&self) -> Option<RecordId> {
+        let bytes = match self {
+            Body::Amendment(a) => &a.target,
+            Body::Retraction(r) => &r.target,
+            _ => return None,
+        };
+        <[u8; 32]>::try_from(bytes.as_slice()).ok().map(RecordId)
+    }
+
+    /// For an amendment, the kind of its new content.
+    pub fn amended_kind(&self) -> Option<Kind> {
+        match self {
+            Body::Amendment(a) => match a.content {
+                Some(pb::amendment::Content::Practice(_)) => Some(Kind::Practice),
+                Some(pb::amendment::Content::Event(_)) => Some(Kind::Event),
+                None => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The encoded body message.
+    pub fn encode(&self) -> Vec<u8> {
+        match self {
+            Body::Practice(p) => p.encode_to_vec(),
+            Body::Event(e) => e.encode_to_vec(),
+            Body::Amendment(a) => a.encode_to_vec(),
+            Body::Retraction(r) => r.encode_to_vec(),
+        }
+    }
+}
+
+/// A record that passed every check but the signature.
+#[derive(Debug, Clone)]
+pub struct Unverified {
+    record: Record,
+    verifying_key: VerifyingKey,
+    signature: Option<Signature>,
+}
+
+/// A fully verified record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Record {
+    /// SHA-256 of the header bytes.
+    pub id: RecordId,
+    /// Decoded header.
+    pub header: Header,
+    /// Decoded, validated body.
+    pub body: Body,
+    /// The bytes as received.
+    pub signed: SignedRecord,
+    /// The author's member code in the charter.
+    pub member: String,
+}
+
+/// Everything but the signature: size, decoding, network, membership, body hash and length, body
+/// rules, and clock skew against `now_ms`.
+pub fn precheck(bytes: &[u8], charter: &Charter, now_ms: i64) -> Result<Unverified, RecordError> {
+    let max = charter.limits().max_record_bytes;
+    if bytes.len() as u64 > max {
+        return Err(RecordError::TooLarge {
+            size: bytes.len(),
+            max,
+        });
+    }
+    precheck_signed(SignedRecord::decode(bytes)?, charter, now_ms)
+}
+
+/// [`precheck`] for an already decoded record.
+pub fn precheck_signed(
+    signed: SignedRecord,
+    charter: &Charter,
+    now_ms: i64,
+) -> Result<Unverified, RecordError> {
+    let limits = charter.limits();
+    let size = signed.encoded_len();
+    if size as u64 > limits.max_record_bytes {
+        return Err(RecordError::TooLarge {
+            size,
+            max: limits.max_record_bytes,
+        });
+    }
+    let header = Header::decode(&signed.header)?;
+    if header.network_id != charter.network_id() {
+        return Err(RecordError::WrongNetwork {
+            expected: charter.network_id(),
+            got: header.network_id.to_hex(),
+        });
+    }
+    let member = charter
+        .member_by_key(&header.author)
+        .ok_or_else(|| RecordError::UnknownAuthor(header.author.to_hex()))?
+        .code
+        .clone();
+    if header.body_len != signed.body.len() as u64 {
+        return Err(RecordError::BodyLengthMismatch {
+            declared: header.body_len,
+            actual: signed.body.len(),
+        });
+    }
+    if sha256(&signed.body) != header.body_sha256 {
+        return Err(RecordError::BodyHashMismatch);
+    }
+    let skew_ms =
+        i64::try_from(limits.max_clock_skew_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
+    if header.created_at > now_ms.saturating_add(skew_ms) {
+        return Err(RecordError::FromTheFuture {
+            created_at: header.created_at,
+            now: now_ms,
+            max_skew_secs: limits.max_clock_skew_secs,
+        });
+    }
+    let body = Body::decode(header.kind, &signed.body, limits)?;
+    let verifying_key = header
+        .author
+        .verifying_key()
+        .ok_or_else(|| RecordError::UnknownAuthor(header.author.to_hex()))?;
+    let signature = Signature::from_slice(&signed.signature).ok();
+    Ok(Unverified {
+        record: Record {
+            id: signed.id(),
+            header,
+            body,
+            signed,
+            member,
+        },
+        verifying_key,
+        signature,
+    })
+}
+
+impl Unverified {
+    /// Strict RFC 8032 verification of this record's signature.
+    pub fn verify(self) -> Result<Record, RecordError> {
+        let ok = self.signature.is_some_and(|sig| {
+            self.verifying_key
+                .verify_strict(&signing_message(&self.record.signed.header), &sig)
+                .is_ok()
+        });
+        if ok {
+            Ok(self.record)
+        } else {
+            Err(RecordError::BadSignature(
+                self.record.header.author.to_hex(),
+            ))
+        }
+    }
+
+    /// The record as decoded, before its signature is checked.
+    pub fn record(&self) -> &Record {
+        &self.record
+    }
+}
+
+/// Verifies many records at once with ed25519-dalek batch verification, falling back to strict
+/// one-by-one verification to name the bad ones when a batch fails. Results are in input order.
+///
+/// Before batching, each signature's R must be a canonical encoding of a point that is not of small
+/// order (as strict verification demands); author keys are never weak (the charter checks them).
+pub fn verify_batch(items: Vec<Unverified>) -> Vec<Result<Record, RecordError>> {
+    let batchable = items.len() > 1
+        && items
+            .iter()
+            .all(|u| u.signature.as_ref().is_some_and(r_is_strict));
+    if batchable {
+        let messages: Vec<Vec<u8>> = items
+            .iter()
+            .map(|u| signing_message(&u.record.signed.header))
+            .collect();
+        let message_refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
+        let signatures: Vec<Signature> = items.iter().filter_map(|u| u.signature).collect();
+        let keys: Vec<VerifyingKey> = items.iter().map(|u| u.verifying_key).collect();
+        if ed25519_dalek::verify_batch(&message_refs, &signatures, &keys).is_ok() {
+            return items.into_iter().map(|u| Ok(u.record)).collect();
+        }
+    }
+    items.into_iter().map(Unverified::verify).collect()
+}
+
+fn r_is_strict(signature: &Signature) -> bool {
+    let r = curve25519_dalek::edwards::CompressedEdwardsY(*signature.r_bytes());
+    match r.decompress() {
+        Some(point) => !point.is_small_order() && point.compress() == r,
+        None => false,
+    }
+}
+
+/// Decodes, checks and strictly verifies one record.
+pub fn verify_record(bytes: &[u8], charter: &Charter, now_ms: i64) -> Result<Record, RecordError> {
+    precheck(bytes, charter, now_ms)?.verify()
+}
+
+/// The exact bytes a record signature covers.
+pub fn signing_message(header: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(RECORD_SIGNATURE_TAG.len() + 1 + header.len());
+    m.extend_from_slice(RECORD_SIGNATURE_TAG);
+    m.push(0);
+    m.extend_from_slice(header);
+    m
+}
+
+/// Where a new record goes in its author's log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Position {
+    /// Sequence number of the new record.
+    pub seq: u64,
+    /// Id of the previous record, `None` for seq 1.
+    pub prev: Option<RecordId>,
+    /// Creation time of the previous record; the new one is never earlier.
+    pub prev_created_at: i64,
+}
+
+impl Position {
+    /// The first position of a log.
+    pub const FIRST: Position = Position {
+        seq: 1,
+        prev: None,
+        prev_created_at: i64::MIN,
+    };
+}
+
+/// Signs `body` as the record at `position` of `key`'s log. `created_at` is `now_ms`, or the
+/// previous record's time if the clock went backwards, so a log's times never decrease.
+pub fn sign(
+    key: &SecretKey,
+    network_id: NetworkId,
+    position: Position,
+    now_ms: i64,
+    body: &Body,
+) -> SignedRecord {
+    let body_bytes = body.encode();
+    let header = Header {
+        network_id,
+        author: key.public_key(),
+        seq: position.seq,
+        prev: position.prev,
+        created_at: now_ms.max(position.prev_created_at),
+        kind: body.kind(),
+        body_sha256: sha256(&body_bytes),
+        body_len: body_bytes.len() as u64,
+    }
+    .to_proto()
+    .encode_to_vec();
+    let signature = key.sign(&signing_message(&header)).to_vec();
+    SignedRecord {
+        header,
+        body: body_bytes,
+        signature,
+    }
+}

@@ -1,0 +1,765 @@
+//! Record, chain and draft rules: one test per refusal, through one `check` helper, and the
+//! property tests (valid records round-trip; any single-byte change is rejected; arbitrary bytes
+//! never panic).
+
+use hubnet_proto::v1 as pb;
+use proptest::prelude::*;
+use prost::Message;
+
+use crate::chain::{self, Append, ChainError, ChainHead, TargetInfo};
+use crate::charter::Charter;
+use crate::charter::tests::sample;
+use crate::draft::{Draft, DraftError, DraftFormat};
+use crate::id::sha256;
+use crate::record::{self, Body, Position, Record, RecordError, SignedRecord, signing_message};
+use crate::validate::BodyError;
+use crate::{Kind, SecretKey};
+
+const NOW: i64 = 1_800_000_000_000;
+
+struct Net {
+    charter: Charter,
+    keys: Vec<SecretKey>,
+}
+
+fn net() -> Net {
+    let (doc, keys, _) = sample(3);
+    Net {
+        charter: doc.verify().expect("valid sample charter"),
+        keys,
+    }
+}
+
+fn practice_json() -> serde_json::Value {
+    serde_json::json!({
+        "kind": "practice",
+        "title": {"en": "Merit-based recruitment", "ru": "Конкурсный отбор"},
+        "summary": {"en": "Open competitions.", "kk": "Ашық конкурстар."},
+        "topics": ["recruitment"]
+    })
+}
+
+fn body_from(json: &serde_json::Value, net: &Net) -> Result<Body, DraftError> {
+    Draft::parse(&json.to_string(), DraftFormat::Json)?.to_body("KZ", net.charter.limits())
+}
+
+fn signed_practice(net: &Net, key: usize, position: Position) -> SignedRecord {
+    let body = body_from(&practice_json(), net).expect("valid draft");
+    record::sign(
+        &net.keys[key],
+        net.charter.network_id(),
+        position,
+        NOW,
+        &body,
+    )
+}
+
+/// Signs an arbitrary header over `body`, so tests can build records that are signed correctly
+/// but wrong in one other way.
+fn sign_raw(key: &SecretKey, header: &pb::RecordHeader, body: Vec<u8>) -> SignedRecord {
+    let header = header.encode_to_vec();
+    let signature = key.sign(&signing_message(&header)).to_vec();
+    SignedRecord {
+        header,
+        body,
+        signature,
+    }
+}
+
+fn header_of(signed: &SignedRecord) -> pb::RecordHeader {
+    pb::RecordHeader::decode(signed.header.as_slice()).expect("decodes")
+}
+
+/// The one helper: verifies `bytes` and compares the error (or success) with `expected`.
+fn check(net: &Net, bytes: &[u8], expected: Result<(), RecordError>) {
+    let got = record::verify_record(bytes, &net.charter, NOW).map(|_| ());
+    assert_eq!(got, expected);
+}
+
+fn check_body(json: serde_json::Value, expected: BodyError) {
+    let net = net();
+    assert_eq!(
+        body_from(&json, &net),
+        Err(DraftError::Invalid(expected.clone()))
+    );
+    // The same body signed by hand is refused by verification too, not only by the draft layer.
+    let draft = Draft::parse(&json.to_string(), DraftFormat::Json).expect("parses");
+    let body = draft.build_body("KZ").expect("builds");
+    let signed = record::sign(
+        &net.keys[1],
+        net.charter.network_id(),
+        Position::FIRST,
+        NOW,
+        &body,
+    );
+    check(&net, &signed.encode(), Err(RecordError::Body(expected)));
+}
+
+#[test]
+fn valid_record_verifies() {
+    let net = net();
+    let signed = signed_practice(&net, 1, Position::FIRST);
+    let r = record::verify_record(&signed.encode(), &net.charter, NOW).expect("valid");
+    assert_eq!(r.member, "KZ");
+    assert_eq!(r.id.0, sha256(&signed.header));
+    assert_eq!(r.header.kind, Kind::Practice);
+}
+
+#[test]
+fn flipped_bit_in_signature_is_bad_signature() {
+    let net = net();
+    let mut s = signed_practice(&net, 1, Position::FIRST);
+    s.signature[10] ^= 1;
+    check(
+        &net,
+        &s.encode(),
+        Err(RecordError::BadSignature(net.keys[1].public_key().to_hex())),
+    );
+}
+
+#[test]
+fn flipped_bit_in_header_is_bad_signature() {
+    let net = net();
+    let s = signed_practice(&net, 1, Position::FIRST);
+    let mut h = header_of(&s);
+    h.created_at ^= 1 << 3;
+    let tampered = SignedRecord {
+        header: h.encode_to_vec(),
+        ..s
+    };
+    check(
+        &net,
+        &tampered.encode(),
+        Err(RecordError::BadSignature(net.keys[1].public_key().to_hex())),
+    );
+}
+
+#[test]
+fn flipped_bit_in_body_is_hash_mismatch() {
+    let net = net();
+    let mut s = signed_practice(&net, 1, Position::FIRST);
+    let last = s.body.len() - 1;
+    s.body[last] ^= 1;
+    check(&net, &s.encode(), Err(RecordError::BodyHashMismatch));
+}
+
+#[test]
+fn body_length_mismatch_is_refused() {
+    let net = net();
+    let s = signed_practice(&net, 1, Position::FIRST);
+    let mut h = header_of(&s);
+    h.body_len += 1;
+    let bad = sign_raw(&net.keys[1], &h, s.body.clone());
+    check(
+        &net,
+        &bad.encode(),
+        Err(RecordError::BodyLengthMismatch {
+            declared: h.body_len,
+            actual: s.body.len(),
+        }),
+    );
+}
+
+#[test]
+fn unknown_author_is_refused() {
+    let net = net();
+    let outsider = SecretKey::from_seed([66; 32]);
+    let body = body_from(&practice_json(), &net).expect("valid");
+    let s = record::sign(
+        &outsider,
+        net.charter.network_id(),
+        Position::FIRST,
+        NOW,
+        &body,
+    );
+    check(
+        &net,
+        &s.encode(),
+        Err(RecordError::UnknownAuthor(outsider.public_key().to_hex())),
+    );
+}
+
+#[test]
+fn other_network_is_refused() {
+    let net = net();
+    let body = body_from(&practice_json(), &net).expect("valid");
+    let other = crate::NetworkId([9; 32]);
+    let s = record::sign(&net.keys[1], other, Position::FIRST, NOW, &body);
+    check(
+        &net,
+        &s.encode(),
+        Err(RecordError::WrongNetwork {
+            expected: net.charter.network_id(),
+            got: other.to_hex(),
+        }),
+    );
+}
+
+#[test]
+fn record_from_the_future_is_refused() {
+    let net = net();
+    let body = body_from(&practice_json(), &net).expect("valid");
+    let skew_ms = net.charter.limits().max_clock_skew_secs as i64 * 1000;
+    let at_limit = record::sign(
+        &net.keys[1],
+        net.charter.network_id(),
+        Position::FIRST,
+        NOW + skew_ms,
+        &body,
+    );
+    check(&net, &at_limit.encode(), Ok(()));
+    let beyond = record::sign(
+        &net.keys[1],
+        net.charter.network_id(),
+        Position::FIRST,
+        NOW + skew_ms + 1,
+        &body,
+    );
+    check(
+        &net,
+        &beyond.encode(),
+        Err(RecordError::FromTheFuture {
+            created_at: NOW + skew_ms + 1,
+            now: NOW,
+            max_skew_secs: net.charter.limits().max_clock_skew_secs,
+        }),
+    );
+}
+
+#[test]
+fn unknown_kind_is_refused() {
+    let net = net();
+    let s = signed_practice(&net, 1, Position::FIRST);
+    let mut h = header_of(&s);
+    h.kind = 42;
+    let bad = sign_raw(&net.keys[1], &h, s.body);
+    check(&net, &bad.encode(), Err(RecordError::UnknownKind(42)));
+}
+
+#[test]
+fn too_large_record_is_refused() {
+    let net = net();
+    let max = net.charter.limits().max_record_bytes;
+    let bytes = vec![0u8; max as usize + 1];
+    check(
+        &net,
+        &bytes,
+        Err(RecordError::TooLarge {
+            size: bytes.len(),
+            max,
+        }),
+    );
+}
+
+#[test]
+fn garbage_and_truncated_protobuf_is_malformed() {
+    let net = net();
+    let got = record::verify_record(&[0xff, 0xff, 0xff], &net.charter, NOW);
+    assert!(
+        matches!(got, Err(RecordError::Malformed { part: "record", .. })),
+        "{got:?}"
+    );
+    let s = signed_practice(&net, 1, Position::FIRST).encode();
+    let got = record::verify_record(&s[..s.len() / 2], &net.charter, NOW);
+    assert!(matches!(got, Err(RecordError::Malformed { .. })), "{got:?}");
+    let garbage_header = SignedRecord {
+        header: vec![0x0a, 0x05, 1],
+        body: vec![],
+        signature: vec![0; 64],
+    };
+    let got = record::verify_record(&garbage_header.encode(), &net.charter, NOW);
+    assert!(
+        matches!(got, Err(RecordError::Malformed { part: "header", .. })),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn garbage_body_is_malformed() {
+    let net = net();
+    let s = signed_practice(&net, 1, Position::FIRST);
+    let mut h = header_of(&s);
+    let body = vec![0x0a, 0xff, 0xff];
+    h.body_sha256 = sha256(&body).to_vec();
+    h.body_len = body.len() as u64;
+    let bad = sign_raw(&net.keys[1], &h, body);
+    let got = record::verify_record(&bad.encode(), &net.charter, NOW);
+    assert!(
+        matches!(got, Err(RecordError::Malformed { part: "body", .. })),
+        "{got:?}"
+    );
+}
+
+#[test]
+fn missing_title_is_refused() {
+    let net = net();
+    let body = Body::Practice(pb::Practice {
+        summary: Some(pb::LocalizedText {
+            text: [("en".into(), "s".into())].into(),
+        }),
+        country: "KZ".into(),
+        topics: vec!["training".into()],
+        ..pb::Practice::default()
+    });
+    let s = record::sign(
+        &net.keys[1],
+        net.charter.network_id(),
+        Position::FIRST,
+        NOW,
+        &body,
+    );
+    check(
+        &net,
+        &s.encode(),
+        Err(RecordError::Body(BodyError::MissingField {
+            field: "title".into(),
+        })),
+    );
+}
+
+#[test]
+fn empty_localized_map_is_refused() {
+    let mut j = practice_json();
+    j["title"] = serde_json::json!({});
+    check_body(
+        j,
+        BodyError::EmptyLocalized {
+            field: "title".into(),
+        },
+    );
+}
+
+#[test]
+fn invalid_language_tag_is_refused() {
+    let mut j = practice_json();
+    j["title"] = serde_json::json!({"not a tag!": "x"});
+    check_body(
+        j,
+        BodyError::InvalidLanguageTag {
+            field: "title".into(),
+            tag: "not a tag!".into(),
+        },
+    );
+}
+
+#[test]
+fn invalid_country_is_refused() {
+    let mut j = practice_json();
+    j["country"] = serde_json::json!("XX");
+    check_body(
+        j,
+        BodyError::InvalidCountry {
+            field: "country".into(),
+            value: "XX".into(),
+        },
+    );
+    let mut j = practice_json();
+    j["country"] = serde_json::json!("kz");
+    check_body(
+        j,
+        BodyError::InvalidCountry {
+            field: "country".into(),
+            value: "kz".into(),
+        },
+    );
+}
+
+#[test]
+fn field_over_limit_is_refused() {
+    let net = net();
+    let max = net.charter.limits().max_short_text_bytes;
+    let mut j = practice_json();
+    j["title"] = serde_json::json!({"en": "x".repeat(max as usize + 1)});
+    check_body(
+        j,
+        BodyError::FieldTooLong {
+            field: "title.en".into(),
+            len: max as usize + 1,
+            max,
+        },
+    );
+}
+
+#[test]
+fn unknown_topic_is_refused() {
+    let mut j = practice_json();
+    j["topics"] = serde_json::json!(["astrology"]);
+    check_body(
+        j,
+        BodyError::UnknownTopic {
+            field: "topics".into(),
+            slug: "astrology".into(),
+        },
+    );
+}
+
+#[test]
+fn event_rules_are_enforced() {
+    let net = net();
+    let event = serde_json::json!({
+        "kind": "event", "title": {"en": "Forum"}, "event_type": "conference",
+        "start": "2027-03-15T09:00", "end": "2027-03-16T18:00", "time_zone": "Asia/Almaty"
+    });
+    assert!(body_from(&event, &net).is_ok());
+    let mut e = event.clone();
+    e["end"] = serde_json::json!("2027-03-14T09:00");
+    assert!(matches!(
+        body_from(&e, &net),
+        Err(DraftError::Invalid(BodyError::EndBeforeStart { .. }))
+    ));
+    let mut e = event.clone();
+    e["time_zone"] = serde_json::json!("Mars/Olympus");
+    assert!(matches!(
+        body_from(&e, &net),
+        Err(DraftError::Invalid(BodyError::InvalidTimeZone { .. }))
+    ));
+    let mut e = event.clone();
+    e["start"] = serde_json::json!("15.03.2027");
+    assert!(matches!(
+        body_from(&e, &net),
+        Err(DraftError::Invalid(BodyError::InvalidDate { .. }))
+    ));
+    let mut e = event;
+    e["online_url"] = serde_json::json!("javascript:alert(1)");
+    assert!(matches!(
+        body_from(&e, &net),
+        Err(DraftError::Invalid(BodyError::InvalidUrl { .. }))
+    ));
+}
+
+#[test]
+fn draft_with_unknown_or_missing_fields_is_refused() {
+    let mut j = practice_json();
+    j["colour"] = serde_json::json!("blue");
+    let got = Draft::parse(&j.to_string(), DraftFormat::Json);
+    assert!(
+        matches!(got, Err(DraftError::UnknownField(ref m)) if m.contains("colour")),
+        "{got:?}"
+    );
+    let mut j = practice_json();
+    j.as_object_mut().expect("object").remove("summary");
+    let got = Draft::parse(&j.to_string(), DraftFormat::Json);
+    assert!(
+        matches!(got, Err(DraftError::MissingField(ref m)) if m.contains("summary")),
+        "{got:?}"
+    );
+    let got = Draft::parse(
+        "kind = \"practice\"\ntitle = { en = \"t\" }\n",
+        DraftFormat::Toml,
+    );
+    assert!(matches!(got, Err(DraftError::MissingField(_))), "{got:?}");
+    let got = Draft::parse("{\"kind\": \"essay\"}", DraftFormat::Json);
+    assert!(matches!(got, Err(DraftError::UnknownField(_))), "{got:?}");
+}
+
+#[test]
+fn smallest_practice_draft_takes_the_authors_country() {
+    let net = net();
+    let j = serde_json::json!({"kind": "practice", "title": {"en": "T"}, "summary": {"en": "S"}, "topics": ["training"]});
+    match body_from(&j, &net) {
+        Ok(Body::Practice(p)) => assert_eq!(p.country, "KZ"),
+        other => panic!("expected a practice, got {other:?}"),
+    }
+}
+
+fn verified(net: &Net, s: &SignedRecord) -> Record {
+    record::verify_record(&s.encode(), &net.charter, NOW).expect("valid")
+}
+
+fn head(r: &Record) -> ChainHead {
+    ChainHead {
+        seq: r.header.seq,
+        id: r.id,
+        created_at: r.header.created_at,
+    }
+}
+
+#[test]
+fn chain_rules() {
+    let net = net();
+    let first = verified(&net, &signed_practice(&net, 1, Position::FIRST));
+    assert_eq!(chain::check_append(&first, None, None), Ok(Append::Extends));
+    assert_eq!(
+        chain::check_append(&first, Some(&head(&first)), Some(first.id)),
+        Ok(Append::AlreadyStored)
+    );
+
+    // A different record at seq 1: a repeated seq (fork).
+    let mut other = signed_practice(&net, 1, Position::FIRST);
+    let mut h = header_of(&other);
+    h.created_at += 1;
+    other = sign_raw(&net.keys[1], &h, other.body);
+    let other = verified(&net, &other);
+    assert_eq!(
+        chain::check_append(&other, Some(&head(&first)), Some(first.id)),
+        Err(ChainError::SeqRepeated {
+            author: net.keys[1].public_key().to_hex(),
+            seq: 1,
+            existing: first.id
+        })
+    );
+
+    // seq 3 after seq 1: a gap.
+    let skip = Position {
+        seq: 3,
+        prev: Some(first.id),
+        prev_created_at: NOW,
+    };
+    let skip = verified(&net, &signed_practice(&net, 1, skip));
+    assert_eq!(
+        chain::check_append(&skip, Some(&head(&first)), None),
+        Err(ChainError::SeqGap {
+            author: net.keys[1].public_key().to_hex(),
+            expected: 2,
+            got: 3
+        })
+    );
+
+    // seq 2 whose prev is not seq 1's id.
+    let wrong = Position {
+        seq: 2,
+        prev: Some(crate::RecordId([5; 32])),
+        prev_created_at: NOW,
+    };
+    let wrong = verified(&net, &signed_practice(&net, 1, wrong));
+    assert!(matches!(
+        chain::check_append(&wrong, Some(&head(&first)), None),
+        Err(ChainError::WrongPrev { .. })
+    ));
+
+    // seq 2 created before seq 1.
+    let earlier = Position {
+        seq: 2,
+        prev: Some(first.id),
+        prev_created_at: i64::MIN,
+    };
+    let body = body_from(&practice_json(), &net).expect("valid");
+    let earlier = record::sign(
+        &net.keys[1],
+        net.charter.network_id(),
+        earlier,
+        NOW - 1,
+        &body,
+    );
+    let earlier = verified(&net, &earlier);
+    assert!(matches!(
+        chain::check_append(&earlier, Some(&head(&first)), None),
+        Err(ChainError::TimeBeforePrev { .. })
+    ));
+}
+
+#[test]
+fn target_rules() {
+    let net = net();
+    let target = "ab".repeat(32);
+    let retraction =
+        serde_json::json!({"kind": "retraction", "target": target, "reason": {"en": "Superseded"}});
+    let body = body_from(&retraction, &net).expect("valid");
+    let pos = Position {
+        seq: 2,
+        prev: Some(crate::RecordId([1; 32])),
+        prev_created_at: NOW,
+    };
+    let r = verified(
+        &net,
+        &record::sign(&net.keys[1], net.charter.network_id(), pos, NOW, &body),
+    );
+    let id = crate::RecordId([0xab; 32]);
+    let info = |same_author, kind, retracted| {
+        Some(TargetInfo {
+            same_author,
+            kind,
+            retracted,
+        })
+    };
+    assert_eq!(
+        chain::check_target(&r, None),
+        Err(ChainError::TargetNotFound(id))
+    );
+    assert_eq!(
+        chain::check_target(&r, info(false, Kind::Practice, false)),
+        Err(ChainError::TargetNotFound(id))
+    );
+    assert_eq!(
+        chain::check_target(&r, info(true, Kind::Retraction, false)),
+        Err(ChainError::TargetNotOriginal(id, "retraction"))
+    );
+    assert_eq!(
+        chain::check_target(&r, info(true, Kind::Practice, true)),
+        Err(ChainError::TargetRetracted(id))
+    );
+    assert_eq!(
+        chain::check_target(&r, info(true, Kind::Practice, false)),
+        Ok(())
+    );
+
+    let amendment = serde_json::json!({"kind": "amendment", "target": "ab".repeat(32), "record": practice_json()});
+    let body = body_from(&amendment, &net).expect("valid");
+    let a = verified(
+        &net,
+        &record::sign(&net.keys[1], net.charter.network_id(), pos, NOW, &body),
+    );
+    assert_eq!(
+        chain::check_target(&a, info(true, Kind::Event, false)),
+        Err(ChainError::TargetKindMismatch {
+            target: "event",
+            content: "practice"
+        })
+    );
+    assert_eq!(
+        chain::check_target(&a, info(true, Kind::Practice, false)),
+        Ok(())
+    );
+}
+
+#[test]
+fn batch_verification_agrees_with_single() {
+    let net = net();
+    let mut items = Vec::new();
+    let mut position = Position::FIRST;
+    for i in 0..10 {
+        let mut s = signed_practice(&net, 1, position);
+        let r = verified(&net, &s);
+        position = Position {
+            seq: r.header.seq + 1,
+            prev: Some(r.id),
+            prev_created_at: NOW,
+        };
+        if i == 4 {
+            s.signature[0] ^= 1;
+        }
+        items.push(record::precheck(&s.encode(), &net.charter, NOW).expect("prechecks"));
+    }
+    let results = record::verify_batch(items.clone());
+    assert_eq!(results.iter().filter(|r| r.is_err()).count(), 1);
+    assert!(results[4].is_err());
+    items.remove(4);
+    assert!(record::verify_batch(items).iter().all(Result::is_ok));
+}
+
+#[test]
+fn bundle_check_reports_per_member() {
+    let net = net();
+    let first = signed_practice(&net, 1, Position::FIRST);
+    let r = verified(&net, &first);
+    let second = signed_practice(
+        &net,
+        1,
+        Position {
+            seq: 2,
+            prev: Some(r.id),
+            prev_created_at: NOW,
+        },
+    );
+    let mut check = crate::bundle::BundleCheck::new(&net.charter, NOW);
+    check.add(&second.encode());
+    check.add(&first.encode());
+    let report = check.finish();
+    assert!(report.is_clean(), "{:?}", report.problems);
+    let kz = report.members.iter().find(|m| m.code == "KZ").expect("KZ");
+    assert_eq!((kz.records, kz.head_seq), (2, 2));
+
+    // A gap and a forged record are both reported.
+    let mut check = crate::bundle::BundleCheck::new(&net.charter, NOW);
+    check.add(&second.encode());
+    let mut forged = first.clone();
+    forged.signature[3] ^= 4;
+    check.add(&forged.encode());
+    let report = check.finish();
+    assert_eq!(report.problems.len(), 2, "{:?}", report.problems);
+}
+
+fn lang() -> impl Strategy<Value = String> {
+    prop::sample::select(vec![
+        "en", "ru", "kk", "ky", "uz", "tg", "az", "hy", "ka", "uz-Cyrl",
+    ])
+    .prop_map(String::from)
+}
+
+fn localized(max_len: usize) -> impl Strategy<Value = std::collections::BTreeMap<String, String>> {
+    prop::collection::btree_map(
+        lang(),
+        "[a-zA-Zа-яА-ЯәғқңөұүһіЁё0-9 ,.]{1,40}".prop_filter("non-blank", |s| !s.trim().is_empty()),
+        1..4,
+    )
+    .prop_map(move |m| {
+        m.into_iter()
+            .map(|(k, v)| (k, v.chars().take(max_len).collect()))
+            .collect()
+    })
+}
+
+fn practice_draft() -> impl Strategy<Value = Draft> {
+    (
+        localized(100),
+        localized(400),
+        prop::sample::subsequence(crate::taxonomy::TOPICS.to_vec(), 1..4),
+        prop::option::of(localized(400)),
+    )
+        .prop_map(|(title, summary, topics, body)| {
+            Draft::Practice(crate::draft::PracticeDraft {
+                title,
+                summary,
+                topics: topics.into_iter().map(String::from).collect(),
+                body,
+                ..Default::default()
+            })
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn valid_records_round_trip(draft in practice_draft(), seq in 1u64..1000, skew in 0i64..300_000) {
+        let net = net();
+        let body = draft.to_body("KZ", net.charter.limits()).expect("generated drafts are valid");
+        let prev = (seq > 1).then_some(crate::RecordId([7; 32]));
+        let signed = record::sign(&net.keys[1], net.charter.network_id(), Position { seq, prev, prev_created_at: 0 }, NOW + skew, &body);
+        let bytes = signed.encode();
+        let r = record::verify_record(&bytes, &net.charter, NOW).expect("verifies");
+        prop_assert_eq!(&r.body, &body);
+        prop_assert_eq!(r.header.seq, seq);
+        prop_assert_eq!(r.signed.encode(), bytes);
+        prop_assert_eq!(Draft::from_body(&r.body), draft_with_country(draft));
+    }
+
+    #[test]
+    fn any_single_byte_change_is_rejected(index in any::<prop::sample::Index>(), delta in 1u8..=255) {
+        let net = net();
+        let mut bytes = signed_practice(&net, 1, Position::FIRST).encode();
+        let i = index.index(bytes.len());
+        bytes[i] = bytes[i].wrapping_add(delta);
+        prop_assert!(record::verify_record(&bytes, &net.charter, NOW).is_err());
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..2048)) {
+        let net = net();
+        let _ = record::verify_record(&bytes, &net.charter, NOW);
+        for kind in [Kind::Practice, Kind::Event, Kind::Amendment, Kind::Retraction] {
+            let _ = Body::decode(kind, &bytes, net.charter.limits());
+        }
+    }
+
+    #[test]
+    fn arbitrary_signed_headers_and_bodies_never_panic(
+        header in prop::collection::vec(any::<u8>(), 0..256),
+        body in prop::collection::vec(any::<u8>(), 0..512),
+    ) {
+        let net = net();
+        let signature = net.keys[1].sign(&signing_message(&header)).to_vec();
+        let s = SignedRecord { header, body, signature };
+        let _ = record::verify_record(&s.encode(), &net.charter, NOW);
+    }
+}
+
+fn draft_with_country(draft: Draft) -> Draft {
+    match draft {
+        Draft::Practice(mut p) => {
+            p.country.get_or_insert_with(|| "KZ".into());
+            Draft::Practice(p)
+        }
+        other => other,
+    }
+}

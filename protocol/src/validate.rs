@@ -1,0 +1,617 @@
+//! Body validation: every rule a practice, event, amendment or retraction body must satisfy.
+//!
+//! Each broken rule is its own [`BodyError`] variant naming the field. Field names are paths as a
+//! person would read them in a draft: `title`, `institutions[2]`, `place.name`.
+
+use std::collections::{BTreeMap, HashSet};
+use std::str::FromStr;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use hubnet_proto::v1 as pb;
+
+use crate::limits::Limits;
+use crate::taxonomy;
+
+/// Why a record body is not valid.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum BodyError {
+    /// A required field is absent.
+    #[error("{field} is required")]
+    MissingField {
+        /// Field path.
+        field: String,
+    },
+    /// A localized text with no entry.
+    #[error("{field} has no language entry; at least one is required")]
+    EmptyLocalized {
+        /// Field path.
+        field: String,
+    },
+    /// A localized entry whose text is empty or only white space.
+    #[error("{field}.{lang} is empty")]
+    EmptyText {
+        /// Field path.
+        field: String,
+        /// Language tag.
+        lang: String,
+    },
+    /// Not a well-formed BCP 47 tag.
+    #[error("{field}: {tag:?} is not a valid BCP 47 language tag")]
+    InvalidLanguageTag {
+        /// Field path.
+        field: String,
+        /// The tag.
+        tag: String,
+    },
+    /// The same tag twice (compared case-insensitively).
+    #[error("{field}: language {tag:?} appears twice")]
+    DuplicateLanguage {
+        /// Field path.
+        field: String,
+        /// The tag.
+        tag: String,
+    },
+    /// More languages than the charter allows.
+    #[error("{field} has {count} languages, the limit is {max}")]
+    TooManyLanguages {
+        /// Field path.
+        field: String,
+        /// Languages given.
+        count: usize,
+        /// Limit.
+        max: u64,
+    },
+    /// Neither ISO 3166-1 alpha-2 (upper case) nor HUB.
+    #[error("{field}: {value:?} is not an ISO 3166-1 alpha-2 country code or HUB")]
+    InvalidCountry {
+        /// Field path.
+        field: String,
+        /// The value.
+        value: String,
+    },
+    /// A text over its size limit.
+    #[error("{field} is {len} bytes, the limit is {max}")]
+    FieldTooLong {
+        /// Field path.
+        field: String,
+        /// Size in bytes.
+        len: usize,
+        /// Limit.
+        max: u64,
+    },
+    /// A list over its length limit.
+    #[error("{field} has {count} items, the limit is {max}")]
+    TooManyItems {
+        /// Field path.
+        field: String,
+        /// Items given.
+        count: usize,
+        /// Limit.
+        max: u64,
+    },
+    /// A topic outside the taxonomy.
+    #[error("{field}: {slug:?} is not a topic of the hub's taxonomy")]
+    UnknownTopic {
+        /// Field path.
+        field: String,
+        /// The slug.
+        slug: String,
+    },
+    /// A value listed twice.
+    #[error("{field}: {value:?} appears twice")]
+    Duplicate {
+        /// Field path.
+        field: String,
+        /// The value.
+        value: String,
+    },
+    /// A malformed date or date-time.
+    #[error("{field}: {value:?} is not a valid {expected}")]
+    InvalidDate {
+        /// Field path.
+        field: String,
+        /// The value.
+        value: String,
+        /// What was expected.
+        expected: &'static str,
+    },
+    /// An end before its start.
+    #[error("{field}: end {end:?} is before start {start:?}")]
+    EndBeforeStart {
+        /// Field path.
+        field: String,
+        /// Start.
+        start: String,
+        /// End.
+        end: String,
+    },
+    /// Not an IANA time zone name.
+    #[error("{field}: {value:?} is not an IANA time zone")]
+    InvalidTimeZone {
+        /// Field path.
+        field: String,
+        /// The value.
+        value: String,
+    },
+    /// Not an absolute http(s) URL.
+    #[error("{field}: {value:?} is not an absolute http or https URL")]
+    InvalidUrl {
+        /// Field path.
+        field: String,
+        /// The value.
+        value: String,
+    },
+    /// Not a plausible e-mail address.
+    #[error("{field}: {value:?} is not an e-mail address")]
+    InvalidEmail {
+        /// Field path.
+        field: String,
+        /// The value.
+        value: String,
+    },
+    /// An enum value outside its set (or unspecified).
+    #[error("{field}: value {value} is not one of the allowed values")]
+    InvalidEnum {
+        /// Field path.
+        field: String,
+        /// The raw value.
+        value: i32,
+    },
+    /// A hash or id of the wrong length.
+    #[error("{field} must be 32 bytes, got {len}")]
+    InvalidDigest {
+        /// Field path.
+        field: String,
+        /// Length given.
+        len: usize,
+    },
+}
+
+type R = Result<(), BodyError>;
+
+/// Checks a practice body.
+pub fn practice(p: &pb::Practice, limits: &Limits) -> R {
+    let v = Checker { limits };
+    v.localized("title", p.title.as_ref(), Size::Short, true)?;
+    v.localized("summary", p.summary.as_ref(), Size::Summary, true)?;
+    v.localized("body", p.body.as_ref(), Size::Body, false)?;
+    v.country("country", &p.country)?;
+    v.topics("topics", &p.topics, true)?;
+    if let Some(period) = &p.reform_period {
+        let start = v.partial_date("reform_period.start", &period.start, true)?;
+        let end = v.partial_date("reform_period.end", &period.end, false)?;
+        if let (Some(s), Some(e)) = (start, end)
+            && e < s
+        {
+            return Err(BodyError::EndBeforeStart {
+                field: "reform_period".into(),
+                start: period.start.clone(),
+                end: period.end.clone(),
+            });
+        }
+    }
+    v.list_len("institutions", p.institutions.len())?;
+    for (i, inst) in p.institutions.iter().enumerate() {
+        v.localized(&format!("institutions[{i}]"), Some(inst), Size::Short, true)?;
+    }
+    v.localized("results", p.results.as_ref(), Size::Summary, false)?;
+    v.list_len("contacts", p.contacts.len())?;
+    for (i, c) in p.contacts.iter().enumerate() {
+        let f = format!("contacts[{i}]");
+        v.text(&format!("{f}.name"), &c.name, Size::Short, true)?;
+        v.text(&format!("{f}.role"), &c.role, Size::Short, false)?;
+        v.text(
+            &format!("{f}.organisation"),
+            &c.organisation,
+            Size::Short,
+            false,
+        )?;
+        v.text(&format!("{f}.phone"), &c.phone, Size::Short, false)?;
+        v.email(&format!("{f}.email"), &c.email)?;
+    }
+    v.list_len("links", p.links.len())?;
+    for (i, l) in p.links.iter().enumerate() {
+        v.url(&format!("links[{i}].url"), &l.url, true)?;
+        v.localized(
+            &format!("links[{i}].title"),
+            l.title.as_ref(),
+            Size::Short,
+            false,
+        )?;
+    }
+    v.list_len("attachments", p.attachments.len())?;
+    for (i, a) in p.attachments.iter().enumerate() {
+        let f = format!("attachments[{i}]");
+        v.text(&format!("{f}.name"), &a.name, Size::Short, true)?;
+        v.text(
+            &format!("{f}.media_type"),
+            &a.media_type,
+            Size::Short,
+            false,
+        )?;
+        digest(&format!("{f}.sha256"), &a.sha256)?;
+        v.url(&format!("{f}.url"), &a.url, false)?;
+    }
+    v.text("license", &p.license, Size::Short, false)
+}
+
+/// Checks an event body.
+pub fn event(e: &pb::Event, limits: &Limits) -> R {
+    let v = Checker { limits };
+    v.localized("title", e.title.as_ref(), Size::Short, true)?;
+    v.localized("description", e.description.as_ref(), Size::Summary, false)?;
+    if pb::EventType::try_from(e.event_type).map_or(true, |t| t == pb::EventType::Unspecified) {
+        return Err(BodyError::InvalidEnum {
+            field: "event_type".into(),
+            value: e.event_type,
+        });
+    }
+    let start = local_date_time("start", &e.start, true)?;
+    let end = local_date_time("end", &e.end, false)?;
+    if let (Some(s), Some(en)) = (start, end)
+        && en < s
+    {
+        return Err(BodyError::EndBeforeStart {
+            field: "end".into(),
+            start: e.start.clone(),
+            end: e.end.clone(),
+        });
+    }
+    time_zone("time_zone", &e.time_zone)?;
+    if let Some(place) = &e.place {
+        v.localized("place.name", place.name.as_ref(), Size::Short, false)?;
+        v.localized(
+            "place.address",
+            place.address.as_ref(),
+            Size::Summary,
+            false,
+        )?;
+        v.country("place.country", &place.country)?;
+    }
+    v.url("online_url", &e.online_url, false)?;
+    v.localized("organiser", e.organiser.as_ref(), Size::Short, false)?;
+    v.list_len("languages", e.languages.len())?;
+    let mut seen = HashSet::new();
+    for tag in &e.languages {
+        check_language_tag(tag).map_err(|_| BodyError::InvalidLanguageTag {
+            field: "languages".into(),
+            tag: tag.clone(),
+        })?;
+        if !seen.insert(tag.to_ascii_lowercase()) {
+            return Err(BodyError::Duplicate {
+                field: "languages".into(),
+                value: tag.clone(),
+            });
+        }
+    }
+    v.url("registration_url", &e.registration_url, false)?;
+    if !e.registration_deadline.is_empty()
+        && local_date_time("registration_deadline", &e.registration_deadline, false).is_err()
+    {
+        partial_date_strict("registration_deadline", &e.registration_deadline)?;
+    }
+    if pb::EventStatus::try_from(e.status).map_or(true, |s| s == pb::EventStatus::Unspecified) {
+        return Err(BodyError::InvalidEnum {
+            field: "status".into(),
+            value: e.status,
+        });
+    }
+    v.topics("topics", &e.topics, false)?;
+    v.country("country", &e.country)
+}
+
+/// Checks an amendment body (the target's existence and author are chain rules).
+pub fn amendment(a: &pb::Amendment, limits: &Limits) -> R {
+    digest("target", &a.target)?;
+    let v = Checker { limits };
+    v.localized("note", a.note.as_ref(), Size::Summary, false)?;
+    match &a.content {
+        Some(pb::amendment::Content::Practice(p)) => practice(p, limits),
+        Some(pb::amendment::Content::Event(e)) => event(e, limits),
+        None => Err(BodyError::MissingField {
+            field: "record".into(),
+        }),
+    }
+}
+
+/// Checks a retraction body (the target's existence and author are chain rules).
+pub fn retraction(r: &pb::Retraction, limits: &Limits) -> R {
+    digest("target", &r.target)?;
+    Checker { limits }.localized("reason", r.reason.as_ref(), Size::Summary, true)
+}
+
+/// Checks that `tag` is a well-formed BCP 47 language tag.
+pub fn check_language_tag(tag: &str) -> Result<(), ()> {
+    oxilangtag::LanguageTag::parse(tag)
+        .map(|_| ())
+        .map_err(|_| ())
+}
+
+/// Checks that `code` is an upper-case ISO 3166-1 alpha-2 code or `HUB`.
+pub fn check_country_code(code: &str) -> Result<(), ()> {
+    let is_alpha2 = code.len() == 2
+        && code.bytes().all(|b| b.is_ascii_uppercase())
+        && celes::Country::from_alpha2(code).is_ok();
+    if code == "HUB" || is_alpha2 {
+        Ok(())
+    } else {
+        Err(())
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Size {
+    Short,
+    Summary,
+    Body,
+}
+
+struct Checker<'a> {
+    limits: &'a Limits,
+}
+
+impl Checker<'_> {
+    fn max(&self, size: Size) -> u64 {
+        match size {
+            Size::Short => self.limits.max_short_text_bytes,
+            Size::Summary => self.limits.max_summary_bytes,
+            Size::Body => self.limits.max_body_bytes,
+        }
+    }
+
+    fn localized(
+        &self,
+        field: &str,
+        text: Option<&pb::LocalizedText>,
+        size: Size,
+        required: bool,
+    ) -> R {
+        let map: &BTreeMap<String, String> = match text {
+            Some(t) => &t.text,
+            None if required => {
+                return Err(BodyError::MissingField {
+                    field: field.into(),
+                });
+            }
+            None => return Ok(()),
+        };
+        if map.is_empty() {
+            return Err(BodyError::EmptyLocalized {
+                field: field.into(),
+            });
+        }
+        if map.len() as u64 > self.limits.max_languages {
+            return Err(BodyError::TooManyLanguages {
+                field: field.into(),
+                count: map.len(),
+                max: self.limits.max_languages,
+            });
+        }
+        let mut seen = HashSet::new();
+        for (lang, value) in map {
+            if check_language_tag(lang).is_err() {
+                return Err(BodyError::InvalidLanguageTag {
+                    field: field.into(),
+                    tag: lang.clone(),
+                });
+            }
+            if !seen.insert(lang.to_ascii_lowercase()) {
+                return Err(BodyError::DuplicateLanguage {
+                    field: field.into(),
+                    tag: lang.clone(),
+                });
+            }
+            if value.trim().is_empty() {
+                return Err(BodyError::EmptyText {
+                    field: field.into(),
+                    lang: lang.clone(),
+                });
+            }
+            self.len(&format!("{field}.{lang}"), value.len(), self.max(size))?;
+        }
+        Ok(())
+    }
+
+    fn text(&self, field: &str, value: &str, size: Size, required: bool) -> R {
+        if required && value.trim().is_empty() {
+            return Err(BodyError::MissingField {
+                field: field.into(),
+            });
+        }
+        self.len(field, value.len(), self.max(size))
+    }
+
+    fn len(&self, field: &str, len: usize, max: u64) -> R {
+        if len as u64 > max {
+            return Err(BodyError::FieldTooLong {
+                field: field.into(),
+                len,
+                max,
+            });
+        }
+        Ok(())
+    }
+
+    fn list_len(&self, field: &str, count: usize) -> R {
+        if count as u64 > self.limits.max_list_items {
+            return Err(BodyError::TooManyItems {
+                field: field.into(),
+                count,
+                max: self.limits.max_list_items,
+            });
+        }
+        Ok(())
+    }
+
+    fn country(&self, field: &str, value: &str) -> R {
+        if value.is_empty() {
+            return Err(BodyError::MissingField {
+                field: field.into(),
+            });
+        }
+        check_country_code(value).map_err(|_| BodyError::InvalidCountry {
+            field: field.into(),
+            value: value.into(),
+        })
+    }
+
+    fn topics(&self, field: &str, topics: &[String], required: bool) -> R {
+        if required && topics.is_empty() {
+            return Err(BodyError::MissingField {
+                field: field.into(),
+            });
+        }
+        self.list_len(field, topics.len())?;
+        let mut seen = HashSet::new();
+        for t in topics {
+            if !taxonomy::is_topic(t) {
+                return Err(BodyError::UnknownTopic {
+                    field: field.into(),
+                    slug: t.clone(),
+                });
+            }
+            if !seen.insert(t) {
+                return Err(BodyError::Duplicate {
+                    field: field.into(),
+                    value: t.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn partial_date(
+        &self,
+        field: &str,
+        value: &str,
+        required: bool,
+    ) -> Result<Option<NaiveDate>, BodyError> {
+        if value.is_empty() {
+            return if required {
+                Err(BodyError::MissingField {
+                    field: field.into(),
+                })
+            } else {
+                Ok(None)
+            };
+        }
+        partial_date_strict(field, value).map(Some)
+    }
+
+    fn url(&self, field: &str, value: &str, required: bool) -> R {
+        if value.is_empty() {
+            return if required {
+                Err(BodyError::MissingField {
+                    field: field.into(),
+                })
+            } else {
+                Ok(())
+            };
+        }
+        self.len(field, value.len(), self.limits.max_url_bytes)?;
+        match url::Url::parse(value) {
+            Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => Ok(()),
+            _ => Err(BodyError::InvalidUrl {
+                field: field.into(),
+                value: value.into(),
+            }),
+        }
+    }
+
+    fn email(&self, field: &str, value: &str) -> R {
+        if value.is_empty() {
+            return Ok(());
+        }
+        self.len(field, value.len(), self.limits.max_short_text_bytes)?;
+        let ok = match value.split_once('@') {
+            Some((local, domain)) => {
+                !local.is_empty()
+                    && domain.contains('.')
+                    && !domain.starts_with('.')
+                    && !domain.ends_with('.')
+                    && !value.chars().any(char::is_whitespace)
+                    && !domain.contains('@')
+            }
+            None => false,
+        };
+        if ok {
+            Ok(())
+        } else {
+            Err(BodyError::InvalidEmail {
+                field: field.into(),
+                value: value.into(),
+            })
+        }
+    }
+}
+
+fn digest(field: &str, bytes: &[u8]) -> R {
+    if bytes.len() == 32 {
+        Ok(())
+    } else {
+        Err(BodyError::InvalidDigest {
+            field: field.into(),
+            len: bytes.len(),
+        })
+    }
+}
+
+/// Parses `YYYY`, `YYYY-MM` or `YYYY-MM-DD` to the first day it names.
+fn partial_date_strict(field: &str, value: &str) -> Result<NaiveDate, BodyError> {
+    let bad = || BodyError::InvalidDate {
+        field: field.into(),
+        value: value.into(),
+        expected: "date (YYYY, YYYY-MM or YYYY-MM-DD)",
+    };
+    let full = match value.len() {
+        4 => format!("{value}-01-01"),
+        7 => format!("{value}-01"),
+        10 => value.to_owned(),
+        _ => return Err(bad()),
+    };
+    let date = NaiveDate::parse_from_str(&full, "%Y-%m-%d").map_err(|_| bad())?;
+    if full.len() != 10 || !value.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
+        return Err(bad());
+    }
+    Ok(date)
+}
+
+/// Parses a local date-time `YYYY-MM-DDTHH:MM[:SS]`.
+pub fn local_date_time(
+    field: &str,
+    value: &str,
+    required: bool,
+) -> Result<Option<NaiveDateTime>, BodyError> {
+    if value.is_empty() {
+        return if required {
+            Err(BodyError::MissingField {
+                field: field.into(),
+            })
+        } else {
+            Ok(None)
+        };
+    }
+    NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S")
+        .or_else(|_| NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M"))
+        .map(Some)
+        .map_err(|_| BodyError::InvalidDate {
+            field: field.into(),
+            value: value.into(),
+            expected: "local date-time (YYYY-MM-DDTHH:MM)",
+        })
+}
+
+fn time_zone(field: &str, value: &str) -> R {
+    if value.is_empty() {
+        return Err(BodyError::MissingField {
+            field: field.into(),
+        });
+    }
+    chrono_tz::Tz::from_str(value)
+        .map(|_| ())
+        .map_err(|_| BodyError::InvalidTimeZone {
+            field: field.into(),
+            value: value.into(),
+        })
+}

@@ -1,0 +1,1 @@
+//! End-to-end suite for hubnet: see `tests/`.
