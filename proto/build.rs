@@ -1,7 +1,10 @@
 //! Compiles `proto/hubnet/v1/*.proto` with protox (no system `protoc`) and generates prost code.
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let files = ["proto/hubnet/v1/record.proto", "proto/hubnet/v1/charter.proto"];
+    let files = [
+        "proto/hubnet/v1/record.proto",
+        "proto/hubnet/v1/charter.proto",
+    ];
     for file in files {
         println!("cargo:rerun-if-changed={file}");
     }

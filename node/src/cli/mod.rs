@@ -1,0 +1,146 @@
+//! The `hubnet` command line: argument parsing (clap) and one function per command. Commands
+//! translate between people and the store; the rules live in `hubnet-protocol`.
+
+mod charter;
+mod records;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// hubnet: the exchange platform of the Regional Hub of Civil Service.
+#[derive(Debug, Parser)]
+#[command(name = "hubnet", version, about, long_about = None)]
+pub struct Cli {
+    /// Log filter, e.g. `info` or `hubnet_node=debug` (also RUST_LOG).
+    #[arg(long, global = true, env = "RUST_LOG", default_value = "info")]
+    pub log: String,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where a command finds its data dir.
+#[derive(Debug, clap::Args)]
+pub struct DataDir {
+    /// The node's data dir (created by `hubnet init`).
+    #[arg(long, env = "HUBNET_DATA_DIR", default_value = "hubnet-data")]
+    pub data_dir: PathBuf,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Generate a publishing (or committee) key; prints its public key.
+    Keygen {
+        /// File to create (mode 0600); never overwritten.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Create, edit, sign, show and verify a charter file.
+    #[command(subcommand)]
+    Charter(charter::CharterCommand),
+    /// Create a data dir for a signed charter.
+    Init {
+        /// The data dir.
+        #[command(flatten)]
+        dir: DataDir,
+        /// The signed charter (TOML).
+        #[arg(long)]
+        charter: PathBuf,
+    },
+    /// Validate, sign and durably store a draft; prints the new record's id.
+    Publish {
+        /// The data dir.
+        #[command(flatten)]
+        dir: DataDir,
+        /// The member's publishing key file.
+        #[arg(long)]
+        key: PathBuf,
+        /// The draft (.toml or .json).
+        draft: PathBuf,
+    },
+    /// Show one record as JSON (or its raw protobuf).
+    Get {
+        /// The data dir.
+        #[command(flatten)]
+        dir: DataDir,
+        /// Record id (64 hex).
+        id: String,
+        /// Write the `SignedRecord` protobuf bytes to stdout instead.
+        #[arg(long)]
+        raw: bool,
+    },
+    /// List an author's chain.
+    Log {
+        /// The data dir.
+        #[command(flatten)]
+        dir: DataDir,
+        /// Member code (KZ, HUB, ...) or publishing key (64 hex).
+        member: String,
+        /// Print JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write a bundle: the charter and every signed record.
+    Export {
+        /// The data dir.
+        #[command(flatten)]
+        dir: DataDir,
+        /// The bundle file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Verify and store every record of a bundle; bad ones are reported and skipped.
+    Import {
+        /// The data dir.
+        #[command(flatten)]
+        dir: DataDir,
+        /// The bundle.
+        bundle: PathBuf,
+    },
+    /// Check a bundle with no node and no trust; exit 0 only if everything holds.
+    Verify {
+        /// The bundle.
+        bundle: PathBuf,
+        /// Require this network id (hex), e.g. from the charter you trust.
+        #[arg(long)]
+        network_id: Option<String>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// Runs the command line; the binary's whole `main`.
+pub fn run() -> anyhow::Result<ExitCode> {
+    let cli = Cli::parse();
+    init_tracing(&cli.log);
+    match cli.command {
+        Command::Keygen { out } => records::keygen(&out),
+        Command::Charter(c) => charter::run(c),
+        Command::Init { dir, charter } => records::init(&dir.data_dir, &charter),
+        Command::Publish { dir, key, draft } => records::publish(&dir.data_dir, &key, &draft),
+        Command::Get { dir, id, raw } => records::get(&dir.data_dir, &id, raw),
+        Command::Log { dir, member, json } => records::log(&dir.data_dir, &member, json),
+        Command::Export { dir, out } => records::export(&dir.data_dir, &out),
+        Command::Import { dir, bundle } => records::import(&dir.data_dir, &bundle),
+        Command::Verify {
+            bundle,
+            network_id,
+            json,
+        } => records::verify(&bundle, network_id.as_deref(), json),
+    }
+}
+
+fn init_tracing(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .compact()
+        .init();
+}

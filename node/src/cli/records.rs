@@ -1,0 +1,408 @@
+//! Record commands: keygen, init, publish, get, log, export, import and verify.
+
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::Path;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use hubnet_protocol::bundle::{BundleCheck, BundleReport};
+use hubnet_protocol::record::{self, RecordError};
+use hubnet_protocol::{ChainError, Charter, Draft, DraftFormat, PublicKey, Record, RecordId};
+use tracing::info;
+
+use crate::bundle::{BundleReader, BundleWriter};
+use crate::store::{Outcome, Store};
+use crate::view::{record_json, rfc3339_ms, title};
+use crate::{keyfile, now_ms};
+
+/// Records verified and stored per group commit during import.
+const IMPORT_BATCH: usize = 512;
+
+pub(super) fn keygen(out: &Path) -> anyhow::Result<ExitCode> {
+    let key = keyfile::generate()?;
+    keyfile::write_new(
+        out,
+        &key,
+        "hubnet publishing key (Ed25519 seed). Keep it secret.",
+    )?;
+    println!("{}", key.public_key());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn init(dir: &Path, charter: &Path) -> anyhow::Result<ExitCode> {
+    let text = std::fs::read_to_string(charter)
+        .with_context(|| format!("reading {}", charter.display()))?;
+    let store = Store::init(dir, &text)?;
+    println!(
+        "initialised {} for network {}",
+        dir.display(),
+        store.charter().network_id()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn publish(dir: &Path, key: &Path, draft: &Path) -> anyhow::Result<ExitCode> {
+    let mut store = Store::open(dir)?;
+    let key = keyfile::read(key)?;
+    let member = store
+        .charter()
+        .member_by_key(&key.public_key())
+        .with_context(|| {
+            format!(
+                "key {} is not the publishing key of any member in this charter",
+                key.public_key()
+            )
+        })?
+        .code
+        .clone();
+    let text =
+        std::fs::read_to_string(draft).with_context(|| format!("reading {}", draft.display()))?;
+    let format = match draft.extension().and_then(|e| e.to_str()) {
+        Some("json") => DraftFormat::Json,
+        Some("toml") => DraftFormat::Toml,
+        _ if text.trim_start().starts_with('{') => DraftFormat::Json,
+        _ => DraftFormat::Toml,
+    };
+    let body = Draft::parse(&text, format)
+        .and_then(|d| d.to_body(&member, store.charter().limits()))
+        .with_context(|| format!("{}", draft.display()))?;
+    let record = store.publish(&key, &body, now_ms())?;
+    // Printed only now: the record is durable.
+    println!("{}", record.id);
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn get(dir: &Path, id: &str, raw: bool) -> anyhow::Result<ExitCode> {
+    let store = Store::open(dir)?;
+    let id: RecordId = id
+        .parse()
+        .with_context(|| format!("{id:?} is not a record id"))?;
+    let Some(record) = store.get(&id)? else {
+        eprintln!("no record {id} in {}", dir.display());
+        return Ok(ExitCode::FAILURE);
+    };
+    if raw {
+        std::io::stdout().write_all(&record.signed.encode())?;
+    } else {
+        println!("{}", serde_json::to_string_pretty(&record_json(&record))?);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn resolve_member(charter: &Charter, member: &str) -> anyhow::Result<PublicKey> {
+    if let Some(m) = charter.member_by_code(member) {
+        return Ok(m.key);
+    }
+    match member.parse::<PublicKey>() {
+        Ok(k) => Ok(k),
+        Err(_) => bail!("{member:?} is neither a member code of this charter nor a public key"),
+    }
+}
+
+pub(super) fn log(dir: &Path, member: &str, json: bool) -> anyhow::Result<ExitCode> {
+    let store = Store::open(dir)?;
+    let author = resolve_member(store.charter(), member)?;
+    let entries = store.log(&author, 1)?;
+    if !json {
+        let code = store
+            .charter()
+            .member_by_key(&author)
+            .map_or("?", |m| m.code.as_str());
+        println!("log of {code} ({author}): {} records", entries.len());
+        println!(
+            "{:>5}  {:<64}  {:<24}  {:<10}  title",
+            "seq", "id", "created", "kind"
+        );
+    }
+    for (seq, id) in entries {
+        let Some(r) = store.get(&id)? else { continue };
+        if json {
+            println!("{}", serde_json::to_string(&record_json(&r))?);
+        } else {
+            println!(
+                "{seq:>5}  {id}  {:<24}  {:<10}  {}",
+                rfc3339_ms(r.header.created_at),
+                r.header.kind.name(),
+                title(&r.body)
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub(super) fn export(dir: &Path, out: &Path) -> anyhow::Result<ExitCode> {
+    let store = Store::open(dir)?;
+    let tmp = out.with_extension("partial");
+    let file = File::create(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    let mut writer = BundleWriter::new(
+        BufWriter::with_capacity(1 << 20, file),
+        store.charter().signed(),
+    )?;
+    let total = store.record_count()?;
+    store.for_each_signed(|bytes| {
+        writer
+            .write_record(bytes)
+            .map_err(|source| crate::store::StoreError::Io {
+                path: tmp.clone(),
+                source,
+            })?;
+        if writer.records() % 50_000 == 0 {
+            info!(written = writer.records(), total, "exporting");
+        }
+        Ok(())
+    })?;
+    let written = writer.records();
+    let file = writer.finish()?.into_inner().map_err(|e| e.into_error())?;
+    file.sync_all()?;
+    std::fs::rename(&tmp, out).with_context(|| format!("writing {}", out.display()))?;
+    println!(
+        "exported {written} records of network {} to {}",
+        store.charter().network_id(),
+        out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+struct Import<'a> {
+    store: &'a mut Store,
+    stored: u64,
+    duplicates: u64,
+    skipped: u64,
+    /// Records ahead of a gap, retried once the rest is in.
+    deferred: Vec<(u64, Record)>,
+}
+
+impl Import<'_> {
+    fn skip(&mut self, index: u64, id: Option<RecordId>, reason: &dyn std::fmt::Display) {
+        self.skipped += 1;
+        let id = id.map_or_else(|| "(undecodable)".to_owned(), |i| i.to_hex());
+        eprintln!("skipped record #{index} {id}: {reason}");
+    }
+
+    fn batch(&mut self, raw: Vec<(u64, Vec<u8>)>) -> anyhow::Result<()> {
+        let charter = self.store.charter().clone();
+        let now = now_ms();
+        let mut prechecked = Vec::with_capacity(raw.len());
+        let mut indexes = Vec::with_capacity(raw.len());
+        for (index, bytes) in raw {
+            match record::precheck(&bytes, &charter, now) {
+                Ok(u) => {
+                    prechecked.push(u);
+                    indexes.push(index);
+                }
+                Err(e) => self.skip(index, id_of(&bytes), &e),
+            }
+        }
+        let mut valid = Vec::with_capacity(prechecked.len());
+        for (index, result) in indexes.into_iter().zip(record::verify_batch(prechecked)) {
+            match result {
+                Ok(r) => valid.push((index, r)),
+                Err(RecordError::BadSignature(a)) => {
+                    self.skip(index, None, &RecordError::BadSignature(a))
+                }
+                Err(e) => self.skip(index, None, &e),
+            }
+        }
+        self.append(valid, true)
+    }
+
+    fn append(&mut self, valid: Vec<(u64, Record)>, defer_gaps: bool) -> anyhow::Result<()> {
+        let records: Vec<Record> = valid.iter().map(|(_, r)| r.clone()).collect();
+        let outcomes = self.store.append(&records)?;
+        for ((index, r), outcome) in valid.into_iter().zip(outcomes) {
+            match outcome {
+                Outcome::Stored => self.stored += 1,
+                Outcome::AlreadyStored => self.duplicates += 1,
+                Outcome::Refused(ChainError::SeqGap { .. }) if defer_gaps => {
+                    self.deferred.push((index, r))
+                }
+                Outcome::Refused(e) => self.skip(index, Some(r.id), &e),
+            }
+        }
+        Ok(())
+    }
+
+    /// Retries records that arrived ahead of their predecessors until nothing more fits.
+    fn drain_deferred(&mut self) -> anyhow::Result<()> {
+        loop {
+            let before = self.deferred.len();
+            if before == 0 {
+                return Ok(());
+            }
+            let mut pending = std::mem::take(&mut self.deferred);
+            pending.sort_by_key(|(_, r)| (r.header.author, r.header.seq));
+            self.append(pending, true)?;
+            if self.deferred.len() == before {
+                let rest = std::mem::take(&mut self.deferred);
+                return self.append(rest, false);
+            }
+        }
+    }
+}
+
+fn id_of(bytes: &[u8]) -> Option<RecordId> {
+    hubnet_protocol::SignedRecord::decode(bytes)
+        .ok()
+        .map(|s| s.id())
+}
+
+pub(super) fn import(dir: &Path, bundle: &Path) -> anyhow::Result<ExitCode> {
+    let mut store = Store::open(dir)?;
+    let file = File::open(bundle).with_context(|| format!("opening {}", bundle.display()))?;
+    let mut reader = BundleReader::open(file).with_context(|| format!("{}", bundle.display()))?;
+    let bundle_charter = Charter::from_signed(reader.charter()).context("the bundle's charter")?;
+    if bundle_charter.network_id() != store.charter().network_id() {
+        bail!(
+            "{} belongs to network {}, this data dir to network {}",
+            bundle.display(),
+            bundle_charter.network_id(),
+            store.charter().network_id()
+        );
+    }
+    let mut import = Import {
+        store: &mut store,
+        stored: 0,
+        duplicates: 0,
+        skipped: 0,
+        deferred: Vec::new(),
+    };
+    let mut index = 0u64;
+    let mut chunk = Vec::with_capacity(IMPORT_BATCH);
+    while let Some(bytes) = reader.next_record()? {
+        index += 1;
+        chunk.push((index, bytes));
+        if chunk.len() == IMPORT_BATCH {
+            import.batch(std::mem::take(&mut chunk))?;
+        }
+        if index % 50_000 == 0 {
+            info!(read = index, stored = import.stored, "importing");
+        }
+    }
+    import.batch(chunk)?;
+    import.drain_deferred()?;
+    println!(
+        "imported {} new records, {} already present, {} skipped",
+        import.stored, import.duplicates, import.skipped
+    );
+    Ok(if import.skipped == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+pub(super) fn verify(
+    bundle: &Path,
+    network_id: Option<&str>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let file = File::open(bundle).with_context(|| format!("opening {}", bundle.display()))?;
+    let mut reader = BundleReader::open(file).with_context(|| format!("{}", bundle.display()))?;
+    let charter = match Charter::from_signed(reader.charter()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("FAILED: the bundle's charter is not valid: {e}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    if let Some(expected) = network_id
+        && !expected.eq_ignore_ascii_case(&charter.network_id().to_hex())
+    {
+        eprintln!(
+            "FAILED: the bundle is for network {}, expected {expected}",
+            charter.network_id()
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    let mut check = BundleCheck::new(&charter, now_ms());
+    while let Some(bytes) = reader.next_record()? {
+        check.add(&bytes);
+    }
+    let report = check.finish();
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report_json(&charter, &report))?
+        );
+    } else {
+        print_report(&charter, &report);
+    }
+    Ok(if report.is_clean() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn print_report(charter: &Charter, report: &BundleReport) {
+    let name = charter
+        .name()
+        .get("en")
+        .or_else(|| charter.name().values().next())
+        .cloned()
+        .unwrap_or_default();
+    println!("network    {} ({name})", charter.network_id());
+    println!(
+        "charter    valid: {} of {} committee signatures, quorum {}",
+        charter.signers().len(),
+        charter.committee().len(),
+        charter.quorum()
+    );
+    println!(
+        "\n{:<5} {:>8} {:>6}  {:<40} {:>8}  head id",
+        "member", "records", "head", "kinds", "problems"
+    );
+    for m in &report.members {
+        let kinds: Vec<String> = m.kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        println!(
+            "{:<5} {:>8} {:>6}  {:<40} {:>8}  {}",
+            m.code,
+            m.records,
+            m.head_seq,
+            kinds.join(", "),
+            m.problems,
+            m.head_id.map(|i| i.to_hex()).unwrap_or_else(|| "-".into())
+        );
+    }
+    if !report.problems.is_empty() {
+        println!("\nproblems:");
+        for p in &report.problems {
+            println!(
+                "  {} {}: {}",
+                p.member.as_deref().unwrap_or("?"),
+                p.record
+                    .map(|r| r.to_hex())
+                    .unwrap_or_else(|| "(no id)".into()),
+                p.message
+            );
+        }
+    }
+    let verified: u64 = report.members.iter().map(|m| m.records).sum();
+    if report.is_clean() {
+        println!(
+            "\nOK: {verified} records verified; every signature, id, chain link and author holds"
+        );
+    } else {
+        println!(
+            "\nFAILED: {} problems in {} records read",
+            report.problems.len(),
+            report.records_read
+        );
+    }
+}
+
+fn report_json(charter: &Charter, report: &BundleReport) -> serde_json::Value {
+    serde_json::json!({
+        "network_id": charter.network_id().to_hex(),
+        "ok": report.is_clean(),
+        "records_read": report.records_read,
+        "members": report.members.iter().map(|m| serde_json::json!({
+            "member": m.code, "author": m.key, "records": m.records, "head_seq": m.head_seq,
+            "head_id": m.head_id.map(|i| i.to_hex()), "kinds": m.kinds, "problems": m.problems,
+        })).collect::<Vec<_>>(),
+        "problems": report.problems.iter().map(|p| serde_json::json!({
+            "member": p.member, "record": p.record.map(|r| r.to_hex()), "message": p.message,
+        })).collect::<Vec<_>>(),
+    })
+}

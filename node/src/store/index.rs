@@ -1,0 +1,135 @@
+//! Key and value layouts of the sled index. Everything here is derived from the journal and can be
+//! rebuilt from it; nothing here is the source of truth.
+//!
+//! One sled tree, keys prefixed by one byte so a batch updates every index atomically:
+//!
+//! | key | value |
+//! |---|---|
+//! | `r` id\[32] | journal offset u64 BE, seq u64 BE, kind u8, author\[32] |
+//! | `l` author\[32] seq u64 BE | id\[32] |
+//! | `h` author\[32] | seq u64 BE, id\[32], created_at i64 BE |
+//! | `x` target id\[32] | id\[32] of the retraction |
+//! | `m` name | metadata: `schema` u32 BE, `applied` u64 BE, `count` u64 BE |
+
+use hubnet_protocol::{ChainHead, Kind, PublicKey, RecordId};
+
+pub(crate) const RECORD: u8 = b'r';
+pub(crate) const LOG: u8 = b'l';
+pub(crate) const HEAD: u8 = b'h';
+pub(crate) const RETRACTED: u8 = b'x';
+pub(crate) const META_SCHEMA: &[u8] = b"mschema";
+pub(crate) const META_APPLIED: &[u8] = b"mapplied";
+pub(crate) const META_COUNT: &[u8] = b"mcount";
+
+pub(crate) fn record_key(id: &RecordId) -> [u8; 33] {
+    prefixed(RECORD, id.as_bytes())
+}
+
+pub(crate) fn head_key(author: &PublicKey) -> [u8; 33] {
+    prefixed(HEAD, author.as_bytes())
+}
+
+pub(crate) fn retracted_key(target: &RecordId) -> [u8; 33] {
+    prefixed(RETRACTED, target.as_bytes())
+}
+
+pub(crate) fn log_key(author: &PublicKey, seq: u64) -> [u8; 41] {
+    let mut k = [0u8; 41];
+    k[0] = LOG;
+    k[1..33].copy_from_slice(author.as_bytes());
+    k[33..].copy_from_slice(&seq.to_be_bytes());
+    k
+}
+
+pub(crate) fn log_prefix(author: &PublicKey) -> [u8; 33] {
+    prefixed(LOG, author.as_bytes())
+}
+
+fn prefixed(tag: u8, bytes: &[u8; 32]) -> [u8; 33] {
+    let mut k = [0u8; 33];
+    k[0] = tag;
+    k[1..].copy_from_slice(bytes);
+    k
+}
+
+/// Where a record is and what chain checks need to know of it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RecordLocation {
+    /// Journal offset of its entry.
+    pub offset: u64,
+    /// Its seq.
+    pub seq: u64,
+    /// Its kind.
+    pub kind: Kind,
+    /// Its author.
+    pub author: PublicKey,
+}
+
+impl RecordLocation {
+    pub(crate) fn encode(&self) -> [u8; 49] {
+        let mut v = [0u8; 49];
+        v[..8].copy_from_slice(&self.offset.to_be_bytes());
+        v[8..16].copy_from_slice(&self.seq.to_be_bytes());
+        v[16] = kind_byte(self.kind);
+        v[17..].copy_from_slice(self.author.as_bytes());
+        v
+    }
+
+    pub(crate) fn decode(v: &[u8]) -> Option<Self> {
+        if v.len() != 49 {
+            return None;
+        }
+        Some(Self {
+            offset: u64::from_be_bytes(v[..8].try_into().ok()?),
+            seq: u64::from_be_bytes(v[8..16].try_into().ok()?),
+            kind: byte_kind(v[16])?,
+            author: PublicKey::from_bytes(v[17..].try_into().ok()?).ok()?,
+        })
+    }
+}
+
+pub(crate) fn encode_head(h: &ChainHead) -> [u8; 48] {
+    let mut v = [0u8; 48];
+    v[..8].copy_from_slice(&h.seq.to_be_bytes());
+    v[8..40].copy_from_slice(h.id.as_bytes());
+    v[40..].copy_from_slice(&h.created_at.to_be_bytes());
+    v
+}
+
+pub(crate) fn decode_head(v: &[u8]) -> Option<ChainHead> {
+    if v.len() != 48 {
+        return None;
+    }
+    Some(ChainHead {
+        seq: u64::from_be_bytes(v[..8].try_into().ok()?),
+        id: RecordId(v[8..40].try_into().ok()?),
+        created_at: i64::from_be_bytes(v[40..].try_into().ok()?),
+    })
+}
+
+pub(crate) fn decode_id(v: &[u8]) -> Option<RecordId> {
+    v.try_into().ok().map(RecordId)
+}
+
+pub(crate) fn decode_u64(v: &[u8]) -> Option<u64> {
+    v.try_into().ok().map(u64::from_be_bytes)
+}
+
+fn kind_byte(k: Kind) -> u8 {
+    match k {
+        Kind::Practice => 1,
+        Kind::Event => 2,
+        Kind::Amendment => 3,
+        Kind::Retraction => 4,
+    }
+}
+
+fn byte_kind(b: u8) -> Option<Kind> {
+    Some(match b {
+        1 => Kind::Practice,
+        2 => Kind::Event,
+        3 => Kind::Amendment,
+        4 => Kind::Retraction,
+        _ => return None,
+    })
+}

@@ -1,0 +1,417 @@
+//! The record journal: an append-only, checksummed file of encoded `SignedRecord`s. It is the
+//! store's source of truth; sled's indexes are rebuilt from it.
+//!
+//! Layout (all integers little-endian):
+//!
+//! ```text
+//! file header, 48 bytes: "HUBNETJ\0" | version u32 | reserved u32 (0) | network id [32]
+//! entry:                 length u32 | crc32 u32 (IEEE, over the payload) | payload [length]
+//! ```
+//!
+//! Appends are written whole and made durable with `fdatasync` before [`Journal::append`] returns,
+//! so an acknowledged record is never lost. A crash can only leave a torn *last* entry; opening
+//! finds it (short read, bad checksum, or zero fill), reports it and truncates it. A bad entry
+//! followed by data is corruption, not a torn write, and the journal refuses to open.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
+use std::os::unix::fs::FileExt;
+use std::path::{Path, PathBuf};
+
+use hubnet_protocol::NetworkId;
+
+/// Magic bytes at the start of a journal.
+pub const MAGIC: &[u8; 8] = b"HUBNETJ\0";
+/// Journal format version this build writes and reads.
+pub const VERSION: u32 = 1;
+/// Size of the file header.
+pub const HEADER_LEN: u64 = 48;
+/// Largest entry accepted when reading; far above any charter's record limit.
+pub const MAX_ENTRY: u32 = 64 * 1024 * 1024;
+const ENTRY_HEADER: u64 = 8;
+
+/// Journal failures.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum JournalError {
+    /// An IO error.
+    #[error("journal {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
+    /// Not a hubnet journal.
+    #[error("journal {0}: not a hubnet journal (bad magic bytes)")]
+    BadMagic(PathBuf),
+    /// Written by a newer or unknown format.
+    #[error(
+        "journal {path}: format version {found} is not supported (this build reads version {VERSION}); use a newer hubnet"
+    )]
+    UnsupportedVersion {
+        /// The file.
+        path: PathBuf,
+        /// Version found.
+        found: u32,
+    },
+    /// Belongs to another network.
+    #[error("journal {path}: belongs to network {found}, the charter is network {expected}")]
+    WrongNetwork {
+        /// The file.
+        path: PathBuf,
+        /// Journal's network.
+        found: NetworkId,
+        /// Charter's network.
+        expected: NetworkId,
+    },
+    /// A damaged entry that is not a torn tail.
+    #[error(
+        "journal {path}: entry at offset {offset} is damaged ({reason}) and is followed by more data; refusing to guess. Restore the data dir from a backup or re-import an export"
+    )]
+    Corrupt {
+        /// The file.
+        path: PathBuf,
+        /// Entry offset.
+        offset: u64,
+        /// What is wrong.
+        reason: String,
+    },
+}
+
+/// One journal entry as read back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Offset of the entry header.
+    pub offset: u64,
+    /// The payload: an encoded `SignedRecord`.
+    pub payload: Vec<u8>,
+}
+
+impl Entry {
+    /// Offset just past this entry.
+    pub fn end(&self) -> u64 {
+        self.offset + ENTRY_HEADER + self.payload.len() as u64
+    }
+}
+
+/// An open journal.
+#[derive(Debug)]
+pub struct Journal {
+    path: PathBuf,
+    file: File,
+    len: u64,
+}
+
+impl Journal {
+    /// Opens (creating if absent) the journal at `path` for `network`; truncates a torn tail.
+    pub fn open(path: &Path, network: NetworkId) -> Result<Self, JournalError> {
+        let io_err = |source| JournalError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        let mut file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .map_err(io_err)?;
+        let mut len = file.metadata().map_err(io_err)?.len();
+        if len < HEADER_LEN {
+            // New, or torn while the header itself was written: nothing was ever acknowledged.
+            let mut header = Vec::with_capacity(HEADER_LEN as usize);
+            header.extend_from_slice(MAGIC);
+            header.extend_from_slice(&VERSION.to_le_bytes());
+            header.extend_from_slice(&0u32.to_le_bytes());
+            header.extend_from_slice(network.as_bytes());
+            file.set_len(0).map_err(io_err)?;
+            file.write_all_at(&header, 0).map_err(io_err)?;
+            file.sync_all().map_err(io_err)?;
+            sync_dir(path).map_err(io_err)?;
+            len = HEADER_LEN;
+        } else {
+            let mut header = [0u8; HEADER_LEN as usize];
+            file.read_exact_at(&mut header, 0).map_err(io_err)?;
+            if &header[..8] != MAGIC {
+                return Err(JournalError::BadMagic(path.to_owned()));
+            }
+            let version = u32::from_le_bytes([header[8], header[9], header[10], header[11]]);
+            if version != VERSION {
+                return Err(JournalError::UnsupportedVersion {
+                    path: path.to_owned(),
+                    found: version,
+                });
+            }
+            let mut found = [0u8; 32];
+            found.copy_from_slice(&header[16..48]);
+            if found != *network.as_bytes() {
+                return Err(JournalError::WrongNetwork {
+                    path: path.to_owned(),
+                    found: NetworkId(found),
+                    expected: network,
+                });
+            }
+        }
+        file.seek(SeekFrom::End(0)).map_err(io_err)?;
+        Ok(Self {
+            path: path.to_owned(),
+            file,
+            len,
+        })
+    }
+
+    /// Length of the journal file, i.e. the offset of the next entry.
+    pub fn len(&self) -> u64 {
+        self.len
+    }
+
+    /// Whether the journal holds no entry.
+    pub fn is_empty(&self) -> bool {
+        self.len == HEADER_LEN
+    }
+
+    /// Appends `payloads` in one write and makes them durable; returns each entry's offset.
+    pub fn append(&mut self, payloads: &[&[u8]]) -> Result<Vec<u64>, JournalError> {
+        let mut buf = Vec::with_capacity(payloads.iter().map(|p| p.len() + 8).sum());
+        let mut offsets = Vec::with_capacity(payloads.len());
+        for p in payloads {
+            offsets.push(self.len + buf.len() as u64);
+            buf.extend_from_slice(&(p.len() as u32).to_le_bytes());
+            buf.extend_from_slice(&crc32fast::hash(p).to_le_bytes());
+            buf.extend_from_slice(p);
+        }
+        let io_err = |source| JournalError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        self.file.write_all(&buf).map_err(io_err)?;
+        self.file.sync_data().map_err(io_err)?;
+        self.len += buf.len() as u64;
+        Ok(offsets)
+    }
+
+    /// Reads the payload of the entry at `offset`, checking its checksum.
+    pub fn read_at(&self, offset: u64) -> Result<Vec<u8>, JournalError> {
+        let mut head = [0u8; ENTRY_HEADER as usize];
+        let io_err = |source| JournalError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        self.file.read_exact_at(&mut head, offset).map_err(io_err)?;
+        let (len, crc) = split_entry_header(&head);
+        if len == 0 || len > MAX_ENTRY || offset + ENTRY_HEADER + u64::from(len) > self.len {
+            return Err(self.corrupt(offset, format!("length {len} out of range")));
+        }
+        let mut payload = vec![0u8; len as usize];
+        self.file
+            .read_exact_at(&mut payload, offset + ENTRY_HEADER)
+            .map_err(io_err)?;
+        if crc32fast::hash(&payload) != crc {
+            return Err(self.corrupt(offset, "checksum mismatch".into()));
+        }
+        Ok(payload)
+    }
+
+    /// Reads every entry from `from` (an entry offset, or [`HEADER_LEN`]) to the end, truncating a
+    /// torn tail. Returns the entries and the number of torn bytes dropped.
+    pub fn recover_from(&mut self, from: u64) -> Result<(Vec<Entry>, u64), JournalError> {
+        let io_err = |source| JournalError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        let total = self.file.metadata().map_err(io_err)?.len();
+        let mut reader = BufReader::with_capacity(1 << 20, &self.file);
+        reader.seek(SeekFrom::Start(from)).map_err(io_err)?;
+        let mut entries = Vec::new();
+        let mut offset = from;
+        while offset < total {
+            match read_entry(&mut reader, offset, total) {
+                Ok(payload) => {
+                    let entry = Entry { offset, payload };
+                    offset = entry.end();
+                    entries.push(entry);
+                }
+                Err(reason) => {
+                    if !self.is_torn_tail(offset, total)? {
+                        return Err(self.corrupt(offset, reason));
+                    }
+                    let torn = total - offset;
+                    self.file.set_len(offset).map_err(io_err)?;
+                    self.file.sync_all().map_err(io_err)?;
+                    self.len = offset;
+                    self.file.seek(SeekFrom::End(0)).map_err(io_err)?;
+                    return Ok((entries, torn));
+                }
+            }
+        }
+        self.len = total;
+        Ok((entries, 0))
+    }
+
+    /// A bad entry is a torn tail if its declared extent reaches the end of the file, or if
+    /// everything from it to the end is zero (a crash can leave allocated but unwritten blocks).
+    fn is_torn_tail(&self, offset: u64, total: u64) -> Result<bool, JournalError> {
+        let mut head = [0u8; ENTRY_HEADER as usize];
+        let available = (total - offset).min(ENTRY_HEADER) as usize;
+        let io_err = |source| JournalError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        self.file
+            .read_exact_at(&mut head[..available], offset)
+            .map_err(io_err)?;
+        if available < ENTRY_HEADER as usize {
+            return Ok(true);
+        }
+        let (len, _) = split_entry_header(&head);
+        if offset + ENTRY_HEADER + u64::from(len) >= total {
+            return Ok(true);
+        }
+        let mut rest = Vec::new();
+        let mut f = &self.file;
+        f.seek(SeekFrom::Start(offset)).map_err(io_err)?;
+        f.take(total - offset)
+            .read_to_end(&mut rest)
+            .map_err(io_err)?;
+        Ok(rest.iter().all(|&b| b == 0))
+    }
+
+    fn corrupt(&self, offset: u64, reason: String) -> JournalError {
+        JournalError::Corrupt {
+            path: self.path.clone(),
+            offset,
+            reason,
+        }
+    }
+}
+
+fn split_entry_header(head: &[u8; 8]) -> (u32, u32) {
+    (
+        u32::from_le_bytes([head[0], head[1], head[2], head[3]]),
+        u32::from_le_bytes([head[4], head[5], head[6], head[7]]),
+    )
+}
+
+fn read_entry(reader: &mut impl Read, offset: u64, total: u64) -> Result<Vec<u8>, String> {
+    let mut head = [0u8; ENTRY_HEADER as usize];
+    reader
+        .read_exact(&mut head)
+        .map_err(|_| "incomplete entry header".to_owned())?;
+    let (len, crc) = split_entry_header(&head);
+    if len == 0 || len > MAX_ENTRY {
+        return Err(format!("length {len} out of range"));
+    }
+    if offset + ENTRY_HEADER + u64::from(len) > total {
+        return Err("entry runs past the end of the file".into());
+    }
+    let mut payload = vec![0u8; len as usize];
+    reader
+        .read_exact(&mut payload)
+        .map_err(|_| "incomplete payload".to_owned())?;
+    if crc32fast::hash(&payload) != crc {
+        return Err("checksum mismatch".into());
+    }
+    Ok(payload)
+}
+
+/// Makes a new directory entry durable.
+pub(crate) fn sync_dir(path: &Path) -> io::Result<()> {
+    match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => File::open(dir)?.sync_all(),
+        _ => File::open(".")?.sync_all(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NET: NetworkId = NetworkId([3; 32]);
+
+    fn journal_with(entries: &[&[u8]]) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("records.journal");
+        let mut j = Journal::open(&path, NET).expect("opens");
+        j.append(entries).expect("appends");
+        (dir, path)
+    }
+
+    fn recover(path: &Path) -> Result<(Vec<Vec<u8>>, u64), JournalError> {
+        let mut j = Journal::open(path, NET)?;
+        let (entries, torn) = j.recover_from(HEADER_LEN)?;
+        Ok((entries.into_iter().map(|e| e.payload).collect(), torn))
+    }
+
+    #[test]
+    fn entries_read_back() {
+        let (_d, path) = journal_with(&[b"one", b"two"]);
+        assert_eq!(
+            recover(&path).expect("reads").0,
+            vec![b"one".to_vec(), b"two".to_vec()]
+        );
+        let j = Journal::open(&path, NET).expect("opens");
+        assert_eq!(j.read_at(HEADER_LEN + 8 + 3).expect("reads"), b"two");
+    }
+
+    #[test]
+    fn torn_tail_is_truncated_and_appends_continue() {
+        let (_d, path) = journal_with(&[b"one", b"two"]);
+        let full = std::fs::metadata(&path).expect("meta").len();
+        for cut in [1, 5, 9, 10] {
+            let (_d2, p2) = journal_with(&[b"one", b"two"]);
+            let f = OpenOptions::new().write(true).open(&p2).expect("opens");
+            f.set_len(full - cut).expect("truncates");
+            let (entries, torn) = recover(&p2).expect("recovers");
+            assert_eq!(entries, vec![b"one".to_vec()]);
+            assert_eq!(torn, 8 + 3 - cut);
+            let mut j = Journal::open(&p2, NET).expect("opens");
+            j.recover_from(HEADER_LEN).expect("recovers");
+            j.append(&[b"three"]).expect("appends");
+            assert_eq!(
+                recover(&p2).expect("reads").0,
+                vec![b"one".to_vec(), b"three".to_vec()]
+            );
+        }
+    }
+
+    #[test]
+    fn zero_filled_tail_is_truncated() {
+        let (_d, path) = journal_with(&[b"one"]);
+        let f = OpenOptions::new().append(true).open(&path).expect("opens");
+        (&f).write_all(&[0u8; 4096]).expect("writes");
+        assert_eq!(
+            recover(&path).expect("recovers"),
+            (vec![b"one".to_vec()], 4096)
+        );
+    }
+
+    #[test]
+    fn damage_in_the_middle_is_refused() {
+        let (_d, path) = journal_with(&[b"one", b"two"]);
+        let f = OpenOptions::new().write(true).open(&path).expect("opens");
+        f.write_all_at(b"X", HEADER_LEN + 8).expect("writes");
+        assert!(matches!(
+            recover(&path),
+            Err(JournalError::Corrupt {
+                offset: HEADER_LEN,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn other_network_and_version_are_refused() {
+        let (_d, path) = journal_with(&[b"one"]);
+        assert!(matches!(
+            Journal::open(&path, NetworkId([4; 32])),
+            Err(JournalError::WrongNetwork { .. })
+        ));
+        let f = OpenOptions::new().write(true).open(&path).expect("opens");
+        f.write_all_at(&2u32.to_le_bytes(), 8).expect("writes");
+        assert!(matches!(
+            Journal::open(&path, NET),
+            Err(JournalError::UnsupportedVersion { found: 2, .. })
+        ));
+    }
+}

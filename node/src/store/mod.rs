@@ -1,0 +1,640 @@
+//! The durable store of one node: a data dir holding the charter, the record journal (the source of
+//! truth) and a sled index rebuilt from the journal whenever it is behind or unreadable.
+//!
+//! ```text
+//! DATA_DIR/charter.toml      the signed charter this node runs with
+//! DATA_DIR/records.journal   every stored SignedRecord, checksummed, append-only (journal.rs)
+//! DATA_DIR/index/            sled: ids, logs, heads, retractions, metadata (index.rs)
+//! DATA_DIR/LOCK              held while a process uses the store
+//! ```
+//!
+//! A record is acknowledged only after [`Store::append`] returns, which is after its journal entry
+//! was written and `fdatasync`ed. The index is updated after, in one sled batch that also records
+//! how far into the journal it has applied; sled's own flushing does not matter for durability,
+//! because opening replays the journal from that point.
+
+pub mod index;
+pub mod journal;
+
+use std::collections::HashMap;
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+
+use hubnet_protocol::chain::{self, Append, ChainError, ChainHead, TargetInfo};
+use hubnet_protocol::record::{self, Position, RecordError};
+use hubnet_protocol::{
+    Body, Charter, CharterError, Kind, PublicKey, Record, RecordId, SecretKey, SignedRecord,
+};
+use tracing::{info, warn};
+
+use self::index::RecordLocation;
+use self::journal::{HEADER_LEN, Journal, JournalError};
+
+/// The store schema version this build writes and reads.
+pub const SCHEMA_VERSION: u32 = 1;
+/// File name of the charter in a data dir.
+pub const CHARTER_FILE: &str = "charter.toml";
+const JOURNAL_FILE: &str = "records.journal";
+const INDEX_DIR: &str = "index";
+const LOCK_FILE: &str = "LOCK";
+const SLED_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+const REPLAY_BATCH: usize = 4096;
+
+/// Store failures.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum StoreError {
+    /// No data dir there.
+    #[error(
+        "{0} is not a hubnet data dir (no {CHARTER_FILE}); create one with `hubnet init --data-dir {0} --charter FILE`"
+    )]
+    NotInitialized(PathBuf),
+    /// `init` on an existing data dir.
+    #[error("{0} is already a hubnet data dir")]
+    AlreadyInitialized(PathBuf),
+    /// Another process holds the store.
+    #[error("{0} is in use by another hubnet process")]
+    Locked(PathBuf),
+    /// An IO error on a file of the data dir.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The data dir's charter is not valid.
+    #[error("{path}: {source}")]
+    Charter {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: CharterError,
+    },
+    /// The journal failed.
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    /// sled failed.
+    #[error("index: {0}")]
+    Index(#[from] sled::Error),
+    /// The index was written by a newer build.
+    #[error(
+        "store schema version {found} is newer than this build supports ({SCHEMA_VERSION}); use a newer hubnet"
+    )]
+    SchemaTooNew {
+        /// Version found.
+        found: u32,
+    },
+    /// The index carries a schema version this build does not know.
+    #[error(
+        "store schema version {found:?} is unknown (this build knows {SCHEMA_VERSION}); refusing to open"
+    )]
+    UnknownSchema {
+        /// Raw value found.
+        found: Vec<u8>,
+    },
+    /// An index value of the wrong shape.
+    #[error("index entry {key} is damaged; delete {dir}/index to rebuild it from the journal")]
+    DamagedIndex {
+        /// Key, hex.
+        key: String,
+        /// Data dir.
+        dir: PathBuf,
+    },
+    /// A journal entry that does not decode as a record.
+    #[error("journal entry at offset {offset} does not decode: {source}")]
+    BadJournalRecord {
+        /// Offset.
+        offset: u64,
+        /// The cause.
+        source: RecordError,
+    },
+    /// The publishing key is not a member's.
+    #[error("key {0} is not the publishing key of any member in this charter")]
+    NotAMember(String),
+    /// The record this node just signed does not pass its own checks (too large, say).
+    #[error("the signed record is not valid: {0}")]
+    Invalid(#[from] RecordError),
+    /// The record cannot extend its author's log.
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+}
+
+/// What happened to one record given to [`Store::append`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Newly stored (durable).
+    Stored,
+    /// It was stored before.
+    AlreadyStored,
+    /// Refused by a chain rule; nothing was written.
+    Refused(ChainError),
+}
+
+/// What opening a store found and repaired.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Recovery {
+    /// Journal entries replayed into the index.
+    pub replayed: u64,
+    /// Bytes of a torn, never acknowledged last entry that were dropped.
+    pub torn_bytes: u64,
+    /// Whether the index was rebuilt from scratch (unreadable or ahead of the journal).
+    pub rebuilt_index: bool,
+}
+
+/// An open store. One process at a time (a lock file enforces it).
+#[derive(Debug)]
+pub struct Store {
+    dir: PathBuf,
+    charter: Charter,
+    journal: Journal,
+    db: sled::Db,
+    recovery: Recovery,
+    _lock: File,
+}
+
+impl Store {
+    /// Creates a data dir for `charter_text` (a signed charter TOML).
+    pub fn init(dir: &Path, charter_text: &str) -> Result<Self, StoreError> {
+        let charter_path = dir.join(CHARTER_FILE);
+        if charter_path.exists() {
+            return Err(StoreError::AlreadyInitialized(dir.to_owned()));
+        }
+        verify_charter(&charter_path, charter_text)?;
+        fs::create_dir_all(dir).map_err(|source| io(dir, source))?;
+        let tmp = dir.join(format!("{CHARTER_FILE}.tmp"));
+        fs::write(&tmp, charter_text).map_err(|source| io(&tmp, source))?;
+        File::open(&tmp)
+            .and_then(|f| f.sync_all())
+            .map_err(|source| io(&tmp, source))?;
+        fs::rename(&tmp, &charter_path).map_err(|source| io(&charter_path, source))?;
+        journal::sync_dir(&charter_path).map_err(|source| io(dir, source))?;
+        Self::open(dir)
+    }
+
+    /// Opens an existing data dir, replaying the journal into the index as needed.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        let charter_path = dir.join(CHARTER_FILE);
+        if !charter_path.exists() {
+            return Err(StoreError::NotInitialized(dir.to_owned()));
+        }
+        let lock_path = dir.join(LOCK_FILE);
+        let lock = File::create(&lock_path).map_err(|source| io(&lock_path, source))?;
+        match lock.try_lock() {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => return Err(StoreError::Locked(dir.to_owned())),
+            Err(fs::TryLockError::Error(source)) => return Err(io(&lock_path, source)),
+        }
+        let text = fs::read_to_string(&charter_path).map_err(|source| io(&charter_path, source))?;
+        let charter = verify_charter(&charter_path, &text)?;
+        let mut journal = Journal::open(&dir.join(JOURNAL_FILE), charter.network_id())?;
+        let mut recovery = Recovery::default();
+        let index_dir = dir.join(INDEX_DIR);
+        let db = match open_sled(&index_dir) {
+            Ok(db) => db,
+            Err(e) => {
+                let aside = set_aside(&index_dir)?;
+                warn!(error = %e, moved_to = %aside.display(), "index does not open; rebuilding it from the journal");
+                recovery.rebuilt_index = true;
+                open_sled(&index_dir)?
+            }
+        };
+        check_schema(&db)?;
+        let mut applied = db
+            .get(index::META_APPLIED)?
+            .and_then(|v| index::decode_u64(&v))
+            .unwrap_or(HEADER_LEN);
+        if applied > journal.len() {
+            warn!(
+                applied,
+                journal = journal.len(),
+                "index is ahead of the journal; rebuilding it"
+            );
+            db.clear()?;
+            db.insert(index::META_SCHEMA, &SCHEMA_VERSION.to_be_bytes())?;
+            recovery.rebuilt_index = true;
+            applied = HEADER_LEN;
+        }
+        let (entries, torn) = journal.recover_from(applied)?;
+        if torn > 0 {
+            warn!(
+                torn_bytes = torn,
+                "dropped a torn last journal entry (it was never acknowledged)"
+            );
+        }
+        recovery.torn_bytes = torn;
+        let mut store = Self {
+            dir: dir.to_owned(),
+            charter,
+            journal,
+            db,
+            recovery,
+            _lock: lock,
+        };
+        if !entries.is_empty() {
+            info!(entries = entries.len(), "replaying journal into the index");
+        }
+        for (n, chunk) in entries.chunks(REPLAY_BATCH).enumerate() {
+            let mut batch = sled::Batch::default();
+            let mut count = store.record_count()?;
+            let mut end = applied;
+            for e in chunk {
+                let r = record::decode_stored(&e.payload, &store.charter).map_err(|source| {
+                    StoreError::BadJournalRecord {
+                        offset: e.offset,
+                        source,
+                    }
+                })?;
+                if store.db.contains_key(index::record_key(&r.id))? {
+                    end = e.end();
+                    continue;
+                }
+                index_record(&mut batch, &r, e.offset);
+                count += 1;
+                end = e.end();
+            }
+            batch.insert(index::META_APPLIED, &end.to_be_bytes()[..]);
+            batch.insert(index::META_COUNT, &count.to_be_bytes()[..]);
+            store.db.apply_batch(batch)?;
+            store.recovery.replayed += chunk.len() as u64;
+            if entries.len() > REPLAY_BATCH {
+                info!(
+                    done = (n + 1) * REPLAY_BATCH.min(chunk.len()),
+                    total = entries.len(),
+                    "replaying journal"
+                );
+            }
+        }
+        Ok(store)
+    }
+
+    /// What opening found and repaired.
+    pub fn recovery(&self) -> &Recovery {
+        &self.recovery
+    }
+
+    /// The data dir.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The charter this store belongs to.
+    pub fn charter(&self) -> &Charter {
+        &self.charter
+    }
+
+    /// Records stored.
+    pub fn record_count(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .db
+            .get(index::META_COUNT)?
+            .and_then(|v| index::decode_u64(&v))
+            .unwrap_or(0))
+    }
+
+    /// The head of `author`'s log.
+    pub fn head(&self, author: &PublicKey) -> Result<Option<ChainHead>, StoreError> {
+        let key = index::head_key(author);
+        match self.db.get(key)? {
+            None => Ok(None),
+            Some(v) => index::decode_head(&v)
+                .map(Some)
+                .ok_or_else(|| self.damaged(&key)),
+        }
+    }
+
+    /// Every author's head, in key order.
+    pub fn heads(&self) -> Result<Vec<(PublicKey, ChainHead)>, StoreError> {
+        let mut out = Vec::new();
+        for item in self.db.scan_prefix([index::HEAD]) {
+            let (k, v) = item?;
+            let author = k
+                .get(1..)
+                .and_then(|b| <[u8; 32]>::try_from(b).ok())
+                .and_then(|b| PublicKey::from_bytes(b).ok());
+            match (author, index::decode_head(&v)) {
+                (Some(a), Some(h)) => out.push((a, h)),
+                _ => return Err(self.damaged(&k)),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Where record `id` is, if stored.
+    pub fn locate(&self, id: &RecordId) -> Result<Option<RecordLocation>, StoreError> {
+        let key = index::record_key(id);
+        match self.db.get(key)? {
+            None => Ok(None),
+            Some(v) => RecordLocation::decode(&v)
+                .map(Some)
+                .ok_or_else(|| self.damaged(&key)),
+        }
+    }
+
+    /// The signed bytes of record `id`, exactly as stored.
+    pub fn get_signed(&self, id: &RecordId) -> Result<Option<SignedRecord>, StoreError> {
+        let Some(loc) = self.locate(id)? else {
+            return Ok(None);
+        };
+        let payload = self.journal.read_at(loc.offset)?;
+        SignedRecord::decode(&payload)
+            .map(Some)
+            .map_err(|source| StoreError::BadJournalRecord {
+                offset: loc.offset,
+                source,
+            })
+    }
+
+    /// Record `id`, decoded.
+    pub fn get(&self, id: &RecordId) -> Result<Option<Record>, StoreError> {
+        let Some(loc) = self.locate(id)? else {
+            return Ok(None);
+        };
+        self.read_record(loc.offset).map(Some)
+    }
+
+    fn read_record(&self, offset: u64) -> Result<Record, StoreError> {
+        let payload = self.journal.read_at(offset)?;
+        record::decode_stored(&payload, &self.charter)
+            .map_err(|source| StoreError::BadJournalRecord { offset, source })
+    }
+
+    /// Ids of `author`'s log from `from_seq` on, in seq order.
+    pub fn log(
+        &self,
+        author: &PublicKey,
+        from_seq: u64,
+    ) -> Result<Vec<(u64, RecordId)>, StoreError> {
+        let start = index::log_key(author, from_seq);
+        let prefix = index::log_prefix(author);
+        let mut out = Vec::new();
+        for item in self.db.range(start..) {
+            let (k, v) = item?;
+            if !k.starts_with(&prefix) {
+                break;
+            }
+            let seq = k.get(33..).and_then(index::decode_u64);
+            match (seq, index::decode_id(&v)) {
+                (Some(seq), Some(id)) => out.push((seq, id)),
+                _ => return Err(self.damaged(&k)),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether `target` has been retracted.
+    pub fn is_retracted(&self, target: &RecordId) -> Result<bool, StoreError> {
+        Ok(self.db.contains_key(index::retracted_key(target))?)
+    }
+
+    /// Visits every stored record's signed bytes in journal order, which keeps each author's log
+    /// in seq order.
+    pub fn for_each_signed(
+        &self,
+        mut f: impl FnMut(&[u8]) -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let mut offset = HEADER_LEN;
+        while offset < self.journal.len() {
+            let payload = self.journal.read_at(offset)?;
+            f(&payload)?;
+            offset += 8 + payload.len() as u64;
+        }
+        Ok(())
+    }
+
+    /// Checks `records` (verified, in order) against their logs and stores those that extend them,
+    /// as one group commit: one journal write and `fdatasync`, then one index batch. Records later
+    /// in the slice may build on earlier ones. Returns one outcome per record.
+    pub fn append(&mut self, records: &[Record]) -> Result<Vec<Outcome>, StoreError> {
+        let mut heads: HashMap<PublicKey, ChainHead> = HashMap::new();
+        let mut fresh: HashMap<RecordId, (PublicKey, Kind)> = HashMap::new();
+        let mut retracted: HashMap<RecordId, ()> = HashMap::new();
+        let mut placed: HashMap<(PublicKey, u64), RecordId> = HashMap::new();
+        let mut outcomes = Vec::with_capacity(records.len());
+        let mut accepted: Vec<&Record> = Vec::new();
+        for r in records {
+            let author = r.header.author;
+            let head = match heads.get(&author) {
+                Some(h) => Some(*h),
+                None => self.head(&author)?,
+            };
+            let at_seq = match head {
+                Some(h) if r.header.seq <= h.seq => match placed.get(&(author, r.header.seq)) {
+                    Some(id) => Some(*id),
+                    None => self.id_at(&author, r.header.seq)?,
+                },
+                _ => None,
+            };
+            let mut outcome = match chain::check_append(r, head.as_ref(), at_seq) {
+                Ok(Append::Extends) => Outcome::Stored,
+                Ok(Append::AlreadyStored) => Outcome::AlreadyStored,
+                Err(e) => Outcome::Refused(e),
+            };
+            if outcome == Outcome::Stored
+                && let Some(target) = r.body.target()
+            {
+                let info = self.target_info(&author, &target, &fresh, &retracted)?;
+                if let Err(e) = chain::check_target(r, info) {
+                    outcome = Outcome::Refused(e);
+                }
+            }
+            if outcome == Outcome::Stored {
+                heads.insert(
+                    author,
+                    ChainHead {
+                        seq: r.header.seq,
+                        id: r.id,
+                        created_at: r.header.created_at,
+                    },
+                );
+                fresh.insert(r.id, (author, r.header.kind));
+                placed.insert((author, r.header.seq), r.id);
+                if let (Body::Retraction(_), Some(t)) = (&r.body, r.body.target()) {
+                    retracted.insert(t, ());
+                }
+                accepted.push(r);
+            }
+            outcomes.push(outcome);
+        }
+        if accepted.is_empty() {
+            return Ok(outcomes);
+        }
+        let payloads: Vec<Vec<u8>> = accepted.iter().map(|r| r.signed.encode()).collect();
+        let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
+        let offsets = self.journal.append(&refs)?;
+        let mut batch = sled::Batch::default();
+        for (r, offset) in accepted.iter().zip(offsets) {
+            index_record(&mut batch, r, offset);
+        }
+        let count = self.record_count()? + accepted.len() as u64;
+        batch.insert(index::META_APPLIED, &self.journal.len().to_be_bytes()[..]);
+        batch.insert(index::META_COUNT, &count.to_be_bytes()[..]);
+        self.db.apply_batch(batch)?;
+        Ok(outcomes)
+    }
+
+    /// Signs `body` as the next record of `key`'s log, stores it durably and returns it. Nothing
+    /// else sees the record before it is on disk, so a crash can never make this author sign two
+    /// records with one seq.
+    pub fn publish(
+        &mut self,
+        key: &SecretKey,
+        body: &Body,
+        now_ms: i64,
+    ) -> Result<Record, StoreError> {
+        let author = key.public_key();
+        if self.charter.member_by_key(&author).is_none() {
+            return Err(StoreError::NotAMember(author.to_hex()));
+        }
+        let position = match self.head(&author)? {
+            None => Position::FIRST,
+            Some(h) => Position {
+                seq: h.seq + 1,
+                prev: Some(h.id),
+                prev_created_at: h.created_at,
+            },
+        };
+        let signed = record::sign(key, self.charter.network_id(), position, now_ms, body);
+        let r = record::verify_record(
+            &signed.encode(),
+            &self.charter,
+            now_ms.max(position.prev_created_at),
+        )?;
+        match self.append(std::slice::from_ref(&r))?.pop() {
+            Some(Outcome::Stored) => Ok(r),
+            Some(Outcome::Refused(e)) => Err(e.into()),
+            // A freshly signed record at a fresh seq can be neither stored nor refused only if the
+            // log moved under us, which the lock rules out.
+            _ => Err(StoreError::Chain(ChainError::SeqRepeated {
+                author: author.to_hex(),
+                seq: position.seq,
+                existing: r.id,
+            })),
+        }
+    }
+
+    /// Flushes the index (not needed for durability: the journal is; this shortens the next replay).
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn id_at(&self, author: &PublicKey, seq: u64) -> Result<Option<RecordId>, StoreError> {
+        let key = index::log_key(author, seq);
+        match self.db.get(key)? {
+            None => Ok(None),
+            Some(v) => index::decode_id(&v)
+                .map(Some)
+                .ok_or_else(|| self.damaged(&key)),
+        }
+    }
+
+    fn target_info(
+        &self,
+        author: &PublicKey,
+        target: &RecordId,
+        fresh: &HashMap<RecordId, (PublicKey, Kind)>,
+        retracted_now: &HashMap<RecordId, ()>,
+    ) -> Result<Option<TargetInfo>, StoreError> {
+        let (target_author, kind) = match fresh.get(target) {
+            Some(&(a, k)) => (a, k),
+            None => match self.locate(target)? {
+                Some(loc) => (loc.author, loc.kind),
+                None => return Ok(None),
+            },
+        };
+        Ok(Some(TargetInfo {
+            same_author: target_author == *author,
+            kind,
+            retracted: retracted_now.contains_key(target) || self.is_retracted(target)?,
+        }))
+    }
+
+    fn damaged(&self, key: &[u8]) -> StoreError {
+        StoreError::DamagedIndex {
+            key: hex::encode(key),
+            dir: self.dir.clone(),
+        }
+    }
+}
+
+fn index_record(batch: &mut sled::Batch, r: &Record, offset: u64) {
+    let author = r.header.author;
+    let loc = RecordLocation {
+        offset,
+        seq: r.header.seq,
+        kind: r.header.kind,
+        author,
+    };
+    batch.insert(&index::record_key(&r.id)[..], &loc.encode()[..]);
+    batch.insert(
+        &index::log_key(&author, r.header.seq)[..],
+        &r.id.as_bytes()[..],
+    );
+    let head = ChainHead {
+        seq: r.header.seq,
+        id: r.id,
+        created_at: r.header.created_at,
+    };
+    batch.insert(
+        &index::head_key(&author)[..],
+        &index::encode_head(&head)[..],
+    );
+    if let (Body::Retraction(_), Some(target)) = (&r.body, r.body.target()) {
+        batch.insert(&index::retracted_key(&target)[..], &r.id.as_bytes()[..]);
+    }
+}
+
+fn verify_charter(path: &Path, text: &str) -> Result<Charter, StoreError> {
+    hubnet_protocol::charter::CharterDoc::from_toml(text)
+        .and_then(|doc| doc.verify())
+        .map_err(|source| StoreError::Charter {
+            path: path.to_owned(),
+            source,
+        })
+}
+
+fn open_sled(dir: &Path) -> Result<sled::Db, sled::Error> {
+    sled::Config::new()
+        .path(dir)
+        .cache_capacity(SLED_CACHE_BYTES)
+        .mode(sled::Mode::HighThroughput)
+        .open()
+}
+
+fn check_schema(db: &sled::Db) -> Result<(), StoreError> {
+    match db.get(index::META_SCHEMA)? {
+        None if db.is_empty() => {
+            db.insert(index::META_SCHEMA, &SCHEMA_VERSION.to_be_bytes())?;
+            Ok(())
+        }
+        None => Err(StoreError::UnknownSchema { found: Vec::new() }),
+        Some(v) => match <[u8; 4]>::try_from(v.as_ref()).map(u32::from_be_bytes) {
+            Ok(SCHEMA_VERSION) => Ok(()),
+            Ok(found) if found > SCHEMA_VERSION => Err(StoreError::SchemaTooNew { found }),
+            _ => Err(StoreError::UnknownSchema { found: v.to_vec() }),
+        },
+    }
+}
+
+fn set_aside(index_dir: &Path) -> Result<PathBuf, StoreError> {
+    let mut n = 1;
+    loop {
+        let aside = index_dir.with_file_name(format!("{INDEX_DIR}.broken-{n}"));
+        if !aside.exists() {
+            fs::rename(index_dir, &aside).map_err(|source| io(index_dir, source))?;
+            return Ok(aside);
+        }
+        n += 1;
+    }
+}
+
+fn io(path: &Path, source: std::io::Error) -> StoreError {
+    StoreError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,328 @@
+//! Store behaviour: durability across reopen, refusals that change nothing, schema checks and
+//! index rebuilds. One fixture builds a data dir; `check_unchanged` asserts a refusal wrote nothing.
+
+use std::collections::BTreeMap;
+
+use hubnet_protocol::charter::{CharterDoc, MemberDoc};
+use hubnet_protocol::{Draft, DraftFormat};
+
+use super::*;
+
+const NOW: i64 = 1_800_000_000_000;
+
+struct Fixture {
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+    keys: Vec<SecretKey>,
+}
+
+fn fixture() -> (Fixture, Store) {
+    let keys: Vec<SecretKey> = (1..=3).map(|i| SecretKey::from_seed([i; 32])).collect();
+    let committee = SecretKey::from_seed([50; 32]);
+    let mut doc = CharterDoc::new("Store test", 1);
+    for (code, key) in ["KZ", "UZ", "HUB"].iter().zip(&keys) {
+        doc.members.push(MemberDoc {
+            code: (*code).into(),
+            publishing_key: key.public_key().to_hex(),
+            name: BTreeMap::from([("en".into(), (*code).into())]),
+        });
+    }
+    doc.committee.keys.push(committee.public_key().to_hex());
+    doc.sign(&committee).expect("signs");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("data");
+    let store = Store::init(&path, &doc.to_toml()).expect("init");
+    (
+        Fixture {
+            _dir: dir,
+            path,
+            keys,
+        },
+        store,
+    )
+}
+
+fn body(title: &str) -> Body {
+    let json = format!(
+        r#"{{"kind":"practice","title":{{"ru":"{title}"}},"summary":{{"en":"s"}},"topics":["pay"]}}"#
+    );
+    Draft::parse(&json, DraftFormat::Json)
+        .expect("parses")
+        .to_body("KZ", &hubnet_protocol::Limits::default())
+        .expect("valid")
+}
+
+fn retraction(target: RecordId) -> Body {
+    let json =
+        format!(r#"{{"kind":"retraction","target":"{target}","reason":{{"en":"withdrawn"}}}}"#);
+    Draft::parse(&json, DraftFormat::Json)
+        .expect("parses")
+        .to_body("KZ", &hubnet_protocol::Limits::default())
+        .expect("valid")
+}
+
+/// Signs without storing, as another node would have.
+fn signed_elsewhere(store: &Store, key: &SecretKey, position: Position, title: &str) -> Record {
+    let s = record::sign(
+        key,
+        store.charter().network_id(),
+        position,
+        NOW,
+        &body(title),
+    );
+    record::verify_record(&s.encode(), store.charter(), NOW).expect("valid")
+}
+
+fn next(r: &Record) -> Position {
+    Position {
+        seq: r.header.seq + 1,
+        prev: Some(r.id),
+        prev_created_at: r.header.created_at,
+    }
+}
+
+fn snapshot(store: &Store) -> (u64, u64, Vec<(PublicKey, ChainHead)>) {
+    (
+        store.journal.len(),
+        store.record_count().expect("count"),
+        store.heads().expect("heads"),
+    )
+}
+
+fn check_unchanged(store: &mut Store, records: &[Record], expected: Outcome) {
+    let before = snapshot(store);
+    let outcomes = store.append(records).expect("append runs");
+    assert_eq!(outcomes.last(), Some(&expected));
+    assert_eq!(
+        snapshot(store),
+        before,
+        "a refused record changed the store"
+    );
+}
+
+#[test]
+fn published_records_survive_reopen() {
+    let (f, mut store) = fixture();
+    let a = store
+        .publish(&f.keys[0], &body("Первая"), NOW)
+        .expect("publishes");
+    let b = store
+        .publish(&f.keys[0], &body("Вторая"), NOW - 5)
+        .expect("publishes");
+    assert_eq!((a.header.seq, b.header.seq), (1, 2));
+    assert_eq!(b.header.prev, Some(a.id));
+    assert_eq!(
+        b.header.created_at, NOW,
+        "time never goes backwards within a log"
+    );
+    drop(store);
+    let store = Store::open(&f.path).expect("reopens");
+    assert_eq!(store.record_count().expect("count"), 2);
+    assert_eq!(
+        store.log(&f.keys[0].public_key(), 1).expect("log"),
+        vec![(1, a.id), (2, b.id)]
+    );
+    assert_eq!(store.get(&b.id).expect("reads"), Some(b.clone()));
+    assert_eq!(store.get_signed(&a.id).expect("reads"), Some(a.signed));
+}
+
+#[test]
+fn batch_stores_in_order_and_names_duplicates_and_forks() {
+    let (f, mut store) = fixture();
+    let a1 = signed_elsewhere(&store, &f.keys[1], Position::FIRST, "a1");
+    let a2 = signed_elsewhere(&store, &f.keys[1], next(&a1), "a2");
+    let fork = signed_elsewhere(&store, &f.keys[1], next(&a1), "a2 fork");
+    let outcomes = store
+        .append(&[a1.clone(), a2.clone(), a2.clone(), fork.clone()])
+        .expect("appends");
+    assert_eq!(
+        outcomes[..3],
+        [Outcome::Stored, Outcome::Stored, Outcome::AlreadyStored]
+    );
+    assert!(matches!(
+        outcomes[3],
+        Outcome::Refused(ChainError::SeqRepeated { seq: 2, .. })
+    ));
+    assert_eq!(
+        store.append(&[a1]).expect("appends"),
+        vec![Outcome::AlreadyStored]
+    );
+    assert_eq!(store.record_count().expect("count"), 2);
+}
+
+#[test]
+fn chain_refusals_change_nothing() {
+    let (f, mut store) = fixture();
+    let a1 = store
+        .publish(&f.keys[0], &body("a1"), NOW)
+        .expect("publishes");
+    let gap = signed_elsewhere(
+        &store,
+        &f.keys[0],
+        Position {
+            seq: 3,
+            ..next(&a1)
+        },
+        "gap",
+    );
+    check_unchanged(
+        &mut store,
+        &[gap],
+        Outcome::Refused(ChainError::SeqGap {
+            author: f.keys[0].public_key().to_hex(),
+            expected: 2,
+            got: 3,
+        }),
+    );
+    let wrong_prev = signed_elsewhere(
+        &store,
+        &f.keys[0],
+        Position {
+            prev: Some(RecordId([1; 32])),
+            ..next(&a1)
+        },
+        "p",
+    );
+    let got = store.append(&[wrong_prev]).expect("runs");
+    assert!(matches!(
+        got[0],
+        Outcome::Refused(ChainError::WrongPrev { .. })
+    ));
+    let fork = signed_elsewhere(&store, &f.keys[0], Position::FIRST, "fork");
+    let before = snapshot(&store);
+    assert!(matches!(
+        store.append(&[fork]).expect("runs")[0],
+        Outcome::Refused(ChainError::SeqRepeated { .. })
+    ));
+    assert_eq!(snapshot(&store), before);
+}
+
+#[test]
+fn retraction_targets_are_checked() {
+    let (f, mut store) = fixture();
+    let mine = store
+        .publish(&f.keys[0], &body("mine"), NOW)
+        .expect("publishes");
+    let theirs = store
+        .publish(&f.keys[1], &body("theirs"), NOW)
+        .expect("publishes");
+    assert!(matches!(
+        store.publish(&f.keys[0], &retraction(theirs.id), NOW),
+        Err(StoreError::Chain(ChainError::TargetNotFound(_)))
+    ));
+    let r = store
+        .publish(&f.keys[0], &retraction(mine.id), NOW)
+        .expect("retracts");
+    assert!(store.is_retracted(&mine.id).expect("reads"));
+    assert!(matches!(
+        store.publish(&f.keys[0], &retraction(mine.id), NOW),
+        Err(StoreError::Chain(ChainError::TargetRetracted(_)))
+    ));
+    assert!(matches!(
+        store.publish(&f.keys[0], &retraction(r.id), NOW),
+        Err(StoreError::Chain(ChainError::TargetNotOriginal(
+            _,
+            "retraction"
+        )))
+    ));
+}
+
+#[test]
+fn outsider_cannot_publish() {
+    let (_f, mut store) = fixture();
+    let outsider = SecretKey::from_seed([77; 32]);
+    assert!(matches!(
+        store.publish(&outsider, &body("x"), NOW),
+        Err(StoreError::NotAMember(_))
+    ));
+    assert_eq!(store.record_count().expect("count"), 0);
+}
+
+#[test]
+fn deleted_or_stale_index_is_rebuilt_from_the_journal() {
+    let (f, mut store) = fixture();
+    for i in 0..5 {
+        store
+            .publish(&f.keys[i % 2], &body(&format!("r{i}")), NOW)
+            .expect("publishes");
+    }
+    let heads = store.heads().expect("heads");
+    drop(store);
+    fs::remove_dir_all(f.path.join(INDEX_DIR)).expect("removes index");
+    let store = Store::open(&f.path).expect("reopens");
+    assert_eq!(store.recovery().replayed, 5);
+    assert_eq!(store.heads().expect("heads"), heads);
+    assert_eq!(store.record_count().expect("count"), 5);
+}
+
+#[test]
+fn unreadable_index_is_set_aside_and_rebuilt() {
+    let (f, mut store) = fixture();
+    store
+        .publish(&f.keys[0], &body("r"), NOW)
+        .expect("publishes");
+    drop(store);
+    let index = f.path.join(INDEX_DIR);
+    fs::remove_dir_all(&index).expect("removes");
+    fs::write(&index, b"not a directory").expect("writes");
+    let store = Store::open(&f.path).expect("reopens");
+    assert!(store.recovery().rebuilt_index);
+    assert_eq!(store.record_count().expect("count"), 1);
+}
+
+#[test]
+fn torn_journal_tail_is_dropped() {
+    let (f, mut store) = fixture();
+    store
+        .publish(&f.keys[0], &body("kept"), NOW)
+        .expect("publishes");
+    drop(store);
+    let journal = f.path.join(JOURNAL_FILE);
+    let mut bytes = fs::read(&journal).expect("reads");
+    bytes.extend_from_slice(&[200, 0, 0, 0, 1, 2]);
+    fs::write(&journal, bytes).expect("writes");
+    let mut store = Store::open(&f.path).expect("reopens");
+    assert_eq!(store.recovery().torn_bytes, 6);
+    store
+        .publish(&f.keys[0], &body("after"), NOW)
+        .expect("publishes");
+    drop(store);
+    assert_eq!(
+        Store::open(&f.path)
+            .expect("reopens")
+            .record_count()
+            .expect("count"),
+        2
+    );
+}
+
+#[test]
+fn newer_or_unknown_schema_refuses_to_open() {
+    let (f, store) = fixture();
+    store
+        .db
+        .insert(index::META_SCHEMA, &2u32.to_be_bytes())
+        .expect("writes");
+    store.flush().expect("flushes");
+    drop(store);
+    assert!(matches!(
+        Store::open(&f.path),
+        Err(StoreError::SchemaTooNew { found: 2 })
+    ));
+    let db = open_sled(&f.path.join(INDEX_DIR)).expect("opens");
+    db.insert(index::META_SCHEMA, b"??").expect("writes");
+    db.flush().expect("flushes");
+    drop(db);
+    let err = Store::open(&f.path).expect_err("refuses");
+    assert!(matches!(err, StoreError::UnknownSchema { .. }));
+    assert!(err.to_string().contains("schema version"));
+}
+
+#[test]
+fn second_process_is_locked_out_and_missing_dir_is_named() {
+    let (f, _store) = fixture();
+    assert!(matches!(Store::open(&f.path), Err(StoreError::Locked(_))));
+    let missing = f.path.join("nope");
+    let err = Store::open(&missing).expect_err("refuses");
+    assert!(err.to_string().contains("hubnet init"), "{err}");
+}
