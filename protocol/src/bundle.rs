@@ -161,10 +161,12 @@ impl<'a> BundleCheck<'a> {
                 }
                 let e = &entries[0];
                 if seq != expected {
-                    problems.push((
-                        Some(e.id),
-                        format!("gap: seq {expected}..{} missing", seq - 1),
-                    ));
+                    let missing = if seq - 1 == expected {
+                        format!("seq {expected}")
+                    } else {
+                        format!("seqs {expected} to {}", seq - 1)
+                    };
+                    problems.push((Some(e.id), format!("gap: {missing} missing")));
                     contiguous = false;
                 }
                 if contiguous {

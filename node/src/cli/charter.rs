@@ -95,7 +95,7 @@ pub(super) fn run(command: CharterCommand) -> anyhow::Result<ExitCode> {
             let mut doc = CharterDoc::new("", quorum);
             doc.name = name.into_iter().collect();
             write(&out, &doc)?;
-            println!(
+            say!(
                 "created {} (add members and committee keys, then sign)",
                 out.display()
             );
@@ -115,7 +115,7 @@ pub(super) fn run(command: CharterCommand) -> anyhow::Result<ExitCode> {
                 name: name.into_iter().collect::<BTreeMap<_, _>>(),
             });
             changed(&file, doc)?;
-            println!("added member {code} ({key})");
+            say!("added member {code} ({key})");
         }
         CharterCommand::AddCommittee {
             file,
@@ -126,7 +126,7 @@ pub(super) fn run(command: CharterCommand) -> anyhow::Result<ExitCode> {
             let key = public_key(key.as_deref(), key_file.as_deref())?;
             doc.committee.keys.push(key.to_hex());
             changed(&file, doc)?;
-            println!("added committee key {key}");
+            say!("added committee key {key}");
         }
         CharterCommand::Sign { file, key } => {
             let mut doc = read(&file)?;
@@ -137,7 +137,7 @@ pub(super) fn run(command: CharterCommand) -> anyhow::Result<ExitCode> {
                 Ok(_) => "the charter is now valid".to_owned(),
                 Err(e) => format!("not valid yet: {e}"),
             };
-            println!("signed by {}; {status}", key.public_key());
+            say!("signed by {}; {status}", key.public_key());
         }
         CharterCommand::Show { file, json } => {
             let doc = read(&file)?;
@@ -147,7 +147,7 @@ pub(super) fn run(command: CharterCommand) -> anyhow::Result<ExitCode> {
             let doc = read(&file)?;
             match doc.verify() {
                 Ok(c) => {
-                    println!(
+                    say!(
                         "valid: network {} with {} members, {} of {} committee signatures (quorum {})",
                         c.network_id(),
                         c.members().len(),
@@ -230,34 +230,34 @@ fn show(doc: &CharterDoc, json: bool) -> anyhow::Result<()> {
             })).collect::<Vec<_>>(),
             "limits": doc.limits,
         });
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        say!("{}", serde_json::to_string_pretty(&value)?);
         return Ok(());
     }
     let names: Vec<String> = doc.name.iter().map(|(l, n)| format!("{n} [{l}]")).collect();
-    println!("Network:     {}", names.join(" / "));
+    say!("Network:     {}", names.join(" / "));
     match &network_id {
-        Ok(id) => println!("Network id:  {id}"),
-        Err(e) => println!("Network id:  (not yet defined: {e})"),
+        Ok(id) => say!("Network id:  {id}"),
+        Err(e) => say!("Network id:  (not yet defined: {e})"),
     }
     match &status {
-        Ok(()) => println!("Status:      valid"),
-        Err(e) => println!("Status:      NOT VALID: {e}"),
+        Ok(()) => say!("Status:      valid"),
+        Err(e) => say!("Status:      NOT VALID: {e}"),
     }
-    println!(
+    say!(
         "Committee:   quorum {} of {}",
         doc.committee.quorum,
         doc.committee.keys.len()
     );
     for k in &doc.committee.keys {
         let signed = doc.signatures.iter().any(|s| s.key.eq_ignore_ascii_case(k));
-        println!("  {k}  {}", if signed { "signed" } else { "-" });
+        say!("  {k}  {}", if signed { "signed" } else { "-" });
     }
-    println!("Members:     {}", doc.members.len());
+    say!("Members:     {}", doc.members.len());
     let mut members = doc.members.clone();
     members.sort_by(|a, b| a.code.cmp(&b.code));
     for m in &members {
         let names: Vec<&str> = m.name.values().map(String::as_str).collect();
-        println!(
+        say!(
             "  {:<4} {}  {}",
             m.code,
             m.publishing_key,
@@ -265,7 +265,7 @@ fn show(doc: &CharterDoc, json: bool) -> anyhow::Result<()> {
         );
     }
     let l = &doc.limits;
-    println!(
+    say!(
         "Limits:      record {} B, clock skew {} s, short text {} B, summary {} B, body {} B, lists {}, languages {}, URLs {} B",
         l.max_record_bytes,
         l.max_clock_skew_secs,

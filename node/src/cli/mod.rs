@@ -1,6 +1,14 @@
 //! The `hubnet` command line: argument parsing (clap) and one function per command. Commands
 //! translate between people and the store; the rules live in `hubnet-protocol`.
 
+/// `println!` that returns an error instead of panicking when stdout is closed (`| head`).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout(), $($arg)*)?;
+    }};
+}
+
 mod charter;
 mod records;
 

@@ -26,7 +26,7 @@ pub(super) fn keygen(out: &Path) -> anyhow::Result<ExitCode> {
         &key,
         "hubnet publishing key (Ed25519 seed). Keep it secret.",
     )?;
-    println!("{}", key.public_key());
+    say!("{}", key.public_key());
     Ok(ExitCode::SUCCESS)
 }
 
@@ -34,7 +34,7 @@ pub(super) fn init(dir: &Path, charter: &Path) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(charter)
         .with_context(|| format!("reading {}", charter.display()))?;
     let store = Store::init(dir, &text)?;
-    println!(
+    say!(
         "initialised {} for network {}",
         dir.display(),
         store.charter().network_id()
@@ -69,7 +69,7 @@ pub(super) fn publish(dir: &Path, key: &Path, draft: &Path) -> anyhow::Result<Ex
         .with_context(|| format!("{}", draft.display()))?;
     let record = store.publish(&key, &body, now_ms())?;
     // Printed only now: the record is durable.
-    println!("{}", record.id);
+    say!("{}", record.id);
     Ok(ExitCode::SUCCESS)
 }
 
@@ -85,7 +85,7 @@ pub(super) fn get(dir: &Path, id: &str, raw: bool) -> anyhow::Result<ExitCode> {
     if raw {
         std::io::stdout().write_all(&record.signed.encode())?;
     } else {
-        println!("{}", serde_json::to_string_pretty(&record_json(&record))?);
+        say!("{}", serde_json::to_string_pretty(&record_json(&record))?);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -109,18 +109,21 @@ pub(super) fn log(dir: &Path, member: &str, json: bool) -> anyhow::Result<ExitCo
             .charter()
             .member_by_key(&author)
             .map_or("?", |m| m.code.as_str());
-        println!("log of {code} ({author}): {} records", entries.len());
-        println!(
+        say!("log of {code} ({author}): {} records", entries.len());
+        say!(
             "{:>5}  {:<64}  {:<24}  {:<10}  title",
-            "seq", "id", "created", "kind"
+            "seq",
+            "id",
+            "created",
+            "kind"
         );
     }
     for (seq, id) in entries {
         let Some(r) = store.get(&id)? else { continue };
         if json {
-            println!("{}", serde_json::to_string(&record_json(&r))?);
+            say!("{}", serde_json::to_string(&record_json(&r))?);
         } else {
-            println!(
+            say!(
                 "{seq:>5}  {id}  {:<24}  {:<10}  {}",
                 rfc3339_ms(r.header.created_at),
                 r.header.kind.name(),
@@ -156,7 +159,7 @@ pub(super) fn export(dir: &Path, out: &Path) -> anyhow::Result<ExitCode> {
     let file = writer.finish()?.into_inner().map_err(|e| e.into_error())?;
     file.sync_all()?;
     std::fs::rename(&tmp, out).with_context(|| format!("writing {}", out.display()))?;
-    println!(
+    say!(
         "exported {written} records of network {} to {}",
         store.charter().network_id(),
         out.display()
@@ -281,9 +284,11 @@ pub(super) fn import(dir: &Path, bundle: &Path) -> anyhow::Result<ExitCode> {
     }
     import.batch(chunk)?;
     import.drain_deferred()?;
-    println!(
+    say!(
         "imported {} new records, {} already present, {} skipped",
-        import.stored, import.duplicates, import.skipped
+        import.stored,
+        import.duplicates,
+        import.skipped
     );
     Ok(if import.skipped == 0 {
         ExitCode::SUCCESS
@@ -321,12 +326,12 @@ pub(super) fn verify(
     }
     let report = check.finish();
     if json {
-        println!(
+        say!(
             "{}",
             serde_json::to_string_pretty(&report_json(&charter, &report))?
         );
     } else {
-        print_report(&charter, &report);
+        print_report(&charter, &report)?;
     }
     Ok(if report.is_clean() {
         ExitCode::SUCCESS
@@ -335,27 +340,31 @@ pub(super) fn verify(
     })
 }
 
-fn print_report(charter: &Charter, report: &BundleReport) {
+fn print_report(charter: &Charter, report: &BundleReport) -> anyhow::Result<()> {
     let name = charter
         .name()
         .get("en")
         .or_else(|| charter.name().values().next())
         .cloned()
         .unwrap_or_default();
-    println!("network    {} ({name})", charter.network_id());
-    println!(
+    say!("network    {} ({name})", charter.network_id());
+    say!(
         "charter    valid: {} of {} committee signatures, quorum {}",
         charter.signers().len(),
         charter.committee().len(),
         charter.quorum()
     );
-    println!(
+    say!(
         "\n{:<5} {:>8} {:>6}  {:<40} {:>8}  head id",
-        "member", "records", "head", "kinds", "problems"
+        "member",
+        "records",
+        "head",
+        "kinds",
+        "problems"
     );
     for m in &report.members {
         let kinds: Vec<String> = m.kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
-        println!(
+        say!(
             "{:<5} {:>8} {:>6}  {:<40} {:>8}  {}",
             m.code,
             m.records,
@@ -366,9 +375,9 @@ fn print_report(charter: &Charter, report: &BundleReport) {
         );
     }
     if !report.problems.is_empty() {
-        println!("\nproblems:");
+        say!("\nproblems:");
         for p in &report.problems {
-            println!(
+            say!(
                 "  {} {}: {}",
                 p.member.as_deref().unwrap_or("?"),
                 p.record
@@ -380,16 +389,15 @@ fn print_report(charter: &Charter, report: &BundleReport) {
     }
     let verified: u64 = report.members.iter().map(|m| m.records).sum();
     if report.is_clean() {
-        println!(
-            "\nOK: {verified} records verified; every signature, id, chain link and author holds"
-        );
+        say!("\nOK: {verified} records verified; every signature, id, chain link and author holds");
     } else {
-        println!(
+        say!(
             "\nFAILED: {} problems in {} records read",
             report.problems.len(),
             report.records_read
         );
     }
+    Ok(())
 }
 
 fn report_json(charter: &Charter, report: &BundleReport) -> serde_json::Value {
