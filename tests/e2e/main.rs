@@ -1,0 +1,8 @@
+//! End-to-end suite: real `hubnet` processes on this machine, driven as a user would.
+//!
+//! One binary, one module per area. Every test is bounded in time and waits on conditions with a
+//! deadline, never on a sleep.
+
+mod cli;
+mod kill;
+mod support;

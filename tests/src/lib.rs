@@ -1,1 +1,0 @@
-//! End-to-end suite for hubnet: see `tests/`.
