@@ -361,6 +361,7 @@ pub struct Charter {
     network_id: NetworkId,
     name: BTreeMap<String, String>,
     members: Vec<Member>,
+    verifying_keys: Vec<ed25519_dalek::VerifyingKey>,
     by_key: HashMap<PublicKey, usize>,
     committee: Vec<PublicKey>,
     quorum: u32,
@@ -426,10 +427,15 @@ impl Charter {
             .enumerate()
             .map(|(i, m)| (m.key, i))
             .collect();
+        let verifying_keys = members
+            .iter()
+            .filter_map(|m| m.key.verifying_key())
+            .collect();
         Ok(Self {
             network_id: NetworkId(sha256(&signed.charter)),
             name: doc.name,
             members,
+            verifying_keys,
             by_key,
             committee,
             quorum: committee_raw.quorum,
@@ -456,6 +462,15 @@ impl Charter {
     /// The member whose publishing key is `key`.
     pub fn member_by_key(&self, key: &PublicKey) -> Option<&Member> {
         self.by_key.get(key).map(|&i| &self.members[i])
+    }
+
+    /// The member whose publishing key is `key`, with its key decompressed once for verification.
+    pub(crate) fn member_with_verifying_key(
+        &self,
+        key: &PublicKey,
+    ) -> Option<(&Member, ed25519_dalek::VerifyingKey)> {
+        let &i = self.by_key.get(key)?;
+        Some((&self.members[i], *self.verifying_keys.get(i)?))
     }
 
     /// The member with code `code` (case-insensitive).

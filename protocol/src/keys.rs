@@ -25,7 +25,9 @@ pub enum KeyError {
     EmptyKeyFile,
 }
 
-/// An Ed25519 public key, shown as 64 lowercase hex characters.
+/// An Ed25519 public key, shown as 64 lowercase hex characters. Keys parsed from text or taken
+/// into a charter are checked to be valid, non-weak points; a record header's author is checked
+/// only by being a charter member.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PublicKey([u8; 32]);
 
@@ -36,6 +38,12 @@ impl PublicKey {
             Ok(key) if !key.is_weak() => Ok(Self(bytes)),
             _ => Err(KeyError::InvalidPoint(hex::encode(bytes))),
         }
+    }
+
+    /// Wraps 32 bytes without checking that they are a point. Used for keys read from record
+    /// headers, which are trusted only once found among the charter's members.
+    pub(crate) fn from_bytes_unchecked(bytes: [u8; 32]) -> Self {
+        Self(bytes)
     }
 
     /// The 32 key bytes.

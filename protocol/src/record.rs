@@ -202,7 +202,7 @@ fn field_len(len: usize) -> usize {
 pub struct Header {
     /// Network the record belongs to.
     pub network_id: NetworkId,
-    /// Author's publishing key.
+    /// Author's publishing key (a valid point only once found in the charter).
     pub author: PublicKey,
     /// Position in the author's log, from 1.
     pub seq: u64,
@@ -226,9 +226,7 @@ impl Header {
             reason: e.to_string(),
         })?;
         let network_id = NetworkId(digest32("network_id", &h.network_id)?);
-        let author_bytes = digest32("author", &h.author)?;
-        let author = PublicKey::from_bytes(author_bytes)
-            .map_err(|_| RecordError::UnknownAuthor(hex::encode(author_bytes)))?;
+        let author = PublicKey::from_bytes_unchecked(digest32("author", &h.author)?);
         if h.seq == 0 {
             return Err(RecordError::BadHeaderField {
                 field: "seq",
@@ -419,11 +417,10 @@ pub fn precheck_signed(
             got: header.network_id.to_hex(),
         });
     }
-    let member = charter
-        .member_by_key(&header.author)
-        .ok_or_else(|| RecordError::UnknownAuthor(header.author.to_hex()))?
-        .code
-        .clone();
+    let (member, verifying_key) = charter
+        .member_with_verifying_key(&header.author)
+        .ok_or_else(|| RecordError::UnknownAuthor(header.author.to_hex()))?;
+    let member = member.code.clone();
     if header.body_len != signed.body.len() as u64 {
         return Err(RecordError::BodyLengthMismatch {
             declared: header.body_len,
@@ -443,10 +440,6 @@ pub fn precheck_signed(
         });
     }
     let body = Body::decode(header.kind, &signed.body, limits)?;
-    let verifying_key = header
-        .author
-        .verifying_key()
-        .ok_or_else(|| RecordError::UnknownAuthor(header.author.to_hex()))?;
     let signature = Signature::from_slice(&signed.signature).ok();
     Ok(Unverified {
         record: Record {
@@ -490,37 +483,73 @@ pub fn decode_stored(bytes: &[u8], charter: &Charter) -> Result<Record, RecordEr
     precheck_signed(SignedRecord::decode(bytes)?, charter, i64::MAX).map(|u| u.record)
 }
 
-/// Verifies many records at once with ed25519-dalek batch verification, falling back to strict
-/// one-by-one verification to name the bad ones when a batch fails. Results are in input order.
+/// Verifies many records at once with ed25519-dalek batch verification. A failing batch is split
+/// in halves and each half retried, down to strict one-by-one verification for small groups, so a
+/// few bad signatures cost little more than they would alone. Results are in input order.
 ///
 /// Before batching, each signature's R must be a canonical encoding of a point that is not of small
 /// order (as strict verification demands); author keys are never weak (the charter checks them).
 pub fn verify_batch(items: Vec<Unverified>) -> Vec<Result<Record, RecordError>> {
-    let batchable = items.len() > 1
-        && items
-            .iter()
-            .all(|u| u.signature.as_ref().is_some_and(r_is_strict));
-    if batchable {
-        let messages: Vec<Vec<u8>> = items
-            .iter()
-            .map(|u| signing_message(&u.record.signed.header))
-            .collect();
-        let message_refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
-        let signatures: Vec<Signature> = items.iter().filter_map(|u| u.signature).collect();
-        let keys: Vec<VerifyingKey> = items.iter().map(|u| u.verifying_key).collect();
-        if ed25519_dalek::verify_batch(&message_refs, &signatures, &keys).is_ok() {
-            return items.into_iter().map(|u| Ok(u.record)).collect();
-        }
+    const SINGLE_BELOW: usize = 4;
+    if items.len() < SINGLE_BELOW {
+        return items.into_iter().map(Unverified::verify).collect();
     }
-    items.into_iter().map(Unverified::verify).collect()
+    let batchable = items
+        .iter()
+        .all(|u| u.signature.as_ref().is_some_and(r_is_strict));
+    if batchable && batch_holds(&items) {
+        return items.into_iter().map(|u| Ok(u.record)).collect();
+    }
+    let mut items = items;
+    let second = items.split_off(items.len() / 2);
+    let mut out = verify_batch(items);
+    out.extend(verify_batch(second));
+    out
 }
 
+fn batch_holds(items: &[Unverified]) -> bool {
+    let messages: Vec<Vec<u8>> = items
+        .iter()
+        .map(|u| signing_message(&u.record.signed.header))
+        .collect();
+    let message_refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
+    let signatures: Vec<Signature> = items.iter().filter_map(|u| u.signature).collect();
+    let keys: Vec<VerifyingKey> = items.iter().map(|u| u.verifying_key).collect();
+    signatures.len() == items.len()
+        && ed25519_dalek::verify_batch(&message_refs, &signatures, &keys).is_ok()
+}
+
+/// Whether a signature's R is acceptable to strict verification, checked on its bytes: a canonical
+/// encoding (y < p) that is not one of the small-order points. Invalid points fail in the batch.
 fn r_is_strict(signature: &Signature) -> bool {
-    let r = curve25519_dalek::edwards::CompressedEdwardsY(*signature.r_bytes());
-    match r.decompress() {
-        Some(point) => !point.is_small_order() && point.compress() == r,
-        None => false,
-    }
+    let r = signature.r_bytes();
+    is_canonical_y(r) && !small_order_encodings().contains(r)
+}
+
+/// Whether the 255-bit little-endian y of an encoded point is below p = 2^255 - 19.
+fn is_canonical_y(bytes: &[u8; 32]) -> bool {
+    let top = bytes[31] & 0x7f;
+    let all_ones = top == 0x7f && bytes[1..31].iter().all(|&b| b == 0xff);
+    !(all_ones && bytes[0] >= 0xed)
+}
+
+/// Encodings of the eight small-order points, with either sign bit.
+fn small_order_encodings() -> &'static [[u8; 32]; 16] {
+    static ENCODINGS: std::sync::OnceLock<[[u8; 32]; 16]> = std::sync::OnceLock::new();
+    ENCODINGS.get_or_init(|| {
+        let mut out = [[0u8; 32]; 16];
+        for (i, point) in curve25519_dalek::constants::EIGHT_TORSION
+            .iter()
+            .enumerate()
+        {
+            let enc = point.compress().to_bytes();
+            let mut flipped = enc;
+            flipped[31] ^= 0x80;
+            out[2 * i] = enc;
+            out[2 * i + 1] = flipped;
+        }
+        out
+    })
 }
 
 /// Decodes, checks and strictly verifies one record.

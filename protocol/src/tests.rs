@@ -763,3 +763,49 @@ fn draft_with_country(draft: Draft) -> Draft {
         other => other,
     }
 }
+
+#[test]
+fn reform_period_compares_whole_periods() {
+    let net = net();
+    let mut j = practice_json();
+    j["reform_period"] = serde_json::json!({"start": "2019-06", "end": "2019"});
+    assert!(
+        body_from(&j, &net).is_ok(),
+        "a period may end in the year it started"
+    );
+    j["reform_period"] = serde_json::json!({"start": "2019", "end": "2018-12"});
+    assert!(matches!(
+        body_from(&j, &net),
+        Err(DraftError::Invalid(BodyError::EndBeforeStart { .. }))
+    ));
+    j["reform_period"] = serde_json::json!({"start": "2019-13"});
+    assert!(matches!(
+        body_from(&j, &net),
+        Err(DraftError::Invalid(BodyError::InvalidDate { .. }))
+    ));
+}
+
+#[test]
+fn batch_refuses_small_order_and_non_canonical_r_like_strict() {
+    let net = net();
+    let good = signed_practice(&net, 1, Position::FIRST);
+    let mut identity_r = [0u8; 32];
+    identity_r[0] = 1;
+    let mut non_canonical_r = [0xffu8; 32];
+    non_canonical_r[0] = 0xee;
+    non_canonical_r[31] = 0x7f;
+    for r in [identity_r, non_canonical_r] {
+        let mut bad = good.clone();
+        bad.signature[..32].copy_from_slice(&r);
+        let bytes = bad.encode();
+        let single = record::verify_record(&bytes, &net.charter, NOW);
+        assert!(matches!(single, Err(RecordError::BadSignature(_))));
+        let batch = vec![
+            record::precheck(&good.encode(), &net.charter, NOW).expect("prechecks"),
+            record::precheck(&bytes, &net.charter, NOW).expect("prechecks"),
+        ];
+        let results = record::verify_batch(batch);
+        assert!(results[0].is_ok());
+        assert!(matches!(results[1], Err(RecordError::BadSignature(_))));
+    }
+}

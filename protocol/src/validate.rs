@@ -6,7 +6,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::str::FromStr;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use hubnet_proto::v1 as pb;
 
 use crate::limits::Limits;
@@ -181,8 +181,8 @@ pub fn practice(p: &pb::Practice, limits: &Limits) -> R {
     if let Some(period) = &p.reform_period {
         let start = v.partial_date("reform_period.start", &period.start, true)?;
         let end = v.partial_date("reform_period.end", &period.end, false)?;
-        if let (Some(s), Some(e)) = (start, end)
-            && e < s
+        if let (Some((first, _)), Some((_, last))) = (start, end)
+            && last < first
         {
             return Err(BodyError::EndBeforeStart {
                 field: "reform_period".into(),
@@ -408,7 +408,9 @@ impl Checker<'_> {
                     lang: lang.clone(),
                 });
             }
-            self.len(&format!("{field}.{lang}"), value.len(), self.max(size))?;
+            if value.len() as u64 > self.max(size) {
+                return self.len(&format!("{field}.{lang}"), value.len(), self.max(size));
+            }
         }
         Ok(())
     }
@@ -481,12 +483,13 @@ impl Checker<'_> {
         Ok(())
     }
 
+    /// The first and last day a partial date names.
     fn partial_date(
         &self,
         field: &str,
         value: &str,
         required: bool,
-    ) -> Result<Option<NaiveDate>, BodyError> {
+    ) -> Result<Option<(NaiveDate, NaiveDate)>, BodyError> {
         if value.is_empty() {
             return if required {
                 Err(BodyError::MissingField {
@@ -496,7 +499,16 @@ impl Checker<'_> {
                 Ok(None)
             };
         }
-        partial_date_strict(field, value).map(Some)
+        let first = partial_date_strict(field, value)?;
+        let last = match value.len() {
+            4 => first.with_month(12).and_then(|d| d.with_day(31)),
+            7 => first
+                .checked_add_months(chrono::Months::new(1))
+                .and_then(|d| d.pred_opt()),
+            _ => Some(first),
+        }
+        .unwrap_or(first);
+        Ok(Some((first, last)))
     }
 
     fn url(&self, field: &str, value: &str, required: bool) -> R {
