@@ -3,6 +3,7 @@
 
 pub mod bundle;
 pub mod cli;
+pub mod ingest;
 pub mod keyfile;
 pub mod store;
 pub mod view;

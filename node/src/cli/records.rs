@@ -7,12 +7,12 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 use hubnet_protocol::bundle::{BundleCheck, BundleReport};
-use hubnet_protocol::record::{self, RecordError};
 use hubnet_protocol::{ChainError, Charter, Draft, DraftFormat, PublicKey, Record, RecordId};
 use tracing::info;
 
 use crate::bundle::{BundleReader, BundleWriter};
-use crate::store::{Outcome, Store};
+use crate::ingest::{self, Ingested};
+use crate::store::Store;
 use crate::view::{record_json, rfc3339_ms, title};
 use crate::{keyfile, now_ms};
 
@@ -172,7 +172,7 @@ struct Import<'a> {
     stored: u64,
     duplicates: u64,
     skipped: u64,
-    /// Records ahead of a gap, retried once the rest is in.
+    /// Records ahead of a gap, retried once the rest is in, with their position in the bundle.
     deferred: Vec<(u64, Record)>,
 }
 
@@ -183,46 +183,28 @@ impl Import<'_> {
         eprintln!("skipped record #{index} {id}: {reason}");
     }
 
-    fn batch(&mut self, raw: Vec<(u64, Vec<u8>)>) -> anyhow::Result<()> {
-        let charter = self.store.charter().clone();
-        let now = now_ms();
-        let mut prechecked = Vec::with_capacity(raw.len());
-        let mut indexes = Vec::with_capacity(raw.len());
-        for (index, bytes) in raw {
-            match record::precheck(&bytes, &charter, now) {
-                Ok(u) => {
-                    prechecked.push(u);
-                    indexes.push(index);
+    fn tally(
+        &mut self,
+        indexes: impl IntoIterator<Item = u64>,
+        outcomes: Vec<Ingested>,
+        defer_gaps: bool,
+    ) {
+        for (index, outcome) in indexes.into_iter().zip(outcomes) {
+            match outcome {
+                Ingested::Stored(_) => self.stored += 1,
+                Ingested::AlreadyStored(_) => self.duplicates += 1,
+                Ingested::Invalid(id, e) => self.skip(index, id, &e),
+                Ingested::Refused(r, ChainError::SeqGap { .. }) if defer_gaps => {
+                    self.deferred.push((index, *r))
                 }
-                Err(e) => self.skip(index, id_of(&bytes), &e),
+                Ingested::Refused(r, e) => self.skip(index, Some(r.id), &e),
             }
         }
-        let mut valid = Vec::with_capacity(prechecked.len());
-        for (index, result) in indexes.into_iter().zip(record::verify_batch(prechecked)) {
-            match result {
-                Ok(r) => valid.push((index, r)),
-                Err(RecordError::BadSignature(a)) => {
-                    self.skip(index, None, &RecordError::BadSignature(a))
-                }
-                Err(e) => self.skip(index, None, &e),
-            }
-        }
-        self.append(valid, true)
     }
 
-    fn append(&mut self, valid: Vec<(u64, Record)>, defer_gaps: bool) -> anyhow::Result<()> {
-        let records: Vec<Record> = valid.iter().map(|(_, r)| r.clone()).collect();
-        let outcomes = self.store.append(&records)?;
-        for ((index, r), outcome) in valid.into_iter().zip(outcomes) {
-            match outcome {
-                Outcome::Stored => self.stored += 1,
-                Outcome::AlreadyStored => self.duplicates += 1,
-                Outcome::Refused(ChainError::SeqGap { .. }) if defer_gaps => {
-                    self.deferred.push((index, r))
-                }
-                Outcome::Refused(e) => self.skip(index, Some(r.id), &e),
-            }
-        }
+    fn batch(&mut self, first_index: u64, raw: &[Vec<u8>]) -> anyhow::Result<()> {
+        let outcomes = ingest::ingest(self.store, raw, now_ms())?;
+        self.tally(first_index.., outcomes, true);
         Ok(())
     }
 
@@ -235,19 +217,21 @@ impl Import<'_> {
             }
             let mut pending = std::mem::take(&mut self.deferred);
             pending.sort_by_key(|(_, r)| (r.header.author, r.header.seq));
-            self.append(pending, true)?;
-            if self.deferred.len() == before {
-                let rest = std::mem::take(&mut self.deferred);
-                return self.append(rest, false);
+            let last_try = {
+                let (indexes, records): (Vec<u64>, Vec<Record>) = pending.into_iter().unzip();
+                let outcomes = ingest::append(self.store, records)?;
+                self.tally(indexes.iter().copied(), outcomes, true);
+                self.deferred.len() == before
+            };
+            if last_try {
+                let (indexes, records): (Vec<u64>, Vec<Record>) =
+                    std::mem::take(&mut self.deferred).into_iter().unzip();
+                let outcomes = ingest::append(self.store, records)?;
+                self.tally(indexes, outcomes, false);
+                return Ok(());
             }
         }
     }
-}
-
-fn id_of(bytes: &[u8]) -> Option<RecordId> {
-    hubnet_protocol::SignedRecord::decode(bytes)
-        .ok()
-        .map(|s| s.id())
 }
 
 pub(super) fn import(dir: &Path, bundle: &Path) -> anyhow::Result<ExitCode> {
@@ -274,15 +258,16 @@ pub(super) fn import(dir: &Path, bundle: &Path) -> anyhow::Result<ExitCode> {
     let mut chunk = Vec::with_capacity(IMPORT_BATCH);
     while let Some(bytes) = reader.next_record()? {
         index += 1;
-        chunk.push((index, bytes));
+        chunk.push(bytes);
         if chunk.len() == IMPORT_BATCH {
-            import.batch(std::mem::take(&mut chunk))?;
+            import.batch(index + 1 - IMPORT_BATCH as u64, &chunk)?;
+            chunk.clear();
         }
         if index % 50_000 == 0 {
             info!(read = index, stored = import.stored, "importing");
         }
     }
-    import.batch(chunk)?;
+    import.batch(index + 1 - chunk.len() as u64, &chunk)?;
     import.drain_deferred()?;
     say!(
         "imported {} new records, {} already present, {} skipped",

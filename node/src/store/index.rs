@@ -1,21 +1,20 @@
 //! Key and value layouts of the sled index. Everything here is derived from the journal and can be
 //! rebuilt from it; nothing here is the source of truth.
 //!
-//! One sled tree, keys prefixed by one byte so a batch updates every index atomically:
+//! One sled tree, keys prefixed by one byte so a batch updates every index atomically. Each log's
+//! head is its last `l` key; the store keeps heads in memory (they are O(members)).
 //!
 //! | key | value |
 //! |---|---|
 //! | `r` id\[32] | journal offset u64 BE, seq u64 BE, kind u8, author\[32] |
-//! | `l` author\[32] seq u64 BE | id\[32] |
-//! | `h` author\[32] | seq u64 BE, id\[32], created_at i64 BE |
+//! | `l` author\[32] chunk u64 BE | ids\[32 each] of seqs `chunk*64+1 ..`, in order |
 //! | `x` target id\[32] | id\[32] of the retraction |
 //! | `m` name | metadata: `schema` u32 BE, `applied` u64 BE, `count` u64 BE |
 
-use hubnet_protocol::{ChainHead, Kind, PublicKey, RecordId};
+use hubnet_protocol::{Kind, PublicKey, RecordId};
 
 pub(crate) const RECORD: u8 = b'r';
 pub(crate) const LOG: u8 = b'l';
-pub(crate) const HEAD: u8 = b'h';
 pub(crate) const RETRACTED: u8 = b'x';
 pub(crate) const META_SCHEMA: &[u8] = b"mschema";
 pub(crate) const META_APPLIED: &[u8] = b"mapplied";
@@ -25,19 +24,29 @@ pub(crate) fn record_key(id: &RecordId) -> [u8; 33] {
     prefixed(RECORD, id.as_bytes())
 }
 
-pub(crate) fn head_key(author: &PublicKey) -> [u8; 33] {
-    prefixed(HEAD, author.as_bytes())
-}
-
 pub(crate) fn retracted_key(target: &RecordId) -> [u8; 33] {
     prefixed(RETRACTED, target.as_bytes())
 }
 
-pub(crate) fn log_key(author: &PublicKey, seq: u64) -> [u8; 41] {
+/// Seqs per log chunk: a log's ids are stored 64 to a value, so a group commit writes a few chunk
+/// values per author instead of one entry per record.
+pub(crate) const LOG_CHUNK: u64 = 64;
+
+/// The chunk holding `seq` (seqs start at 1).
+pub(crate) fn chunk_of(seq: u64) -> u64 {
+    (seq - 1) / LOG_CHUNK
+}
+
+/// The position of `seq` inside its chunk.
+pub(crate) fn slot_of(seq: u64) -> usize {
+    ((seq - 1) % LOG_CHUNK) as usize
+}
+
+pub(crate) fn log_key(author: &PublicKey, chunk: u64) -> [u8; 41] {
     let mut k = [0u8; 41];
     k[0] = LOG;
     k[1..33].copy_from_slice(author.as_bytes());
-    k[33..].copy_from_slice(&seq.to_be_bytes());
+    k[33..].copy_from_slice(&chunk.to_be_bytes());
     k
 }
 
@@ -86,25 +95,6 @@ impl RecordLocation {
             author: PublicKey::from_bytes(v[17..].try_into().ok()?).ok()?,
         })
     }
-}
-
-pub(crate) fn encode_head(h: &ChainHead) -> [u8; 48] {
-    let mut v = [0u8; 48];
-    v[..8].copy_from_slice(&h.seq.to_be_bytes());
-    v[8..40].copy_from_slice(h.id.as_bytes());
-    v[40..].copy_from_slice(&h.created_at.to_be_bytes());
-    v
-}
-
-pub(crate) fn decode_head(v: &[u8]) -> Option<ChainHead> {
-    if v.len() != 48 {
-        return None;
-    }
-    Some(ChainHead {
-        seq: u64::from_be_bytes(v[..8].try_into().ok()?),
-        id: RecordId(v[8..40].try_into().ok()?),
-        created_at: i64::from_be_bytes(v[40..].try_into().ok()?),
-    })
 }
 
 pub(crate) fn decode_id(v: &[u8]) -> Option<RecordId> {

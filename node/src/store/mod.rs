@@ -149,6 +149,10 @@ pub struct Store {
     charter: Charter,
     journal: Journal,
     db: sled::Db,
+    /// Every log's head, loaded at open and kept in step with the index.
+    heads: HashMap<PublicKey, ChainHead>,
+    /// Records stored (mirrors the `count` metadata).
+    count: u64,
     recovery: Recovery,
     _lock: File,
 }
@@ -223,20 +227,28 @@ impl Store {
             );
         }
         recovery.torn_bytes = torn;
+        let count = db
+            .get(index::META_COUNT)?
+            .and_then(|v| index::decode_u64(&v))
+            .unwrap_or(0);
         let mut store = Self {
             dir: dir.to_owned(),
             charter,
             journal,
             db,
+            heads: HashMap::new(),
+            count,
             recovery,
             _lock: lock,
         };
+        store.load_heads()?;
         if !entries.is_empty() {
             info!(entries = entries.len(), "replaying journal into the index");
         }
         for (n, chunk) in entries.chunks(REPLAY_BATCH).enumerate() {
             let mut batch = sled::Batch::default();
-            let mut count = store.record_count()?;
+            let mut chunks = LogChunks::default();
+            let mut count = store.count;
             let mut end = applied;
             for e in chunk {
                 let r = record::decode_stored(&e.payload, &store.charter).map_err(|source| {
@@ -249,13 +261,17 @@ impl Store {
                     end = e.end();
                     continue;
                 }
-                index_record(&mut batch, &r, e.offset);
+                index_record(&mut batch, &mut chunks, &store.db, &r, e.offset)
+                    .map_err(|e| store.damaged(&e.0))?;
+                store.heads.insert(r.header.author, head_of(&r));
                 count += 1;
                 end = e.end();
             }
+            chunks.write(&mut batch);
             batch.insert(index::META_APPLIED, &end.to_be_bytes()[..]);
             batch.insert(index::META_COUNT, &count.to_be_bytes()[..]);
             store.db.apply_batch(batch)?;
+            store.count = count;
             store.recovery.replayed += chunk.len() as u64;
             if entries.len() > REPLAY_BATCH {
                 info!(
@@ -285,39 +301,39 @@ impl Store {
 
     /// Records stored.
     pub fn record_count(&self) -> Result<u64, StoreError> {
-        Ok(self
-            .db
-            .get(index::META_COUNT)?
-            .and_then(|v| index::decode_u64(&v))
-            .unwrap_or(0))
+        Ok(self.count)
     }
 
     /// The head of `author`'s log.
     pub fn head(&self, author: &PublicKey) -> Result<Option<ChainHead>, StoreError> {
-        let key = index::head_key(author);
-        match self.db.get(key)? {
-            None => Ok(None),
-            Some(v) => index::decode_head(&v)
-                .map(Some)
-                .ok_or_else(|| self.damaged(&key)),
-        }
+        Ok(self.heads.get(author).copied())
     }
 
     /// Every author's head, in key order.
     pub fn heads(&self) -> Result<Vec<(PublicKey, ChainHead)>, StoreError> {
-        let mut out = Vec::new();
-        for item in self.db.scan_prefix([index::HEAD]) {
-            let (k, v) = item?;
-            let author = k
-                .get(1..)
-                .and_then(|b| <[u8; 32]>::try_from(b).ok())
-                .and_then(|b| PublicKey::from_bytes(b).ok());
-            match (author, index::decode_head(&v)) {
-                (Some(a), Some(h)) => out.push((a, h)),
-                _ => return Err(self.damaged(&k)),
-            }
-        }
+        let mut out: Vec<_> = self.heads.iter().map(|(k, h)| (*k, *h)).collect();
+        out.sort_by_key(|(k, _)| *k);
         Ok(out)
+    }
+
+    /// Loads each member's head from the last entry of its log index.
+    fn load_heads(&mut self) -> Result<(), StoreError> {
+        let authors: Vec<PublicKey> = self.charter.members().iter().map(|m| m.key).collect();
+        for author in authors {
+            let Some(item) = self.db.scan_prefix(index::log_prefix(&author)).next_back() else {
+                continue;
+            };
+            let (k, v) = item?;
+            let id = v
+                .len()
+                .checked_sub(32)
+                .and_then(|at| index::decode_id(&v[at..]))
+                .ok_or_else(|| self.damaged(&k))?;
+            let loc = self.locate(&id)?.ok_or_else(|| self.damaged(&k))?;
+            let r = self.read_record(loc.offset)?;
+            self.heads.insert(author, head_of(&r));
+        }
+        Ok(())
     }
 
     /// Where record `id` is, if stored.
@@ -365,7 +381,8 @@ impl Store {
         author: &PublicKey,
         from_seq: u64,
     ) -> Result<Vec<(u64, RecordId)>, StoreError> {
-        let start = index::log_key(author, from_seq);
+        let from_seq = from_seq.max(1);
+        let start = index::log_key(author, index::chunk_of(from_seq));
         let prefix = index::log_prefix(author);
         let mut out = Vec::new();
         for item in self.db.range(start..) {
@@ -373,10 +390,18 @@ impl Store {
             if !k.starts_with(&prefix) {
                 break;
             }
-            let seq = k.get(33..).and_then(index::decode_u64);
-            match (seq, index::decode_id(&v)) {
-                (Some(seq), Some(id)) => out.push((seq, id)),
-                _ => return Err(self.damaged(&k)),
+            let chunk = k
+                .get(33..)
+                .and_then(index::decode_u64)
+                .ok_or_else(|| self.damaged(&k))?;
+            if v.len() % 32 != 0 {
+                return Err(self.damaged(&k));
+            }
+            for (slot, id) in v.chunks_exact(32).enumerate() {
+                let seq = chunk * index::LOG_CHUNK + slot as u64 + 1;
+                if seq >= from_seq {
+                    out.push((seq, index::decode_id(id).ok_or_else(|| self.damaged(&k))?));
+                }
             }
         }
         Ok(out)
@@ -414,10 +439,10 @@ impl Store {
         let mut accepted: Vec<&Record> = Vec::new();
         for r in records {
             let author = r.header.author;
-            let head = match heads.get(&author) {
-                Some(h) => Some(*h),
-                None => self.head(&author)?,
-            };
+            let head = heads
+                .get(&author)
+                .or_else(|| self.heads.get(&author))
+                .copied();
             let at_seq = match head {
                 Some(h) if r.header.seq <= h.seq => match placed.get(&(author, r.header.seq)) {
                     Some(id) => Some(*id),
@@ -439,14 +464,7 @@ impl Store {
                 }
             }
             if outcome == Outcome::Stored {
-                heads.insert(
-                    author,
-                    ChainHead {
-                        seq: r.header.seq,
-                        id: r.id,
-                        created_at: r.header.created_at,
-                    },
-                );
+                heads.insert(author, head_of(r));
                 fresh.insert(r.id, (author, r.header.kind));
                 placed.insert((author, r.header.seq), r.id);
                 if let (Body::Retraction(_), Some(t)) = (&r.body, r.body.target()) {
@@ -463,13 +481,18 @@ impl Store {
         let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
         let offsets = self.journal.append(&refs)?;
         let mut batch = sled::Batch::default();
+        let mut chunks = LogChunks::default();
         for (r, offset) in accepted.iter().zip(offsets) {
-            index_record(&mut batch, r, offset);
+            index_record(&mut batch, &mut chunks, &self.db, r, offset)
+                .map_err(|e| self.damaged(&e.0))?;
         }
-        let count = self.record_count()? + accepted.len() as u64;
+        chunks.write(&mut batch);
+        let count = self.count + accepted.len() as u64;
         batch.insert(index::META_APPLIED, &self.journal.len().to_be_bytes()[..]);
         batch.insert(index::META_COUNT, &count.to_be_bytes()[..]);
         self.db.apply_batch(batch)?;
+        self.count = count;
+        self.heads.extend(heads);
         Ok(outcomes)
     }
 
@@ -520,13 +543,12 @@ impl Store {
     }
 
     fn id_at(&self, author: &PublicKey, seq: u64) -> Result<Option<RecordId>, StoreError> {
-        let key = index::log_key(author, seq);
-        match self.db.get(key)? {
-            None => Ok(None),
-            Some(v) => index::decode_id(&v)
-                .map(Some)
-                .ok_or_else(|| self.damaged(&key)),
-        }
+        let key = index::log_key(author, index::chunk_of(seq));
+        let Some(v) = self.db.get(key)? else {
+            return Ok(None);
+        };
+        let at = index::slot_of(seq) * 32;
+        Ok(v.get(at..at + 32).and_then(index::decode_id))
     }
 
     fn target_info(
@@ -558,7 +580,14 @@ impl Store {
     }
 }
 
-fn index_record(batch: &mut sled::Batch, r: &Record, offset: u64) {
+/// Adds `r`'s id entry to `batch` and its log entry to `chunks`.
+fn index_record(
+    batch: &mut sled::Batch,
+    chunks: &mut LogChunks,
+    db: &sled::Db,
+    r: &Record,
+    offset: u64,
+) -> Result<(), LogChunkError> {
     let author = r.header.author;
     let loc = RecordLocation {
         offset,
@@ -567,21 +596,66 @@ fn index_record(batch: &mut sled::Batch, r: &Record, offset: u64) {
         author,
     };
     batch.insert(&index::record_key(&r.id)[..], &loc.encode()[..]);
-    batch.insert(
-        &index::log_key(&author, r.header.seq)[..],
-        &r.id.as_bytes()[..],
-    );
-    let head = ChainHead {
+    if let (Body::Retraction(_), Some(target)) = (&r.body, r.body.target()) {
+        batch.insert(&index::retracted_key(&target)[..], &r.id.as_bytes()[..]);
+    }
+    chunks.push(db, author, r.header.seq, r.id)
+}
+
+/// A log chunk that does not end where the next seq should go.
+#[derive(Debug)]
+struct LogChunkError(Vec<u8>);
+
+/// The log chunk values one index batch extends: each chunk is read once, extended in memory and
+/// written once.
+#[derive(Default)]
+struct LogChunks {
+    values: HashMap<(PublicKey, u64), Vec<u8>>,
+}
+
+impl LogChunks {
+    fn push(
+        &mut self,
+        db: &sled::Db,
+        author: PublicKey,
+        seq: u64,
+        id: RecordId,
+    ) -> Result<(), LogChunkError> {
+        let chunk = index::chunk_of(seq);
+        let key = index::log_key(&author, chunk);
+        let value = match self.values.entry((author, chunk)) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let existing = if index::slot_of(seq) == 0 {
+                    Vec::new()
+                } else {
+                    db.get(key)
+                        .map_err(|_| LogChunkError(key.to_vec()))?
+                        .map(|v| v.to_vec())
+                        .unwrap_or_default()
+                };
+                e.insert(existing)
+            }
+        };
+        if value.len() != index::slot_of(seq) * 32 {
+            return Err(LogChunkError(key.to_vec()));
+        }
+        value.extend_from_slice(id.as_bytes());
+        Ok(())
+    }
+
+    fn write(self, batch: &mut sled::Batch) {
+        for ((author, chunk), value) in self.values {
+            batch.insert(&index::log_key(&author, chunk)[..], value);
+        }
+    }
+}
+
+fn head_of(r: &Record) -> ChainHead {
+    ChainHead {
         seq: r.header.seq,
         id: r.id,
         created_at: r.header.created_at,
-    };
-    batch.insert(
-        &index::head_key(&author)[..],
-        &index::encode_head(&head)[..],
-    );
-    if let (Body::Retraction(_), Some(target)) = (&r.body, r.body.target()) {
-        batch.insert(&index::retracted_key(&target)[..], &r.id.as_bytes()[..]);
     }
 }
 
