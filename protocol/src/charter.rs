@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::id::{NetworkId, sha256};
 use crate::keys::{PublicKey, SecretKey, parse_hex32};
 use crate::limits::Limits;
-use crate::validate::{check_country_code, check_language_tag};
+use crate::validate::{is_country_code, is_language_tag};
 
 /// Domain tag of charter signatures.
 pub const CHARTER_SIGNATURE_TAG: &[u8] = b"hubnet-charter-v1";
@@ -215,7 +215,7 @@ impl CharterDoc {
         let mut members = Vec::with_capacity(self.members.len());
         let mut seen_keys = HashMap::new();
         for m in &self.members {
-            if check_country_code(&m.code).is_err() {
+            if !is_country_code(&m.code) {
                 return Err(CharterError::BadMemberCode(m.code.clone()));
             }
             let key =
@@ -238,10 +238,12 @@ impl CharterDoc {
                 });
             }
             for tag in m.name.keys() {
-                check_language_tag(tag).map_err(|_| CharterError::BadMemberName {
-                    code: m.code.clone(),
-                    problem: format!("{tag:?} is not a BCP 47 language tag"),
-                })?;
+                if !is_language_tag(tag) {
+                    return Err(CharterError::BadMemberName {
+                        code: m.code.clone(),
+                        problem: format!("{tag:?} is not a BCP 47 language tag"),
+                    });
+                }
             }
             members.push(pb::Member {
                 code: m.code.clone(),

@@ -274,10 +274,12 @@ pub fn event(e: &pb::Event, limits: &Limits) -> R {
     v.list_len("languages", e.languages.len())?;
     let mut seen = HashSet::new();
     for tag in &e.languages {
-        check_language_tag(tag).map_err(|_| BodyError::InvalidLanguageTag {
-            field: "languages".into(),
-            tag: tag.clone(),
-        })?;
+        if !is_language_tag(tag) {
+            return Err(BodyError::InvalidLanguageTag {
+                field: "languages".into(),
+                tag: tag.clone(),
+            });
+        }
         if !seen.insert(tag.to_ascii_lowercase()) {
             return Err(BodyError::Duplicate {
                 field: "languages".into(),
@@ -321,23 +323,17 @@ pub fn retraction(r: &pb::Retraction, limits: &Limits) -> R {
     Checker { limits }.localized("reason", r.reason.as_ref(), Size::Summary, true)
 }
 
-/// Checks that `tag` is a well-formed BCP 47 language tag.
-pub fn check_language_tag(tag: &str) -> Result<(), ()> {
-    oxilangtag::LanguageTag::parse(tag)
-        .map(|_| ())
-        .map_err(|_| ())
+/// Whether `tag` is a well-formed BCP 47 language tag.
+pub fn is_language_tag(tag: &str) -> bool {
+    oxilangtag::LanguageTag::parse(tag).is_ok()
 }
 
-/// Checks that `code` is an upper-case ISO 3166-1 alpha-2 code or `HUB`.
-pub fn check_country_code(code: &str) -> Result<(), ()> {
+/// Whether `code` is an upper-case ISO 3166-1 alpha-2 code or `HUB`.
+pub fn is_country_code(code: &str) -> bool {
     let is_alpha2 = code.len() == 2
         && code.bytes().all(|b| b.is_ascii_uppercase())
         && celes::Country::from_alpha2(code).is_ok();
-    if code == "HUB" || is_alpha2 {
-        Ok(())
-    } else {
-        Err(())
-    }
+    code == "HUB" || is_alpha2
 }
 
 #[derive(Clone, Copy)]
@@ -390,7 +386,7 @@ impl Checker<'_> {
         }
         let mut seen = HashSet::new();
         for (lang, value) in map {
-            if check_language_tag(lang).is_err() {
+            if !is_language_tag(lang) {
                 return Err(BodyError::InvalidLanguageTag {
                     field: field.into(),
                     tag: lang.clone(),
@@ -452,10 +448,14 @@ impl Checker<'_> {
                 field: field.into(),
             });
         }
-        check_country_code(value).map_err(|_| BodyError::InvalidCountry {
-            field: field.into(),
-            value: value.into(),
-        })
+        if is_country_code(value) {
+            Ok(())
+        } else {
+            Err(BodyError::InvalidCountry {
+                field: field.into(),
+                value: value.into(),
+            })
+        }
     }
 
     fn topics(&self, field: &str, topics: &[String], required: bool) -> R {

@@ -150,7 +150,7 @@ pub(super) fn export(dir: &Path, out: &Path) -> anyhow::Result<ExitCode> {
                 path: tmp.clone(),
                 source,
             })?;
-        if writer.records() % 50_000 == 0 {
+        if writer.records().is_multiple_of(50_000) {
             info!(written = writer.records(), total, "exporting");
         }
         Ok(())
@@ -263,7 +263,7 @@ pub(super) fn import(dir: &Path, bundle: &Path) -> anyhow::Result<ExitCode> {
             import.batch(index + 1 - IMPORT_BATCH as u64, &chunk)?;
             chunk.clear();
         }
-        if index % 50_000 == 0 {
+        if index.is_multiple_of(50_000) {
             info!(read = index, stored = import.stored, "importing");
         }
     }

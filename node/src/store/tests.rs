@@ -332,19 +332,38 @@ fn logs_span_many_chunks_and_survive_rebuild() {
     let (f, mut store) = fixture();
     let mut records = vec![signed_elsewhere(&store, &f.keys[2], Position::FIRST, "0")];
     for i in 1..150 {
-        let next_record = signed_elsewhere(&store, &f.keys[2], next(&records[i - 1]), &i.to_string());
+        let next_record =
+            signed_elsewhere(&store, &f.keys[2], next(&records[i - 1]), &i.to_string());
         records.push(next_record);
     }
     // Two group commits whose boundary falls inside a chunk.
-    assert!(store.append(&records[..100]).expect("appends").iter().all(|o| *o == Outcome::Stored));
-    assert!(store.append(&records[100..]).expect("appends").iter().all(|o| *o == Outcome::Stored));
+    assert!(
+        store
+            .append(&records[..100])
+            .expect("appends")
+            .iter()
+            .all(|o| *o == Outcome::Stored)
+    );
+    assert!(
+        store
+            .append(&records[100..])
+            .expect("appends")
+            .iter()
+            .all(|o| *o == Outcome::Stored)
+    );
     let author = f.keys[2].public_key();
     let expected: Vec<(u64, RecordId)> = records.iter().map(|r| (r.header.seq, r.id)).collect();
     assert_eq!(store.log(&author, 1).expect("log"), expected);
     assert_eq!(store.log(&author, 70).expect("log"), expected[69..]);
-    assert_eq!(store.append(&records[99..100]).expect("appends"), vec![Outcome::AlreadyStored]);
+    assert_eq!(
+        store.append(&records[99..100]).expect("appends"),
+        vec![Outcome::AlreadyStored]
+    );
     let fork = signed_elsewhere(&store, &f.keys[2], next(&records[98]), "fork");
-    assert!(matches!(store.append(&[fork]).expect("runs")[0], Outcome::Refused(ChainError::SeqRepeated { seq: 100, .. })));
+    assert!(matches!(
+        store.append(&[fork]).expect("runs")[0],
+        Outcome::Refused(ChainError::SeqRepeated { seq: 100, .. })
+    ));
     drop(store);
     fs::remove_dir_all(f.path.join(INDEX_DIR)).expect("removes index");
     let store = Store::open(&f.path).expect("reopens");

@@ -1,0 +1,181 @@
+//! Ingest throughput beside its physical limit, measured in the same run:
+//! - `raw/verify_strict`: ed25519-dalek strict verification, one by one, on one core;
+//! - `ingest/group512`: decode + validate + batch verify + store (journal write, fdatasync, sled
+//!   index batch) of 512 fresh records per group commit, on one core, into an empty store;
+//! - `growth/N`: the same with N records already stored (N = 10 thousand, 100 thousand, 1 million;
+//!   set `HUBNET_GROWTH_MAX` to stop earlier).
+//!
+//! Records are realistic practices of about 1.2 KB from eight authors, chained. Their signing is
+//! done outside the timed part.
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use ed25519_dalek::{Signature, Signer, SigningKey};
+use hubnet_node::ingest::{Ingested, ingest};
+use hubnet_node::store::Store;
+use hubnet_protocol::charter::{CharterDoc, MemberDoc};
+use hubnet_protocol::record::{self, Position};
+use hubnet_protocol::{Body, Charter, Draft, DraftFormat, SecretKey};
+
+const NOW: i64 = 1_800_000_000_000;
+const GROUP: usize = 512;
+const CODES: [&str; 8] = ["HUB", "KZ", "KG", "TJ", "UZ", "AZ", "AM", "GE"];
+
+/// Signs fresh chained records for eight authors, round robin.
+struct Source {
+    charter: Charter,
+    keys: Vec<SecretKey>,
+    positions: Vec<Position>,
+    body: Body,
+    next: usize,
+}
+
+impl Source {
+    fn new() -> (Self, String) {
+        let keys: Vec<SecretKey> = (0..CODES.len())
+            .map(|i| SecretKey::from_seed([i as u8 + 1; 32]))
+            .collect();
+        let committee = SecretKey::from_seed([99; 32]);
+        let mut doc = CharterDoc::new("bench", 1);
+        for (code, key) in CODES.iter().zip(&keys) {
+            doc.members.push(MemberDoc {
+                code: (*code).into(),
+                publishing_key: key.public_key().to_hex(),
+                name: [("en".to_owned(), (*code).to_owned())].into(),
+            });
+        }
+        doc.committee.keys.push(committee.public_key().to_hex());
+        doc.sign(&committee).expect("signs");
+        let charter = doc.verify().expect("valid");
+        let text = "Конкурсный отбор на государственную службу проводится в два этапа. ".repeat(12);
+        let draft = format!(
+            r#"{{"kind":"practice","title":{{"ru":"Меритократический отбор","en":"Merit-based recruitment"}},
+                "summary":{{"en":"Two-stage selection with central testing."}},"topics":["recruitment"],
+                "body":{{"ru":"{text}"}}}}"#
+        );
+        let body = Draft::parse(&draft, DraftFormat::Json)
+            .expect("parses")
+            .to_body("KZ", charter.limits())
+            .expect("valid");
+        let source = Self {
+            charter,
+            positions: vec![Position::FIRST; keys.len()],
+            keys,
+            body,
+            next: 0,
+        };
+        (source, doc.to_toml())
+    }
+
+    fn take(&mut self, n: usize) -> Vec<Vec<u8>> {
+        (0..n)
+            .map(|_| {
+                let a = self.next % self.keys.len();
+                self.next += 1;
+                let s = record::sign(
+                    &self.keys[a],
+                    self.charter.network_id(),
+                    self.positions[a],
+                    NOW,
+                    &self.body,
+                );
+                self.positions[a] = Position {
+                    seq: self.positions[a].seq + 1,
+                    prev: Some(s.id()),
+                    prev_created_at: NOW,
+                };
+                s.encode()
+            })
+            .collect()
+    }
+}
+
+fn ingest_group(store: &mut Store, raw: &[Vec<u8>]) {
+    let out = ingest(store, raw, NOW).expect("ingests");
+    assert!(
+        out.iter().all(|o| matches!(o, Ingested::Stored(_))),
+        "every record is new and valid"
+    );
+}
+
+/// Times `iters` group commits of fresh records.
+fn timed(store: &mut Store, source: &mut Source, iters: u64) -> Duration {
+    let mut total = Duration::ZERO;
+    for _ in 0..iters {
+        let raw = source.take(GROUP);
+        let t = Instant::now();
+        ingest_group(store, black_box(&raw));
+        total += t.elapsed();
+    }
+    total
+}
+
+fn fill(store: &mut Store, source: &mut Source, target: u64) {
+    let mut have = store.record_count().expect("count");
+    let started = Instant::now();
+    while have < target {
+        let n = GROUP.min((target - have) as usize);
+        ingest_group(store, &source.take(n));
+        have += n as u64;
+        if have % 100_000 < GROUP as u64 {
+            eprintln!(
+                "  filled {have} of {target} records ({:.0?})",
+                started.elapsed()
+            );
+        }
+    }
+}
+
+fn bench(c: &mut Criterion) {
+    let mut raw = c.benchmark_group("raw");
+    raw.throughput(Throughput::Elements(1));
+    let key = SigningKey::from_bytes(&[1; 32]);
+    let message = record::signing_message(&[7u8; 160]);
+    let signature: Signature = key.sign(&message);
+    let vk = key.verifying_key();
+    raw.bench_function("verify_strict", |b| {
+        b.iter(|| vk.verify_strict(black_box(&message), black_box(&signature)))
+    });
+    raw.finish();
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut source, charter_text) = Source::new();
+    let mut store = Store::init(&dir.path().join("data"), &charter_text).expect("init");
+    let mut g = c.benchmark_group("ingest");
+    g.throughput(Throughput::Elements(GROUP as u64));
+    g.bench_function("group512", |b| {
+        b.iter_custom(|iters| timed(&mut store, &mut source, iters))
+    });
+    g.finish();
+    drop(store);
+
+    let max: u64 = std::env::var("HUBNET_GROWTH_MAX")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut source, charter_text) = Source::new();
+    let mut store = Store::init(&dir.path().join("data"), &charter_text).expect("init");
+    let mut g = c.benchmark_group("growth");
+    g.throughput(Throughput::Elements(GROUP as u64));
+    g.sample_size(10);
+    for size in [10_000u64, 100_000, 1_000_000]
+        .into_iter()
+        .filter(|s| *s <= max)
+    {
+        fill(&mut store, &mut source, size);
+        g.bench_with_input(BenchmarkId::from_parameter(size), &size, |b, _| {
+            b.iter_custom(|iters| timed(&mut store, &mut source, iters))
+        });
+    }
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(20).measurement_time(Duration::from_secs(5));
+    targets = bench
+}
+criterion_main!(benches);
