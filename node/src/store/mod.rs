@@ -15,6 +15,7 @@
 
 pub mod index;
 pub mod journal;
+mod writer;
 
 use std::collections::HashMap;
 use std::fs::{self, File};
@@ -29,6 +30,7 @@ use tracing::{info, warn};
 
 use self::index::RecordLocation;
 use self::journal::{HEADER_LEN, Journal, JournalError};
+use self::writer::{IndexWriter, Job};
 
 /// The store schema version this build writes and reads.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -37,7 +39,7 @@ pub const CHARTER_FILE: &str = "charter.toml";
 const JOURNAL_FILE: &str = "records.journal";
 const INDEX_DIR: &str = "index";
 const LOCK_FILE: &str = "LOCK";
-const SLED_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+const SLED_CACHE_BYTES: u64 = 256 * 1024 * 1024;
 const REPLAY_BATCH: usize = 4096;
 
 /// Store failures.
@@ -115,6 +117,10 @@ pub enum StoreError {
     /// The record this node just signed does not pass its own checks (too large, say).
     #[error("the signed record is not valid: {0}")]
     Invalid(#[from] RecordError),
+    /// The index writer stopped; the journal holds everything acknowledged, so reopening the
+    /// store replays it.
+    #[error("index writer failed ({0}); restart hubnet to rebuild the index from the journal")]
+    IndexWriter(String),
     /// The record cannot extend its author's log.
     #[error(transparent)]
     Chain(#[from] ChainError),
@@ -148,6 +154,8 @@ pub struct Store {
     dir: PathBuf,
     charter: Charter,
     journal: Journal,
+    /// Applies index batches on its own thread; dropped (and joined) before the lock is released.
+    writer: IndexWriter,
     db: sled::Db,
     /// Every log's head, loaded at open and kept in step with the index.
     heads: HashMap<PublicKey, ChainHead>,
@@ -235,6 +243,7 @@ impl Store {
             dir: dir.to_owned(),
             charter,
             journal,
+            writer: IndexWriter::start(db.clone()),
             db,
             heads: HashMap::new(),
             count,
@@ -247,7 +256,7 @@ impl Store {
         }
         for (n, chunk) in entries.chunks(REPLAY_BATCH).enumerate() {
             let mut batch = sled::Batch::default();
-            let mut chunks = LogChunks::default();
+            let mut chunks = LogChunks::new(&store.dir);
             let mut count = store.count;
             let mut end = applied;
             for e in chunk {
@@ -261,8 +270,13 @@ impl Store {
                     end = e.end();
                     continue;
                 }
-                index_record(&mut batch, &mut chunks, &store.db, &r, e.offset)
-                    .map_err(|e| store.damaged(&e.0))?;
+                index_record(
+                    &mut batch,
+                    &mut chunks,
+                    &|a, c| store.chunk_value(a, c),
+                    &r,
+                    e.offset,
+                )?;
                 store.heads.insert(r.header.author, head_of(&r));
                 count += 1;
                 end = e.end();
@@ -338,6 +352,9 @@ impl Store {
 
     /// Where record `id` is, if stored.
     pub fn locate(&self, id: &RecordId) -> Result<Option<RecordLocation>, StoreError> {
+        if let Some((loc, _)) = self.writer.pending().ids.get(id) {
+            return Ok(Some(*loc));
+        }
         let key = index::record_key(id);
         match self.db.get(key)? {
             None => Ok(None),
@@ -382,9 +399,11 @@ impl Store {
         from_seq: u64,
     ) -> Result<Vec<(u64, RecordId)>, StoreError> {
         let from_seq = from_seq.max(1);
-        let start = index::log_key(author, index::chunk_of(from_seq));
+        let first_chunk = index::chunk_of(from_seq);
+        let start = index::log_key(author, first_chunk);
         let prefix = index::log_prefix(author);
-        let mut out = Vec::new();
+        let mut chunks: std::collections::BTreeMap<u64, Vec<u8>> =
+            std::collections::BTreeMap::new();
         for item in self.db.range(start..) {
             let (k, v) = item?;
             if !k.starts_with(&prefix) {
@@ -394,13 +413,24 @@ impl Store {
                 .get(33..)
                 .and_then(index::decode_u64)
                 .ok_or_else(|| self.damaged(&k))?;
-            if v.len() % 32 != 0 {
-                return Err(self.damaged(&k));
+            chunks.insert(chunk, v.to_vec());
+        }
+        for ((a, chunk), (value, _)) in &self.writer.pending().chunks {
+            if a == author && *chunk >= first_chunk {
+                chunks.insert(*chunk, value.clone());
             }
-            for (slot, id) in v.chunks_exact(32).enumerate() {
+        }
+        let mut out = Vec::new();
+        for (chunk, value) in chunks {
+            if value.len() % 32 != 0 {
+                return Err(self.damaged(&index::log_key(author, chunk)));
+            }
+            for (slot, id) in value.chunks_exact(32).enumerate() {
                 let seq = chunk * index::LOG_CHUNK + slot as u64 + 1;
-                if seq >= from_seq {
-                    out.push((seq, index::decode_id(id).ok_or_else(|| self.damaged(&k))?));
+                if seq >= from_seq
+                    && let Some(id) = index::decode_id(id)
+                {
+                    out.push((seq, id));
                 }
             }
         }
@@ -409,6 +439,9 @@ impl Store {
 
     /// Whether `target` has been retracted.
     pub fn is_retracted(&self, target: &RecordId) -> Result<bool, StoreError> {
+        if self.writer.pending().retracted.contains_key(target) {
+            return Ok(true);
+        }
         Ok(self.db.contains_key(index::retracted_key(target))?)
     }
 
@@ -431,6 +464,9 @@ impl Store {
     /// as one group commit: one journal write and `fdatasync`, then one index batch. Records later
     /// in the slice may build on earlier ones. Returns one outcome per record.
     pub fn append(&mut self, records: &[Record]) -> Result<Vec<Outcome>, StoreError> {
+        if let Some(e) = &self.writer.pending().failed {
+            return Err(StoreError::IndexWriter(e.clone()));
+        }
         let mut heads: HashMap<PublicKey, ChainHead> = HashMap::new();
         let mut fresh: HashMap<RecordId, (PublicKey, Kind)> = HashMap::new();
         let mut retracted: HashMap<RecordId, ()> = HashMap::new();
@@ -480,19 +516,53 @@ impl Store {
         let payloads: Vec<Vec<u8>> = accepted.iter().map(|r| r.signed.encode()).collect();
         let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
         let offsets = self.journal.append(&refs)?;
+        // Durable from here on. The index update goes to the writer thread; until it is applied,
+        // reads find its entries in the writer's pending overlay.
         let mut batch = sled::Batch::default();
-        let mut chunks = LogChunks::default();
+        let mut chunks = LogChunks::new(&self.dir);
+        let mut located = Vec::with_capacity(accepted.len());
         for (r, offset) in accepted.iter().zip(offsets) {
-            index_record(&mut batch, &mut chunks, &self.db, r, offset)
-                .map_err(|e| self.damaged(&e.0))?;
+            let loc = index_record(
+                &mut batch,
+                &mut chunks,
+                &|a, c| self.chunk_value(a, c),
+                r,
+                offset,
+            )?;
+            located.push((r.id, loc));
         }
-        chunks.write(&mut batch);
+        let chunk_values = chunks.write(&mut batch);
         let count = self.count + accepted.len() as u64;
         batch.insert(index::META_APPLIED, &self.journal.len().to_be_bytes()[..]);
         batch.insert(index::META_COUNT, &count.to_be_bytes()[..]);
-        self.db.apply_batch(batch)?;
+        let number = self.writer.next_job();
+        let newly_retracted: Vec<RecordId> = retracted.into_keys().collect();
+        {
+            let mut pending = self.writer.pending();
+            for (id, loc) in &located {
+                pending.ids.insert(*id, (*loc, number));
+            }
+            for (key, value) in &chunk_values {
+                pending.chunks.insert(*key, (value.clone(), number));
+            }
+            for t in &newly_retracted {
+                pending.retracted.insert(*t, number);
+            }
+        }
         self.count = count;
         self.heads.extend(heads);
+        let job = Job {
+            batch,
+            number,
+            ids: located.into_iter().map(|(id, _)| id).collect(),
+            chunks: chunk_values.into_iter().map(|(key, _)| key).collect(),
+            retracted: newly_retracted,
+        };
+        if !self.writer.submit(job) {
+            return Err(StoreError::IndexWriter(
+                "the index writer thread stopped".into(),
+            ));
+        }
         Ok(outcomes)
     }
 
@@ -538,17 +608,28 @@ impl Store {
 
     /// Flushes the index (not needed for durability: the journal is; this shortens the next replay).
     pub fn flush(&self) -> Result<(), StoreError> {
+        self.writer.sync();
         self.db.flush()?;
         Ok(())
     }
 
     fn id_at(&self, author: &PublicKey, seq: u64) -> Result<Option<RecordId>, StoreError> {
-        let key = index::log_key(author, index::chunk_of(seq));
-        let Some(v) = self.db.get(key)? else {
+        let Some(v) = self.chunk_value(author, index::chunk_of(seq))? else {
             return Ok(None);
         };
         let at = index::slot_of(seq) * 32;
         Ok(v.get(at..at + 32).and_then(index::decode_id))
+    }
+
+    /// The current value of a log chunk: pending, or in sled.
+    fn chunk_value(&self, author: &PublicKey, chunk: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        if let Some((value, _)) = self.writer.pending().chunks.get(&(*author, chunk)) {
+            return Ok(Some(value.clone()));
+        }
+        Ok(self
+            .db
+            .get(index::log_key(author, chunk))?
+            .map(|v| v.to_vec()))
     }
 
     fn target_info(
@@ -580,14 +661,17 @@ impl Store {
     }
 }
 
-/// Adds `r`'s id entry to `batch` and its log entry to `chunks`.
+/// Reads a log chunk's current value.
+type ChunkSource<'a> = dyn Fn(&PublicKey, u64) -> Result<Option<Vec<u8>>, StoreError> + 'a;
+
+/// Adds `r`'s id entry to `batch` and its log entry to `chunks`; returns its location.
 fn index_record(
     batch: &mut sled::Batch,
     chunks: &mut LogChunks,
-    db: &sled::Db,
+    source: &ChunkSource<'_>,
     r: &Record,
     offset: u64,
-) -> Result<(), LogChunkError> {
+) -> Result<RecordLocation, StoreError> {
     let author = r.header.author;
     let loc = RecordLocation {
         offset,
@@ -599,55 +683,62 @@ fn index_record(
     if let (Body::Retraction(_), Some(target)) = (&r.body, r.body.target()) {
         batch.insert(&index::retracted_key(&target)[..], &r.id.as_bytes()[..]);
     }
-    chunks.push(db, author, r.header.seq, r.id)
+    chunks.push(source, author, r.header.seq, r.id)?;
+    Ok(loc)
 }
-
-/// A log chunk that does not end where the next seq should go.
-#[derive(Debug)]
-struct LogChunkError(Vec<u8>);
 
 /// The log chunk values one index batch extends: each chunk is read once, extended in memory and
 /// written once.
-#[derive(Default)]
 struct LogChunks {
+    dir: PathBuf,
     values: HashMap<(PublicKey, u64), Vec<u8>>,
 }
 
 impl LogChunks {
+    fn new(dir: &Path) -> Self {
+        Self {
+            dir: dir.to_owned(),
+            values: HashMap::new(),
+        }
+    }
+
     fn push(
         &mut self,
-        db: &sled::Db,
+        source: &ChunkSource<'_>,
         author: PublicKey,
         seq: u64,
         id: RecordId,
-    ) -> Result<(), LogChunkError> {
+    ) -> Result<(), StoreError> {
         let chunk = index::chunk_of(seq);
-        let key = index::log_key(&author, chunk);
         let value = match self.values.entry((author, chunk)) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(e) => {
                 let existing = if index::slot_of(seq) == 0 {
                     Vec::new()
                 } else {
-                    db.get(key)
-                        .map_err(|_| LogChunkError(key.to_vec()))?
-                        .map(|v| v.to_vec())
-                        .unwrap_or_default()
+                    source(&author, chunk)?.unwrap_or_default()
                 };
                 e.insert(existing)
             }
         };
         if value.len() != index::slot_of(seq) * 32 {
-            return Err(LogChunkError(key.to_vec()));
+            return Err(StoreError::DamagedIndex {
+                key: hex::encode(index::log_key(&author, chunk)),
+                dir: self.dir.clone(),
+            });
         }
         value.extend_from_slice(id.as_bytes());
         Ok(())
     }
 
-    fn write(self, batch: &mut sled::Batch) {
+    /// Puts every extended chunk into `batch` and returns the values written.
+    fn write(self, batch: &mut sled::Batch) -> Vec<((PublicKey, u64), Vec<u8>)> {
+        let mut out = Vec::with_capacity(self.values.len());
         for ((author, chunk), value) in self.values {
-            batch.insert(&index::log_key(&author, chunk)[..], value);
+            batch.insert(&index::log_key(&author, chunk)[..], value.clone());
+            out.push(((author, chunk), value));
         }
+        out
     }
 }
 

@@ -4,6 +4,8 @@
 use std::collections::BTreeMap;
 
 use hubnet_protocol::charter::{CharterDoc, MemberDoc};
+use std::sync::Arc;
+
 use hubnet_protocol::{Draft, DraftFormat};
 
 use super::*;
@@ -369,4 +371,76 @@ fn logs_span_many_chunks_and_survive_rebuild() {
     let store = Store::open(&f.path).expect("reopens");
     assert_eq!(store.log(&author, 1).expect("log"), expected);
     assert_eq!(store.head(&author).expect("head").map(|h| h.seq), Some(150));
+}
+
+#[test]
+fn acknowledged_records_are_readable_before_the_index_writer_applies_them() {
+    let (f, mut store) = fixture();
+    let first = store
+        .publish(&f.keys[0], &body("first"), NOW)
+        .expect("publishes");
+    store.flush().expect("flushes");
+    let gate = Arc::clone(&store.writer.gate);
+    let held = gate.lock().expect("gate");
+    // The writer is stuck before applying anything new: all of this is served from the overlay.
+    // (Two group commits: the writer's queue is bounded, so more would wait for the gate.)
+    let mut chain = vec![first.clone()];
+    for i in 0..70 {
+        let r = signed_elsewhere(&store, &f.keys[0], next(&chain[i]), &format!("r{i}"));
+        chain.push(r);
+    }
+    assert!(
+        store
+            .append(&chain[1..])
+            .expect("appends")
+            .iter()
+            .all(|o| *o == Outcome::Stored)
+    );
+    let retracting = store
+        .publish(&f.keys[0], &retraction(first.id), NOW)
+        .expect("retracts");
+    let author = f.keys[0].public_key();
+    assert_eq!(store.log(&author, 1).expect("log").len(), 72);
+    assert_eq!(
+        store.get(&chain[40].id).expect("reads").map(|r| r.id),
+        Some(chain[40].id)
+    );
+    assert!(store.is_retracted(&first.id).expect("reads"));
+    assert_eq!(
+        store
+            .append(std::slice::from_ref(&chain[65]))
+            .expect("appends"),
+        vec![Outcome::AlreadyStored]
+    );
+    let again_retracts = record::sign(
+        &f.keys[0],
+        store.charter().network_id(),
+        next(&retracting),
+        NOW,
+        &retraction(first.id),
+    );
+    let again_retracts =
+        record::verify_record(&again_retracts.encode(), store.charter(), NOW).expect("valid");
+    assert!(matches!(
+        store.append(&[again_retracts]).expect("runs")[0],
+        Outcome::Refused(ChainError::TargetRetracted(_))
+    ));
+    drop(held);
+    store.flush().expect("writer catches up");
+    assert!(
+        store.writer.pending().ids.is_empty(),
+        "applied entries leave the overlay"
+    );
+    assert_eq!(store.log(&author, 1).expect("log").len(), 72);
+    drop(store);
+    let store = Store::open(&f.path).expect("reopens");
+    assert_eq!(
+        store.recovery().replayed,
+        0,
+        "the writer applied everything before close"
+    );
+    assert_eq!(
+        store.get(&retracting.id).expect("reads").map(|r| r.id),
+        Some(retracting.id)
+    );
 }
