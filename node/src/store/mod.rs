@@ -402,6 +402,16 @@ impl Store {
         let first_chunk = index::chunk_of(from_seq);
         let start = index::log_key(author, first_chunk);
         let prefix = index::log_prefix(author);
+        // The overlay first: an entry leaves it only after sled has it, so whatever the writer
+        // applies meanwhile is found by the scan below. Overlay values are the newest.
+        let pending: Vec<(u64, Vec<u8>)> = self
+            .writer
+            .pending()
+            .chunks
+            .iter()
+            .filter(|((a, chunk), _)| a == author && *chunk >= first_chunk)
+            .map(|((_, chunk), (value, _))| (*chunk, value.clone()))
+            .collect();
         let mut chunks: std::collections::BTreeMap<u64, Vec<u8>> =
             std::collections::BTreeMap::new();
         for item in self.db.range(start..) {
@@ -415,11 +425,7 @@ impl Store {
                 .ok_or_else(|| self.damaged(&k))?;
             chunks.insert(chunk, v.to_vec());
         }
-        for ((a, chunk), (value, _)) in &self.writer.pending().chunks {
-            if a == author && *chunk >= first_chunk {
-                chunks.insert(*chunk, value.clone());
-            }
-        }
+        chunks.extend(pending);
         let mut out = Vec::new();
         for (chunk, value) in chunks {
             if value.len() % 32 != 0 {
