@@ -54,9 +54,9 @@ fn run_until(mut child: Child, deadline: Instant) -> End {
     }
 }
 
-/// Reopens the store (recovery runs) and checks every invariant against the acknowledged ids.
-fn check_store(data: &std::path::Path, author: &PublicKey, acked: &HashMap<RecordId, ()>) -> u64 {
-    let store = Store::open(data).expect("store reopens after SIGKILL");
+/// Checks one author's chain in an open store: contiguous from 1, each record linked to the one
+/// before, each id once. Returns the ids by seq.
+fn check_chain(store: &Store, author: &PublicKey) -> HashMap<RecordId, u64> {
     let log = store.log(author, 1).expect("log reads");
     let mut prev: Option<RecordId> = None;
     let mut seen = HashMap::new();
@@ -71,6 +71,14 @@ fn check_store(data: &std::path::Path, author: &PublicKey, acked: &HashMap<Recor
         assert!(seen.insert(*id, *seq).is_none(), "one record at two seqs");
         prev = Some(*id);
     }
+    seen
+}
+
+/// Reopens the store (recovery runs) and checks every invariant against the acknowledged ids.
+fn check_store(data: &std::path::Path, author: &PublicKey, acked: &HashMap<RecordId, ()>) -> u64 {
+    let store = Store::open(data).expect("store reopens after SIGKILL");
+    let seen = check_chain(&store, author);
+    let log = store.log(author, 1).expect("log reads");
     for id in acked.keys() {
         assert!(seen.contains_key(id), "acknowledged record {id} was lost");
     }
@@ -173,4 +181,125 @@ fn publish_loop_survives_sigkill() {
         "{runs} publish runs, {kills} checks after kills, {} acknowledged, log length {len}",
         acked.len()
     );
+}
+
+#[test]
+fn import_survives_sigkill() {
+    let kills_wanted: u64 = std::env::var("HUBNET_IMPORT_KILLS")
+        .ok()
+        .and_then(|k| k.parse().ok())
+        .unwrap_or(12);
+    let started = Instant::now();
+    let time_limit = Duration::from_secs(120 + 2 * kills_wanted);
+    let mut rng = Rng::from_env();
+    let dir = tempfile::tempdir().expect("tempdir");
+
+    // A source node with 1,200 records from eight authors (three group commits), as a bundle.
+    let source = dir.path().join("source");
+    std::fs::create_dir(&source).expect("mkdir");
+    let source_data = sample_data_dir(&source);
+    let codes = ["HUB", "KZ", "KG", "TJ", "UZ", "AZ", "AM", "GE"];
+    let total = 1200;
+    {
+        let mut store = Store::open(&source_data).expect("opens");
+        let keys: Vec<_> = codes
+            .iter()
+            .map(|c| hubnet_node::keyfile::read(&sample_key(c)).expect("sample key"))
+            .collect();
+        let body = hubnet_protocol::Draft::parse(
+            r#"{"kind":"practice","title":{"ru":"Оценка эффективности"},"summary":{"en":"Appraisal."},"topics":["performance-management"]}"#,
+            hubnet_protocol::DraftFormat::Json,
+        )
+        .expect("parses")
+        .to_body("KZ", store.charter().limits())
+        .expect("valid");
+        let now = hubnet_node::now_ms();
+        let mut positions = vec![hubnet_protocol::Position::FIRST; keys.len()];
+        let mut records = Vec::with_capacity(total);
+        for i in 0..total {
+            let a = i % keys.len();
+            let signed = hubnet_protocol::record::sign(
+                &keys[a],
+                store.charter().network_id(),
+                positions[a],
+                now,
+                &body,
+            );
+            let r = hubnet_protocol::record::verify_record(&signed.encode(), store.charter(), now)
+                .expect("valid");
+            positions[a] = hubnet_protocol::Position {
+                seq: r.header.seq + 1,
+                prev: Some(r.id),
+                prev_created_at: now,
+            };
+            records.push(r);
+        }
+        store.append(&records).expect("stores");
+    }
+    let bundle = dir.path().join("all.bundle");
+    crate::support::ok(&[
+        "export",
+        "--data-dir",
+        path(&source_data),
+        "--out",
+        path(&bundle),
+    ]);
+
+    let target = dir.path().join("target");
+    std::fs::create_dir(&target).expect("mkdir");
+    let data = sample_data_dir(&target);
+    let authors: Vec<PublicKey> = {
+        let store = Store::open(&data).expect("opens");
+        codes
+            .iter()
+            .map(|c| store.charter().member_by_code(c).expect("member").key)
+            .collect()
+    };
+    let spawn = || {
+        hubnet()
+            .args(["import", "--data-dir", path(&data), path(&bundle)])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawns")
+    };
+    // One timed import into a scratch copy tells how long a whole import takes.
+    let t = Instant::now();
+    let scratch = dir.path().join("scratch");
+    std::fs::create_dir(&scratch).expect("mkdir");
+    let scratch_data = sample_data_dir(&scratch);
+    crate::support::ok(&["import", "--data-dir", path(&scratch_data), path(&bundle)]);
+    let span = t.elapsed();
+
+    let mut kills = 0;
+    while kills < kills_wanted {
+        assert!(
+            started.elapsed() < time_limit,
+            "import kill test overran its {time_limit:?} budget"
+        );
+        let delay = Duration::from_micros(rng.below(span.as_micros() as u64));
+        if matches!(run_until(spawn(), Instant::now() + delay), End::Killed(_)) {
+            kills += 1;
+        }
+        let store = Store::open(&data).expect("store reopens after SIGKILL");
+        let stored: usize = authors.iter().map(|a| check_chain(&store, a).len()).sum();
+        assert_eq!(store.record_count().expect("count"), stored as u64);
+        if stored == total {
+            // Everything is in: start again from an empty data dir so kills keep landing mid-import.
+            drop(store);
+            std::fs::remove_dir_all(&data).expect("removes");
+            crate::support::ok(&[
+                "init",
+                "--data-dir",
+                path(&data),
+                "--charter",
+                path(&crate::support::sample().join("charter.toml")),
+            ]);
+        }
+    }
+    let out = crate::support::ok(&["import", "--data-dir", path(&data), path(&bundle)]);
+    assert!(out.contains(" 0 skipped"), "{out}");
+    let store = Store::open(&data).expect("opens");
+    let stored: usize = authors.iter().map(|a| check_chain(&store, a).len()).sum();
+    assert_eq!(stored, total, "a finished import holds every record");
 }
