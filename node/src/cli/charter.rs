@@ -34,16 +34,9 @@ pub enum CharterCommand {
         /// ISO 3166-1 alpha-2 code, or HUB for the Secretariat.
         #[arg(long)]
         code: String,
-        /// The member's publishing public key (64 hex), or use --key-file.
-        #[arg(
-            long,
-            conflicts_with = "key_file",
-            required_unless_present = "key_file"
-        )]
-        key: Option<String>,
-        /// Read the public key from this key file.
-        #[arg(long)]
-        key_file: Option<PathBuf>,
+        /// The member's publishing key.
+        #[command(flatten)]
+        key: KeyArg,
         /// Name as LANG=TEXT, repeatable.
         #[arg(long, required = true, value_parser = parse_lang_text)]
         name: Vec<(String, String)>,
@@ -52,16 +45,9 @@ pub enum CharterCommand {
     AddCommittee {
         /// The charter file.
         file: PathBuf,
-        /// The committee public key (64 hex), or use --key-file.
-        #[arg(
-            long,
-            conflicts_with = "key_file",
-            required_unless_present = "key_file"
-        )]
-        key: Option<String>,
-        /// Read the public key from this key file.
-        #[arg(long)]
-        key_file: Option<PathBuf>,
+        /// The committee key.
+        #[command(flatten)]
+        key: KeyArg,
     },
     /// Add one committee signature over the charter's canonical bytes.
     Sign {
@@ -86,6 +72,31 @@ pub enum CharterCommand {
     },
 }
 
+/// A public key given as hex or read from a key file.
+#[derive(Debug, clap::Args)]
+pub struct KeyArg {
+    /// The public key (64 hex), or use --key-file.
+    #[arg(
+        long,
+        conflicts_with = "key_file",
+        required_unless_present = "key_file"
+    )]
+    key: Option<String>,
+    /// Read the public key from this key file.
+    #[arg(long)]
+    key_file: Option<PathBuf>,
+}
+
+impl KeyArg {
+    fn public_key(&self) -> anyhow::Result<PublicKey> {
+        match (&self.key, &self.key_file) {
+            (Some(h), _) => h.parse().with_context(|| format!("--key {h}")),
+            (None, Some(f)) => Ok(keyfile::read(f)?.public_key()),
+            (None, None) => bail!("give --key or --key-file"),
+        }
+    }
+}
+
 pub(super) fn run(command: CharterCommand) -> anyhow::Result<ExitCode> {
     match command {
         CharterCommand::New { out, name, quorum } => {
@@ -104,11 +115,10 @@ pub(super) fn run(command: CharterCommand) -> anyhow::Result<ExitCode> {
             file,
             code,
             key,
-            key_file,
             name,
         } => {
             let mut doc = read(&file)?;
-            let key = public_key(key.as_deref(), key_file.as_deref())?;
+            let key = key.public_key()?;
             doc.members.push(MemberDoc {
                 code: code.clone(),
                 publishing_key: key.to_hex(),
@@ -117,13 +127,9 @@ pub(super) fn run(command: CharterCommand) -> anyhow::Result<ExitCode> {
             changed(&file, doc)?;
             say!("added member {code} ({key})");
         }
-        CharterCommand::AddCommittee {
-            file,
-            key,
-            key_file,
-        } => {
+        CharterCommand::AddCommittee { file, key } => {
             let mut doc = read(&file)?;
-            let key = public_key(key.as_deref(), key_file.as_deref())?;
+            let key = key.public_key()?;
             doc.committee.keys.push(key.to_hex());
             changed(&file, doc)?;
             say!("added committee key {key}");
@@ -172,14 +178,6 @@ fn parse_lang_text(s: &str) -> Result<(String, String), String> {
             Ok((lang.to_owned(), text.to_owned()))
         }
         _ => Err(format!("expected LANG=TEXT, e.g. en=Kazakhstan, got {s:?}")),
-    }
-}
-
-fn public_key(hex: Option<&str>, file: Option<&Path>) -> anyhow::Result<PublicKey> {
-    match (hex, file) {
-        (Some(h), _) => h.parse().with_context(|| format!("--key {h}")),
-        (None, Some(f)) => Ok(keyfile::read(f)?.public_key()),
-        (None, None) => bail!("give --key or --key-file"),
     }
 }
 
