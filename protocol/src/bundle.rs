@@ -223,7 +223,7 @@ impl<'a> BundleCheck<'a> {
                 ids.insert(e.id, (e.kind, seq));
                 *summary.kinds.entry(e.kind.name()).or_default() += 1;
                 summary.records += 1;
-                expected = seq + 1;
+                expected = seq.saturating_add(1);
                 prev = Some(e);
             }
             summary.problems = problems.len() as u64

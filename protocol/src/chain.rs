@@ -108,7 +108,7 @@ pub fn check_append(
             })
         };
     }
-    let expected = head.map_or(1, |hd| hd.seq + 1);
+    let expected = head.map_or(1, |hd| hd.seq.saturating_add(1));
     if h.seq != expected {
         return Err(ChainError::SeqGap {
             author: h.author.to_hex(),

@@ -809,3 +809,19 @@ fn batch_refuses_small_order_and_non_canonical_r_like_strict() {
         assert!(matches!(results[1], Err(RecordError::BadSignature(_))));
     }
 }
+
+#[test]
+fn bundle_check_survives_the_largest_seq() {
+    let net = net();
+    let last = Position {
+        seq: u64::MAX,
+        prev: Some(crate::RecordId([1; 32])),
+        prev_created_at: NOW,
+    };
+    let s = signed_practice(&net, 1, last);
+    let mut check = crate::bundle::BundleCheck::new(&net.charter, NOW);
+    check.add(&s.encode());
+    let report = check.finish();
+    assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+    assert!(report.problems[0].message.starts_with("gap: seqs 1 to"));
+}

@@ -34,12 +34,12 @@ pub(crate) const LOG_CHUNK: u64 = 64;
 
 /// The chunk holding `seq` (seqs start at 1).
 pub(crate) fn chunk_of(seq: u64) -> u64 {
-    (seq - 1) / LOG_CHUNK
+    seq.saturating_sub(1) / LOG_CHUNK
 }
 
 /// The position of `seq` inside its chunk.
 pub(crate) fn slot_of(seq: u64) -> usize {
-    ((seq - 1) % LOG_CHUNK) as usize
+    (seq.saturating_sub(1) % LOG_CHUNK) as usize
 }
 
 pub(crate) fn log_key(author: &PublicKey, chunk: u64) -> [u8; 41] {
