@@ -14,8 +14,9 @@ use prost::encoding::{WireType, encode_key, encode_varint};
 
 /// Bundle format version.
 pub const BUNDLE_VERSION: u32 = 1;
-/// Largest field this reader accepts (a charter or one record).
-pub const MAX_FIELD: u64 = 64 * 1024 * 1024;
+/// Largest field this reader accepts (a charter or one record): twice the largest record any
+/// charter may allow.
+pub const MAX_FIELD: u64 = 8 * 1024 * 1024;
 
 /// Bundle reading failures.
 #[derive(Debug, thiserror::Error)]
@@ -86,15 +87,25 @@ impl<R: Read> BundleReader<R> {
     /// Reads up to and including the charter.
     pub fn open(input: R) -> Result<Self, BundleError> {
         let mut input = BufReader::with_capacity(1 << 20, input);
+        let mut version = None;
         loop {
             match read_field(&mut input)? {
                 None => return Err(BundleError::Malformed("no charter".into())),
-                Some(Field::Varint(1, v)) if v != u64::from(BUNDLE_VERSION) => {
-                    return Err(BundleError::UnsupportedVersion(
-                        u32::try_from(v).unwrap_or(u32::MAX),
-                    ));
-                }
+                Some(Field::Varint(1, v)) => version = Some(v),
                 Some(Field::Bytes(2, bytes)) => {
+                    match version {
+                        Some(v) if v == u64::from(BUNDLE_VERSION) => {}
+                        Some(v) => {
+                            return Err(BundleError::UnsupportedVersion(
+                                u32::try_from(v).unwrap_or(u32::MAX),
+                            ));
+                        }
+                        None => {
+                            return Err(BundleError::Malformed(
+                                "no version before the charter".into(),
+                            ));
+                        }
+                    }
                     let charter = pb::SignedCharter::decode(bytes.as_slice())
                         .map_err(|e| BundleError::Malformed(format!("charter: {e}")))?;
                     return Ok(Self { input, charter });
@@ -102,6 +113,11 @@ impl<R: Read> BundleReader<R> {
                 Some(Field::Bytes(3, _)) => {
                     return Err(BundleError::Malformed(
                         "a record comes before the charter".into(),
+                    ));
+                }
+                Some(Field::Bytes(1, _) | Field::Varint(2 | 3, _)) => {
+                    return Err(BundleError::Malformed(
+                        "a known field has the wrong wire type".into(),
                     ));
                 }
                 Some(_) => {}
@@ -122,6 +138,11 @@ impl<R: Read> BundleReader<R> {
                 Some(Field::Bytes(3, bytes)) => return Ok(Some(bytes)),
                 Some(Field::Bytes(2, _)) => {
                     return Err(BundleError::Malformed("a second charter".into()));
+                }
+                Some(Field::Bytes(1, _) | Field::Varint(2 | 3, _)) => {
+                    return Err(BundleError::Malformed(
+                        "a known field has the wrong wire type".into(),
+                    ));
                 }
                 Some(_) => {}
             }
@@ -156,10 +177,11 @@ fn read_field(input: &mut impl BufRead) -> Result<Option<Field>, BundleError> {
                     "field {tag} of {len} bytes is too large"
                 )));
             }
-            let mut bytes = vec![0u8; len as usize];
-            input
-                .read_exact(&mut bytes)
-                .map_err(|_| BundleError::Malformed("truncated".into()))?;
+            let mut bytes = Vec::new();
+            input.take(len).read_to_end(&mut bytes)?;
+            if bytes.len() as u64 != len {
+                return Err(BundleError::Malformed("truncated".into()));
+            }
             Ok(Some(Field::Bytes(tag, bytes)))
         }
         w => Err(BundleError::Malformed(format!("unsupported wire type {w}"))),
@@ -226,9 +248,26 @@ mod tests {
         let mut v2 = Vec::new();
         encode_key(1, WireType::Varint, &mut v2);
         encode_varint(2, &mut v2);
+        let mut charter_field = Vec::new();
+        encode_key(2, WireType::LengthDelimited, &mut charter_field);
+        encode_varint(0, &mut charter_field);
+        v2.extend_from_slice(&charter_field);
         assert!(matches!(
             BundleReader::open(v2.as_slice()),
             Err(BundleError::UnsupportedVersion(2))
         ));
+        // No version at all, and a known field with the wrong wire type, are both refused.
+        assert!(matches!(
+            BundleReader::open(charter_field.as_slice()),
+            Err(BundleError::Malformed(_))
+        ));
+        let mut wrong_type = Vec::new();
+        encode_key(1, WireType::Varint, &mut wrong_type);
+        encode_varint(1, &mut wrong_type);
+        wrong_type.extend_from_slice(&charter_field);
+        encode_key(3, WireType::Varint, &mut wrong_type);
+        encode_varint(7, &mut wrong_type);
+        let mut r = BundleReader::open(wrong_type.as_slice()).expect("opens");
+        assert!(matches!(r.next_record(), Err(BundleError::Malformed(_))));
     }
 }

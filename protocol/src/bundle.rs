@@ -128,6 +128,15 @@ impl<'a> BundleCheck<'a> {
         }
     }
 
+    /// Records a problem with the bundle itself (truncated, say), not with one record.
+    pub fn damaged(&mut self, message: String) {
+        self.problems.push(Problem {
+            member: None,
+            record: None,
+            message,
+        });
+    }
+
     /// Checks every chain and returns the report.
     pub fn finish(mut self) -> BundleReport {
         let mut members = Vec::new();

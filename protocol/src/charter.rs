@@ -43,6 +43,9 @@ pub enum CharterError {
     /// The network name is missing.
     #[error("the charter has no network name")]
     MissingName,
+    /// The network name map has a bad tag or a blank name.
+    #[error("network name: {0}")]
+    BadName(String),
     /// No members.
     #[error("the charter names no member")]
     NoMembers,
@@ -205,9 +208,10 @@ impl CharterDoc {
         if self.version != CHARTER_VERSION {
             return Err(CharterError::UnsupportedVersion(self.version));
         }
-        if self.name.is_empty() || self.name.values().any(|v| v.trim().is_empty()) {
+        if self.name.is_empty() {
             return Err(CharterError::MissingName);
         }
+        check_names(&self.name).map_err(CharterError::BadName)?;
         check_limits(&self.limits)?;
         if self.members.is_empty() {
             return Err(CharterError::NoMembers);
@@ -231,20 +235,10 @@ impl CharterDoc {
                     problem: format!("same publishing key as member {other}"),
                 });
             }
-            if m.name.is_empty() {
-                return Err(CharterError::BadMemberName {
-                    code: m.code.clone(),
-                    problem: "no name given".into(),
-                });
-            }
-            for tag in m.name.keys() {
-                if !is_language_tag(tag) {
-                    return Err(CharterError::BadMemberName {
-                        code: m.code.clone(),
-                        problem: format!("{tag:?} is not a BCP 47 language tag"),
-                    });
-                }
-            }
+            check_names(&m.name).map_err(|problem| CharterError::BadMemberName {
+                code: m.code.clone(),
+                problem,
+            })?;
             members.push(pb::Member {
                 code: m.code.clone(),
                 name: Some(pb::LocalizedText {
@@ -572,6 +566,27 @@ fn doc_from_proto(p: &pb::Charter) -> Result<CharterDoc, CharterError> {
     })
 }
 
+/// A name map: at least one entry, well-formed BCP 47 tags, unique ignoring case, no blank name.
+/// (Canonical bytes rely on it: an empty key or value would be left out of the encoding.)
+fn check_names(names: &BTreeMap<String, String>) -> Result<(), String> {
+    if names.is_empty() {
+        return Err("no name given".into());
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (tag, name) in names {
+        if !is_language_tag(tag) {
+            return Err(format!("{tag:?} is not a BCP 47 language tag"));
+        }
+        if !seen.insert(tag.to_ascii_lowercase()) {
+            return Err(format!("language {tag:?} appears twice"));
+        }
+        if name.trim().is_empty() {
+            return Err(format!("the {tag} name is blank"));
+        }
+    }
+    Ok(())
+}
+
 fn check_limits(l: &Limits) -> Result<(), CharterError> {
     let checks: [(&'static str, u64, u64, u64); 8] = [
         (
@@ -739,6 +754,18 @@ pub(crate) mod tests {
                 ..
             })
         ));
+        let mut d = doc.clone();
+        d.members[0].name.insert("en".into(), String::new());
+        assert!(matches!(
+            d.verify(),
+            Err(CharterError::BadMemberName { .. })
+        ));
+        let mut d = doc.clone();
+        d.name.insert("not a tag!".into(), "x".into());
+        assert!(matches!(d.verify(), Err(CharterError::BadName(_))));
+        let mut d = doc.clone();
+        d.name.insert("EN".into(), "x".into());
+        assert!(matches!(d.verify(), Err(CharterError::BadName(_))));
         let mut d = doc.clone();
         d.version = 2;
         check(&d, Err(CharterError::UnsupportedVersion(2)));

@@ -289,24 +289,25 @@ pub enum DraftFormat {
 impl Draft {
     /// Parses draft text.
     pub fn parse(text: &str, format: DraftFormat) -> Result<Self, DraftError> {
-        let message = match format {
+        // serde's own message (what was wrong) decides the variant; the shown text also says where.
+        let (core, shown) = match format {
             DraftFormat::Json => match serde_json::from_str(text) {
                 Ok(d) => return Ok(d),
-                Err(e) => e.to_string(),
+                Err(e) => (e.to_string(), e.to_string()),
             },
-            DraftFormat::Toml => match toml::from_str(text) {
+            DraftFormat::Toml => match toml::from_str::<Draft>(text) {
                 Ok(d) => return Ok(d),
-                Err(e) => e.to_string(),
+                Err(e) => (e.message().to_owned(), e.to_string()),
             },
         };
-        let message = message.split_whitespace().collect::<Vec<_>>().join(" ");
+        let shown = shown.split_whitespace().collect::<Vec<_>>().join(" ");
         Err(
-            if message.contains("unknown field") || message.contains("unknown variant") {
-                DraftError::UnknownField(message)
-            } else if message.contains("missing field") {
-                DraftError::MissingField(message)
+            if core.starts_with("unknown field") || core.starts_with("unknown variant") {
+                DraftError::UnknownField(shown)
+            } else if core.starts_with("missing field") {
+                DraftError::MissingField(shown)
             } else {
-                DraftError::Syntax(message)
+                DraftError::Syntax(shown)
             },
         )
     }

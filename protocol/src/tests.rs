@@ -413,6 +413,27 @@ fn event_rules_are_enforced() {
         body_from(&e, &net),
         Err(DraftError::Invalid(BodyError::InvalidTimeZone { .. }))
     ));
+    for bad in ["2027-2-1T9:5", "2027-03-15 09:00", "2027-03-15T09:00Z"] {
+        let mut e = event.clone();
+        e["start"] = serde_json::json!(bad);
+        assert!(
+            matches!(
+                body_from(&e, &net),
+                Err(DraftError::Invalid(BodyError::InvalidDate { .. }))
+            ),
+            "{bad}"
+        );
+    }
+    for (deadline, ok) in [
+        ("2027-03-01", true),
+        ("2027-03-01T18:00", true),
+        ("2027", false),
+        ("2027-03", false),
+    ] {
+        let mut e = event.clone();
+        e["registration_deadline"] = serde_json::json!(deadline);
+        assert_eq!(body_from(&e, &net).is_ok(), ok, "{deadline}");
+    }
     let mut e = event.clone();
     e["start"] = serde_json::json!("15.03.2027");
     assert!(matches!(
@@ -448,6 +469,15 @@ fn draft_with_unknown_or_missing_fields_is_refused() {
         DraftFormat::Toml,
     );
     assert!(matches!(got, Err(DraftError::MissingField(_))), "{got:?}");
+    let mut j = practice_json();
+    j["topics"] = serde_json::json!("unknown field");
+    let got = Draft::parse(&j.to_string(), DraftFormat::Json);
+    assert!(
+        matches!(got, Err(DraftError::Syntax(_))),
+        "a wrong type is not an unknown field: {got:?}"
+    );
+    let got = Draft::parse("kind = \"practice\"\ncolour = 1\n", DraftFormat::Toml);
+    assert!(matches!(got, Err(DraftError::UnknownField(_))), "{got:?}");
     let got = Draft::parse("{\"kind\": \"essay\"}", DraftFormat::Json);
     assert!(matches!(got, Err(DraftError::UnknownField(_))), "{got:?}");
 }

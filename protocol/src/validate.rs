@@ -288,10 +288,16 @@ pub fn event(e: &pb::Event, limits: &Limits) -> R {
         }
     }
     v.url("registration_url", &e.registration_url, false)?;
-    if !e.registration_deadline.is_empty()
-        && local_date_time("registration_deadline", &e.registration_deadline, false).is_err()
+    let deadline = &e.registration_deadline;
+    if !deadline.is_empty()
+        && local_date_time("registration_deadline", deadline, false).is_err()
+        && (deadline.len() != 10 || partial_date_strict("registration_deadline", deadline).is_err())
     {
-        partial_date_strict("registration_deadline", &e.registration_deadline)?;
+        return Err(BodyError::InvalidDate {
+            field: "registration_deadline".into(),
+            value: deadline.clone(),
+            expected: "local date-time (YYYY-MM-DDTHH:MM[:SS]) or date (YYYY-MM-DD)",
+        });
     }
     if pb::EventStatus::try_from(e.status).map_or(true, |s| s == pb::EventStatus::Unspecified) {
         return Err(BodyError::InvalidEnum {
@@ -577,16 +583,12 @@ fn partial_date_strict(field: &str, value: &str) -> Result<NaiveDate, BodyError>
         expected: "date (YYYY, YYYY-MM or YYYY-MM-DD)",
     };
     let full = match value.len() {
-        4 => format!("{value}-01-01"),
-        7 => format!("{value}-01"),
-        10 => value.to_owned(),
+        4 if has_shape(value, "DDDD") => format!("{value}-01-01"),
+        7 if has_shape(value, "DDDD-DD") => format!("{value}-01"),
+        10 if has_shape(value, "DDDD-DD-DD") => value.to_owned(),
         _ => return Err(bad()),
     };
-    let date = NaiveDate::parse_from_str(&full, "%Y-%m-%d").map_err(|_| bad())?;
-    if full.len() != 10 || !value.bytes().all(|b| b.is_ascii_digit() || b == b'-') {
-        return Err(bad());
-    }
-    Ok(date)
+    NaiveDate::parse_from_str(&full, "%Y-%m-%d").map_err(|_| bad())
 }
 
 /// Parses a local date-time `YYYY-MM-DDTHH:MM[:SS]`.
@@ -604,13 +606,30 @@ pub fn local_date_time(
             Ok(None)
         };
     }
-    NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S")
-        .or_else(|_| NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M"))
-        .map(Some)
-        .map_err(|_| BodyError::InvalidDate {
-            field: field.into(),
-            value: value.into(),
-            expected: "local date-time (YYYY-MM-DDTHH:MM)",
+    let parsed = if has_shape(value, "DDDD-DD-DDTDD:DD:DD") {
+        NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S").ok()
+    } else if has_shape(value, "DDDD-DD-DDTDD:DD") {
+        NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M").ok()
+    } else {
+        None
+    };
+    parsed.map(Some).ok_or_else(|| BodyError::InvalidDate {
+        field: field.into(),
+        value: value.into(),
+        expected: "local date-time (YYYY-MM-DDTHH:MM[:SS])",
+    })
+}
+
+/// Whether `value` matches `shape`, where `D` stands for an ASCII digit and any other character
+/// for itself. Dates are checked this way before chrono, whose parser is more lenient.
+fn has_shape(value: &str, shape: &str) -> bool {
+    value.len() == shape.len()
+        && value.bytes().zip(shape.bytes()).all(|(v, s)| {
+            if s == b'D' {
+                v.is_ascii_digit()
+            } else {
+                v == s
+            }
         })
 }
 

@@ -203,6 +203,31 @@ fn new_network_walkthrough() {
         "{err}"
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("imported 1 new records"));
+    // A truncated bundle: the records before the cut are imported, the damage is reported.
+    let truncated = d.join("truncated.bundle");
+    std::fs::write(
+        &truncated,
+        &std::fs::read(&bundle).expect("reads")[..bytes.len() - 40],
+    )
+    .expect("writes");
+    let third = d.join("third");
+    ok(&[
+        "init",
+        "--data-dir",
+        path(&third),
+        "--charter",
+        path(&charter),
+    ]);
+    let out = run(&["import", "--data-dir", path(&third), path(&truncated)]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("imported 1 new records"));
+    assert!(
+        String::from_utf8_lossy(&out.stderr)
+            .contains("skipped the rest of the bundle after record #1")
+    );
+    let out = run(&["verify", path(&truncated)]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("damaged"));
     let good = ok(&["import", "--data-dir", path(&other), path(&bundle)]);
     assert!(
         good.contains("imported 1 new records, 1 already present, 0 skipped"),
@@ -260,7 +285,10 @@ fn publish_refusals_name_the_problem_and_store_nothing() {
             path(&draft),
         ]);
         assert!(err.contains(expected), "{name}: {err}");
-        assert_eq!(err.trim().lines().count(), 1, "{name}: one line: {err}");
+        // Log lines (a warning that a checked-out sample key is not mode 0600) are not the message.
+        let message: Vec<&str> = err.lines().filter(|l| !l.contains(" WARN ")).collect();
+        assert_eq!(message.len(), 1, "{name}: one line: {err}");
+        assert!(message[0].starts_with("error: "), "{name}: {err}");
     }
     let outsider = d.join("outsider.key");
     ok(&["keygen", "--out", path(&outsider)]);

@@ -191,7 +191,7 @@ pub(super) fn read(path: &Path) -> anyhow::Result<CharterDoc> {
 /// what can be checked before the charter is complete.
 fn changed(path: &Path, mut doc: CharterDoc) -> anyhow::Result<()> {
     match doc.to_proto() {
-        Ok(_) | Err(CharterError::BadQuorum { .. }) => {}
+        Ok(_) | Err(CharterError::BadQuorum { .. } | CharterError::NoMembers) => {}
         Err(e) => bail!("{e}"),
     }
     if !doc.signatures.is_empty() {

@@ -256,7 +256,17 @@ pub(super) fn import(dir: &Path, bundle: &Path) -> anyhow::Result<ExitCode> {
     };
     let mut index = 0u64;
     let mut chunk = Vec::with_capacity(IMPORT_BATCH);
-    while let Some(bytes) = reader.next_record()? {
+    // A damaged bundle still gives every record before the damage; the damage is reported last.
+    let mut damage = None;
+    loop {
+        let bytes = match reader.next_record() {
+            Ok(Some(bytes)) => bytes,
+            Ok(None) => break,
+            Err(e) => {
+                damage = Some(e);
+                break;
+            }
+        };
         index += 1;
         chunk.push(bytes);
         if chunk.len() == IMPORT_BATCH {
@@ -269,6 +279,10 @@ pub(super) fn import(dir: &Path, bundle: &Path) -> anyhow::Result<ExitCode> {
     }
     import.batch(index + 1 - chunk.len() as u64, &chunk)?;
     import.drain_deferred()?;
+    if let Some(e) = damage {
+        import.skipped += 1;
+        eprintln!("skipped the rest of the bundle after record #{index}: {e}");
+    }
     say!(
         "imported {} new records, {} already present, {} skipped",
         import.stored,
@@ -306,8 +320,17 @@ pub(super) fn verify(
         return Ok(ExitCode::FAILURE);
     }
     let mut check = BundleCheck::new(&charter, now_ms());
-    while let Some(bytes) = reader.next_record()? {
-        check.add(&bytes);
+    loop {
+        match reader.next_record() {
+            Ok(Some(bytes)) => check.add(&bytes),
+            Ok(None) => break,
+            Err(e) => {
+                check.damaged(format!(
+                    "the bundle is damaged after the last record read: {e}"
+                ));
+                break;
+            }
+        }
     }
     let report = check.finish();
     if json {

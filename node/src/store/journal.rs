@@ -65,6 +65,9 @@ pub enum JournalError {
         /// Charter's network.
         expected: NetworkId,
     },
+    /// A failed append could not be rolled back; the journal takes no more appends until reopened.
+    #[error("journal {0}: a failed write could not be rolled back; restart hubnet to recover")]
+    Broken(PathBuf),
     /// A damaged entry that is not a torn tail.
     #[error(
         "journal {path}: entry at offset {offset} is damaged ({reason}) and is followed by more data; refusing to guess. Restore the data dir from a backup or re-import an export"
@@ -101,6 +104,8 @@ pub struct Journal {
     path: PathBuf,
     file: File,
     len: u64,
+    /// Set when a failed append could not be cut off; no further appends.
+    broken: bool,
 }
 
 impl Journal {
@@ -158,6 +163,7 @@ impl Journal {
             path: path.to_owned(),
             file,
             len,
+            broken: false,
         })
     }
 
@@ -181,12 +187,28 @@ impl Journal {
             buf.extend_from_slice(&crc32fast::hash(p).to_le_bytes());
             buf.extend_from_slice(p);
         }
-        let io_err = |source| JournalError::Io {
-            path: self.path.clone(),
-            source,
-        };
-        self.file.write_all(&buf).map_err(io_err)?;
-        self.file.sync_data().map_err(io_err)?;
+        if self.broken {
+            return Err(JournalError::Broken(self.path.clone()));
+        }
+        let written = self
+            .file
+            .write_all(&buf)
+            .and_then(|()| self.file.sync_data());
+        if let Err(source) = written {
+            // Nothing of this group is acknowledged. Cut it off so the next append starts at `len`;
+            // if even that fails, refuse further appends (reopening truncates the torn tail).
+            let rolled_back = self
+                .file
+                .set_len(self.len)
+                .and_then(|()| self.file.seek(SeekFrom::Start(self.len)).map(|_| ()));
+            if rolled_back.is_err() {
+                self.broken = true;
+            }
+            return Err(JournalError::Io {
+                path: self.path.clone(),
+                source,
+            });
+        }
         self.len += buf.len() as u64;
         Ok(offsets)
     }

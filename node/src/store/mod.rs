@@ -432,7 +432,10 @@ impl Store {
                 return Err(self.damaged(&index::log_key(author, chunk)));
             }
             for (slot, id) in value.chunks_exact(32).enumerate() {
-                let seq = chunk * index::LOG_CHUNK + slot as u64 + 1;
+                let seq = chunk
+                    .checked_mul(index::LOG_CHUNK)
+                    .and_then(|c| c.checked_add(slot as u64 + 1))
+                    .ok_or_else(|| self.damaged(&index::log_key(author, chunk)))?;
                 if seq >= from_seq
                     && let Some(id) = index::decode_id(id)
                 {
