@@ -235,6 +235,15 @@ mod tests {
         assert_eq!(r.next_record().expect("reads"), None);
     }
 
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_bytes_never_panic_the_reader(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2048)) {
+            if let Ok(mut r) = BundleReader::open(bytes.as_slice()) {
+                while let Ok(Some(_)) = r.next_record() {}
+            }
+        }
+    }
+
     #[test]
     fn garbage_and_truncation_are_errors() {
         assert!(BundleReader::open(&b"\xff\xff"[..]).is_err());

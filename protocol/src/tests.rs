@@ -784,6 +784,23 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn arbitrary_charters_and_drafts_never_panic(
+        bytes in prop::collection::vec(any::<u8>(), 0..1024),
+        text in ".{0,400}",
+    ) {
+        let signed = pb::SignedCharter { charter: bytes.clone(), signatures: vec![pb::CharterSignature { key: bytes.clone(), signature: bytes.clone() }] };
+        let _ = Charter::from_signed(&signed);
+        let _ = pb::SignedCharter::decode(bytes.as_slice()).map(|s| Charter::from_signed(&s));
+        let _ = crate::charter::CharterDoc::from_toml(&text);
+        let _ = Draft::parse(&text, DraftFormat::Json);
+        let _ = Draft::parse(&text, DraftFormat::Toml);
+    }
+}
+
 fn draft_with_country(draft: Draft) -> Draft {
     match draft {
         Draft::Practice(mut p) => {

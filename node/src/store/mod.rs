@@ -289,7 +289,7 @@ impl Store {
             store.recovery.replayed += chunk.len() as u64;
             if entries.len() > REPLAY_BATCH {
                 info!(
-                    done = (n + 1) * REPLAY_BATCH.min(chunk.len()),
+                    done = n * REPLAY_BATCH + chunk.len(),
                     total = entries.len(),
                     "replaying journal"
                 );
