@@ -31,8 +31,7 @@ fn run_until(mut child: Child, deadline: Instant) -> End {
                 child.kill().expect("SIGKILL");
                 break true;
             }
-            // Poll interval of the wait loop above.
-            None => std::thread::sleep(Duration::from_micros(200)),
+            None => std::thread::sleep(Duration::from_micros(200)), // poll interval of this deadline loop
         }
     };
     let status = child.wait().expect("reaped");
