@@ -24,13 +24,19 @@ pub const MAX_FIELD: u64 = 8 * 1024 * 1024;
 pub enum BundleError {
     /// An IO error.
     #[error("reading bundle: {0}")]
-    Io(#[from] io::Error),
+    Io(io::Error),
     /// Not a bundle, or truncated.
     #[error("not a valid bundle: {0}")]
     Malformed(String),
     /// A version this build does not read.
     #[error("bundle version {0} is not supported (this build reads version {BUNDLE_VERSION})")]
     UnsupportedVersion(u32),
+}
+
+impl From<io::Error> for BundleError {
+    fn from(e: io::Error) -> Self {
+        BundleError::Io(e)
+    }
 }
 
 /// Writes a bundle field by field.

@@ -15,20 +15,20 @@ pub enum KeyFileError {
     #[error("{0} already exists; hubnet never overwrites a key file")]
     Exists(PathBuf),
     /// An IO error.
-    #[error("{path}: {source}")]
+    #[error("{path}: {cause}")]
     Io {
         /// The file.
         path: PathBuf,
         /// The cause.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The content is not a key.
-    #[error("{path}: {source}")]
+    #[error("{path}: {cause}")]
     Invalid {
         /// The file.
         path: PathBuf,
         /// The cause.
-        source: KeyError,
+        cause: KeyError,
     },
     /// The OS random source failed.
     #[error("the operating system's random source failed: {0}")]
@@ -50,7 +50,7 @@ pub fn write_new(path: &Path, key: &SecretKey, comment: &str) -> Result<(), KeyF
         } else {
             KeyFileError::Io {
                 path: path.to_owned(),
-                source,
+                cause: source,
             }
         }
     };
@@ -70,7 +70,7 @@ pub fn write_new(path: &Path, key: &SecretKey, comment: &str) -> Result<(), KeyF
 pub fn read(path: &Path) -> Result<SecretKey, KeyFileError> {
     let io = |source| KeyFileError::Io {
         path: path.to_owned(),
-        source,
+        cause: source,
     };
     let text = std::fs::read_to_string(path).map_err(io)?;
     if let Ok(meta) = std::fs::metadata(path)
@@ -80,7 +80,7 @@ pub fn read(path: &Path) -> Result<SecretKey, KeyFileError> {
     }
     SecretKey::from_file_text(&text).map_err(|source| KeyFileError::Invalid {
         path: path.to_owned(),
-        source,
+        cause: source,
     })
 }
 

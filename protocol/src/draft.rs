@@ -42,7 +42,7 @@ pub enum DraftError {
     #[error("an amendment's record must be a practice or an event")]
     NestedAmendment,
     /// The draft parses but breaks a record rule.
-    #[error("{0}")]
+    #[error(transparent)]
     Invalid(#[from] BodyError),
 }
 

@@ -88,7 +88,13 @@ pub enum RecordError {
     BadSignature(String),
     /// The body breaks a validation rule.
     #[error("invalid body: {0}")]
-    Body(#[from] BodyError),
+    Body(BodyError),
+}
+
+impl From<BodyError> for RecordError {
+    fn from(e: BodyError) -> Self {
+        RecordError::Body(e)
+    }
 }
 
 /// The four record kinds.

@@ -33,7 +33,7 @@ pub(super) fn keygen(out: &Path) -> anyhow::Result<ExitCode> {
 pub(super) fn init(dir: &Path, charter: &Path) -> anyhow::Result<ExitCode> {
     let text = std::fs::read_to_string(charter)
         .with_context(|| format!("reading {}", charter.display()))?;
-    let store = Store::init(dir, &text)?;
+    let store = Store::init(dir, &text).with_context(|| format!("{}", charter.display()))?;
     say!(
         "initialised {} for network {}",
         dir.display(),
@@ -148,7 +148,7 @@ pub(super) fn export(dir: &Path, out: &Path) -> anyhow::Result<ExitCode> {
             .write_record(bytes)
             .map_err(|source| crate::store::StoreError::Io {
                 path: tmp.clone(),
-                source,
+                cause: source,
             })?;
         if writer.records().is_multiple_of(50_000) {
             info!(written = writer.records(), total, "exporting");

@@ -35,12 +35,12 @@ const ENTRY_HEADER: u64 = 8;
 #[non_exhaustive]
 pub enum JournalError {
     /// An IO error.
-    #[error("journal {path}: {source}")]
+    #[error("journal {path}: {cause}")]
     Io {
         /// The file.
         path: PathBuf,
         /// The cause.
-        source: io::Error,
+        cause: io::Error,
     },
     /// Not a hubnet journal.
     #[error("journal {0}: not a hubnet journal (bad magic bytes)")]
@@ -113,7 +113,7 @@ impl Journal {
     pub fn open(path: &Path, network: NetworkId) -> Result<Self, JournalError> {
         let io_err = |source| JournalError::Io {
             path: path.to_owned(),
-            source,
+            cause: source,
         };
         let mut file = OpenOptions::new()
             .read(true)
@@ -206,7 +206,7 @@ impl Journal {
             }
             return Err(JournalError::Io {
                 path: self.path.clone(),
-                source,
+                cause: source,
             });
         }
         self.len += buf.len() as u64;
@@ -218,7 +218,7 @@ impl Journal {
         let mut head = [0u8; ENTRY_HEADER as usize];
         let io_err = |source| JournalError::Io {
             path: self.path.clone(),
-            source,
+            cause: source,
         };
         self.file.read_exact_at(&mut head, offset).map_err(io_err)?;
         let (len, crc) = split_entry_header(&head);
@@ -240,7 +240,7 @@ impl Journal {
     pub fn recover_from(&mut self, from: u64) -> Result<(Vec<Entry>, u64), JournalError> {
         let io_err = |source| JournalError::Io {
             path: self.path.clone(),
-            source,
+            cause: source,
         };
         let total = self.file.metadata().map_err(io_err)?.len();
         let mut reader = BufReader::with_capacity(1 << 20, &self.file);
@@ -278,7 +278,7 @@ impl Journal {
         let available = (total - offset).min(ENTRY_HEADER) as usize;
         let io_err = |source| JournalError::Io {
             path: self.path.clone(),
-            source,
+            cause: source,
         };
         self.file
             .read_exact_at(&mut head[..available], offset)

@@ -58,27 +58,30 @@ pub enum StoreError {
     #[error("{0} is in use by another hubnet process")]
     Locked(PathBuf),
     /// An IO error on a file of the data dir.
-    #[error("{path}: {source}")]
+    #[error("{path}: {cause}")]
     Io {
         /// The file.
         path: PathBuf,
         /// The cause.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// The data dir's charter is not valid.
-    #[error("{path}: {source}")]
+    #[error("{path}: {cause}")]
     Charter {
         /// The file.
         path: PathBuf,
         /// The cause.
-        source: CharterError,
+        cause: CharterError,
     },
+    /// The charter given to `init` is not valid.
+    #[error("the charter is not valid: {0}")]
+    InvalidCharter(CharterError),
     /// The journal failed.
     #[error(transparent)]
     Journal(#[from] JournalError),
     /// sled failed.
     #[error("index: {0}")]
-    Index(#[from] sled::Error),
+    Index(sled::Error),
     /// The index was written by a newer build.
     #[error(
         "store schema version {found} is newer than this build supports ({SCHEMA_VERSION}); use a newer hubnet"
@@ -104,19 +107,19 @@ pub enum StoreError {
         dir: PathBuf,
     },
     /// A journal entry that does not decode as a record.
-    #[error("journal entry at offset {offset} does not decode: {source}")]
+    #[error("journal entry at offset {offset} does not decode: {cause}")]
     BadJournalRecord {
         /// Offset.
         offset: u64,
         /// The cause.
-        source: RecordError,
+        cause: RecordError,
     },
     /// The publishing key is not a member's.
     #[error("key {0} is not the publishing key of any member in this charter")]
     NotAMember(String),
     /// The record this node just signed does not pass its own checks (too large, say).
     #[error("the signed record is not valid: {0}")]
-    Invalid(#[from] RecordError),
+    Invalid(RecordError),
     /// The index writer stopped; the journal holds everything acknowledged, so reopening the
     /// store replays it.
     #[error("index writer failed ({0}); restart hubnet to rebuild the index from the journal")]
@@ -124,6 +127,18 @@ pub enum StoreError {
     /// The record cannot extend its author's log.
     #[error(transparent)]
     Chain(#[from] ChainError),
+}
+
+impl From<sled::Error> for StoreError {
+    fn from(e: sled::Error) -> Self {
+        StoreError::Index(e)
+    }
+}
+
+impl From<RecordError> for StoreError {
+    fn from(e: RecordError) -> Self {
+        StoreError::Invalid(e)
+    }
 }
 
 /// What happened to one record given to [`Store::append`].
@@ -172,7 +187,9 @@ impl Store {
         if charter_path.exists() {
             return Err(StoreError::AlreadyInitialized(dir.to_owned()));
         }
-        verify_charter(&charter_path, charter_text)?;
+        hubnet_protocol::charter::CharterDoc::from_toml(charter_text)
+            .and_then(|doc| doc.verify())
+            .map_err(StoreError::InvalidCharter)?;
         fs::create_dir_all(dir).map_err(|source| io(dir, source))?;
         let tmp = dir.join(format!("{CHARTER_FILE}.tmp"));
         fs::write(&tmp, charter_text).map_err(|source| io(&tmp, source))?;
@@ -263,7 +280,7 @@ impl Store {
                 let r = record::decode_stored(&e.payload, &store.charter).map_err(|source| {
                     StoreError::BadJournalRecord {
                         offset: e.offset,
-                        source,
+                        cause: source,
                     }
                 })?;
                 if store.db.contains_key(index::record_key(&r.id))? {
@@ -374,7 +391,7 @@ impl Store {
             .map(Some)
             .map_err(|source| StoreError::BadJournalRecord {
                 offset: loc.offset,
-                source,
+                cause: source,
             })
     }
 
@@ -388,8 +405,12 @@ impl Store {
 
     fn read_record(&self, offset: u64) -> Result<Record, StoreError> {
         let payload = self.journal.read_at(offset)?;
-        record::decode_stored(&payload, &self.charter)
-            .map_err(|source| StoreError::BadJournalRecord { offset, source })
+        record::decode_stored(&payload, &self.charter).map_err(|source| {
+            StoreError::BadJournalRecord {
+                offset,
+                cause: source,
+            }
+        })
     }
 
     /// Ids of `author`'s log from `from_seq` on, in seq order.
@@ -764,7 +785,7 @@ fn verify_charter(path: &Path, text: &str) -> Result<Charter, StoreError> {
         .and_then(|doc| doc.verify())
         .map_err(|source| StoreError::Charter {
             path: path.to_owned(),
-            source,
+            cause: source,
         })
 }
 
@@ -806,7 +827,7 @@ fn set_aside(index_dir: &Path) -> Result<PathBuf, StoreError> {
 fn io(path: &Path, source: std::io::Error) -> StoreError {
     StoreError::Io {
         path: path.to_owned(),
-        source,
+        cause: source,
     }
 }
 
