@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 use crate::charter::Charter;
 use crate::id::RecordId;
 use crate::keys::PublicKey;
-use crate::record::{Kind, RecordError, verify_record};
+use crate::record::{Kind, verify_record};
 
 /// One problem found in a bundle.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -122,7 +122,7 @@ impl<'a> BundleCheck<'a> {
                 self.problems.push(Problem {
                     member,
                     record: signed.map(|s| s.id()),
-                    message: describe(&e),
+                    message: e.to_string(),
                 });
             }
         }
@@ -256,8 +256,4 @@ impl<'a> BundleCheck<'a> {
             records_read: self.records_read,
         }
     }
-}
-
-fn describe(e: &RecordError) -> String {
-    e.to_string()
 }

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::support::{ok, path, run, sample, sample_data_dir, sample_key};
+use crate::support::{init_data_dir, ok, path, run, sample, sample_data_dir, sample_key};
 
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let p = dir.join(name);
@@ -126,13 +126,7 @@ fn new_network_walkthrough() {
     assert_eq!(show["valid"], true);
 
     let data = d.join("data");
-    ok(&[
-        "init",
-        "--data-dir",
-        path(&data),
-        "--charter",
-        path(&charter),
-    ]);
+    init_data_dir(&data, &charter);
     let practice = write(d, "practice.toml", RU_PRACTICE);
     let event = write(d, "event.json", EN_EVENT);
     let p_id = ok(&[
@@ -185,13 +179,7 @@ fn new_network_walkthrough() {
     let out = run(&["verify", path(&tampered)]);
     assert!(!out.status.success());
     let other = d.join("other");
-    ok(&[
-        "init",
-        "--data-dir",
-        path(&other),
-        "--charter",
-        path(&charter),
-    ]);
+    init_data_dir(&other, &charter);
     let out = run(&["import", "--data-dir", path(&other), path(&tampered)]);
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
@@ -211,13 +199,7 @@ fn new_network_walkthrough() {
     )
     .expect("writes");
     let third = d.join("third");
-    ok(&[
-        "init",
-        "--data-dir",
-        path(&third),
-        "--charter",
-        path(&charter),
-    ]);
+    init_data_dir(&third, &charter);
     let out = run(&["import", "--data-dir", path(&third), path(&truncated)]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("imported 1 new records"));

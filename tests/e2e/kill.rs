@@ -287,13 +287,7 @@ fn import_survives_sigkill() {
             // Everything is in: start again from an empty data dir so kills keep landing mid-import.
             drop(store);
             std::fs::remove_dir_all(&data).expect("removes");
-            crate::support::ok(&[
-                "init",
-                "--data-dir",
-                path(&data),
-                "--charter",
-                path(&crate::support::sample().join("charter.toml")),
-            ]);
+            crate::support::init_data_dir(&data, &crate::support::sample().join("charter.toml"));
         }
     }
     let out = crate::support::ok(&["import", "--data-dir", path(&data), path(&bundle)]);

@@ -40,15 +40,13 @@ pub fn sample_key(code: &str) -> PathBuf {
 /// A data dir initialised for the sample charter, inside `dir`.
 pub fn sample_data_dir(dir: &Path) -> PathBuf {
     let data = dir.join("data");
-    let charter = sample().join("charter.toml");
-    ok(&[
-        "init",
-        "--data-dir",
-        path(&data),
-        "--charter",
-        path(&charter),
-    ]);
+    init_data_dir(&data, &sample().join("charter.toml"));
     data
+}
+
+/// `hubnet init --data-dir DATA --charter CHARTER`.
+pub fn init_data_dir(data: &Path, charter: &Path) {
+    ok(&["init", "--data-dir", path(data), "--charter", path(charter)]);
 }
 
 /// A path as `&str` (test paths are UTF-8).
