@@ -4,6 +4,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let files = [
         "proto/hubnet/v1/record.proto",
         "proto/hubnet/v1/charter.proto",
+        "proto/hubnet/v1/sync.proto",
     ];
     for file in files {
         println!("cargo:rerun-if-changed={file}");

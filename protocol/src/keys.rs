@@ -101,6 +101,12 @@ impl SecretKey {
         Self(SigningKey::from_bytes(&seed))
     }
 
+    /// The RFC 8032 seed (for handing the key to another Ed25519 implementation, such as a
+    /// libp2p identity made from a node key file).
+    pub fn seed(&self) -> [u8; 32] {
+        self.0.to_bytes()
+    }
+
     /// The matching public key.
     pub fn public_key(&self) -> PublicKey {
         PublicKey(self.0.verifying_key().to_bytes())

@@ -41,6 +41,7 @@ pub mod id;
 pub mod keys;
 pub mod limits;
 pub mod record;
+pub mod sync;
 pub mod taxonomy;
 pub mod validate;
 
