@@ -4,6 +4,8 @@
 //! ```text
 //! DATA_DIR/charter.toml      the signed charter this node runs with
 //! DATA_DIR/records.journal   every stored SignedRecord, checksummed, append-only (journal.rs)
+//! DATA_DIR/forks.journal     fork evidence: valid records whose (author, seq) the log already
+//!                            holds with another id; same format, loaded into memory at open
 //! DATA_DIR/index/            sled: ids, logs, heads, retractions, metadata (index.rs)
 //! DATA_DIR/LOCK              held while a process uses the store
 //! ```
@@ -17,7 +19,7 @@ pub mod index;
 pub mod journal;
 mod writer;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
@@ -37,6 +39,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 /// File name of the charter in a data dir.
 pub const CHARTER_FILE: &str = "charter.toml";
 const JOURNAL_FILE: &str = "records.journal";
+const FORKS_FILE: &str = "forks.journal";
 const INDEX_DIR: &str = "index";
 const LOCK_FILE: &str = "LOCK";
 const SLED_CACHE_BYTES: u64 = 256 * 1024 * 1024;
@@ -114,6 +117,9 @@ pub enum StoreError {
         /// The cause.
         cause: RecordError,
     },
+    /// A fork evidence record that no longer decodes.
+    #[error("fork evidence record does not decode: {0}")]
+    BadForkRecord(Box<RecordError>),
     /// The publishing key is not a member's.
     #[error("key {0} is not the publishing key of any member in this charter")]
     NotAMember(String),
@@ -176,6 +182,10 @@ pub struct Store {
     heads: HashMap<PublicKey, ChainHead>,
     /// Records stored (mirrors the `count` metadata).
     count: u64,
+    /// Fork evidence, appended and fsynced before it is reported.
+    forks_journal: Journal,
+    /// Per (author, seq): the records held beside the log's own (fork evidence).
+    forks: BTreeMap<(PublicKey, u64), Vec<SignedRecord>>,
     recovery: Recovery,
     _lock: File,
 }
@@ -256,10 +266,14 @@ impl Store {
             .get(index::META_COUNT)?
             .and_then(|v| index::decode_u64(&v))
             .unwrap_or(0);
+        let mut forks_journal = Journal::open(&dir.join(FORKS_FILE), charter.network_id())?;
+        let forks = load_forks(&mut forks_journal, &charter)?;
         let mut store = Self {
             dir: dir.to_owned(),
             charter,
             journal,
+            forks_journal,
+            forks,
             writer: IndexWriter::start(db.clone()),
             db,
             heads: HashMap::new(),
@@ -384,7 +398,7 @@ impl Store {
     /// The signed bytes of record `id`, exactly as stored.
     pub fn get_signed(&self, id: &RecordId) -> Result<Option<SignedRecord>, StoreError> {
         let Some(loc) = self.locate(id)? else {
-            return Ok(None);
+            return Ok(self.fork_record(id).cloned());
         };
         let payload = self.journal.read_at(loc.offset)?;
         SignedRecord::decode(&payload)
@@ -398,7 +412,12 @@ impl Store {
     /// Record `id`, decoded.
     pub fn get(&self, id: &RecordId) -> Result<Option<Record>, StoreError> {
         let Some(loc) = self.locate(id)? else {
-            return Ok(None);
+            return match self.fork_record(id) {
+                None => Ok(None),
+                Some(s) => record::decode_stored(&s.encode(), &self.charter)
+                    .map(Some)
+                    .map_err(|cause| StoreError::BadForkRecord(Box::new(cause))),
+            };
         };
         self.read_record(loc.offset).map(Some)
     }
@@ -636,6 +655,62 @@ impl Store {
         }
     }
 
+    /// Keeps `r` as fork evidence: a valid record whose (author, seq) the log holds with another
+    /// id. Durable when this returns. Returns false if it was already held (or is the log's own).
+    pub fn add_fork(&mut self, r: &Record) -> Result<bool, StoreError> {
+        let key = (r.header.author, r.header.seq);
+        match self.id_at(&r.header.author, r.header.seq)? {
+            Some(id) if id != r.id => {}
+            _ => return Ok(false),
+        }
+        if self
+            .forks
+            .get(&key)
+            .is_some_and(|v| v.iter().any(|s| s.id() == r.id))
+        {
+            return Ok(false);
+        }
+        let bytes = r.signed.encode();
+        self.forks_journal.append(&[&bytes])?;
+        warn!(
+            member = %r.member,
+            seq = r.header.seq,
+            evidence = %r.id,
+            "fork: the author signed two records with one seq; both are kept as evidence"
+        );
+        self.forks.entry(key).or_default().push(r.signed.clone());
+        Ok(true)
+    }
+
+    /// Every (author, seq) with fork evidence, and the extra records held there.
+    pub fn forks(&self) -> &BTreeMap<(PublicKey, u64), Vec<SignedRecord>> {
+        &self.forks
+    }
+
+    /// The proof of a fork at (`author`, `seq`): the log's record and one other.
+    pub fn fork_proof(
+        &self,
+        author: &PublicKey,
+        seq: u64,
+    ) -> Result<Option<(SignedRecord, SignedRecord)>, StoreError> {
+        let Some(other) = self.forks.get(&(*author, seq)).and_then(|v| v.first()) else {
+            return Ok(None);
+        };
+        let Some(id) = self.id_at(author, seq)? else {
+            return Ok(None);
+        };
+        Ok(self.get_signed(&id)?.map(|own| (own, other.clone())))
+    }
+
+    /// The id the log holds at (`author`, `seq`).
+    pub fn id_at_seq(&self, author: &PublicKey, seq: u64) -> Result<Option<RecordId>, StoreError> {
+        self.id_at(author, seq)
+    }
+
+    fn fork_record(&self, id: &RecordId) -> Option<&SignedRecord> {
+        self.forks.values().flatten().find(|s| s.id() == *id)
+    }
+
     /// Flushes the index (not needed for durability: the journal is; this shortens the next replay).
     pub fn flush(&self) -> Result<(), StoreError> {
         self.writer.sync();
@@ -722,6 +797,31 @@ fn index_record(
 struct LogChunks {
     dir: PathBuf,
     values: HashMap<(PublicKey, u64), Vec<u8>>,
+}
+
+/// Reads the fork evidence journal.
+fn load_forks(
+    journal: &mut Journal,
+    charter: &Charter,
+) -> Result<BTreeMap<(PublicKey, u64), Vec<SignedRecord>>, StoreError> {
+    let (entries, torn) = journal.recover_from(HEADER_LEN)?;
+    if torn > 0 {
+        warn!(torn_bytes = torn, "dropped a torn last fork evidence entry");
+    }
+    let mut forks: BTreeMap<(PublicKey, u64), Vec<SignedRecord>> = BTreeMap::new();
+    for e in entries {
+        let r = record::decode_stored(&e.payload, charter).map_err(|source| {
+            StoreError::BadJournalRecord {
+                offset: e.offset,
+                cause: source,
+            }
+        })?;
+        forks
+            .entry((r.header.author, r.header.seq))
+            .or_default()
+            .push(r.signed);
+    }
+    Ok(forks)
 }
 
 impl LogChunks {
