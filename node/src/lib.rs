@@ -1,12 +1,20 @@
-//! The hubnet node: the durable store, bundles and the command line. The binary `hubnet` is a thin
+//! The hubnet node: the durable store, bundles, the command line, and `hubnet run` (libp2p, the
+//! ingest worker and the HTTP API). The binary `hubnet` is a thin
 //! wrapper around [`cli::run`].
 
+pub mod api;
 pub mod bundle;
 pub mod cli;
+pub mod config;
 pub mod ingest;
 pub mod keyfile;
+pub mod metrics;
+pub mod net;
+pub mod service;
 pub mod store;
+pub mod synth;
 pub mod view;
+pub mod worker;
 
 /// Milliseconds since the Unix epoch, from the system clock: the only clock the node reads.
 pub fn now_ms() -> i64 {

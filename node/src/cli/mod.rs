@@ -10,6 +10,7 @@ macro_rules! say {
 }
 
 mod charter;
+pub mod devnet;
 mod records;
 
 use std::path::PathBuf;
@@ -108,6 +109,24 @@ pub enum Command {
         /// The bundle.
         bundle: PathBuf,
     },
+    /// Start a local network of member nodes on 127.0.0.1 with the sample charter and data.
+    Devnet {
+        /// How many nodes (the first eight are the sample members, the rest read-only mirrors).
+        #[arg(long, default_value_t = 5)]
+        nodes: usize,
+        /// Where the nodes live (default: a temporary dir, removed at the end).
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Start the nodes without publishing the sample data.
+        #[arg(long)]
+        no_sample_data: bool,
+    },
+    /// Run a node: p2p gossip and sync, and the HTTP API, until SIGINT or SIGTERM.
+    Run {
+        /// The node's config file (TOML; see `hubnet_node::config`).
+        #[arg(long, env = "HUBNET_CONFIG")]
+        config: PathBuf,
+    },
     /// Check a bundle with no node and no trust; exit 0 only if everything holds.
     Verify {
         /// The bundle.
@@ -134,6 +153,15 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Log { dir, member, json } => records::log(&dir.data_dir, &member, json),
         Command::Export { dir, out } => records::export(&dir.data_dir, &out),
         Command::Import { dir, bundle } => records::import(&dir.data_dir, &bundle),
+        Command::Devnet {
+            nodes,
+            dir,
+            no_sample_data,
+        } => devnet::run(nodes, dir, !no_sample_data),
+        Command::Run { config } => {
+            crate::service::run(crate::config::Config::load(&config)?)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Verify {
             bundle,
             network_id,

@@ -1,0 +1,384 @@
+//! Network benchmarks with real `hubnet run` processes on 127.0.0.1 (release build):
+//!
+//! - **propagation**: a devnet of `HUBNET_BENCH_NODES` nodes (default 20: the eight sample members
+//!   and twelve mirrors); `HUBNET_BENCH_RECORDS` records (default 1,000) published one after
+//!   another from random member nodes; for each record, the time from sending the publish request
+//!   to the moment the last node stored it (from the nodes' `stored` debug log lines, one clock for
+//!   all processes), p50 and p99;
+//! - **amplification**: libp2p bytes sent by all nodes during that run (from each node's
+//!   `/metrics`), per record delivered to every node, as a ratio to the record's size;
+//! - **catch-up**: a node holding `HUBNET_BENCH_CATCHUP` records (default 100,000) and a new, empty
+//!   node; records per second until the new node holds them all, as a ratio to raw strict Ed25519
+//!   verification, one by one on one core, measured in the same run; and both nodes' resident
+//!   memory.
+//!
+//! Run: `cargo bench -p hubnet-node --bench network`. It prints a report to copy into BENCHMARKS.md.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant, SystemTime};
+
+use ed25519_dalek::{Signer, SigningKey};
+use serde_json::{Value, json};
+
+fn env_usize(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn hubnet() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_hubnet"))
+}
+
+fn client() -> reqwest::blocking::Client {
+    reqwest::blocking::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
+
+fn status(c: &reqwest::blocking::Client, http: &str) -> Value {
+    c.get(format!("{http}/api/v1/status"))
+        .send()
+        .ok()
+        .and_then(|r| r.json().ok())
+        .unwrap_or(Value::Null)
+}
+
+/// Sum of libp2p bytes sent, from a node's Prometheus text.
+fn bytes_sent(c: &reqwest::blocking::Client, http: &str) -> u64 {
+    let text = c
+        .get(format!("{http}/metrics"))
+        .send()
+        .and_then(|r| r.text())
+        .unwrap_or_default();
+    text.lines()
+        .filter(|l| l.contains("bandwidth") && l.contains("outbound") && !l.starts_with('#'))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .map(|v| v as u64)
+        .sum()
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next()?.parse().ok())
+        .unwrap_or(0)
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// Parses `2026-11-23T05:54:53.123456Z  DEBUG stored id=<hex> ...` lines of a node log.
+fn stored_times(log: &Path) -> HashMap<String, SystemTime> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let mut out = HashMap::new();
+    for line in text.lines() {
+        if !line.contains(" stored") {
+            continue;
+        }
+        let Some(ts) = line.split_whitespace().next() else {
+            continue;
+        };
+        let Some(id) = line.split_whitespace().find_map(|w| w.strip_prefix("id=")) else {
+            continue;
+        };
+        if let Ok(t) = chrono::DateTime::parse_from_rfc3339(ts) {
+            let t =
+                SystemTime::UNIX_EPOCH + Duration::from_micros(t.timestamp_micros().max(0) as u64);
+            out.insert(id.to_owned(), t);
+        }
+    }
+    out
+}
+
+fn wait(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !cond() {
+        assert!(Instant::now() < deadline, "{what}: not within {limit:?}");
+        std::thread::sleep(Duration::from_millis(20)); // poll interval of this deadline loop
+    }
+}
+
+fn propagation(dir: &Path, nodes: usize, records: usize) {
+    let mut devnet = hubnet()
+        .args(["devnet", "--no-sample-data", "--nodes", &nodes.to_string()])
+        .arg("--dir")
+        .arg(dir)
+        .env("RUST_LOG", "info,hubnet_node::worker=debug")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("devnet");
+    let file = dir.join("devnet.json");
+    wait("devnet.json", Duration::from_secs(120), || file.exists());
+    let net: Value = serde_json::from_slice(&std::fs::read(&file).expect("read")).expect("json");
+    let list = net["nodes"].as_array().expect("nodes").clone();
+    let http: Vec<String> = list
+        .iter()
+        .map(|n| n["http"].as_str().unwrap_or("").to_owned())
+        .collect();
+    let c = client();
+    // Every node has joined the mesh before the clock starts.
+    wait("peers", Duration::from_secs(60), || {
+        http.iter().all(|h| {
+            status(&c, h)["peers"]
+                .as_array()
+                .is_some_and(|p| p.len() >= 3)
+        })
+    });
+    std::thread::sleep(Duration::from_secs(3)); // let gossipsub form its mesh (heartbeats), not a sync
+    let members: Vec<usize> = (0..list.len().min(8)).collect();
+    let before: u64 = http.iter().map(|h| bytes_sent(&c, h)).sum();
+    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    let mut sent: Vec<(String, SystemTime)> = Vec::with_capacity(records);
+    let mut sizes = 0usize;
+    let started = Instant::now();
+    for i in 0..records {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        let n = members[(rng % members.len() as u64) as usize];
+        let draft = json!({
+            "kind": "practice",
+            "title": {"en": format!("Merit-based recruitment, case {i}"), "ru": format!("Меритократический отбор, случай {i}")},
+            "summary": {"en": "Two-stage selection with central testing.", "ru": "Двухэтапный отбор с централизованным тестированием."},
+            "topics": ["recruitment"],
+        });
+        let t0 = SystemTime::now();
+        let r: Value = c
+            .post(format!("{}/api/v1/records", http[n]))
+            .bearer_auth(list[n]["admin_token"].as_str().unwrap_or(""))
+            .json(&draft)
+            .send()
+            .expect("POST")
+            .json()
+            .expect("json");
+        let id = r["id"].as_str().expect("id").to_owned();
+        sent.push((id, t0));
+    }
+    let publish_time = started.elapsed();
+    let total = records as u64;
+    wait(
+        "all nodes hold every record",
+        Duration::from_secs(300),
+        || {
+            http.iter()
+                .all(|h| status(&c, h)["record_count"].as_u64() == Some(total))
+        },
+    );
+    let after: u64 = http.iter().map(|h| bytes_sent(&c, h)).sum();
+    for (id, _) in sent.iter().take(50) {
+        let raw = c
+            .get(format!("{}/api/v1/records/{id}/raw", http[0]))
+            .send()
+            .and_then(|r| r.bytes())
+            .map(|b| b.len())
+            .unwrap_or(0);
+        sizes += raw;
+    }
+    let record_size = sizes as f64 / sent.len().min(50) as f64;
+    let logs: Vec<HashMap<String, SystemTime>> = list
+        .iter()
+        .map(|n| {
+            let config = PathBuf::from(n["config"].as_str().unwrap_or(""));
+            stored_times(&config.with_file_name("node.log"))
+        })
+        .collect();
+    let mut lat: Vec<f64> = Vec::new();
+    let mut missing = 0;
+    for (id, t0) in &sent {
+        let last = logs.iter().map(|l| l.get(id)).collect::<Option<Vec<_>>>();
+        match last {
+            Some(ts) => {
+                let worst = ts.into_iter().max().copied().unwrap_or(*t0);
+                lat.push(worst.duration_since(*t0).unwrap_or_default().as_secs_f64() * 1000.0);
+            }
+            None => missing += 1,
+        }
+    }
+    lat.sort_by(|a, b| a.total_cmp(b));
+    let bytes = after.saturating_sub(before) as f64;
+    println!(
+        "propagation: {} nodes, {records} records from random member nodes, published in {:.1} s",
+        list.len(),
+        publish_time.as_secs_f64()
+    );
+    println!(
+        "  publish → stored at every node: p50 {:.1} ms, p99 {:.1} ms, max {:.1} ms ({missing} records without a log line everywhere)",
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99),
+        lat.last().copied().unwrap_or(f64::NAN)
+    );
+    println!(
+        "amplification: {:.0} bytes sent by all nodes per record delivered to all {} nodes; record {:.0} bytes; ratio {:.1}× (×{:.1} per receiving node)",
+        bytes / records as f64,
+        list.len(),
+        record_size,
+        bytes / records as f64 / record_size,
+        bytes / records as f64 / record_size / (list.len() - 1) as f64
+    );
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(devnet.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    );
+    let _ = devnet.wait();
+}
+
+/// Raw strict verification, one by one, records per second on one core.
+fn raw_verify_rate() -> f64 {
+    let key = SigningKey::from_bytes(&[7; 32]);
+    let vk = key.verifying_key();
+    let msgs: Vec<Vec<u8>> = (0..20_000u32)
+        .map(|i| {
+            let mut m = b"hubnet-record-v1".to_vec();
+            m.extend_from_slice(&[i as u8; 200]);
+            m.extend_from_slice(&i.to_be_bytes());
+            m
+        })
+        .collect();
+    let sigs: Vec<_> = msgs.iter().map(|m| key.sign(m)).collect();
+    let t = Instant::now();
+    for (m, s) in msgs.iter().zip(&sigs) {
+        assert!(vk.verify_strict(m, s).is_ok());
+    }
+    msgs.len() as f64 / t.elapsed().as_secs_f64()
+}
+
+fn write_config(dir: &Path, name: &str, bootstrap: Option<&str>, port: (u16, u16)) -> PathBuf {
+    let node = dir.join(name);
+    std::fs::create_dir_all(&node).expect("mkdir");
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/sample/charter.toml");
+    let text = format!(
+        "data_dir = \"data\"\ncharter = \"{}\"\nlisten = [\"/ip4/127.0.0.1/tcp/{}\"]\nbootstrap = [{}]\nhttp = \"127.0.0.1:{}\"\nadmin_token = \"bench-token-0123456789\"\n",
+        sample.display(),
+        port.0,
+        bootstrap.map(|b| format!("\"{b}\"")).unwrap_or_default(),
+        port.1
+    );
+    let path = node.join("hubnet.toml");
+    std::fs::write(&path, text).expect("config");
+    path
+}
+
+fn port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("port")
+        .port()
+}
+
+fn start(config: &Path) -> Child {
+    let log = std::fs::File::create(config.with_file_name("node.log")).expect("log");
+    hubnet()
+        .args(["run", "--config"])
+        .arg(config)
+        .env("RUST_LOG", "info")
+        .stdout(log.try_clone().expect("log"))
+        .stderr(log)
+        .spawn()
+        .expect("hubnet run")
+}
+
+fn catch_up(dir: &Path, total: usize) {
+    let c = client();
+    let (a_ports, b_ports) = ((port(), port()), (port(), port()));
+    // The source node: its data dir filled in-process before it starts.
+    let a_config = write_config(dir, "source", None, a_ports);
+    let a_data = dir.join("source/data");
+    let charter = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/sample/charter.toml"),
+    )
+    .expect("charter");
+    {
+        let mut store = hubnet_node::store::Store::init(&a_data, &charter).expect("init");
+        let keys: Vec<_> = ["HUB", "KZ", "KG", "TJ", "UZ", "AZ", "AM", "GE"]
+            .iter()
+            .map(|m| {
+                hubnet_node::keyfile::read(
+                    &Path::new(env!("CARGO_MANIFEST_DIR"))
+                        .join(format!("../deploy/sample/keys/{m}.key")),
+                )
+                .expect("key")
+            })
+            .collect();
+        let t = Instant::now();
+        hubnet_node::synth::fill(&mut store, &keys, total, hubnet_node::now_ms()).expect("fill");
+        eprintln!("made {total} records in {:.1} s", t.elapsed().as_secs_f64());
+    }
+    let mut a = start(&a_config);
+    let a_http = format!("http://127.0.0.1:{}", a_ports.1);
+    wait("source up", Duration::from_secs(120), || {
+        status(&c, &a_http)["record_count"].as_u64() == Some(total as u64)
+    });
+    let a_peer = status(&c, &a_http)["peer_id"]
+        .as_str()
+        .expect("peer id")
+        .to_owned();
+    let raw = raw_verify_rate();
+    let b_config = write_config(
+        dir,
+        "late",
+        Some(&format!("/ip4/127.0.0.1/tcp/{}/p2p/{a_peer}", a_ports.0)),
+        b_ports,
+    );
+    let b_http = format!("http://127.0.0.1:{}", b_ports.1);
+    let t = Instant::now();
+    let mut b = start(&b_config);
+    wait("late node caught up", Duration::from_secs(600), || {
+        status(&c, &b_http)["record_count"].as_u64() == Some(total as u64)
+    });
+    let secs = t.elapsed().as_secs_f64();
+    let rate = total as f64 / secs;
+    println!(
+        "catch-up: {total} records in {secs:.1} s (process start included) = {rate:.0} records/s; raw strict verify {raw:.0}/s on one core; ratio {:.2}×",
+        rate / raw
+    );
+    println!(
+        "memory: node holding {total} records: source {} MiB, caught-up node {} MiB resident",
+        rss_kib(a.id()) / 1024,
+        rss_kib(b.id()) / 1024
+    );
+    for child in [&mut a, &mut b] {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(child.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+        let _ = child.wait();
+    }
+}
+
+fn main() {
+    // `cargo bench` passes `--bench`; `cargo test --benches` runs this too: do nothing then.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    println!(
+        "machine: {} cores, {}",
+        std::thread::available_parallelism().map_or(0, usize::from),
+        std::fs::read_to_string("/proc/cpuinfo")
+            .unwrap_or_default()
+            .lines()
+            .find_map(|l| l.strip_prefix("model name\t: "))
+            .unwrap_or("unknown CPU")
+    );
+    if env_usize("HUBNET_BENCH_SKIP_PROPAGATION", 0) == 0 {
+        propagation(
+            &dir.path().join("devnet"),
+            env_usize("HUBNET_BENCH_NODES", 20),
+            env_usize("HUBNET_BENCH_RECORDS", 1000),
+        );
+    }
+    catch_up(dir.path(), env_usize("HUBNET_BENCH_CATCHUP", 100_000));
+}

@@ -1,0 +1,317 @@
+//! The HTTP API (axum). The read side is public; the write side needs the admin token. Handlers
+//! translate HTTP to store reads and worker jobs; every error is `application/problem+json`.
+//!
+//! ```text
+//! GET  /api/v1/status              network, peers, heads, record count, heads digest, forks
+//! GET  /api/v1/records/{id}        one record as JSON, with its signed bytes in base64
+//! GET  /api/v1/records/{id}/raw    the SignedRecord protobuf
+//! GET  /metrics                    Prometheus metrics (libp2p bandwidth, records stored, ...)
+//! POST /api/v1/records             a draft (JSON), signed with the node's key   [admin token]
+//! POST /api/v1/records/raw         a SignedRecord signed elsewhere                [admin token]
+//! ```
+
+pub mod error;
+#[cfg(test)]
+mod tests;
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{DefaultBodyLimit, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use hubnet_protocol::sync::{HeadRef, Summary};
+use hubnet_protocol::{Draft, DraftFormat, RecordId};
+use serde_json::{Value, json};
+use tokio::sync::{mpsc, oneshot};
+
+pub use self::error::ApiError;
+use crate::service::Shared;
+use crate::view::{record_json, rfc3339_ms};
+use crate::worker::{Job, Refusal};
+
+/// The media type of raw records.
+pub const PROTOBUF: &str = "application/x-protobuf";
+
+/// What the handlers share.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    /// The node.
+    pub shared: Arc<Shared>,
+    /// The ingest worker's queue.
+    pub jobs: mpsc::Sender<Job>,
+    /// The bearer token of the write side.
+    pub admin_token: Arc<str>,
+}
+
+/// The API's routes.
+pub fn router(state: AppState) -> Router {
+    let limit = usize::try_from(state.shared.charter.limits().max_record_bytes)
+        .unwrap_or(usize::MAX)
+        .saturating_mul(4)
+        .saturating_add(64 * 1024);
+    Router::new()
+        .route("/api/v1/status", get(status))
+        .route("/metrics", get(metrics))
+        .route("/api/v1/records", post(publish))
+        .route("/api/v1/records/raw", post(publish_raw))
+        .route("/api/v1/records/{id}", get(record))
+        .route("/api/v1/records/{id}/raw", get(record_raw))
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(limit))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::NotFound("no such endpoint".into())
+}
+
+/// Runs blocking store work off the async threads.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+}
+
+/// The summary of what a store holds.
+pub fn summary_of(shared: &Shared) -> Result<Summary, ApiError> {
+    let store = shared.lock_store();
+    let mut s = Summary::default();
+    for (author, h) in store.heads()? {
+        s.heads.insert(
+            author,
+            HeadRef {
+                seq: h.seq,
+                id: h.id,
+            },
+        );
+    }
+    s.forks = store.forks().keys().copied().collect();
+    Ok(s)
+}
+
+async fn status(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let shared = state.shared.clone();
+    blocking(move || {
+        let summary = summary_of(&shared)?;
+        let (count, forks) = {
+            let store = shared.lock_store();
+            let forks: Vec<Value> = store
+                .forks()
+                .iter()
+                .map(|((author, seq), others)| {
+                    let log_id = store.id_at_seq(author, *seq).ok().flatten();
+                    json!({
+                        "author": author.to_hex(),
+                        "member": member_code(&shared, author),
+                        "seq": seq,
+                        "ids": log_id.into_iter().chain(others.iter().map(|s| s.id()))
+                            .map(|id| id.to_hex()).collect::<Vec<_>>(),
+                    })
+                })
+                .collect();
+            (store.record_count()?, forks)
+        };
+        let mut flagged: Vec<Value> = forks.iter().map(|f| f["member"].clone()).collect();
+        flagged.dedup();
+        let heads: Vec<Value> = summary
+            .heads
+            .iter()
+            .map(|(author, h)| {
+                json!({
+                    "author": author.to_hex(),
+                    "member": member_code(&shared, author),
+                    "seq": h.seq,
+                    "id": h.id.to_hex(),
+                })
+            })
+            .collect();
+        let peers: Vec<Value> = shared.lock_peers().values().map(|p| json!(p)).collect();
+        Ok(Json(json!({
+            "network_id": shared.charter.network_id().to_hex(),
+            "network_name": shared.charter.name(),
+            "peer_id": shared.peer_id.to_string(),
+            "member": shared.member,
+            "version": env!("CARGO_PKG_VERSION"),
+            "peers": peers,
+            "heads": heads,
+            "record_count": count,
+            "heads_digest": hex::encode(summary.digest()),
+            "forks": forks,
+            "flagged": flagged,
+        })))
+    })
+    .await
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    (
+        [(
+            header::CONTENT_TYPE,
+            "application/openmetrics-text; version=1.0.0; charset=utf-8",
+        )],
+        state.shared.metrics.encode(),
+    )
+        .into_response()
+}
+
+fn member_code(shared: &Shared, author: &hubnet_protocol::PublicKey) -> Option<String> {
+    shared.charter.member_by_key(author).map(|m| m.code.clone())
+}
+
+fn parse_id(id: &str) -> Result<RecordId, ApiError> {
+    id.parse()
+        .map_err(|_| ApiError::BadRequest(format!("{id:?} is not a record id (64 hex digits)")))
+}
+
+async fn record(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = parse_id(&id)?;
+    let shared = state.shared.clone();
+    blocking(move || {
+        let store = shared.lock_store();
+        let r = store
+            .get(&id)?
+            .ok_or_else(|| ApiError::NotFound(format!("no record {id}")))?;
+        let mut v = record_json(&r);
+        let in_log = store.locate(&id)?.is_some();
+        v["fork_evidence"] = json!(!in_log);
+        v["retracted"] = json!(store.is_retracted(&id)?);
+        Ok(Json(v))
+    })
+    .await
+}
+
+async fn record_raw(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id)?;
+    let shared = state.shared.clone();
+    let bytes = blocking(move || {
+        shared
+            .lock_store()
+            .get_signed(&id)?
+            .map(|s| s.encode())
+            .ok_or_else(|| ApiError::NotFound(format!("no record {id}")))
+    })
+    .await?;
+    Ok(([(header::CONTENT_TYPE, PROTOBUF)], bytes).into_response())
+}
+
+/// Checks the bearer token (compared in constant time).
+fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .ok_or(ApiError::Unauthorized)?;
+    let want = state.admin_token.as_bytes();
+    let given = given.trim().as_bytes();
+    let same = given.len() == want.len()
+        && given
+            .iter()
+            .zip(want)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+            == 0;
+    if same {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthorized)
+    }
+}
+
+fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+    body.map_err(|e| match e {
+        BytesRejection::FailedToBufferBody(_) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            ApiError::TooLarge(0)
+        }
+        other => ApiError::BadRequest(other.body_text()),
+    })
+}
+
+async fn submit<T>(
+    state: &AppState,
+    job: impl FnOnce(oneshot::Sender<T>) -> Job,
+) -> Result<T, ApiError> {
+    let (tx, rx) = oneshot::channel();
+    state
+        .jobs
+        .send(job(tx))
+        .await
+        .map_err(|_| ApiError::Unavailable)?;
+    rx.await.map_err(|_| ApiError::Unavailable)
+}
+
+fn refusal(e: Refusal) -> ApiError {
+    match e {
+        Refusal::Invalid(e) => ApiError::Unprocessable(e.to_string()),
+        Refusal::Chain(e) => ApiError::Conflict(e.to_string()),
+        f @ Refusal::Fork(_) => ApiError::Conflict(f.to_string()),
+        Refusal::NoKey => ApiError::Forbidden(Refusal::NoKey.to_string()),
+        other => ApiError::Internal(other.to_string()),
+    }
+}
+
+async fn publish(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers)?;
+    let body = body_bytes(body)?;
+    let Some(member) = state.shared.member.clone() else {
+        return Err(refusal(Refusal::NoKey));
+    };
+    let text = std::str::from_utf8(&body)
+        .map_err(|_| ApiError::BadRequest("the draft is not UTF-8".into()))?;
+    let draft = Draft::parse(text, DraftFormat::Json)
+        .map_err(|e| ApiError::Unprocessable(format!("draft: {e}")))?;
+    let body = draft
+        .to_body(&member, state.shared.charter.limits())
+        .map_err(|e| ApiError::Unprocessable(format!("draft: {e}")))?;
+    let r = submit(&state, |reply| Job::Publish {
+        body: Box::new(body),
+        reply,
+    })
+    .await?
+    .map_err(refusal)?;
+    let location = format!("/api/v1/records/{}", r.id);
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, location)],
+        Json(json!({
+            "id": r.id.to_hex(),
+            "member": r.member,
+            "author": r.header.author.to_hex(),
+            "seq": r.header.seq,
+            "created_at": rfc3339_ms(r.header.created_at),
+        })),
+    )
+        .into_response())
+}
+
+async fn publish_raw(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    authorize(&state, &headers)?;
+    let bytes = body_bytes(body)?.to_vec();
+    let id = submit(&state, |reply| Job::Raw { bytes, reply })
+        .await?
+        .map_err(refusal)?;
+    Ok((
+        StatusCode::CREATED,
+        [(header::LOCATION, format!("/api/v1/records/{id}"))],
+        Json(json!({ "id": id.to_hex() })),
+    )
+        .into_response())
+}

@@ -1,0 +1,229 @@
+//! The API in-process: the router with a real store and ingest worker, requests through `oneshot`,
+//! no socket.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tower::ServiceExt;
+
+use super::{AppState, router};
+use crate::service::Shared;
+use crate::store::Store;
+use crate::worker;
+
+const TOKEN: &str = "test-admin-token-0123";
+
+struct Api {
+    app: axum::Router,
+    _events: mpsc::Receiver<worker::Event>,
+    _dir: tempfile::TempDir,
+}
+
+fn sample(path: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../deploy/sample")
+        .join(path)
+}
+
+fn api(member: Option<&str>) -> Api {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = std::fs::read_to_string(sample("charter.toml")).expect("charter");
+    let store = Store::init(&dir.path().join("data"), &text).expect("store");
+    let key = member.map(|m| crate::keyfile::read(&sample(&format!("keys/{m}.key"))).expect("key"));
+    let peer_id = libp2p::identity::Keypair::generate_ed25519()
+        .public()
+        .to_peer_id();
+    let shared = Arc::new(Shared::new(store, peer_id, member.map(str::to_owned)));
+    let (jobs, job_rx) = mpsc::channel(16);
+    let (event_tx, events) = mpsc::channel(1024);
+    let s = shared.clone();
+    std::thread::spawn(move || worker::run(s, key, job_rx, event_tx));
+    Api {
+        app: router(AppState {
+            shared,
+            jobs,
+            admin_token: Arc::from(TOKEN),
+        }),
+        _events: events,
+        _dir: dir,
+    }
+}
+
+async fn call(api: &Api, req: Request<Body>) -> (StatusCode, String, Vec<u8>) {
+    let response = api.app.clone().oneshot(req).await.expect("infallible");
+    let status = response.status();
+    let ctype = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes()
+        .to_vec();
+    (status, ctype, body)
+}
+
+fn get(path: &str) -> Request<Body> {
+    Request::get(path).body(Body::empty()).expect("request")
+}
+
+fn post(path: &str, token: Option<&str>, body: impl Into<Body>) -> Request<Body> {
+    let mut r = Request::post(path);
+    if let Some(t) = token {
+        r = r.header(header::AUTHORIZATION, format!("Bearer {t}"));
+    }
+    r.body(body.into()).expect("request")
+}
+
+fn json(body: &[u8]) -> Value {
+    serde_json::from_slice(body).expect("json")
+}
+
+const DRAFT: &str = r#"{"kind": "practice", "title": {"kk": "Тәлімгерлік", "en": "Mentoring"},
+    "summary": {"en": "New civil servants get a mentor."}, "topics": ["training"]}"#;
+
+#[tokio::test]
+async fn publish_then_read_back_as_json_and_raw() {
+    let api = api(Some("KZ"));
+    let (status, _, body) = call(&api, post("/api/v1/records", Some(TOKEN), DRAFT)).await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    let created = json(&body);
+    let id = created["id"].as_str().expect("id").to_owned();
+    assert_eq!(created["member"], "KZ");
+    assert_eq!(created["seq"], 1);
+
+    let (status, _, body) = call(&api, get(&format!("/api/v1/records/{id}"))).await;
+    assert_eq!(status, StatusCode::OK);
+    let record = json(&body);
+    assert_eq!(record["body"]["title"]["kk"], "Тәлімгерлік");
+    for part in ["header", "body", "signature"] {
+        assert!(record["signed"][part].is_string(), "signed.{part} missing");
+    }
+
+    let (status, ctype, raw) = call(&api, get(&format!("/api/v1/records/{id}/raw"))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(ctype, super::PROTOBUF);
+    let signed = hubnet_protocol::SignedRecord::decode(&raw).expect("decodes");
+    assert_eq!(signed.id().to_hex(), id);
+
+    let (status, _, body) = call(&api, get("/api/v1/status")).await;
+    assert_eq!(status, StatusCode::OK);
+    let s = json(&body);
+    assert_eq!(s["record_count"], 1);
+    assert_eq!(s["member"], "KZ");
+    assert_eq!(s["heads"][0]["member"], "KZ");
+    assert_eq!(s["heads"][0]["seq"], 1);
+    assert_eq!(s["heads"][0]["id"], id.as_str());
+    assert_eq!(s["heads_digest"].as_str().map(str::len), Some(64));
+    assert!(s["peers"].is_array());
+
+    // The same signed bytes posted again are acknowledged with the same id, not stored twice.
+    let (status, _, body) = call(&api, post("/api/v1/records/raw", Some(TOKEN), raw)).await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    assert_eq!(json(&body)["id"], id.as_str());
+    let (_, _, body) = call(&api, get("/api/v1/status")).await;
+    assert_eq!(json(&body)["record_count"], 1);
+}
+
+/// Each bad request gets its status and a problem+json body, and changes nothing.
+#[tokio::test]
+async fn bad_requests_are_problems_and_change_nothing() {
+    let api = api(Some("KZ"));
+    let cases: Vec<(Request<Body>, StatusCode, &str)> = vec![
+        (
+            post("/api/v1/records", None, DRAFT),
+            StatusCode::UNAUTHORIZED,
+            "Bearer",
+        ),
+        (
+            post("/api/v1/records", Some("wrong-token-0123456"), DRAFT),
+            StatusCode::UNAUTHORIZED,
+            "Bearer",
+        ),
+        (
+            post("/api/v1/records", Some(TOKEN), "{not json"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "draft",
+        ),
+        (
+            post(
+                "/api/v1/records",
+                Some(TOKEN),
+                r#"{"kind": "practice", "title": {"en": "x"}, "summary": {"en": "y"}, "topics": ["astrology"]}"#,
+            ),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "astrology",
+        ),
+        (
+            post("/api/v1/records/raw", Some(TOKEN), vec![0xff, 0x01, 0x02]),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "malformed",
+        ),
+        (
+            post("/api/v1/records/raw", Some(TOKEN), vec![0u8; 4 << 20]),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "larger",
+        ),
+        (
+            get("/api/v1/records/xyz"),
+            StatusCode::BAD_REQUEST,
+            "not a record id",
+        ),
+        (
+            get(&format!("/api/v1/records/{}", "ab".repeat(32))),
+            StatusCode::NOT_FOUND,
+            "no record",
+        ),
+        (
+            get("/api/v1/nothing"),
+            StatusCode::NOT_FOUND,
+            "no such endpoint",
+        ),
+    ];
+    for (req, want, detail) in cases {
+        let what = format!("{} {}", req.method(), req.uri());
+        let (status, ctype, body) = call(&api, req).await;
+        assert_eq!(status, want, "{what}: {}", String::from_utf8_lossy(&body));
+        assert_eq!(ctype, "application/problem+json", "{what}");
+        let p = json(&body);
+        assert_eq!(p["status"], want.as_u16(), "{what}");
+        assert!(
+            p["detail"].as_str().is_some_and(|d| d.contains(detail)),
+            "{what}: detail {:?} lacks {detail:?}",
+            p["detail"]
+        );
+    }
+    let (_, _, body) = call(&api, get("/api/v1/status")).await;
+    assert_eq!(json(&body)["record_count"], 0);
+}
+
+#[tokio::test]
+async fn a_mirror_refuses_to_publish() {
+    let api = api(None);
+    let (status, _, body) = call(&api, post("/api/v1/records", Some(TOKEN), DRAFT)).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(
+        json(&body)["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("mirror"))
+    );
+}

@@ -1,0 +1,340 @@
+//! The node's configuration file (`hubnet run --config FILE`), read and checked before anything
+//! starts. Relative paths are relative to the config file's directory.
+//!
+//! ```toml
+//! data_dir = "data"                          # required
+//! charter = "charter.toml"                   # initialises data_dir if it is new
+//! publishing_key = "kz.key"                  # absent: a read-only mirror
+//! node_key = "node.key"                      # default DATA_DIR/node.key, created if missing
+//! listen = ["/ip4/0.0.0.0/tcp/4001"]
+//! bootstrap = ["/ip4/192.0.2.7/tcp/4001/p2p/12D3KooW..."]
+//! http = "127.0.0.1:8080"
+//! admin_token = "a long random string"      # or admin_token_file = "admin.token"
+//! ```
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use libp2p::Multiaddr;
+use libp2p::multiaddr::Protocol;
+use serde::{Deserialize, Serialize};
+
+/// A config that cannot be used; each names the field at fault.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file cannot be read.
+    #[error("config {path}: {cause}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        cause: std::io::Error,
+    },
+    /// Not valid TOML, or an unknown or mistyped field (the message names it).
+    #[error("config {path}: {message}")]
+    Syntax {
+        /// The file.
+        path: PathBuf,
+        /// The parser's message, naming the field.
+        message: String,
+    },
+    /// A field with a value that cannot be used.
+    #[error("config {path}: field `{field}`: {message}")]
+    Field {
+        /// The file.
+        path: PathBuf,
+        /// The field.
+        field: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// The file as written.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// The data dir.
+    pub data_dir: PathBuf,
+    /// A signed charter, used to initialise a new data dir (and checked against an existing one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub charter: Option<PathBuf>,
+    /// The member's publishing key; absent for a read-only mirror.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub publishing_key: Option<PathBuf>,
+    /// The libp2p identity key (created if missing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_key: Option<PathBuf>,
+    /// libp2p listen addresses.
+    #[serde(default = "default_listen")]
+    pub listen: Vec<String>,
+    /// Peers to dial at start, each with its `/p2p/PEER_ID`.
+    #[serde(default)]
+    pub bootstrap: Vec<String>,
+    /// The HTTP API's address.
+    #[serde(default = "default_http")]
+    pub http: String,
+    /// The bearer token of the write side of the API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin_token: Option<String>,
+    /// A file holding the admin token (instead of `admin_token`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin_token_file: Option<PathBuf>,
+}
+
+fn default_listen() -> Vec<String> {
+    vec!["/ip4/0.0.0.0/tcp/4001".to_owned()]
+}
+
+fn default_http() -> String {
+    "127.0.0.1:8080".to_owned()
+}
+
+/// A checked config, paths resolved.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The config file it came from.
+    pub path: PathBuf,
+    /// The data dir.
+    pub data_dir: PathBuf,
+    /// A charter to initialise the data dir with.
+    pub charter: Option<PathBuf>,
+    /// The publishing key file, if a member node.
+    pub publishing_key: Option<PathBuf>,
+    /// The node key file.
+    pub node_key: PathBuf,
+    /// Listen addresses.
+    pub listen: Vec<Multiaddr>,
+    /// Bootstrap peers (each ends in `/p2p/…`).
+    pub bootstrap: Vec<Multiaddr>,
+    /// HTTP address.
+    pub http: SocketAddr,
+    /// The admin token (at least 16 characters).
+    pub admin_token: String,
+}
+
+/// Shortest admin token accepted.
+pub const MIN_TOKEN_LEN: usize = 16;
+
+impl Config {
+    /// Reads and checks `path`.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|cause| ConfigError::Read {
+            path: path.to_owned(),
+            cause,
+        })?;
+        let file: ConfigFile = toml::from_str(&text).map_err(|e| ConfigError::Syntax {
+            path: path.to_owned(),
+            message: describe(&text, &e),
+        })?;
+        Self::check(path, file)
+    }
+
+    /// Checks a parsed file; `path` names the file in errors and anchors relative paths.
+    pub fn check(path: &Path, file: ConfigFile) -> Result<Self, ConfigError> {
+        let base = path.parent().unwrap_or(Path::new("."));
+        let field = |field: &'static str, message: String| ConfigError::Field {
+            path: path.to_owned(),
+            field,
+            message,
+        };
+        if file.data_dir.as_os_str().is_empty() {
+            return Err(field("data_dir", "must not be empty".into()));
+        }
+        let data_dir = base.join(&file.data_dir);
+        let existing = |name: &'static str, p: &Option<PathBuf>| -> Result<_, ConfigError> {
+            match p {
+                None => Ok(None),
+                Some(p) => {
+                    let p = base.join(p);
+                    if p.is_file() {
+                        Ok(Some(p))
+                    } else {
+                        Err(field(name, format!("{} is not a file", p.display())))
+                    }
+                }
+            }
+        };
+        let charter = existing("charter", &file.charter)?;
+        let publishing_key = existing("publishing_key", &file.publishing_key)?;
+        let node_key = file
+            .node_key
+            .map_or_else(|| data_dir.join("node.key"), |p| base.join(p));
+        let mut listen = Vec::new();
+        for a in &file.listen {
+            let addr: Multiaddr = a
+                .parse()
+                .map_err(|e| field("listen", format!("{a:?} is not a multiaddr: {e}")))?;
+            if !addr.iter().any(|p| matches!(p, Protocol::Tcp(_))) {
+                return Err(field("listen", format!("{a:?} has no /tcp/ port")));
+            }
+            listen.push(addr);
+        }
+        if listen.is_empty() {
+            return Err(field("listen", "needs at least one address".into()));
+        }
+        let mut bootstrap = Vec::new();
+        for a in &file.bootstrap {
+            let addr: Multiaddr = a
+                .parse()
+                .map_err(|e| field("bootstrap", format!("{a:?} is not a multiaddr: {e}")))?;
+            if !matches!(addr.iter().last(), Some(Protocol::P2p(_))) {
+                return Err(field(
+                    "bootstrap",
+                    format!("{a:?} does not end in /p2p/PEER_ID"),
+                ));
+            }
+            bootstrap.push(addr);
+        }
+        let http: SocketAddr = file.http.parse().map_err(|e| {
+            field(
+                "http",
+                format!("{:?} is not an IP:port address: {e}", file.http),
+            )
+        })?;
+        let admin_token = match (file.admin_token, file.admin_token_file) {
+            (Some(_), Some(_)) => {
+                return Err(field(
+                    "admin_token",
+                    "give admin_token or admin_token_file, not both".into(),
+                ));
+            }
+            (Some(t), None) => t,
+            (None, Some(p)) => {
+                let p = base.join(p);
+                std::fs::read_to_string(&p)
+                    .map_err(|e| field("admin_token_file", format!("{}: {e}", p.display())))?
+                    .trim()
+                    .to_owned()
+            }
+            (None, None) => {
+                return Err(field(
+                    "admin_token",
+                    "missing: set admin_token or admin_token_file".into(),
+                ));
+            }
+        };
+        if admin_token.chars().count() < MIN_TOKEN_LEN
+            || admin_token
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(field(
+                "admin_token",
+                format!("must be at least {MIN_TOKEN_LEN} characters, without spaces"),
+            ));
+        }
+        Ok(Self {
+            path: path.to_owned(),
+            data_dir,
+            charter,
+            publishing_key,
+            node_key,
+            listen,
+            bootstrap,
+            http,
+            admin_token,
+        })
+    }
+}
+
+/// The parser's message, with the line and, when the line is `key = value`, the field's name.
+fn describe(text: &str, e: &toml::de::Error) -> String {
+    let Some(span) = e.span() else {
+        return e.message().to_owned();
+    };
+    let line_no = text
+        .get(..span.start)
+        .map_or(1, |t| t.matches('\n').count() + 1);
+    let key = text
+        .lines()
+        .nth(line_no - 1)
+        .and_then(|l| l.split_once('='))
+        .map(|(k, _)| k.trim())
+        .filter(|k| !k.is_empty() && !k.starts_with('#'));
+    match key {
+        Some(k) if !e.message().starts_with("unknown field") => {
+            format!("field `{k}`: {} (line {line_no})", e.message())
+        }
+        _ => format!("{} (line {line_no})", e.message()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(text: &str) -> Result<Config, String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let path = dir.path().join("hubnet.toml");
+        std::fs::write(dir.path().join("charter.toml"), "x").map_err(|e| e.to_string())?;
+        std::fs::write(&path, text).map_err(|e| e.to_string())?;
+        Config::load(&path).map_err(|e| e.to_string())
+    }
+
+    const OK: &str = r#"
+data_dir = "data"
+charter = "charter.toml"
+listen = ["/ip4/127.0.0.1/tcp/0"]
+bootstrap = ["/ip4/127.0.0.1/tcp/4001/p2p/12D3KooWGkn7o1LrHm3DHrDuYr5nKxtRxqBxvC4RBqpdj2wGpQyq"]
+http = "127.0.0.1:0"
+admin_token = "0123456789abcdef"
+"#;
+
+    #[test]
+    fn a_good_config_resolves_paths() -> Result<(), String> {
+        let c = check(OK)?;
+        assert!(c.data_dir.ends_with("data"));
+        assert!(c.node_key.ends_with("data/node.key"));
+        assert_eq!(c.bootstrap.len(), 1);
+        assert!(c.publishing_key.is_none());
+        Ok(())
+    }
+
+    #[test]
+    fn each_bad_field_is_named() {
+        let cases = [
+            (
+                "data_dir = \"data\"",
+                "data_dir = 3",
+                "field `data_dir`: invalid type",
+            ),
+            ("http = \"127.0.0.1:0\"", "http = \"localhost\"", "`http`"),
+            (
+                "listen = [\"/ip4/127.0.0.1/tcp/0\"]",
+                "listen = [\"/ip4/1.2.3.4\"]",
+                "`listen`",
+            ),
+            (
+                "/p2p/12D3KooWGkn7o1LrHm3DHrDuYr5nKxtRxqBxvC4RBqpdj2wGpQyq",
+                "",
+                "`bootstrap`",
+            ),
+            (
+                "admin_token = \"0123456789abcdef\"",
+                "admin_token = \"short\"",
+                "`admin_token`",
+            ),
+            (
+                "admin_token = \"0123456789abcdef\"",
+                "",
+                "`admin_token`: missing",
+            ),
+            (
+                "charter = \"charter.toml\"",
+                "charter = \"nope.toml\"",
+                "`charter`",
+            ),
+            ("http =", "htp = \"x\"\nhttp =", "unknown field `htp`"),
+        ];
+        for (from, to, expect) in cases {
+            let text = OK.replace(from, to);
+            assert_ne!(text, OK, "case {expect} did not change the config");
+            match check(&text) {
+                Ok(_) => panic!("{expect}: accepted"),
+                Err(e) => assert!(e.contains(expect), "{expect}: got {e}"),
+            }
+        }
+    }
+}

@@ -1,0 +1,774 @@
+//! The libp2p side of a node: one derived behaviour (identify, ping, Kademlia, gossipsub,
+//! request-response sync) and one task that owns the swarm and drives the sync state machine of
+//! `hubnet_protocol::sync`. This module translates; the decisions are the state machine's (what to
+//! ask whom) and the worker's (what is valid).
+//!
+//! Every protocol name carries the network id, so two networks never mix:
+//!
+//! ```text
+//! identify protocol version   /hubnet/<network id>/1
+//! Kademlia                    /hubnet/<network id>/kad/1
+//! gossipsub                   /hubnet/<network id>/meshsub/1.1.0
+//!   topic of records          /hubnet/<network id>/records/1   (payload: SignedRecord)
+//!   topic of fork proofs      /hubnet/<network id>/forks/1     (payload: ForkProof)
+//! sync (request-response)     /hubnet/<network id>/sync/1      (SyncRequest / SyncResponse)
+//! ```
+
+pub mod codec;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use futures::StreamExt;
+use hubnet_proto::v1::{
+    self as pb, ForkProof, ForkRequest, RangeRequest, Records, SyncRequest, SyncResponse,
+    sync_request, sync_response,
+};
+use hubnet_protocol::sync::{Action, RangeOutcome, Summary, Sync, SyncConfig};
+use hubnet_protocol::{PublicKey, SignedRecord};
+use libp2p::gossipsub::{self, IdentTopic, MessageAcceptance, MessageAuthenticity, MessageId};
+use libp2p::identity::Keypair;
+use libp2p::kad::{self, store::MemoryStore};
+use libp2p::multiaddr::Protocol;
+use libp2p::request_response::{self, OutboundRequestId, ProtocolSupport, ResponseChannel};
+use libp2p::swarm::{NetworkBehaviour, SwarmEvent};
+use libp2p::{Multiaddr, PeerId, StreamProtocol, Swarm, identify, noise, ping, tcp, yamux};
+use sha2::{Digest, Sha256};
+use tokio::sync::{mpsc, watch};
+use tracing::{debug, info, warn};
+
+use self::codec::SyncCodec;
+use crate::config::Config;
+use crate::now_ms;
+use crate::service::{PeerStatus, Shared};
+use crate::worker::{Event as WorkerEvent, Job};
+
+/// How often bootstrap peers that are not connected are dialled again, and scores refreshed.
+const MAINTENANCE: Duration = Duration::from_secs(3);
+/// How often Kademlia looks for more peers.
+const KAD_BOOTSTRAP: Duration = Duration::from_secs(60);
+/// How long a connection without traffic stays open.
+const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
+
+pub use self::behaviour::{Behaviour, BehaviourEvent};
+
+/// The derived behaviour, in a module of its own: the derive macro generates an event enum beside
+/// it whose variants carry no docs.
+#[allow(missing_docs)]
+mod behaviour {
+    use super::*;
+
+    /// The behaviours of a hubnet node.
+    #[derive(NetworkBehaviour)]
+    pub struct Behaviour {
+        pub(super) identify: identify::Behaviour,
+        pub(super) ping: ping::Behaviour,
+        pub(super) kad: kad::Behaviour<MemoryStore>,
+        pub(super) gossipsub: gossipsub::Behaviour,
+        pub(super) sync: request_response::Behaviour<SyncCodec>,
+    }
+}
+
+/// The protocol names of one network.
+#[derive(Debug, Clone)]
+pub struct Names {
+    /// Identify's protocol version.
+    pub identify: String,
+    /// Kademlia.
+    pub kad: StreamProtocol,
+    /// Gossipsub's protocol prefix.
+    pub gossipsub: String,
+    /// Sync.
+    pub sync: StreamProtocol,
+    /// The records topic.
+    pub records: IdentTopic,
+    /// The fork proofs topic.
+    pub forks: IdentTopic,
+}
+
+impl Names {
+    /// The names for the network `network_id` (hex).
+    pub fn new(network_id: &str) -> anyhow::Result<Self> {
+        let p = |s: String| StreamProtocol::try_from_owned(s).context("bad protocol name");
+        Ok(Self {
+            identify: format!("/hubnet/{network_id}/1"),
+            kad: p(format!("/hubnet/{network_id}/kad/1"))?,
+            gossipsub: format!("/hubnet/{network_id}/meshsub"),
+            sync: p(format!("/hubnet/{network_id}/sync/1"))?,
+            records: IdentTopic::new(format!("/hubnet/{network_id}/records/1")),
+            forks: IdentTopic::new(format!("/hubnet/{network_id}/forks/1")),
+        })
+    }
+}
+
+/// The tuning of the network side, from the charter's limits.
+#[derive(Debug, Clone, Copy)]
+pub struct NetConfig {
+    /// Largest gossip message: a fork proof of two records of the charter's maximum size.
+    pub max_transmit_size: usize,
+    /// The sync state machine's settings.
+    pub sync: SyncConfig,
+    /// Largest sync response accepted.
+    pub max_response_bytes: usize,
+}
+
+impl NetConfig {
+    /// Derived from the charter.
+    pub fn for_charter(charter: &hubnet_protocol::Charter) -> Self {
+        let max_record = usize::try_from(charter.limits().max_record_bytes).unwrap_or(usize::MAX);
+        let sync = SyncConfig::default();
+        Self {
+            max_transmit_size: max_record.saturating_mul(2).saturating_add(4096),
+            max_response_bytes: (sync.range_budget_bytes as usize)
+                .saturating_add(max_record)
+                .saturating_add(64 * 1024),
+            sync,
+        }
+    }
+}
+
+/// The gossipsub message id of a payload: the record id (SHA-256 of the header bytes) for a
+/// record, SHA-256 of the payload for anything else.
+fn message_id(m: &gossipsub::Message) -> MessageId {
+    match SignedRecord::decode(&m.data) {
+        Ok(s) if !s.header.is_empty() => MessageId::from(s.id().as_bytes().to_vec()),
+        _ => MessageId::from(Sha256::digest(&m.data).to_vec()),
+    }
+}
+
+/// Gossipsub with peer scoring: an invalid message costs its sender far more than any amount of
+/// good behaviour earns, so one forgery is enough to be graylisted.
+fn gossipsub(
+    key: &Keypair,
+    names: &Names,
+    net: &NetConfig,
+) -> anyhow::Result<gossipsub::Behaviour> {
+    let config = gossipsub::ConfigBuilder::default()
+        .protocol_id_prefix(names.gossipsub.clone())
+        .validation_mode(gossipsub::ValidationMode::Strict)
+        .validate_messages()
+        .message_id_fn(message_id)
+        .max_transmit_size(net.max_transmit_size)
+        .heartbeat_interval(Duration::from_millis(700))
+        .history_length(10)
+        .duplicate_cache_time(Duration::from_secs(120))
+        .build()
+        .map_err(|e| anyhow::anyhow!("gossipsub config: {e}"))?;
+    let mut behaviour = gossipsub::Behaviour::new(MessageAuthenticity::Signed(key.clone()), config)
+        .map_err(|e| anyhow::anyhow!("gossipsub: {e}"))?;
+    let topic = gossipsub::TopicScoreParams {
+        topic_weight: 1.0,
+        time_in_mesh_weight: 0.01,
+        time_in_mesh_quantum: Duration::from_secs(1),
+        time_in_mesh_cap: 100.0,
+        first_message_deliveries_weight: 1.0,
+        first_message_deliveries_decay: 0.9,
+        first_message_deliveries_cap: 50.0,
+        // A quiet network delivers little; do not punish peers for it.
+        mesh_message_deliveries_weight: 0.0,
+        mesh_failure_penalty_weight: 0.0,
+        invalid_message_deliveries_weight: -100.0,
+        invalid_message_deliveries_decay: 0.99,
+        ..Default::default()
+    };
+    let mut params = gossipsub::PeerScoreParams {
+        // Members run few nodes, often behind one address in tests; colocation says nothing.
+        ip_colocation_factor_weight: 0.0,
+        ..Default::default()
+    };
+    params.topics.insert(names.records.hash(), topic.clone());
+    params.topics.insert(names.forks.hash(), topic);
+    behaviour
+        .with_peer_score(params, gossipsub::PeerScoreThresholds::default())
+        .map_err(|e| anyhow::anyhow!("gossipsub peer scoring: {e}"))?;
+    behaviour.subscribe(&names.records)?;
+    behaviour.subscribe(&names.forks)?;
+    Ok(behaviour)
+}
+
+/// Builds the swarm and starts listening.
+pub fn build_swarm(
+    shared: &Shared,
+    key: Keypair,
+    config: &Config,
+) -> anyhow::Result<Swarm<Behaviour>> {
+    let names = Names::new(&shared.charter.network_id().to_hex())?;
+    let net = NetConfig::for_charter(&shared.charter);
+    let mut swarm = libp2p::SwarmBuilder::with_existing_identity(key)
+        .with_tokio()
+        .with_tcp(
+            tcp::Config::default().nodelay(true),
+            noise::Config::new,
+            yamux::Config::default,
+        )?
+        .with_dns()?
+        .with_bandwidth_metrics(
+            &mut shared
+                .metrics
+                .registry
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
+        .with_behaviour(
+            |key| -> Result<Behaviour, Box<dyn std::error::Error + Send + std::marker::Sync>> {
+                let peer_id = key.public().to_peer_id();
+                let mut kad = kad::Behaviour::with_config(
+                    peer_id,
+                    MemoryStore::new(peer_id),
+                    kad::Config::new(names.kad.clone()),
+                );
+                kad.set_mode(Some(kad::Mode::Server));
+                Ok(Behaviour {
+                    identify: identify::Behaviour::new(
+                        identify::Config::new(names.identify.clone(), key.public())
+                            .with_agent_version(format!("hubnet/{}", env!("CARGO_PKG_VERSION"))),
+                    ),
+                    ping: ping::Behaviour::default(),
+                    kad,
+                    gossipsub: gossipsub(key, &names, &net)?,
+                    sync: request_response::Behaviour::with_codec(
+                        SyncCodec {
+                            max_response_bytes: net.max_response_bytes,
+                        },
+                        [(names.sync.clone(), ProtocolSupport::Full)],
+                        request_response::Config::default()
+                            .with_request_timeout(Duration::from_secs(30)),
+                    ),
+                })
+            },
+        )
+        .map_err(|e| anyhow::anyhow!("building the libp2p behaviour: {e}"))?
+        .with_swarm_config(|c| c.with_idle_connection_timeout(IDLE_TIMEOUT))
+        .build();
+    for addr in &config.listen {
+        swarm.listen_on(addr.clone()).with_context(|| {
+            format!(
+                "config {}: field `listen`: cannot listen on {addr}",
+                config.path.display()
+            )
+        })?;
+    }
+    Ok(swarm)
+}
+
+/// A request in flight.
+#[derive(Debug, Clone, Copy)]
+enum Asked {
+    Summary,
+    Range(PublicKey),
+    Fork(PublicKey, u64),
+}
+
+/// An answer read from the store, to be sent from the swarm task.
+struct Reply {
+    channel: ResponseChannel<SyncResponse>,
+    response: SyncResponse,
+}
+
+/// The swarm task.
+struct Node {
+    swarm: Swarm<Behaviour>,
+    shared: Arc<Shared>,
+    names: Names,
+    sync: Sync<PeerId>,
+    jobs: mpsc::Sender<Job>,
+    replies: mpsc::Sender<Reply>,
+    asked: HashMap<OutboundRequestId, (PeerId, Asked)>,
+    bootstrap: Vec<(PeerId, Multiaddr)>,
+    range_budget: u32,
+}
+
+/// Runs the swarm until `stop` turns true.
+pub async fn run(
+    swarm: Swarm<Behaviour>,
+    shared: Arc<Shared>,
+    bootstrap: Vec<Multiaddr>,
+    jobs: mpsc::Sender<Job>,
+    mut events: mpsc::Receiver<WorkerEvent>,
+    mut stop: watch::Receiver<bool>,
+) {
+    let names = match Names::new(&shared.charter.network_id().to_hex()) {
+        Ok(n) => n,
+        Err(e) => {
+            warn!(error = %e, "protocol names");
+            return;
+        }
+    };
+    let net = NetConfig::for_charter(&shared.charter);
+    let summary = local_summary(&shared);
+    let (reply_tx, mut reply_rx) = mpsc::channel(64);
+    let bootstrap = bootstrap
+        .into_iter()
+        .filter_map(|a| match a.iter().last() {
+            Some(Protocol::P2p(p)) => Some((p, a)),
+            _ => None,
+        })
+        .collect();
+    let mut node = Node {
+        swarm,
+        sync: Sync::new(net.sync, summary, now_ms()),
+        shared,
+        names,
+        jobs,
+        replies: reply_tx,
+        asked: HashMap::new(),
+        bootstrap,
+        range_budget: net.sync.range_budget_bytes,
+    };
+    for (peer, addr) in node.bootstrap.clone() {
+        node.swarm
+            .behaviour_mut()
+            .kad
+            .add_address(&peer, addr.clone());
+        if let Err(e) = node.swarm.dial(addr.clone()) {
+            warn!(%addr, error = %e, "cannot dial bootstrap peer");
+        }
+    }
+    let mut maintenance = tokio::time::interval(MAINTENANCE);
+    let mut kad_bootstrap = tokio::time::interval(KAD_BOOTSTRAP);
+    loop {
+        let timeout = node
+            .sync
+            .poll_timeout()
+            .map_or(Duration::from_secs(3600), |t| {
+                Duration::from_millis(u64::try_from(t.saturating_sub(now_ms())).unwrap_or(0))
+            });
+        tokio::select! {
+            event = node.swarm.select_next_some() => node.on_swarm(event),
+            Some(event) = events.recv() => node.on_worker(event),
+            Some(reply) = reply_rx.recv() => {
+                if node.swarm.behaviour_mut().sync.send_response(reply.channel, reply.response).is_err() {
+                    debug!("a sync answer could not be sent (the peer left)");
+                }
+            }
+            () = tokio::time::sleep(timeout) => node.sync.handle_timeout(now_ms()),
+            _ = maintenance.tick() => node.maintain(),
+            _ = kad_bootstrap.tick() => {
+                let _ = node.swarm.behaviour_mut().kad.bootstrap();
+            }
+            _ = stop.wait_for(|s| *s) => break,
+        }
+        node.act();
+    }
+    debug!("swarm task stopped");
+}
+
+fn local_summary(shared: &Shared) -> Summary {
+    let store = shared.lock_store();
+    let mut s = Summary::default();
+    if let Ok(heads) = store.heads() {
+        for (author, h) in heads {
+            s.heads.insert(
+                author,
+                hubnet_protocol::sync::HeadRef {
+                    seq: h.seq,
+                    id: h.id,
+                },
+            );
+        }
+    }
+    s.forks = store.forks().keys().copied().collect();
+    s
+}
+
+impl Node {
+    /// Performs what the sync state machine asks for.
+    fn act(&mut self) {
+        while let Some(action) = self.sync.poll_action() {
+            let (peer, request, asked) = match action {
+                Action::SendSummary { peer } => (
+                    peer,
+                    sync_request::Request::Heads(self.sync.local().to_proto()),
+                    Asked::Summary,
+                ),
+                Action::RequestRange {
+                    peer,
+                    author,
+                    from_seq,
+                    byte_budget,
+                } => (
+                    peer,
+                    sync_request::Request::Range(RangeRequest {
+                        author: author.as_bytes().to_vec(),
+                        from_seq,
+                        byte_budget,
+                    }),
+                    Asked::Range(author),
+                ),
+                Action::RequestFork { peer, author, seq } => (
+                    peer,
+                    sync_request::Request::Fork(ForkRequest {
+                        author: author.as_bytes().to_vec(),
+                        seq,
+                    }),
+                    Asked::Fork(author, seq),
+                ),
+            };
+            let id = self.swarm.behaviour_mut().sync.send_request(
+                &peer,
+                SyncRequest {
+                    request: Some(request),
+                },
+            );
+            self.asked.insert(id, (peer, asked));
+        }
+    }
+
+    fn maintain(&mut self) {
+        for (peer, addr) in &self.bootstrap {
+            if !self.swarm.is_connected(peer) && *peer != *self.swarm.local_peer_id() {
+                let _ = self.swarm.dial(addr.clone());
+            }
+        }
+        let scores: Vec<(PeerId, Option<f64>)> = {
+            let g = &self.swarm.behaviour().gossipsub;
+            self.shared
+                .lock_peers()
+                .keys()
+                .map(|p| (*p, g.peer_score(p)))
+                .collect()
+        };
+        let mut peers = self.shared.lock_peers();
+        for (p, score) in scores {
+            if let Some(s) = peers.get_mut(&p) {
+                s.score = score;
+            }
+        }
+    }
+
+    fn on_swarm(&mut self, event: SwarmEvent<BehaviourEvent>) {
+        match event {
+            SwarmEvent::NewListenAddr { address, .. } => {
+                info!(address = %address.with(Protocol::P2p(*self.swarm.local_peer_id())), "listening");
+            }
+            SwarmEvent::ConnectionEstablished {
+                peer_id,
+                endpoint,
+                num_established,
+                ..
+            } => {
+                self.shared.lock_peers().insert(
+                    peer_id,
+                    PeerStatus {
+                        peer_id: peer_id.to_string(),
+                        address: endpoint.get_remote_address().to_string(),
+                        score: None,
+                    },
+                );
+                if num_established.get() == 1 {
+                    debug!(%peer_id, "connected");
+                    self.sync.handle_connected(peer_id, now_ms());
+                }
+            }
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                num_established: 0,
+                ..
+            } => {
+                debug!(%peer_id, "disconnected");
+                self.shared.lock_peers().remove(&peer_id);
+                self.sync.handle_disconnected(&peer_id, now_ms());
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
+                peer_id,
+                info,
+                ..
+            })) => {
+                if info.protocol_version != self.names.identify {
+                    info!(%peer_id, theirs = %info.protocol_version, "peer of another network; disconnecting");
+                    let _ = self.swarm.disconnect_peer_id(peer_id);
+                    return;
+                }
+                for addr in info.listen_addrs {
+                    self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);
+                }
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Kad(kad::Event::RoutingUpdated {
+                peer, ..
+            })) if !self.swarm.is_connected(&peer) => {
+                let _ = self.swarm.dial(peer);
+            }
+            SwarmEvent::Behaviour(BehaviourEvent::Gossipsub(gossipsub::Event::Message {
+                propagation_source,
+                message_id,
+                message,
+            })) => self.on_gossip(propagation_source, message_id, message),
+            SwarmEvent::Behaviour(BehaviourEvent::Sync(event)) => self.on_sync(event),
+            _ => {}
+        }
+    }
+
+    fn on_gossip(&mut self, peer: PeerId, msg_id: MessageId, message: gossipsub::Message) {
+        let job = if message.topic == self.names.records.hash() {
+            Job::Gossip {
+                peer,
+                msg_id: msg_id.clone(),
+                bytes: message.data,
+            }
+        } else if message.topic == self.names.forks.hash() {
+            Job::GossipFork {
+                peer,
+                msg_id: msg_id.clone(),
+                bytes: message.data,
+            }
+        } else {
+            self.report(&msg_id, &peer, MessageAcceptance::Reject);
+            return;
+        };
+        if self.jobs.try_send(job).is_err() {
+            // The worker is behind: drop without penalty; sync fetches it later.
+            self.report(&msg_id, &peer, MessageAcceptance::Ignore);
+        }
+    }
+
+    fn report(&mut self, msg_id: &MessageId, peer: &PeerId, acceptance: MessageAcceptance) {
+        let found = self
+            .swarm
+            .behaviour_mut()
+            .gossipsub
+            .report_message_validation_result(msg_id, peer, acceptance);
+        if !found {
+            debug!(%msg_id, "validated a message that left the gossip cache");
+        }
+    }
+
+    fn on_sync(&mut self, event: request_response::Event<SyncRequest, SyncResponse>) {
+        use request_response::{Event, Message as M};
+        match event {
+            Event::Message {
+                peer,
+                message: M::Request {
+                    request, channel, ..
+                },
+                ..
+            } => self.on_request(peer, request, channel),
+            Event::Message {
+                peer,
+                message:
+                    M::Response {
+                        request_id,
+                        response,
+                    },
+                ..
+            } => {
+                let Some((_, asked)) = self.asked.remove(&request_id) else {
+                    return;
+                };
+                self.on_response(peer, asked, response);
+            }
+            Event::OutboundFailure {
+                peer,
+                request_id,
+                error,
+                ..
+            } => {
+                let Some((_, asked)) = self.asked.remove(&request_id) else {
+                    return;
+                };
+                debug!(%peer, %error, "sync request failed");
+                self.failed(peer, asked);
+            }
+            Event::InboundFailure { peer, error, .. } => {
+                debug!(%peer, %error, "answering a sync request failed");
+            }
+            Event::ResponseSent { .. } => {}
+        }
+    }
+
+    fn failed(&mut self, peer: PeerId, asked: Asked) {
+        match asked {
+            Asked::Summary => {}
+            Asked::Range(author) => {
+                self.sync
+                    .handle_range_done(&peer, &author, RangeOutcome::Failed, now_ms());
+            }
+            Asked::Fork(author, seq) => self.sync.handle_fork_done(&peer, &author, seq, now_ms()),
+        }
+    }
+
+    fn on_response(&mut self, peer: PeerId, asked: Asked, response: SyncResponse) {
+        match (asked, response.response) {
+            (Asked::Summary, Some(sync_response::Response::Heads(h))) => self.on_summary(peer, &h),
+            (Asked::Range(author), Some(sync_response::Response::Records(r))) => {
+                if r.records.is_empty() {
+                    self.sync
+                        .handle_range_done(&peer, &author, RangeOutcome::Nothing, now_ms());
+                    return;
+                }
+                let job = Job::Range {
+                    peer,
+                    author,
+                    records: r.records,
+                };
+                if self.jobs.try_send(job).is_err() {
+                    self.sync
+                        .handle_range_done(&peer, &author, RangeOutcome::Failed, now_ms());
+                }
+            }
+            (Asked::Fork(author, seq), Some(sync_response::Response::Fork(p))) => {
+                let proof = (!p.first.is_empty()).then_some(p);
+                if self
+                    .jobs
+                    .try_send(Job::Fork {
+                        peer,
+                        author,
+                        seq,
+                        proof,
+                    })
+                    .is_err()
+                {
+                    self.sync.handle_fork_done(&peer, &author, seq, now_ms());
+                }
+            }
+            (asked, _) => {
+                warn!(%peer, "a sync answer of the wrong type");
+                self.failed(peer, asked);
+            }
+        }
+    }
+
+    fn on_summary(&mut self, peer: PeerId, heads: &pb::Heads) {
+        match Summary::from_proto(heads, &self.shared.charter) {
+            Ok(summary) => {
+                let shared = self.shared.clone();
+                let id_at =
+                    move |a: &PublicKey, s: u64| shared.lock_store().id_at_seq(a, s).ok().flatten();
+                self.sync.handle_summary(peer, summary, now_ms(), &id_at);
+            }
+            Err(e) => warn!(%peer, error = %e, "an unusable summary"),
+        }
+    }
+
+    fn on_request(
+        &mut self,
+        peer: PeerId,
+        request: SyncRequest,
+        channel: ResponseChannel<SyncResponse>,
+    ) {
+        match request.request {
+            Some(sync_request::Request::Heads(h)) => {
+                let response = SyncResponse {
+                    response: Some(sync_response::Response::Heads(self.sync.local().to_proto())),
+                };
+                let _ = self
+                    .swarm
+                    .behaviour_mut()
+                    .sync
+                    .send_response(channel, response);
+                self.on_summary(peer, &h);
+            }
+            Some(sync_request::Request::Range(r)) => {
+                let shared = self.shared.clone();
+                let replies = self.replies.clone();
+                let budget = r.byte_budget.min(self.range_budget) as usize;
+                tokio::task::spawn_blocking(move || {
+                    let records = read_range(&shared, &r, budget);
+                    let response = SyncResponse {
+                        response: Some(sync_response::Response::Records(Records { records })),
+                    };
+                    let _ = replies.blocking_send(Reply { channel, response });
+                });
+            }
+            Some(sync_request::Request::Fork(f)) => {
+                let shared = self.shared.clone();
+                let replies = self.replies.clone();
+                tokio::task::spawn_blocking(move || {
+                    let proof = read_fork(&shared, &f).unwrap_or_default();
+                    let response = SyncResponse {
+                        response: Some(sync_response::Response::Fork(proof)),
+                    };
+                    let _ = replies.blocking_send(Reply { channel, response });
+                });
+            }
+            None => {
+                debug!(%peer, "an empty sync request");
+            }
+        }
+    }
+
+    fn on_worker(&mut self, event: WorkerEvent) {
+        let now = now_ms();
+        match event {
+            WorkerEvent::Validated {
+                peer,
+                msg_id,
+                acceptance,
+            } => self.report(&msg_id, &peer, acceptance),
+            WorkerEvent::HeadMoved { author, head } => {
+                self.sync.handle_local_head(author, head, now);
+            }
+            WorkerEvent::Announce(bytes) => self.publish(true, bytes),
+            WorkerEvent::ForkFound { author, seq, proof } => {
+                self.sync.handle_local_fork(author, seq);
+                self.publish(false, proof);
+            }
+            WorkerEvent::RangeDone {
+                peer,
+                author,
+                outcome,
+            } => self.sync.handle_range_done(&peer, &author, outcome, now),
+            WorkerEvent::ForkDone { peer, author, seq } => {
+                self.sync.handle_fork_done(&peer, &author, seq, now);
+            }
+            WorkerEvent::Gap { peer, author, seq } => self.sync.handle_gap(peer, author, seq, now),
+        }
+    }
+
+    fn publish(&mut self, record: bool, bytes: Vec<u8>) {
+        let topic = if record {
+            self.names.records.clone()
+        } else {
+            self.names.forks.clone()
+        };
+        match self.swarm.behaviour_mut().gossipsub.publish(topic, bytes) {
+            Ok(_) => {}
+            // Alone, or a duplicate: peers get it by sync.
+            Err(e) => debug!(error = %e, "gossip publish"),
+        }
+    }
+}
+
+/// Reads `author`'s records from `from_seq` on, up to `budget` bytes (at least one record).
+fn read_range(shared: &Shared, r: &RangeRequest, budget: usize) -> Vec<Vec<u8>> {
+    let Some(author) = <[u8; 32]>::try_from(r.author.as_slice())
+        .ok()
+        .and_then(|b| PublicKey::from_bytes(b).ok())
+    else {
+        return Vec::new();
+    };
+    let store = shared.lock_store();
+    let ids = match store.log(&author, r.from_seq) {
+        Ok(ids) => ids,
+        Err(e) => {
+            warn!(error = %e, "reading a log for sync");
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::new();
+    let mut used = 0usize;
+    for (_, id) in ids {
+        let Ok(Some(s)) = store.get_signed(&id) else {
+            break;
+        };
+        let bytes = s.encode();
+        if !out.is_empty() && used + bytes.len() > budget {
+            break;
+        }
+        used += bytes.len();
+        out.push(bytes);
+    }
+    out
+}
+
+fn read_fork(shared: &Shared, f: &ForkRequest) -> Option<ForkProof> {
+    let author = <[u8; 32]>::try_from(f.author.as_slice())
+        .ok()
+        .and_then(|b| PublicKey::from_bytes(b).ok())?;
+    let (own, other) = shared.lock_store().fork_proof(&author, f.seq).ok()??;
+    Some(ForkProof {
+        first: own.encode(),
+        second: other.encode(),
+    })
+}

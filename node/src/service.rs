@@ -1,0 +1,278 @@
+//! `hubnet run`: a node's parts wired together. The store behind a mutex, the ingest worker on its
+//! own thread, the swarm task (libp2p and the sync state machine) and the HTTP API on tokio, and
+//! a clean stop on SIGINT or SIGTERM.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use hubnet_protocol::{Charter, SecretKey};
+use libp2p::PeerId;
+use libp2p::identity::Keypair;
+use serde::Serialize;
+use tokio::sync::{mpsc, watch};
+use tracing::{info, warn};
+
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::store::{CHARTER_FILE, Store};
+use crate::{api, keyfile, net, worker};
+
+/// Jobs waiting for the ingest worker.
+const JOB_QUEUE: usize = 1024;
+/// Events waiting for the swarm task.
+const EVENT_QUEUE: usize = 4096;
+/// How long a stop may take before the process gives up waiting.
+const STOP_GRACE: Duration = Duration::from_secs(4);
+
+/// What the node's parts share.
+#[derive(Debug)]
+pub struct Shared {
+    store: Mutex<Store>,
+    /// The charter.
+    pub charter: Charter,
+    /// This node's libp2p identity.
+    pub peer_id: PeerId,
+    /// The member this node publishes for; `None` for a mirror.
+    pub member: Option<String>,
+    /// The connected peers, as the swarm task last saw them.
+    pub peers: Mutex<BTreeMap<PeerId, PeerStatus>>,
+    /// Prometheus metrics.
+    pub metrics: Metrics,
+}
+
+/// One connected peer, for `/api/v1/status`.
+#[derive(Debug, Clone, Serialize)]
+pub struct PeerStatus {
+    /// Its libp2p peer id.
+    pub peer_id: String,
+    /// The address of the connection.
+    pub address: String,
+    /// Its gossipsub score as this node computes it.
+    pub score: Option<f64>,
+}
+
+impl Shared {
+    /// Wraps an open store.
+    pub fn new(store: Store, peer_id: PeerId, member: Option<String>) -> Self {
+        Self {
+            charter: store.charter().clone(),
+            store: Mutex::new(store),
+            peer_id,
+            member,
+            peers: Mutex::new(BTreeMap::new()),
+            metrics: Metrics::default(),
+        }
+    }
+
+    /// The store. A panic while it was held does not make it unusable: every store operation
+    /// leaves it consistent or fails before changing it.
+    pub fn lock_store(&self) -> MutexGuard<'_, Store> {
+        self.store
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The connected peers.
+    pub fn lock_peers(&self) -> MutexGuard<'_, BTreeMap<PeerId, PeerStatus>> {
+        self.peers
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// Runs a node until SIGINT or SIGTERM.
+pub fn run(config: Config) -> anyhow::Result<()> {
+    // Everything that can be wrong with the setup is found before anything starts.
+    let store = open_store(&config)?;
+    let key = match &config.publishing_key {
+        None => None,
+        Some(p) => {
+            let key = keyfile::read(p)?;
+            if store.charter().member_by_key(&key.public_key()).is_none() {
+                bail!(
+                    "config {}: field `publishing_key`: {} is not the key of any member",
+                    config.path.display(),
+                    key.public_key()
+                );
+            }
+            Some(key)
+        }
+    };
+    let member = key.as_ref().and_then(|k| {
+        store
+            .charter()
+            .member_by_key(&k.public_key())
+            .map(|m| m.code.clone())
+    });
+    let node_key = node_keypair(&config)?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the tokio runtime")?;
+    runtime.block_on(serve(config, store, key, member, node_key))
+}
+
+async fn serve(
+    config: Config,
+    store: Store,
+    key: Option<SecretKey>,
+    member: Option<String>,
+    node_key: Keypair,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(config.http)
+        .await
+        .with_context(|| {
+            format!(
+                "config {}: field `http`: cannot listen on {}",
+                config.path.display(),
+                config.http
+            )
+        })?;
+    let peer_id = node_key.public().to_peer_id();
+    let shared = Arc::new(Shared::new(store, peer_id, member.clone()));
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let (job_tx, job_rx) = mpsc::channel(JOB_QUEUE);
+    let (event_tx, event_rx) = mpsc::channel(EVENT_QUEUE);
+    let swarm = net::build_swarm(&shared, node_key, &config)?;
+    let worker = {
+        let shared = shared.clone();
+        std::thread::Builder::new()
+            .name("ingest".into())
+            .spawn(move || worker::run(shared, key, job_rx, event_tx))
+            .context("starting the ingest worker")?
+    };
+    let net_task = tokio::spawn(net::run(
+        swarm,
+        shared.clone(),
+        config.bootstrap.clone(),
+        job_tx.clone(),
+        event_rx,
+        stop_rx.clone(),
+    ));
+    let app = api::router(api::AppState {
+        shared: shared.clone(),
+        jobs: job_tx,
+        admin_token: Arc::from(config.admin_token.as_str()),
+    });
+    let http_addr = listener.local_addr().context("reading the HTTP address")?;
+    info!(
+        network = %shared.charter.network_id(),
+        %peer_id,
+        member = member.as_deref().unwrap_or("(mirror)"),
+        http = %format!("http://{http_addr}"),
+        "node started"
+    );
+    let mut http_stop = stop_rx.clone();
+    let http = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                let _ = http_stop.wait_for(|s| *s).await;
+            })
+            .await
+    });
+    wait_for_signal().await?;
+    info!("stopping");
+    let _ = stop_tx.send(true);
+    let stopped = tokio::time::timeout(STOP_GRACE, async {
+        let _ = net_task.await;
+        let _ = http.await;
+    })
+    .await;
+    if stopped.is_err() {
+        warn!("the network or HTTP side did not stop in time");
+    }
+    // The swarm task and the HTTP side held the last job senders; the worker ends once its queue
+    // is empty. Everything acknowledged is already on disk.
+    let joined = tokio::task::spawn_blocking(move || worker.join());
+    if tokio::time::timeout(STOP_GRACE, joined).await.is_err() {
+        warn!("the ingest worker did not stop in time");
+    }
+    if let Err(e) = shared.lock_store().flush() {
+        warn!(error = %e, "flushing the index at stop failed (the journal holds everything)");
+    }
+    info!("stopped");
+    Ok(())
+}
+
+async fn wait_for_signal() -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    Ok(())
+}
+
+/// Opens the data dir, creating it from the configured charter if it is new.
+fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let exists = config.data_dir.join(CHARTER_FILE).exists();
+    match (&config.charter, exists) {
+        (Some(path), false) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("reading {}", path.display()))?;
+            let store = Store::init(&config.data_dir, &text).with_context(|| {
+                format!(
+                    "config {}: field `charter`: {}",
+                    config.path.display(),
+                    path.display()
+                )
+            })?;
+            info!(data_dir = %config.data_dir.display(), "initialised a new data dir");
+            Ok(store)
+        }
+        (None, false) => bail!(
+            "config {}: field `data_dir`: {} is not a hubnet data dir, and no `charter` is set to create it",
+            config.path.display(),
+            config.data_dir.display()
+        ),
+        (charter, true) => {
+            let store = Store::open(&config.data_dir)?;
+            if let Some(path) = charter {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                let given = hubnet_protocol::charter::CharterDoc::from_toml(&text)
+                    .and_then(|d| d.verify())
+                    .with_context(|| {
+                        format!(
+                            "config {}: field `charter`: {}",
+                            config.path.display(),
+                            path.display()
+                        )
+                    })?;
+                if given.network_id() != store.charter().network_id() {
+                    bail!(
+                        "config {}: field `charter`: {} is network {}, but the data dir {} holds network {}",
+                        config.path.display(),
+                        path.display(),
+                        given.network_id(),
+                        config.data_dir.display(),
+                        store.charter().network_id()
+                    );
+                }
+            }
+            Ok(store)
+        }
+    }
+}
+
+/// Reads the node key, creating it (mode 0600) if missing.
+fn node_keypair(config: &Config) -> anyhow::Result<Keypair> {
+    let path = &config.node_key;
+    let seed = if path.exists() {
+        keyfile::read(path)?
+    } else {
+        let key = keyfile::generate()?;
+        keyfile::write_new(
+            path,
+            &key,
+            "hubnet node key (libp2p Ed25519 seed): identifies the node on the wire only.",
+        )?;
+        info!(path = %path.display(), "created a node key");
+        key
+    };
+    Keypair::ed25519_from_bytes(seed.seed()).context("the node key is not an Ed25519 seed")
+}

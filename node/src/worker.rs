@@ -1,0 +1,614 @@
+//! The ingest worker: one thread that verifies and stores everything that reaches a running node
+//! (gossip, sync ranges, fork proofs, the HTTP API), off the swarm task and in batches.
+//!
+//! Message flow: the swarm task and the HTTP handlers send [`Job`]s on a bounded channel (the
+//! swarm only with `try_send`, so it never waits on the worker); the worker takes every job that
+//! is waiting (up to [`MAX_BATCH`] records), checks and batch-verifies the records without holding
+//! the store, stores the good ones in one group commit, and answers with [`Event`]s on a bounded
+//! channel to the swarm task (gossip validation results, head moves, records to announce, fork
+//! evidence) and with `oneshot` replies to the API.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use hubnet_proto::v1::ForkProof;
+use hubnet_protocol::record::{self, RecordError};
+use hubnet_protocol::sync::{HeadRef, PendingArea, RangeOutcome};
+use hubnet_protocol::{Body, ChainError, PublicKey, Record, RecordId, SecretKey, SignedRecord};
+use libp2p::PeerId;
+use libp2p::gossipsub::{MessageAcceptance, MessageId};
+use prost::Message;
+use tokio::sync::{mpsc, oneshot};
+use tracing::{debug, error, info, warn};
+
+use crate::now_ms;
+use crate::service::Shared;
+use crate::store::{Outcome, StoreError};
+
+/// Most records verified and stored in one batch.
+pub const MAX_BATCH: usize = 512;
+/// Most records waiting for a gap to fill.
+const PENDING_RECORDS: usize = 4096;
+/// Most bytes waiting for a gap to fill.
+const PENDING_BYTES: usize = 64 * 1024 * 1024;
+
+/// Work for the worker.
+#[derive(Debug)]
+pub enum Job {
+    /// A record from the gossip topic; answered with [`Event::Validated`].
+    Gossip {
+        /// The peer that forwarded it.
+        peer: PeerId,
+        /// Gossipsub's id for it.
+        msg_id: MessageId,
+        /// The encoded `SignedRecord`.
+        bytes: Vec<u8>,
+    },
+    /// A `ForkProof` from the forks topic; answered with [`Event::Validated`].
+    GossipFork {
+        /// The peer that forwarded it.
+        peer: PeerId,
+        /// Gossipsub's id for it.
+        msg_id: MessageId,
+        /// The encoded `ForkProof`.
+        bytes: Vec<u8>,
+    },
+    /// The answer to a range request; answered with [`Event::RangeDone`].
+    Range {
+        /// Who answered.
+        peer: PeerId,
+        /// Whose log was asked for.
+        author: PublicKey,
+        /// Encoded `SignedRecord`s in seq order.
+        records: Vec<Vec<u8>>,
+    },
+    /// The answer to a fork request; answered with [`Event::ForkDone`].
+    Fork {
+        /// Who answered.
+        peer: PeerId,
+        /// Whose log.
+        author: PublicKey,
+        /// At which seq.
+        seq: u64,
+        /// The proof, if the peer had one.
+        proof: Option<ForkProof>,
+    },
+    /// A `SignedRecord` posted to the API.
+    Raw {
+        /// The encoded `SignedRecord`.
+        bytes: Vec<u8>,
+        /// Where the verdict goes.
+        reply: oneshot::Sender<Result<RecordId, Refusal>>,
+    },
+    /// A body to sign with the node's key and store.
+    Publish {
+        /// The body.
+        body: Box<Body>,
+        /// Where the stored record goes.
+        reply: oneshot::Sender<Result<Record, Refusal>>,
+    },
+}
+
+/// Why a record from the API was not stored.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// Not a valid record.
+    #[error(transparent)]
+    Invalid(#[from] RecordError),
+    /// Valid, but it does not extend its author's log.
+    #[error(transparent)]
+    Chain(#[from] ChainError),
+    /// Valid, but its author already signed another record with this seq: it is kept as fork
+    /// evidence, not as part of the log.
+    #[error("fork: the log already holds another record at this seq; {0} is kept as fork evidence")]
+    Fork(RecordId),
+    /// The node has no publishing key.
+    #[error("this node has no publishing key (a read-only mirror)")]
+    NoKey,
+    /// The worker lost track of the record (a bug, reported rather than hidden).
+    #[error("the record was not processed")]
+    Lost,
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What the worker tells the swarm task.
+#[derive(Debug)]
+pub enum Event {
+    /// The verdict on a gossip message.
+    Validated {
+        /// The forwarding peer.
+        peer: PeerId,
+        /// The message.
+        msg_id: MessageId,
+        /// Forward, drop, or drop and penalise.
+        acceptance: MessageAcceptance,
+    },
+    /// The log of `author` grew to `head`.
+    HeadMoved {
+        /// Whose log.
+        author: PublicKey,
+        /// Its new head.
+        head: HeadRef,
+    },
+    /// A record this node stored from its own API: gossip it.
+    Announce(Vec<u8>),
+    /// New fork evidence: gossip the proof.
+    ForkFound {
+        /// Whose log.
+        author: PublicKey,
+        /// At which seq.
+        seq: u64,
+        /// The encoded `ForkProof`.
+        proof: Vec<u8>,
+    },
+    /// A range answer was stored.
+    RangeDone {
+        /// Who answered.
+        peer: PeerId,
+        /// Whose log.
+        author: PublicKey,
+        /// How it went.
+        outcome: RangeOutcome,
+    },
+    /// A fork answer was handled.
+    ForkDone {
+        /// Who answered.
+        peer: PeerId,
+        /// Whose log.
+        author: PublicKey,
+        /// At which seq.
+        seq: u64,
+    },
+    /// A gossip record arrived ahead of a gap in its log.
+    Gap {
+        /// Who forwarded it.
+        peer: PeerId,
+        /// Whose log.
+        author: PublicKey,
+        /// Its seq.
+        seq: u64,
+    },
+}
+
+/// Where one record of a batch came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// Job index.
+    Job(usize),
+}
+
+/// What became of one record of a batch.
+#[derive(Debug)]
+enum Verdict {
+    Invalid(RecordError),
+    Stored(RecordId),
+    AlreadyStored(RecordId),
+    /// Ahead of a gap: parked.
+    Parked,
+    /// Same seq, other id: kept as fork evidence.
+    Fork(RecordId),
+    Refused(ChainError),
+}
+
+/// Runs the worker until every sender of `jobs` is gone.
+pub fn run(
+    shared: Arc<Shared>,
+    key: Option<SecretKey>,
+    mut jobs: mpsc::Receiver<Job>,
+    events: mpsc::Sender<Event>,
+) {
+    let mut worker = Worker {
+        shared,
+        key,
+        events,
+        later: Vec::new(),
+        pending: PendingArea::new(PENDING_RECORDS, PENDING_BYTES),
+    };
+    while let Some(first) = jobs.blocking_recv() {
+        let mut batch = vec![first];
+        let mut records = batch.iter().map(Job::records).sum::<usize>();
+        while records < MAX_BATCH {
+            match jobs.try_recv() {
+                Ok(job) => {
+                    records += job.records();
+                    batch.push(job);
+                }
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = worker.process(batch) {
+            error!(error = %e, "the store failed; stopping the ingest worker");
+            break;
+        }
+    }
+    debug!("ingest worker stopped");
+}
+
+impl Job {
+    fn records(&self) -> usize {
+        match self {
+            Job::Range { records, .. } => records.len(),
+            Job::GossipFork { .. } | Job::Fork { .. } => 2,
+            _ => 1,
+        }
+    }
+}
+
+struct Worker {
+    shared: Arc<Shared>,
+    key: Option<SecretKey>,
+    events: mpsc::Sender<Event>,
+    /// Answers of the current batch, sent after its head moves (the sync state machine wants to
+    /// hear of progress before it hears that a range is done).
+    later: Vec<Event>,
+    pending: PendingArea<Record>,
+}
+
+impl Worker {
+    /// Queues an event to send once the batch's head moves are out.
+    fn emit(&mut self, event: Event) {
+        self.later.push(event);
+    }
+
+    fn send(&self, event: Event) {
+        // Blocks while the swarm task is behind: the back-pressure that bounds the queues.
+        if self.events.blocking_send(event).is_err() {
+            debug!("swarm task gone; event dropped");
+        }
+    }
+
+    fn process(&mut self, batch: Vec<Job>) -> Result<(), StoreError> {
+        // 1. Every record of the batch, with the job it came from.
+        let mut inputs: Vec<(Origin, Vec<u8>)> = Vec::new();
+        let mut broken_proofs: BTreeSet<usize> = BTreeSet::new();
+        for (i, job) in batch.iter().enumerate() {
+            match job {
+                Job::Gossip { bytes, .. } | Job::Raw { bytes, .. } => {
+                    inputs.push((Origin::Job(i), bytes.clone()));
+                }
+                Job::Range { records, .. } => {
+                    inputs.extend(records.iter().map(|r| (Origin::Job(i), r.clone())));
+                }
+                Job::GossipFork { bytes, .. } => match ForkProof::decode(bytes.as_slice()) {
+                    Ok(p) => {
+                        inputs.push((Origin::Job(i), p.first));
+                        inputs.push((Origin::Job(i), p.second));
+                    }
+                    Err(_) => {
+                        broken_proofs.insert(i);
+                    }
+                },
+                Job::Fork { proof: Some(p), .. } => {
+                    inputs.push((Origin::Job(i), p.first.clone()));
+                    inputs.push((Origin::Job(i), p.second.clone()));
+                }
+                Job::Fork { proof: None, .. } | Job::Publish { .. } => {}
+            }
+        }
+        // 2. Check and verify, without the store.
+        let now = now_ms();
+        let checked = verify_all(&inputs, &self.shared, now);
+        // 3. Store what is valid, in one group commit; keep the verdicts in input order.
+        let mut verdicts: Vec<Verdict> = Vec::with_capacity(inputs.len());
+        let mut moved: BTreeSet<PublicKey> = BTreeSet::new();
+        let mut new_forks: Vec<(PublicKey, u64)> = Vec::new();
+        {
+            let shared = self.shared.clone();
+            let mut store = shared.lock_store();
+            let valid: Vec<Record> = checked
+                .iter()
+                .filter_map(|c| c.as_ref().ok().cloned())
+                .collect();
+            let mut outcomes = store.append(&valid)?.into_iter();
+            for (c, (origin, _)) in checked.into_iter().zip(&inputs) {
+                let r = match c {
+                    Err(e) => {
+                        verdicts.push(Verdict::Invalid(e));
+                        continue;
+                    }
+                    Ok(r) => r,
+                };
+                let from_gossip = matches!(origin, Origin::Job(i) if matches!(batch[*i], Job::Gossip { .. } | Job::Range { .. }));
+                let verdict = match outcomes.next() {
+                    Some(Outcome::Stored) => {
+                        moved.insert(r.header.author);
+                        debug!(id = %r.id, member = %r.member, seq = r.header.seq, "stored");
+                        self.shared.metrics.records_stored.inc();
+                        Verdict::Stored(r.id)
+                    }
+                    Some(Outcome::AlreadyStored) => Verdict::AlreadyStored(r.id),
+                    Some(Outcome::Refused(ChainError::SeqRepeated { .. })) => {
+                        if store.add_fork(&r)? {
+                            self.shared.metrics.fork_evidence.inc();
+                            new_forks.push((r.header.author, r.header.seq));
+                        }
+                        Verdict::Fork(r.id)
+                    }
+                    Some(Outcome::Refused(ChainError::SeqGap { expected, got, .. }))
+                        if from_gossip && got > expected =>
+                    {
+                        let (author, seq, id) = (r.header.author, r.header.seq, r.id);
+                        let size = r.signed.encoded_len();
+                        if self.pending.insert(author, seq, id, size, r) {
+                            Verdict::Parked
+                        } else {
+                            Verdict::Refused(ChainError::SeqGap {
+                                author: author.to_hex(),
+                                expected,
+                                got,
+                            })
+                        }
+                    }
+                    Some(Outcome::Refused(e)) => Verdict::Refused(e),
+                    None => Verdict::Refused(ChainError::SeqGap {
+                        author: r.header.author.to_hex(),
+                        expected: 0,
+                        got: r.header.seq,
+                    }),
+                };
+                verdicts.push(verdict);
+            }
+            // 4. Records parked earlier whose gap is now filled.
+            drain_pending(
+                &mut self.pending,
+                &mut store,
+                &shared.metrics,
+                &mut moved,
+                &mut new_forks,
+            )?;
+            self.shared
+                .metrics
+                .pending_records
+                .set(i64::try_from(self.pending.len()).unwrap_or(i64::MAX));
+        }
+        // 5. Answers, and publishing, in job order.
+        let mut verdicts = inputs.iter().map(|(o, _)| *o).zip(verdicts).peekable();
+        for (i, job) in batch.into_iter().enumerate() {
+            let mut mine = Vec::new();
+            while let Some((Origin::Job(j), _)) = verdicts.peek() {
+                if *j != i {
+                    break;
+                }
+                if let Some((_, v)) = verdicts.next() {
+                    mine.push(v);
+                }
+            }
+            self.answer(job, mine, broken_proofs.contains(&i), &mut moved)?;
+        }
+        for author in moved {
+            let head = self.shared.lock_store().head(&author)?;
+            if let Some(h) = head {
+                self.send(Event::HeadMoved {
+                    author,
+                    head: HeadRef {
+                        seq: h.seq,
+                        id: h.id,
+                    },
+                });
+            }
+        }
+        for (author, seq) in new_forks {
+            let proof = self.shared.lock_store().fork_proof(&author, seq)?;
+            if let Some((own, other)) = proof {
+                let proof = ForkProof {
+                    first: own.encode(),
+                    second: other.encode(),
+                }
+                .encode_to_vec();
+                self.send(Event::ForkFound { author, seq, proof });
+            }
+        }
+        for event in std::mem::take(&mut self.later) {
+            self.send(event);
+        }
+        Ok(())
+    }
+}
+
+/// Stores parked records that now extend their logs, repeatedly.
+fn drain_pending(
+    pending: &mut PendingArea<Record>,
+    store: &mut crate::store::Store,
+    metrics: &crate::metrics::Metrics,
+    moved: &mut BTreeSet<PublicKey>,
+    new_forks: &mut Vec<(PublicKey, u64)>,
+) -> Result<(), StoreError> {
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let mut todo: Vec<PublicKey> = moved.iter().copied().collect();
+    while let Some(author) = todo.pop() {
+        let Some(head) = store.head(&author)? else {
+            continue;
+        };
+        pending.prune(&author, head.seq);
+        let next = pending.take(&author, head.seq + 1);
+        if next.is_empty() {
+            continue;
+        }
+        let outcomes = store.append(&next)?;
+        for (r, o) in next.iter().zip(outcomes) {
+            match o {
+                Outcome::Stored => {
+                    debug!(id = %r.id, member = %r.member, seq = r.header.seq, "stored");
+                    metrics.records_stored.inc();
+                    moved.insert(author);
+                    if !todo.contains(&author) {
+                        todo.push(author);
+                    }
+                }
+                Outcome::Refused(ChainError::SeqRepeated { .. }) if store.add_fork(r)? => {
+                    metrics.fork_evidence.inc();
+                    new_forks.push((author, r.header.seq));
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Worker {
+    fn answer(
+        &mut self,
+        job: Job,
+        verdicts: Vec<Verdict>,
+        broken_proof: bool,
+        moved: &mut BTreeSet<PublicKey>,
+    ) -> Result<(), StoreError> {
+        match job {
+            Job::Gossip {
+                peer,
+                msg_id,
+                bytes,
+            } => {
+                let acceptance = match verdicts.first() {
+                    Some(Verdict::Invalid(e)) => {
+                        info!(%peer, error = %e, "rejected an invalid gossip record");
+                        self.shared.metrics.gossip_rejected.inc();
+                        MessageAcceptance::Reject
+                    }
+                    Some(Verdict::Stored(_) | Verdict::Fork(_)) => MessageAcceptance::Accept,
+                    Some(Verdict::Parked) => {
+                        if let Ok(s) = SignedRecord::decode(&bytes)
+                            && let Ok(h) = hubnet_protocol::Header::decode(&s.header)
+                        {
+                            self.emit(Event::Gap {
+                                peer,
+                                author: h.author,
+                                seq: h.seq,
+                            });
+                        }
+                        MessageAcceptance::Accept
+                    }
+                    Some(Verdict::Refused(e)) => {
+                        debug!(%peer, error = %e, "gossip record does not extend its log");
+                        MessageAcceptance::Ignore
+                    }
+                    Some(Verdict::AlreadyStored(_)) | None => MessageAcceptance::Ignore,
+                };
+                self.emit(Event::Validated {
+                    peer,
+                    msg_id,
+                    acceptance,
+                });
+            }
+            Job::GossipFork { peer, msg_id, .. } => {
+                let invalid =
+                    broken_proof || verdicts.iter().any(|v| matches!(v, Verdict::Invalid(_)));
+                let fork = verdicts.iter().any(|v| matches!(v, Verdict::Fork(_)));
+                let acceptance = if invalid {
+                    info!(%peer, "rejected an invalid fork proof");
+                    MessageAcceptance::Reject
+                } else if fork {
+                    MessageAcceptance::Accept
+                } else {
+                    MessageAcceptance::Ignore
+                };
+                self.emit(Event::Validated {
+                    peer,
+                    msg_id,
+                    acceptance,
+                });
+            }
+            Job::Range { peer, author, .. } => {
+                self.shared.metrics.sync_ranges.inc();
+                let outcome = range_outcome(&verdicts);
+                if outcome == RangeOutcome::Failed {
+                    warn!(%peer, "a sync answer held invalid records");
+                }
+                self.emit(Event::RangeDone {
+                    peer,
+                    author,
+                    outcome,
+                });
+            }
+            Job::Fork {
+                peer, author, seq, ..
+            } => {
+                if verdicts.iter().any(|v| matches!(v, Verdict::Invalid(_))) {
+                    warn!(%peer, "a fork answer held invalid records");
+                }
+                self.emit(Event::ForkDone { peer, author, seq });
+            }
+            Job::Raw { bytes, reply } => {
+                let answer = match verdicts.into_iter().next() {
+                    Some(Verdict::Stored(id)) => {
+                        self.emit(Event::Announce(bytes));
+                        Ok(id)
+                    }
+                    Some(Verdict::AlreadyStored(id)) => Ok(id),
+                    Some(Verdict::Fork(id)) => Err(Refusal::Fork(id)),
+                    Some(Verdict::Invalid(e)) => Err(e.into()),
+                    Some(Verdict::Refused(e)) => Err(e.into()),
+                    // Records from the API are never parked; an unanswered one cannot happen.
+                    Some(Verdict::Parked) | None => Err(Refusal::Lost),
+                };
+                let _ = reply.send(answer);
+            }
+            Job::Publish { body, reply } => {
+                let answer = self.publish(&body, moved);
+                let _ = reply.send(answer);
+            }
+        }
+        Ok(())
+    }
+
+    fn publish(&mut self, body: &Body, moved: &mut BTreeSet<PublicKey>) -> Result<Record, Refusal> {
+        let Some(key) = &self.key else {
+            return Err(Refusal::NoKey);
+        };
+        let r = self.shared.lock_store().publish(key, body, now_ms())?;
+        debug!(id = %r.id, member = %r.member, seq = r.header.seq, "stored");
+        self.shared.metrics.records_stored.inc();
+        moved.insert(r.header.author);
+        self.emit(Event::Announce(r.signed.encode()));
+        Ok(r)
+    }
+}
+
+/// Prechecks and batch-verifies `inputs` against the charter.
+fn verify_all(
+    inputs: &[(Origin, Vec<u8>)],
+    shared: &Shared,
+    now: i64,
+) -> Vec<Result<Record, RecordError>> {
+    let mut out: Vec<Option<Result<Record, RecordError>>> = Vec::with_capacity(inputs.len());
+    let mut pre = Vec::new();
+    let mut at = Vec::new();
+    for (i, (_, bytes)) in inputs.iter().enumerate() {
+        match record::precheck(bytes, &shared.charter, now) {
+            Ok(u) => {
+                pre.push(u);
+                at.push(i);
+                out.push(None);
+            }
+            Err(e) => out.push(Some(Err(e))),
+        }
+    }
+    for (i, r) in at.into_iter().zip(record::verify_batch(pre)) {
+        out[i] = Some(r);
+    }
+    out.into_iter().flatten().collect()
+}
+
+fn range_outcome(verdicts: &[Verdict]) -> RangeOutcome {
+    if verdicts.iter().any(|v| matches!(v, Verdict::Invalid(_))) {
+        return RangeOutcome::Failed;
+    }
+    if verdicts.iter().any(|v| matches!(v, Verdict::Stored(_))) {
+        return RangeOutcome::Stored;
+    }
+    let first = verdicts
+        .iter()
+        .find(|v| !matches!(v, Verdict::AlreadyStored(_)));
+    match first {
+        Some(Verdict::Fork(_) | Verdict::Refused(ChainError::WrongPrev { .. })) => {
+            RangeOutcome::Diverged
+        }
+        _ => RangeOutcome::Nothing,
+    }
+}
