@@ -199,42 +199,7 @@ fn import_survives_sigkill() {
     let source_data = sample_data_dir(&source);
     let codes = ["HUB", "KZ", "KG", "TJ", "UZ", "AZ", "AM", "GE"];
     let total = 1200;
-    {
-        let mut store = Store::open(&source_data).expect("opens");
-        let keys: Vec<_> = codes
-            .iter()
-            .map(|c| hubnet_node::keyfile::read(&sample_key(c)).expect("sample key"))
-            .collect();
-        let body = hubnet_protocol::Draft::parse(
-            r#"{"kind":"practice","title":{"ru":"Оценка эффективности"},"summary":{"en":"Appraisal."},"topics":["performance-management"]}"#,
-            hubnet_protocol::DraftFormat::Json,
-        )
-        .expect("parses")
-        .to_body("KZ", store.charter().limits())
-        .expect("valid");
-        let now = hubnet_node::now_ms();
-        let mut positions = vec![hubnet_protocol::Position::FIRST; keys.len()];
-        let mut records = Vec::with_capacity(total);
-        for i in 0..total {
-            let a = i % keys.len();
-            let signed = hubnet_protocol::record::sign(
-                &keys[a],
-                store.charter().network_id(),
-                positions[a],
-                now,
-                &body,
-            );
-            let r = hubnet_protocol::record::verify_record(&signed.encode(), store.charter(), now)
-                .expect("valid");
-            positions[a] = hubnet_protocol::Position {
-                seq: r.header.seq + 1,
-                prev: Some(r.id),
-                prev_created_at: now,
-            };
-            records.push(r);
-        }
-        store.append(&records).expect("stores");
-    }
+    crate::support::fill_store(&source_data, &codes, total);
     let bundle = dir.path().join("all.bundle");
     crate::support::ok(&[
         "export",

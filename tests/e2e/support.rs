@@ -80,3 +80,14 @@ impl Rng {
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d) % n.max(1)
     }
 }
+
+/// Appends `total` valid practice records to the store at `data`, round robin over the sample
+/// members `codes` (the store must not be open elsewhere).
+pub fn fill_store(data: &Path, codes: &[&str], total: usize) {
+    let mut store = hubnet_node::store::Store::open(data).expect("opens");
+    let keys: Vec<_> = codes
+        .iter()
+        .map(|c| hubnet_node::keyfile::read(&sample_key(c)).expect("sample key"))
+        .collect();
+    hubnet_node::synth::fill(&mut store, &keys, total, hubnet_node::now_ms()).expect("fills");
+}

@@ -1,0 +1,237 @@
+//! Gossip and anti-entropy between real nodes: convergence, catch-up, crash mid-sync, partitions,
+//! and `hubnet devnet` itself.
+
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use super::{Net, practice};
+use crate::support::{fill_store, hubnet, path};
+
+#[test]
+fn five_nodes_each_publish_and_converge() {
+    let mut net = Net::new(&["HUB", "KZ", "KG", "TJ", "UZ"]);
+    net.start_all();
+    // Every node is connected to someone before anything is published.
+    net.wait_until(&[0, 1, 2, 3, 4], Duration::from_secs(30), "peers", |s| {
+        s.iter()
+            .all(|v| v["peers"].as_array().is_some_and(|p| !p.is_empty()))
+    });
+    let mut ids = Vec::new();
+    for round in 0..3 {
+        for i in 0..5 {
+            ids.push(net.publish(i, &practice(&format!("Case {round} of node {i}"))));
+        }
+    }
+    net.wait_converged(&[0, 1, 2, 3, 4], 15, Duration::from_secs(60));
+    // Each node holds each record with its exact signed bytes.
+    for i in 0..5 {
+        for id in &ids {
+            let (code, body) = net.get(i, &format!("/api/v1/records/{id}"));
+            assert_eq!(code, 200, "node {i} lacks {id}");
+            let v: Value = serde_json::from_slice(&body).expect("json");
+            assert_eq!(v["id"], id.as_str());
+        }
+    }
+    let s = net.status(2);
+    assert_eq!(s["heads"].as_array().map(Vec::len), Some(5));
+    for i in 0..5 {
+        net.stop(i);
+    }
+}
+
+/// A node that starts after 10,000 records were published catches up completely; killed with
+/// SIGKILL in the middle of that sync, it restarts and converges, losing nothing it had stored.
+#[test]
+fn late_node_catches_up_and_survives_sigkill_mid_sync() {
+    let mut net = Net::new(&["KZ", "KG"]);
+    net.init(0);
+    fill_store(&net.data(0), &["KZ", "KG", "HUB", "GE"], 10_000);
+    net.start(0);
+    assert_eq!(net.status(0)["record_count"], 10_000);
+
+    // First run of the late node: killed once it holds part of the corpus.
+    net.start(1);
+    net.wait_until(&[1], Duration::from_secs(120), "partial sync", |s| {
+        s[0]["record_count"].as_u64().is_some_and(|c| c > 0)
+    });
+    let before = net.status(1);
+    net.kill(1);
+    let held = before["record_count"].as_u64().unwrap_or(0);
+    let heads_before = before["heads"].clone();
+
+    // Second run: it still holds everything it reported, then catches up completely.
+    net.start(1);
+    let after = net.status(1);
+    assert!(
+        after["record_count"].as_u64().unwrap_or(0) >= held,
+        "the restarted node lost records: {} before the kill, {} after",
+        held,
+        after["record_count"]
+    );
+    for h in heads_before.as_array().into_iter().flatten() {
+        let (code, _) = net.get(
+            1,
+            &format!("/api/v1/records/{}", h["id"].as_str().unwrap_or("")),
+        );
+        assert_eq!(code, 200, "head {h} acknowledged before the kill is gone");
+    }
+    net.wait_converged(&[0, 1], 10_000, Duration::from_secs(180));
+    net.stop(1);
+    net.stop(0);
+}
+
+/// Two nodes stopped, records published on both sides, the two restarted: one state.
+#[test]
+fn a_partition_heals_to_one_state() {
+    let mut net = Net::new(&["HUB", "KZ", "KG"]);
+    net.start_all();
+    net.publish(0, &practice("Before the partition"));
+    net.wait_converged(&[0, 1, 2], 1, Duration::from_secs(60));
+
+    net.stop(1);
+    net.stop(2);
+    // Side A: the running node publishes.
+    for n in 0..3 {
+        net.publish(0, &practice(&format!("Side A, case {n}")));
+    }
+    // Side B: the stopped nodes publish with the CLI on their own data dirs.
+    let dir = net.dir.path().to_owned();
+    for (i, code) in [(1, "KZ"), (2, "KG")] {
+        for n in 0..2 {
+            let draft = dir.join(format!("{code}-{n}.json"));
+            std::fs::write(
+                &draft,
+                practice(&format!("Side B, {code} case {n}")).to_string(),
+            )
+            .expect("draft");
+            crate::support::ok(&[
+                "publish",
+                "--data-dir",
+                path(&net.data(i)),
+                "--key",
+                path(&net.nodes[i].dir.join("publishing.key")),
+                path(&draft),
+            ]);
+        }
+    }
+    net.start(1);
+    net.start(2);
+    net.wait_converged(&[0, 1, 2], 8, Duration::from_secs(60));
+    for i in 0..3 {
+        net.stop(i);
+    }
+}
+
+#[test]
+fn devnet_starts_members_publishes_sample_data_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut devnet = hubnet()
+        .args(["devnet", "--nodes", "3", "--dir", path(dir.path())])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("devnet starts");
+    // devnet prints its table once the sample data is published and the nodes converged.
+    let stdout = devnet.stdout.take().expect("stdout");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let mut printed = Vec::new();
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok(line) if line.contains("Ctrl-C stops every node") => break,
+            Ok(line) => printed.push(line),
+            Err(_) => panic!("devnet did not get ready:\n{}", printed.join("\n")),
+        }
+    }
+    assert!(
+        printed.iter().any(|l| l.contains("converged")),
+        "devnet did not report convergence:\n{}",
+        printed.join("\n")
+    );
+    let json = dir.path().join("devnet.json");
+    let file: Value =
+        serde_json::from_slice(&std::fs::read(&json).expect("read")).expect("devnet.json");
+    let nodes = file["nodes"].as_array().expect("nodes").clone();
+    assert_eq!(nodes.len(), 3);
+    assert_eq!(
+        file["network_id"],
+        "fd2eb70150cb5d76a0cf7af3ef93dba4d987b508d5653b996aab429832629dc9"
+    );
+    let members: Vec<&str> = nodes.iter().filter_map(|n| n["member"].as_str()).collect();
+    assert_eq!(members, ["HUB", "KZ", "KG"]);
+    for n in &nodes {
+        for field in ["http", "p2p", "data_dir", "admin_token", "config", "pid"] {
+            assert!(!n[field].is_null(), "devnet.json node lacks {field}: {n}");
+        }
+        assert!(n["p2p"].as_str().is_some_and(|p| p.contains("/p2p/")));
+    }
+    // The sample drafts of HUB, KZ and KG, plus KZ's amendment and HUB's retraction.
+    let sample = crate::support::sample().join("drafts");
+    let drafts: u64 = ["HUB", "KZ", "KG"]
+        .iter()
+        .map(|c| std::fs::read_dir(sample.join(c)).expect("drafts").count() as u64)
+        .sum();
+    let client = reqwest::blocking::Client::new();
+    let status = |n: &Value| -> Value {
+        client
+            .get(format!(
+                "{}/api/v1/status",
+                n["http"].as_str().unwrap_or("")
+            ))
+            .send()
+            .ok()
+            .and_then(|r| r.json().ok())
+            .unwrap_or(Value::Null)
+    };
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let s: Vec<Value> = nodes.iter().map(status).collect();
+        if s.iter().all(|v| v["record_count"] == drafts + 2)
+            && s.windows(2)
+                .all(|w| w[0]["heads_digest"] == w[1]["heads_digest"])
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "devnet did not converge: {s:?}");
+        std::thread::sleep(Duration::from_millis(200)); // poll interval of this deadline loop
+    }
+    let pids: Vec<i32> = nodes
+        .iter()
+        .filter_map(|n| n["pid"].as_i64())
+        .map(|p| p as i32)
+        .collect();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(devnet.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .expect("SIGTERM");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(s) = devnet.try_wait().expect("try_wait") {
+            break s;
+        }
+        assert!(Instant::now() < deadline, "devnet did not stop");
+        std::thread::sleep(Duration::from_millis(50)); // poll interval of this deadline loop
+    };
+    assert!(status.success(), "devnet exited with {status}");
+    for pid in pids {
+        // Signal 0 checks existence; the node processes were reaped by devnet.
+        assert!(
+            nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_err(),
+            "node {pid} still runs after devnet stopped"
+        );
+    }
+}
