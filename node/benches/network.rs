@@ -56,7 +56,9 @@ fn bytes_sent(c: &reqwest::blocking::Client, http: &str) -> u64 {
         .and_then(|r| r.text())
         .unwrap_or_default();
     text.lines()
-        .filter(|l| l.contains("bandwidth") && l.contains("outbound") && !l.starts_with('#'))
+        .filter(|l| {
+            l.contains("bandwidth") && l.contains("direction=\"Outbound\"") && !l.starts_with('#')
+        })
         .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
         .map(|v| v as u64)
         .sum()

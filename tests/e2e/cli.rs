@@ -340,3 +340,48 @@ fn sample_drafts_all_publish_and_verify() {
     assert_eq!(report["ok"], true);
     assert_eq!(report["records_read"], published);
 }
+
+/// `hubnet run` with a wrong config names the field and exits non-zero before starting anything.
+#[test]
+fn run_refuses_a_wrong_config_naming_the_field() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let charter = crate::support::sample().join("charter.toml");
+    let base = format!(
+        "data_dir = \"data\"\ncharter = \"{}\"\nlisten = [\"/ip4/127.0.0.1/tcp/0\"]\nhttp = \"127.0.0.1:0\"\nadmin_token = \"0123456789abcdef\"\n",
+        charter.display()
+    );
+    let cases = [
+        ("http = \"127.0.0.1:0\"", "http = \"nowhere\"", "`http`"),
+        (
+            "listen = [\"/ip4/127.0.0.1/tcp/0\"]",
+            "listen = [\"tcp:0\"]",
+            "`listen`",
+        ),
+        (
+            "admin_token = \"0123456789abcdef\"",
+            "admin_token = \"x\"",
+            "`admin_token`",
+        ),
+        (
+            "data_dir = \"data\"",
+            "data_dir = \"data\"\npublishing_key = \"missing.key\"",
+            "`publishing_key`",
+        ),
+        (
+            "data_dir = \"data\"",
+            "data_dir = \"data\"\nport = 80",
+            "unknown field `port`",
+        ),
+    ];
+    for (from, to, field) in cases {
+        let path = write(dir.path(), "hubnet.toml", &base.replace(from, to));
+        let out = crate::support::run(&["run", "--config", crate::support::path(&path)]);
+        assert!(!out.status.success(), "{field}: started");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(field), "{field}: {err}");
+        assert!(
+            !dir.path().join("data").exists(),
+            "{field}: created the data dir"
+        );
+    }
+}

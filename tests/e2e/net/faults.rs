@@ -261,3 +261,49 @@ fn a_fork_is_kept_as_evidence_everywhere_and_flags_the_author() {
         net.stop(i);
     }
 }
+
+/// A node outside the charter connects and reads everything; nothing it sends for publication is
+/// accepted, and the members never receive anything from it.
+#[test]
+fn a_mirror_reads_everything_and_publishes_nothing() {
+    let mut net = Net::new(&["HUB", "KZ", "mirror"]);
+    net.start_all();
+    for i in 0..2 {
+        net.publish(i, &practice(&format!("Member case {i}")));
+    }
+    net.wait_converged(&[0, 1, 2], 2, Duration::from_secs(60));
+    let mirror = net.status(2);
+    assert!(mirror["member"].is_null());
+
+    // Its own API refuses to publish (it has no key) ...
+    let r = reqwest::blocking::Client::new()
+        .post(format!("{}/api/v1/records", net.nodes[2].http))
+        .bearer_auth(&net.nodes[2].token)
+        .json(&practice("From the mirror"))
+        .send()
+        .expect("POST");
+    assert_eq!(r.status().as_u16(), 403);
+    // ... and a record signed by a key outside the charter is refused with the reason.
+    let charter = sample_charter();
+    let outsider = SecretKey::from_seed([0x33; 32]);
+    let bytes = signed(
+        &outsider,
+        charter.network_id(),
+        Position::FIRST,
+        &charter,
+        "Outsider",
+    );
+    let (code, problem) = net.post_raw(2, bytes);
+    assert_eq!(code, 422, "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("not a member"))
+    );
+    for i in 0..3 {
+        assert_eq!(net.status(i)["record_count"], 2);
+    }
+    for i in 0..3 {
+        net.stop(i);
+    }
+}
