@@ -141,6 +141,13 @@ fn propagation(dir: &Path, nodes: usize, records: usize) {
     });
     std::thread::sleep(Duration::from_secs(3)); // let gossipsub form its mesh (heartbeats), not a sync
     let members: Vec<usize> = (0..list.len().min(8)).collect();
+    // Background traffic (heartbeats, pings, periodic summaries), to tell it apart.
+    let idle_start: u64 = http.iter().map(|h| bytes_sent(&c, h)).sum();
+    let idle = Instant::now();
+    std::thread::sleep(Duration::from_secs(10)); // a measurement window, not a synchronisation
+    let idle_rate = http.iter().map(|h| bytes_sent(&c, h)).sum::<u64>().saturating_sub(idle_start)
+        as f64
+        / idle.elapsed().as_secs_f64();
     let before: u64 = http.iter().map(|h| bytes_sent(&c, h)).sum();
     let mut rng = 0x9e37_79b9_7f4a_7c15u64;
     let mut sent: Vec<(String, SystemTime)> = Vec::with_capacity(records);
@@ -180,6 +187,7 @@ fn propagation(dir: &Path, nodes: usize, records: usize) {
         },
     );
     let after: u64 = http.iter().map(|h| bytes_sent(&c, h)).sum();
+    let window = started.elapsed().as_secs_f64();
     for (id, _) in sent.iter().take(50) {
         let raw = c
             .get(format!("{}/api/v1/records/{id}/raw", http[0]))
@@ -229,6 +237,14 @@ fn propagation(dir: &Path, nodes: usize, records: usize) {
         record_size,
         bytes / records as f64 / record_size,
         bytes / records as f64 / record_size / (list.len() - 1) as f64
+    );
+    let net_bytes = (bytes - idle_rate * window).max(0.0);
+    println!(
+        "  background traffic of the idle network: {:.0} bytes/s; without it, {:.0} bytes per record, ratio {:.1}× (×{:.1} per receiving node)",
+        idle_rate,
+        net_bytes / records as f64,
+        net_bytes / records as f64 / record_size,
+        net_bytes / records as f64 / record_size / (list.len() - 1) as f64
     );
     let _ = nix::sys::signal::kill(
         nix::unistd::Pid::from_raw(devnet.id() as i32),

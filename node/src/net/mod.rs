@@ -154,6 +154,15 @@ fn gossipsub(
         .heartbeat_interval(Duration::from_millis(700))
         .history_length(10)
         .duplicate_cache_time(Duration::from_secs(120))
+        // Fewer duplicate copies (BENCHMARKS.md, amplification): a mesh of 4, the publisher
+        // sends to its mesh rather than to every peer, and peers announce what they already
+        // hold for any message of a record's size. Sync repairs whatever gossip misses.
+        .mesh_n(4)
+        .mesh_n_low(3)
+        .mesh_n_high(6)
+        .mesh_outbound_min(2)
+        .flood_publish(false)
+        .idontwant_message_size_threshold(256)
         .build()
         .map_err(|e| anyhow::anyhow!("gossipsub config: {e}"))?;
     let mut behaviour = gossipsub::Behaviour::new(MessageAuthenticity::Signed(key.clone()), config)
