@@ -509,17 +509,23 @@ impl<P: Clone + Ord + Debug> Sync<P> {
         exchanges.chain(ranges).chain(forks).chain(backoffs).min()
     }
 
+    /// Keeps `peer` from being asked for `author` for a while. A peer that is not connected is
+    /// not recorded: a disconnect has already dropped everything known of it.
     fn back_off(&mut self, peer: &P, author: &PublicKey, now_ms: i64) {
+        if !self.peers.contains_key(peer) {
+            return;
+        }
         self.backoff.insert(
             (peer.clone(), *author),
             now_ms.saturating_add(self.config.retry_after_ms),
         );
     }
 
-    /// Asks `peer` for `author`'s records from `seq` (a fork probe), unless that was done before
-    /// or a range for the author is in flight. Returns whether it was sent.
+    /// Asks `peer` for `author`'s records from `seq` (a fork probe), unless that was done before,
+    /// a range for the author is in flight, or the peer is no longer connected (a late report of
+    /// a request to it). Returns whether it was sent.
     fn probe(&mut self, peer: P, author: PublicKey, seq: u64, now_ms: i64) -> bool {
-        if self.ranges.contains_key(&author) {
+        if self.ranges.contains_key(&author) || !self.peers.contains_key(&peer) {
             return false;
         }
         if self.probes.len() >= MAX_PROBES {

@@ -167,6 +167,51 @@ fn each_unusable_summary_is_refused() {
             },
             SyncError::TooManyForks(MAX_FORK_REFS + 1),
         ),
+        (
+            pb::Heads {
+                heads: vec![good.clone()],
+                forks: vec![pb::ForkRef {
+                    author: vec![2; 33],
+                    seq: 1,
+                }],
+            },
+            SyncError::BadAuthor { index: 0, len: 33 },
+        ),
+        (
+            pb::Heads {
+                heads: vec![],
+                forks: vec![
+                    pb::ForkRef {
+                        author: good.author.clone(),
+                        seq: 1,
+                    },
+                    pb::ForkRef {
+                        author: key(200).as_bytes().to_vec(),
+                        seq: 1,
+                    },
+                ],
+            },
+            SyncError::UnknownAuthor {
+                index: 1,
+                author: key(200).to_hex(),
+            },
+        ),
+        (
+            pb::Heads {
+                heads: vec![good.clone()],
+                forks: vec![
+                    pb::ForkRef {
+                        author: good.author.clone(),
+                        seq: 1,
+                    },
+                    pb::ForkRef {
+                        author: good.author.clone(),
+                        seq: 0,
+                    },
+                ],
+            },
+            SyncError::ZeroSeq { index: 1 },
+        ),
     ];
     for (heads, expected) in cases {
         assert_eq!(Summary::from_proto(&heads, &charter), Err(expected));
@@ -300,6 +345,26 @@ fn another_branch_is_probed_once() {
     // The same peer on the same branch: no probe.
     s.handle_summary(1, summary(&[(1, 4)]), 5, &ours);
     assert!(drain(&mut s).is_empty());
+}
+
+#[test]
+fn a_late_report_from_a_departed_peer_asks_nothing_of_it() {
+    let mut s = Sync::new(SyncConfig::default(), summary(&[(1, 5)]), 0);
+    s.handle_connected(1u32, 0);
+    s.handle_summary(1, summary(&[(1, 9)]), 0, &no_lookup);
+    assert_eq!(
+        drain(&mut s),
+        vec![Action::SendSummary { peer: 1 }, range(1, 1, 6)]
+    );
+    s.handle_disconnected(&1, 1);
+    s.handle_range_done(&1, &key(1), RangeOutcome::Diverged, 2);
+    s.handle_range_done(&1, &key(1), RangeOutcome::Failed, 3);
+    assert!(drain(&mut s).is_empty());
+    assert_eq!(
+        s.poll_timeout(),
+        None,
+        "no back-off kept for a departed peer"
+    );
 }
 
 #[test]
@@ -685,6 +750,8 @@ impl Sim {
             for n in &mut self.nodes {
                 if n.online && n.sync.poll_timeout().is_some_and(|t| t <= now) {
                     n.sync.handle_timeout(now);
+                    // Otherwise a driver would spin.
+                    assert!(n.sync.poll_timeout().is_none_or(|t| t > now));
                 }
             }
         }
@@ -709,26 +776,32 @@ fn five_nodes_each_publishing_converge() {
 
 #[test]
 fn a_late_node_catches_up_ten_thousand_records_in_ranges() {
-    let mut sim = Sim::new(3, 7, 0);
-    sim.nodes[2].online = false;
-    for n in 0..2 {
-        sim.publish(n, 5_000);
+    let mut sim = Sim::new(5, 7, 0);
+    sim.nodes[4].online = false;
+    for n in 0..4 {
+        sim.publish(n, 2_500);
     }
     sim.connect_all();
-    // The two first nodes sync with each other (the run ends when its limit is reached, since the
-    // offline node never matches).
+    // The first four nodes sync with each other (the run ends when its limit is reached, since
+    // the offline node never matches).
     assert!(!sim.run(600_000));
-    assert_eq!(sim.nodes[0].summary(), sim.nodes[1].summary());
-    // The late node comes online.
-    sim.nodes[2].online = true;
+    assert!((1..4).all(|n| sim.nodes[n].summary() == sim.nodes[0].summary()));
+    // The late node comes online with an empty store.
+    sim.nodes[4].online = true;
     let asked_before = sim.ranges_asked;
+    let start = sim.now;
     sim.connect_all();
     assert!(sim.run(600_000), "the late node did not catch up");
-    let total: usize = sim.nodes[2].logs.values().map(Vec::len).sum();
+    let total: usize = sim.nodes[4].logs.values().map(Vec::len).sum();
     assert_eq!(total, 10_000);
-    // 64 KiB budgets of 1,000-byte records: 65 records a range, so about 154 ranges, not 10,000.
+    // 64 KiB budgets of 1,000-byte records hold 65 records, so 4 × ⌈2,500 / 65⌉ = 156 ranges
+    // are needed, not 10,000.
     let asked = sim.ranges_asked - asked_before;
-    assert!(asked < 400, "{asked} range requests for 10,000 records");
+    assert!(
+        (156..=170).contains(&asked),
+        "{asked} range requests for 10,000 records"
+    );
+    assert!(sim.now - start < 10_000, "took {} ms", sim.now - start);
 }
 
 #[test]
