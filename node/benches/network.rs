@@ -145,8 +145,11 @@ fn propagation(dir: &Path, nodes: usize, records: usize) {
     let idle_start: u64 = http.iter().map(|h| bytes_sent(&c, h)).sum();
     let idle = Instant::now();
     std::thread::sleep(Duration::from_secs(10)); // a measurement window, not a synchronisation
-    let idle_rate = http.iter().map(|h| bytes_sent(&c, h)).sum::<u64>().saturating_sub(idle_start)
-        as f64
+    let idle_rate = http
+        .iter()
+        .map(|h| bytes_sent(&c, h))
+        .sum::<u64>()
+        .saturating_sub(idle_start) as f64
         / idle.elapsed().as_secs_f64();
     let before: u64 = http.iter().map(|h| bytes_sent(&c, h)).sum();
     let mut rng = 0x9e37_79b9_7f4a_7c15u64;
