@@ -135,7 +135,8 @@ async fn serve(
     let (stop_tx, stop_rx) = watch::channel(false);
     let (job_tx, job_rx) = mpsc::channel(JOB_QUEUE);
     let (event_tx, event_rx) = mpsc::channel(EVENT_QUEUE);
-    let swarm = net::build_swarm(&shared, node_key, &config)?;
+    let mut swarm = net::build_swarm(&shared, node_key, &config)?;
+    net::wait_listening(&mut swarm, &config).await?;
     let worker = {
         let shared = shared.clone();
         std::thread::Builder::new()

@@ -262,6 +262,45 @@ pub fn build_swarm(
     Ok(swarm)
 }
 
+/// Waits until every listen address is bound, so that a port in use is an error at start, not
+/// a log line later.
+pub async fn wait_listening(swarm: &mut Swarm<Behaviour>, config: &Config) -> anyhow::Result<()> {
+    let mut bound = std::collections::HashSet::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while bound.len() < config.listen.len() {
+        let event = tokio::time::timeout_at(deadline, swarm.select_next_some())
+            .await
+            .map_err(|_| {
+                anyhow::anyhow!(
+                    "config {}: field `listen`: the addresses were not bound within 10 s",
+                    config.path.display()
+                )
+            })?;
+        match event {
+            SwarmEvent::NewListenAddr {
+                listener_id,
+                address,
+            } => {
+                info!(address = %address.with(Protocol::P2p(*swarm.local_peer_id())), "listening");
+                bound.insert(listener_id);
+            }
+            SwarmEvent::ListenerClosed {
+                addresses,
+                reason: Err(e),
+                ..
+            } => anyhow::bail!(
+                "config {}: field `listen`: cannot listen on {addresses:?}: {e}",
+                config.path.display()
+            ),
+            SwarmEvent::ListenerError { error, .. } => {
+                anyhow::bail!("config {}: field `listen`: {error}", config.path.display())
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// A request in flight.
 #[derive(Debug, Clone, Copy)]
 enum Asked {
