@@ -351,11 +351,11 @@ impl<P: Clone + Ord + Debug> Sync<P> {
         now_ms: i64,
         id_at: &dyn Fn(&PublicKey, u64) -> Option<RecordId>,
     ) {
-        let interval = self.config.interval_ms;
-        let p = self.peers.entry(peer.clone()).or_insert_with(|| Peer {
-            next_exchange: now_ms.saturating_add(interval),
-            ..Peer::default()
-        });
+        // A summary can arrive after its peer disconnected (an answer in flight): nothing is
+        // planned with a peer that is gone.
+        let Some(p) = self.peers.get_mut(&peer) else {
+            return;
+        };
         let mut fresh = Vec::new();
         for (author, head) in &summary.heads {
             let before = p.heads.get(author).map_or(0, |(s, _)| *s);
@@ -427,7 +427,20 @@ impl<P: Clone + Ord + Debug> Sync<P> {
         }
         match outcome {
             RangeOutcome::Stored => {}
-            RangeOutcome::Nothing | RangeOutcome::Failed => self.back_off(peer, author, now_ms),
+            RangeOutcome::Nothing | RangeOutcome::Failed => {
+                // A peer known to hold the author's records only from a record it forwarded
+                // ahead of a gap may lack the gap itself: ask every peer for a fresh summary to
+                // find one that holds it.
+                let from_gap = self
+                    .peers
+                    .get(peer)
+                    .and_then(|p| p.heads.get(author))
+                    .is_some_and(|(_, id)| id.is_none());
+                self.back_off(peer, author, now_ms);
+                if from_gap {
+                    self.ask_summaries();
+                }
+            }
             RangeOutcome::Diverged => {
                 let seq = self.local.seq(author);
                 if seq == 0 || !self.probe(peer.clone(), *author, seq, now_ms) {
@@ -511,6 +524,17 @@ impl<P: Clone + Ord + Debug> Sync<P> {
 
     /// Keeps `peer` from being asked for `author` for a while. A peer that is not connected is
     /// not recorded: a disconnect has already dropped everything known of it.
+    /// Queues a summary exchange with every peer (at most one waits per peer).
+    fn ask_summaries(&mut self) {
+        for (peer, p) in &mut self.peers {
+            if !p.summary_queued {
+                p.summary_queued = true;
+                self.queue
+                    .push_back(Action::SendSummary { peer: peer.clone() });
+            }
+        }
+    }
+
     fn back_off(&mut self, peer: &P, author: &PublicKey, now_ms: i64) {
         if !self.peers.contains_key(peer) {
             return;
@@ -707,18 +731,21 @@ impl<T> PendingArea<T> {
             .collect()
     }
 
-    /// Drops `author`'s records at or below `seq` (the log has them now).
-    pub fn prune(&mut self, author: &PublicKey, seq: u64) {
+    /// Removes and returns `author`'s records at or below `seq` (the log has reached them: each is
+    /// either the very record the log holds or one of another branch, that is, fork evidence).
+    pub fn prune(&mut self, author: &PublicKey, seq: u64) -> Vec<T> {
         let keys: Vec<_> = self
             .items
             .range((*author, 0, RecordId([0; 32]))..=(*author, seq, RecordId([0xff; 32])))
             .map(|(k, _)| *k)
             .collect();
-        for k in keys {
-            if let Some((size, _)) = self.items.remove(&k) {
+        keys.into_iter()
+            .filter_map(|k| self.items.remove(&k))
+            .map(|(size, item)| {
                 self.bytes -= size;
-            }
-        }
+                item
+            })
+            .collect()
     }
 
     /// Records waiting.

@@ -315,6 +315,25 @@ fn a_gap_is_asked_of_the_peer_that_showed_it() {
     drain(&mut s);
     s.handle_gap(4, key(1), 9, 1);
     assert_eq!(drain(&mut s), vec![range(4, 1, 3)]);
+    // It lacked the gap itself: every peer is asked for a fresh summary.
+    s.handle_connected(5u32, 2);
+    drain(&mut s);
+    s.handle_range_done(&4, &key(1), RangeOutcome::Nothing, 3);
+    assert_eq!(
+        drain(&mut s),
+        vec![
+            Action::SendSummary { peer: 4 },
+            Action::SendSummary { peer: 5 }
+        ]
+    );
+}
+
+#[test]
+fn a_summary_from_a_departed_peer_is_ignored() {
+    let mut s = Sync::new(SyncConfig::default(), Summary::default(), 0);
+    s.handle_summary(9u32, summary(&[(1, 5)]), 0, &no_lookup);
+    assert!(drain(&mut s).is_empty());
+    assert_eq!(s.poll_timeout(), None);
 }
 
 #[test]
@@ -443,7 +462,7 @@ fn pending_area_is_bounded_and_drops_the_farthest_ahead() {
         p.insert(a, 2, id(1, 2, 0), 100, 2),
         "evicts seq 4 for bytes"
     );
-    p.prune(&a, 2);
+    assert_eq!(p.prune(&a, 2), vec![2]);
     assert_eq!(p.take(&a, 3), vec![3]);
     assert!(p.is_empty());
     assert_eq!(p.bytes(), 0);
