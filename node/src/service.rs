@@ -11,7 +11,7 @@ use hubnet_protocol::{Charter, SecretKey};
 use libp2p::PeerId;
 use libp2p::identity::Keypair;
 use serde::Serialize;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tracing::{info, warn};
 
 use crate::config::Config;
@@ -84,22 +84,48 @@ impl Shared {
 
 /// Runs a node until SIGINT or SIGTERM.
 pub fn run(config: Config) -> anyhow::Result<()> {
-    // Everything that can be wrong with the setup is found before anything starts.
-    let store = open_store(&config)?;
+    // Everything that can be wrong with the setup is found before anything starts: the keys are
+    // checked against the charter before a new data dir is created.
     let key = match &config.publishing_key {
         None => None,
-        Some(p) => {
-            let key = keyfile::read(p)?;
-            if store.charter().member_by_key(&key.public_key()).is_none() {
-                bail!(
-                    "config {}: field `publishing_key`: {} is not the key of any member",
-                    config.path.display(),
-                    key.public_key()
-                );
-            }
-            Some(key)
-        }
+        Some(p) => Some(keyfile::read(p).with_context(|| {
+            format!("config {}: field `publishing_key`", config.path.display())
+        })?),
     };
+    let not_a_member = |charter: &Charter, key: &SecretKey| {
+        anyhow::anyhow!(
+            "config {}: field `publishing_key`: {} is not the key of any member of network {}",
+            config.path.display(),
+            key.public_key(),
+            charter.network_id()
+        )
+    };
+    if let (Some(k), Some(path), false) = (
+        &key,
+        &config.charter,
+        config.data_dir.join(CHARTER_FILE).exists(),
+    ) {
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+        let charter = hubnet_protocol::charter::CharterDoc::from_toml(&text)
+            .and_then(|d| d.verify())
+            .with_context(|| {
+                format!(
+                    "config {}: field `charter`: {}",
+                    config.path.display(),
+                    path.display()
+                )
+            })?;
+        if charter.member_by_key(&k.public_key()).is_none() {
+            return Err(not_a_member(&charter, k));
+        }
+    }
+    let store = open_store(&config)?;
+    if let Some(k) = &key
+        && store.charter().member_by_key(&k.public_key()).is_none()
+    {
+        return Err(not_a_member(store.charter(), k));
+    }
     let member = key.as_ref().and_then(|k| {
         store
             .charter()
@@ -111,7 +137,10 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("starting the tokio runtime")?;
-    runtime.block_on(serve(config, store, key, member, node_key))
+    let result = runtime.block_on(serve(config, store, key, member, node_key));
+    // Blocking tasks still running (a sync read, say) are not waited for beyond this.
+    runtime.shutdown_timeout(Duration::from_millis(500));
+    result
 }
 
 async fn serve(
@@ -137,14 +166,17 @@ async fn serve(
     let (event_tx, event_rx) = mpsc::channel(EVENT_QUEUE);
     let mut swarm = net::build_swarm(&shared, node_key, &config)?;
     net::wait_listening(&mut swarm, &config).await?;
-    let worker = {
+    let (worker_done_tx, mut worker_done) = oneshot::channel();
+    {
         let shared = shared.clone();
         std::thread::Builder::new()
             .name("ingest".into())
-            .spawn(move || worker::run(shared, key, job_rx, event_tx))
-            .context("starting the ingest worker")?
-    };
-    let net_task = tokio::spawn(net::run(
+            .spawn(move || {
+                let _ = worker_done_tx.send(worker::run(shared, key, job_rx, event_tx));
+            })
+            .context("starting the ingest worker")?;
+    }
+    let mut net_task = tokio::spawn(net::run(
         swarm,
         shared.clone(),
         config.bootstrap.clone(),
@@ -166,35 +198,47 @@ async fn serve(
         "node started"
     );
     let mut http_stop = stop_rx.clone();
-    let http = tokio::spawn(async move {
+    let mut http = tokio::spawn(async move {
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 let _ = http_stop.wait_for(|s| *s).await;
             })
             .await
     });
-    wait_for_signal().await?;
+    // Runs until a signal, or until the worker stops on its own (the store failed).
+    let failure = tokio::select! {
+        r = wait_for_signal() => { r?; None }
+        r = &mut worker_done => Some(match r {
+            Ok(Err(e)) => anyhow::Error::new(e).context("the ingest worker stopped"),
+            _ => anyhow::anyhow!("the ingest worker stopped"),
+        }),
+    };
     info!("stopping");
+    let deadline = tokio::time::Instant::now() + STOP_GRACE;
     let _ = stop_tx.send(true);
-    let stopped = tokio::time::timeout(STOP_GRACE, async {
-        let _ = net_task.await;
-        let _ = http.await;
+    let stopped = tokio::time::timeout_at(deadline, async {
+        let _ = (&mut net_task).await;
+        let _ = (&mut http).await;
+        // The swarm task and the HTTP side held the last job senders: the worker ends once its
+        // queue is empty. Everything acknowledged is already on disk.
+        if failure.is_none() {
+            let _ = (&mut worker_done).await;
+        }
     })
     .await;
     if stopped.is_err() {
-        warn!("the network or HTTP side did not stop in time");
-    }
-    // The swarm task and the HTTP side held the last job senders; the worker ends once its queue
-    // is empty. Everything acknowledged is already on disk.
-    let joined = tokio::task::spawn_blocking(move || worker.join());
-    if tokio::time::timeout(STOP_GRACE, joined).await.is_err() {
-        warn!("the ingest worker did not stop in time");
-    }
-    if let Err(e) = shared.lock_store().flush() {
+        // Nothing acknowledged is at risk: only unanswered work is left behind.
+        warn!("not everything stopped within {STOP_GRACE:?}; exiting anyway");
+        net_task.abort();
+        http.abort();
+    } else if let Err(e) = shared.lock_store().flush() {
         warn!(error = %e, "flushing the index at stop failed (the journal holds everything)");
     }
     info!("stopped");
-    Ok(())
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(()),
+    }
 }
 
 async fn wait_for_signal() -> anyhow::Result<()> {

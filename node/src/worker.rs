@@ -173,13 +173,6 @@ pub enum Event {
     },
 }
 
-/// Where one record of a batch came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Origin {
-    /// Job index.
-    Job(usize),
-}
-
 /// What became of one record of a batch.
 #[derive(Debug)]
 enum Verdict {
@@ -193,13 +186,14 @@ enum Verdict {
     Refused(ChainError),
 }
 
-/// Runs the worker until every sender of `jobs` is gone.
+/// Runs the worker until every sender of `jobs` is gone, or the store fails (then the node must
+/// stop: it can no longer store what it would acknowledge).
 pub fn run(
     shared: Arc<Shared>,
     key: Option<SecretKey>,
     mut jobs: mpsc::Receiver<Job>,
     events: mpsc::Sender<Event>,
-) {
+) -> Result<(), StoreError> {
     let mut worker = Worker {
         shared,
         key,
@@ -221,10 +215,11 @@ pub fn run(
         }
         if let Err(e) = worker.process(batch) {
             error!(error = %e, "the store failed; stopping the ingest worker");
-            break;
+            return Err(e);
         }
     }
     debug!("ingest worker stopped");
+    Ok(())
 }
 
 impl Job {
@@ -262,28 +257,28 @@ impl Worker {
 
     fn process(&mut self, batch: Vec<Job>) -> Result<(), StoreError> {
         // 1. Every record of the batch, with the job it came from.
-        let mut inputs: Vec<(Origin, Vec<u8>)> = Vec::new();
+        let mut inputs: Vec<(usize, Vec<u8>)> = Vec::new();
         let mut broken_proofs: BTreeSet<usize> = BTreeSet::new();
         for (i, job) in batch.iter().enumerate() {
             match job {
                 Job::Gossip { bytes, .. } | Job::Raw { bytes, .. } => {
-                    inputs.push((Origin::Job(i), bytes.clone()));
+                    inputs.push((i, bytes.clone()));
                 }
                 Job::Range { records, .. } => {
-                    inputs.extend(records.iter().map(|r| (Origin::Job(i), r.clone())));
+                    inputs.extend(records.iter().map(|r| (i, r.clone())));
                 }
                 Job::GossipFork { bytes, .. } => match ForkProof::decode(bytes.as_slice()) {
                     Ok(p) => {
-                        inputs.push((Origin::Job(i), p.first));
-                        inputs.push((Origin::Job(i), p.second));
+                        inputs.push((i, p.first));
+                        inputs.push((i, p.second));
                     }
                     Err(_) => {
                         broken_proofs.insert(i);
                     }
                 },
                 Job::Fork { proof: Some(p), .. } => {
-                    inputs.push((Origin::Job(i), p.first.clone()));
-                    inputs.push((Origin::Job(i), p.second.clone()));
+                    inputs.push((i, p.first.clone()));
+                    inputs.push((i, p.second.clone()));
                 }
                 Job::Fork { proof: None, .. } | Job::Publish { .. } => {}
             }
@@ -311,7 +306,7 @@ impl Worker {
                     }
                     Ok(r) => r,
                 };
-                let from_gossip = matches!(origin, Origin::Job(i) if matches!(batch[*i], Job::Gossip { .. } | Job::Range { .. }));
+                let from_gossip = matches!(batch[*origin], Job::Gossip { .. } | Job::Range { .. });
                 let verdict = match outcomes.next() {
                     Some(Outcome::Stored) => {
                         moved.insert(r.header.author);
@@ -368,7 +363,7 @@ impl Worker {
         let mut verdicts = inputs.iter().map(|(o, _)| *o).zip(verdicts).peekable();
         for (i, job) in batch.into_iter().enumerate() {
             let mut mine = Vec::new();
-            while let Some((Origin::Job(j), _)) = verdicts.peek() {
+            while let Some((j, _)) = verdicts.peek() {
                 if *j != i {
                     break;
                 }
@@ -471,7 +466,11 @@ impl Worker {
                         self.shared.metrics.gossip_rejected.inc();
                         MessageAcceptance::Reject
                     }
-                    Some(Verdict::Stored(_) | Verdict::Fork(_)) => MessageAcceptance::Accept,
+                    // Valid and held (a record sync brought first is still passed on: peers
+                    // further along may lack it).
+                    Some(Verdict::Stored(_) | Verdict::Fork(_) | Verdict::AlreadyStored(_)) => {
+                        MessageAcceptance::Accept
+                    }
                     Some(Verdict::Parked) => {
                         if let Ok(s) = SignedRecord::decode(&bytes)
                             && let Ok(h) = hubnet_protocol::Header::decode(&s.header)
@@ -488,7 +487,7 @@ impl Worker {
                         debug!(%peer, error = %e, "gossip record does not extend its log");
                         MessageAcceptance::Ignore
                     }
-                    Some(Verdict::AlreadyStored(_)) | None => MessageAcceptance::Ignore,
+                    None => MessageAcceptance::Ignore,
                 };
                 self.emit(Event::Validated {
                     peer,
@@ -572,7 +571,7 @@ impl Worker {
 
 /// Prechecks and batch-verifies `inputs` against the charter.
 fn verify_all(
-    inputs: &[(Origin, Vec<u8>)],
+    inputs: &[(usize, Vec<u8>)],
     shared: &Shared,
     now: i64,
 ) -> Vec<Result<Record, RecordError>> {

@@ -47,12 +47,18 @@ pub struct AppState {
     pub admin_token: Arc<str>,
 }
 
-/// The API's routes.
-pub fn router(state: AppState) -> Router {
-    let limit = usize::try_from(state.shared.charter.limits().max_record_bytes)
+/// The largest request body: four records of the charter's maximum size (a draft's JSON is
+/// larger than its record) plus slack.
+fn body_limit(shared: &Shared) -> usize {
+    usize::try_from(shared.charter.limits().max_record_bytes)
         .unwrap_or(usize::MAX)
         .saturating_mul(4)
-        .saturating_add(64 * 1024);
+        .saturating_add(64 * 1024)
+}
+
+/// The API's routes.
+pub fn router(state: AppState) -> Router {
+    let limit = body_limit(&state.shared);
     Router::new()
         .route("/api/v1/status", get(status))
         .route("/metrics", get(metrics))
@@ -228,10 +234,10 @@ fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     }
 }
 
-fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
+fn body_bytes(state: &AppState, body: Result<Bytes, BytesRejection>) -> Result<Bytes, ApiError> {
     body.map_err(|e| match e {
         BytesRejection::FailedToBufferBody(_) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiError::TooLarge(0)
+            ApiError::TooLarge(body_limit(&state.shared))
         }
         other => ApiError::BadRequest(other.body_text()),
     })
@@ -266,7 +272,7 @@ async fn publish(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers)?;
-    let body = body_bytes(body)?;
+    let body = body_bytes(&state, body)?;
     let Some(member) = state.shared.member.clone() else {
         return Err(refusal(Refusal::NoKey));
     };
@@ -304,7 +310,7 @@ async fn publish_raw(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     authorize(&state, &headers)?;
-    let bytes = body_bytes(body)?.to_vec();
+    let bytes = body_bytes(&state, body)?.to_vec();
     let id = submit(&state, |reply| Job::Raw { bytes, reply })
         .await?
         .map_err(refusal)?;

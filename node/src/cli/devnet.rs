@@ -146,6 +146,7 @@ async fn devnet(nodes: usize, dir: &Path, publish_sample: bool) -> anyhow::Resul
         charter.network_id(),
         dir.display()
     );
+    let mut signals = Signals::install()?;
     let exe = std::env::current_exe().context("finding the hubnet binary")?;
     let mut children: Vec<Child> = Vec::new();
     for p in &plan {
@@ -209,10 +210,10 @@ async fn devnet(nodes: usize, dir: &Path, publish_sample: bool) -> anyhow::Resul
     };
     let result = tokio::select! {
         r = outcome => r.map(|()| true),
-        r = wait_for_signal() => r.map(|()| {
+        () = signals.recv() => {
             println!("interrupted while starting; stopping the nodes");
-            false
-        }),
+            Ok(false)
+        }
     };
     if let Ok(true) = result {
         // A node that exits (killed by hand, say) is reported; the others keep running, and it
@@ -220,7 +221,7 @@ async fn devnet(nodes: usize, dir: &Path, publish_sample: bool) -> anyhow::Resul
         let mut running: Vec<usize> = (0..children.len()).collect();
         loop {
             tokio::select! {
-                r = wait_for_signal() => { r?; break; }
+                () = signals.recv() => break,
                 (i, status) = first_exit(&mut children, &running) => {
                     running.retain(|&j| j != i);
                     warn!(node = %plan[i].name, %status, "a node exited");
@@ -521,15 +522,28 @@ async fn converge(client: &reqwest::Client, plan: &[Planned]) -> anyhow::Result<
     }
 }
 
-async fn wait_for_signal() -> anyhow::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
-    let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
+/// SIGINT and SIGTERM, installed once for the whole devnet so that no signal falls between two
+/// waits.
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn install() -> anyhow::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(Self {
+            term: signal(SignalKind::terminate()).context("installing the SIGTERM handler")?,
+            int: signal(SignalKind::interrupt()).context("installing the SIGINT handler")?,
+        })
     }
-    Ok(())
+
+    async fn recv(&mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.int.recv() => {}
+        }
+    }
 }
 
 /// The first of the `running` children to exit; never resolves if none is running.

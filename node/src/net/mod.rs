@@ -49,6 +49,9 @@ use crate::worker::{Event as WorkerEvent, Job};
 const MAINTENANCE: Duration = Duration::from_secs(3);
 /// How often Kademlia looks for more peers.
 const KAD_BOOTSTRAP: Duration = Duration::from_secs(60);
+/// Most sync requests answered at once (each reads the store on a blocking thread); more are
+/// refused, and the asking peer tries again later.
+const MAX_SERVING: usize = 8;
 /// How long a connection without traffic stays open.
 const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 
@@ -129,13 +132,17 @@ impl NetConfig {
     }
 }
 
-/// The gossipsub message id of a payload: the record id (SHA-256 of the header bytes) for a
-/// record, SHA-256 of the payload for anything else.
-fn message_id(m: &gossipsub::Message) -> MessageId {
-    match SignedRecord::decode(&m.data) {
-        Ok(s) if !s.header.is_empty() => MessageId::from(s.id().as_bytes().to_vec()),
-        _ => MessageId::from(Sha256::digest(&m.data).to_vec()),
+/// The gossipsub message id of a payload: on the records topic the record id (SHA-256 of the
+/// header bytes), on any other topic (fork proofs) or for an undecodable record SHA-256 of the
+/// payload.
+fn message_id(records: &gossipsub::TopicHash, m: &gossipsub::Message) -> MessageId {
+    if m.topic == *records
+        && let Ok(s) = SignedRecord::decode(&m.data)
+        && !s.header.is_empty()
+    {
+        return MessageId::from(s.id().as_bytes().to_vec());
     }
+    MessageId::from(Sha256::digest(&m.data).to_vec())
 }
 
 /// Gossipsub with peer scoring: an invalid message costs its sender far more than any amount of
@@ -149,7 +156,10 @@ fn gossipsub(
         .protocol_id_prefix(names.gossipsub.clone())
         .validation_mode(gossipsub::ValidationMode::Strict)
         .validate_messages()
-        .message_id_fn(message_id)
+        .message_id_fn({
+            let records = names.records.hash();
+            move |m| message_id(&records, m)
+        })
         .max_transmit_size(net.max_transmit_size)
         .heartbeat_interval(Duration::from_millis(700))
         .history_length(10)
@@ -324,6 +334,7 @@ struct Node {
     jobs: mpsc::Sender<Job>,
     replies: mpsc::Sender<Reply>,
     asked: HashMap<OutboundRequestId, (PeerId, Asked)>,
+    serving: Arc<tokio::sync::Semaphore>,
     bootstrap: Vec<(PeerId, Multiaddr)>,
     range_budget: u32,
 }
@@ -362,6 +373,7 @@ pub async fn run(
         jobs,
         replies: reply_tx,
         asked: HashMap::new(),
+        serving: Arc::new(tokio::sync::Semaphore::new(MAX_SERVING)),
         bootstrap,
         range_budget: net.sync.range_budget_bytes,
     };
@@ -707,11 +719,19 @@ impl Node {
                     .send_response(channel, response);
                 self.on_summary(peer, &h);
             }
+            Some(sync_request::Request::Range(_) | sync_request::Request::Fork(_))
+                if self.serving.available_permits() == 0 =>
+            {
+                // Dropping the channel tells the peer; it backs off and asks again later.
+                debug!(%peer, "too many sync requests at once; one refused");
+            }
             Some(sync_request::Request::Range(r)) => {
+                let permit = self.serving.clone().try_acquire_owned().ok();
                 let shared = self.shared.clone();
                 let replies = self.replies.clone();
                 let budget = r.byte_budget.min(self.range_budget) as usize;
                 tokio::task::spawn_blocking(move || {
+                    let _permit = permit;
                     let records = read_range(&shared, &r, budget);
                     let response = SyncResponse {
                         response: Some(sync_response::Response::Records(Records { records })),
@@ -720,9 +740,11 @@ impl Node {
                 });
             }
             Some(sync_request::Request::Fork(f)) => {
+                let permit = self.serving.clone().try_acquire_owned().ok();
                 let shared = self.shared.clone();
                 let replies = self.replies.clone();
                 tokio::task::spawn_blocking(move || {
+                    let _permit = permit;
                     let proof = read_fork(&shared, &f).unwrap_or_default();
                     let response = SyncResponse {
                         response: Some(sync_response::Response::Fork(proof)),
@@ -747,10 +769,10 @@ impl Node {
             WorkerEvent::HeadMoved { author, head } => {
                 self.sync.handle_local_head(author, head, now);
             }
-            WorkerEvent::Announce(bytes) => self.publish(true, bytes),
+            WorkerEvent::Announce(bytes) => self.publish(self.names.records.clone(), bytes),
             WorkerEvent::ForkFound { author, seq, proof } => {
                 self.sync.handle_local_fork(author, seq);
-                self.publish(false, proof);
+                self.publish(self.names.forks.clone(), proof);
             }
             WorkerEvent::RangeDone {
                 peer,
@@ -764,12 +786,7 @@ impl Node {
         }
     }
 
-    fn publish(&mut self, record: bool, bytes: Vec<u8>) {
-        let topic = if record {
-            self.names.records.clone()
-        } else {
-            self.names.forks.clone()
-        };
+    fn publish(&mut self, topic: IdentTopic, bytes: Vec<u8>) {
         match self.swarm.behaviour_mut().gossipsub.publish(topic, bytes) {
             Ok(_) => {}
             // Alone, or a duplicate: peers get it by sync.
@@ -787,7 +804,8 @@ fn read_range(shared: &Shared, r: &RangeRequest, budget: usize) -> Vec<Vec<u8>> 
         return Vec::new();
     };
     let store = shared.lock_store();
-    let ids = match store.log(&author, r.from_seq) {
+    // Records are at least about 200 bytes: no more ids than the budget can hold are read.
+    let ids = match store.log_limited(&author, r.from_seq, budget / 200 + 1) {
         Ok(ids) => ids,
         Err(e) => {
             warn!(error = %e, "reading a log for sync");

@@ -438,8 +438,21 @@ impl Store {
         author: &PublicKey,
         from_seq: u64,
     ) -> Result<Vec<(u64, RecordId)>, StoreError> {
+        self.log_limited(author, from_seq, usize::MAX)
+    }
+
+    /// At most `limit` ids of `author`'s log from `from_seq` on, in seq order.
+    pub fn log_limited(
+        &self,
+        author: &PublicKey,
+        from_seq: u64,
+        limit: usize,
+    ) -> Result<Vec<(u64, RecordId)>, StoreError> {
         let from_seq = from_seq.max(1);
         let first_chunk = index::chunk_of(from_seq);
+        // The chunks that can hold `limit` ids from `from_seq` on.
+        let last_chunk =
+            first_chunk.saturating_add((limit as u64 / index::LOG_CHUNK).saturating_add(1));
         let start = index::log_key(author, first_chunk);
         let prefix = index::log_prefix(author);
         // The overlay first: an entry leaves it only after sled has it, so whatever the writer
@@ -449,7 +462,7 @@ impl Store {
             .pending()
             .chunks
             .iter()
-            .filter(|((a, chunk), _)| a == author && *chunk >= first_chunk)
+            .filter(|((a, chunk), _)| a == author && *chunk >= first_chunk && *chunk <= last_chunk)
             .map(|((_, chunk), (value, _))| (*chunk, value.clone()))
             .collect();
         let mut chunks: std::collections::BTreeMap<u64, Vec<u8>> =
@@ -463,6 +476,9 @@ impl Store {
                 .get(33..)
                 .and_then(index::decode_u64)
                 .ok_or_else(|| self.damaged(&k))?;
+            if chunk > last_chunk {
+                break;
+            }
             chunks.insert(chunk, v.to_vec());
         }
         chunks.extend(pending);
@@ -477,6 +493,7 @@ impl Store {
                     .and_then(|c| c.checked_add(slot as u64 + 1))
                     .ok_or_else(|| self.damaged(&index::log_key(author, chunk)))?;
                 if seq >= from_seq
+                    && out.len() < limit
                     && let Some(id) = index::decode_id(id)
                 {
                     out.push((seq, id));
