@@ -105,17 +105,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         &config.charter,
         config.data_dir.join(CHARTER_FILE).exists(),
     ) {
-        let text =
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-        let charter = hubnet_protocol::charter::CharterDoc::from_toml(&text)
-            .and_then(|d| d.verify())
-            .with_context(|| {
-                format!(
-                    "config {}: field `charter`: {}",
-                    config.path.display(),
-                    path.display()
-                )
-            })?;
+        let charter = configured_charter(&config, path)?;
         if charter.member_by_key(&k.public_key()).is_none() {
             return Err(not_a_member(&charter, k));
         }
@@ -277,17 +267,7 @@ fn open_store(config: &Config) -> anyhow::Result<Store> {
         (charter, true) => {
             let store = Store::open(&config.data_dir)?;
             if let Some(path) = charter {
-                let text = std::fs::read_to_string(path)
-                    .with_context(|| format!("reading {}", path.display()))?;
-                let given = hubnet_protocol::charter::CharterDoc::from_toml(&text)
-                    .and_then(|d| d.verify())
-                    .with_context(|| {
-                        format!(
-                            "config {}: field `charter`: {}",
-                            config.path.display(),
-                            path.display()
-                        )
-                    })?;
+                let given = configured_charter(config, path)?;
                 if given.network_id() != store.charter().network_id() {
                     bail!(
                         "config {}: field `charter`: {} is network {}, but the data dir {} holds network {}",
@@ -302,6 +282,21 @@ fn open_store(config: &Config) -> anyhow::Result<Store> {
             Ok(store)
         }
     }
+}
+
+/// Reads and verifies the charter file the config names.
+fn configured_charter(config: &Config, path: &std::path::Path) -> anyhow::Result<Charter> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    hubnet_protocol::charter::CharterDoc::from_toml(&text)
+        .and_then(|d| d.verify())
+        .with_context(|| {
+            format!(
+                "config {}: field `charter`: {}",
+                config.path.display(),
+                path.display()
+            )
+        })
 }
 
 /// Reads the node key, creating it (mode 0600) if missing.

@@ -717,26 +717,19 @@ impl<T> PendingArea<T> {
 
     /// Removes and returns every record waiting at exactly (`author`, `seq`).
     pub fn take(&mut self, author: &PublicKey, seq: u64) -> Vec<T> {
-        let keys: Vec<_> = self
-            .items
-            .range((*author, seq, RecordId([0; 32]))..=(*author, seq, RecordId([0xff; 32])))
-            .map(|(k, _)| *k)
-            .collect();
-        keys.into_iter()
-            .filter_map(|k| self.items.remove(&k))
-            .map(|(size, item)| {
-                self.bytes -= size;
-                item
-            })
-            .collect()
+        self.remove_seqs(author, seq, seq)
     }
 
     /// Removes and returns `author`'s records at or below `seq` (the log has reached them: each is
     /// either the very record the log holds or one of another branch, that is, fork evidence).
     pub fn prune(&mut self, author: &PublicKey, seq: u64) -> Vec<T> {
+        self.remove_seqs(author, 0, seq)
+    }
+
+    fn remove_seqs(&mut self, author: &PublicKey, from: u64, to: u64) -> Vec<T> {
         let keys: Vec<_> = self
             .items
-            .range((*author, 0, RecordId([0; 32]))..=(*author, seq, RecordId([0xff; 32])))
+            .range((*author, from, RecordId([0; 32]))..=(*author, to, RecordId([0xff; 32])))
             .map(|(k, _)| *k)
             .collect();
         keys.into_iter()
