@@ -307,3 +307,80 @@ fn a_mirror_reads_everything_and_publishes_nothing() {
         net.stop(i);
     }
 }
+
+/// A node of another network (same member key, other charter) that dials in is told apart by
+/// its protocol names and disconnected; no record crosses.
+#[test]
+fn two_networks_never_mix() {
+    let mut net = Net::new(&["KZ", "HUB"]);
+    // Node 1 runs another network: a charter with the same KZ key, signed by one committee key.
+    let other = net.dir.path().join("other.toml");
+    let keys = sample().join("keys");
+    let p = |x: &std::path::Path| x.to_str().expect("utf-8").to_owned();
+    for args in [
+        vec![
+            "charter",
+            "new",
+            "--out",
+            &p(&other),
+            "--quorum",
+            "1",
+            "--name",
+            "en=Another hub",
+        ],
+        vec![
+            "charter",
+            "add-member",
+            &p(&other),
+            "--code",
+            "KZ",
+            "--key-file",
+            &p(&keys.join("KZ.key")),
+            "--name",
+            "en=Kazakhstan",
+        ],
+        vec![
+            "charter",
+            "add-committee",
+            &p(&other),
+            "--key-file",
+            &p(&keys.join("committee-1.key")),
+        ],
+        vec![
+            "charter",
+            "sign",
+            &p(&other),
+            "--key",
+            &p(&keys.join("committee-1.key")),
+        ],
+    ] {
+        crate::support::ok(&args);
+    }
+    let config = std::fs::read_to_string(&net.nodes[1].config).expect("config");
+    let sample_charter = sample().join("charter.toml");
+    let changed = config.replace(sample_charter.to_str().expect("utf-8"), &p(&other));
+    assert_ne!(changed, config);
+    let changed = changed.replace("publishing_key", "# publishing_key");
+    std::fs::write(&net.nodes[1].config, changed).expect("config");
+
+    net.start_all();
+    net.publish(0, &practice("Only in the sample network"));
+    net.wait_until(
+        &[0],
+        Duration::from_secs(30),
+        "the other network is refused",
+        |_| {
+            net.log(0)
+                .contains("peer of another network; disconnecting")
+                || net
+                    .log(1)
+                    .contains("peer of another network; disconnecting")
+        },
+    );
+    let (a, b) = (net.status(0), net.status(1));
+    assert_ne!(a["network_id"], b["network_id"]);
+    assert_eq!(b["record_count"], 0, "a record crossed networks");
+    assert_eq!(a["record_count"], 1);
+    net.stop(0);
+    net.stop(1);
+}
