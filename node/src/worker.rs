@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use hubnet_proto::v1::ForkProof;
 use hubnet_protocol::record::{self, RecordError};
-use hubnet_protocol::sync::{HeadRef, PendingArea, RangeOutcome};
+use hubnet_protocol::sync::{self, GossipVerdict, HeadRef, PendingArea, RangeOutcome, Received};
 use hubnet_protocol::{Body, ChainError, PublicKey, Record, RecordId, SecretKey, SignedRecord};
 use libp2p::PeerId;
 use libp2p::gossipsub::{MessageAcceptance, MessageId};
@@ -173,7 +173,7 @@ pub enum Event {
     },
 }
 
-/// What became of one record of a batch.
+/// What became of one record of a batch (with what the logs and answers need).
 #[derive(Debug)]
 enum Verdict {
     Invalid(RecordError),
@@ -232,6 +232,29 @@ impl Job {
     }
 }
 
+impl Verdict {
+    /// The kind of outcome the rules of `protocol::sync` decide on.
+    fn received(&self) -> Received {
+        match self {
+            Verdict::Invalid(_) => Received::Invalid,
+            Verdict::Stored(_) => Received::Stored,
+            Verdict::AlreadyStored(_) => Received::AlreadyHeld,
+            Verdict::Parked => Received::Parked,
+            Verdict::Fork(_) => Received::Fork,
+            Verdict::Refused(ChainError::WrongPrev { .. }) => Received::OtherBranch,
+            Verdict::Refused(_) => Received::Refused,
+        }
+    }
+}
+
+fn acceptance(v: GossipVerdict) -> MessageAcceptance {
+    match v {
+        GossipVerdict::Accept => MessageAcceptance::Accept,
+        GossipVerdict::Ignore => MessageAcceptance::Ignore,
+        GossipVerdict::Reject => MessageAcceptance::Reject,
+    }
+}
+
 struct Worker {
     shared: Arc<Shared>,
     key: Option<SecretKey>,
@@ -258,7 +281,6 @@ impl Worker {
     fn process(&mut self, batch: Vec<Job>) -> Result<(), StoreError> {
         // 1. Every record of the batch, with the job it came from.
         let mut inputs: Vec<(usize, Vec<u8>)> = Vec::new();
-        let mut broken_proofs: BTreeSet<usize> = BTreeSet::new();
         for (i, job) in batch.iter().enumerate() {
             match job {
                 Job::Gossip { bytes, .. } | Job::Raw { bytes, .. } => {
@@ -267,15 +289,13 @@ impl Worker {
                 Job::Range { records, .. } => {
                     inputs.extend(records.iter().map(|r| (i, r.clone())));
                 }
-                Job::GossipFork { bytes, .. } => match ForkProof::decode(bytes.as_slice()) {
-                    Ok(p) => {
+                // A proof that does not decode contributes no records, and is judged on that.
+                Job::GossipFork { bytes, .. } => {
+                    if let Ok(p) = ForkProof::decode(bytes.as_slice()) {
                         inputs.push((i, p.first));
                         inputs.push((i, p.second));
                     }
-                    Err(_) => {
-                        broken_proofs.insert(i);
-                    }
-                },
+                }
                 Job::Fork { proof: Some(p), .. } => {
                     inputs.push((i, p.first.clone()));
                     inputs.push((i, p.second.clone()));
@@ -371,7 +391,7 @@ impl Worker {
                     mine.push(v);
                 }
             }
-            self.answer(job, mine, broken_proofs.contains(&i), &mut moved)?;
+            self.answer(job, mine, &mut moved)?;
         }
         for author in moved {
             let head = self.shared.lock_store().head(&author)?;
@@ -451,7 +471,6 @@ impl Worker {
         &mut self,
         job: Job,
         verdicts: Vec<Verdict>,
-        broken_proof: bool,
         moved: &mut BTreeSet<PublicKey>,
     ) -> Result<(), StoreError> {
         match job {
@@ -460,18 +479,18 @@ impl Worker {
                 msg_id,
                 bytes,
             } => {
-                let acceptance = match verdicts.first() {
-                    Some(Verdict::Invalid(e)) => {
+                let Some(v) = verdicts.first() else {
+                    return Ok(());
+                };
+                match v {
+                    Verdict::Invalid(e) => {
                         info!(%peer, error = %e, "rejected an invalid gossip record");
                         self.shared.metrics.gossip_rejected.inc();
-                        MessageAcceptance::Reject
                     }
-                    // Valid and held (a record sync brought first is still passed on: peers
-                    // further along may lack it).
-                    Some(Verdict::Stored(_) | Verdict::Fork(_) | Verdict::AlreadyStored(_)) => {
-                        MessageAcceptance::Accept
+                    Verdict::Refused(e) => {
+                        debug!(%peer, error = %e, "gossip record does not extend its log");
                     }
-                    Some(Verdict::Parked) => {
+                    Verdict::Parked => {
                         if let Ok(s) = SignedRecord::decode(&bytes)
                             && let Ok(h) = hubnet_protocol::Header::decode(&s.header)
                         {
@@ -481,41 +500,32 @@ impl Worker {
                                 seq: h.seq,
                             });
                         }
-                        MessageAcceptance::Accept
                     }
-                    Some(Verdict::Refused(e)) => {
-                        debug!(%peer, error = %e, "gossip record does not extend its log");
-                        MessageAcceptance::Ignore
-                    }
-                    None => MessageAcceptance::Ignore,
-                };
+                    _ => {}
+                }
                 self.emit(Event::Validated {
                     peer,
                     msg_id,
-                    acceptance,
+                    acceptance: acceptance(sync::gossip_verdict(v.received())),
                 });
             }
             Job::GossipFork { peer, msg_id, .. } => {
-                let invalid =
-                    broken_proof || verdicts.iter().any(|v| matches!(v, Verdict::Invalid(_)));
-                let fork = verdicts.iter().any(|v| matches!(v, Verdict::Fork(_)));
-                let acceptance = if invalid {
+                // A proof that does not decode has no records: not a proof.
+                let received: Vec<Received> = verdicts.iter().map(Verdict::received).collect();
+                let verdict = sync::fork_proof_verdict(&received);
+                if verdict == GossipVerdict::Reject {
                     info!(%peer, "rejected an invalid fork proof");
-                    MessageAcceptance::Reject
-                } else if fork {
-                    MessageAcceptance::Accept
-                } else {
-                    MessageAcceptance::Ignore
-                };
+                }
                 self.emit(Event::Validated {
                     peer,
                     msg_id,
-                    acceptance,
+                    acceptance: acceptance(verdict),
                 });
             }
             Job::Range { peer, author, .. } => {
                 self.shared.metrics.sync_ranges.inc();
-                let outcome = range_outcome(&verdicts);
+                let received: Vec<Received> = verdicts.iter().map(Verdict::received).collect();
+                let outcome = sync::range_outcome(&received);
                 if outcome == RangeOutcome::Failed {
                     warn!(%peer, "a sync answer held invalid records");
                 }
@@ -592,22 +602,4 @@ fn verify_all(
         out[i] = Some(r);
     }
     out.into_iter().flatten().collect()
-}
-
-fn range_outcome(verdicts: &[Verdict]) -> RangeOutcome {
-    if verdicts.iter().any(|v| matches!(v, Verdict::Invalid(_))) {
-        return RangeOutcome::Failed;
-    }
-    if verdicts.iter().any(|v| matches!(v, Verdict::Stored(_))) {
-        return RangeOutcome::Stored;
-    }
-    let first = verdicts
-        .iter()
-        .find(|v| !matches!(v, Verdict::AlreadyStored(_)));
-    match first {
-        Some(Verdict::Fork(_) | Verdict::Refused(ChainError::WrongPrev { .. })) => {
-            RangeOutcome::Diverged
-        }
-        _ => RangeOutcome::Nothing,
-    }
 }

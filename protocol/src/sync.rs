@@ -257,6 +257,74 @@ pub enum RangeOutcome {
     Failed,
 }
 
+/// What became of one received record, as the rules see it (the node's worker reports this).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Received {
+    /// Not a valid record of this network (malformed, non-member, bad signature, ...).
+    Invalid,
+    /// Valid and newly stored.
+    Stored,
+    /// Valid and already held.
+    AlreadyHeld,
+    /// Valid, ahead of a gap in its log: parked in the [`PendingArea`].
+    Parked,
+    /// Valid, a second record at a taken seq: kept as fork evidence.
+    Fork,
+    /// Valid, but its `prev` is not the local head: it chains onto another branch.
+    OtherBranch,
+    /// Valid, refused by another log rule (a time before its predecessor, a bad target, ...).
+    Refused,
+}
+
+/// Whether gossip forwards a message (docs/PROTOCOL.md §6.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GossipVerdict {
+    /// Valid: forward it.
+    Accept,
+    /// Valid but of no use: drop it, no penalty.
+    Ignore,
+    /// Invalid: drop it and penalise the sender.
+    Reject,
+}
+
+/// The gossip verdict on a record: forward what is valid and held (stored now, already, parked
+/// or as fork evidence), drop what does not fit the log, penalise what is invalid.
+pub fn gossip_verdict(r: Received) -> GossipVerdict {
+    match r {
+        Received::Invalid => GossipVerdict::Reject,
+        Received::Stored | Received::AlreadyHeld | Received::Parked | Received::Fork => {
+            GossipVerdict::Accept
+        }
+        Received::OtherBranch | Received::Refused => GossipVerdict::Ignore,
+    }
+}
+
+/// The gossip verdict on a fork proof, from what became of its two records: invalid if either
+/// is, forwarded if they are a fork, dropped otherwise (not a fork, or already known).
+pub fn fork_proof_verdict(records: &[Received]) -> GossipVerdict {
+    if records.len() != 2 || records.contains(&Received::Invalid) {
+        GossipVerdict::Reject
+    } else if records.contains(&Received::Fork) {
+        GossipVerdict::Accept
+    } else {
+        GossipVerdict::Ignore
+    }
+}
+
+/// How a range request ended, from what became of the records of its answer, in order.
+pub fn range_outcome(records: &[Received]) -> RangeOutcome {
+    if records.contains(&Received::Invalid) {
+        return RangeOutcome::Failed;
+    }
+    if records.contains(&Received::Stored) {
+        return RangeOutcome::Stored;
+    }
+    match records.iter().find(|r| **r != Received::AlreadyHeld) {
+        Some(Received::Fork | Received::OtherBranch) => RangeOutcome::Diverged,
+        _ => RangeOutcome::Nothing,
+    }
+}
+
 /// What is known of one connected peer.
 #[derive(Debug, Default)]
 struct Peer {

@@ -849,3 +849,46 @@ proptest! {
         prop_assert!(sim.run(6 * 3_600_000));
     }
 }
+
+#[test]
+fn verdicts_follow_the_table() {
+    use Received::*;
+    let gossip: Vec<(Received, GossipVerdict)> = vec![
+        (Invalid, GossipVerdict::Reject),
+        (Stored, GossipVerdict::Accept),
+        (AlreadyHeld, GossipVerdict::Accept),
+        (Parked, GossipVerdict::Accept),
+        (Fork, GossipVerdict::Accept),
+        (OtherBranch, GossipVerdict::Ignore),
+        (Refused, GossipVerdict::Ignore),
+    ];
+    for (r, v) in gossip {
+        assert_eq!(gossip_verdict(r), v, "{r:?}");
+    }
+    assert_eq!(
+        fork_proof_verdict(&[AlreadyHeld, Fork]),
+        GossipVerdict::Accept
+    );
+    assert_eq!(
+        fork_proof_verdict(&[AlreadyHeld, AlreadyHeld]),
+        GossipVerdict::Ignore
+    );
+    assert_eq!(fork_proof_verdict(&[Fork, Invalid]), GossipVerdict::Reject);
+    assert_eq!(
+        fork_proof_verdict(&[]),
+        GossipVerdict::Reject,
+        "not a proof"
+    );
+    let ranges: Vec<(Vec<Received>, RangeOutcome)> = vec![
+        (vec![Stored, Stored], RangeOutcome::Stored),
+        (vec![AlreadyHeld, Stored, Invalid], RangeOutcome::Failed),
+        (vec![AlreadyHeld, AlreadyHeld], RangeOutcome::Nothing),
+        (vec![AlreadyHeld, OtherBranch], RangeOutcome::Diverged),
+        (vec![Fork], RangeOutcome::Diverged),
+        (vec![Refused, OtherBranch], RangeOutcome::Nothing),
+        (vec![], RangeOutcome::Nothing),
+    ];
+    for (rs, outcome) in ranges {
+        assert_eq!(range_outcome(&rs), outcome, "{rs:?}");
+    }
+}
