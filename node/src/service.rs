@@ -74,6 +74,15 @@ impl Shared {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
+    /// The store if no one holds it now (for the swarm task, which must not wait on a fsync).
+    pub fn try_lock_store(&self) -> Option<MutexGuard<'_, Store>> {
+        match self.store.try_lock() {
+            Ok(g) => Some(g),
+            Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => None,
+        }
+    }
+
     /// The connected peers.
     pub fn lock_peers(&self) -> MutexGuard<'_, BTreeMap<PeerId, PeerStatus>> {
         self.peers
