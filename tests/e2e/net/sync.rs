@@ -52,12 +52,25 @@ fn late_node_catches_up_and_survives_sigkill_mid_sync() {
 
     // First run of the late node: killed once it holds part of the corpus.
     net.start(1);
-    net.wait_until(&[1], Duration::from_secs(120), "partial sync", |s| {
-        s[0]["record_count"].as_u64().is_some_and(|c| c > 0)
-    });
-    let before = net.status(1);
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let before = loop {
+        let s = net.status(1);
+        if s["record_count"].as_u64().is_some_and(|c| c > 0) {
+            break s;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the late node never started syncing"
+        );
+        std::thread::sleep(Duration::from_millis(2)); // poll interval of this deadline loop
+    };
     net.kill(1);
     let held = before["record_count"].as_u64().unwrap_or(0);
+    eprintln!("killed the late node holding {held} of 10000 records");
+    assert!(
+        held < 10_000,
+        "the sync finished before the kill: not a kill mid-sync"
+    );
     let heads_before = before["heads"].clone();
 
     // Second run: it still holds everything it reported, then catches up completely.
