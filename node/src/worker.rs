@@ -603,3 +603,204 @@ fn verify_all(
     }
     out.into_iter().flatten().collect()
 }
+
+#[cfg(test)]
+mod tests {
+
+    use hubnet_protocol::record::{self, Position};
+    use hubnet_protocol::{Draft, DraftFormat};
+
+    use super::*;
+    use crate::store::Store;
+
+    struct Rig {
+        jobs: mpsc::Sender<Job>,
+        events: mpsc::Receiver<Event>,
+        runtime: tokio::runtime::Runtime,
+        shared: Arc<Shared>,
+        key: SecretKey,
+        _dir: tempfile::TempDir,
+    }
+
+    fn sample(path: &str) -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../deploy/sample")
+            .join(path)
+    }
+
+    fn rig() -> Rig {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let text = std::fs::read_to_string(sample("charter.toml")).expect("charter");
+        let store = Store::init(&dir.path().join("data"), &text).expect("store");
+        let peer_id = libp2p::identity::Keypair::generate_ed25519()
+            .public()
+            .to_peer_id();
+        let shared = Arc::new(Shared::new(store, peer_id, None));
+        let (jobs, job_rx) = mpsc::channel(16);
+        let (event_tx, events) = mpsc::channel(1024);
+        let s = shared.clone();
+        std::thread::spawn(move || run(s, None, job_rx, event_tx));
+        Rig {
+            jobs,
+            events,
+            runtime: tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+                .expect("runtime"),
+            shared,
+            key: crate::keyfile::read(&sample("keys/KG.key")).expect("key"),
+            _dir: dir,
+        }
+    }
+
+    /// KG's record at `position`, with a title that makes it unique.
+    fn signed(rig: &Rig, position: Position, title: &str) -> SignedRecord {
+        let draft = format!(
+            r#"{{"kind":"practice","title":{{"ky":"{title}"}},"summary":{{"en":"x"}},"topics":["ethics-integrity"]}}"#
+        );
+        let body = Draft::parse(&draft, DraftFormat::Json)
+            .and_then(|d| d.to_body("KG", rig.shared.charter.limits()))
+            .expect("body");
+        record::sign(
+            &rig.key,
+            rig.shared.charter.network_id(),
+            position,
+            now_ms(),
+            &body,
+        )
+    }
+
+    fn after(s: &SignedRecord) -> Position {
+        let h = hubnet_protocol::Header::decode(&s.header).expect("header");
+        Position {
+            seq: h.seq + 1,
+            prev: Some(s.id()),
+            prev_created_at: h.created_at,
+        }
+    }
+
+    fn gossip(rig: &Rig, n: u8, s: &SignedRecord) {
+        rig.jobs
+            .blocking_send(Job::Gossip {
+                peer: PeerId::random(),
+                msg_id: MessageId::from(vec![n]),
+                bytes: s.encode(),
+            })
+            .expect("worker runs");
+    }
+
+    /// The events up to and including the verdict on message `n`.
+    fn until_verdict(rig: &mut Rig, n: u8) -> (Vec<Event>, MessageAcceptance) {
+        let mut seen = Vec::new();
+        loop {
+            let events = &mut rig.events;
+            let next = rig.runtime.block_on(async {
+                tokio::time::timeout(std::time::Duration::from_secs(10), events.recv()).await
+            });
+            let e = next.expect("an event within 10 s").expect("worker runs");
+            if let Event::Validated {
+                msg_id, acceptance, ..
+            } = &e
+                && *msg_id == MessageId::from(vec![n])
+            {
+                return (seen, acceptance.clone());
+            }
+            seen.push(e);
+        }
+    }
+
+    #[test]
+    fn a_record_ahead_of_a_gap_waits_until_the_gap_fills() {
+        let mut rig = rig();
+        let first = signed(&rig, Position::FIRST, "один");
+        let second = signed(&rig, after(&first), "два");
+        gossip(&rig, 2, &second);
+        let (events, verdict) = until_verdict(&mut rig, 2);
+        assert_eq!(verdict, MessageAcceptance::Accept, "valid, so forwarded");
+        assert!(!events.iter().any(|e| matches!(e, Event::HeadMoved { .. })));
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, Event::Gap { seq: 2, .. })),
+            "the gap is reported: {events:?}"
+        );
+        assert_eq!(rig.shared.lock_store().record_count().ok(), Some(0));
+
+        gossip(&rig, 1, &first);
+        let (events, verdict) = until_verdict(&mut rig, 1);
+        assert_eq!(verdict, MessageAcceptance::Accept);
+        assert!(
+            events
+                .iter()
+                .any(|e| matches!(e, Event::HeadMoved { head, .. } if head.seq == 2)),
+            "the parked record followed: {events:?}"
+        );
+        assert_eq!(rig.shared.lock_store().record_count().ok(), Some(2));
+    }
+
+    #[test]
+    fn a_second_record_at_a_seq_is_fork_evidence_and_its_proof_goes_out() {
+        let mut rig = rig();
+        let a = signed(&rig, Position::FIRST, "а");
+        let b = signed(&rig, Position::FIRST, "б");
+        gossip(&rig, 1, &a);
+        assert_eq!(until_verdict(&mut rig, 1).1, MessageAcceptance::Accept);
+        gossip(&rig, 2, &b);
+        let (events, verdict) = until_verdict(&mut rig, 2);
+        assert_eq!(
+            verdict,
+            MessageAcceptance::Accept,
+            "the evidence is passed on"
+        );
+        let proof = events.iter().find_map(|e| match e {
+            Event::ForkFound { seq, proof, .. } => Some((*seq, proof.clone())),
+            _ => None,
+        });
+        let (seq, proof) = proof.expect("a fork proof is announced");
+        assert_eq!(seq, 1);
+        let proof = ForkProof::decode(proof.as_slice()).expect("proof");
+        assert_eq!(proof.first, a.encode());
+        assert_eq!(proof.second, b.encode());
+        let store = rig.shared.lock_store();
+        assert_eq!(store.record_count().ok(), Some(1));
+        assert_eq!(store.forks().len(), 1);
+        assert!(
+            store.get(&b.id()).ok().flatten().is_some(),
+            "evidence is readable"
+        );
+    }
+
+    #[test]
+    fn an_invalid_gossip_record_is_rejected_and_nothing_changes() {
+        let mut rig = rig();
+        let mut forged = signed(&rig, Position::FIRST, "подделка");
+        forged.signature[0] ^= 1;
+        gossip(&rig, 1, &forged);
+        assert_eq!(until_verdict(&mut rig, 1).1, MessageAcceptance::Reject);
+        let other = SecretKey::from_seed([5; 32]);
+        let outsider = record::sign(
+            &other,
+            rig.shared.charter.network_id(),
+            Position::FIRST,
+            now_ms(),
+            &Body::decode(
+                hubnet_protocol::Kind::Practice,
+                &forged.body,
+                rig.shared.charter.limits(),
+            )
+            .expect("body"),
+        );
+        gossip(&rig, 2, &outsider);
+        assert_eq!(until_verdict(&mut rig, 2).1, MessageAcceptance::Reject);
+        rig.jobs
+            .blocking_send(Job::Gossip {
+                peer: PeerId::random(),
+                msg_id: MessageId::from(vec![3]),
+                bytes: vec![0xff; 40],
+            })
+            .expect("worker runs");
+        assert_eq!(until_verdict(&mut rig, 3).1, MessageAcceptance::Reject);
+        assert_eq!(rig.shared.lock_store().record_count().ok(), Some(0));
+        assert_eq!(rig.shared.metrics.gossip_rejected.get(), 3);
+    }
+}
