@@ -703,7 +703,7 @@ mod tests {
             } = &e
                 && *msg_id == MessageId::from(vec![n])
             {
-                return (seen, acceptance.clone());
+                return (seen, *acceptance);
             }
             seen.push(e);
         }
