@@ -26,43 +26,41 @@ pub struct Metrics {
 
 impl Default for Metrics {
     fn default() -> Self {
+        let (records_stored, gossip_rejected, fork_evidence, sync_ranges) = Default::default();
+        let pending_records = Gauge::default();
         let mut registry = Registry::with_prefix("hubnet");
-        let m = Self {
-            records_stored: Counter::default(),
-            gossip_rejected: Counter::default(),
-            fork_evidence: Counter::default(),
-            sync_ranges: Counter::default(),
-            pending_records: Gauge::default(),
-            registry: Mutex::new(Registry::default()),
-        };
-        registry.register(
-            "records_stored",
-            "Records stored, from any source",
-            m.records_stored.clone(),
-        );
-        registry.register(
-            "gossip_rejected",
-            "Gossip messages rejected as invalid",
-            m.gossip_rejected.clone(),
-        );
-        registry.register(
-            "fork_evidence",
-            "Fork evidence records kept",
-            m.fork_evidence.clone(),
-        );
-        registry.register(
-            "sync_ranges",
-            "Sync range answers received",
-            m.sync_ranges.clone(),
-        );
+        for (name, help, counter) in [
+            (
+                "records_stored",
+                "Records stored, from any source",
+                &records_stored,
+            ),
+            (
+                "gossip_rejected",
+                "Gossip messages rejected as invalid",
+                &gossip_rejected,
+            ),
+            (
+                "fork_evidence",
+                "Fork evidence records kept",
+                &fork_evidence,
+            ),
+            ("sync_ranges", "Sync range answers received", &sync_ranges),
+        ] {
+            registry.register(name, help, Counter::clone(counter));
+        }
         registry.register(
             "pending_records",
             "Records waiting for a gap in their log to fill",
-            m.pending_records.clone(),
+            pending_records.clone(),
         );
         Self {
             registry: Mutex::new(registry),
-            ..m
+            records_stored,
+            gossip_rejected,
+            fork_evidence,
+            sync_ranges,
+            pending_records,
         }
     }
 }

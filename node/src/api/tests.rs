@@ -142,6 +142,11 @@ async fn publish_then_read_back_as_json_and_raw() {
     assert_eq!(json(&body)["id"], id.as_str());
     let (_, _, body) = call(&api, get("/api/v1/status")).await;
     assert_eq!(json(&body)["record_count"], 1);
+
+    let (status, _, body) = call(&api, get("/metrics")).await;
+    assert_eq!(status, StatusCode::OK);
+    let text = String::from_utf8_lossy(&body);
+    assert!(text.contains("hubnet_records_stored_total 1"), "{text}");
 }
 
 /// Each bad request gets its status and a problem+json body, and changes nothing.
