@@ -394,10 +394,16 @@ fn sample_drafts() -> anyhow::Result<BTreeMap<String, Vec<(String, Value)>>> {
     Ok(out)
 }
 
-async fn post(client: &reqwest::Client, node: &Planned, draft: &Value) -> anyhow::Result<String> {
+/// Publishes `draft` on the node at `http` with its admin `token`; returns the record id.
+async fn post(
+    client: &reqwest::Client,
+    http: &str,
+    token: &str,
+    draft: &Value,
+) -> anyhow::Result<String> {
     let response = client
-        .post(format!("{}/api/v1/records", node.http))
-        .bearer_auth(&node.admin_token)
+        .post(format!("{http}/api/v1/records"))
+        .bearer_auth(token)
         .json(draft)
         .send()
         .await?;
@@ -429,18 +435,9 @@ async fn publish_samples(client: &reqwest::Client, plan: &[Planned]) -> anyhow::
             p.name.clone(),
         );
         tasks.spawn(async move {
-            let node = Planned {
-                name: name.clone(),
-                member: None,
-                http,
-                p2p: String::new(),
-                admin_token: token,
-                config: PathBuf::new(),
-                data_dir: PathBuf::new(),
-            };
             let mut events = Vec::new();
             for (file, draft) in &list {
-                let id = post(&client, &node, draft)
+                let id = post(&client, &http, &token, draft)
                     .await
                     .with_context(|| format!("publishing {file} on {name}"))?;
                 if draft["kind"] == "event" {
@@ -469,7 +466,7 @@ async fn publish_samples(client: &reqwest::Client, plan: &[Planned]) -> anyhow::
             "record": record,
             "note": {"en": "Postponed; new dates will follow.", "ru": "Перенесено; новые даты будут объявлены позже."},
         });
-        post(client, kz, &amendment)
+        post(client, &kz.http, &kz.admin_token, &amendment)
             .await
             .context("KZ's amendment")?;
         println!("  KZ: amended {id} (postponed)");
@@ -483,7 +480,7 @@ async fn publish_samples(client: &reqwest::Client, plan: &[Planned]) -> anyhow::
             "target": id,
             "reason": {"en": "Withdrawn: merged into the annual forum.", "ru": "Отозвано: объединено с ежегодным форумом."},
         });
-        post(client, hub, &retraction)
+        post(client, &hub.http, &hub.admin_token, &retraction)
             .await
             .context("HUB's retraction")?;
         println!("  HUB: retracted {id}");
