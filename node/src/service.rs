@@ -119,6 +119,27 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             return Err(not_a_member(&charter, k));
         }
     }
+    // The addresses are taken (HTTP) or tried (p2p, bound again by libp2p) before a data dir is
+    // created, so that one in use is refused with nothing changed.
+    let http = std::net::TcpListener::bind(config.http)
+        .and_then(|l| l.set_nonblocking(true).map(|()| l))
+        .with_context(|| {
+            format!(
+                "config {}: field `http`: cannot listen on {}",
+                config.path.display(),
+                config.http
+            )
+        })?;
+    for addr in &config.listen {
+        if let Some(socket) = net::tcp_socket_addr(addr) {
+            std::net::TcpListener::bind(socket).with_context(|| {
+                format!(
+                    "config {}: field `listen`: cannot listen on {addr}",
+                    config.path.display()
+                )
+            })?;
+        }
+    }
     let store = open_store(&config)?;
     if let Some(k) = &key
         && store.charter().member_by_key(&k.public_key()).is_none()
@@ -136,7 +157,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("starting the tokio runtime")?;
-    let result = runtime.block_on(serve(config, store, key, member, node_key));
+    let result = runtime.block_on(serve(config, http, store, key, member, node_key));
     // Blocking tasks still running (a sync read, say) are not waited for beyond this.
     runtime.shutdown_timeout(Duration::from_millis(500));
     result
@@ -144,20 +165,14 @@ pub fn run(config: Config) -> anyhow::Result<()> {
 
 async fn serve(
     config: Config,
+    http: std::net::TcpListener,
     store: Store,
     key: Option<SecretKey>,
     member: Option<String>,
     node_key: Keypair,
 ) -> anyhow::Result<()> {
-    let listener = tokio::net::TcpListener::bind(config.http)
-        .await
-        .with_context(|| {
-            format!(
-                "config {}: field `http`: cannot listen on {}",
-                config.path.display(),
-                config.http
-            )
-        })?;
+    let listener =
+        tokio::net::TcpListener::from_std(http).context("handing the HTTP socket to tokio")?;
     let peer_id = node_key.public().to_peer_id();
     let shared = Arc::new(Shared::new(store, peer_id, member.clone()));
     let (stop_tx, stop_rx) = watch::channel(false);

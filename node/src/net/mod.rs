@@ -272,6 +272,20 @@ pub fn build_swarm(
     Ok(swarm)
 }
 
+/// The socket address of an `/ip4/…/tcp/…` or `/ip6/…/tcp/…` multiaddr.
+pub fn tcp_socket_addr(addr: &Multiaddr) -> Option<std::net::SocketAddr> {
+    let mut it = addr.iter();
+    let ip: std::net::IpAddr = match it.next()? {
+        Protocol::Ip4(ip) => ip.into(),
+        Protocol::Ip6(ip) => ip.into(),
+        _ => return None,
+    };
+    match it.next()? {
+        Protocol::Tcp(port) => Some((ip, port).into()),
+        _ => None,
+    }
+}
+
 /// Waits until every listen address is bound, so that a port in use is an error at start, not
 /// a log line later.
 pub async fn wait_listening(swarm: &mut Swarm<Behaviour>, config: &Config) -> anyhow::Result<()> {
