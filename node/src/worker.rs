@@ -14,7 +14,7 @@ use std::sync::Arc;
 use hubnet_proto::v1::ForkProof;
 use hubnet_protocol::record::{self, RecordError};
 use hubnet_protocol::sync::{self, GossipVerdict, HeadRef, PendingArea, RangeOutcome, Received};
-use hubnet_protocol::{Body, ChainError, PublicKey, Record, RecordId, SecretKey, SignedRecord};
+use hubnet_protocol::{Body, ChainError, PublicKey, Record, RecordId, SecretKey};
 use libp2p::PeerId;
 use libp2p::gossipsub::{MessageAcceptance, MessageId};
 use prost::Message;
@@ -180,7 +180,12 @@ enum Verdict {
     Stored(RecordId),
     AlreadyStored(RecordId),
     /// Ahead of a gap: parked.
-    Parked,
+    Parked {
+        /// Whose log.
+        author: PublicKey,
+        /// Its seq.
+        seq: u64,
+    },
     /// Same seq, other id: kept as fork evidence.
     Fork(RecordId),
     Refused(ChainError),
@@ -239,7 +244,7 @@ impl Verdict {
             Verdict::Invalid(_) => Received::Invalid,
             Verdict::Stored(_) => Received::Stored,
             Verdict::AlreadyStored(_) => Received::AlreadyHeld,
-            Verdict::Parked => Received::Parked,
+            Verdict::Parked { .. } => Received::Parked,
             Verdict::Fork(_) => Received::Fork,
             Verdict::Refused(ChainError::WrongPrev { .. }) => Received::OtherBranch,
             Verdict::Refused(_) => Received::Refused,
@@ -348,7 +353,7 @@ impl Worker {
                         let (author, seq, id) = (r.header.author, r.header.seq, r.id);
                         let size = r.signed.encoded_len();
                         if self.pending.insert(author, seq, id, size, r) {
-                            Verdict::Parked
+                            Verdict::Parked { author, seq }
                         } else {
                             Verdict::Refused(ChainError::SeqGap {
                                 author: author.to_hex(),
@@ -474,11 +479,7 @@ impl Worker {
         moved: &mut BTreeSet<PublicKey>,
     ) -> Result<(), StoreError> {
         match job {
-            Job::Gossip {
-                peer,
-                msg_id,
-                bytes,
-            } => {
+            Job::Gossip { peer, msg_id, .. } => {
                 let Some(v) = verdicts.first() else {
                     return Ok(());
                 };
@@ -490,16 +491,12 @@ impl Worker {
                     Verdict::Refused(e) => {
                         debug!(%peer, error = %e, "gossip record does not extend its log");
                     }
-                    Verdict::Parked => {
-                        if let Ok(s) = SignedRecord::decode(&bytes)
-                            && let Ok(h) = hubnet_protocol::Header::decode(&s.header)
-                        {
-                            self.emit(Event::Gap {
-                                peer,
-                                author: h.author,
-                                seq: h.seq,
-                            });
-                        }
+                    Verdict::Parked { author, seq } => {
+                        self.emit(Event::Gap {
+                            peer,
+                            author: *author,
+                            seq: *seq,
+                        });
                     }
                     _ => {}
                 }
@@ -554,7 +551,7 @@ impl Worker {
                     Some(Verdict::Invalid(e)) => Err(e.into()),
                     Some(Verdict::Refused(e)) => Err(e.into()),
                     // Records from the API are never parked; an unanswered one cannot happen.
-                    Some(Verdict::Parked) | None => Err(Refusal::Lost),
+                    Some(Verdict::Parked { .. }) | None => Err(Refusal::Lost),
                 };
                 let _ = reply.send(answer);
             }
@@ -608,7 +605,7 @@ fn verify_all(
 mod tests {
 
     use hubnet_protocol::record::{self, Position};
-    use hubnet_protocol::{Draft, DraftFormat};
+    use hubnet_protocol::{Draft, DraftFormat, SignedRecord};
 
     use super::*;
     use crate::store::Store;
