@@ -3,7 +3,7 @@
 //! in one group commit.
 
 use hubnet_protocol::record::{self, RecordError};
-use hubnet_protocol::{ChainError, Record, RecordId, SignedRecord};
+use hubnet_protocol::{ChainError, Charter, Record, RecordId, SignedRecord};
 
 use crate::store::{Outcome, Store, StoreError};
 
@@ -29,20 +29,10 @@ pub fn ingest(
     now_ms: i64,
 ) -> Result<Vec<Ingested>, StoreError> {
     let mut out: Vec<Option<Ingested>> = vec![None; raw.len()];
-    let mut prechecked = Vec::with_capacity(raw.len());
-    let mut positions = Vec::with_capacity(raw.len());
-    for (i, bytes) in raw.iter().enumerate() {
-        match record::precheck(bytes, store.charter(), now_ms) {
-            Ok(u) => {
-                prechecked.push(u);
-                positions.push(i);
-            }
-            Err(e) => out[i] = Some(Ingested::Invalid(id_of(bytes), e)),
-        }
-    }
-    let mut valid = Vec::with_capacity(prechecked.len());
-    let mut valid_positions = Vec::with_capacity(prechecked.len());
-    for (i, result) in positions.into_iter().zip(record::verify_batch(prechecked)) {
+    let mut valid = Vec::with_capacity(raw.len());
+    let mut valid_positions = Vec::with_capacity(raw.len());
+    let checked = verify_all(raw.iter().map(Vec::as_slice), store.charter(), now_ms);
+    for (i, result) in checked.into_iter().enumerate() {
         match result {
             Ok(r) => {
                 valid.push(r);
@@ -55,6 +45,32 @@ pub fn ingest(
         out[i] = Some(outcome);
     }
     Ok(out.into_iter().flatten().collect())
+}
+
+/// Checks each encoded `SignedRecord` against `charter` (precheck), then verifies the signatures
+/// of those that pass in one batch. One result per input, in order; needs no store.
+pub fn verify_all<'a>(
+    raw: impl IntoIterator<Item = &'a [u8]>,
+    charter: &Charter,
+    now_ms: i64,
+) -> Vec<Result<Record, RecordError>> {
+    let mut out: Vec<Option<Result<Record, RecordError>>> = Vec::new();
+    let mut prechecked = Vec::new();
+    let mut positions = Vec::new();
+    for bytes in raw {
+        match record::precheck(bytes, charter, now_ms) {
+            Ok(u) => {
+                prechecked.push(u);
+                positions.push(out.len());
+                out.push(None);
+            }
+            Err(e) => out.push(Some(Err(e))),
+        }
+    }
+    for (i, result) in positions.into_iter().zip(record::verify_batch(prechecked)) {
+        out[i] = Some(result);
+    }
+    out.into_iter().flatten().collect()
 }
 
 /// Stores verified records as one group commit (for retries of [`Ingested::Refused`]).

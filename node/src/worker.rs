@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use hubnet_proto::v1::ForkProof;
-use hubnet_protocol::record::{self, RecordError};
+use hubnet_protocol::record::RecordError;
 use hubnet_protocol::sync::{self, GossipVerdict, HeadRef, PendingArea, RangeOutcome, Received};
 use hubnet_protocol::{Body, ChainError, PublicKey, Record, RecordId, SecretKey};
 use libp2p::PeerId;
@@ -21,9 +21,9 @@ use prost::Message;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, error, info, warn};
 
-use crate::now_ms;
 use crate::service::Shared;
 use crate::store::{Outcome, StoreError};
+use crate::{ingest, now_ms};
 
 /// Most records verified and stored in one batch.
 pub const MAX_BATCH: usize = 512;
@@ -310,7 +310,11 @@ impl Worker {
         }
         // 2. Check and verify, without the store.
         let now = now_ms();
-        let checked = verify_all(&inputs, &self.shared, now);
+        let checked = ingest::verify_all(
+            inputs.iter().map(|(_, b)| b.as_slice()),
+            &self.shared.charter,
+            now,
+        );
         // 3. Store what is valid, in one group commit; keep the verdicts in input order.
         let mut verdicts: Vec<Verdict> = Vec::with_capacity(inputs.len());
         let mut moved: BTreeSet<PublicKey> = BTreeSet::new();
@@ -574,31 +578,6 @@ impl Worker {
         self.emit(Event::Announce(r.signed.encode()));
         Ok(r)
     }
-}
-
-/// Prechecks and batch-verifies `inputs` against the charter.
-fn verify_all(
-    inputs: &[(usize, Vec<u8>)],
-    shared: &Shared,
-    now: i64,
-) -> Vec<Result<Record, RecordError>> {
-    let mut out: Vec<Option<Result<Record, RecordError>>> = Vec::with_capacity(inputs.len());
-    let mut pre = Vec::new();
-    let mut at = Vec::new();
-    for (i, (_, bytes)) in inputs.iter().enumerate() {
-        match record::precheck(bytes, &shared.charter, now) {
-            Ok(u) => {
-                pre.push(u);
-                at.push(i);
-                out.push(None);
-            }
-            Err(e) => out.push(Some(Err(e))),
-        }
-    }
-    for (i, r) in at.into_iter().zip(record::verify_batch(pre)) {
-        out[i] = Some(r);
-    }
-    out.into_iter().flatten().collect()
 }
 
 #[cfg(test)]
