@@ -23,7 +23,6 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use hubnet_protocol::sync::{HeadRef, Summary};
 use hubnet_protocol::{Draft, DraftFormat, RecordId};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
@@ -84,28 +83,10 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| ApiError::Internal(e.to_string()))?
 }
 
-/// The summary of what a store holds.
-pub fn summary_of(shared: &Shared) -> Result<Summary, ApiError> {
-    let store = shared.lock_store();
-    let mut s = Summary::default();
-    for (author, h) in store.heads()? {
-        s.heads.insert(
-            author,
-            HeadRef {
-                seq: h.seq,
-                id: h.id,
-            },
-        );
-    }
-    s.forks = store.forks().keys().copied().collect();
-    Ok(s)
-}
-
 async fn status(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let shared = state.shared.clone();
     blocking(move || {
-        let summary = summary_of(&shared)?;
-        let (count, forks) = {
+        let (summary, count, forks) = {
             let store = shared.lock_store();
             let forks: Vec<Value> = store
                 .forks()
@@ -121,7 +102,7 @@ async fn status(State(state): State<AppState>) -> Result<Json<Value>, ApiError> 
                     })
                 })
                 .collect();
-            (store.record_count()?, forks)
+            (store.summary(), store.record_count()?, forks)
         };
         let mut flagged: Vec<Value> = forks.iter().map(|f| f["member"].clone()).collect();
         flagged.dedup();

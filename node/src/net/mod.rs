@@ -370,7 +370,7 @@ pub async fn run(
         }
     };
     let net = NetConfig::for_charter(&shared.charter);
-    let summary = local_summary(&shared);
+    let summary = shared.lock_store().summary();
     let (reply_tx, mut reply_rx) = mpsc::channel(64);
     let bootstrap = bootstrap
         .into_iter()
@@ -427,24 +427,6 @@ pub async fn run(
         node.act();
     }
     debug!("swarm task stopped");
-}
-
-fn local_summary(shared: &Shared) -> Summary {
-    let store = shared.lock_store();
-    let mut s = Summary::default();
-    if let Ok(heads) = store.heads() {
-        for (author, h) in heads {
-            s.heads.insert(
-                author,
-                hubnet_protocol::sync::HeadRef {
-                    seq: h.seq,
-                    id: h.id,
-                },
-            );
-        }
-    }
-    s.forks = store.forks().keys().copied().collect();
-    s
 }
 
 impl Node {

@@ -25,6 +25,7 @@ use std::path::{Path, PathBuf};
 
 use hubnet_protocol::chain::{self, Append, ChainError, ChainHead, TargetInfo};
 use hubnet_protocol::record::{self, Position, RecordError};
+use hubnet_protocol::sync::{HeadRef, Summary};
 use hubnet_protocol::{
     Body, Charter, CharterError, Kind, PublicKey, Record, RecordId, SecretKey, SignedRecord,
 };
@@ -697,6 +698,27 @@ impl Store {
         );
         self.forks.entry(key).or_default().push(r.signed.clone());
         Ok(true)
+    }
+
+    /// What this store holds, in brief: every log's head and the seqs with fork evidence (what
+    /// sync exchanges, and what `heads_digest` is computed over).
+    pub fn summary(&self) -> Summary {
+        Summary {
+            heads: self
+                .heads
+                .iter()
+                .map(|(author, h)| {
+                    (
+                        *author,
+                        HeadRef {
+                            seq: h.seq,
+                            id: h.id,
+                        },
+                    )
+                })
+                .collect(),
+            forks: self.forks.keys().copied().collect(),
+        }
     }
 
     /// Every (author, seq) with fork evidence, and the extra records held there.
