@@ -11,6 +11,7 @@ pub mod keyfile;
 pub mod metrics;
 pub mod net;
 pub mod service;
+pub mod signals;
 pub mod store;
 pub mod synth;
 pub mod view;

@@ -16,6 +16,7 @@ use tracing::{info, warn};
 
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::signals::Signals;
 use crate::store::{CHARTER_FILE, Store};
 use crate::{api, keyfile, net, worker};
 
@@ -173,13 +174,14 @@ async fn serve(
 ) -> anyhow::Result<()> {
     let listener =
         tokio::net::TcpListener::from_std(http).context("handing the HTTP socket to tokio")?;
+    let mut signals = Signals::install()?;
     let peer_id = node_key.public().to_peer_id();
     let shared = Arc::new(Shared::new(store, peer_id, member.clone()));
     let (stop_tx, stop_rx) = watch::channel(false);
     let (job_tx, job_rx) = mpsc::channel(JOB_QUEUE);
     let (event_tx, event_rx) = mpsc::channel(EVENT_QUEUE);
-    let mut swarm = net::build_swarm(&shared, node_key, &config)?;
-    net::wait_listening(&mut swarm, &config).await?;
+    let mut network = net::build(&shared, node_key, &config)?;
+    net::wait_listening(&mut network, &config).await?;
     let (worker_done_tx, mut worker_done) = oneshot::channel();
     {
         let shared = shared.clone();
@@ -191,7 +193,7 @@ async fn serve(
             .context("starting the ingest worker")?;
     }
     let mut net_task = tokio::spawn(net::run(
-        swarm,
+        network,
         shared.clone(),
         config.bootstrap.clone(),
         job_tx.clone(),
@@ -221,7 +223,7 @@ async fn serve(
     });
     // Runs until a signal, or until the worker stops on its own (the store failed).
     let failure = tokio::select! {
-        r = wait_for_signal() => { r?; None }
+        () = signals.recv() => None,
         r = &mut worker_done => Some(match r {
             Ok(Err(e)) => anyhow::Error::new(e).context("the ingest worker stopped"),
             _ => anyhow::anyhow!("the ingest worker stopped"),
@@ -253,17 +255,6 @@ async fn serve(
         Some(e) => Err(e),
         None => Ok(()),
     }
-}
-
-async fn wait_for_signal() -> anyhow::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
-    let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-    }
-    Ok(())
 }
 
 /// Opens the data dir, creating it from the configured charter if it is new.

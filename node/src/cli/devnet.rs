@@ -146,7 +146,7 @@ async fn devnet(nodes: usize, dir: &Path, publish_sample: bool) -> anyhow::Resul
         charter.network_id(),
         dir.display()
     );
-    let mut signals = Signals::install()?;
+    let mut signals = crate::signals::Signals::install()?;
     let exe = std::env::current_exe().context("finding the hubnet binary")?;
     let mut children: Vec<Child> = Vec::new();
     for p in &plan {
@@ -516,30 +516,6 @@ async fn converge(client: &reqwest::Client, plan: &[Planned]) -> anyhow::Result<
             );
         }
         tokio::time::sleep(Duration::from_millis(250)).await; // poll until the deadline
-    }
-}
-
-/// SIGINT and SIGTERM, installed once for the whole devnet so that no signal falls between two
-/// waits.
-struct Signals {
-    term: tokio::signal::unix::Signal,
-    int: tokio::signal::unix::Signal,
-}
-
-impl Signals {
-    fn install() -> anyhow::Result<Self> {
-        use tokio::signal::unix::{SignalKind, signal};
-        Ok(Self {
-            term: signal(SignalKind::terminate()).context("installing the SIGTERM handler")?,
-            int: signal(SignalKind::interrupt()).context("installing the SIGINT handler")?,
-        })
-    }
-
-    async fn recv(&mut self) {
-        tokio::select! {
-            _ = self.term.recv() => {}
-            _ = self.int.recv() => {}
-        }
     }
 }
 

@@ -207,12 +207,15 @@ fn gossipsub(
     Ok(behaviour)
 }
 
+/// A built swarm with the names and settings it was built with.
+pub struct Network {
+    swarm: Swarm<Behaviour>,
+    names: Names,
+    net: NetConfig,
+}
+
 /// Builds the swarm and starts listening.
-pub fn build_swarm(
-    shared: &Shared,
-    key: Keypair,
-    config: &Config,
-) -> anyhow::Result<Swarm<Behaviour>> {
+pub fn build(shared: &Shared, key: Keypair, config: &Config) -> anyhow::Result<Network> {
     let names = Names::new(&shared.charter.network_id().to_hex())?;
     let net = NetConfig::for_charter(&shared.charter);
     let mut swarm = libp2p::SwarmBuilder::with_existing_identity(key)
@@ -269,7 +272,7 @@ pub fn build_swarm(
             )
         })?;
     }
-    Ok(swarm)
+    Ok(Network { swarm, names, net })
 }
 
 /// The socket address of an `/ip4/…/tcp/…` or `/ip6/…/tcp/…` multiaddr.
@@ -288,7 +291,8 @@ pub fn tcp_socket_addr(addr: &Multiaddr) -> Option<std::net::SocketAddr> {
 
 /// Waits until every listen address is bound, so that a port in use is an error at start, not
 /// a log line later.
-pub async fn wait_listening(swarm: &mut Swarm<Behaviour>, config: &Config) -> anyhow::Result<()> {
+pub async fn wait_listening(network: &mut Network, config: &Config) -> anyhow::Result<()> {
+    let swarm = &mut network.swarm;
     let mut bound = std::collections::HashSet::new();
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
     while bound.len() < config.listen.len() {
@@ -355,21 +359,14 @@ struct Node {
 
 /// Runs the swarm until `stop` turns true.
 pub async fn run(
-    swarm: Swarm<Behaviour>,
+    network: Network,
     shared: Arc<Shared>,
     bootstrap: Vec<Multiaddr>,
     jobs: mpsc::Sender<Job>,
     mut events: mpsc::Receiver<WorkerEvent>,
     mut stop: watch::Receiver<bool>,
 ) {
-    let names = match Names::new(&shared.charter.network_id().to_hex()) {
-        Ok(n) => n,
-        Err(e) => {
-            warn!(error = %e, "protocol names");
-            return;
-        }
-    };
-    let net = NetConfig::for_charter(&shared.charter);
+    let Network { swarm, names, net } = network;
     let summary = shared.lock_store().summary();
     let (reply_tx, mut reply_rx) = mpsc::channel(64);
     let bootstrap = bootstrap
