@@ -322,36 +322,47 @@ impl Worker {
         {
             let shared = self.shared.clone();
             let mut store = shared.lock_store();
-            let valid: Vec<Record> = checked
-                .iter()
-                .filter_map(|c| c.as_ref().ok().cloned())
-                .collect();
-            let mut outcomes = store.append(&valid)?.into_iter();
-            for (c, (origin, _)) in checked.into_iter().zip(&inputs) {
-                let r = match c {
-                    Err(e) => {
-                        verdicts.push(Verdict::Invalid(e));
-                        continue;
+            // The valid records move into the group commit and back out with their outcomes.
+            let mut errors: Vec<Option<RecordError>> = Vec::with_capacity(checked.len());
+            let mut valid: Vec<Record> = Vec::with_capacity(checked.len());
+            for c in checked {
+                match c {
+                    Ok(r) => {
+                        valid.push(r);
+                        errors.push(None);
                     }
-                    Ok(r) => r,
+                    Err(e) => errors.push(Some(e)),
+                }
+            }
+            let outcomes = store.append(&valid)?;
+            let mut stored = valid.into_iter().zip(outcomes);
+            for (error, (origin, _)) in errors.into_iter().zip(&inputs) {
+                if let Some(e) = error {
+                    verdicts.push(Verdict::Invalid(e));
+                    continue;
+                }
+                // `append` answers every record it is given; were one missing, the jobs left
+                // without a verdict are answered as unprocessed (`Refusal::Lost`, no gossip verdict).
+                let Some((r, outcome)) = stored.next() else {
+                    break;
                 };
                 let from_gossip = matches!(batch[*origin], Job::Gossip { .. } | Job::Range { .. });
-                let verdict = match outcomes.next() {
-                    Some(Outcome::Stored) => {
+                let verdict = match outcome {
+                    Outcome::Stored => {
                         moved.insert(r.header.author);
                         debug!(id = %r.id, member = %r.member, seq = r.header.seq, "stored");
                         self.shared.metrics.records_stored.inc();
                         Verdict::Stored(r.id)
                     }
-                    Some(Outcome::AlreadyStored) => Verdict::AlreadyStored(r.id),
-                    Some(Outcome::Refused(ChainError::SeqRepeated { .. })) => {
+                    Outcome::AlreadyStored => Verdict::AlreadyStored(r.id),
+                    Outcome::Refused(ChainError::SeqRepeated { .. }) => {
                         if store.add_fork(&r)? {
                             self.shared.metrics.fork_evidence.inc();
                             new_forks.push((r.header.author, r.header.seq));
                         }
                         Verdict::Fork(r.id)
                     }
-                    Some(Outcome::Refused(ChainError::SeqGap { expected, got, .. }))
+                    Outcome::Refused(ChainError::SeqGap { expected, got, .. })
                         if from_gossip && got > expected =>
                     {
                         let (author, seq, id) = (r.header.author, r.header.seq, r.id);
@@ -366,12 +377,7 @@ impl Worker {
                             })
                         }
                     }
-                    Some(Outcome::Refused(e)) => Verdict::Refused(e),
-                    None => Verdict::Refused(ChainError::SeqGap {
-                        author: r.header.author.to_hex(),
-                        expected: 0,
-                        got: r.header.seq,
-                    }),
+                    Outcome::Refused(e) => Verdict::Refused(e),
                 };
                 verdicts.push(verdict);
             }
