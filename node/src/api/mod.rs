@@ -270,19 +270,26 @@ async fn publish(
     })
     .await?
     .map_err(refusal)?;
-    let location = format!("/api/v1/records/{}", r.id);
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, location)],
-        Json(json!({
+    Ok(created(
+        r.id,
+        json!({
             "id": r.id.to_hex(),
             "member": r.member,
             "author": r.header.author.to_hex(),
             "seq": r.header.seq,
             "created_at": rfc3339_ms(r.header.created_at),
-        })),
+        }),
+    ))
+}
+
+/// 201 with the new record's location.
+fn created(id: RecordId, body: Value) -> Response {
+    (
+        StatusCode::CREATED,
+        [(header::LOCATION, format!("/api/v1/records/{id}"))],
+        Json(body),
     )
-        .into_response())
+        .into_response()
 }
 
 async fn publish_raw(
@@ -295,10 +302,5 @@ async fn publish_raw(
     let id = submit(&state, |reply| Job::Raw { bytes, reply })
         .await?
         .map_err(refusal)?;
-    Ok((
-        StatusCode::CREATED,
-        [(header::LOCATION, format!("/api/v1/records/{id}"))],
-        Json(json!({ "id": id.to_hex() })),
-    )
-        .into_response())
+    Ok(created(id, json!({ "id": id.to_hex() })))
 }

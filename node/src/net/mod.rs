@@ -790,10 +790,7 @@ impl Node {
 
 /// Reads `author`'s records from `from_seq` on, up to `budget` bytes (at least one record).
 fn read_range(shared: &Shared, r: &RangeRequest, budget: usize) -> Vec<Vec<u8>> {
-    let Some(author) = <[u8; 32]>::try_from(r.author.as_slice())
-        .ok()
-        .and_then(|b| PublicKey::from_bytes(b).ok())
-    else {
+    let Some(author) = author_of(&r.author) else {
         return Vec::new();
     };
     let store = shared.lock_store();
@@ -821,10 +818,15 @@ fn read_range(shared: &Shared, r: &RangeRequest, budget: usize) -> Vec<Vec<u8>> 
     out
 }
 
-fn read_fork(shared: &Shared, f: &ForkRequest) -> Option<ForkProof> {
-    let author = <[u8; 32]>::try_from(f.author.as_slice())
+/// The author key of a request, if it is one.
+fn author_of(bytes: &[u8]) -> Option<PublicKey> {
+    <[u8; 32]>::try_from(bytes)
         .ok()
-        .and_then(|b| PublicKey::from_bytes(b).ok())?;
+        .and_then(|b| PublicKey::from_bytes(b).ok())
+}
+
+fn read_fork(shared: &Shared, f: &ForkRequest) -> Option<ForkProof> {
+    let author = author_of(&f.author)?;
     let (own, other) = shared.lock_store().fork_proof(&author, f.seq).ok()??;
     Some(ForkProof {
         first: own.encode(),
