@@ -92,7 +92,7 @@ async fn status(State(state): State<AppState>) -> Result<Json<Value>, ApiError> 
                 .forks()
                 .iter()
                 .map(|((author, seq), others)| {
-                    let log_id = store.id_at_seq(author, *seq).ok().flatten();
+                    let log_id = store.id_at(author, *seq).ok().flatten();
                     json!({
                         "author": author.to_hex(),
                         "member": member_code(&shared, author),

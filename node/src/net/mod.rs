@@ -685,9 +685,14 @@ impl Node {
     fn on_summary(&mut self, peer: PeerId, heads: &pb::Heads) {
         match Summary::from_proto(heads, &self.shared.charter) {
             Ok(summary) => {
+                // The swarm task never waits for the store (the worker may be in a fsync): if it
+                // is busy, no fork probe is made now, and the next summary tries again.
                 let shared = self.shared.clone();
-                let id_at =
-                    move |a: &PublicKey, s: u64| shared.lock_store().id_at_seq(a, s).ok().flatten();
+                let id_at = move |a: &PublicKey, s: u64| {
+                    shared
+                        .try_lock_store()
+                        .and_then(|store| store.id_at(a, s).ok().flatten())
+                };
                 self.sync.handle_summary(peer, summary, now_ms(), &id_at);
             }
             Err(e) => warn!(%peer, error = %e, "an unusable summary"),

@@ -741,11 +741,6 @@ impl Store {
         Ok(self.get_signed(&id)?.map(|own| (own, other.clone())))
     }
 
-    /// The id the log holds at (`author`, `seq`).
-    pub fn id_at_seq(&self, author: &PublicKey, seq: u64) -> Result<Option<RecordId>, StoreError> {
-        self.id_at(author, seq)
-    }
-
     fn fork_record(&self, id: &RecordId) -> Option<&SignedRecord> {
         self.forks.values().flatten().find(|s| s.id() == *id)
     }
@@ -757,7 +752,8 @@ impl Store {
         Ok(())
     }
 
-    fn id_at(&self, author: &PublicKey, seq: u64) -> Result<Option<RecordId>, StoreError> {
+    /// The id the log holds at (`author`, `seq`).
+    pub fn id_at(&self, author: &PublicKey, seq: u64) -> Result<Option<RecordId>, StoreError> {
         let Some(v) = self.chunk_value(author, index::chunk_of(seq))? else {
             return Ok(None);
         };
