@@ -255,8 +255,13 @@ pub fn build(shared: &Shared, key: Keypair, config: &Config) -> anyhow::Result<N
                             max_response_bytes: net.max_response_bytes,
                         },
                         [(names.sync.clone(), ProtocolSupport::Full)],
-                        request_response::Config::default()
-                            .with_request_timeout(Duration::from_secs(30)),
+                        // No longer than the sync state machine waits, so that it never
+                        // asks again while the first request could still be answered.
+                        request_response::Config::default().with_request_timeout(
+                            Duration::from_millis(
+                                u64::try_from(net.sync.request_timeout_ms).unwrap_or(20_000),
+                            ),
+                        ),
                     ),
                 })
             },
