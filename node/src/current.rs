@@ -71,6 +71,14 @@ impl Current {
             .fold(self.created_at(), i64::max)
     }
 
+    /// For an event, its start in UTC (ms), from the local time and its IANA zone.
+    pub fn event_start_ms(&self) -> Option<i64> {
+        match self.content()? {
+            Content::Event(e) => local_to_utc_ms(&e.start, &e.time_zone),
+            Content::Practice(_) => None,
+        }
+    }
+
     /// The member code of the author (empty if the charter no longer names the key).
     pub fn member(&self) -> &str {
         &self.original.member
@@ -106,4 +114,15 @@ impl Current {
         }
         v
     }
+}
+
+/// A local date-time `YYYY-MM-DDTHH:MM[:SS]` in IANA zone `zone`, as UTC ms. In a gap of a DST
+/// change the time does not exist: `None`; in a fold the earlier instant is taken.
+pub fn local_to_utc_ms(local: &str, zone: &str) -> Option<i64> {
+    use chrono::TimeZone;
+    let naive = hubnet_protocol::validate::local_date_time("start", local, true).ok()??;
+    let tz: chrono_tz::Tz = zone.parse().ok()?;
+    tz.from_local_datetime(&naive)
+        .earliest()
+        .map(|t| t.timestamp_millis())
 }

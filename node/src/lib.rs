@@ -11,6 +11,7 @@ pub mod ingest;
 pub mod keyfile;
 pub mod metrics;
 pub mod net;
+pub mod search;
 pub mod service;
 pub mod signals;
 pub mod store;

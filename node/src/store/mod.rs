@@ -527,6 +527,30 @@ impl Store {
         Ok(())
     }
 
+    /// Where the journal ends: the offset the next entry will be written at. Journal offsets
+    /// only grow, so a follower (the search indexer) remembers how far it has read.
+    pub fn journal_end(&self) -> u64 {
+        self.journal.len()
+    }
+
+    /// The journal offset of the first entry.
+    pub fn journal_start() -> u64 {
+        HEADER_LEN
+    }
+
+    /// Up to `max` stored records' signed bytes from journal offset `from` on (an offset this
+    /// method or [`Store::journal_start`] gave), in journal order, and the offset after them.
+    pub fn signed_from(&self, from: u64, max: usize) -> Result<(Vec<Vec<u8>>, u64), StoreError> {
+        let mut offset = from.max(HEADER_LEN);
+        let mut out = Vec::new();
+        while offset < self.journal.len() && out.len() < max {
+            let payload = self.journal.read_at(offset)?;
+            offset += 8 + payload.len() as u64;
+            out.push(payload);
+        }
+        Ok((out, offset))
+    }
+
     /// Checks `records` (verified, in order) against their logs and stores those that extend them,
     /// as one group commit: one journal write and `fdatasync`, then one index batch. Records later
     /// in the slice may build on earlier ones. Returns one outcome per record.

@@ -1,0 +1,349 @@
+//! Keeps the search index in step with the store: reads the journal from the offset the last
+//! commit reached, turns each record into the new state of the practice or event it concerns,
+//! and commits with the new offset as the payload. The store lock is held only to read; tantivy
+//! work happens without it.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use hubnet_protocol::record;
+use hubnet_protocol::{Body, Record, RecordId};
+use tantivy::{IndexWriter, TantivyDocument, Term};
+use tracing::{info, warn};
+
+use super::{DocState, LAYOUT_VERSION, Payload, SearchError, SearchIndex};
+use crate::current::Current;
+use crate::store::{Store, StoreError};
+
+/// Journal entries read per lock of the store.
+const BATCH: usize = 2048;
+/// The writer's memory budget.
+const WRITER_BYTES: usize = 64 * 1024 * 1024;
+/// Commits at least this far apart while records keep arriving (each commit makes a segment).
+const COMMIT_SPACING: Duration = Duration::from_millis(200);
+/// While rebuilding, a commit at least every this many records, so a crash loses little work.
+const REBUILD_COMMIT_EVERY: u64 = 100_000;
+/// A progress line this often while a backlog is indexed.
+const PROGRESS_EVERY: Duration = Duration::from_secs(2);
+/// How long the thread sleeps when nothing wakes it: a safety net, the worker wakes it.
+const IDLE_POLL: Duration = Duration::from_secs(2);
+
+/// Applies the journal to a [`SearchIndex`].
+pub struct Indexer {
+    index: SearchIndex,
+    writer: IndexWriter<TantivyDocument>,
+    network: String,
+    /// The journal offset the last commit reached.
+    committed: u64,
+    /// The journal offset read up to (applied to the writer, maybe not committed).
+    applied: u64,
+    /// States written since the last commit (the committed reader does not see them yet).
+    overlay: HashMap<RecordId, DocState>,
+    /// Records applied since the last commit.
+    uncommitted: u64,
+}
+
+impl Indexer {
+    /// An indexer for `index` that has applied the journal up to `applied`.
+    pub fn new(index: SearchIndex, applied: u64, store: &Store) -> Result<Self, SearchError> {
+        let writer = index.index.writer_with_num_threads(1, WRITER_BYTES)?;
+        Ok(Self {
+            index,
+            writer,
+            network: store.charter().network_id().to_hex(),
+            committed: applied,
+            applied,
+            overlay: HashMap::new(),
+            uncommitted: 0,
+        })
+    }
+
+    /// How many journal bytes are not indexed yet.
+    pub fn backlog(&self, store: &Store) -> u64 {
+        store
+            .journal_end()
+            .saturating_sub(self.applied.max(Store::journal_start()))
+    }
+
+    /// Reads and decodes the next batch of the journal under the store lock, and loads the
+    /// current state of every practice or event it touches. `None` when caught up.
+    pub fn read(&mut self, store: &Store) -> Result<Option<Vec<Current>>, SearchError> {
+        let (payloads, next) = store.signed_from(self.applied, BATCH)?;
+        if payloads.is_empty() {
+            return Ok(None);
+        }
+        let charter = store.charter();
+        let mut known: HashMap<RecordId, Record> = HashMap::new();
+        let mut touched: Vec<RecordId> = Vec::new();
+        for payload in &payloads {
+            let r = record::decode_stored(payload, charter).map_err(|cause| {
+                SearchError::Store(StoreError::BadJournalRecord {
+                    offset: self.applied,
+                    cause,
+                })
+            })?;
+            let state = match (&r.body, r.body.target()) {
+                (Body::Practice(_) | Body::Event(_), _) => DocState {
+                    id: r.id,
+                    amendment: None,
+                    retraction: None,
+                },
+                (Body::Amendment(_), Some(t)) => DocState {
+                    amendment: Some(r.id),
+                    ..self.lookup(&t)?
+                },
+                (Body::Retraction(_), Some(t)) => DocState {
+                    retraction: Some(r.id),
+                    ..self.lookup(&t)?
+                },
+                _ => continue,
+            };
+            self.overlay.insert(state.id, state);
+            if !touched.contains(&state.id) {
+                touched.push(state.id);
+            }
+            known.insert(r.id, r);
+        }
+        let mut load = |id: RecordId| -> Result<Option<Record>, SearchError> {
+            match known.remove(&id) {
+                Some(r) => Ok(Some(r)),
+                None => Ok(store.get(&id)?),
+            }
+        };
+        let mut out = Vec::with_capacity(touched.len());
+        for id in touched {
+            let Some(state) = self.overlay.get(&id).copied() else {
+                continue;
+            };
+            let Some(original) = load(state.id)? else {
+                warn!(id = %state.id, "search index: a target is missing from the store");
+                continue;
+            };
+            let amendment = match state.amendment {
+                Some(a) => load(a)?,
+                None => None,
+            };
+            let retraction = match state.retraction {
+                Some(r) => load(r)?,
+                None => None,
+            };
+            out.push(Current {
+                original,
+                amendment,
+                retraction,
+            });
+        }
+        self.applied = next;
+        self.uncommitted += payloads.len() as u64;
+        Ok(Some(out))
+    }
+
+    /// The state of `id` as last written: from this batch's overlay, else the committed index.
+    fn lookup(&self, id: &RecordId) -> Result<DocState, SearchError> {
+        if let Some(s) = self.overlay.get(id) {
+            return Ok(*s);
+        }
+        Ok(self.index.state(id)?.unwrap_or(DocState {
+            id: *id,
+            amendment: None,
+            retraction: None,
+        }))
+    }
+
+    /// Writes the new documents (no store lock needed).
+    pub fn apply(&mut self, currents: &[Current]) -> Result<(), SearchError> {
+        for c in currents {
+            self.writer.delete_term(Term::from_field_text(
+                self.index.fields.id,
+                &c.id().to_hex(),
+            ));
+            if let Some(doc) = self.index.document(c) {
+                self.writer.add_document(doc)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Commits what was applied, with the journal offset as the payload, and makes it visible to
+    /// searches.
+    pub fn commit(&mut self) -> Result<(), SearchError> {
+        if self.applied == self.committed {
+            return Ok(());
+        }
+        let payload = serde_json::to_string(&Payload {
+            layout: LAYOUT_VERSION,
+            network: self.network.clone(),
+            journal: self.applied,
+        })
+        .unwrap_or_default();
+        let mut prepared = self.writer.prepare_commit()?;
+        prepared.set_payload(&payload);
+        prepared.commit()?;
+        self.index.reader.reload()?;
+        self.committed = self.applied;
+        self.overlay.clear();
+        self.uncommitted = 0;
+        Ok(())
+    }
+
+    /// Indexes everything the store holds now, committing as it goes and logging progress.
+    pub fn catch_up(&mut self, store: &Mutex<Store>, stop: &AtomicBool) -> Result<(), SearchError> {
+        let lock = || {
+            store
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        };
+        let total = self.backlog(&lock());
+        let started = Instant::now();
+        let mut last_progress = Instant::now();
+        if total > 0 {
+            info!(bytes = total, "search index: indexing the store's records");
+        }
+        let mut records = 0u64;
+        while !stop.load(Ordering::SeqCst) {
+            let batch = {
+                let guard: MutexGuard<'_, Store> = lock();
+                self.read(&guard)?
+            };
+            let Some(batch) = batch else { break };
+            self.apply(&batch)?;
+            records += batch.len() as u64;
+            if self.uncommitted >= REBUILD_COMMIT_EVERY {
+                self.commit()?;
+            }
+            if last_progress.elapsed() >= PROGRESS_EVERY {
+                let left = self.backlog(&lock());
+                info!(
+                    documents = records,
+                    percent = 100 - left.saturating_mul(100) / total.max(1),
+                    "search index: indexing"
+                );
+                last_progress = Instant::now();
+            }
+        }
+        self.commit()?;
+        if total > 0 {
+            info!(
+                documents = self.index.len(),
+                seconds = started.elapsed().as_secs_f64(),
+                "search index: up to date"
+            );
+        }
+        Ok(())
+    }
+}
+
+/// A running indexer thread.
+#[derive(Debug)]
+pub struct IndexerHandle {
+    wake: SyncSender<()>,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl IndexerHandle {
+    /// Tells the indexer that the store has new records.
+    pub fn wake(&self) {
+        match self.wake.try_send(()) {
+            Ok(()) | Err(TrySendError::Full(())) | Err(TrySendError::Disconnected(())) => {}
+        }
+    }
+
+    /// A cheap clone of the wake-up signal, for the parts that append to the store.
+    pub fn waker(&self) -> Waker {
+        Waker(self.wake.clone())
+    }
+
+    /// Asks the thread to commit and stop, and waits for it.
+    pub fn stop(mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.wake();
+        if let Some(t) = self.thread.take()
+            && t.join().is_err()
+        {
+            warn!("search indexer thread panicked");
+        }
+    }
+}
+
+/// Wakes the indexer.
+#[derive(Debug, Clone)]
+pub struct Waker(SyncSender<()>);
+
+impl Waker {
+    /// Tells the indexer that the store has new records.
+    pub fn wake(&self) {
+        let _ = self.0.try_send(());
+    }
+}
+
+/// Starts the indexer thread: it catches up with the store, then follows it.
+pub fn spawn<S>(mut indexer: Indexer, shared: Arc<S>) -> Result<IndexerHandle, SearchError>
+where
+    S: AsRef<Mutex<Store>> + Send + Sync + 'static,
+{
+    let (wake, woken) = sync_channel(1);
+    let stop = Arc::new(AtomicBool::new(false));
+    let stopping = stop.clone();
+    let thread = std::thread::Builder::new()
+        .name("search-indexer".into())
+        .spawn(move || {
+            if let Err(e) = follow(&mut indexer, (*shared).as_ref(), &woken, &stopping) {
+                warn!(error = %e, "search indexer stopped; search answers may lag until a restart");
+            }
+        })
+        .map_err(|cause| SearchError::Io {
+            path: "search-indexer thread".into(),
+            cause,
+        })?;
+    Ok(IndexerHandle {
+        wake,
+        stop,
+        thread: Some(thread),
+    })
+}
+
+fn follow(
+    indexer: &mut Indexer,
+    store: &Mutex<Store>,
+    woken: &Receiver<()>,
+    stop: &AtomicBool,
+) -> Result<(), SearchError> {
+    indexer.catch_up(store, stop)?;
+    let lock = || {
+        store
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    };
+    let mut last_commit = Instant::now();
+    while !stop.load(Ordering::SeqCst) {
+        let batch = indexer.read(&lock())?;
+        match batch {
+            Some(b) => indexer.apply(&b)?,
+            None => {
+                // Caught up: commit now unless the last commit was very recent.
+                let since = last_commit.elapsed();
+                if indexer.applied != indexer.committed {
+                    if since >= COMMIT_SPACING {
+                        indexer.commit()?;
+                        last_commit = Instant::now();
+                        continue;
+                    }
+                    match woken.recv_timeout(COMMIT_SPACING - since) {
+                        Ok(()) | Err(RecvTimeoutError::Timeout) => continue,
+                        Err(RecvTimeoutError::Disconnected) => break,
+                    }
+                }
+                match woken.recv_timeout(IDLE_POLL) {
+                    Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => break,
+                }
+            }
+        }
+    }
+    indexer.commit()
+}

@@ -1,0 +1,571 @@
+//! Full-text search and filtered queries over the current state of every practice and event.
+//!
+//! A tantivy index in `DATA_DIR/search/`, derived from the store and never the source of truth:
+//! one document per practice or event (keyed by the original's id) holding the content in force
+//! (its latest amendment's, if any), whether it was retracted, and the ids of the amendment and
+//! retraction. [`indexer`] follows the store's journal and commits with the journal offset it
+//! reached as the commit payload; a missing, damaged or foreign index is rebuilt from the store at
+//! start, with progress in the log.
+
+pub mod indexer;
+pub mod query;
+pub mod text;
+
+use std::collections::BTreeMap;
+use std::ops::Bound;
+use std::path::{Path, PathBuf};
+
+use hubnet_proto::v1 as pb;
+use hubnet_protocol::{NetworkId, RecordId};
+use serde::{Deserialize, Serialize};
+use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
+use tantivy::columnar::StrColumn;
+use tantivy::query::{
+    AllQuery, BooleanQuery, Occur, QueryParser, RangeQuery, TermQuery, TermSetQuery,
+};
+use tantivy::schema::{
+    FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
+    TextOptions, Value,
+};
+use tantivy::{
+    DocAddress, DocId, Index, IndexReader, Order, ReloadPolicy, Score, SegmentReader,
+    TantivyDocument, Term,
+};
+
+pub use self::query::{Query, QueryError, Sort};
+use crate::current::{Content, Current};
+
+/// The index folder inside a data dir.
+pub const SEARCH_DIR: &str = "search";
+/// Bump when the document layout changes: an index of another version is rebuilt.
+const LAYOUT_VERSION: u32 = 1;
+
+/// Search failures (all internal: bad queries are [`QueryError`]s before they get here).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SearchError {
+    /// tantivy failed.
+    #[error("search index: {0}")]
+    Index(#[from] tantivy::TantivyError),
+    /// A file of the index folder.
+    #[error("search index {path}: {cause}")]
+    Io {
+        /// The path.
+        path: PathBuf,
+        /// The cause.
+        cause: std::io::Error,
+    },
+    /// The store failed while the index read from it.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// The commit payload: how far into the journal the index has applied.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+struct Payload {
+    layout: u32,
+    network: String,
+    journal: u64,
+}
+
+/// The fields of a document.
+#[derive(Debug, Clone)]
+struct Fields {
+    id: Field,
+    kind: Field,
+    country: Field,
+    topic: Field,
+    lang: Field,
+    author: Field,
+    created: Field,
+    start: Field,
+    start_sort: Field,
+    retracted: Field,
+    amendment: Field,
+    retraction: Field,
+    /// `(field name, field)` of each language with a field of its own.
+    texts: Vec<(&'static str, Field)>,
+    /// The field for text in any other language.
+    other: Field,
+}
+
+impl Fields {
+    /// The full-text field for language `tag`.
+    fn text_field(&self, tag: &str) -> Field {
+        let name = text::field_for(tag);
+        self.texts
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map_or(self.other, |(_, f)| *f)
+    }
+}
+
+fn schema() -> (Schema, Fields) {
+    let mut b = Schema::builder();
+    let facet = STRING | FAST;
+    let text = |analyser: &str| {
+        TextOptions::default().set_indexing_options(
+            TextFieldIndexing::default()
+                .set_tokenizer(analyser)
+                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
+        )
+    };
+    let mut texts = Vec::new();
+    for (_, name, analyser) in text::LANGUAGES {
+        texts.push((*name, b.add_text_field(name, text(analyser))));
+    }
+    let other = b.add_text_field(text::OTHER_FIELD, text(text::FOLD));
+    let fields = Fields {
+        id: b.add_text_field("id", STRING | STORED),
+        kind: b.add_text_field("kind", facet.clone()),
+        country: b.add_text_field("country", facet.clone()),
+        topic: b.add_text_field("topic", facet.clone()),
+        lang: b.add_text_field("lang", facet),
+        author: b.add_text_field("author", STRING),
+        created: b.add_i64_field("created", INDEXED | FAST),
+        start: b.add_i64_field("start", INDEXED | FAST),
+        start_sort: b.add_i64_field("start_sort", FAST),
+        retracted: b.add_bool_field("retracted", INDEXED),
+        amendment: b.add_text_field("amendment", STORED),
+        retraction: b.add_text_field("retraction", STORED),
+        texts,
+        other,
+    };
+    (b.build(), fields)
+}
+
+/// What the index knows of one practice or event: enough to load its [`Current`] from the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DocState {
+    /// The original's id.
+    pub id: RecordId,
+    /// The latest amendment's id.
+    pub amendment: Option<RecordId>,
+    /// The retraction's id.
+    pub retraction: Option<RecordId>,
+}
+
+/// Counts of matching records per value, for each facet.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Facets {
+    /// Per country code.
+    pub country: BTreeMap<String, u64>,
+    /// Per topic slug.
+    pub topic: BTreeMap<String, u64>,
+    /// Per kind.
+    pub kind: BTreeMap<String, u64>,
+    /// Per content language.
+    pub lang: BTreeMap<String, u64>,
+}
+
+/// One page of results.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// The records of this page, in order.
+    pub hits: Vec<DocState>,
+    /// How many records match in all.
+    pub total: usize,
+    /// The cursor of the next page, if there is one.
+    pub next_cursor: Option<String>,
+    /// Facet counts over every match.
+    pub facets: Facets,
+}
+
+/// The open search index (shared; searches run concurrently with the [`indexer`]).
+#[derive(Clone)]
+pub struct SearchIndex {
+    index: Index,
+    reader: IndexReader,
+    fields: Fields,
+}
+
+impl std::fmt::Debug for SearchIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SearchIndex").finish_non_exhaustive()
+    }
+}
+
+impl SearchIndex {
+    /// Opens `data_dir/search` for the network `network`, creating it if missing and recreating
+    /// it (empty) if it is unreadable, of another layout or another network. Returns the index
+    /// and the journal offset it has applied (0 when it must be built from the start).
+    pub fn open(data_dir: &Path, network: NetworkId) -> Result<(Self, u64), SearchError> {
+        let dir = data_dir.join(SEARCH_DIR);
+        match Self::open_existing(&dir, network) {
+            Ok(Some(opened)) => return Ok(opened),
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "search index unreadable; rebuilding it"),
+        }
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(|cause| SearchError::Io {
+                path: dir.clone(),
+                cause,
+            })?;
+        }
+        std::fs::create_dir_all(&dir).map_err(|cause| SearchError::Io {
+            path: dir.clone(),
+            cause,
+        })?;
+        let (schema, fields) = schema();
+        let index = Index::create_in_dir(&dir, schema)?;
+        Ok((Self::with(index, fields)?, 0))
+    }
+
+    fn open_existing(dir: &Path, network: NetworkId) -> Result<Option<(Self, u64)>, SearchError> {
+        if !dir.join("meta.json").exists() {
+            return Ok(None);
+        }
+        let index = Index::open_in_dir(dir)?;
+        let payload = index
+            .load_metas()?
+            .payload
+            .and_then(|p| serde_json::from_str::<Payload>(&p).ok());
+        let (_, fields) = schema();
+        match payload {
+            Some(p) if p.layout == LAYOUT_VERSION && p.network == network.to_hex() => {
+                if index.schema() != schema().0 {
+                    return Ok(None);
+                }
+                Ok(Some((Self::with(index, fields)?, p.journal)))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// An in-memory index (tests and benchmarks).
+    pub fn in_ram() -> Result<Self, SearchError> {
+        let (schema, fields) = schema();
+        Self::with(Index::create_in_ram(schema), fields)
+    }
+
+    fn with(index: Index, fields: Fields) -> Result<Self, SearchError> {
+        text::register(&index);
+        let reader = index
+            .reader_builder()
+            .reload_policy(ReloadPolicy::Manual)
+            .try_into()?;
+        Ok(Self {
+            index,
+            reader,
+            fields,
+        })
+    }
+
+    /// How many practices and events the index holds (retracted ones included).
+    pub fn len(&self) -> u64 {
+        self.reader.searcher().num_docs()
+    }
+
+    /// Whether the index is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// What the committed index knows of practice or event `id`.
+    pub fn state(&self, id: &RecordId) -> Result<Option<DocState>, SearchError> {
+        let searcher = self.reader.searcher();
+        let term = Term::from_field_text(self.fields.id, &id.to_hex());
+        let q = TermQuery::new(term, IndexRecordOption::Basic);
+        let top = searcher.search(&q, &TopDocs::with_limit(1).order_by_score())?;
+        match top.first() {
+            None => Ok(None),
+            Some((_, addr)) => self.load_state(&searcher, *addr),
+        }
+    }
+
+    fn load_state(
+        &self,
+        searcher: &tantivy::Searcher,
+        addr: DocAddress,
+    ) -> Result<Option<DocState>, SearchError> {
+        let doc: TantivyDocument = searcher.doc(addr)?;
+        let id_of = |field: Field| {
+            doc.get_first(field)
+                .and_then(|v| v.as_str())
+                .and_then(|s| s.parse::<RecordId>().ok())
+        };
+        Ok(id_of(self.fields.id).map(|id| DocState {
+            id,
+            amendment: id_of(self.fields.amendment),
+            retraction: id_of(self.fields.retraction),
+        }))
+    }
+
+    /// Runs `q`.
+    pub fn search(&self, q: &Query) -> Result<Page, SearchError> {
+        let searcher = self.reader.searcher();
+        let query = self.build(q);
+        let window = TopDocs::with_limit(q.limit + 1).and_offset(q.offset);
+        let facets = FacetCollector;
+        let addrs: Vec<DocAddress>;
+        let total;
+        let counts;
+        match q.sort {
+            Sort::Relevance => {
+                let (top, n, f) =
+                    searcher.search(&query, &(window.order_by_score(), Count, facets))?;
+                addrs = top.into_iter().map(|(_, a)| a).collect();
+                (total, counts) = (n, f);
+            }
+            Sort::Newest | Sort::Oldest => {
+                let order = if q.sort == Sort::Newest {
+                    Order::Desc
+                } else {
+                    Order::Asc
+                };
+                let (top, n, f) = searcher.search(
+                    &query,
+                    &(
+                        window.order_by_fast_field::<i64>("created", order),
+                        Count,
+                        facets,
+                    ),
+                )?;
+                addrs = top.into_iter().map(|(_, a)| a).collect();
+                (total, counts) = (n, f);
+            }
+            Sort::Start => {
+                let (top, n, f) = searcher.search(
+                    &query,
+                    &(
+                        window.order_by_fast_field::<i64>("start_sort", Order::Asc),
+                        Count,
+                        facets,
+                    ),
+                )?;
+                addrs = top.into_iter().map(|(_, a)| a).collect();
+                (total, counts) = (n, f);
+            }
+        }
+        let more = addrs.len() > q.limit;
+        let mut hits = Vec::with_capacity(q.limit);
+        for addr in addrs.into_iter().take(q.limit) {
+            if let Some(s) = self.load_state(&searcher, addr)? {
+                hits.push(s);
+            }
+        }
+        let next_cursor = more.then(|| q.cursor_at(q.offset + q.limit));
+        Ok(Page {
+            hits,
+            total,
+            next_cursor,
+            facets: counts,
+        })
+    }
+
+    fn build(&self, q: &Query) -> Box<dyn tantivy::query::Query> {
+        let f = &self.fields;
+        let mut must: Vec<(Occur, Box<dyn tantivy::query::Query>)> = Vec::new();
+        if let Some(text) = &q.q {
+            let fields: Vec<Field> = if q.langs.is_empty() {
+                f.texts.iter().map(|(_, f)| *f).chain([f.other]).collect()
+            } else {
+                q.langs.iter().map(|l| f.text_field(l)).collect()
+            };
+            let mut parser = QueryParser::for_index(&self.index, fields);
+            parser.set_conjunction_by_default();
+            // Lenient: a stray quote or colon in what a person typed is not an error.
+            let (parsed, _errors) = parser.parse_query_lenient(&text::normalize(text));
+            must.push((Occur::Must, parsed));
+        }
+        let terms = |field: Field, values: &[String]| -> Option<Box<dyn tantivy::query::Query>> {
+            (!values.is_empty()).then(|| {
+                Box::new(TermSetQuery::new(
+                    values.iter().map(|v| Term::from_field_text(field, v)),
+                )) as Box<dyn tantivy::query::Query>
+            })
+        };
+        for (field, values) in [
+            (f.kind, &q.kinds),
+            (f.country, &q.countries),
+            (f.topic, &q.topics),
+            (f.author, &q.authors),
+            (f.lang, &q.langs),
+        ] {
+            if let Some(t) = terms(field, values) {
+                must.push((Occur::Must, t));
+            }
+        }
+        for (field, from, to) in [
+            (f.created, q.created_from, q.created_to),
+            (f.start, q.start_from, q.start_to),
+        ] {
+            if from.is_some() || to.is_some() {
+                let bound = |v: Option<i64>| match v {
+                    Some(v) => Bound::Included(Term::from_field_i64(field, v)),
+                    None => Bound::Unbounded,
+                };
+                must.push((
+                    Occur::Must,
+                    Box::new(RangeQuery::new(bound(from), bound(to))),
+                ));
+            }
+        }
+        if !q.include_retracted {
+            must.push((
+                Occur::MustNot,
+                Box::new(TermQuery::new(
+                    Term::from_field_bool(f.retracted, true),
+                    IndexRecordOption::Basic,
+                )),
+            ));
+        }
+        if must.iter().all(|(o, _)| *o == Occur::MustNot) {
+            must.push((Occur::Must, Box::new(AllQuery)));
+        }
+        Box::new(BooleanQuery::new(must))
+    }
+
+    /// The document of `c`.
+    fn document(&self, c: &Current) -> Option<TantivyDocument> {
+        let f = &self.fields;
+        let content = c.content()?;
+        let mut doc = TantivyDocument::default();
+        doc.add_text(f.id, c.id().to_hex());
+        doc.add_text(f.author, c.original.header.author.to_hex());
+        doc.add_i64(f.created, c.created_at());
+        doc.add_bool(f.retracted, c.retracted());
+        if let Some(a) = &c.amendment {
+            doc.add_text(f.amendment, a.id.to_hex());
+        }
+        if let Some(r) = &c.retraction {
+            doc.add_text(f.retraction, r.id.to_hex());
+        }
+        let mut texts: Vec<&pb::LocalizedText> = Vec::new();
+        let mut main: Vec<&pb::LocalizedText> = Vec::new();
+        let (kind, country, topics) = match content {
+            Content::Practice(p) => {
+                main.extend(p.title.iter().chain(&p.summary).chain(&p.body));
+                texts.extend(p.title.iter().chain(&p.results).chain(&p.institutions));
+                ("practice", &p.country, &p.topics)
+            }
+            Content::Event(e) => {
+                main.extend(e.title.iter().chain(&e.description));
+                texts.extend(e.title.iter().chain(&e.organiser));
+                if let Some(place) = &e.place {
+                    texts.extend(place.name.iter().chain(&place.address));
+                }
+                let start = c.event_start_ms();
+                if let Some(s) = start {
+                    doc.add_i64(f.start, s);
+                }
+                doc.add_i64(f.start_sort, start.unwrap_or(i64::MAX));
+                ("event", &e.country, &e.topics)
+            }
+        };
+        if kind == "practice" {
+            doc.add_i64(f.start_sort, i64::MAX);
+        }
+        doc.add_text(f.kind, kind);
+        doc.add_text(f.country, country);
+        for t in topics {
+            doc.add_text(f.topic, t);
+        }
+        let mut langs: Vec<String> = main
+            .iter()
+            .flat_map(|t| t.text.keys())
+            .map(|tag| text::primary(tag))
+            .collect();
+        langs.sort();
+        langs.dedup();
+        for l in &langs {
+            doc.add_text(f.lang, l);
+        }
+        // The title is indexed twice (once in `main`, once in `texts`): a match there weighs more.
+        for t in main.into_iter().chain(texts) {
+            for (tag, value) in &t.text {
+                doc.add_text(f.text_field(tag), text::normalize(value));
+            }
+        }
+        Some(doc)
+    }
+}
+
+/// Counts facet values over every matching document, from the fast fields' term ordinals.
+struct FacetCollector;
+
+const FACET_FIELDS: [&str; 4] = ["country", "topic", "kind", "lang"];
+
+struct FacetSegment {
+    columns: Vec<Option<StrColumn>>,
+    counts: Vec<Vec<u64>>,
+}
+
+impl Collector for FacetCollector {
+    type Fruit = Facets;
+    type Child = FacetSegment;
+
+    fn for_segment(&self, _segment: u32, reader: &SegmentReader) -> tantivy::Result<Self::Child> {
+        let mut columns = Vec::new();
+        let mut counts = Vec::new();
+        for name in FACET_FIELDS {
+            let col = reader.fast_fields().str(name)?;
+            counts.push(vec![0; col.as_ref().map_or(0, |c| c.num_terms())]);
+            columns.push(col);
+        }
+        Ok(FacetSegment { columns, counts })
+    }
+
+    fn requires_scoring(&self) -> bool {
+        false
+    }
+
+    fn merge_fruits(&self, fruits: Vec<Facets>) -> tantivy::Result<Facets> {
+        let mut out = Facets::default();
+        for f in fruits {
+            for (into, from) in [
+                (&mut out.country, f.country),
+                (&mut out.topic, f.topic),
+                (&mut out.kind, f.kind),
+                (&mut out.lang, f.lang),
+            ] {
+                for (k, v) in from {
+                    *into.entry(k).or_default() += v;
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+impl SegmentCollector for FacetSegment {
+    type Fruit = Facets;
+
+    fn collect(&mut self, doc: DocId, _score: Score) {
+        for (col, counts) in self.columns.iter().zip(&mut self.counts) {
+            if let Some(col) = col {
+                for ord in col.term_ords(doc) {
+                    if let Some(c) = usize::try_from(ord).ok().and_then(|o| counts.get_mut(o)) {
+                        *c += 1;
+                    }
+                }
+            }
+        }
+    }
+
+    fn harvest(self) -> Facets {
+        let mut maps: Vec<BTreeMap<String, u64>> = Vec::new();
+        for (col, counts) in self.columns.iter().zip(self.counts) {
+            let mut map = BTreeMap::new();
+            if let Some(col) = col {
+                for (ord, n) in counts.into_iter().enumerate() {
+                    let mut s = String::new();
+                    if n > 0 && col.ord_to_str(ord as u64, &mut s).unwrap_or(false) {
+                        map.insert(s, n);
+                    }
+                }
+            }
+            maps.push(map);
+        }
+        let mut it = maps.into_iter();
+        Facets {
+            country: it.next().unwrap_or_default(),
+            topic: it.next().unwrap_or_default(),
+            kind: it.next().unwrap_or_default(),
+            lang: it.next().unwrap_or_default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,360 @@
+//! The search index over the sample corpus (deploy/sample): Russian stemming, Kazakh text,
+//! filters, facets, paging, amendments, retractions, and a rebuild from the store.
+#![allow(clippy::unwrap_used)]
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::atomic::AtomicBool;
+
+use hubnet_protocol::{Draft, DraftFormat, Record, SecretKey};
+
+use super::indexer::Indexer;
+use super::*;
+use crate::store::Store;
+
+fn sample(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../deploy/sample")
+        .join(path)
+}
+
+fn sample_charter() -> hubnet_protocol::Charter {
+    let text = std::fs::read_to_string(sample("charter.toml")).unwrap();
+    hubnet_protocol::charter::CharterDoc::from_toml(&text)
+        .unwrap()
+        .verify()
+        .unwrap()
+}
+
+const NOW: i64 = 1_790_000_000_000;
+
+struct Corpus {
+    _dir: tempfile::TempDir,
+    data: PathBuf,
+    store: Mutex<Store>,
+    /// `(member, file name, record)` of every sample draft, in publishing order.
+    published: Vec<(String, String, Record)>,
+}
+
+/// A store holding every sample draft, published by its member at `NOW`.
+fn corpus() -> Corpus {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let charter = std::fs::read_to_string(sample("charter.toml")).unwrap();
+    let mut store = Store::init(&data, &charter).unwrap();
+    let mut published = Vec::new();
+    let mut members: Vec<_> = std::fs::read_dir(sample("drafts"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    members.sort();
+    for m in members {
+        let code = m.file_name().unwrap().to_str().unwrap().to_owned();
+        let key = crate::keyfile::read(&sample(&format!("keys/{code}.key"))).unwrap();
+        let mut files: Vec<_> = std::fs::read_dir(&m)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            let body = Draft::parse(&text, DraftFormat::Toml)
+                .unwrap()
+                .to_body(&code, store.charter().limits())
+                .unwrap();
+            let r = store.publish(&key, &body, NOW).unwrap();
+            let name = f.file_name().unwrap().to_str().unwrap().to_owned();
+            published.push((code.clone(), name, r));
+        }
+    }
+    Corpus {
+        _dir: dir,
+        data,
+        store: Mutex::new(store),
+        published,
+    }
+}
+
+impl Corpus {
+    fn key(&self, code: &str) -> SecretKey {
+        crate::keyfile::read(&sample(&format!("keys/{code}.key"))).unwrap()
+    }
+
+    fn id(&self, file: &str) -> RecordId {
+        self.published
+            .iter()
+            .find(|(_, f, _)| f == file)
+            .map(|(_, _, r)| r.id)
+            .unwrap()
+    }
+
+    fn publish_json(&self, code: &str, json: serde_json::Value) -> Record {
+        let mut store = self.store.lock().unwrap();
+        let body = Draft::parse(&json.to_string(), DraftFormat::Json)
+            .unwrap()
+            .to_body(code, store.charter().limits())
+            .unwrap();
+        store.publish(&self.key(code), &body, NOW + 1000).unwrap()
+    }
+
+    /// Opens the index and brings it up to date with the store.
+    fn index(&self) -> (SearchIndex, Indexer) {
+        let network = self.store.lock().unwrap().charter().network_id();
+        let (index, applied) = SearchIndex::open(&self.data, network).unwrap();
+        let mut indexer =
+            Indexer::new(index.clone(), applied, &self.store.lock().unwrap()).unwrap();
+        indexer
+            .catch_up(&self.store, &AtomicBool::new(false))
+            .unwrap();
+        (index, indexer)
+    }
+}
+
+fn query(params: &[(&str, &str)]) -> Query {
+    let charter = sample_charter();
+    Query::parse(
+        params
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+        &[],
+        &charter,
+    )
+    .unwrap()
+    .0
+}
+
+fn ids(page: &Page) -> Vec<RecordId> {
+    page.hits.iter().map(|h| h.id).collect()
+}
+
+#[test]
+fn russian_queries_find_inflected_forms() {
+    let c = corpus();
+    let (index, _) = c.index();
+    let page = index
+        .search(&query(&[
+            ("q", "электронное правительство"),
+            ("limit", "100"),
+        ]))
+        .unwrap();
+    assert!(page.total >= 2, "{} e-government records", page.total);
+    // Every sample record about e-government that speaks of it in Russian is found.
+    for file in [
+        "02-tunduk-interoperability.toml",
+        "04-egov-portal-mobile-signature.toml",
+    ] {
+        assert!(ids(&page).contains(&c.id(file)), "{file} not found");
+    }
+    // "государственной службы" finds records that only say "государственная служба".
+    let page = index
+        .search(&query(&[("q", "государственной службы"), ("limit", "100")]))
+        .unwrap();
+    assert!(ids(&page).contains(&c.id("01-merit-testing.toml")));
+    assert!(page.total > 5);
+}
+
+#[test]
+fn a_language_restricts_the_text_searched() {
+    let c = corpus();
+    let (index, _) = c.index();
+    // Kazakh words are found in the Kazakh text, and only with lang=kk or no lang.
+    let kk = index
+        .search(&query(&[("q", "мемлекеттік қызметке"), ("lang", "kk")]))
+        .unwrap();
+    assert!(ids(&kk).contains(&c.id("01-merit-testing.toml")));
+    assert_eq!(kk.facets.lang.get("kk").copied(), Some(kk.total as u64));
+    let ru = index
+        .search(&query(&[("q", "мемлекеттік қызметке"), ("lang", "ru")]))
+        .unwrap();
+    assert_eq!(ru.total, 0);
+    // The same Russian words searched in the Kazakh text find nothing a Russian-only record has.
+    let en = index
+        .search(&query(&[
+            ("q", "civil service"),
+            ("lang", "en"),
+            ("limit", "100"),
+        ]))
+        .unwrap();
+    assert!(en.total > 5);
+}
+
+#[test]
+fn filters_and_facets_agree() {
+    let c = corpus();
+    let (index, _) = c.index();
+    let all = index.search(&query(&[("limit", "100")])).unwrap();
+    // One retraction-free corpus: every practice and event is a document.
+    assert_eq!(all.total, c.published.len());
+    let kz = index
+        .search(&query(&[("country", "KZ"), ("limit", "100")]))
+        .unwrap();
+    assert_eq!(all.facets.country.get("KZ").copied(), Some(kz.total as u64));
+    assert_eq!(
+        kz.total,
+        c.published.iter().filter(|(m, _, _)| m == "KZ").count()
+    );
+    let events = index.search(&query(&[("kind", "event")])).unwrap();
+    assert_eq!(
+        all.facets.kind.get("event").copied(),
+        Some(events.total as u64)
+    );
+    assert_eq!(
+        all.facets.kind.values().sum::<u64>(),
+        all.total as u64,
+        "each record has one kind"
+    );
+    let topic = index
+        .search(&query(&[
+            ("topic", "e-government"),
+            ("country", "KZ"),
+            ("country", "KG"),
+        ]))
+        .unwrap();
+    assert!(topic.total >= 1);
+    assert!(topic.facets.country.keys().all(|k| k == "KZ" || k == "KG"));
+    // Events sorted by start come in start order, each with a start inside the range.
+    let page = index
+        .search(&query(&[
+            ("kind", "event"),
+            ("sort", "start"),
+            ("start_from", "2020-01-01"),
+            ("limit", "100"),
+        ]))
+        .unwrap();
+    assert!(page.total > 3);
+    let store = c.store.lock().unwrap();
+    let starts: Vec<i64> = page
+        .hits
+        .iter()
+        .map(|h| {
+            let original = store.get(&h.id).unwrap().unwrap();
+            Current {
+                original,
+                amendment: None,
+                retraction: None,
+            }
+            .event_start_ms()
+            .unwrap()
+        })
+        .collect();
+    assert!(starts.windows(2).all(|w| w[0] <= w[1]), "{starts:?}");
+}
+
+#[test]
+fn cursors_page_through_every_match_once() {
+    let c = corpus();
+    let (index, _) = c.index();
+    let mut seen = Vec::new();
+    let mut params = vec![("limit".to_owned(), "7".to_owned())];
+    loop {
+        let charter = sample_charter();
+        let (q, _) = Query::parse(params.clone(), &[], &charter).unwrap();
+        let page = index.search(&q).unwrap();
+        seen.extend(ids(&page));
+        match page.next_cursor {
+            Some(cur) => params = vec![("limit".into(), "7".into()), ("cursor".into(), cur)],
+            None => break,
+        }
+    }
+    let n = seen.len();
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), n, "no record twice");
+    assert_eq!(n, c.published.len(), "every record once");
+    // A cursor of one query does not continue another.
+    let charter = sample_charter();
+    let first = index
+        .search(&query(&[("limit", "7"), ("country", "KZ")]))
+        .unwrap();
+    let err = Query::parse(
+        [
+            ("cursor".to_owned(), first.next_cursor.unwrap()),
+            ("country".to_owned(), "KG".to_owned()),
+        ],
+        &[],
+        &charter,
+    )
+    .unwrap_err();
+    assert_eq!(err, QueryError::BadCursor);
+}
+
+#[test]
+fn amendments_replace_content_and_retractions_hide() {
+    let c = corpus();
+    let (index, mut indexer) = c.index();
+    let target = c.id("01-merit-testing.toml");
+    let amended = c.publish_json(
+        "KZ",
+        serde_json::json!({
+            "kind": "amendment",
+            "target": target.to_hex(),
+            "record": {"kind": "practice", "title": {"en": "Zyxwvut merit selection"},
+                       "summary": {"en": "Revised."}, "body": {"en": "Revised body."},
+                       "topics": ["recruitment"]},
+        }),
+    );
+    let retracted_target = c.id("02-egov-and-public-service-centres.toml");
+    c.publish_json(
+        "KZ",
+        serde_json::json!({"kind": "retraction", "target": retracted_target.to_hex(),
+                           "reason": {"en": "Superseded."}}),
+    );
+    indexer.catch_up(&c.store, &AtomicBool::new(false)).unwrap();
+    let hits = index.search(&query(&[("q", "zyxwvut")])).unwrap();
+    assert_eq!(ids(&hits), vec![target]);
+    assert_eq!(hits.hits[0].amendment, Some(amended.id));
+    // The old content is no longer what the record says.
+    let old = index
+        .search(&query(&[
+            ("q", "централизованное тестирование"),
+            ("limit", "100"),
+        ]))
+        .unwrap();
+    assert!(!ids(&old).contains(&target));
+    // The retracted record is hidden, unless asked for.
+    let all = index.search(&query(&[("limit", "100")])).unwrap();
+    assert!(!ids(&all).contains(&retracted_target));
+    assert_eq!(all.total, c.published.len() - 1);
+    let with = index
+        .search(&query(&[("limit", "100"), ("include_retracted", "true")]))
+        .unwrap();
+    assert!(ids(&with).contains(&retracted_target));
+    assert_eq!(
+        index
+            .state(&retracted_target)
+            .unwrap()
+            .unwrap()
+            .retraction
+            .is_some(),
+        true
+    );
+}
+
+#[test]
+fn a_deleted_index_is_rebuilt_from_the_store() {
+    let c = corpus();
+    let before = {
+        let (index, _) = c.index();
+        ids(&index
+            .search(&query(&[("q", "государственной службы")]))
+            .unwrap())
+    };
+    // Reopening an up-to-date index reads nothing again.
+    {
+        let network = c.store.lock().unwrap().charter().network_id();
+        let (_, applied) = SearchIndex::open(&c.data, network).unwrap();
+        assert_eq!(applied, c.store.lock().unwrap().journal_end());
+    }
+    std::fs::remove_dir_all(c.data.join(SEARCH_DIR)).unwrap();
+    let (index, _) = c.index();
+    assert_eq!(
+        ids(&index
+            .search(&query(&[("q", "государственной службы")]))
+            .unwrap()),
+        before
+    );
+    // A damaged index is rebuilt too.
+    std::fs::write(c.data.join(SEARCH_DIR).join("meta.json"), b"{ not json").unwrap();
+    let (index, _) = c.index();
+    assert_eq!(index.len() as usize, c.published.len());
+}
