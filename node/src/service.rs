@@ -16,6 +16,8 @@ use tracing::{info, warn};
 
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::search::indexer::{self, Indexer, IndexerHandle, Waker};
+use crate::search::{SearchError, SearchIndex};
 use crate::signals::Signals;
 use crate::store::{CHARTER_FILE, Store};
 use crate::{api, keyfile, net, worker};
@@ -41,6 +43,16 @@ pub struct Shared {
     pub peers: Mutex<BTreeMap<PeerId, PeerStatus>>,
     /// Prometheus metrics.
     pub metrics: Metrics,
+    /// The full-text index (searches read it; the indexer thread writes it).
+    pub search: SearchIndex,
+    /// Wakes the indexer after records were stored.
+    pub indexer: Waker,
+}
+
+impl AsRef<Mutex<Store>> for Shared {
+    fn as_ref(&self) -> &Mutex<Store> {
+        &self.store
+    }
 }
 
 /// One connected peer, for `/api/v1/status`.
@@ -55,16 +67,28 @@ pub struct PeerStatus {
 }
 
 impl Shared {
-    /// Wraps an open store.
-    pub fn new(store: Store, peer_id: PeerId, member: Option<String>) -> Self {
-        Self {
+    /// Wraps an open store, opens its search index and starts the indexer thread, which first
+    /// catches up with the store (rebuilding the index if it is missing).
+    pub fn new(
+        store: Store,
+        peer_id: PeerId,
+        member: Option<String>,
+    ) -> Result<(Arc<Self>, IndexerHandle), SearchError> {
+        let (index, applied) = SearchIndex::open(store.dir(), store.charter().network_id())?;
+        let indexer = Indexer::new(index.clone(), applied, &store)?;
+        let (waker, woken) = indexer::channel();
+        let shared = Arc::new(Self {
             charter: store.charter().clone(),
             store: Mutex::new(store),
             peer_id,
             member,
             peers: Mutex::new(BTreeMap::new()),
             metrics: Metrics::default(),
-        }
+            search: index,
+            indexer: waker.clone(),
+        });
+        let handle = indexer::spawn(indexer, shared.clone(), &waker, woken)?;
+        Ok((shared, handle))
     }
 
     /// The store. A panic while it was held does not make it unusable: every store operation
@@ -176,7 +200,8 @@ async fn serve(
         tokio::net::TcpListener::from_std(http).context("handing the HTTP socket to tokio")?;
     let mut signals = Signals::install()?;
     let peer_id = node_key.public().to_peer_id();
-    let shared = Arc::new(Shared::new(store, peer_id, member.clone()));
+    let (shared, indexer) =
+        Shared::new(store, peer_id, member.clone()).context("opening the search index")?;
     let (stop_tx, stop_rx) = watch::channel(false);
     let (job_tx, job_rx) = mpsc::channel(JOB_QUEUE);
     let (event_tx, event_rx) = mpsc::channel(EVENT_QUEUE);
@@ -247,8 +272,20 @@ async fn serve(
         warn!("not everything stopped within {STOP_GRACE:?}; exiting anyway");
         net_task.abort();
         http.abort();
-    } else if let Err(e) = shared.lock_store().flush() {
-        warn!(error = %e, "flushing the index at stop failed (the journal holds everything)");
+    } else {
+        if let Err(e) = shared.lock_store().flush() {
+            warn!(error = %e, "flushing the index at stop failed (the journal holds everything)");
+        }
+        // The search index commits what it has; whatever it had not, it reads again at start.
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let (done_tx, done_rx) = oneshot::channel();
+        std::thread::spawn(move || {
+            indexer.stop();
+            let _ = done_tx.send(());
+        });
+        if tokio::time::timeout(left, done_rx).await.is_err() {
+            warn!("the search indexer did not stop in time; it rebuilds what it missed at start");
+        }
     }
     info!("stopped");
     match failure {

@@ -49,13 +49,65 @@ pub fn title(body: &Body) -> String {
             return format!("retracts {}", hex::encode(&r.target));
         }
     };
+    pick(text, None)
+}
+
+/// Text in the reader's language `lang` if present, else English, else Russian, else the first
+/// language there is, else empty.
+pub fn pick(text: Option<&hubnet_proto::v1::LocalizedText>, lang: Option<&str>) -> String {
     let Some(map) = text.map(|t| &t.text) else {
         return String::new();
     };
-    ["en", "ru"]
-        .iter()
-        .find_map(|l| map.get(*l))
+    lang.into_iter()
+        .chain(["en", "ru"])
+        .find_map(|l| map.get(l))
         .or_else(|| map.values().next())
         .cloned()
         .unwrap_or_default()
+}
+
+/// Markdown (CommonMark with tables and strikethrough) to HTML that is safe to insert in a page:
+/// raw HTML in the source is escaped, and the result is sanitised (no scripts, no event
+/// handlers, no `javascript:` links; links get `rel="noopener noreferrer nofollow"`).
+pub fn render_markdown(md: &str) -> String {
+    use pulldown_cmark::{Event, Options, Parser, html};
+    let options = Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH;
+    // Raw HTML becomes text: a record's author writes Markdown, not markup.
+    let events = Parser::new_ext(md, options).map(|e| match e {
+        Event::Html(t) | Event::InlineHtml(t) => Event::Text(t),
+        other => other,
+    });
+    let mut out = String::with_capacity(md.len() * 3 / 2);
+    html::push_html(&mut out, events);
+    ammonia::Builder::default()
+        .link_rel(Some("noopener noreferrer nofollow"))
+        .url_schemes(["http", "https", "mailto"].into())
+        .clean(&out)
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::render_markdown;
+
+    #[test]
+    fn markdown_renders_and_scripts_never_survive() {
+        let html = render_markdown("## Итоги\n\n- **один**\n- [ссылка](https://example.org)");
+        assert!(html.contains("<h2>Итоги</h2>"), "{html}");
+        assert!(html.contains("<strong>один</strong>"));
+        assert!(html.contains("rel=\"noopener noreferrer nofollow\""));
+        for evil in [
+            "<script>alert(1)</script>",
+            "<img src=x onerror=alert(1)>",
+            "[x](javascript:alert(1))",
+            "<a href=\"javascript:alert(1)\">x</a>",
+        ] {
+            let html = render_markdown(evil);
+            assert!(!html.contains("<script"), "{evil} -> {html}");
+            assert!(!html.contains("<img"), "{evil} -> {html}");
+            assert!(!html.contains("javascript:"), "{evil} -> {html}");
+        }
+        // Raw HTML is shown as text.
+        assert!(render_markdown("<b>x</b>").contains("&lt;b&gt;"));
+    }
 }

@@ -408,6 +408,9 @@ impl Worker {
             }
             self.answer(job, mine, &mut moved)?;
         }
+        if !moved.is_empty() {
+            self.shared.indexer.wake();
+        }
         for author in moved {
             let head = self.shared.lock_store().head(&author)?;
             if let Some(h) = head {
@@ -617,7 +620,7 @@ mod tests {
         let peer_id = libp2p::identity::Keypair::generate_ed25519()
             .public()
             .to_peer_id();
-        let shared = Arc::new(Shared::new(store, peer_id, None));
+        let (shared, _indexer) = Shared::new(store, peer_id, None).unwrap();
         let (jobs, job_rx) = mpsc::channel(16);
         let (event_tx, events) = mpsc::channel(1024);
         let s = shared.clone();

@@ -11,8 +11,13 @@
 //! ```
 
 pub mod error;
+pub mod openapi;
+pub mod query;
+#[cfg(test)]
+mod query_tests;
 #[cfg(test)]
 mod tests;
+pub mod ui;
 
 use std::sync::Arc;
 
@@ -21,13 +26,18 @@ use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::get;
 use axum::{Json, Router};
 use hubnet_protocol::{Draft, DraftFormat, RecordId};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
 
 pub use self::error::ApiError;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use self::openapi::{ApiDoc, Problem};
 use crate::service::Shared;
 use crate::view::{record_json, rfc3339_ms};
 use crate::worker::{Job, Refusal};
@@ -55,19 +65,41 @@ fn body_limit(shared: &Shared) -> usize {
         .saturating_add(64 * 1024)
 }
 
-/// The API's routes.
+/// The API's routes and their OpenAPI document.
+pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(status))
+        .routes(routes!(query::search, publish))
+        .routes(routes!(publish_raw))
+        .routes(routes!(record))
+        .routes(routes!(record_raw))
+        .routes(routes!(query::current))
+        .routes(routes!(query::members))
+        .routes(routes!(query::peers))
+        .routes(routes!(query::log))
+        .routes(routes!(query::forks))
+        .split_for_parts()
+}
+
+/// Every route of the node's HTTP side.
 pub fn router(state: AppState) -> Router {
     let limit = body_limit(&state.shared);
-    Router::new()
-        .route("/api/v1/status", get(status))
-        .route("/metrics", get(metrics))
-        .route("/api/v1/records", post(publish))
-        .route("/api/v1/records/raw", post(publish_raw))
-        .route("/api/v1/records/{id}", get(record))
-        .route("/api/v1/records/{id}/raw", get(record_raw))
-        .fallback(not_found)
-        .layer(DefaultBodyLimit::max(limit))
-        .with_state(state)
+    let (api, doc) = api();
+    let doc: Arc<str> = Arc::from(doc.to_pretty_json().unwrap_or_default());
+    api.route(
+        "/api/v1/openapi.json",
+        get(move || async move {
+            (
+                [(header::CONTENT_TYPE, "application/json")],
+                doc.to_string(),
+            )
+        }),
+    )
+    .route("/metrics", get(metrics))
+    .merge(ui::routes(Router::new()))
+    .fallback(not_found)
+    .layer(DefaultBodyLimit::max(limit))
+    .with_state(state)
 }
 
 async fn not_found() -> ApiError {
@@ -83,6 +115,7 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| ApiError::Internal(e.to_string()))?
 }
 
+#[utoipa::path(get, path = "/api/v1/status", tag = "network", responses((status = 200, description = "Network id, peers, heads, record count, heads digest, forks", body = Value)))]
 async fn status(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let shared = state.shared.clone();
     blocking(move || {
@@ -156,6 +189,7 @@ fn parse_id(id: &str) -> Result<RecordId, ApiError> {
         .map_err(|_| ApiError::BadRequest(format!("{id:?} is not a record id (64 hex digits)")))
 }
 
+#[utoipa::path(get, path = "/api/v1/records/{id}", tag = "records", params(("id" = String, Path, description = "Record id, 64 hex digits")), responses((status = 200, description = "The record as stored: decoded header and body, and `signed` (base64 of the exact signed bytes)", body = Value), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json")))]
 async fn record(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -176,6 +210,7 @@ async fn record(
     .await
 }
 
+#[utoipa::path(get, path = "/api/v1/records/{id}/raw", tag = "records", params(("id" = String, Path, description = "Record id, 64 hex digits")), responses((status = 200, description = "The SignedRecord protobuf", content_type = "application/x-protobuf", body = Vec<u8>), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json")))]
 async fn record_raw(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -247,6 +282,7 @@ fn refusal(e: Refusal) -> ApiError {
     }
 }
 
+#[utoipa::path(post, path = "/api/v1/records", tag = "publish", security(("admin_token" = [])), request_body(content = Value, description = "A draft (see docs/DRAFTS.md)"), responses((status = 201, description = "Stored durably", body = Value), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"), (status = 401, description = "No or a wrong token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "A mirror cannot publish", body = Problem, content_type = "application/problem+json"), (status = 422, description = "The draft breaks a rule", body = Problem, content_type = "application/problem+json")))]
 async fn publish(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -292,6 +328,7 @@ fn created(id: RecordId, body: Value) -> Response {
         .into_response()
 }
 
+#[utoipa::path(post, path = "/api/v1/records/raw", tag = "publish", security(("admin_token" = [])), request_body(content = Vec<u8>, content_type = "application/x-protobuf", description = "A SignedRecord"), responses((status = 201, description = "Stored durably", body = Value), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"), (status = 401, description = "No or a wrong token", body = Problem, content_type = "application/problem+json"), (status = 422, description = "Not a valid record", body = Problem, content_type = "application/problem+json")))]
 async fn publish_raw(
     State(state): State<AppState>,
     headers: HeaderMap,

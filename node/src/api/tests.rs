@@ -15,11 +15,12 @@ use crate::service::Shared;
 use crate::store::Store;
 use crate::worker;
 
-const TOKEN: &str = "test-admin-token-0123";
+pub(super) const TOKEN: &str = "test-admin-token-0123";
 
-struct Api {
-    app: axum::Router,
+pub(super) struct Api {
+    pub(super) app: axum::Router,
     _events: mpsc::Receiver<worker::Event>,
+    _indexer: crate::search::indexer::IndexerHandle,
     _dir: tempfile::TempDir,
 }
 
@@ -29,7 +30,7 @@ fn sample(path: &str) -> std::path::PathBuf {
         .join(path)
 }
 
-fn api(member: Option<&str>) -> Api {
+pub(super) fn api(member: Option<&str>) -> Api {
     let dir = tempfile::tempdir().expect("tempdir");
     let text = std::fs::read_to_string(sample("charter.toml")).expect("charter");
     let store = Store::init(&dir.path().join("data"), &text).expect("store");
@@ -37,7 +38,7 @@ fn api(member: Option<&str>) -> Api {
     let peer_id = libp2p::identity::Keypair::generate_ed25519()
         .public()
         .to_peer_id();
-    let shared = Arc::new(Shared::new(store, peer_id, member.map(str::to_owned)));
+    let (shared, indexer) = Shared::new(store, peer_id, member.map(str::to_owned)).unwrap();
     let (jobs, job_rx) = mpsc::channel(16);
     let (event_tx, events) = mpsc::channel(1024);
     let s = shared.clone();
@@ -49,11 +50,12 @@ fn api(member: Option<&str>) -> Api {
             admin_token: Arc::from(TOKEN),
         }),
         _events: events,
+        _indexer: indexer,
         _dir: dir,
     }
 }
 
-async fn call(api: &Api, req: Request<Body>) -> (StatusCode, String, Vec<u8>) {
+pub(super) async fn call(api: &Api, req: Request<Body>) -> (StatusCode, String, Vec<u8>) {
     let response = api.app.clone().oneshot(req).await.expect("infallible");
     let status = response.status();
     let ctype = response
@@ -72,11 +74,11 @@ async fn call(api: &Api, req: Request<Body>) -> (StatusCode, String, Vec<u8>) {
     (status, ctype, body)
 }
 
-fn get(path: &str) -> Request<Body> {
+pub(super) fn get(path: &str) -> Request<Body> {
     Request::get(path).body(Body::empty()).expect("request")
 }
 
-fn post(path: &str, token: Option<&str>, body: impl Into<Body>) -> Request<Body> {
+pub(super) fn post(path: &str, token: Option<&str>, body: impl Into<Body>) -> Request<Body> {
     let mut r = Request::post(path);
     if let Some(t) = token {
         r = r.header(header::AUTHORIZATION, format!("Bearer {t}"));
@@ -84,7 +86,7 @@ fn post(path: &str, token: Option<&str>, body: impl Into<Body>) -> Request<Body>
     r.body(body.into()).expect("request")
 }
 
-fn json(body: &[u8]) -> Value {
+pub(super) fn json(body: &[u8]) -> Value {
     serde_json::from_slice(body).expect("json")
 }
 

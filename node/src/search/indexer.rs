@@ -237,7 +237,7 @@ impl Indexer {
     }
 }
 
-/// A running indexer thread.
+/// A running indexer thread. Dropping it asks the thread to stop without waiting.
 #[derive(Debug)]
 pub struct IndexerHandle {
     wake: SyncSender<()>,
@@ -246,22 +246,10 @@ pub struct IndexerHandle {
 }
 
 impl IndexerHandle {
-    /// Tells the indexer that the store has new records.
-    pub fn wake(&self) {
-        match self.wake.try_send(()) {
-            Ok(()) | Err(TrySendError::Full(())) | Err(TrySendError::Disconnected(())) => {}
-        }
-    }
-
-    /// A cheap clone of the wake-up signal, for the parts that append to the store.
-    pub fn waker(&self) -> Waker {
-        Waker(self.wake.clone())
-    }
-
     /// Asks the thread to commit and stop, and waits for it.
     pub fn stop(mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        self.wake();
+        Waker(self.wake.clone()).wake();
         if let Some(t) = self.thread.take()
             && t.join().is_err()
         {
@@ -270,23 +258,45 @@ impl IndexerHandle {
     }
 }
 
-/// Wakes the indexer.
+impl Drop for IndexerHandle {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        Waker(self.wake.clone()).wake();
+    }
+}
+
+/// Wakes the indexer; the parts that append to the store hold one.
 #[derive(Debug, Clone)]
 pub struct Waker(SyncSender<()>);
 
 impl Waker {
-    /// Tells the indexer that the store has new records.
+    /// Tells the indexer that the store has new records. Never blocks: one pending wake-up is
+    /// enough, the indexer reads everything new when it runs.
     pub fn wake(&self) {
-        let _ = self.0.try_send(());
+        match self.0.try_send(()) {
+            Ok(()) | Err(TrySendError::Full(())) | Err(TrySendError::Disconnected(())) => {}
+        }
     }
 }
 
-/// Starts the indexer thread: it catches up with the store, then follows it.
-pub fn spawn<S>(mut indexer: Indexer, shared: Arc<S>) -> Result<IndexerHandle, SearchError>
+/// The wake-up signal of an indexer thread yet to be spawned.
+pub fn channel() -> (Waker, Receiver<()>) {
+    let (wake, woken) = sync_channel(1);
+    (Waker(wake), woken)
+}
+
+/// Starts the indexer thread: it catches up with the store, then follows it, woken by `waker`
+/// (made with `woken` by [`channel`]).
+pub fn spawn<S>(
+    mut indexer: Indexer,
+    shared: Arc<S>,
+    waker: &Waker,
+    woken: Receiver<()>,
+) -> Result<IndexerHandle, SearchError>
 where
     S: AsRef<Mutex<Store>> + Send + Sync + 'static,
 {
-    let (wake, woken) = sync_channel(1);
+    let wake = waker.0.clone();
     let stop = Arc::new(AtomicBool::new(false));
     let stopping = stop.clone();
     let thread = std::thread::Builder::new()

@@ -1,0 +1,136 @@
+//! The OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]` annotations and the
+//! parameter types below, served at `/api/v1/openapi.json`. The parameter types only describe:
+//! handlers parse the raw query string themselves, so that an unknown parameter is an error.
+
+use serde::Serialize;
+use utoipa::{IntoParams, OpenApi, ToSchema};
+
+/// An error answer (RFC 9457), sent as `application/problem+json`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// A URI naming the kind of problem.
+    #[schema(example = "https://hubnet.invalid/problems/bad-request")]
+    pub r#type: String,
+    /// The HTTP reason phrase.
+    pub title: String,
+    /// The HTTP status.
+    pub status: u16,
+    /// What was wrong, for people.
+    pub detail: String,
+}
+
+/// A record kind a query can ask for.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum KindParam {
+    /// Best-practice records.
+    Practice,
+    /// Event notices.
+    Event,
+}
+
+/// Result order.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SortParam {
+    /// Best match first (the default with `q`).
+    Relevance,
+    /// Latest published first (the default without `q`).
+    Newest,
+    /// Earliest published first.
+    Oldest,
+    /// Soonest event start first.
+    Start,
+}
+
+/// The filters every query endpoint takes (records, feeds, export). Values of one repeatable
+/// filter are alternatives; different filters must all hold.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct QueryParams {
+    /// Full text, in any of the region's languages (Russian and English are stemmed).
+    /// Operators: `"a phrase"`, `-excluded`, `a OR b`.
+    #[param(max_length = 500)]
+    q: Option<String>,
+    /// `practice` or `event`; repeatable.
+    #[param(style = Form, explode)]
+    kind: Option<Vec<KindParam>>,
+    /// ISO 3166-1 alpha-2 code or `HUB`; repeatable.
+    #[param(style = Form, explode, pattern = "^([A-Za-z]{2}|HUB|hub)$")]
+    country: Option<Vec<String>>,
+    /// A topic slug of the hub's taxonomy (`e-government`, `recruitment`, …); repeatable.
+    #[param(style = Form, explode)]
+    topic: Option<Vec<String>>,
+    /// A member code (`KZ`) or a publishing key (64 hex digits); repeatable.
+    #[param(style = Form, explode)]
+    author: Option<Vec<String>>,
+    /// A BCP 47 language tag (`ru`, `kk`, `uz-Latn`): records with text in it; `q` then searches
+    /// that text only. Repeatable.
+    #[param(style = Form, explode)]
+    lang: Option<Vec<String>>,
+    /// Published at or after: RFC 3339 time or a date `YYYY-MM-DD` (UTC).
+    created_from: Option<String>,
+    /// Published at or before: RFC 3339 time or a date (its whole day).
+    created_to: Option<String>,
+    /// Events starting at or after this time or date.
+    start_from: Option<String>,
+    /// Events starting at or before this time or date.
+    start_to: Option<String>,
+    /// Result order.
+    sort: Option<SortParam>,
+    /// Page size.
+    #[param(minimum = 1, maximum = 100, default = 20)]
+    limit: Option<u32>,
+    /// The `next_cursor` of the previous page of the same query.
+    cursor: Option<String>,
+    /// Include retracted records (hidden by default).
+    include_retracted: Option<bool>,
+}
+
+/// Paging through an author's log.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct LogParams {
+    /// The first seq.
+    #[param(minimum = 1, default = 1)]
+    from: Option<u64>,
+    /// How many entries.
+    #[param(minimum = 1, maximum = 1000, default = 100)]
+    limit: Option<u32>,
+}
+
+/// The document's frame; the paths come from the router.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "hubnet node API",
+        description = "Query the signed corpus of the Regional Hub of Civil Service: practices and \
+            events with their signed bytes, members, peers, logs and fork evidence; feeds and \
+            exports. Reads are public; writes need the admin token (`Authorization: Bearer`).",
+        license(name = "Apache-2.0", identifier = "Apache-2.0")
+    ),
+    tags(
+        (name = "records", description = "Practices and events, with their signed bytes"),
+        (name = "network", description = "Members, peers, logs, forks and status"),
+        (name = "feeds", description = "iCalendar, Atom, CSV and JSON"),
+        (name = "publish", description = "Publishing (admin token)"),
+    ),
+    components(schemas(Problem)),
+    modifiers(&BearerAuth)
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "admin_token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}

@@ -1,0 +1,291 @@
+//! The read side for researchers: queries with filters and full text, one record's current state,
+//! members, peers, authors' logs and fork evidence.
+
+use axum::Json;
+use axum::extract::{Path, RawQuery, State};
+use hubnet_protocol::{Kind, PublicKey, RecordId};
+use serde_json::{Value, json};
+
+use super::openapi::{LogParams, Problem, QueryParams};
+use super::{ApiError, AppState, blocking, member_code, parse_id};
+use crate::current::{Content, Current};
+use crate::search::{DocState, Query};
+use crate::service::Shared;
+use crate::store::Store;
+use crate::view::{record_json, render_markdown, rfc3339_ms};
+
+/// The most log entries one request returns.
+pub const MAX_LOG_ENTRIES: usize = 1000;
+
+/// Parses a raw query string into a [`Query`] (and the `extra` parameters an endpoint takes).
+pub fn parse_query(
+    shared: &Shared,
+    raw: Option<&str>,
+    extra: &[&str],
+) -> Result<(Query, Vec<(String, String)>), ApiError> {
+    let pairs = url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned();
+    Query::parse(pairs, extra, &shared.charter).map_err(|e| ApiError::BadRequest(e.to_string()))
+}
+
+/// Loads the records a document names. `None` if the store no longer has the original (it
+/// always should: the index is derived from it).
+pub fn load_current(store: &Store, s: &DocState) -> Result<Option<Current>, ApiError> {
+    let Some(original) = store.get(&s.id)? else {
+        return Ok(None);
+    };
+    let load = |id: Option<RecordId>| -> Result<_, ApiError> {
+        Ok(match id {
+            Some(id) => store.get(&id)?,
+            None => None,
+        })
+    };
+    Ok(Some(Current {
+        original,
+        amendment: load(s.amendment)?,
+        retraction: load(s.retraction)?,
+    }))
+}
+
+/// Runs `q` and loads every hit's records: the page, the total and the facets.
+pub fn run_query(
+    shared: &Shared,
+    q: &Query,
+) -> Result<(Vec<Current>, crate::search::Page), ApiError> {
+    let page = shared
+        .search
+        .search(q)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let store = shared.lock_store();
+    let mut out = Vec::with_capacity(page.hits.len());
+    for hit in &page.hits {
+        if let Some(c) = load_current(&store, hit)? {
+            out.push(c);
+        }
+    }
+    Ok((out, page))
+}
+
+/// `GET /api/v1/records`: filters, full text, facets, a cursor.
+#[utoipa::path(get, path = "/api/v1/records", tag = "records", params(QueryParams), responses((status = 200, description = "`{records, next_cursor, total, facets}`; each record carries its `signed` bytes, its `current` content, and its amendment and retraction with their own signed bytes", body = Value), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json")))]
+pub async fn search(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let (q, _) = parse_query(&state.shared, raw.as_deref(), &[])?;
+    let shared = state.shared.clone();
+    blocking(move || {
+        let (records, page) = run_query(&shared, &q)?;
+        Ok(Json(json!({
+            "records": records.iter().map(Current::json).collect::<Vec<_>>(),
+            "next_cursor": page.next_cursor,
+            "total": page.total,
+            "facets": page.facets,
+        })))
+    })
+    .await
+}
+
+/// The current state of practice or event `id`: from the index, or (not indexed yet) from the
+/// store alone.
+pub fn current_of(shared: &Shared, id: &RecordId) -> Result<Current, ApiError> {
+    let state = shared
+        .search
+        .state(id)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let store = shared.lock_store();
+    if let Some(s) = state
+        && let Some(c) = load_current(&store, &s)?
+    {
+        return Ok(c);
+    }
+    let r = store
+        .get(id)?
+        .ok_or_else(|| ApiError::NotFound(format!("no record {id}")))?;
+    match r.header.kind {
+        Kind::Practice | Kind::Event => Ok(Current {
+            original: r,
+            amendment: None,
+            retraction: None,
+        }),
+        other => Err(ApiError::NotFound(format!(
+            "record {id} is a {}, not a practice or an event; its target is what it changes",
+            other.name()
+        ))),
+    }
+}
+
+/// `GET /api/v1/records/{id}/current`: the state in force, with the Markdown body (practice) or
+/// description (event) rendered to sanitised HTML per language.
+#[utoipa::path(get, path = "/api/v1/records/{id}/current", tag = "records", params(("id" = String, Path, description = "Id of a practice or event")), responses((status = 200, description = "The state in force, as in a query result, plus `html`: the Markdown body rendered and sanitised, per language", body = Value), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json")))]
+pub async fn current(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<Value>, ApiError> {
+    let id = parse_id(&id)?;
+    let shared = state.shared.clone();
+    blocking(move || {
+        let c = current_of(&shared, &id)?;
+        let text = match c.content() {
+            Some(Content::Practice(p)) => p.body.as_ref(),
+            Some(Content::Event(e)) => e.description.as_ref(),
+            None => None,
+        };
+        let html: serde_json::Map<String, Value> = text
+            .map(|t| {
+                t.text
+                    .iter()
+                    .map(|(lang, md)| (lang.clone(), json!(render_markdown(md))))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let mut v = c.json();
+        v["html"] = Value::Object(html);
+        Ok(Json(v))
+    })
+    .await
+}
+
+/// `GET /api/v1/members`: the charter's members with their keys and heads.
+#[utoipa::path(get, path = "/api/v1/members", tag = "network", responses((status = 200, description = "The charter: network id, name, quorum, committee keys, members with their publishing keys, heads and fork flags", body = Value)))]
+pub async fn members(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let shared = state.shared.clone();
+    blocking(move || {
+        let store = shared.lock_store();
+        let flagged: Vec<PublicKey> = store.forks().keys().map(|(a, _)| *a).collect();
+        let c = &shared.charter;
+        let members: Vec<Value> = c
+            .members()
+            .iter()
+            .map(|m| {
+                let head = store.head(&m.key).ok().flatten();
+                json!({
+                    "code": m.code,
+                    "name": m.name,
+                    "publishing_key": m.key.to_hex(),
+                    "head": head.map(|h| json!({"seq": h.seq, "id": h.id.to_hex()})),
+                    "flagged": flagged.contains(&m.key),
+                })
+            })
+            .collect();
+        Ok(Json(json!({
+            "network_id": c.network_id().to_hex(),
+            "name": c.name(),
+            "quorum": c.quorum(),
+            "committee": c.committee().iter().map(PublicKey::to_hex).collect::<Vec<_>>(),
+            "members": members,
+        })))
+    })
+    .await
+}
+
+/// `GET /api/v1/peers`: the connected peers.
+#[utoipa::path(get, path = "/api/v1/peers", tag = "network", responses((status = 200, description = "The connected peers", body = Value)))]
+pub async fn peers(State(state): State<AppState>) -> Json<Value> {
+    let peers: Vec<Value> = state
+        .shared
+        .lock_peers()
+        .values()
+        .map(|p| json!(p))
+        .collect();
+    Json(Value::Array(peers))
+}
+
+/// `GET /api/v1/logs/{author}?from=&limit=`: an author's chain (member code or key).
+#[utoipa::path(get, path = "/api/v1/logs/{author}", tag = "network", params(("author" = String, Path, description = "Member code or publishing key"), LogParams), responses((status = 200, description = "The author's chain: seq, id, kind, time, target", body = Value), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json")))]
+pub async fn log(
+    State(state): State<AppState>,
+    Path(author): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Value>, ApiError> {
+    let shared = state.shared.clone();
+    let key = match shared.charter.member_by_code(&author.to_ascii_uppercase()) {
+        Some(m) => m.key,
+        None => author.parse::<PublicKey>().map_err(|_| {
+            ApiError::BadRequest(format!(
+                "{author:?} is neither a member code nor a publishing key (64 hex digits)"
+            ))
+        })?,
+    };
+    let mut from = 1u64;
+    let mut limit = 100usize;
+    for (k, v) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+        match k.as_ref() {
+            "from" => {
+                from = v.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                    ApiError::BadRequest(format!("parameter `from`: {v:?} is not a seq (1, 2, …)"))
+                })?;
+            }
+            "limit" => {
+                limit = v
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=MAX_LOG_ENTRIES).contains(n))
+                    .ok_or_else(|| {
+                        ApiError::BadRequest(format!(
+                            "parameter `limit`: {v:?} is out of range 1..={MAX_LOG_ENTRIES}"
+                        ))
+                    })?;
+            }
+            other => {
+                return Err(ApiError::BadRequest(format!(
+                    "unknown parameter `{other}`; known parameters: from, limit"
+                )));
+            }
+        }
+    }
+    blocking(move || {
+        let store = shared.lock_store();
+        let head = store.head(&key)?;
+        let mut entries = Vec::new();
+        for (seq, id) in store.log_limited(&key, from, limit)? {
+            let r = store.get(&id)?;
+            entries.push(json!({
+                "seq": seq,
+                "id": id.to_hex(),
+                "kind": r.as_ref().map(|r| r.header.kind.name()),
+                "created_at": r.as_ref().map(|r| rfc3339_ms(r.header.created_at)),
+                "target": r.as_ref().and_then(|r| r.body.target()).map(|t| t.to_hex()),
+            }));
+        }
+        let next = entries.len() == limit;
+        Ok(Json(json!({
+            "author": key.to_hex(),
+            "member": member_code(&shared, &key),
+            "head": head.map(|h| json!({"seq": h.seq, "id": h.id.to_hex()})),
+            "entries": entries,
+            "next_from": next.then(|| entries.last().and_then(|e| e["seq"].as_u64()).map(|s| s + 1)).flatten(),
+        })))
+    })
+    .await
+}
+
+/// `GET /api/v1/forks`: every fork this node holds evidence of, with all the records.
+#[utoipa::path(get, path = "/api/v1/forks", tag = "network", responses((status = 200, description = "Every fork this node holds evidence of, with all the records", body = Value)))]
+pub async fn forks(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let shared = state.shared.clone();
+    blocking(move || {
+        let store = shared.lock_store();
+        let mut out = Vec::new();
+        for ((author, seq), others) in store.forks() {
+            let mut records = Vec::new();
+            if let Some(id) = store.id_at(author, *seq)?
+                && let Some(r) = store.get(&id)?
+            {
+                records.push(json!({"in_log": true, "record": record_json(&r)}));
+            }
+            for s in others {
+                if let Some(r) = store.get(&s.id())? {
+                    records.push(json!({"in_log": false, "record": record_json(&r)}));
+                }
+            }
+            out.push(json!({
+                "author": author.to_hex(),
+                "member": member_code(&shared, author),
+                "seq": seq,
+                "records": records,
+            }));
+        }
+        Ok(Json(Value::Array(out)))
+    })
+    .await
+}

@@ -1,0 +1,456 @@
+//! The researchers' endpoints in-process: queries, facets, cursors, the current state, members,
+//! logs, forks, the OpenAPI document, and queries generated from that document.
+#![allow(clippy::unwrap_used)]
+
+use std::time::{Duration, Instant};
+
+use axum::http::StatusCode;
+use proptest::prelude::*;
+use serde_json::{Value, json};
+
+use super::tests::{Api, TOKEN, api, call, get, json, post};
+
+/// Publishes `draft` and returns its id.
+async fn publish(api: &Api, draft: Value) -> String {
+    let (status, _, body) =
+        call(api, post("/api/v1/records", Some(TOKEN), draft.to_string())).await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    json(&body)["id"].as_str().unwrap().to_owned()
+}
+
+/// GETs `path` until `done` holds for its JSON (the indexer commits shortly after a store).
+async fn wait_for(api: &Api, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, _, body) = call(api, get(path)).await;
+        assert_eq!(
+            status,
+            StatusCode::OK,
+            "{path}: {}",
+            String::from_utf8_lossy(&body)
+        );
+        let v = json(&body);
+        if done(&v) {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{path}: condition not met by the deadline: {v}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await; // poll; the deadline bounds it
+    }
+}
+
+fn enc(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+fn ids(v: &Value) -> Vec<String> {
+    v["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn queries_filter_search_and_show_the_current_state() {
+    let api = api(Some("KZ"));
+    let egov = publish(
+        &api,
+        json!({"kind": "practice", "topics": ["e-government"],
+               "title": {"ru": "Электронное правительство и центры обслуживания", "en": "E-government and service centres"},
+               "summary": {"ru": "Услуги государственной службы онлайн.", "kk": "Мемлекеттік қызметтер онлайн."},
+               "body": {"ru": "## Итоги\n\nГосударственная служба стала ближе. <script>alert(1)</script>"}}),
+    )
+    .await;
+    let mentoring = publish(
+        &api,
+        json!({"kind": "practice", "topics": ["training"],
+               "title": {"kk": "Тәлімгерлік", "en": "Mentoring"}, "summary": {"en": "Newcomers get a mentor."}}),
+    )
+    .await;
+    let event = publish(
+        &api,
+        json!({"kind": "event", "event_type": "conference", "topics": ["e-government"],
+               "title": {"en": "Digital government forum", "ru": "Форум цифрового правительства"},
+               "start": "2027-03-10T10:00", "end": "2027-03-10T17:00", "time_zone": "Asia/Almaty",
+               "status": "scheduled", "languages": ["ru", "en"]}),
+    )
+    .await;
+    publish(
+        &api,
+        json!({"kind": "amendment", "target": mentoring,
+               "record": {"kind": "practice", "topics": ["training"],
+                          "title": {"kk": "Тәлімгерлік бағдарламасы", "en": "Mentoring programme"},
+                          "summary": {"en": "Every newcomer gets a mentor for a year."}}}),
+    )
+    .await;
+    publish(
+        &api,
+        json!({"kind": "retraction", "target": event, "reason": {"en": "Cancelled."}}),
+    )
+    .await;
+    // Two current records; the retracted event is hidden.
+    let all = wait_for(&api, "/api/v1/records", |v| {
+        v["total"] == 2 && v["records"][0]["amendment"].is_object()
+            || v["records"][1]["amendment"].is_object() && v["total"] == 2
+    })
+    .await;
+    assert_eq!(all["facets"]["kind"], json!({"practice": 2}));
+    assert_eq!(all["facets"]["country"], json!({"KZ": 2}));
+    assert_eq!(all["next_cursor"], Value::Null);
+    for r in all["records"].as_array().unwrap() {
+        for part in ["header", "body", "signature"] {
+            assert!(r["signed"][part].is_string(), "signed.{part}");
+        }
+    }
+    // Russian inflections meet.
+    let v = wait_for(
+        &api,
+        &format!("/api/v1/records?q={}", enc("государственной службы")),
+        |_| true,
+    )
+    .await;
+    assert_eq!(ids(&v), vec![egov.clone()]);
+    let v = wait_for(
+        &api,
+        &format!("/api/v1/records?q={}", enc("электронное правительство")),
+        |_| true,
+    )
+    .await;
+    assert_eq!(ids(&v), vec![egov.clone()]);
+    // The amendment's words find the original, whose `current` is the new content.
+    let v = wait_for(&api, "/api/v1/records?q=programme", |_| true).await;
+    assert_eq!(ids(&v), vec![mentoring.clone()]);
+    assert_eq!(
+        v["records"][0]["current"]["title"]["en"],
+        "Mentoring programme"
+    );
+    assert_eq!(v["records"][0]["body"]["title"]["en"], "Mentoring");
+    assert!(v["records"][0]["amendment"]["signed"]["signature"].is_string());
+    // lang=kk searches the Kazakh text only.
+    let v = wait_for(
+        &api,
+        &format!("/api/v1/records?lang=kk&q={}", enc("мемлекеттік")),
+        |_| true,
+    )
+    .await;
+    assert_eq!(ids(&v), vec![egov.clone()]);
+    let v = wait_for(
+        &api,
+        &format!("/api/v1/records?lang=en&q={}", enc("мемлекеттік")),
+        |_| true,
+    )
+    .await;
+    assert_eq!(v["total"], 0);
+    // Retracted records on request.
+    let v = wait_for(
+        &api,
+        "/api/v1/records?include_retracted=true&kind=event",
+        |_| true,
+    )
+    .await;
+    assert_eq!(ids(&v), vec![event.clone()]);
+    assert_eq!(v["records"][0]["retracted"], true);
+    // Paging with a cursor.
+    let p1 = wait_for(&api, "/api/v1/records?limit=1&sort=oldest", |_| true).await;
+    let cursor = p1["next_cursor"].as_str().unwrap().to_owned();
+    let p2 = wait_for(
+        &api,
+        &format!("/api/v1/records?limit=1&sort=oldest&cursor={cursor}"),
+        |_| true,
+    )
+    .await;
+    assert_eq!(ids(&p1), vec![egov.clone()]);
+    assert_eq!(ids(&p2), vec![mentoring.clone()]);
+    assert_eq!(p2["next_cursor"], Value::Null);
+    // The current state with the Markdown rendered safely.
+    let v = wait_for(&api, &format!("/api/v1/records/{egov}/current"), |_| true).await;
+    let html = v["html"]["ru"].as_str().unwrap();
+    assert!(html.contains("<h2>Итоги</h2>"), "{html}");
+    assert!(!html.contains("<script"), "{html}");
+    // The record page carries citation metadata and the security policy.
+    let response = tower::ServiceExt::oneshot(api_app(&api), get(&format!("/records/{egov}")))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let csp = response
+        .headers()
+        .get("content-security-policy")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(csp.contains("script-src 'self'"), "{csp}");
+    let (_, _, page) = call(&api, get(&format!("/records/{egov}"))).await;
+    let page = String::from_utf8(page).unwrap();
+    assert!(
+        page.contains("citation_title\" content=\"E-government and service centres\""),
+        "{page}"
+    );
+}
+
+fn api_app(api: &Api) -> axum::Router {
+    api.app.clone()
+}
+
+#[tokio::test]
+async fn members_logs_and_forks() {
+    let api = api(Some("KZ"));
+    let id = publish(
+        &api,
+        json!({"kind": "practice", "title": {"en": "A"}, "summary": {"en": "B"}, "topics": ["pay"]}),
+    )
+    .await;
+    let (status, _, body) = call(&api, get("/api/v1/members")).await;
+    assert_eq!(status, StatusCode::OK);
+    let m = json(&body);
+    assert_eq!(m["members"].as_array().unwrap().len(), 8);
+    let kz = m["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["code"] == "KZ")
+        .unwrap();
+    assert_eq!(kz["head"]["id"], id.as_str());
+    assert_eq!(kz["publishing_key"].as_str().map(str::len), Some(64));
+    assert_eq!(m["network_id"].as_str().map(str::len), Some(64));
+    let (_, _, body) = call(&api, get("/api/v1/logs/KZ")).await;
+    let log = json(&body);
+    assert_eq!(log["entries"][0]["id"], id.as_str());
+    assert_eq!(log["entries"][0]["kind"], "practice");
+    let (_, _, body) = call(
+        &api,
+        get(&format!(
+            "/api/v1/logs/{}",
+            kz["publishing_key"].as_str().unwrap()
+        )),
+    )
+    .await;
+    assert_eq!(json(&body)["member"], "KZ");
+    let (status, _, body) = call(&api, get("/api/v1/forks")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(json(&body), json!([]));
+    let (status, _, body) = call(&api, get("/api/v1/peers")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(json(&body).is_array());
+}
+
+/// Every bad parameter is a 400 problem naming what was wrong.
+#[tokio::test]
+async fn bad_queries_are_400_problems() {
+    let api = api(Some("KZ"));
+    let long = "я".repeat(501);
+    let cases = [
+        ("/api/v1/records?kind=book", "kind"),
+        ("/api/v1/records?limit=0", "limit"),
+        ("/api/v1/records?limit=101", "limit"),
+        ("/api/v1/records?limit=-5", "limit"),
+        ("/api/v1/records?limit=ten", "limit"),
+        ("/api/v1/records?cursor=bm9wZQ", "cursor"),
+        ("/api/v1/records?cursor=%%%", "cursor"),
+        ("/api/v1/records?colour=red", "unknown parameter"),
+        ("/api/v1/records?created_from=yesterday", "created_from"),
+        (
+            "/api/v1/records?start_from=2027-01-02&start_to=2027-01-01",
+            "start_from",
+        ),
+        ("/api/v1/records?country=K1", "country"),
+        ("/api/v1/records?topic=astrology", "topic"),
+        ("/api/v1/records?author=ZZ", "author"),
+        ("/api/v1/records?lang=r", "lang"),
+        ("/api/v1/records?sort=best", "sort"),
+        (
+            "/api/v1/records?include_retracted=maybe",
+            "include_retracted",
+        ),
+        ("/api/v1/records?q=a&q=b", "more than once"),
+        ("/api/v1/logs/ZZ", "member code"),
+        ("/api/v1/logs/KZ?limit=0", "limit"),
+        ("/api/v1/logs/KZ?from=0", "from"),
+        ("/api/v1/records/xyz/current", "record id"),
+    ];
+    for (path, detail) in cases {
+        let (status, ctype, body) = call(&api, get(path)).await;
+        assert_eq!(
+            status,
+            StatusCode::BAD_REQUEST,
+            "{path}: {}",
+            String::from_utf8_lossy(&body)
+        );
+        assert_eq!(ctype, "application/problem+json", "{path}");
+        let d = json(&body)["detail"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        assert!(d.contains(detail), "{path}: {d:?} lacks {detail:?}");
+    }
+    let (status, _, _) = call(&api, get(&format!("/api/v1/records?q={}", enc(&long)))).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}
+
+/// The document is OpenAPI 3.1 and describes every route the node answers.
+#[tokio::test]
+async fn the_openapi_document_describes_every_endpoint() {
+    let api = api(None);
+    let doc = openapi(&api).await;
+    assert!(
+        doc["openapi"].as_str().unwrap().starts_with("3.1"),
+        "{}",
+        doc["openapi"]
+    );
+    let paths = doc["paths"].as_object().unwrap();
+    for p in [
+        "/api/v1/status",
+        "/api/v1/records",
+        "/api/v1/records/raw",
+        "/api/v1/records/{id}",
+        "/api/v1/records/{id}/raw",
+        "/api/v1/records/{id}/current",
+        "/api/v1/members",
+        "/api/v1/peers",
+        "/api/v1/logs/{author}",
+        "/api/v1/forks",
+    ] {
+        assert!(
+            paths.contains_key(p),
+            "{p} missing from the OpenAPI document"
+        );
+    }
+    let params = doc["paths"]["/api/v1/records"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    let names: Vec<&str> = params.iter().filter_map(|p| p["name"].as_str()).collect();
+    for n in crate::search::query::PARAMETERS {
+        assert!(names.contains(n), "parameter {n} undocumented");
+    }
+}
+
+async fn openapi(api: &Api) -> Value {
+    let (status, ctype, body) = call(api, get("/api/v1/openapi.json")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(ctype, "application/json");
+    json(&body)
+}
+
+/// A value for a parameter of `schema`: often valid, often not.
+fn value_for(schema: &Value) -> BoxedStrategy<String> {
+    let mut valid: Vec<String> = Vec::new();
+    let items = if schema["type"] == "array" {
+        &schema["items"]
+    } else {
+        schema
+    };
+    if let Some(e) = items["enum"].as_array() {
+        valid.extend(e.iter().filter_map(|v| v.as_str().map(str::to_owned)));
+    }
+    if let Some(r) = items["$ref"].as_str() {
+        valid.push(r.rsplit('/').next().unwrap_or_default().to_lowercase());
+    }
+    let t = items["type"]
+        .as_str()
+        .or_else(|| items["type"][0].as_str())
+        .unwrap_or("string");
+    match t {
+        "integer" => valid
+            .extend(["1", "20", "100", "0", "101", "-1", "99999999999999999999"].map(String::from)),
+        "boolean" => valid.extend(["true", "false", "yes"].map(String::from)),
+        _ => valid.extend(
+            [
+                "ru",
+                "KZ",
+                "e-government",
+                "2026-01-01",
+                "2026-01-01T00:00:00Z",
+                "practice",
+                "event",
+                "государственной службы",
+                "\"unclosed",
+                "a:b",
+                "*",
+                "(",
+                "-x",
+                "AND",
+                "OR NOT",
+            ]
+            .map(String::from),
+        ),
+    }
+    prop_oneof![
+        2 => proptest::sample::select(valid),
+        1 => "\\PC{0,40}",
+        1 => "[a-zA-Z0-9:_*()\"'+-]{0,12}",
+    ]
+    .boxed()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
+
+    /// Queries generated from the OpenAPI document's GET operations and their parameters (plus a
+    /// stray unknown parameter now and then) never get a 5xx.
+    #[test]
+    fn generated_queries_never_get_a_5xx(seed in any::<u64>(), picks in proptest::collection::vec((any::<bool>(), any::<u8>()), 16)) {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let api = fixture();
+        rt.block_on(async {
+            let doc = openapi(api).await;
+            let mut runner = proptest::test_runner::TestRunner::new_with_rng(
+                ProptestConfig::default(),
+                proptest::test_runner::TestRng::from_seed(
+                    proptest::test_runner::RngAlgorithm::ChaCha,
+                    &{ let mut s = [0u8; 32]; s[..8].copy_from_slice(&seed.to_le_bytes()); s },
+                ),
+            );
+            for (path, item) in doc["paths"].as_object().unwrap() {
+                let Some(op) = item.get("get") else { continue };
+                let mut url = path.clone();
+                let mut query: Vec<(String, String)> = Vec::new();
+                for (i, p) in op["parameters"].as_array().cloned().unwrap_or_default().iter().enumerate() {
+                    let (use_it, _) = picks[i % picks.len()];
+                    let name = p["name"].as_str().unwrap_or_default();
+                    let v = value_for(&p["schema"]).new_tree(&mut runner).unwrap().current();
+                    if p["in"] == "path" {
+                        let v = if use_it { v } else { "ab".repeat(32) };
+                        url = url.replace(&format!("{{{name}}}"), &enc(&v));
+                    } else if use_it {
+                        query.push((name.to_owned(), v));
+                    }
+                }
+                if picks[0].1 % 7 == 0 {
+                    query.push(("unknown_param".into(), "1".into()));
+                }
+                let qs: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&query).finish();
+                let full = if qs.is_empty() { url.clone() } else { format!("{url}?{qs}") };
+                let (status, ctype, body) = call(api, get(&full)).await;
+                assert!(status.as_u16() < 500, "{full}: {status} {}", String::from_utf8_lossy(&body));
+                if status.is_client_error() {
+                    assert_eq!(ctype, "application/problem+json", "{full}");
+                }
+            }
+        });
+    }
+}
+
+/// One node with a few records for the generated queries, shared by every case.
+fn fixture() -> &'static Api {
+    static API: std::sync::OnceLock<Api> = std::sync::OnceLock::new();
+    API.get_or_init(|| {
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let a = api(Some("KZ"));
+        rt.block_on(async {
+            publish(&a, json!({"kind": "practice", "title": {"ru": "Государственная служба"}, "summary": {"ru": "x"}, "topics": ["pay"]})).await;
+            publish(&a, json!({"kind": "event", "event_type": "webinar", "title": {"en": "Webinar"},
+                "start": "2027-01-10T10:00", "time_zone": "Asia/Almaty", "status": "scheduled", "topics": ["training"]})).await;
+            wait_for(&a, "/api/v1/records", |v| v["total"] == 2).await;
+        });
+        a
+    })
+}
