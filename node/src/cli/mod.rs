@@ -11,6 +11,7 @@ macro_rules! say {
 
 mod charter;
 pub mod devnet;
+mod query;
 mod records;
 
 use std::path::PathBuf;
@@ -127,6 +128,8 @@ pub enum Command {
         #[arg(long, env = "HUBNET_CONFIG")]
         config: PathBuf,
     },
+    /// Query a node (filters and full text) and print a table, JSON or NDJSON.
+    Query(query::QueryArgs),
     /// Check a bundle with no node and no trust; exit 0 only if everything holds.
     Verify {
         /// The bundle.
@@ -162,6 +165,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
             crate::service::run(crate::config::Config::load(&config)?)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Query(args) => query::run(&args),
         Command::Verify {
             bundle,
             network_id,

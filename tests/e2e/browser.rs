@@ -1,0 +1,425 @@
+//! The web UI in headless Chromium, driven over WebDriver (fantoccini) against a real node that
+//! holds the whole sample corpus: search in Russian, filter by country, open a record and see its
+//! signature verified in the page; the same record with its bytes altered on the way (by a proxy
+//! between the browser and the node) is reported as not verified.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them and sets
+//! `HUBNET_REQUIRE_BROWSER=1`, which turns their absence into a failure). Elsewhere, without
+//! them, the tests say so and pass without running.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+use crate::net::Net;
+use crate::support::{hubnet, path, sample, sample_key};
+
+const CHROMIUM: &str = "/usr/bin/chromium";
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+/// How long any one thing may take in the browser.
+const STEP: Duration = Duration::from_secs(20);
+
+/// Whether the browser is here; panics when CI requires it and it is not.
+fn browser_available() -> bool {
+    let here = Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists();
+    if !here {
+        assert!(
+            std::env::var_os("HUBNET_REQUIRE_BROWSER").is_none(),
+            "HUBNET_REQUIRE_BROWSER is set but {CHROMIUM} or {CHROMEDRIVER} is missing: \
+             apt-get install -y chromium chromium-driver"
+        );
+        eprintln!(
+            "browser tests NOT RUN: {CHROMIUM} or {CHROMEDRIVER} missing \
+             (apt-get install -y chromium chromium-driver; .ci/run does)"
+        );
+    }
+    here
+}
+
+/// A node holding every sample draft, published with each member's sample key.
+fn corpus_node() -> (Net, usize) {
+    let mut net = Net::new(&["KZ"]);
+    net.init(0);
+    let data = net.data(0);
+    let mut count = 0;
+    let mut members: Vec<_> = std::fs::read_dir(sample().join("drafts"))
+        .expect("drafts")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .collect();
+    members.sort();
+    for m in members {
+        let code = m.file_name().and_then(|n| n.to_str()).expect("name").to_owned();
+        let mut files: Vec<_> = std::fs::read_dir(&m)
+            .expect("member drafts")
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .collect();
+        files.sort();
+        for f in files {
+            let out = hubnet()
+                .args(["publish", "--data-dir", path(&data), "--key"])
+                .arg(sample_key(&code))
+                .arg(&f)
+                .output()
+                .expect("hubnet publish");
+            assert!(
+                out.status.success(),
+                "{}: {}",
+                f.display(),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            count += 1;
+        }
+    }
+    net.start(0);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (status, body) = net.get(0, "/api/v1/records?limit=1");
+        let total = serde_json::from_slice::<Value>(&body).map(|v| v["total"].clone());
+        if status == 200 && total.as_ref().ok() == Some(&json!(count)) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the node did not index the corpus: {total:?}");
+        std::thread::sleep(Duration::from_millis(100)); // poll interval of this deadline loop
+    }
+    (net, count)
+}
+
+/// chromedriver on a free port, killed on drop.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+fn start_driver() -> Driver {
+    let port = free_port();
+    let child = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    let url = format!("http://127.0.0.1:{port}");
+    let driver = Driver { child, url };
+    let deadline = Instant::now() + STEP;
+    let client = reqwest::blocking::Client::new();
+    while client
+        .get(format!("{}/status", driver.url))
+        .send()
+        .map(|r| !r.status().is_success())
+        .unwrap_or(true)
+    {
+        assert!(Instant::now() < deadline, "chromedriver did not start");
+        std::thread::sleep(Duration::from_millis(50)); // poll interval of this deadline loop
+    }
+    driver
+}
+
+async fn browser(driver: &Driver, profile: &Path, width: u32, height: u32) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": CHROMIUM,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--disable-quic", format!("--user-data-dir={}", profile.display()),
+                format!("--window-size={width},{height}"), "--lang=en-US",
+            ],
+        }),
+    );
+    ClientBuilder::new(
+        hyper_util::client::legacy::connect::HttpConnector::new(),
+    )
+    .capabilities(caps)
+    .connect(&driver.url)
+    .await
+    .expect("a WebDriver session")
+}
+
+/// Waits until `css` matches an element whose attribute `attr` is one of `values`; returns it.
+async fn wait_attr(c: &Client, css: &str, attr: &str, values: &[&str]) -> String {
+    let deadline = Instant::now() + STEP;
+    loop {
+        if let Ok(e) = c.find(Locator::Css(css)).await
+            && let Ok(Some(v)) = e.attr(attr).await
+            && values.contains(&v.as_str())
+        {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{css}[{attr}] not one of {values:?} in time; page: {}",
+            c.source().await.unwrap_or_default().chars().take(2000).collect::<String>()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await; // poll; the deadline bounds it
+    }
+}
+
+/// Waits until at least `n` elements match `css`; returns their texts.
+async fn wait_texts(c: &Client, css: &str, n: usize) -> Vec<String> {
+    let deadline = Instant::now() + STEP;
+    loop {
+        let found = c.find_all(Locator::Css(css)).await.unwrap_or_default();
+        if found.len() >= n {
+            let mut out = Vec::new();
+            for e in found {
+                out.push(e.text().await.unwrap_or_default());
+            }
+            return out;
+        }
+        assert!(Instant::now() < deadline, "fewer than {n} of {css} in time");
+        tokio::time::sleep(Duration::from_millis(50)).await; // poll; the deadline bounds it
+    }
+}
+
+/// A proxy in front of the node that changes one byte of `target`'s signed body in every JSON
+/// answer that carries it: the bytes are altered on the way, the node is honest.
+async fn tampering_proxy(node: String, target: String) -> SocketAddr {
+    use axum::body::Bytes;
+    use axum::http::{HeaderMap, Method, Uri};
+    let client = reqwest::Client::new();
+    let app = axum::Router::new().fallback(
+        move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+            let (client, node, target) = (client.clone(), node.clone(), target.clone());
+            async move {
+                let url = format!("{node}{uri}");
+                let mut req = client.request(method, &url).body(body);
+                for (k, v) in &headers {
+                    if k != "host" {
+                        req = req.header(k, v);
+                    }
+                }
+                let r = req.send().await.expect("the node answers");
+                let status = r.status();
+                let mut out = axum::http::Response::builder().status(status.as_u16());
+                for (k, v) in r.headers() {
+                    if k != "content-length" && k != "transfer-encoding" {
+                        out = out.header(k.as_str(), v.as_bytes());
+                    }
+                }
+                let is_json = r
+                    .headers()
+                    .get("content-type")
+                    .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+                let mut bytes = r.bytes().await.expect("body").to_vec();
+                if is_json && let Ok(mut v) = serde_json::from_slice::<Value>(&bytes) {
+                    if tamper(&mut v, &target) {
+                        bytes = serde_json::to_vec(&v).expect("json");
+                    }
+                }
+                out.body(axum::body::Body::from(bytes)).expect("response")
+            }
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    addr
+}
+
+/// Flips a bit in the signed body of every object with id `target`; true if any was changed.
+fn tamper(v: &mut Value, target: &str) -> bool {
+    match v {
+        Value::Object(map) => {
+            let mut changed = false;
+            if map.get("id").and_then(Value::as_str) == Some(target)
+                && let Some(body) = map
+                    .get_mut("signed")
+                    .and_then(|s| s.get_mut("body"))
+                && let Some(b64) = body.as_str()
+                && let Ok(mut raw) = STANDARD.decode(b64)
+                && let Some(last) = raw.last_mut()
+            {
+                *last ^= 0x01;
+                *body = Value::String(STANDARD.encode(&raw));
+                changed = true;
+            }
+            for child in map.values_mut() {
+                changed |= tamper(child, target);
+            }
+            changed
+        }
+        Value::Array(items) => items.iter_mut().fold(false, |c, i| tamper(i, target) | c),
+        _ => false,
+    }
+}
+
+#[test]
+fn search_in_russian_filter_open_and_verify_in_the_browser() {
+    if !browser_available() {
+        return;
+    }
+    let (net, _) = corpus_node();
+    let node = net.nodes[0].http.clone();
+    let driver = start_driver();
+    let profile = tempfile::tempdir().expect("profile dir");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let c = browser(&driver, profile.path(), 1280, 900).await;
+        // Search in Russian from the search box.
+        c.goto(&format!("{node}/")).await.expect("open /");
+        let input = c
+            .wait()
+            .at_most(STEP)
+            .for_element(Locator::Css("[data-testid=search-input]"))
+            .await
+            .expect("the search box");
+        input
+            .send_keys("электронное правительство\u{E007}")
+            .await
+            .expect("type");
+        let titles = wait_texts(&c, "[data-testid=result-title]", 2).await;
+        assert!(
+            titles.iter().all(|t| !t.is_empty()),
+            "results have titles: {titles:?}"
+        );
+        // Filter by country: the URL carries the filters, the results all come from KG.
+        c.goto(&format!(
+            "{node}/?q={}&country=KG",
+            url_encode("электронное правительство")
+        ))
+        .await
+        .expect("filtered search");
+        wait_texts(&c, "[data-testid=result]", 1).await;
+        let (_, body) = net.get(
+            0,
+            &format!(
+                "/api/v1/records?country=KG&q={}",
+                url_encode("электронное правительство")
+            ),
+        );
+        let want: Value = serde_json::from_slice(&body).expect("json");
+        let want_ids: Vec<String> = want["records"]
+            .as_array()
+            .expect("records")
+            .iter()
+            .map(|r| r["id"].as_str().unwrap_or_default().to_owned())
+            .collect();
+        let mut shown = Vec::new();
+        for e in c
+            .find_all(Locator::Css("[data-testid=result]"))
+            .await
+            .expect("results")
+        {
+            shown.push(e.attr("data-id").await.ok().flatten().unwrap_or_default());
+        }
+        assert_eq!(shown, want_ids, "the page shows what the API answers");
+        // Open the first result and see its signature verified by the page itself.
+        c.find(Locator::Css("[data-testid=result] a"))
+            .await
+            .expect("a result link")
+            .click()
+            .await
+            .expect("click");
+        let verdict = wait_attr(
+            &c,
+            "[data-testid=verify-status]",
+            "data-verified",
+            &["true", "false"],
+        )
+        .await;
+        let text = c
+            .find(Locator::Css("[data-testid=verify-status]"))
+            .await
+            .expect("status")
+            .text()
+            .await
+            .unwrap_or_default();
+        assert_eq!(verdict, "true", "the page did not verify: {text}");
+        let url = c.current_url().await.expect("url");
+        assert!(url.path().starts_with("/records/"), "{url}");
+        c.close().await.expect("close");
+    });
+}
+
+#[test]
+fn altered_bytes_are_reported_as_not_verified() {
+    if !browser_available() {
+        return;
+    }
+    let (net, _) = corpus_node();
+    let node = net.nodes[0].http.clone();
+    let (_, body) = net.get(0, "/api/v1/records?country=KZ&kind=practice&limit=1");
+    let v: Value = serde_json::from_slice(&body).expect("json");
+    let id = v["records"][0]["id"].as_str().expect("an id").to_owned();
+    let driver = start_driver();
+    let profile = tempfile::tempdir().expect("profile dir");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(async {
+        let proxy = tampering_proxy(node.clone(), id.clone()).await;
+        // Phone width: the page must fit without sideways scrolling.
+        let c = browser(&driver, profile.path(), 390, 844).await;
+        // Through the honest node: verified.
+        c.goto(&format!("{node}/records/{id}")).await.expect("open");
+        let honest =
+            wait_attr(&c, "[data-testid=verify-status]", "data-verified", &["true", "false"]).await;
+        assert_eq!(honest, "true");
+        let overflow = c
+            .execute(
+                "return document.documentElement.scrollWidth - window.innerWidth;",
+                vec![],
+            )
+            .await
+            .expect("script");
+        assert!(
+            overflow.as_i64().unwrap_or(0) <= 0,
+            "the record page scrolls sideways at phone width by {overflow}px"
+        );
+        // Through the tampering proxy: loudly not verified.
+        c.goto(&format!("http://{proxy}/records/{id}"))
+            .await
+            .expect("open via proxy");
+        let altered =
+            wait_attr(&c, "[data-testid=verify-status]", "data-verified", &["true", "false"]).await;
+        let text = c
+            .find(Locator::Css("[data-testid=verify-status]"))
+            .await
+            .expect("status")
+            .text()
+            .await
+            .unwrap_or_default();
+        assert_eq!(altered, "false", "altered bytes were not caught: {text}");
+        assert!(
+            text.to_uppercase().contains("NOT VERIFIED"),
+            "the page must say so loudly: {text}"
+        );
+        c.close().await.expect("close");
+    });
+}
+
+fn url_encode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
