@@ -52,18 +52,10 @@ pub fn title(body: &Body) -> String {
     pick(text, None)
 }
 
-/// Text in the reader's language `lang` if present, else English, else Russian, else the first
-/// language there is, else empty.
+/// Text in the reader's language `lang`, else English, else Russian, else any (see
+/// [`crate::feeds::pick`]).
 pub fn pick(text: Option<&hubnet_proto::v1::LocalizedText>, lang: Option<&str>) -> String {
-    let Some(map) = text.map(|t| &t.text) else {
-        return String::new();
-    };
-    lang.into_iter()
-        .chain(["en", "ru"])
-        .find_map(|l| map.get(l))
-        .or_else(|| map.values().next())
-        .cloned()
-        .unwrap_or_default()
+    crate::feeds::pick(text, lang).to_owned()
 }
 
 /// Markdown (CommonMark with tables and strikethrough) to HTML that is safe to insert in a page:

@@ -1,0 +1,319 @@
+//! Feeds and exports of practices and events as they stand now ([`Current`]), in the formats
+//! libraries, calendars and reference managers read: iCalendar (RFC 5545) for events
+//! ([`ics`]), Atom (RFC 4287) for practices ([`atom`]), CSV, JSON and NDJSON exports
+//! ([`export`]) and citations in BibTeX and CSL-JSON ([`cite`]).
+//!
+//! Everything here is a pure function: no HTTP, no IO, no clock. The caller passes the items (in
+//! the order it wants them shown), the node's public base URL, the reader's language and, where
+//! a format needs one, the time. Each format is written by a well-kept crate (`icalendar`,
+//! `atom_syndication`, `csv`, `serde_json`); only BibTeX, which has no such crate, is written here.
+
+pub mod atom;
+pub mod cite;
+pub mod export;
+pub mod ics;
+
+use std::collections::BTreeMap;
+
+use hubnet_proto::v1 as pb;
+use hubnet_protocol::Charter;
+
+use crate::current::{Content, Current};
+
+/// The text in the reader's language `lang` if present, else English, else Russian, else the
+/// first language there is, else `""`.
+///
+/// Tags compare case-insensitively, and a reader's `uz-Latn` also takes `uz` (and the other way
+/// round) when there is no exact match.
+///
+/// ```
+/// use hubnet_node::feeds::pick;
+/// use hubnet_proto::v1::LocalizedText;
+///
+/// let text = LocalizedText {
+///     text: [("kk".into(), "Тәлімгерлік".into()), ("en".into(), "Mentoring".into())].into(),
+/// };
+/// assert_eq!(pick(Some(&text), Some("kk")), "Тәлімгерлік");
+/// assert_eq!(pick(Some(&text), Some("uz")), "Mentoring");
+/// assert_eq!(pick(None, Some("uz")), "");
+/// ```
+pub fn pick<'a>(text: Option<&'a pb::LocalizedText>, lang: Option<&str>) -> &'a str {
+    pick_tagged(text, lang).map_or("", |(_, t)| t)
+}
+
+/// Like [`pick`], with the language tag of the text chosen: `(tag, text)`, or `None` when there
+/// is no text at all.
+pub fn pick_tagged<'a>(
+    text: Option<&'a pb::LocalizedText>,
+    lang: Option<&str>,
+) -> Option<(&'a str, &'a str)> {
+    pick_in(&text?.text, lang)
+}
+
+/// [`pick_tagged`] over a plain map from language tag to text, such as a member's name in the
+/// charter.
+pub fn pick_in<'a>(
+    map: &'a BTreeMap<String, String>,
+    lang: Option<&str>,
+) -> Option<(&'a str, &'a str)> {
+    let exact = |want: &str| map.iter().find(|(tag, _)| tag.eq_ignore_ascii_case(want));
+    let primary = |tag: &str| tag.split('-').next().unwrap_or(tag).to_ascii_lowercase();
+    let related = |want: &str| {
+        let want = primary(want);
+        map.iter().find(|(tag, _)| primary(tag) == want)
+    };
+    lang.into_iter()
+        .chain(["en", "ru"])
+        .find_map(|want| exact(want).or_else(|| related(want)))
+        .or_else(|| map.iter().next())
+        .map(|(tag, text)| (tag.as_str(), text.as_str()))
+}
+
+/// The name of the member with code `code` in the reader's language (as [`pick`] chooses it),
+/// or the code itself when the charter does not name the member.
+pub fn member_name<'a>(charter: &'a Charter, code: &'a str, lang: Option<&str>) -> &'a str {
+    charter
+        .member_by_code(code)
+        .and_then(|m| pick_in(&m.name, lang))
+        .map_or(code, |(_, name)| name)
+}
+
+/// The page of one record: `{base_url}/records/{id}` (a trailing `/` of `base_url` is dropped).
+pub fn record_url(base_url: &str, item: &Current) -> String {
+    format!("{}/records/{}", base(base_url), item.id().to_hex())
+}
+
+/// `base_url` without its trailing slashes.
+fn base(base_url: &str) -> &str {
+    base_url.trim_end_matches('/')
+}
+
+/// The title, and the summary (practices) or description (events), of the content in force.
+fn title_and_summary(item: &Current) -> (Option<&pb::LocalizedText>, Option<&pb::LocalizedText>) {
+    match item.content() {
+        Some(Content::Practice(p)) => (p.title.as_ref(), p.summary.as_ref()),
+        Some(Content::Event(e)) => (e.title.as_ref(), e.description.as_ref()),
+        None => (None, None),
+    }
+}
+
+/// The topics of the content in force.
+fn topics(item: &Current) -> &[String] {
+    match item.content() {
+        Some(Content::Practice(p)) => &p.topics,
+        Some(Content::Event(e)) => &e.topics,
+        None => &[],
+    }
+}
+
+/// Milliseconds since the epoch as a UTC time (the epoch itself if out of range).
+fn utc(ms: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+/// How far the item moved since it was published: the seq of its latest amendment or
+/// retraction minus the original's, or 0.
+fn revision(item: &Current) -> u64 {
+    [&item.amendment, &item.retraction]
+        .into_iter()
+        .flatten()
+        .map(|r| r.header.seq.saturating_sub(item.original.header.seq))
+        .max()
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+pub(crate) mod fixture {
+    //! Real signed records by the sample members (deploy/sample), built into [`Current`] values.
+
+    use std::collections::BTreeMap;
+    use std::path::PathBuf;
+
+    use hubnet_protocol::charter::CharterDoc;
+    use hubnet_protocol::record::{self, Position};
+    use hubnet_protocol::{Charter, Draft, DraftFormat, Record, SecretKey};
+    use serde_json::{Value, json};
+
+    use crate::current::Current;
+
+    /// 2027-01-15T08:00:00Z.
+    pub const T0: i64 = 1_800_000_000_000;
+
+    fn sample(path: &str) -> PathBuf {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../deploy/sample")
+            .join(path)
+    }
+
+    /// The sample network and each member's log position.
+    pub struct Net {
+        pub charter: Charter,
+        keys: BTreeMap<String, SecretKey>,
+        positions: BTreeMap<String, Position>,
+    }
+
+    /// The sample charter with the members' keys.
+    pub fn net() -> Net {
+        let text = std::fs::read_to_string(sample("charter.toml")).expect("sample charter");
+        let charter = CharterDoc::from_toml(&text)
+            .expect("parses")
+            .verify()
+            .expect("verifies");
+        let keys = ["HUB", "KZ", "UZ", "AZ", "KG"]
+            .into_iter()
+            .map(|m| {
+                let key = crate::keyfile::read(&sample(&format!("keys/{m}.key"))).expect("key");
+                (m.to_owned(), key)
+            })
+            .collect();
+        Net {
+            charter,
+            keys,
+            positions: BTreeMap::new(),
+        }
+    }
+
+    impl Net {
+        /// Signs `draft` as `member`'s next record at `at_ms` and verifies it.
+        pub fn sign(&mut self, member: &str, at_ms: i64, draft: &Value) -> Record {
+            let body = Draft::parse(&draft.to_string(), DraftFormat::Json)
+                .and_then(|d| d.to_body(member, self.charter.limits()))
+                .unwrap_or_else(|e| panic!("draft {draft}: {e}"));
+            let position = self
+                .positions
+                .get(member)
+                .copied()
+                .unwrap_or(Position::FIRST);
+            let signed = record::sign(
+                &self.keys[member],
+                self.charter.network_id(),
+                position,
+                at_ms,
+                &body,
+            );
+            let r = record::verify_record(&signed.encode(), &self.charter, at_ms).expect("valid");
+            self.positions.insert(
+                member.to_owned(),
+                Position {
+                    seq: r.header.seq + 1,
+                    prev: Some(r.id),
+                    prev_created_at: r.header.created_at,
+                },
+            );
+            r
+        }
+
+        /// A newly published practice or event.
+        pub fn publish(&mut self, member: &str, at_ms: i64, draft: Value) -> Current {
+            Current {
+                original: self.sign(member, at_ms, &draft),
+                amendment: None,
+                retraction: None,
+            }
+        }
+
+        /// Amends `item` with the complete new version `record`.
+        pub fn amend(&mut self, item: &mut Current, at_ms: i64, record: Value) {
+            let draft = json!({
+                "kind": "amendment",
+                "target": item.id().to_hex(),
+                "record": record,
+                "note": {"en": "Dates changed."},
+            });
+            item.amendment = Some(self.sign(&item.original.member.clone(), at_ms, &draft));
+        }
+
+        /// Retracts `item`.
+        pub fn retract(&mut self, item: &mut Current, at_ms: i64) {
+            let draft = json!({
+                "kind": "retraction",
+                "target": item.id().to_hex(),
+                "reason": {"ru": "Опубликовано по ошибке.", "en": "Published in error."},
+            });
+            item.retraction = Some(self.sign(&item.original.member.clone(), at_ms, &draft));
+        }
+    }
+
+    /// A Kazakh practice in Kazakh and Russian with commas, quotes and a newline.
+    pub fn practice_kz() -> Value {
+        json!({
+            "kind": "practice",
+            "title": {"kk": "Тәлімгерлік: \"жаңа\" қызметшілерге, 100% қолдау",
+                      "ru": "Наставничество: \"новым\" служащим, 100% поддержка"},
+            "summary": {"ru": "Каждому новому служащему назначается наставник;\nпервые 6 месяцев, с отчётом.",
+                        "kk": "Әр жаңа қызметшіге тәлімгер бекітіледі."},
+            "topics": ["training", "hr-management"],
+            "license": "CC-BY-4.0",
+        })
+    }
+
+    /// An Uzbek practice, with U+02BB and U+02BC in the Latin script.
+    pub fn practice_uz() -> Value {
+        json!({
+            "kind": "practice",
+            "title": {"uz": "Oʻzbekiston: davlat xizmatiga maʼlumotlar asosida tanlov",
+                      "en": "Uzbekistan: data-driven recruitment {v2} & more_#1 $5"},
+            "summary": {"uz": "Nomzodlar onlayn test topshiradi, natijalar ochiq eʼlon qilinadi."},
+            "topics": ["recruitment"],
+        })
+    }
+
+    /// A conference in Almaty.
+    pub fn event_kz() -> Value {
+        json!({
+            "kind": "event",
+            "event_type": "conference",
+            "title": {"ru": "Конференция о цифровых государственных услугах",
+                      "kk": "Цифрлық мемлекеттік қызметтер туралы конференция",
+                      "en": "Conference on digital public services"},
+            "description": {"ru": "Два дня докладов, круглых столов и практикумов по цифровым услугам; \
+                                   вход свободный, регистрация обязательна."},
+            "start": "2027-04-14T09:30",
+            "end": "2027-04-15T17:00",
+            "time_zone": "Asia/Almaty",
+            "place": {"name": {"ru": "Академия госуправления"},
+                      "address": {"ru": "пр. Абая, 33, Алматы"}, "country": "KZ"},
+            "topics": ["e-government", "service-delivery"],
+        })
+    }
+
+    /// A cancelled webinar of Uzbekistan.
+    pub fn event_uz_cancelled() -> Value {
+        json!({
+            "kind": "event",
+            "event_type": "webinar",
+            "title": {"uz": "Oʻzbekistonda davlat xizmati islohoti"},
+            "start": "2027-05-20T14:00:00",
+            "time_zone": "Asia/Tashkent",
+            "online_url": "https://example.org/webinar",
+            "status": "cancelled",
+        })
+    }
+
+    /// A training in Baku.
+    pub fn event_az(start: &str) -> Value {
+        json!({
+            "kind": "event",
+            "event_type": "training",
+            "title": {"en": "Ethics training", "ru": "Тренинг по этике"},
+            "start": start,
+            "end": "2027-06-02T16:00",
+            "time_zone": "Asia/Baku",
+            "topics": ["ethics-integrity"],
+        })
+    }
+
+    /// A study visit in Brussels across the end of summer time (2027-10-31).
+    pub fn event_hub(start: &str, end: &str, status: &str) -> Value {
+        json!({
+            "kind": "event",
+            "event_type": "study-visit",
+            "title": {"en": "Study visit to the European Commission"},
+            "start": start,
+            "end": end,
+            "time_zone": "Europe/Brussels",
+            "status": status,
+            "country": "HUB",
+        })
+    }
+}
