@@ -620,7 +620,7 @@ mod tests {
         let peer_id = libp2p::identity::Keypair::generate_ed25519()
             .public()
             .to_peer_id();
-        let (shared, _indexer) = Shared::new(store, peer_id, None).unwrap();
+        let (shared, _indexer) = Shared::new(store, peer_id, None).expect("shared");
         let (jobs, job_rx) = mpsc::channel(16);
         let (event_tx, events) = mpsc::channel(1024);
         let s = shared.clone();

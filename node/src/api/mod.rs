@@ -11,6 +11,7 @@
 //! ```
 
 pub mod error;
+pub mod feeds;
 pub mod openapi;
 pub mod query;
 #[cfg(test)]
@@ -78,6 +79,10 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(query::peers))
         .routes(routes!(query::log))
         .routes(routes!(query::forks))
+        .routes(routes!(feeds::events_ics))
+        .routes(routes!(feeds::practices_atom))
+        .routes(routes!(feeds::export))
+        .routes(routes!(feeds::citation))
         .split_for_parts()
 }
 

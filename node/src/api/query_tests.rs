@@ -99,8 +99,9 @@ async fn queries_filter_search_and_show_the_current_state() {
     .await;
     // Two current records; the retracted event is hidden.
     let all = wait_for(&api, "/api/v1/records", |v| {
-        v["total"] == 2 && v["records"][0]["amendment"].is_object()
-            || v["records"][1]["amendment"].is_object() && v["total"] == 2
+        v["total"] == 2
+            && (v["records"][0]["amendment"].is_object()
+                || v["records"][1]["amendment"].is_object())
     })
     .await;
     assert_eq!(all["facets"]["kind"], json!({"practice": 2}));

@@ -38,7 +38,7 @@ pub(super) fn api(member: Option<&str>) -> Api {
     let peer_id = libp2p::identity::Keypair::generate_ed25519()
         .public()
         .to_peer_id();
-    let (shared, indexer) = Shared::new(store, peer_id, member.map(str::to_owned)).unwrap();
+    let (shared, indexer) = Shared::new(store, peer_id, member.map(str::to_owned)).expect("shared");
     let (jobs, job_rx) = mpsc::channel(16);
     let (event_tx, events) = mpsc::channel(1024);
     let s = shared.clone();

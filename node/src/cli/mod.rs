@@ -129,7 +129,7 @@ pub enum Command {
         config: PathBuf,
     },
     /// Query a node (filters and full text) and print a table, JSON or NDJSON.
-    Query(query::QueryArgs),
+    Query(Box<query::QueryArgs>),
     /// Check a bundle with no node and no trust; exit 0 only if everything holds.
     Verify {
         /// The bundle.

@@ -353,6 +353,15 @@ impl SearchIndex {
         })
     }
 
+    /// The bare tantivy search for `q`: the top `n` by score, no facets, nothing loaded (the
+    /// raw limit the query benchmark compares with). Returns how many it found.
+    pub fn raw_top(&self, q: &Query, n: usize) -> Result<usize, SearchError> {
+        let searcher = self.reader.searcher();
+        Ok(searcher
+            .search(&self.build(q), &TopDocs::with_limit(n).order_by_score())?
+            .len())
+    }
+
     fn build(&self, q: &Query) -> Box<dyn tantivy::query::Query> {
         let f = &self.fields;
         let mut must: Vec<(Occur, Box<dyn tantivy::query::Query>)> = Vec::new();

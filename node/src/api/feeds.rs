@@ -1,0 +1,282 @@
+//! Feeds, exports and citations over HTTP: the query filters of `GET /api/v1/records` select the
+//! records, [`crate::feeds`] writes the formats.
+
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
+use utoipa::IntoParams;
+
+use super::openapi::{Problem, QueryParams};
+use super::query::{current_of, parse_query, run_query};
+use super::{ApiError, AppState, blocking, parse_id};
+use crate::feeds;
+use crate::search::{Query, Sort};
+
+/// The most records a feed carries (the soonest events, the newest practices).
+pub const FEED_MAX: usize = 1000;
+/// The most records one export carries; beyond, page with `limit` and `cursor`.
+pub const EXPORT_MAX: usize = 10_000;
+
+/// Options of the feeds, exports and citations beside the query filters.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct FormatParams {
+    /// The language to write texts in (falls back to English, then Russian, then any).
+    display_lang: Option<String>,
+}
+
+/// The export's format.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ExportParams {
+    /// `csv`, `json` or `ndjson`.
+    #[param(pattern = "^(csv|json|ndjson)$")]
+    format: String,
+}
+
+/// The citation's format.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct CitationParams {
+    /// `bibtex` or `csl-json`.
+    #[param(pattern = "^(bibtex|csl-json)$")]
+    format: String,
+    /// The language to write texts in.
+    display_lang: Option<String>,
+}
+
+/// The node's address as the client reached it, for links in feeds and citations.
+fn base_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| {
+            !h.is_empty()
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        })
+        .unwrap_or("127.0.0.1");
+    format!("http://{host}")
+}
+
+fn extra<'a>(extras: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    extras
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+fn display_lang(extras: &[(String, String)]) -> Result<Option<String>, ApiError> {
+    match extra(extras, "display_lang") {
+        None | Some("") => Ok(None),
+        Some(l)
+            if l.len() <= 35 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') =>
+        {
+            Ok(Some(l.to_owned()))
+        }
+        Some(l) => Err(ApiError::BadRequest(format!(
+            "parameter `display_lang`: {l:?} is not a language tag"
+        ))),
+    }
+}
+
+/// Parses the query for a feed or an export: no `limit`/`cursor` given means "up to `max`".
+fn feed_query(
+    state: &AppState,
+    raw: Option<&str>,
+    extra: &[&str],
+    max: usize,
+) -> Result<(Query, Vec<(String, String)>), ApiError> {
+    let (mut q, extras) = parse_query(&state.shared, raw, extra)?;
+    let paged = url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .any(|(k, _)| k == "limit" || k == "cursor");
+    if !paged {
+        q.limit = max;
+    }
+    Ok((q, extras))
+}
+
+fn text(kind: &'static str, body: String, filename: Option<&str>) -> Response {
+    let mut r = ([(header::CONTENT_TYPE, kind)], body).into_response();
+    if let Some(f) = filename
+        && let Ok(v) = format!("attachment; filename=\"{f}\"").parse()
+    {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    r
+}
+
+/// `GET /feeds/events.ics`: events as an iCalendar feed.
+#[utoipa::path(get, path = "/feeds/events.ics", tag = "feeds", params(QueryParams, FormatParams),
+    responses((status = 200, description = "RFC 5545 iCalendar: one VEVENT per event, with its time zone; cancelled and retracted events as STATUS:CANCELLED", content_type = "text/calendar"),
+              (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json")))]
+pub async fn events_ics(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let (mut q, extras) = feed_query(&state, raw.as_deref(), &["display_lang"], FEED_MAX)?;
+    let lang = display_lang(&extras)?;
+    q.kinds = vec!["event".into()];
+    if q.q.is_none() {
+        q.sort = Sort::Start;
+    }
+    let base = base_url(&headers);
+    let shared = state.shared.clone();
+    blocking(move || {
+        let (items, _) = run_query(&shared, &q)?;
+        let name = shared.charter.name();
+        let title = lang
+            .as_deref()
+            .and_then(|l| name.get(l))
+            .or_else(|| name.get("en"))
+            .or_else(|| name.values().next())
+            .cloned()
+            .unwrap_or_else(|| "hubnet".into());
+        let body = feeds::ics::events(&items, &base, &title, lang.as_deref(), crate::now_ms());
+        Ok(text("text/calendar; charset=utf-8", body, None))
+    })
+    .await
+}
+
+/// `GET /feeds/practices.atom`: practices as an Atom feed, newest first.
+#[utoipa::path(get, path = "/feeds/practices.atom", tag = "feeds", params(QueryParams, FormatParams),
+    responses((status = 200, description = "RFC 4287 Atom feed of practices", content_type = "application/atom+xml"),
+              (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json")))]
+pub async fn practices_atom(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let (mut q, extras) = feed_query(&state, raw.as_deref(), &["display_lang"], FEED_MAX)?;
+    let lang = display_lang(&extras)?;
+    q.kinds = vec!["practice".into()];
+    let base = base_url(&headers);
+    let shared = state.shared.clone();
+    blocking(move || {
+        let (items, _) = run_query(&shared, &q)?;
+        let body = feeds::atom::practices(
+            &items,
+            &shared.charter,
+            &base,
+            "hubnet: practices",
+            lang.as_deref(),
+            crate::now_ms(),
+        );
+        Ok(text("application/atom+xml; charset=utf-8", body, None))
+    })
+    .await
+}
+
+/// `GET /api/v1/export?format=csv|json|ndjson`: the records a query selects, in one file.
+#[utoipa::path(get, path = "/api/v1/export", tag = "feeds", params(ExportParams, QueryParams, FormatParams),
+    responses((status = 200, description = "CSV (one row per record, with its signed bytes in base64), a JSON array or NDJSON of query results; without `limit`/`cursor`, up to 10,000 records"),
+              (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json")))]
+pub async fn export(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let (q, extras) = feed_query(
+        &state,
+        raw.as_deref(),
+        &["format", "display_lang"],
+        EXPORT_MAX,
+    )?;
+    let lang = display_lang(&extras)?;
+    let format = extra(&extras, "format").unwrap_or("").to_owned();
+    if !matches!(format.as_str(), "csv" | "json" | "ndjson") {
+        return Err(ApiError::BadRequest(format!(
+            "parameter `format`: {format:?} is not one of csv, json, ndjson"
+        )));
+    }
+    let shared = state.shared.clone();
+    blocking(move || {
+        let (items, page) = run_query(&shared, &q)?;
+        let mut r = match format.as_str() {
+            "csv" => text(
+                "text/csv; charset=utf-8",
+                feeds::export::csv(&items, lang.as_deref()),
+                Some("hubnet-records.csv"),
+            ),
+            "ndjson" => text(
+                "application/x-ndjson",
+                feeds::export::ndjson(&items),
+                Some("hubnet-records.ndjson"),
+            ),
+            _ => text(
+                "application/json",
+                feeds::export::json(&items).to_string(),
+                Some("hubnet-records.json"),
+            ),
+        };
+        if let Ok(v) = page.total.to_string().parse() {
+            r.headers_mut().insert("x-total-count", v);
+        }
+        if let Some(c) = page.next_cursor.as_deref().and_then(|c| c.parse().ok()) {
+            r.headers_mut().insert("x-next-cursor", c);
+        }
+        Ok(r)
+    })
+    .await
+}
+
+/// `GET /api/v1/records/{id}/citation?format=bibtex|csl-json`.
+#[utoipa::path(get, path = "/api/v1/records/{id}/citation", tag = "records",
+    params(("id" = String, Path, description = "Id of a practice or event"), CitationParams),
+    responses((status = 200, description = "A BibTeX entry or a CSL-JSON item citing the record's stable page"),
+              (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"),
+              (status = 404, description = "No such practice or event", body = Problem, content_type = "application/problem+json")))]
+pub async fn citation(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let id = parse_id(&id)?;
+    let mut format = None;
+    let mut lang = None;
+    for (k, v) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
+        match k.as_ref() {
+            "format" => format = Some(v.into_owned()),
+            "display_lang" => lang = display_lang(&[(k.into_owned(), v.into_owned())])?,
+            other => {
+                return Err(ApiError::BadRequest(format!(
+                    "unknown parameter `{other}`; known parameters: format, display_lang"
+                )));
+            }
+        }
+    }
+    let format = format.unwrap_or_else(|| "bibtex".into());
+    if format != "bibtex" && format != "csl-json" {
+        return Err(ApiError::BadRequest(format!(
+            "parameter `format`: {format:?} is not one of bibtex, csl-json"
+        )));
+    }
+    let base = base_url(&headers);
+    let shared = state.shared.clone();
+    blocking(move || {
+        let c = current_of(&shared, &id)?;
+        let name = feeds::member_name(&shared.charter, c.member(), lang.as_deref()).to_owned();
+        let short = id.to_hex();
+        let short = short.get(..12).unwrap_or_default();
+        Ok(if format == "bibtex" {
+            text(
+                "application/x-bibtex; charset=utf-8",
+                feeds::cite::bibtex(&c, &base, &name, lang.as_deref()),
+                Some(&format!("hubnet-{short}.bib")),
+            )
+        } else {
+            let v: Value = feeds::cite::csl_json(&c, &base, &name, lang.as_deref());
+            text(
+                "application/vnd.citationstyles.csl+json",
+                v.to_string(),
+                Some(&format!("hubnet-{short}.json")),
+            )
+        })
+    })
+    .await
+}
