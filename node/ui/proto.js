@@ -1,0 +1,254 @@
+// A tiny protobuf reader for the hubnet wire messages (docs/PROTOCOL.md, record.proto), so the
+// browser can read the signed bytes itself instead of trusting the node's decoded JSON.
+// Only what the UI needs: varints and length-delimited fields; fixed32/fixed64 are skipped.
+
+/** Thrown for bytes that are not a well-formed protobuf message. */
+export class ProtoError extends Error {}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Splits a message into its fields: a Map from field number to the list of occurrences, each
+ * either a BigInt (varint) or a Uint8Array (length-delimited). `position` maps each field number
+ * to the index of its last occurrence among all fields (to resolve a oneof: the last one wins).
+ */
+export function fields(bytes) {
+  const out = new Map();
+  out.position = new Map();
+  let count = 0;
+  let i = 0;
+  const varint = () => {
+    let result = 0n;
+    let shift = 0n;
+    for (let n = 0; n < 10; n++) {
+      if (i >= bytes.length) throw new ProtoError('truncated varint');
+      const b = bytes[i++];
+      result |= BigInt(b & 0x7f) << shift;
+      if ((b & 0x80) === 0) return BigInt.asUintN(64, result);
+      shift += 7n;
+    }
+    throw new ProtoError('varint longer than 10 bytes');
+  };
+  while (i < bytes.length) {
+    const key = varint();
+    const no = Number(key >> 3n);
+    const wire = Number(key & 7n);
+    if (no === 0) throw new ProtoError('field number 0');
+    let value;
+    switch (wire) {
+      case 0:
+        value = varint();
+        break;
+      case 1:
+        if (i + 8 > bytes.length) throw new ProtoError('truncated fixed64');
+        i += 8;
+        continue;
+      case 2: {
+        const len = varint();
+        if (len > BigInt(bytes.length - i)) throw new ProtoError('length beyond the end');
+        value = bytes.subarray(i, i + Number(len));
+        i += Number(len);
+        break;
+      }
+      case 5:
+        if (i + 4 > bytes.length) throw new ProtoError('truncated fixed32');
+        i += 4;
+        continue;
+      default:
+        throw new ProtoError(`unsupported wire type ${wire}`);
+    }
+    if (!out.has(no)) out.set(no, []);
+    out.get(no).push(value);
+    out.position.set(no, count++);
+  }
+  return out;
+}
+
+function kindOf(v) {
+  return typeof v === 'bigint' ? 'varint' : 'bytes';
+}
+
+/** The last occurrence of a varint field (proto3: last one wins), or 0n. */
+function uint(f, no) {
+  const all = f.get(no) || [];
+  const v = all[all.length - 1];
+  if (v === undefined) return 0n;
+  if (kindOf(v) !== 'varint') throw new ProtoError(`field ${no} is not a varint`);
+  return v;
+}
+
+/** The last occurrence of a bytes field, or an empty array. */
+function bytesField(f, no) {
+  const all = f.get(no) || [];
+  const v = all[all.length - 1];
+  if (v === undefined) return new Uint8Array(0);
+  if (kindOf(v) !== 'bytes') throw new ProtoError(`field ${no} is not length-delimited`);
+  return v;
+}
+
+function str(f, no) {
+  try {
+    return utf8.decode(bytesField(f, no));
+  } catch (e) {
+    if (e instanceof ProtoError) throw e;
+    throw new ProtoError(`field ${no} is not UTF-8`);
+  }
+}
+
+function strList(f, no) {
+  return (f.get(no) || []).map((v) => {
+    if (kindOf(v) !== 'bytes') throw new ProtoError(`field ${no} is not length-delimited`);
+    try {
+      return utf8.decode(v);
+    } catch {
+      throw new ProtoError(`field ${no} is not UTF-8`);
+    }
+  });
+}
+
+/** An embedded message field: every occurrence merged (concatenated), or null when absent. */
+function message(f, no) {
+  const all = f.get(no);
+  if (!all || all.length === 0) return null;
+  for (const v of all) {
+    if (kindOf(v) !== 'bytes') throw new ProtoError(`field ${no} is not length-delimited`);
+  }
+  if (all.length === 1) return fields(all[0]);
+  const total = all.reduce((n, v) => n + v.length, 0);
+  const joined = new Uint8Array(total);
+  let at = 0;
+  for (const v of all) {
+    joined.set(v, at);
+    at += v.length;
+  }
+  return fields(joined);
+}
+
+/** LocalizedText { map<string,string> text = 1; } as a plain object, or null when absent. */
+function localized(f, no) {
+  const m = message(f, no);
+  if (m === null) return null;
+  const out = {};
+  for (const entry of m.get(1) || []) {
+    if (kindOf(entry) !== 'bytes') throw new ProtoError('a map entry is not length-delimited');
+    const e = fields(entry);
+    out[str(e, 1)] = str(e, 2);
+  }
+  return out;
+}
+
+export const KINDS = { 1: 'practice', 2: 'event', 3: 'amendment', 4: 'retraction' };
+const EVENT_STATUS = { 1: 'scheduled', 2: 'postponed', 3: 'cancelled' };
+const EVENT_TYPE = { 1: 'conference', 2: 'training', 3: 'webinar', 4: 'study-visit', 5: 'call' };
+
+/** Decodes a RecordHeader. Byte fields stay Uint8Array; seq and body_len are BigInt. */
+export function decodeHeader(bytes) {
+  const f = fields(bytes);
+  const createdAt = BigInt.asIntN(64, uint(f, 5));
+  const kindNo = Number(uint(f, 6));
+  return {
+    networkId: bytesField(f, 1),
+    author: bytesField(f, 2),
+    seq: uint(f, 3),
+    prev: bytesField(f, 4),
+    createdAt,
+    kindNo,
+    kind: KINDS[kindNo] || null,
+    bodySha256: bytesField(f, 7),
+    bodyLen: uint(f, 8),
+  };
+}
+
+/** A repeated embedded message field: each occurrence decoded on its own. */
+function messages(f, no) {
+  return (f.get(no) || []).map((v) => {
+    if (kindOf(v) !== 'bytes') throw new ProtoError(`field ${no} is not length-delimited`);
+    return fields(v);
+  });
+}
+
+/** Practice: the fields the UI shows, in the draft JSON's names. */
+function practice(f) {
+  const period = message(f, 6);
+  return {
+    kind: 'practice',
+    title: localized(f, 1),
+    summary: localized(f, 2),
+    body: localized(f, 3),
+    country: str(f, 4),
+    topics: strList(f, 5),
+    reform_period: period ? { start: str(period, 1), end: str(period, 2) } : null,
+    results: localized(f, 8),
+    links: messages(f, 10).map((l) => ({ url: str(l, 1), title: localized(l, 2) })),
+    license: str(f, 12),
+  };
+}
+
+/** Event: the fields the UI shows, in the draft JSON's names. */
+function event(f) {
+  const place = message(f, 7);
+  return {
+    kind: 'event',
+    title: localized(f, 1),
+    description: localized(f, 2),
+    event_type: EVENT_TYPE[Number(uint(f, 3))] || null,
+    start: str(f, 4),
+    end: str(f, 5),
+    time_zone: str(f, 6),
+    place: place
+      ? { name: localized(place, 1), address: localized(place, 2), country: str(place, 3) }
+      : null,
+    online_url: str(f, 8),
+    organiser: localized(f, 9),
+    languages: strList(f, 10),
+    registration_url: str(f, 11),
+    registration_deadline: str(f, 12),
+    status: EVENT_STATUS[Number(uint(f, 13))] || null,
+    topics: strList(f, 14),
+    country: str(f, 15),
+  };
+}
+
+/** Decodes a record body by the header's kind number. */
+export function decodeBody(kindNo, bytes) {
+  const f = fields(bytes);
+  switch (kindNo) {
+    case 1:
+      return practice(f);
+    case 2:
+      return event(f);
+    case 3: {
+      const p = message(f, 3);
+      const e = message(f, 4);
+      // A oneof: the last one present wins.
+      let content = null;
+      const lastP = f.position.get(3) ?? -1;
+      const lastE = f.position.get(4) ?? -1;
+      if (p && (!e || lastP > lastE)) content = practice(p);
+      else if (e) content = event(e);
+      return { kind: 'amendment', target: bytesField(f, 1), note: localized(f, 2), content };
+    }
+    case 4:
+      return { kind: 'retraction', target: bytesField(f, 1), reason: localized(f, 2) };
+    default:
+      throw new ProtoError(`unknown record kind ${kindNo}`);
+  }
+}
+
+/** Lowercase hex of bytes. */
+export function hex(bytes) {
+  let s = '';
+  for (const b of bytes) s += b.toString(16).padStart(2, '0');
+  return s;
+}
+
+/** Standard base64 (RFC 4648, with padding) to bytes; throws on anything else. */
+export function fromBase64(text) {
+  if (typeof text !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) {
+    throw new ProtoError('not standard base64');
+  }
+  const bin = atob(text);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}

@@ -1,0 +1,475 @@
+// The record page (`/records/{id}`): the content in force, its amendment and retraction notices,
+// the author and chain position, citation links, and the signature panel: every signed record
+// shown here is checked in the browser (verify.js) before the page says "verified".
+
+import { h, replace, getJson, errorBox, extLink, insertSanitisedHtml, langText, short, ApiError } from './dom.js';
+import {
+  t, pickText, topicName, langName, fmtDate, fmtDateTime, fmtLocal, fmtPartial, zonedToUtc, getLang,
+} from './i18n.js';
+import { getMembers, getStatus, codeLabel, placeName } from './data.js';
+import { makeTrust, verifyRecord } from './verify.js';
+
+const ID = /^[0-9a-fA-F]{64}$/;
+
+/** Loads a record: the current state if the node has it, else the stored record alone. */
+async function load(id) {
+  try {
+    return await getJson(`/api/v1/records/${id}/current`);
+  } catch (e) {
+    if (!(e instanceof ApiError) || (e.status !== 404 && e.status !== 400)) throw e;
+    // An amendment or retraction (or a node without /current): the record as stored.
+    return await getJson(`/api/v1/records/${id}`);
+  }
+}
+
+function obj(x) {
+  return x && typeof x === 'object' && !Array.isArray(x) ? x : null;
+}
+
+export async function mount(main, state, ctx) {
+  const id = ctx.params[0] || '';
+  if (!ID.test(id)) {
+    document.title = `${t('record.bad_id')} · hubnet`;
+    replace(main, h('h1', {}, t('page.not_found')), errorBox(t('record.bad_id')));
+    return;
+  }
+  main.append(h('p', { class: 'loading' }, t('loading')));
+  let r;
+  try {
+    r = await load(id.toLowerCase());
+  } catch (e) {
+    if (!ctx.alive()) return;
+    document.title = `${t('error.title')} · hubnet`;
+    replace(main, h('h1', {}, t('error.title')), errorBox(e.message));
+    return;
+  }
+  if (!ctx.alive()) return;
+  // Members and status for labels and for the signature check; failures are reported there.
+  const [membersDoc, statusDoc] = await Promise.all([
+    getMembers().catch(() => null),
+    getStatus().catch(() => null),
+  ]);
+  if (!ctx.alive()) return;
+  const model = modelOf(r, id.toLowerCase());
+  replace(main, render(model));
+  state.model = model;
+  runChecks(main, model, membersDoc, statusDoc, ctx);
+}
+
+/** What the page shows, from the answer of `/current` or of `/records/{id}`. */
+function modelOf(r, id) {
+  const body = obj(r.body) || {};
+  const kind = r.kind || body.kind;
+  let content = obj(r.current);
+  let direct = null; // an amendment or retraction opened by its own id
+  if (!content) {
+    if (kind === 'practice' || kind === 'event') content = body;
+    else if (kind === 'amendment') {
+      content = obj(body.record);
+      direct = 'amendment';
+    } else if (kind === 'retraction') {
+      direct = 'retraction';
+    }
+  }
+  return {
+    id,
+    r,
+    kind,
+    direct,
+    content: content || null,
+    amendment: obj(r.amendment),
+    retraction: obj(r.retraction),
+    html: obj(r.html),
+  };
+}
+
+function render(m) {
+  const { r, content } = m;
+  const ck = m.direct || content?.kind || m.kind;
+  const title = pickText(content?.title);
+  document.title = `${title ? title.text : short(m.id, 12)} · hubnet`;
+
+  const notices = [];
+  if (m.direct) {
+    const target = typeof r.body?.target === 'string' ? r.body.target : null;
+    notices.push(
+      h(
+        'div',
+        { class: 'notice info' },
+        t(m.direct === 'amendment' ? 'record.is_amendment' : 'record.is_retraction'),
+        ' ',
+        target ? h('a', { href: `/records/${target}` }, t('record.target_link'), ' ', h('code', {}, short(target, 16))) : null,
+      ),
+    );
+    const extra = pickText(m.direct === 'amendment' ? r.body?.note : r.body?.reason);
+    if (extra) {
+      notices.push(
+        h('div', { class: `notice ${m.direct === 'retraction' ? 'danger' : 'info'}` },
+          t(m.direct === 'amendment' ? 'record.amended_note' : 'record.retracted_reason'), ' ',
+          langText('span', extra)),
+      );
+    }
+  }
+  if (m.retraction || r.retracted === true) {
+    const reason = pickText(m.retraction?.body?.reason);
+    notices.push(
+      h(
+        'div',
+        { class: 'notice danger', role: 'note', 'data-testid': 'retracted-notice' },
+        h('strong', {}, t('record.retracted', { date: fmtDate(m.retraction?.created_at ?? r.updated_at) })),
+        reason ? [' ', t('record.retracted_reason'), ' ', langText('span', reason)] : null,
+      ),
+    );
+  }
+  if (m.amendment) {
+    const note = pickText(m.amendment.body?.note);
+    notices.push(
+      h(
+        'div',
+        { class: 'notice info', 'data-testid': 'amended-notice' },
+        t('record.amended', { date: fmtDate(m.amendment.created_at) }),
+        note ? [' ', t('record.amended_note'), ' ', langText('span', note)] : null,
+      ),
+    );
+  }
+  if (content?.kind === 'event' && (content.status === 'cancelled' || content.status === 'postponed')) {
+    notices.push(
+      h('div', { class: `notice ${content.status === 'cancelled' ? 'danger' : 'warn'}`, role: 'note' },
+        h('strong', {}, t(content.status === 'cancelled' ? 'record.cancelled' : 'record.postponed'))),
+    );
+  }
+
+  const country = content?.country || r.member;
+  const h1 = h(
+    'h1',
+    {
+      'data-testid': 'record-title',
+      lang: title?.lang,
+      class: content?.status === 'cancelled' ? 'struck' : null,
+    },
+    title ? title.text : t(`kind.${ck}`),
+  );
+  const summary = content?.kind === 'practice' ? pickText(content.summary) : null;
+
+  const article = h(
+    'article',
+    { class: 'record', 'data-kind': ck },
+    h(
+      'header',
+      { class: 'record-head' },
+      h(
+        'p',
+        { class: 'kicker' },
+        h('span', { class: `badge kind-${ck}` }, t(`kind.${ck}`)),
+        ' ',
+        country ? h('span', {}, codeLabel(country)) : null,
+        m.amendment ? [' ', h('span', { class: 'badge info' }, t('badge.amended'))] : null,
+        m.retraction || r.retracted === true ? [' ', h('span', { class: 'badge danger' }, t('badge.retracted'))] : null,
+      ),
+      h1,
+      h('p', { class: 'verify-line' },
+        h('a', { href: '#verify', class: 'verify-badge pending', 'data-testid': 'verify-badge' }, t('verify.pending'))),
+      summary ? h('p', { class: 'lead', lang: summary.lang, 'data-testid': 'record-summary' }, summary.text) : null,
+    ),
+    notices,
+    content?.kind === 'event' ? eventFacts(content) : null,
+    bodySection(m),
+    content ? facts(content) : null,
+  );
+
+  const verifyStatus = h(
+    'div',
+    { class: 'verify-status pending', 'data-testid': 'verify-status', 'data-verified': 'pending', role: 'status' },
+    t('verify.pending'),
+  );
+  const side = h(
+    'aside',
+    { class: 'record-side', 'aria-label': t('record.details') },
+    h(
+      'section',
+      { class: 'verify', id: 'verify', 'aria-labelledby': 'verify-heading' },
+      h('h2', { id: 'verify-heading' }, t('verify.title')),
+      verifyStatus,
+      h('div', { class: 'verify-checks' }),
+      h('p', { class: 'hint' }, t('verify.how')),
+    ),
+    details(m),
+    citation(m),
+  );
+  return h('div', { class: 'record-layout' }, article, side);
+}
+
+function eventFacts(e) {
+  const rows = [];
+  const zone = e.time_zone || '';
+  const start = e.start ? fmtLocal(e.start) : '';
+  const end = e.end ? fmtLocal(e.end) : '';
+  if (start) {
+    const when = [h('span', {}, end ? `${start} – ${end}` : start), zone ? ` (${zone})` : ''];
+    const readerZone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    const utc = zone ? zonedToUtc(e.start, zone) : null;
+    if (utc !== null && readerZone && readerZone !== zone) {
+      when.push(h('br'), h('span', { class: 'muted' }, t('record.your_time', { time: `${fmtDateTime(utc)} (${readerZone})` })));
+    }
+    rows.push([t('record.when'), when]);
+  }
+  if (e.event_type) rows.push([t('record.event_type'), t(`type.${e.event_type}`)]);
+  if (e.status) {
+    rows.push([t('record.status'), h('span', { class: `status-${e.status}` }, t(`status.${e.status}`))]);
+  }
+  const place = obj(e.place);
+  if (place) {
+    const name = pickText(place.name);
+    const address = pickText(place.address);
+    rows.push([
+      t('record.place'),
+      [langText('span', name), name && address ? ', ' : null, langText('span', address),
+        place.country ? ` (${codeLabel(place.country)})` : null],
+    ]);
+  }
+  if (e.online_url) rows.push([t('record.online'), extLink(e.online_url)]);
+  const organiser = pickText(e.organiser);
+  if (organiser) rows.push([t('record.organiser'), langText('span', organiser)]);
+  if (Array.isArray(e.languages) && e.languages.length) {
+    rows.push([t('record.languages'), e.languages.map((l) => langName(l)).join(', ')]);
+  }
+  if (e.registration_url || e.registration_deadline) {
+    rows.push([
+      t('record.registration'),
+      [e.registration_url ? extLink(e.registration_url) : null,
+        e.registration_url && e.registration_deadline ? h('br') : null,
+        e.registration_deadline ? t('record.registration_deadline', { date: fmtLocal(e.registration_deadline) }) : null],
+    ]);
+  }
+  return h('section', { class: 'event-facts', 'data-testid': 'event-facts' }, dl(rows));
+}
+
+function dl(rows) {
+  return h('dl', { class: 'facts-list' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
+}
+
+function bodySection(m) {
+  const c = m.content;
+  if (!c) return null;
+  const source = c.kind === 'event' ? c.description : c.body;
+  const picked = pickText(source);
+  if (!picked) return null;
+  const el = h('div', { class: 'record-body prose', 'data-testid': 'record-body', lang: picked.lang });
+  const html = m.html && typeof m.html[picked.lang] === 'string' ? m.html[picked.lang] : null;
+  if (html !== null) {
+    insertSanitisedHtml(el, html);
+  } else {
+    // No rendered HTML from the node: the Markdown is shown as plain text paragraphs.
+    for (const para of picked.text.split(/\n{2,}/)) {
+      if (para.trim()) el.append(h('p', {}, para.trim()));
+    }
+  }
+  const others = Object.keys(source).filter((k) => k !== picked.lang);
+  return h(
+    'section',
+    { class: 'body-section' },
+    el,
+    others.length
+      ? h('p', { class: 'hint' }, t('record.shown_in', { lang: langName(picked.lang), others: others.map(langName).join(', ') }))
+      : null,
+    h('details', { class: 'signed-source', hidden: true }, h('summary', {}, t('record.markdown')), h('pre', { lang: picked.lang })),
+  );
+}
+
+function facts(c) {
+  const rows = [];
+  const country = c.country;
+  if (country) rows.push([t('record.country'), codeLabel(country)]);
+  if (Array.isArray(c.topics) && c.topics.length) {
+    rows.push([t('record.topics'), h('ul', { class: 'tags' }, c.topics.map((x) => h('li', {}, topicName(x))))]);
+  }
+  const period = obj(c.reform_period);
+  if (period && period.start) {
+    rows.push([t('record.reform_period'), `${fmtPartial(period.start)} – ${period.end ? fmtPartial(period.end) : t('record.ongoing')}`]);
+  }
+  const results = pickText(c.results);
+  if (results) rows.push([t('record.results'), langText('span', results)]);
+  if (Array.isArray(c.links) && c.links.length) {
+    rows.push([
+      t('record.links'),
+      h('ul', { class: 'links' }, c.links.map((l) => {
+        const title = pickText(l?.title);
+        return h('li', {}, extLink(l?.url, title ? h('span', { lang: title.lang }, title.text) : undefined));
+      })),
+    ]);
+  }
+  if (c.license) rows.push([t('record.license'), c.license]);
+  return rows.length ? h('section', { class: 'record-facts' }, dl(rows)) : null;
+}
+
+function details(m) {
+  const r = m.r;
+  const member = r.member || '';
+  const name = placeName(member);
+  const rows = [
+    [t('record.author'), [h('strong', {}, member), name ? ` · ${name}` : null,
+      r.author ? [h('br'), h('code', { class: 'key', title: r.author }, short(r.author, 16))] : null]],
+    [t('record.chain'), [
+      `${t('record.seq')} ${r.seq ?? '?'}`, h('br'), `${t('record.prev')}: `,
+      r.prev ? h('a', { href: `/records/${r.prev}` }, h('code', {}, short(r.prev, 16))) : t('record.first')]],
+    [t('record.created'), fmtDateTime(r.created_at ?? r.created_at_ms)],
+  ];
+  if (r.updated_at && r.updated_at !== r.created_at) rows.push([t('record.updated'), fmtDateTime(r.updated_at)]);
+  if (m.amendment?.id) {
+    rows.push([t('record.amendment_id'), h('a', { href: `/records/${m.amendment.id}` }, h('code', {}, short(m.amendment.id, 16)))]);
+  }
+  if (m.retraction?.id) {
+    rows.push([t('record.retraction_id'), h('a', { href: `/records/${m.retraction.id}` }, h('code', {}, short(m.retraction.id, 16)))]);
+  }
+  return h('section', { class: 'details' }, h('h2', {}, t('record.details')), dl(rows));
+}
+
+function citation(m) {
+  const url = `${location.origin}/records/${m.id}`;
+  const input = h('input', { id: 'stable-url', type: 'text', readonly: true, value: url, 'data-testid': 'stable-url' });
+  const copy = h('button', {
+    type: 'button',
+    class: 'secondary small',
+    onclick: async () => {
+      try {
+        await navigator.clipboard.writeText(url);
+        copy.textContent = t('record.copied');
+      } catch {
+        input.select();
+      }
+    },
+  }, t('record.copy'));
+  return h(
+    'section',
+    { class: 'cite' },
+    h('h2', {}, t('record.cite')),
+    h('ul', {},
+      h('li', {}, h('a', { href: `/api/v1/records/${m.id}/citation?format=bibtex&display_lang=${getLang()}`, 'data-testid': 'cite-bibtex' }, t('record.cite_bibtex'))),
+      h('li', {}, h('a', { href: `/api/v1/records/${m.id}/citation?format=csl-json&display_lang=${getLang()}`, 'data-testid': 'cite-csl' }, t('record.cite_csl'))),
+      h('li', {}, h('a', { href: `/api/v1/records/${m.id}` }, t('record.cite_json'))),
+    ),
+    h('label', { for: 'stable-url' }, t('record.cite_url')),
+    h('div', { class: 'copy-row' }, input, copy),
+  );
+}
+
+function checkText(c) {
+  const a = { ...c.args };
+  if (a.key) a.key = short(a.key, 16);
+  if (a.id) a.id = short(a.id, 16);
+  if (c.key === 'author' && a.detail === 'no-members') return t('check.members.fail');
+  if (c.key === 'author' && !c.ok && a.claimed) return `${t('check.author.fail')} (${a.claimed} ≠ ${a.code})`;
+  if (c.key === 'network' && !c.ok && a.detail === 'sources-disagree') return `${t('check.network.fail', a)} (status ≠ members)`;
+  return t(`check.${c.key}.${c.ok ? 'ok' : 'fail'}`, a);
+}
+
+/** Verifies the original, its amendment and its retraction; fills the signature panel. */
+async function runChecks(main, m, membersDoc, statusDoc, ctx) {
+  const status = main.querySelector('[data-testid="verify-status"]');
+  const list = main.querySelector('.verify-checks');
+  const trust = makeTrust(membersDoc, statusDoc);
+  const parts = [];
+  const done = [];
+  let first;
+  try {
+    const content = m.content || undefined;
+    const kinds = m.direct ? [m.direct] : ['practice', 'event'];
+    first = await verifyRecord(m.r, trust, {
+      id: m.id,
+      kinds,
+      content: m.amendment || m.direct === 'retraction' ? undefined : content,
+    });
+    done.push({ label: 'original', rec: m.r, res: first });
+    if (m.amendment) {
+      const res = await verifyRecord(m.amendment, trust, {
+        kinds: ['amendment'],
+        target: m.id,
+        author: first.author || m.r.author,
+        content,
+      });
+      done.push({ label: 'amendment', rec: m.amendment, res });
+    }
+    if (m.retraction) {
+      const res = await verifyRecord(m.retraction, trust, {
+        kinds: ['retraction'],
+        target: m.id,
+        author: first.author || m.r.author,
+      });
+      done.push({ label: 'retraction', rec: m.retraction, res });
+    }
+  } catch (e) {
+    done.push({ label: 'original', rec: m.r, res: { ok: false, checks: [{ key: 'header', ok: false, args: { detail: String(e?.message ?? e) } }] } });
+  }
+  if (!ctx.alive()) return;
+  parts.push(...done);
+
+  for (const p of parts) {
+    list.append(
+      h(
+        'section',
+        { class: 'verify-part', 'data-testid': 'verify-part', 'data-part': p.label, 'data-verified': String(p.res.ok) },
+        h('h3', {}, t(`verify.part.${p.label}`), ' ', p.rec?.id ? h('code', {}, short(p.rec.id, 12)) : null),
+        h(
+          'ul',
+          { class: 'checks' },
+          p.res.checks.map((c) =>
+            h('li', { class: c.ok ? 'ok' : 'fail', 'data-check': c.key },
+              h('span', { class: 'icon', 'aria-hidden': 'true' }, c.ok ? '✓' : '✗'), ' ', checkText(c)),
+          ),
+        ),
+      ),
+    );
+  }
+
+  const failed = parts.find((p) => !p.res.ok);
+  status.classList.remove('pending');
+  const badge = main.querySelector('[data-testid="verify-badge"]');
+  if (badge) {
+    badge.classList.remove('pending');
+    badge.classList.add(failed ? 'fail' : 'ok');
+    replace(badge, failed ? `✗ ${t('verify.bad_short')}` : `✓ ${t('verify.ok_short')}`);
+  }
+  if (!failed) {
+    status.setAttribute('data-verified', 'true');
+    status.classList.add('ok');
+    replace(
+      status,
+      h('span', { class: 'icon', 'aria-hidden': 'true' }, '✓ '),
+      t('verify.ok', { code: first.member, key: short(first.author, 8) }),
+      parts.length > 1 ? [h('br'), h('span', { class: 'muted' }, t('verify.ok_count', {
+        n: parts.length,
+        parts: parts.map((p) => t(`verify.part.${p.label}`).toLocaleLowerCase(getLang())).join(', '),
+      }))] : null,
+    );
+    showSignedSource(main, parts);
+  } else {
+    const bad = failed.res.checks.find((c) => !c.ok) || { key: 'header', ok: false, args: {} };
+    const why = checkText(bad);
+    status.setAttribute('data-verified', 'false');
+    status.classList.add('fail');
+    status.setAttribute('role', 'alert');
+    replace(
+      status,
+      h('span', { class: 'icon', 'aria-hidden': 'true' }, '✗ '),
+      h('strong', {}, t('verify.fail', {
+        why: failed.label === 'original' ? why : t('verify.in', { record: t(`verify.part.${failed.label}`), why }),
+      })),
+    );
+  }
+}
+
+/** After a successful check: the Markdown exactly as signed, for readers who want to compare. */
+function showSignedSource(main, parts) {
+  const details = main.querySelector('.signed-source');
+  const pre = details?.querySelector('pre');
+  if (!pre) return;
+  const signer = parts.find((p) => p.label === 'amendment') || parts[0];
+  const b = signer.res.body;
+  const content = b?.kind === 'amendment' ? b.content : b;
+  const source = content ? (content.kind === 'event' ? content.description : content.body) : null;
+  const lang = pre.getAttribute('lang');
+  if (source && typeof source[lang] === 'string') {
+    pre.textContent = source[lang];
+    details.hidden = false;
+  }
+}

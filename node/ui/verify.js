@@ -1,0 +1,314 @@
+// The browser's own check of a signed record (docs/PROTOCOL.md §1), trusting nothing the node
+// decoded: the id is recomputed from the header bytes, the header and body are decoded here, the
+// author is looked up in the charter's member list and the Ed25519 signature is checked with
+// WebCrypto. The result is a list of checks; the page shows them and an overall verdict.
+
+import { decodeBody, decodeHeader, fromBase64, hex } from './proto.js';
+
+const DOMAIN = new TextEncoder().encode('hubnet-record-v1');
+
+/** Why WebCrypto cannot be used here, or null when it can (SHA-256 at least). */
+export function cryptoUnavailable() {
+  if (typeof crypto === 'undefined' || !crypto.subtle) {
+    return typeof isSecureContext !== 'undefined' && !isSecureContext ? 'insecure' : 'no-webcrypto';
+  }
+  return null;
+}
+
+let ed25519Support = null;
+
+/** Whether this browser's WebCrypto knows Ed25519 (checked once, with a known test key). */
+export async function ed25519Supported() {
+  if (ed25519Support !== null) return ed25519Support;
+  if (cryptoUnavailable()) return (ed25519Support = false);
+  try {
+    // RFC 8032 test 1: public key of the empty-message vector.
+    const key = hexToBytes('d75a980182b10ab7d54bfed3c964073a0ee172f3daa62325af021a68f707511a');
+    await crypto.subtle.importKey('raw', key, { name: 'Ed25519' }, false, ['verify']);
+    ed25519Support = true;
+  } catch {
+    ed25519Support = false;
+  }
+  return ed25519Support;
+}
+
+/** Hex (either case) to bytes, or null if it is not even-length hex. */
+export function hexToBytes(text) {
+  if (typeof text !== 'string' || text.length % 2 !== 0 || !/^[0-9a-fA-F]*$/.test(text)) {
+    return null;
+  }
+  const out = new Uint8Array(text.length / 2);
+  for (let i = 0; i < out.length; i++) out[i] = parseInt(text.substr(i * 2, 2), 16);
+  return out;
+}
+
+async function sha256(bytes) {
+  return new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+}
+
+function sameHex(a, b) {
+  return typeof a === 'string' && typeof b === 'string' && a.toLowerCase() === b.toLowerCase();
+}
+
+/**
+ * The charter facts a record is checked against: `networkId` (hex) and `members`
+ * ([{code, publishing_key}]). `sources` lists where the network id came from; when they
+ * disagree the network check fails.
+ */
+export function makeTrust(membersDoc, statusDoc) {
+  const ids = [membersDoc?.network_id, statusDoc?.network_id].filter((x) => typeof x === 'string');
+  const agree = ids.every((x) => sameHex(x, ids[0]));
+  const members = Array.isArray(membersDoc?.members)
+    ? membersDoc.members
+        .filter((m) => m && typeof m.code === 'string' && typeof m.publishing_key === 'string')
+        .map((m) => ({ code: m.code, key: m.publishing_key.toLowerCase(), name: m.name }))
+    : null;
+  return { networkId: ids.length && agree ? ids[0].toLowerCase() : null, agree, members };
+}
+
+/**
+ * Checks one record JSON (`{id, signed: {header, body, signature}, ...}`) against `trust`.
+ *
+ * `expect` may name: `id` (the id the page was asked for), `kinds` (allowed kinds), `target`
+ * (for an amendment or retraction: the original's id), `author` (hex key the record must share),
+ * and `content` (the draft JSON whose text the page shows, to compare with the signed body).
+ *
+ * Returns `{ok, checks: [{key, ok, args}], member, author, header, body}`; each check's `key`
+ * names a message in i18n.js (`check.<key>.ok` / `check.<key>.fail`).
+ */
+export async function verifyRecord(rec, trust, expect = {}) {
+  const checks = [];
+  const add = (key, ok, args = {}) => {
+    checks.push({ key, ok, args });
+    return ok;
+  };
+  const result = { ok: false, checks, member: null, author: null, header: null, body: null };
+  const why = cryptoUnavailable();
+  if (why) {
+    add(why, false);
+    return result;
+  }
+
+  // 1. The exact signed bytes.
+  let header, body, signature;
+  try {
+    header = fromBase64(rec?.signed?.header);
+    body = fromBase64(rec?.signed?.body);
+    signature = fromBase64(rec?.signed?.signature);
+  } catch {
+    add('encoding', false);
+    return result;
+  }
+
+  // 2. Record id = SHA-256(header).
+  const id = hex(await sha256(header));
+  const wanted = [rec?.id, expect.id].filter((x) => x !== undefined && x !== null);
+  add('id', wanted.length > 0 && wanted.every((x) => sameHex(x, id)), { id });
+
+  // 3. The header, decoded here.
+  let h;
+  try {
+    h = decodeHeader(header);
+  } catch (e) {
+    add('header', false, { detail: e.message });
+    return result;
+  }
+  result.header = h;
+  const authorHex = hex(h.author);
+  result.author = authorHex;
+  const disagreements = [];
+  if (!h.kind) disagreements.push('kind');
+  if (rec.kind !== undefined && rec.kind !== h.kind) disagreements.push('kind');
+  if (expect.kinds && !expect.kinds.includes(h.kind)) disagreements.push('kind');
+  if (rec.seq !== undefined && String(rec.seq) !== h.seq.toString()) disagreements.push('seq');
+  const prevHex = h.prev.length ? hex(h.prev) : null;
+  if (h.prev.length !== 0 && h.prev.length !== 32) disagreements.push('prev');
+  if (rec.prev !== undefined && (rec.prev || null) !== prevHex) disagreements.push('prev');
+  if (rec.created_at_ms !== undefined && String(rec.created_at_ms) !== h.createdAt.toString()) {
+    disagreements.push('created_at');
+  }
+  if (rec.author !== undefined && !sameHex(rec.author, authorHex)) disagreements.push('author');
+  add('header', disagreements.length === 0, { detail: [...new Set(disagreements)].join(', ') });
+
+  // 4. Body hash and length.
+  const bodyHash = await sha256(body);
+  add('body', hex(bodyHash) === hex(h.bodySha256) && BigInt(body.length) === h.bodyLen);
+
+  // 5. The author is a member of the charter.
+  const member = trust.members ? trust.members.find((m) => m.key === authorHex) : null;
+  result.member = member ? member.code : null;
+  if (!trust.members) {
+    add('author', false, { detail: 'no-members' });
+  } else if (!member) {
+    add('author', false, { key: authorHex });
+  } else if (rec.member !== undefined && rec.member !== member.code) {
+    add('author', false, { code: member.code, claimed: String(rec.member) });
+  } else if (expect.author && !sameHex(expect.author, authorHex)) {
+    add('author', false, { code: member.code, other: true });
+  } else {
+    add('author', true, { code: member.code, key: authorHex });
+  }
+
+  // 6. The network.
+  const net = hex(h.networkId);
+  add('network', !!trust.networkId && net === trust.networkId && sameHex(rec.network_id ?? net, net), {
+    id: net,
+    detail: trust.agree ? '' : 'sources-disagree',
+  });
+
+  // 7. The signature: Ed25519 over "hubnet-record-v1" || 0x00 || header.
+  const message = new Uint8Array(DOMAIN.length + 1 + header.length);
+  message.set(DOMAIN, 0);
+  message[DOMAIN.length] = 0;
+  message.set(header, DOMAIN.length + 1);
+  if (!(await ed25519Supported())) {
+    add('no-ed25519', false);
+  } else if (h.author.length !== 32 || signature.length !== 64) {
+    add('signature', false);
+  } else {
+    let ok = false;
+    try {
+      const key = await crypto.subtle.importKey('raw', h.author, { name: 'Ed25519' }, false, [
+        'verify',
+      ]);
+      ok = await crypto.subtle.verify({ name: 'Ed25519' }, key, signature, message);
+    } catch {
+      ok = false;
+    }
+    add('signature', ok);
+  }
+
+  // 8. The body as signed, and what the page shows of it.
+  let b = null;
+  try {
+    b = h.kind ? decodeBody(h.kindNo, body) : null;
+  } catch (e) {
+    add('content', false, { detail: e.message });
+  }
+  result.body = b;
+  if (b) {
+    if (expect.target !== undefined) {
+      const t = b.target ? hex(b.target) : '';
+      add('target', sameHex(t, expect.target), { id: t });
+    }
+    const diffs = [];
+    const claimed = rec.body;
+    if (b.kind === 'practice' || b.kind === 'event') {
+      if (claimed !== undefined) diffs.push(...compareContent(claimed, b));
+      if (expect.content !== undefined) diffs.push(...compareContent(expect.content, b));
+    } else {
+      if (claimed !== undefined && claimed !== null && claimed.kind !== b.kind) diffs.push('kind');
+      if (claimed?.target !== undefined && !sameHex(claimed.target, hex(b.target))) {
+        diffs.push('target');
+      }
+      if (b.kind === 'amendment') {
+        if (!b.content) diffs.push('content');
+        else {
+          if (claimed?.record !== undefined) diffs.push(...compareContent(claimed.record, b.content));
+          if (expect.content !== undefined) diffs.push(...compareContent(expect.content, b.content));
+        }
+        if (claimed !== undefined && !sameLocalized(claimed?.note, b.note)) diffs.push('note');
+      } else if (claimed !== undefined && !sameLocalized(claimed?.reason, b.reason)) {
+        diffs.push('reason');
+      }
+    }
+    add('content', diffs.length === 0, { detail: [...new Set(diffs)].join(', ') });
+  }
+
+  result.ok = checks.every((c) => c.ok);
+  return result;
+}
+
+function emptyLocalized(x) {
+  return x === null || x === undefined || (typeof x === 'object' && Object.keys(x).length === 0);
+}
+
+function sameLocalized(a, b) {
+  if (emptyLocalized(a) || emptyLocalized(b)) return emptyLocalized(a) && emptyLocalized(b);
+  if (typeof a !== 'object') return false;
+  const ka = Object.keys(a).sort();
+  const kb = Object.keys(b).sort();
+  return ka.length === kb.length && ka.every((k, i) => k === kb[i] && a[k] === b[k]);
+}
+
+function sameStr(a, b) {
+  return (a ?? '') === (b ?? '');
+}
+
+function sameList(a, b) {
+  const x = Array.isArray(a) ? a : [];
+  const y = Array.isArray(b) ? b : [];
+  return x.length === y.length && x.every((v, i) => v === y[i]);
+}
+
+/**
+ * Compares the node's draft JSON `json` with the content decoded from the signed bytes; returns
+ * the names of the fields that differ (empty when everything shown is what was signed).
+ */
+export function compareContent(json, decoded) {
+  const diff = [];
+  if (!json || typeof json !== 'object') return ['content'];
+  if (json.kind !== undefined && json.kind !== decoded.kind) diff.push('kind');
+  const loc = (k) => sameLocalized(json[k], decoded[k]) || diff.push(k);
+  const s = (k) => sameStr(json[k], decoded[k]) || diff.push(k);
+  const l = (k) => sameList(json[k], decoded[k]) || diff.push(k);
+  if (decoded.kind === 'practice') {
+    loc('title');
+    loc('summary');
+    loc('body');
+    loc('results');
+    s('country');
+    s('license');
+    l('topics');
+    const p = json.reform_period;
+    const q = decoded.reform_period;
+    if (!((p ?? null) === null && (q === null || (q.start === '' && q.end === '')))) {
+      if (!p || !q || !sameStr(p.start, q.start) || !sameStr(p.end, q.end)) diff.push('reform_period');
+    }
+    const jl = Array.isArray(json.links) ? json.links : [];
+    if (
+      jl.length !== decoded.links.length ||
+      !jl.every(
+        (x, i) => sameStr(x?.url, decoded.links[i].url) && sameLocalized(x?.title, decoded.links[i].title),
+      )
+    ) {
+      diff.push('links');
+    }
+  } else if (decoded.kind === 'event') {
+    loc('title');
+    loc('description');
+    loc('organiser');
+    for (const k of [
+      'event_type',
+      'start',
+      'end',
+      'time_zone',
+      'online_url',
+      'registration_url',
+      'registration_deadline',
+      'status',
+      'country',
+    ]) {
+      s(k);
+    }
+    l('topics');
+    l('languages');
+    const p = json.place ?? null;
+    const q = decoded.place;
+    const qEmpty = q === null || (emptyLocalized(q.name) && emptyLocalized(q.address) && !q.country);
+    if (!(p === null && qEmpty)) {
+      if (
+        !p ||
+        !q ||
+        !sameLocalized(p.name, q.name) ||
+        !sameLocalized(p.address, q.address) ||
+        !sameStr(p.country, q.country)
+      ) {
+        diff.push('place');
+      }
+    }
+  } else {
+    diff.push('kind');
+  }
+  return diff;
+}
