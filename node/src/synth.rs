@@ -1,8 +1,12 @@
 //! Synthetic records for tests and benchmarks: realistic practices (about 1.2 KB, Russian and
-//! English), chained per author, signed with the given keys.
+//! English), chained per author, signed with the given keys; and a corpus of any size built from
+//! the sample drafts (`deploy/sample`), for the search and HTTP benchmarks.
 
 use hubnet_protocol::record::{self, Position, RecordError};
+use std::path::Path;
+
 use hubnet_protocol::{Charter, Draft, DraftFormat, Record, SecretKey};
+use serde_json::Value;
 
 use crate::store::{Store, StoreError};
 
@@ -85,4 +89,101 @@ pub enum FillError {
     /// The store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The sample network could not be read.
+    #[error("sample data: {0}")]
+    Sample(String),
+}
+
+/// `n` records built from the sample network at `sample_dir` (its `drafts/` and `keys/`): round
+/// robin over the members, each a member's sample practice or event with a number appended to
+/// its title, its body cut to the first section (600 characters at most), chained per member and
+/// signed at `now_ms`. Signatures are real; they are not verified here (the caller stores them as
+/// verified records).
+pub fn sample_corpus(
+    sample_dir: &Path,
+    charter: &Charter,
+    n: usize,
+    now_ms: i64,
+) -> Result<Vec<Record>, FillError> {
+    let t = templates(sample_dir)?;
+    if t.is_empty() {
+        return Err(FillError::Sample(format!(
+            "{}: no drafts",
+            sample_dir.display()
+        )));
+    }
+    let mut positions = vec![Position::FIRST; t.len()];
+    let mut out = Vec::with_capacity(n);
+    for i in 0..n {
+        let m = i % t.len();
+        let (code, key, drafts) = &t[m];
+        let mut v = drafts[(i / t.len()) % drafts.len()].clone();
+        if let Some(title) = v.get_mut("title").and_then(Value::as_object_mut) {
+            for text in title.values_mut() {
+                *text = Value::String(format!("{} ({i})", text.as_str().unwrap_or_default()));
+            }
+        }
+        let body = Draft::parse(&v.to_string(), DraftFormat::Json)
+            .and_then(|d| d.to_body(code, charter.limits()))
+            .map_err(|e| FillError::Sample(e.to_string()))?;
+        let signed = record::sign(key, charter.network_id(), positions[m], now_ms, &body);
+        let r = record::decode_stored(&signed.encode(), charter)?;
+        positions[m] = Position {
+            seq: r.header.seq + 1,
+            prev: Some(r.id),
+            prev_created_at: now_ms,
+        };
+        out.push(r);
+    }
+    Ok(out)
+}
+
+/// Each member's code, sample key and sample drafts (as JSON, cut short).
+fn templates(sample_dir: &Path) -> Result<Vec<(String, SecretKey, Vec<Value>)>, FillError> {
+    let io = |p: &Path, e: std::io::Error| FillError::Sample(format!("{}: {e}", p.display()));
+    let list = |dir: &Path| -> Result<Vec<std::path::PathBuf>, FillError> {
+        let mut v: Vec<_> = std::fs::read_dir(dir)
+            .map_err(|e| io(dir, e))?
+            .filter_map(Result::ok)
+            .map(|e| e.path())
+            .collect();
+        v.sort();
+        Ok(v)
+    };
+    let mut out = Vec::new();
+    for d in list(&sample_dir.join("drafts"))? {
+        let code = d
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        let key_path = sample_dir.join("keys").join(format!("{code}.key"));
+        let key = crate::keyfile::read(&key_path).map_err(|e| FillError::Sample(e.to_string()))?;
+        let mut drafts = Vec::new();
+        for f in list(&d)? {
+            let text = std::fs::read_to_string(&f).map_err(|e| io(&f, e))?;
+            let draft = Draft::parse(&text, DraftFormat::Toml)
+                .map_err(|e| FillError::Sample(format!("{}: {e}", f.display())))?;
+            let mut v =
+                serde_json::to_value(draft).map_err(|e| FillError::Sample(e.to_string()))?;
+            for field in ["body", "description"] {
+                if let Some(map) = v.get_mut(field).and_then(Value::as_object_mut) {
+                    for text in map.values_mut() {
+                        let s = text.as_str().unwrap_or_default();
+                        let section = s.match_indices("\n## ").nth(1).map_or(s.len(), |(i, _)| i);
+                        let chars = s.char_indices().nth(600).map_or(s.len(), |(i, _)| i);
+                        *text = Value::String(s[..section.min(chars)].to_owned());
+                    }
+                }
+            }
+            if let Some(o) = v.as_object_mut() {
+                for field in ["institutions", "results", "contacts", "links"] {
+                    o.remove(field);
+                }
+            }
+            drafts.push(v);
+        }
+        out.push((code, key, drafts));
+    }
+    Ok(out)
 }

@@ -55,7 +55,11 @@ fn corpus_node() -> (Net, usize) {
         .collect();
     members.sort();
     for m in members {
-        let code = m.file_name().and_then(|n| n.to_str()).expect("name").to_owned();
+        let code = m
+            .file_name()
+            .and_then(|n| n.to_str())
+            .expect("name")
+            .to_owned();
         let mut files: Vec<_> = std::fs::read_dir(&m)
             .expect("member drafts")
             .filter_map(Result::ok)
@@ -86,7 +90,10 @@ fn corpus_node() -> (Net, usize) {
         if status == 200 && total.as_ref().ok() == Some(&json!(count)) {
             break;
         }
-        assert!(Instant::now() < deadline, "the node did not index the corpus: {total:?}");
+        assert!(
+            Instant::now() < deadline,
+            "the node did not index the corpus: {total:?}"
+        );
         std::thread::sleep(Duration::from_millis(100)); // poll interval of this deadline loop
     }
     (net, count)
@@ -150,13 +157,11 @@ async fn browser(driver: &Driver, profile: &Path, width: u32, height: u32) -> Cl
             ],
         }),
     );
-    ClientBuilder::new(
-        hyper_util::client::legacy::connect::HttpConnector::new(),
-    )
-    .capabilities(caps)
-    .connect(&driver.url)
-    .await
-    .expect("a WebDriver session")
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("a WebDriver session")
 }
 
 /// Waits until `css` matches an element whose attribute `attr` is one of `values`; returns it.
@@ -172,10 +177,49 @@ async fn wait_attr(c: &Client, css: &str, attr: &str, values: &[&str]) -> String
         assert!(
             Instant::now() < deadline,
             "{css}[{attr}] not one of {values:?} in time; page: {}",
-            c.source().await.unwrap_or_default().chars().take(2000).collect::<String>()
+            c.source()
+                .await
+                .unwrap_or_default()
+                .chars()
+                .take(2000)
+                .collect::<String>()
         );
         tokio::time::sleep(Duration::from_millis(50)).await; // poll; the deadline bounds it
     }
+}
+
+/// The ids the API answers for `path`, in order.
+fn api_ids(net: &Net, path: &str) -> Vec<String> {
+    let (status, body) = net.get(0, path);
+    assert_eq!(status, 200, "{path}");
+    let v: Value = serde_json::from_slice(&body).expect("json");
+    v["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .map(|r| r["id"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// Waits until the page lists exactly the results `want`, in order.
+async fn wait_ids(c: &Client, want: &[String]) {
+    let deadline = Instant::now() + STEP;
+    let mut shown = Vec::new();
+    while Instant::now() < deadline {
+        shown.clear();
+        for e in c
+            .find_all(Locator::Css("[data-testid=result]"))
+            .await
+            .unwrap_or_default()
+        {
+            shown.push(e.attr("data-id").await.ok().flatten().unwrap_or_default());
+        }
+        if shown == want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await; // poll; the deadline bounds it
+    }
+    panic!("the page shows {shown:?}, the API answers {want:?}");
 }
 
 /// Waits until at least `n` elements match `css`; returns their texts.
@@ -225,10 +269,11 @@ async fn tampering_proxy(node: String, target: String) -> SocketAddr {
                     .get("content-type")
                     .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
                 let mut bytes = r.bytes().await.expect("body").to_vec();
-                if is_json && let Ok(mut v) = serde_json::from_slice::<Value>(&bytes) {
-                    if tamper(&mut v, &target) {
-                        bytes = serde_json::to_vec(&v).expect("json");
-                    }
+                if is_json
+                    && let Ok(mut v) = serde_json::from_slice::<Value>(&bytes)
+                    && tamper(&mut v, &target)
+                {
+                    bytes = serde_json::to_vec(&v).expect("json");
                 }
                 out.body(axum::body::Body::from(bytes)).expect("response")
             }
@@ -248,9 +293,7 @@ fn tamper(v: &mut Value, target: &str) -> bool {
         Value::Object(map) => {
             let mut changed = false;
             if map.get("id").and_then(Value::as_str) == Some(target)
-                && let Some(body) = map
-                    .get_mut("signed")
-                    .and_then(|s| s.get_mut("body"))
+                && let Some(body) = map.get_mut("signed").and_then(|s| s.get_mut("body"))
                 && let Some(b64) = body.as_str()
                 && let Ok(mut raw) = STANDARD.decode(b64)
                 && let Some(last) = raw.last_mut()
@@ -276,6 +319,18 @@ fn search_in_russian_filter_open_and_verify_in_the_browser() {
     }
     let (net, _) = corpus_node();
     let node = net.nodes[0].http.clone();
+    // What the API answers, asked before the browser runs (the harness's client blocks).
+    let q = url_encode("электронное правительство");
+    let want = api_ids(&net, &format!("/api/v1/records?q={q}"));
+    assert!(
+        want.len() >= 2,
+        "the corpus has e-government practices: {want:?}"
+    );
+    let want_kg = api_ids(&net, &format!("/api/v1/records?country=KG&q={q}"));
+    assert!(
+        !want_kg.is_empty() && want_kg.len() < want.len(),
+        "{want_kg:?}"
+    );
     let driver = start_driver();
     let profile = tempfile::tempdir().expect("profile dir");
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -297,42 +352,17 @@ fn search_in_russian_filter_open_and_verify_in_the_browser() {
             .send_keys("электронное правительство\u{E007}")
             .await
             .expect("type");
-        let titles = wait_texts(&c, "[data-testid=result-title]", 2).await;
+        wait_ids(&c, &want).await;
+        let titles = wait_texts(&c, "[data-testid=result-title]", want.len()).await;
         assert!(
-            titles.iter().all(|t| !t.is_empty()),
-            "results have titles: {titles:?}"
+            titles.iter().all(|t| !t.trim().is_empty()),
+            "every result shows a title: {titles:?}"
         );
-        // Filter by country: the URL carries the filters, the results all come from KG.
-        c.goto(&format!(
-            "{node}/?q={}&country=KG",
-            url_encode("электронное правительство")
-        ))
-        .await
-        .expect("filtered search");
-        wait_texts(&c, "[data-testid=result]", 1).await;
-        let (_, body) = net.get(
-            0,
-            &format!(
-                "/api/v1/records?country=KG&q={}",
-                url_encode("электронное правительство")
-            ),
-        );
-        let want: Value = serde_json::from_slice(&body).expect("json");
-        let want_ids: Vec<String> = want["records"]
-            .as_array()
-            .expect("records")
-            .iter()
-            .map(|r| r["id"].as_str().unwrap_or_default().to_owned())
-            .collect();
-        let mut shown = Vec::new();
-        for e in c
-            .find_all(Locator::Css("[data-testid=result]"))
+        // Filter by country: the URL carries the filters, the page shows what the API answers.
+        c.goto(&format!("{node}/?q={q}&country=KG"))
             .await
-            .expect("results")
-        {
-            shown.push(e.attr("data-id").await.ok().flatten().unwrap_or_default());
-        }
-        assert_eq!(shown, want_ids, "the page shows what the API answers");
+            .expect("filtered search");
+        wait_ids(&c, &want_kg).await;
         // Open the first result and see its signature verified by the page itself.
         c.find(Locator::Css("[data-testid=result] a"))
             .await
@@ -356,7 +386,7 @@ fn search_in_russian_filter_open_and_verify_in_the_browser() {
             .unwrap_or_default();
         assert_eq!(verdict, "true", "the page did not verify: {text}");
         let url = c.current_url().await.expect("url");
-        assert!(url.path().starts_with("/records/"), "{url}");
+        assert_eq!(url.path(), format!("/records/{}", want_kg[0]));
         c.close().await.expect("close");
     });
 }
@@ -384,8 +414,13 @@ fn altered_bytes_are_reported_as_not_verified() {
         let c = browser(&driver, profile.path(), 390, 844).await;
         // Through the honest node: verified.
         c.goto(&format!("{node}/records/{id}")).await.expect("open");
-        let honest =
-            wait_attr(&c, "[data-testid=verify-status]", "data-verified", &["true", "false"]).await;
+        let honest = wait_attr(
+            &c,
+            "[data-testid=verify-status]",
+            "data-verified",
+            &["true", "false"],
+        )
+        .await;
         assert_eq!(honest, "true");
         let overflow = c
             .execute(
@@ -402,8 +437,13 @@ fn altered_bytes_are_reported_as_not_verified() {
         c.goto(&format!("http://{proxy}/records/{id}"))
             .await
             .expect("open via proxy");
-        let altered =
-            wait_attr(&c, "[data-testid=verify-status]", "data-verified", &["true", "false"]).await;
+        let altered = wait_attr(
+            &c,
+            "[data-testid=verify-status]",
+            "data-verified",
+            &["true", "false"],
+        )
+        .await;
         let text = c
             .find(Locator::Css("[data-testid=verify-status]"))
             .await

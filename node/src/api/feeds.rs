@@ -73,9 +73,7 @@ fn extra<'a>(extras: &'a [(String, String)], name: &str) -> Option<&'a str> {
 fn display_lang(extras: &[(String, String)]) -> Result<Option<String>, ApiError> {
     match extra(extras, "display_lang") {
         None | Some("") => Ok(None),
-        Some(l)
-            if l.len() <= 35 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') =>
-        {
+        Some(l) if l.len() <= 35 && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-') => {
             Ok(Some(l.to_owned()))
         }
         Some(l) => Err(ApiError::BadRequest(format!(
@@ -122,6 +120,8 @@ pub async fn events_ics(
     let (mut q, extras) = feed_query(&state, raw.as_deref(), &["display_lang"], FEED_MAX)?;
     let lang = display_lang(&extras)?;
     q.kinds = vec!["event".into()];
+    // Subscribers learn of a retraction as a cancellation, so retracted events stay in.
+    q.include_retracted = true;
     if q.q.is_none() {
         q.sort = Sort::Start;
     }
@@ -155,6 +155,8 @@ pub async fn practices_atom(
     let (mut q, extras) = feed_query(&state, raw.as_deref(), &["display_lang"], FEED_MAX)?;
     let lang = display_lang(&extras)?;
     q.kinds = vec!["practice".into()];
+    // Readers learn of a retraction: retracted practices stay in, marked.
+    q.include_retracted = true;
     let base = base_url(&headers);
     let shared = state.shared.clone();
     blocking(move || {

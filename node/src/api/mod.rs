@@ -2,10 +2,18 @@
 //! translate HTTP to store reads and worker jobs; every error is `application/problem+json`.
 //!
 //! ```text
+//! GET  /api/v1/health              `ok` (static)
 //! GET  /api/v1/status              network, peers, heads, record count, heads digest, forks
+//! GET  /api/v1/records             a query: filters, full text, facets, cursor   (query.rs)
 //! GET  /api/v1/records/{id}        one record as JSON, with its signed bytes in base64
 //! GET  /api/v1/records/{id}/raw    the SignedRecord protobuf
+//! GET  /api/v1/records/{id}/current   the state in force, Markdown rendered   (query.rs)
+//! GET  /api/v1/records/{id}/citation  BibTeX or CSL-JSON                       (feeds.rs)
+//! GET  /api/v1/members, /peers, /logs/{author}, /forks                          (query.rs)
+//! GET  /api/v1/export, /feeds/events.ics, /feeds/practices.atom                 (feeds.rs)
+//! GET  /api/v1/openapi.json        the OpenAPI 3.1 document of all of the above
 //! GET  /metrics                    Prometheus metrics (libp2p bandwidth, records stored, ...)
+//! GET  /, /records/{id}, /calendar, /network, /ui/*   the web UI                (ui.rs)
 //! POST /api/v1/records             a draft (JSON), signed with the node's key   [admin token]
 //! POST /api/v1/records/raw         a SignedRecord signed elsewhere                [admin token]
 //! ```
@@ -69,6 +77,7 @@ fn body_limit(shared: &Shared) -> usize {
 /// The API's routes and their OpenAPI document.
 pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(health))
         .routes(routes!(status))
         .routes(routes!(query::search, publish))
         .routes(routes!(publish_raw))
@@ -172,6 +181,12 @@ async fn status(State(state): State<AppState>) -> Result<Json<Value>, ApiError> 
         })))
     })
     .await
+}
+
+/// A static answer for load balancers and probes: the node serves HTTP.
+#[utoipa::path(get, path = "/api/v1/health", tag = "network", responses((status = 200, description = "`ok`", content_type = "text/plain")))]
+async fn health() -> &'static str {
+    "ok"
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {

@@ -198,6 +198,76 @@ async fn queries_filter_search_and_show_the_current_state() {
     );
 }
 
+#[tokio::test]
+async fn feeds_exports_and_citations_answer_in_their_formats() {
+    let api = api(Some("KZ"));
+    let practice = publish(
+        &api,
+        json!({"kind": "practice", "topics": ["pay"], "title": {"ru": "Оплата труда, \"грейды\"", "en": "Pay grades"},
+               "summary": {"en": "Grades, bands; and \"factors\"."}}),
+    )
+    .await;
+    let event = publish(
+        &api,
+        json!({"kind": "event", "event_type": "training", "topics": ["training"], "title": {"en": "Ethics training"},
+               "start": "2027-05-10T09:30", "time_zone": "Asia/Tashkent", "status": "cancelled"}),
+    )
+    .await;
+    wait_for(&api, "/api/v1/records", |v| v["total"] == 2).await;
+    let (status, ctype, body) = call(&api, get("/feeds/events.ics")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(ctype.starts_with("text/calendar"), "{ctype}");
+    let ics = String::from_utf8(body).unwrap();
+    assert!(ics.contains(&format!("UID:{event}@hubnet")), "{ics}");
+    assert!(ics.contains("STATUS:CANCELLED"));
+    assert!(
+        ics.contains("DTSTART;TZID=Asia/Tashkent:20270510T093000"),
+        "{ics}"
+    );
+    assert!(!ics.contains(&practice));
+    let (status, ctype, body) = call(&api, get("/feeds/practices.atom?country=KZ")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(ctype.starts_with("application/atom+xml"), "{ctype}");
+    let atom = String::from_utf8(body).unwrap();
+    assert!(
+        atom.contains(&format!("urn:hubnet:record:{practice}")),
+        "{atom}"
+    );
+    let (status, ctype, body) = call(&api, get("/api/v1/export?format=csv&kind=practice")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(ctype.starts_with("text/csv"), "{ctype}");
+    let csv = String::from_utf8(body).unwrap();
+    assert_eq!(csv.lines().count(), 2, "{csv}");
+    assert!(csv.starts_with("id,"), "{csv}");
+    let (_, _, body) = call(&api, get("/api/v1/export?format=ndjson")).await;
+    assert_eq!(String::from_utf8(body).unwrap().lines().count(), 2);
+    let (status, _, body) = call(&api, get("/api/v1/export?format=xml")).await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    let (status, _, body) = call(
+        &api,
+        get(&format!(
+            "/api/v1/records/{practice}/citation?format=bibtex"
+        )),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let bib = String::from_utf8(body).unwrap();
+    assert!(bib.starts_with("@misc{hubnet-"), "{bib}");
+    assert!(bib.contains(&format!("/records/{practice}")), "{bib}");
+    let (status, _, body) = call(
+        &api,
+        get(&format!("/api/v1/records/{event}/citation?format=csl-json")),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(json(&body)["type"], "event");
+}
+
 fn api_app(api: &Api) -> axum::Router {
     api.app.clone()
 }
@@ -319,6 +389,10 @@ async fn the_openapi_document_describes_every_endpoint() {
         "/api/v1/peers",
         "/api/v1/logs/{author}",
         "/api/v1/forks",
+        "/api/v1/records/{id}/citation",
+        "/api/v1/export",
+        "/feeds/events.ics",
+        "/feeds/practices.atom",
     ] {
         assert!(
             paths.contains_key(p),

@@ -117,9 +117,14 @@ async fn record_page(
         a = escape(&author),
         d = escape(date.get(..10).unwrap_or_default()),
     );
+    // The record's own title replaces the page's generic one; the metadata goes before </head>.
+    let html = match (html.find("<title>"), html.find("</title>")) {
+        (Some(a), Some(b)) if a < b => format!("{}{}", &html[..a], &html[b + "</title>".len()..]),
+        _ => html.to_owned(),
+    };
     let page = match html.find("</head>") {
         Some(i) => format!("{}{meta}{}", &html[..i], &html[i..]),
-        None => html.to_owned(),
+        None => html,
     };
     Ok(Html(page).into_response())
 }

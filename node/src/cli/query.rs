@@ -182,7 +182,10 @@ fn pick(text: &Value, lang: Option<&str>) -> String {
     lang.into_iter()
         .chain(["en", "ru"])
         .find_map(|l| text[l].as_str())
-        .or_else(|| text.as_object().and_then(|m| m.values().find_map(Value::as_str)))
+        .or_else(|| {
+            text.as_object()
+                .and_then(|m| m.values().find_map(Value::as_str))
+        })
         .unwrap_or_default()
         .to_owned()
 }

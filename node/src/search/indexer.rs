@@ -21,8 +21,10 @@ use crate::store::{Store, StoreError};
 
 /// Journal entries read per lock of the store.
 const BATCH: usize = 2048;
-/// The writer's memory budget.
-const WRITER_BYTES: usize = 64 * 1024 * 1024;
+/// Indexing threads: tokenising and stemming is the cost, and a rebuild should use the machine.
+const WRITER_THREADS: usize = 2;
+/// The writer's memory budget (shared by its threads).
+const WRITER_BYTES: usize = 128 * 1024 * 1024;
 /// Commits at least this far apart while records keep arriving (each commit makes a segment).
 const COMMIT_SPACING: Duration = Duration::from_millis(200);
 /// While rebuilding, a commit at least every this many records, so a crash loses little work.
@@ -50,7 +52,9 @@ pub struct Indexer {
 impl Indexer {
     /// An indexer for `index` that has applied the journal up to `applied`.
     pub fn new(index: SearchIndex, applied: u64, store: &Store) -> Result<Self, SearchError> {
-        let writer = index.index.writer_with_num_threads(1, WRITER_BYTES)?;
+        let writer = index
+            .index
+            .writer_with_num_threads(WRITER_THREADS, WRITER_BYTES)?;
         Ok(Self {
             index,
             writer,

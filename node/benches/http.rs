@@ -1,0 +1,148 @@
+//! HTTP throughput of the query API under load from a separate process (`wrk`, from Debian's
+//! packages), against a real `hubnet run` holding N records (default 100,000;
+//! `HUBNET_HTTP_RECORDS` sets N), each figure as a ratio to the same server's static health
+//! endpoint (`GET /api/v1/health`) measured in the same run: the raw limit of the HTTP stack and
+//! the machine. wrk and the node share the machine's cores.
+//! Run with `cargo bench -p hubnet-node --bench http` (needs `wrk` on the PATH).
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use hubnet_node::store::Store;
+
+const NOW: i64 = 1_790_000_000_000;
+
+fn sample(p: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../deploy/sample")
+        .join(p)
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// wrk's requests per second and its latency line for `url`.
+fn wrk(url: &str, seconds: u32) -> (f64, String) {
+    let out = Command::new("wrk")
+        .args(["-t2", "-c32", &format!("-d{seconds}s"), "--latency", url])
+        .output()
+        .expect("wrk runs (apt-get install -y wrk)");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    let rps = text
+        .lines()
+        .find_map(|l| l.strip_prefix("Requests/sec:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no Requests/sec in wrk's output:\n{text}"));
+    let latency = |p: &str| {
+        text.lines()
+            .find(|l| l.trim_start().starts_with(p))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .unwrap_or("?")
+            .to_owned()
+    };
+    let non_2xx = text
+        .lines()
+        .find(|l| l.contains("Non-2xx"))
+        .map(str::to_owned);
+    assert!(non_2xx.is_none(), "{url}: {non_2xx:?}");
+    (
+        rps,
+        format!("p50 {}, p99 {}", latency("50%"), latency("99%")),
+    )
+}
+
+fn main() {
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let n: usize = std::env::var("HUBNET_HTTP_RECORDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(100_000);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let charter = std::fs::read_to_string(sample("charter.toml")).expect("charter");
+    {
+        let mut store = Store::init(&data, &charter).expect("store");
+        let records = hubnet_node::synth::sample_corpus(&sample(""), store.charter(), n, NOW)
+            .expect("the sample corpus");
+        for chunk in records.chunks(4096) {
+            store.append(chunk).expect("append");
+        }
+        store.flush().expect("flush");
+    }
+    let http = format!("127.0.0.1:{}", free_port());
+    let config = dir.path().join("node.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "data_dir = \"{}\"\nnode_key = \"{}\"\nlisten = [\"/ip4/127.0.0.1/tcp/{}\"]\nhttp = \"{http}\"\nadmin_token = \"bench-token-0123456789\"\n",
+            data.display(),
+            dir.path().join("node.key").display(),
+            free_port()
+        ),
+    )
+    .expect("config");
+    let mut node = Command::new(env!("CARGO_BIN_EXE_hubnet"))
+        .args(["--log", "warn", "run", "--config"])
+        .arg(&config)
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("hubnet run");
+    let base = format!("http://{http}");
+    let client = reqwest::blocking::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let total = client
+            .get(format!("{base}/api/v1/records?limit=1"))
+            .send()
+            .ok()
+            .and_then(|r| r.json::<serde_json::Value>().ok())
+            .and_then(|v| v["total"].as_u64());
+        if total == Some(n as u64) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the node did not index {n} records"
+        );
+        std::thread::sleep(Duration::from_millis(200)); // poll interval of this deadline loop
+    }
+    let seconds = 10;
+    let (health, health_lat) = wrk(&format!("{base}/api/v1/health"), seconds);
+    println!("records: {n}");
+    println!("| endpoint | requests/s | latency | ratio to health |");
+    println!("|---|---|---|---|");
+    println!(
+        "| `GET /api/v1/health` (static, the raw limit) | {health:.0} | {health_lat} | 1.00 |"
+    );
+    for path in [
+        "/api/v1/records?q=%D0%B3%D0%BE%D1%81%D1%83%D0%B4%D0%B0%D1%80%D1%81%D1%82%D0%B2%D0%B5%D0%BD%D0%BD%D0%BE%D0%B9%20%D1%81%D0%BB%D1%83%D0%B6%D0%B1%D1%8B&country=KZ",
+        "/api/v1/records?kind=event&sort=start&limit=20",
+        "/api/v1/records?q=civil%20service&lang=en&topic=recruitment",
+        "/api/v1/status",
+    ] {
+        let (rps, lat) = wrk(&format!("{base}{path}"), seconds);
+        let shown: String =
+            url::form_urlencoded::parse(path.split_once('?').map_or("", |(_, q)| q).as_bytes())
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("&");
+        let name = path.split('?').next().unwrap_or(path);
+        println!(
+            "| `GET {name}{}{shown}` | {rps:.0} | {lat} | {:.3} |",
+            if shown.is_empty() { "" } else { "?" },
+            rps / health
+        );
+    }
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(node.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    );
+    let _ = node.wait();
+}

@@ -1,0 +1,141 @@
+//! Search at scale, each figure beside its raw limit measured in the same run:
+//! - the indexing rate (documents/s, the search indexer following the journal) beside the store's
+//!   ingest rate (group commits of 4,096 already-verified records into the journal and sled);
+//! - filtered full-text queries with N records stored (default 1 million; `HUBNET_SEARCH_RECORDS`
+//!   sets N): the whole answer as the API builds it (search, facets over every match, the page's
+//!   records loaded from the store), p50 and p99 over repeated runs, beside the raw tantivy search
+//!   of the same query (top 20 by score, no facets, nothing loaded).
+//!
+//! Records are built from the sample corpus (deploy/sample/drafts): each member's practices and
+//! events in Russian, English and Kazakh, cut to title, summary and the first section of the body
+//! (about 1.5 KB), a number appended to the title, chained per member and signed.
+//! Run with `cargo bench -p hubnet-node --bench search`.
+
+use std::path::Path;
+use std::sync::Mutex;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use hubnet_node::api::query::{parse_query, run_query};
+use hubnet_node::search::SearchIndex;
+use hubnet_node::search::indexer::Indexer;
+use hubnet_node::store::Store;
+
+const NOW: i64 = 1_790_000_000_000;
+const BATCH: usize = 4096;
+
+fn sample(p: &str) -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../deploy/sample")
+        .join(p)
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn main() {
+    if !std::env::args().any(|a| a == "--bench") {
+        return; // `cargo test` runs benches as tests; this one is only for `cargo bench`.
+    }
+    let n: usize = std::env::var("HUBNET_SEARCH_RECORDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1_000_000);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let charter = std::fs::read_to_string(sample("charter.toml")).expect("charter");
+    let mut store = Store::init(&data, &charter).expect("store");
+    eprintln!("signing {n} records…");
+    let all = hubnet_node::synth::sample_corpus(&sample(""), store.charter(), n, NOW)
+        .expect("the sample corpus");
+    let bytes: usize = all.iter().map(|r| r.signed.encoded_len()).sum();
+
+    // Ingest: group commits into the journal and sled.
+    let started = Instant::now();
+    for chunk in all.chunks(BATCH) {
+        store.append(chunk).expect("append");
+    }
+    store.flush().expect("flush");
+    let ingest = started.elapsed();
+    drop(all);
+    let ingest_rate = n as f64 / ingest.as_secs_f64();
+    eprintln!("ingest: {n} records in {ingest:.1?} = {ingest_rate:.0}/s");
+
+    // Indexing: the indexer catching up with the whole journal (what a rebuild does).
+    let network = store.charter().network_id();
+    let (index, applied) = SearchIndex::open(&data, network).expect("index");
+    let store = Mutex::new(store);
+    let mut indexer =
+        Indexer::new(index.clone(), applied, &store.lock().expect("lock")).expect("indexer");
+    let started = Instant::now();
+    indexer
+        .catch_up(&store, &AtomicBool::new(false))
+        .expect("indexing");
+    let indexing = started.elapsed();
+    let index_rate = n as f64 / indexing.as_secs_f64();
+    eprintln!("indexing: {n} records in {indexing:.1?} = {index_rate:.0}/s");
+
+    // Queries, through the same code as GET /api/v1/records.
+    drop(indexer);
+    drop(index);
+    let store = store.into_inner().expect("store");
+    let peer = libp2p::identity::Keypair::generate_ed25519()
+        .public()
+        .to_peer_id();
+    let (shared, _indexer) = hubnet_node::service::Shared::new(store, peer, None).expect("shared");
+    let queries = [
+        "q=%D0%B3%D0%BE%D1%81%D1%83%D0%B4%D0%B0%D1%80%D1%81%D1%82%D0%B2%D0%B5%D0%BD%D0%BD%D0%BE%D0%B9%20%D1%81%D0%BB%D1%83%D0%B6%D0%B1%D1%8B&country=KZ",
+        "q=%D1%8D%D0%BB%D0%B5%D0%BA%D1%82%D1%80%D0%BE%D0%BD%D0%BD%D0%BE%D0%B5%20%D0%BF%D1%80%D0%B0%D0%B2%D0%B8%D1%82%D0%B5%D0%BB%D1%8C%D1%81%D1%82%D0%B2%D0%BE&kind=practice",
+        "q=civil%20service&lang=en&topic=recruitment",
+        "q=%D0%BC%D0%B5%D0%BC%D0%BB%D0%B5%D0%BA%D0%B5%D1%82%D1%82%D1%96%D0%BA&lang=kk&country=KZ",
+        "q=training&kind=event&sort=start",
+    ];
+    let rounds: usize = 200;
+    println!("| query | matches | p50 | p99 | raw p50 | raw p99 |");
+    println!("|---|---|---|---|---|---|");
+    let mut all_full = Vec::new();
+    for qs in queries {
+        let (q, _) = parse_query(&shared, Some(qs), &[]).expect("valid query");
+        let mut full = Vec::with_capacity(rounds);
+        let mut raw = Vec::with_capacity(rounds);
+        let mut matches = 0;
+        for _ in 0..rounds {
+            let t = Instant::now();
+            let (records, page) = run_query(&shared, &q).expect("query");
+            std::hint::black_box(records);
+            full.push(t.elapsed());
+            matches = page.total;
+            let t = Instant::now();
+            std::hint::black_box(shared.search.raw_top(&q, 20).expect("raw"));
+            raw.push(t.elapsed());
+        }
+        full.sort();
+        raw.sort();
+        all_full.extend(full.iter().copied());
+        let decoded = url::form_urlencoded::parse(qs.as_bytes())
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        println!(
+            "| `{decoded}` | {matches} | {:.1?} | {:.1?} | {:.1?} | {:.1?} |",
+            percentile(&full, 0.5),
+            percentile(&full, 0.99),
+            percentile(&raw, 0.5),
+            percentile(&raw, 0.99),
+        );
+    }
+    all_full.sort();
+    println!();
+    println!(
+        "records: {n} ({:.0} bytes each on average); all queries: p50 {:.1?}, p99 {:.1?}",
+        bytes as f64 / n as f64,
+        percentile(&all_full, 0.5),
+        percentile(&all_full, 0.99)
+    );
+    println!(
+        "ingest {ingest_rate:.0} records/s; indexing {index_rate:.0} documents/s = {:.2}x ingest",
+        index_rate / ingest_rate
+    );
+}
