@@ -12,7 +12,7 @@
 //! Run with `cargo bench -p hubnet-node --bench search`.
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::RwLock;
 use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
@@ -66,9 +66,9 @@ fn main() {
     // Indexing: the indexer catching up with the whole journal (what a rebuild does).
     let network = store.charter().network_id();
     let (index, applied) = SearchIndex::open(&data, network).expect("index");
-    let store = Mutex::new(store);
+    let store = RwLock::new(store);
     let mut indexer =
-        Indexer::new(index.clone(), applied, &store.lock().expect("lock")).expect("indexer");
+        Indexer::new(index.clone(), applied, &store.read().expect("lock")).expect("indexer");
     let started = Instant::now();
     indexer
         .catch_up(&store, &AtomicBool::new(false))

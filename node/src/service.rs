@@ -3,7 +3,7 @@
 //! a clean stop on SIGINT or SIGTERM.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
 use anyhow::{Context, bail};
@@ -32,7 +32,9 @@ const STOP_GRACE: Duration = Duration::from_secs(4);
 /// What the node's parts share.
 #[derive(Debug)]
 pub struct Shared {
-    store: Mutex<Store>,
+    /// Readers (queries, sync answers, the indexer) share it; writers (the ingest worker) take it
+    /// alone.
+    store: RwLock<Store>,
     /// The charter.
     pub charter: Charter,
     /// This node's libp2p identity.
@@ -49,8 +51,8 @@ pub struct Shared {
     pub indexer: Waker,
 }
 
-impl AsRef<Mutex<Store>> for Shared {
-    fn as_ref(&self) -> &Mutex<Store> {
+impl AsRef<RwLock<Store>> for Shared {
+    fn as_ref(&self) -> &RwLock<Store> {
         &self.store
     }
 }
@@ -64,6 +66,10 @@ pub struct PeerStatus {
     pub address: String,
     /// Its gossipsub score as this node computes it.
     pub score: Option<f64>,
+    /// Records this node holds beyond the peer's last summary (heads only).
+    pub behind: Option<u64>,
+    /// Records the peer's last summary holds beyond this node's.
+    pub ahead: Option<u64>,
 }
 
 impl Shared {
@@ -79,7 +85,7 @@ impl Shared {
         let (waker, woken) = indexer::channel();
         let shared = Arc::new(Self {
             charter: store.charter().clone(),
-            store: Mutex::new(store),
+            store: RwLock::new(store),
             peer_id,
             member,
             peers: Mutex::new(BTreeMap::new()),
@@ -91,17 +97,25 @@ impl Shared {
         Ok((shared, handle))
     }
 
-    /// The store. A panic while it was held does not make it unusable: every store operation
-    /// leaves it consistent or fails before changing it.
-    pub fn lock_store(&self) -> MutexGuard<'_, Store> {
+    /// The store, for writing. A panic while it was held does not make it unusable: every store
+    /// operation leaves it consistent or fails before changing it.
+    pub fn lock_store(&self) -> RwLockWriteGuard<'_, Store> {
         self.store
-            .lock()
+            .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// The store if no one holds it now (for the swarm task, which must not wait on a fsync).
-    pub fn try_lock_store(&self) -> Option<MutexGuard<'_, Store>> {
-        match self.store.try_lock() {
+    /// The store, for reading, beside other readers.
+    pub fn read_store(&self) -> RwLockReadGuard<'_, Store> {
+        self.store
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The store for reading if no writer holds it now (for the swarm task, which must not wait on
+    /// a fsync).
+    pub fn try_read_store(&self) -> Option<RwLockReadGuard<'_, Store>> {
+        match self.store.try_read() {
             Ok(g) => Some(g),
             Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
             Err(std::sync::TryLockError::WouldBlock) => None,

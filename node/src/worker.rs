@@ -412,7 +412,7 @@ impl Worker {
             self.shared.indexer.wake();
         }
         for author in moved {
-            let head = self.shared.lock_store().head(&author)?;
+            let head = self.shared.read_store().head(&author)?;
             if let Some(h) = head {
                 self.send(Event::HeadMoved {
                     author,
@@ -424,7 +424,7 @@ impl Worker {
             }
         }
         for (author, seq) in new_forks {
-            let proof = self.shared.lock_store().fork_proof(&author, seq)?;
+            let proof = self.shared.read_store().fork_proof(&author, seq)?;
             if let Some((own, other)) = proof {
                 let proof = ForkProof {
                     first: own.encode(),

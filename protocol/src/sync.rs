@@ -94,6 +94,23 @@ pub enum SyncError {
 pub const MAX_FORK_REFS: usize = 1024;
 
 impl Summary {
+    /// How far `peer` lags behind this summary and runs ahead of it, in records, counted per
+    /// author by head seq: `(records this side holds beyond the peer's heads, records the peer
+    /// holds beyond ours)`. Heads only: two logs with equal seqs but other ids count as level.
+    pub fn lag(&self, peer: &Summary) -> (u64, u64) {
+        let mut behind = 0u64;
+        let mut ahead = 0u64;
+        for (author, mine) in &self.heads {
+            let theirs = peer.heads.get(author).map_or(0, |h| h.seq);
+            behind = behind.saturating_add(mine.seq.saturating_sub(theirs));
+        }
+        for (author, theirs) in &peer.heads {
+            let mine = self.heads.get(author).map_or(0, |h| h.seq);
+            ahead = ahead.saturating_add(theirs.seq.saturating_sub(mine));
+        }
+        (behind, ahead)
+    }
+
     /// The wire form.
     pub fn to_proto(&self) -> pb::Heads {
         pb::Heads {

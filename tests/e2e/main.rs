@@ -7,4 +7,5 @@ mod browser;
 mod cli;
 mod kill;
 mod net;
+mod query;
 mod support;

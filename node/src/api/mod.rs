@@ -134,7 +134,7 @@ async fn status(State(state): State<AppState>) -> Result<Json<Value>, ApiError> 
     let shared = state.shared.clone();
     blocking(move || {
         let (summary, count, forks) = {
-            let store = shared.lock_store();
+            let store = shared.read_store();
             let forks: Vec<Value> = store
                 .forks()
                 .iter()
@@ -217,7 +217,7 @@ async fn record(
     let id = parse_id(&id)?;
     let shared = state.shared.clone();
     blocking(move || {
-        let store = shared.lock_store();
+        let store = shared.read_store();
         let r = store
             .get(&id)?
             .ok_or_else(|| ApiError::NotFound(format!("no record {id}")))?;
@@ -239,7 +239,7 @@ async fn record_raw(
     let shared = state.shared.clone();
     let bytes = blocking(move || {
         shared
-            .lock_store()
+            .read_store()
             .get_signed(&id)?
             .map(|s| s.encode())
             .ok_or_else(|| ApiError::NotFound(format!("no record {id}")))

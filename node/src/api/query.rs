@@ -55,7 +55,7 @@ pub fn run_query(
         .search
         .search(q)
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let store = shared.lock_store();
+    let store = shared.read_store();
     let mut out = Vec::with_capacity(page.hits.len());
     for hit in &page.hits {
         if let Some(c) = load_current(&store, hit)? {
@@ -92,7 +92,7 @@ pub fn current_of(shared: &Shared, id: &RecordId) -> Result<Current, ApiError> {
         .search
         .state(id)
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let store = shared.lock_store();
+    let store = shared.read_store();
     if let Some(s) = state
         && let Some(c) = load_current(&store, &s)?
     {
@@ -150,7 +150,7 @@ pub async fn current(
 pub async fn members(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let shared = state.shared.clone();
     blocking(move || {
-        let store = shared.lock_store();
+        let store = shared.read_store();
         let flagged: Vec<PublicKey> = store.forks().keys().map(|(a, _)| *a).collect();
         let c = &shared.charter;
         let members: Vec<Value> = c
@@ -234,7 +234,7 @@ pub async fn log(
         }
     }
     blocking(move || {
-        let store = shared.lock_store();
+        let store = shared.read_store();
         let head = store.head(&key)?;
         let mut entries = Vec::new();
         for (seq, id) in store.log_limited(&key, from, limit)? {
@@ -264,7 +264,7 @@ pub async fn log(
 pub async fn forks(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let shared = state.shared.clone();
     blocking(move || {
-        let store = shared.lock_store();
+        let store = shared.read_store();
         let mut out = Vec::new();
         for ((author, seq), others) in store.forks() {
             let mut records = Vec::new();

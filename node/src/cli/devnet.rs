@@ -203,7 +203,15 @@ async fn devnet(nodes: usize, dir: &Path, publish_sample: bool) -> anyhow::Resul
             println!("  {:<10} {}   {}", p.name, p.http, p.p2p);
         }
         println!();
-        println!("  try:  curl {}/api/v1/status", plan[0].http);
+        println!(
+            "  open: {}/  (the web UI: search, records verified in the page, calendar)",
+            plan[0].http
+        );
+        println!(
+            "  try:  hubnet query --node {} \"электронное правительство\"",
+            plan[0].http
+        );
+        println!("        curl {}/api/v1/status", plan[0].http);
         println!("  nodes and admin tokens: {}", json_path.display());
         println!("  Ctrl-C stops every node.");
         anyhow::Ok(())

@@ -372,7 +372,7 @@ pub async fn run(
     mut stop: watch::Receiver<bool>,
 ) {
     let Network { swarm, names, net } = network;
-    let summary = shared.lock_store().summary();
+    let summary = shared.read_store().summary();
     let (reply_tx, mut reply_rx) = mpsc::channel(64);
     let bootstrap = bootstrap
         .into_iter()
@@ -513,6 +513,8 @@ impl Node {
                         peer_id: peer_id.to_string(),
                         address: endpoint.get_remote_address().to_string(),
                         score: None,
+                        behind: None,
+                        ahead: None,
                     },
                 );
                 if num_established.get() == 1 {
@@ -690,12 +692,17 @@ impl Node {
     fn on_summary(&mut self, peer: PeerId, heads: &pb::Heads) {
         match Summary::from_proto(heads, &self.shared.charter) {
             Ok(summary) => {
+                let (behind, ahead) = self.sync.local().lag(&summary);
+                if let Some(p) = self.shared.lock_peers().get_mut(&peer) {
+                    p.behind = Some(behind);
+                    p.ahead = Some(ahead);
+                }
                 // The swarm task never waits for the store (the worker may be in a fsync): if it
                 // is busy, no fork probe is made now, and the next summary tries again.
                 let shared = self.shared.clone();
                 let id_at = move |a: &PublicKey, s: u64| {
                     shared
-                        .try_lock_store()
+                        .try_read_store()
                         .and_then(|store| store.id_at(a, s).ok().flatten())
                 };
                 self.sync.handle_summary(peer, summary, now_ms(), &id_at);
@@ -803,7 +810,7 @@ fn read_range(shared: &Shared, r: &RangeRequest, budget: usize) -> Vec<Vec<u8>> 
     let Some(author) = author_of(&r.author) else {
         return Vec::new();
     };
-    let store = shared.lock_store();
+    let store = shared.read_store();
     // Records are at least about 200 bytes: no more ids than the budget can hold are read.
     let ids = match store.log_limited(&author, r.from_seq, budget / 200 + 1) {
         Ok(ids) => ids,
@@ -837,7 +844,7 @@ fn author_of(bytes: &[u8]) -> Option<PublicKey> {
 
 fn read_fork(shared: &Shared, f: &ForkRequest) -> Option<ForkProof> {
     let author = author_of(&f.author)?;
-    let (own, other) = shared.lock_store().fork_proof(&author, f.seq).ok()??;
+    let (own, other) = shared.read_store().fork_proof(&author, f.seq).ok()??;
     Some(ForkProof {
         first: own.encode(),
         second: other.encode(),

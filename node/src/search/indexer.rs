@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -195,10 +195,14 @@ impl Indexer {
     }
 
     /// Indexes everything the store holds now, committing as it goes and logging progress.
-    pub fn catch_up(&mut self, store: &Mutex<Store>, stop: &AtomicBool) -> Result<(), SearchError> {
+    pub fn catch_up(
+        &mut self,
+        store: &RwLock<Store>,
+        stop: &AtomicBool,
+    ) -> Result<(), SearchError> {
         let lock = || {
             store
-                .lock()
+                .read()
                 .unwrap_or_else(std::sync::PoisonError::into_inner)
         };
         let total = self.backlog(&lock());
@@ -210,7 +214,7 @@ impl Indexer {
         let mut records = 0u64;
         while !stop.load(Ordering::SeqCst) {
             let batch = {
-                let guard: MutexGuard<'_, Store> = lock();
+                let guard: RwLockReadGuard<'_, Store> = lock();
                 self.read(&guard)?
             };
             let Some(batch) = batch else { break };
@@ -298,7 +302,7 @@ pub fn spawn<S>(
     woken: Receiver<()>,
 ) -> Result<IndexerHandle, SearchError>
 where
-    S: AsRef<Mutex<Store>> + Send + Sync + 'static,
+    S: AsRef<RwLock<Store>> + Send + Sync + 'static,
 {
     let wake = waker.0.clone();
     let stop = Arc::new(AtomicBool::new(false));
@@ -323,14 +327,14 @@ where
 
 fn follow(
     indexer: &mut Indexer,
-    store: &Mutex<Store>,
+    store: &RwLock<Store>,
     woken: &Receiver<()>,
     stop: &AtomicBool,
 ) -> Result<(), SearchError> {
     indexer.catch_up(store, stop)?;
     let lock = || {
         store
-            .lock()
+            .read()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     };
     let mut last_commit = Instant::now();

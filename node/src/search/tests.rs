@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::RwLock;
 use std::sync::atomic::AtomicBool;
 
 use hubnet_protocol::{Draft, DraftFormat, Record, SecretKey};
@@ -31,7 +31,7 @@ const NOW: i64 = 1_790_000_000_000;
 struct Corpus {
     _dir: tempfile::TempDir,
     data: PathBuf,
-    store: Mutex<Store>,
+    store: RwLock<Store>,
     /// `(member, file name, record)` of every sample draft, in publishing order.
     published: Vec<(String, String, Record)>,
 }
@@ -70,7 +70,7 @@ fn corpus() -> Corpus {
     Corpus {
         _dir: dir,
         data,
-        store: Mutex::new(store),
+        store: RwLock::new(store),
         published,
     }
 }
@@ -89,7 +89,7 @@ impl Corpus {
     }
 
     fn publish_json(&self, code: &str, json: serde_json::Value) -> Record {
-        let mut store = self.store.lock().unwrap();
+        let mut store = self.store.write().unwrap();
         let body = Draft::parse(&json.to_string(), DraftFormat::Json)
             .unwrap()
             .to_body(code, store.charter().limits())
@@ -99,10 +99,10 @@ impl Corpus {
 
     /// Opens the index and brings it up to date with the store.
     fn index(&self) -> (SearchIndex, Indexer) {
-        let network = self.store.lock().unwrap().charter().network_id();
+        let network = self.store.write().unwrap().charter().network_id();
         let (index, applied) = SearchIndex::open(&self.data, network).unwrap();
         let mut indexer =
-            Indexer::new(index.clone(), applied, &self.store.lock().unwrap()).unwrap();
+            Indexer::new(index.clone(), applied, &self.store.write().unwrap()).unwrap();
         indexer
             .catch_up(&self.store, &AtomicBool::new(false))
             .unwrap();
@@ -222,7 +222,7 @@ fn filters_and_facets_agree() {
         ]))
         .unwrap();
     assert!(page.total > 3);
-    let store = c.store.lock().unwrap();
+    let store = c.store.read().unwrap();
     let starts: Vec<i64> = page
         .hits
         .iter()
@@ -334,9 +334,9 @@ fn a_deleted_index_is_rebuilt_from_the_store() {
     };
     // Reopening an up-to-date index reads nothing again.
     {
-        let network = c.store.lock().unwrap().charter().network_id();
+        let network = c.store.read().unwrap().charter().network_id();
         let (_, applied) = SearchIndex::open(&c.data, network).unwrap();
-        assert_eq!(applied, c.store.lock().unwrap().journal_end());
+        assert_eq!(applied, c.store.read().unwrap().journal_end());
     }
     std::fs::remove_dir_all(c.data.join(SEARCH_DIR)).unwrap();
     let (index, _) = c.index();

@@ -92,6 +92,15 @@ fn summary_round_trips_and_digests() {
 }
 
 #[test]
+fn lag_counts_records_on_each_side() {
+    let mine = summary(&[(1, 10), (2, 5)]);
+    let theirs = summary(&[(1, 7), (3, 4)]);
+    assert_eq!(mine.lag(&theirs), (3 + 5, 4));
+    assert_eq!(theirs.lag(&mine), (4, 3 + 5));
+    assert_eq!(mine.lag(&mine), (0, 0));
+}
+
+#[test]
 fn each_unusable_summary_is_refused() {
     let (doc, keys, _) = sample(2);
     let charter = doc.verify().expect("charter");
