@@ -116,10 +116,10 @@ fn main() {
     let seconds = 10;
     let (health, health_lat) = wrk(&format!("{base}/api/v1/health"), seconds);
     println!("records: {n}");
-    println!("| endpoint | requests/s | latency | ratio to health |");
-    println!("|---|---|---|---|");
+    println!("| endpoint | answer bytes | requests/s | latency | ratio to health |");
+    println!("|---|---|---|---|---|");
     println!(
-        "| `GET /api/v1/health` (static, the raw limit) | {health:.0} | {health_lat} | 1.00 |"
+        "| `GET /api/v1/health` (static, the raw limit) | 2 | {health:.0} | {health_lat} | 1.00 |"
     );
     for path in [
         "/api/v1/records?q=%D0%B3%D0%BE%D1%81%D1%83%D0%B4%D0%B0%D1%80%D1%81%D1%82%D0%B2%D0%B5%D0%BD%D0%BD%D0%BE%D0%B9%20%D1%81%D0%BB%D1%83%D0%B6%D0%B1%D1%8B&country=KZ",
@@ -127,6 +127,11 @@ fn main() {
         "/api/v1/records?q=civil%20service&lang=en&topic=recruitment",
         "/api/v1/status",
     ] {
+        let size = client
+            .get(format!("{base}{path}"))
+            .send()
+            .and_then(|r| r.bytes())
+            .map_or(0, |b| b.len());
         let (rps, lat) = wrk(&format!("{base}{path}"), seconds);
         let shown: String =
             url::form_urlencoded::parse(path.split_once('?').map_or("", |(_, q)| q).as_bytes())
@@ -135,7 +140,7 @@ fn main() {
                 .join("&");
         let name = path.split('?').next().unwrap_or(path);
         println!(
-            "| `GET {name}{}{shown}` | {rps:.0} | {lat} | {:.3} |",
+            "| `GET {name}{}{shown}` | {size} | {rps:.0} | {lat} | {:.3} |",
             if shown.is_empty() { "" } else { "?" },
             rps / health
         );

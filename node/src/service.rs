@@ -1,6 +1,6 @@
-//! `hubnet run`: a node's parts wired together. The store behind a mutex, the ingest worker on its
-//! own thread, the swarm task (libp2p and the sync state machine) and the HTTP API on tokio, and
-//! a clean stop on SIGINT or SIGTERM.
+//! `hubnet run`: a node's parts wired together. The store behind a read-write lock, the ingest
+//! worker and the search indexer on their own threads, the swarm task (libp2p and the sync state
+//! machine) and the HTTP API on tokio, and a clean stop on SIGINT or SIGTERM.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -80,7 +80,11 @@ impl Shared {
         peer_id: PeerId,
         member: Option<String>,
     ) -> Result<(Arc<Self>, IndexerHandle), SearchError> {
-        let (index, applied) = SearchIndex::open(store.dir(), store.charter().network_id())?;
+        let (index, applied) = SearchIndex::open(
+            store.dir(),
+            store.charter().network_id(),
+            store.journal_end(),
+        )?;
         let indexer = Indexer::new(index.clone(), applied, &store)?;
         let (waker, woken) = indexer::channel();
         let shared = Arc::new(Self {

@@ -42,8 +42,27 @@ fn browser_available() -> bool {
     here
 }
 
-/// A node holding every sample draft, published with each member's sample key.
-fn corpus_node() -> (Net, usize) {
+/// A practice whose text is markup and script: it must be shown as text and never run.
+const MARKUP: &str = r#"kind = "practice"
+topics = ["ethics-integrity"]
+
+[title]
+en = "<img src=x onerror=\"window.__x=1\"> Markup in a title"
+
+[summary]
+en = "<script>window.__y=1</script> shown as text"
+
+[body]
+en = """
+<script>window.__z=1</script>
+
+<img src=x onerror="window.__z=2"> and [a link](javascript:window.__z=3)
+"""
+"#;
+
+/// A node holding every sample draft, published with each member's sample key, and the
+/// [`MARKUP`] practice by KZ (its id is returned too).
+fn corpus_node() -> (Net, usize, String) {
     let mut net = Net::new(&["KZ"]);
     net.init(0);
     let data = net.data(0);
@@ -82,6 +101,21 @@ fn corpus_node() -> (Net, usize) {
             count += 1;
         }
     }
+    let markup = net.dir.path().join("markup.toml");
+    std::fs::write(&markup, MARKUP).expect("write the draft");
+    let out = hubnet()
+        .args(["publish", "--data-dir", path(&data), "--key"])
+        .arg(sample_key("KZ"))
+        .arg(&markup)
+        .output()
+        .expect("hubnet publish");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let markup_id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    count += 1;
     net.start(0);
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
@@ -96,7 +130,7 @@ fn corpus_node() -> (Net, usize) {
         );
         std::thread::sleep(Duration::from_millis(100)); // poll interval of this deadline loop
     }
-    (net, count)
+    (net, count, markup_id)
 }
 
 /// chromedriver on a free port, killed on drop.
@@ -317,7 +351,7 @@ fn search_in_russian_filter_open_and_verify_in_the_browser() {
     if !browser_available() {
         return;
     }
-    let (net, _) = corpus_node();
+    let (net, _, markup) = corpus_node();
     let node = net.nodes[0].http.clone();
     // What the API answers, asked before the browser runs (the harness's client blocks).
     let q = url_encode("электронное правительство");
@@ -387,6 +421,41 @@ fn search_in_russian_filter_open_and_verify_in_the_browser() {
         assert_eq!(verdict, "true", "the page did not verify: {text}");
         let url = c.current_url().await.expect("url");
         assert_eq!(url.path(), format!("/records/{}", want_kg[0]));
+        // Markup and script in a record are text: shown, never run, on the results and the page.
+        c.goto(&format!("{node}/?q=markup")).await.expect("search");
+        let titles = wait_texts(&c, "[data-testid=result-title]", 1).await;
+        assert!(titles[0].contains("<img src=x"), "{titles:?}");
+        c.goto(&format!("{node}/records/{markup}"))
+            .await
+            .expect("open");
+        let verdict = wait_attr(
+            &c,
+            "[data-testid=verify-status]",
+            "data-verified",
+            &["true", "false"],
+        )
+        .await;
+        assert_eq!(verdict, "true");
+        let title = c
+            .find(Locator::Css("[data-testid=record-title]"))
+            .await
+            .expect("title")
+            .text()
+            .await
+            .unwrap_or_default();
+        assert!(title.contains("<img src=x"), "{title}");
+        let ran = c
+            .execute(
+                "return [typeof window.__x, typeof window.__y, typeof window.__z];",
+                vec![],
+            )
+            .await
+            .expect("script");
+        assert_eq!(
+            ran,
+            json!(["undefined", "undefined", "undefined"]),
+            "record content ran"
+        );
         c.close().await.expect("close");
     });
 }
@@ -396,7 +465,7 @@ fn altered_bytes_are_reported_as_not_verified() {
     if !browser_available() {
         return;
     }
-    let (net, _) = corpus_node();
+    let (net, _, _) = corpus_node();
     let node = net.nodes[0].http.clone();
     let (_, body) = net.get(0, "/api/v1/records?country=KZ&kind=practice&limit=1");
     let v: Value = serde_json::from_slice(&body).expect("json");

@@ -15,6 +15,8 @@ use crate::search::{Query, Sort};
 
 /// The most records a feed carries (the soonest events, the newest practices).
 pub const FEED_MAX: usize = 1000;
+/// How far back the events feed reaches when `start_from` is not given: a year.
+pub const FEED_PAST_MS: i64 = 365 * 24 * 3600 * 1000;
 /// The most records one export carries; beyond, page with `limit` and `cursor`.
 pub const EXPORT_MAX: usize = 10_000;
 
@@ -90,8 +92,9 @@ fn feed_query(
     max: usize,
 ) -> Result<(Query, Vec<(String, String)>), ApiError> {
     let (mut q, extras) = parse_query(&state.shared, raw, extra)?;
-    let paged = url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
-        .any(|(k, _)| k == "limit" || k == "cursor");
+    // A page size given is kept; otherwise (first call or a cursor alone) up to `max`.
+    let paged =
+        url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).any(|(k, _)| k == "limit");
     if !paged {
         q.limit = max;
     }
@@ -110,7 +113,7 @@ fn text(kind: &'static str, body: String, filename: Option<&str>) -> Response {
 
 /// `GET /feeds/events.ics`: events as an iCalendar feed.
 #[utoipa::path(get, path = "/feeds/events.ics", tag = "feeds", params(QueryParams, FormatParams),
-    responses((status = 200, description = "RFC 5545 iCalendar: one VEVENT per event, with its time zone; cancelled and retracted events as STATUS:CANCELLED", content_type = "text/calendar"),
+    responses((status = 200, description = "RFC 5545 iCalendar: one VEVENT per event, with its time zone; cancelled and retracted events as STATUS:CANCELLED. Events only, retracted ones included, soonest first, from a year back unless `start_from` says otherwise, at most 1,000", content_type = "text/calendar"),
               (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json")))]
 pub async fn events_ics(
     State(state): State<AppState>,
@@ -124,6 +127,11 @@ pub async fn events_ics(
     q.include_retracted = true;
     if q.q.is_none() {
         q.sort = Sort::Start;
+    }
+    // Without a lower bound, the feed starts a year back: subscribers want what is coming, and
+    // past events would otherwise crowd upcoming ones out of the feed's 1,000.
+    if q.start_from.is_none() {
+        q.start_from = Some(crate::now_ms().saturating_sub(FEED_PAST_MS));
     }
     let base = base_url(&headers);
     let shared = state.shared.clone();
@@ -145,7 +153,7 @@ pub async fn events_ics(
 
 /// `GET /feeds/practices.atom`: practices as an Atom feed, newest first.
 #[utoipa::path(get, path = "/feeds/practices.atom", tag = "feeds", params(QueryParams, FormatParams),
-    responses((status = 200, description = "RFC 4287 Atom feed of practices", content_type = "application/atom+xml"),
+    responses((status = 200, description = "RFC 4287 Atom feed of practices (retracted ones included and marked), newest first unless `sort` says otherwise, at most 1,000", content_type = "application/atom+xml"),
               (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json")))]
 pub async fn practices_atom(
     State(state): State<AppState>,
@@ -241,10 +249,10 @@ pub async fn citation(
     let id = parse_id(&id)?;
     let mut format = None;
     let mut lang = None;
-    for (k, v) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
-        match k.as_ref() {
-            "format" => format = Some(v.into_owned()),
-            "display_lang" => lang = display_lang(&[(k.into_owned(), v.into_owned())])?,
+    for (k, v) in super::query::single_valued(raw.as_deref())? {
+        match k.as_str() {
+            "format" => format = Some(v),
+            "display_lang" => lang = display_lang(&[(k, v)])?,
             other => {
                 return Err(ApiError::BadRequest(format!(
                     "unknown parameter `{other}`; known parameters: format, display_lang"

@@ -112,6 +112,7 @@ pub fn router(state: AppState) -> Router {
     .route("/metrics", get(metrics))
     .merge(ui::routes(Router::new()))
     .fallback(not_found)
+    .layer(axum::middleware::map_response(error::as_problem))
     .layer(DefaultBodyLimit::max(limit))
     .with_state(state)
 }

@@ -55,11 +55,14 @@ pub fn run_query(
         .search
         .search(q)
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let store = shared.read_store();
     let mut out = Vec::with_capacity(page.hits.len());
-    for hit in &page.hits {
-        if let Some(c) = load_current(&store, hit)? {
-            out.push(c);
+    // In chunks, so that a big export does not keep the ingest worker waiting for the store.
+    for chunk in page.hits.chunks(64) {
+        let store = shared.read_store();
+        for hit in chunk {
+            if let Some(c) = load_current(&store, hit)? {
+                out.push(c);
+            }
         }
     }
     Ok((out, page))
@@ -190,6 +193,21 @@ pub async fn peers(State(state): State<AppState>) -> Json<Value> {
     Json(Value::Array(peers))
 }
 
+/// The parameters of an endpoint whose parameters each take one value: a repeated one is an
+/// error, as in a query.
+pub fn single_valued(raw: Option<&str>) -> Result<Vec<(String, String)>, ApiError> {
+    let mut out: Vec<(String, String)> = Vec::new();
+    for (k, v) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned() {
+        if out.iter().any(|(seen, _)| *seen == k) {
+            return Err(ApiError::BadRequest(format!(
+                "parameter `{k}` is given more than once"
+            )));
+        }
+        out.push((k, v));
+    }
+    Ok(out)
+}
+
 /// `GET /api/v1/logs/{author}?from=&limit=`: an author's chain (member code or key).
 #[utoipa::path(get, path = "/api/v1/logs/{author}", tag = "network", params(("author" = String, Path, description = "Member code or publishing key"), LogParams), responses((status = 200, description = "The author's chain: seq, id, kind, time, target", body = Value), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json")))]
 pub async fn log(
@@ -208,8 +226,9 @@ pub async fn log(
     };
     let mut from = 1u64;
     let mut limit = 100usize;
-    for (k, v) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
-        match k.as_ref() {
+    let pairs = single_valued(raw.as_deref())?;
+    for (k, v) in pairs {
+        match k.as_str() {
             "from" => {
                 from = v.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
                     ApiError::BadRequest(format!("parameter `from`: {v:?} is not a seq (1, 2, …)"))
@@ -247,13 +266,14 @@ pub async fn log(
                 "target": r.as_ref().and_then(|r| r.body.target()).map(|t| t.to_hex()),
             }));
         }
-        let next = entries.len() == limit;
+        let last = entries.last().and_then(|e| e["seq"].as_u64());
+        let next = last.zip(head.as_ref()).is_some_and(|(l, h)| h.seq > l);
         Ok(Json(json!({
             "author": key.to_hex(),
             "member": member_code(&shared, &key),
             "head": head.map(|h| json!({"seq": h.seq, "id": h.id.to_hex()})),
             "entries": entries,
-            "next_from": next.then(|| entries.last().and_then(|e| e["seq"].as_u64()).map(|s| s + 1)).flatten(),
+            "next_from": if next { last.map(|s| s + 1) } else { None },
         })))
     })
     .await

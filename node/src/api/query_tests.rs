@@ -347,6 +347,12 @@ async fn bad_queries_are_400_problems() {
         ("/api/v1/logs/KZ?limit=0", "limit"),
         ("/api/v1/logs/KZ?from=0", "from"),
         ("/api/v1/records/xyz/current", "record id"),
+        ("/api/v1/records/%FF%FE", "UTF-8"),
+        ("/api/v1/logs/KZ?limit=5&limit=6", "more than once"),
+        (
+            "/api/v1/records/abababababababababababababababababababababababababababababababab/citation?format=bibtex&format=csl-json",
+            "more than once",
+        ),
     ];
     for (path, detail) in cases {
         let (status, ctype, body) = call(&api, get(path)).await;
@@ -365,6 +371,13 @@ async fn bad_queries_are_400_problems() {
     }
     let (status, _, _) = call(&api, get(&format!("/api/v1/records?q={}", enc(&long)))).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    // A method a route does not have is a problem too.
+    let req = axum::http::Request::delete("/api/v1/records")
+        .body(axum::body::Body::empty())
+        .unwrap();
+    let (status, ctype, _) = call(&api, req).await;
+    assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(ctype, "application/problem+json");
 }
 
 /// The document is OpenAPI 3.1 and describes every route the node answers.

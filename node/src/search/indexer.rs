@@ -3,7 +3,7 @@
 //! and commits with the new offset as the payload. The store lock is held only to read; tantivy
 //! work happens without it.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
@@ -27,6 +27,12 @@ const WRITER_THREADS: usize = 2;
 const WRITER_BYTES: usize = 128 * 1024 * 1024;
 /// Commits at least this far apart while records keep arriving (each commit makes a segment).
 const COMMIT_SPACING: Duration = Duration::from_millis(200);
+/// While records keep arriving, a commit at least this often.
+const BUSY_COMMIT_EVERY: Duration = Duration::from_secs(1);
+/// The first pause after a failure, doubled each time up to [`RETRY_MAX`].
+const RETRY_FIRST: Duration = Duration::from_secs(1);
+/// The longest pause between attempts after failures.
+const RETRY_MAX: Duration = Duration::from_secs(60);
 /// While rebuilding, a commit at least every this many records, so a crash loses little work.
 const REBUILD_COMMIT_EVERY: u64 = 100_000;
 /// A progress line this often while a backlog is indexed.
@@ -83,6 +89,7 @@ impl Indexer {
         let charter = store.charter();
         let mut known: HashMap<RecordId, Record> = HashMap::new();
         let mut touched: Vec<RecordId> = Vec::new();
+        let mut seen: HashSet<RecordId> = HashSet::new();
         for payload in &payloads {
             let r = record::decode_stored(payload, charter).map_err(|cause| {
                 SearchError::Store(StoreError::BadJournalRecord {
@@ -107,7 +114,7 @@ impl Indexer {
                 _ => continue,
             };
             self.overlay.insert(state.id, state);
-            if !touched.contains(&state.id) {
+            if seen.insert(state.id) {
                 touched.push(state.id);
             }
             known.insert(r.id, r);
@@ -189,6 +196,16 @@ impl Indexer {
         prepared.commit()?;
         self.index.reader.reload()?;
         self.committed = self.applied;
+        self.overlay.clear();
+        self.uncommitted = 0;
+        Ok(())
+    }
+
+    /// Drops what was applied since the last commit, so the next read starts from the last
+    /// committed journal offset again.
+    pub fn reset(&mut self) -> Result<(), SearchError> {
+        self.writer.rollback()?;
+        self.applied = self.committed;
         self.overlay.clear();
         self.uncommitted = 0;
         Ok(())
@@ -310,8 +327,27 @@ where
     let thread = std::thread::Builder::new()
         .name("search-indexer".into())
         .spawn(move || {
-            if let Err(e) = follow(&mut indexer, (*shared).as_ref(), &woken, &stopping) {
-                warn!(error = %e, "search indexer stopped; search answers may lag until a restart");
+            // A failure (a full disk, say) does not end indexing: what was not committed is
+            // dropped and read again from the journal after a pause that doubles up to a minute.
+            let mut pause = RETRY_FIRST;
+            loop {
+                match follow(&mut indexer, (*shared).as_ref(), &woken, &stopping) {
+                    Ok(()) => return,
+                    Err(e) => {
+                        warn!(error = %e, retry_in = ?pause, "search indexing failed; searches lag until it recovers");
+                        if let Err(e) = indexer.reset() {
+                            warn!(error = %e, "search index: dropping uncommitted work failed");
+                        }
+                    }
+                }
+                match woken.recv_timeout(pause) {
+                    Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+                    Err(RecvTimeoutError::Disconnected) => return,
+                }
+                if stopping.load(Ordering::SeqCst) {
+                    return;
+                }
+                pause = (pause * 2).min(RETRY_MAX);
             }
         })
         .map_err(|cause| SearchError::Io {
@@ -341,7 +377,16 @@ fn follow(
     while !stop.load(Ordering::SeqCst) {
         let batch = indexer.read(&lock())?;
         match batch {
-            Some(b) => indexer.apply(&b)?,
+            Some(b) => {
+                indexer.apply(&b)?;
+                // Records keep coming (a big sync): make them searchable as they go.
+                if last_commit.elapsed() >= BUSY_COMMIT_EVERY
+                    || indexer.uncommitted >= REBUILD_COMMIT_EVERY
+                {
+                    indexer.commit()?;
+                    last_commit = Instant::now();
+                }
+            }
             None => {
                 // Caught up: commit now unless the last commit was very recent.
                 let since = last_commit.elapsed();

@@ -186,12 +186,18 @@ impl std::fmt::Debug for SearchIndex {
 }
 
 impl SearchIndex {
-    /// Opens `data_dir/search` for the network `network`, creating it if missing and recreating
-    /// it (empty) if it is unreadable, of another layout or another network. Returns the index
-    /// and the journal offset it has applied (0 when it must be built from the start).
-    pub fn open(data_dir: &Path, network: NetworkId) -> Result<(Self, u64), SearchError> {
+    /// Opens `data_dir/search` for the network `network` whose store's journal ends at
+    /// `journal_end`, creating it if missing and recreating it (empty) if it is unreadable, of
+    /// another layout or another network, or ahead of the journal (a store restored from an older
+    /// copy). Returns the index and the journal offset it has applied (0 when it must be built
+    /// from the start).
+    pub fn open(
+        data_dir: &Path,
+        network: NetworkId,
+        journal_end: u64,
+    ) -> Result<(Self, u64), SearchError> {
         let dir = data_dir.join(SEARCH_DIR);
-        match Self::open_existing(&dir, network) {
+        match Self::open_existing(&dir, network, journal_end) {
             Ok(Some(opened)) => return Ok(opened),
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "search index unreadable; rebuilding it"),
@@ -211,7 +217,11 @@ impl SearchIndex {
         Ok((Self::with(index, fields)?, 0))
     }
 
-    fn open_existing(dir: &Path, network: NetworkId) -> Result<Option<(Self, u64)>, SearchError> {
+    fn open_existing(
+        dir: &Path,
+        network: NetworkId,
+        journal_end: u64,
+    ) -> Result<Option<(Self, u64)>, SearchError> {
         if !dir.join("meta.json").exists() {
             return Ok(None);
         }
@@ -222,6 +232,14 @@ impl SearchIndex {
             .and_then(|p| serde_json::from_str::<Payload>(&p).ok());
         let (_, fields) = schema();
         match payload {
+            Some(p) if p.journal > journal_end => {
+                tracing::warn!(
+                    indexed = p.journal,
+                    journal = journal_end,
+                    "search index is ahead of the store's journal; rebuilding it"
+                );
+                Ok(None)
+            }
             Some(p) if p.layout == LAYOUT_VERSION && p.network == network.to_hex() => {
                 if index.schema() != schema().0 {
                     return Ok(None);
@@ -337,7 +355,7 @@ impl SearchIndex {
                 (total, counts) = (n, f);
             }
         }
-        let more = addrs.len() > q.limit;
+        let more = addrs.len() > q.limit && q.offset + q.limit <= query::MAX_OFFSET;
         let mut hits = Vec::with_capacity(q.limit);
         for addr in addrs.into_iter().take(q.limit) {
             if let Some(s) = self.load_state(&searcher, addr)? {

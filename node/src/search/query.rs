@@ -14,6 +14,8 @@ pub const MAX_LIMIT: usize = 100;
 pub const DEFAULT_LIMIT: usize = 20;
 /// The longest full-text query, in characters.
 pub const MAX_Q_CHARS: usize = 500;
+/// The deepest a cursor pages: beyond, narrow the query (or export it, which is not paged).
+pub const MAX_OFFSET: usize = 100_000;
 /// At most this many values of one repeatable filter.
 pub const MAX_VALUES: usize = 32;
 
@@ -247,7 +249,13 @@ impl Query {
         if fp != self.fingerprint() {
             return Err(QueryError::BadCursor);
         }
-        offset.parse().map_err(|_| QueryError::BadCursor)
+        // A cursor is only as trustworthy as its client: an offset no page of ours can reach is
+        // refused before it reaches the index (tantivy reserves memory in proportion to it).
+        offset
+            .parse::<usize>()
+            .ok()
+            .filter(|o| *o <= MAX_OFFSET)
+            .ok_or(QueryError::BadCursor)
     }
 
     /// A digest of everything but the page: a cursor only continues the query that made it.

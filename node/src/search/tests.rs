@@ -99,10 +99,13 @@ impl Corpus {
 
     /// Opens the index and brings it up to date with the store.
     fn index(&self) -> (SearchIndex, Indexer) {
-        let network = self.store.write().unwrap().charter().network_id();
-        let (index, applied) = SearchIndex::open(&self.data, network).unwrap();
+        let (network, end) = {
+            let s = self.store.read().unwrap();
+            (s.charter().network_id(), s.journal_end())
+        };
+        let (index, applied) = SearchIndex::open(&self.data, network, end).unwrap();
         let mut indexer =
-            Indexer::new(index.clone(), applied, &self.store.write().unwrap()).unwrap();
+            Indexer::new(index.clone(), applied, &self.store.read().unwrap()).unwrap();
         indexer
             .catch_up(&self.store, &AtomicBool::new(false))
             .unwrap();
@@ -276,6 +279,21 @@ fn cursors_page_through_every_match_once() {
     )
     .unwrap_err();
     assert_eq!(err, QueryError::BadCursor);
+    // A cursor edited to skip far ahead (its fingerprint is public) is refused, not obeyed.
+    let (q, _) = Query::parse([("limit".to_owned(), "7".to_owned())], &[], &charter).unwrap();
+    for offset in [query::MAX_OFFSET + 1, 1 << 40, usize::MAX] {
+        let forged = q.cursor_at(offset);
+        let err = Query::parse(
+            [
+                ("limit".to_owned(), "7".to_owned()),
+                ("cursor".to_owned(), forged),
+            ],
+            &[],
+            &charter,
+        )
+        .unwrap_err();
+        assert_eq!(err, QueryError::BadCursor, "offset {offset}");
+    }
 }
 
 #[test]
@@ -334,9 +352,15 @@ fn a_deleted_index_is_rebuilt_from_the_store() {
     };
     // Reopening an up-to-date index reads nothing again.
     {
-        let network = c.store.read().unwrap().charter().network_id();
-        let (_, applied) = SearchIndex::open(&c.data, network).unwrap();
-        assert_eq!(applied, c.store.read().unwrap().journal_end());
+        let (network, end) = {
+            let s = c.store.read().unwrap();
+            (s.charter().network_id(), s.journal_end())
+        };
+        let (_, applied) = SearchIndex::open(&c.data, network, end).unwrap();
+        assert_eq!(applied, end);
+        // An index ahead of the journal (a store restored from an older copy) is rebuilt.
+        let (_, applied) = SearchIndex::open(&c.data, network, end - 1).unwrap();
+        assert_eq!(applied, 0);
     }
     std::fs::remove_dir_all(c.data.join(SEARCH_DIR)).unwrap();
     let (index, _) = c.index();
