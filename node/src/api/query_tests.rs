@@ -392,6 +392,7 @@ async fn the_openapi_document_describes_every_endpoint() {
     );
     let paths = doc["paths"].as_object().unwrap();
     for p in [
+        "/api/v1/health",
         "/api/v1/status",
         "/api/v1/records",
         "/api/v1/records/raw",

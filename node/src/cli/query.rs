@@ -139,15 +139,20 @@ async fn query(args: &QueryArgs) -> anyhow::Result<ExitCode> {
             .await
             .with_context(|| format!("asking {url}"))?;
         let status = response.status();
-        let body: Value = response
-            .json()
+        let text = response
+            .text()
             .await
-            .with_context(|| format!("{url}: the answer is not JSON"))?;
+            .with_context(|| format!("reading the answer of {url}"))?;
         if !status.is_success() {
-            let detail = body["detail"].as_str().unwrap_or("no detail");
+            let detail = serde_json::from_str::<Value>(&text)
+                .ok()
+                .and_then(|b| b["detail"].as_str().map(str::to_owned))
+                .unwrap_or(text);
             eprintln!("hubnet query: the node refused the query ({status}): {detail}");
             return Ok(ExitCode::from(2));
         }
+        let body: Value = serde_json::from_str(&text)
+            .with_context(|| format!("{url}: the answer is not JSON"))?;
         records.extend(body["records"].as_array().cloned().unwrap_or_default());
         last = body;
         match (args.all, last["next_cursor"].as_str()) {
