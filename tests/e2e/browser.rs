@@ -256,6 +256,34 @@ async fn wait_ids(c: &Client, want: &[String]) {
     panic!("the page shows {shown:?}, the API answers {want:?}");
 }
 
+/// The page's signature verdict once it is reached (`true` or `false`) and the panel's text.
+async fn signature_verdict(c: &Client) -> (String, String) {
+    let v = wait_attr(
+        c,
+        "[data-testid=verify-status]",
+        "data-verified",
+        &["true", "false"],
+    )
+    .await;
+    let text = c
+        .find(Locator::Css("[data-testid=verify-status]"))
+        .await
+        .expect("status")
+        .text()
+        .await
+        .unwrap_or_default();
+    (v, text)
+}
+
+/// A runtime for the async half of a test (the harness's own client blocks, so it runs outside).
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
 /// Waits until at least `n` elements match `css`; returns their texts.
 async fn wait_texts(c: &Client, css: &str, n: usize) -> Vec<String> {
     let deadline = Instant::now() + STEP;
@@ -367,11 +395,7 @@ fn search_in_russian_filter_open_and_verify_in_the_browser() {
     );
     let driver = start_driver();
     let profile = tempfile::tempdir().expect("profile dir");
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = runtime();
     rt.block_on(async {
         let c = browser(&driver, profile.path(), 1280, 900).await;
         // Search in Russian from the search box.
@@ -404,20 +428,7 @@ fn search_in_russian_filter_open_and_verify_in_the_browser() {
             .click()
             .await
             .expect("click");
-        let verdict = wait_attr(
-            &c,
-            "[data-testid=verify-status]",
-            "data-verified",
-            &["true", "false"],
-        )
-        .await;
-        let text = c
-            .find(Locator::Css("[data-testid=verify-status]"))
-            .await
-            .expect("status")
-            .text()
-            .await
-            .unwrap_or_default();
+        let (verdict, text) = signature_verdict(&c).await;
         assert_eq!(verdict, "true", "the page did not verify: {text}");
         let url = c.current_url().await.expect("url");
         assert_eq!(url.path(), format!("/records/{}", want_kg[0]));
@@ -428,13 +439,7 @@ fn search_in_russian_filter_open_and_verify_in_the_browser() {
         c.goto(&format!("{node}/records/{markup}"))
             .await
             .expect("open");
-        let verdict = wait_attr(
-            &c,
-            "[data-testid=verify-status]",
-            "data-verified",
-            &["true", "false"],
-        )
-        .await;
+        let (verdict, _) = signature_verdict(&c).await;
         assert_eq!(verdict, "true");
         let title = c
             .find(Locator::Css("[data-testid=record-title]"))
@@ -472,24 +477,14 @@ fn altered_bytes_are_reported_as_not_verified() {
     let id = v["records"][0]["id"].as_str().expect("an id").to_owned();
     let driver = start_driver();
     let profile = tempfile::tempdir().expect("profile dir");
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = runtime();
     rt.block_on(async {
         let proxy = tampering_proxy(node.clone(), id.clone()).await;
         // Phone width: the page must fit without sideways scrolling.
         let c = browser(&driver, profile.path(), 390, 844).await;
         // Through the honest node: verified.
         c.goto(&format!("{node}/records/{id}")).await.expect("open");
-        let honest = wait_attr(
-            &c,
-            "[data-testid=verify-status]",
-            "data-verified",
-            &["true", "false"],
-        )
-        .await;
+        let (honest, _) = signature_verdict(&c).await;
         assert_eq!(honest, "true");
         let overflow = c
             .execute(
@@ -506,20 +501,7 @@ fn altered_bytes_are_reported_as_not_verified() {
         c.goto(&format!("http://{proxy}/records/{id}"))
             .await
             .expect("open via proxy");
-        let altered = wait_attr(
-            &c,
-            "[data-testid=verify-status]",
-            "data-verified",
-            &["true", "false"],
-        )
-        .await;
-        let text = c
-            .find(Locator::Css("[data-testid=verify-status]"))
-            .await
-            .expect("status")
-            .text()
-            .await
-            .unwrap_or_default();
+        let (altered, text) = signature_verdict(&c).await;
         assert_eq!(altered, "false", "altered bytes were not caught: {text}");
         assert!(
             text.to_uppercase().contains("NOT VERIFIED"),
