@@ -85,11 +85,12 @@ impl Current {
     }
 
     /// The JSON of a query result: the original as `GET /api/v1/records/{id}` shows it, plus
-    /// `current` (the content in force, as a draft), `updated_at`, `retracted`, and the amendment
-    /// and retraction records (each with its own `signed` bytes) or null.
+    /// `current` (the amended content in force, as a draft; null when never amended, for then
+    /// `body` is in force and the answer need not carry it twice), `updated_at`, `retracted`,
+    /// and the amendment and retraction records (each with its own `signed` bytes) or null.
     pub fn json(&self) -> Value {
         let mut v = record_json(&self.original);
-        let current = match self.content() {
+        let current = match self.amendment.as_ref().and(self.content()) {
             Some(Content::Practice(p)) => {
                 serde_json::to_value(Draft::from_body(&Body::Practice(p.clone())))
             }

@@ -69,7 +69,7 @@ pub fn run_query(
 }
 
 /// `GET /api/v1/records`: filters, full text, facets, a cursor.
-#[utoipa::path(get, path = "/api/v1/records", tag = "records", params(QueryParams), responses((status = 200, description = "`{records, next_cursor, total, facets}`; each record carries its `signed` bytes, its `current` content, and its amendment and retraction with their own signed bytes", body = Value), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/v1/records", tag = "records", params(QueryParams), responses((status = 200, description = "`{records, next_cursor, total, facets}`; each record carries its `signed` bytes, its `current` content when amended (null otherwise: `body` is in force), and its amendment and retraction with their own signed bytes", body = Value), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json")))]
 pub async fn search(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,

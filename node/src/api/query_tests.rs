@@ -120,6 +120,8 @@ async fn queries_filter_search_and_show_the_current_state() {
     )
     .await;
     assert_eq!(ids(&v), vec![egov.clone()]);
+    // Never amended: `body` is in force and is not repeated as `current`.
+    assert_eq!(v["records"][0]["current"], Value::Null);
     let v = wait_for(
         &api,
         &format!("/api/v1/records?q={}", enc("электронное правительство")),

@@ -201,7 +201,12 @@ fn table(records: &[Value], lang: Option<&str>) -> Table {
         .set_content_arrangement(ContentArrangement::Dynamic)
         .set_header(["published", "kind", "country", "title", "id"]);
     for r in records {
-        let current = &r["current"];
+        // The amended content if any, else the original's.
+        let current = if r["current"].is_object() {
+            &r["current"]
+        } else {
+            &r["body"]
+        };
         let mut kind = r["kind"].as_str().unwrap_or_default().to_owned();
         if r["amendment"].is_object() {
             kind.push_str(" (amended)");
