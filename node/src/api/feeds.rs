@@ -137,15 +137,9 @@ pub async fn events_ics(
     let shared = state.shared.clone();
     blocking(move || {
         let (items, _) = run_query(&shared, &q)?;
-        let name = shared.charter.name();
-        let title = lang
-            .as_deref()
-            .and_then(|l| name.get(l))
-            .or_else(|| name.get("en"))
-            .or_else(|| name.values().next())
-            .cloned()
-            .unwrap_or_else(|| "hubnet".into());
-        let body = feeds::ics::events(&items, &base, &title, lang.as_deref(), crate::now_ms());
+        let title =
+            feeds::pick_in(shared.charter.name(), lang.as_deref()).map_or("hubnet", |(_, t)| t);
+        let body = feeds::ics::events(&items, &base, title, lang.as_deref(), crate::now_ms());
         Ok(text("text/calendar; charset=utf-8", body, None))
     })
     .await

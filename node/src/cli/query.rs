@@ -183,16 +183,11 @@ async fn query(args: &QueryArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// A localized text of the answer in `lang`, with the feeds' fallback (en, ru, any).
 fn pick(text: &Value, lang: Option<&str>) -> String {
-    lang.into_iter()
-        .chain(["en", "ru"])
-        .find_map(|l| text[l].as_str())
-        .or_else(|| {
-            text.as_object()
-                .and_then(|m| m.values().find_map(Value::as_str))
-        })
-        .unwrap_or_default()
-        .to_owned()
+    let map: std::collections::BTreeMap<String, String> =
+        serde_json::from_value(text.clone()).unwrap_or_default();
+    crate::feeds::pick_in(&map, lang).map_or_else(String::new, |(_, t)| t.to_owned())
 }
 
 fn table(records: &[Value], lang: Option<&str>) -> Table {
