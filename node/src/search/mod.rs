@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use hubnet_proto::v1 as pb;
 use hubnet_protocol::{NetworkId, RecordId};
 use serde::{Deserialize, Serialize};
+use tantivy::collector::sort_key::SortByStaticFastValue;
 use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
 use tantivy::columnar::StrColumn;
 use tantivy::query::{
@@ -38,7 +39,7 @@ use crate::current::{Content, Current};
 /// The index folder inside a data dir.
 pub const SEARCH_DIR: &str = "search";
 /// Bump when the document layout changes: an index of another version is rebuilt.
-const LAYOUT_VERSION: u32 = 1;
+const LAYOUT_VERSION: u32 = 2;
 
 /// Search failures (all internal: bad queries are [`QueryError`]s before they get here).
 #[derive(Debug, thiserror::Error)]
@@ -80,6 +81,8 @@ struct Fields {
     created: Field,
     start: Field,
     start_sort: Field,
+    /// The first 8 bytes of the id, big-endian: the tie-breaker of the ordered sorts.
+    idk: Field,
     retracted: Field,
     amendment: Field,
     retraction: Field,
@@ -124,7 +127,8 @@ fn schema() -> (Schema, Fields) {
         author: b.add_text_field("author", STRING),
         created: b.add_i64_field("created", INDEXED | FAST),
         start: b.add_i64_field("start", INDEXED | FAST),
-        start_sort: b.add_i64_field("start_sort", FAST),
+        start_sort: b.add_i64_field("start_sort", INDEXED | FAST),
+        idk: b.add_u64_field("idk", INDEXED | FAST),
         retracted: b.add_bool_field("retracted", INDEXED),
         amendment: b.add_text_field("amendment", STORED),
         retraction: b.add_text_field("retraction", STORED),
@@ -313,62 +317,95 @@ impl SearchIndex {
     pub fn search(&self, q: &Query) -> Result<Page, SearchError> {
         let searcher = self.reader.searcher();
         let query = self.build(q);
-        let window = TopDocs::with_limit(q.limit + 1).and_offset(q.offset);
-        let facets = FacetCollector;
-        let addrs: Vec<DocAddress>;
-        let total;
-        let counts;
-        match q.sort {
+        let limit = q.limit + 1;
+        let (hits_at, next_cursor, total, facets): (Vec<DocAddress>, Option<String>, _, _) = match q
+            .sort
+        {
             Sort::Relevance => {
-                let (top, n, f) =
-                    searcher.search(&query, &(window.order_by_score(), Count, facets))?;
-                addrs = top.into_iter().map(|(_, a)| a).collect();
-                (total, counts) = (n, f);
-            }
-            Sort::Newest | Sort::Oldest => {
-                let order = if q.sort == Sort::Newest {
-                    Order::Desc
-                } else {
-                    Order::Asc
+                let offset = match q.from {
+                    query::From::Offset(o) => o,
+                    _ => 0,
                 };
-                let (top, n, f) = searcher.search(
-                    &query,
-                    &(
-                        window.order_by_fast_field::<i64>("created", order),
-                        Count,
-                        facets,
-                    ),
-                )?;
-                addrs = top.into_iter().map(|(_, a)| a).collect();
-                (total, counts) = (n, f);
+                let window = TopDocs::with_limit(limit).and_offset(offset);
+                let (top, n, f) =
+                    searcher.search(&query, &(window.order_by_score(), Count, FacetCollector))?;
+                let more = top.len() > q.limit && offset + q.limit <= query::MAX_OFFSET;
+                let next = more.then(|| q.cursor_at(offset + q.limit));
+                (top.into_iter().map(|(_, a)| a).collect(), next, n, f)
             }
-            Sort::Start => {
-                let (top, n, f) = searcher.search(
-                    &query,
-                    &(
-                        window.order_by_fast_field::<i64>("start_sort", Order::Asc),
-                        Count,
-                        facets,
-                    ),
-                )?;
-                addrs = top.into_iter().map(|(_, a)| a).collect();
-                (total, counts) = (n, f);
+            Sort::Newest | Sort::Oldest | Sort::Start => {
+                let (field, order) = match q.sort {
+                    Sort::Newest => (self.fields.created, Order::Desc),
+                    Sort::Oldest => (self.fields.created, Order::Asc),
+                    _ => (self.fields.start_sort, Order::Asc),
+                };
+                let name = self.index.schema().get_field_name(field).to_owned();
+                // Sort value, then the id key: a total order, so a page after the last
+                // record shown never repeats or skips one.
+                let by = (
+                    (SortByStaticFastValue::<i64>::for_field(&name), order),
+                    (SortByStaticFastValue::<u64>::for_field("idk"), order),
+                );
+                let (n, f) = searcher.search(&query, &(Count, FacetCollector))?;
+                let page_query: Box<dyn tantivy::query::Query> = match q.from {
+                    query::From::After { key, id } => Box::new(BooleanQuery::new(vec![
+                        (Occur::Must, query),
+                        (Occur::Must, self.after(field, order, key, id)),
+                    ])),
+                    _ => query,
+                };
+                let top = searcher.search(&page_query, &TopDocs::with_limit(limit).order_by(by))?;
+                let next = (top.len() > q.limit)
+                    .then(|| top.get(q.limit - 1))
+                    .flatten()
+                    .and_then(|((key, id), _)| Some(q.cursor_after((*key)?, (*id)?)));
+                (top.into_iter().map(|(_, a)| a).collect(), next, n, f)
             }
-        }
-        let more = addrs.len() > q.limit && q.offset + q.limit <= query::MAX_OFFSET;
+        };
         let mut hits = Vec::with_capacity(q.limit);
-        for addr in addrs.into_iter().take(q.limit) {
+        for addr in hits_at.into_iter().take(q.limit) {
             if let Some(s) = self.load_state(&searcher, addr)? {
                 hits.push(s);
             }
         }
-        let next_cursor = more.then(|| q.cursor_at(q.offset + q.limit));
         Ok(Page {
             hits,
             total,
             next_cursor,
-            facets: counts,
+            facets,
         })
+    }
+
+    /// The documents after (`key`, `id`) in `order` on (`field`, id key).
+    fn after(
+        &self,
+        field: Field,
+        order: Order,
+        key: i64,
+        id: u64,
+    ) -> Box<dyn tantivy::query::Query> {
+        let idk = self.fields.idk;
+        let beyond = |t: Term| match order {
+            Order::Desc => (Bound::Unbounded, Bound::Excluded(t)),
+            Order::Asc => (Bound::Excluded(t), Bound::Unbounded),
+        };
+        let (lo, hi) = beyond(Term::from_field_i64(field, key));
+        let later_key = RangeQuery::new(lo, hi);
+        let (lo, hi) = beyond(Term::from_field_u64(idk, id));
+        let same_key_later_id = BooleanQuery::new(vec![
+            (
+                Occur::Must,
+                Box::new(TermQuery::new(
+                    Term::from_field_i64(field, key),
+                    IndexRecordOption::Basic,
+                )) as Box<dyn tantivy::query::Query>,
+            ),
+            (Occur::Must, Box::new(RangeQuery::new(lo, hi))),
+        ]);
+        Box::new(BooleanQuery::new(vec![
+            (Occur::Should, Box::new(later_key)),
+            (Occur::Should, Box::new(same_key_later_id)),
+        ]))
     }
 
     /// The bare tantivy search for `q`: the top `n` by score, no facets, nothing loaded (the
@@ -449,6 +486,9 @@ impl SearchIndex {
         let content = c.content()?;
         let mut doc = TantivyDocument::default();
         doc.add_text(f.id, c.id().to_hex());
+        let mut prefix = [0u8; 8];
+        prefix.copy_from_slice(&c.id().as_bytes()[..8]);
+        doc.add_u64(f.idk, u64::from_be_bytes(prefix));
         doc.add_text(f.author, c.original.header.author.to_hex());
         doc.add_i64(f.created, c.created_at());
         doc.add_bool(f.retracted, c.retracted());

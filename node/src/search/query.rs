@@ -14,7 +14,8 @@ pub const MAX_LIMIT: usize = 100;
 pub const DEFAULT_LIMIT: usize = 20;
 /// The longest full-text query, in characters.
 pub const MAX_Q_CHARS: usize = 500;
-/// The deepest a cursor pages: beyond, narrow the query (or export it, which is not paged).
+/// The deepest a relevance cursor pages: beyond, narrow the query (the ordered sorts page by key,
+/// with no limit).
 pub const MAX_OFFSET: usize = 100_000;
 /// At most this many values of one repeatable filter.
 pub const MAX_VALUES: usize = 32;
@@ -36,6 +37,23 @@ pub const PARAMETERS: &[&str] = &[
     "cursor",
     "include_retracted",
 ];
+
+/// Where a page starts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum From {
+    /// The first page.
+    Start,
+    /// After this many results (relevance order, whose scores move as the corpus grows).
+    Offset(usize),
+    /// After the record with this sort value and id key (the ordered sorts): a page never repeats
+    /// or skips a record, however many arrive between two pages.
+    After {
+        /// The last record's sort value (creation or start time).
+        key: i64,
+        /// The last record's id key (the first 8 bytes of its id), the tie-breaker.
+        id: u64,
+    },
+}
 
 /// Result order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -89,8 +107,8 @@ pub struct Query {
     pub sort: Sort,
     /// Page size.
     pub limit: usize,
-    /// Results to skip (from the cursor).
-    pub offset: usize,
+    /// Where this page starts (from the cursor).
+    pub from: From,
     /// Whether retracted records are included.
     pub include_retracted: bool,
 }
@@ -110,7 +128,7 @@ impl Default for Query {
             start_to: None,
             sort: Sort::Newest,
             limit: DEFAULT_LIMIT,
-            offset: 0,
+            from: From::Start,
             include_retracted: false,
         }
     }
@@ -230,32 +248,49 @@ impl Query {
         check_range(q.created_from, q.created_to, "created_from", "created_to")?;
         check_range(q.start_from, q.start_to, "start_from", "start_to")?;
         if let Some(c) = cursor {
-            q.offset = q.decode_cursor(&c)?;
+            q.from = q.decode_cursor(&c)?;
         }
         Ok((q, extras))
     }
 
-    /// The cursor of the page after one that ended at `offset`.
+    /// The cursor of the page after one that ended at `offset` (relevance order).
     pub fn cursor_at(&self, offset: usize) -> String {
-        URL_SAFE_NO_PAD.encode(format!("{offset}.{}", self.fingerprint()))
+        URL_SAFE_NO_PAD.encode(format!("o{offset}.{}", self.fingerprint()))
     }
 
-    fn decode_cursor(&self, cursor: &str) -> Result<usize, QueryError> {
+    /// The cursor of the page after the record with sort value `key` and id key `id` (the
+    /// ordered sorts: newest, oldest, start).
+    pub fn cursor_after(&self, key: i64, id: u64) -> String {
+        URL_SAFE_NO_PAD.encode(format!("a{key}_{id}.{}", self.fingerprint()))
+    }
+
+    fn decode_cursor(&self, cursor: &str) -> Result<From, QueryError> {
         let raw = URL_SAFE_NO_PAD
             .decode(cursor)
             .map_err(|_| QueryError::BadCursor)?;
         let text = String::from_utf8(raw).map_err(|_| QueryError::BadCursor)?;
-        let (offset, fp) = text.split_once('.').ok_or(QueryError::BadCursor)?;
+        let (position, fp) = text.split_once('.').ok_or(QueryError::BadCursor)?;
         if fp != self.fingerprint() {
             return Err(QueryError::BadCursor);
         }
-        // A cursor is only as trustworthy as its client: an offset no page of ours can reach is
-        // refused before it reaches the index (tantivy reserves memory in proportion to it).
-        offset
-            .parse::<usize>()
-            .ok()
-            .filter(|o| *o <= MAX_OFFSET)
-            .ok_or(QueryError::BadCursor)
+        if let Some(offset) = position.strip_prefix('o') {
+            // A cursor is only as trustworthy as its client: an offset no page of ours can reach
+            // is refused before it reaches the index (tantivy reserves memory in proportion).
+            return offset
+                .parse::<usize>()
+                .ok()
+                .filter(|o| *o <= MAX_OFFSET && self.sort == Sort::Relevance)
+                .map(From::Offset)
+                .ok_or(QueryError::BadCursor);
+        }
+        let (key, id) = position
+            .strip_prefix('a')
+            .and_then(|p| p.split_once('_'))
+            .ok_or(QueryError::BadCursor)?;
+        match (key.parse(), id.parse()) {
+            (Ok(key), Ok(id)) if self.sort != Sort::Relevance => Ok(From::After { key, id }),
+            _ => Err(QueryError::BadCursor),
+        }
     }
 
     /// A digest of everything but the page: a cursor only continues the query that made it.

@@ -296,6 +296,61 @@ fn cursors_page_through_every_match_once() {
     }
 }
 
+/// Records arriving between two pages neither repeat nor hide any record: the ordered sorts page
+/// by key, not by offset.
+#[test]
+fn pages_stay_whole_while_records_arrive() {
+    let c = corpus();
+    let (index, mut indexer) = c.index();
+    let charter = sample_charter();
+    for sort in ["newest", "oldest", "start"] {
+        let params = |cursor: Option<&str>| {
+            let mut p = vec![
+                ("limit".to_owned(), "5".to_owned()),
+                ("sort".to_owned(), sort.to_owned()),
+            ];
+            if let Some(c) = cursor {
+                p.push(("cursor".to_owned(), c.to_owned()));
+            }
+            Query::parse(p, &[], &charter).unwrap().0
+        };
+        let before: Vec<RecordId> = {
+            let q = Query {
+                limit: 100,
+                ..params(None)
+            };
+            ids(&index.search(&q).unwrap())
+        };
+        let mut seen = Vec::new();
+        let mut cursor: Option<String> = None;
+        let mut round = 0;
+        loop {
+            let page = index.search(&params(cursor.as_deref())).unwrap();
+            seen.extend(ids(&page));
+            // A new record after every page: newest sorts it first, oldest last.
+            c.publish_json(
+                "KG",
+                serde_json::json!({"kind": "practice", "title": {"en": format!("Late {sort} {round}")},
+                                   "summary": {"en": "x"}, "topics": ["pay"]}),
+            );
+            indexer.catch_up(&c.store, &AtomicBool::new(false)).unwrap();
+            round += 1;
+            match page.next_cursor {
+                Some(next) => cursor = Some(next),
+                None => break,
+            }
+        }
+        let n = seen.len();
+        let mut unique = seen.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), n, "{sort}: a record shown twice");
+        for id in &before {
+            assert!(seen.contains(id), "{sort}: a record skipped");
+        }
+    }
+}
+
 #[test]
 fn amendments_replace_content_and_retractions_hide() {
     let c = corpus();
