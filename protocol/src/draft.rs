@@ -450,7 +450,8 @@ impl PracticeDraft {
         })
     }
 
-    fn from_proto(p: &pb::Practice) -> Self {
+    /// The draft view of a decoded message.
+    pub fn from_proto(p: &pb::Practice) -> Self {
         Self {
             title: opt_map(p.title.as_ref()).unwrap_or_default(),
             summary: opt_map(p.summary.as_ref()).unwrap_or_default(),
@@ -541,7 +542,8 @@ impl EventDraft {
         }
     }
 
-    fn from_proto(e: &pb::Event) -> Self {
+    /// The draft view of a decoded message.
+    pub fn from_proto(e: &pb::Event) -> Self {
         let event_type = match pb::EventType::try_from(e.event_type) {
             Ok(pb::EventType::Training) => EventType::Training,
             Ok(pb::EventType::Webinar) => EventType::Webinar,

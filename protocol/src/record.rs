@@ -590,6 +590,15 @@ impl Position {
         prev: None,
         prev_created_at: i64::MIN,
     };
+
+    /// The position right after `r` in its author's log.
+    pub fn after(r: &Record) -> Position {
+        Position {
+            seq: r.header.seq + 1,
+            prev: Some(r.id),
+            prev_created_at: r.header.created_at,
+        }
+    }
 }
 
 /// Signs `body` as the record at `position` of `key`'s log. `created_at` is `now_ms`, or the
