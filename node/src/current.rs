@@ -3,6 +3,7 @@
 //! every part carries its signed bytes so a reader can verify each one.
 
 use hubnet_proto::v1 as pb;
+use hubnet_protocol::draft::{EventDraft, PracticeDraft};
 use hubnet_protocol::{Body, Draft, Record, RecordId};
 use serde_json::{Value, json};
 
@@ -92,10 +93,10 @@ impl Current {
         let mut v = record_json(&self.original);
         let current = match self.amendment.as_ref().and(self.content()) {
             Some(Content::Practice(p)) => {
-                serde_json::to_value(Draft::from_body(&Body::Practice(p.clone())))
+                serde_json::to_value(Draft::Practice(PracticeDraft::from_proto(p)))
             }
             Some(Content::Event(e)) => {
-                serde_json::to_value(Draft::from_body(&Body::Event(e.clone())))
+                serde_json::to_value(Draft::Event(EventDraft::from_proto(e)))
             }
             None => Ok(Value::Null),
         }

@@ -39,11 +39,7 @@ pub fn practices(
             })?;
         let signed = record::sign(&keys[a], charter.network_id(), positions[a], now_ms, &body);
         let r = record::verify_record(&signed.encode(), charter, now_ms)?;
-        positions[a] = Position {
-            seq: r.header.seq + 1,
-            prev: Some(r.id),
-            prev_created_at: now_ms,
-        };
+        positions[a] = Position::after(&r);
         out.push(r);
     }
     Ok(out)
@@ -128,11 +124,7 @@ pub fn sample_corpus(
             .map_err(|e| FillError::Sample(e.to_string()))?;
         let signed = record::sign(key, charter.network_id(), positions[m], now_ms, &body);
         let r = record::decode_stored(&signed.encode(), charter)?;
-        positions[m] = Position {
-            seq: r.header.seq + 1,
-            prev: Some(r.id),
-            prev_created_at: now_ms,
-        };
+        positions[m] = Position::after(&r);
         out.push(r);
     }
     Ok(out)

@@ -101,6 +101,21 @@ fn feed_query(
     Ok((q, extras))
 }
 
+/// What both feeds start from: the query (records of `kind` only, retracted ones included, up
+/// to [`FEED_MAX`]), the display language and the base URL for links.
+fn feed(
+    state: &AppState,
+    headers: &HeaderMap,
+    raw: Option<&str>,
+    kind: &str,
+) -> Result<(Query, Option<String>, String), ApiError> {
+    let (mut q, extras) = feed_query(state, raw, &["display_lang"], FEED_MAX)?;
+    let lang = display_lang(&extras)?;
+    q.kinds = vec![kind.to_owned()];
+    q.include_retracted = true;
+    Ok((q, lang, base_url(headers)))
+}
+
 fn text(kind: &'static str, body: String, filename: Option<&str>) -> Response {
     let mut r = ([(header::CONTENT_TYPE, kind)], body).into_response();
     if let Some(f) = filename
@@ -120,11 +135,8 @@ pub async fn events_ics(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let (mut q, extras) = feed_query(&state, raw.as_deref(), &["display_lang"], FEED_MAX)?;
-    let lang = display_lang(&extras)?;
-    q.kinds = vec!["event".into()];
     // Subscribers learn of a retraction as a cancellation, so retracted events stay in.
-    q.include_retracted = true;
+    let (mut q, lang, base) = feed(&state, &headers, raw.as_deref(), "event")?;
     if q.q.is_none() {
         q.sort = Sort::Start;
     }
@@ -133,7 +145,6 @@ pub async fn events_ics(
     if q.start_from.is_none() {
         q.start_from = Some(crate::now_ms().saturating_sub(FEED_PAST_MS));
     }
-    let base = base_url(&headers);
     let shared = state.shared.clone();
     blocking(move || {
         let (items, _) = run_query(&shared, &q)?;
@@ -154,12 +165,8 @@ pub async fn practices_atom(
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let (mut q, extras) = feed_query(&state, raw.as_deref(), &["display_lang"], FEED_MAX)?;
-    let lang = display_lang(&extras)?;
-    q.kinds = vec!["practice".into()];
     // Readers learn of a retraction: retracted practices stay in, marked.
-    q.include_retracted = true;
-    let base = base_url(&headers);
+    let (q, lang, base) = feed(&state, &headers, raw.as_deref(), "practice")?;
     let shared = state.shared.clone();
     blocking(move || {
         let (items, _) = run_query(&shared, &q)?;

@@ -216,14 +216,11 @@ pub async fn log(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let shared = state.shared.clone();
-    let key = match shared.charter.member_by_code(&author.to_ascii_uppercase()) {
-        Some(m) => m.key,
-        None => author.parse::<PublicKey>().map_err(|_| {
-            ApiError::BadRequest(format!(
-                "{author:?} is neither a member code nor a publishing key (64 hex digits)"
-            ))
-        })?,
-    };
+    let key = crate::search::query::author_key(&author, &shared.charter).ok_or_else(|| {
+        ApiError::BadRequest(format!(
+            "{author:?} is neither a member code nor a publishing key (64 hex digits)"
+        ))
+    })?;
     let mut from = 1u64;
     let mut limit = 100usize;
     let pairs = single_valued(raw.as_deref())?;

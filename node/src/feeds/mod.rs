@@ -192,14 +192,8 @@ pub(crate) mod fixture {
                 &body,
             );
             let r = record::verify_record(&signed.encode(), &self.charter, at_ms).expect("valid");
-            self.positions.insert(
-                member.to_owned(),
-                Position {
-                    seq: r.header.seq + 1,
-                    prev: Some(r.id),
-                    prev_created_at: r.header.created_at,
-                },
-            );
+            self.positions
+                .insert(member.to_owned(), Position::after(&r));
             r
         }
 

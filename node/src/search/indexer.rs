@@ -217,11 +217,7 @@ impl Indexer {
         store: &RwLock<Store>,
         stop: &AtomicBool,
     ) -> Result<(), SearchError> {
-        let lock = || {
-            store
-                .read()
-                .unwrap_or_else(std::sync::PoisonError::into_inner)
-        };
+        let lock = || read(store);
         let total = self.backlog(&lock());
         let started = Instant::now();
         let mut last_progress = Instant::now();
@@ -368,11 +364,7 @@ fn follow(
     stop: &AtomicBool,
 ) -> Result<(), SearchError> {
     indexer.catch_up(store, stop)?;
-    let lock = || {
-        store
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    };
+    let lock = || read(store);
     let mut last_commit = Instant::now();
     while !stop.load(Ordering::SeqCst) {
         let batch = indexer.read(&lock())?;
@@ -409,4 +401,11 @@ fn follow(
         }
     }
     indexer.commit()
+}
+
+/// The store for reading; a panic elsewhere while it was held does not make it unusable.
+fn read(store: &RwLock<Store>) -> RwLockReadGuard<'_, Store> {
+    store
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -353,12 +353,17 @@ fn parse_country(v: &str) -> Result<String, QueryError> {
 }
 
 fn parse_author(v: &str, charter: &Charter) -> Result<String, QueryError> {
-    if let Some(m) = charter.member_by_code(&v.to_ascii_uppercase()) {
-        return Ok(m.key.to_hex());
-    }
-    v.parse::<PublicKey>()
+    author_key(v, charter)
         .map(|k| k.to_hex())
-        .map_err(|_| bad("author", v, "a member code or a 64-hex publishing key"))
+        .ok_or_else(|| bad("author", v, "a member code or a 64-hex publishing key"))
+}
+
+/// An author named by member code (any case) or by publishing key (64 hex digits).
+pub fn author_key(v: &str, charter: &Charter) -> Option<PublicKey> {
+    match charter.member_by_code(&v.to_ascii_uppercase()) {
+        Some(m) => Some(m.key),
+        None => v.parse().ok(),
+    }
 }
 
 fn parse_lang(v: &str) -> Result<String, QueryError> {

@@ -519,12 +519,16 @@ impl Store {
         mut f: impl FnMut(&[u8]) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         let mut offset = HEADER_LEN;
-        while offset < self.journal.len() {
-            let payload = self.journal.read_at(offset)?;
-            f(&payload)?;
-            offset += 8 + payload.len() as u64;
+        loop {
+            let (payloads, next) = self.signed_from(offset, REPLAY_BATCH)?;
+            if payloads.is_empty() {
+                return Ok(());
+            }
+            for p in &payloads {
+                f(p)?;
+            }
+            offset = next;
         }
-        Ok(())
     }
 
     /// Where the journal ends: the offset the next entry will be written at. Journal offsets

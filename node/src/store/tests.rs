@@ -75,14 +75,6 @@ fn signed_elsewhere(store: &Store, key: &SecretKey, position: Position, title: &
     record::verify_record(&s.encode(), store.charter(), NOW).expect("valid")
 }
 
-fn next(r: &Record) -> Position {
-    Position {
-        seq: r.header.seq + 1,
-        prev: Some(r.id),
-        prev_created_at: r.header.created_at,
-    }
-}
-
 fn snapshot(store: &Store) -> (u64, u64, Vec<(PublicKey, ChainHead)>) {
     (
         store.journal.len(),
@@ -132,8 +124,8 @@ fn published_records_survive_reopen() {
 fn batch_stores_in_order_and_names_duplicates_and_forks() {
     let (f, mut store) = fixture();
     let a1 = signed_elsewhere(&store, &f.keys[1], Position::FIRST, "a1");
-    let a2 = signed_elsewhere(&store, &f.keys[1], next(&a1), "a2");
-    let fork = signed_elsewhere(&store, &f.keys[1], next(&a1), "a2 fork");
+    let a2 = signed_elsewhere(&store, &f.keys[1], Position::after(&a1), "a2");
+    let fork = signed_elsewhere(&store, &f.keys[1], Position::after(&a1), "a2 fork");
     let outcomes = store
         .append(&[a1.clone(), a2.clone(), a2.clone(), fork.clone()])
         .expect("appends");
@@ -163,7 +155,7 @@ fn chain_refusals_change_nothing() {
         &f.keys[0],
         Position {
             seq: 3,
-            ..next(&a1)
+            ..Position::after(&a1)
         },
         "gap",
     );
@@ -181,7 +173,7 @@ fn chain_refusals_change_nothing() {
         &f.keys[0],
         Position {
             prev: Some(RecordId([1; 32])),
-            ..next(&a1)
+            ..Position::after(&a1)
         },
         "p",
     );
@@ -334,8 +326,12 @@ fn logs_span_many_chunks_and_survive_rebuild() {
     let (f, mut store) = fixture();
     let mut records = vec![signed_elsewhere(&store, &f.keys[2], Position::FIRST, "0")];
     for i in 1..150 {
-        let next_record =
-            signed_elsewhere(&store, &f.keys[2], next(&records[i - 1]), &i.to_string());
+        let next_record = signed_elsewhere(
+            &store,
+            &f.keys[2],
+            Position::after(&records[i - 1]),
+            &i.to_string(),
+        );
         records.push(next_record);
     }
     // Two group commits whose boundary falls inside a chunk.
@@ -361,7 +357,7 @@ fn logs_span_many_chunks_and_survive_rebuild() {
         store.append(&records[99..100]).expect("appends"),
         vec![Outcome::AlreadyStored]
     );
-    let fork = signed_elsewhere(&store, &f.keys[2], next(&records[98]), "fork");
+    let fork = signed_elsewhere(&store, &f.keys[2], Position::after(&records[98]), "fork");
     assert!(matches!(
         store.append(&[fork]).expect("runs")[0],
         Outcome::Refused(ChainError::SeqRepeated { seq: 100, .. })
@@ -386,7 +382,12 @@ fn acknowledged_records_are_readable_before_the_index_writer_applies_them() {
     // (Two group commits: the writer's queue is bounded, so more would wait for the gate.)
     let mut chain = vec![first.clone()];
     for i in 0..70 {
-        let r = signed_elsewhere(&store, &f.keys[0], next(&chain[i]), &format!("r{i}"));
+        let r = signed_elsewhere(
+            &store,
+            &f.keys[0],
+            Position::after(&chain[i]),
+            &format!("r{i}"),
+        );
         chain.push(r);
     }
     assert!(
@@ -415,7 +416,7 @@ fn acknowledged_records_are_readable_before_the_index_writer_applies_them() {
     let again_retracts = record::sign(
         &f.keys[0],
         store.charter().network_id(),
-        next(&retracting),
+        Position::after(&retracting),
         NOW,
         &retraction(first.id),
     );
