@@ -45,6 +45,8 @@ const INDEX_DIR: &str = "index";
 const LOCK_FILE: &str = "LOCK";
 const SLED_CACHE_BYTES: u64 = 256 * 1024 * 1024;
 const REPLAY_BATCH: usize = 4096;
+/// How long opening waits for a just-closed store's sled lock to be released.
+const SLED_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Store failures.
 #[derive(Debug, thiserror::Error)]
@@ -952,12 +954,30 @@ fn verify_charter(path: &Path, text: &str) -> Result<Charter, StoreError> {
         })
 }
 
+/// Opens the sled index. Only this process can hold it (the data dir's LOCK is ours), so a sled
+/// file lock that is still held belongs to a store of this process that was just closed: sled's
+/// background flusher lets go of it a moment after the last handle is dropped. That is waited
+/// for (up to [`SLED_LOCK_WAIT`]) instead of being taken for an unreadable index, which would set
+/// the index aside and rebuild it for nothing.
 fn open_sled(dir: &Path) -> Result<sled::Db, sled::Error> {
-    sled::Config::new()
-        .path(dir)
-        .cache_capacity(SLED_CACHE_BYTES)
-        .mode(sled::Mode::HighThroughput)
-        .open()
+    let deadline = std::time::Instant::now() + SLED_LOCK_WAIT;
+    loop {
+        let opened = sled::Config::new()
+            .path(dir)
+            .cache_capacity(SLED_CACHE_BYTES)
+            .mode(sled::Mode::HighThroughput)
+            .open();
+        match opened {
+            // sled reports a held lock as an `Other` IO error with this text (config.rs).
+            Err(sled::Error::Io(e))
+                if e.to_string().starts_with("could not acquire lock")
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(10)); // retry until the deadline
+            }
+            other => return other,
+        }
+    }
 }
 
 fn check_schema(db: &sled::Db) -> Result<(), StoreError> {
