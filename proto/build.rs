@@ -5,6 +5,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "proto/hubnet/v1/record.proto",
         "proto/hubnet/v1/charter.proto",
         "proto/hubnet/v1/sync.proto",
+        "proto/hubnet/v1/governance.proto",
+        "proto/hubnet/v1/bundle.proto",
     ];
     for file in files {
         println!("cargo:rerun-if-changed={file}");

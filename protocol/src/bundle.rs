@@ -1,33 +1,112 @@
-//! Checking a bundle with no node and no trust: every signature, id, chain link and author's
-//! membership. Feed records with [`BundleCheck::add`], then [`BundleCheck::finish`] for the report.
+//! Checking a bundle (one node's data) with no node and no trust: every signature, id, chain link,
+//! author's membership and key validity under the governance state. Feed records with
+//! [`BundleCheck::add`], then [`BundleCheck::finish`] for the report. [`crate::audit`] compares
+//! several such reports.
 //!
 //! Records may come in any order; chains are checked once all are in.
 
 use std::collections::{BTreeMap, HashMap};
 
+use serde::Serialize;
+
 use crate::charter::Charter;
 use crate::id::RecordId;
 use crate::keys::PublicKey;
-use crate::record::{Kind, verify_record};
+use crate::record::{Kind, verify_record_any_seq};
 
-/// One problem found in a bundle.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    /// Member code, if the author is known.
-    pub member: Option<String>,
-    /// Record id, if the header could be hashed.
-    pub record: Option<RecordId>,
-    /// What is wrong, one line.
-    pub message: String,
+/// What kind of problem.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ProblemKind {
+    /// A record (or checkpoint) whose signature, id or body does not verify.
+    Forgery,
+    /// A record by a key no member ever held.
+    UnknownAuthor,
+    /// Two records of one author at one seq.
+    Fork,
+    /// Seqs missing from a log.
+    Gap,
+    /// A record that breaks a chain rule (prev, time, target).
+    Chain,
+    /// A record signed by a key after its last valid seq (revoked, rotated or suspended).
+    InvalidKey,
+    /// A record one node serves and another does not.
+    Omission,
+    /// Nodes serve different records at one seq.
+    SplitView,
+    /// A node serves less than it once signed for.
+    Rollback,
+    /// A node signed two checkpoints that contradict each other.
+    Equivocation,
+    /// Two decisions at one seq of the governance log.
+    GovernanceFork,
+    /// A source that could not be read whole.
+    Damaged,
 }
 
-/// Per-member summary.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// A piece of evidence: signed bytes anyone can check with the network's keys.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evidence {
+    /// What it shows.
+    pub label: String,
+    /// Record, checkpoint or decision id.
+    pub id: Option<RecordId>,
+    /// For a record: the header bytes (id = SHA-256 of them), hex.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header: Option<String>,
+    /// For a record: the author's signature over the header, hex.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signature: Option<String>,
+    /// For a checkpoint or decision: the whole signed protobuf, hex.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signed: Option<String>,
+}
+
+/// One problem found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// What kind.
+    pub kind: ProblemKind,
+    /// Member code, if the author is known.
+    pub member: Option<String>,
+    /// The author key, if known.
+    pub author: Option<PublicKey>,
+    /// The seq concerned, if one.
+    pub seq: Option<u64>,
+    /// Record id, if the header could be hashed.
+    pub record: Option<RecordId>,
+    /// The node (or bundle) concerned, if one.
+    pub node: Option<String>,
+    /// What is wrong, one line.
+    pub message: String,
+    /// Signed statements that prove it.
+    pub evidence: Vec<Evidence>,
+}
+
+impl Problem {
+    pub(crate) fn new(kind: ProblemKind, message: String) -> Self {
+        Self {
+            kind,
+            member: None,
+            author: None,
+            seq: None,
+            record: None,
+            node: None,
+            message,
+            evidence: Vec::new(),
+        }
+    }
+}
+
+/// Per-key summary (a member has one per key it held).
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct MemberSummary {
     /// Member code.
     pub code: String,
     /// Publishing key.
     pub key: String,
+    /// The last seq the key may sign, if limited by a decision.
+    pub last_valid_seq: Option<u64>,
     /// Valid records.
     pub records: u64,
     /// Highest contiguous seq from 1.
@@ -43,12 +122,14 @@ pub struct MemberSummary {
 /// The result of a bundle check.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BundleReport {
-    /// One summary per charter member, in code order.
+    /// One summary per key, in member code order, keys oldest first.
     pub members: Vec<MemberSummary>,
     /// Every problem found.
     pub problems: Vec<Problem>,
     /// Records read.
     pub records_read: u64,
+    /// Every verified record held, per author and seq (more than one at a fork).
+    pub logs: HashMap<PublicKey, BTreeMap<u64, Vec<Entry>>>,
 }
 
 impl BundleReport {
@@ -58,31 +139,53 @@ impl BundleReport {
     }
 }
 
-#[derive(Debug, Clone)]
-struct Entry {
-    id: RecordId,
-    prev: Option<RecordId>,
-    created_at: i64,
-    kind: Kind,
+/// A verified record as the checks keep it: enough to compare and to prove, not the body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Record id.
+    pub id: RecordId,
+    /// Previous record's id.
+    pub prev: Option<RecordId>,
+    /// Creation time (ms).
+    pub created_at: i64,
+    /// Kind.
+    pub kind: Kind,
     amended_kind: Option<Kind>,
     target: Option<RecordId>,
+    /// Header bytes as signed.
+    pub header: Vec<u8>,
+    /// The author's signature.
+    pub signature: Vec<u8>,
+}
+
+impl Entry {
+    /// This record as evidence.
+    pub fn evidence(&self, label: String) -> Evidence {
+        Evidence {
+            label,
+            id: Some(self.id),
+            header: Some(hex::encode(&self.header)),
+            signature: Some(hex::encode(&self.signature)),
+            signed: None,
+        }
+    }
 }
 
 /// Accumulates a bundle's records and checks them.
 #[derive(Debug)]
-pub struct BundleCheck<'a> {
-    charter: &'a Charter,
+pub struct BundleCheck {
+    charter: Charter,
     now_ms: i64,
     logs: HashMap<PublicKey, BTreeMap<u64, Vec<Entry>>>,
     problems: Vec<Problem>,
     records_read: u64,
 }
 
-impl<'a> BundleCheck<'a> {
-    /// A check against `charter` at time `now_ms`.
-    pub fn new(charter: &'a Charter, now_ms: i64) -> Self {
+impl BundleCheck {
+    /// A check against `charter` (with the governance state to judge by) at time `now_ms`.
+    pub fn new(charter: &Charter, now_ms: i64) -> Self {
         Self {
-            charter,
+            charter: charter.clone(),
             now_ms,
             logs: HashMap::new(),
             problems: Vec::new(),
@@ -93,7 +196,7 @@ impl<'a> BundleCheck<'a> {
     /// Checks one encoded `SignedRecord` on its own and keeps it for the chain checks.
     pub fn add(&mut self, bytes: &[u8]) {
         self.records_read += 1;
-        match verify_record(bytes, self.charter, self.now_ms) {
+        match verify_record_any_seq(bytes, &self.charter, self.now_ms) {
             Ok(r) => {
                 let entry = Entry {
                     id: r.id,
@@ -102,6 +205,8 @@ impl<'a> BundleCheck<'a> {
                     kind: r.header.kind,
                     amended_kind: r.body.amended_kind(),
                     target: r.body.target(),
+                    header: r.signed.header,
+                    signature: r.signed.signature,
                 };
                 let log = self.logs.entry(r.header.author).or_default();
                 let at = log.entry(r.header.seq).or_default();
@@ -111,52 +216,73 @@ impl<'a> BundleCheck<'a> {
             }
             Err(e) => {
                 let signed = crate::record::SignedRecord::decode(bytes).ok();
-                let member = signed
+                let header = signed
                     .as_ref()
-                    .and_then(|s| crate::record::Header::decode(&s.header).ok())
-                    .and_then(|h| {
-                        self.charter
-                            .member_by_key(&h.author)
-                            .map(|m| m.code.clone())
-                    });
-                self.problems.push(Problem {
-                    member,
-                    record: signed.map(|s| s.id()),
-                    message: e.to_string(),
+                    .and_then(|s| crate::record::Header::decode(&s.header).ok());
+                let kind = match e {
+                    crate::RecordError::UnknownAuthor(_) => ProblemKind::UnknownAuthor,
+                    _ => ProblemKind::Forgery,
+                };
+                let mut p = Problem::new(kind, e.to_string());
+                p.member = header.as_ref().and_then(|h| {
+                    self.charter
+                        .member_by_key(&h.author)
+                        .map(|m| m.code.clone())
                 });
+                p.author = header.as_ref().map(|h| h.author);
+                p.seq = header.as_ref().map(|h| h.seq);
+                p.record = signed.as_ref().map(|s| s.id());
+                if let Some(s) = &signed {
+                    p.evidence.push(Evidence {
+                        label: "the record as served".into(),
+                        id: Some(s.id()),
+                        header: Some(hex::encode(&s.header)),
+                        signature: Some(hex::encode(&s.signature)),
+                        signed: None,
+                    });
+                }
+                self.problems.push(p);
             }
         }
     }
 
     /// Records a problem with the bundle itself (truncated, say), not with one record.
     pub fn damaged(&mut self, message: String) {
-        self.problems.push(Problem {
-            member: None,
-            record: None,
-            message,
-        });
+        self.problems.push(Problem::new(ProblemKind::Damaged, message));
     }
 
     /// Checks every chain and returns the report.
     pub fn finish(mut self) -> BundleReport {
         let mut members = Vec::new();
-        for m in self.charter.members() {
+        let mut logs = std::mem::take(&mut self.logs);
+        for (key, m, last_valid_seq) in self.charter.known_keys() {
             let mut summary = MemberSummary {
                 code: m.code.clone(),
-                key: m.key.to_hex(),
+                key: key.to_hex(),
+                last_valid_seq,
                 ..MemberSummary::default()
             };
-            let log = self.logs.remove(&m.key).unwrap_or_default();
-            let mut problems = Vec::new();
+            let empty = BTreeMap::new();
+            let log = logs.get(&key).unwrap_or(&empty);
+            let mut problems: Vec<Problem> = Vec::new();
+            let mut forks: Vec<Problem> = Vec::new();
+            let mut problem = |kind, seq: u64, e: &Entry, message: String| {
+                let mut p = Problem::new(kind, message);
+                p.seq = Some(seq);
+                p.record = Some(e.id);
+                p.evidence.push(e.evidence(format!("record at seq {seq}")));
+                problems.push(p);
+            };
             let mut ids: HashMap<RecordId, (Kind, u64)> = HashMap::new();
             let mut retracted: HashMap<RecordId, u64> = HashMap::new();
             let mut expected = 1u64;
             let mut prev: Option<&Entry> = None;
             let mut contiguous = true;
-            for (&seq, entries) in &log {
+            for (&seq, entries) in log {
+                let e = &entries[0];
                 if entries.len() > 1 {
-                    problems.push((
-                        Some(entries[1].id),
+                    let mut p = Problem::new(
+                        ProblemKind::Fork,
                         format!(
                             "fork: seq {seq} has {} different records ({})",
                             entries.len(),
@@ -166,67 +292,81 @@ impl<'a> BundleCheck<'a> {
                                 .collect::<Vec<_>>()
                                 .join(", ")
                         ),
-                    ));
+                    );
+                    p.seq = Some(seq);
+                    p.record = Some(entries[1].id);
+                    p.evidence = entries
+                        .iter()
+                        .map(|x| x.evidence(format!("a record at seq {seq}")))
+                        .collect();
+                    forks.push(p);
                 }
-                let e = &entries[0];
+                if last_valid_seq.is_some_and(|last| seq > last) {
+                    problem(
+                        ProblemKind::InvalidKey,
+                        seq,
+                        e,
+                        format!(
+                            "seq {seq} is signed by key {key} after its last valid seq {} (a Steering Committee decision)",
+                            last_valid_seq.unwrap_or_default()
+                        ),
+                    );
+                }
                 if seq != expected {
                     let missing = if seq - 1 == expected {
                         format!("seq {expected}")
                     } else {
                         format!("seqs {expected} to {}", seq - 1)
                     };
-                    problems.push((Some(e.id), format!("gap: {missing} missing")));
+                    problem(ProblemKind::Gap, seq, e, format!("gap: {missing} missing"));
                     contiguous = false;
                 }
                 if contiguous {
                     if let Some(p) = prev {
                         if e.prev != Some(p.id) {
-                            problems.push((
-                                Some(e.id),
+                            problem(
+                                ProblemKind::Chain,
+                                seq,
+                                e,
                                 format!("seq {seq}: prev does not link to seq {}", seq - 1),
-                            ));
+                            );
                         }
                         if e.created_at < p.created_at {
-                            problems.push((
-                                Some(e.id),
+                            problem(
+                                ProblemKind::Chain,
+                                seq,
+                                e,
                                 format!("seq {seq}: created before seq {}", seq - 1),
-                            ));
+                            );
                         }
                     }
                     summary.head_seq = seq;
                     summary.head_id = Some(e.id);
                 }
                 if let Some(target) = e.target {
-                    match ids.get(&target) {
+                    let message = match ids.get(&target) {
                         Some((Kind::Practice | Kind::Event, _))
                             if retracted.contains_key(&target) =>
                         {
-                            problems.push((
-                                Some(e.id),
-                                format!("seq {seq}: target {target} was already retracted"),
-                            ))
+                            Some(format!("seq {seq}: target {target} was already retracted"))
                         }
                         Some((k @ (Kind::Practice | Kind::Event), _)) => {
-                            if e.amended_kind.is_some_and(|a| a != *k) {
-                                problems.push((
-                                    Some(e.id),
-                                    format!("seq {seq}: amendment changes the kind of {target}"),
-                                ));
-                            }
                             if e.kind == Kind::Retraction {
                                 retracted.insert(target, seq);
                             }
+                            e.amended_kind
+                                .is_some_and(|a| a != *k)
+                                .then(|| format!("seq {seq}: amendment changes the kind of {target}"))
                         }
-                        Some((k, _)) => problems.push((
-                            Some(e.id),
-                            format!("seq {seq}: target {target} is a {}", k.name()),
+                        Some((k, _)) => {
+                            Some(format!("seq {seq}: target {target} is a {}", k.name()))
+                        }
+                        None => Some(format!(
+                            "seq {seq}: target {target} is not an earlier record of this author"
                         )),
-                        None => problems.push((
-                            Some(e.id),
-                            format!(
-                                "seq {seq}: target {target} is not an earlier record of this author"
-                            ),
-                        )),
+                    };
+                    if let Some(message) = message {
+                        problem(ProblemKind::Chain, seq, e, message);
                     }
                 }
                 ids.insert(e.id, (e.kind, seq));
@@ -235,25 +375,26 @@ impl<'a> BundleCheck<'a> {
                 expected = seq.saturating_add(1);
                 prev = Some(e);
             }
+            problems.append(&mut forks);
             summary.problems = problems.len() as u64
                 + self
                     .problems
                     .iter()
-                    .filter(|p| p.member.as_deref() == Some(&m.code))
+                    .filter(|p| p.author == Some(key))
                     .count() as u64;
-            for (record, message) in problems {
-                self.problems.push(Problem {
-                    member: Some(m.code.clone()),
-                    record,
-                    message,
-                });
+            for mut p in problems {
+                p.member = Some(m.code.clone());
+                p.author = Some(key);
+                self.problems.push(p);
             }
             members.push(summary);
         }
+        logs.retain(|k, _| self.charter.member_by_key(k).is_some());
         BundleReport {
             members,
             problems: self.problems,
             records_read: self.records_read,
+            logs,
         }
     }
 }

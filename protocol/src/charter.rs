@@ -347,22 +347,34 @@ pub struct Member {
     pub code: String,
     /// Names by language tag.
     pub name: BTreeMap<String, String>,
-    /// Publishing key.
+    /// Publishing key (the current one, once governance rotated it).
     pub key: PublicKey,
 }
 
-/// A verified charter: content checked, quorum of committee signatures present.
+/// One publishing key a charter knows: whose it is and how far it may sign.
+#[derive(Debug, Clone, Copy)]
+struct KeyEntry {
+    member: usize,
+    verifying: ed25519_dalek::VerifyingKey,
+    last_seq: Option<u64>,
+}
+
+/// A verified charter: content checked, quorum of committee signatures present. As the
+/// governance log moves on, [`crate::governance::Governance::charter`] gives the same charter with
+/// the decisions applied: the members and keys in force, former keys with their last valid seq,
+/// and the limits by time. The network id and the committee never change.
 #[derive(Debug, Clone)]
 pub struct Charter {
     network_id: NetworkId,
     name: BTreeMap<String, String>,
     members: Vec<Member>,
-    verifying_keys: Vec<ed25519_dalek::VerifyingKey>,
-    by_key: HashMap<PublicKey, usize>,
+    keys: HashMap<PublicKey, KeyEntry>,
     committee: Vec<PublicKey>,
     quorum: u32,
-    limits: Limits,
+    /// Limits from a time (ms) on, sorted; the charter's own from `i64::MIN`.
+    limits: Vec<(i64, Limits)>,
     signed: pb::SignedCharter,
+    genesis_members: Vec<Member>,
 }
 
 impl Charter {
@@ -418,26 +430,82 @@ impl Charter {
                 })
             })
             .collect();
-        let by_key = members
+        let keys = members
             .iter()
             .enumerate()
-            .map(|(i, m)| (m.key, i))
-            .collect();
-        let verifying_keys = members
-            .iter()
-            .filter_map(|m| m.key.verifying_key())
+            .filter_map(|(i, m)| {
+                Some((
+                    m.key,
+                    KeyEntry {
+                        member: i,
+                        verifying: m.key.verifying_key()?,
+                        last_seq: None,
+                    },
+                ))
+            })
             .collect();
         Ok(Self {
             network_id: NetworkId(sha256(&signed.charter)),
             name: doc.name,
+            genesis_members: members.clone(),
             members,
-            verifying_keys,
-            by_key,
+            keys,
             committee,
             quorum: committee_raw.quorum,
-            limits: doc.limits,
+            limits: vec![(i64::MIN, doc.limits)],
             signed: signed.clone(),
         })
+    }
+
+    /// This charter with a governance state applied (see [`crate::governance`]).
+    pub(crate) fn governed(&self, state: &crate::governance::GovState) -> Charter {
+        let members: Vec<Member> = state
+            .members
+            .values()
+            .filter_map(|m| {
+                Some(Member {
+                    code: m.code.clone(),
+                    name: m.name.clone(),
+                    key: m.current_key()?.key,
+                })
+            })
+            .collect();
+        let index: HashMap<&str, usize> = members
+            .iter()
+            .enumerate()
+            .map(|(i, m)| (m.code.as_str(), i))
+            .collect();
+        let keys = state
+            .members
+            .values()
+            .flat_map(|m| m.keys.iter().map(move |p| (m.code.as_str(), p)))
+            .filter_map(|(code, p)| {
+                Some((
+                    p.key,
+                    KeyEntry {
+                        member: *index.get(code)?,
+                        verifying: p.key.verifying_key()?,
+                        last_seq: p.grant.last_seq(),
+                    },
+                ))
+            })
+            .collect();
+        Charter {
+            members,
+            keys,
+            limits: state.limits.clone(),
+            ..self.clone()
+        }
+    }
+
+    /// The members as the charter itself names them, before any decision.
+    pub fn genesis_members(&self) -> &[Member] {
+        &self.genesis_members
+    }
+
+    /// The limits the charter itself sets, before any decision.
+    pub fn genesis_limits(&self) -> &Limits {
+        self.limits.first().map_or(&DEFAULT_LIMITS, |(_, l)| l)
     }
 
     /// SHA-256 of the canonical bytes.
@@ -455,18 +523,44 @@ impl Charter {
         &self.members
     }
 
-    /// The member whose publishing key is `key`.
+    /// The member whose publishing key (current or former) is `key`.
     pub fn member_by_key(&self, key: &PublicKey) -> Option<&Member> {
-        self.by_key.get(key).map(|&i| &self.members[i])
+        self.keys.get(key).and_then(|e| self.members.get(e.member))
     }
 
-    /// The member whose publishing key is `key`, with its key decompressed once for verification.
+    /// Every key a member holds or held, with its member and last valid seq, in member code order
+    /// (keys of one member in no particular order).
+    pub fn known_keys(&self) -> Vec<(PublicKey, &Member, Option<u64>)> {
+        let mut out: Vec<(PublicKey, &Member, Option<u64>)> = self
+            .keys
+            .iter()
+            .filter_map(|(k, e)| Some((*k, self.members.get(e.member)?, e.last_seq)))
+            .collect();
+        out.sort_by(|a, b| (&a.1.code, a.2.is_none(), a.0).cmp(&(&b.1.code, b.2.is_none(), b.0)));
+        out
+    }
+
+    /// The last seq `key` may sign (`None`: no limit), for a key some member holds or held.
+    pub fn key_last_seq(&self, key: &PublicKey) -> Option<Option<u64>> {
+        self.keys.get(key).map(|e| e.last_seq)
+    }
+
+    /// Whether a record by `key` at `seq` is valid under the governance state: the key is a
+    /// member's and `seq` is at or below its last valid seq.
+    pub fn key_allows(&self, key: &PublicKey, seq: u64) -> bool {
+        self.keys
+            .get(key)
+            .is_some_and(|e| e.last_seq.is_none_or(|last| seq <= last))
+    }
+
+    /// The member whose publishing key is `key`, with its key decompressed once for verification,
+    /// and the key's last valid seq.
     pub(crate) fn member_with_verifying_key(
         &self,
         key: &PublicKey,
-    ) -> Option<(&Member, ed25519_dalek::VerifyingKey)> {
-        let &i = self.by_key.get(key)?;
-        Some((&self.members[i], *self.verifying_keys.get(i)?))
+    ) -> Option<(&Member, ed25519_dalek::VerifyingKey, Option<u64>)> {
+        let e = self.keys.get(key)?;
+        Some((self.members.get(e.member)?, e.verifying, e.last_seq))
     }
 
     /// The member with code `code` (case-insensitive).
@@ -486,9 +580,27 @@ impl Charter {
         self.quorum
     }
 
-    /// Record limits.
+    /// The record limits in force last (for records created from now on).
     pub fn limits(&self) -> &Limits {
-        &self.limits
+        self.limits.last().map_or(&DEFAULT_LIMITS, |(_, l)| l)
+    }
+
+    /// The record limits for a record created at `created_at` (ms).
+    pub fn limits_at(&self, created_at: i64) -> &Limits {
+        self.limits
+            .iter()
+            .rev()
+            .find(|(from, _)| *from <= created_at)
+            .map_or(self.genesis_limits(), |(_, l)| l)
+    }
+
+    /// The largest record any era's limits allow (what to accept before decoding the header).
+    pub fn max_record_bytes(&self) -> u64 {
+        self.limits
+            .iter()
+            .map(|(_, l)| l.max_record_bytes)
+            .max()
+            .unwrap_or(DEFAULT_LIMITS.max_record_bytes)
     }
 
     /// The signed form, as carried in bundles.
@@ -587,7 +699,9 @@ fn check_names(names: &BTreeMap<String, String>) -> Result<(), String> {
     Ok(())
 }
 
-fn check_limits(l: &Limits) -> Result<(), CharterError> {
+static DEFAULT_LIMITS: Limits = Limits::DEFAULT;
+
+pub(crate) fn check_limits(l: &Limits) -> Result<(), CharterError> {
     let checks: [(&'static str, u64, u64, u64); 8] = [
         (
             "max_record_bytes",

@@ -33,10 +33,13 @@
 //! ```
 #![deny(clippy::unwrap_used)]
 
+pub mod audit;
 pub mod bundle;
 pub mod chain;
+pub mod checkpoint;
 pub mod charter;
 pub mod draft;
+pub mod governance;
 pub mod id;
 pub mod keys;
 pub mod limits;
@@ -56,3 +59,5 @@ pub use validate::BodyError;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod governance_tests;

@@ -26,17 +26,22 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Self {
-            max_record_bytes: 256 * 1024,
-            max_clock_skew_secs: 300,
-            max_short_text_bytes: 512,
-            max_summary_bytes: 4096,
-            max_body_bytes: 64 * 1024,
-            max_list_items: 32,
-            max_languages: 16,
-            max_url_bytes: 2048,
-        }
+        Self::DEFAULT
     }
+}
+
+impl Limits {
+    /// The defaults a new charter starts with.
+    pub const DEFAULT: Limits = Limits {
+        max_record_bytes: 256 * 1024,
+        max_clock_skew_secs: 300,
+        max_short_text_bytes: 512,
+        max_summary_bytes: 4096,
+        max_body_bytes: 64 * 1024,
+        max_list_items: 32,
+        max_languages: 16,
+        max_url_bytes: 2048,
+    };
 }
 
 impl Limits {

@@ -59,6 +59,21 @@ pub enum RecordError {
     /// The author's key is not a member's publishing key.
     #[error("author {0} is not a member of this network")]
     UnknownAuthor(String),
+    /// The key may not sign at this seq: a committee decision (rotation, revocation or
+    /// suspension) ended its validity earlier.
+    #[error(
+        "key {author} of {member} may sign up to seq {last_seq} (a Steering Committee decision); this record is seq {seq}"
+    )]
+    KeyNotValid {
+        /// Author key (hex).
+        author: String,
+        /// Its member.
+        member: String,
+        /// Record's seq.
+        seq: u64,
+        /// The key's last valid seq.
+        last_seq: u64,
+    },
     /// The kind is not one this build knows.
     #[error("unknown record kind {0}")]
     UnknownKind(i32),
@@ -392,7 +407,7 @@ pub struct Record {
 /// Everything but the signature: size, decoding, network, membership, body hash and length, body
 /// rules, and clock skew against `now_ms`.
 pub fn precheck(bytes: &[u8], charter: &Charter, now_ms: i64) -> Result<Unverified, RecordError> {
-    let max = charter.limits().max_record_bytes;
+    let max = charter.max_record_bytes();
     if bytes.len() as u64 > max {
         return Err(RecordError::TooLarge {
             size: bytes.len(),
@@ -408,7 +423,17 @@ pub fn precheck_signed(
     charter: &Charter,
     now_ms: i64,
 ) -> Result<Unverified, RecordError> {
-    let limits = charter.limits();
+    precheck_with(signed, charter, now_ms, true)
+}
+
+fn precheck_with(
+    signed: SignedRecord,
+    charter: &Charter,
+    now_ms: i64,
+    check_key_validity: bool,
+) -> Result<Unverified, RecordError> {
+    let header = Header::decode(&signed.header)?;
+    let limits = charter.limits_at(header.created_at);
     let size = signed.encoded_len();
     if size as u64 > limits.max_record_bytes {
         return Err(RecordError::TooLarge {
@@ -416,17 +441,27 @@ pub fn precheck_signed(
             max: limits.max_record_bytes,
         });
     }
-    let header = Header::decode(&signed.header)?;
     if header.network_id != charter.network_id() {
         return Err(RecordError::WrongNetwork {
             expected: charter.network_id(),
             got: header.network_id.to_hex(),
         });
     }
-    let (member, verifying_key) = charter
+    let (member, verifying_key, last_seq) = charter
         .member_with_verifying_key(&header.author)
         .ok_or_else(|| RecordError::UnknownAuthor(header.author.to_hex()))?;
     let member = member.code.clone();
+    if check_key_validity
+        && let Some(last_seq) = last_seq
+        && header.seq > last_seq
+    {
+        return Err(RecordError::KeyNotValid {
+            author: header.author.to_hex(),
+            member,
+            seq: header.seq,
+            last_seq,
+        });
+    }
     if header.body_len != signed.body.len() as u64 {
         return Err(RecordError::BodyLengthMismatch {
             declared: header.body_len,
@@ -485,8 +520,11 @@ impl Unverified {
 
 /// Decodes a record this node verified before it stored it, skipping the signature and clock
 /// checks. Never use it on bytes from the network or from a user.
+///
+/// A stored record stays readable when a later decision ends its key's validity (the store keeps
+/// what it acknowledged; [`Charter::key_allows`] says whether it still counts).
 pub fn decode_stored(bytes: &[u8], charter: &Charter) -> Result<Record, RecordError> {
-    precheck_signed(SignedRecord::decode(bytes)?, charter, i64::MAX).map(|u| u.record)
+    precheck_with(SignedRecord::decode(bytes)?, charter, i64::MAX, false).map(|u| u.record)
 }
 
 /// Verifies many records at once with ed25519-dalek batch verification. A failing batch is split
@@ -561,6 +599,23 @@ fn small_order_encodings() -> &'static [[u8; 32]; 16] {
 /// Decodes, checks and strictly verifies one record.
 pub fn verify_record(bytes: &[u8], charter: &Charter, now_ms: i64) -> Result<Record, RecordError> {
     precheck(bytes, charter, now_ms)?.verify()
+}
+
+/// [`verify_record`] without the key-validity rule: a record by a key that a later decision
+/// limited is still verified (for audits, which report such records rather than hide them).
+pub fn verify_record_any_seq(
+    bytes: &[u8],
+    charter: &Charter,
+    now_ms: i64,
+) -> Result<Record, RecordError> {
+    let max = charter.max_record_bytes();
+    if bytes.len() as u64 > max {
+        return Err(RecordError::TooLarge {
+            size: bytes.len(),
+            max,
+        });
+    }
+    precheck_with(SignedRecord::decode(bytes)?, charter, now_ms, false)?.verify()
 }
 
 /// The exact bytes a record signature covers.

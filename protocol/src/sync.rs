@@ -41,6 +41,9 @@ pub struct Summary {
     pub heads: BTreeMap<PublicKey, HeadRef>,
     /// (author, seq) pairs for which two valid records are held.
     pub forks: BTreeSet<(PublicKey, u64)>,
+    /// The governance decisions held: how many, and SHA-256 over their ids
+    /// ([`crate::governance::Governance::digest`]).
+    pub decisions: (u64, Vec<u8>),
 }
 
 /// A summary from a peer that cannot be used.
@@ -131,28 +134,42 @@ impl Summary {
                     seq: *seq,
                 })
                 .collect(),
+            decision_count: self.decisions.0,
+            decisions_digest: self.decisions.1.clone(),
         }
     }
 
-    /// Reads a peer's summary. Every author must be a member of `charter`, each at most once.
+    /// Whether `peer` holds governance decisions this side may lack (their sets differ and the
+    /// peer has some): then ask it for all of them. Decisions are few, so the whole set is sent.
+    pub fn wants_decisions_from(&self, peer: &Summary) -> bool {
+        peer.decisions.0 > 0 && peer.decisions != self.decisions
+    }
+
+    /// Reads a peer's summary. Each author appears at most once. Authors `charter` does not know
+    /// are left out: the peer may hold a decision that admitted them, which this side fetches
+    /// first (see [`Summary::wants_decisions_from`]).
     pub fn from_proto(p: &pb::Heads, charter: &Charter) -> Result<Self, SyncError> {
-        let member = |index: usize, bytes: &[u8]| -> Result<PublicKey, SyncError> {
+        let member = |index: usize, bytes: &[u8]| -> Result<Option<PublicKey>, SyncError> {
             let raw: [u8; 32] = bytes.try_into().map_err(|_| SyncError::BadAuthor {
                 index,
                 len: bytes.len(),
             })?;
             let key = PublicKey::from_bytes_unchecked(raw);
-            if charter.member_by_key(&key).is_none() {
-                return Err(SyncError::UnknownAuthor {
-                    index,
-                    author: key.to_hex(),
-                });
-            }
-            Ok(key)
+            Ok(charter.member_by_key(&key).is_some().then_some(key))
         };
-        let mut out = Summary::default();
+        if p.decisions_digest.len() > 32 {
+            return Err(SyncError::BadId {
+                index: 0,
+                len: p.decisions_digest.len(),
+            });
+        }
+        let mut out = Summary {
+            decisions: (p.decision_count, p.decisions_digest.clone()),
+            ..Summary::default()
+        };
+        let mut seen = BTreeSet::new();
         for (index, e) in p.heads.iter().enumerate() {
-            let author = member(index, &e.author)?;
+            let known = member(index, &e.author)?;
             let id: [u8; 32] = e.id.as_slice().try_into().map_err(|_| SyncError::BadId {
                 index,
                 len: e.id.len(),
@@ -164,22 +181,27 @@ impl Summary {
                 seq: e.seq,
                 id: RecordId(id),
             };
-            if out.heads.insert(author, head).is_some() {
+            if !seen.insert(e.author.as_slice()) {
                 return Err(SyncError::DuplicateAuthor {
                     index,
-                    author: author.to_hex(),
+                    author: hex::encode(&e.author),
                 });
+            }
+            if let Some(author) = known {
+                out.heads.insert(author, head);
             }
         }
         if p.forks.len() > MAX_FORK_REFS {
             return Err(SyncError::TooManyForks(p.forks.len()));
         }
         for (index, f) in p.forks.iter().enumerate() {
-            let author = member(index, &f.author)?;
+            let known = member(index, &f.author)?;
             if f.seq == 0 {
                 return Err(SyncError::ZeroSeq { index });
             }
-            out.forks.insert((author, f.seq));
+            if let Some(author) = known {
+                out.forks.insert((author, f.seq));
+            }
         }
         Ok(out)
     }
@@ -475,6 +497,12 @@ impl<P: Clone + Ord + Debug> Sync<P> {
             self.local.heads.insert(author, head);
         }
         self.plan(now_ms);
+    }
+
+    /// This node's heads or governance changed other than by growth (a decision ended a key's
+    /// validity, or decisions were added): its summary is replaced.
+    pub fn replace_local(&mut self, local: Summary) {
+        self.local = local;
     }
 
     /// The local store now holds fork evidence at (`author`, `seq`).

@@ -1,0 +1,281 @@
+//! Signed checkpoints: a node's view (per-author heads, the governance head and a time), signed
+//! with its member's publishing key and gossiped, so that what a node once claimed to hold can be
+//! held against it (docs/PROTOCOL.md §8).
+//!
+//! Two checkpoints by one signer that cannot both be true are portable evidence:
+//! - **equivocation**: two different record ids for one author at one seq (a split view);
+//! - **rollback**: the later checkpoint holds an author's log, or the governance log, shorter than
+//!   the earlier one did.
+//!
+//! A checkpoint is also evidence against the node's later answers: a node that signed head H for an
+//! author and later serves a shorter log, or another record at seq H, is caught by
+//! [`served_conflicts`].
+
+use std::collections::BTreeMap;
+
+use ed25519_dalek::Signature;
+use hubnet_proto::v1 as pb;
+use prost::Message;
+use serde::Serialize;
+
+use crate::charter::Charter;
+use crate::governance::DecisionId;
+use crate::id::{RecordId, sha256};
+use crate::keys::{PublicKey, SecretKey};
+use crate::sync::HeadRef;
+
+/// Domain tag of checkpoint signatures.
+pub const CHECKPOINT_SIGNATURE_TAG: &[u8] = b"hubnet-checkpoint-v1";
+/// Largest encoded `SignedCheckpoint` accepted (a head is about 80 bytes).
+pub const MAX_CHECKPOINT_BYTES: usize = 256 * 1024;
+
+/// Why a checkpoint is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum CheckpointError {
+    /// Larger than [`MAX_CHECKPOINT_BYTES`].
+    #[error("checkpoint is {0} bytes, the limit is {MAX_CHECKPOINT_BYTES}")]
+    TooLarge(usize),
+    /// Not a checkpoint protobuf, or a field of the wrong size.
+    #[error("malformed checkpoint: {0}")]
+    Malformed(String),
+    /// For another network.
+    #[error("checkpoint is for another network ({0})")]
+    WrongNetwork(String),
+    /// The signer is no member's key.
+    #[error("checkpoint signer {0} is no member's key")]
+    UnknownSigner(String),
+    /// The signature does not verify.
+    #[error("checkpoint signature by {0} does not verify")]
+    BadSignature(String),
+}
+
+/// A verified checkpoint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// SHA-256 of the checkpoint bytes.
+    pub id: RecordId,
+    /// The signing key.
+    pub signer: PublicKey,
+    /// The signer's member code.
+    pub member: String,
+    /// The node's libp2p peer id, as it wrote it.
+    pub peer_id: String,
+    /// Signing time (ms).
+    pub time: i64,
+    /// Per author, the head the node held.
+    pub heads: BTreeMap<PublicKey, HeadRef>,
+    /// The governance log's length and last id.
+    pub governance: (u64, Option<DecisionId>),
+    /// The bytes as received.
+    pub signed: pb::SignedCheckpoint,
+}
+
+fn message(bytes: &[u8]) -> Vec<u8> {
+    let mut m = Vec::with_capacity(CHECKPOINT_SIGNATURE_TAG.len() + 1 + bytes.len());
+    m.extend_from_slice(CHECKPOINT_SIGNATURE_TAG);
+    m.push(0);
+    m.extend_from_slice(bytes);
+    m
+}
+
+/// Signs a checkpoint of `heads` and the governance head with `key`.
+pub fn sign(
+    key: &SecretKey,
+    charter: &Charter,
+    peer_id: &str,
+    time: i64,
+    heads: &BTreeMap<PublicKey, HeadRef>,
+    governance: (u64, Option<DecisionId>),
+) -> pb::SignedCheckpoint {
+    let checkpoint = pb::Checkpoint {
+        network_id: charter.network_id().as_bytes().to_vec(),
+        signer: key.public_key().as_bytes().to_vec(),
+        peer_id: peer_id.to_owned(),
+        time,
+        heads: heads
+            .iter()
+            .map(|(author, h)| pb::HeadEntry {
+                author: author.as_bytes().to_vec(),
+                seq: h.seq,
+                id: h.id.as_bytes().to_vec(),
+            })
+            .collect(),
+        governance_seq: governance.0,
+        governance_head: governance.1.map(|id| id.0.to_vec()).unwrap_or_default(),
+    }
+    .encode_to_vec();
+    let signature = key.sign(&message(&checkpoint)).to_vec();
+    pb::SignedCheckpoint {
+        checkpoint,
+        signature,
+    }
+}
+
+fn bytes32(bytes: &[u8], what: &str) -> Result<[u8; 32], CheckpointError> {
+    bytes
+        .try_into()
+        .map_err(|_| CheckpointError::Malformed(format!("{what} is {} bytes", bytes.len())))
+}
+
+/// Verifies a signed checkpoint: network, signer a (current or former) member key, signature.
+pub fn verify(
+    signed: &pb::SignedCheckpoint,
+    charter: &Charter,
+) -> Result<Checkpoint, CheckpointError> {
+    let size = signed.encoded_len();
+    if size > MAX_CHECKPOINT_BYTES {
+        return Err(CheckpointError::TooLarge(size));
+    }
+    let c = pb::Checkpoint::decode(signed.checkpoint.as_slice())
+        .map_err(|e| CheckpointError::Malformed(e.to_string()))?;
+    if c.network_id != charter.network_id().as_bytes() {
+        return Err(CheckpointError::WrongNetwork(hex::encode(&c.network_id)));
+    }
+    let signer = PublicKey::from_bytes_unchecked(bytes32(&c.signer, "signer")?);
+    let member = charter
+        .member_by_key(&signer)
+        .ok_or_else(|| CheckpointError::UnknownSigner(signer.to_hex()))?
+        .code
+        .clone();
+    let ok = signer.verifying_key().is_some_and(|vk| {
+        Signature::from_slice(&signed.signature)
+            .is_ok_and(|sig| vk.verify_strict(&message(&signed.checkpoint), &sig).is_ok())
+    });
+    if !ok {
+        return Err(CheckpointError::BadSignature(signer.to_hex()));
+    }
+    let mut heads = BTreeMap::new();
+    for e in &c.heads {
+        let author = PublicKey::from_bytes_unchecked(bytes32(&e.author, "head author")?);
+        let id = RecordId(bytes32(&e.id, "head id")?);
+        if heads.insert(author, HeadRef { seq: e.seq, id }).is_some() {
+            return Err(CheckpointError::Malformed(format!(
+                "author {author} appears twice"
+            )));
+        }
+    }
+    let governance_head = match c.governance_head.len() {
+        0 => None,
+        _ => Some(RecordId(bytes32(&c.governance_head, "governance head")?)),
+    };
+    Ok(Checkpoint {
+        id: RecordId(sha256(&signed.checkpoint)),
+        signer,
+        member,
+        peer_id: c.peer_id,
+        time: c.time,
+        heads,
+        governance: (c.governance_seq, governance_head),
+        signed: signed.clone(),
+    })
+}
+
+/// [`verify`] on encoded `SignedCheckpoint` bytes.
+pub fn verify_bytes(bytes: &[u8], charter: &Charter) -> Result<Checkpoint, CheckpointError> {
+    if bytes.len() > MAX_CHECKPOINT_BYTES {
+        return Err(CheckpointError::TooLarge(bytes.len()));
+    }
+    let signed = pb::SignedCheckpoint::decode(bytes)
+        .map_err(|e| CheckpointError::Malformed(e.to_string()))?;
+    verify(&signed, charter)
+}
+
+/// What two checkpoints of one signer (or a checkpoint and a later answer) contradict.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Conflict {
+    /// Two different records named at one seq of one author.
+    Equivocation {
+        /// Author.
+        author: PublicKey,
+        /// Seq.
+        seq: u64,
+        /// The first statement's record.
+        first: RecordId,
+        /// The second's.
+        second: RecordId,
+    },
+    /// A later statement holds less of an author's log than an earlier one.
+    Rollback {
+        /// Author.
+        author: PublicKey,
+        /// Seq held before.
+        from_seq: u64,
+        /// Seq held later (0: none).
+        to_seq: u64,
+    },
+    /// A later statement holds a shorter governance log, or another decision at the same length.
+    GovernanceRollback {
+        /// Length before.
+        from_seq: u64,
+        /// Length later.
+        to_seq: u64,
+    },
+}
+
+/// The contradictions between two checkpoints of the same signer, `a` signed no later than `b`.
+pub fn conflicts(a: &Checkpoint, b: &Checkpoint) -> Vec<Conflict> {
+    let (a, b) = if a.time <= b.time { (a, b) } else { (b, a) };
+    let mut out = Vec::new();
+    for (author, ha) in &a.heads {
+        match b.heads.get(author) {
+            Some(hb) if hb.seq == ha.seq && hb.id != ha.id => out.push(Conflict::Equivocation {
+                author: *author,
+                seq: ha.seq,
+                first: ha.id,
+                second: hb.id,
+            }),
+            Some(hb) if hb.seq < ha.seq => out.push(Conflict::Rollback {
+                author: *author,
+                from_seq: ha.seq,
+                to_seq: hb.seq,
+            }),
+            None => out.push(Conflict::Rollback {
+                author: *author,
+                from_seq: ha.seq,
+                to_seq: 0,
+            }),
+            _ => {}
+        }
+    }
+    let (ga, gb) = (a.governance, b.governance);
+    if gb.0 < ga.0 || (gb.0 == ga.0 && gb.1 != ga.1) {
+        out.push(Conflict::GovernanceRollback {
+            from_seq: ga.0,
+            to_seq: gb.0,
+        });
+    }
+    out
+}
+
+/// What a node's current answer contradicts in a checkpoint it signed: for each author the
+/// checkpoint names, the log the node serves now must reach the signed head's seq and hold the
+/// signed record there. `served` gives the id the node serves at (author, seq), if any.
+pub fn served_conflicts(
+    c: &Checkpoint,
+    served_head: impl Fn(&PublicKey) -> u64,
+    served_at: impl Fn(&PublicKey, u64) -> Option<RecordId>,
+) -> Vec<Conflict> {
+    let mut out = Vec::new();
+    for (author, h) in &c.heads {
+        let head = served_head(author);
+        if head < h.seq {
+            out.push(Conflict::Rollback {
+                author: *author,
+                from_seq: h.seq,
+                to_seq: head,
+            });
+        } else if let Some(id) = served_at(author, h.seq)
+            && id != h.id
+        {
+            out.push(Conflict::Equivocation {
+                author: *author,
+                seq: h.seq,
+                first: h.id,
+                second: id,
+            });
+        }
+    }
+    out
+}

@@ -1,0 +1,1 @@
+//! Tests of governance, checkpoints and audits.
