@@ -10,6 +10,7 @@
 //! bootstrap = ["/ip4/192.0.2.7/tcp/4001/p2p/12D3KooW..."]
 //! http = "127.0.0.1:8080"
 //! admin_token = "a long random string"      # or admin_token_file = "admin.token"
+//! checkpoint_interval_secs = 30              # how often a member's node signs its view (1..=3600)
 //! ```
 
 use std::net::SocketAddr;
@@ -81,6 +82,13 @@ pub struct ConfigFile {
     /// A file holding the admin token (instead of `admin_token`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admin_token_file: Option<PathBuf>,
+    /// How often a member's node signs and gossips a checkpoint of its view (when it changed).
+    #[serde(default = "default_checkpoint_interval")]
+    pub checkpoint_interval_secs: u64,
+}
+
+fn default_checkpoint_interval() -> u64 {
+    30
 }
 
 fn default_listen() -> Vec<String> {
@@ -112,6 +120,8 @@ pub struct Config {
     pub http: SocketAddr,
     /// The admin token (at least 16 characters).
     pub admin_token: String,
+    /// How often to sign a checkpoint.
+    pub checkpoint_interval: std::time::Duration,
 }
 
 /// Shortest admin token accepted.
@@ -225,6 +235,12 @@ impl Config {
                 format!("must be at least {MIN_TOKEN_LEN} characters, without spaces"),
             ));
         }
+        if !(1..=3600).contains(&file.checkpoint_interval_secs) {
+            return Err(field(
+                "checkpoint_interval_secs",
+                "must be between 1 and 3600".into(),
+            ));
+        }
         Ok(Self {
             path: path.to_owned(),
             data_dir,
@@ -235,6 +251,7 @@ impl Config {
             bootstrap,
             http,
             admin_token,
+            checkpoint_interval: std::time::Duration::from_secs(file.checkpoint_interval_secs),
         })
     }
 }

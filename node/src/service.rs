@@ -35,8 +35,8 @@ pub struct Shared {
     /// Readers (queries, sync answers, the indexer) share it; writers (the ingest worker) take it
     /// alone.
     store: RwLock<Store>,
-    /// The charter.
-    pub charter: Charter,
+    /// The charter as the governance log leaves it (replaced when a decision is stored).
+    charter: RwLock<Arc<Charter>>,
     /// This node's libp2p identity.
     pub peer_id: PeerId,
     /// The member this node publishes for; `None` for a mirror.
@@ -88,7 +88,7 @@ impl Shared {
         let indexer = Indexer::new(index.clone(), applied, &store)?;
         let (waker, woken) = indexer::channel();
         let shared = Arc::new(Self {
-            charter: store.charter().clone(),
+            charter: RwLock::new(Arc::new(store.charter().clone())),
             store: RwLock::new(store),
             peer_id,
             member,
@@ -99,6 +99,22 @@ impl Shared {
         });
         let handle = indexer::spawn(indexer, shared.clone(), &waker, woken)?;
         Ok((shared, handle))
+    }
+
+    /// The charter with every stored decision applied: members, keys and their validity, limits.
+    pub fn charter(&self) -> Arc<Charter> {
+        self.charter
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Replaces the charter after a decision was stored.
+    pub fn set_charter(&self, charter: Charter) {
+        *self
+            .charter
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(charter);
     }
 
     /// The store, for writing. A panic while it was held does not make it unusable: every store
@@ -242,6 +258,7 @@ async fn serve(
         job_tx.clone(),
         event_rx,
         stop_rx.clone(),
+        config.checkpoint_interval,
     ));
     let app = api::router(api::AppState {
         shared: shared.clone(),
@@ -250,7 +267,7 @@ async fn serve(
     });
     let http_addr = listener.local_addr().context("reading the HTTP address")?;
     info!(
-        network = %shared.charter.network_id(),
+        network = %shared.charter().network_id(),
         %peer_id,
         member = member.as_deref().unwrap_or("(mirror)"),
         http = %format!("http://{http_addr}"),

@@ -12,6 +12,8 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use hubnet_proto::v1::ForkProof;
+use hubnet_protocol::checkpoint;
+use hubnet_protocol::governance::{Decision, GovernanceError};
 use hubnet_protocol::record::RecordError;
 use hubnet_protocol::sync::{self, GossipVerdict, HeadRef, PendingArea, RangeOutcome, Received};
 use hubnet_protocol::{Body, ChainError, PublicKey, Record, RecordId, SecretKey};
@@ -22,7 +24,7 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, error, info, warn};
 
 use crate::service::Shared;
-use crate::store::{Outcome, StoreError};
+use crate::store::{CheckpointOutcome, Outcome, StoreError};
 use crate::{ingest, now_ms};
 
 /// Most records verified and stored in one batch.
@@ -87,6 +89,55 @@ pub enum Job {
         /// Where the stored record goes.
         reply: oneshot::Sender<Result<Record, Refusal>>,
     },
+    /// A `SignedDecision` from the governance topic; answered with [`Event::Validated`].
+    GossipDecision {
+        /// The peer that forwarded it.
+        peer: PeerId,
+        /// Gossipsub's id for it.
+        msg_id: MessageId,
+        /// The encoded `SignedDecision`.
+        bytes: Vec<u8>,
+    },
+    /// A peer's answer to a decisions request.
+    Decisions {
+        /// Who answered.
+        peer: PeerId,
+        /// Encoded `SignedDecision`s.
+        decisions: Vec<Vec<u8>>,
+    },
+    /// A `SignedDecision` posted to the API.
+    SubmitDecision {
+        /// The encoded `SignedDecision`.
+        bytes: Vec<u8>,
+        /// Where the verdict goes: the decision and whether it was new.
+        reply: oneshot::Sender<Result<(Decision, bool), DecisionRefusal>>,
+    },
+    /// A `SignedCheckpoint` from the checkpoints topic; answered with [`Event::Validated`].
+    GossipCheckpoint {
+        /// The peer that forwarded it.
+        peer: PeerId,
+        /// Gossipsub's id for it.
+        msg_id: MessageId,
+        /// The encoded `SignedCheckpoint`.
+        bytes: Vec<u8>,
+    },
+    /// Time to sign a checkpoint of this node's view (members' nodes only).
+    SignCheckpoint {
+        /// The node's libp2p peer id (text), written into the checkpoint.
+        peer_id: String,
+    },
+}
+
+/// Why a decision from the API was not stored.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum DecisionRefusal {
+    /// Not a valid decision (signatures, quorum, content).
+    #[error(transparent)]
+    Invalid(#[from] GovernanceError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
 }
 
 /// Why a record from the API was not stored.
@@ -162,6 +213,12 @@ pub enum Event {
         /// At which seq.
         seq: u64,
     },
+    /// A decision that was new here: gossip it (the swarm also refreshes its summary).
+    AnnounceDecision(Vec<u8>),
+    /// The governance state changed: the summary this node gives peers.
+    Summary(Box<sync::Summary>),
+    /// A checkpoint to gossip (this node's own, or a contradicting pair's second).
+    AnnounceCheckpoint(Vec<u8>),
     /// A gossip record arrived ahead of a gap in its log.
     Gap {
         /// Who forwarded it.
@@ -205,12 +262,18 @@ pub fn run(
         events,
         later: Vec::new(),
         pending: PendingArea::new(PENDING_RECORDS, PENDING_BYTES),
+        last_checkpoint: None,
     };
     while let Some(first) = jobs.blocking_recv() {
+        if first.is_control() {
+            worker.control(first)?;
+            continue;
+        }
         let mut batch = vec![first];
         let mut records = batch.iter().map(Job::records).sum::<usize>();
         while records < MAX_BATCH {
             match jobs.try_recv() {
+                Ok(job) if job.is_control() => worker.control(job)?,
                 Ok(job) => {
                     records += job.records();
                     batch.push(job);
@@ -228,6 +291,18 @@ pub fn run(
 }
 
 impl Job {
+    /// Governance and checkpoint jobs: handled one by one, outside record batches.
+    fn is_control(&self) -> bool {
+        matches!(
+            self,
+            Job::GossipDecision { .. }
+                | Job::Decisions { .. }
+                | Job::SubmitDecision { .. }
+                | Job::GossipCheckpoint { .. }
+                | Job::SignCheckpoint { .. }
+        )
+    }
+
     fn records(&self) -> usize {
         match self {
             Job::Range { records, .. } => records.len(),
@@ -241,6 +316,8 @@ impl Verdict {
     /// The kind of outcome the rules of `protocol::sync` decide on.
     fn received(&self) -> Received {
         match self {
+            // A key a decision ended may reach a peer before the decision does: no penalty.
+            Verdict::Invalid(RecordError::KeyNotValid { .. }) => Received::Refused,
             Verdict::Invalid(_) => Received::Invalid,
             Verdict::Stored(_) => Received::Stored,
             Verdict::AlreadyStored(_) => Received::AlreadyHeld,
@@ -268,9 +345,160 @@ struct Worker {
     /// hear of progress before it hears that a range is done).
     later: Vec<Event>,
     pending: PendingArea<Record>,
+    /// This node's last own checkpoint: its heads and when it was signed.
+    last_checkpoint: Option<(sync::Summary, i64)>,
 }
 
+/// A node signs a checkpoint when its view changed, and at least this often regardless.
+const CHECKPOINT_HEARTBEAT_MS: i64 = 10 * 60 * 1000;
+
 impl Worker {
+    /// Handles a governance or checkpoint job.
+    fn control(&mut self, job: Job) -> Result<(), StoreError> {
+        match job {
+            Job::GossipDecision {
+                peer,
+                msg_id,
+                bytes,
+            } => {
+                let acceptance = match self.add_decision(&bytes) {
+                    Ok(true) => MessageAcceptance::Accept,
+                    Ok(false) => MessageAcceptance::Ignore,
+                    Err(DecisionRefusal::Invalid(e)) => {
+                        info!(%peer, error = %e, "rejected an invalid governance decision");
+                        MessageAcceptance::Reject
+                    }
+                    Err(DecisionRefusal::Store(e)) => return Err(e),
+                };
+                self.send(Event::Validated {
+                    peer,
+                    msg_id,
+                    acceptance,
+                });
+            }
+            Job::Decisions { peer, decisions } => {
+                for bytes in decisions {
+                    match self.add_decision(&bytes) {
+                        Ok(new) => {
+                            if new {
+                                self.send(Event::AnnounceDecision(bytes));
+                            }
+                        }
+                        Err(DecisionRefusal::Invalid(e)) => {
+                            warn!(%peer, error = %e, "a peer sent an invalid governance decision");
+                        }
+                        Err(DecisionRefusal::Store(e)) => return Err(e),
+                    }
+                }
+            }
+            Job::SubmitDecision { bytes, reply } => {
+                let genesis = self.shared.read_store().governance().genesis().clone();
+                let answer = hubnet_protocol::governance::verify_decision_bytes(&bytes, &genesis)
+                .map_err(DecisionRefusal::from)
+                .and_then(|d| {
+                    let new = self.add_decision(&bytes)?;
+                    Ok((d, new))
+                });
+                if let Err(DecisionRefusal::Store(e)) = &answer {
+                    error!(error = %e, "storing a decision failed");
+                }
+                if matches!(answer, Ok((_, true))) {
+                    self.send(Event::AnnounceDecision(bytes));
+                }
+                let _ = reply.send(answer);
+            }
+            Job::GossipCheckpoint {
+                peer,
+                msg_id,
+                bytes,
+            } => {
+                let charter = self.shared.charter();
+                let acceptance = match checkpoint::verify_bytes(&bytes, &charter) {
+                    Ok(c) => match self.shared.lock_store().add_checkpoint(c)? {
+                        CheckpointOutcome::Newer | CheckpointOutcome::Conflict(_) => {
+                            MessageAcceptance::Accept
+                        }
+                        CheckpointOutcome::Known => MessageAcceptance::Ignore,
+                    },
+                    Err(e) => {
+                        info!(%peer, error = %e, "rejected an invalid checkpoint");
+                        MessageAcceptance::Reject
+                    }
+                };
+                self.send(Event::Validated {
+                    peer,
+                    msg_id,
+                    acceptance,
+                });
+            }
+            Job::SignCheckpoint { peer_id } => self.sign_checkpoint(&peer_id)?,
+            other => debug!(?other, "not a control job"),
+        }
+        Ok(())
+    }
+
+    /// Verifies and stores a decision; true if it was new. On a new one, the charter snapshot,
+    /// the swarm's summary and the search index follow.
+    fn add_decision(&mut self, bytes: &[u8]) -> Result<bool, DecisionRefusal> {
+        let mut store = self.shared.lock_store();
+        let d = hubnet_protocol::governance::verify_decision_bytes(
+            bytes,
+            store.governance().genesis(),
+        )?;
+        let Some(changed) = store.add_decision(d)? else {
+            return Ok(false);
+        };
+        self.shared.set_charter(store.charter().clone());
+        let summary = store.summary();
+        drop(store);
+        if !changed.is_empty() {
+            info!(keys = changed.len(), "key validity changed");
+            self.shared.indexer.wake();
+        }
+        self.send(Event::Summary(Box::new(summary)));
+        Ok(true)
+    }
+
+    /// Signs a checkpoint if the view changed since the last one (or the heartbeat is due).
+    fn sign_checkpoint(&mut self, peer_id: &str) -> Result<(), StoreError> {
+        let Some(key) = &self.key else {
+            return Ok(());
+        };
+        let now = now_ms();
+        let mut store = self.shared.lock_store();
+        let summary = store.summary();
+        if let Some((last, at)) = &self.last_checkpoint
+            && last.heads == summary.heads
+            && last.decisions == summary.decisions
+            && now - at < CHECKPOINT_HEARTBEAT_MS
+        {
+            return Ok(());
+        }
+        let charter = store.charter().clone();
+        if charter.member_by_key(&key.public_key()).is_none() {
+            return Ok(());
+        }
+        let governance = (
+            store.governance().state().chain.len() as u64,
+            store.governance().state().chain.last().copied(),
+        );
+        let signed = checkpoint::sign(key, &charter, peer_id, now, &summary.heads, governance);
+        let bytes = signed.encode_to_vec();
+        match checkpoint::verify(&signed, &charter) {
+            Ok(c) => {
+                store.add_checkpoint(c)?;
+            }
+            Err(e) => {
+                warn!(error = %e, "this node's own checkpoint does not verify; not sent");
+                return Ok(());
+            }
+        }
+        drop(store);
+        debug!(heads = summary.heads.len(), "signed a checkpoint");
+        self.last_checkpoint = Some((summary, now));
+        self.send(Event::AnnounceCheckpoint(bytes));
+        Ok(())
+    }
     /// Queues an event to send once the batch's head moves are out.
     fn emit(&mut self, event: Event) {
         self.later.push(event);
@@ -306,13 +534,19 @@ impl Worker {
                     inputs.push((i, p.second.clone()));
                 }
                 Job::Fork { proof: None, .. } | Job::Publish { .. } => {}
+                // Control jobs never reach a record batch.
+                Job::GossipDecision { .. }
+                | Job::Decisions { .. }
+                | Job::SubmitDecision { .. }
+                | Job::GossipCheckpoint { .. }
+                | Job::SignCheckpoint { .. } => {}
             }
         }
         // 2. Check and verify, without the store.
         let now = now_ms();
         let checked = ingest::verify_all(
             inputs.iter().map(|(_, b)| b.as_slice()),
-            &self.shared.charter,
+            &self.shared.charter(),
             now,
         );
         // 3. Store what is valid, in one group commit; keep the verdicts in input order.
@@ -568,6 +802,11 @@ impl Worker {
                 };
                 let _ = reply.send(answer);
             }
+            Job::GossipDecision { .. }
+            | Job::Decisions { .. }
+            | Job::SubmitDecision { .. }
+            | Job::GossipCheckpoint { .. }
+            | Job::SignCheckpoint { .. } => {}
             Job::Publish { body, reply } => {
                 let answer = self.publish(&body, moved);
                 let _ = reply.send(answer);
@@ -644,11 +883,11 @@ mod tests {
             r#"{{"kind":"practice","title":{{"ky":"{title}"}},"summary":{{"en":"x"}},"topics":["ethics-integrity"]}}"#
         );
         let body = Draft::parse(&draft, DraftFormat::Json)
-            .and_then(|d| d.to_body("KG", rig.shared.charter.limits()))
+            .and_then(|d| d.to_body("KG", rig.shared.charter().limits()))
             .expect("body");
         record::sign(
             &rig.key,
-            rig.shared.charter.network_id(),
+            rig.shared.charter().network_id(),
             position,
             now_ms(),
             &body,
@@ -765,13 +1004,13 @@ mod tests {
         let other = SecretKey::from_seed([5; 32]);
         let outsider = record::sign(
             &other,
-            rig.shared.charter.network_id(),
+            rig.shared.charter().network_id(),
             Position::FIRST,
             now_ms(),
             &Body::decode(
                 hubnet_protocol::Kind::Practice,
                 &forged.body,
-                rig.shared.charter.limits(),
+                rig.shared.charter().limits(),
             )
             .expect("body"),
         );

@@ -148,8 +148,9 @@ pub async fn events_ics(
     let shared = state.shared.clone();
     blocking(move || {
         let (items, _) = run_query(&shared, &q)?;
+        let charter = shared.charter();
         let title =
-            feeds::pick_in(shared.charter.name(), lang.as_deref()).map_or("hubnet", |(_, t)| t);
+            feeds::pick_in(charter.name(), lang.as_deref()).map_or("hubnet", |(_, t)| t);
         let body = feeds::ics::events(&items, &base, title, lang.as_deref(), crate::now_ms());
         Ok(text("text/calendar; charset=utf-8", body, None))
     })
@@ -172,7 +173,7 @@ pub async fn practices_atom(
         let (items, _) = run_query(&shared, &q)?;
         let body = feeds::atom::practices(
             &items,
-            &shared.charter,
+            &shared.charter(),
             &base,
             "hubnet: practices",
             lang.as_deref(),
@@ -271,7 +272,7 @@ pub async fn citation(
     let shared = state.shared.clone();
     blocking(move || {
         let c = current_of(&shared, &id)?;
-        let name = feeds::member_name(&shared.charter, c.member(), lang.as_deref()).to_owned();
+        let name = feeds::member_name(&shared.charter(), c.member(), lang.as_deref()).to_owned();
         let short = id.to_hex();
         let short = short.get(..12).unwrap_or_default();
         Ok(if format == "bibtex" {

@@ -68,7 +68,7 @@ pub struct AppState {
 /// The largest request body: four records of the charter's maximum size (a draft's JSON is
 /// larger than its record) plus slack.
 fn body_limit(shared: &Shared) -> usize {
-    usize::try_from(shared.charter.limits().max_record_bytes)
+    usize::try_from(shared.charter().limits().max_record_bytes)
         .unwrap_or(usize::MAX)
         .saturating_mul(4)
         .saturating_add(64 * 1024)
@@ -168,8 +168,8 @@ async fn status(State(state): State<AppState>) -> Result<Json<Value>, ApiError> 
             .collect();
         let peers: Vec<Value> = shared.lock_peers().values().map(|p| json!(p)).collect();
         Ok(Json(json!({
-            "network_id": shared.charter.network_id().to_hex(),
-            "network_name": shared.charter.name(),
+            "network_id": shared.charter().network_id().to_hex(),
+            "network_name": shared.charter().name(),
             "peer_id": shared.peer_id.to_string(),
             "member": shared.member,
             "version": env!("CARGO_PKG_VERSION"),
@@ -202,7 +202,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
 }
 
 fn member_code(shared: &Shared, author: &hubnet_protocol::PublicKey) -> Option<String> {
-    shared.charter.member_by_key(author).map(|m| m.code.clone())
+    shared.charter().member_by_key(author).map(|m| m.code.clone())
 }
 
 fn parse_id(id: &str) -> Result<RecordId, ApiError> {
@@ -319,7 +319,7 @@ async fn publish(
     let draft = Draft::parse(text, DraftFormat::Json)
         .map_err(|e| ApiError::Unprocessable(format!("draft: {e}")))?;
     let body = draft
-        .to_body(&member, state.shared.charter.limits())
+        .to_body(&member, state.shared.charter().limits())
         .map_err(|e| ApiError::Unprocessable(format!("draft: {e}")))?;
     let r = submit(&state, |reply| Job::Publish {
         body: Box::new(body),

@@ -24,7 +24,7 @@ pub fn parse_query(
     extra: &[&str],
 ) -> Result<(Query, Vec<(String, String)>), ApiError> {
     let pairs = url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned();
-    Query::parse(pairs, extra, &shared.charter).map_err(|e| ApiError::BadRequest(e.to_string()))
+    Query::parse(pairs, extra, &shared.charter()).map_err(|e| ApiError::BadRequest(e.to_string()))
 }
 
 /// Loads the records a document names. `None` if the store no longer has the original (it
@@ -155,7 +155,7 @@ pub async fn members(State(state): State<AppState>) -> Result<Json<Value>, ApiEr
     blocking(move || {
         let store = shared.read_store();
         let flagged: Vec<PublicKey> = store.forks().keys().map(|(a, _)| *a).collect();
-        let c = &shared.charter;
+        let c = &*shared.charter();
         let members: Vec<Value> = c
             .members()
             .iter()
@@ -216,7 +216,7 @@ pub async fn log(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
     let shared = state.shared.clone();
-    let key = crate::search::query::author_key(&author, &shared.charter).ok_or_else(|| {
+    let key = crate::search::query::author_key(&author, &shared.charter()).ok_or_else(|| {
         ApiError::BadRequest(format!(
             "{author:?} is neither a member code nor a publishing key (64 hex digits)"
         ))

@@ -306,6 +306,8 @@ fn plan(nodes: usize, dir: &Path, members: &[String]) -> anyhow::Result<Vec<Plan
             http: format!("127.0.0.1:{http_port}"),
             admin_token: Some(admin_token.clone()),
             admin_token_file: None,
+            // Short, so that a devnet's checkpoints follow its changes within seconds.
+            checkpoint_interval_secs: 5,
         };
         let config = node_dir.join("hubnet.toml");
         let text = format!(

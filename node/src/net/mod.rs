@@ -11,6 +11,8 @@
 //! gossipsub                   /hubnet/<network id>/meshsub/1.1.0
 //!   topic of records          /hubnet/<network id>/records/1   (payload: SignedRecord)
 //!   topic of fork proofs      /hubnet/<network id>/forks/1     (payload: ForkProof)
+//!   topic of decisions        /hubnet/<network id>/governance/1 (payload: SignedDecision)
+//!   topic of checkpoints      /hubnet/<network id>/checkpoints/1 (payload: SignedCheckpoint)
 //! sync (request-response)     /hubnet/<network id>/sync/1      (SyncRequest / SyncResponse)
 //! ```
 
@@ -89,6 +91,10 @@ pub struct Names {
     pub records: IdentTopic,
     /// The fork proofs topic.
     pub forks: IdentTopic,
+    /// The governance decisions topic.
+    pub governance: IdentTopic,
+    /// The checkpoints topic.
+    pub checkpoints: IdentTopic,
 }
 
 impl Names {
@@ -102,6 +108,8 @@ impl Names {
             sync: p(format!("/hubnet/{network_id}/sync/1"))?,
             records: IdentTopic::new(format!("/hubnet/{network_id}/records/1")),
             forks: IdentTopic::new(format!("/hubnet/{network_id}/forks/1")),
+            governance: IdentTopic::new(format!("/hubnet/{network_id}/governance/1")),
+            checkpoints: IdentTopic::new(format!("/hubnet/{network_id}/checkpoints/1")),
         })
     }
 }
@@ -198,12 +206,16 @@ fn gossipsub(
         ..Default::default()
     };
     params.topics.insert(names.records.hash(), topic.clone());
-    params.topics.insert(names.forks.hash(), topic);
+    params.topics.insert(names.forks.hash(), topic.clone());
+    params.topics.insert(names.governance.hash(), topic.clone());
+    params.topics.insert(names.checkpoints.hash(), topic);
     behaviour
         .with_peer_score(params, gossipsub::PeerScoreThresholds::default())
         .map_err(|e| anyhow::anyhow!("gossipsub peer scoring: {e}"))?;
     behaviour.subscribe(&names.records)?;
     behaviour.subscribe(&names.forks)?;
+    behaviour.subscribe(&names.governance)?;
+    behaviour.subscribe(&names.checkpoints)?;
     Ok(behaviour)
 }
 
@@ -216,8 +228,8 @@ pub struct Network {
 
 /// Builds the swarm and starts listening.
 pub fn build(shared: &Shared, key: Keypair, config: &Config) -> anyhow::Result<Network> {
-    let names = Names::new(&shared.charter.network_id().to_hex())?;
-    let net = NetConfig::for_charter(&shared.charter);
+    let names = Names::new(&shared.charter().network_id().to_hex())?;
+    let net = NetConfig::for_charter(&shared.charter());
     let mut swarm = libp2p::SwarmBuilder::with_existing_identity(key)
         .with_tokio()
         .with_tcp(
@@ -340,6 +352,7 @@ enum Asked {
     Summary,
     Range(PublicKey),
     Fork(PublicKey, u64),
+    Decisions,
 }
 
 /// An answer read from the store, to be sent from the swarm task.
@@ -370,6 +383,7 @@ pub async fn run(
     jobs: mpsc::Sender<Job>,
     mut events: mpsc::Receiver<WorkerEvent>,
     mut stop: watch::Receiver<bool>,
+    checkpoint_every: Duration,
 ) {
     let Network { swarm, names, net } = network;
     let summary = shared.read_store().summary();
@@ -404,6 +418,8 @@ pub async fn run(
     }
     let mut maintenance = tokio::time::interval(MAINTENANCE);
     let mut kad_bootstrap = tokio::time::interval(KAD_BOOTSTRAP);
+    let mut checkpoint = tokio::time::interval(checkpoint_every);
+    let own_peer_id = node.swarm.local_peer_id().to_string();
     loop {
         let timeout = node
             .sync
@@ -423,6 +439,10 @@ pub async fn run(
             _ = maintenance.tick() => node.maintain(),
             _ = kad_bootstrap.tick() => {
                 let _ = node.swarm.behaviour_mut().kad.bootstrap();
+            }
+            _ = checkpoint.tick() => {
+                // Best effort: a busy worker skips one; the next tick signs.
+                let _ = node.jobs.try_send(Job::SignCheckpoint { peer_id: own_peer_id.clone() });
             }
             _ = stop.wait_for(|s| *s) => break,
         }
@@ -573,6 +593,18 @@ impl Node {
                 msg_id: msg_id.clone(),
                 bytes: message.data,
             }
+        } else if message.topic == self.names.governance.hash() {
+            Job::GossipDecision {
+                peer,
+                msg_id: msg_id.clone(),
+                bytes: message.data,
+            }
+        } else if message.topic == self.names.checkpoints.hash() {
+            Job::GossipCheckpoint {
+                peer,
+                msg_id: msg_id.clone(),
+                bytes: message.data,
+            }
         } else {
             self.report(&msg_id, &peer, MessageAcceptance::Reject);
             return;
@@ -645,6 +677,7 @@ impl Node {
                     .handle_range_done(&peer, &author, RangeOutcome::Failed, now_ms());
             }
             Asked::Fork(author, seq) => self.sync.handle_fork_done(&peer, &author, seq, now_ms()),
+            Asked::Decisions => {}
         }
     }
 
@@ -665,6 +698,19 @@ impl Node {
                 if self.jobs.try_send(job).is_err() {
                     self.sync
                         .handle_range_done(&peer, &author, RangeOutcome::Failed, now_ms());
+                }
+            }
+            (Asked::Decisions, Some(sync_response::Response::Decisions(d))) => {
+                if !d.decisions.is_empty()
+                    && self
+                        .jobs
+                        .try_send(Job::Decisions {
+                            peer,
+                            decisions: d.decisions,
+                        })
+                        .is_err()
+                {
+                    debug!(%peer, "worker busy; decisions asked again at the next summary");
                 }
             }
             (Asked::Fork(author, seq), Some(sync_response::Response::Fork(p))) => {
@@ -690,8 +736,19 @@ impl Node {
     }
 
     fn on_summary(&mut self, peer: PeerId, heads: &pb::Heads) {
-        match Summary::from_proto(heads, &self.shared.charter) {
+        match Summary::from_proto(heads, &self.shared.charter()) {
             Ok(summary) => {
+                if self.sync.local().wants_decisions_from(&summary) {
+                    let id = self.swarm.behaviour_mut().sync.send_request(
+                        &peer,
+                        SyncRequest {
+                            request: Some(sync_request::Request::Decisions(
+                                pb::DecisionsRequest {},
+                            )),
+                        },
+                    );
+                    self.asked.insert(id, (peer, Asked::Decisions));
+                }
                 let (behind, ahead) = self.sync.local().lag(&summary);
                 if let Some(p) = self.shared.lock_peers().get_mut(&peer) {
                     p.behind = Some(behind);
@@ -762,6 +819,19 @@ impl Node {
                     let _ = replies.blocking_send(Reply { channel, response });
                 });
             }
+            Some(sync_request::Request::Decisions(_)) => {
+                let decisions = self.shared.read_store().decisions_encoded();
+                let response = SyncResponse {
+                    response: Some(sync_response::Response::Decisions(pb::Decisions {
+                        decisions,
+                    })),
+                };
+                let _ = self
+                    .swarm
+                    .behaviour_mut()
+                    .sync
+                    .send_response(channel, response);
+            }
             None => {
                 debug!(%peer, "an empty sync request");
             }
@@ -793,6 +863,13 @@ impl Node {
                 self.sync.handle_fork_done(&peer, &author, seq, now);
             }
             WorkerEvent::Gap { peer, author, seq } => self.sync.handle_gap(peer, author, seq, now),
+            WorkerEvent::AnnounceDecision(bytes) => {
+                self.publish(self.names.governance.clone(), bytes);
+            }
+            WorkerEvent::Summary(summary) => self.sync.replace_local(*summary),
+            WorkerEvent::AnnounceCheckpoint(bytes) => {
+                self.publish(self.names.checkpoints.clone(), bytes);
+            }
         }
     }
 

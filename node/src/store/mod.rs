@@ -6,6 +6,8 @@
 //! DATA_DIR/records.journal   every stored SignedRecord, checksummed, append-only (journal.rs)
 //! DATA_DIR/forks.journal     fork evidence: valid records whose (author, seq) the log already
 //!                            holds with another id; same format, loaded into memory at open
+//! DATA_DIR/governance.journal  Steering Committee decisions (SignedDecision), loaded at open
+//! DATA_DIR/checkpoints.journal contradicting checkpoint pairs (evidence), loaded at open
 //! DATA_DIR/index/            sled: ids, logs, heads, retractions, metadata (index.rs)
 //! DATA_DIR/LOCK              held while a process uses the store
 //! ```
@@ -15,9 +17,12 @@
 //! how far into the journal it has applied; sled's own flushing does not matter for durability,
 //! because opening replays the journal from that point.
 
+mod governance;
 pub mod index;
 pub mod journal;
 mod writer;
+
+pub use self::governance::{CheckpointOutcome, CheckpointConflict};
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File};
@@ -112,6 +117,14 @@ pub enum StoreError {
         /// Data dir.
         dir: PathBuf,
     },
+    /// A governance journal entry that does not verify.
+    #[error("governance journal entry at offset {offset} does not verify: {cause}")]
+    BadDecision {
+        /// Offset.
+        offset: u64,
+        /// The cause.
+        cause: hubnet_protocol::governance::GovernanceError,
+    },
     /// A journal entry that does not decode as a record.
     #[error("journal entry at offset {offset} does not decode: {cause}")]
     BadJournalRecord {
@@ -189,6 +202,11 @@ pub struct Store {
     forks_journal: Journal,
     /// Per (author, seq): the records held beside the log's own (fork evidence).
     forks: BTreeMap<(PublicKey, u64), Vec<SignedRecord>>,
+    /// The charter and every decision held; `charter()` is its governed view.
+    governance: hubnet_protocol::governance::Governance,
+    governance_journal: Journal,
+    /// Checkpoints: the newest per signer, and contradicting pairs.
+    checkpoints: governance::Checkpoints,
     recovery: Recovery,
     _lock: File,
 }
@@ -229,6 +247,8 @@ impl Store {
         }
         let text = fs::read_to_string(&charter_path).map_err(|source| io(&charter_path, source))?;
         let charter = verify_charter(&charter_path, &text)?;
+        let (governance, governance_journal) = governance::load(dir, charter)?;
+        let charter = governance.charter().clone();
         let mut journal = Journal::open(&dir.join(JOURNAL_FILE), charter.network_id())?;
         let mut recovery = Recovery::default();
         let index_dir = dir.join(INDEX_DIR);
@@ -271,9 +291,13 @@ impl Store {
             .unwrap_or(0);
         let mut forks_journal = Journal::open(&dir.join(FORKS_FILE), charter.network_id())?;
         let forks = load_forks(&mut forks_journal, &charter)?;
+        let checkpoints = governance::Checkpoints::load(dir, &db, &charter)?;
         let mut store = Self {
             dir: dir.to_owned(),
             charter,
+            governance,
+            governance_journal,
+            checkpoints,
             journal,
             forks_journal,
             forks,
@@ -366,7 +390,12 @@ impl Store {
 
     /// Loads each member's head from the last entry of its log index.
     fn load_heads(&mut self) -> Result<(), StoreError> {
-        let authors: Vec<PublicKey> = self.charter.members().iter().map(|m| m.key).collect();
+        let authors: Vec<PublicKey> = self
+            .charter
+            .known_keys()
+            .into_iter()
+            .map(|(k, _, _)| k)
+            .collect();
         for author in authors {
             let Some(item) = self.db.scan_prefix(index::log_prefix(&author)).next_back() else {
                 continue;
@@ -732,22 +761,31 @@ impl Store {
 
     /// What this store holds, in brief: every log's head and the seqs with fork evidence (what
     /// sync exchanges, and what `heads_digest` is computed over).
+    ///
+    /// A head beyond its key's last valid seq (records stored before the decision that ended the
+    /// key's validity) is given at that seq: what this node holds as valid.
     pub fn summary(&self) -> Summary {
+        let heads = self
+            .heads
+            .iter()
+            .filter_map(|(author, h)| match self.charter.key_last_seq(author) {
+                Some(Some(last)) if h.seq > last => {
+                    let id = self.id_at(author, last).ok().flatten()?;
+                    Some((*author, HeadRef { seq: last, id }))
+                }
+                _ => Some((
+                    *author,
+                    HeadRef {
+                        seq: h.seq,
+                        id: h.id,
+                    },
+                )),
+            })
+            .collect();
         Summary {
-            heads: self
-                .heads
-                .iter()
-                .map(|(author, h)| {
-                    (
-                        *author,
-                        HeadRef {
-                            seq: h.seq,
-                            id: h.id,
-                        },
-                    )
-                })
-                .collect(),
+            heads,
             forks: self.forks.keys().copied().collect(),
+            decisions: self.governance.digest(),
         }
     }
 

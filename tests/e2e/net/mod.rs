@@ -74,6 +74,7 @@ impl Net {
                 http: format!("127.0.0.1:{http_port}"),
                 admin_token: Some(token.clone()),
                 admin_token_file: None,
+                checkpoint_interval_secs: 1,
             };
             let config = node_dir.join("hubnet.toml");
             std::fs::write(&config, toml::to_string(&file).expect("toml")).expect("config");
