@@ -1,10 +1,11 @@
 //! Bundles on disk: the `hubnet.v1.Bundle` protobuf, written and read as a stream so that a bundle
 //! of any size needs memory for one record at a time.
 //!
-//! A `Bundle` is `version = 1` (field 1), `charter` (field 2, a `SignedCharter`) and `records`
-//! (field 3, repeated `SignedRecord`). Any protobuf tool reads it whole; this module writes the
-//! fields in that order and reads them one by one. Readers here require the charter before the
-//! first record (docs/PROTOCOL.md).
+//! A `Bundle` is `version = 1` (field 1), `charter` (field 2, a `SignedCharter`), `decisions`
+//! (field 4, repeated `SignedDecision`), `checkpoints` (field 5, repeated `SignedCheckpoint`) and
+//! `records` (field 3, repeated `SignedRecord`). Any protobuf tool reads it whole; this module
+//! writes the fields in that order and reads them one by one. Readers here require the charter
+//! before anything else (docs/PROTOCOL.md).
 
 use std::io::{self, BufRead, BufReader, Read, Write};
 
@@ -68,6 +69,24 @@ impl<W: Write> BundleWriter<W> {
         self.out.write_all(signed_record)?;
         self.records += 1;
         Ok(())
+    }
+
+    /// Appends one encoded `SignedDecision`.
+    pub fn write_decision(&mut self, decision: &[u8]) -> io::Result<()> {
+        self.write_field(4, decision)
+    }
+
+    /// Appends one encoded `SignedCheckpoint`.
+    pub fn write_checkpoint(&mut self, checkpoint: &[u8]) -> io::Result<()> {
+        self.write_field(5, checkpoint)
+    }
+
+    fn write_field(&mut self, tag: u32, bytes: &[u8]) -> io::Result<()> {
+        let mut head = Vec::with_capacity(12);
+        encode_key(tag, WireType::LengthDelimited, &mut head);
+        encode_varint(bytes.len() as u64, &mut head);
+        self.out.write_all(&head)?;
+        self.out.write_all(bytes)
     }
 
     /// Records written so far.
@@ -136,12 +155,26 @@ impl<R: Read> BundleReader<R> {
         &self.charter
     }
 
-    /// The next encoded `SignedRecord`, or `None` at the end.
+    /// The next encoded `SignedRecord`, or `None` at the end (decisions and checkpoints are
+    /// skipped).
     pub fn next_record(&mut self) -> Result<Option<Vec<u8>>, BundleError> {
+        loop {
+            match self.next_item()? {
+                None => return Ok(None),
+                Some(Item::Record(bytes)) => return Ok(Some(bytes)),
+                Some(_) => {}
+            }
+        }
+    }
+
+    /// The next record, decision or checkpoint, or `None` at the end.
+    pub fn next_item(&mut self) -> Result<Option<Item>, BundleError> {
         loop {
             match read_field(&mut self.input)? {
                 None => return Ok(None),
-                Some(Field::Bytes(3, bytes)) => return Ok(Some(bytes)),
+                Some(Field::Bytes(3, bytes)) => return Ok(Some(Item::Record(bytes))),
+                Some(Field::Bytes(4, bytes)) => return Ok(Some(Item::Decision(bytes))),
+                Some(Field::Bytes(5, bytes)) => return Ok(Some(Item::Checkpoint(bytes))),
                 Some(Field::Bytes(2, _)) => {
                     return Err(BundleError::Malformed("a second charter".into()));
                 }
@@ -154,6 +187,17 @@ impl<R: Read> BundleReader<R> {
             }
         }
     }
+}
+
+/// One entry of a bundle after its charter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Item {
+    /// An encoded `SignedRecord`.
+    Record(Vec<u8>),
+    /// An encoded `SignedDecision`.
+    Decision(Vec<u8>),
+    /// An encoded `SignedCheckpoint`.
+    Checkpoint(Vec<u8>),
 }
 
 enum Field {

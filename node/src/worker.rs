@@ -394,11 +394,11 @@ impl Worker {
             Job::SubmitDecision { bytes, reply } => {
                 let genesis = self.shared.read_store().governance().genesis().clone();
                 let answer = hubnet_protocol::governance::verify_decision_bytes(&bytes, &genesis)
-                .map_err(DecisionRefusal::from)
-                .and_then(|d| {
-                    let new = self.add_decision(&bytes)?;
-                    Ok((d, new))
-                });
+                    .map_err(DecisionRefusal::from)
+                    .and_then(|d| {
+                        let new = self.add_decision(&bytes)?;
+                        Ok((d, new))
+                    });
                 if let Err(DecisionRefusal::Store(e)) = &answer {
                     error!(error = %e, "storing a decision failed");
                 }
@@ -819,7 +819,11 @@ impl Worker {
         let Some(key) = &self.key else {
             return Err(Refusal::NoKey);
         };
-        let r = self.shared.lock_store().publish(key, body, now_ms())?;
+        let r = match self.shared.lock_store().publish(key, body, now_ms()) {
+            Ok(r) => r,
+            Err(StoreError::Invalid(e)) => return Err(Refusal::Invalid(e)),
+            Err(e) => return Err(e.into()),
+        };
         debug!(id = %r.id, member = %r.member, seq = r.header.seq, "stored");
         self.shared.metrics.records_stored.inc();
         moved.insert(r.header.author);

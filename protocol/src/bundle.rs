@@ -84,7 +84,8 @@ pub struct Problem {
 }
 
 impl Problem {
-    pub(crate) fn new(kind: ProblemKind, message: String) -> Self {
+    /// A problem of `kind`, with nothing but its message filled in.
+    pub fn new(kind: ProblemKind, message: String) -> Self {
         Self {
             kind,
             member: None,
@@ -248,7 +249,8 @@ impl BundleCheck {
 
     /// Records a problem with the bundle itself (truncated, say), not with one record.
     pub fn damaged(&mut self, message: String) {
-        self.problems.push(Problem::new(ProblemKind::Damaged, message));
+        self.problems
+            .push(Problem::new(ProblemKind::Damaged, message));
     }
 
     /// Checks every chain and returns the report.
@@ -354,9 +356,9 @@ impl BundleCheck {
                             if e.kind == Kind::Retraction {
                                 retracted.insert(target, seq);
                             }
-                            e.amended_kind
-                                .is_some_and(|a| a != *k)
-                                .then(|| format!("seq {seq}: amendment changes the kind of {target}"))
+                            e.amended_kind.is_some_and(|a| a != *k).then(|| {
+                                format!("seq {seq}: amendment changes the kind of {target}")
+                            })
                         }
                         Some((k, _)) => {
                             Some(format!("seq {seq}: target {target} is a {}", k.name()))

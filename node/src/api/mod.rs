@@ -11,6 +11,7 @@
 //! GET  /api/v1/records/{id}/citation  BibTeX or CSL-JSON                       (feeds.rs)
 //! GET  /api/v1/members, /peers, /logs/{author}, /forks                          (query.rs)
 //! GET  /api/v1/export, /feeds/events.ics, /feeds/practices.atom                 (feeds.rs)
+//! GET  /api/v1/governance, /checkpoints, /bundle; POST /api/v1/governance/decisions (governance.rs)
 //! GET  /api/v1/openapi.json        the OpenAPI 3.1 document of all of the above
 //! GET  /metrics                    Prometheus metrics (libp2p bandwidth, records stored, ...)
 //! GET  /, /records/{id}, /calendar, /network, /ui/*   the web UI                (ui.rs)
@@ -20,6 +21,7 @@
 
 pub mod error;
 pub mod feeds;
+pub mod governance;
 pub mod openapi;
 pub mod query;
 #[cfg(test)]
@@ -92,6 +94,10 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(feeds::practices_atom))
         .routes(routes!(feeds::export))
         .routes(routes!(feeds::citation))
+        .routes(routes!(governance::governance))
+        .routes(routes!(governance::submit_decision))
+        .routes(routes!(governance::checkpoints))
+        .routes(routes!(governance::bundle))
         .split_for_parts()
 }
 
@@ -202,7 +208,10 @@ async fn metrics(State(state): State<AppState>) -> Response {
 }
 
 fn member_code(shared: &Shared, author: &hubnet_protocol::PublicKey) -> Option<String> {
-    shared.charter().member_by_key(author).map(|m| m.code.clone())
+    shared
+        .charter()
+        .member_by_key(author)
+        .map(|m| m.code.clone())
 }
 
 fn parse_id(id: &str) -> Result<RecordId, ApiError> {

@@ -9,8 +9,11 @@ macro_rules! say {
     }};
 }
 
+mod audit;
+mod audit_report;
 mod charter;
 pub mod devnet;
+mod governance;
 mod query;
 mod records;
 
@@ -128,6 +131,11 @@ pub enum Command {
         #[arg(long, env = "HUBNET_CONFIG")]
         config: PathBuf,
     },
+    /// Steering Committee decisions: propose, sign offline, submit with the quorum.
+    #[command(subcommand)]
+    Governance(governance::GovernanceCommand),
+    /// Audit nodes and bundles against each other; exit 0 only if nothing is wrong.
+    Audit(Box<audit::AuditArgs>),
     /// Query a node (filters and full text) and print a table, JSON or NDJSON.
     Query(Box<query::QueryArgs>),
     /// Check a bundle with no node and no trust; exit 0 only if everything holds.
@@ -166,6 +174,8 @@ pub fn run() -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Query(args) => query::run(&args),
+        Command::Governance(c) => governance::run(c),
+        Command::Audit(args) => audit::run(&args),
         Command::Verify {
             bundle,
             network_id,

@@ -22,7 +22,7 @@ pub mod index;
 pub mod journal;
 mod writer;
 
-pub use self::governance::{CheckpointOutcome, CheckpointConflict};
+pub use self::governance::{CheckpointConflict, CheckpointOutcome};
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{self, File};
@@ -713,6 +713,21 @@ impl Store {
                 prev_created_at: h.created_at,
             },
         };
+        // A key a decision ended (rotated, revoked, suspended) signs nothing more.
+        if let Some(Some(last_seq)) = self.charter.key_last_seq(&author)
+            && position.seq > last_seq
+        {
+            return Err(StoreError::Invalid(RecordError::KeyNotValid {
+                author: author.to_hex(),
+                member: self
+                    .charter
+                    .member_by_key(&author)
+                    .map(|m| m.code.clone())
+                    .unwrap_or_default(),
+                seq: position.seq,
+                last_seq,
+            }));
+        }
         let signed = record::sign(key, self.charter.network_id(), position, now_ms, body);
         let r = record::verify_record(
             &signed.encode(),

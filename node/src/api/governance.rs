@@ -1,0 +1,327 @@
+//! Governance, checkpoints and bundles over HTTP.
+//!
+//! ```text
+//! GET  /api/v1/governance            members with key history, the decisions, governance forks
+//! POST /api/v1/governance/decisions  a SignedDecision (protobuf) with its quorum: public, since
+//!                                    a decision proves itself (any peer may gossip one too)
+//! GET  /api/v1/checkpoints           the newest checkpoint of each signing node, and
+//!                                    contradicting pairs held as evidence
+//! GET  /api/v1/bundle                this node's whole signed corpus as a hubnet.v1.Bundle,
+//!                                    streamed (`records=false`: charter, decisions, checkpoints)
+//! ```
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use hubnet_protocol::checkpoint::Checkpoint;
+use hubnet_protocol::governance::{DecisionStatus, Governance};
+use hubnet_protocol::{Charter, PublicKey};
+use prost::Message;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tracing::warn;
+
+use super::openapi::Problem;
+use super::{AppState, PROTOBUF, blocking, body_bytes, submit};
+use crate::api::ApiError;
+use crate::bundle::BundleWriter;
+use crate::worker::{DecisionRefusal, Job};
+
+/// The governance state as JSON (the web UI's audit view reads it).
+pub fn governance_json(
+    g: &Governance,
+    heads: impl Fn(&PublicKey) -> Option<(u64, String)>,
+) -> Value {
+    let charter = g.charter();
+    let state = g.state();
+    let members: Vec<Value> = state
+        .members
+        .values()
+        .map(|m| {
+            let current = m.current_key().map(|k| k.key);
+            json!({
+                "code": m.code,
+                "name": m.name,
+                "suspended": m.suspended,
+                "admitted_by": m.admitted_by.map(|d| d.to_hex()),
+                "keys": m.keys.iter().map(|p| json!({
+                    "key": p.key.to_hex(),
+                    "current": Some(p.key) == current,
+                    "granted_by": p.granted_by.map(|d| d.to_hex()),
+                    "last_seq": p.grant.last_seq(),
+                    "rotated_after": p.grant.rotated_after,
+                    "revoked_after": p.grant.revoked_after,
+                    "suspended_after": p.grant.suspended_after,
+                    "head": heads(&p.key).map(|(seq, id)| json!({"seq": seq, "id": id})),
+                })).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    let mut decisions: Vec<&hubnet_protocol::governance::Decision> =
+        g.decisions().values().collect();
+    decisions.sort_by_key(|d| (d.seq, d.id));
+    let decisions: Vec<Value> = decisions
+        .into_iter()
+        .map(|d| {
+            let status = state.status.get(&d.id);
+            json!({
+                "id": d.id.to_hex(),
+                "seq": d.seq,
+                "prev": d.prev.map(|p| p.to_hex()),
+                "created_at": d.created_at,
+                "reason": d.reason,
+                "action": d.action,
+                "description": d.action.describe(),
+                "signers": d.signers.iter().map(PublicKey::to_hex).collect::<Vec<_>>(),
+                "status": match status {
+                    Some(DecisionStatus::Applied) => "applied",
+                    Some(DecisionStatus::Void(_)) => "void",
+                    _ => "off_chain",
+                },
+                "void_reason": match status {
+                    Some(DecisionStatus::Void(r)) => Some(r.clone()),
+                    _ => None,
+                },
+                "signed": STANDARD.encode(d.signed.encode_to_vec()),
+            })
+        })
+        .collect();
+    json!({
+        "network_id": charter.network_id().to_hex(),
+        "quorum": charter.quorum(),
+        "committee": charter.committee().iter().map(PublicKey::to_hex).collect::<Vec<_>>(),
+        "members": members,
+        "decisions": decisions,
+        "forks": state.forks.iter().map(|(seq, ids)| json!({
+            "seq": seq,
+            "ids": ids.iter().map(|i| i.to_hex()).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+        "chain_length": state.chain.len(),
+        "chain_head": state.chain.last().map(|i| i.to_hex()),
+    })
+}
+
+/// `GET /api/v1/governance`.
+#[utoipa::path(get, path = "/api/v1/governance", tag = "governance", responses((status = 200, description = "Members with their key history, every decision with its status, governance forks", body = Value)))]
+pub async fn governance(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let shared = state.shared.clone();
+    blocking(move || {
+        let store = shared.read_store();
+        let heads = |k: &PublicKey| store.head(k).ok().flatten().map(|h| (h.seq, h.id.to_hex()));
+        Ok(Json(governance_json(store.governance(), heads)))
+    })
+    .await
+}
+
+/// `POST /api/v1/governance/decisions`.
+#[utoipa::path(post, path = "/api/v1/governance/decisions", tag = "governance", request_body(content = Vec<u8>, content_type = "application/x-protobuf", description = "A SignedDecision with at least quorum committee signatures"), responses((status = 201, description = "Stored durably (new)", body = Value), (status = 200, description = "Already held", body = Value), (status = 400, description = "A bad body", body = Problem, content_type = "application/problem+json"), (status = 422, description = "Not a valid decision (signatures, quorum, content)", body = Problem, content_type = "application/problem+json")))]
+pub async fn submit_decision(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let bytes = body_bytes(&state, body)?.to_vec();
+    let (d, new) = submit(&state, |reply| Job::SubmitDecision { bytes, reply })
+        .await?
+        .map_err(|e| match e {
+            DecisionRefusal::Invalid(e) => ApiError::Unprocessable(e.to_string()),
+            other => ApiError::Internal(other.to_string()),
+        })?;
+    let status = state
+        .shared
+        .read_store()
+        .governance()
+        .state()
+        .status
+        .get(&d.id)
+        .cloned();
+    let body = json!({
+        "id": d.id.to_hex(),
+        "seq": d.seq,
+        "description": d.action.describe(),
+        "new": new,
+        "status": status,
+    });
+    let code = if new {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((code, Json(body)).into_response())
+}
+
+fn checkpoint_json(c: &Checkpoint, charter: &Charter) -> Value {
+    json!({
+        "id": c.id.to_hex(),
+        "signer": c.signer.to_hex(),
+        "member": c.member,
+        "peer_id": c.peer_id,
+        "time": c.time,
+        "heads": c.heads.iter().map(|(a, h)| json!({
+            "author": a.to_hex(),
+            "member": charter.member_by_key(a).map(|m| m.code.clone()),
+            "seq": h.seq,
+            "id": h.id.to_hex(),
+        })).collect::<Vec<_>>(),
+        "governance_seq": c.governance.0,
+        "signed": STANDARD.encode(c.signed.encode_to_vec()),
+    })
+}
+
+/// `GET /api/v1/checkpoints`.
+#[utoipa::path(get, path = "/api/v1/checkpoints", tag = "governance", responses((status = 200, description = "The newest checkpoint of each signing node, and contradicting pairs held as evidence", body = Value)))]
+pub async fn checkpoints(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
+    let shared = state.shared.clone();
+    blocking(move || {
+        let store = shared.read_store();
+        let charter = store.charter();
+        let latest: Vec<Value> = store
+            .checkpoints()
+            .map(|c| checkpoint_json(c, charter))
+            .collect();
+        let conflicts: Vec<Value> = store
+            .checkpoint_conflicts()
+            .iter()
+            .map(|k| {
+                json!({
+                    "signer": k.first.signer.to_hex(),
+                    "member": k.first.member,
+                    "peer_id": k.first.peer_id,
+                    "conflicts": k.conflicts,
+                    "first": checkpoint_json(&k.first, charter),
+                    "second": checkpoint_json(&k.second, charter),
+                })
+            })
+            .collect();
+        Ok(Json(
+            json!({ "checkpoints": latest, "conflicts": conflicts }),
+        ))
+    })
+    .await
+}
+
+/// Parameters of `GET /api/v1/bundle`.
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct BundleParams {
+    /// Include every record (default true); false gives the charter, decisions and checkpoints.
+    pub records: Option<bool>,
+}
+
+/// `GET /api/v1/bundle`.
+#[utoipa::path(get, path = "/api/v1/bundle", tag = "governance", params(BundleParams), responses((status = 200, description = "A hubnet.v1.Bundle (protobuf), streamed: charter, decisions, checkpoints (newest per signer, then contradicting pairs), records in journal order", content_type = "application/x-protobuf"), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json")))]
+pub async fn bundle(
+    State(state): State<AppState>,
+    params: Result<Query<BundleParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let with_records = params.records.unwrap_or(true);
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(8);
+    let shared = state.shared.clone();
+    tokio::task::spawn_blocking(move || {
+        let send = ChannelWriter {
+            tx,
+            buf: Vec::new(),
+        };
+        if let Err(e) = write_bundle(&shared, send, with_records) {
+            warn!(error = %e, "writing a bundle answer stopped");
+        }
+    });
+    let stream = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    Ok((
+        [
+            (header::CONTENT_TYPE, PROTOBUF),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"hubnet.bundle\"",
+            ),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+fn write_bundle(
+    shared: &crate::service::Shared,
+    out: ChannelWriter,
+    with_records: bool,
+) -> std::io::Result<()> {
+    let (mut writer, decisions_end, forks) = {
+        let store = shared.read_store();
+        let mut w = BundleWriter::new(out, store.charter().signed())?;
+        for d in store.decisions_encoded() {
+            w.write_decision(&d)?;
+        }
+        for c in store.checkpoints() {
+            w.write_checkpoint(&c.signed.encode_to_vec())?;
+        }
+        for k in store.checkpoint_conflicts() {
+            w.write_checkpoint(&k.first.signed.encode_to_vec())?;
+            w.write_checkpoint(&k.second.signed.encode_to_vec())?;
+        }
+        let forks: Vec<Vec<u8>> = store
+            .forks()
+            .values()
+            .flatten()
+            .map(|s| s.encode())
+            .collect();
+        (w, store.journal_end(), forks)
+    };
+    if with_records {
+        let mut from = crate::store::Store::journal_start();
+        while from < decisions_end {
+            // Chunks, releasing the store between them.
+            let (chunk, next) = shared
+                .read_store()
+                .signed_from(from, 256)
+                .map_err(std::io::Error::other)?;
+            if chunk.is_empty() || next <= from {
+                break;
+            }
+            for r in &chunk {
+                writer.write_record(r)?;
+            }
+            from = next;
+        }
+    }
+    // Fork evidence last, after the logs it branches from.
+    if with_records {
+        for r in &forks {
+            writer.write_record(r)?;
+        }
+    }
+    writer.finish()?;
+    Ok(())
+}
+
+/// A `Write` that sends 64 KiB chunks down the response channel.
+struct ChannelWriter {
+    tx: tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
+    buf: Vec<u8>,
+}
+
+impl std::io::Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= 64 * 1024 {
+            self.flush()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::take(&mut self.buf));
+        self.tx
+            .blocking_send(Ok(chunk))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client gone"))
+    }
+}
