@@ -169,8 +169,10 @@ impl Auditor {
             let served: Vec<String> = ids
                 .iter()
                 .map(|(id, (_, srcs))| {
-                    let names: Vec<&str> =
-                        srcs.iter().map(|&i| self.sources[i].name.as_str()).collect();
+                    let names: Vec<&str> = srcs
+                        .iter()
+                        .map(|&i| self.sources[i].name.as_str())
+                        .collect();
                     format!("{} serve {id}", names.join(", "))
                 })
                 .collect();
@@ -206,10 +208,11 @@ impl Auditor {
                     continue;
                 }
                 if let Some((e, srcs)) = ids.values().find(|(e, _)| e.created_at <= settled) {
-                    missing
-                        .entry(*author)
-                        .or_default()
-                        .push((*seq, e, srcs.first().copied().unwrap_or(i)));
+                    missing.entry(*author).or_default().push((
+                        *seq,
+                        e,
+                        srcs.first().copied().unwrap_or(i),
+                    ));
                 }
             }
             for (author, seqs) in missing {
@@ -328,7 +331,10 @@ impl Auditor {
                         let (kind, message) = describe(&conflict, &member_of);
                         let mut p = Problem::new(
                             kind,
-                            format!("{} signed two checkpoints that contradict each other: {message}", node_name(a)),
+                            format!(
+                                "{} signed two checkpoints that contradict each other: {message}",
+                                node_name(a)
+                            ),
                         );
                         p.node = Some(node_name(a));
                         p.member = Some(a.member.clone());
@@ -465,7 +471,10 @@ fn describe(
             to_seq,
         } => (
             ProblemKind::Rollback,
-            format!("{} log went back from seq {from_seq} to {to_seq}", who(author)),
+            format!(
+                "{} log went back from seq {from_seq} to {to_seq}",
+                who(author)
+            ),
         ),
         Conflict::GovernanceRollback { from_seq, to_seq } => (
             ProblemKind::Rollback,
@@ -475,7 +484,8 @@ fn describe(
 }
 
 fn set_author(p: &mut Problem, c: &Conflict, member_of: &impl Fn(&PublicKey) -> Option<String>) {
-    if let Conflict::Equivocation { author, seq, .. } | Conflict::Rollback {
+    if let Conflict::Equivocation { author, seq, .. }
+    | Conflict::Rollback {
         author,
         from_seq: seq,
         ..

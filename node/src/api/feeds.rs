@@ -149,8 +149,7 @@ pub async fn events_ics(
     blocking(move || {
         let (items, _) = run_query(&shared, &q)?;
         let charter = shared.charter();
-        let title =
-            feeds::pick_in(charter.name(), lang.as_deref()).map_or("hubnet", |(_, t)| t);
+        let title = feeds::pick_in(charter.name(), lang.as_deref()).map_or("hubnet", |(_, t)| t);
         let body = feeds::ics::events(&items, &base, title, lang.as_deref(), crate::now_ms());
         Ok(text("text/calendar; charset=utf-8", body, None))
     })

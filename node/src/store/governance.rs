@@ -156,7 +156,12 @@ impl Store {
             .map(|(k, _, _)| k)
             .filter(|k| !self.heads.contains_key(k))
             .collect();
-        if keys.iter().any(|k| self.db.scan_prefix(super::index::log_prefix(k)).next().is_some()) {
+        if keys.iter().any(|k| {
+            self.db
+                .scan_prefix(super::index::log_prefix(k))
+                .next()
+                .is_some()
+        }) {
             self.heads.clear();
             self.load_heads()?;
         }
