@@ -121,6 +121,13 @@ pub enum Job {
         /// The encoded `SignedCheckpoint`.
         bytes: Vec<u8>,
     },
+    /// A `SignedCheckpoint` posted to the API (a checkpoint proves itself, like gossip).
+    SubmitCheckpoint {
+        /// The encoded `SignedCheckpoint`.
+        bytes: Vec<u8>,
+        /// Where the verdict goes.
+        reply: oneshot::Sender<Result<CheckpointOutcome, String>>,
+    },
     /// Time to sign a checkpoint of this node's view (members' nodes only).
     SignCheckpoint {
         /// The node's libp2p peer id (text), written into the checkpoint.
@@ -299,6 +306,7 @@ impl Job {
                 | Job::Decisions { .. }
                 | Job::SubmitDecision { .. }
                 | Job::GossipCheckpoint { .. }
+                | Job::SubmitCheckpoint { .. }
                 | Job::SignCheckpoint { .. }
         )
     }
@@ -431,6 +439,20 @@ impl Worker {
                     acceptance,
                 });
             }
+            Job::SubmitCheckpoint { bytes, reply } => {
+                let charter = self.shared.charter();
+                let answer = match checkpoint::verify_bytes(&bytes, &charter) {
+                    Ok(c) => {
+                        let outcome = self.shared.lock_store().add_checkpoint(c)?;
+                        if outcome != CheckpointOutcome::Known {
+                            self.send(Event::AnnounceCheckpoint(bytes));
+                        }
+                        Ok(outcome)
+                    }
+                    Err(e) => Err(e.to_string()),
+                };
+                let _ = reply.send(answer);
+            }
             Job::SignCheckpoint { peer_id } => self.sign_checkpoint(&peer_id)?,
             other => debug!(?other, "not a control job"),
         }
@@ -539,6 +561,7 @@ impl Worker {
                 | Job::Decisions { .. }
                 | Job::SubmitDecision { .. }
                 | Job::GossipCheckpoint { .. }
+                | Job::SubmitCheckpoint { .. }
                 | Job::SignCheckpoint { .. } => {}
             }
         }
@@ -806,6 +829,7 @@ impl Worker {
             | Job::Decisions { .. }
             | Job::SubmitDecision { .. }
             | Job::GossipCheckpoint { .. }
+            | Job::SubmitCheckpoint { .. }
             | Job::SignCheckpoint { .. } => {}
             Job::Publish { body, reply } => {
                 let answer = self.publish(&body, moved);

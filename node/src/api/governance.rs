@@ -6,6 +6,7 @@
 //!                                    a decision proves itself (any peer may gossip one too)
 //! GET  /api/v1/checkpoints           the newest checkpoint of each signing node, and
 //!                                    contradicting pairs held as evidence
+//! POST /api/v1/checkpoints           a SignedCheckpoint (protobuf): public, it proves itself
 //! GET  /api/v1/bundle                this node's whole signed corpus as a hubnet.v1.Bundle,
 //!                                    streamed (`records=false`: charter, decisions, checkpoints)
 //! ```
@@ -30,6 +31,7 @@ use super::openapi::Problem;
 use super::{AppState, PROTOBUF, blocking, body_bytes, submit};
 use crate::api::ApiError;
 use crate::bundle::BundleWriter;
+use crate::store::CheckpointOutcome;
 use crate::worker::{DecisionRefusal, Job};
 
 /// The governance state as JSON (the web UI's audit view reads it).
@@ -202,6 +204,23 @@ pub async fn checkpoints(State(state): State<AppState>) -> Result<Json<Value>, A
         ))
     })
     .await
+}
+
+/// `POST /api/v1/checkpoints`.
+#[utoipa::path(post, path = "/api/v1/checkpoints", tag = "governance", request_body(content = Vec<u8>, content_type = "application/x-protobuf", description = "A SignedCheckpoint"), responses((status = 200, description = "Verified; whether it was new, known, or contradicts the signer's newest", body = Value), (status = 400, description = "A bad body", body = Problem, content_type = "application/problem+json"), (status = 422, description = "Not a valid checkpoint", body = Problem, content_type = "application/problem+json")))]
+pub async fn submit_checkpoint(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<Value>, ApiError> {
+    let bytes = body_bytes(&state, body)?.to_vec();
+    let outcome = submit(&state, |reply| Job::SubmitCheckpoint { bytes, reply })
+        .await?
+        .map_err(ApiError::Unprocessable)?;
+    Ok(Json(match outcome {
+        CheckpointOutcome::Newer => json!({"outcome": "newer"}),
+        CheckpointOutcome::Known => json!({"outcome": "known"}),
+        CheckpointOutcome::Conflict(c) => json!({"outcome": "conflict", "conflicts": c}),
+    }))
 }
 
 /// Parameters of `GET /api/v1/bundle`.

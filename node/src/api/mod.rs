@@ -96,7 +96,10 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(feeds::citation))
         .routes(routes!(governance::governance))
         .routes(routes!(governance::submit_decision))
-        .routes(routes!(governance::checkpoints))
+        .routes(routes!(
+            governance::checkpoints,
+            governance::submit_checkpoint
+        ))
         .routes(routes!(governance::bundle))
         .split_for_parts()
 }

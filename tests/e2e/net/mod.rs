@@ -2,6 +2,7 @@
 //! stops and kills nodes and reads their status over HTTP, and the tests that use it.
 
 mod faults;
+mod governance;
 mod sync;
 
 use std::path::PathBuf;

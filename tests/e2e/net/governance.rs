@@ -1,0 +1,244 @@
+//! The Steering Committee rotates a member's key with two of three signatures, gathered offline
+//! with the CLI; every node then refuses the old key's later records; the audit is clean. Then
+//! one node equivocates (two contradicting checkpoints signed with its key reach different
+//! nodes) and the same audit fails, naming the node and the evidence.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use hubnet_protocol::checkpoint;
+use hubnet_protocol::record::{self, Position};
+use hubnet_protocol::sync::HeadRef;
+use hubnet_protocol::{Charter, Draft, DraftFormat, PublicKey, RecordId, SecretKey};
+use prost::Message;
+use serde_json::Value;
+
+use super::{Net, practice};
+use crate::support::{hubnet, path, sample, sample_key};
+
+fn charter() -> Charter {
+    let text = std::fs::read_to_string(sample().join("charter.toml")).expect("charter");
+    hubnet_protocol::charter::CharterDoc::from_toml(&text)
+        .and_then(|d| d.verify())
+        .expect("sample charter")
+}
+
+fn governance(net: &Net, i: usize) -> Value {
+    let (status, body) = net.get(i, "/api/v1/governance");
+    assert_eq!(status, 200);
+    serde_json::from_slice(&body).expect("json")
+}
+
+fn cli(args: &[&str]) -> (i32, String, String) {
+    let out = hubnet().args(args).output().expect("runs hubnet");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn key_rotation_by_quorum_then_an_equivocating_node_is_named_by_the_audit() {
+    let mut net = Net::new(&["KZ", "KG", "HUB"]);
+    net.start_all();
+    net.publish(0, &practice("Before the rotation 1"));
+    net.publish(0, &practice("Before the rotation 2"));
+    net.wait_converged(&[0, 1, 2], 2, Duration::from_secs(30));
+
+    // A proposal, signed offline by two of three committee keys.
+    let dir = net.dir.path().to_owned();
+    let charter_file = sample().join("charter.toml");
+    let new_key = SecretKey::from_seed([77; 32]);
+    let proposal = dir.join("rotate.json");
+    let (code, out, err) = cli(&[
+        "governance",
+        "propose",
+        "--charter",
+        path(&charter_file),
+        "--node",
+        &net.nodes[2].http,
+        "--out",
+        path(&proposal),
+        "--reason",
+        "en=Annual rotation",
+        "rotate-key",
+        "--code",
+        "KZ",
+        "--new-key",
+        &new_key.public_key().to_hex(),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("the old key may sign up to seq 2"), "{out}");
+    let sign = |key: &std::path::Path| {
+        cli(&[
+            "governance",
+            "sign",
+            "--charter",
+            path(&charter_file),
+            "--key",
+            path(key),
+            path(&proposal),
+        ])
+    };
+    let submit = || {
+        cli(&[
+            "governance",
+            "submit",
+            "--charter",
+            path(&charter_file),
+            "--node",
+            &net.nodes[1].http,
+            path(&proposal),
+        ])
+    };
+    assert_eq!(sign(&sample_key("committee-1")).0, 0);
+    // One signature is not the quorum; the same key twice and a member's key are refused.
+    let (code, _, err) = submit();
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("1 committee signatures, the quorum is 2"),
+        "{err}"
+    );
+    let (code, _, err) = sign(&sample_key("committee-1"));
+    assert_ne!(code, 0);
+    assert!(err.contains("signed twice"), "{err}");
+    let (code, _, err) = sign(&sample_key("KZ"));
+    assert_ne!(code, 0);
+    assert!(err.contains("not a committee key"), "{err}");
+    assert_eq!(sign(&sample_key("committee-2")).0, 0);
+    let (code, out, err) = submit();
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("applied"), "{out}");
+
+    // Every node learns the decision.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !(0..3).all(|i| governance(&net, i)["chain_length"] == 1) {
+        assert!(
+            Instant::now() < deadline,
+            "the decision did not reach every node"
+        );
+        std::thread::sleep(Duration::from_millis(100)); // poll interval of this deadline loop
+    }
+
+    // The old key's later records are refused: its own node will not sign them, and a record
+    // signed elsewhere is refused by every node.
+    let r = reqwest::blocking::Client::new()
+        .post(format!("{}/api/v1/records", net.nodes[0].http))
+        .bearer_auth(&net.nodes[0].token)
+        .json(&practice("After the rotation"))
+        .send()
+        .expect("POST");
+    assert_eq!(r.status().as_u16(), 422);
+    let body: Value = r.json().expect("json");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap_or("")
+            .contains("may sign up to seq 2"),
+        "{body}"
+    );
+    let charter = charter();
+    let old = hubnet_node::keyfile::read(&sample_key("KZ")).expect("key");
+    let log: Value =
+        serde_json::from_slice(&net.get(1, &format!("/api/v1/logs/{}", old.public_key())).1)
+            .expect("json");
+    assert_eq!(log["head"]["seq"], 2, "{log}");
+    let head = log["head"]["id"]
+        .as_str()
+        .expect("head")
+        .parse::<RecordId>()
+        .expect("id");
+    let draft = Draft::parse(&practice("Late").to_string(), DraftFormat::Json).expect("draft");
+    let body = draft.to_body("KZ", charter.limits()).expect("body");
+    let late = record::sign(
+        &old,
+        charter.network_id(),
+        Position {
+            seq: 3,
+            prev: Some(head),
+            prev_created_at: 0,
+        },
+        hubnet_node::now_ms(),
+        &body,
+    );
+    for i in 0..3 {
+        let (status, answer) = net.post_raw(i, late.encode());
+        assert_eq!(status, 422, "{answer}");
+        assert!(
+            answer["detail"]
+                .as_str()
+                .unwrap_or("")
+                .contains("may sign up to seq 2")
+        );
+    }
+
+    // The new key publishes (a record signed with it, posted to KG's node).
+    let fresh = record::sign(
+        &new_key,
+        charter.network_id(),
+        Position::FIRST,
+        hubnet_node::now_ms(),
+        &body,
+    );
+    assert_eq!(net.post_raw(1, fresh.encode()).0, 201);
+    net.wait_converged(&[0, 1, 2], 3, Duration::from_secs(30));
+
+    let audit = |extra: &[&str]| {
+        let mut args = vec!["audit", "--grace", "0", "--format", "json"];
+        for n in &net.nodes {
+            args.extend(["--node", n.http.as_str()]);
+        }
+        args.extend(extra);
+        let (code, out, err) = cli(&args);
+        let report: Value = serde_json::from_str(&out).unwrap_or_else(|_| panic!("{out}{err}"));
+        (code, report)
+    };
+    let (code, report) = audit(&[]);
+    assert_eq!(code, 0, "{report:#}");
+    assert_eq!(report["problems"], Value::Array(vec![]));
+    assert_eq!(report["governance"][0]["status"]["status"], "applied");
+
+    // KG's node equivocates: two checkpoints signed with KG's key, naming different records at
+    // KZ's seq 2, reach two different nodes.
+    let kg = hubnet_node::keyfile::read(&sample_key("KG")).expect("key");
+    let kg_peer = net.status(1)["peer_id"].as_str().expect("peer").to_owned();
+    let old_key: PublicKey = old.public_key();
+    let at = |id: RecordId| BTreeMap::from([(old_key, HeadRef { seq: 2, id })]);
+    let now = hubnet_node::now_ms();
+    let honest = checkpoint::sign(&kg, &charter, &kg_peer, now + 1000, &at(head), (1, None));
+    let lie = checkpoint::sign(
+        &kg,
+        &charter,
+        &kg_peer,
+        now + 2000,
+        &at(RecordId([9; 32])),
+        (1, None),
+    );
+    for (i, c) in [(0, honest), (2, lie)] {
+        let r = reqwest::blocking::Client::new()
+            .post(format!("{}/api/v1/checkpoints", net.nodes[i].http))
+            .header("content-type", "application/x-protobuf")
+            .body(c.encode_to_vec())
+            .send()
+            .expect("POST");
+        assert_eq!(r.status().as_u16(), 200);
+    }
+    let (code, report) = audit(&[]);
+    assert_eq!(code, 1, "{report:#}");
+    let problems = report["problems"].as_array().expect("problems");
+    let equivocation = problems
+        .iter()
+        .find(|p| p["kind"] == "equivocation")
+        .unwrap_or_else(|| panic!("no equivocation in {report:#}"));
+    let named = equivocation["node"].as_str().unwrap_or("");
+    assert!(
+        named.contains(&kg_peer) && named.contains("KG"),
+        "{equivocation:#}"
+    );
+    assert_eq!(equivocation["evidence"].as_array().map(Vec::len), Some(2));
+    assert!(equivocation["evidence"][0]["signed"].is_string());
+    net.stop(0);
+    net.stop(1);
+    net.stop(2);
+}
