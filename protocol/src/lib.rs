@@ -36,8 +36,8 @@
 pub mod audit;
 pub mod bundle;
 pub mod chain;
-pub mod checkpoint;
 pub mod charter;
+pub mod checkpoint;
 pub mod draft;
 pub mod governance;
 pub mod id;
@@ -58,6 +58,6 @@ pub use record::{Body, Header, Kind, Position, Record, RecordError, SignedRecord
 pub use validate::BodyError;
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod governance_tests;
+#[cfg(test)]
+mod tests;

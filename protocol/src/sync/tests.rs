@@ -33,6 +33,7 @@ fn summary(heads: &[(u8, u64)]) -> Summary {
             })
             .collect(),
         forks: BTreeSet::new(),
+        decisions: (0, Vec::new()),
     }
 }
 
@@ -117,6 +118,7 @@ fn each_unusable_summary_is_refused() {
                     ..good.clone()
                 }],
                 forks: vec![],
+                ..Default::default()
             },
             SyncError::BadAuthor { index: 0, len: 31 },
         ),
@@ -127,26 +129,15 @@ fn each_unusable_summary_is_refused() {
                     ..good.clone()
                 }],
                 forks: vec![],
+                ..Default::default()
             },
             SyncError::BadId { index: 0, len: 3 },
         ),
         (
             pb::Heads {
-                heads: vec![pb::HeadEntry {
-                    author: key(200).as_bytes().to_vec(),
-                    ..good.clone()
-                }],
-                forks: vec![],
-            },
-            SyncError::UnknownAuthor {
-                index: 0,
-                author: key(200).to_hex(),
-            },
-        ),
-        (
-            pb::Heads {
                 heads: vec![good.clone(), good.clone()],
                 forks: vec![],
+                ..Default::default()
             },
             SyncError::DuplicateAuthor {
                 index: 1,
@@ -160,6 +151,7 @@ fn each_unusable_summary_is_refused() {
                     ..good.clone()
                 }],
                 forks: vec![],
+                ..Default::default()
             },
             SyncError::ZeroSeq { index: 0 },
         ),
@@ -173,6 +165,7 @@ fn each_unusable_summary_is_refused() {
                     };
                     MAX_FORK_REFS + 1
                 ],
+                ..Default::default()
             },
             SyncError::TooManyForks(MAX_FORK_REFS + 1),
         ),
@@ -183,27 +176,9 @@ fn each_unusable_summary_is_refused() {
                     author: vec![2; 33],
                     seq: 1,
                 }],
+                ..Default::default()
             },
             SyncError::BadAuthor { index: 0, len: 33 },
-        ),
-        (
-            pb::Heads {
-                heads: vec![],
-                forks: vec![
-                    pb::ForkRef {
-                        author: good.author.clone(),
-                        seq: 1,
-                    },
-                    pb::ForkRef {
-                        author: key(200).as_bytes().to_vec(),
-                        seq: 1,
-                    },
-                ],
-            },
-            SyncError::UnknownAuthor {
-                index: 1,
-                author: key(200).to_hex(),
-            },
         ),
         (
             pb::Heads {
@@ -218,6 +193,7 @@ fn each_unusable_summary_is_refused() {
                         seq: 0,
                     },
                 ],
+                ..Default::default()
             },
             SyncError::ZeroSeq { index: 1 },
         ),
@@ -225,6 +201,61 @@ fn each_unusable_summary_is_refused() {
     for (heads, expected) in cases {
         assert_eq!(Summary::from_proto(&heads, &charter), Err(expected));
     }
+}
+
+#[test]
+fn unknown_authors_are_left_out_of_a_summary() {
+    // A peer may hold a decision that admitted an author this side does not know yet: the entry
+    // is skipped (this side fetches the decisions first), the rest of the summary is used.
+    let (doc, keys, _) = sample(2);
+    let charter = doc.verify().expect("charter");
+    let good = pb::HeadEntry {
+        author: keys[0].public_key().as_bytes().to_vec(),
+        seq: 3,
+        id: vec![1; 32],
+    };
+    let stranger = pb::HeadEntry {
+        author: key(200).as_bytes().to_vec(),
+        ..good.clone()
+    };
+    let heads = pb::Heads {
+        heads: vec![stranger.clone(), good.clone()],
+        forks: vec![
+            pb::ForkRef {
+                author: good.author.clone(),
+                seq: 1,
+            },
+            pb::ForkRef {
+                author: stranger.author.clone(),
+                seq: 1,
+            },
+        ],
+        ..Default::default()
+    };
+    let s = Summary::from_proto(&heads, &charter).expect("usable");
+    assert_eq!(
+        s.heads,
+        BTreeMap::from([(
+            keys[0].public_key(),
+            HeadRef {
+                seq: 3,
+                id: RecordId([1; 32]),
+            },
+        )])
+    );
+    assert_eq!(s.forks, BTreeSet::from([(keys[0].public_key(), 1)]));
+    // An unknown author still counts once: listing it twice is refused.
+    let twice = pb::Heads {
+        heads: vec![stranger.clone(), stranger],
+        ..Default::default()
+    };
+    assert_eq!(
+        Summary::from_proto(&twice, &charter),
+        Err(SyncError::DuplicateAuthor {
+            index: 1,
+            author: key(200).to_hex(),
+        })
+    );
 }
 
 #[test]
@@ -360,6 +391,7 @@ fn another_branch_is_probed_once() {
         )]
         .into(),
         forks: BTreeSet::new(),
+        decisions: (0, Vec::new()),
     };
     let ours = |a: &PublicKey, seq: u64| (*a == key(1)).then(|| id(1, seq, 0));
     s.handle_summary(1, theirs.clone(), 1, &ours);
@@ -543,6 +575,7 @@ impl SimNode {
                 })
                 .collect(),
             forks: BTreeSet::new(),
+            decisions: (0, Vec::new()),
         }
     }
 }
