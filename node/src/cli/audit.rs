@@ -91,7 +91,9 @@ pub fn run(args: &AuditArgs) -> anyhow::Result<ExitCode> {
     let now = crate::now_ms();
     // Pass 1: charter, decisions and checkpoints of every source.
     let mut genesis: Option<Charter> = None;
-    let mut heads: Vec<(Vec<Vec<u8>>, Vec<Vec<u8>>)> = Vec::new();
+    // Per source: its encoded decisions and checkpoints.
+    type Heads = (Vec<Vec<u8>>, Vec<Vec<u8>>);
+    let mut heads: Vec<Heads> = Vec::new();
     for s in &sources {
         let mut reader = open(&s.path)?;
         let charter = Charter::from_signed(reader.charter())
