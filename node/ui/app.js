@@ -8,12 +8,14 @@ import * as searchView from './search.js';
 import * as recordView from './record.js';
 import * as calendarView from './calendar.js';
 import * as networkView from './network.js';
+import * as auditView from './audit.js';
 
 const ROUTES = [
   { re: /^\/$/, view: searchView, nav: '/' },
   { re: /^\/records\/([^/]+)\/?$/, view: recordView, nav: null },
   { re: /^\/calendar\/?$/, view: calendarView, nav: '/calendar' },
   { re: /^\/(network|members)\/?$/, view: networkView, nav: '/network' },
+  { re: /^\/audit\/?$/, view: auditView, nav: '/audit' },
 ];
 
 const main = document.getElementById('main');

@@ -30,6 +30,7 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
         .route("/calendar", get(page))
         .route("/network", get(page))
         .route("/members", get(page))
+        .route("/audit", get(page))
         .route("/records/{id}", get(record_page))
         .route("/ui/{*path}", get(asset))
         .layer(SetResponseHeaderLayer::if_not_present(
