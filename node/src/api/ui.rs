@@ -57,8 +57,8 @@ async fn page() -> Result<Html<&'static str>, ApiError> {
     index_html().map(Html)
 }
 
-/// Escapes text for an HTML attribute or element.
-fn escape(s: &str) -> String {
+/// Escapes text for an HTML attribute or element (also used by the audit's HTML report).
+pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -6,6 +6,7 @@
 //! description, a source's name), so the text drops control characters (no terminal escapes) and
 //! the HTML escapes everything it shows.
 
+use crate::api::ui::escape as esc;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
@@ -579,22 +580,6 @@ fn clean(s: &str) -> String {
             c => c,
         })
         .collect()
-}
-
-/// Text escaped for an HTML element or a quoted attribute.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// Appends `s` and a line break.
