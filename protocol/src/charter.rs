@@ -395,24 +395,19 @@ impl Charter {
             .filter_map(|k| PublicKey::from_bytes(k).ok())
             .collect();
         let message = charter_message(&signed.charter);
-        let mut signers: Vec<PublicKey> = Vec::new();
-        for s in &signed.signatures {
-            let shown = hex::encode(&s.key);
-            let key = <[u8; 32]>::try_from(s.key.as_slice())
-                .ok()
-                .and_then(|k| PublicKey::from_bytes(k).ok())
-                .ok_or_else(|| CharterError::SignerNotCommittee(shown.clone()))?;
-            if !committee.contains(&key) {
-                return Err(CharterError::SignerNotCommittee(shown));
-            }
-            if signers.contains(&key) {
-                return Err(CharterError::DuplicateSigner(shown));
-            }
-            if !verify_strict(&key, &message, &s.signature) {
-                return Err(CharterError::BadSignature(shown));
-            }
-            signers.push(key);
-        }
+        let signers = committee_signers(
+            signed
+                .signatures
+                .iter()
+                .map(|s| (s.key.as_slice(), s.signature.as_slice())),
+            &committee,
+            &message,
+        )
+        .map_err(|p| match p {
+            SignerProblem::NotCommittee(k) => CharterError::SignerNotCommittee(k),
+            SignerProblem::Duplicate(k) => CharterError::DuplicateSigner(k),
+            SignerProblem::Bad(k) => CharterError::BadSignature(k),
+        })?;
         if signers.len() < committee_raw.quorum as usize {
             return Err(CharterError::QuorumNotMet {
                 have: signers.len(),
@@ -644,7 +639,44 @@ fn charter_message(canonical: &[u8]) -> Vec<u8> {
     m
 }
 
-fn verify_strict(key: &PublicKey, message: &[u8], signature: &[u8]) -> bool {
+/// Why a committee signature (over a charter or a decision) does not count; the key in hex.
+pub(crate) enum SignerProblem {
+    /// Not a committee key (or not a key at all).
+    NotCommittee(String),
+    /// A key that signed already.
+    Duplicate(String),
+    /// A signature that does not verify.
+    Bad(String),
+}
+
+/// The distinct committee keys whose strict signatures over `message` verify, in the order given;
+/// the first signature that does not count is the error.
+pub(crate) fn committee_signers<'a>(
+    signatures: impl Iterator<Item = (&'a [u8], &'a [u8])>,
+    committee: &[PublicKey],
+    message: &[u8],
+) -> Result<Vec<PublicKey>, SignerProblem> {
+    let mut signers: Vec<PublicKey> = Vec::new();
+    for (key, signature) in signatures {
+        let shown = hex::encode(key);
+        let key = <[u8; 32]>::try_from(key)
+            .ok()
+            .and_then(|k| PublicKey::from_bytes(k).ok())
+            .filter(|k| committee.contains(k))
+            .ok_or_else(|| SignerProblem::NotCommittee(shown.clone()))?;
+        if signers.contains(&key) {
+            return Err(SignerProblem::Duplicate(shown));
+        }
+        if !verify_strict(&key, message, signature) {
+            return Err(SignerProblem::Bad(shown));
+        }
+        signers.push(key);
+    }
+    Ok(signers)
+}
+
+/// Strict RFC 8032 verification of `signature` by `key` over `message`.
+pub(crate) fn verify_strict(key: &PublicKey, message: &[u8], signature: &[u8]) -> bool {
     let (Some(vk), Ok(sig)) = (key.verifying_key(), Signature::from_slice(signature)) else {
         return false;
     };

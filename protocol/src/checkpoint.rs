@@ -13,7 +13,6 @@
 
 use std::collections::BTreeMap;
 
-use ed25519_dalek::Signature;
 use hubnet_proto::v1 as pb;
 use prost::Message;
 use serde::Serialize;
@@ -138,11 +137,7 @@ pub fn verify(
         .ok_or_else(|| CheckpointError::UnknownSigner(signer.to_hex()))?
         .code
         .clone();
-    let ok = signer.verifying_key().is_some_and(|vk| {
-        Signature::from_slice(&signed.signature)
-            .is_ok_and(|sig| vk.verify_strict(&message(&signed.checkpoint), &sig).is_ok())
-    });
-    if !ok {
+    if !crate::charter::verify_strict(&signer, &message(&signed.checkpoint), &signed.signature) {
         return Err(CheckpointError::BadSignature(signer.to_hex()));
     }
     let mut heads = BTreeMap::new();

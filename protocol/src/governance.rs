@@ -17,12 +17,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use ed25519_dalek::Signature;
 use hubnet_proto::v1 as pb;
 use prost::Message;
 use serde::Serialize;
 
-use crate::charter::Charter;
+use crate::charter::{Charter, SignerProblem, committee_signers};
 use crate::id::{RecordId, sha256};
 use crate::keys::{PublicKey, SecretKey};
 use crate::limits::Limits;
@@ -385,26 +384,19 @@ pub fn check_proposal(
     }
     let action = Action::from_proto(d.action.as_ref().ok_or_else(|| bad("action", "missing"))?)?;
     let message = decision_message(&signed.decision);
-    let mut signers: Vec<PublicKey> = Vec::new();
-    for s in &signed.signatures {
-        let shown = hex::encode(&s.key);
-        let key = <[u8; 32]>::try_from(s.key.as_slice())
-            .ok()
-            .and_then(|k| PublicKey::from_bytes(k).ok())
-            .filter(|k| charter.committee().contains(k))
-            .ok_or_else(|| GovernanceError::SignerNotCommittee(shown.clone()))?;
-        if signers.contains(&key) {
-            return Err(GovernanceError::DuplicateSigner(shown));
-        }
-        let ok = key.verifying_key().is_some_and(|vk| {
-            Signature::from_slice(&s.signature)
-                .is_ok_and(|sig| vk.verify_strict(&message, &sig).is_ok())
-        });
-        if !ok {
-            return Err(GovernanceError::BadSignature(shown));
-        }
-        signers.push(key);
-    }
+    let signers = committee_signers(
+        signed
+            .signatures
+            .iter()
+            .map(|s| (s.key.as_slice(), s.signature.as_slice())),
+        charter.committee(),
+        &message,
+    )
+    .map_err(|p| match p {
+        SignerProblem::NotCommittee(k) => GovernanceError::SignerNotCommittee(k),
+        SignerProblem::Duplicate(k) => GovernanceError::DuplicateSigner(k),
+        SignerProblem::Bad(k) => GovernanceError::BadSignature(k),
+    })?;
     Ok(Decision {
         id: RecordId(sha256(&signed.decision)),
         seq: d.seq,
