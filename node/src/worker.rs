@@ -370,8 +370,8 @@ impl Worker {
                 bytes,
             } => {
                 let acceptance = match self.add_decision(&bytes) {
-                    Ok(true) => MessageAcceptance::Accept,
-                    Ok(false) => MessageAcceptance::Ignore,
+                    Ok((_, true)) => MessageAcceptance::Accept,
+                    Ok((_, false)) => MessageAcceptance::Ignore,
                     Err(DecisionRefusal::Invalid(e)) => {
                         info!(%peer, error = %e, "rejected an invalid governance decision");
                         MessageAcceptance::Reject
@@ -387,11 +387,8 @@ impl Worker {
             Job::Decisions { peer, decisions } => {
                 for bytes in decisions {
                     match self.add_decision(&bytes) {
-                        Ok(new) => {
-                            if new {
-                                self.send(Event::AnnounceDecision(bytes));
-                            }
-                        }
+                        Ok((_, true)) => self.send(Event::AnnounceDecision(bytes)),
+                        Ok((_, false)) => {}
                         Err(DecisionRefusal::Invalid(e)) => {
                             warn!(%peer, error = %e, "a peer sent an invalid governance decision");
                         }
@@ -400,13 +397,7 @@ impl Worker {
                 }
             }
             Job::SubmitDecision { bytes, reply } => {
-                let genesis = self.shared.read_store().governance().genesis().clone();
-                let answer = hubnet_protocol::governance::verify_decision_bytes(&bytes, &genesis)
-                    .map_err(DecisionRefusal::from)
-                    .and_then(|d| {
-                        let new = self.add_decision(&bytes)?;
-                        Ok((d, new))
-                    });
+                let answer = self.add_decision(&bytes);
                 if let Err(DecisionRefusal::Store(e)) = &answer {
                     error!(error = %e, "storing a decision failed");
                 }
@@ -420,14 +411,11 @@ impl Worker {
                 msg_id,
                 bytes,
             } => {
-                let charter = self.shared.charter();
-                let acceptance = match checkpoint::verify_bytes(&bytes, &charter) {
-                    Ok(c) => match self.shared.lock_store().add_checkpoint(c)? {
-                        CheckpointOutcome::Newer | CheckpointOutcome::Conflict(_) => {
-                            MessageAcceptance::Accept
-                        }
-                        CheckpointOutcome::Known => MessageAcceptance::Ignore,
-                    },
+                let acceptance = match self.add_checkpoint(&bytes)? {
+                    Ok(CheckpointOutcome::Newer | CheckpointOutcome::Conflict(_)) => {
+                        MessageAcceptance::Accept
+                    }
+                    Ok(CheckpointOutcome::Known) => MessageAcceptance::Ignore,
                     Err(e) => {
                         info!(%peer, error = %e, "rejected an invalid checkpoint");
                         MessageAcceptance::Reject
@@ -440,17 +428,13 @@ impl Worker {
                 });
             }
             Job::SubmitCheckpoint { bytes, reply } => {
-                let charter = self.shared.charter();
-                let answer = match checkpoint::verify_bytes(&bytes, &charter) {
-                    Ok(c) => {
-                        let outcome = self.shared.lock_store().add_checkpoint(c)?;
-                        if outcome != CheckpointOutcome::Known {
-                            self.send(Event::AnnounceCheckpoint(bytes));
-                        }
-                        Ok(outcome)
-                    }
-                    Err(e) => Err(e.to_string()),
-                };
+                let answer = self.add_checkpoint(&bytes)?.map_err(|e| e.to_string());
+                if answer
+                    .as_ref()
+                    .is_ok_and(|o| *o != CheckpointOutcome::Known)
+                {
+                    self.send(Event::AnnounceCheckpoint(bytes));
+                }
                 let _ = reply.send(answer);
             }
             Job::SignCheckpoint { peer_id } => self.sign_checkpoint(&peer_id)?,
@@ -459,16 +443,25 @@ impl Worker {
         Ok(())
     }
 
-    /// Verifies and stores a decision; true if it was new. On a new one, the charter snapshot,
-    /// the swarm's summary and the search index follow.
-    fn add_decision(&mut self, bytes: &[u8]) -> Result<bool, DecisionRefusal> {
+    /// Verifies a checkpoint (without the store) and keeps it.
+    fn add_checkpoint(
+        &mut self,
+        bytes: &[u8],
+    ) -> Result<Result<CheckpointOutcome, checkpoint::CheckpointError>, StoreError> {
+        match checkpoint::verify_bytes(bytes, &self.shared.charter()) {
+            Ok(c) => Ok(Ok(self.shared.lock_store().add_checkpoint(c)?)),
+            Err(e) => Ok(Err(e)),
+        }
+    }
+
+    /// Verifies (without the store: decisions only need the network id and the committee, which
+    /// no decision changes) and stores a decision; true if it was new. On a new one, the charter
+    /// snapshot, the swarm's summary and the search index follow.
+    fn add_decision(&mut self, bytes: &[u8]) -> Result<(Decision, bool), DecisionRefusal> {
+        let d = hubnet_protocol::governance::verify_decision_bytes(bytes, &self.shared.charter())?;
         let mut store = self.shared.lock_store();
-        let d = hubnet_protocol::governance::verify_decision_bytes(
-            bytes,
-            store.governance().genesis(),
-        )?;
-        let Some(changed) = store.add_decision(d)? else {
-            return Ok(false);
+        let Some(changed) = store.add_decision(d.clone())? else {
+            return Ok((d, false));
         };
         self.shared.set_charter(store.charter().clone());
         let summary = store.summary();
@@ -478,7 +471,7 @@ impl Worker {
             self.shared.indexer.wake();
         }
         self.send(Event::Summary(Box::new(summary)));
-        Ok(true)
+        Ok((d, true))
     }
 
     /// Signs a checkpoint if the view changed since the last one (or the heartbeat is due).
