@@ -3,7 +3,7 @@
 // why; the Steering Committee's decisions in seq order, with governance forks; and the newest
 // checkpoint each node signed of its view, with any two checkpoints of one signer that contradict.
 
-import { h, replace, getJson, errorBox, short } from './dom.js';
+import { h, replace, getJson, errorBox, short, dataTable } from './dom.js';
 import { t, pickText, fmtDateTime } from './i18n.js';
 import { getMembers } from './data.js';
 
@@ -469,19 +469,7 @@ function describeConflict(model, x) {
   }
 }
 
-/**
- * A table that turns into labelled cards on narrow screens (CSS, via data-label). Each cell's
- * content is one block, so that its parts stay together in the card's value column.
- */
+/** Tables whose cells keep their parts together in the card's value column. */
 function table(headers, rows) {
-  return h(
-    'div',
-    { class: 'table-wrap' },
-    h(
-      'table',
-      { class: 'data' },
-      h('thead', {}, h('tr', {}, headers.map((x) => h('th', { scope: 'col' }, x)))),
-      h('tbody', {}, rows.map((r) => h('tr', r.attrs, r.cells.map((c, i) => h('td', { 'data-label': headers[i] }, h('div', {}, c)))))),
-    ),
-  );
+  return dataTable(headers, rows, { block: true });
 }

@@ -148,3 +148,28 @@ export function langText(tag, picked, attrs = {}) {
   if (!picked) return null;
   return h(tag, { ...attrs, lang: picked.lang }, picked.text);
 }
+
+/**
+ * A table that turns into labelled cards on narrow screens (CSS, via data-label). `rows` are
+ * `{ attrs, cells }`; with `block`, each cell's content is wrapped in one block, so that its parts
+ * stay together in the card's value column.
+ */
+export function dataTable(headers, rows, { block = false } = {}) {
+  return h(
+    'div',
+    { class: 'table-wrap' },
+    h(
+      'table',
+      { class: 'data' },
+      h('thead', {}, h('tr', {}, headers.map((x) => h('th', { scope: 'col' }, x)))),
+      h(
+        'tbody',
+        {},
+        rows.map((r) =>
+          h('tr', r.attrs, r.cells.map((c, i) => h('td', { 'data-label': headers[i] }, block ? h('div', {}, c) : c))),
+        ),
+      ),
+    ),
+  );
+}
+

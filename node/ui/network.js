@@ -1,7 +1,7 @@
 // The network page (`/network`, `/members`): this node, the charter's members with their keys,
 // heads and fork flags, the connected peers, the log heads and any fork evidence.
 
-import { h, replace, getJson, errorBox, short } from './dom.js';
+import { h, replace, getJson, errorBox, short, dataTable as table } from './dom.js';
 import { t, pickText } from './i18n.js';
 import { getMembers, getStatus, codeLabel } from './data.js';
 
@@ -150,16 +150,3 @@ function lag(p) {
   return '—';
 }
 
-/** A table that turns into labelled cards on narrow screens (CSS, via data-label). */
-function table(headers, rows) {
-  return h(
-    'div',
-    { class: 'table-wrap' },
-    h(
-      'table',
-      { class: 'data' },
-      h('thead', {}, h('tr', {}, headers.map((x) => h('th', { scope: 'col' }, x)))),
-      h('tbody', {}, rows.map((r) => h('tr', r.attrs, r.cells.map((c, i) => h('td', { 'data-label': headers[i] }, c))))),
-    ),
-  );
-}
