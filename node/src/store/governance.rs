@@ -139,7 +139,6 @@ impl Store {
         let before = self.governance.state().clone();
         let (id, seq, what) = (d.id, d.seq, d.action.describe());
         self.governance.insert(d);
-        self.charter = self.governance.charter().clone();
         let status = self.governance.state().status.get(&id).cloned();
         info!(%id, seq, decision = %what, ?status, "governance decision stored");
         self.load_new_heads()?;
@@ -150,7 +149,8 @@ impl Store {
     /// records: none normally, since their records are refused until then.
     fn load_new_heads(&mut self) -> Result<(), StoreError> {
         let keys: Vec<PublicKey> = self
-            .charter
+            .governance
+            .charter()
             .known_keys()
             .into_iter()
             .map(|(k, _, _)| k)

@@ -189,7 +189,6 @@ pub struct Recovery {
 #[derive(Debug)]
 pub struct Store {
     dir: PathBuf,
-    charter: Charter,
     journal: Journal,
     /// Applies index batches on its own thread; dropped (and joined) before the lock is released.
     writer: IndexWriter,
@@ -248,7 +247,7 @@ impl Store {
         let text = fs::read_to_string(&charter_path).map_err(|source| io(&charter_path, source))?;
         let charter = verify_charter(&charter_path, &text)?;
         let (governance, governance_journal) = governance::load(dir, charter)?;
-        let charter = governance.charter().clone();
+        let charter = governance.charter();
         let mut journal = Journal::open(&dir.join(JOURNAL_FILE), charter.network_id())?;
         let mut recovery = Recovery::default();
         let index_dir = dir.join(INDEX_DIR);
@@ -290,11 +289,10 @@ impl Store {
             .and_then(|v| index::decode_u64(&v))
             .unwrap_or(0);
         let mut forks_journal = Journal::open(&dir.join(FORKS_FILE), charter.network_id())?;
-        let forks = load_forks(&mut forks_journal, &charter)?;
-        let checkpoints = governance::Checkpoints::load(dir, &db, &charter)?;
+        let forks = load_forks(&mut forks_journal, charter)?;
+        let checkpoints = governance::Checkpoints::load(dir, &db, charter)?;
         let mut store = Self {
             dir: dir.to_owned(),
-            charter,
             governance,
             governance_journal,
             checkpoints,
@@ -318,12 +316,12 @@ impl Store {
             let mut count = store.count;
             let mut end = applied;
             for e in chunk {
-                let r = record::decode_stored(&e.payload, &store.charter).map_err(|source| {
-                    StoreError::BadJournalRecord {
+                let r = record::decode_stored(&e.payload, store.governance.charter()).map_err(
+                    |source| StoreError::BadJournalRecord {
                         offset: e.offset,
                         cause: source,
-                    }
-                })?;
+                    },
+                )?;
                 if store.db.contains_key(index::record_key(&r.id))? {
                     end = e.end();
                     continue;
@@ -368,7 +366,7 @@ impl Store {
 
     /// The charter this store belongs to.
     pub fn charter(&self) -> &Charter {
-        &self.charter
+        self.governance.charter()
     }
 
     /// Records stored.
@@ -391,7 +389,8 @@ impl Store {
     /// Loads each member's head from the last entry of its log index.
     fn load_heads(&mut self) -> Result<(), StoreError> {
         let authors: Vec<PublicKey> = self
-            .charter
+            .governance
+            .charter()
             .known_keys()
             .into_iter()
             .map(|(k, _, _)| k)
@@ -446,7 +445,7 @@ impl Store {
         let Some(loc) = self.locate(id)? else {
             return match self.fork_record(id) {
                 None => Ok(None),
-                Some(s) => record::decode_stored(&s.encode(), &self.charter)
+                Some(s) => record::decode_stored(&s.encode(), self.governance.charter())
                     .map(Some)
                     .map_err(|cause| StoreError::BadForkRecord(Box::new(cause))),
             };
@@ -456,7 +455,7 @@ impl Store {
 
     fn read_record(&self, offset: u64) -> Result<Record, StoreError> {
         let payload = self.journal.read_at(offset)?;
-        record::decode_stored(&payload, &self.charter).map_err(|source| {
+        record::decode_stored(&payload, self.governance.charter()).map_err(|source| {
             StoreError::BadJournalRecord {
                 offset,
                 cause: source,
@@ -702,7 +701,7 @@ impl Store {
         now_ms: i64,
     ) -> Result<Record, StoreError> {
         let author = key.public_key();
-        if self.charter.member_by_key(&author).is_none() {
+        if self.governance.charter().member_by_key(&author).is_none() {
             return Err(StoreError::NotAMember(author.to_hex()));
         }
         let position = match self.head(&author)? {
@@ -714,13 +713,14 @@ impl Store {
             },
         };
         // A key a decision ended (rotated, revoked, suspended) signs nothing more.
-        if let Some(Some(last_seq)) = self.charter.key_last_seq(&author)
+        if let Some(Some(last_seq)) = self.governance.charter().key_last_seq(&author)
             && position.seq > last_seq
         {
             return Err(StoreError::Invalid(RecordError::KeyNotValid {
                 author: author.to_hex(),
                 member: self
-                    .charter
+                    .governance
+                    .charter()
                     .member_by_key(&author)
                     .map(|m| m.code.clone())
                     .unwrap_or_default(),
@@ -728,10 +728,16 @@ impl Store {
                 last_seq,
             }));
         }
-        let signed = record::sign(key, self.charter.network_id(), position, now_ms, body);
+        let signed = record::sign(
+            key,
+            self.governance.charter().network_id(),
+            position,
+            now_ms,
+            body,
+        );
         let r = record::verify_record(
             &signed.encode(),
-            &self.charter,
+            self.governance.charter(),
             now_ms.max(position.prev_created_at),
         )?;
         match self.append(std::slice::from_ref(&r))?.pop() {
@@ -783,19 +789,21 @@ impl Store {
         let heads = self
             .heads
             .iter()
-            .filter_map(|(author, h)| match self.charter.key_last_seq(author) {
-                Some(Some(last)) if h.seq > last => {
-                    let id = self.id_at(author, last).ok().flatten()?;
-                    Some((*author, HeadRef { seq: last, id }))
-                }
-                _ => Some((
-                    *author,
-                    HeadRef {
-                        seq: h.seq,
-                        id: h.id,
-                    },
-                )),
-            })
+            .filter_map(
+                |(author, h)| match self.governance.charter().key_last_seq(author) {
+                    Some(Some(last)) if h.seq > last => {
+                        let id = self.id_at(author, last).ok().flatten()?;
+                        Some((*author, HeadRef { seq: last, id }))
+                    }
+                    _ => Some((
+                        *author,
+                        HeadRef {
+                            seq: h.seq,
+                            id: h.id,
+                        },
+                    )),
+                },
+            )
             .collect();
         Summary {
             heads,
