@@ -92,14 +92,7 @@ pub fn sign(
         signer: key.public_key().as_bytes().to_vec(),
         peer_id: peer_id.to_owned(),
         time,
-        heads: heads
-            .iter()
-            .map(|(author, h)| pb::HeadEntry {
-                author: author.as_bytes().to_vec(),
-                seq: h.seq,
-                id: h.id.as_bytes().to_vec(),
-            })
-            .collect(),
+        heads: crate::sync::head_entries(heads),
         governance_seq: governance.0,
         governance_head: governance.1.map(|id| id.0.to_vec()).unwrap_or_default(),
     }

@@ -93,6 +93,18 @@ pub enum SyncError {
     TooManyForks(usize),
 }
 
+/// Heads in their wire form, in author order (summaries and checkpoints).
+pub(crate) fn head_entries(heads: &BTreeMap<PublicKey, HeadRef>) -> Vec<pb::HeadEntry> {
+    heads
+        .iter()
+        .map(|(author, h)| pb::HeadEntry {
+            author: author.as_bytes().to_vec(),
+            seq: h.seq,
+            id: h.id.as_bytes().to_vec(),
+        })
+        .collect()
+}
+
 /// Most fork references a summary may carry.
 pub const MAX_FORK_REFS: usize = 1024;
 
@@ -117,15 +129,7 @@ impl Summary {
     /// The wire form.
     pub fn to_proto(&self) -> pb::Heads {
         pb::Heads {
-            heads: self
-                .heads
-                .iter()
-                .map(|(author, h)| pb::HeadEntry {
-                    author: author.as_bytes().to_vec(),
-                    seq: h.seq,
-                    id: h.id.as_bytes().to_vec(),
-                })
-                .collect(),
+            heads: head_entries(&self.heads),
             forks: self
                 .forks
                 .iter()
