@@ -476,9 +476,16 @@ fn describe(
                 who(author)
             ),
         ),
-        Conflict::GovernanceRollback { from_seq, to_seq } => (
+        Conflict::GovernanceRollback {
+            from_count,
+            to_count,
+        } => (
             ProblemKind::Rollback,
-            format!("governance log went back from {from_seq} decisions to {to_seq}"),
+            if from_count == to_count {
+                format!("held {from_count} governance decisions, then another {to_count}")
+            } else {
+                format!("held {from_count} governance decisions, then only {to_count}")
+            },
         ),
     }
 }

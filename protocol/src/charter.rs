@@ -357,6 +357,8 @@ struct KeyEntry {
     member: usize,
     verifying: ed25519_dalek::VerifyingKey,
     last_seq: Option<u64>,
+    /// Revoked by a decision: compromised, so whatever it signs proves nothing of its member.
+    revoked: bool,
 }
 
 /// A verified charter: content checked, quorum of committee signatures present. As the
@@ -435,6 +437,7 @@ impl Charter {
                         member: i,
                         verifying: m.key.verifying_key()?,
                         last_seq: None,
+                        revoked: false,
                     },
                 ))
             })
@@ -481,6 +484,7 @@ impl Charter {
                         member: *index.get(code)?,
                         verifying: p.key.verifying_key()?,
                         last_seq: p.grant.last_seq(),
+                        revoked: p.grant.revoked_after.is_some(),
                     },
                 ))
             })
@@ -538,6 +542,12 @@ impl Charter {
     /// The last seq `key` may sign (`None`: no limit), for a key some member holds or held.
     pub fn key_last_seq(&self, key: &PublicKey) -> Option<Option<u64>> {
         self.keys.get(key).map(|e| e.last_seq)
+    }
+
+    /// Whether a decision revoked `key`. Its records up to the revocation's last valid seq still
+    /// count, but nothing else it signs (a checkpoint) is evidence: whoever holds it may sign.
+    pub fn key_revoked(&self, key: &PublicKey) -> bool {
+        self.keys.get(key).is_some_and(|e| e.revoked)
     }
 
     /// Whether a record by `key` at `seq` is valid under the governance state: the key is a

@@ -1,11 +1,13 @@
-//! Signed checkpoints: a node's view (per-author heads, the governance head and a time), signed
-//! with its member's publishing key and gossiped, so that what a node once claimed to hold can be
+//! Signed checkpoints: a node's view (per-author heads, the governance decisions it holds and a
+//! time), signed with its member's publishing key and gossiped, so that what a node once claimed to hold can be
 //! held against it (docs/PROTOCOL.md §8).
 //!
 //! Two checkpoints by one signer that cannot both be true are portable evidence:
 //! - **equivocation**: two different record ids for one author at one seq (a split view);
-//! - **rollback**: the later checkpoint holds an author's log, or the governance log, shorter than
-//!   the earlier one did.
+//! - **rollback**: the later checkpoint holds an author's log shorter than the earlier one did, or
+//!   fewer governance decisions, or as many but another set. A node only ever adds decisions (a
+//!   governance fork keeps both sides), so the count and the set's digest only grow; the canonical
+//!   chain can shrink when a fork resolves and is not what a checkpoint signs.
 //!
 //! A checkpoint is also evidence against the node's later answers: a node that signed head H for an
 //! author and later serves a shorter log, or another record at seq H, is caught by
@@ -18,7 +20,6 @@ use prost::Message;
 use serde::Serialize;
 
 use crate::charter::Charter;
-use crate::governance::DecisionId;
 use crate::id::{RecordId, sha256};
 use crate::keys::{PublicKey, SecretKey};
 use crate::sync::HeadRef;
@@ -44,6 +45,18 @@ pub enum CheckpointError {
     /// The signer is no member's key.
     #[error("checkpoint signer {0} is no member's key")]
     UnknownSigner(String),
+    /// The signer's key was revoked: whoever holds it now may sign anything, so its checkpoints
+    /// are no evidence.
+    #[error("checkpoint signer {0} is a revoked key; its statements are no evidence")]
+    RevokedSigner(String),
+    /// The decision count and digest disagree (a digest of 32 bytes iff the count is not 0).
+    #[error("checkpoint holds {count} decisions with a {len}-byte digest")]
+    BadDecisions {
+        /// The count.
+        count: u64,
+        /// The digest's length.
+        len: usize,
+    },
     /// The signature does not verify.
     #[error("checkpoint signature by {0} does not verify")]
     BadSignature(String),
@@ -64,8 +77,9 @@ pub struct Checkpoint {
     pub time: i64,
     /// Per author, the head the node held.
     pub heads: BTreeMap<PublicKey, HeadRef>,
-    /// The governance log's length and last id.
-    pub governance: (u64, Option<DecisionId>),
+    /// The governance decisions the node held: their count and the digest of their ids (as in
+    /// sync's `Heads` and [`crate::governance::Governance::digest`]).
+    pub decisions: (u64, Vec<u8>),
     /// The bytes as received.
     pub signed: pb::SignedCheckpoint,
 }
@@ -78,14 +92,14 @@ fn message(bytes: &[u8]) -> Vec<u8> {
     m
 }
 
-/// Signs a checkpoint of `heads` and the governance head with `key`.
+/// Signs a checkpoint of `heads` and the governance decisions held (count, digest) with `key`.
 pub fn sign(
     key: &SecretKey,
     charter: &Charter,
     peer_id: &str,
     time: i64,
     heads: &BTreeMap<PublicKey, HeadRef>,
-    governance: (u64, Option<DecisionId>),
+    decisions: &(u64, Vec<u8>),
 ) -> pb::SignedCheckpoint {
     let checkpoint = pb::Checkpoint {
         network_id: charter.network_id().as_bytes().to_vec(),
@@ -93,8 +107,8 @@ pub fn sign(
         peer_id: peer_id.to_owned(),
         time,
         heads: crate::sync::head_entries(heads),
-        governance_seq: governance.0,
-        governance_head: governance.1.map(|id| id.0.to_vec()).unwrap_or_default(),
+        decision_count: decisions.0,
+        decisions_digest: decisions.1.clone(),
     }
     .encode_to_vec();
     let signature = key.sign(&message(&checkpoint)).to_vec();
@@ -110,7 +124,8 @@ fn bytes32(bytes: &[u8], what: &str) -> Result<[u8; 32], CheckpointError> {
         .map_err(|_| CheckpointError::Malformed(format!("{what} is {} bytes", bytes.len())))
 }
 
-/// Verifies a signed checkpoint: network, signer a (current or former) member key, signature.
+/// Verifies a signed checkpoint: network, signer a (current or former) member key that was not
+/// revoked, signature.
 pub fn verify(
     signed: &pb::SignedCheckpoint,
     charter: &Charter,
@@ -130,6 +145,9 @@ pub fn verify(
         .ok_or_else(|| CheckpointError::UnknownSigner(signer.to_hex()))?
         .code
         .clone();
+    if charter.key_revoked(&signer) {
+        return Err(CheckpointError::RevokedSigner(signer.to_hex()));
+    }
     if !crate::charter::verify_strict(&signer, &message(&signed.checkpoint), &signed.signature) {
         return Err(CheckpointError::BadSignature(signer.to_hex()));
     }
@@ -143,10 +161,14 @@ pub fn verify(
             )));
         }
     }
-    let governance_head = match c.governance_head.len() {
-        0 => None,
-        _ => Some(RecordId(bytes32(&c.governance_head, "governance head")?)),
-    };
+    if (c.decision_count == 0) != c.decisions_digest.is_empty()
+        || !matches!(c.decisions_digest.len(), 0 | 32)
+    {
+        return Err(CheckpointError::BadDecisions {
+            count: c.decision_count,
+            len: c.decisions_digest.len(),
+        });
+    }
     Ok(Checkpoint {
         id: RecordId(sha256(&signed.checkpoint)),
         signer,
@@ -154,7 +176,7 @@ pub fn verify(
         peer_id: c.peer_id,
         time: c.time,
         heads,
-        governance: (c.governance_seq, governance_head),
+        decisions: (c.decision_count, c.decisions_digest),
         signed: signed.clone(),
     })
 }
@@ -193,12 +215,12 @@ pub enum Conflict {
         /// Seq held later (0: none).
         to_seq: u64,
     },
-    /// A later statement holds a shorter governance log, or another decision at the same length.
+    /// A later statement holds fewer governance decisions, or as many but another set.
     GovernanceRollback {
-        /// Length before.
-        from_seq: u64,
-        /// Length later.
-        to_seq: u64,
+        /// Decisions held before.
+        from_count: u64,
+        /// Decisions held later.
+        to_count: u64,
     },
 }
 
@@ -227,11 +249,11 @@ pub fn conflicts(a: &Checkpoint, b: &Checkpoint) -> Vec<Conflict> {
             _ => {}
         }
     }
-    let (ga, gb) = (a.governance, b.governance);
+    let (ga, gb) = (&a.decisions, &b.decisions);
     if gb.0 < ga.0 || (gb.0 == ga.0 && gb.1 != ga.1) {
         out.push(Conflict::GovernanceRollback {
-            from_seq: ga.0,
-            to_seq: gb.0,
+            from_count: ga.0,
+            to_count: gb.0,
         });
     }
     out

@@ -14,6 +14,8 @@
 //! - Key validity is positional: a key may sign records up to a last seq, which rotation,
 //!   revocation and suspension set, and reinstatement lifts (see [`KeyGrant::last_seq`]). A
 //!   record is valid iff its seq is at or below its key's last seq, whenever it arrives.
+//! - Limits amendments judge records created from their `effective_from` on, and may only raise
+//!   limits: a record valid under the limits in force stays valid whenever the amendment arrives.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -121,7 +123,8 @@ pub enum Action {
         /// Last seq still valid.
         last_valid_seq: u64,
     },
-    /// New limits for records created at or after `effective_from`.
+    /// New limits for records created at or after `effective_from`; none may be lower than the
+    /// limits in force (an amendment that lowers one is void).
     AmendLimits {
         /// The limits.
         limits: Limits,
@@ -656,12 +659,11 @@ impl GovState {
                 limits,
                 effective_from,
             } => {
-                if self
-                    .limits
-                    .last()
-                    .is_some_and(|(t, _)| *t > *effective_from)
-                {
-                    return Err("effective_from is before the limits in force".into());
+                if let Some((from, in_force)) = self.limits.last() {
+                    if *from > *effective_from {
+                        return Err("effective_from is before the limits in force".into());
+                    }
+                    in_force.check_raised(limits).map_err(|e| e.to_string())?;
                 }
                 self.limits.push((*effective_from, *limits));
             }

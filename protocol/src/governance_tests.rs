@@ -960,38 +960,31 @@ fn amended_limits_judge_records_created_from_their_date_on() {
     let mut gov = net.gov();
     let kz = &net.members[KZ];
     let effective_from = T0 + 1_000;
-    let tight = Limits {
-        max_short_text_bytes: 16,
-        max_record_bytes: 1024,
+    let loose = Limits {
+        max_short_text_bytes: 1024,
+        max_summary_bytes: 8192,
         ..Limits::DEFAULT
     };
-    let long_title = "Merit-based recruitment"; // 23 bytes
+    let long_title = "M".repeat(600); // over the default 512
     let before = next_record(
         kz,
         &net.genesis,
         None,
         effective_from - 1,
-        &practice(long_title),
+        &practice(&long_title),
     );
     let at = next_record(
         kz,
         &net.genesis,
         Some(&before),
         effective_from,
-        &practice(long_title),
+        &practice(&long_title),
     );
-    let short = next_record(
-        kz,
-        &net.genesis,
-        Some(&at),
-        effective_from + 1,
-        &practice("Short"),
-    );
-    let big_body = {
+    let long_summary = {
         let json = serde_json::json!({
             "kind": "practice",
-            "title": {"en": "Big"},
-            "summary": {"en": "x".repeat(1500)},
+            "title": {"en": "Long summary"},
+            "summary": {"en": "x".repeat(5000)},
             "topics": ["recruitment"]
         });
         Draft::parse(&json.to_string(), DraftFormat::Json)
@@ -999,67 +992,109 @@ fn amended_limits_judge_records_created_from_their_date_on() {
             .build_body("KZ")
             .expect("builds")
     };
-    let big = next_record(
+    let summary = next_record(
         kz,
         &net.genesis,
-        Some(&short),
-        effective_from + 2,
-        &big_body,
+        Some(&at),
+        effective_from + 1,
+        &long_summary,
     );
-    for r in [&before, &at, &short, &big] {
-        check(gov.charter(), r, Ok(()));
+    let too_long = |field: &str, len: usize, max: u64| {
+        Err(RecordError::Body(BodyError::FieldTooLong {
+            field: field.into(),
+            len,
+            max,
+        }))
+    };
+    for r in [&before, &at] {
+        check(gov.charter(), r, too_long("title.en", 600, 512));
     }
+    check(gov.charter(), &summary, too_long("summary.en", 5000, 4096));
 
     net.decide(
         &mut gov,
         Action::AmendLimits {
-            limits: tight,
+            limits: loose,
             effective_from,
         },
     );
     let c = gov.charter();
-    check(c, &before, Ok(()));
-    check(
-        c,
-        &at,
-        Err(RecordError::Body(BodyError::FieldTooLong {
-            field: "title.en".into(),
-            len: long_title.len(),
-            max: 16,
-        })),
-    );
-    check(c, &short, Ok(()));
-    check(
-        c,
-        &big,
-        Err(RecordError::TooLarge {
-            size: big.encoded_len(),
-            max: 1024,
-        }),
-    );
-    assert_eq!(c.limits(), &tight);
+    // Records created before the date keep the limits of their time.
+    check(c, &before, too_long("title.en", 600, 512));
+    check(c, &at, Ok(()));
+    check(c, &summary, Ok(()));
+    assert_eq!(c.limits(), &loose);
     assert_eq!(c.limits_at(effective_from - 1), &Limits::DEFAULT);
     assert_eq!(c.limits_at(i64::MIN), &Limits::DEFAULT);
-    assert_eq!(c.limits_at(effective_from), &tight);
+    assert_eq!(c.limits_at(effective_from), &loose);
     assert_eq!(c.genesis_limits(), &Limits::DEFAULT);
-    // Records of the older era may still be as large as it allowed.
-    assert_eq!(c.max_record_bytes(), Limits::DEFAULT.max_record_bytes);
 
     // Limits that would reach back before the ones in force are void.
     let state = gov.state().clone();
     let back = net.decide(
         &mut gov,
         Action::AmendLimits {
-            limits: Limits::DEFAULT,
+            limits: Limits {
+                max_body_bytes: 128 * 1024,
+                ..loose
+            },
             effective_from: effective_from - 1,
         },
     );
     assert!(matches!(
-        gov.state().status[&back.id],
-        DecisionStatus::Void(_)
+        &gov.state().status[&back.id],
+        DecisionStatus::Void(r) if r.contains("before the limits in force")
     ));
     assert_eq!(gov.state().limits, state.limits);
-    assert_eq!(gov.charter().limits(), &tight);
+
+    // Limits that lower any limit in force are void, and say which: a record valid once stays
+    // valid, whenever a node learns of the amendment.
+    let lower = net.decide(
+        &mut gov,
+        Action::AmendLimits {
+            limits: Limits {
+                max_short_text_bytes: 16,
+                max_body_bytes: 128 * 1024,
+                ..loose
+            },
+            effective_from: effective_from + 10,
+        },
+    );
+    assert!(matches!(
+        &gov.state().status[&lower.id],
+        DecisionStatus::Void(r) if r.contains("max_short_text_bytes from 1024 to 16")
+    ));
+    assert_eq!(gov.state().limits, state.limits);
+    assert_eq!(gov.charter().limits(), &loose);
+}
+
+#[test]
+fn check_raised_names_each_limit_an_amendment_lowers() {
+    let d = Limits::DEFAULT;
+    assert_eq!(d.check_raised(&d), Ok(()));
+    let raised = Limits {
+        max_body_bytes: d.max_body_bytes + 1,
+        ..d
+    };
+    assert_eq!(d.check_raised(&raised), Ok(()));
+    let err = raised
+        .check_raised(&Limits {
+            max_languages: 2,
+            ..d
+        })
+        .expect_err("lowers two");
+    assert_eq!(
+        err.0,
+        vec![
+            ("max_body_bytes", d.max_body_bytes + 1, d.max_body_bytes),
+            ("max_languages", d.max_languages, 2),
+        ]
+    );
+    assert!(
+        err.to_string().ends_with(
+            "this lowers max_body_bytes from 65537 to 65536, max_languages from 16 to 2"
+        )
+    );
 }
 
 /// What a decision may change: everything in the state but the decisions' bookkeeping.
@@ -1754,43 +1789,68 @@ proptest! {
 }
 
 #[test]
-#[ignore = "bug: a limits amendment that reaches a node after a record it judges makes nodes disagree for good (governance.rs AmendLimits, no re-check of held records)"]
 fn a_limits_amendment_arriving_late_does_not_split_the_view() {
-    // The rule is "records created at or after effective_from are judged by the new limits".
-    // A node that holds such a record before it learns of the amendment keeps it (and
-    // `key_allows` still counts it); a node that learns of the amendment first refuses it, and
-    // anti-entropy never mends the difference.
+    // Records created at or after effective_from are judged by the amended limits, which may only
+    // be raised. A node that meets a record before the amendment refuses it and takes it again by
+    // anti-entropy once it knows the amendment; a node that meets the amendment first takes it at
+    // once. A lowering amendment is void, so no node ever drops a record another keeps.
     let net = net();
     let effective_from = T0 + 1_000;
-    let amend = net.signed(
-        1,
-        None,
-        T_GOV,
-        Action::AmendLimits {
-            limits: Limits {
-                max_short_text_bytes: 16,
-                ..Limits::DEFAULT
+    let amend = |seq: u64, prev: Option<DecisionId>, max_short_text_bytes: u64| {
+        net.signed(
+            seq,
+            prev,
+            T_GOV + seq as i64,
+            Action::AmendLimits {
+                limits: Limits {
+                    max_short_text_bytes,
+                    ..Limits::DEFAULT
+                },
+                effective_from,
             },
-            effective_from,
-        },
-    );
-    let r = next_record(
+        )
+    };
+    let raise = amend(1, None, 1024);
+    let raise_id = RecordId(sha256(&raise.decision));
+    let lower = amend(2, Some(raise_id), 16);
+    let long = next_record(
         &net.members[KZ],
         &net.genesis,
         None,
         effective_from + 1,
+        &practice(&"M".repeat(600)),
+    );
+    let short = next_record(
+        &net.members[KZ],
+        &net.genesis,
+        Some(&long),
+        effective_from + 2,
         &practice("Merit-based recruitment"),
     );
     let items = [
-        Item::Decision(amend.encode_to_vec()),
+        Item::Decision(raise.encode_to_vec()),
+        Item::Decision(lower.encode_to_vec()),
         Item::Record {
             seq: 1,
-            bytes: r.encode(),
+            bytes: long.encode(),
+        },
+        Item::Record {
+            seq: 2,
+            bytes: short.encode(),
         },
     ];
-    let decision_first = run_node(&net, &items, &[0, 1]);
-    let record_first = run_node(&net, &items, &[1, 0]);
-    assert_eq!(decision_first.view(), record_first.view());
+    let want: BTreeSet<RecordId> = [long.id(), short.id()].into();
+    for order in [
+        [0, 1, 2, 3],
+        [2, 3, 0, 1],
+        [2, 0, 3, 1],
+        [1, 3, 2, 0],
+        [3, 2, 1, 0],
+    ] {
+        let node = run_node(&net, &items, &order);
+        assert_eq!(node.view(), want, "arrival order {order:?}");
+        assert_eq!(node.gov.charter().limits().max_short_text_bytes, 1024);
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1812,10 +1872,10 @@ fn checkpoint_of(
     peer: &str,
     time: i64,
     heads: &[(PublicKey, HeadRef)],
-    governance: (u64, Option<DecisionId>),
+    decisions: &(u64, Vec<u8>),
 ) -> Checkpoint {
     let heads: BTreeMap<PublicKey, HeadRef> = heads.iter().copied().collect();
-    let signed = checkpoint::sign(key, charter, peer, time, &heads, governance);
+    let signed = checkpoint::sign(key, charter, peer, time, &heads, decisions);
     checkpoint::verify(&signed, charter).expect("a member's checkpoint verifies")
 }
 
@@ -1833,14 +1893,14 @@ fn a_checkpoint_round_trips() {
         (net.members[KZ].public_key(), head_ref(&kz_log)),
     ]
     .into();
-    let gov_head = Some(RecordId([5; 32]));
+    let decisions = (2, vec![5; 32]);
     let signed = checkpoint::sign(
         &net.members[KG],
         &net.genesis,
         "12D3KooWpeer",
         NOW - 10,
         &heads,
-        (2, gov_head),
+        &decisions,
     );
     let c = checkpoint::verify_bytes(&signed.encode_to_vec(), &net.genesis).expect("valid");
     assert_eq!(c.id, RecordId(sha256(&signed.checkpoint)));
@@ -1849,12 +1909,12 @@ fn a_checkpoint_round_trips() {
     assert_eq!(c.peer_id, "12D3KooWpeer");
     assert_eq!(c.time, NOW - 10);
     assert_eq!(c.heads, heads);
-    assert_eq!(c.governance, (2, gov_head));
+    assert_eq!(c.decisions, decisions);
     assert_eq!(c.signed, signed);
     assert_eq!(checkpoint::verify(&signed, &net.genesis), Ok(c));
-    // No governance yet: no head.
-    let empty = checkpoint_of(&net.members[KG], &net.genesis, "p", NOW, &[], (0, None));
-    assert_eq!(empty.governance, (0, None));
+    // No decisions yet: no digest.
+    let empty = checkpoint_of(&net.members[KG], &net.genesis, "p", NOW, &[], &(0, vec![]));
+    assert_eq!(empty.decisions, (0, vec![]));
     assert!(empty.heads.is_empty());
 }
 
@@ -1863,7 +1923,7 @@ fn a_rotated_members_former_key_still_signs_checkpoints_it_made() {
     let net = net();
     let mut gov = net.gov();
     let old = &net.members[KZ];
-    let before = checkpoint::sign(old, &net.genesis, "p", T0, &BTreeMap::new(), (0, None));
+    let before = checkpoint::sign(old, &net.genesis, "p", T0, &BTreeMap::new(), &(0, vec![]));
     net.decide(
         &mut gov,
         Action::RotateKey {
@@ -1880,7 +1940,7 @@ fn a_rotated_members_former_key_still_signs_checkpoints_it_made() {
         "p",
         NOW,
         &BTreeMap::new(),
-        (1, None),
+        &(1, vec![7; 32]),
     );
     assert_eq!(
         checkpoint::verify(&new, gov.charter()).map(|c| c.member),
@@ -1900,7 +1960,7 @@ fn bad_checkpoints_are_refused() {
     let heads = BTreeMap::from([at(net.members[HUB].public_key(), 1, RecordId([1; 32]))]);
     // Not a member: a committee key, or a stranger.
     for key in [&net.committee[0], &fresh_key(77)] {
-        let signed = checkpoint::sign(key, &net.genesis, "p", NOW, &heads, (0, None));
+        let signed = checkpoint::sign(key, &net.genesis, "p", NOW, &heads, &(0, vec![]));
         let hex = key.public_key().to_hex();
         let err = checkpoint::verify(&signed, &net.genesis).expect_err("refused");
         assert_eq!(err, CheckpointError::UnknownSigner(hex.clone()));
@@ -1909,13 +1969,13 @@ fn bad_checkpoints_are_refused() {
     // A flipped signature bit, and a changed checkpoint.
     let kz = &net.members[KZ];
     let hex = kz.public_key().to_hex();
-    let mut flipped = checkpoint::sign(kz, &net.genesis, "p", NOW, &heads, (0, None));
+    let mut flipped = checkpoint::sign(kz, &net.genesis, "p", NOW, &heads, &(0, vec![]));
     flipped.signature[0] ^= 1;
     assert_eq!(
         checkpoint::verify(&flipped, &net.genesis),
         Err(CheckpointError::BadSignature(hex.clone()))
     );
-    let mut changed = checkpoint::sign(kz, &net.genesis, "p", NOW, &heads, (0, None));
+    let mut changed = checkpoint::sign(kz, &net.genesis, "p", NOW, &heads, &(0, vec![]));
     let mut inner = pb::Checkpoint::decode(changed.checkpoint.as_slice()).expect("decodes");
     inner.time += 1;
     changed.checkpoint = inner.encode_to_vec();
@@ -1926,7 +1986,7 @@ fn bad_checkpoints_are_refused() {
     // Another network.
     let (doc, _, _) = sample(2);
     let other = doc.verify().expect("valid");
-    let foreign = checkpoint::sign(kz, &other, "p", NOW, &heads, (0, None));
+    let foreign = checkpoint::sign(kz, &other, "p", NOW, &heads, &(0, vec![]));
     assert_eq!(
         checkpoint::verify(&foreign, &net.genesis),
         Err(CheckpointError::WrongNetwork(other.network_id().to_hex()))
@@ -1941,7 +2001,7 @@ fn bad_checkpoints_are_refused() {
         signature: kz.sign(&[]).to_vec(),
     };
     let base = pb::Checkpoint::decode(
-        checkpoint::sign(kz, &net.genesis, "p", NOW, &heads, (0, None))
+        checkpoint::sign(kz, &net.genesis, "p", NOW, &heads, &(0, vec![]))
             .checkpoint
             .as_slice(),
     )
@@ -1960,7 +2020,7 @@ fn bad_checkpoints_are_refused() {
             checkpoint::MAX_CHECKPOINT_BYTES + 1
         ))
     );
-    let mut twice = checkpoint::sign(kz, &net.genesis, "p", NOW, &heads, (0, None));
+    let mut twice = checkpoint::sign(kz, &net.genesis, "p", NOW, &heads, &(0, vec![]));
     let mut inner = pb::Checkpoint::decode(twice.checkpoint.as_slice()).expect("decodes");
     inner.heads.push(inner.heads[0].clone());
     twice.checkpoint = inner.encode_to_vec();
@@ -1981,11 +2041,13 @@ fn bad_checkpoints_are_refused() {
 }
 
 #[test]
-#[ignore = "bug: checkpoint::verify accepts checkpoints signed by a revoked (compromised) key, so whoever holds it can frame the member's node"]
 fn a_checkpoint_signed_by_a_revoked_key_is_no_evidence() {
     let net = net();
     let mut gov = net.gov();
     let kz = &net.members[KZ];
+    let signed = checkpoint::sign(kz, gov.charter(), "p", NOW, &BTreeMap::new(), &(0, vec![]));
+    assert!(checkpoint::verify(&signed, gov.charter()).is_ok());
+    assert!(!gov.charter().key_revoked(&kz.public_key()));
     net.decide(
         &mut gov,
         Action::RevokeKey {
@@ -1993,8 +2055,44 @@ fn a_checkpoint_signed_by_a_revoked_key_is_no_evidence() {
             last_valid_seq: 0,
         },
     );
-    let forged = checkpoint::sign(kz, gov.charter(), "p", NOW, &BTreeMap::new(), (1, None));
-    assert!(checkpoint::verify(&forged, gov.charter()).is_err());
+    // Whoever holds a compromised key may sign anything with it: neither an old checkpoint nor
+    // a new one is evidence against KZ's node any more.
+    assert!(gov.charter().key_revoked(&kz.public_key()));
+    let forged = checkpoint::sign(
+        kz,
+        gov.charter(),
+        "p",
+        NOW,
+        &BTreeMap::new(),
+        &(1, vec![7; 32]),
+    );
+    for c in [&signed, &forged] {
+        assert_eq!(
+            checkpoint::verify(c, gov.charter()),
+            Err(CheckpointError::RevokedSigner(kz.public_key().to_hex()))
+        );
+    }
+}
+
+#[test]
+fn a_checkpoints_decision_count_and_digest_must_agree() {
+    let net = net();
+    let kz = &net.members[KZ];
+    for (count, digest) in [(0, vec![1; 32]), (2, vec![]), (2, vec![1; 31])] {
+        let len = digest.len();
+        let signed = checkpoint::sign(
+            kz,
+            &net.genesis,
+            "p",
+            NOW,
+            &BTreeMap::new(),
+            &(count, digest),
+        );
+        assert_eq!(
+            checkpoint::verify(&signed, &net.genesis),
+            Err(CheckpointError::BadDecisions { count, len })
+        );
+    }
 }
 
 /// The one helper of the conflict tests: checks both argument orders give `expected`.
@@ -2010,23 +2108,23 @@ fn contradicting_checkpoints_are_found() {
     let hub = net.members[HUB].public_key();
     let kg = net.members[KG].public_key();
     let (x, y, z) = (RecordId([1; 32]), RecordId([2; 32]), RecordId([3; 32]));
-    let (g1, g2) = (Some(RecordId([8; 32])), Some(RecordId([9; 32])));
-    let cp = |time: i64, heads: &[(PublicKey, HeadRef)], gov: (u64, Option<DecisionId>)| {
-        checkpoint_of(kz, &net.genesis, "peer-kz", time, heads, gov)
+    let (g1, g2) = (&(1, vec![8; 32]), &(2, vec![9; 32]));
+    let cp = |time: i64, heads: &[(PublicKey, HeadRef)], decisions: &(u64, Vec<u8>)| {
+        checkpoint_of(kz, &net.genesis, "peer-kz", time, heads, decisions)
     };
-    let first = cp(T0, &[at(hub, 3, x), at(kg, 2, y)], (1, g1));
+    let first = cp(T0, &[at(hub, 3, x), at(kg, 2, y)], g1);
 
     // Moving on is no conflict; new authors neither.
     let later = cp(
         T0 + 1,
         &[at(hub, 5, z), at(kg, 2, y), at(kz.public_key(), 1, x)],
-        (2, g2),
+        g2,
     );
     check_conflicts(&first, &later, &[]);
     check_conflicts(&first, &first.clone(), &[]);
 
     // Equivocation: another record at the same seq.
-    let other = cp(T0 + 1, &[at(hub, 3, z), at(kg, 2, y)], (1, g1));
+    let other = cp(T0 + 1, &[at(hub, 3, z), at(kg, 2, y)], g1);
     check_conflicts(
         &first,
         &other,
@@ -2039,7 +2137,7 @@ fn contradicting_checkpoints_are_found() {
     );
 
     // Rollback: a lower seq later, or the author gone.
-    let lower = cp(T0 + 1, &[at(hub, 2, x), at(kg, 2, y)], (1, g1));
+    let lower = cp(T0 + 1, &[at(hub, 2, x), at(kg, 2, y)], g1);
     check_conflicts(
         &first,
         &lower,
@@ -2049,7 +2147,7 @@ fn contradicting_checkpoints_are_found() {
             to_seq: 2,
         }],
     );
-    let dropped = cp(T0 + 1, &[at(hub, 3, x)], (1, g1));
+    let dropped = cp(T0 + 1, &[at(hub, 3, x)], g1);
     check_conflicts(
         &first,
         &dropped,
@@ -2060,7 +2158,7 @@ fn contradicting_checkpoints_are_found() {
         }],
     );
     // A higher seq earlier is the same rollback whichever way round the arguments come.
-    let earlier_higher = cp(T0 - 1, &[at(hub, 4, x), at(kg, 2, y)], (1, g1));
+    let earlier_higher = cp(T0 - 1, &[at(hub, 4, x), at(kg, 2, y)], g1);
     check_conflicts(
         &first,
         &earlier_higher,
@@ -2071,33 +2169,32 @@ fn contradicting_checkpoints_are_found() {
         }],
     );
 
-    // Governance rollback: a shorter log, or another head at the same length.
-    let shorter = cp(T0 + 1, &[at(hub, 3, x), at(kg, 2, y)], (0, None));
+    // Governance rollback: fewer decisions, or as many but another set.
+    let fewer = cp(T0 + 1, &[at(hub, 3, x), at(kg, 2, y)], &(0, vec![]));
     check_conflicts(
         &first,
-        &shorter,
+        &fewer,
         &[Conflict::GovernanceRollback {
-            from_seq: 1,
-            to_seq: 0,
+            from_count: 1,
+            to_count: 0,
         }],
     );
-    let swapped = cp(T0 + 1, &[at(hub, 3, x), at(kg, 2, y)], (1, g2));
+    let swapped = cp(T0 + 1, &[at(hub, 3, x), at(kg, 2, y)], &(1, vec![9; 32]));
     check_conflicts(
         &first,
         &swapped,
         &[Conflict::GovernanceRollback {
-            from_seq: 1,
-            to_seq: 1,
+            from_count: 1,
+            to_count: 1,
         }],
     );
 
     // Several at once, all reported.
-    let everything = cp(T0 + 1, &[at(hub, 3, z)], (0, None));
+    let everything = cp(T0 + 1, &[at(hub, 3, z)], &(0, vec![]));
     assert_eq!(checkpoint::conflicts(&first, &everything).len(), 3);
 }
 
 #[test]
-#[ignore = "bug: the governance head an honest node signs (canonical chain length and last id) goes back when a fork resolves, and checkpoint::conflicts reports a rollback"]
 fn an_honest_node_whose_governance_fork_resolves_is_not_accused() {
     let net = net();
     let (winner, loser) = fork_at_1(&net);
@@ -2107,23 +2204,19 @@ fn an_honest_node_whose_governance_fork_resolves_is_not_accused() {
         T_GOV + 5,
         Action::Reinstate { code: "KZ".into() },
     );
-    // The node signs what worker.rs signs: the canonical chain's length and last id.
-    let head = |g: &Governance| {
-        (
-            g.state().chain.len() as u64,
-            g.state().chain.last().copied(),
-        )
-    };
     let mut gov = net.gov();
     gov.insert(loser);
     gov.insert(on_loser);
     let kz = &net.members[KZ];
-    let before = checkpoint_of(kz, &net.genesis, "p", T0, &[], head(&gov));
-    assert_eq!(before.governance.0, 2);
+    let before = checkpoint_of(kz, &net.genesis, "p", T0, &[], &gov.digest());
+    assert_eq!(gov.state().chain.len(), 2);
     gov.insert(winner);
-    let after = checkpoint_of(kz, &net.genesis, "p", T0 + 1, &[], head(&gov));
-    assert_eq!(after.governance.0, 1);
-    // The node only ever learned more; it rolled nothing back.
+    // The canonical chain went from two decisions to one, but the node signs the decisions it
+    // holds, which only grow.
+    assert_eq!(gov.state().chain.len(), 1);
+    let after = checkpoint_of(kz, &net.genesis, "p", T0 + 1, &[], &gov.digest());
+    assert_eq!(before.decisions.0, 2);
+    assert_eq!(after.decisions.0, 3);
     assert_eq!(checkpoint::conflicts(&before, &after), vec![]);
 }
 
@@ -2139,7 +2232,7 @@ fn a_nodes_answers_are_held_against_its_checkpoint() {
         "p",
         T0,
         &[at(hub, 3, x), at(kg, 2, y)],
-        (0, None),
+        &(0, vec![]),
     );
     // `served` maps (author, seq) to the id the node serves now.
     let check_served = |served: &[(PublicKey, u64, RecordId)], expected: &[Conflict]| {
@@ -2282,14 +2375,14 @@ fn audit_of_identical_honest_sources_is_clean() {
         })
         .collect();
     let heads: BTreeMap<PublicKey, HeadRef> = heads.into_iter().collect();
-    let g = (1, gov.state().chain.last().copied());
+    let g = &gov.digest();
     let early = checkpoint::sign(
         &net.members[HUB],
         gov.charter(),
         "peer-1",
         NOW - 600_000,
         &BTreeMap::new(),
-        (0, None),
+        &(0, vec![]),
     );
     let one = checkpoint::sign(
         &net.members[HUB],
@@ -2528,7 +2621,7 @@ fn audit_holds_a_nodes_own_checkpoint_against_its_answers() {
         "peer-rogue",
         NOW - 600_000,
         &heads,
-        (0, None),
+        &(0, vec![]),
     );
     // ...and now serves HUB's log only to seq 2. The honest node kept the checkpoint.
     let honest = all(&logs);
@@ -2638,7 +2731,7 @@ fn audit_finds_a_node_that_signed_two_views() {
         "peer-rogue",
         NOW - 900_000,
         &[(hub, real)].into(),
-        (0, None),
+        &(0, vec![]),
     );
     let second = checkpoint::sign(
         kz,
@@ -2646,7 +2739,7 @@ fn audit_finds_a_node_that_signed_two_views() {
         "peer-rogue",
         NOW - 600_000,
         &[(hub, fake)].into(),
-        (0, None),
+        &(0, vec![]),
     );
     let records = all(&logs);
     let report = audit(
@@ -2692,7 +2785,7 @@ fn audit_names_the_source_serving_a_checkpoint_that_does_not_verify() {
         "p",
         NOW,
         &BTreeMap::new(),
-        (0, None),
+        &(0, vec![]),
     );
     bad.signature[0] ^= 1;
     let report = audit(

@@ -2,6 +2,22 @@
 
 use serde::{Deserialize, Serialize};
 
+/// A limits amendment that lowers limits in force: each as (name, in force, proposed).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "limits may only be raised, so that no record valid once becomes invalid; this lowers {}",
+    describe(.0)
+)]
+pub struct LoweredLimits(pub Vec<(&'static str, u64, u64)>);
+
+fn describe(lowered: &[(&'static str, u64, u64)]) -> String {
+    lowered
+        .iter()
+        .map(|(name, old, new)| format!("{name} from {old} to {new}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Size and time limits every record must respect; part of the charter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -45,6 +61,37 @@ impl Limits {
 }
 
 impl Limits {
+    /// Every limit by name, in declaration order.
+    pub fn fields(&self) -> [(&'static str, u64); 8] {
+        [
+            ("max_record_bytes", self.max_record_bytes),
+            ("max_clock_skew_secs", self.max_clock_skew_secs),
+            ("max_short_text_bytes", self.max_short_text_bytes),
+            ("max_summary_bytes", self.max_summary_bytes),
+            ("max_body_bytes", self.max_body_bytes),
+            ("max_list_items", self.max_list_items),
+            ("max_languages", self.max_languages),
+            ("max_url_bytes", self.max_url_bytes),
+        ]
+    }
+
+    /// Checks that `new` raises or keeps every limit of `self`. An amendment may only raise
+    /// limits, so that no record valid once becomes invalid (docs/PROTOCOL.md §7).
+    pub fn check_raised(&self, new: &Limits) -> Result<(), LoweredLimits> {
+        let lowered: Vec<(&'static str, u64, u64)> = self
+            .fields()
+            .into_iter()
+            .zip(new.fields())
+            .filter(|((_, old), (_, new))| new < old)
+            .map(|((name, old), (_, new))| (name, old, new))
+            .collect();
+        if lowered.is_empty() {
+            Ok(())
+        } else {
+            Err(LoweredLimits(lowered))
+        }
+    }
+
     pub(crate) fn to_proto(self) -> hubnet_proto::v1::Limits {
         hubnet_proto::v1::Limits {
             max_record_bytes: self.max_record_bytes,
