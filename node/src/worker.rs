@@ -490,14 +490,20 @@ impl Worker {
             return Ok(());
         }
         let charter = store.charter().clone();
-        if charter.member_by_key(&key.public_key()).is_none() {
+        // A revoked key's statements are no evidence; a node keeps to the key it was given.
+        if charter.member_by_key(&key.public_key()).is_none()
+            || charter.key_revoked(&key.public_key())
+        {
             return Ok(());
         }
-        let governance = (
-            store.governance().state().chain.len() as u64,
-            store.governance().state().chain.last().copied(),
+        let signed = checkpoint::sign(
+            key,
+            &charter,
+            peer_id,
+            now,
+            &summary.heads,
+            &summary.decisions,
         );
-        let signed = checkpoint::sign(key, &charter, peer_id, now, &summary.heads, governance);
         let bytes = signed.encode_to_vec();
         match checkpoint::verify(&signed, &charter) {
             Ok(c) => {

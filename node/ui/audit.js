@@ -412,7 +412,7 @@ function renderCheckpoints(box, model, cps) {
     model.checkpoints.length === 0
       ? h('p', { class: 'empty' }, t('audit.no_checkpoints'))
       : table(
-        [t('net.member'), t('net.peer_id'), t('audit.time'), t('audit.heads'), t('audit.gov_seq'), t('audit.checkpoint')],
+        [t('net.member'), t('net.peer_id'), t('audit.time'), t('audit.heads'), t('audit.gov_count'), t('audit.checkpoint')],
         model.checkpoints.map((cp) => ({
           attrs: { 'data-testid': 'audit-checkpoint', 'data-code': cp.member ?? null },
           cells: [
@@ -420,7 +420,7 @@ function renderCheckpoints(box, model, cps) {
             h('code', { class: 'hex' }, String(cp.peer_id ?? '')),
             when(cp.time),
             String(Array.isArray(cp.heads) ? cp.heads.length : '?'),
-            String(cp.governance_seq ?? '?'),
+            String(cp.decision_count ?? '?'),
             h('code', { class: 'hex', title: String(cp.id ?? '') }, short(cp.id, 16)),
           ],
         })),
@@ -463,7 +463,7 @@ function describeConflict(model, x) {
     case 'rollback':
       return t('audit.conflict.rollback', { author: author(), from: x.from_seq ?? '?', to: x.to_seq ?? '?' });
     case 'governance_rollback':
-      return t('audit.conflict.governance_rollback', { from: x.from_seq ?? '?', to: x.to_seq ?? '?' });
+      return t('audit.conflict.governance_rollback', { from: x.from_count ?? '?', to: x.to_count ?? '?' });
     default:
       return t('audit.conflict.other', { kind: String(x.kind ?? '?') });
   }

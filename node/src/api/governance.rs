@@ -103,6 +103,10 @@ pub fn governance_json(
             "seq": seq,
             "ids": ids.iter().map(|i| i.to_hex()).collect::<Vec<_>>(),
         })).collect::<Vec<_>>(),
+        "limits": state.limits.iter().map(|(from, limits)| json!({
+            "effective_from": (*from != i64::MIN).then_some(*from),
+            "limits": limits,
+        })).collect::<Vec<_>>(),
         "chain_length": state.chain.len(),
         "chain_head": state.chain.last().map(|i| i.to_hex()),
     })
@@ -169,7 +173,8 @@ fn checkpoint_json(c: &Checkpoint, charter: &Charter) -> Value {
             "seq": h.seq,
             "id": h.id.to_hex(),
         })).collect::<Vec<_>>(),
-        "governance_seq": c.governance.0,
+        "decision_count": c.decisions.0,
+        "decisions_digest": hex::encode(&c.decisions.1),
         "signed": STANDARD.encode(c.signed.encode_to_vec()),
     })
 }

@@ -135,7 +135,7 @@ pub enum ActionArgs {
         #[arg(long)]
         last_valid_seq: u64,
     },
-    /// New record limits for records created from `--effective-from` on.
+    /// New record limits for records created from `--effective-from` on; each may only be raised.
     AmendLimits {
         /// A TOML file with the limits (the charter's `[limits]` fields).
         #[arg(long)]
@@ -278,6 +278,23 @@ fn current_key(governance: &Value, code: &str) -> anyhow::Result<PublicKey> {
         .with_context(|| format!("the node knows no member {code}"))
 }
 
+/// Refuses an amendment the network would hold void: one that starts before the limits in force
+/// or lowers any of them (docs/PROTOCOL.md §7).
+fn check_raises(g: &Value, limits: &Limits, effective_from: i64) -> anyhow::Result<()> {
+    let Some(last) = g["limits"].as_array().and_then(|l| l.last()) else {
+        anyhow::bail!("the node does not say which limits are in force");
+    };
+    let in_force: Limits = serde_json::from_value(last["limits"].clone())
+        .context("the node's limits in force are unreadable")?;
+    if let Some(from) = last["effective_from"].as_i64() {
+        anyhow::ensure!(
+            effective_from >= from,
+            "--effective-from is before the limits in force (from {from} ms); the decision would be void"
+        );
+    }
+    Ok(in_force.check_raised(limits)?)
+}
+
 fn propose(a: &ProposeArgs) -> anyhow::Result<ExitCode> {
     let charter = load_charter(&a.charter)?;
     anyhow::ensure!(
@@ -341,6 +358,7 @@ fn propose(a: &ProposeArgs) -> anyhow::Result<ExitCode> {
                     .timestamp_millis(),
                 None => crate::now_ms(),
             };
+            check_raises(&g, &limits, effective_from)?;
             Action::AmendLimits {
                 limits,
                 effective_from,

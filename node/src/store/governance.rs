@@ -142,6 +142,7 @@ impl Store {
         let status = self.governance.state().status.get(&id).cloned();
         info!(%id, seq, decision = %what, ?status, "governance decision stored");
         self.load_new_heads()?;
+        self.forget_revoked_checkpoints()?;
         Ok(Some(self.governance.changed_keys(&before)))
     }
 
@@ -164,6 +165,37 @@ impl Store {
         }) {
             self.heads.clear();
             self.load_heads()?;
+        }
+        Ok(())
+    }
+
+    /// Drops the checkpoints of keys a decision revoked: whoever holds such a key may sign
+    /// anything, so they are no evidence (docs/PROTOCOL.md §8). Pairs stay in the journal; loading
+    /// skips them, as it verifies each under the governance in force.
+    fn forget_revoked_checkpoints(&mut self) -> Result<(), StoreError> {
+        let charter = self.governance.charter();
+        let revoked: Vec<PublicKey> = self
+            .checkpoints
+            .newest
+            .keys()
+            .filter(|k| charter.key_revoked(k))
+            .copied()
+            .collect();
+        for k in &revoked {
+            self.checkpoints.tree.remove(k.as_bytes())?;
+            self.checkpoints.newest.remove(k);
+        }
+        let before = self.checkpoints.conflicts.len();
+        self.checkpoints
+            .conflicts
+            .retain(|c| !charter.key_revoked(&c.first.signer));
+        let dropped = before - self.checkpoints.conflicts.len();
+        if !revoked.is_empty() || dropped > 0 {
+            info!(
+                signers = revoked.len(),
+                conflicts = dropped,
+                "dropped the checkpoints of revoked keys"
+            );
         }
         Ok(())
     }

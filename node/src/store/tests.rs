@@ -445,3 +445,84 @@ fn acknowledged_records_are_readable_before_the_index_writer_applies_them() {
         Some(retracting.id)
     );
 }
+
+#[test]
+fn decisions_and_checkpoints_survive_reopen_and_a_revoked_keys_checkpoints_are_dropped() {
+    use hubnet_protocol::checkpoint::{self, Conflict};
+    use hubnet_protocol::governance::{self, Action, DecisionDraft};
+    use hubnet_protocol::sync::HeadRef;
+
+    let (f, mut store) = fixture();
+    let (kz, uz) = (&f.keys[0], &f.keys[1]);
+    let heads = |id: u8| {
+        BTreeMap::from([(
+            kz.public_key(),
+            HeadRef {
+                seq: 1,
+                id: RecordId([id; 32]),
+            },
+        )])
+    };
+    let cp = |store: &Store, key: &SecretKey, time: i64, id: u8| {
+        let signed = checkpoint::sign(key, store.charter(), "peer", time, &heads(id), &(0, vec![]));
+        checkpoint::verify(&signed, store.charter()).expect("verifies")
+    };
+    let by_kz = cp(&store, kz, NOW, 1);
+    assert_eq!(
+        store.add_checkpoint(by_kz.clone()).expect("adds"),
+        CheckpointOutcome::Newer
+    );
+    assert_eq!(
+        store.add_checkpoint(cp(&store, uz, NOW, 1)).expect("adds"),
+        CheckpointOutcome::Newer
+    );
+    let conflict = Conflict::Equivocation {
+        author: kz.public_key(),
+        seq: 1,
+        first: RecordId([1; 32]),
+        second: RecordId([2; 32]),
+    };
+    assert_eq!(
+        store
+            .add_checkpoint(cp(&store, uz, NOW + 1, 2))
+            .expect("adds"),
+        CheckpointOutcome::Conflict(vec![conflict.clone()])
+    );
+    drop(store);
+    let mut store = Store::open(&f.path).expect("reopens");
+    assert_eq!(store.checkpoints().count(), 2);
+    assert_eq!(store.checkpoint_conflicts().len(), 1);
+    assert_eq!(store.checkpoint_conflicts()[0].conflicts, vec![conflict]);
+
+    // The committee revokes UZ's key: whoever holds it may sign anything, so its checkpoints stop
+    // being evidence, now and after a restart.
+    let committee = SecretKey::from_seed([50; 32]);
+    let bytes = DecisionDraft {
+        seq: 1,
+        prev: None,
+        created_at: NOW,
+        reason: BTreeMap::new(),
+        action: Action::RevokeKey {
+            key: uz.public_key(),
+            last_valid_seq: 0,
+        },
+    }
+    .encode(store.charter());
+    let signed = hubnet_proto::v1::SignedDecision {
+        signatures: vec![governance::sign_decision(&committee, &bytes)],
+        decision: bytes,
+    };
+    let d = governance::verify_decision(&signed, store.charter()).expect("a valid decision");
+    let changed = store.add_decision(d.clone()).expect("stores").expect("new");
+    assert_eq!(changed, vec![(uz.public_key(), None, Some(0))]);
+    assert_eq!(store.add_decision(d).expect("stores"), None, "held already");
+    let left = |store: &Store| store.checkpoints().map(|c| c.id).collect::<Vec<_>>();
+    assert_eq!(left(&store), vec![by_kz.id]);
+    assert!(store.checkpoint_conflicts().is_empty());
+    drop(store);
+    let store = Store::open(&f.path).expect("reopens");
+    assert_eq!(store.governance().decisions().len(), 1);
+    assert!(store.charter().key_revoked(&uz.public_key()));
+    assert_eq!(left(&store), vec![by_kz.id]);
+    assert!(store.checkpoint_conflicts().is_empty());
+}

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use hubnet_protocol::checkpoint;
+use hubnet_protocol::id::sha256;
 use hubnet_protocol::record::{self, Position};
 use hubnet_protocol::sync::HeadRef;
 use hubnet_protocol::{Charter, Draft, DraftFormat, PublicKey, RecordId, SecretKey};
@@ -70,6 +71,33 @@ fn key_rotation_by_quorum_then_an_equivocating_node_is_named_by_the_audit() {
     ]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("the old key may sign up to seq 2"), "{out}");
+    // An amendment that lowers a limit would be void: refused before a proposal is written.
+    let limits = dir.join("limits.toml");
+    std::fs::write(
+        &limits,
+        "max_short_text_bytes = 16\nmax_body_bytes = 131072\n",
+    )
+    .expect("write");
+    let lowering = dir.join("lower.json");
+    let (code, out, err) = cli(&[
+        "governance",
+        "propose",
+        "--charter",
+        path(&charter_file),
+        "--node",
+        &net.nodes[2].http,
+        "--out",
+        path(&lowering),
+        "amend-limits",
+        "--limits",
+        path(&limits),
+    ]);
+    assert_ne!(code, 0, "{out}");
+    assert!(
+        err.contains("this lowers max_short_text_bytes from 512 to 16"),
+        "{err}"
+    );
+    assert!(!lowering.exists());
     let sign = |key: &std::path::Path| {
         cli(&[
             "governance",
@@ -206,14 +234,40 @@ fn key_rotation_by_quorum_then_an_equivocating_node_is_named_by_the_audit() {
     let old_key: PublicKey = old.public_key();
     let at = |id: RecordId| BTreeMap::from([(old_key, HeadRef { seq: 2, id })]);
     let now = hubnet_node::now_ms();
-    let honest = checkpoint::sign(&kg, &charter, &kg_peer, now + 1000, &at(head), (1, None));
+    // The one decision every node holds: count 1, digest the SHA-256 of its id.
+    let rotation: RecordId = governance(&net, 1)["decisions"][0]["id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("the rotation's id");
+    let decisions = (1, sha256(rotation.as_bytes()).to_vec());
+    // KG's own node signs the same in its checkpoints.
+    let own_checkpoint_holds_the_decision = || {
+        let (_, body) = net.get(1, "/api/v1/checkpoints");
+        let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+        v["checkpoints"].as_array().is_some_and(|all| {
+            all.iter().any(|c| {
+                c["member"] == "KG"
+                    && c["decision_count"] == 1
+                    && c["decisions_digest"] == hex::encode(&decisions.1)
+            })
+        })
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !own_checkpoint_holds_the_decision() {
+        assert!(
+            Instant::now() < deadline,
+            "KG's node signed no checkpoint holding the decision"
+        );
+        std::thread::sleep(Duration::from_millis(100)); // poll interval of this deadline loop
+    }
+    let honest = checkpoint::sign(&kg, &charter, &kg_peer, now + 1000, &at(head), &decisions);
     let lie = checkpoint::sign(
         &kg,
         &charter,
         &kg_peer,
         now + 2000,
         &at(RecordId([9; 32])),
-        (1, None),
+        &decisions,
     );
     for (i, c) in [(0, honest), (2, lie)] {
         let r = reqwest::blocking::Client::new()
