@@ -84,6 +84,7 @@ impl Shared {
             store.dir(),
             store.charter().network_id(),
             store.journal_end(),
+            &crate::search::governance_mark(&store),
         )?;
         let indexer = Indexer::new(index.clone(), applied, &store)?;
         let (waker, woken) = indexer::channel();

@@ -22,6 +22,8 @@
 pub mod error;
 pub mod feeds;
 pub mod governance;
+#[cfg(test)]
+mod governance_tests;
 pub mod openapi;
 pub mod query;
 #[cfg(test)]

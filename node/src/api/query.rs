@@ -89,21 +89,37 @@ pub async fn search(
 }
 
 /// The current state of practice or event `id`: from the index, or (not indexed yet) from the
-/// store alone.
+/// store alone. Records past their key's last valid seq do not count, even while the index has
+/// not followed the decision yet.
 pub fn current_of(shared: &Shared, id: &RecordId) -> Result<Current, ApiError> {
     let state = shared
         .search
         .state(id)
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let store = shared.read_store();
-    if let Some(s) = state
-        && let Some(c) = load_current(&store, &s)?
-    {
-        return Ok(c);
-    }
+    let charter = store.charter();
+    let counts = |r: &hubnet_protocol::Record| charter.key_allows(&r.header.author, r.header.seq);
     let r = store
         .get(id)?
         .ok_or_else(|| ApiError::NotFound(format!("no record {id}")))?;
+    if !counts(&r) {
+        return Err(ApiError::NotFound(format!(
+            "record {id} does not count: seq {} is past its key's last valid seq ({}); \
+             /api/v1/records/{id} still serves it as signed",
+            r.header.seq,
+            charter
+                .key_last_seq(&r.header.author)
+                .flatten()
+                .map_or("none".to_owned(), |s| s.to_string()),
+        )));
+    }
+    if let Some(s) = state
+        && let Some(mut c) = load_current(&store, &s)?
+    {
+        c.amendment = c.amendment.filter(counts);
+        c.retraction = c.retraction.filter(counts);
+        return Ok(c);
+    }
     match r.header.kind {
         Kind::Practice | Kind::Event => Ok(Current {
             original: r,

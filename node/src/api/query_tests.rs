@@ -24,7 +24,7 @@ async fn publish(api: &Api, draft: Value) -> String {
 }
 
 /// GETs `path` until `done` holds for its JSON (the indexer commits shortly after a store).
-async fn wait_for(api: &Api, path: &str, done: impl Fn(&Value) -> bool) -> Value {
+pub(super) async fn wait_for(api: &Api, path: &str, done: impl Fn(&Value) -> bool) -> Value {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         let (status, _, body) = call(api, get(path)).await;

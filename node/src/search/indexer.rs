@@ -2,8 +2,13 @@
 //! commit reached, turns each record into the new state of the practice or event it concerns,
 //! and commits with the new offset as the payload. The store lock is held only to read; tantivy
 //! work happens without it.
+//!
+//! Only records that count are indexed: a record past its key's last valid seq (a rotation,
+//! revocation or suspension, docs/PROTOCOL.md §7) is skipped, and so are its amendments and
+//! retractions, which share its key. When a governance decision changes a key's last valid seq,
+//! the indexer derives the documents of that key's log again under the new state.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
@@ -11,7 +16,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use hubnet_protocol::record;
-use hubnet_protocol::{Body, Record, RecordId};
+use hubnet_protocol::{Body, Charter, PublicKey, Record, RecordId};
 use tantivy::{IndexWriter, TantivyDocument, Term};
 use tracing::{info, warn};
 
@@ -53,6 +58,21 @@ pub struct Indexer {
     overlay: HashMap<RecordId, DocState>,
     /// Records applied since the last commit.
     uncommitted: u64,
+    /// The governance the applied state follows ([`super::governance_mark`]) and the one the
+    /// last commit recorded.
+    governance: String,
+    committed_governance: String,
+    /// Every known key's last valid seq under `governance`, and under `committed_governance`.
+    last_seqs: BTreeMap<PublicKey, Option<u64>>,
+    committed_last_seqs: BTreeMap<PublicKey, Option<u64>>,
+}
+
+fn last_seqs(charter: &Charter) -> BTreeMap<PublicKey, Option<u64>> {
+    charter
+        .known_keys()
+        .into_iter()
+        .map(|(key, _, last)| (key, last))
+        .collect()
 }
 
 impl Indexer {
@@ -69,7 +89,115 @@ impl Indexer {
             applied,
             overlay: HashMap::new(),
             uncommitted: 0,
+            governance: super::governance_mark(store),
+            committed_governance: super::governance_mark(store),
+            last_seqs: last_seqs(store.charter()),
+            committed_last_seqs: last_seqs(store.charter()),
         })
+    }
+
+    /// Whether applied work waits for a commit.
+    fn pending(&self) -> bool {
+        self.applied != self.committed || self.governance != self.committed_governance
+    }
+
+    /// Follows governance decisions taken since the last call: the documents of every key whose
+    /// last valid seq changed are derived again from its log. Decisions are rare; this writes to
+    /// the index writer while the store is read-locked, so the store and the index agree.
+    fn follow_governance(&mut self, store: &Store) -> Result<(), SearchError> {
+        let mark = super::governance_mark(store);
+        if mark == self.governance {
+            return Ok(());
+        }
+        let now = last_seqs(store.charter());
+        let keys: BTreeSet<PublicKey> = now.keys().chain(self.last_seqs.keys()).copied().collect();
+        let changed: Vec<PublicKey> = keys
+            .into_iter()
+            .filter(|k| now.get(k) != self.last_seqs.get(k))
+            .collect();
+        let mut documents = 0;
+        for key in &changed {
+            documents += self.rederive(store, key)?;
+        }
+        if !changed.is_empty() {
+            info!(
+                keys = changed.len(),
+                documents, "search index: key validity changed; documents derived again"
+            );
+        }
+        self.governance = mark;
+        self.last_seqs = now;
+        Ok(())
+    }
+
+    /// Derives again every document of `key`'s log under the store's governance: originals past
+    /// the key's last valid seq leave the index, and each document takes its latest valid
+    /// amendment and its valid retraction. Returns how many documents it wrote or removed.
+    fn rederive(&mut self, store: &Store, key: &PublicKey) -> Result<usize, SearchError> {
+        /// The valid records of one document, in log order (a later amendment wins).
+        #[derive(Default)]
+        struct Parts {
+            original: Option<Record>,
+            amendment: Option<Record>,
+            retraction: Option<Record>,
+        }
+        let charter = store.charter();
+        let mut docs: BTreeMap<RecordId, Parts> = BTreeMap::new();
+        for (seq, id) in store.log(key, 1)? {
+            let Some(r) = store.get(&id)? else {
+                continue;
+            };
+            let valid = charter.key_allows(key, seq);
+            let doc = match (&r.body, r.body.target()) {
+                (Body::Practice(_) | Body::Event(_), _) => r.id,
+                (Body::Amendment(_) | Body::Retraction(_), Some(t)) => t,
+                _ => continue,
+            };
+            // Every document the log touches is written again, valid or not.
+            let parts = docs.entry(doc).or_default();
+            if valid {
+                let slot = match r.body {
+                    Body::Amendment(_) => &mut parts.amendment,
+                    Body::Retraction(_) => &mut parts.retraction,
+                    _ => &mut parts.original,
+                };
+                *slot = Some(r);
+            }
+        }
+        let count = docs.len();
+        for (
+            id,
+            Parts {
+                original,
+                amendment,
+                retraction,
+            },
+        ) in docs
+        {
+            self.writer
+                .delete_term(Term::from_field_text(self.index.fields.id, &id.to_hex()));
+            let Some(original) = original else {
+                self.overlay.remove(&id);
+                continue;
+            };
+            let current = Current {
+                original,
+                amendment,
+                retraction,
+            };
+            self.overlay.insert(
+                id,
+                DocState {
+                    id,
+                    amendment: current.amendment.as_ref().map(|r| r.id),
+                    retraction: current.retraction.as_ref().map(|r| r.id),
+                },
+            );
+            if let Some(doc) = self.index.document(&current) {
+                self.writer.add_document(doc)?;
+            }
+        }
+        Ok(count)
     }
 
     /// How many journal bytes are not indexed yet.
@@ -82,6 +210,7 @@ impl Indexer {
     /// Reads and decodes the next batch of the journal under the store lock, and loads the
     /// current state of every practice or event it touches. `None` when caught up.
     pub fn read(&mut self, store: &Store) -> Result<Option<Vec<Current>>, SearchError> {
+        self.follow_governance(store)?;
         let (payloads, next) = store.signed_from(self.applied, BATCH)?;
         if payloads.is_empty() {
             return Ok(None);
@@ -97,6 +226,11 @@ impl Indexer {
                     cause,
                 })
             })?;
+            // Past its key's last valid seq: it does not count (nor, then, does anything later
+            // in that log).
+            if !charter.key_allows(&r.header.author, r.header.seq) {
+                continue;
+            }
             let state = match (&r.body, r.body.target()) {
                 (Body::Practice(_) | Body::Event(_), _) => DocState {
                     id: r.id,
@@ -182,13 +316,14 @@ impl Indexer {
     /// Commits what was applied, with the journal offset as the payload, and makes it visible to
     /// searches.
     pub fn commit(&mut self) -> Result<(), SearchError> {
-        if self.applied == self.committed {
+        if !self.pending() {
             return Ok(());
         }
         let payload = serde_json::to_string(&Payload {
             layout: LAYOUT_VERSION,
             network: self.network.clone(),
             journal: self.applied,
+            governance: self.governance.clone(),
         })
         .unwrap_or_default();
         let mut prepared = self.writer.prepare_commit()?;
@@ -196,6 +331,8 @@ impl Indexer {
         prepared.commit()?;
         self.index.reader.reload()?;
         self.committed = self.applied;
+        self.committed_governance = self.governance.clone();
+        self.committed_last_seqs = self.last_seqs.clone();
         self.overlay.clear();
         self.uncommitted = 0;
         Ok(())
@@ -206,6 +343,8 @@ impl Indexer {
     pub fn reset(&mut self) -> Result<(), SearchError> {
         self.writer.rollback()?;
         self.applied = self.committed;
+        self.governance = self.committed_governance.clone();
+        self.last_seqs = self.committed_last_seqs.clone();
         self.overlay.clear();
         self.uncommitted = 0;
         Ok(())
@@ -382,7 +521,7 @@ fn follow(
             None => {
                 // Caught up: commit now unless the last commit was very recent.
                 let since = last_commit.elapsed();
-                if indexer.applied != indexer.committed {
+                if indexer.pending() {
                     if since >= COMMIT_SPACING {
                         indexer.commit()?;
                         last_commit = Instant::now();

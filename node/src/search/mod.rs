@@ -61,12 +61,21 @@ pub enum SearchError {
     Store(#[from] crate::store::StoreError),
 }
 
-/// The commit payload: how far into the journal the index has applied.
+/// The commit payload: how far into the journal the index has applied, and under which
+/// governance decisions (the hex digest of the set held, see [`governance_mark`]).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 struct Payload {
     layout: u32,
     network: String,
     journal: u64,
+    #[serde(default)]
+    governance: String,
+}
+
+/// What the index records of the governance it was built under: the digest of the decisions
+/// held. Key validity, and so which records count, follows from it.
+pub fn governance_mark(store: &crate::store::Store) -> String {
+    hex::encode(store.governance().digest().1)
 }
 
 /// The fields of a document.
@@ -191,17 +200,19 @@ impl std::fmt::Debug for SearchIndex {
 
 impl SearchIndex {
     /// Opens `data_dir/search` for the network `network` whose store's journal ends at
-    /// `journal_end`, creating it if missing and recreating it (empty) if it is unreadable, of
-    /// another layout or another network, or ahead of the journal (a store restored from an older
-    /// copy). Returns the index and the journal offset it has applied (0 when it must be built
-    /// from the start).
+    /// `journal_end` under the governance `governance` ([`governance_mark`]), creating it if
+    /// missing and recreating it (empty) if it is unreadable, of another layout or another
+    /// network, ahead of the journal (a store restored from an older copy), or written under other
+    /// governance decisions (a stop between a decision and the index following it). Returns the
+    /// index and the journal offset it has applied (0 when it must be built from the start).
     pub fn open(
         data_dir: &Path,
         network: NetworkId,
         journal_end: u64,
+        governance: &str,
     ) -> Result<(Self, u64), SearchError> {
         let dir = data_dir.join(SEARCH_DIR);
-        match Self::open_existing(&dir, network, journal_end) {
+        match Self::open_existing(&dir, network, journal_end, governance) {
             Ok(Some(opened)) => return Ok(opened),
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "search index unreadable; rebuilding it"),
@@ -225,6 +236,7 @@ impl SearchIndex {
         dir: &Path,
         network: NetworkId,
         journal_end: u64,
+        governance: &str,
     ) -> Result<Option<(Self, u64)>, SearchError> {
         if !dir.join("meta.json").exists() {
             return Ok(None);
@@ -241,6 +253,12 @@ impl SearchIndex {
                     indexed = p.journal,
                     journal = journal_end,
                     "search index is ahead of the store's journal; rebuilding it"
+                );
+                Ok(None)
+            }
+            Some(p) if p.governance != governance => {
+                tracing::warn!(
+                    "search index was written under other governance decisions; rebuilding it"
                 );
                 Ok(None)
             }

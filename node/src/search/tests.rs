@@ -99,11 +99,15 @@ impl Corpus {
 
     /// Opens the index and brings it up to date with the store.
     fn index(&self) -> (SearchIndex, Indexer) {
-        let (network, end) = {
+        let (network, end, mark) = {
             let s = self.store.read().unwrap();
-            (s.charter().network_id(), s.journal_end())
+            (
+                s.charter().network_id(),
+                s.journal_end(),
+                governance_mark(&s),
+            )
         };
-        let (index, applied) = SearchIndex::open(&self.data, network, end).unwrap();
+        let (index, applied) = SearchIndex::open(&self.data, network, end, &mark).unwrap();
         let mut indexer =
             Indexer::new(index.clone(), applied, &self.store.read().unwrap()).unwrap();
         indexer
@@ -407,14 +411,23 @@ fn a_deleted_index_is_rebuilt_from_the_store() {
     };
     // Reopening an up-to-date index reads nothing again.
     {
-        let (network, end) = {
+        let (network, end, mark) = {
             let s = c.store.read().unwrap();
-            (s.charter().network_id(), s.journal_end())
+            (
+                s.charter().network_id(),
+                s.journal_end(),
+                governance_mark(&s),
+            )
         };
-        let (_, applied) = SearchIndex::open(&c.data, network, end).unwrap();
+        let (_, applied) = SearchIndex::open(&c.data, network, end, &mark).unwrap();
         assert_eq!(applied, end);
+        // An index written under other governance decisions (a stop between a decision and the
+        // index following it) is rebuilt.
+        let (_, applied) = SearchIndex::open(&c.data, network, end, "00").unwrap();
+        assert_eq!(applied, 0);
+        c.index();
         // An index ahead of the journal (a store restored from an older copy) is rebuilt.
-        let (_, applied) = SearchIndex::open(&c.data, network, end - 1).unwrap();
+        let (_, applied) = SearchIndex::open(&c.data, network, end - 1, &mark).unwrap();
         assert_eq!(applied, 0);
     }
     std::fs::remove_dir_all(c.data.join(SEARCH_DIR)).unwrap();
@@ -429,4 +442,137 @@ fn a_deleted_index_is_rebuilt_from_the_store() {
     std::fs::write(c.data.join(SEARCH_DIR).join("meta.json"), b"{ not json").unwrap();
     let (index, _) = c.index();
     assert_eq!(index.len() as usize, c.published.len());
+}
+
+/// Stores a decision signed by two of the sample committee's three keys (its quorum).
+fn decide(c: &Corpus, action: hubnet_protocol::governance::Action) {
+    use hubnet_protocol::governance::{self, DecisionDraft};
+    let mut store = c.store.write().unwrap();
+    let (seq, prev) = store.governance().next_position();
+    let bytes = DecisionDraft {
+        seq,
+        prev,
+        created_at: NOW + 2000,
+        reason: std::collections::BTreeMap::new(),
+        action,
+    }
+    .encode(store.charter());
+    let signatures = ["committee-1", "committee-2"]
+        .iter()
+        .map(|k| {
+            let key = crate::keyfile::read(&sample(&format!("keys/{k}.key"))).unwrap();
+            governance::sign_decision(&key, &bytes)
+        })
+        .collect();
+    let signed = pb::SignedDecision {
+        decision: bytes,
+        signatures,
+    };
+    let d = governance::verify_decision(&signed, store.charter()).unwrap();
+    store.add_decision(d).unwrap().unwrap();
+}
+
+#[test]
+fn records_past_their_keys_last_valid_seq_leave_the_index_and_come_back_when_it_moves() {
+    use hubnet_protocol::governance::Action;
+    let c = corpus();
+    let (index, mut indexer) = c.index();
+    let kz_published = c.published.iter().filter(|(m, _, _)| m == "KZ").count() as u64;
+    // After its sample drafts, KZ amends one record, retracts another and publishes a new one.
+    let amended = c.id("01-merit-testing.toml");
+    c.publish_json(
+        "KZ",
+        serde_json::json!({
+            "kind": "amendment",
+            "target": amended.to_hex(),
+            "record": {"kind": "practice", "title": {"en": "Zyxwvut merit selection"},
+                       "summary": {"en": "Revised."}, "topics": ["recruitment"]},
+        }),
+    );
+    let retracted = c.id("02-egov-and-public-service-centres.toml");
+    c.publish_json(
+        "KZ",
+        serde_json::json!({"kind": "retraction", "target": retracted.to_hex(),
+                           "reason": {"en": "Superseded."}}),
+    );
+    let late = c.publish_json(
+        "KZ",
+        serde_json::json!({"kind": "practice", "title": {"en": "Qwertyuiop reform"},
+                           "summary": {"en": "Late."}, "topics": ["recruitment"]}),
+    );
+    indexer.catch_up(&c.store, &AtomicBool::new(false)).unwrap();
+    let search = |q: &str| ids(&index.search(&query(&[("q", q)])).unwrap());
+    let all = |index: &SearchIndex| {
+        let mut v = ids(&index
+            .search(&query(&[("limit", "100"), ("include_retracted", "true")]))
+            .unwrap());
+        v.sort();
+        v
+    };
+    assert_eq!(search("zyxwvut"), vec![amended]);
+    assert_eq!(search("qwertyuiop"), vec![late.id]);
+    assert!(
+        index
+            .state(&retracted)
+            .unwrap()
+            .unwrap()
+            .retraction
+            .is_some()
+    );
+    let full = all(&index);
+
+    // The committee suspends KZ after its sample drafts: the amendment, the retraction and the
+    // new record no longer count.
+    decide(
+        &c,
+        Action::Suspend {
+            code: "KZ".into(),
+            last_seq: kz_published,
+        },
+    );
+    indexer.catch_up(&c.store, &AtomicBool::new(false)).unwrap();
+    assert_eq!(search("zyxwvut"), vec![]);
+    assert_eq!(search("qwertyuiop"), vec![]);
+    let state = index.state(&amended).unwrap().unwrap();
+    assert_eq!((state.amendment, state.retraction), (None, None));
+    assert_eq!(index.state(&retracted).unwrap().unwrap().retraction, None);
+    assert_eq!(index.state(&late.id).unwrap(), None);
+    let suspended = all(&index);
+    assert_eq!(suspended.len(), c.published.len());
+    assert!(!suspended.contains(&late.id));
+
+    // Reopening keeps the index (it was committed under these decisions); a rebuild from the
+    // journal agrees with it.
+    let (network, end, mark) = {
+        let s = c.store.read().unwrap();
+        (
+            s.charter().network_id(),
+            s.journal_end(),
+            governance_mark(&s),
+        )
+    };
+    assert_eq!(
+        SearchIndex::open(&c.data, network, end, &mark).unwrap().1,
+        end
+    );
+    std::fs::remove_dir_all(c.data.join(SEARCH_DIR)).unwrap();
+    let (index, mut indexer) = c.index();
+    assert_eq!(all(&index), suspended);
+
+    // Reinstated, KZ's later records count again.
+    decide(&c, Action::Reinstate { code: "KZ".into() });
+    indexer.catch_up(&c.store, &AtomicBool::new(false)).unwrap();
+    assert_eq!(all(&index), full);
+    assert_eq!(
+        ids(&index.search(&query(&[("q", "zyxwvut")])).unwrap()),
+        vec![amended]
+    );
+    assert!(
+        index
+            .state(&retracted)
+            .unwrap()
+            .unwrap()
+            .retraction
+            .is_some()
+    );
 }
