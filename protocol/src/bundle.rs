@@ -110,7 +110,7 @@ pub struct MemberSummary {
     pub last_valid_seq: Option<u64>,
     /// Valid records.
     pub records: u64,
-    /// Highest contiguous seq from 1.
+    /// Highest contiguous valid seq from 1 (at most `last_valid_seq`).
     pub head_seq: u64,
     /// Its id.
     pub head_id: Option<RecordId>,
@@ -303,7 +303,8 @@ impl BundleCheck {
                         .collect();
                     forks.push(p);
                 }
-                if last_valid_seq.is_some_and(|last| seq > last) {
+                let valid = last_valid_seq.is_none_or(|last| seq <= last);
+                if !valid {
                     problem(
                         ProblemKind::InvalidKey,
                         seq,
@@ -342,8 +343,10 @@ impl BundleCheck {
                             );
                         }
                     }
-                    summary.head_seq = seq;
-                    summary.head_id = Some(e.id);
+                    if valid {
+                        summary.head_seq = seq;
+                        summary.head_id = Some(e.id);
+                    }
                 }
                 if let Some(target) = e.target {
                     let message = match ids.get(&target) {
@@ -372,8 +375,10 @@ impl BundleCheck {
                     }
                 }
                 ids.insert(e.id, (e.kind, seq));
-                *summary.kinds.entry(e.kind.name()).or_default() += 1;
-                summary.records += 1;
+                if valid {
+                    *summary.kinds.entry(e.kind.name()).or_default() += 1;
+                    summary.records += 1;
+                }
                 expected = seq.saturating_add(1);
                 prev = Some(e);
             }

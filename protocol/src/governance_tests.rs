@@ -2711,6 +2711,9 @@ fn audit_flags_a_revoked_keys_later_record() {
         .find(|k| k.key == hub.public_key().to_hex())
         .expect("HUB's key");
     assert_eq!(summary.last_valid_seq, Some(2));
+    // Its log counts only the records that count.
+    assert_eq!((summary.records, summary.head_seq), (2, 2));
+    assert_eq!(summary.head_id, Some(logs[0][1].id()));
 }
 
 #[test]

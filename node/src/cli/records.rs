@@ -6,11 +6,13 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use hubnet_protocol::bundle::{BundleCheck, BundleReport};
+use hubnet_protocol::bundle::{BundleCheck, BundleReport, Problem, ProblemKind};
+use hubnet_protocol::checkpoint;
+use hubnet_protocol::governance::{Governance, verify_decision_bytes};
 use hubnet_protocol::{ChainError, Charter, Draft, DraftFormat, PublicKey, Record, RecordId};
 use tracing::info;
 
-use crate::bundle::{BundleReader, BundleWriter};
+use crate::bundle::{BundleReader, BundleWriter, Item};
 use crate::ingest::{self, Ingested};
 use crate::store::Store;
 use crate::view::{record_json, rfc3339_ms, title};
@@ -256,11 +258,33 @@ pub(super) fn import(dir: &Path, bundle: &Path) -> anyhow::Result<ExitCode> {
     };
     let mut index = 0u64;
     let mut chunk = Vec::with_capacity(IMPORT_BATCH);
+    let (mut decisions, mut checkpoints) = (0u64, 0u64);
     // A damaged bundle still gives every record before the damage; the damage is reported last.
     let mut damage = None;
     loop {
-        let bytes = match reader.next_record() {
-            Ok(Some(bytes)) => bytes,
+        // Decisions and checkpoints come before the records, so records of members a decision
+        // admitted are judged under it.
+        let bytes = match reader.next_item() {
+            Ok(Some(Item::Record(bytes))) => bytes,
+            Ok(Some(Item::Decision(bytes))) => {
+                match verify_decision_bytes(&bytes, import.store.governance().genesis()) {
+                    Ok(d) => decisions += u64::from(import.store.add_decision(d)?.is_some()),
+                    Err(e) => {
+                        import.skipped += 1;
+                        eprintln!("skipped a governance decision: {e}");
+                    }
+                }
+                continue;
+            }
+            Ok(Some(Item::Checkpoint(bytes))) => {
+                // A checkpoint is evidence, not content: one that no longer verifies (its key
+                // was revoked since) is left out quietly.
+                if let Ok(c) = checkpoint::verify_bytes(&bytes, import.store.charter()) {
+                    import.store.add_checkpoint(c)?;
+                    checkpoints += 1;
+                }
+                continue;
+            }
             Ok(None) => break,
             Err(e) => {
                 damage = Some(e);
@@ -284,7 +308,7 @@ pub(super) fn import(dir: &Path, bundle: &Path) -> anyhow::Result<ExitCode> {
         eprintln!("skipped the rest of the bundle after record #{index}: {e}");
     }
     say!(
-        "imported {} new records, {} already present, {} skipped",
+        "imported {} new records, {} already present, {} skipped; {decisions} new governance decisions, {checkpoints} checkpoints",
         import.stored,
         import.duplicates,
         import.skipped
@@ -319,27 +343,63 @@ pub(super) fn verify(
         );
         return Ok(ExitCode::FAILURE);
     }
-    let mut check = BundleCheck::new(&charter, now_ms());
-    loop {
-        match reader.next_record() {
-            Ok(Some(bytes)) => check.add(&bytes),
-            Ok(None) => break,
-            Err(e) => {
-                check.damaged(format!(
-                    "the bundle is damaged after the last record read: {e}"
-                ));
-                break;
-            }
+    // Decisions and checkpoints come first: records are judged under every valid decision the
+    // bundle carries (who was a member, which keys were valid up to which seq).
+    let mut governance = Governance::new(charter.clone());
+    let mut problems = Vec::new();
+    let mut checkpoints = Vec::new();
+    let mut check: Option<BundleCheck> = None;
+    let now = now_ms();
+    let damage = loop {
+        match reader.next_item() {
+            Ok(Some(Item::Decision(bytes))) => match verify_decision_bytes(&bytes, &charter) {
+                Ok(_) if check.is_some() => problems.push(Problem::new(
+                    ProblemKind::Damaged,
+                    "a governance decision after records: bundles carry decisions first".into(),
+                )),
+                Ok(d) => {
+                    governance.insert(d);
+                }
+                Err(e) => problems.push(Problem::new(
+                    ProblemKind::Forgery,
+                    format!("a governance decision does not verify: {e}"),
+                )),
+            },
+            Ok(Some(Item::Checkpoint(bytes))) => checkpoints.push(bytes),
+            Ok(Some(Item::Record(bytes))) => check
+                .get_or_insert_with(|| BundleCheck::new(governance.charter(), now))
+                .add(&bytes),
+            Ok(None) => break None,
+            Err(e) => break Some(e),
+        }
+    };
+    let mut check = check.unwrap_or_else(|| BundleCheck::new(governance.charter(), now));
+    if let Some(e) = damage {
+        check.damaged(format!(
+            "the bundle is damaged after the last item read: {e}"
+        ));
+    }
+    for bytes in &checkpoints {
+        if let Err(e) = checkpoint::verify_bytes(bytes, governance.charter()) {
+            problems.push(Problem::new(
+                ProblemKind::Forgery,
+                format!("a checkpoint does not verify: {e}"),
+            ));
         }
     }
-    let report = check.finish();
+    let mut report = check.finish();
+    report.problems.extend(problems);
+    let held = Held {
+        governance: &governance,
+        checkpoints: checkpoints.len(),
+    };
     if json {
         say!(
             "{}",
-            serde_json::to_string_pretty(&report_json(&charter, &report))?
+            serde_json::to_string_pretty(&report_json(&held, &report))?
         );
     } else {
-        print_report(&charter, &report)?;
+        print_report(&held, &report)?;
     }
     Ok(if report.is_clean() {
         ExitCode::SUCCESS
@@ -348,7 +408,14 @@ pub(super) fn verify(
     })
 }
 
-fn print_report(charter: &Charter, report: &BundleReport) -> anyhow::Result<()> {
+/// What a bundle carries besides records.
+struct Held<'a> {
+    governance: &'a Governance,
+    checkpoints: usize,
+}
+
+fn print_report(held: &Held, report: &BundleReport) -> anyhow::Result<()> {
+    let charter = held.governance.charter();
     let name = charter
         .name()
         .get("en")
@@ -361,6 +428,12 @@ fn print_report(charter: &Charter, report: &BundleReport) -> anyhow::Result<()> 
         charter.signers().len(),
         charter.committee().len(),
         charter.quorum()
+    );
+    say!(
+        "governance {} decisions ({} on the chain), {} checkpoints",
+        held.governance.decisions().len(),
+        held.governance.state().chain.len(),
+        held.checkpoints
     );
     say!(
         "\n{:<5} {:>8} {:>6}  {:<40} {:>8}  head id",
@@ -408,11 +481,14 @@ fn print_report(charter: &Charter, report: &BundleReport) -> anyhow::Result<()> 
     Ok(())
 }
 
-fn report_json(charter: &Charter, report: &BundleReport) -> serde_json::Value {
+fn report_json(held: &Held, report: &BundleReport) -> serde_json::Value {
     serde_json::json!({
-        "network_id": charter.network_id().to_hex(),
+        "network_id": held.governance.charter().network_id().to_hex(),
         "ok": report.is_clean(),
         "records_read": report.records_read,
+        "decisions": held.governance.decisions().len(),
+        "chain_length": held.governance.state().chain.len(),
+        "checkpoints": held.checkpoints,
         "members": report.members.iter().map(|m| serde_json::json!({
             "member": m.code, "author": m.key, "records": m.records, "head_seq": m.head_seq,
             "head_id": m.head_id.map(|i| i.to_hex()), "kinds": m.kinds, "problems": m.problems,

@@ -15,7 +15,7 @@ use prost::Message;
 use serde_json::Value;
 
 use super::{Net, practice};
-use crate::support::{hubnet, path, sample, sample_key};
+use crate::support::{hubnet, init_data_dir, path, sample, sample_key};
 
 fn charter() -> Charter {
     let text = std::fs::read_to_string(sample().join("charter.toml")).expect("charter");
@@ -226,6 +226,30 @@ fn key_rotation_by_quorum_then_an_equivocating_node_is_named_by_the_audit() {
     assert_eq!(code, 0, "{report:#}");
     assert_eq!(report["problems"], Value::Array(vec![]));
     assert_eq!(report["governance"][0]["status"]["status"], "applied");
+
+    // A node's bundle carries the decision: it verifies under it, and imports into a fresh data
+    // dir with the new key's record (a key only the decision names).
+    let (status, bytes) = net.get(1, "/api/v1/bundle");
+    assert_eq!(status, 200);
+    let bundle = dir.join("kg.bundle");
+    std::fs::write(&bundle, bytes).expect("write");
+    let (code, out, err) = cli(&["verify", path(&bundle)]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("governance 1 decisions (1 on the chain)"),
+        "{out}"
+    );
+    assert!(out.contains("OK: 3 records verified"), "{out}");
+    let fresh_dir = dir.join("imported");
+    init_data_dir(&fresh_dir, &charter_file);
+    let (code, out, err) = cli(&["import", "--data-dir", path(&fresh_dir), path(&bundle)]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(
+            "imported 3 new records, 0 already present, 0 skipped; 1 new governance decisions"
+        ),
+        "{out}"
+    );
 
     // KG's node equivocates: two checkpoints signed with KG's key, naming different records at
     // KZ's seq 2, reach two different nodes.
