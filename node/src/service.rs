@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuar
 use std::time::Duration;
 
 use anyhow::{Context, bail};
-use hubnet_protocol::{Charter, SecretKey};
+use hubnet_protocol::{Charter, PublicKey, SecretKey};
 use libp2p::PeerId;
 use libp2p::identity::Keypair;
 use serde::Serialize;
@@ -206,6 +206,9 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     {
         return Err(not_a_member(store.charter(), k));
     }
+    if let Some(k) = &key {
+        warn_if_key_ended(&store, &k.public_key());
+    }
     let member = key.as_ref().and_then(|k| {
         store
             .charter()
@@ -221,6 +224,39 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     // Blocking tasks still running (a sync read, say) are not waited for beyond this.
     runtime.shutdown_timeout(Duration::from_millis(500));
     result
+}
+
+/// Warns when a Steering Committee decision ended (or will end, at its head) the configured key:
+/// the node then refuses to publish, and its operator needs the key the decision names.
+fn warn_if_key_ended(store: &Store, key: &PublicKey) {
+    let charter = store.charter();
+    let Some(Some(last)) = charter.key_last_seq(key) else {
+        return;
+    };
+    let head = store.head(key).ok().flatten().map_or(0, |h| h.seq);
+    let member = charter
+        .member_by_key(key)
+        .map_or("?".to_owned(), |m| m.code.clone());
+    let revoked = charter.key_revoked(key);
+    if head >= last || revoked {
+        warn!(
+            %member,
+            %key,
+            last_valid_seq = last,
+            head,
+            revoked,
+            "a Steering Committee decision ended this node's publishing key: it will not publish; \
+             configure the member's current key (see GET /api/v1/governance)"
+        );
+    } else {
+        warn!(
+            %member,
+            %key,
+            last_valid_seq = last,
+            head,
+            "a Steering Committee decision limits this node's publishing key: it may sign up to seq {last}",
+        );
+    }
 }
 
 async fn serve(

@@ -186,6 +186,12 @@ impl Auditor {
             p.member = member_of(author);
             p.author = Some(*author);
             p.seq = Some(*seq);
+            // The author signed both; its own node, if audited, is the one to answer for it.
+            p.node = self
+                .sources
+                .iter()
+                .find(|s| s.member.is_some() && s.member == p.member)
+                .map(|s| s.name.clone());
             p.evidence = ids
                 .values()
                 .map(|(e, _)| e.evidence(format!("a record at seq {seq}")))
@@ -294,6 +300,9 @@ impl Auditor {
                         seen.insert(c.id);
                         by_signer.entry(c.signer).or_default().insert(c.id, c);
                     }
+                    // Signed by a key revoked since: no evidence either way, and no fault of
+                    // the node that kept it from before the revocation.
+                    Err(checkpoint::CheckpointError::RevokedSigner(_)) => {}
                     Err(e) => {
                         let mut p = Problem::new(
                             ProblemKind::Forgery,

@@ -2512,6 +2512,8 @@ fn audit_finds_a_split_view_with_both_records() {
     let found = problems(&report, ProblemKind::SplitView);
     assert_eq!(found.len(), 1, "{found:#?}");
     let p = found[0];
+    // Neither source is KZ's own node: the fault is the author's, no node is named.
+    assert_eq!(p.node, None);
     assert_eq!(p.member.as_deref(), Some("KZ"));
     assert_eq!(p.author, Some(kz.public_key()));
     assert_eq!(p.seq, Some(3));
@@ -2521,6 +2523,14 @@ fn audit_finds_a_split_view_with_both_records() {
     }
     // Neither source holds the fork itself.
     assert!(!report.problems.iter().any(|p| p.kind == ProblemKind::Fork));
+
+    // When KZ's own node is among the sources, the split view names it.
+    let mut kz_node = source(ROGUE, None, &gov, &other, &[]);
+    kz_node.member = Some("KZ".into());
+    let report = audit(&gov, vec![source(HONEST, None, &gov, &one, &[]), kz_node]);
+    let found = problems(&report, ProblemKind::SplitView);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert_eq!(found[0].node.as_deref(), Some(ROGUE));
 }
 
 #[test]
@@ -2801,5 +2811,48 @@ fn audit_names_the_source_serving_a_checkpoint_that_does_not_verify() {
     let found = problems(&report, ProblemKind::Forgery);
     assert_eq!(found.len(), 1);
     assert_eq!(found[0].node.as_deref(), Some(ROGUE));
+    assert_eq!(report.checkpoints, 0);
+}
+
+#[test]
+fn audit_ignores_checkpoints_of_a_key_revoked_since() {
+    let net = net();
+    let mut gov = net.gov();
+    let logs = honest_logs(&net);
+    let kz = &net.members[KZ];
+    let hub = net.members[HUB].public_key();
+    let heads = |seq: usize| BTreeMap::from([(hub, head_ref(&logs[0][..seq]))]);
+    // Signed while KZ's key was good; served by a node that kept it from before the revocation.
+    let old = checkpoint::sign(
+        kz,
+        gov.charter(),
+        "peer-kz",
+        NOW - 600_000,
+        &heads(2),
+        &(0, vec![]),
+    );
+    let forged = checkpoint::sign(
+        kz,
+        gov.charter(),
+        "peer-kz",
+        NOW - 300_000,
+        &heads(1),
+        &(0, vec![]),
+    );
+    net.decide(
+        &mut gov,
+        Action::RevokeKey {
+            key: kz.public_key(),
+            last_valid_seq: 2,
+        },
+    );
+    let records = all(&logs);
+    let report = audit(
+        &gov,
+        vec![source(HONEST, None, &gov, &records, &[&old, &forged])],
+    );
+    // The later one claims less of HUB's log, but proves nothing: whoever holds the key may
+    // sign. Nor is serving them a forgery by the node.
+    assert_eq!(report.problems, vec![], "{:#?}", report.problems);
     assert_eq!(report.checkpoints, 0);
 }

@@ -66,14 +66,6 @@ pub enum SyncError {
         /// Length found.
         len: usize,
     },
-    /// An author that is not a member of the charter.
-    #[error("summary entry {index}: author {author} is not a member")]
-    UnknownAuthor {
-        /// Entry index.
-        index: usize,
-        /// The author key, hex.
-        author: String,
-    },
     /// The same author twice.
     #[error("summary entry {index}: author {author} appears twice")]
     DuplicateAuthor {

@@ -316,6 +316,15 @@ fn key_rotation_by_quorum_then_an_equivocating_node_is_named_by_the_audit() {
     );
     assert_eq!(equivocation["evidence"].as_array().map(Vec::len), Some(2));
     assert!(equivocation["evidence"][0]["signed"].is_string());
+
+    // KZ's node, restarted with the old key, says at once that a decision ended it.
+    net.stop(0);
+    net.start(0);
+    let log = net.log(0);
+    assert!(
+        log.contains("a Steering Committee decision ended this node's publishing key"),
+        "{log}"
+    );
     net.stop(0);
     net.stop(1);
     net.stop(2);
