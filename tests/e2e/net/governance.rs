@@ -1,9 +1,11 @@
 //! The Steering Committee rotates a member's key with two of three signatures, gathered offline
 //! with the CLI; every node then refuses the old key's later records; the audit is clean. Then
 //! one node equivocates (two contradicting checkpoints signed with its key reach different
-//! nodes) and the same audit fails, naming the node and the evidence.
+//! nodes) and the same audit fails, naming the node and the evidence. A suspended member's new
+//! records are refused by every node.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use hubnet_protocol::checkpoint;
@@ -39,6 +41,70 @@ fn cli(args: &[&str]) -> (i32, String, String) {
     )
 }
 
+fn charter_file() -> std::path::PathBuf {
+    sample().join("charter.toml")
+}
+
+/// `hubnet governance propose` against node `i`, writing `out`; `action` is the subcommand and
+/// its arguments.
+fn propose(net: &Net, i: usize, out: &Path, action: &[&str]) -> (i32, String, String) {
+    let charter = charter_file();
+    let mut args = vec![
+        "governance",
+        "propose",
+        "--charter",
+        path(&charter),
+        "--node",
+        &net.nodes[i].http,
+        "--out",
+        path(out),
+        "--reason",
+        "en=Steering Committee meeting",
+    ];
+    args.extend(action);
+    cli(&args)
+}
+
+/// `hubnet governance sign` with the sample key `key` (a file name in deploy/sample/keys).
+fn sign(proposal: &Path, key: &str) -> (i32, String, String) {
+    let charter = charter_file();
+    cli(&[
+        "governance",
+        "sign",
+        "--charter",
+        path(&charter),
+        "--key",
+        path(&sample_key(key)),
+        path(proposal),
+    ])
+}
+
+/// `hubnet governance submit` to node `i`.
+fn submit(net: &Net, i: usize, proposal: &Path) -> (i32, String, String) {
+    let charter = charter_file();
+    cli(&[
+        "governance",
+        "submit",
+        "--charter",
+        path(&charter),
+        "--node",
+        &net.nodes[i].http,
+        path(proposal),
+    ])
+}
+
+/// Waits until every node's governance chain is `length` long.
+fn wait_for_chain(net: &Net, length: u64) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !(0..net.nodes.len()).all(|i| governance(net, i)["chain_length"] == length) {
+        assert!(
+            Instant::now() < deadline,
+            "the decision did not reach every node"
+        );
+        std::thread::sleep(Duration::from_millis(100)); // poll interval of this deadline loop
+    }
+}
+
 #[test]
 fn key_rotation_by_quorum_then_an_equivocating_node_is_named_by_the_audit() {
     let mut net = Net::new(&["KZ", "KG", "HUB"]);
@@ -49,26 +115,15 @@ fn key_rotation_by_quorum_then_an_equivocating_node_is_named_by_the_audit() {
 
     // A proposal, signed offline by two of three committee keys.
     let dir = net.dir.path().to_owned();
-    let charter_file = sample().join("charter.toml");
     let new_key = SecretKey::from_seed([77; 32]);
     let proposal = dir.join("rotate.json");
-    let (code, out, err) = cli(&[
-        "governance",
-        "propose",
-        "--charter",
-        path(&charter_file),
-        "--node",
-        &net.nodes[2].http,
-        "--out",
-        path(&proposal),
-        "--reason",
-        "en=Annual rotation",
-        "rotate-key",
-        "--code",
-        "KZ",
-        "--new-key",
-        &new_key.public_key().to_hex(),
-    ]);
+    let new_hex = new_key.public_key().to_hex();
+    let (code, out, err) = propose(
+        &net,
+        2,
+        &proposal,
+        &["rotate-key", "--code", "KZ", "--new-key", &new_hex],
+    );
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("the old key may sign up to seq 2"), "{out}");
     // An amendment that lowers a limit would be void: refused before a proposal is written.
@@ -79,75 +134,39 @@ fn key_rotation_by_quorum_then_an_equivocating_node_is_named_by_the_audit() {
     )
     .expect("write");
     let lowering = dir.join("lower.json");
-    let (code, out, err) = cli(&[
-        "governance",
-        "propose",
-        "--charter",
-        path(&charter_file),
-        "--node",
-        &net.nodes[2].http,
-        "--out",
-        path(&lowering),
-        "amend-limits",
-        "--limits",
-        path(&limits),
-    ]);
+    let (code, out, err) = propose(
+        &net,
+        2,
+        &lowering,
+        &["amend-limits", "--limits", path(&limits)],
+    );
     assert_ne!(code, 0, "{out}");
     assert!(
         err.contains("this lowers max_short_text_bytes from 512 to 16"),
         "{err}"
     );
     assert!(!lowering.exists());
-    let sign = |key: &std::path::Path| {
-        cli(&[
-            "governance",
-            "sign",
-            "--charter",
-            path(&charter_file),
-            "--key",
-            path(key),
-            path(&proposal),
-        ])
-    };
-    let submit = || {
-        cli(&[
-            "governance",
-            "submit",
-            "--charter",
-            path(&charter_file),
-            "--node",
-            &net.nodes[1].http,
-            path(&proposal),
-        ])
-    };
-    assert_eq!(sign(&sample_key("committee-1")).0, 0);
+    assert_eq!(sign(&proposal, "committee-1").0, 0);
     // One signature is not the quorum; the same key twice and a member's key are refused.
-    let (code, _, err) = submit();
+    let (code, _, err) = submit(&net, 1, &proposal);
     assert_ne!(code, 0);
     assert!(
         err.contains("1 committee signatures, the quorum is 2"),
         "{err}"
     );
-    let (code, _, err) = sign(&sample_key("committee-1"));
+    let (code, _, err) = sign(&proposal, "committee-1");
     assert_ne!(code, 0);
     assert!(err.contains("signed twice"), "{err}");
-    let (code, _, err) = sign(&sample_key("KZ"));
+    let (code, _, err) = sign(&proposal, "KZ");
     assert_ne!(code, 0);
     assert!(err.contains("not a committee key"), "{err}");
-    assert_eq!(sign(&sample_key("committee-2")).0, 0);
-    let (code, out, err) = submit();
+    assert_eq!(sign(&proposal, "committee-2").0, 0);
+    let (code, out, err) = submit(&net, 1, &proposal);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("applied"), "{out}");
 
     // Every node learns the decision.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !(0..3).all(|i| governance(&net, i)["chain_length"] == 1) {
-        assert!(
-            Instant::now() < deadline,
-            "the decision did not reach every node"
-        );
-        std::thread::sleep(Duration::from_millis(100)); // poll interval of this deadline loop
-    }
+    wait_for_chain(&net, 1);
 
     // The old key's later records are refused: its own node will not sign them, and a record
     // signed elsewhere is refused by every node.
@@ -241,7 +260,7 @@ fn key_rotation_by_quorum_then_an_equivocating_node_is_named_by_the_audit() {
     );
     assert!(out.contains("OK: 3 records verified"), "{out}");
     let fresh_dir = dir.join("imported");
-    init_data_dir(&fresh_dir, &charter_file);
+    init_data_dir(&fresh_dir, &charter_file());
     let (code, out, err) = cli(&["import", "--data-dir", path(&fresh_dir), path(&bundle)]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(
@@ -328,4 +347,78 @@ fn key_rotation_by_quorum_then_an_equivocating_node_is_named_by_the_audit() {
     net.stop(0);
     net.stop(1);
     net.stop(2);
+}
+
+#[test]
+fn a_suspended_members_new_records_are_refused_by_every_node() {
+    let mut net = Net::new(&["KZ", "KG", "HUB"]);
+    net.start_all();
+    net.publish(1, &practice("Before the suspension"));
+    net.wait_converged(&[0, 1, 2], 1, Duration::from_secs(30));
+
+    // Suspend KG after its current head (seq 1), with committee keys 2 and 3.
+    let proposal = net.dir.path().join("suspend.json");
+    let (code, out, err) = propose(&net, 0, &proposal, &["suspend", "--code", "KG"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("suspend KG after seq 1"), "{out}");
+    for key in ["committee-2", "committee-3"] {
+        let (code, out, err) = sign(&proposal, key);
+        assert_eq!(code, 0, "{out}{err}");
+    }
+    let (code, out, err) = submit(&net, 2, &proposal);
+    assert_eq!(code, 0, "{out}{err}");
+    wait_for_chain(&net, 1);
+    for i in 0..3 {
+        let kg = governance(&net, i)["members"]
+            .as_array()
+            .and_then(|m| m.iter().find(|m| m["code"] == "KG").cloned())
+            .expect("KG");
+        assert_eq!(kg["suspended"], true, "node {i}: {kg}");
+    }
+
+    // KG's node will not sign for it.
+    let r = reqwest::blocking::Client::new()
+        .post(format!("{}/api/v1/records", net.nodes[1].http))
+        .bearer_auth(&net.nodes[1].token)
+        .json(&practice("During the suspension"))
+        .send()
+        .expect("POST");
+    assert_eq!(r.status().as_u16(), 422);
+
+    // A record signed with KG's key elsewhere is refused by every node.
+    let charter = charter();
+    let kg = hubnet_node::keyfile::read(&sample_key("KG")).expect("key");
+    let log: Value =
+        serde_json::from_slice(&net.get(0, &format!("/api/v1/logs/{}", kg.public_key())).1)
+            .expect("json");
+    let head: RecordId = log["head"]["id"]
+        .as_str()
+        .and_then(|s| s.parse().ok())
+        .expect("head");
+    let draft =
+        Draft::parse(&practice("Signed elsewhere").to_string(), DraftFormat::Json).expect("draft");
+    let late = record::sign(
+        &kg,
+        charter.network_id(),
+        Position {
+            seq: 2,
+            prev: Some(head),
+            prev_created_at: 0,
+        },
+        hubnet_node::now_ms(),
+        &draft.to_body("KG", charter.limits()).expect("body"),
+    );
+    for i in 0..3 {
+        let (status, answer) = net.post_raw(i, late.encode());
+        assert_eq!(status, 422, "node {i}: {answer}");
+        assert!(
+            answer["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("may sign up to seq 1")),
+            "node {i}: {answer}"
+        );
+    }
+    for i in 0..3 {
+        net.stop(i);
+    }
 }
