@@ -1,7 +1,9 @@
 //! The web UI in headless Chromium, driven over WebDriver (fantoccini) against a real node that
 //! holds the whole sample corpus: search in Russian, filter by country, open a record and see its
 //! signature verified in the page; the same record with its bytes altered on the way (by a proxy
-//! between the browser and the node) is reported as not verified.
+//! between the browser and the node) is reported as not verified. The audit view shows a key
+//! rotation in a member's key history and the governance timeline, then a node's contradicting
+//! checkpoints.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them and sets
 //! `HUBNET_REQUIRE_BROWSER=1`, which turns their absence into a failure). Elsewhere, without
@@ -513,4 +515,173 @@ fn altered_bytes_are_reported_as_not_verified() {
 
 fn url_encode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+/// A decision at `seq` after `prev`, signed by two of the sample committee's keys, encoded.
+fn committee_decision(
+    seq: u64,
+    prev: Option<hubnet_protocol::RecordId>,
+    reason: &str,
+    action: hubnet_protocol::governance::Action,
+) -> Vec<u8> {
+    use hubnet_protocol::governance::{DecisionDraft, sign_decision};
+    use prost::Message;
+    let text = std::fs::read_to_string(sample().join("charter.toml")).expect("charter");
+    let charter = hubnet_protocol::charter::CharterDoc::from_toml(&text)
+        .and_then(|d| d.verify())
+        .expect("sample charter");
+    let bytes = DecisionDraft {
+        seq,
+        prev,
+        created_at: hubnet_node::now_ms(),
+        reason: [("en".to_owned(), reason.to_owned())].into(),
+        action,
+    }
+    .encode(&charter);
+    hubnet_proto::v1::SignedDecision {
+        signatures: ["committee-1", "committee-3"]
+            .iter()
+            .map(|k| {
+                sign_decision(
+                    &hubnet_node::keyfile::read(&sample_key(k)).expect("key"),
+                    &bytes,
+                )
+            })
+            .collect(),
+        decision: bytes,
+    }
+    .encode_to_vec()
+}
+
+/// POSTs protobuf `bytes` to `path` on node 0; returns the status.
+fn post_proto(net: &Net, path: &str, bytes: Vec<u8>) -> u16 {
+    reqwest::blocking::Client::new()
+        .post(format!("{}{path}", net.nodes[0].http))
+        .header("content-type", "application/x-protobuf")
+        .body(bytes)
+        .send()
+        .expect("POST")
+        .status()
+        .as_u16()
+}
+
+#[test]
+fn the_audit_view_shows_key_history_the_governance_timeline_and_conflicts() {
+    use hubnet_protocol::checkpoint;
+    use hubnet_protocol::governance::Action;
+    use hubnet_protocol::sync::HeadRef;
+    use hubnet_protocol::{PublicKey, RecordId, SecretKey};
+    use prost::Message;
+    if !browser_available() {
+        return;
+    }
+    let mut net = Net::new(&["KZ"]);
+    net.start_all();
+    for title in ["Audit view 1", "Audit view 2"] {
+        net.publish(0, &crate::net::practice(title));
+    }
+    // The committee rotates KZ's key after seq 2; the reason is markup, shown as text.
+    let kz_old = hubnet_node::keyfile::read(&sample_key("KZ")).expect("key");
+    let kz_new = SecretKey::from_seed([91; 32]).public_key();
+    let rotation = committee_decision(
+        1,
+        None,
+        "<img src=x onerror=\"window.__g=1\"> Annual rotation",
+        Action::RotateKey {
+            code: "KZ".into(),
+            new_key: kz_new,
+            old_key_last_seq: 2,
+        },
+    );
+    assert_eq!(
+        post_proto(&net, "/api/v1/governance/decisions", rotation),
+        201
+    );
+    let node = net.nodes[0].http.clone();
+    let driver = start_driver();
+    let profile = tempfile::tempdir().expect("profile dir");
+    let rt = runtime();
+    let key_attr = |k: &PublicKey| format!("[data-testid=audit-key][data-key='{}']", k.to_hex());
+    rt.block_on(async {
+        let c = browser(&driver, profile.path(), 1280, 900).await;
+        c.goto(&format!("{node}/audit")).await.expect("open /audit");
+        // The governance timeline: the rotation, applied, its reason as text.
+        wait_attr(
+            &c,
+            "[data-testid=audit-decision][data-seq='1']",
+            "data-status",
+            &["applied"],
+        )
+        .await;
+        let decision = c
+            .find(Locator::Css("[data-testid=audit-decision]"))
+            .await
+            .expect("decision")
+            .text()
+            .await
+            .unwrap_or_default();
+        assert!(decision.contains("<img src=x"), "{decision}");
+        // KZ's key history: the old key ends at seq 2, the new one is current.
+        wait_attr(&c, &key_attr(&kz_old.public_key()), "data-last-seq", &["2"]).await;
+        wait_attr(&c, &key_attr(&kz_new), "data-current", &["true"]).await;
+        wait_attr(
+            &c,
+            "[data-testid=audit-member][data-code=KZ]",
+            "data-forked",
+            &["false"],
+        )
+        .await;
+        let verdict = wait_attr(&c, "[data-testid=audit-verdict]", "class", &["notice ok"]).await;
+        assert_eq!(verdict, "notice ok");
+        c.close().await.expect("close");
+    });
+
+    // KG's key signs two checkpoints naming different records at KZ's seq 2.
+    let kg = hubnet_node::keyfile::read(&sample_key("KG")).expect("key");
+    let text = std::fs::read_to_string(sample().join("charter.toml")).expect("charter");
+    let charter = hubnet_protocol::charter::CharterDoc::from_toml(&text)
+        .and_then(|d| d.verify())
+        .expect("sample charter");
+    let now = hubnet_node::now_ms();
+    for (time, id) in [(now, [1; 32]), (now + 1, [2; 32])] {
+        let heads = [(
+            kz_old.public_key(),
+            HeadRef {
+                seq: 2,
+                id: RecordId(id),
+            },
+        )]
+        .into();
+        let signed = checkpoint::sign(&kg, &charter, "12D3KooWkg", time, &heads, &(0, vec![]));
+        assert_eq!(
+            post_proto(&net, "/api/v1/checkpoints", signed.encode_to_vec()),
+            200
+        );
+    }
+    rt.block_on(async {
+        let c = browser(&driver, profile.path(), 1280, 900).await;
+        c.goto(&format!("{node}/audit")).await.expect("open /audit");
+        wait_attr(&c, "[data-testid=audit-conflict]", "data-code", &["KG"]).await;
+        let kinds = wait_texts(
+            &c,
+            "[data-testid=audit-conflict] li[data-kind=equivocation]",
+            1,
+        )
+        .await;
+        assert!(kinds[0].contains('2'), "{kinds:?}");
+        wait_attr(
+            &c,
+            "[data-testid=audit-verdict]",
+            "class",
+            &["notice danger"],
+        )
+        .await;
+        let ran = c
+            .execute("return typeof window.__g;", vec![])
+            .await
+            .expect("script");
+        assert_eq!(ran, json!("undefined"), "a decision's reason ran");
+        c.close().await.expect("close");
+    });
+    net.stop(0);
 }
