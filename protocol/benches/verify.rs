@@ -10,55 +10,15 @@ use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use ed25519_dalek::{Signature, Signer, SigningKey, Verifier as _};
-use hubnet_protocol::charter::{CharterDoc, MemberDoc};
-use hubnet_protocol::record::{self, Position};
-use hubnet_protocol::{Charter, Draft, DraftFormat, SecretKey};
+use hubnet_protocol::record;
 
-const NOW: i64 = 1_800_000_000_000;
+mod common;
 
-fn network() -> (Charter, SecretKey) {
-    let member = SecretKey::from_seed([1; 32]);
-    let mut doc = CharterDoc::new("bench", 1);
-    doc.members.push(MemberDoc {
-        code: "KZ".into(),
-        publishing_key: member.public_key().to_hex(),
-        name: [("en".to_owned(), "Kazakhstan".to_owned())].into(),
-    });
-    doc.committee.keys.push(member.public_key().to_hex());
-    doc.sign(&member).expect("signs");
-    (doc.verify().expect("valid"), member)
-}
-
-/// `n` chained records of a realistic size (about 1.2 KB: a practice with a short body).
-fn records(charter: &Charter, key: &SecretKey, n: usize) -> Vec<Vec<u8>> {
-    let body_text =
-        "Конкурсный отбор на государственную службу проводится в два этапа. ".repeat(12);
-    let draft = format!(
-        r#"{{"kind":"practice","title":{{"ru":"Меритократический отбор","en":"Merit-based recruitment"}},
-            "summary":{{"en":"Two-stage selection with central testing."}},"topics":["recruitment"],
-            "body":{{"ru":"{body_text}"}}}}"#
-    );
-    let body = Draft::parse(&draft, DraftFormat::Json)
-        .expect("parses")
-        .to_body("KZ", charter.limits())
-        .expect("valid");
-    let mut out = Vec::with_capacity(n);
-    let mut pos = Position::FIRST;
-    for _ in 0..n {
-        let s = record::sign(key, charter.network_id(), pos, NOW, &body);
-        pos = Position {
-            seq: pos.seq + 1,
-            prev: Some(s.id()),
-            prev_created_at: NOW,
-        };
-        out.push(s.encode());
-    }
-    out
-}
+use common::NOW;
 
 fn bench(c: &mut Criterion) {
-    let (charter, key) = network();
-    let recs = records(&charter, &key, 256);
+    let (charter, keys) = common::network(1);
+    let recs = common::records(&charter, &keys[0], "AM", 256);
 
     let mut raw = c.benchmark_group("raw");
     raw.throughput(Throughput::Elements(1));

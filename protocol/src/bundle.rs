@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::charter::Charter;
 use crate::id::RecordId;
 use crate::keys::PublicKey;
-use crate::record::{Kind, verify_record_any_seq};
+use crate::record::{Kind, Record, Unverified, precheck_any_seq, verify_batch};
 
 /// What kind of problem.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -172,6 +172,9 @@ impl Entry {
     }
 }
 
+/// Records verified together (batch verification: about twice the one-by-one rate).
+const BATCH: usize = 64;
+
 /// Accumulates a bundle's records and checks them.
 #[derive(Debug)]
 pub struct BundleCheck {
@@ -180,6 +183,9 @@ pub struct BundleCheck {
     logs: HashMap<PublicKey, BTreeMap<u64, Vec<Entry>>>,
     problems: Vec<Problem>,
     records_read: u64,
+    /// Prechecked records waiting for their batch's signature check, with their bytes (for
+    /// the evidence if a signature fails).
+    pending: Vec<(Vec<u8>, Unverified)>,
 }
 
 impl BundleCheck {
@@ -191,60 +197,82 @@ impl BundleCheck {
             logs: HashMap::new(),
             problems: Vec::new(),
             records_read: 0,
+            pending: Vec::with_capacity(BATCH),
         }
     }
 
     /// Checks one encoded `SignedRecord` on its own and keeps it for the chain checks.
+    /// Signatures are verified in batches; [`BundleCheck::finish`] verifies the last one.
     pub fn add(&mut self, bytes: &[u8]) {
         self.records_read += 1;
-        match verify_record_any_seq(bytes, &self.charter, self.now_ms) {
-            Ok(r) => {
-                let entry = Entry {
-                    id: r.id,
-                    prev: r.header.prev,
-                    created_at: r.header.created_at,
-                    kind: r.header.kind,
-                    amended_kind: r.body.amended_kind(),
-                    target: r.body.target(),
-                    header: r.signed.header,
-                    signature: r.signed.signature,
-                };
-                let log = self.logs.entry(r.header.author).or_default();
-                let at = log.entry(r.header.seq).or_default();
-                if !at.iter().any(|e| e.id == r.id) {
-                    at.push(entry);
+        match precheck_any_seq(bytes, &self.charter, self.now_ms) {
+            Ok(u) => {
+                self.pending.push((bytes.to_vec(), u));
+                if self.pending.len() >= BATCH {
+                    self.verify_pending();
                 }
             }
-            Err(e) => {
-                let signed = crate::record::SignedRecord::decode(bytes).ok();
-                let header = signed
-                    .as_ref()
-                    .and_then(|s| crate::record::Header::decode(&s.header).ok());
-                let kind = match e {
-                    crate::RecordError::UnknownAuthor(_) => ProblemKind::UnknownAuthor,
-                    _ => ProblemKind::Forgery,
-                };
-                let mut p = Problem::new(kind, e.to_string());
-                p.member = header.as_ref().and_then(|h| {
-                    self.charter
-                        .member_by_key(&h.author)
-                        .map(|m| m.code.clone())
-                });
-                p.author = header.as_ref().map(|h| h.author);
-                p.seq = header.as_ref().map(|h| h.seq);
-                p.record = signed.as_ref().map(|s| s.id());
-                if let Some(s) = &signed {
-                    p.evidence.push(Evidence {
-                        label: "the record as served".into(),
-                        id: Some(s.id()),
-                        header: Some(hex::encode(&s.header)),
-                        signature: Some(hex::encode(&s.signature)),
-                        signed: None,
-                    });
-                }
-                self.problems.push(p);
+            Err(e) => self.refuse(bytes, e),
+        }
+    }
+
+    fn verify_pending(&mut self) {
+        let (bytes, unverified): (Vec<Vec<u8>>, Vec<Unverified>) =
+            std::mem::take(&mut self.pending).into_iter().unzip();
+        for (bytes, result) in bytes.iter().zip(verify_batch(unverified)) {
+            match result {
+                Ok(r) => self.keep(r),
+                Err(e) => self.refuse(bytes, e),
             }
         }
+    }
+
+    fn keep(&mut self, r: Record) {
+        let entry = Entry {
+            id: r.id,
+            prev: r.header.prev,
+            created_at: r.header.created_at,
+            kind: r.header.kind,
+            amended_kind: r.body.amended_kind(),
+            target: r.body.target(),
+            header: r.signed.header,
+            signature: r.signed.signature,
+        };
+        let log = self.logs.entry(r.header.author).or_default();
+        let at = log.entry(r.header.seq).or_default();
+        if !at.iter().any(|e| e.id == r.id) {
+            at.push(entry);
+        }
+    }
+
+    fn refuse(&mut self, bytes: &[u8], e: crate::RecordError) {
+        let signed = crate::record::SignedRecord::decode(bytes).ok();
+        let header = signed
+            .as_ref()
+            .and_then(|s| crate::record::Header::decode(&s.header).ok());
+        let kind = match e {
+            crate::RecordError::UnknownAuthor(_) => ProblemKind::UnknownAuthor,
+            _ => ProblemKind::Forgery,
+        };
+        let mut p = Problem::new(kind, e.to_string());
+        p.member = header.as_ref().and_then(|h| {
+            self.charter
+                .member_by_key(&h.author)
+                .map(|m| m.code.clone())
+        });
+        p.author = header.as_ref().map(|h| h.author);
+        p.seq = header.as_ref().map(|h| h.seq);
+        p.record = signed.as_ref().map(|s| s.id());
+        if let Some(s) = &signed {
+            p.evidence.push(Evidence {
+                label: "the record as served".into(),
+                id: Some(s.id()),
+                header: Some(hex::encode(&s.header)),
+                signature: Some(hex::encode(&s.signature)),
+                signed: None,
+            });
+        }
+        self.problems.push(p);
     }
 
     /// Records a problem with the bundle itself (truncated, say), not with one record.
@@ -255,6 +283,7 @@ impl BundleCheck {
 
     /// Checks every chain and returns the report.
     pub fn finish(mut self) -> BundleReport {
+        self.verify_pending();
         let mut members = Vec::new();
         let mut logs = std::mem::take(&mut self.logs);
         for (key, m, last_valid_seq) in self.charter.known_keys() {

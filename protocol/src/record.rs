@@ -608,6 +608,16 @@ pub fn verify_record_any_seq(
     charter: &Charter,
     now_ms: i64,
 ) -> Result<Record, RecordError> {
+    precheck_any_seq(bytes, charter, now_ms)?.verify()
+}
+
+/// [`precheck`] without the key-validity rule, as [`verify_record_any_seq`] judges: for checks
+/// that verify many records with [`verify_batch`] and report invalid keys themselves.
+pub fn precheck_any_seq(
+    bytes: &[u8],
+    charter: &Charter,
+    now_ms: i64,
+) -> Result<Unverified, RecordError> {
     let max = charter.max_record_bytes();
     if bytes.len() as u64 > max {
         return Err(RecordError::TooLarge {
@@ -615,7 +625,7 @@ pub fn verify_record_any_seq(
             max,
         });
     }
-    precheck_with(SignedRecord::decode(bytes)?, charter, now_ms, false)?.verify()
+    precheck_with(SignedRecord::decode(bytes)?, charter, now_ms, false)
 }
 
 /// The exact bytes a record signature covers.

@@ -699,6 +699,42 @@ fn bundle_check_reports_per_member() {
     assert_eq!(report.problems.len(), 2, "{:?}", report.problems);
 }
 
+#[test]
+fn bundle_check_finds_a_bad_signature_inside_a_batch() {
+    // 150 records: two full batches and a partial one; the forgery sits in the second batch.
+    let net = net();
+    let mut log = Vec::new();
+    let mut pos = Position::FIRST;
+    for _ in 0..150 {
+        let s = signed_practice(&net, 1, pos);
+        pos = Position {
+            seq: pos.seq + 1,
+            prev: Some(s.id()),
+            prev_created_at: NOW,
+        };
+        log.push(s);
+    }
+    let forged_at = 100;
+    log[forged_at].signature[7] ^= 1;
+    let mut check = crate::bundle::BundleCheck::new(&net.charter, NOW);
+    for s in &log {
+        check.add(&s.encode());
+    }
+    let report = check.finish();
+    assert_eq!(report.records_read, 150);
+    let forgeries: Vec<_> = report
+        .problems
+        .iter()
+        .filter(|p| p.kind == crate::bundle::ProblemKind::Forgery)
+        .collect();
+    assert_eq!(forgeries.len(), 1, "{:?}", report.problems);
+    assert_eq!(forgeries[0].record, Some(log[forged_at].id()));
+    assert_eq!(forgeries[0].seq, Some(forged_at as u64 + 1));
+    // Every other record was kept: the log holds 149, with a gap where the forgery was.
+    let kz = report.members.iter().find(|m| m.code == "KZ").expect("KZ");
+    assert_eq!((kz.records, kz.head_seq), (149, forged_at as u64));
+}
+
 fn lang() -> impl Strategy<Value = String> {
     prop::sample::select(vec![
         "en", "ru", "kk", "ky", "uz", "tg", "az", "hy", "ka", "uz-Cyrl",

@@ -1,0 +1,56 @@
+//! What the protocol benches share: a network of members and realistic signed records.
+
+use hubnet_protocol::charter::{CharterDoc, MemberDoc};
+use hubnet_protocol::record::{self, Position};
+use hubnet_protocol::{Charter, Draft, DraftFormat, SecretKey};
+
+pub const NOW: i64 = 1_800_000_000_000;
+
+/// Member codes, in order.
+pub const CODES: [&str; 8] = ["AM", "AZ", "GE", "HUB", "KG", "KZ", "TJ", "UZ"];
+
+/// A network of the first `members` of [`CODES`] (the first key also signs as the committee).
+pub fn network(members: usize) -> (Charter, Vec<SecretKey>) {
+    let keys: Vec<SecretKey> = (1..=members as u8)
+        .map(|i| SecretKey::from_seed([i; 32]))
+        .collect();
+    let mut doc = CharterDoc::new("bench", 1);
+    for (code, key) in CODES.iter().zip(&keys) {
+        doc.members.push(MemberDoc {
+            code: (*code).into(),
+            publishing_key: key.public_key().to_hex(),
+            name: [("en".to_owned(), (*code).to_owned())].into(),
+        });
+    }
+    doc.committee.keys.push(keys[0].public_key().to_hex());
+    doc.sign(&keys[0]).expect("signs");
+    (doc.verify().expect("valid"), keys)
+}
+
+/// `n` chained records by `key` (member `code`) of a realistic size (about 1.2 KB: a practice
+/// with a short body), encoded.
+pub fn records(charter: &Charter, key: &SecretKey, code: &str, n: usize) -> Vec<Vec<u8>> {
+    let body_text =
+        "Конкурсный отбор на государственную службу проводится в два этапа. ".repeat(12);
+    let draft = format!(
+        r#"{{"kind":"practice","title":{{"ru":"Меритократический отбор","en":"Merit-based recruitment"}},
+            "summary":{{"en":"Two-stage selection with central testing."}},"topics":["recruitment"],
+            "body":{{"ru":"{body_text}"}}}}"#
+    );
+    let body = Draft::parse(&draft, DraftFormat::Json)
+        .expect("parses")
+        .to_body(code, charter.limits())
+        .expect("valid");
+    let mut out = Vec::with_capacity(n);
+    let mut pos = Position::FIRST;
+    for _ in 0..n {
+        let s = record::sign(key, charter.network_id(), pos, NOW, &body);
+        pos = Position {
+            seq: pos.seq + 1,
+            prev: Some(s.id()),
+            prev_created_at: NOW,
+        };
+        out.push(s.encode());
+    }
+    out
+}
