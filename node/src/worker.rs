@@ -496,11 +496,22 @@ impl Worker {
         {
             return Ok(());
         }
+        // Checkpoints are ordered by their time: one signed after a clock stepped back must
+        // still come after this key's newest (which survives restarts), or it would read as a
+        // rollback.
+        let newest = store.checkpoint_of(&key.public_key()).map(|c| c.time);
+        let time = newest.map_or(now, |t| now.max(t.saturating_add(1)));
+        if time > now {
+            warn!(
+                clock_behind_ms = time - now,
+                "the clock is behind this node's newest checkpoint; signing just after it"
+            );
+        }
         let signed = checkpoint::sign(
             key,
             &charter,
             peer_id,
-            now,
+            time,
             &summary.heads,
             &summary.decisions,
         );

@@ -265,6 +265,11 @@ impl Store {
         Ok(())
     }
 
+    /// The newest checkpoint signed with `signer`, if any.
+    pub fn checkpoint_of(&self, signer: &PublicKey) -> Option<&Checkpoint> {
+        self.checkpoints.newest.get(signer)
+    }
+
     /// The newest checkpoint of each signer.
     pub fn checkpoints(&self) -> impl Iterator<Item = &Checkpoint> {
         self.checkpoints.newest.values()

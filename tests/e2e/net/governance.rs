@@ -422,3 +422,56 @@ fn a_suspended_members_new_records_are_refused_by_every_node() {
         net.stop(i);
     }
 }
+
+#[test]
+fn a_node_whose_clock_steps_back_still_signs_checkpoints_in_order() {
+    let mut net = Net::new(&["KZ"]);
+    net.start_all();
+    // A checkpoint of the node's (empty) view, signed with its key an hour ahead of the clock:
+    // what the node would hold had its clock stepped back by an hour since it signed one.
+    let kz = hubnet_node::keyfile::read(&sample_key("KZ")).expect("key");
+    let peer = net.status(0)["peer_id"].as_str().expect("peer").to_owned();
+    let ahead = hubnet_node::now_ms() + 3_600_000;
+    let signed = checkpoint::sign(
+        &kz,
+        &charter(),
+        &peer,
+        ahead,
+        &BTreeMap::new(),
+        &(0, vec![]),
+    );
+    let r = reqwest::blocking::Client::new()
+        .post(format!("{}/api/v1/checkpoints", net.nodes[0].http))
+        .header("content-type", "application/x-protobuf")
+        .body(signed.encode_to_vec())
+        .send()
+        .expect("POST");
+    assert_eq!(r.status().as_u16(), 200);
+    // The view changes; the node's next checkpoint comes after the one ahead, not before it.
+    net.publish(0, &practice("After the clock stepped back"));
+    let newest = || {
+        let (_, body) = net.get(0, "/api/v1/checkpoints");
+        serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null)
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let v = loop {
+        let v = newest();
+        if v["checkpoints"][0]["heads"]
+            .as_array()
+            .is_some_and(|h| h.len() == 1)
+        {
+            break v;
+        }
+        assert!(Instant::now() < deadline, "no new checkpoint: {v}");
+        std::thread::sleep(Duration::from_millis(100)); // poll interval of this deadline loop
+    };
+    assert_eq!(v["checkpoints"][0]["time"], ahead + 1, "{v}");
+    assert_eq!(v["conflicts"], Value::Array(vec![]), "{v}");
+    assert!(
+        net.log(0)
+            .contains("the clock is behind this node's newest checkpoint"),
+        "{}",
+        net.log(0)
+    );
+    net.stop(0);
+}
