@@ -239,7 +239,10 @@ impl BundleCheck {
             signature: r.signed.signature,
         };
         let log = self.logs.entry(r.header.author).or_default();
-        let at = log.entry(r.header.seq).or_default();
+        // One record per seq unless forked: room for one (a first push would reserve four).
+        let at = log
+            .entry(r.header.seq)
+            .or_insert_with(|| Vec::with_capacity(1));
         if !at.iter().any(|e| e.id == r.id) {
             at.push(entry);
         }
