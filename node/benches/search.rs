@@ -65,16 +65,16 @@ fn main() {
 
     // Indexing: the indexer catching up with the whole journal (what a rebuild does).
     let network = store.charter().network_id();
-    let (index, applied) = SearchIndex::open(
-        &data,
-        network,
-        store.journal_end(),
-        &hubnet_node::search::governance_mark(&store),
-    )
-    .expect("index");
+    let (index, applied, followed) =
+        SearchIndex::open(&data, network, store.journal_end()).expect("index");
     let store = RwLock::new(store);
-    let mut indexer =
-        Indexer::new(index.clone(), applied, &store.read().expect("lock")).expect("indexer");
+    let mut indexer = Indexer::new(
+        index.clone(),
+        applied,
+        followed,
+        &store.read().expect("lock"),
+    )
+    .expect("indexer");
     let started = Instant::now();
     indexer
         .catch_up(&store, &AtomicBool::new(false))

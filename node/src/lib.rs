@@ -17,6 +17,8 @@ pub mod service;
 pub mod signals;
 pub mod store;
 pub mod synth;
+#[cfg(test)]
+mod test_support;
 pub mod view;
 pub mod worker;
 

@@ -80,13 +80,12 @@ impl Shared {
         peer_id: PeerId,
         member: Option<String>,
     ) -> Result<(Arc<Self>, IndexerHandle), SearchError> {
-        let (index, applied) = SearchIndex::open(
+        let (index, applied, followed) = SearchIndex::open(
             store.dir(),
             store.charter().network_id(),
             store.journal_end(),
-            &crate::search::governance_mark(&store),
         )?;
-        let indexer = Indexer::new(index.clone(), applied, &store)?;
+        let indexer = Indexer::new(index.clone(), applied, followed, &store)?;
         let (waker, woken) = indexer::channel();
         let shared = Arc::new(Self {
             charter: RwLock::new(Arc::new(store.charter().clone())),

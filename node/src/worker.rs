@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use hubnet_proto::v1::ForkProof;
-use hubnet_protocol::checkpoint;
+use hubnet_protocol::checkpoint::{self, CheckpointError};
 use hubnet_protocol::governance::{Decision, GovernanceError};
 use hubnet_protocol::record::RecordError;
 use hubnet_protocol::sync::{self, GossipVerdict, HeadRef, PendingArea, RangeOutcome, Received};
@@ -416,6 +416,8 @@ impl Worker {
                         MessageAcceptance::Accept
                     }
                     Ok(CheckpointOutcome::Known) => MessageAcceptance::Ignore,
+                    // Valid when signed; the relay may not know of the revocation yet.
+                    Err(CheckpointError::RevokedSigner(_)) => MessageAcceptance::Ignore,
                     Err(e) => {
                         info!(%peer, error = %e, "rejected an invalid checkpoint");
                         MessageAcceptance::Reject
@@ -468,8 +470,9 @@ impl Worker {
         drop(store);
         if !changed.is_empty() {
             info!(keys = changed.len(), "key validity changed");
-            self.shared.indexer.wake();
         }
+        // The index follows every decision (its commit records the decisions it follows).
+        self.shared.indexer.wake();
         self.send(Event::Summary(Box::new(summary)));
         Ok((d, true))
     }
@@ -884,11 +887,7 @@ mod tests {
         _dir: tempfile::TempDir,
     }
 
-    fn sample(path: &str) -> std::path::PathBuf {
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../deploy/sample")
-            .join(path)
-    }
+    use crate::test_support::sample;
 
     fn rig() -> Rig {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -910,7 +909,7 @@ mod tests {
                 .build()
                 .expect("runtime"),
             shared,
-            key: crate::keyfile::read(&sample("keys/KG.key")).expect("key"),
+            key: crate::test_support::sample_key("KG"),
             _dir: dir,
         }
     }

@@ -183,8 +183,9 @@ pub struct BundleCheck {
     logs: HashMap<PublicKey, BTreeMap<u64, Vec<Entry>>>,
     problems: Vec<Problem>,
     records_read: u64,
-    /// Prechecked records waiting for their batch's signature check, with their bytes (for
-    /// the evidence if a signature fails).
+    /// Prechecked records waiting for their batch's signature check, with their bytes (the
+    /// evidence if a signature fails: a failed check gives back only its error). At most
+    /// [`BATCH`] records, so the copy costs little.
     pending: Vec<(Vec<u8>, Unverified)>,
 }
 
@@ -212,7 +213,11 @@ impl BundleCheck {
                     self.verify_pending();
                 }
             }
-            Err(e) => self.refuse(bytes, e),
+            Err(e) => {
+                // Problems keep the order of the records: the batch before this one first.
+                self.verify_pending();
+                self.refuse(bytes, e);
+            }
         }
     }
 
@@ -280,6 +285,7 @@ impl BundleCheck {
 
     /// Records a problem with the bundle itself (truncated, say), not with one record.
     pub fn damaged(&mut self, message: String) {
+        self.verify_pending();
         self.problems
             .push(Problem::new(ProblemKind::Damaged, message));
     }

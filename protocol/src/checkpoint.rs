@@ -24,8 +24,10 @@ use crate::id::{RecordId, sha256};
 use crate::keys::{PublicKey, SecretKey};
 use crate::sync::HeadRef;
 
-/// Domain tag of checkpoint signatures.
-pub const CHECKPOINT_SIGNATURE_TAG: &[u8] = b"hubnet-checkpoint-v1";
+/// Domain tag of checkpoint signatures. `-v1` checkpoints signed the canonical chain's length and
+/// head instead of the decisions held; they no longer verify, so none is taken for evidence under
+/// the new meaning.
+pub const CHECKPOINT_SIGNATURE_TAG: &[u8] = b"hubnet-checkpoint-v2";
 /// Largest encoded `SignedCheckpoint` accepted (a head is about 80 bytes).
 pub const MAX_CHECKPOINT_BYTES: usize = 256 * 1024;
 

@@ -508,6 +508,25 @@ pub enum DecisionStatus {
     OffChain,
 }
 
+/// Every key a governance state knows, with its last valid seq (`None`: no limit).
+pub type KeyLastSeqs = BTreeMap<PublicKey, Option<u64>>;
+
+/// The keys whose last valid seq differs between `before` and `after` (or that only one knows),
+/// with both values (`None`: no limit, or unknown).
+pub fn key_changes(
+    before: &KeyLastSeqs,
+    after: &KeyLastSeqs,
+) -> Vec<(PublicKey, Option<u64>, Option<u64>)> {
+    let keys: BTreeSet<&PublicKey> = before.keys().chain(after.keys()).collect();
+    keys.into_iter()
+        .filter(|k| before.get(k) != after.get(k))
+        .map(|k| {
+            let last = |m: &KeyLastSeqs| m.get(k).copied().flatten();
+            (*k, last(before), last(after))
+        })
+        .collect()
+}
+
 /// The state the charter plus the canonical chain of decisions produce.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GovState {
@@ -559,6 +578,14 @@ impl GovState {
             chain: Vec::new(),
             forks: BTreeMap::new(),
         }
+    }
+
+    /// Every key ever held, with its last valid seq (`None`: no limit).
+    pub fn key_last_seqs(&self) -> KeyLastSeqs {
+        self.keys
+            .keys()
+            .map(|k| (*k, self.key(k).and_then(|(_, g)| g.last_seq())))
+            .collect()
     }
 
     /// The member holding (or having held) `key`, and the key's grant.
@@ -802,20 +829,6 @@ impl Governance {
     /// Keys whose last seq differs between `self` and `before`, with both values: the records a
     /// store holds beyond `min(old, new)` changed validity.
     pub fn changed_keys(&self, before: &GovState) -> Vec<(PublicKey, Option<u64>, Option<u64>)> {
-        let last = |s: &GovState, k: &PublicKey| s.key(k).and_then(|(_, g)| g.last_seq());
-        let keys: BTreeSet<PublicKey> = self
-            .state
-            .keys
-            .keys()
-            .chain(before.keys.keys())
-            .copied()
-            .collect();
-        keys.into_iter()
-            .filter_map(|k| {
-                let (old, new) = (last(before, &k), last(&self.state, &k));
-                (old != new || before.keys.contains_key(&k) != self.state.keys.contains_key(&k))
-                    .then_some((k, old, new))
-            })
-            .collect()
+        key_changes(&before.key_last_seqs(), &self.state.key_last_seqs())
     }
 }

@@ -733,6 +733,39 @@ fn bundle_check_finds_a_bad_signature_inside_a_batch() {
     // Every other record was kept: the log holds 149, with a gap where the forgery was.
     let kz = report.members.iter().find(|m| m.code == "KZ").expect("KZ");
     assert_eq!((kz.records, kz.head_seq), (149, forged_at as u64));
+
+    // Problems come in the order of the records, whether a signature (checked in batches) or a
+    // rule (checked at once) fails, the last partial batch and the damage included.
+    log[forged_at].signature[7] ^= 1;
+    log[10].signature[0] ^= 1;
+    log[140].signature[0] ^= 1;
+    let mut check = crate::bundle::BundleCheck::new(&net.charter, NOW);
+    for (i, s) in log.iter().enumerate() {
+        let mut bytes = s.encode();
+        if i == 20 {
+            bytes.truncate(5);
+        }
+        check.add(&bytes);
+    }
+    check.damaged("cut".into());
+    let report = check.finish();
+    let order: Vec<Option<u64>> = report
+        .problems
+        .iter()
+        .filter(|p| {
+            matches!(
+                p.kind,
+                crate::bundle::ProblemKind::Forgery | crate::bundle::ProblemKind::Damaged
+            )
+        })
+        .map(|p| p.seq)
+        .collect();
+    assert_eq!(
+        order,
+        vec![Some(11), None, Some(141), None],
+        "{:?}",
+        report.problems
+    );
 }
 
 fn lang() -> impl Strategy<Value = String> {

@@ -2,50 +2,22 @@
 //! key at a seq, and from then on the node refuses to sign for it, its later records leave the
 //! search results and the current view, and stay served as signed for audits.
 
-use std::collections::BTreeMap;
-
 use axum::http::StatusCode;
-use hubnet_proto::v1 as pb;
-use hubnet_protocol::governance::{self, Action, DecisionDraft};
-use hubnet_protocol::{Charter, SecretKey};
+use hubnet_protocol::governance::Action;
 use prost::Message;
 use serde_json::{Value, json};
 
 use super::query_tests::wait_for;
 use super::tests::{Api, TOKEN, api, call, get, json, post};
+use crate::test_support::{sample_charter, sample_key, signed_decision};
 
-fn sample_charter() -> Charter {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/sample");
-    let text = std::fs::read_to_string(path.join("charter.toml")).expect("charter");
-    hubnet_protocol::charter::CharterDoc::from_toml(&text)
-        .and_then(|d| d.verify())
-        .expect("sample charter")
-}
-
-fn committee(n: u8) -> SecretKey {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join(format!("../deploy/sample/keys/committee-{n}.key"));
-    crate::keyfile::read(&path).expect("committee key")
-}
-
-/// A decision at seq 1 signed by the committee keys `signers`, encoded.
+/// A decision at seq 1 signed by the sample committee keys numbered `signers`, encoded.
 fn decision(action: Action, signers: &[u8]) -> Vec<u8> {
-    let bytes = DecisionDraft {
-        seq: 1,
-        prev: None,
-        created_at: 1_790_000_000_000,
-        reason: BTreeMap::from([("en".into(), "Test".into())]),
-        action,
-    }
-    .encode(&sample_charter());
-    pb::SignedDecision {
-        signatures: signers
-            .iter()
-            .map(|&n| governance::sign_decision(&committee(n), &bytes))
-            .collect(),
-        decision: bytes,
-    }
-    .encode_to_vec()
+    let keys: Vec<_> = signers
+        .iter()
+        .map(|n| sample_key(&format!("committee-{n}")))
+        .collect();
+    signed_decision(&sample_charter(), 1, None, action, &keys).encode_to_vec()
 }
 
 async fn publish(api: &Api, title: &str) -> (StatusCode, Value) {

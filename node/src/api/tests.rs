@@ -13,6 +13,7 @@ use tower::ServiceExt;
 use super::{AppState, router};
 use crate::service::Shared;
 use crate::store::Store;
+use crate::test_support::{sample, sample_key};
 use crate::worker;
 
 pub(super) const TOKEN: &str = "test-admin-token-0123";
@@ -24,17 +25,11 @@ pub(super) struct Api {
     _dir: tempfile::TempDir,
 }
 
-fn sample(path: &str) -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../deploy/sample")
-        .join(path)
-}
-
 pub(super) fn api(member: Option<&str>) -> Api {
     let dir = tempfile::tempdir().expect("tempdir");
     let text = std::fs::read_to_string(sample("charter.toml")).expect("charter");
     let store = Store::init(&dir.path().join("data"), &text).expect("store");
-    let key = member.map(|m| crate::keyfile::read(&sample(&format!("keys/{m}.key"))).expect("key"));
+    let key = member.map(sample_key);
     let peer_id = libp2p::identity::Keypair::generate_ed25519()
         .public()
         .to_peer_id();

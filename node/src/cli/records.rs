@@ -14,7 +14,7 @@ use tracing::info;
 
 use crate::bundle::{BundleReader, BundleWriter, Item};
 use crate::ingest::{self, Ingested};
-use crate::store::Store;
+use crate::store::{CheckpointOutcome, Store};
 use crate::view::{record_json, rfc3339_ms, title};
 use crate::{keyfile, now_ms};
 
@@ -258,7 +258,7 @@ pub(super) fn import(dir: &Path, bundle: &Path) -> anyhow::Result<ExitCode> {
     };
     let mut index = 0u64;
     let mut chunk = Vec::with_capacity(IMPORT_BATCH);
-    let (mut decisions, mut checkpoints) = (0u64, 0u64);
+    let (mut decisions, mut checkpoints, mut bad_decisions) = (0u64, 0u64, 0u64);
     // A damaged bundle still gives every record before the damage; the damage is reported last.
     let mut damage = None;
     loop {
@@ -270,7 +270,7 @@ pub(super) fn import(dir: &Path, bundle: &Path) -> anyhow::Result<ExitCode> {
                 match verify_decision_bytes(&bytes, import.store.governance().genesis()) {
                     Ok(d) => decisions += u64::from(import.store.add_decision(d)?.is_some()),
                     Err(e) => {
-                        import.skipped += 1;
+                        bad_decisions += 1;
                         eprintln!("skipped a governance decision: {e}");
                     }
                 }
@@ -280,8 +280,8 @@ pub(super) fn import(dir: &Path, bundle: &Path) -> anyhow::Result<ExitCode> {
                 // A checkpoint is evidence, not content: one that no longer verifies (its key
                 // was revoked since) is left out quietly.
                 if let Ok(c) = checkpoint::verify_bytes(&bytes, import.store.charter()) {
-                    import.store.add_checkpoint(c)?;
-                    checkpoints += 1;
+                    let outcome = import.store.add_checkpoint(c)?;
+                    checkpoints += u64::from(outcome != CheckpointOutcome::Known);
                 }
                 continue;
             }
@@ -308,12 +308,12 @@ pub(super) fn import(dir: &Path, bundle: &Path) -> anyhow::Result<ExitCode> {
         eprintln!("skipped the rest of the bundle after record #{index}: {e}");
     }
     say!(
-        "imported {} new records, {} already present, {} skipped; {decisions} new governance decisions, {checkpoints} checkpoints",
+        "imported {} new records, {} already present, {} skipped; {decisions} new governance decisions ({bad_decisions} skipped), {checkpoints} new checkpoints",
         import.stored,
         import.duplicates,
         import.skipped
     );
-    Ok(if import.skipped == 0 {
+    Ok(if import.skipped == 0 && bad_decisions == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
@@ -380,11 +380,13 @@ pub(super) fn verify(
         ));
     }
     for bytes in &checkpoints {
-        if let Err(e) = checkpoint::verify_bytes(bytes, governance.charter()) {
-            problems.push(Problem::new(
+        match checkpoint::verify_bytes(bytes, governance.charter()) {
+            // Signed with a key revoked since: set aside, no fault of the bundle (PROTOCOL §8).
+            Ok(_) | Err(checkpoint::CheckpointError::RevokedSigner(_)) => {}
+            Err(e) => problems.push(Problem::new(
                 ProblemKind::Forgery,
                 format!("a checkpoint does not verify: {e}"),
-            ));
+            )),
         }
     }
     let mut report = check.finish();

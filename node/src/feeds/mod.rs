@@ -127,7 +127,6 @@ pub(crate) mod fixture {
     //! Real signed records by the sample members (deploy/sample), built into [`Current`] values.
 
     use std::collections::BTreeMap;
-    use std::path::PathBuf;
 
     use hubnet_protocol::charter::CharterDoc;
     use hubnet_protocol::record::{self, Position};
@@ -139,11 +138,7 @@ pub(crate) mod fixture {
     /// 2027-01-15T08:00:00Z.
     pub const T0: i64 = 1_800_000_000_000;
 
-    fn sample(path: &str) -> PathBuf {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../deploy/sample")
-            .join(path)
-    }
+    use crate::test_support::sample;
 
     /// The sample network and each member's log position.
     pub struct Net {
@@ -162,7 +157,7 @@ pub(crate) mod fixture {
         let keys = ["HUB", "KZ", "UZ", "AZ", "KG"]
             .into_iter()
             .map(|m| {
-                let key = crate::keyfile::read(&sample(&format!("keys/{m}.key"))).expect("key");
+                let key = crate::test_support::sample_key(m);
                 (m.to_owned(), key)
             })
             .collect();

@@ -6,17 +6,21 @@
 //! Only records that count are indexed: a record past its key's last valid seq (a rotation,
 //! revocation or suspension, docs/PROTOCOL.md §7) is skipped, and so are its amendments and
 //! retractions, which share its key. When a governance decision changes a key's last valid seq,
-//! the indexer derives the documents of that key's log again under the new state.
+//! the indexer derives the documents of that key's log again under the new state (read under the
+//! lock like a journal batch, written without it). The payload also records the governance
+//! followed (the decisions' digest and every key's last valid seq), so after a restart only the
+//! keys a decision changed meanwhile are derived again.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
+use hubnet_protocol::governance::{KeyLastSeqs, key_changes};
 use hubnet_protocol::record;
-use hubnet_protocol::{Body, Charter, PublicKey, Record, RecordId};
+use hubnet_protocol::{Body, PublicKey, Record, RecordId};
 use tantivy::{IndexWriter, TantivyDocument, Term};
 use tracing::{info, warn};
 
@@ -58,29 +62,65 @@ pub struct Indexer {
     overlay: HashMap<RecordId, DocState>,
     /// Records applied since the last commit.
     uncommitted: u64,
-    /// The governance the applied state follows ([`super::governance_mark`]) and the one the
-    /// last commit recorded.
-    governance: String,
-    committed_governance: String,
-    /// Every known key's last valid seq under `governance`, and under `committed_governance`.
-    last_seqs: BTreeMap<PublicKey, Option<u64>>,
-    committed_last_seqs: BTreeMap<PublicKey, Option<u64>>,
+    /// The governance the applied state follows, and the one the last commit recorded.
+    governance: Followed,
+    committed_governance: Followed,
 }
 
-fn last_seqs(charter: &Charter) -> BTreeMap<PublicKey, Option<u64>> {
-    charter
-        .known_keys()
-        .into_iter()
-        .map(|(key, _, last)| (key, last))
-        .collect()
+/// What a batch changes in the index: documents to write (each replaces any of its id) and
+/// documents to remove.
+#[derive(Debug, Default)]
+pub struct Batch {
+    currents: Vec<Current>,
+    removed: Vec<RecordId>,
+}
+
+impl Batch {
+    /// Documents it writes or removes.
+    pub fn len(&self) -> usize {
+        self.currents.len() + self.removed.len()
+    }
+
+    /// Whether it changes nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// The governance the index follows: the decisions' digest ([`super::governance_mark`]) and
+/// every key's last valid seq under them. Part of the commit payload, so a restart re-derives
+/// only the keys a decision changed meanwhile.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Followed {
+    /// The decisions' digest, hex.
+    pub mark: String,
+    /// Every key's last valid seq.
+    pub last_seqs: KeyLastSeqs,
+}
+
+impl Followed {
+    /// What `store` holds now.
+    pub fn of(store: &Store) -> Self {
+        Self {
+            mark: super::governance_mark(store),
+            last_seqs: store.governance().state().key_last_seqs(),
+        }
+    }
 }
 
 impl Indexer {
-    /// An indexer for `index` that has applied the journal up to `applied`.
-    pub fn new(index: SearchIndex, applied: u64, store: &Store) -> Result<Self, SearchError> {
+    /// An indexer for `index` that has applied the journal up to `applied` under the governance
+    /// `followed` (`None`: the store's, as for an index built from the start).
+    pub fn new(
+        index: SearchIndex,
+        applied: u64,
+        followed: Option<Followed>,
+        store: &Store,
+    ) -> Result<Self, SearchError> {
         let writer = index
             .index
             .writer_with_num_threads(WRITER_THREADS, WRITER_BYTES)?;
+        let followed = followed.unwrap_or_else(|| Followed::of(store));
         Ok(Self {
             index,
             writer,
@@ -89,10 +129,8 @@ impl Indexer {
             applied,
             overlay: HashMap::new(),
             uncommitted: 0,
-            governance: super::governance_mark(store),
-            committed_governance: super::governance_mark(store),
-            last_seqs: last_seqs(store.charter()),
-            committed_last_seqs: last_seqs(store.charter()),
+            governance: followed.clone(),
+            committed_governance: followed,
         })
     }
 
@@ -102,38 +140,38 @@ impl Indexer {
     }
 
     /// Follows governance decisions taken since the last call: the documents of every key whose
-    /// last valid seq changed are derived again from its log. Decisions are rare; this writes to
-    /// the index writer while the store is read-locked, so the store and the index agree.
-    fn follow_governance(&mut self, store: &Store) -> Result<(), SearchError> {
+    /// last valid seq changed are derived again from its log (read under the store lock like a
+    /// journal batch; the tantivy work happens in [`Indexer::apply`], without it).
+    fn follow_governance(&mut self, store: &Store, batch: &mut Batch) -> Result<(), SearchError> {
         let mark = super::governance_mark(store);
-        if mark == self.governance {
+        if mark == self.governance.mark {
             return Ok(());
         }
-        let now = last_seqs(store.charter());
-        let keys: BTreeSet<PublicKey> = now.keys().chain(self.last_seqs.keys()).copied().collect();
-        let changed: Vec<PublicKey> = keys
-            .into_iter()
-            .filter(|k| now.get(k) != self.last_seqs.get(k))
-            .collect();
-        let mut documents = 0;
-        for key in &changed {
-            documents += self.rederive(store, key)?;
+        let now = Followed::of(store);
+        let changed = key_changes(&self.governance.last_seqs, &now.last_seqs);
+        for (key, _, _) in &changed {
+            self.rederive(store, key, batch)?;
         }
         if !changed.is_empty() {
             info!(
                 keys = changed.len(),
-                documents, "search index: key validity changed; documents derived again"
+                documents = batch.len(),
+                "search index: key validity changed; documents derived again"
             );
         }
-        self.governance = mark;
-        self.last_seqs = now;
+        self.governance = now;
         Ok(())
     }
 
-    /// Derives again every document of `key`'s log under the store's governance: originals past
-    /// the key's last valid seq leave the index, and each document takes its latest valid
-    /// amendment and its valid retraction. Returns how many documents it wrote or removed.
-    fn rederive(&mut self, store: &Store, key: &PublicKey) -> Result<usize, SearchError> {
+    /// Derives again every document of `key`'s log under the store's governance, into `batch`:
+    /// originals past the key's last valid seq leave the index, and each document takes its
+    /// latest valid amendment and its valid retraction.
+    fn rederive(
+        &mut self,
+        store: &Store,
+        key: &PublicKey,
+        batch: &mut Batch,
+    ) -> Result<(), SearchError> {
         /// The valid records of one document, in log order (a later amendment wins).
         #[derive(Default)]
         struct Parts {
@@ -164,26 +202,16 @@ impl Indexer {
                 *slot = Some(r);
             }
         }
-        let count = docs.len();
-        for (
-            id,
-            Parts {
-                original,
-                amendment,
-                retraction,
-            },
-        ) in docs
-        {
-            self.writer
-                .delete_term(Term::from_field_text(self.index.fields.id, &id.to_hex()));
-            let Some(original) = original else {
+        for (id, parts) in docs {
+            let Some(original) = parts.original else {
                 self.overlay.remove(&id);
+                batch.removed.push(id);
                 continue;
             };
             let current = Current {
                 original,
-                amendment,
-                retraction,
+                amendment: parts.amendment,
+                retraction: parts.retraction,
             };
             self.overlay.insert(
                 id,
@@ -193,11 +221,9 @@ impl Indexer {
                     retraction: current.retraction.as_ref().map(|r| r.id),
                 },
             );
-            if let Some(doc) = self.index.document(&current) {
-                self.writer.add_document(doc)?;
-            }
+            batch.currents.push(current);
         }
-        Ok(count)
+        Ok(())
     }
 
     /// How many journal bytes are not indexed yet.
@@ -208,12 +234,14 @@ impl Indexer {
     }
 
     /// Reads and decodes the next batch of the journal under the store lock, and loads the
-    /// current state of every practice or event it touches. `None` when caught up.
-    pub fn read(&mut self, store: &Store) -> Result<Option<Vec<Current>>, SearchError> {
-        self.follow_governance(store)?;
+    /// current state of every practice or event it touches (after the documents a governance
+    /// decision changed, if any). `None` when caught up.
+    pub fn read(&mut self, store: &Store) -> Result<Option<Batch>, SearchError> {
+        let mut batch = Batch::default();
+        self.follow_governance(store, &mut batch)?;
         let (payloads, next) = store.signed_from(self.applied, BATCH)?;
         if payloads.is_empty() {
-            return Ok(None);
+            return Ok((!batch.is_empty()).then_some(batch));
         }
         let charter = store.charter();
         let mut known: HashMap<RecordId, Record> = HashMap::new();
@@ -259,7 +287,6 @@ impl Indexer {
                 None => Ok(store.get(&id)?),
             }
         };
-        let mut out = Vec::with_capacity(touched.len());
         for id in touched {
             let Some(state) = self.overlay.get(&id).copied() else {
                 continue;
@@ -276,7 +303,7 @@ impl Indexer {
                 Some(r) => load(r)?,
                 None => None,
             };
-            out.push(Current {
+            batch.currents.push(Current {
                 original,
                 amendment,
                 retraction,
@@ -284,7 +311,7 @@ impl Indexer {
         }
         self.applied = next;
         self.uncommitted += payloads.len() as u64;
-        Ok(Some(out))
+        Ok(Some(batch))
     }
 
     /// The state of `id` as last written: from this batch's overlay, else the committed index.
@@ -299,9 +326,14 @@ impl Indexer {
         }))
     }
 
-    /// Writes the new documents (no store lock needed).
-    pub fn apply(&mut self, currents: &[Current]) -> Result<(), SearchError> {
-        for c in currents {
+    /// Writes the batch's documents (no store lock needed): removals first, then each document
+    /// in order, a later one replacing an earlier of the same id.
+    pub fn apply(&mut self, batch: &Batch) -> Result<(), SearchError> {
+        for id in &batch.removed {
+            self.writer
+                .delete_term(Term::from_field_text(self.index.fields.id, &id.to_hex()));
+        }
+        for c in &batch.currents {
             self.writer.delete_term(Term::from_field_text(
                 self.index.fields.id,
                 &c.id().to_hex(),
@@ -323,7 +355,13 @@ impl Indexer {
             layout: LAYOUT_VERSION,
             network: self.network.clone(),
             journal: self.applied,
-            governance: self.governance.clone(),
+            governance: self.governance.mark.clone(),
+            last_seqs: self
+                .governance
+                .last_seqs
+                .iter()
+                .map(|(k, last)| (k.to_hex(), *last))
+                .collect(),
         })
         .unwrap_or_default();
         let mut prepared = self.writer.prepare_commit()?;
@@ -332,7 +370,6 @@ impl Indexer {
         self.index.reader.reload()?;
         self.committed = self.applied;
         self.committed_governance = self.governance.clone();
-        self.committed_last_seqs = self.last_seqs.clone();
         self.overlay.clear();
         self.uncommitted = 0;
         Ok(())
@@ -344,7 +381,6 @@ impl Indexer {
         self.writer.rollback()?;
         self.applied = self.committed;
         self.governance = self.committed_governance.clone();
-        self.last_seqs = self.committed_last_seqs.clone();
         self.overlay.clear();
         self.uncommitted = 0;
         Ok(())

@@ -11,6 +11,8 @@ pub mod indexer;
 pub mod query;
 pub mod text;
 
+use indexer::Followed;
+
 use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
@@ -38,8 +40,9 @@ use crate::current::{Content, Current};
 
 /// The index folder inside a data dir.
 pub const SEARCH_DIR: &str = "search";
-/// Bump when the document layout changes: an index of another version is rebuilt.
-const LAYOUT_VERSION: u32 = 2;
+/// Bump when the document layout (or the commit payload) changes: an index of another version is
+/// rebuilt.
+const LAYOUT_VERSION: u32 = 3;
 
 /// Search failures (all internal: bad queries are [`QueryError`]s before they get here).
 #[derive(Debug, thiserror::Error)]
@@ -62,14 +65,15 @@ pub enum SearchError {
 }
 
 /// The commit payload: how far into the journal the index has applied, and under which
-/// governance decisions (the hex digest of the set held, see [`governance_mark`]).
+/// governance decisions (the hex digest of the set held, see [`governance_mark`]) with every
+/// key's last valid seq under them.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 struct Payload {
     layout: u32,
     network: String,
     journal: u64,
-    #[serde(default)]
     governance: String,
+    last_seqs: BTreeMap<String, Option<u64>>,
 }
 
 /// What the index records of the governance it was built under: the digest of the decisions
@@ -200,19 +204,18 @@ impl std::fmt::Debug for SearchIndex {
 
 impl SearchIndex {
     /// Opens `data_dir/search` for the network `network` whose store's journal ends at
-    /// `journal_end` under the governance `governance` ([`governance_mark`]), creating it if
-    /// missing and recreating it (empty) if it is unreadable, of another layout or another
-    /// network, ahead of the journal (a store restored from an older copy), or written under other
-    /// governance decisions (a stop between a decision and the index following it). Returns the
-    /// index and the journal offset it has applied (0 when it must be built from the start).
+    /// `journal_end`, creating it if missing and recreating it (empty) if it is unreadable, of
+    /// another layout or another network, or ahead of the journal (a store restored from an older
+    /// copy). Returns the index, the journal offset it has applied (0 when it must be built from
+    /// the start) and the governance it followed then (`None` when built from the start); the
+    /// indexer re-derives the keys a decision changed since.
     pub fn open(
         data_dir: &Path,
         network: NetworkId,
         journal_end: u64,
-        governance: &str,
-    ) -> Result<(Self, u64), SearchError> {
+    ) -> Result<(Self, u64, Option<Followed>), SearchError> {
         let dir = data_dir.join(SEARCH_DIR);
-        match Self::open_existing(&dir, network, journal_end, governance) {
+        match Self::open_existing(&dir, network, journal_end) {
             Ok(Some(opened)) => return Ok(opened),
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "search index unreadable; rebuilding it"),
@@ -229,15 +232,14 @@ impl SearchIndex {
         })?;
         let (schema, fields) = schema();
         let index = Index::create_in_dir(&dir, schema)?;
-        Ok((Self::with(index, fields)?, 0))
+        Ok((Self::with(index, fields)?, 0, None))
     }
 
     fn open_existing(
         dir: &Path,
         network: NetworkId,
         journal_end: u64,
-        governance: &str,
-    ) -> Result<Option<(Self, u64)>, SearchError> {
+    ) -> Result<Option<(Self, u64, Option<Followed>)>, SearchError> {
         if !dir.join("meta.json").exists() {
             return Ok(None);
         }
@@ -256,17 +258,26 @@ impl SearchIndex {
                 );
                 Ok(None)
             }
-            Some(p) if p.governance != governance => {
-                tracing::warn!(
-                    "search index was written under other governance decisions; rebuilding it"
-                );
-                Ok(None)
-            }
             Some(p) if p.layout == LAYOUT_VERSION && p.network == network.to_hex() => {
                 if index.schema() != schema().0 {
                     return Ok(None);
                 }
-                Ok(Some((Self::with(index, fields)?, p.journal)))
+                let mut last_seqs = BTreeMap::new();
+                for (key, last) in p.last_seqs {
+                    match key.parse() {
+                        Ok(k) => last_seqs.insert(k, last),
+                        Err(_) => return Ok(None),
+                    };
+                }
+                let followed = Followed {
+                    mark: p.governance,
+                    last_seqs,
+                };
+                Ok(Some((
+                    Self::with(index, fields)?,
+                    p.journal,
+                    Some(followed),
+                )))
             }
             _ => Ok(None),
         }

@@ -2,7 +2,7 @@
 //! filters, facets, paging, amendments, retractions, and a rebuild from the store.
 #![allow(clippy::unwrap_used)]
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::RwLock;
 use std::sync::atomic::AtomicBool;
 
@@ -11,20 +11,7 @@ use hubnet_protocol::{Draft, DraftFormat, Record, SecretKey};
 use super::indexer::Indexer;
 use super::*;
 use crate::store::Store;
-
-fn sample(path: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../deploy/sample")
-        .join(path)
-}
-
-fn sample_charter() -> hubnet_protocol::Charter {
-    let text = std::fs::read_to_string(sample("charter.toml")).unwrap();
-    hubnet_protocol::charter::CharterDoc::from_toml(&text)
-        .unwrap()
-        .verify()
-        .unwrap()
-}
+use crate::test_support::{sample, sample_charter, sample_key, signed_decision};
 
 const NOW: i64 = 1_790_000_000_000;
 
@@ -50,7 +37,7 @@ fn corpus() -> Corpus {
     members.sort();
     for m in members {
         let code = m.file_name().unwrap().to_str().unwrap().to_owned();
-        let key = crate::keyfile::read(&sample(&format!("keys/{code}.key"))).unwrap();
+        let key = sample_key(&code);
         let mut files: Vec<_> = std::fs::read_dir(&m)
             .unwrap()
             .map(|e| e.unwrap().path())
@@ -77,7 +64,7 @@ fn corpus() -> Corpus {
 
 impl Corpus {
     fn key(&self, code: &str) -> SecretKey {
-        crate::keyfile::read(&sample(&format!("keys/{code}.key"))).unwrap()
+        sample_key(code)
     }
 
     fn id(&self, file: &str) -> RecordId {
@@ -99,17 +86,18 @@ impl Corpus {
 
     /// Opens the index and brings it up to date with the store.
     fn index(&self) -> (SearchIndex, Indexer) {
-        let (network, end, mark) = {
+        let (network, end) = {
             let s = self.store.read().unwrap();
-            (
-                s.charter().network_id(),
-                s.journal_end(),
-                governance_mark(&s),
-            )
+            (s.charter().network_id(), s.journal_end())
         };
-        let (index, applied) = SearchIndex::open(&self.data, network, end, &mark).unwrap();
-        let mut indexer =
-            Indexer::new(index.clone(), applied, &self.store.read().unwrap()).unwrap();
+        let (index, applied, followed) = SearchIndex::open(&self.data, network, end).unwrap();
+        let mut indexer = Indexer::new(
+            index.clone(),
+            applied,
+            followed,
+            &self.store.read().unwrap(),
+        )
+        .unwrap();
         indexer
             .catch_up(&self.store, &AtomicBool::new(false))
             .unwrap();
@@ -411,24 +399,15 @@ fn a_deleted_index_is_rebuilt_from_the_store() {
     };
     // Reopening an up-to-date index reads nothing again.
     {
-        let (network, end, mark) = {
+        let (network, end) = {
             let s = c.store.read().unwrap();
-            (
-                s.charter().network_id(),
-                s.journal_end(),
-                governance_mark(&s),
-            )
+            (s.charter().network_id(), s.journal_end())
         };
-        let (_, applied) = SearchIndex::open(&c.data, network, end, &mark).unwrap();
+        let (_, applied, _) = SearchIndex::open(&c.data, network, end).unwrap();
         assert_eq!(applied, end);
-        // An index written under other governance decisions (a stop between a decision and the
-        // index following it) is rebuilt.
-        let (_, applied) = SearchIndex::open(&c.data, network, end, "00").unwrap();
-        assert_eq!(applied, 0);
-        c.index();
         // An index ahead of the journal (a store restored from an older copy) is rebuilt.
-        let (_, applied) = SearchIndex::open(&c.data, network, end - 1, &mark).unwrap();
-        assert_eq!(applied, 0);
+        let (_, applied, followed) = SearchIndex::open(&c.data, network, end - 1).unwrap();
+        assert_eq!((applied, followed), (0, None));
     }
     std::fs::remove_dir_all(c.data.join(SEARCH_DIR)).unwrap();
     let (index, _) = c.index();
@@ -446,29 +425,11 @@ fn a_deleted_index_is_rebuilt_from_the_store() {
 
 /// Stores a decision signed by two of the sample committee's three keys (its quorum).
 fn decide(c: &Corpus, action: hubnet_protocol::governance::Action) {
-    use hubnet_protocol::governance::{self, DecisionDraft};
     let mut store = c.store.write().unwrap();
     let (seq, prev) = store.governance().next_position();
-    let bytes = DecisionDraft {
-        seq,
-        prev,
-        created_at: NOW + 2000,
-        reason: std::collections::BTreeMap::new(),
-        action,
-    }
-    .encode(store.charter());
-    let signatures = ["committee-1", "committee-2"]
-        .iter()
-        .map(|k| {
-            let key = crate::keyfile::read(&sample(&format!("keys/{k}.key"))).unwrap();
-            governance::sign_decision(&key, &bytes)
-        })
-        .collect();
-    let signed = pb::SignedDecision {
-        decision: bytes,
-        signatures,
-    };
-    let d = governance::verify_decision(&signed, store.charter()).unwrap();
+    let keys = [sample_key("committee-1"), sample_key("committee-2")];
+    let signed = signed_decision(store.charter(), seq, prev, action, &keys);
+    let d = hubnet_protocol::governance::verify_decision(&signed, store.charter()).unwrap();
     store.add_decision(d).unwrap().unwrap();
 }
 
@@ -541,27 +502,28 @@ fn records_past_their_keys_last_valid_seq_leave_the_index_and_come_back_when_it_
     assert_eq!(suspended.len(), c.published.len());
     assert!(!suspended.contains(&late.id));
 
-    // Reopening keeps the index (it was committed under these decisions); a rebuild from the
-    // journal agrees with it.
-    let (network, end, mark) = {
-        let s = c.store.read().unwrap();
-        (
-            s.charter().network_id(),
-            s.journal_end(),
-            governance_mark(&s),
-        )
-    };
-    assert_eq!(
-        SearchIndex::open(&c.data, network, end, &mark).unwrap().1,
-        end
-    );
+    // A rebuild from the journal agrees.
+    drop((index, indexer));
     std::fs::remove_dir_all(c.data.join(SEARCH_DIR)).unwrap();
-    let (index, mut indexer) = c.index();
+    let (index, indexer) = c.index();
     assert_eq!(all(&index), suspended);
 
-    // Reinstated, KZ's later records count again.
+    // KZ is reinstated while no indexer runs (a stop between the decision and the index
+    // following it): reopened, the index is kept, and only KZ's documents are derived again.
+    drop((index, indexer));
     decide(&c, Action::Reinstate { code: "KZ".into() });
-    indexer.catch_up(&c.store, &AtomicBool::new(false)).unwrap();
+    let (network, end) = {
+        let s = c.store.read().unwrap();
+        (s.charter().network_id(), s.journal_end())
+    };
+    let (_, applied, followed) = SearchIndex::open(&c.data, network, end).unwrap();
+    assert_eq!(applied, end, "kept, not rebuilt");
+    let followed = followed.expect("the governance it followed");
+    assert_eq!(
+        followed.last_seqs[&c.key("KZ").public_key()],
+        Some(kz_published)
+    );
+    let (index, _indexer) = c.index();
     assert_eq!(all(&index), full);
     assert_eq!(
         ids(&index.search(&query(&[("q", "zyxwvut")])).unwrap()),

@@ -449,7 +449,9 @@ fn acknowledged_records_are_readable_before_the_index_writer_applies_them() {
 #[test]
 fn decisions_and_checkpoints_survive_reopen_and_a_revoked_keys_checkpoints_are_dropped() {
     use hubnet_protocol::checkpoint::{self, Conflict};
-    use hubnet_protocol::governance::{self, Action, DecisionDraft};
+    use hubnet_protocol::governance::{self, Action};
+
+    use crate::test_support::signed_decision;
     use hubnet_protocol::sync::HeadRef;
 
     let (f, mut store) = fixture();
@@ -497,21 +499,11 @@ fn decisions_and_checkpoints_survive_reopen_and_a_revoked_keys_checkpoints_are_d
     // The committee revokes UZ's key: whoever holds it may sign anything, so its checkpoints stop
     // being evidence, now and after a restart.
     let committee = SecretKey::from_seed([50; 32]);
-    let bytes = DecisionDraft {
-        seq: 1,
-        prev: None,
-        created_at: NOW,
-        reason: BTreeMap::new(),
-        action: Action::RevokeKey {
-            key: uz.public_key(),
-            last_valid_seq: 0,
-        },
-    }
-    .encode(store.charter());
-    let signed = hubnet_proto::v1::SignedDecision {
-        signatures: vec![governance::sign_decision(&committee, &bytes)],
-        decision: bytes,
+    let revoke = Action::RevokeKey {
+        key: uz.public_key(),
+        last_valid_seq: 0,
     };
+    let signed = signed_decision(store.charter(), 1, None, revoke, &[committee]);
     let d = governance::verify_decision(&signed, store.charter()).expect("a valid decision");
     let changed = store.add_decision(d.clone()).expect("stores").expect("new");
     assert_eq!(changed, vec![(uz.public_key(), None, Some(0))]);
