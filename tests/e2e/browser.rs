@@ -20,7 +20,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
 use crate::net::Net;
-use crate::support::{hubnet, path, sample, sample_key};
+use crate::support::{hubnet, path, sample, sample_charter, sample_key};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -526,10 +526,7 @@ fn committee_decision(
 ) -> Vec<u8> {
     use hubnet_protocol::governance::{DecisionDraft, sign_decision};
     use prost::Message;
-    let text = std::fs::read_to_string(sample().join("charter.toml")).expect("charter");
-    let charter = hubnet_protocol::charter::CharterDoc::from_toml(&text)
-        .and_then(|d| d.verify())
-        .expect("sample charter");
+    let charter = sample_charter();
     let bytes = DecisionDraft {
         seq,
         prev,
@@ -638,10 +635,7 @@ fn the_audit_view_shows_key_history_the_governance_timeline_and_conflicts() {
 
     // KG's key signs two checkpoints naming different records at KZ's seq 2.
     let kg = hubnet_node::keyfile::read(&sample_key("KG")).expect("key");
-    let text = std::fs::read_to_string(sample().join("charter.toml")).expect("charter");
-    let charter = hubnet_protocol::charter::CharterDoc::from_toml(&text)
-        .and_then(|d| d.verify())
-        .expect("sample charter");
+    let charter = sample_charter();
     let now = hubnet_node::now_ms();
     for (time, id) in [(now, [1; 32]), (now + 1, [2; 32])] {
         let heads = [(

@@ -37,6 +37,26 @@ pub fn sample_key(code: &str) -> PathBuf {
     sample().join("keys").join(format!("{code}.key"))
 }
 
+/// The sample charter, verified.
+pub fn sample_charter() -> hubnet_protocol::Charter {
+    let text = std::fs::read_to_string(sample().join("charter.toml")).expect("charter");
+    hubnet_protocol::charter::CharterDoc::from_toml(&text)
+        .and_then(|d| d.verify())
+        .expect("sample charter")
+}
+
+/// Polls `done` until it holds, or panics with `what` after `limit`.
+pub fn poll_until(what: &str, limit: std::time::Duration, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + limit;
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{what}: not within {limit:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100)); // poll interval of this deadline loop
+    }
+}
+
 /// A data dir initialised for the sample charter, inside `dir`.
 pub fn sample_data_dir(dir: &Path) -> PathBuf {
     let data = dir.join("data");

@@ -14,14 +14,7 @@ use libp2p::{Multiaddr, PeerId};
 use serde_json::Value;
 
 use super::{Net, practice};
-use crate::support::sample;
-
-fn sample_charter() -> Charter {
-    let text = std::fs::read_to_string(sample().join("charter.toml")).expect("charter");
-    hubnet_protocol::charter::CharterDoc::from_toml(&text)
-        .and_then(|d| d.verify())
-        .expect("sample charter")
-}
+use crate::support::{sample, sample_charter};
 
 fn body(charter: &Charter, title: &str) -> hubnet_protocol::Body {
     Draft::parse(&practice(title).to_string(), DraftFormat::Json)

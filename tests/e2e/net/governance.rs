@@ -6,25 +6,18 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use hubnet_protocol::checkpoint;
 use hubnet_protocol::id::sha256;
 use hubnet_protocol::record::{self, Position};
 use hubnet_protocol::sync::HeadRef;
-use hubnet_protocol::{Charter, Draft, DraftFormat, PublicKey, RecordId, SecretKey};
+use hubnet_protocol::{Draft, DraftFormat, PublicKey, RecordId, SecretKey};
 use prost::Message;
 use serde_json::Value;
 
 use super::{Net, practice};
-use crate::support::{hubnet, init_data_dir, path, sample, sample_key};
-
-fn charter() -> Charter {
-    let text = std::fs::read_to_string(sample().join("charter.toml")).expect("charter");
-    hubnet_protocol::charter::CharterDoc::from_toml(&text)
-        .and_then(|d| d.verify())
-        .expect("sample charter")
-}
+use crate::support::{hubnet, init_data_dir, path, poll_until, sample, sample_charter, sample_key};
 
 fn governance(net: &Net, i: usize) -> Value {
     let (status, body) = net.get(i, "/api/v1/governance");
@@ -95,14 +88,11 @@ fn submit(net: &Net, i: usize, proposal: &Path) -> (i32, String, String) {
 
 /// Waits until every node's governance chain is `length` long.
 fn wait_for_chain(net: &Net, length: u64) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !(0..net.nodes.len()).all(|i| governance(net, i)["chain_length"] == length) {
-        assert!(
-            Instant::now() < deadline,
-            "the decision did not reach every node"
-        );
-        std::thread::sleep(Duration::from_millis(100)); // poll interval of this deadline loop
-    }
+    poll_until(
+        "the decision reaching every node",
+        Duration::from_secs(30),
+        || (0..net.nodes.len()).all(|i| governance(net, i)["chain_length"] == length),
+    );
 }
 
 #[test]
@@ -185,7 +175,7 @@ fn key_rotation_by_quorum_then_an_equivocating_node_is_named_by_the_audit() {
             .contains("may sign up to seq 2"),
         "{body}"
     );
-    let charter = charter();
+    let charter = sample_charter();
     let old = hubnet_node::keyfile::read(&sample_key("KZ")).expect("key");
     let log: Value =
         serde_json::from_slice(&net.get(1, &format!("/api/v1/logs/{}", old.public_key())).1)
@@ -295,14 +285,11 @@ fn key_rotation_by_quorum_then_an_equivocating_node_is_named_by_the_audit() {
             })
         })
     };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !own_checkpoint_holds_the_decision() {
-        assert!(
-            Instant::now() < deadline,
-            "KG's node signed no checkpoint holding the decision"
-        );
-        std::thread::sleep(Duration::from_millis(100)); // poll interval of this deadline loop
-    }
+    poll_until(
+        "a checkpoint of KG's node holding the decision",
+        Duration::from_secs(30),
+        own_checkpoint_holds_the_decision,
+    );
     let honest = checkpoint::sign(&kg, &charter, &kg_peer, now + 1000, &at(head), &decisions);
     let lie = checkpoint::sign(
         &kg,
@@ -386,7 +373,7 @@ fn a_suspended_members_new_records_are_refused_by_every_node() {
     assert_eq!(r.status().as_u16(), 422);
 
     // A record signed with KG's key elsewhere is refused by every node.
-    let charter = charter();
+    let charter = sample_charter();
     let kg = hubnet_node::keyfile::read(&sample_key("KG")).expect("key");
     let log: Value =
         serde_json::from_slice(&net.get(0, &format!("/api/v1/logs/{}", kg.public_key())).1)
@@ -434,7 +421,7 @@ fn a_node_whose_clock_steps_back_still_signs_checkpoints_in_order() {
     let ahead = hubnet_node::now_ms() + 3_600_000;
     let signed = checkpoint::sign(
         &kz,
-        &charter(),
+        &sample_charter(),
         &peer,
         ahead,
         &BTreeMap::new(),
@@ -453,18 +440,12 @@ fn a_node_whose_clock_steps_back_still_signs_checkpoints_in_order() {
         let (_, body) = net.get(0, "/api/v1/checkpoints");
         serde_json::from_slice::<Value>(&body).unwrap_or(Value::Null)
     };
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let v = loop {
-        let v = newest();
-        if v["checkpoints"][0]["heads"]
+    poll_until("a new checkpoint", Duration::from_secs(30), || {
+        newest()["checkpoints"][0]["heads"]
             .as_array()
             .is_some_and(|h| h.len() == 1)
-        {
-            break v;
-        }
-        assert!(Instant::now() < deadline, "no new checkpoint: {v}");
-        std::thread::sleep(Duration::from_millis(100)); // poll interval of this deadline loop
-    };
+    });
+    let v = newest();
     assert_eq!(v["checkpoints"][0]["time"], ahead + 1, "{v}");
     assert_eq!(v["conflicts"], Value::Array(vec![]), "{v}");
     assert!(
