@@ -14,15 +14,14 @@ use std::collections::BTreeSet;
 use std::hint::black_box;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use ed25519_dalek::{Signature, Signer, SigningKey};
+use hubnet_protocol::Charter;
 use hubnet_protocol::audit::{Auditor, SourceInput};
 use hubnet_protocol::bundle::{BundleCheck, BundleReport};
 use hubnet_protocol::governance::Governance;
-use hubnet_protocol::{Charter, record};
 
 mod common;
 
-use common::{CODES, NOW};
+use common::NOW;
 
 const PER_AUTHOR: usize = 1_250;
 
@@ -46,24 +45,10 @@ fn source(name: &str, report: BundleReport) -> SourceInput {
 }
 
 fn bench(c: &mut Criterion) {
-    let (charter, keys) = common::network(CODES.len());
-    let records: Vec<Vec<u8>> = keys
-        .iter()
-        .zip(CODES)
-        .flat_map(|(k, code)| common::records(&charter, k, code, PER_AUTHOR))
-        .collect();
+    let (charter, records) = common::corpus(PER_AUTHOR);
     let n = records.len() as u64;
 
-    let mut raw = c.benchmark_group("raw");
-    raw.throughput(Throughput::Elements(1));
-    let dalek = SigningKey::from_bytes(&[1; 32]);
-    let message = record::signing_message(&[7u8; 160]);
-    let signature: Signature = dalek.sign(&message);
-    let vk = dalek.verifying_key();
-    raw.bench_function("verify_strict", |b| {
-        b.iter(|| vk.verify_strict(black_box(&message), black_box(&signature)))
-    });
-    raw.finish();
+    common::bench_raw_verify(c, false);
 
     let mut g = c.benchmark_group("audit");
     g.sample_size(10);

@@ -8,7 +8,7 @@ use hubnet_protocol::bundle::{BundleCheck, BundleReport};
 
 mod common;
 
-use common::{CODES, NOW};
+use common::NOW;
 
 #[global_allocator]
 static ALLOC: dhat::Alloc = dhat::Alloc;
@@ -18,12 +18,7 @@ const SOURCES: usize = 3;
 
 fn main() {
     // `cargo bench` passes `--bench`; there is nothing to choose.
-    let (charter, keys) = common::network(CODES.len());
-    let records: Vec<Vec<u8>> = keys
-        .iter()
-        .zip(CODES)
-        .flat_map(|(k, code)| common::records(&charter, k, code, PER_AUTHOR))
-        .collect();
+    let (charter, records) = common::corpus(PER_AUTHOR);
     let bundle_bytes: usize = records.iter().map(Vec::len).sum();
     let n = records.len();
     let profiler = dhat::Profiler::builder().testing().build();

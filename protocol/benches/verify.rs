@@ -9,7 +9,6 @@
 use std::hint::black_box;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use ed25519_dalek::{Signature, Signer, SigningKey, Verifier as _};
 use hubnet_protocol::record;
 
 mod common;
@@ -20,19 +19,7 @@ fn bench(c: &mut Criterion) {
     let (charter, keys) = common::network(1);
     let recs = common::records(&charter, &keys[0], "AM", 256);
 
-    let mut raw = c.benchmark_group("raw");
-    raw.throughput(Throughput::Elements(1));
-    let dalek = SigningKey::from_bytes(&[1; 32]);
-    let message = record::signing_message(&[7u8; 160]);
-    let signature: Signature = dalek.sign(&message);
-    let vk = dalek.verifying_key();
-    raw.bench_function("verify_strict", |b| {
-        b.iter(|| vk.verify_strict(black_box(&message), black_box(&signature)))
-    });
-    raw.bench_function("verify", |b| {
-        b.iter(|| vk.verify(black_box(&message), black_box(&signature)))
-    });
-    raw.finish();
+    common::bench_raw_verify(c, true);
 
     let mut g = c.benchmark_group("hubnet");
     g.throughput(Throughput::Elements(1));

@@ -1,5 +1,11 @@
-//! What the protocol benches share: a network of members and realistic signed records.
+//! What the protocol benches share: a network of members, realistic signed records, and the raw
+//! limit every figure is compared with.
+#![allow(dead_code)] // each bench uses a part
 
+use std::hint::black_box;
+
+use criterion::{Criterion, Throughput};
+use ed25519_dalek::{Signature, Signer, SigningKey};
 use hubnet_protocol::charter::{CharterDoc, MemberDoc};
 use hubnet_protocol::record::{self, Position};
 use hubnet_protocol::{Charter, Draft, DraftFormat, SecretKey};
@@ -53,4 +59,37 @@ pub fn records(charter: &Charter, key: &SecretKey, code: &str, n: usize) -> Vec<
         out.push(s.encode());
     }
     out
+}
+
+/// Every member of [`CODES`] with `per_author` records each: the network and the records, by
+/// author in turn.
+pub fn corpus(per_author: usize) -> (Charter, Vec<Vec<u8>>) {
+    let (charter, keys) = network(CODES.len());
+    let records = keys
+        .iter()
+        .zip(CODES)
+        .flat_map(|(k, code)| records(&charter, k, code, per_author))
+        .collect();
+    (charter, records)
+}
+
+/// The raw limit, group `raw`: ed25519-dalek strict verification (and `verify`, not strict, when
+/// `with_lax`) of one header-sized message, one by one.
+pub fn bench_raw_verify(c: &mut Criterion, with_lax: bool) {
+    let mut raw = c.benchmark_group("raw");
+    raw.throughput(Throughput::Elements(1));
+    let dalek = SigningKey::from_bytes(&[1; 32]);
+    let message = record::signing_message(&[7u8; 160]);
+    let signature: Signature = dalek.sign(&message);
+    let vk = dalek.verifying_key();
+    raw.bench_function("verify_strict", |b| {
+        b.iter(|| vk.verify_strict(black_box(&message), black_box(&signature)))
+    });
+    if with_lax {
+        use ed25519_dalek::Verifier as _;
+        raw.bench_function("verify", |b| {
+            b.iter(|| vk.verify(black_box(&message), black_box(&signature)))
+        });
+    }
+    raw.finish();
 }
