@@ -12,16 +12,16 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use ed25519_dalek::{Signature, Signer, SigningKey};
 use hubnet_node::ingest::{Ingested, ingest};
 use hubnet_node::store::Store;
-use hubnet_protocol::charter::{CharterDoc, MemberDoc};
 use hubnet_protocol::record::{self, Position};
-use hubnet_protocol::{Body, Charter, Draft, DraftFormat, SecretKey};
+use hubnet_protocol::{Body, Charter, SecretKey};
 
-const NOW: i64 = 1_800_000_000_000;
+#[path = "../../protocol/benches/common/mod.rs"]
+mod common;
+
+use common::{CODES, NOW};
 const GROUP: usize = 512;
-const CODES: [&str; 8] = ["HUB", "KZ", "KG", "TJ", "UZ", "AZ", "AM", "GE"];
 
 /// Signs fresh chained records for eight authors, round robin.
 struct Source {
@@ -34,31 +34,9 @@ struct Source {
 
 impl Source {
     fn new() -> (Self, String) {
-        let keys: Vec<SecretKey> = (0..CODES.len())
-            .map(|i| SecretKey::from_seed([i as u8 + 1; 32]))
-            .collect();
-        let committee = SecretKey::from_seed([99; 32]);
-        let mut doc = CharterDoc::new("bench", 1);
-        for (code, key) in CODES.iter().zip(&keys) {
-            doc.members.push(MemberDoc {
-                code: (*code).into(),
-                publishing_key: key.public_key().to_hex(),
-                name: [("en".to_owned(), (*code).to_owned())].into(),
-            });
-        }
-        doc.committee.keys.push(committee.public_key().to_hex());
-        doc.sign(&committee).expect("signs");
+        let (doc, keys) = common::network_doc(CODES.len());
         let charter = doc.verify().expect("valid");
-        let text = "Конкурсный отбор на государственную службу проводится в два этапа. ".repeat(12);
-        let draft = format!(
-            r#"{{"kind":"practice","title":{{"ru":"Меритократический отбор","en":"Merit-based recruitment"}},
-                "summary":{{"en":"Two-stage selection with central testing."}},"topics":["recruitment"],
-                "body":{{"ru":"{text}"}}}}"#
-        );
-        let body = Draft::parse(&draft, DraftFormat::Json)
-            .expect("parses")
-            .to_body("KZ", charter.limits())
-            .expect("valid");
+        let body = common::practice_body(&charter, "KZ");
         let source = Self {
             charter,
             positions: vec![Position::FIRST; keys.len()],
@@ -129,16 +107,7 @@ fn fill(store: &mut Store, source: &mut Source, target: u64) {
 }
 
 fn bench(c: &mut Criterion) {
-    let mut raw = c.benchmark_group("raw");
-    raw.throughput(Throughput::Elements(1));
-    let key = SigningKey::from_bytes(&[1; 32]);
-    let message = record::signing_message(&[7u8; 160]);
-    let signature: Signature = key.sign(&message);
-    let vk = key.verifying_key();
-    raw.bench_function("verify_strict", |b| {
-        b.iter(|| vk.verify_strict(black_box(&message), black_box(&signature)))
-    });
-    raw.finish();
+    common::bench_raw_verify(c, false);
 
     let dir = tempfile::tempdir().expect("tempdir");
     let (mut source, charter_text) = Source::new();

@@ -1,4 +1,4 @@
-//! What the protocol benches share: a network of members, realistic signed records, and the raw
+//! What the benches share (the protocol's, and the node's by `#[path]`): a network of members, realistic signed records, and the raw
 //! limit every figure is compared with.
 #![allow(dead_code)] // each bench uses a part
 
@@ -8,15 +8,16 @@ use criterion::{Criterion, Throughput};
 use ed25519_dalek::{Signature, Signer, SigningKey};
 use hubnet_protocol::charter::{CharterDoc, MemberDoc};
 use hubnet_protocol::record::{self, Position};
-use hubnet_protocol::{Charter, Draft, DraftFormat, SecretKey};
+use hubnet_protocol::{Body, Charter, Draft, DraftFormat, SecretKey};
 
 pub const NOW: i64 = 1_800_000_000_000;
 
 /// Member codes, in order.
 pub const CODES: [&str; 8] = ["AM", "AZ", "GE", "HUB", "KG", "KZ", "TJ", "UZ"];
 
-/// A network of the first `members` of [`CODES`] (the first key also signs as the committee).
-pub fn network(members: usize) -> (Charter, Vec<SecretKey>) {
+/// A network of the first `members` of [`CODES`] (the first key also signs as the committee),
+/// as the charter document (for a data dir) and the members' keys.
+pub fn network_doc(members: usize) -> (CharterDoc, Vec<SecretKey>) {
     let keys: Vec<SecretKey> = (1..=members as u8)
         .map(|i| SecretKey::from_seed([i; 32]))
         .collect();
@@ -30,12 +31,18 @@ pub fn network(members: usize) -> (Charter, Vec<SecretKey>) {
     }
     doc.committee.keys.push(keys[0].public_key().to_hex());
     doc.sign(&keys[0]).expect("signs");
+    (doc, keys)
+}
+
+/// [`network_doc`], verified.
+pub fn network(members: usize) -> (Charter, Vec<SecretKey>) {
+    let (doc, keys) = network_doc(members);
     (doc.verify().expect("valid"), keys)
 }
 
-/// `n` chained records by `key` (member `code`) of a realistic size (about 1.2 KB: a practice
-/// with a short body), encoded.
-pub fn records(charter: &Charter, key: &SecretKey, code: &str, n: usize) -> Vec<Vec<u8>> {
+/// A realistic practice of member `code` (about 1.2 KB signed: titles in two languages, a
+/// Russian Markdown body).
+pub fn practice_body(charter: &Charter, code: &str) -> Body {
     let body_text =
         "Конкурсный отбор на государственную службу проводится в два этапа. ".repeat(12);
     let draft = format!(
@@ -43,10 +50,15 @@ pub fn records(charter: &Charter, key: &SecretKey, code: &str, n: usize) -> Vec<
             "summary":{{"en":"Two-stage selection with central testing."}},"topics":["recruitment"],
             "body":{{"ru":"{body_text}"}}}}"#
     );
-    let body = Draft::parse(&draft, DraftFormat::Json)
+    Draft::parse(&draft, DraftFormat::Json)
         .expect("parses")
         .to_body(code, charter.limits())
-        .expect("valid");
+        .expect("valid")
+}
+
+/// `n` chained records by `key` (member `code`), encoded.
+pub fn records(charter: &Charter, key: &SecretKey, code: &str, n: usize) -> Vec<Vec<u8>> {
+    let body = practice_body(charter, code);
     let mut out = Vec::with_capacity(n);
     let mut pos = Position::FIRST;
     for _ in 0..n {
