@@ -9,6 +9,7 @@ use serde_json::{Value, json};
 use super::openapi::{LogParams, Problem, QueryParams};
 use super::{ApiError, AppState, blocking, member_code, parse_id};
 use crate::current::{Content, Current};
+use crate::search::indexer::documents_of;
 use crate::search::{DocState, Query};
 use crate::service::Shared;
 use crate::store::Store;
@@ -114,11 +115,15 @@ pub fn current_of(shared: &Shared, id: &RecordId) -> Result<Current, ApiError> {
         )));
     }
     if let Some(s) = state
-        && let Some(mut c) = load_current(&store, &s)?
+        && let Some(c) = load_current(&store, &s)?
     {
-        c.amendment = c.amendment.filter(counts);
-        c.retraction = c.retraction.filter(counts);
-        return Ok(c);
+        if c.amendment.as_ref().is_none_or(counts) && c.retraction.as_ref().is_none_or(counts) {
+            return Ok(c);
+        }
+        // The index has not followed a decision yet: derive the state from the log.
+        if let Some(Some(c)) = documents_of(&store, &r.header.author)?.remove(id) {
+            return Ok(c);
+        }
     }
     match r.header.kind {
         Kind::Practice | Kind::Event => Ok(Current {

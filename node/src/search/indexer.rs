@@ -163,55 +163,18 @@ impl Indexer {
         Ok(())
     }
 
-    /// Derives again every document of `key`'s log under the store's governance, into `batch`:
-    /// originals past the key's last valid seq leave the index, and each document takes its
-    /// latest valid amendment and its valid retraction.
+    /// Derives again every document of `key`'s log under the store's governance, into `batch`.
     fn rederive(
         &mut self,
         store: &Store,
         key: &PublicKey,
         batch: &mut Batch,
     ) -> Result<(), SearchError> {
-        /// The valid records of one document, in log order (a later amendment wins).
-        #[derive(Default)]
-        struct Parts {
-            original: Option<Record>,
-            amendment: Option<Record>,
-            retraction: Option<Record>,
-        }
-        let charter = store.charter();
-        let mut docs: BTreeMap<RecordId, Parts> = BTreeMap::new();
-        for (seq, id) in store.log(key, 1)? {
-            let Some(r) = store.get(&id)? else {
-                continue;
-            };
-            let valid = charter.key_allows(key, seq);
-            let doc = match (&r.body, r.body.target()) {
-                (Body::Practice(_) | Body::Event(_), _) => r.id,
-                (Body::Amendment(_) | Body::Retraction(_), Some(t)) => t,
-                _ => continue,
-            };
-            // Every document the log touches is written again, valid or not.
-            let parts = docs.entry(doc).or_default();
-            if valid {
-                let slot = match r.body {
-                    Body::Amendment(_) => &mut parts.amendment,
-                    Body::Retraction(_) => &mut parts.retraction,
-                    _ => &mut parts.original,
-                };
-                *slot = Some(r);
-            }
-        }
-        for (id, parts) in docs {
-            let Some(original) = parts.original else {
+        for (id, current) in documents_of(store, key)? {
+            let Some(current) = current else {
                 self.overlay.remove(&id);
                 batch.removed.push(id);
                 continue;
-            };
-            let current = Current {
-                original,
-                amendment: parts.amendment,
-                retraction: parts.retraction,
             };
             self.overlay.insert(
                 id,
@@ -431,6 +394,55 @@ impl Indexer {
         }
         Ok(())
     }
+}
+
+/// Every document `key`'s log touches, derived from the log alone under the store's governance:
+/// `None` for an original past the key's last valid seq (it does not count), else its state with
+/// the latest valid amendment and the valid retraction.
+pub fn documents_of(
+    store: &Store,
+    key: &PublicKey,
+) -> Result<BTreeMap<RecordId, Option<Current>>, StoreError> {
+    /// The valid records of one document, in log order (a later amendment wins).
+    #[derive(Default)]
+    struct Parts {
+        original: Option<Record>,
+        amendment: Option<Record>,
+        retraction: Option<Record>,
+    }
+    let charter = store.charter();
+    let mut docs: BTreeMap<RecordId, Parts> = BTreeMap::new();
+    for (seq, id) in store.log(key, 1)? {
+        let Some(r) = store.get(&id)? else {
+            continue;
+        };
+        let doc = match (&r.body, r.body.target()) {
+            (Body::Practice(_) | Body::Event(_), _) => r.id,
+            (Body::Amendment(_) | Body::Retraction(_), Some(t)) => t,
+            _ => continue,
+        };
+        // Every document the log touches is listed, valid or not.
+        let parts = docs.entry(doc).or_default();
+        if charter.key_allows(key, seq) {
+            let slot = match r.body {
+                Body::Amendment(_) => &mut parts.amendment,
+                Body::Retraction(_) => &mut parts.retraction,
+                _ => &mut parts.original,
+            };
+            *slot = Some(r);
+        }
+    }
+    Ok(docs
+        .into_iter()
+        .map(|(id, p)| {
+            let current = p.original.map(|original| Current {
+                original,
+                amendment: p.amendment,
+                retraction: p.retraction,
+            });
+            (id, current)
+        })
+        .collect())
 }
 
 /// A running indexer thread. Dropping it asks the thread to stop without waiting.

@@ -492,6 +492,22 @@ fn records_past_their_keys_last_valid_seq_leave_the_index_and_come_back_when_it_
             last_seq: kz_published,
         },
     );
+    // Derived from the log alone (what /records/{id}/current answers while the index lags).
+    {
+        let store = c.store.read().unwrap();
+        let docs = super::indexer::documents_of(&store, &c.key("KZ").public_key()).unwrap();
+        assert_eq!(docs.len() as u64, kz_published + 1);
+        let doc = docs[&amended].as_ref().expect("still counts");
+        assert_eq!((&doc.amendment, &doc.retraction), (&None, &None));
+        assert!(
+            docs[&retracted]
+                .as_ref()
+                .expect("counts")
+                .retraction
+                .is_none()
+        );
+        assert!(docs[&late.id].is_none(), "past the last valid seq");
+    }
     indexer.catch_up(&c.store, &AtomicBool::new(false)).unwrap();
     assert_eq!(search("zyxwvut"), vec![]);
     assert_eq!(search("qwertyuiop"), vec![]);
