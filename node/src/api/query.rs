@@ -10,7 +10,7 @@ use super::openapi::{LogParams, Problem, QueryParams};
 use super::{ApiError, AppState, blocking, member_code, parse_id};
 use crate::current::{Content, Current};
 use crate::search::indexer::documents_of;
-use crate::search::{DocState, Query};
+use crate::search::{DocState, Query, governance_mark};
 use crate::service::Shared;
 use crate::store::Store;
 use crate::view::{record_json, render_markdown, rfc3339_ms};
@@ -114,16 +114,15 @@ pub fn current_of(shared: &Shared, id: &RecordId) -> Result<Current, ApiError> {
                 .map_or("none".to_owned(), |s| s.to_string()),
         )));
     }
-    if let Some(s) = state
-        && let Some(c) = load_current(&store, &s)?
-    {
-        if c.amendment.as_ref().is_none_or(counts) && c.retraction.as_ref().is_none_or(counts) {
-            return Ok(c);
-        }
-        // The index has not followed a decision yet: derive the state from the log.
+    // While the index has not followed a decision yet, the state comes from the author's log.
+    if shared.search.followed_governance() != governance_mark(&store) {
         if let Some(Some(c)) = documents_of(&store, &r.header.author)?.remove(id) {
             return Ok(c);
         }
+    } else if let Some(s) = state
+        && let Some(c) = load_current(&store, &s)?
+    {
+        return Ok(c);
     }
     match r.header.kind {
         Kind::Practice | Kind::Event => Ok(Current {

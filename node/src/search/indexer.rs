@@ -121,6 +121,7 @@ impl Indexer {
             .index
             .writer_with_num_threads(WRITER_THREADS, WRITER_BYTES)?;
         let followed = followed.unwrap_or_else(|| Followed::of(store));
+        index.set_followed_governance(&followed.mark);
         Ok(Self {
             index,
             writer,
@@ -333,6 +334,7 @@ impl Indexer {
         self.index.reader.reload()?;
         self.committed = self.applied;
         self.committed_governance = self.governance.clone();
+        self.index.set_followed_governance(&self.governance.mark);
         self.overlay.clear();
         self.uncommitted = 0;
         Ok(())
@@ -341,11 +343,12 @@ impl Indexer {
     /// Drops what was applied since the last commit, so the next read starts from the last
     /// committed journal offset again.
     pub fn reset(&mut self) -> Result<(), SearchError> {
-        self.writer.rollback()?;
+        // First, so that even a failed rollback leaves nothing claimed that was not committed.
         self.applied = self.committed;
         self.governance = self.committed_governance.clone();
         self.overlay.clear();
         self.uncommitted = 0;
+        self.writer.rollback()?;
         Ok(())
     }
 

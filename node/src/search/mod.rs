@@ -16,6 +16,7 @@ use indexer::Followed;
 use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
 
 use hubnet_proto::v1 as pb;
 use hubnet_protocol::{NetworkId, RecordId};
@@ -194,6 +195,9 @@ pub struct SearchIndex {
     index: Index,
     reader: IndexReader,
     fields: Fields,
+    /// The decisions' digest ([`governance_mark`]) of the governance the searchable (committed)
+    /// state follows; the indexer sets it.
+    followed: Arc<RwLock<String>>,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -264,10 +268,11 @@ impl SearchIndex {
                 }
                 let mut last_seqs = BTreeMap::new();
                 for (key, last) in p.last_seqs {
-                    match key.parse() {
-                        Ok(k) => last_seqs.insert(k, last),
-                        Err(_) => return Ok(None),
+                    let Ok(k) = key.parse() else {
+                        tracing::warn!(%key, "search index payload names a bad key; rebuilding it");
+                        return Ok(None);
                     };
+                    last_seqs.insert(k, last);
                 }
                 let followed = Followed {
                     mark: p.governance,
@@ -299,7 +304,26 @@ impl SearchIndex {
             index,
             reader,
             fields,
+            followed: Arc::default(),
         })
+    }
+
+    /// The digest of the decisions the searchable state follows. While it differs from the
+    /// store's ([`governance_mark`]), the index has not yet followed a decision.
+    pub fn followed_governance(&self) -> String {
+        self.followed
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    pub(crate) fn set_followed_governance(&self, mark: &str) {
+        mark.clone_into(
+            &mut self
+                .followed
+                .write()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
     }
 
     /// How many practices and events the index holds (retracted ones included).

@@ -495,6 +495,11 @@ fn records_past_their_keys_last_valid_seq_leave_the_index_and_come_back_when_it_
     // Derived from the log alone (what /records/{id}/current answers while the index lags).
     {
         let store = c.store.read().unwrap();
+        assert_ne!(
+            index.followed_governance(),
+            governance_mark(&store),
+            "lagging"
+        );
         let docs = super::indexer::documents_of(&store, &c.key("KZ").public_key()).unwrap();
         assert_eq!(docs.len() as u64, kz_published + 1);
         let doc = docs[&amended].as_ref().expect("still counts");
@@ -509,6 +514,10 @@ fn records_past_their_keys_last_valid_seq_leave_the_index_and_come_back_when_it_
         assert!(docs[&late.id].is_none(), "past the last valid seq");
     }
     indexer.catch_up(&c.store, &AtomicBool::new(false)).unwrap();
+    assert_eq!(
+        index.followed_governance(),
+        governance_mark(&c.store.read().unwrap())
+    );
     assert_eq!(search("zyxwvut"), vec![]);
     assert_eq!(search("qwertyuiop"), vec![]);
     let state = index.state(&amended).unwrap().unwrap();
