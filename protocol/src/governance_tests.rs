@@ -2320,6 +2320,24 @@ fn source(
     }
 }
 
+/// An audit of an honest source and a rogue one (no checkpoints).
+fn audit_pair(gov: &Governance, honest: &[&SignedRecord], rogue: &[&SignedRecord]) -> AuditReport {
+    audit(
+        gov,
+        vec![
+            source(HONEST, None, gov, honest, &[]),
+            source(ROGUE, None, gov, rogue, &[]),
+        ],
+    )
+}
+
+/// The one problem of `kind` in `report`.
+fn only(report: &AuditReport, kind: ProblemKind) -> &Problem {
+    let found = problems(report, kind);
+    assert_eq!(found.len(), 1, "{found:#?}");
+    found[0]
+}
+
 fn audit(gov: &Governance, sources: Vec<SourceInput>) -> AuditReport {
     let mut a = Auditor::new(gov.clone(), NOW, GRACE);
     for s in sources {
@@ -2448,16 +2466,8 @@ fn audit_names_the_source_serving_a_forgery() {
         .iter()
         .map(|r| if r.id() == forged.id() { &forged } else { *r })
         .collect();
-    let report = audit(
-        &gov,
-        vec![
-            source(HONEST, None, &gov, &honest, &[]),
-            source(ROGUE, None, &gov, &rogue, &[]),
-        ],
-    );
-    let found = problems(&report, ProblemKind::Forgery);
-    assert_eq!(found.len(), 1, "{found:#?}");
-    let p = found[0];
+    let report = audit_pair(&gov, &honest, &rogue);
+    let p = only(&report, ProblemKind::Forgery);
     assert_eq!(p.node.as_deref(), Some(ROGUE));
     assert_eq!(p.member.as_deref(), Some("HUB"));
     assert_eq!(p.seq, Some(2));
@@ -2502,16 +2512,8 @@ fn audit_finds_a_split_view_with_both_records() {
     one.push(&a);
     let mut other = all(&logs);
     other.push(&b);
-    let report = audit(
-        &gov,
-        vec![
-            source(HONEST, None, &gov, &one, &[]),
-            source(ROGUE, None, &gov, &other, &[]),
-        ],
-    );
-    let found = problems(&report, ProblemKind::SplitView);
-    assert_eq!(found.len(), 1, "{found:#?}");
-    let p = found[0];
+    let report = audit_pair(&gov, &one, &other);
+    let p = only(&report, ProblemKind::SplitView);
     // Neither source is KZ's own node: the fault is the author's, no node is named.
     assert_eq!(p.node, None);
     assert_eq!(p.member.as_deref(), Some("KZ"));
@@ -2528,9 +2530,10 @@ fn audit_finds_a_split_view_with_both_records() {
     let mut kz_node = source(ROGUE, None, &gov, &other, &[]);
     kz_node.member = Some("KZ".into());
     let report = audit(&gov, vec![source(HONEST, None, &gov, &one, &[]), kz_node]);
-    let found = problems(&report, ProblemKind::SplitView);
-    assert_eq!(found.len(), 1, "{found:#?}");
-    assert_eq!(found[0].node.as_deref(), Some(ROGUE));
+    assert_eq!(
+        only(&report, ProblemKind::SplitView).node.as_deref(),
+        Some(ROGUE)
+    );
 }
 
 #[test]
@@ -2549,16 +2552,8 @@ fn audit_names_the_source_omitting_a_settled_record() {
     let missing = logs[0].pop().expect("HUB seq 3");
     let rogue = all(&logs);
     let honest: Vec<&SignedRecord> = all(&logs).into_iter().chain([&young, &missing]).collect();
-    let report = audit(
-        &gov,
-        vec![
-            source(HONEST, None, &gov, &honest, &[]),
-            source(ROGUE, None, &gov, &rogue, &[]),
-        ],
-    );
-    let found = problems(&report, ProblemKind::Omission);
-    assert_eq!(found.len(), 1, "{found:#?}");
-    let p = found[0];
+    let report = audit_pair(&gov, &honest, &rogue);
+    let p = only(&report, ProblemKind::Omission);
     assert_eq!(p.node.as_deref(), Some(ROGUE));
     assert_eq!(p.member.as_deref(), Some("HUB"));
     assert_eq!(p.seq, Some(3));
@@ -2584,10 +2579,9 @@ fn audit_names_the_source_omitting_a_decision() {
         &gov,
         vec![source(HONEST, None, &gov, &all(&logs), &[]), rogue],
     );
-    let found = problems(&report, ProblemKind::Omission);
-    assert_eq!(found.len(), 1, "{found:#?}");
-    assert_eq!(found[0].node.as_deref(), Some(ROGUE));
-    assert_eq!(found[0].record, Some(d.id));
+    let p = only(&report, ProblemKind::Omission);
+    assert_eq!(p.node.as_deref(), Some(ROGUE));
+    assert_eq!(p.record, Some(d.id));
 }
 
 #[test]
@@ -2598,13 +2592,9 @@ fn audit_reports_a_governance_fork_with_both_decisions() {
     gov.insert(winner.clone());
     gov.insert(loser.clone());
     let report = audit(&gov, vec![source(HONEST, None, &gov, &[], &[])]);
-    let found = problems(&report, ProblemKind::GovernanceFork);
-    assert_eq!(found.len(), 1);
-    assert_eq!(found[0].seq, Some(1));
-    assert_eq!(
-        evidence_ids(found[0]),
-        BTreeSet::from([winner.id, loser.id])
-    );
+    let p = only(&report, ProblemKind::GovernanceFork);
+    assert_eq!(p.seq, Some(1));
+    assert_eq!(evidence_ids(p), BTreeSet::from([winner.id, loser.id]));
     let timeline: Vec<(DecisionId, DecisionStatus)> = report
         .governance
         .iter()
@@ -2647,9 +2637,7 @@ fn audit_holds_a_nodes_own_checkpoint_against_its_answers() {
             source(ROGUE, Some("peer-rogue"), &gov, &rogue, &[]),
         ],
     );
-    let found = problems(&report, ProblemKind::Rollback);
-    assert_eq!(found.len(), 1, "{found:#?}");
-    let p = found[0];
+    let p = only(&report, ProblemKind::Rollback);
     let node = p.node.as_deref().expect("the node is named");
     assert!(
         node.contains(ROGUE) && node.contains("peer-rogue"),
@@ -2697,16 +2685,8 @@ fn audit_flags_a_revoked_keys_later_record() {
         .copied()
         .filter(|r| r.id() != logs[0][2].id())
         .collect();
-    let report = audit(
-        &gov,
-        vec![
-            source(HONEST, None, &gov, &honest, &[]),
-            source(ROGUE, None, &gov, &rogue, &[]),
-        ],
-    );
-    let found = problems(&report, ProblemKind::InvalidKey);
-    assert_eq!(found.len(), 1, "{found:#?}");
-    let p = found[0];
+    let report = audit_pair(&gov, &honest, &rogue);
+    let p = only(&report, ProblemKind::InvalidKey);
     assert_eq!(p.node.as_deref(), Some(ROGUE));
     assert_eq!(p.author, Some(hub.public_key()));
     assert_eq!(p.member.as_deref(), Some("HUB"));
@@ -2808,9 +2788,10 @@ fn audit_names_the_source_serving_a_checkpoint_that_does_not_verify() {
             source(ROGUE, None, &gov, &[], &[&bad]),
         ],
     );
-    let found = problems(&report, ProblemKind::Forgery);
-    assert_eq!(found.len(), 1);
-    assert_eq!(found[0].node.as_deref(), Some(ROGUE));
+    assert_eq!(
+        only(&report, ProblemKind::Forgery).node.as_deref(),
+        Some(ROGUE)
+    );
     assert_eq!(report.checkpoints, 0);
 }
 
