@@ -139,7 +139,7 @@ pub fn current_of(shared: &Shared, id: &RecordId) -> Result<Current, ApiError> {
 
 /// `GET /api/v1/records/{id}/current`: the state in force, with the Markdown body (practice) or
 /// description (event) rendered to sanitised HTML per language.
-#[utoipa::path(get, path = "/api/v1/records/{id}/current", tag = "records", params(("id" = String, Path, description = "Id of a practice or event")), responses((status = 200, description = "The state in force, as in a query result, plus `html`: the Markdown body rendered and sanitised, per language", body = Value), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/v1/records/{id}/current", tag = "records", params(("id" = String, Path, description = "Id of a practice or event")), responses((status = 200, description = "The state in force, as in a query result, plus `html`: the Markdown body rendered and sanitised, per language", body = Value), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such record, or one that does not count (signed after its key's last valid seq; /api/v1/records/{id} still serves it as signed)", body = Problem, content_type = "application/problem+json")))]
 pub async fn current(
     State(state): State<AppState>,
     Path(id): Path<String>,
