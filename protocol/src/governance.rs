@@ -687,10 +687,9 @@ impl GovState {
                 effective_from,
             } => {
                 if let Some((from, in_force)) = self.limits.last() {
-                    if *from > *effective_from {
-                        return Err("effective_from is before the limits in force".into());
-                    }
-                    in_force.check_raised(limits).map_err(|e| e.to_string())?;
+                    in_force
+                        .check_amendment(*from, limits, *effective_from)
+                        .map_err(|e| e.to_string())?;
                 }
                 self.limits.push((*effective_from, *limits));
             }

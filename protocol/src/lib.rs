@@ -53,7 +53,7 @@ pub use charter::{Charter, CharterError};
 pub use draft::{Draft, DraftError, DraftFormat};
 pub use id::{NetworkId, RecordId};
 pub use keys::{KeyError, PublicKey, SecretKey};
-pub use limits::{Limits, LoweredLimits};
+pub use limits::{AmendmentError, Limits, LoweredLimits};
 pub use record::{Body, Header, Kind, Position, Record, RecordError, SignedRecord};
 pub use validate::BodyError;
 

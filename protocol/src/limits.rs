@@ -18,6 +18,17 @@ fn describe(lowered: &[(&'static str, u64, u64)]) -> String {
         .join(", ")
 }
 
+/// Why a limits amendment would be void (docs/PROTOCOL.md §7).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AmendmentError {
+    /// It would take effect before the limits in force did.
+    #[error("effective_from is before the limits in force (from {0} ms)")]
+    BeforeLimitsInForce(i64),
+    /// It lowers limits in force.
+    #[error(transparent)]
+    Lowers(#[from] LoweredLimits),
+}
+
 /// Size and time limits every record must respect; part of the charter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -84,6 +95,21 @@ impl Limits {
             ("max_languages", max_languages),
             ("max_url_bytes", max_url_bytes),
         ]
+    }
+
+    /// Checks an amendment to `new` from `effective_from` against `self`, the limits in force
+    /// from `in_force_from` (`i64::MIN`: the charter's): the one rule every node applies and a
+    /// proposer checks first.
+    pub fn check_amendment(
+        &self,
+        in_force_from: i64,
+        new: &Limits,
+        effective_from: i64,
+    ) -> Result<(), AmendmentError> {
+        if effective_from < in_force_from {
+            return Err(AmendmentError::BeforeLimitsInForce(in_force_from));
+        }
+        Ok(self.check_raised(new)?)
     }
 
     /// Checks that `new` raises or keeps every limit of `self`. An amendment may only raise

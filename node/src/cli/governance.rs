@@ -286,13 +286,10 @@ fn check_raises(g: &Value, limits: &Limits, effective_from: i64) -> anyhow::Resu
     };
     let in_force: Limits = serde_json::from_value(last["limits"].clone())
         .context("the node's limits in force are unreadable")?;
-    if let Some(from) = last["effective_from"].as_i64() {
-        anyhow::ensure!(
-            effective_from >= from,
-            "--effective-from is before the limits in force (from {from} ms); the decision would be void"
-        );
-    }
-    Ok(in_force.check_raised(limits)?)
+    let from = last["effective_from"].as_i64().unwrap_or(i64::MIN);
+    in_force
+        .check_amendment(from, limits, effective_from)
+        .context("the decision would be void")
 }
 
 fn propose(a: &ProposeArgs) -> anyhow::Result<ExitCode> {
