@@ -7,7 +7,6 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use ed25519_dalek::Signature;
 use hubnet_proto::v1 as pb;
 use prost::Message;
 use serde::{Deserialize, Serialize};
@@ -677,7 +676,7 @@ pub(crate) fn committee_signers<'a>(
         if signers.contains(&key) {
             return Err(SignerProblem::Duplicate(shown));
         }
-        if !verify_strict(&key, message, signature) {
+        if !verify_signature(&key, message, signature) {
             return Err(SignerProblem::Bad(shown));
         }
         signers.push(key);
@@ -685,12 +684,11 @@ pub(crate) fn committee_signers<'a>(
     Ok(signers)
 }
 
-/// Strict RFC 8032 verification of `signature` by `key` over `message`.
-pub(crate) fn verify_strict(key: &PublicKey, message: &[u8], signature: &[u8]) -> bool {
-    let (Some(vk), Ok(sig)) = (key.verifying_key(), Signature::from_slice(signature)) else {
-        return false;
-    };
-    vk.verify_strict(message, &sig).is_ok()
+/// Verification of `signature` by `key` over `message` under the signature rule
+/// ([`crate::signature`]).
+pub(crate) fn verify_signature(key: &PublicKey, message: &[u8], signature: &[u8]) -> bool {
+    key.verifying_key()
+        .is_some_and(|vk| crate::signature::verify(&vk, message, signature))
 }
 
 fn doc_from_proto(p: &pb::Charter) -> Result<CharterDoc, CharterError> {

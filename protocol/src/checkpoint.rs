@@ -150,7 +150,7 @@ pub fn verify(
     if charter.key_revoked(&signer) {
         return Err(CheckpointError::RevokedSigner(signer.to_hex()));
     }
-    if !crate::charter::verify_strict(&signer, &message(&signed.checkpoint), &signed.signature) {
+    if !crate::charter::verify_signature(&signer, &message(&signed.checkpoint), &signed.signature) {
         return Err(CheckpointError::BadSignature(signer.to_hex()));
     }
     let mut heads = BTreeMap::new();

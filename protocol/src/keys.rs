@@ -7,6 +7,8 @@ use std::str::FromStr;
 
 use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
 
+use crate::signature::PointDefect;
+
 /// Why a key could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -17,32 +19,43 @@ pub enum KeyError {
         /// Length of what was given.
         len: usize,
     },
-    /// The bytes are not a valid Ed25519 point, or a weak (small-order) one.
-    #[error("{0} is not a valid Ed25519 public key")]
-    InvalidPoint(String),
+    /// The bytes are not a key the signature rule accepts (docs/PROTOCOL.md §1.3): not a
+    /// canonical encoding of a point of the prime-order subgroup other than the identity.
+    #[error("{key} is not a valid Ed25519 public key: {defect}")]
+    InvalidPoint {
+        /// The key as given, in hex.
+        key: String,
+        /// What is wrong with it.
+        defect: PointDefect,
+    },
     /// A key file with no key line.
     #[error("the key file holds no key line")]
     EmptyKeyFile,
 }
 
 /// An Ed25519 public key, shown as 64 lowercase hex characters. Keys parsed from text or taken
-/// into a charter are checked to be valid, non-weak points; a record header's author is checked
-/// only by being a charter member.
+/// into a charter are checked by the signature rule ([`crate::signature::check_point`]); a
+/// record header's author is checked only by being a charter member.
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PublicKey([u8; 32]);
 
 impl PublicKey {
-    /// Wraps 32 bytes that are a valid, non-weak Ed25519 point.
+    /// Wraps 32 bytes that canonically encode a point of the prime-order subgroup other than
+    /// the identity: the only keys the signature rule accepts.
     pub fn from_bytes(bytes: [u8; 32]) -> Result<Self, KeyError> {
-        match VerifyingKey::from_bytes(&bytes) {
-            Ok(key) if !key.is_weak() => Ok(Self(bytes)),
-            _ => Err(KeyError::InvalidPoint(hex::encode(bytes))),
-        }
+        crate::signature::check_point(&bytes)
+            .map(|_| Self(bytes))
+            .map_err(|defect| KeyError::InvalidPoint {
+                key: hex::encode(bytes),
+                defect,
+            })
     }
 
-    /// Wraps 32 bytes without checking that they are a point. Used for keys read from record
-    /// headers, which are trusted only once found among the charter's members.
-    pub(crate) fn from_bytes_unchecked(bytes: [u8; 32]) -> Self {
+    /// Wraps 32 bytes without checking them: for keys read from record headers and checkpoints,
+    /// which are trusted only once found among the charter's members, and for keys this program
+    /// wrote to its own store after checking them (the check costs about one scalar
+    /// multiplication).
+    pub fn from_bytes_unchecked(bytes: [u8; 32]) -> Self {
         Self(bytes)
     }
 
@@ -51,7 +64,7 @@ impl PublicKey {
         &self.0
     }
 
-    /// The dalek verifying key; infallible because construction checked the point.
+    /// The dalek verifying key (`None` only for unchecked bytes that are not a point).
     pub(crate) fn verifying_key(&self) -> Option<VerifyingKey> {
         VerifyingKey::from_bytes(&self.0).ok()
     }
@@ -188,7 +201,10 @@ mod tests {
         identity[0] = 1;
         assert!(matches!(
             PublicKey::from_bytes(identity),
-            Err(KeyError::InvalidPoint(_))
+            Err(KeyError::InvalidPoint {
+                defect: PointDefect::SmallOrder,
+                ..
+            })
         ));
         assert_eq!(
             SecretKey::from_file_text("# only a comment\n").err(),

@@ -44,6 +44,7 @@ pub mod id;
 pub mod keys;
 pub mod limits;
 pub mod record;
+pub mod signature;
 pub mod sync;
 pub mod taxonomy;
 pub mod validate;

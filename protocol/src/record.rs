@@ -6,7 +6,8 @@
 //!
 //! Verification runs in two steps so that bulk work can batch the expensive part:
 //! [`precheck`] does everything but the signature, then [`Unverified::verify`] (strict, one by one)
-//! or [`verify_batch`] (ed25519-dalek batch verification) checks signatures.
+//! or [`verify_batch`] (screened batches) checks signatures, both under the one rule of
+//! [`crate::signature`].
 
 use ed25519_dalek::{Signature, VerifyingKey};
 use hubnet_proto::v1 as pb;
@@ -496,12 +497,15 @@ fn precheck_with(
 }
 
 impl Unverified {
-    /// Strict RFC 8032 verification of this record's signature.
+    /// Verification of this record's signature under the signature rule
+    /// ([`crate::signature`]).
     pub fn verify(self) -> Result<Record, RecordError> {
         let ok = self.signature.is_some_and(|sig| {
-            self.verifying_key
-                .verify_strict(&signing_message(&self.record.signed.header), &sig)
-                .is_ok()
+            crate::signature::verify(
+                &self.verifying_key,
+                &signing_message(&self.record.signed.header),
+                &sig.to_bytes(),
+            )
         });
         if ok {
             Ok(self.record)
@@ -527,73 +531,35 @@ pub fn decode_stored(bytes: &[u8], charter: &Charter) -> Result<Record, RecordEr
     precheck_with(SignedRecord::decode(bytes)?, charter, i64::MAX, false).map(|u| u.record)
 }
 
-/// Verifies many records at once with ed25519-dalek batch verification. A failing batch is split
-/// in halves and each half retried, down to strict one-by-one verification for small groups, so a
-/// few bad signatures cost little more than they would alone. Results are in input order.
-///
-/// Before batching, each signature's R must be a canonical encoding of a point that is not of small
-/// order (as strict verification demands); author keys are never weak (the charter checks them).
+/// Verifies many records at once ([`crate::signature::verify_each`]: screened, then batched,
+/// bisected on failure). Each verdict is the one [`Unverified::verify`] gives; results are in
+/// input order.
 pub fn verify_batch(items: Vec<Unverified>) -> Vec<Result<Record, RecordError>> {
-    const SINGLE_BELOW: usize = 4;
-    if items.len() < SINGLE_BELOW {
-        return items.into_iter().map(Unverified::verify).collect();
-    }
-    let batchable = items
-        .iter()
-        .all(|u| u.signature.as_ref().is_some_and(r_is_strict));
-    if batchable && batch_holds(&items) {
-        return items.into_iter().map(|u| Ok(u.record)).collect();
-    }
-    let mut items = items;
-    let second = items.split_off(items.len() / 2);
-    let mut out = verify_batch(items);
-    out.extend(verify_batch(second));
-    out
-}
-
-fn batch_holds(items: &[Unverified]) -> bool {
     let messages: Vec<Vec<u8>> = items
         .iter()
         .map(|u| signing_message(&u.record.signed.header))
         .collect();
-    let message_refs: Vec<&[u8]> = messages.iter().map(Vec::as_slice).collect();
-    let signatures: Vec<Signature> = items.iter().filter_map(|u| u.signature).collect();
-    let keys: Vec<VerifyingKey> = items.iter().map(|u| u.verifying_key).collect();
-    signatures.len() == items.len()
-        && ed25519_dalek::verify_batch(&message_refs, &signatures, &keys).is_ok()
-}
-
-/// Whether a signature's R is acceptable to strict verification, checked on its bytes: a canonical
-/// encoding (y < p) that is not one of the small-order points. Invalid points fail in the batch.
-fn r_is_strict(signature: &Signature) -> bool {
-    let r = signature.r_bytes();
-    is_canonical_y(r) && !small_order_encodings().contains(r)
-}
-
-/// Whether the 255-bit little-endian y of an encoded point is below p = 2^255 - 19.
-fn is_canonical_y(bytes: &[u8; 32]) -> bool {
-    let top = bytes[31] & 0x7f;
-    let all_ones = top == 0x7f && bytes[1..31].iter().all(|&b| b == 0xff);
-    !(all_ones && bytes[0] >= 0xed)
-}
-
-/// Encodings of the eight small-order points, with either sign bit.
-fn small_order_encodings() -> &'static [[u8; 32]; 16] {
-    static ENCODINGS: std::sync::OnceLock<[[u8; 32]; 16]> = std::sync::OnceLock::new();
-    ENCODINGS.get_or_init(|| {
-        let mut out = [[0u8; 32]; 16];
-        for (i, point) in curve25519_dalek::constants::EIGHT_TORSION
-            .iter()
-            .enumerate()
-        {
-            let enc = point.compress().to_bytes();
-            let mut flipped = enc;
-            flipped[31] ^= 0x80;
-            out[2 * i] = enc;
-            out[2 * i + 1] = flipped;
-        }
-        out
-    })
+    let candidates: Vec<crate::signature::Candidate<'_>> = items
+        .iter()
+        .zip(&messages)
+        .map(|(u, m)| crate::signature::Candidate {
+            key: &u.verifying_key,
+            message: m,
+            signature: u.signature.as_ref(),
+        })
+        .collect();
+    let verdicts = crate::signature::verify_each(&candidates);
+    items
+        .into_iter()
+        .zip(verdicts)
+        .map(|(u, ok)| {
+            if ok {
+                Ok(u.record)
+            } else {
+                Err(RecordError::BadSignature(u.record.header.author.to_hex()))
+            }
+        })
+        .collect()
 }
 
 /// Decodes, checks and strictly verifies one record.

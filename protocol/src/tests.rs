@@ -941,3 +941,67 @@ fn bundle_check_survives_the_largest_seq() {
     assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
     assert!(report.problems[0].message.starts_with("gap: seqs 1 to"));
 }
+
+/// Issue 13's finding: a log of 41 records whose last signature has a torsion component in `R`
+/// (valid under the cofactored equation only) was accepted by some batches and not others. Every
+/// check now refuses it, whatever its neighbours and wherever it sits in a batch.
+#[test]
+fn a_torsion_component_in_r_is_refused_whatever_the_neighbours() {
+    use crate::signature::vectors::{Defect, sign_with};
+    let net = net();
+    let chain = |key: usize, n: usize| -> Vec<SignedRecord> {
+        let mut pos = Position::FIRST;
+        (0..n)
+            .map(|_| {
+                let s = signed_practice(&net, key, pos);
+                pos = Position {
+                    seq: pos.seq + 1,
+                    prev: Some(s.id()),
+                    prev_created_at: NOW,
+                };
+                s
+            })
+            .collect()
+    };
+    let mut log = chain(1, 41);
+    let seed = net.keys[1].seed();
+    for torsion in 1..8 {
+        let last = log.last_mut().expect("41 records");
+        last.signature = sign_with(
+            &seed,
+            &signing_message(&last.header),
+            Defect::TorsionInR(torsion),
+        )
+        .to_vec();
+        let bad = last.id();
+        let neighbours = chain(0, 60);
+        // 24 runs, each with other neighbours before and after the record.
+        for run in 0..24usize {
+            let before = &neighbours[..run];
+            let after = &neighbours[run..run + 1 + run % 5];
+            let records: Vec<&SignedRecord> =
+                before.iter().chain(&log).chain(after.iter()).collect();
+            let pre: Vec<_> = records
+                .iter()
+                .map(|s| record::precheck(&s.encode(), &net.charter, NOW).expect("prechecks"))
+                .collect();
+            for (s, verdict) in records.iter().zip(record::verify_batch(pre)) {
+                let want_ok = s.id() != bad;
+                assert_eq!(verdict.is_ok(), want_ok, "torsion {torsion}, run {run}");
+            }
+            let mut check = crate::bundle::BundleCheck::new(&net.charter, NOW);
+            for s in &records {
+                check.add(&s.encode());
+            }
+            let report = check.finish();
+            let forgeries: Vec<_> = report
+                .problems
+                .iter()
+                .filter(|p| p.kind == crate::bundle::ProblemKind::Forgery)
+                .collect();
+            assert_eq!(forgeries.len(), 1, "torsion {torsion}, run {run}");
+            assert_eq!(forgeries[0].record, Some(bad));
+        }
+        assert!(record::verify_record(&log[40].encode(), &net.charter, NOW).is_err());
+    }
+}
