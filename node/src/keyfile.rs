@@ -63,7 +63,7 @@ pub fn write_new(path: &Path, key: &SecretKey, comment: &str) -> Result<(), KeyF
     file.write_all(key.to_file_text(comment).as_bytes())
         .map_err(io)?;
     file.sync_all().map_err(io)?;
-    Ok(())
+    crate::durable::sync_dir(path).map_err(io)
 }
 
 /// Reads a key file, warning when others can read it.

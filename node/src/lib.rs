@@ -7,6 +7,7 @@ pub mod bundle;
 pub mod cli;
 pub mod config;
 pub mod current;
+pub mod durable;
 pub mod feeds;
 pub mod ingest;
 pub mod keyfile;

@@ -205,10 +205,8 @@ fn changed(path: &Path, mut doc: CharterDoc) -> anyhow::Result<()> {
 }
 
 fn write(path: &Path, doc: &CharterDoc) -> anyhow::Result<()> {
-    let tmp = path.with_extension("toml.tmp");
-    std::fs::write(&tmp, doc.to_toml()).with_context(|| format!("writing {}", tmp.display()))?;
-    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+    crate::durable::replace(path, doc.to_toml().as_bytes())
+        .with_context(|| format!("writing {}", path.display()))
 }
 
 fn show(doc: &CharterDoc, json: bool) -> anyhow::Result<()> {

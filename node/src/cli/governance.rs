@@ -447,13 +447,16 @@ fn write_proposal(
             .collect(),
     };
     let text = serde_json::to_string_pretty(&file)? + "\n";
-    let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, text).with_context(|| format!("writing {}", tmp.display()))?;
-    if new && path.exists() {
-        anyhow::bail!("{} exists; proposals are never overwritten", path.display());
+    if !new {
+        return crate::durable::replace(path, text.as_bytes())
+            .with_context(|| format!("writing {}", path.display()));
     }
-    std::fs::rename(&tmp, path).with_context(|| format!("writing {}", path.display()))?;
-    Ok(())
+    match crate::durable::create_new(path, text.as_bytes()) {
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            anyhow::bail!("{} exists; proposals are never overwritten", path.display())
+        }
+        other => other.with_context(|| format!("writing {}", path.display())),
+    }
 }
 
 fn show(d: &governance::Decision, charter: &Charter) {

@@ -160,7 +160,8 @@ pub(super) fn export(dir: &Path, out: &Path) -> anyhow::Result<ExitCode> {
     let written = writer.records();
     let file = writer.finish()?.into_inner().map_err(|e| e.into_error())?;
     file.sync_all()?;
-    std::fs::rename(&tmp, out).with_context(|| format!("writing {}", out.display()))?;
+    crate::durable::rename_synced(&tmp, out)
+        .with_context(|| format!("writing {}", out.display()))?;
     say!(
         "exported {written} records of network {} to {}",
         store.charter().network_id(),

@@ -337,13 +337,7 @@ fn read_entry(reader: &mut impl Read, offset: u64, total: u64) -> Result<Vec<u8>
     Ok(payload)
 }
 
-/// Makes a new directory entry durable.
-pub(crate) fn sync_dir(path: &Path) -> io::Result<()> {
-    match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => File::open(dir)?.sync_all(),
-        _ => File::open(".")?.sync_all(),
-    }
-}
+pub(crate) use crate::durable::sync_dir;
 
 #[cfg(test)]
 mod tests {

@@ -221,13 +221,9 @@ impl Store {
             .and_then(|doc| doc.verify())
             .map_err(StoreError::InvalidCharter)?;
         fs::create_dir_all(dir).map_err(|source| io(dir, source))?;
-        let tmp = dir.join(format!("{CHARTER_FILE}.tmp"));
-        fs::write(&tmp, charter_text).map_err(|source| io(&tmp, source))?;
-        File::open(&tmp)
-            .and_then(|f| f.sync_all())
-            .map_err(|source| io(&tmp, source))?;
-        fs::rename(&tmp, &charter_path).map_err(|source| io(&charter_path, source))?;
-        journal::sync_dir(&charter_path).map_err(|source| io(dir, source))?;
+        crate::durable::sync_dir(dir).map_err(|source| io(dir, source))?;
+        crate::durable::create_new(&charter_path, charter_text.as_bytes())
+            .map_err(|source| io(&charter_path, source))?;
         Self::open(dir)
     }
 
