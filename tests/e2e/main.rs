@@ -8,4 +8,5 @@ mod cli;
 mod kill;
 mod net;
 mod query;
+mod signature;
 mod support;
