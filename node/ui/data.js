@@ -124,9 +124,12 @@ function pinStorage() {
   }
 }
 
-/** The pin check for `trust` (pins a trusted network id on first use; see trust.js). */
-export function checkPin(trust) {
-  return pinCheck(trust, pinStorage());
+/**
+ * The pin check for `trust` (see trust.js). The record page, which shows the check, pins a
+ * trusted network id on first use; other callers (the banner) only read the pin.
+ */
+export function checkPin(trust, { pinFirst = false } = {}) {
+  return pinCheck(trust, pinStorage(), { pinFirst });
 }
 
 /** Pins `networkId` (hex), or forgets the pin with null; false if the browser refused. */

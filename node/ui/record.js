@@ -429,7 +429,7 @@ function networkPanel(box, trust, pin, ctx) {
 async function runChecks(main, m, trust, ctx) {
   const status = main.querySelector('[data-testid="verify-status"]');
   const list = main.querySelector('.verify-checks');
-  const pin = checkPin(trust);
+  const pin = checkPin(trust, { pinFirst: true });
   networkPanel(main.querySelector('[data-testid="verify-network"]'), trust, pin, ctx);
   const charterPart = {
     label: 'charter',

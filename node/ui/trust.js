@@ -1047,16 +1047,18 @@ export function writePin(storage, networkId) {
 
 /**
  * The pin check for a trust result: pins the network id on first use (a charter that passed
- * every check and nothing pinned yet). Returns the check `{key: 'pin', ok, args}` with
- * `args.state` one of `match`, `new` (pinned now), `mismatch`, `unavailable` (no storage),
- * `untrusted` (the charter failed, nothing pinned).
+ * every check and nothing pinned yet) unless `pinFirst` is false. Returns the check `{key: 'pin',
+ * ok, args}` with `args.state` one of `match`, `new` (pinned now), `mismatch`, `unavailable` (no
+ * storage), `untrusted` (the charter failed, nothing pinned), `none` (nothing pinned, and
+ * `pinFirst` false).
  */
-export function pinCheck(trust, storage) {
+export function pinCheck(trust, storage, { pinFirst = true } = {}) {
   const id = trust.networkId;
   const pinned = readPin(storage);
   if (pinned === undefined) return { key: 'pin', ok: true, args: { state: 'unavailable', id } };
   if (pinned === null) {
     if (!trust.ok) return { key: 'pin', ok: true, args: { state: 'untrusted', id } };
+    if (!pinFirst) return { key: 'pin', ok: true, args: { state: 'none', id } };
     const stored = writePin(storage, id);
     return { key: 'pin', ok: true, args: { state: stored ? 'new' : 'unavailable', id } };
   }

@@ -444,6 +444,9 @@ test('the first trusted network id is pinned; another one later is a mismatch', 
   assert.deepEqual(pinCheck(trust, storage), { key: 'pin', ok: true, args: { state: 'new', id: NETWORK } });
   assert.equal(storage.map.get(PIN_KEY), NETWORK);
   assert.equal(pinCheck(trust, storage).args.state, 'match');
+  const reader = memoryStorage();
+  assert.equal(pinCheck(trust, reader, { pinFirst: false }).args.state, 'none');
+  assert.equal(reader.map.size, 0, 'a reading check pins nothing');
   // Another network's charter, fully valid in itself.
   const other = charterBytes(charterModel({ name: localized({ en: 'Another network' }) }));
   const otherTrust = await establishTrust(bundle(signedCharter(other)));
