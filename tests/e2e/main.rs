@@ -9,3 +9,4 @@ mod kill;
 mod net;
 mod query;
 mod support;
+mod ui_js;

@@ -1,5 +1,6 @@
 // Unit tests of node/ui/trust.js, the browser's own check of the signed charter and the
-// committee's decisions. Run by the e2e suite (tests/e2e/ui_js.rs) with Node.js ≥ 20:
+// committee's decisions. Run by the e2e suite (`cargo test -p hubnet-node --test e2e ui_js`, see
+// tests/e2e/ui_js.rs), or directly with Node.js 20:
 //
 //   node --experimental-default-type=module --test tests/ui/
 //
@@ -16,6 +17,9 @@ import {
   fromHex, isLanguageTag, judgeKey, keyProblem, pinCheck, PIN_KEY, pointAdd, pointMul, isIdentity,
   toHex, verifyEd25519, signatureProblem,
 } from '../../node/ui/trust.js';
+
+// Node.js 18 has WebCrypto, but not yet as a global.
+if (!globalThis.crypto) globalThis.crypto = (await import('node:crypto')).webcrypto;
 
 // --- Keys and signatures (Node's own Ed25519, independent of the module under test).
 
