@@ -789,21 +789,32 @@ fn forged_record(
     attacker: &hubnet_protocol::SecretKey,
     network_id: [u8; 32],
 ) -> (String, Value) {
+    resigned_record(real, attacker, |h| h.network_id = network_id.to_vec())
+}
+
+/// `real` with its header changed by `edit`, its author set to `signer`'s key, signed by `signer`.
+fn resigned_record(
+    real: &Value,
+    signer: &hubnet_protocol::SecretKey,
+    edit: impl FnOnce(&mut hubnet_proto::v1::RecordHeader),
+) -> (String, Value) {
     use prost::Message;
     use sha2::Digest;
     let header = STANDARD
         .decode(real["signed"]["header"].as_str().expect("header"))
         .expect("base64");
     let mut h = hubnet_proto::v1::RecordHeader::decode(header.as_slice()).expect("a header");
-    h.author = attacker.public_key().as_bytes().to_vec();
-    h.network_id = network_id.to_vec();
+    h.author = signer.public_key().as_bytes().to_vec();
+    edit(&mut h);
     let header = h.encode_to_vec();
-    let signature = attacker.sign(&[b"hubnet-record-v1\0".as_slice(), &header].concat());
+    let signature = signer.sign(&[b"hubnet-record-v1\0".as_slice(), &header].concat());
     let id = hex::encode(sha2::Sha256::digest(&header));
     let mut v = real.clone();
     v["id"] = json!(id);
-    v["author"] = json!(attacker.public_key().to_hex());
-    v["network_id"] = json!(hex::encode(network_id));
+    v["author"] = json!(signer.public_key().to_hex());
+    v["network_id"] = json!(hex::encode(&h.network_id));
+    v["seq"] = json!(h.seq);
+    v["prev"] = json!((!h.prev.is_empty()).then(|| hex::encode(&h.prev)));
     v["signed"]["header"] = json!(STANDARD.encode(&header));
     v["signed"]["signature"] = json!(STANDARD.encode(signature));
     (id, v)
@@ -910,6 +921,28 @@ fn a_lying_node_cannot_make_the_browser_trust_a_forged_member_key() {
     let attacker = hubnet_protocol::SecretKey::from_seed([66; 32]);
     let (forged_id, forged) = forged_record(&real, &attacker, network_id);
     let forged_path = format!("/api/v1/records/{forged_id}");
+    // The committee rotates KZ's key after seq 1; a record by the old key at seq 2 (the node
+    // refuses it, the liar serves it) is past the key's last valid seq.
+    let rotation = committee_decision(
+        1,
+        None,
+        "Rotation",
+        hubnet_protocol::governance::Action::RotateKey {
+            code: "KZ".into(),
+            new_key: hubnet_protocol::SecretKey::from_seed([91; 32]).public_key(),
+            old_key_last_seq: 1,
+        },
+    );
+    assert_eq!(
+        post_proto(&net, "/api/v1/governance/decisions", rotation),
+        201
+    );
+    let kz = hubnet_node::keyfile::read(&sample_key("KZ")).expect("key");
+    let real_bytes = hex::decode(&real_id).expect("hex id");
+    let (late_id, late) = resigned_record(&real, &kz, |h| {
+        h.seq = 2;
+        h.prev = real_bytes;
+    });
     // Lie 1: the members list names the attacker's key as KZ's, and a record by that key.
     // Lie 2: a charter naming the attacker's key as KZ's, signed by keys outside the committee.
     let outsiders: Vec<_> = (0..2)
@@ -917,7 +950,11 @@ fn a_lying_node_cannot_make_the_browser_trust_a_forged_member_key() {
         .collect();
     let lies = Arc::new(vec![
         Lie {
-            records: [(forged_path.clone(), forged.clone())].into(),
+            records: [
+                (forged_path.clone(), forged.clone()),
+                (format!("/api/v1/records/{late_id}"), late),
+            ]
+            .into(),
             member_key: Some(("KZ".into(), attacker.public_key().to_hex())),
             ..Lie::default()
         },
@@ -945,7 +982,9 @@ fn a_lying_node_cannot_make_the_browser_trust_a_forged_member_key() {
             .await
             .expect("json");
         assert!(
-            members.to_string().contains(&attacker.public_key().to_hex()),
+            members
+                .to_string()
+                .contains(&attacker.public_key().to_hex()),
             "{members}"
         );
         let c = browser(&driver, profile.path(), 1280, 900).await;
@@ -966,11 +1005,34 @@ fn a_lying_node_cannot_make_the_browser_trust_a_forged_member_key() {
         assert_eq!(v, "false", "a forged member key was trusted: {text}");
         assert!(text.contains("NOT VERIFIED"), "{text}");
         wait_attr(&c, "[data-testid=verify-status]", "data-check", &["author"]).await;
-        assert!(text.contains("no member"), "the failing check is named: {text}");
+        assert!(
+            text.contains("no member"),
+            "the failing check is named: {text}"
+        );
         let record_checks = text_of(&c, "[data-part=original] li[data-check=author]").await;
         assert!(
             record_checks.contains(&attacker.public_key().to_hex()[..16]),
             "{record_checks}"
+        );
+        // KZ's real key past its last valid seq: the page names the rotation.
+        c.goto(&format!("http://{proxy}/records/{late_id}"))
+            .await
+            .expect("open the late record");
+        let (v, text) = signature_verdict(&c).await;
+        assert_eq!(
+            v, "false",
+            "a record past its key's last seq was trusted: {text}"
+        );
+        wait_attr(
+            &c,
+            "[data-testid=verify-status]",
+            "data-check",
+            &["key-valid"],
+        )
+        .await;
+        assert!(
+            text.contains("up to seq 1") && text.contains("decision 1, key rotation"),
+            "{text}"
         );
 
         // Lie 2: a charter with the attacker's key, signed outside the committee.

@@ -144,7 +144,8 @@ fn fixture() -> Value {
     let all = vec![d1, d2, d3, d4, d5a, d5b, d7];
     let mut g = Governance::new(charter.clone());
     for d in &all {
-        g.insert_bytes(&d.encode_to_vec()).expect("a valid decision");
+        g.insert_bytes(&d.encode_to_vec())
+            .expect("a valid decision");
     }
     let state = g.state();
     let status: serde_json::Map<String, Value> = state
@@ -158,9 +159,7 @@ fn fixture() -> Value {
     let keys: Vec<Value> = state
         .key_last_seqs()
         .iter()
-        .map(|(k, last)| {
-            json!({"key": k.to_hex(), "member": state.keys.get(k), "last_seq": last})
-        })
+        .map(|(k, last)| json!({"key": k.to_hex(), "member": state.keys.get(k), "last_seq": last}))
         .collect();
     assert!(
         status.values().any(|s| s == "void") && status.values().any(|s| s == "off_chain"),
@@ -243,7 +242,10 @@ fn node_available() -> bool {
 fn copy_js(from: &Path, to: &Path) -> Vec<String> {
     std::fs::create_dir_all(to).expect("mkdir");
     let mut names = Vec::new();
-    for e in std::fs::read_dir(from).expect("read dir").filter_map(Result::ok) {
+    for e in std::fs::read_dir(from)
+        .expect("read dir")
+        .filter_map(Result::ok)
+    {
         let name = e.file_name().to_string_lossy().into_owned();
         if name.ends_with(".js") {
             std::fs::copy(e.path(), to.join(&name)).expect("copy");
