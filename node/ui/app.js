@@ -1,9 +1,9 @@
 // The hubnet web UI: one page, routed with the History API. Views live in their own modules;
-// this file owns the shell (navigation, language switch, fork banner) and the router.
+// this file owns the shell (navigation, language switch, fork and pin banners) and the router.
 
 import { getLang, LANGS, setLang, t } from './i18n.js';
 import { h, replace } from './dom.js';
-import { getMembers, getStatus } from './data.js';
+import { getMembers, getStatus, getTrust, checkPin } from './data.js';
 import * as searchView from './search.js';
 import * as recordView from './record.js';
 import * as calendarView from './calendar.js';
@@ -52,6 +52,7 @@ async function render({ focus = false, relang = false } = {}) {
   const found = match(location.pathname);
   updateNav(found?.route.nav ?? null);
   refreshForkBanner();
+  refreshPinBanner();
   const ctx = {
     params: found ? found.params : [],
     query: new URLSearchParams(location.search),
@@ -178,6 +179,37 @@ function showForkBanner(status) {
   );
 }
 
+// The pin banner: shown on every page while the node's charter fails the browser's own checks,
+// or its network id is not the one pinned in this browser (trust.js).
+function refreshPinBanner() {
+  getTrust().then(showPinBanner, () => {});
+}
+
+function showPinBanner(trust) {
+  const slot = document.getElementById('pin-banner-slot');
+  const pin = checkPin(trust);
+  const short = (x) => (typeof x === 'string' ? `${x.slice(0, 16)}…` : '');
+  let text = null;
+  let state = null;
+  if (!pin.ok) {
+    state = 'mismatch';
+    text = t('pin.banner.mismatch', { id: short(pin.args.id), pinned: short(pin.args.pinned) });
+  } else if (!trust.ok) {
+    state = 'untrusted';
+    const bad = trust.checks.find((c) => !c.ok);
+    text = t('pin.banner.untrusted', { why: bad ? recordView.checkText(bad) : '' });
+  }
+  if (text === null) {
+    slot.replaceChildren();
+    return;
+  }
+  replace(
+    slot,
+    h('div', { class: 'fork-banner pin-banner', role: 'alert', 'data-testid': 'pin-banner', 'data-state': state },
+      h('strong', {}, '⚠ '), text),
+  );
+}
+
 function start() {
   setLang(getLang());
   setupLangSwitch();
@@ -188,6 +220,7 @@ function start() {
   setInterval(() => refreshForkBanner(true), 60000);
   document.getElementById('lang-switch').addEventListener('change', () => {
     if (lastFlagged.length) showForkBanner({ flagged: lastFlagged });
+    refreshPinBanner();
   });
 }
 

@@ -1,8 +1,11 @@
-// The node's network facts the pages share: the charter's members and the node's status, fetched
-// once and kept briefly, with a fallback for nodes that do not have `/api/v1/members` yet.
+// The node's network facts the pages share: the charter's members and the node's status (for
+// names and labels only), fetched once and kept briefly, with a fallback for nodes that do not have
+// `/api/v1/members` yet; and the trust the browser derives itself from the node's signed charter
+// and decisions (trust.js), with the network id pinned in this browser.
 
 import { getJson } from './dom.js';
 import { pickText, regionName } from './i18n.js';
+import { establishTrust, pinCheck, writePin } from './trust.js';
 
 const TTL_MS = 15000;
 let membersCache = null;
@@ -75,4 +78,62 @@ export function placeName(code) {
 export function codeLabel(code) {
   const name = placeName(code);
   return name && name !== code ? `${code} · ${name}` : String(code ?? '');
+}
+
+const trustSlot = { value: null, at: 0 };
+
+/**
+ * The trust derived in this browser from the node's signed charter and decisions
+ * (`GET /api/v1/bundle?records=false`, checked by trust.js; cached for a few seconds). Never
+ * rejects: a failure to load is a failed `bundle` check.
+ */
+export function getTrust({ fresh = false } = {}) {
+  if (fresh) trustSlot.at = 0;
+  return cached(trustSlot, async () => {
+    let bytes;
+    try {
+      const r = await fetch('/api/v1/bundle?records=false', { headers: { accept: 'application/x-protobuf' } });
+      if (!r.ok) throw new Error(`HTTP ${r.status}`);
+      bytes = new Uint8Array(await r.arrayBuffer());
+    } catch (e) {
+      return {
+        ok: false,
+        checks: [{ key: 'bundle', ok: false, args: { detail: String(e?.message ?? e) } }],
+        networkId: null,
+        state: null,
+      };
+    }
+    try {
+      return await establishTrust(bytes);
+    } catch (e) {
+      return {
+        ok: false,
+        checks: [{ key: 'bundle', ok: false, args: { detail: String(e?.message ?? e) } }],
+        networkId: null,
+        state: null,
+      };
+    }
+  });
+}
+
+function pinStorage() {
+  try {
+    return window.localStorage;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * The pin check for `trust` (see trust.js). The record page, which shows the check, pins a
+ * trusted network id on first use; other callers (the banner) only read the pin.
+ */
+export function checkPin(trust, { pinFirst = false } = {}) {
+  return pinCheck(trust, pinStorage(), { pinFirst });
+}
+
+/** Pins `networkId` (hex), or forgets the pin with null; false if the browser refused. */
+export function setPin(networkId) {
+  const storage = pinStorage();
+  return storage !== null && writePin(storage, networkId);
 }

@@ -1,13 +1,15 @@
 // The record page (`/records/{id}`): the content in force, its amendment and retraction notices,
-// the author and chain position, citation links, and the signature panel: every signed record
-// shown here is checked in the browser (verify.js) before the page says "verified".
+// the author and chain position, citation links, and the signature panel: the browser first checks
+// the network's committee-signed charter and decisions itself (trust.js) and holds the network id
+// against the one pinned in this browser, then checks every signed record shown here (verify.js)
+// before the page says "verified". Members and status from the node serve names only.
 
 import { h, replace, getJson, errorBox, extLink, insertSanitisedHtml, langText, short, ApiError } from './dom.js';
 import {
   t, pickText, topicName, langName, fmtDate, fmtDateTime, fmtLocal, fmtPartial, zonedToUtc, getLang,
 } from './i18n.js';
-import { getMembers, getStatus, codeLabel, placeName } from './data.js';
-import { makeTrust, verifyRecord } from './verify.js';
+import { getMembers, getTrust, checkPin, setPin, codeLabel, placeName } from './data.js';
+import { verifyRecord } from './verify.js';
 
 const ID = /^[0-9a-fA-F]{64}$/;
 
@@ -44,16 +46,14 @@ export async function mount(main, state, ctx) {
     return;
   }
   if (!ctx.alive()) return;
-  // Members and status for labels and for the signature check; failures are reported there.
-  const [membersDoc, statusDoc] = await Promise.all([
-    getMembers().catch(() => null),
-    getStatus().catch(() => null),
-  ]);
+  // Members for names only; the trust (keys, network id) the browser derives itself from the
+  // signed charter and decisions. Failures to load are reported by the checks.
+  const [, trust] = await Promise.all([getMembers().catch(() => null), getTrust()]);
   if (!ctx.alive()) return;
   const model = modelOf(r, id.toLowerCase());
   replace(main, render(model));
   state.model = model;
-  runChecks(main, model, membersDoc, statusDoc, ctx);
+  runChecks(main, model, trust, ctx);
 }
 
 /** What the page shows, from the answer of `/current` or of `/records/{id}`. */
@@ -190,6 +190,7 @@ function render(m) {
       { class: 'verify', id: 'verify', 'aria-labelledby': 'verify-heading' },
       h('h2', { id: 'verify-heading' }, t('verify.title')),
       verifyStatus,
+      h('div', { class: 'verify-network', 'data-testid': 'verify-network' }),
       h('div', { class: 'verify-checks' }),
       h('p', { class: 'hint' }, t('verify.how')),
     ),
@@ -353,22 +354,89 @@ function citation(m) {
   );
 }
 
-function checkText(c) {
+/** The text of one named check, in the interface language. */
+export function checkText(c) {
   const a = { ...c.args };
-  if (a.key) a.key = short(a.key, 16);
-  if (a.id) a.id = short(a.id, 16);
-  if (c.key === 'author' && a.detail === 'no-members') return t('check.members.fail');
-  if (c.key === 'author' && !c.ok && a.claimed) return `${t('check.author.fail')} (${a.claimed} ≠ ${a.code})`;
-  if (c.key === 'network' && !c.ok && a.detail === 'sources-disagree') return `${t('check.network.fail', a)} (status ≠ members)`;
+  for (const k of ['key', 'id', 'pinned', 'other']) if (typeof a[k] === 'string') a[k] = short(a[k], 16);
+  if (a.problem) a.problem = t(`key.problem.${a.problem}`);
+  if (a.who === 'committee') a.who = t('verify.committee');
+  switch (c.key) {
+    case 'author':
+      if (!c.ok && a.claimed) return `${t('check.author.fail', a)} (${a.claimed} ≠ ${a.code})`;
+      break;
+    case 'charter-signatures':
+      if (!c.ok) return t(`check.charter-signatures.fail.${a.reason}`, a);
+      break;
+    case 'decisions':
+      if (!c.ok) return t('check.decisions.fail', { ...a, why: t(`decision.why.${a.reason}`, a) });
+      break;
+    case 'pin':
+      if (c.ok) return t(`check.pin.ok.${a.state}`, a);
+      break;
+    case 'key-valid': {
+      const d = c.args.decision;
+      const decision = d ? t('decision.name', { seq: d.seq, id: short(d.id, 12), type: t(`decision.type.${d.type}`) }) : '';
+      if (c.ok) return t(a.last === null ? 'check.key-valid.ok' : 'check.key-valid.ok_until', a);
+      return t('check.key-valid.fail', { ...a, decision });
+    }
+    default:
+      break;
+  }
   return t(`check.${c.key}.${c.ok ? 'ok' : 'fail'}`, a);
 }
 
-/** Verifies the original, its amendment and its retraction; fills the signature panel. */
-async function runChecks(main, m, membersDoc, statusDoc, ctx) {
+/** The first failing check of a part, if any. */
+function firstFailure(res) {
+  return res.checks.find((c) => !c.ok) || { key: 'header', ok: false, args: {} };
+}
+
+/**
+ * The network id panel: the id derived from the signed charter, whether this browser pinned it,
+ * and the controls to pin it or forget the pin.
+ */
+function networkPanel(box, trust, pin, ctx) {
+  const rerender = () => ctx.navigate(location.pathname + location.search, { replace: true, focus: false });
+  const state = pin.args.state;
+  const buttons = [];
+  if (trust.ok && (state === 'mismatch' || state === 'untrusted')) {
+    buttons.push(h('button', {
+      type: 'button', class: 'secondary small', 'data-testid': 'pin-set',
+      onclick: () => { setPin(trust.networkId); rerender(); },
+    }, t(state === 'mismatch' ? 'pin.replace' : 'pin.pin')));
+  }
+  if (state === 'match' || state === 'new' || state === 'mismatch') {
+    buttons.push(h('button', {
+      type: 'button', class: 'secondary small', 'data-testid': 'pin-forget',
+      onclick: () => { setPin(null); rerender(); },
+    }, t('pin.forget')));
+  }
+  replace(
+    box,
+    h('h3', {}, t('pin.title')),
+    trust.networkId
+      ? h('p', {}, t('pin.derived'), ' ', h('code', { class: 'hex', 'data-testid': 'trusted-network-id' }, trust.networkId))
+      : null,
+    h('p', { class: pin.ok ? 'muted' : 'pin-mismatch', 'data-testid': 'pin-state', 'data-state': state },
+      pin.ok ? checkText(pin) : h('strong', {}, checkText(pin))),
+    buttons.length ? h('p', { class: 'pin-controls' }, buttons) : null,
+  );
+}
+
+/**
+ * Checks the network's charter and decisions (already done in `trust`) and the pin, then the
+ * original, its amendment and its retraction; fills the signature panel.
+ */
+async function runChecks(main, m, trust, ctx) {
   const status = main.querySelector('[data-testid="verify-status"]');
   const list = main.querySelector('.verify-checks');
-  const trust = makeTrust(membersDoc, statusDoc);
-  const parts = [];
+  const pin = checkPin(trust, { pinFirst: true });
+  networkPanel(main.querySelector('[data-testid="verify-network"]'), trust, pin, ctx);
+  const charterPart = {
+    label: 'charter',
+    rec: null,
+    res: { ok: trust.ok && pin.ok, checks: [...trust.checks, pin] },
+  };
+  const parts = [charterPart];
   const done = [];
   let first;
   try {
@@ -436,16 +504,18 @@ async function runChecks(main, m, membersDoc, statusDoc, ctx) {
       status,
       h('span', { class: 'icon', 'aria-hidden': 'true' }, '✓ '),
       t('verify.ok', { code: first.member, key: short(first.author, 8) }),
-      parts.length > 1 ? [h('br'), h('span', { class: 'muted' }, t('verify.ok_count', {
-        n: parts.length,
-        parts: parts.map((p) => t(`verify.part.${p.label}`).toLocaleLowerCase(getLang())).join(', '),
+      done.length > 1 ? [h('br'), h('span', { class: 'muted' }, t('verify.ok_count', {
+        n: done.length,
+        parts: done.map((p) => t(`verify.part.${p.label}`).toLocaleLowerCase(getLang())).join(', '),
       }))] : null,
     );
-    showSignedSource(main, parts);
+    showSignedSource(main, done);
   } else {
-    const bad = failed.res.checks.find((c) => !c.ok) || { key: 'header', ok: false, args: {} };
+    const bad = firstFailure(failed.res);
     const why = checkText(bad);
     status.setAttribute('data-verified', 'false');
+    status.setAttribute('data-check', bad.key);
+    if (bad.args?.reason) status.setAttribute('data-reason', bad.args.reason);
     status.classList.add('fail');
     status.setAttribute('role', 'alert');
     replace(

@@ -1,9 +1,11 @@
 // The browser's own check of a signed record (docs/PROTOCOL.md §1), trusting nothing the node
 // decoded: the id is recomputed from the header bytes, the header and body are decoded here, the
-// author is looked up in the charter's member list and the Ed25519 signature is checked with
+// author and seq are judged against the governance state the browser derived itself from the
+// committee-signed charter and decisions (trust.js), and the Ed25519 signature is checked with
 // WebCrypto. The result is a list of checks; the page shows them and an overall verdict.
 
 import { decodeBody, decodeHeader, fromBase64, hex } from './proto.js';
+import { judgeKey, signatureProblem } from './trust.js';
 
 const DOMAIN = new TextEncoder().encode('hubnet-record-v1');
 
@@ -51,23 +53,9 @@ function sameHex(a, b) {
 }
 
 /**
- * The charter facts a record is checked against: `networkId` (hex) and `members`
- * ([{code, publishing_key}]). `sources` lists where the network id came from; when they
- * disagree the network check fails.
- */
-export function makeTrust(membersDoc, statusDoc) {
-  const ids = [membersDoc?.network_id, statusDoc?.network_id].filter((x) => typeof x === 'string');
-  const agree = ids.every((x) => sameHex(x, ids[0]));
-  const members = Array.isArray(membersDoc?.members)
-    ? membersDoc.members
-        .filter((m) => m && typeof m.code === 'string' && typeof m.publishing_key === 'string')
-        .map((m) => ({ code: m.code, key: m.publishing_key.toLowerCase(), name: m.name }))
-    : null;
-  return { networkId: ids.length && agree ? ids[0].toLowerCase() : null, agree, members };
-}
-
-/**
- * Checks one record JSON (`{id, signed: {header, body, signature}, ...}`) against `trust`.
+ * Checks one record JSON (`{id, signed: {header, body, signature}, ...}`) against `trust`, the
+ * result of trust.js's `establishTrust` (its `networkId` and governance `state`; nothing from the
+ * node's JSON).
  *
  * `expect` may name: `id` (the id the page was asked for), `kinds` (allowed kinds), `target`
  * (for an amendment or retraction: the original's id), `author` (hex key the record must share),
@@ -134,26 +122,31 @@ export async function verifyRecord(rec, trust, expect = {}) {
   const bodyHash = await sha256(body);
   add('body', hex(bodyHash) === hex(h.bodySha256) && BigInt(body.length) === h.bodyLen);
 
-  // 5. The author is a member of the charter.
-  const member = trust.members ? trust.members.find((m) => m.key === authorHex) : null;
-  result.member = member ? member.code : null;
-  if (!trust.members) {
-    add('author', false, { detail: 'no-members' });
-  } else if (!member) {
+  // 5. The author holds (or held) a member's key under the signed charter and decisions, and the
+  // key may sign this seq (positional validity, PROTOCOL §7).
+  const judged = trust?.state ? judgeKey(trust.state, authorHex, h.seq) : null;
+  result.member = judged?.member ?? null;
+  if (!judged) {
+    add('no-charter', false);
+  } else if (!judged.member) {
     add('author', false, { key: authorHex });
-  } else if (rec.member !== undefined && rec.member !== member.code) {
-    add('author', false, { code: member.code, claimed: String(rec.member) });
+  } else if (rec.member !== undefined && rec.member !== judged.member) {
+    add('author', false, { key: authorHex, code: judged.member, claimed: String(rec.member) });
   } else if (expect.author && !sameHex(expect.author, authorHex)) {
-    add('author', false, { code: member.code, other: true });
+    add('author', false, { key: authorHex, code: judged.member, other: true });
   } else {
-    add('author', true, { code: member.code, key: authorHex });
+    add('author', true, { code: judged.member, key: authorHex });
+    add('key-valid', judged.ok, {
+      seq: h.seq.toString(),
+      last: judged.lastSeq === null ? null : judged.lastSeq.toString(),
+      decision: judged.limitedBy,
+    });
   }
 
-  // 6. The network.
+  // 6. The network: the signed charter's.
   const net = hex(h.networkId);
-  add('network', !!trust.networkId && net === trust.networkId && sameHex(rec.network_id ?? net, net), {
+  add('network', !!trust?.networkId && net === trust.networkId && sameHex(rec.network_id ?? net, net), {
     id: net,
-    detail: trust.agree ? '' : 'sources-disagree',
   });
 
   // 7. The signature: Ed25519 over "hubnet-record-v1" || 0x00 || header.
@@ -163,7 +156,7 @@ export async function verifyRecord(rec, trust, expect = {}) {
   message.set(header, DOMAIN.length + 1);
   if (!(await ed25519Supported())) {
     add('no-ed25519', false);
-  } else if (h.author.length !== 32 || signature.length !== 64) {
+  } else if (h.author.length !== 32 || signature.length !== 64 || signatureProblem(signature)) {
     add('signature', false);
   } else {
     let ok = false;

@@ -679,3 +679,483 @@ fn the_audit_view_shows_key_history_the_governance_timeline_and_conflicts() {
     });
     net.stop(0);
 }
+
+/// What the lying proxy serves in one of its modes instead of the node's answers.
+#[derive(Default)]
+struct Lie {
+    /// JSON answers by path: records only the liar has (their `/current` answers 404).
+    records: std::collections::HashMap<String, Value>,
+    /// The `hubnet.v1.Bundle` served for `/api/v1/bundle` (the charter and decisions).
+    bundle: Option<Vec<u8>>,
+    /// A member code and the publishing key `/api/v1/members` says it has.
+    member_key: Option<(String, String)>,
+}
+
+/// A proxy on 127.0.0.1 that passes everything to the node while `mode` is 0, and lies with
+/// `lies[mode - 1]` otherwise. Every answer it asks the node for is bounded by [`STEP`].
+async fn lying_proxy(
+    node: String,
+    mode: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    lies: std::sync::Arc<Vec<Lie>>,
+) -> SocketAddr {
+    use axum::body::Bytes;
+    use axum::http::{HeaderMap, Method, Uri};
+    use std::sync::atomic::Ordering;
+    let client = reqwest::Client::builder()
+        .timeout(STEP)
+        .build()
+        .expect("client");
+    let app = axum::Router::new().fallback(
+        move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+            let (client, node) = (client.clone(), node.clone());
+            let lie = mode
+                .load(Ordering::SeqCst)
+                .checked_sub(1)
+                .and_then(|i| lies.get(i).map(|_| (lies.clone(), i)));
+            async move {
+                let path = uri.path().to_owned();
+                let answer = |status: u16, ctype: &str, bytes: Vec<u8>| {
+                    axum::http::Response::builder()
+                        .status(status)
+                        .header("content-type", ctype)
+                        .body(axum::body::Body::from(bytes))
+                        .expect("response")
+                };
+                if let Some((lies, i)) = &lie {
+                    let lie = &lies[*i];
+                    if let Some(v) = lie.records.get(&path) {
+                        return answer(200, "application/json", v.to_string().into_bytes());
+                    }
+                    if let Some(base) = path.strip_suffix("/current")
+                        && lie.records.contains_key(base)
+                    {
+                        let problem = json!({"title": "Not Found", "status": 404});
+                        return answer(
+                            404,
+                            "application/problem+json",
+                            problem.to_string().into_bytes(),
+                        );
+                    }
+                    if path == "/api/v1/bundle"
+                        && let Some(b) = &lie.bundle
+                    {
+                        return answer(200, "application/x-protobuf", b.clone());
+                    }
+                }
+                let mut req = client.request(method, format!("{node}{uri}")).body(body);
+                for (k, v) in &headers {
+                    if k != "host" {
+                        req = req.header(k, v);
+                    }
+                }
+                let r = req.send().await.expect("the node answers");
+                let status = r.status().as_u16();
+                let ctype = r
+                    .headers()
+                    .get("content-type")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("application/octet-stream")
+                    .to_owned();
+                let mut bytes = r.bytes().await.expect("body").to_vec();
+                if let Some((lies, i)) = &lie
+                    && path == "/api/v1/members"
+                    && let Some((code, key)) = &lies[*i].member_key
+                    && let Ok(mut v) = serde_json::from_slice::<Value>(&bytes)
+                {
+                    for m in v["members"].as_array_mut().into_iter().flatten() {
+                        if m["code"] == json!(code) {
+                            m["publishing_key"] = json!(key);
+                        }
+                    }
+                    bytes = serde_json::to_vec(&v).expect("json");
+                }
+                answer(status, &ctype, bytes)
+            }
+        },
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    addr
+}
+
+/// `real` (a record's JSON from the node) with its header's author and network id replaced and
+/// signed by `attacker`: a well-formed record by a key the network never admitted. Same body, so
+/// everything but the key checks out. Returns its id and JSON.
+fn forged_record(
+    real: &Value,
+    attacker: &hubnet_protocol::SecretKey,
+    network_id: [u8; 32],
+) -> (String, Value) {
+    resigned_record(real, attacker, |h| h.network_id = network_id.to_vec())
+}
+
+/// `real` with its header changed by `edit`, its author set to `signer`'s key, signed by `signer`.
+fn resigned_record(
+    real: &Value,
+    signer: &hubnet_protocol::SecretKey,
+    edit: impl FnOnce(&mut hubnet_proto::v1::RecordHeader),
+) -> (String, Value) {
+    use prost::Message;
+    use sha2::Digest;
+    let header = STANDARD
+        .decode(real["signed"]["header"].as_str().expect("header"))
+        .expect("base64");
+    let mut h = hubnet_proto::v1::RecordHeader::decode(header.as_slice()).expect("a header");
+    h.author = signer.public_key().as_bytes().to_vec();
+    edit(&mut h);
+    let header = h.encode_to_vec();
+    let signature = signer.sign(&[b"hubnet-record-v1\0".as_slice(), &header].concat());
+    let id = hex::encode(sha2::Sha256::digest(&header));
+    let mut v = real.clone();
+    v["id"] = json!(id);
+    v["author"] = json!(signer.public_key().to_hex());
+    v["network_id"] = json!(hex::encode(&h.network_id));
+    v["seq"] = json!(h.seq);
+    v["prev"] = json!((!h.prev.is_empty()).then(|| hex::encode(&h.prev)));
+    v["signed"]["header"] = json!(STANDARD.encode(&header));
+    v["signed"]["signature"] = json!(STANDARD.encode(signature));
+    (id, v)
+}
+
+/// A bundle holding only `charter` (no decisions, no records).
+fn charter_bundle(charter: hubnet_proto::v1::SignedCharter) -> Vec<u8> {
+    use prost::Message;
+    hubnet_proto::v1::Bundle {
+        version: 1,
+        charter: Some(charter),
+        ..Default::default()
+    }
+    .encode_to_vec()
+}
+
+/// The sample charter with `code`'s publishing key replaced by `key`, "signed" by `signers`, who
+/// are not its committee: what a liar who wants its own key trusted can serve.
+fn forged_sample_charter(
+    code: &str,
+    key: &hubnet_protocol::PublicKey,
+    signers: &[hubnet_protocol::SecretKey],
+) -> hubnet_proto::v1::SignedCharter {
+    let text = std::fs::read_to_string(sample().join("charter.toml")).expect("charter");
+    let mut doc = hubnet_protocol::charter::CharterDoc::from_toml(&text).expect("toml");
+    for m in &mut doc.members {
+        if m.code == code {
+            m.publishing_key = key.to_hex();
+        }
+    }
+    doc.signatures.clear();
+    let charter = doc.canonical_bytes().expect("canonical");
+    let message = [b"hubnet-charter-v1\0".as_slice(), &charter].concat();
+    hubnet_proto::v1::SignedCharter {
+        signatures: signers
+            .iter()
+            .map(|s| hubnet_proto::v1::CharterSignature {
+                key: s.public_key().as_bytes().to_vec(),
+                signature: s.sign(&message).to_vec(),
+            })
+            .collect(),
+        charter,
+    }
+}
+
+/// Another network's charter, valid in itself (its own committee signed it), in which `attacker`
+/// is KZ; and its network id.
+fn other_network_charter(
+    attacker: &hubnet_protocol::SecretKey,
+) -> (hubnet_proto::v1::SignedCharter, [u8; 32]) {
+    use hubnet_protocol::charter::{CharterDoc, MemberDoc};
+    let committee: Vec<_> = (0..3)
+        .map(|j| hubnet_protocol::SecretKey::from_seed([120 + j; 32]))
+        .collect();
+    let mut doc = CharterDoc::new("Another network", 2);
+    doc.committee.keys = committee.iter().map(|k| k.public_key().to_hex()).collect();
+    doc.members.push(MemberDoc {
+        code: "KZ".into(),
+        publishing_key: attacker.public_key().to_hex(),
+        name: [("en".to_owned(), "Kazakhstan".to_owned())].into(),
+    });
+    for k in &committee[..2] {
+        doc.sign(k).expect("a committee key signs");
+    }
+    let verified = doc.verify().expect("a valid charter");
+    (
+        doc.to_signed_proto().expect("signed"),
+        *verified.network_id().as_bytes(),
+    )
+}
+
+/// The text of the first element matching `css`, once it exists.
+async fn text_of(c: &Client, css: &str) -> String {
+    c.wait()
+        .at_most(STEP)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .unwrap_or_default()
+}
+
+/// A one-node network with one honest KZ record: the net, the record's id and JSON.
+fn honest_record() -> (Net, String, Value) {
+    let mut net = Net::new(&["KZ"]);
+    net.start_all();
+    let id = net.publish(0, &crate::net::practice("Honest practice"));
+    let (status, body) = net.get(0, &format!("/api/v1/records/{id}"));
+    assert_eq!(status, 200);
+    (net, id, serde_json::from_slice(&body).expect("json"))
+}
+
+#[test]
+fn a_lying_node_cannot_make_the_browser_trust_a_forged_member_key() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    if !browser_available() {
+        return;
+    }
+    let (net, real_id, real) = honest_record();
+    let node = net.nodes[0].http.clone();
+    let network_id = *sample_charter().network_id().as_bytes();
+    let attacker = hubnet_protocol::SecretKey::from_seed([66; 32]);
+    let (forged_id, forged) = forged_record(&real, &attacker, network_id);
+    let forged_path = format!("/api/v1/records/{forged_id}");
+    // The committee rotates KZ's key after seq 1; a record by the old key at seq 2 (the node
+    // refuses it, the liar serves it) is past the key's last valid seq.
+    let rotation = committee_decision(
+        1,
+        None,
+        "Rotation",
+        hubnet_protocol::governance::Action::RotateKey {
+            code: "KZ".into(),
+            new_key: hubnet_protocol::SecretKey::from_seed([91; 32]).public_key(),
+            old_key_last_seq: 1,
+        },
+    );
+    assert_eq!(
+        post_proto(&net, "/api/v1/governance/decisions", rotation),
+        201
+    );
+    let kz = hubnet_node::keyfile::read(&sample_key("KZ")).expect("key");
+    let real_bytes = hex::decode(&real_id).expect("hex id");
+    let (late_id, late) = resigned_record(&real, &kz, |h| {
+        h.seq = 2;
+        h.prev = real_bytes;
+    });
+    // Lie 1: the members list names the attacker's key as KZ's, and a record by that key.
+    // Lie 2: a charter naming the attacker's key as KZ's, signed by keys outside the committee.
+    let outsiders: Vec<_> = (0..2)
+        .map(|j| hubnet_protocol::SecretKey::from_seed([70 + j; 32]))
+        .collect();
+    let lies = Arc::new(vec![
+        Lie {
+            records: [
+                (forged_path.clone(), forged.clone()),
+                (format!("/api/v1/records/{late_id}"), late),
+            ]
+            .into(),
+            member_key: Some(("KZ".into(), attacker.public_key().to_hex())),
+            ..Lie::default()
+        },
+        Lie {
+            records: [(forged_path, forged)].into(),
+            bundle: Some(charter_bundle(forged_sample_charter(
+                "KZ",
+                &attacker.public_key(),
+                &outsiders,
+            ))),
+            ..Lie::default()
+        },
+    ]);
+    let mode = Arc::new(AtomicUsize::new(1));
+    let driver = start_driver();
+    let profile = tempfile::tempdir().expect("profile dir");
+    let rt = runtime();
+    rt.block_on(async {
+        let proxy = lying_proxy(node.clone(), mode.clone(), lies).await;
+        // The liar does say the attacker's key is KZ's.
+        let members: Value = reqwest::get(format!("http://{proxy}/api/v1/members"))
+            .await
+            .expect("members")
+            .json()
+            .await
+            .expect("json");
+        assert!(
+            members
+                .to_string()
+                .contains(&attacker.public_key().to_hex()),
+            "{members}"
+        );
+        let c = browser(&driver, profile.path(), 1280, 900).await;
+        // The honest record verifies through the honest node, and through the liar too: the
+        // page takes no key from the members list.
+        for origin in [node.clone(), format!("http://{proxy}")] {
+            c.goto(&format!("{origin}/records/{real_id}"))
+                .await
+                .expect("open");
+            let (v, text) = signature_verdict(&c).await;
+            assert_eq!(v, "true", "{origin}: {text}");
+        }
+        // The attacker's record: its key is no member's under the signed charter.
+        c.goto(&format!("http://{proxy}/records/{forged_id}"))
+            .await
+            .expect("open the forged record");
+        let (v, text) = signature_verdict(&c).await;
+        assert_eq!(v, "false", "a forged member key was trusted: {text}");
+        assert!(text.contains("NOT VERIFIED"), "{text}");
+        wait_attr(&c, "[data-testid=verify-status]", "data-check", &["author"]).await;
+        assert!(
+            text.contains("no member"),
+            "the failing check is named: {text}"
+        );
+        let record_checks = text_of(&c, "[data-part=original] li[data-check=author]").await;
+        assert!(
+            record_checks.contains(&attacker.public_key().to_hex()[..16]),
+            "{record_checks}"
+        );
+        // KZ's real key past its last valid seq: the page names the rotation.
+        c.goto(&format!("http://{proxy}/records/{late_id}"))
+            .await
+            .expect("open the late record");
+        let (v, text) = signature_verdict(&c).await;
+        assert_eq!(
+            v, "false",
+            "a record past its key's last seq was trusted: {text}"
+        );
+        wait_attr(
+            &c,
+            "[data-testid=verify-status]",
+            "data-check",
+            &["key-valid"],
+        )
+        .await;
+        assert!(
+            text.contains("up to seq 1") && text.contains("decision 1, key rotation"),
+            "{text}"
+        );
+
+        // Lie 2: a charter with the attacker's key, signed outside the committee.
+        mode.store(2, Ordering::SeqCst);
+        c.goto(&format!("http://{proxy}/records/{forged_id}"))
+            .await
+            .expect("open the forged record");
+        let (v, text) = signature_verdict(&c).await;
+        assert_eq!(v, "false", "a forged charter was trusted: {text}");
+        wait_attr(
+            &c,
+            "[data-testid=verify-status]",
+            "data-check",
+            &["charter-signatures"],
+        )
+        .await;
+        wait_attr(
+            &c,
+            "[data-testid=verify-status]",
+            "data-reason",
+            &["not-committee"],
+        )
+        .await;
+        assert!(text.contains("not a committee key"), "{text}");
+        // Every page says so: the banner, here on the search page.
+        c.goto(&format!("http://{proxy}/")).await.expect("open /");
+        let banner = text_of(&c, "[data-testid=pin-banner]").await;
+        assert!(banner.contains("NOT VERIFIED"), "{banner}");
+        c.close().await.expect("close");
+    });
+}
+
+#[test]
+fn a_charter_other_than_the_pinned_one_is_said_loudly() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    if !browser_available() {
+        return;
+    }
+    let (net, real_id, real) = honest_record();
+    let node = net.nodes[0].http.clone();
+    let real_network = sample_charter().network_id().to_hex();
+    let attacker = hubnet_protocol::SecretKey::from_seed([66; 32]);
+    let (other_charter, other_id) = other_network_charter(&attacker);
+    let (forged_id, forged) = forged_record(&real, &attacker, other_id);
+    let lies = Arc::new(vec![Lie {
+        records: [(format!("/api/v1/records/{forged_id}"), forged)].into(),
+        bundle: Some(charter_bundle(other_charter)),
+        member_key: None,
+    }]);
+    let mode = Arc::new(AtomicUsize::new(0));
+    let driver = start_driver();
+    let profile = tempfile::tempdir().expect("profile dir");
+    let rt = runtime();
+    rt.block_on(async {
+        let proxy = lying_proxy(node.clone(), mode.clone(), lies).await;
+        let c = browser(&driver, profile.path(), 1280, 900).await;
+        // First visit, honest answers: verified, and the network id is pinned in this browser.
+        c.goto(&format!("http://{proxy}/records/{real_id}"))
+            .await
+            .expect("open");
+        let (v, text) = signature_verdict(&c).await;
+        assert_eq!(v, "true", "{text}");
+        wait_attr(&c, "[data-testid=pin-state]", "data-state", &["new"]).await;
+        assert_eq!(
+            text_of(&c, "[data-testid=trusted-network-id]").await,
+            real_network
+        );
+        c.goto(&format!("http://{proxy}/records/{real_id}"))
+            .await
+            .expect("open again");
+        wait_attr(&c, "[data-testid=pin-state]", "data-state", &["match"]).await;
+
+        // Now the node serves another network's charter, valid in itself, and a record that is
+        // valid under it: only the pin catches it, loudly.
+        mode.store(1, Ordering::SeqCst);
+        c.goto(&format!("http://{proxy}/records/{forged_id}"))
+            .await
+            .expect("open the other network's record");
+        let (v, text) = signature_verdict(&c).await;
+        assert_eq!(v, "false", "another network was trusted: {text}");
+        assert!(text.contains("NOT VERIFIED"), "{text}");
+        assert!(text.contains("network id mismatch"), "{text}");
+        wait_attr(&c, "[data-testid=verify-status]", "data-check", &["pin"]).await;
+        wait_attr(&c, "[data-testid=pin-banner]", "data-state", &["mismatch"]).await;
+        let banner = text_of(&c, "[data-testid=pin-banner]").await;
+        assert!(
+            banner.contains(&real_network[..16]) && banner.contains(&hex::encode(other_id)[..16]),
+            "the banner names both ids: {banner}"
+        );
+        // So does the honest record's page while this charter is served.
+        c.goto(&format!("http://{proxy}/records/{real_id}"))
+            .await
+            .expect("open");
+        let (v, _) = signature_verdict(&c).await;
+        assert_eq!(v, "false");
+        // The reader may forget the pin; the charter then served is pinned afresh.
+        c.goto(&format!("http://{proxy}/records/{forged_id}"))
+            .await
+            .expect("open");
+        wait_attr(&c, "[data-testid=pin-state]", "data-state", &["mismatch"]).await;
+        c.find(Locator::Css("[data-testid=pin-forget]"))
+            .await
+            .expect("the forget control")
+            .click()
+            .await
+            .expect("click");
+        wait_attr(&c, "[data-testid=pin-state]", "data-state", &["new"]).await;
+        wait_attr(
+            &c,
+            "[data-testid=verify-status]",
+            "data-verified",
+            &["true"],
+        )
+        .await;
+        let pinned = c
+            .execute(
+                "return localStorage.getItem('hubnet.pinned-network-id');",
+                vec![],
+            )
+            .await
+            .expect("script");
+        assert_eq!(pinned, json!(hex::encode(other_id)));
+        c.close().await.expect("close");
+    });
+}

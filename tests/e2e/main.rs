@@ -10,3 +10,4 @@ mod net;
 mod query;
 mod signature;
 mod support;
+mod ui_js;

@@ -1,0 +1,308 @@
+//! The web UI's pure modules under Node.js's own test runner (`tests/ui/*.test.js`): the
+//! browser's check of the signed charter and decisions (`node/ui/trust.js`), held against this
+//! crate's Rust implementation on bytes Rust signed (the fixture below: the sample network, a
+//! governance log with a rotation, a revocation, a suspension, a void decision, a fork and a
+//! gap, and charters and decisions Rust refuses).
+//!
+//! Needs `node` (Node.js ≥ 20) on the PATH. `.ci/run` sets `HUBNET_REQUIRE_NODE=1`, which turns
+//! its absence into a failure; elsewhere the test says it did not run and passes.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use hubnet_protocol::governance::{Action, DecisionDraft, Governance, sign_decision};
+use hubnet_protocol::{RecordId, SecretKey};
+use prost::Message;
+use serde_json::{Value, json};
+
+use crate::support::{sample, sample_charter, sample_key};
+
+/// How long the whole Node.js run may take.
+const LIMIT: Duration = Duration::from_secs(120);
+
+fn key(name: &str) -> SecretKey {
+    hubnet_node::keyfile::read(&sample_key(name)).expect("sample key")
+}
+
+/// A decision of the sample network signed by `signers` (committee key file names).
+fn decision(
+    seq: u64,
+    prev: Option<RecordId>,
+    action: Action,
+    signers: &[&str],
+) -> hubnet_proto::v1::SignedDecision {
+    let bytes = DecisionDraft {
+        seq,
+        prev,
+        created_at: 1_700_000_000_000 + seq as i64,
+        reason: [("en".to_owned(), format!("decision {seq}"))].into(),
+        action,
+    }
+    .encode(&sample_charter());
+    hubnet_proto::v1::SignedDecision {
+        signatures: signers
+            .iter()
+            .map(|k| sign_decision(&key(k), &bytes))
+            .collect(),
+        decision: bytes,
+    }
+}
+
+fn id_of(d: &hubnet_proto::v1::SignedDecision) -> RecordId {
+    use sha2::Digest;
+    RecordId(sha2::Sha256::digest(&d.decision).into())
+}
+
+fn bundle(
+    charter: hubnet_proto::v1::SignedCharter,
+    decisions: Vec<hubnet_proto::v1::SignedDecision>,
+) -> String {
+    STANDARD.encode(
+        hubnet_proto::v1::Bundle {
+            version: 1,
+            charter: Some(charter),
+            decisions,
+            ..Default::default()
+        }
+        .encode_to_vec(),
+    )
+}
+
+/// The fixture: a bundle of the sample network with a governance log, what Rust makes of it, and
+/// bundles Rust refuses with the check the browser must name.
+fn fixture() -> Value {
+    let charter = sample_charter();
+    let quorum = ["committee-1", "committee-3"];
+    let kz_new = SecretKey::from_seed([91; 32]).public_key();
+    let d1 = decision(
+        1,
+        None,
+        Action::RotateKey {
+            code: "KZ".into(),
+            new_key: kz_new,
+            old_key_last_seq: 2,
+        },
+        &quorum,
+    );
+    let d2 = decision(
+        2,
+        Some(id_of(&d1)),
+        Action::RevokeKey {
+            key: key("KG").public_key(),
+            last_valid_seq: 5,
+        },
+        &quorum,
+    );
+    let d3 = decision(
+        3,
+        Some(id_of(&d2)),
+        Action::Suspend {
+            code: "HUB".into(),
+            last_seq: 7,
+        },
+        &quorum,
+    );
+    // Void: TJ is a member already.
+    let d4 = decision(
+        4,
+        Some(id_of(&d3)),
+        Action::Admit {
+            code: "TJ".into(),
+            name: [("en".to_owned(), "Tajikistan".to_owned())].into(),
+            key: SecretKey::from_seed([92; 32]).public_key(),
+        },
+        &quorum,
+    );
+    // A fork at seq 5, and a decision after a gap.
+    let d5a = decision(
+        5,
+        Some(id_of(&d4)),
+        Action::Reinstate { code: "HUB".into() },
+        &quorum,
+    );
+    let d5b = decision(
+        5,
+        Some(id_of(&d4)),
+        Action::Suspend {
+            code: "UZ".into(),
+            last_seq: 1,
+        },
+        &["committee-2", "committee-3"],
+    );
+    let d7 = decision(
+        7,
+        Some(id_of(&d5a)),
+        Action::Suspend {
+            code: "AM".into(),
+            last_seq: 0,
+        },
+        &quorum,
+    );
+    let all = vec![d1, d2, d3, d4, d5a, d5b, d7];
+    let mut g = Governance::new(charter.clone());
+    for d in &all {
+        g.insert_bytes(&d.encode_to_vec())
+            .expect("a valid decision");
+    }
+    let state = g.state();
+    let status: serde_json::Map<String, Value> = state
+        .status
+        .iter()
+        .map(|(id, s)| {
+            let s = serde_json::to_value(s).expect("status");
+            (id.to_hex(), s["status"].clone())
+        })
+        .collect();
+    let keys: Vec<Value> = state
+        .key_last_seqs()
+        .iter()
+        .map(|(k, last)| json!({"key": k.to_hex(), "member": state.keys.get(k), "last_seq": last}))
+        .collect();
+    assert!(
+        status.values().any(|s| s == "void") && status.values().any(|s| s == "off_chain"),
+        "the fixture covers void and off-chain decisions: {status:?}"
+    );
+
+    // Refused by Rust, and by the browser with this check named.
+    let mut refused = Vec::new();
+    let attacker = SecretKey::from_seed([66; 32]);
+    let text = std::fs::read_to_string(sample().join("charter.toml")).expect("charter");
+    let mut doc = hubnet_protocol::charter::CharterDoc::from_toml(&text).expect("toml");
+    for m in &mut doc.members {
+        if m.code == "KZ" {
+            m.publishing_key = attacker.public_key().to_hex();
+        }
+    }
+    let forged_bytes = doc.canonical_bytes().expect("canonical");
+    let mut forged = charter.signed().clone();
+    forged.charter = forged_bytes;
+    assert!(hubnet_protocol::Charter::from_signed(&forged).is_err());
+    refused.push(json!({
+        "what": "the committee's signatures moved onto a charter with another KZ key",
+        "check": "charter-signatures",
+        "bundle": bundle(forged, vec![]),
+    }));
+    let mut below = charter.signed().clone();
+    below.signatures.truncate(1);
+    assert!(hubnet_protocol::Charter::from_signed(&below).is_err());
+    refused.push(json!({
+        "what": "one committee signature, quorum two",
+        "check": "charter-signatures",
+        "bundle": bundle(below, vec![]),
+    }));
+    let lone = decision(
+        1,
+        None,
+        Action::Suspend {
+            code: "KZ".into(),
+            last_seq: 0,
+        },
+        &["committee-2"],
+    );
+    assert!(
+        hubnet_protocol::governance::verify_decision(&lone, &charter).is_err(),
+        "below quorum"
+    );
+    refused.push(json!({
+        "what": "a decision with one committee signature",
+        "check": "decisions",
+        "bundle": bundle(charter.signed().clone(), vec![lone]),
+    }));
+    json!({
+        "bundle": bundle(charter.signed().clone(), all),
+        "network_id": charter.network_id().to_hex(),
+        "status": status,
+        "keys": keys,
+        "refused": refused,
+    })
+}
+
+/// Whether `node` runs here; panics when CI requires it and it does not.
+fn node_available() -> bool {
+    let here = Command::new("node")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !here {
+        assert!(
+            std::env::var_os("HUBNET_REQUIRE_NODE").is_none(),
+            "HUBNET_REQUIRE_NODE is set but `node` does not run"
+        );
+        eprintln!("UI unit tests NOT RUN: no `node` (Node.js ≥ 20) on the PATH");
+    }
+    here
+}
+
+/// Copies `from`'s `.js` files into `to`.
+fn copy_js(from: &Path, to: &Path) -> Vec<String> {
+    std::fs::create_dir_all(to).expect("mkdir");
+    let mut names = Vec::new();
+    for e in std::fs::read_dir(from)
+        .expect("read dir")
+        .filter_map(Result::ok)
+    {
+        let name = e.file_name().to_string_lossy().into_owned();
+        if name.ends_with(".js") {
+            std::fs::copy(e.path(), to.join(&name)).expect("copy");
+            names.push(name);
+        }
+    }
+    names.sort();
+    names
+}
+
+#[test]
+fn the_browser_trust_module_passes_its_unit_tests_and_agrees_with_rust() {
+    if !node_available() {
+        return;
+    }
+    // The modules are plain ES modules without a package.json of their own: copied beside one
+    // that says so, any Node.js ≥ 20 runs them without flags.
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let dir = tempfile::tempdir().expect("temp dir");
+    std::fs::write(dir.path().join("package.json"), r#"{"type": "module"}"#).expect("write");
+    copy_js(&repo.join("node/ui"), &dir.path().join("node/ui"));
+    let tests = copy_js(&repo.join("tests/ui"), &dir.path().join("tests/ui"));
+    let tests: Vec<String> = tests
+        .into_iter()
+        .filter(|n| n.ends_with(".test.js"))
+        .map(|n| format!("tests/ui/{n}"))
+        .collect();
+    assert!(!tests.is_empty(), "no tests/ui/*.test.js");
+    let fixture_path = dir.path().join("fixture.json");
+    std::fs::write(&fixture_path, fixture().to_string()).expect("write the fixture");
+    let out = std::fs::File::create(dir.path().join("out.txt")).expect("out");
+    let mut child = Command::new("node")
+        .arg("--test")
+        .args(&tests)
+        .current_dir(dir.path())
+        .env("HUBNET_TRUST_FIXTURE", &fixture_path)
+        .stdout(out.try_clone().expect("clone"))
+        .stderr(out)
+        .spawn()
+        .expect("node starts");
+    let deadline = Instant::now() + LIMIT;
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("wait") {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("node --test did not finish within {LIMIT:?}");
+        }
+        std::thread::sleep(Duration::from_millis(100)); // poll interval of this deadline loop
+    };
+    let output = std::fs::read_to_string(dir.path().join("out.txt")).unwrap_or_default();
+    assert!(status.success(), "node --test failed:\n{output}");
+    assert!(output.contains("# fail 0"), "{output}");
+    assert!(
+        output.contains("# skipped 0"),
+        "the Rust cross-check ran: {output}"
+    );
+}
