@@ -26,7 +26,7 @@ pub enum ProblemKind {
     Fork,
     /// Seqs missing from a log.
     Gap,
-    /// A record that breaks a chain rule (prev, time, target).
+    /// A record that breaks a chain rule (prev, time, target, rate).
     Chain,
     /// A record signed by a key after its last valid seq (revoked, rotated or suspended).
     InvalidKey,
@@ -380,6 +380,17 @@ impl BundleCheck {
                                 format!("seq {seq}: created before seq {}", seq - 1),
                             );
                         }
+                    }
+                    let place = crate::chain::RatePlace {
+                        author: &key,
+                        seq,
+                        created_at: e.created_at,
+                    };
+                    let limit = self.charter.limits_at(e.created_at).records_per_hour();
+                    if let Err(err) = crate::chain::check_rate(place, limit, |s| {
+                        log.get(&s).map(|v| v[0].created_at)
+                    }) {
+                        problem(ProblemKind::Chain, seq, e, format!("seq {seq}: {err}"));
                     }
                     if valid {
                         summary.head_seq = seq;

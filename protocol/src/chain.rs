@@ -4,6 +4,7 @@
 //! the one before. These checks need the store's view of the log, passed in as plain values.
 
 use crate::id::RecordId;
+use crate::keys::PublicKey;
 use crate::record::{Kind, Record};
 
 /// Why a verified record cannot be appended to its author's log.
@@ -67,6 +68,92 @@ pub enum ChainError {
     /// The target was already retracted.
     #[error("target {0} was already retracted")]
     TargetRetracted(RecordId),
+    /// The key already signed the charter's limit of records within the hour before this one
+    /// (the rate rule, docs/PROTOCOL.md §2).
+    #[error(
+        "author {author} may sign at most {limit} records within any hour: seq {seq} (created_at {created_at}) would make {over} since seq {earlier_seq} (created_at {window_start}); the next may be created at {next_allowed}"
+    )]
+    RateExceeded {
+        /// Author key (hex).
+        author: String,
+        /// The record's seq.
+        seq: u64,
+        /// The record's time (ms).
+        created_at: i64,
+        /// Records per hour the charter allows at that time.
+        limit: u64,
+        /// How many records within the hour this one would make (`limit + 1`).
+        over: u64,
+        /// The author's record `limit` places back: `seq - limit`.
+        earlier_seq: u64,
+        /// Its time (ms).
+        window_start: i64,
+        /// The earliest `created_at` a record at this seq may have (`window_start` + 1 h).
+        next_allowed: i64,
+    },
+}
+
+/// Where a record sits, as the rate rule sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RatePlace<'a> {
+    /// The signing key.
+    pub author: &'a PublicKey,
+    /// Its seq.
+    pub seq: u64,
+    /// Its `created_at` (ms).
+    pub created_at: i64,
+}
+
+impl<'a> RatePlace<'a> {
+    /// The place of a record.
+    pub fn of(record: &'a Record) -> Self {
+        Self {
+            author: &record.header.author,
+            seq: record.header.seq,
+            created_at: record.header.created_at,
+        }
+    }
+}
+
+/// One hour in ms: the rate rule's window.
+pub const RATE_WINDOW_MS: i64 = 3_600_000;
+
+/// The rate rule (docs/PROTOCOL.md §2): a record at seq `s` created at `t` is refused when the
+/// limit in force at `t` is `N` and the same key's record at seq `s - N` was created less than an
+/// hour before `t` (so `N + 1` records would fall within one hour). Since a log's times never
+/// decrease, that is exactly "at most `N` records within any hour of `created_at`".
+///
+/// `at` is the record's place (author, seq, created_at); `limit` the limit in force at its time
+/// (`charter.limits_at(created_at).records_per_hour()`); `created_at_of(seq)` the time of the
+/// author's record at `seq`, which every caller holds (a record is only checked when it extends a
+/// contiguous log). `None` from it means "not held", and then nothing can be shown to exceed the
+/// limit.
+pub fn check_rate(
+    at: RatePlace<'_>,
+    limit: Option<u64>,
+    created_at_of: impl FnOnce(u64) -> Option<i64>,
+) -> Result<(), ChainError> {
+    let Some(limit) = limit else { return Ok(()) };
+    let Some(earlier_seq) = at.seq.checked_sub(limit).filter(|s| *s >= 1) else {
+        return Ok(());
+    };
+    let Some(window_start) = created_at_of(earlier_seq) else {
+        return Ok(());
+    };
+    let next_allowed = window_start.saturating_add(RATE_WINDOW_MS);
+    if at.created_at < next_allowed {
+        return Err(ChainError::RateExceeded {
+            author: at.author.to_hex(),
+            seq: at.seq,
+            created_at: at.created_at,
+            limit,
+            over: limit + 1,
+            earlier_seq,
+            window_start,
+            next_allowed,
+        });
+    }
+    Ok(())
 }
 
 /// The head of an author's log as the store knows it.

@@ -742,7 +742,7 @@ fn check_names(names: &BTreeMap<String, String>) -> Result<(), String> {
 static DEFAULT_LIMITS: Limits = Limits::DEFAULT;
 
 pub(crate) fn check_limits(l: &Limits) -> Result<(), CharterError> {
-    let checks: [(&'static str, u64, u64, u64); 8] = [
+    let checks: [(&'static str, u64, u64, u64); 9] = [
         (
             "max_record_bytes",
             l.max_record_bytes,
@@ -756,6 +756,8 @@ pub(crate) fn check_limits(l: &Limits) -> Result<(), CharterError> {
         ("max_list_items", l.max_list_items, 1, 10_000),
         ("max_languages", l.max_languages, 1, 1_000),
         ("max_url_bytes", l.max_url_bytes, 16, 65_536),
+        // 0 is "no limit"; otherwise at least one record per hour.
+        ("max_records_per_hour", l.max_records_per_hour, 0, 1_000_000),
     ];
     for (name, value, min, max) in checks {
         if !(min..=max).contains(&value) {

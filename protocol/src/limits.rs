@@ -18,6 +18,16 @@ fn describe(lowered: &[(&'static str, u64, u64)]) -> String {
         .join(", ")
 }
 
+/// How much a limit allows, for comparing an amendment with the limits in force: the rate
+/// limit's 0 (no limit) allows the most.
+fn strictness(name: &str, value: u64) -> u64 {
+    if name == "max_records_per_hour" && value == 0 {
+        u64::MAX
+    } else {
+        value
+    }
+}
+
 /// Why a limits amendment would be void (docs/PROTOCOL.md §7).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AmendmentError {
@@ -49,6 +59,12 @@ pub struct Limits {
     pub max_languages: u64,
     /// Longest URL, in bytes.
     pub max_url_bytes: u64,
+    /// Most records one key may sign within any hour of `created_at` (the rate rule,
+    /// docs/PROTOCOL.md §2); 0 means no limit. A charter that does not name it has none, so
+    /// charters written before the rule keep their bytes; new charters start with
+    /// [`Limits::DEFAULT`]'s.
+    #[serde(default)]
+    pub max_records_per_hour: u64,
 }
 
 impl Default for Limits {
@@ -68,13 +84,19 @@ impl Limits {
         max_list_items: 32,
         max_languages: 16,
         max_url_bytes: 2048,
+        max_records_per_hour: 1000,
     };
+
+    /// The rate rule's limit in force, `None` when there is none.
+    pub fn records_per_hour(&self) -> Option<u64> {
+        (self.max_records_per_hour > 0).then_some(self.max_records_per_hour)
+    }
 }
 
 impl Limits {
     /// Every limit by name, in declaration order. (Destructured without `..`: a new limit does
     /// not compile until it is listed, so none escapes [`Limits::check_raised`].)
-    pub fn fields(&self) -> [(&'static str, u64); 8] {
+    pub fn fields(&self) -> [(&'static str, u64); 9] {
         let Limits {
             max_record_bytes,
             max_clock_skew_secs,
@@ -84,6 +106,7 @@ impl Limits {
             max_list_items,
             max_languages,
             max_url_bytes,
+            max_records_per_hour,
         } = *self;
         [
             ("max_record_bytes", max_record_bytes),
@@ -94,6 +117,7 @@ impl Limits {
             ("max_list_items", max_list_items),
             ("max_languages", max_languages),
             ("max_url_bytes", max_url_bytes),
+            ("max_records_per_hour", max_records_per_hour),
         ]
     }
 
@@ -119,7 +143,7 @@ impl Limits {
             .fields()
             .into_iter()
             .zip(new.fields())
-            .filter(|((_, old), (_, new))| new < old)
+            .filter(|((name, old), (_, new))| strictness(name, *new) < strictness(name, *old))
             .map(|((name, old), (_, new))| (name, old, new))
             .collect();
         if lowered.is_empty() {
@@ -139,6 +163,7 @@ impl Limits {
             max_list_items: self.max_list_items,
             max_languages: self.max_languages,
             max_url_bytes: self.max_url_bytes,
+            max_records_per_hour: self.max_records_per_hour,
         }
     }
 
@@ -152,6 +177,7 @@ impl Limits {
             max_list_items: p.max_list_items,
             max_languages: p.max_languages,
             max_url_bytes: p.max_url_bytes,
+            max_records_per_hour: p.max_records_per_hour,
         }
     }
 }

@@ -1005,3 +1005,133 @@ fn a_torsion_component_in_r_is_refused_whatever_the_neighbours() {
         assert!(record::verify_record(&log[40].encode(), &net.charter, NOW).is_err());
     }
 }
+
+/// A network whose charter allows `per_hour` records per key per hour.
+fn rated_net(per_hour: u64) -> Net {
+    let (mut doc, keys, committee) = sample(3);
+    doc.limits.max_records_per_hour = per_hour;
+    doc.signatures.clear();
+    doc.sign(&committee[0]).expect("committee key");
+    doc.sign(&committee[1]).expect("committee key");
+    Net {
+        charter: doc.verify().expect("valid"),
+        keys,
+    }
+}
+
+/// The rate rule on one place: `times[i]` is the time of seq `i + 1`.
+fn check_rate(limit: Option<u64>, times: &[i64], seq: u64, at: i64) -> Result<(), ChainError> {
+    let author = SecretKey::from_seed([9; 32]).public_key();
+    let place = chain::RatePlace {
+        author: &author,
+        seq,
+        created_at: at,
+    };
+    chain::check_rate(place, limit, |s| {
+        times.get(usize::try_from(s).ok()?.checked_sub(1)?).copied()
+    })
+}
+
+#[test]
+fn rate_rule_counts_records_within_any_hour() {
+    const H: i64 = chain::RATE_WINDOW_MS;
+    let times = [NOW, NOW + 10, NOW + 20];
+    // No limit, or fewer records than the limit: nothing to refuse.
+    assert_eq!(check_rate(None, &times, 4, NOW + 30), Ok(()));
+    assert_eq!(check_rate(Some(3), &times, 3, NOW + 20), Ok(()));
+    // The fourth record within an hour of the first is refused; exactly an hour later it is not.
+    let refused = check_rate(Some(3), &times, 4, NOW + H - 1);
+    assert_eq!(
+        refused,
+        Err(ChainError::RateExceeded {
+            author: SecretKey::from_seed([9; 32]).public_key().to_hex(),
+            seq: 4,
+            created_at: NOW + H - 1,
+            limit: 3,
+            over: 4,
+            earlier_seq: 1,
+            window_start: NOW,
+            next_allowed: NOW + H,
+        })
+    );
+    assert_eq!(check_rate(Some(3), &times, 4, NOW + H), Ok(()));
+    // The window slides: seq 5 counts from seq 2.
+    let times = [NOW, NOW + 10, NOW + 20, NOW + H];
+    assert!(check_rate(Some(3), &times, 5, NOW + H + 9).is_err());
+    assert_eq!(check_rate(Some(3), &times, 5, NOW + H + 10), Ok(()));
+    // A limit of one: one record an hour.
+    assert!(check_rate(Some(1), &[NOW], 2, NOW + H - 1).is_err());
+    assert_eq!(check_rate(Some(1), &[NOW], 2, NOW + H), Ok(()));
+    // An earlier record the caller does not hold cannot show a breach.
+    assert_eq!(check_rate(Some(1), &[], 2, NOW), Ok(()));
+}
+
+#[test]
+fn bundle_check_reports_records_over_the_rate_limit() {
+    let net = rated_net(2);
+    let mut log = Vec::new();
+    let mut pos = Position::FIRST;
+    for minute in [0i64, 1, 2, 60] {
+        let body = body_from(&practice_json(), &net).expect("valid draft");
+        let s = record::sign(
+            &net.keys[1],
+            net.charter.network_id(),
+            pos,
+            NOW + minute * 60_000,
+            &body,
+        );
+        pos = Position {
+            seq: pos.seq + 1,
+            prev: Some(s.id()),
+            prev_created_at: NOW + minute * 60_000,
+        };
+        log.push(s);
+    }
+    let mut check = crate::bundle::BundleCheck::new(&net.charter, NOW + 3_700_000);
+    for s in &log {
+        check.add(&s.encode());
+    }
+    let report = check.finish();
+    let rate: Vec<_> = report
+        .problems
+        .iter()
+        .filter(|p| p.kind == crate::bundle::ProblemKind::Chain)
+        .collect();
+    // Seq 3 (minute 2) is the third within an hour of seq 1; seq 4 (minute 60) the third within
+    // an hour of seq 2 (minute 1): both break the rule (at minute 61 seq 4 would not).
+    assert_eq!(rate.len(), 2, "{:?}", report.problems);
+    assert_eq!(rate[0].seq, Some(3));
+    assert_eq!(rate[1].seq, Some(4));
+    assert!(rate[0].message.contains("at most 2 records within any hour"));
+}
+
+#[test]
+fn rate_limit_amendments_may_only_raise_and_absence_keeps_old_charters() {
+    use crate::Limits;
+    let limited = Limits::DEFAULT;
+    let mut higher = limited;
+    higher.max_records_per_hour = 5000;
+    let mut none = limited;
+    none.max_records_per_hour = 0;
+    assert_eq!(limited.check_raised(&higher), Ok(()));
+    assert_eq!(limited.check_raised(&none), Ok(()), "no limit allows the most");
+    assert!(none.check_raised(&limited).is_err(), "a limit where none was lowers it");
+    assert!(higher.check_raised(&limited).is_err());
+    // A charter that names no rate limit has none, and encodes without the field, so charters
+    // written before the rule keep their bytes and network id.
+    let (mut doc, _, _) = sample(1);
+    let text = doc.to_toml().replace("max_records_per_hour = 1000\n", "");
+    assert!(!text.contains("max_records_per_hour"));
+    doc = crate::charter::CharterDoc::from_toml(&text).expect("parses");
+    assert_eq!(doc.limits.max_records_per_hour, 0);
+    assert_eq!(doc.limits.records_per_hour(), None);
+    let bytes = doc.canonical_bytes().expect("encodes");
+    let limits = pb::Charter::decode(bytes.as_slice())
+        .expect("decodes")
+        .limits
+        .expect("limits");
+    assert_eq!(limits.max_records_per_hour, 0);
+    let mut with = doc.clone();
+    with.limits.max_records_per_hour = 1000;
+    assert_ne!(with.canonical_bytes().expect("encodes"), bytes);
+}
