@@ -409,13 +409,21 @@ admin_token = "0123456789abcdef"
                 "`charter`",
             ),
             ("http =", "htp = \"x\"\nhttp =", "unknown field `htp`"),
-            ("http =", "ping_interval_ms = 50\nhttp =", "`ping_interval_ms`"),
+            (
+                "http =",
+                "ping_interval_ms = 50\nhttp =",
+                "`ping_interval_ms`",
+            ),
             (
                 "http =",
                 "ping_interval_ms = 3000\nhttp =",
                 "field `peer_timeout_ms`: must be at least twice ping_interval_ms (6000)",
             ),
-            ("http =", "peer_timeout_ms = 700000\nhttp =", "`peer_timeout_ms`"),
+            (
+                "http =",
+                "peer_timeout_ms = 700000\nhttp =",
+                "`peer_timeout_ms`",
+            ),
             ("http =", "redial_max_ms = 10\nhttp =", "`redial_max_ms`"),
             (
                 "http =",

@@ -182,10 +182,9 @@ impl<C: Ord + Clone> Liveness<C> {
             .filter(|w| !w.reported)
             .map(|w| w.last_seen_ms.saturating_add(self.config.silent_after_ms))
             .min()
-            .map_or(
-                (!self.conns.is_empty()).then_some(regular),
-                |expiry| Some(expiry.min(regular)),
-            )
+            .map_or((!self.conns.is_empty()).then_some(regular), |expiry| {
+                Some(expiry.min(regular))
+            })
     }
 }
 

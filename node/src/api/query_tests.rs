@@ -467,8 +467,8 @@ async fn the_openapi_document_describes_every_endpoint() {
         assert!(d.contains(unit), "PeerStatus.{field}: {d:?}");
     }
     assert_eq!(
-        doc["paths"]["/api/v1/peers"]["get"]["responses"]["200"]["content"]["application/json"]
-            ["schema"]["items"]["$ref"],
+        doc["paths"]["/api/v1/peers"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+            ["items"]["$ref"],
         "#/components/schemas/PeerStatus"
     );
     let params = doc["paths"]["/api/v1/records"]["get"]["parameters"]

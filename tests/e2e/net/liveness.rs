@@ -79,7 +79,8 @@ fn a_silent_peer_is_dropped_logged_and_catches_up_when_it_resumes() {
         net.pause(p);
         // Acknowledged while the paused node still counts as live: gossip to it goes nowhere.
         for &i in &others {
-            acknowledged.push(net.publish(i, &practice(&format!("Round {round}, early, node {i}"))));
+            acknowledged
+                .push(net.publish(i, &practice(&format!("Round {round}, early, node {i}"))));
         }
         net.wait_until(
             &others,
@@ -95,8 +96,11 @@ fn a_silent_peer_is_dropped_logged_and_catches_up_when_it_resumes() {
                 "node {i} lost more than the paused node: {status}"
             );
             assert!(
-                log_lines(&net, i, &["INFO", "peer disconnected", &paused, "no answer to pings"])
-                    >= 1,
+                log_lines(
+                    &net,
+                    i,
+                    &["INFO", "peer disconnected", &paused, "no answer to pings"]
+                ) >= 1,
                 "node {i} did not log losing the paused node at info:\n{}",
                 net.log(i)
             );
