@@ -11,6 +11,11 @@
 //! http = "127.0.0.1:8080"
 //! admin_token = "a long random string"      # or admin_token_file = "admin.token"
 //! checkpoint_interval_secs = 30              # how often a member's node signs its view (1..=3600)
+//! ping_interval_ms = 1000                    # how often each connection is pinged (100..=60000)
+//! peer_timeout_ms = 5000                     # unanswered this long: closed, peer redialled
+//!                                            #   (at least 2 ping intervals, at most 600000)
+//! redial_max_ms = 3000                       # longest wait between dials of a lost peer
+//!                                            #   (1000..=3600000; waits start at 1 s, doubling)
 //! ```
 
 use std::net::SocketAddr;
@@ -85,6 +90,31 @@ pub struct ConfigFile {
     /// How often a member's node signs and gossips a checkpoint of its view (when it changed).
     #[serde(default = "default_checkpoint_interval")]
     pub checkpoint_interval_secs: u64,
+    /// How often each connection is pinged, in milliseconds.
+    #[serde(default = "default_ping_interval")]
+    pub ping_interval_ms: u64,
+    /// How long a connection may leave pings unanswered before it is closed and its peer
+    /// redialled, in milliseconds.
+    #[serde(default = "default_peer_timeout")]
+    pub peer_timeout_ms: u64,
+    /// The longest wait between two dials of a lost or bootstrap peer, in milliseconds.
+    #[serde(default = "default_redial_max")]
+    pub redial_max_ms: u64,
+}
+
+/// The default of `ping_interval_ms`.
+pub fn default_ping_interval() -> u64 {
+    1_000
+}
+
+/// The default of `peer_timeout_ms`.
+pub fn default_peer_timeout() -> u64 {
+    5_000
+}
+
+/// The default of `redial_max_ms`: low enough that a healed link is dialled within a few seconds.
+pub fn default_redial_max() -> u64 {
+    3_000
 }
 
 fn default_checkpoint_interval() -> u64 {
@@ -122,6 +152,12 @@ pub struct Config {
     pub admin_token: String,
     /// How often to sign a checkpoint.
     pub checkpoint_interval: std::time::Duration,
+    /// How often each connection is pinged.
+    pub ping_interval: std::time::Duration,
+    /// How long a connection may leave pings unanswered before it is closed.
+    pub peer_timeout: std::time::Duration,
+    /// The longest wait between two dials of a peer.
+    pub redial_max: std::time::Duration,
 }
 
 /// Shortest admin token accepted.
@@ -241,6 +277,29 @@ impl Config {
                 "must be between 1 and 3600".into(),
             ));
         }
+        if !(100..=60_000).contains(&file.ping_interval_ms) {
+            return Err(field(
+                "ping_interval_ms",
+                "must be between 100 and 60000".into(),
+            ));
+        }
+        if file.peer_timeout_ms < file.ping_interval_ms.saturating_mul(2)
+            || file.peer_timeout_ms > 600_000
+        {
+            return Err(field(
+                "peer_timeout_ms",
+                format!(
+                    "must be at least twice ping_interval_ms ({}) and at most 600000",
+                    file.ping_interval_ms.saturating_mul(2)
+                ),
+            ));
+        }
+        if !(1_000..=3_600_000).contains(&file.redial_max_ms) {
+            return Err(field(
+                "redial_max_ms",
+                "must be between 1000 and 3600000".into(),
+            ));
+        }
         Ok(Self {
             path: path.to_owned(),
             data_dir,
@@ -252,6 +311,9 @@ impl Config {
             http,
             admin_token,
             checkpoint_interval: std::time::Duration::from_secs(file.checkpoint_interval_secs),
+            ping_interval: std::time::Duration::from_millis(file.ping_interval_ms),
+            peer_timeout: std::time::Duration::from_millis(file.peer_timeout_ms),
+            redial_max: std::time::Duration::from_millis(file.redial_max_ms),
         })
     }
 }
@@ -306,6 +368,9 @@ admin_token = "0123456789abcdef"
         assert!(c.node_key.ends_with("data/node.key"));
         assert_eq!(c.bootstrap.len(), 1);
         assert!(c.publishing_key.is_none());
+        assert_eq!(c.ping_interval, std::time::Duration::from_secs(1));
+        assert_eq!(c.peer_timeout, std::time::Duration::from_secs(5));
+        assert_eq!(c.redial_max, std::time::Duration::from_secs(3));
         Ok(())
     }
 
@@ -344,6 +409,27 @@ admin_token = "0123456789abcdef"
                 "`charter`",
             ),
             ("http =", "htp = \"x\"\nhttp =", "unknown field `htp`"),
+            (
+                "http =",
+                "ping_interval_ms = 50\nhttp =",
+                "`ping_interval_ms`",
+            ),
+            (
+                "http =",
+                "ping_interval_ms = 3000\nhttp =",
+                "field `peer_timeout_ms`: must be at least twice ping_interval_ms (6000)",
+            ),
+            (
+                "http =",
+                "peer_timeout_ms = 700000\nhttp =",
+                "`peer_timeout_ms`",
+            ),
+            ("http =", "redial_max_ms = 10\nhttp =", "`redial_max_ms`"),
+            (
+                "http =",
+                "redial_max_ms = -1\nhttp =",
+                "field `redial_max_ms`: invalid value",
+            ),
         ];
         for (from, to, expect) in cases {
             let text = OK.replace(from, to);

@@ -41,7 +41,8 @@ pub struct Shared {
     pub peer_id: PeerId,
     /// The member this node publishes for; `None` for a mirror.
     pub member: Option<String>,
-    /// The connected peers, as the swarm task last saw them.
+    /// The live peers, as the swarm task last saw them: a peer whose connections stopped
+    /// answering pings is removed at once, before its connections are closed.
     pub peers: Mutex<BTreeMap<PeerId, PeerStatus>>,
     /// Prometheus metrics.
     pub metrics: Metrics,
@@ -57,13 +58,22 @@ impl AsRef<RwLock<Store>> for Shared {
     }
 }
 
-/// One connected peer, for `/api/v1/status`.
-#[derive(Debug, Clone, Serialize)]
+/// One live peer (connected, and answering pings), for `/api/v1/status` and `/api/v1/peers`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct PeerStatus {
     /// Its libp2p peer id.
     pub peer_id: String,
-    /// The address of the connection.
+    /// The remote address of the connection (for a peer that dialled in, its outgoing port).
     pub address: String,
+    /// Whether this node dialled it (`out`) or it dialled this node (`in`).
+    pub direction: &'static str,
+    /// When the connection was established: Unix time in milliseconds.
+    pub connected_at_ms: i64,
+    /// When it last answered a ping (or connected, before its first answer): Unix time in
+    /// milliseconds.
+    pub last_seen_ms: i64,
+    /// The round-trip time of its last ping answer, in milliseconds.
+    pub rtt_ms: Option<f64>,
     /// Its gossipsub score as this node computes it.
     pub score: Option<f64>,
     /// Records this node holds beyond the peer's last summary (heads only).
@@ -142,7 +152,7 @@ impl Shared {
         }
     }
 
-    /// The connected peers.
+    /// The live peers.
     pub fn lock_peers(&self) -> MutexGuard<'_, BTreeMap<PeerId, PeerStatus>> {
         self.peers
             .lock()

@@ -1,8 +1,9 @@
 // The network page (`/network`, `/members`): this node, the charter's members with their keys,
-// heads and fork flags, the connected peers, the log heads and any fork evidence.
+// heads and fork flags, the live peers (those answering pings, with their last answer and round
+// trip), the log heads and any fork evidence.
 
 import { h, replace, getJson, errorBox, short, dataTable as table } from './dom.js';
-import { t, pickText } from './i18n.js';
+import { t, pickText, fmtDateTime } from './i18n.js';
 import { getMembers, getStatus, codeLabel } from './data.js';
 
 export async function mount(main, state, ctx) {
@@ -88,15 +89,18 @@ export async function mount(main, state, ctx) {
     replace(
       peersBox,
       peersBox.firstChild,
+      h('p', { class: 'muted' }, t('net.peers_note')),
       peerList.length === 0
         ? h('p', {}, t('net.no_peers'))
         : table(
-          [t('net.peer_id'), t('net.address'), t('net.score'), t('net.lag')],
+          [t('net.peer_id'), t('net.address'), t('net.last_seen'), t('net.rtt'), t('net.score'), t('net.lag')],
           peerList.filter((p) => p && typeof p === 'object').map((p) => ({
             attrs: { 'data-testid': 'peers-row' },
             cells: [
               h('code', { class: 'hex' }, String(p.peer_id ?? '')),
               h('code', { class: 'hex' }, String(p.address ?? '')),
+              lastSeen(p.last_seen_ms),
+              typeof p.rtt_ms === 'number' ? `${p.rtt_ms.toFixed(1)} ms` : '—',
               typeof p.score === 'number' ? p.score.toFixed(2) : String(p.score ?? ''),
               lag(p),
             ],
@@ -137,6 +141,13 @@ export async function mount(main, state, ctx) {
         : null,
     );
   }
+}
+
+/** "3 s ago", with the date and time as a tooltip; the node's clock and the reader's may differ. */
+function lastSeen(ms) {
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) return '—';
+  const n = Math.max(0, Math.round((Date.now() - ms) / 1000));
+  return h('time', { datetime: new Date(ms).toISOString(), title: fmtDateTime(ms), 'data-testid': 'peer-last-seen' }, t('net.seconds_ago', { n }));
 }
 
 function lag(p) {

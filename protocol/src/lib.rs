@@ -43,6 +43,7 @@ pub mod governance;
 pub mod id;
 pub mod keys;
 pub mod limits;
+pub mod liveness;
 pub mod record;
 pub mod signature;
 pub mod sync;

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! GET  /api/v1/health              `ok` (static)
-//! GET  /api/v1/status              network, peers, heads, record count, heads digest, forks
+//! GET  /api/v1/status              network, live peers, heads, record count, heads digest, forks
 //! GET  /api/v1/records             a query: filters, full text, facets, cursor   (query.rs)
 //! GET  /api/v1/records/{id}        one record as JSON, with its signed bytes in base64
 //! GET  /api/v1/records/{id}/raw    the SignedRecord protobuf
@@ -141,7 +141,7 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| ApiError::Internal(e.to_string()))?
 }
 
-#[utoipa::path(get, path = "/api/v1/status", tag = "network", responses((status = 200, description = "Network id, peers, heads, record count, heads digest, forks", body = Value)))]
+#[utoipa::path(get, path = "/api/v1/status", tag = "network", responses((status = 200, description = "Network id, live peers (as `GET /api/v1/peers`: each with `last_seen_ms`, Unix time in milliseconds, and `rtt_ms`), heads, record count, heads digest, forks", body = Value)))]
 async fn status(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let shared = state.shared.clone();
     blocking(move || {

@@ -201,8 +201,9 @@ pub async fn members(State(state): State<AppState>) -> Result<Json<Value>, ApiEr
     .await
 }
 
-/// `GET /api/v1/peers`: the connected peers.
-#[utoipa::path(get, path = "/api/v1/peers", tag = "network", responses((status = 200, description = "The connected peers", body = Value)))]
+/// `GET /api/v1/peers`: the live peers: connected, and answering pings (a peer whose pings go
+/// unanswered for `peer_timeout_ms` is left out at once).
+#[utoipa::path(get, path = "/api/v1/peers", tag = "network", responses((status = 200, description = "The live peers: connected and answering pings, each with when it last answered (`last_seen_ms`, Unix time in milliseconds) and its ping round-trip time (`rtt_ms`)", body = [crate::service::PeerStatus])))]
 pub async fn peers(State(state): State<AppState>) -> Json<Value> {
     let peers: Vec<Value> = state
         .shared

@@ -313,7 +313,43 @@ async fn members_logs_and_forks() {
     assert_eq!(json(&body), json!([]));
     let (status, _, body) = call(&api, get("/api/v1/peers")).await;
     assert_eq!(status, StatusCode::OK);
-    assert!(json(&body).is_array());
+    assert_eq!(json(&body), json!([]));
+}
+
+/// The peers the swarm task lists as live are what `/peers` and `/status` show, with when each
+/// last answered a ping and its round-trip time.
+#[tokio::test]
+async fn peers_and_status_show_the_live_peers_with_last_seen() {
+    let api = api(None);
+    let peer_id = libp2p::identity::Keypair::generate_ed25519()
+        .public()
+        .to_peer_id();
+    api.shared.lock_peers().insert(
+        peer_id,
+        crate::service::PeerStatus {
+            peer_id: peer_id.to_string(),
+            address: "/ip4/127.0.0.1/tcp/4001".into(),
+            direction: "out",
+            connected_at_ms: 1_800_000_000_000,
+            last_seen_ms: 1_800_000_004_000,
+            rtt_ms: Some(0.42),
+            score: Some(0.0),
+            behind: Some(0),
+            ahead: Some(2),
+        },
+    );
+    let (_, _, body) = call(&api, get("/api/v1/peers")).await;
+    let peers = json(&body);
+    assert_eq!(peers.as_array().map(Vec::len), Some(1), "{peers}");
+    assert_eq!(peers[0]["peer_id"], peer_id.to_string());
+    assert_eq!(peers[0]["last_seen_ms"], 1_800_000_004_000i64);
+    assert_eq!(peers[0]["rtt_ms"], 0.42);
+    assert_eq!(peers[0]["direction"], "out");
+    let (_, _, body) = call(&api, get("/api/v1/status")).await;
+    assert_eq!(json(&body)["peers"], peers);
+    api.shared.lock_peers().clear();
+    let (_, _, body) = call(&api, get("/api/v1/status")).await;
+    assert_eq!(json(&body)["peers"], json!([]));
 }
 
 /// Every bad parameter is a 400 problem naming what was wrong.
@@ -415,6 +451,26 @@ async fn the_openapi_document_describes_every_endpoint() {
             "{p} missing from the OpenAPI document"
         );
     }
+    // The peers' times say their unit.
+    let peer = &doc["components"]["schemas"]["PeerStatus"]["properties"];
+    for (field, unit) in [
+        ("last_seen_ms", "Unix time in milliseconds"),
+        ("connected_at_ms", "Unix time in milliseconds"),
+        ("rtt_ms", "milliseconds"),
+    ] {
+        let d = peer[field]["description"]
+            .as_str()
+            .unwrap_or_default()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert!(d.contains(unit), "PeerStatus.{field}: {d:?}");
+    }
+    assert_eq!(
+        doc["paths"]["/api/v1/peers"]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+            ["items"]["$ref"],
+        "#/components/schemas/PeerStatus"
+    );
     let params = doc["paths"]["/api/v1/records"]["get"]["parameters"]
         .as_array()
         .unwrap();

@@ -20,6 +20,7 @@ pub(super) const TOKEN: &str = "test-admin-token-0123";
 
 pub(super) struct Api {
     pub(super) app: axum::Router,
+    pub(super) shared: Arc<Shared>,
     _events: mpsc::Receiver<worker::Event>,
     _indexer: crate::search::indexer::IndexerHandle,
     _dir: tempfile::TempDir,
@@ -40,10 +41,11 @@ pub(super) fn api(member: Option<&str>) -> Api {
     std::thread::spawn(move || worker::run(s, key, job_rx, event_tx));
     Api {
         app: router(AppState {
-            shared,
+            shared: shared.clone(),
             jobs,
             admin_token: Arc::from(TOKEN),
         }),
+        shared,
         _events: events,
         _indexer: indexer,
         _dir: dir,

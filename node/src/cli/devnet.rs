@@ -308,6 +308,9 @@ fn plan(nodes: usize, dir: &Path, members: &[String]) -> anyhow::Result<Vec<Plan
             admin_token_file: None,
             // Short, so that a devnet's checkpoints follow its changes within seconds.
             checkpoint_interval_secs: 5,
+            ping_interval_ms: crate::config::default_ping_interval(),
+            peer_timeout_ms: crate::config::default_peer_timeout(),
+            redial_max_ms: crate::config::default_redial_max(),
         };
         let config = node_dir.join("hubnet.toml");
         let text = format!(

@@ -17,6 +17,7 @@
 //! ```
 
 pub mod codec;
+mod peers;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -42,19 +43,20 @@ use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, warn};
 
 use self::codec::SyncCodec;
+pub use self::peers::PeerConfig;
 use crate::config::Config;
 use crate::now_ms;
-use crate::service::{PeerStatus, Shared};
+use crate::service::Shared;
 use crate::worker::{Event as WorkerEvent, Job};
 
-/// How often bootstrap peers that are not connected are dialled again, and scores refreshed.
+/// How often the peers' gossip scores are refreshed. (Dialling peers again is `peers.rs`'s.)
 const MAINTENANCE: Duration = Duration::from_secs(3);
 /// How often Kademlia looks for more peers.
 const KAD_BOOTSTRAP: Duration = Duration::from_secs(60);
 /// Most sync requests answered at once (each reads the store on a blocking thread); more are
 /// refused, and the asking peer tries again later.
 const MAX_SERVING: usize = 8;
-/// How long a connection without traffic stays open.
+/// How long a connection without traffic stays open (pings do not count as traffic).
 const IDLE_TIMEOUT: Duration = Duration::from_secs(120);
 
 pub use self::behaviour::{Behaviour, BehaviourEvent};
@@ -224,12 +226,18 @@ pub struct Network {
     swarm: Swarm<Behaviour>,
     names: Names,
     net: NetConfig,
+    peers: PeerConfig,
 }
 
 /// Builds the swarm and starts listening.
 pub fn build(shared: &Shared, key: Keypair, config: &Config) -> anyhow::Result<Network> {
     let names = Names::new(&shared.charter().network_id().to_hex())?;
     let net = NetConfig::for_charter(&shared.charter());
+    let peers = PeerConfig {
+        ping_interval: config.ping_interval,
+        peer_timeout: config.peer_timeout,
+        redial_max: config.redial_max,
+    };
     let mut swarm = libp2p::SwarmBuilder::with_existing_identity(key)
         .with_tokio()
         .with_tcp(
@@ -259,7 +267,14 @@ pub fn build(shared: &Shared, key: Keypair, config: &Config) -> anyhow::Result<N
                         identify::Config::new(names.identify.clone(), key.public())
                             .with_agent_version(format!("hubnet/{}", env!("CARGO_PKG_VERSION"))),
                     ),
-                    ping: ping::Behaviour::default(),
+                    // Answers are awaited as long as a silent connection is tolerated: the
+                    // liveness watch (peers.rs) closes a connection before libp2p would report
+                    // its second failed ping in a row (the first one it keeps to itself).
+                    ping: ping::Behaviour::new(
+                        ping::Config::new()
+                            .with_interval(peers.ping_interval)
+                            .with_timeout(peers.peer_timeout),
+                    ),
                     kad,
                     gossipsub: gossipsub(key, &names, &net)?,
                     sync: request_response::Behaviour::with_codec(
@@ -280,6 +295,7 @@ pub fn build(shared: &Shared, key: Keypair, config: &Config) -> anyhow::Result<N
         )
         .map_err(|e| anyhow::anyhow!("building the libp2p behaviour: {e}"))?
         .with_swarm_config(|c| c.with_idle_connection_timeout(IDLE_TIMEOUT))
+        .with_connection_timeout(peers.connection_timeout())
         .build();
     for addr in &config.listen {
         swarm.listen_on(addr.clone()).with_context(|| {
@@ -289,7 +305,12 @@ pub fn build(shared: &Shared, key: Keypair, config: &Config) -> anyhow::Result<N
             )
         })?;
     }
-    Ok(Network { swarm, names, net })
+    Ok(Network {
+        swarm,
+        names,
+        net,
+        peers,
+    })
 }
 
 /// The socket address of an `/ip4/…/tcp/…` or `/ip6/…/tcp/…` multiaddr.
@@ -371,7 +392,7 @@ struct Node {
     replies: mpsc::Sender<Reply>,
     asked: HashMap<OutboundRequestId, (PeerId, Asked)>,
     serving: Arc<tokio::sync::Semaphore>,
-    bootstrap: Vec<(PeerId, Multiaddr)>,
+    peers: peers::Peers,
     range_budget: u32,
 }
 
@@ -385,16 +406,25 @@ pub async fn run(
     mut stop: watch::Receiver<bool>,
     checkpoint_every: Duration,
 ) {
-    let Network { swarm, names, net } = network;
+    let Network {
+        mut swarm,
+        names,
+        net,
+        peers,
+    } = network;
     let summary = shared.read_store().summary();
     let (reply_tx, mut reply_rx) = mpsc::channel(64);
-    let bootstrap = bootstrap
+    let bootstrap: Vec<(PeerId, Multiaddr)> = bootstrap
         .into_iter()
         .filter_map(|a| match a.iter().last() {
             Some(Protocol::P2p(p)) => Some((p, a)),
             _ => None,
         })
         .collect();
+    for (peer, addr) in &bootstrap {
+        swarm.behaviour_mut().kad.add_address(peer, addr.clone());
+    }
+    let peers = peers::Peers::new(&peers, &bootstrap, *swarm.local_peer_id());
     let mut node = Node {
         swarm,
         sync: Sync::new(net.sync, summary, now_ms()),
@@ -404,18 +434,9 @@ pub async fn run(
         replies: reply_tx,
         asked: HashMap::new(),
         serving: Arc::new(tokio::sync::Semaphore::new(MAX_SERVING)),
-        bootstrap,
+        peers,
         range_budget: net.sync.range_budget_bytes,
     };
-    for (peer, addr) in node.bootstrap.clone() {
-        node.swarm
-            .behaviour_mut()
-            .kad
-            .add_address(&peer, addr.clone());
-        if let Err(e) = node.swarm.dial(addr.clone()) {
-            warn!(%addr, error = %e, "cannot dial bootstrap peer");
-        }
-    }
     let mut maintenance = tokio::time::interval(MAINTENANCE);
     let mut kad_bootstrap = tokio::time::interval(KAD_BOOTSTRAP);
     let mut checkpoint = tokio::time::interval(checkpoint_every);
@@ -436,6 +457,7 @@ pub async fn run(
                 }
             }
             () = tokio::time::sleep(timeout) => node.sync.handle_timeout(now_ms()),
+            () = tokio::time::sleep(node.peers.next_check()) => node.check_peers(),
             _ = maintenance.tick() => node.maintain(),
             _ = kad_bootstrap.tick() => {
                 let _ = node.swarm.behaviour_mut().kad.bootstrap();
@@ -495,11 +517,7 @@ impl Node {
     }
 
     fn maintain(&mut self) {
-        for (peer, addr) in &self.bootstrap {
-            if !self.swarm.is_connected(peer) && *peer != *self.swarm.local_peer_id() {
-                let _ = self.swarm.dial(addr.clone());
-            }
-        }
+        self.peers.prune();
         let scores: Vec<(PeerId, Option<f64>)> = {
             let g = &self.swarm.behaviour().gossipsub;
             self.shared
@@ -523,34 +541,20 @@ impl Node {
             }
             SwarmEvent::ConnectionEstablished {
                 peer_id,
+                connection_id,
                 endpoint,
-                num_established,
                 ..
-            } => {
-                self.shared.lock_peers().insert(
-                    peer_id,
-                    PeerStatus {
-                        peer_id: peer_id.to_string(),
-                        address: endpoint.get_remote_address().to_string(),
-                        score: None,
-                        behind: None,
-                        ahead: None,
-                    },
-                );
-                if num_established.get() == 1 {
-                    debug!(%peer_id, "connected");
-                    self.sync.handle_connected(peer_id, now_ms());
-                }
-            }
+            } => self.on_connection_established(peer_id, connection_id, &endpoint),
             SwarmEvent::ConnectionClosed {
                 peer_id,
-                num_established: 0,
+                connection_id,
+                cause,
                 ..
-            } => {
-                debug!(%peer_id, "disconnected");
-                self.shared.lock_peers().remove(&peer_id);
-                self.sync.handle_disconnected(&peer_id, now_ms());
+            } => self.on_connection_closed(peer_id, connection_id, cause.as_ref()),
+            SwarmEvent::OutgoingConnectionError { peer_id, error, .. } => {
+                self.on_dial_failed(peer_id, &error);
             }
+            SwarmEvent::Behaviour(BehaviourEvent::Ping(event)) => self.on_ping(event),
             SwarmEvent::Behaviour(BehaviourEvent::Identify(identify::Event::Received {
                 peer_id,
                 info,
@@ -558,9 +562,10 @@ impl Node {
             })) => {
                 if info.protocol_version != self.names.identify {
                     info!(%peer_id, theirs = %info.protocol_version, "peer of another network; disconnecting");
-                    let _ = self.swarm.disconnect_peer_id(peer_id);
+                    self.drop_peer(peer_id, "a peer of another network");
                     return;
                 }
+                self.peers.learn_addresses(peer_id, &info.listen_addrs);
                 for addr in info.listen_addrs {
                     self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);
                 }

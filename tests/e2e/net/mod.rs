@@ -3,6 +3,7 @@
 
 mod faults;
 mod governance;
+mod liveness;
 mod sync;
 
 use std::path::PathBuf;
@@ -76,6 +77,9 @@ impl Net {
                 admin_token: Some(token.clone()),
                 admin_token_file: None,
                 checkpoint_interval_secs: 1,
+                ping_interval_ms: hubnet_node::config::default_ping_interval(),
+                peer_timeout_ms: hubnet_node::config::default_peer_timeout(),
+                redial_max_ms: hubnet_node::config::default_redial_max(),
             };
             let config = node_dir.join("hubnet.toml");
             std::fs::write(&config, toml::to_string(&file).expect("toml")).expect("config");
@@ -193,6 +197,33 @@ impl Net {
             child.kill().expect("SIGKILL");
             child.wait().expect("reaped");
         }
+    }
+
+    /// SIGSTOP: the process stands still; its TCP connections stay open and the kernel keeps
+    /// accepting bytes and connections for it, but nothing answers (a silent peer, no root
+    /// needed).
+    pub fn pause(&self, i: usize) {
+        self.signal(i, nix::sys::signal::Signal::SIGSTOP);
+    }
+
+    /// SIGCONT after [`Net::pause`].
+    pub fn resume(&self, i: usize) {
+        self.signal(i, nix::sys::signal::Signal::SIGCONT);
+    }
+
+    fn signal(&self, i: usize, signal: nix::sys::signal::Signal) {
+        let child = self.nodes[i].child.as_ref().expect("node running");
+        let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+        nix::sys::signal::kill(pid, signal).expect("signal");
+    }
+
+    /// The node's libp2p peer id (the end of its `/p2p/` address).
+    pub fn peer_id(&self, i: usize) -> &str {
+        self.nodes[i]
+            .p2p
+            .rsplit('/')
+            .next()
+            .expect("a /p2p/ address")
     }
 
     /// `GET /api/v1/status`, if the node answers.

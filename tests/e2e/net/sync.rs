@@ -42,6 +42,7 @@ fn five_nodes_each_publish_and_converge() {
 
 /// A node that starts after 10,000 records were published catches up completely; killed with
 /// SIGKILL in the middle of that sync, it restarts and converges, losing nothing it had stored.
+/// Neither node takes the other, busy with the sync, for a silent peer.
 #[test]
 fn late_node_catches_up_and_survives_sigkill_mid_sync() {
     let mut net = Net::new(&["KZ", "KG"]);
@@ -90,6 +91,15 @@ fn late_node_catches_up_and_survives_sigkill_mid_sync() {
         assert_eq!(code, 200, "head {h} acknowledged before the kill is gone");
     }
     net.wait_converged(&[0, 1], 10_000, Duration::from_secs(180));
+    // Busy is not silent: serving and verifying 10,000 records, neither node stopped answering
+    // pings (they are answered on each connection's own task).
+    for i in 0..2 {
+        assert!(
+            !net.log(i).contains("no answer to pings"),
+            "node {i} took a busy peer for a silent one:\n{}",
+            net.log(i)
+        );
+    }
     net.stop(1);
     net.stop(0);
 }
