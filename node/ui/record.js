@@ -370,6 +370,9 @@ export function checkText(c) {
     case 'decisions':
       if (!c.ok) return t('check.decisions.fail', { ...a, why: t(`decision.why.${a.reason}`, a) });
       break;
+    case 'signature':
+      if (!c.ok) return t('check.signature.fail', { why: t(`signature.why.${a.check}`, a) });
+      break;
     case 'pin':
       if (c.ok) return t(`check.pin.ok.${a.state}`, a);
       break;

@@ -142,10 +142,9 @@ export function keyProblem(bytes) {
 }
 
 /**
- * Why an Ed25519 signature's `R` (its first 32 bytes) breaks the rule, or null: it must be a
- * canonical point encoding not of small order. (WebCrypto checks that `s` is canonical and that
- * `R` is exactly the encoding of `[s]B - [k]A`; with a torsion-free `A` that also puts `R` in the
- * prime-order subgroup, so the identity is the one small-order `R` left to refuse.)
+ * Why an Ed25519 signature's `R` (its first 32 bytes) breaks the rule, or null when it is a
+ * canonical point encoding not of small order. Whether `R` also lies in the prime-order subgroup
+ * is left to the equation: see `ed25519Verdict`.
  */
 export function signatureProblem(signature) {
   if (!(signature instanceof Uint8Array) || signature.length !== 64) return 'length';
@@ -153,6 +152,68 @@ export function signatureProblem(signature) {
   if (d.problem) return d.problem;
   if (isIdentity(pointMul(d.point, 8n))) return 'small-order';
   return null;
+}
+
+/** Whether the 32 bytes `s` (little-endian) are below the group order. */
+function sCanonical(s) {
+  return bytesToInt(s) < L;
+}
+
+// Keys seen by `ed25519Verdict`, by hex, with their problem (or null): a key signs many
+// signatures, and its check costs a scalar multiplication. Bounded, so a node serving many keys
+// cannot grow it.
+const keyChecks = new Map();
+const KEY_CHECKS_MAX = 256;
+
+function cachedKeyProblem(key) {
+  const hexKey = toHex(key);
+  if (keyChecks.has(hexKey)) return keyChecks.get(hexKey);
+  const problem = keyProblem(key);
+  if (keyChecks.size >= KEY_CHECKS_MAX) keyChecks.clear();
+  keyChecks.set(hexKey, problem);
+  return problem;
+}
+
+/**
+ * The browser's verdict on one Ed25519 signature `(R, s)` by `key` over `message` under the
+ * signature rule (docs/PROTOCOL.md §1.3), and which check decided it. Every signature the UI
+ * checks goes through here: records (verify.js), and the committee's signatures on the charter
+ * and decisions (`verifyEd25519`).
+ *
+ * In order: the key (canonical, a point, not of small order, no torsion component: `keyProblem`),
+ * the signature's length, `R` (canonical, a point, not of small order: `signatureProblem`), `s`
+ * canonical (`s < ℓ`), then WebCrypto's Ed25519 verification of `[s]B = R + [k]A`. With `A` in the
+ * prime-order subgroup, WebCrypto compares the bytes of `R` with the canonical encoding of
+ * `[s]B - [k]A`, a point of that subgroup, so an `R` with a torsion component never verifies: the
+ * verdict needs no subgroup check of `R`. Only when WebCrypto refuses is `[ℓ]R` computed, to say
+ * whether `R`'s torsion component or the equation itself failed (an honest signature pays no extra
+ * scalar multiplication).
+ *
+ * Returns `{ok: true, check: null, problem: null}` or `{ok: false, check, problem}` with `check`:
+ * `key` (problem as `keyProblem`), `length` (the signature is not 64 bytes), `R` (problem
+ * `non-canonical`, `not-a-point`, `small-order` or `torsion`), `s` (problem `non-canonical`),
+ * `equation` (WebCrypto: `[s]B ≠ R + [k]A`) or `webcrypto` (WebCrypto could not check; problem
+ * its error's name). Each call stands alone: a verdict never depends on other signatures.
+ */
+export async function ed25519Verdict(key, signature, message) {
+  const fail = (check, problem = null) => ({ ok: false, check, problem });
+  const kp = key instanceof Uint8Array ? cachedKeyProblem(key) : 'length';
+  if (kp) return fail('key', kp);
+  if (!(signature instanceof Uint8Array) || signature.length !== 64) return fail('length');
+  const rp = signatureProblem(signature);
+  if (rp) return fail('R', rp);
+  if (!sCanonical(signature.subarray(32))) return fail('s', 'non-canonical');
+  let ok;
+  try {
+    const k = await crypto.subtle.importKey('raw', key, { name: 'Ed25519' }, false, ['verify']);
+    ok = await crypto.subtle.verify({ name: 'Ed25519' }, k, signature, message);
+  } catch (e) {
+    return fail('webcrypto', String(e?.name ?? e));
+  }
+  if (ok) return { ok: true, check: null, problem: null };
+  const r = decompress(signature.subarray(0, 32)).point;
+  if (!isIdentity(pointMul(r, L))) return fail('R', 'torsion');
+  return fail('equation');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -486,18 +547,9 @@ async function sha256(bytes) {
   return new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
 }
 
-/**
- * Ed25519 verification by WebCrypto, with the parts of the signature rule WebCrypto leaves out
- * (`R` not of small order; the key's own checks are `keyProblem`, done where keys enter).
- */
+/** Whether a committee signature is valid under the signature rule (`ed25519Verdict`). */
 export async function verifyEd25519(key, signature, message) {
-  if (!(key instanceof Uint8Array) || key.length !== 32 || signatureProblem(signature)) return false;
-  try {
-    const k = await crypto.subtle.importKey('raw', key, { name: 'Ed25519' }, false, ['verify']);
-    return await crypto.subtle.verify({ name: 'Ed25519' }, k, signature, message);
-  } catch {
-    return false;
-  }
+  return (await ed25519Verdict(key, signature, message)).ok;
 }
 
 // ---------------------------------------------------------------------------------------------

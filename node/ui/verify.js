@@ -1,11 +1,18 @@
 // The browser's own check of a signed record (docs/PROTOCOL.md §1), trusting nothing the node
 // decoded: the id is recomputed from the header bytes, the header and body are decoded here, the
 // author and seq are judged against the governance state the browser derived itself from the
-// committee-signed charter and decisions (trust.js), and the Ed25519 signature is checked with
-// WebCrypto. The result is a list of checks; the page shows them and an overall verdict.
+// committee-signed charter and decisions (trust.js), and the Ed25519 signature is checked under
+// the signature rule (trust.js `ed25519Verdict`: the key, R and s checked here, the equation by
+// WebCrypto). The result is a list of checks; the page shows them and an overall verdict.
+//
+// One record at a time: the record page checks the record, then its amendment and its retraction,
+// each on its own (no batch verification anywhere in the UI; search results and the audit view
+// show what the node says and link to record pages, which check; trust.js checks the committee's
+// signatures on the charter and decisions one by one too). A verdict therefore never depends on
+// other signatures.
 
 import { decodeBody, decodeHeader, fromBase64, hex } from './proto.js';
-import { judgeKey, signatureProblem } from './trust.js';
+import { ed25519Verdict, judgeKey } from './trust.js';
 
 const DOMAIN = new TextEncoder().encode('hubnet-record-v1');
 
@@ -154,21 +161,16 @@ export async function verifyRecord(rec, trust, expect = {}) {
   message.set(DOMAIN, 0);
   message[DOMAIN.length] = 0;
   message.set(header, DOMAIN.length + 1);
+  // The browser's verdict under the signature rule (PROTOCOL §1.3), naming the check that failed
+  // (trust.js `ed25519Verdict`, the function the vector tests run: tests/ui/ed25519.test.js and
+  // the browser test `every_signature_vector_gets_the_rules_verdict_in_the_page`).
   if (!(await ed25519Supported())) {
     add('no-ed25519', false);
-  } else if (h.author.length !== 32 || signature.length !== 64 || signatureProblem(signature)) {
-    add('signature', false);
   } else {
-    let ok = false;
-    try {
-      const key = await crypto.subtle.importKey('raw', h.author, { name: 'Ed25519' }, false, [
-        'verify',
-      ]);
-      ok = await crypto.subtle.verify({ name: 'Ed25519' }, key, signature, message);
-    } catch {
-      ok = false;
-    }
-    add('signature', ok);
+    const v = await ed25519Verdict(h.author, signature, message);
+    // `problem` names a point defect (key.problem.* in i18n.js); WebCrypto's error is a detail.
+    const why = v.check === 'webcrypto' ? { detail: v.problem } : { problem: v.problem };
+    add('signature', v.ok, v.ok ? {} : { check: v.check, ...why });
   }
 
   // 8. The body as signed, and what the page shows of it.

@@ -3,7 +3,8 @@
 //! signature verified in the page; the same record with its bytes altered on the way (by a proxy
 //! between the browser and the node) is reported as not verified. The audit view shows a key
 //! rotation in a member's key history and the governance timeline, then a node's contradicting
-//! checkpoints.
+//! checkpoints. The committed vectors of the signature rule get the rule's verdict from the
+//! function the page's check runs, with Chromium's WebCrypto deciding the equation.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (`.ci/run` installs them and sets
 //! `HUBNET_REQUIRE_BROWSER=1`, which turns their absence into a failure). Elsewhere, without
@@ -1156,6 +1157,184 @@ fn a_charter_other_than_the_pinned_one_is_said_loudly() {
             .await
             .expect("script");
         assert_eq!(pinned, json!(hex::encode(other_id)));
+        c.close().await.expect("close");
+    });
+}
+
+/// Runs in the page: the committed signature vectors through trust.js's `ed25519Verdict` (the
+/// function the record page's check runs, imported from the same URL as the page's own modules),
+/// each alone, then in groups of every size and position; the failing checks' text as the page
+/// shows it (record.js `checkText`); and raw WebCrypto's verdict, for information.
+const VECTORS_IN_PAGE: &str = r#"
+const [vectors, done] = arguments;
+(async () => {
+  const trust = await import('/ui/trust.js');
+  const verify = await import('/ui/verify.js');
+  const record = await import('/ui/record.js');
+  const vs = vectors.map((v) => ({
+    ...v,
+    key: trust.fromHex(v.key),
+    message: trust.fromHex(v.message),
+    signature: trust.fromHex(v.signature),
+  }));
+  const run = (v) => trust.ed25519Verdict(v.key, v.signature, v.message);
+  const single = [];
+  for (const v of vs) {
+    const r = await run(v);
+    const text = r.ok ? null : record.checkText({ key: 'signature', ok: false, args: { check: r.check, problem: r.problem } });
+    single.push({ name: v.name, ok: r.ok, check: r.check, problem: r.problem, text });
+  }
+  const raw = [];
+  for (const v of vs) {
+    try {
+      const k = await crypto.subtle.importKey('raw', v.key, { name: 'Ed25519' }, false, ['verify']);
+      raw.push(await crypto.subtle.verify({ name: 'Ed25519' }, k, v.signature, v.message));
+    } catch (e) {
+      raw.push(String(e?.name ?? e));
+    }
+  }
+  const n = vs.length;
+  let checked = 0;
+  const wrong = [];
+  for (const size of [1, 2, 3, 4, 16]) {
+    for (let i = 0; i < n; i++) {
+      for (let pos = 0; pos < size; pos++) {
+        const group = Array.from({ length: size }, (_, j) => vs[(i + j - pos + n) % n]);
+        const got = await Promise.all(group.map(run));
+        got.forEach((r, j) => {
+          checked++;
+          if (r.ok !== group[j].valid || r.check !== group[j].class) {
+            wrong.push({ name: group[j].name, at: j, size, ok: r.ok, check: r.check });
+          }
+        });
+      }
+    }
+  }
+  return { supported: await verify.ed25519Supported(), single, raw, checked, wrong };
+})().then(done, (e) => done({ error: String(e?.stack ?? e) }));
+"#;
+
+/// The check a refusal must name for a vector's defect (PROTOCOL §1.3: the key, R or s).
+fn defect_class(v: &Value) -> Value {
+    if v["valid"] == json!(true) {
+        return Value::Null;
+    }
+    let defect = v["defect"].as_str().expect("defect");
+    let class = [("the key ", "key"), ("R ", "R"), ("s ", "s")]
+        .into_iter()
+        .find(|(p, _)| defect.starts_with(p))
+        .unwrap_or_else(|| panic!("{}: unknown defect {defect:?}", v["name"]))
+        .1;
+    json!(class)
+}
+
+/// The committed vectors of the signature rule (`protocol/tests/vectors/ed25519.json`) in the
+/// page, in headless Chromium: each gets exactly the rule's verdict from the function the record
+/// page runs, whose equation check is Chromium's own WebCrypto (BoringSSL, an implementation
+/// independent of both the node's ed25519-dalek and Node.js's OpenSSL), and a refusal names the
+/// defect's check in the words the page shows.
+///
+/// "Every batch size and position": the UI verifies one signature at a time (the record page checks
+/// the record, its amendment and its retraction in turn; search results and the audit view verify
+/// nothing in the browser; trust.js checks committee signatures one by one), so a verdict cannot
+/// depend on neighbours. The page runs each vector alone and at every position of concurrent
+/// groups of 1 to 4 and 16 anyway, so that interleaved WebCrypto calls and the key-check cache are
+/// held to that too.
+#[test]
+fn every_signature_vector_gets_the_rules_verdict_in_the_page() {
+    if !browser_available() {
+        return;
+    }
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("../protocol/tests/vectors/ed25519.json");
+    let mut vectors: Vec<Value> =
+        serde_json::from_slice(&std::fs::read(&file).expect("the vectors")).expect("json");
+    assert!(vectors.len() >= 15, "{} vectors", vectors.len());
+    for v in &mut vectors {
+        v["class"] = defect_class(v);
+    }
+    let (net, id, _) = honest_record();
+    let node = net.nodes[0].http.clone();
+    let driver = start_driver();
+    let profile = tempfile::tempdir().expect("profile dir");
+    let rt = runtime();
+    rt.block_on(async {
+        let c = browser(&driver, profile.path(), 1280, 900).await;
+        // The page's own check, through the same function, on an honest record first.
+        c.goto(&format!("{node}/records/{id}")).await.expect("open");
+        let (v, text) = signature_verdict(&c).await;
+        assert_eq!(v, "true", "{text}");
+        let limit = Duration::from_secs(120);
+        c.update_timeouts(fantoccini::wd::TimeoutConfiguration::new(
+            Some(limit),
+            None,
+            None,
+        ))
+        .await
+        .expect("script timeout");
+        let out = tokio::time::timeout(
+            limit + STEP,
+            c.execute_async(VECTORS_IN_PAGE, vec![json!(vectors)]),
+        )
+        .await
+        .expect("the page ran the vectors in time")
+        .expect("script");
+        assert!(out.get("error").is_none(), "{}", out["error"]);
+        assert_eq!(
+            out["supported"],
+            json!(true),
+            "Chromium's WebCrypto has Ed25519"
+        );
+        let single = out["single"].as_array().expect("single");
+        assert_eq!(single.len(), vectors.len());
+        for (v, got) in vectors.iter().zip(single) {
+            let name = &v["name"];
+            assert_eq!(got["name"], *name);
+            assert_eq!(got["ok"], v["valid"], "{name} ({}): {got}", v["how"]);
+            assert_eq!(got["check"], v["class"], "{name} ({}): {got}", v["defect"]);
+            if v["valid"] == json!(true) {
+                continue;
+            }
+            // What the page says: the check, in words, with nothing left untranslated.
+            let text = got["text"].as_str().expect("text");
+            let words = match v["class"].as_str() {
+                Some("key") => "the author’s key is",
+                Some("R") => "its R is",
+                _ => "its s is not canonical",
+            };
+            assert!(
+                text.starts_with("the Ed25519 signature is invalid: ") && text.contains(words),
+                "{name}: {text}"
+            );
+            assert!(
+                !text.contains('{') && !text.contains("key.problem") && !text.contains(".why."),
+                "{name}: {text}"
+            );
+            if v["defect"].as_str().is_some_and(|d| d.contains("torsion")) {
+                assert!(text.contains("torsion component"), "{name}: {text}");
+            }
+        }
+        let n = vectors.len() as u64;
+        let per_vector: u64 = [1u64, 2, 3, 4, 16].iter().map(|s| s * s).sum();
+        assert_eq!(out["checked"], json!(n * per_vector));
+        assert_eq!(out["wrong"], json!([]), "a verdict depended on its group");
+        // For information: what Chromium's WebCrypto says with none of the page's own checks
+        // (the rule's keys and R are checked in the page; WebCrypto decides the equation).
+        let raw: Vec<String> = vectors
+            .iter()
+            .zip(out["raw"].as_array().expect("raw"))
+            .map(|(v, r)| format!("{}={r}", v["name"].as_str().unwrap_or_default()))
+            .collect();
+        eprintln!("Chromium WebCrypto alone: {}", raw.join(" "));
+        for (v, r) in vectors.iter().zip(out["raw"].as_array().expect("raw")) {
+            if v["valid"] == json!(true) {
+                assert_eq!(
+                    *r,
+                    json!(true),
+                    "WebCrypto refuses a valid vector {}",
+                    v["name"]
+                );
+            }
+        }
         c.close().await.expect("close");
     });
 }

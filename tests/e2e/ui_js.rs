@@ -2,7 +2,9 @@
 //! browser's check of the signed charter and decisions (`node/ui/trust.js`), held against this
 //! crate's Rust implementation on bytes Rust signed (the fixture below: the sample network, a
 //! governance log with a rotation, a revocation, a suspension, a void decision, a fork and a
-//! gap, and charters and decisions Rust refuses).
+//! gap, and charters and decisions Rust refuses, among them keys with a torsion component), and
+//! the browser's signature verdict on the committed vectors of the signature rule
+//! (`protocol/tests/vectors/ed25519.json`, `tests/ui/ed25519.test.js`).
 //!
 //! Needs `node` (Node.js ≥ 20) on the PATH. `.ci/run` sets `HUBNET_REQUIRE_NODE=1`, which turns
 //! its absence into a failure; elsewhere the test says it did not run and passes.
@@ -211,6 +213,7 @@ fn fixture() -> Value {
         "check": "decisions",
         "bundle": bundle(charter.signed().clone(), vec![lone]),
     }));
+    refused.extend(torsion_key_cases(&charter));
     json!({
         "bundle": bundle(charter.signed().clone(), all),
         "network_id": charter.network_id().to_hex(),
@@ -218,6 +221,114 @@ fn fixture() -> Value {
         "keys": keys,
         "refused": refused,
     })
+}
+
+/// Keys with a torsion component (the base point plus each of the seven small-order points other
+/// than the identity) where keys enter: a charter member's and a committee key, the key a decision
+/// admits and the one it rotates to. Rust refuses each (`PublicKey::from_bytes` refuses the key
+/// via `signature::check_point`), and the browser must too, naming the check and `torsion`.
+fn torsion_key_cases(charter: &hubnet_protocol::Charter) -> Vec<Value> {
+    use hubnet_protocol::keys::KeyError;
+    use hubnet_protocol::signature::PointDefect;
+    use hubnet_protocol::signature::vectors::mixed_order_point;
+    let signers = [key("committee-1"), key("committee-3")];
+    let replaced = key("committee-2").public_key();
+    let genesis =
+        hubnet_proto::v1::Charter::decode(charter.signed().charter.as_slice()).expect("charter");
+    let sign_charter = |c: &hubnet_proto::v1::Charter| {
+        let bytes = c.encode_to_vec();
+        let message = [b"hubnet-charter-v1\0".as_slice(), &bytes].concat();
+        hubnet_proto::v1::SignedCharter {
+            signatures: signers
+                .iter()
+                .map(|k| hubnet_proto::v1::CharterSignature {
+                    key: k.public_key().as_bytes().to_vec(),
+                    signature: k.sign(&message).to_vec(),
+                })
+                .collect(),
+            charter: bytes,
+        }
+    };
+    let mut out = Vec::new();
+    for i in 1..8 {
+        let mixed = mixed_order_point(i);
+        assert!(
+            matches!(
+                hubnet_protocol::PublicKey::from_bytes(mixed),
+                Err(KeyError::InvalidPoint {
+                    defect: PointDefect::Torsion,
+                    ..
+                })
+            ),
+            "Rust refuses the mixed-order key {i} for its torsion"
+        );
+        let torsioned = hubnet_protocol::PublicKey::from_bytes_unchecked(mixed);
+
+        // A charter naming it as KZ's key, signed by a quorum of the committee.
+        let mut c = genesis.clone();
+        for m in &mut c.members {
+            if m.code == "KZ" {
+                m.publishing_key = mixed.to_vec();
+            }
+        }
+        let signed = sign_charter(&c);
+        let err = hubnet_protocol::Charter::from_signed(&signed).expect_err("a torsion member key");
+        assert!(err.to_string().contains("torsion"), "{err}");
+        out.push(json!({
+            "what": format!("KZ's charter key has a torsion component ({i})"),
+            "check": "charter-keys",
+            "want": {"problem": "torsion", "who": "KZ"},
+            "bundle": bundle(signed, vec![]),
+        }));
+
+        // A charter with it as a committee key (in place of committee-2's; keys in byte order).
+        let mut c = genesis.clone();
+        let committee = c.committee.as_mut().expect("committee");
+        for k in &mut committee.keys {
+            if k.as_slice() == replaced.as_bytes() {
+                *k = mixed.to_vec();
+            }
+        }
+        committee.keys.sort();
+        let signed = sign_charter(&c);
+        let err =
+            hubnet_protocol::Charter::from_signed(&signed).expect_err("a torsion committee key");
+        assert!(err.to_string().contains("torsion"), "{err}");
+        out.push(json!({
+            "what": format!("a committee key has a torsion component ({i})"),
+            "check": "charter-keys",
+            "want": {"problem": "torsion", "who": "committee"},
+            "bundle": bundle(signed, vec![]),
+        }));
+
+        // Decisions admitting it and rotating KZ to it, signed by a quorum.
+        let admit = Action::Admit {
+            code: "MN".into(),
+            name: [("en".to_owned(), "Mongolia".to_owned())].into(),
+            key: torsioned,
+        };
+        let rotate = Action::RotateKey {
+            code: "KZ".into(),
+            new_key: torsioned,
+            old_key_last_seq: 0,
+        };
+        for (what, action) in [("admitted", admit), ("rotated to", rotate)] {
+            let d = decision(1, None, action, &["committee-1", "committee-3"]);
+            let err = hubnet_protocol::governance::verify_decision(&d, charter)
+                .expect_err("a decision with a torsion key");
+            assert!(
+                err.to_string().contains("not a valid Ed25519 public key"),
+                "{err}"
+            );
+            out.push(json!({
+                "what": format!("the key a decision {what} has a torsion component ({i})"),
+                "check": "decisions",
+                "want": {"reason": "key", "problem": "torsion"},
+                "bundle": bundle(charter.signed().clone(), vec![d]),
+            }));
+        }
+    }
+    out
 }
 
 /// Whether `node` runs here; panics when CI requires it and it does not.
@@ -282,6 +393,10 @@ fn the_browser_trust_module_passes_its_unit_tests_and_agrees_with_rust() {
         .args(&tests)
         .current_dir(dir.path())
         .env("HUBNET_TRUST_FIXTURE", &fixture_path)
+        .env(
+            "HUBNET_ED25519_VECTORS",
+            repo.join("protocol/tests/vectors/ed25519.json"),
+        )
         .stdout(out.try_clone().expect("clone"))
         .stderr(out)
         .spawn()

@@ -487,7 +487,9 @@ test('agrees with hubnet_protocol on the sample network and its decisions', { sk
   }
   for (const c of fx.refused) {
     const t = await establishTrust(new Uint8Array(Buffer.from(c.bundle, 'base64')));
-    assert.equal(failure(t)?.check, c.check, c.what);
+    const f = failure(t);
+    assert.equal(f?.check, c.check, c.what);
+    for (const [k, v] of Object.entries(c.want ?? {})) assert.equal(f[k], v, `${k}: ${c.what}`);
   }
   assert.equal(toHex(enc.encode('')), '');
 });
