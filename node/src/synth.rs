@@ -8,10 +8,11 @@ use std::path::Path;
 use hubnet_protocol::{Charter, Draft, DraftFormat, Record, SecretKey};
 use serde_json::Value;
 
-use crate::store::{Store, StoreError};
+use crate::store::{Outcome, Store, StoreError};
 
 /// Signs `total` practices, round robin over `keys`, each chained onto `positions` (one per key,
-/// advanced as records are made), all created at `now_ms`.
+/// advanced as records are made). Each key's records are spaced just wide enough for the
+/// charter's rate rule and end at `now_ms` (all at `now_ms` when the charter has no rate limit).
 pub fn practices(
     charter: &Charter,
     keys: &[SecretKey],
@@ -21,8 +22,10 @@ pub fn practices(
 ) -> Result<Vec<Record>, RecordError> {
     let text = "Конкурсный отбор на государственную службу проводится в два этапа. ".repeat(12);
     let mut out = Vec::with_capacity(total);
+    let spacing = rate_spacing_ms(charter);
     for i in 0..total {
         let a = i % keys.len();
+        let created_at = spaced(now_ms, spacing, (total - 1 - i) / keys.len());
         let country = charter
             .member_by_key(&keys[a].public_key())
             .map_or("KZ", |m| m.code.as_str());
@@ -37,12 +40,35 @@ pub fn practices(
                 part: "body",
                 reason: e.to_string(),
             })?;
-        let signed = record::sign(&keys[a], charter.network_id(), positions[a], now_ms, &body);
+        let signed = record::sign(
+            &keys[a],
+            charter.network_id(),
+            positions[a],
+            created_at,
+            &body,
+        );
         let r = record::verify_record(&signed.encode(), charter, now_ms)?;
         positions[a] = Position::after(&r);
         out.push(r);
     }
     Ok(out)
+}
+
+/// The smallest spacing of one key's records (ms) that keeps a long run within the charter's
+/// rate limit; 0 when it has none.
+pub fn rate_spacing_ms(charter: &Charter) -> i64 {
+    charter.limits().records_per_hour().map_or(0, |per_hour| {
+        hubnet_protocol::chain::RATE_WINDOW_MS / i64::try_from(per_hour).unwrap_or(i64::MAX) + 1
+    })
+}
+
+/// The time of a record that `after` more records of its key follow, the last at `now_ms`.
+fn spaced(now_ms: i64, spacing: i64, after: usize) -> i64 {
+    now_ms.saturating_sub(
+        i64::try_from(after)
+            .unwrap_or(i64::MAX)
+            .saturating_mul(spacing),
+    )
 }
 
 /// Appends `total` synthetic practices by `keys` to `store`, continuing each author's log, in
@@ -64,12 +90,19 @@ pub fn fill(
             },
         });
     }
+    let charter = store.charter().clone();
+    let spacing = rate_spacing_ms(&charter);
     let mut left = total;
     while left > 0 {
         let n = left.min(4096);
-        let charter = store.charter().clone();
-        let records = practices(&charter, keys, &mut positions, n, now_ms)?;
-        store.append(&records)?;
+        // This chunk ends where the chunks after it leave room for their records.
+        let end = spaced(now_ms, spacing, (left - n).div_ceil(keys.len()));
+        let records = practices(&charter, keys, &mut positions, n, end)?;
+        for outcome in store.append(&records)? {
+            if let Outcome::Refused(e) = outcome {
+                return Err(FillError::Store(StoreError::Chain(e)));
+            }
+        }
         left -= n;
     }
     Ok(())
@@ -93,7 +126,7 @@ pub enum FillError {
 /// `n` records built from the sample network at `sample_dir` (its `drafts/` and `keys/`): round
 /// robin over the members, each a member's sample practice or event with a number appended to
 /// its title, its body cut to the first section (600 characters at most), chained per member and
-/// signed at `now_ms`. Signatures are real; they are not verified here (the caller stores them as
+/// signed at times spaced for the rate rule, ending at `now_ms`. Signatures are real; they are not verified here (the caller stores them as
 /// verified records).
 pub fn sample_corpus(
     sample_dir: &Path,
@@ -110,8 +143,10 @@ pub fn sample_corpus(
     }
     let mut positions = vec![Position::FIRST; t.len()];
     let mut out = Vec::with_capacity(n);
+    let spacing = rate_spacing_ms(charter);
     for i in 0..n {
         let m = i % t.len();
+        let created_at = spaced(now_ms, spacing, (n - 1 - i) / t.len());
         let (code, key, drafts) = &t[m];
         let mut v = drafts[(i / t.len()) % drafts.len()].clone();
         if let Some(title) = v.get_mut("title").and_then(Value::as_object_mut) {
@@ -122,7 +157,7 @@ pub fn sample_corpus(
         let body = Draft::parse(&v.to_string(), DraftFormat::Json)
             .and_then(|d| d.to_body(code, charter.limits()))
             .map_err(|e| FillError::Sample(e.to_string()))?;
-        let signed = record::sign(key, charter.network_id(), positions[m], now_ms, &body);
+        let signed = record::sign(key, charter.network_id(), positions[m], created_at, &body);
         let r = record::decode_stored(&signed.encode(), charter)?;
         positions[m] = Position::after(&r);
         out.push(r);

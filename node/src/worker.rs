@@ -332,6 +332,9 @@ impl Verdict {
             Verdict::Parked { .. } => Received::Parked,
             Verdict::Fork(_) => Received::Fork,
             Verdict::Refused(ChainError::WrongPrev { .. }) => Received::OtherBranch,
+            // The rate rule depends only on the log, which the sender holds too: a peer that
+            // forwards a record over the limit is penalised as for an invalid one.
+            Verdict::Refused(ChainError::RateExceeded { .. }) => Received::Invalid,
             Verdict::Refused(_) => Received::Refused,
         }
     }
@@ -859,6 +862,7 @@ impl Worker {
         let r = match self.shared.lock_store().publish(key, body, now_ms()) {
             Ok(r) => r,
             Err(StoreError::Invalid(e)) => return Err(Refusal::Invalid(e)),
+            Err(StoreError::Chain(e)) => return Err(Refusal::Chain(e)),
             Err(e) => return Err(e.into()),
         };
         debug!(id = %r.id, member = %r.member, seq = r.header.seq, "stored");

@@ -607,6 +607,16 @@ impl Charter {
             .unwrap_or(DEFAULT_LIMITS.max_record_bytes)
     }
 
+    /// The furthest back (in records of one key) the rate rule ever looks: the largest
+    /// `max_records_per_hour` of any era (0 when no era has a limit).
+    pub fn rate_lookback(&self) -> u64 {
+        self.limits
+            .iter()
+            .map(|(_, l)| l.max_records_per_hour)
+            .max()
+            .unwrap_or(0)
+    }
+
     /// The signed form, as carried in bundles.
     pub fn signed(&self) -> &pb::SignedCharter {
         &self.signed

@@ -1102,7 +1102,11 @@ fn bundle_check_reports_records_over_the_rate_limit() {
     assert_eq!(rate.len(), 2, "{:?}", report.problems);
     assert_eq!(rate[0].seq, Some(3));
     assert_eq!(rate[1].seq, Some(4));
-    assert!(rate[0].message.contains("at most 2 records within any hour"));
+    assert!(
+        rate[0]
+            .message
+            .contains("at most 2 records within any hour")
+    );
 }
 
 #[test]
@@ -1114,8 +1118,15 @@ fn rate_limit_amendments_may_only_raise_and_absence_keeps_old_charters() {
     let mut none = limited;
     none.max_records_per_hour = 0;
     assert_eq!(limited.check_raised(&higher), Ok(()));
-    assert_eq!(limited.check_raised(&none), Ok(()), "no limit allows the most");
-    assert!(none.check_raised(&limited).is_err(), "a limit where none was lowers it");
+    assert_eq!(
+        limited.check_raised(&none),
+        Ok(()),
+        "no limit allows the most"
+    );
+    assert!(
+        none.check_raised(&limited).is_err(),
+        "a limit where none was lowers it"
+    );
     assert!(higher.check_raised(&limited).is_err());
     // A charter that names no rate limit has none, and encodes without the field, so charters
     // written before the rule keep their bytes and network id.

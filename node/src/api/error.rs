@@ -32,6 +32,16 @@ pub enum ApiError {
     /// This node cannot do it (a mirror asked to publish).
     #[error("{0}")]
     Forbidden(String),
+    /// The author's key reached the charter's rate limit: try again at `retry_at_ms`.
+    #[error("{detail}")]
+    TooMany {
+        /// What was refused.
+        detail: String,
+        /// When a record may be created again (ms since the epoch).
+        retry_at_ms: i64,
+        /// Now (ms), to turn `retry_at_ms` into `Retry-After` seconds.
+        now_ms: i64,
+    },
     /// The node is stopping or its worker is gone.
     #[error("the node is not accepting writes right now")]
     Unavailable,
@@ -50,6 +60,7 @@ impl ApiError {
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -64,6 +75,7 @@ impl ApiError {
             ApiError::Unprocessable(_) => "invalid",
             ApiError::Conflict(_) => "conflict",
             ApiError::Forbidden(_) => "forbidden",
+            ApiError::TooMany { .. } => "rate-limit",
             ApiError::Unavailable => "unavailable",
             ApiError::Internal(_) => "internal",
         }
@@ -75,7 +87,20 @@ impl IntoResponse for ApiError {
         if let ApiError::Internal(detail) = &self {
             error!(%detail, "internal error answering an API request");
         }
-        problem(self.status(), self.slug(), self.to_string())
+        let mut response = problem(self.status(), self.slug(), self.to_string());
+        if let ApiError::TooMany {
+            retry_at_ms,
+            now_ms,
+            ..
+        } = self
+        {
+            // Whole seconds, rounded up, at least one.
+            let secs = (retry_at_ms.saturating_sub(now_ms).max(1) + 999) / 1000;
+            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        response
     }
 }
 

@@ -41,7 +41,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use hubnet_protocol::{Draft, DraftFormat, RecordId};
+use hubnet_protocol::{ChainError, Draft, DraftFormat, RecordId};
 use serde_json::{Value, json};
 use tokio::sync::{mpsc, oneshot};
 
@@ -310,6 +310,11 @@ async fn submit<T>(
 fn refusal(e: Refusal) -> ApiError {
     match e {
         Refusal::Invalid(e) => ApiError::Unprocessable(e.to_string()),
+        Refusal::Chain(e @ ChainError::RateExceeded { next_allowed, .. }) => ApiError::TooMany {
+            detail: e.to_string(),
+            retry_at_ms: next_allowed,
+            now_ms: crate::now_ms(),
+        },
         Refusal::Chain(e) => ApiError::Conflict(e.to_string()),
         f @ Refusal::Fork(_) => ApiError::Conflict(f.to_string()),
         Refusal::NoKey => ApiError::Forbidden(Refusal::NoKey.to_string()),
@@ -317,7 +322,7 @@ fn refusal(e: Refusal) -> ApiError {
     }
 }
 
-#[utoipa::path(post, path = "/api/v1/records", tag = "publish", security(("admin_token" = [])), request_body(content = Value, description = "A draft (see docs/DRAFTS.md)"), responses((status = 201, description = "Stored durably", body = Value), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"), (status = 401, description = "No or a wrong token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "A mirror cannot publish", body = Problem, content_type = "application/problem+json"), (status = 422, description = "The draft breaks a rule", body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/v1/records", tag = "publish", security(("admin_token" = [])), request_body(content = Value, description = "A draft (see docs/DRAFTS.md)"), responses((status = 201, description = "Stored durably", body = Value), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"), (status = 401, description = "No or a wrong token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "A mirror cannot publish", body = Problem, content_type = "application/problem+json"), (status = 422, description = "The draft breaks a rule", body = Problem, content_type = "application/problem+json"), (status = 429, description = "The key reached the charter's rate limit (docs/PROTOCOL.md §2); `Retry-After` says when the next record may be created", body = Problem, content_type = "application/problem+json")))]
 async fn publish(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -363,7 +368,7 @@ fn created(id: RecordId, body: Value) -> Response {
         .into_response()
 }
 
-#[utoipa::path(post, path = "/api/v1/records/raw", tag = "publish", security(("admin_token" = [])), request_body(content = Vec<u8>, content_type = "application/x-protobuf", description = "A SignedRecord"), responses((status = 201, description = "Stored durably", body = Value), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"), (status = 401, description = "No or a wrong token", body = Problem, content_type = "application/problem+json"), (status = 422, description = "Not a valid record", body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/v1/records/raw", tag = "publish", security(("admin_token" = [])), request_body(content = Vec<u8>, content_type = "application/x-protobuf", description = "A SignedRecord"), responses((status = 201, description = "Stored durably", body = Value), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"), (status = 401, description = "No or a wrong token", body = Problem, content_type = "application/problem+json"), (status = 422, description = "Not a valid record", body = Problem, content_type = "application/problem+json"), (status = 429, description = "The key reached the charter's rate limit (docs/PROTOCOL.md §2); `Retry-After` says when the next record may be created", body = Problem, content_type = "application/problem+json")))]
 async fn publish_raw(
     State(state): State<AppState>,
     headers: HeaderMap,

@@ -27,9 +27,15 @@ pub(super) struct Api {
 }
 
 pub(super) fn api(member: Option<&str>) -> Api {
+    api_with(member, |_| {})
+}
+
+/// [`api`] over a store that `prepare` fills first.
+pub(super) fn api_with(member: Option<&str>, prepare: impl FnOnce(&mut Store)) -> Api {
     let dir = tempfile::tempdir().expect("tempdir");
     let text = std::fs::read_to_string(sample("charter.toml")).expect("charter");
-    let store = Store::init(&dir.path().join("data"), &text).expect("store");
+    let mut store = Store::init(&dir.path().join("data"), &text).expect("store");
+    prepare(&mut store);
     let key = member.map(sample_key);
     let peer_id = libp2p::identity::Keypair::generate_ed25519()
         .public()
@@ -230,4 +236,44 @@ async fn a_mirror_refuses_to_publish() {
             .as_str()
             .is_some_and(|d| d.contains("mirror"))
     );
+}
+
+/// A member at the charter's rate limit gets 429 with `Retry-After`, and nothing is signed.
+#[tokio::test]
+async fn publishing_past_the_rate_limit_is_429_with_retry_after() {
+    let per_hour = hubnet_protocol::Limits::DEFAULT.max_records_per_hour as usize;
+    let api = api_with(Some("KZ"), |store| {
+        crate::synth::fill(store, &[sample_key("KZ")], per_hour, crate::now_ms()).expect("fills");
+    });
+    let response = api
+        .app
+        .clone()
+        .oneshot(post("/api/v1/records", Some(TOKEN), DRAFT))
+        .await
+        .expect("infallible");
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = response
+        .headers()
+        .get(header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After in seconds");
+    // The first of the hour's records is about an hour old: the window frees within seconds.
+    assert!((1..=60).contains(&retry), "Retry-After {retry}");
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .expect("body")
+        .to_bytes();
+    let problem = json(&body);
+    assert_eq!(problem["status"], 429);
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("at most 1000 records within any hour")),
+        "{problem}"
+    );
+    let (_, _, body) = call(&api, get("/api/v1/status")).await;
+    assert_eq!(json(&body)["record_count"], per_hour);
 }

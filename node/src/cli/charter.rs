@@ -262,7 +262,7 @@ fn show(doc: &CharterDoc, json: bool) -> anyhow::Result<()> {
     }
     let l = &doc.limits;
     say!(
-        "Limits:      record {} B, clock skew {} s, short text {} B, summary {} B, body {} B, lists {}, languages {}, URLs {} B",
+        "Limits:      record {} B, clock skew {} s, short text {} B, summary {} B, body {} B, lists {}, languages {}, URLs {} B, records per key per hour {}",
         l.max_record_bytes,
         l.max_clock_skew_secs,
         l.max_short_text_bytes,
@@ -270,7 +270,9 @@ fn show(doc: &CharterDoc, json: bool) -> anyhow::Result<()> {
         l.max_body_bytes,
         l.max_list_items,
         l.max_languages,
-        l.max_url_bytes
+        l.max_url_bytes,
+        l.records_per_hour()
+            .map_or_else(|| "unlimited".to_owned(), |n| n.to_string())
     );
     Ok(())
 }

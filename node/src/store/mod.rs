@@ -24,12 +24,12 @@ mod writer;
 
 pub use self::governance::{CheckpointConflict, CheckpointOutcome};
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 use hubnet_protocol::chain::{self, Append, ChainError, ChainHead, TargetInfo};
-use hubnet_protocol::record::{self, Position, RecordError};
+use hubnet_protocol::record::{self, Header, Position, RecordError};
 use hubnet_protocol::sync::{HeadRef, Summary};
 use hubnet_protocol::{
     Body, Charter, CharterError, Kind, PublicKey, Record, RecordId, SecretKey, SignedRecord,
@@ -195,6 +195,10 @@ pub struct Store {
     db: sled::Db,
     /// Every log's head, loaded at open and kept in step with the index.
     heads: HashMap<PublicKey, ChainHead>,
+    /// Per key, the times of its newest records (the seqs up to its head), at most the rate
+    /// rule's look-back: so checking the rule rarely reads the journal. Filled as records are
+    /// stored; empty after open.
+    recent: HashMap<PublicKey, VecDeque<i64>>,
     /// Records stored (mirrors the `count` metadata).
     count: u64,
     /// Fork evidence, appended and fsynced before it is reported.
@@ -298,6 +302,7 @@ impl Store {
             writer: IndexWriter::start(db.clone()),
             db,
             heads: HashMap::new(),
+            recent: HashMap::new(),
             count,
             recovery,
             _lock: lock,
@@ -592,6 +597,7 @@ impl Store {
         let mut fresh: HashMap<RecordId, (PublicKey, Kind)> = HashMap::new();
         let mut retracted: HashMap<RecordId, ()> = HashMap::new();
         let mut placed: HashMap<(PublicKey, u64), RecordId> = HashMap::new();
+        let mut placed_at: HashMap<(PublicKey, u64), i64> = HashMap::new();
         let mut outcomes = Vec::with_capacity(records.len());
         let mut accepted: Vec<&Record> = Vec::new();
         for r in records {
@@ -613,6 +619,11 @@ impl Store {
                 Err(e) => Outcome::Refused(e),
             };
             if outcome == Outcome::Stored
+                && let Err(e) = self.check_rate(r, &placed_at)?
+            {
+                outcome = Outcome::Refused(e);
+            }
+            if outcome == Outcome::Stored
                 && let Some(target) = r.body.target()
             {
                 let info = self.target_info(&author, &target, &fresh, &retracted)?;
@@ -624,6 +635,7 @@ impl Store {
                 heads.insert(author, head_of(r));
                 fresh.insert(r.id, (author, r.header.kind));
                 placed.insert((author, r.header.seq), r.id);
+                placed_at.insert((author, r.header.seq), r.header.created_at);
                 if let (Body::Retraction(_), Some(t)) = (&r.body, r.body.target()) {
                     retracted.insert(t, ());
                 }
@@ -672,6 +684,7 @@ impl Store {
         }
         self.count = count;
         self.heads.extend(heads);
+        self.remember_times(&accepted);
         let job = Job {
             batch,
             number,
@@ -685,6 +698,65 @@ impl Store {
             ));
         }
         Ok(outcomes)
+    }
+
+    /// The rate rule (docs/PROTOCOL.md §2) for `r`, which extends its log; `batch` holds the times
+    /// of records placed earlier in the same group commit. The inner result is the verdict.
+    fn check_rate(
+        &self,
+        r: &Record,
+        batch: &HashMap<(PublicKey, u64), i64>,
+    ) -> Result<Result<(), ChainError>, StoreError> {
+        let limit = self
+            .charter()
+            .limits_at(r.header.created_at)
+            .records_per_hour();
+        let Some(earlier) = limit
+            .and_then(|l| r.header.seq.checked_sub(l))
+            .filter(|s| *s >= 1)
+        else {
+            return Ok(Ok(()));
+        };
+        let author = r.header.author;
+        let time = match batch.get(&(author, earlier)) {
+            Some(t) => Some(*t),
+            None => self.time_at(&author, earlier)?,
+        };
+        Ok(chain::check_rate(chain::RatePlace::of(r), limit, |_| time))
+    }
+
+    /// The `created_at` of `author`'s stored record at `seq`: from the recent times when they
+    /// reach back that far, else from the journal.
+    fn time_at(&self, author: &PublicKey, seq: u64) -> Result<Option<i64>, StoreError> {
+        if let (Some(times), Some(head)) = (self.recent.get(author), self.heads.get(author)) {
+            let oldest = head.seq + 1 - times.len() as u64;
+            if (oldest..=head.seq).contains(&seq) {
+                return Ok(times.get((seq - oldest) as usize).copied());
+            }
+        }
+        let Some(id) = self.id_at(author, seq)? else {
+            return Ok(None);
+        };
+        Ok(self
+            .get_signed(&id)?
+            .and_then(|s| Header::decode(&s.header).ok())
+            .map(|h| h.created_at))
+    }
+
+    /// Adds the times of newly stored records to [`Store::recent`], keeping at most the rate
+    /// rule's look-back per key. Records arrive in seq order per key, right after the head.
+    fn remember_times(&mut self, stored: &[&Record]) {
+        let keep = usize::try_from(self.charter().rate_lookback()).unwrap_or(usize::MAX);
+        if keep == 0 {
+            return;
+        }
+        for r in stored {
+            let times = self.recent.entry(r.header.author).or_default();
+            times.push_back(r.header.created_at);
+            while times.len() > keep {
+                times.pop_front();
+            }
+        }
     }
 
     /// Signs `body` as the next record of `key`'s log, stores it durably and returns it. Nothing
@@ -723,6 +795,21 @@ impl Store {
                 seq: position.seq,
                 last_seq,
             }));
+        }
+        // Over the rate limit, nothing is signed (the same check as `append`'s, made first).
+        let created_at = now_ms.max(position.prev_created_at);
+        let limit = self.charter().limits_at(created_at).records_per_hour();
+        if let Some(earlier) = limit
+            .and_then(|l| position.seq.checked_sub(l))
+            .filter(|s| *s >= 1)
+        {
+            let time = self.time_at(&author, earlier)?;
+            let place = chain::RatePlace {
+                author: &author,
+                seq: position.seq,
+                created_at,
+            };
+            chain::check_rate(place, limit, |_| time)?;
         }
         let signed = record::sign(
             key,

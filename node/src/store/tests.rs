@@ -19,9 +19,15 @@ struct Fixture {
 }
 
 fn fixture() -> (Fixture, Store) {
+    fixture_with_rate(hubnet_protocol::Limits::DEFAULT.max_records_per_hour)
+}
+
+/// The fixture with a charter that allows `per_hour` records per key per hour (0: no limit).
+fn fixture_with_rate(per_hour: u64) -> (Fixture, Store) {
     let keys: Vec<SecretKey> = (1..=3).map(|i| SecretKey::from_seed([i; 32])).collect();
     let committee = SecretKey::from_seed([50; 32]);
     let mut doc = CharterDoc::new("Store test", 1);
+    doc.limits.max_records_per_hour = per_hour;
     for (code, key) in ["KZ", "UZ", "HUB"].iter().zip(&keys) {
         doc.members.push(MemberDoc {
             code: (*code).into(),
@@ -65,14 +71,19 @@ fn retraction(target: RecordId) -> Body {
 
 /// Signs without storing, as another node would have.
 fn signed_elsewhere(store: &Store, key: &SecretKey, position: Position, title: &str) -> Record {
+    signed_at(store, key, position, title, NOW)
+}
+
+/// [`signed_elsewhere`] at time `at`.
+fn signed_at(store: &Store, key: &SecretKey, position: Position, title: &str, at: i64) -> Record {
     let s = record::sign(
         key,
         store.charter().network_id(),
         position,
-        NOW,
+        at,
         &body(title),
     );
-    record::verify_record(&s.encode(), store.charter(), NOW).expect("valid")
+    record::verify_record(&s.encode(), store.charter(), at).expect("valid")
 }
 
 fn snapshot(store: &Store) -> (u64, u64, Vec<(PublicKey, ChainHead)>) {
@@ -517,4 +528,54 @@ fn decisions_and_checkpoints_survive_reopen_and_a_revoked_keys_checkpoints_are_d
     assert!(store.charter().key_revoked(&uz.public_key()));
     assert_eq!(left(&store), vec![by_kz.id]);
     assert!(store.checkpoint_conflicts().is_empty());
+}
+
+#[test]
+fn the_rate_rule_refuses_records_over_the_limit_before_and_after_reopen() {
+    const HOUR: i64 = hubnet_protocol::chain::RATE_WINDOW_MS;
+    let (f, mut store) = fixture_with_rate(2);
+    let key = &f.keys[0];
+    store.publish(key, &body("1"), NOW).expect("first");
+    let second = store.publish(key, &body("2"), NOW + 1_000).expect("second");
+    // The third within the hour is refused before anything is signed or written.
+    let before = snapshot(&store);
+    let refused = store.publish(key, &body("3"), NOW + 2_000);
+    assert!(
+        matches!(
+            refused,
+            Err(StoreError::Chain(ChainError::RateExceeded {
+                seq: 3,
+                limit: 2,
+                earlier_seq: 1,
+                next_allowed,
+                ..
+            })) if next_allowed == NOW + HOUR
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(snapshot(&store), before);
+    // The same record signed elsewhere (a stolen key) is refused by append, from the recent
+    // times and, after a reopen, from the journal.
+    let stolen = signed_at(&store, key, Position::after(&second), "3", NOW + 2_000);
+    let over = |e: &Outcome| matches!(e, Outcome::Refused(ChainError::RateExceeded { .. }));
+    let outcomes = store.append(std::slice::from_ref(&stolen)).expect("runs");
+    assert!(over(&outcomes[0]), "{outcomes:?}");
+    drop(store);
+    let mut store = Store::open(&f.path).expect("reopens");
+    let outcomes = store.append(std::slice::from_ref(&stolen)).expect("runs");
+    assert!(over(&outcomes[0]), "{outcomes:?}");
+    assert_eq!(snapshot(&store), before);
+    // Within one group commit too: records placed earlier in the batch count.
+    let other = &f.keys[1];
+    let a = signed_at(&store, other, Position::FIRST, "a", NOW);
+    let b = signed_at(&store, other, Position::after(&a), "b", NOW);
+    let c = signed_at(&store, other, Position::after(&b), "c", NOW + HOUR - 1);
+    let outcomes = store.append(&[a, b, c]).expect("runs");
+    assert_eq!(&outcomes[..2], &[Outcome::Stored, Outcome::Stored]);
+    assert!(over(&outcomes[2]), "{outcomes:?}");
+    // An hour after the first record, the next one is taken.
+    let third = store
+        .publish(key, &body("3"), NOW + HOUR)
+        .expect("an hour later");
+    assert_eq!(third.header.seq, 3);
 }

@@ -56,17 +56,22 @@ pub fn practice_body(charter: &Charter, code: &str) -> Body {
         .expect("valid")
 }
 
-/// `n` chained records by `key` (member `code`), encoded.
+/// `n` chained records by `key` (member `code`), encoded, spaced for the charter's rate rule and
+/// ending at [`NOW`].
 pub fn records(charter: &Charter, key: &SecretKey, code: &str, n: usize) -> Vec<Vec<u8>> {
     let body = practice_body(charter, code);
+    let spacing = charter.limits().records_per_hour().map_or(0, |per_hour| {
+        hubnet_protocol::chain::RATE_WINDOW_MS / per_hour as i64 + 1
+    });
     let mut out = Vec::with_capacity(n);
     let mut pos = Position::FIRST;
-    for _ in 0..n {
-        let s = record::sign(key, charter.network_id(), pos, NOW, &body);
+    for i in 0..n {
+        let at = NOW - (n - 1 - i) as i64 * spacing;
+        let s = record::sign(key, charter.network_id(), pos, at, &body);
         pos = Position {
             seq: pos.seq + 1,
             prev: Some(s.id()),
-            prev_created_at: NOW,
+            prev_created_at: at,
         };
         out.push(s.encode());
     }

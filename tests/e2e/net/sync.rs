@@ -191,7 +191,7 @@ fn devnet_starts_members_publishes_sample_data_and_stops_on_sigterm() {
     assert_eq!(nodes.len(), 3);
     assert_eq!(
         file["network_id"],
-        "fd2eb70150cb5d76a0cf7af3ef93dba4d987b508d5653b996aab429832629dc9"
+        "2f3b0e9266a0d10032d9689b1e9b91a318ffc7e20929e94df688ac84b1ae5b2c"
     );
     let members: Vec<&str> = nodes.iter().filter_map(|n| n["member"].as_str()).collect();
     assert_eq!(members, ["HUB", "KZ", "KG"]);
