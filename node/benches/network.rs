@@ -12,6 +12,12 @@
 //!   verification, one by one on one core, measured in the same run; and both nodes' resident
 //!   memory.
 //!
+//! - **flood**: a devnet of `HUBNET_BENCH_FLOOD_NODES` nodes (default 10); the other members
+//!   publish `HUBNET_BENCH_FLOOD_RECORDS` records (default 300) at a steady pace, first on a
+//!   quiet network, then while a thief holding KZ's key pushes 10,000 records signed with it, as
+//!   fast as it can, into KZ's node and a mirror; publish → stored at every node, p50 and p99,
+//!   quiet against flooded, and how many of the thief's records the charter's rate rule let in.
+//!
 //! Run: `cargo bench -p hubnet-node --bench network`. It prints a report to copy into BENCHMARKS.md.
 
 use std::collections::HashMap;
@@ -256,6 +262,236 @@ fn propagation(dir: &Path, nodes: usize, records: usize) {
     let _ = devnet.wait();
 }
 
+/// The running devnet of a bench: its process, nodes (from devnet.json) and HTTP addresses.
+struct Devnet {
+    process: Child,
+    nodes: Vec<Value>,
+    http: Vec<String>,
+}
+
+impl Devnet {
+    fn start(dir: &Path, nodes: usize) -> Self {
+        let process = hubnet()
+            .args(["devnet", "--no-sample-data", "--nodes", &nodes.to_string()])
+            .arg("--dir")
+            .arg(dir)
+            .env("RUST_LOG", "info,hubnet_node::worker=debug")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("devnet");
+        let file = dir.join("devnet.json");
+        wait("devnet.json", Duration::from_secs(120), || file.exists());
+        let net: Value =
+            serde_json::from_slice(&std::fs::read(&file).expect("read")).expect("json");
+        let nodes = net["nodes"].as_array().expect("nodes").clone();
+        let http = nodes
+            .iter()
+            .map(|n| n["http"].as_str().unwrap_or("").to_owned())
+            .collect();
+        Self {
+            process,
+            nodes,
+            http,
+        }
+    }
+
+    fn token(&self, n: usize) -> &str {
+        self.nodes[n]["admin_token"].as_str().unwrap_or("")
+    }
+
+    /// For each `(id, sent at)`, the time until the last node logged it stored, in ms.
+    fn latencies(&self, sent: &[(String, SystemTime)]) -> Vec<f64> {
+        let logs: Vec<HashMap<String, SystemTime>> = self
+            .nodes
+            .iter()
+            .map(|n| {
+                let config = PathBuf::from(n["config"].as_str().unwrap_or(""));
+                stored_times(&config.with_file_name("node.log"))
+            })
+            .collect();
+        let mut lat: Vec<f64> = sent
+            .iter()
+            .filter_map(|(id, t0)| {
+                let ts = logs.iter().map(|l| l.get(id)).collect::<Option<Vec<_>>>()?;
+                let worst = ts.into_iter().max().copied()?;
+                Some(worst.duration_since(*t0).unwrap_or_default().as_secs_f64() * 1000.0)
+            })
+            .collect();
+        lat.sort_by(|a, b| a.total_cmp(b));
+        lat
+    }
+
+    fn stop(mut self) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.process.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+        let _ = self.process.wait();
+    }
+}
+
+/// Publishes `records` practices from the member nodes `from`, one every `pace`; returns each
+/// record's id and when its request was sent.
+fn publish_paced(
+    c: &reqwest::blocking::Client,
+    net: &Devnet,
+    from: &[usize],
+    records: usize,
+    pace: Duration,
+    tag: &str,
+) -> Vec<(String, SystemTime)> {
+    let mut sent = Vec::with_capacity(records);
+    let started = Instant::now();
+    for i in 0..records {
+        let n = from[i % from.len()];
+        let draft = json!({
+            "kind": "practice",
+            "title": {"en": format!("Merit-based recruitment, {tag} case {i}")},
+            "summary": {"en": "Two-stage selection with central testing."},
+            "topics": ["recruitment"],
+        });
+        let t0 = SystemTime::now();
+        let r: Value = c
+            .post(format!("{}/api/v1/records", net.http[n]))
+            .bearer_auth(net.token(n))
+            .json(&draft)
+            .send()
+            .expect("POST")
+            .json()
+            .expect("json");
+        sent.push((r["id"].as_str().expect("id").to_owned(), t0));
+        let next = pace * (i as u32 + 1);
+        if let Some(rest) = next.checked_sub(started.elapsed()) {
+            std::thread::sleep(rest); // the publishing pace, not a synchronisation
+        }
+    }
+    sent
+}
+
+fn flood(dir: &Path, nodes: usize, records: usize) {
+    let net = Devnet::start(dir, nodes);
+    let c = client();
+    wait("peers", Duration::from_secs(60), || {
+        net.http.iter().all(|h| {
+            status(&c, h)["peers"]
+                .as_array()
+                .is_some_and(|p| p.len() >= 3)
+        })
+    });
+    std::thread::sleep(Duration::from_secs(3)); // let gossipsub form its mesh (heartbeats), not a sync
+    let codes: Vec<String> = net
+        .nodes
+        .iter()
+        .map(|n| n["member"].as_str().unwrap_or("").to_owned())
+        .collect();
+    let kz = codes.iter().position(|c| c == "KZ").expect("KZ node");
+    let is_mirror = |c: &String| c.starts_with("mirror");
+    let mirror = codes.iter().position(is_mirror).unwrap_or(kz);
+    let others: Vec<usize> = (0..codes.len())
+        .filter(|&i| i != kz && !is_mirror(&codes[i]))
+        .collect();
+    let pace = Duration::from_millis(20);
+    let quiet = publish_paced(&c, &net, &others, records, pace, "quiet");
+    let total = |n: u64| {
+        net.http
+            .iter()
+            .all(|h| status(&c, h)["record_count"].as_u64() == Some(n))
+    };
+    wait("quiet records everywhere", Duration::from_secs(120), || {
+        total(records as u64)
+    });
+
+    // The thief: KZ's key, 10,000 chained records signed as fast as it can, pushed raw.
+    let key = hubnet_node::keyfile::read(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/sample/keys/KZ.key"),
+    )
+    .expect("key");
+    let charter = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/sample/charter.toml"),
+    )
+    .expect("charter");
+    let charter = hubnet_protocol::charter::CharterDoc::from_toml(&charter)
+        .and_then(|d| d.verify())
+        .expect("charter");
+    let targets = [
+        (net.http[kz].clone(), net.token(kz).to_owned()),
+        (net.http[mirror].clone(), net.token(mirror).to_owned()),
+    ];
+    let thief = std::thread::spawn(move || {
+        let c = client();
+        let body = hubnet_protocol::Draft::parse(
+            r#"{"kind":"practice","title":{"en":"Flood"},"summary":{"en":"Flood."},"topics":["pay"]}"#,
+            hubnet_protocol::DraftFormat::Json,
+        )
+        .and_then(|d| d.to_body("KZ", charter.limits()))
+        .expect("body");
+        let mut pos = hubnet_protocol::record::Position::FIRST;
+        let (mut taken, mut refused) = (0u32, 0u32);
+        let t = Instant::now();
+        for i in 0..10_000usize {
+            let now = hubnet_node::now_ms();
+            let s = hubnet_protocol::record::sign(&key, charter.network_id(), pos, now, &body);
+            pos = hubnet_protocol::record::Position {
+                seq: pos.seq + 1,
+                prev: Some(s.id()),
+                prev_created_at: now.max(pos.prev_created_at),
+            };
+            let (http, token) = &targets[i % 2];
+            let status = c
+                .post(format!("{http}/api/v1/records/raw"))
+                .bearer_auth(token)
+                .body(s.encode())
+                .send()
+                .map(|r| r.status().as_u16())
+                .unwrap_or(0);
+            if status == 201 {
+                taken += 1;
+            } else {
+                refused += 1;
+            }
+        }
+        (taken, refused, t.elapsed())
+    });
+    let flooded = publish_paced(&c, &net, &others, records, pace, "flooded");
+    let (taken, refused, thief_time) = thief.join().expect("thief");
+    let limit = charter_limit();
+    wait(
+        "flooded records everywhere",
+        Duration::from_secs(300),
+        || total(2 * records as u64 + limit),
+    );
+    let (q, f) = (net.latencies(&quiet), net.latencies(&flooded));
+    println!(
+        "flood: {} nodes; {records} records from the other members, one every {} ms, quiet and then while a thief pushed 10,000 records signed with KZ's key in {:.1} s ({taken} acknowledged, {refused} refused)",
+        net.nodes.len(),
+        pace.as_millis(),
+        thief_time.as_secs_f64()
+    );
+    println!(
+        "  publish → stored at every node: quiet p50 {:.1} ms, p99 {:.1} ms; flooded p50 {:.1} ms, p99 {:.1} ms; p99 ratio {:.2}×",
+        percentile(&q, 0.5),
+        percentile(&q, 0.99),
+        percentile(&f, 0.5),
+        percentile(&f, 0.99),
+        percentile(&f, 0.99) / percentile(&q, 0.99)
+    );
+    println!("  KZ records held by every node: {limit} (the charter's max_records_per_hour)");
+    net.stop();
+}
+
+/// The sample charter's rate limit.
+fn charter_limit() -> u64 {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/sample/charter.toml"),
+    )
+    .expect("charter");
+    hubnet_protocol::charter::CharterDoc::from_toml(&text)
+        .expect("charter")
+        .limits
+        .max_records_per_hour
+}
+
 /// Raw strict verification, one by one, records per second on one core.
 fn raw_verify_rate() -> f64 {
     let key = SigningKey::from_bytes(&[7; 32]);
@@ -401,5 +637,14 @@ fn main() {
             env_usize("HUBNET_BENCH_RECORDS", 1000),
         );
     }
-    catch_up(dir.path(), env_usize("HUBNET_BENCH_CATCHUP", 100_000));
+    if env_usize("HUBNET_BENCH_SKIP_FLOOD", 0) == 0 {
+        flood(
+            &dir.path().join("flood"),
+            env_usize("HUBNET_BENCH_FLOOD_NODES", 10),
+            env_usize("HUBNET_BENCH_FLOOD_RECORDS", 300),
+        );
+    }
+    if env_usize("HUBNET_BENCH_SKIP_CATCHUP", 0) == 0 {
+        catch_up(dir.path(), env_usize("HUBNET_BENCH_CATCHUP", 100_000));
+    }
 }

@@ -315,6 +315,7 @@ S.limits = {
   6: ['max_list_items', 'uint64'],
   7: ['max_languages', 'uint64'],
   8: ['max_url_bytes', 'uint64'],
+  9: ['max_records_per_hour', 'uint64'],
 };
 S.member = { 1: ['code', 'string'], 2: ['name', 'msg', S.localized], 3: ['publishing_key', 'bytes'] };
 S.committee = { 1: ['keys', 'rbytes'], 2: ['quorum', 'uint32'] };
@@ -614,6 +615,8 @@ const LIMIT_RANGES = [
   ['max_list_items', 1n, 10000n],
   ['max_languages', 1n, 1000n],
   ['max_url_bytes', 16n, 65536n],
+  // 0 (or absent): no rate limit.
+  ['max_records_per_hour', 0n, 1000000n],
 ];
 
 /** The limits a charter without a `limits` field gets (the node's `Limits::DEFAULT`). */
@@ -626,11 +629,12 @@ const DEFAULT_LIMITS = {
   max_list_items: 32n,
   max_languages: 16n,
   max_url_bytes: 2048n,
+  max_records_per_hour: 1000n,
 };
 
 function limitsProblem(l) {
   for (const [name, min, max] of LIMIT_RANGES) {
-    const v = l[name];
+    const v = BigInt(l[name] ?? 0n);
     if (v < min || v > max) return `limit ${name} = ${v} is out of range ${min}..=${max}`;
   }
   return null;
@@ -839,8 +843,13 @@ export async function checkDecision(bytes, charter) {
 // The governance state (hubnet_protocol::governance::Governance::recompute), keys only matter
 // here, but every action is applied so that void decisions are void for the same reasons.
 
+/** Each limit as a BigInt, in LIMIT_RANGES order, as Rust compares them: an absent field is 0,
+ * and the rate limit's 0 (no limit) allows the most. */
 function limitsOrder(l) {
-  return LIMIT_RANGES.map(([name]) => l[name]);
+  return LIMIT_RANGES.map(([name]) => {
+    const v = BigInt(l[name] ?? 0n);
+    return name === 'max_records_per_hour' && v === 0n ? 1n << 64n : v;
+  });
 }
 
 /**

@@ -209,6 +209,7 @@ const act = {
   suspend: (code, last) => ({ name: 'suspend', value: { code, last_seq: BigInt(last) } }),
   reinstate: (code) => ({ name: 'reinstate', value: { code } }),
   admit: (code, key) => ({ name: 'admit', value: { code, name: localized({ en: code }), publishing_key: key } }),
+  limits: (limits, from) => ({ name: 'amend_limits', value: { limits, effective_from: BigInt(from) } }),
 };
 
 const CHARTER = charterBytes(charterModel());
@@ -492,4 +493,23 @@ test('agrees with hubnet_protocol on the sample network and its decisions', { sk
     for (const [k, v] of Object.entries(c.want ?? {})) assert.equal(f[k], v, `${k}: ${c.what}`);
   }
   assert.equal(toHex(enc.encode('')), '');
+});
+
+test('the rate limit: 0 is no limit, so raising to 0 applies and lowering from 0 is void', async () => {
+  const base = charterModel().limits;
+  // The test charter names no rate limit (field 9 absent): a limit of 1000 lowers it.
+  const lower = decisionBytes(NETWORK, 1, null, act.limits({ ...base, max_records_per_hour: 1000n }, 10));
+  const t1 = await governed([lower]);
+  assert.equal(t1.state.status.get(lower.id).status, 'void');
+  // A charter with 1000 per hour (field 9 present, canonical): 5000 and 0 (none) raise it, 10
+  // lowers it.
+  const rated = charterBytes(charterModel({ limits: { ...base, max_records_per_hour: 1000n } }));
+  const status = async (perHour) => {
+    const d = decisionBytes(sha(rated), 1, null, act.limits({ ...base, max_records_per_hour: perHour }, 10));
+    const t = await checkCharter(bundle(signedCharter(rated), [d.bytes]), null);
+    return t.state.status.get(d.id).status;
+  };
+  assert.equal(await status(5000n), 'applied');
+  assert.equal(await status(0n), 'applied');
+  assert.equal(await status(10n), 'void');
 });
