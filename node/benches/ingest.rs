@@ -5,8 +5,9 @@
 //! - `growth/N`: the same with N records already stored (N = 10 thousand, 100 thousand, 1 million;
 //!   set `HUBNET_GROWTH_MAX` to stop earlier).
 //!
-//! Records are realistic practices of about 1.2 KB from eight authors, chained. Their signing is
-//! done outside the timed part.
+//! Records are realistic practices of about 1.2 KB from eight authors, chained, each author's
+//! spaced in time just wide enough for the charter's rate rule (1,000 per key per hour), so the
+//! rule is checked on every record. Their signing is done outside the timed part.
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -22,6 +23,9 @@ mod common;
 
 use common::{CODES, NOW};
 const GROUP: usize = 512;
+/// The clock the store is given: far enough ahead of [`NOW`] that records spaced for the rate
+/// rule (a million of them take 125 hours per author) are never from the future.
+const INGEST_NOW: i64 = NOW + 1_000 * 24 * 3_600_000;
 
 /// Signs fresh chained records for eight authors, round robin.
 struct Source {
@@ -30,6 +34,7 @@ struct Source {
     positions: Vec<Position>,
     body: Body,
     next: usize,
+    spacing: i64,
 }
 
 impl Source {
@@ -37,12 +42,14 @@ impl Source {
         let (doc, keys) = common::network_doc(CODES.len());
         let charter = doc.verify().expect("valid");
         let body = common::practice_body(&charter, "KZ");
+        let spacing = hubnet_node::synth::rate_spacing_ms(&charter);
         let source = Self {
             charter,
             positions: vec![Position::FIRST; keys.len()],
             keys,
             body,
             next: 0,
+            spacing,
         };
         (source, doc.to_toml())
     }
@@ -52,17 +59,18 @@ impl Source {
             .map(|_| {
                 let a = self.next % self.keys.len();
                 self.next += 1;
+                let at = NOW + (self.positions[a].seq as i64 - 1) * self.spacing;
                 let s = record::sign(
                     &self.keys[a],
                     self.charter.network_id(),
                     self.positions[a],
-                    NOW,
+                    at,
                     &self.body,
                 );
                 self.positions[a] = Position {
                     seq: self.positions[a].seq + 1,
                     prev: Some(s.id()),
-                    prev_created_at: NOW,
+                    prev_created_at: at,
                 };
                 s.encode()
             })
@@ -71,7 +79,7 @@ impl Source {
 }
 
 fn ingest_group(store: &mut Store, raw: &[Vec<u8>]) {
-    let out = ingest(store, raw, NOW).expect("ingests");
+    let out = ingest(store, raw, INGEST_NOW).expect("ingests");
     assert!(
         out.iter().all(|o| matches!(o, Ingested::Stored(_))),
         "every record is new and valid"

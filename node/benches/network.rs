@@ -119,33 +119,10 @@ fn wait(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
 }
 
 fn propagation(dir: &Path, nodes: usize, records: usize) {
-    let mut devnet = hubnet()
-        .args(["devnet", "--no-sample-data", "--nodes", &nodes.to_string()])
-        .arg("--dir")
-        .arg(dir)
-        .env("RUST_LOG", "info,hubnet_node::worker=debug")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("devnet");
-    let file = dir.join("devnet.json");
-    wait("devnet.json", Duration::from_secs(120), || file.exists());
-    let net: Value = serde_json::from_slice(&std::fs::read(&file).expect("read")).expect("json");
-    let list = net["nodes"].as_array().expect("nodes").clone();
-    let http: Vec<String> = list
-        .iter()
-        .map(|n| n["http"].as_str().unwrap_or("").to_owned())
-        .collect();
+    let net = Devnet::start(dir, nodes);
+    let (list, http) = (net.nodes.clone(), net.http.clone());
     let c = client();
-    // Every node has joined the mesh before the clock starts.
-    wait("peers", Duration::from_secs(60), || {
-        http.iter().all(|h| {
-            status(&c, h)["peers"]
-                .as_array()
-                .is_some_and(|p| p.len() >= 3)
-        })
-    });
-    std::thread::sleep(Duration::from_secs(3)); // let gossipsub form its mesh (heartbeats), not a sync
+    net.wait_for_mesh(&c);
     let members: Vec<usize> = (0..list.len().min(8)).collect();
     // Background traffic (heartbeats, pings, periodic summaries), to tell it apart.
     let idle_start: u64 = http.iter().map(|h| bytes_sent(&c, h)).sum();
@@ -207,26 +184,8 @@ fn propagation(dir: &Path, nodes: usize, records: usize) {
         sizes += raw;
     }
     let record_size = sizes as f64 / sent.len().min(50) as f64;
-    let logs: Vec<HashMap<String, SystemTime>> = list
-        .iter()
-        .map(|n| {
-            let config = PathBuf::from(n["config"].as_str().unwrap_or(""));
-            stored_times(&config.with_file_name("node.log"))
-        })
-        .collect();
-    let mut lat: Vec<f64> = Vec::new();
-    let mut missing = 0;
-    for (id, t0) in &sent {
-        let last = logs.iter().map(|l| l.get(id)).collect::<Option<Vec<_>>>();
-        match last {
-            Some(ts) => {
-                let worst = ts.into_iter().max().copied().unwrap_or(*t0);
-                lat.push(worst.duration_since(*t0).unwrap_or_default().as_secs_f64() * 1000.0);
-            }
-            None => missing += 1,
-        }
-    }
-    lat.sort_by(|a, b| a.total_cmp(b));
+    let lat = net.latencies(&sent);
+    let missing = sent.len() - lat.len();
     let bytes = after.saturating_sub(before) as f64;
     println!(
         "propagation: {} nodes, {records} records from random member nodes, published in {:.1} s",
@@ -255,11 +214,7 @@ fn propagation(dir: &Path, nodes: usize, records: usize) {
         net_bytes / records as f64 / record_size,
         net_bytes / records as f64 / record_size / (list.len() - 1) as f64
     );
-    let _ = nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(devnet.id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    );
-    let _ = devnet.wait();
+    net.stop();
 }
 
 /// The running devnet of a bench: its process, nodes (from devnet.json) and HTTP addresses.
@@ -294,6 +249,18 @@ impl Devnet {
             nodes,
             http,
         }
+    }
+
+    /// Waits until every node has joined the mesh, before any clock starts.
+    fn wait_for_mesh(&self, c: &reqwest::blocking::Client) {
+        wait("peers", Duration::from_secs(60), || {
+            self.http.iter().all(|h| {
+                status(c, h)["peers"]
+                    .as_array()
+                    .is_some_and(|p| p.len() >= 3)
+            })
+        });
+        std::thread::sleep(Duration::from_secs(3)); // let gossipsub form its mesh (heartbeats), not a sync
     }
 
     fn token(&self, n: usize) -> &str {
@@ -372,14 +339,7 @@ fn publish_paced(
 fn flood(dir: &Path, nodes: usize, records: usize) {
     let net = Devnet::start(dir, nodes);
     let c = client();
-    wait("peers", Duration::from_secs(60), || {
-        net.http.iter().all(|h| {
-            status(&c, h)["peers"]
-                .as_array()
-                .is_some_and(|p| p.len() >= 3)
-        })
-    });
-    std::thread::sleep(Duration::from_secs(3)); // let gossipsub form its mesh (heartbeats), not a sync
+    net.wait_for_mesh(&c);
     let codes: Vec<String> = net
         .nodes
         .iter()
