@@ -90,22 +90,12 @@ const trustSlot = { value: null, at: 0 };
 export function getTrust({ fresh = false } = {}) {
   if (fresh) trustSlot.at = 0;
   return cached(trustSlot, async () => {
-    let bytes;
     try {
       const r = await fetch('/api/v1/bundle?records=false', { headers: { accept: 'application/x-protobuf' } });
       if (!r.ok) throw new Error(`HTTP ${r.status}`);
-      bytes = new Uint8Array(await r.arrayBuffer());
+      return await establishTrust(new Uint8Array(await r.arrayBuffer()));
     } catch (e) {
-      return {
-        ok: false,
-        checks: [{ key: 'bundle', ok: false, args: { detail: String(e?.message ?? e) } }],
-        networkId: null,
-        state: null,
-      };
-    }
-    try {
-      return await establishTrust(bytes);
-    } catch (e) {
+      // A bundle that did not load, or that establishTrust could not even read.
       return {
         ok: false,
         checks: [{ key: 'bundle', ok: false, args: { detail: String(e?.message ?? e) } }],

@@ -1,6 +1,7 @@
 // A tiny protobuf reader for the hubnet wire messages (docs/PROTOCOL.md, record.proto), so the
 // browser can read the signed bytes itself instead of trusting the node's decoded JSON.
-// Only what the UI needs: varints and length-delimited fields; fixed32/fixed64 are skipped.
+// Only what the UI needs: varints and length-delimited fields; fixed32/fixed64 and groups are
+// skipped. `readFields` is the one wire reader; trust.js builds its schema decoder on it.
 
 /** Thrown for bytes that are not a well-formed protobuf message. */
 export class ProtoError extends Error {}
@@ -8,14 +9,12 @@ export class ProtoError extends Error {}
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
- * Splits a message into its fields: a Map from field number to the list of occurrences, each
- * either a BigInt (varint) or a Uint8Array (length-delimited). `position` maps each field number
- * to the index of its last occurrence among all fields (to resolve a oneof: the last one wins).
+ * Reads every field in order: [{no, wire, value}] (value: BigInt for varints, bytes for
+ * length-delimited fields, null for the fixed-size and group fields it skips). Strict: a
+ * truncated, over-long or ill-nested message is a ProtoError.
  */
-export function fields(bytes) {
-  const out = new Map();
-  out.position = new Map();
-  let count = 0;
+export function readFields(bytes) {
+  const out = [];
   let i = 0;
   const varint = () => {
     let result = 0n;
@@ -29,34 +28,78 @@ export function fields(bytes) {
     }
     throw new ProtoError('varint longer than 10 bytes');
   };
-  while (i < bytes.length) {
-    const key = varint();
-    const no = Number(key >> 3n);
-    const wire = Number(key & 7n);
-    if (no === 0) throw new ProtoError('field number 0');
-    let value;
+  const skipGroup = (no) => {
+    for (;;) {
+      if (i >= bytes.length) throw new ProtoError('unterminated group');
+      const key = varint();
+      const wire = Number(key & 7n);
+      const inner = Number(key >> 3n);
+      if (wire === 4) {
+        if (inner !== no) throw new ProtoError('mismatched end of group');
+        return;
+      }
+      skip(wire, inner);
+    }
+  };
+  const skip = (wire, no) => {
     switch (wire) {
       case 0:
-        value = varint();
-        break;
+        varint();
+        return;
       case 1:
         if (i + 8 > bytes.length) throw new ProtoError('truncated fixed64');
         i += 8;
-        continue;
+        return;
       case 2: {
         const len = varint();
         if (len > BigInt(bytes.length - i)) throw new ProtoError('length beyond the end');
-        value = bytes.subarray(i, i + Number(len));
         i += Number(len);
-        break;
+        return;
       }
+      case 3:
+        skipGroup(no);
+        return;
       case 5:
         if (i + 4 > bytes.length) throw new ProtoError('truncated fixed32');
         i += 4;
-        continue;
+        return;
       default:
-        throw new ProtoError(`unsupported wire type ${wire}`);
+        throw new ProtoError(`wire type ${wire}`);
     }
+  };
+  while (i < bytes.length) {
+    const key = varint();
+    if (key > 0xffffffffn) throw new ProtoError('field key too large');
+    const no = Number(key >> 3n);
+    const wire = Number(key & 7n);
+    if (no === 0) throw new ProtoError('field number 0');
+    if (wire === 0) {
+      out.push({ no, wire, value: varint() });
+    } else if (wire === 2) {
+      const len = varint();
+      if (len > BigInt(bytes.length - i)) throw new ProtoError('length beyond the end');
+      out.push({ no, wire, value: bytes.subarray(i, i + Number(len)) });
+      i += Number(len);
+    } else {
+      skip(wire, no);
+      out.push({ no, wire, value: null });
+    }
+  }
+  return out;
+}
+
+/**
+ * Splits a message into its fields: a Map from field number to the list of occurrences, each
+ * either a BigInt (varint) or a Uint8Array (length-delimited); fixed-size fields are skipped.
+ * `position` maps each field number to the index of its last occurrence among all fields (to
+ * resolve a oneof: the last one wins).
+ */
+export function fields(bytes) {
+  const out = new Map();
+  out.position = new Map();
+  let count = 0;
+  for (const { no, value } of readFields(bytes)) {
+    if (value === null) continue;
     if (!out.has(no)) out.set(no, []);
     out.get(no).push(value);
     out.position.set(no, count++);

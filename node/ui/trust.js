@@ -16,6 +16,8 @@
 // Pure: no DOM, no fetch. WebCrypto (`crypto.subtle`) is used for SHA-256 and Ed25519, so the
 // module runs the same in a browser and in Node.js (`tests/ui/trust.test.js`).
 
+import { ProtoError, readFields } from './proto.js';
+
 // ---------------------------------------------------------------------------------------------
 // Edwards25519 (RFC 8032 §5.1), only what key checks need.
 
@@ -220,86 +222,12 @@ export async function ed25519Verdict(key, signature, message) {
 // Protobuf, with prost's decoding semantics and the canonical encoding of PROTOCOL §3.
 
 /** Bytes that are not the protobuf message they should be. */
-export class DecodeError extends Error {}
+/** Thrown for bytes that do not decode (the wire reader's ProtoError, under the name this module
+ * has always used). */
+export { ProtoError as DecodeError };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const utf8Encoder = new TextEncoder();
-
-/** Reads fields in order: [{no, wire, value}] (value: BigInt for varints, bytes otherwise). */
-function readFields(bytes) {
-  const out = [];
-  let i = 0;
-  const varint = () => {
-    let result = 0n;
-    let shift = 0n;
-    for (let n = 0; n < 10; n++) {
-      if (i >= bytes.length) throw new DecodeError('truncated varint');
-      const b = bytes[i++];
-      result |= BigInt(b & 0x7f) << shift;
-      if ((b & 0x80) === 0) return BigInt.asUintN(64, result);
-      shift += 7n;
-    }
-    throw new DecodeError('varint longer than 10 bytes');
-  };
-  const skipGroup = (no) => {
-    for (;;) {
-      if (i >= bytes.length) throw new DecodeError('unterminated group');
-      const key = varint();
-      const wire = Number(key & 7n);
-      const inner = Number(key >> 3n);
-      if (wire === 4) {
-        if (inner !== no) throw new DecodeError('mismatched end of group');
-        return;
-      }
-      skip(wire, inner);
-    }
-  };
-  const skip = (wire, no) => {
-    switch (wire) {
-      case 0:
-        varint();
-        return;
-      case 1:
-        if (i + 8 > bytes.length) throw new DecodeError('truncated fixed64');
-        i += 8;
-        return;
-      case 2: {
-        const len = varint();
-        if (len > BigInt(bytes.length - i)) throw new DecodeError('length beyond the end');
-        i += Number(len);
-        return;
-      }
-      case 3:
-        skipGroup(no);
-        return;
-      case 5:
-        if (i + 4 > bytes.length) throw new DecodeError('truncated fixed32');
-        i += 4;
-        return;
-      default:
-        throw new DecodeError(`wire type ${wire}`);
-    }
-  };
-  while (i < bytes.length) {
-    const key = varint();
-    if (key > 0xffffffffn) throw new DecodeError('field key too large');
-    const no = Number(key >> 3n);
-    const wire = Number(key & 7n);
-    if (no === 0) throw new DecodeError('field number 0');
-    if (wire === 0) {
-      out.push({ no, wire, value: varint() });
-    } else if (wire === 2) {
-      const len = varint();
-      if (len > BigInt(bytes.length - i)) throw new DecodeError('length beyond the end');
-      out.push({ no, wire, value: bytes.subarray(i, i + Number(len)) });
-      i += Number(len);
-    } else {
-      skip(wire, no);
-      out.push({ no, wire, value: null });
-    }
-  }
-  return out;
-}
 
 // Schemas: field number -> [name, type, sub-schema]. Types: uint32, uint64, int64, string, bytes,
 // msg (merged when repeated, as prost does), rmsg (repeated message), rbytes (repeated bytes),

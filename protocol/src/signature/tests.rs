@@ -28,6 +28,18 @@ fn neighbours(n: usize) -> Vec<(VerifyingKey, Vec<u8>, Signature)> {
         .collect()
 }
 
+/// The triples as candidates, each with its signature.
+fn candidates(items: &[(VerifyingKey, Vec<u8>, Signature)]) -> Vec<Candidate<'_>> {
+    items
+        .iter()
+        .map(|(k, m, s)| Candidate {
+            key: k,
+            message: m,
+            signature: Some(s),
+        })
+        .collect()
+}
+
 /// Checks `verify_each` on `n` signatures with the vector's at `position` and honest ones
 /// elsewhere: the vector gets `expect`, every neighbour `true`.
 fn check_in_batch(
@@ -37,14 +49,7 @@ fn check_in_batch(
     expect: bool,
 ) {
     for position in 0..n {
-        let mut candidates: Vec<Candidate<'_>> = others[..n - 1]
-            .iter()
-            .map(|(k, m, s)| Candidate {
-                key: k,
-                message: m,
-                signature: Some(s),
-            })
-            .collect();
+        let mut candidates = candidates(&others[..n - 1]);
         candidates.insert(position, vector);
         let verdicts = verify_each(&candidates);
         for (i, v) in verdicts.iter().enumerate() {
@@ -179,14 +184,7 @@ fn canonical_y_bound_is_exact() {
 fn a_missing_signature_fails_alone_and_in_a_batch() {
     let others = neighbours(TABLE_FROM * 2);
     for position in [0, TABLE_FROM, others.len() - 1] {
-        let mut candidates: Vec<Candidate<'_>> = others
-            .iter()
-            .map(|(k, m, s)| Candidate {
-                key: k,
-                message: m,
-                signature: Some(s),
-            })
-            .collect();
+        let mut candidates = candidates(&others);
         candidates[position].signature = None;
         let verdicts = verify_each(&candidates);
         for (i, v) in verdicts.iter().enumerate() {
@@ -243,10 +241,7 @@ proptest! {
                 (key, message, Signature::from_bytes(&sig))
             })
             .collect();
-        let candidates: Vec<Candidate<'_>> = items
-            .iter()
-            .map(|(k, m, s)| Candidate { key: k, message: m, signature: Some(s) })
-            .collect();
+        let candidates = candidates(&items);
         let single: Vec<bool> = items
             .iter()
             .map(|(k, m, s)| verify(k, m, &s.to_bytes()))
