@@ -271,10 +271,14 @@ fn member_code(code: &str, field: &'static str) -> Result<String, GovernanceErro
 }
 
 fn key_field(bytes: &[u8], field: &'static str) -> Result<PublicKey, GovernanceError> {
-    <[u8; 32]>::try_from(bytes)
-        .ok()
-        .and_then(|b| PublicKey::from_bytes(b).ok())
-        .ok_or_else(|| bad(field, "not a valid Ed25519 public key"))
+    let bytes = <[u8; 32]>::try_from(bytes)
+        .map_err(|_| bad(field, "not a valid Ed25519 public key: not 32 bytes"))?;
+    PublicKey::from_bytes(bytes).map_err(|e| match e {
+        crate::keys::KeyError::InvalidPoint { defect, .. } => {
+            bad(field, &format!("not a valid Ed25519 public key: {defect}"))
+        }
+        other => bad(field, &other.to_string()),
+    })
 }
 
 /// The unsigned content of a decision, as a proposer writes it.

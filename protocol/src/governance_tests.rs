@@ -490,6 +490,20 @@ fn bad_fields_are_refused_and_named() {
             "rotate_key.new_key",
         ),
         (
+            // A key with a torsion component: refused where it would enter (PROTOCOL §1.3).
+            raw_decision(
+                &net,
+                1,
+                vec![],
+                Some(pb::decision::Action::RotateKey(pb::RotateKey {
+                    code: "KZ".into(),
+                    new_key: crate::signature::vectors::mixed_order_point(1).to_vec(),
+                    old_key_last_seq: 1,
+                })),
+            ),
+            "rotate_key.new_key",
+        ),
+        (
             raw_decision(
                 &net,
                 1,
@@ -535,6 +549,13 @@ fn bad_fields_are_refused_and_named() {
             "{field}: {err:?}"
         );
         assert!(err.to_string().contains(field), "{err}");
+        if field.ends_with("key") {
+            assert!(err.to_string().contains("not a valid Ed25519 public key"), "{err}");
+        }
+        let torsion = bytes
+            .windows(32)
+            .any(|w| w == crate::signature::vectors::mixed_order_point(1));
+        assert_eq!(err.to_string().contains("torsion component"), torsion, "{err}");
         // A proposal with bad fields is refused too, before any signature.
         assert_eq!(
             check_proposal(&signed_by(&bytes, &[]), &net.genesis),
