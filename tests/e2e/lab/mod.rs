@@ -20,6 +20,7 @@
 //! | `HUBNET_LAB_CONVERGE_LIMIT_SECS` | 60 | a heal not followed by convergence within this fails the lab |
 //! | `HUBNET_LAB_TARGET_MS` | unset | if set, the p99 of convergence must be below it |
 //! | `HUBNET_TEST_SEED` | clock | the schedule's seed (printed) |
+//! | `HUBNET_LAB_LOGS` | unset | a folder the nodes' logs are copied to at the end |
 //!
 //! The namespaces and links carry a tag unique to the run, and a guard removes them (and kills the
 //! nodes) when the lab ends, panicking or not.
@@ -841,6 +842,16 @@ impl Drop for Lab {
                 let _ = c.kill();
                 let _ = c.wait();
             }
+        }
+        if let Ok(logs) = std::env::var("HUBNET_LAB_LOGS") {
+            let _ = std::fs::create_dir_all(&logs);
+            for (i, n) in self.nodes.iter().enumerate() {
+                let _ = std::fs::copy(
+                    n.dir.join("node.log"),
+                    Path::new(&logs).join(format!("node{i}.log")),
+                );
+            }
+            eprintln!("fault lab {}: node logs copied to {logs}", self.tag);
         }
         // Stops the forwarder's threads and closes the TUN devices, which removes them.
         self.wire = None;
