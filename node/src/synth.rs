@@ -92,9 +92,12 @@ pub fn fill(
     }
     let charter = store.charter().clone();
     let spacing = rate_spacing_ms(&charter);
+    // Every commit but the last holds a whole number of rounds over the keys, so each starts at
+    // the first key and the room left for the records after it is exact for every key.
+    let chunk = (4096 / keys.len().max(1)).max(1) * keys.len().max(1);
     let mut left = total;
     while left > 0 {
-        let n = left.min(4096);
+        let n = left.min(chunk);
         // This chunk ends where the chunks after it leave room for their records.
         let end = spaced(now_ms, spacing, (left - n).div_ceil(keys.len()));
         let records = practices(&charter, keys, &mut positions, n, end)?;
@@ -213,4 +216,27 @@ fn templates(sample_dir: &Path) -> Result<Vec<(String, SecretKey, Vec<Value>)>, 
         out.push((code, key, drafts));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{sample, sample_key};
+
+    /// Regression (found by the fault lab): with three keys a commit of 4,096 records ended in
+    /// the middle of a round, and the next commit's first key broke the rate rule.
+    #[test]
+    fn fill_keeps_the_rate_rule_with_any_number_of_keys() {
+        let text = std::fs::read_to_string(sample("charter.toml")).expect("charter");
+        for codes in [
+            &["GE", "AM", "AZ"][..],
+            &["KZ", "KG", "HUB", "GE", "AM"][..],
+        ] {
+            let dir = tempfile::tempdir().expect("tempdir");
+            let mut store = Store::init(&dir.path().join("data"), &text).expect("store");
+            let keys: Vec<SecretKey> = codes.iter().map(|c| sample_key(c)).collect();
+            fill(&mut store, &keys, 10_000, crate::now_ms()).expect("fills");
+            assert_eq!(store.record_count().expect("count"), 10_000);
+        }
+    }
 }

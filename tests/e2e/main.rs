@@ -6,6 +6,7 @@
 mod browser;
 mod cli;
 mod kill;
+mod lab;
 mod net;
 mod query;
 mod signature;
