@@ -68,6 +68,14 @@ pub enum JournalError {
     /// A failed append could not be rolled back; the journal takes no more appends until reopened.
     #[error("journal {0}: a failed write could not be rolled back; restart hubnet to recover")]
     Broken(PathBuf),
+    /// An entry the reader would refuse (empty, or over [`MAX_ENTRY`]); nothing was written.
+    #[error("journal {path}: an entry of {len} bytes cannot be stored (1 to {MAX_ENTRY} bytes)")]
+    EntrySize {
+        /// The file.
+        path: PathBuf,
+        /// The payload's length.
+        len: usize,
+    },
     /// A damaged entry that is not a torn tail.
     #[error(
         "journal {path}: entry at offset {offset} is damaged ({reason}) and is followed by more data; refusing to guess. Restore the data dir from a backup or re-import an export"
@@ -178,7 +186,19 @@ impl Journal {
     }
 
     /// Appends `payloads` in one write and makes them durable; returns each entry's offset.
+    ///
+    /// Every payload must be 1 to [`MAX_ENTRY`] bytes, what [`Journal::recover_from`] reads back;
+    /// otherwise nothing of the group is written.
     pub fn append(&mut self, payloads: &[&[u8]]) -> Result<Vec<u64>, JournalError> {
+        if let Some(p) = payloads
+            .iter()
+            .find(|p| p.is_empty() || p.len() > MAX_ENTRY as usize)
+        {
+            return Err(JournalError::EntrySize {
+                path: self.path.clone(),
+                len: p.len(),
+            });
+        }
         let mut buf = Vec::with_capacity(payloads.iter().map(|p| p.len() + 8).sum());
         let mut offsets = Vec::with_capacity(payloads.len());
         for p in payloads {
@@ -414,6 +434,30 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    /// Found by the `journal` fuzz target (input `06 00 00`): an empty payload was appended and
+    /// acknowledged, then refused on reopening (dropped as a torn tail, or the journal refused as
+    /// corrupt once more entries followed it).
+    #[test]
+    fn entries_the_reader_would_refuse_are_not_appended() {
+        let (_d, path) = journal_with(&[b"one"]);
+        let mut j = Journal::open(&path, NET).expect("opens");
+        let len = j.len();
+        assert!(matches!(
+            j.append(&[b""]),
+            Err(JournalError::EntrySize { len: 0, .. })
+        ));
+        assert!(matches!(
+            j.append(&[b"two", b""]),
+            Err(JournalError::EntrySize { len: 0, .. })
+        ));
+        assert_eq!(j.len(), len);
+        j.append(&[b"three"]).expect("appends");
+        assert_eq!(
+            recover(&path).expect("recovers"),
+            (vec![b"one".to_vec(), b"three".to_vec()], 0)
+        );
     }
 
     #[test]
