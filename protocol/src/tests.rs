@@ -1365,3 +1365,47 @@ fn each_size_limit_admits_its_value_and_refuses_one_more() {
         },
     );
 }
+
+#[test]
+fn a_limits_amendment_may_take_effect_when_the_limits_in_force_did() {
+    use crate::{AmendmentError, Limits};
+    let limits = Limits::DEFAULT;
+    assert_eq!(limits.check_amendment(NOW, &limits, NOW), Ok(()));
+    assert_eq!(limits.check_amendment(NOW, &limits, NOW + 1), Ok(()));
+    assert_eq!(
+        limits.check_amendment(NOW, &limits, NOW - 1),
+        Err(AmendmentError::BeforeLimitsInForce(NOW))
+    );
+}
+
+#[test]
+fn every_kind_verifies_as_itself() {
+    let net = net();
+    let target = "ab".repeat(32);
+    let event = serde_json::json!({
+        "kind": "event", "title": {"en": "Forum"}, "event_type": "conference",
+        "start": "2027-03-15T09:00", "time_zone": "Asia/Almaty"
+    });
+    let amendment =
+        serde_json::json!({"kind": "amendment", "target": target, "record": practice_json()});
+    let retraction =
+        serde_json::json!({"kind": "retraction", "target": target, "reason": {"en": "Superseded"}});
+    for (json, kind) in [
+        (practice_json(), Kind::Practice),
+        (event, Kind::Event),
+        (amendment, Kind::Amendment),
+        (retraction, Kind::Retraction),
+    ] {
+        let body = body_from(&json, &net).expect("valid");
+        let s = record::sign(
+            &net.keys[1],
+            net.charter.network_id(),
+            Position::FIRST,
+            NOW,
+            &body,
+        );
+        let r = verified(&net, &s);
+        assert_eq!((r.header.kind, r.body.kind()), (kind, kind));
+        assert_eq!(r.body, body);
+    }
+}
