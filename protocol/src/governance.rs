@@ -460,11 +460,6 @@ impl KeyGrant {
             .flatten()
             .min()
     }
-
-    /// Whether a record at `seq` by this key is valid.
-    pub fn allows(&self, seq: u64) -> bool {
-        self.last_seq().is_none_or(|last| seq <= last)
-    }
 }
 
 /// One key a member held, in order.

@@ -975,6 +975,118 @@ fn admission_makes_a_new_members_records_valid() {
     assert_eq!(gov.charter().genesis_members().len(), 3);
 }
 
+/// A first record of `key`'s log, created at `created_at`, of exactly `size` encoded bytes: a
+/// practice whose Markdown body is padded over as many languages as the size needs.
+fn record_of_size(
+    key: &SecretKey,
+    charter: &Charter,
+    created_at: i64,
+    size: usize,
+) -> SignedRecord {
+    const LANGS: [&str; 16] = [
+        "en", "ru", "kk", "ky", "uz", "tg", "az", "hy", "ka", "de", "fr", "es", "it", "pt", "nl",
+        "pl",
+    ];
+    // Every entry stays between 16 KiB and 2 MiB, so a byte more of text is a byte more of
+    // record; the number of entries is fixed before the padding is adjusted.
+    let entries = size.div_ceil(50_000);
+    assert!((1..=LANGS.len()).contains(&entries) && size >= 20_000 * entries);
+    let body_of = |pad: usize| {
+        let mut body = practice("Sized");
+        if let Body::Practice(p) = &mut body {
+            p.body = Some(pb::LocalizedText {
+                text: LANGS[..entries]
+                    .iter()
+                    .enumerate()
+                    .map(|(i, l)| {
+                        let share = pad / entries + if i == 0 { pad % entries } else { 0 };
+                        (l.to_string(), "x".repeat(share))
+                    })
+                    .collect(),
+            });
+        }
+        body
+    };
+    let mut pad = size - 1_000;
+    for _ in 0..4 {
+        let r = next_record(key, charter, None, created_at, &body_of(pad));
+        let len = r.encode().len();
+        if len == size {
+            return r;
+        }
+        pad = pad + size - len;
+    }
+    panic!("no record of exactly {size} bytes");
+}
+
+/// The one helper of the record-size tests: `r` gets `expected` from every way in, from bytes
+/// (the size gate before decoding, then the era's limit) and already decoded (the era's limit).
+fn check_size(charter: &Charter, r: &SignedRecord, expected: Result<(), RecordError>) {
+    check(charter, r, expected.clone());
+    let any_seq = record::verify_record_any_seq(&r.encode(), charter, NOW).map(|_| ());
+    assert_eq!(any_seq, expected);
+    let decoded = record::precheck_signed(r.clone(), charter, NOW).and_then(|u| u.verify());
+    assert_eq!(decoded.map(|_| ()), expected);
+}
+
+#[test]
+fn a_record_is_judged_by_its_own_eras_size_limit() {
+    let net = net();
+    let mut gov = net.gov();
+    let kz = &net.members[KZ];
+    let old = Limits::DEFAULT.max_record_bytes;
+    let new = 2 * old;
+    let effective_from = T0 + 1_000;
+    let too_large = |size: u64, max: u64| {
+        Err(RecordError::TooLarge {
+            size: usize::try_from(size).expect("fits"),
+            max,
+        })
+    };
+    let sized = |created_at: i64, size: u64| {
+        record_of_size(
+            kz,
+            &net.genesis,
+            created_at,
+            usize::try_from(size).expect("fits"),
+        )
+    };
+    let at_old = sized(effective_from - 1, old);
+    let over_old = sized(effective_from - 1, old + 1);
+    let over_old_later = sized(effective_from, old + 1);
+    let at_new = sized(effective_from, new);
+    let over_new = sized(effective_from, new + 1);
+    for r in [&at_old, &over_old, &over_old_later, &at_new, &over_new] {
+        assert_eq!(r.encoded_len(), r.encode().len());
+    }
+
+    // One era: exactly at the limit is a record, a byte more is not.
+    check_size(gov.charter(), &at_old, Ok(()));
+    check_size(gov.charter(), &over_old, too_large(old + 1, old));
+    check_size(gov.charter(), &over_old_later, too_large(old + 1, old));
+
+    net.decide(
+        &mut gov,
+        Action::AmendLimits {
+            limits: Limits {
+                max_record_bytes: new,
+                ..Limits::DEFAULT
+            },
+            effective_from,
+        },
+    );
+    let c = gov.charter();
+    assert_eq!(c.max_record_bytes(), new);
+    // A record created before the amendment is still judged by its own era's limit, though it
+    // fits the gate that bytes pass before their header is read.
+    check_size(c, &at_old, Ok(()));
+    check_size(c, &over_old, too_large(old + 1, old));
+    // From the amendment's date on, the raised limit, exactly at it and one over.
+    check_size(c, &over_old_later, Ok(()));
+    check_size(c, &at_new, Ok(()));
+    check_size(c, &over_new, too_large(new + 1, new));
+}
+
 #[test]
 fn amended_limits_judge_records_created_from_their_date_on() {
     let net = net();

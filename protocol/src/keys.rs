@@ -194,6 +194,25 @@ mod tests {
     }
 
     #[test]
+    fn debug_shows_public_keys_and_never_a_seed() {
+        let seed = [7; 32];
+        let key = SecretKey::from_seed(seed);
+        assert_eq!(key.seed(), seed);
+        assert_eq!(
+            SecretKey::from_seed(key.seed()).public_key(),
+            key.public_key()
+        );
+        let public = key.public_key().to_hex();
+        assert_eq!(
+            format!("{:?}", key.public_key()),
+            format!("PublicKey({public})")
+        );
+        let shown = format!("{key:?}");
+        assert_eq!(shown, format!("SecretKey(public {public})"));
+        assert!(!shown.contains(&hex::encode(seed)));
+    }
+
+    #[test]
     fn bad_keys_are_refused() {
         assert_eq!("abc".parse::<PublicKey>(), Err(KeyError::BadHex { len: 3 }));
         // The identity point is small-order, hence weak.

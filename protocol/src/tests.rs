@@ -572,10 +572,22 @@ fn chain_rules() {
         &body,
     );
     let earlier = verified(&net, &earlier);
-    assert!(matches!(
+    assert_eq!(
         chain::check_append(&earlier, Some(&head(&first)), None),
-        Err(ChainError::TimeBeforePrev { .. })
-    ));
+        Err(ChainError::TimeBeforePrev {
+            created_at: NOW - 1,
+            prev_created_at: NOW,
+        })
+    );
+
+    // seq 2 created in the same millisecond as seq 1: a log's times never decrease, and may
+    // stay equal.
+    let same_time = verified(&net, &signed_practice(&net, 1, Position::after(&first)));
+    assert_eq!(same_time.header.created_at, first.header.created_at);
+    assert_eq!(
+        chain::check_append(&same_time, Some(&head(&first)), None),
+        Ok(Append::Extends)
+    );
 }
 
 #[test]
@@ -1145,4 +1157,255 @@ fn rate_limit_amendments_may_only_raise_and_absence_keeps_old_charters() {
     let mut with = doc.clone();
     with.limits.max_records_per_hour = 1000;
     assert_ne!(with.canonical_bytes().expect("encodes"), bytes);
+}
+
+/// The one helper of the encoded-size tests: a record of these part lengths is as long as its
+/// encoding says, since the size limit is judged on `encoded_len` and the bytes are what travels.
+fn check_encoded_len(header: usize, body: usize, signature: usize) {
+    let s = SignedRecord {
+        header: vec![0xa5; header],
+        body: vec![0x5a; body],
+        signature: vec![7; signature],
+    };
+    assert_eq!(
+        s.encoded_len(),
+        s.encode().len(),
+        "header {header}, body {body}, signature {signature} bytes"
+    );
+}
+
+#[test]
+fn encoded_len_is_the_length_of_the_encoding() {
+    // Empty parts are left out of the encoding; lengths at each varint boundary take one more
+    // byte of length prefix.
+    for len in [0, 1, 127, 128, 16_383, 16_384, 2_097_151, 2_097_152] {
+        check_encoded_len(len, 0, 0);
+        check_encoded_len(0, len, 0);
+        check_encoded_len(0, 0, len);
+        check_encoded_len(len, len, 64);
+    }
+    let net = net();
+    let signed = signed_practice(&net, 1, Position::FIRST);
+    assert_eq!(signed.encoded_len(), signed.encode().len());
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    #[test]
+    fn encoded_len_matches_any_encoding(header in 0usize..300, body in 0usize..20_000, signature in 0usize..200) {
+        check_encoded_len(header, body, signature);
+    }
+}
+
+/// A practice that passes every rule under [`crate::Limits::DEFAULT`], built without a draft so
+/// that each size test changes one field.
+fn valid_practice() -> pb::Practice {
+    let text = |s: &str| {
+        Some(pb::LocalizedText {
+            text: [("en".to_owned(), s.to_owned())].into(),
+        })
+    };
+    pb::Practice {
+        title: text("Merit-based recruitment"),
+        summary: text("Open competitions."),
+        country: "KZ".into(),
+        topics: vec!["recruitment".into()],
+        ..pb::Practice::default()
+    }
+}
+
+/// The one helper of the size-limit tests: `set(practice, n)` gives a valid practice a value of
+/// `n` bytes or items; at `at` the practice is valid, at `at + 1` it is refused with `over`.
+fn check_limit(
+    limits: &crate::Limits,
+    set: impl Fn(&mut pb::Practice, usize),
+    at: usize,
+    over: BodyError,
+) {
+    let mut p = valid_practice();
+    set(&mut p, at);
+    assert_eq!(crate::validate::practice(&p, limits), Ok(()), "at {at}");
+    let mut p = valid_practice();
+    set(&mut p, at + 1);
+    assert_eq!(
+        crate::validate::practice(&p, limits),
+        Err(over),
+        "at {}",
+        at + 1
+    );
+}
+
+#[test]
+fn each_size_limit_admits_its_value_and_refuses_one_more() {
+    let limits = crate::Limits::DEFAULT;
+    let l = |n: u64| usize::try_from(n).expect("fits");
+    let en = |n: usize| {
+        Some(pb::LocalizedText {
+            text: [("en".to_owned(), "x".repeat(n))].into(),
+        })
+    };
+    let too_long = |field: &str, max: u64| BodyError::FieldTooLong {
+        field: field.into(),
+        len: l(max) + 1,
+        max,
+    };
+    let short = limits.max_short_text_bytes;
+    let summary = limits.max_summary_bytes;
+    check_limit(
+        &limits,
+        |p, n| p.title = en(n),
+        l(short),
+        too_long("title.en", short),
+    );
+    check_limit(
+        &limits,
+        |p, n| p.summary = en(n),
+        l(summary),
+        too_long("summary.en", summary),
+    );
+    check_limit(
+        &limits,
+        |p, n| p.results = en(n),
+        l(summary),
+        too_long("results.en", summary),
+    );
+    let body = limits.max_body_bytes;
+    check_limit(
+        &limits,
+        |p, n| p.body = en(n),
+        l(body),
+        too_long("body.en", body),
+    );
+    let contact = |name: String, email: String| pb::Contact {
+        name,
+        email,
+        ..pb::Contact::default()
+    };
+    check_limit(
+        &limits,
+        |p, n| p.contacts = vec![contact("x".repeat(n), String::new())],
+        l(short),
+        too_long("contacts[0].name", short),
+    );
+    check_limit(
+        &limits,
+        |p, n| {
+            p.contacts = vec![contact(
+                "N".into(),
+                format!("{}@example.org", "a".repeat(n - 12)),
+            )]
+        },
+        l(short),
+        too_long("contacts[0].email", short),
+    );
+    let url = limits.max_url_bytes;
+    check_limit(
+        &limits,
+        |p, n| {
+            p.links = vec![pb::Link {
+                url: format!("https://example.org/{}", "a".repeat(n - 20)),
+                ..pb::Link::default()
+            }]
+        },
+        l(url),
+        too_long("links[0].url", url),
+    );
+    const TAGS: [&str; 17] = [
+        "en", "ru", "kk", "ky", "uz", "tg", "az", "hy", "ka", "de", "fr", "es", "it", "pt", "nl",
+        "pl", "tr",
+    ];
+    check_limit(
+        &limits,
+        |p, n| {
+            p.title = Some(pb::LocalizedText {
+                text: TAGS[..n]
+                    .iter()
+                    .map(|t| (t.to_string(), "T".into()))
+                    .collect(),
+            })
+        },
+        l(limits.max_languages),
+        BodyError::TooManyLanguages {
+            field: "title".into(),
+            count: l(limits.max_languages) + 1,
+            max: limits.max_languages,
+        },
+    );
+    let items = limits.max_list_items;
+    check_limit(
+        &limits,
+        |p, n| p.institutions = vec![en(1).expect("text"); n],
+        l(items),
+        BodyError::TooManyItems {
+            field: "institutions".into(),
+            count: l(items) + 1,
+            max: items,
+        },
+    );
+    // The taxonomy has fewer topics than the default list limit: a lower limit shows the
+    // boundary for topics.
+    let few = crate::Limits {
+        max_list_items: 3,
+        ..limits
+    };
+    check_limit(
+        &few,
+        |p, n| {
+            p.topics = crate::taxonomy::TOPICS[..n]
+                .iter()
+                .map(|t| t.to_string())
+                .collect()
+        },
+        3,
+        BodyError::TooManyItems {
+            field: "topics".into(),
+            count: 4,
+            max: 3,
+        },
+    );
+}
+
+#[test]
+fn a_limits_amendment_may_take_effect_when_the_limits_in_force_did() {
+    use crate::{AmendmentError, Limits};
+    let limits = Limits::DEFAULT;
+    assert_eq!(limits.check_amendment(NOW, &limits, NOW), Ok(()));
+    assert_eq!(limits.check_amendment(NOW, &limits, NOW + 1), Ok(()));
+    assert_eq!(
+        limits.check_amendment(NOW, &limits, NOW - 1),
+        Err(AmendmentError::BeforeLimitsInForce(NOW))
+    );
+}
+
+#[test]
+fn every_kind_verifies_as_itself() {
+    let net = net();
+    let target = "ab".repeat(32);
+    let event = serde_json::json!({
+        "kind": "event", "title": {"en": "Forum"}, "event_type": "conference",
+        "start": "2027-03-15T09:00", "time_zone": "Asia/Almaty"
+    });
+    let amendment =
+        serde_json::json!({"kind": "amendment", "target": target, "record": practice_json()});
+    let retraction =
+        serde_json::json!({"kind": "retraction", "target": target, "reason": {"en": "Superseded"}});
+    for (json, kind) in [
+        (practice_json(), Kind::Practice),
+        (event, Kind::Event),
+        (amendment, Kind::Amendment),
+        (retraction, Kind::Retraction),
+    ] {
+        let body = body_from(&json, &net).expect("valid");
+        let s = record::sign(
+            &net.keys[1],
+            net.charter.network_id(),
+            Position::FIRST,
+            NOW,
+            &body,
+        );
+        let r = verified(&net, &s);
+        assert_eq!((r.header.kind, r.body.kind()), (kind, kind));
+        assert_eq!(r.body, body);
+    }
 }
