@@ -182,6 +182,31 @@ fn an_excluded_phrase_excludes_and_does_not_panic() {
     }
 }
 
+/// Found by the `query` fuzz target: `name:*` (any name, here one with a NUL in it) made tantivy
+/// look for a fast field `name` when the search ran, and the search failed (a 500). It is now the
+/// word `name`.
+#[test]
+fn a_field_wildcard_is_a_word_and_never_a_failed_search() {
+    let c = corpus();
+    let (index, _) = c.index();
+    let total = |q: &str| {
+        index
+            .search(&query(&[("q", q), ("limit", "100")]))
+            .map(|p| p.total)
+    };
+    for q in [
+        "nosuch:*",
+        "A@\u{0}\u{fffd}c:*",
+        "title:*",
+        "created:*",
+        "idk:* -x:*",
+    ] {
+        assert!(total(q).is_ok(), "{q:?}");
+    }
+    assert_eq!(total("reform:*").unwrap(), total("reform").unwrap());
+    assert!(total("reform").unwrap() > 0);
+}
+
 #[test]
 fn a_language_restricts_the_text_searched() {
     let c = corpus();
