@@ -672,7 +672,8 @@ mod tests {
             );
             r
         };
-        let changes: [(&str, fn(&mut Redial<&'static str>)); 3] = [
+        type Change = fn(&mut Redial<&'static str>);
+        let changes: [(&str, Change); 3] = [
             ("connected", |r| r.handle_connected(&"a")),
             ("lost again", |r| {
                 r.handle_lost("a", 1_000, 0);
