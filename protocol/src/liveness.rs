@@ -373,7 +373,7 @@ impl<P: Ord + Clone> Redial<P> {
     }
 
     /// The node has no live peer: bootstrap peers that are waiting are dialled now. Returns how
-    /// many.
+    /// many waits this cuts short (a wait that ends at `now_ms` is over anyway).
     pub fn handle_isolated(&mut self, now_ms: i64) -> usize {
         let mut n = 0;
         for t in self.peers.values_mut() {
@@ -503,6 +503,33 @@ mod tests {
     }
 
     #[test]
+    fn closing_a_connection_drops_only_its_own_report() {
+        let config = LivenessConfig {
+            silent_after_ms: 3_000,
+            check_every_ms: 500,
+        };
+        let mut l = Liveness::new(config);
+        assert_eq!(l.config(), &config);
+        assert!(l.is_empty());
+        assert_eq!(l.len(), 0);
+        for conn in [1, 2, 3] {
+            l.handle_opened(conn, 0);
+        }
+        assert!(!l.is_empty());
+        assert_eq!(l.len(), 3);
+        // All three go silent at the same check; 2 is closed before its report is read.
+        for now in (500..=3_000).step_by(500) {
+            l.handle_timeout(now);
+        }
+        l.handle_closed(&2);
+        assert_eq!(l.len(), 2);
+        let reported: Vec<u32> = std::iter::from_fn(|| l.poll_silent())
+            .map(|s| s.conn)
+            .collect();
+        assert_eq!(reported, vec![1, 3]);
+    }
+
+    #[test]
     fn a_connection_that_never_answers_is_silent_from_its_opening() {
         let mut l = live();
         l.handle_opened(7, 10_000);
@@ -617,6 +644,55 @@ mod tests {
     }
 
     #[test]
+    fn a_doubling_that_overflows_waits_the_longest() {
+        // 2^32 doubled 31 times wraps to a negative i64, and 32 times to 0: both are past any
+        // cap, not a wait of 0 or less.
+        let c = RedialConfig {
+            first_ms: 1 << 32,
+            max_ms: i64::MAX,
+            ..RedialConfig::default()
+        };
+        assert_eq!(c.delay_ms(30, 0), (1 << 62) / 2);
+        assert_eq!(c.delay_ms(31, 0), i64::MAX / 2);
+        assert_eq!(c.delay_ms(32, 0), i64::MAX / 2);
+    }
+
+    #[test]
+    fn a_change_to_one_peer_leaves_the_others_due() {
+        let redial = || {
+            let r = redial();
+            assert_eq!(
+                r.config(),
+                &RedialConfig {
+                    first_ms: 1_000,
+                    max_ms: 30_000,
+                    dial_timeout_ms: 10_000,
+                    forget_after_ms: 600_000,
+                }
+            );
+            r
+        };
+        type Change = fn(&mut Redial<&'static str>);
+        let changes: [(&str, Change); 3] = [
+            ("connected", |r| r.handle_connected(&"a")),
+            ("lost again", |r| {
+                r.handle_lost("a", 1_000, 0);
+            }),
+            ("forgotten", |r| r.forget(&"a")),
+        ];
+        for (what, change) in changes {
+            let mut r = redial();
+            r.handle_lost("a", 0, 0);
+            r.handle_lost("b", 0, 0);
+            // Both waits are over: both are due, "a" first.
+            r.handle_timeout(1_000, 0);
+            change(&mut r);
+            assert_eq!(r.poll_dial(1_000), Some(("b", Reason::Lost)), "a {what}");
+            assert_eq!(r.poll_dial(1_000), None, "a {what}");
+        }
+    }
+
+    #[test]
     fn a_lost_peer_is_redialled_with_growing_waits_then_forgotten() {
         let mut r = redial();
         let mut x = 0x9e37_79b9_7f4a_7c15u64;
@@ -709,6 +785,17 @@ mod tests {
             now_due,
             vec![("b1", Reason::Bootstrap), ("b2", Reason::Bootstrap)]
         );
+    }
+
+    #[test]
+    fn isolation_counts_the_waits_it_cuts_short() {
+        let mut r = redial();
+        r.add_bootstrap("ends now", 5_000);
+        r.add_bootstrap("later", 6_000);
+        assert_eq!(r.handle_isolated(5_000), 1);
+        for peer in ["ends now", "later"] {
+            assert_eq!(r.pending(&peer).expect("tracked").next_ms, Some(5_000));
+        }
     }
 
     #[test]
