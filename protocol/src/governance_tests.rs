@@ -550,12 +550,19 @@ fn bad_fields_are_refused_and_named() {
         );
         assert!(err.to_string().contains(field), "{err}");
         if field.ends_with("key") {
-            assert!(err.to_string().contains("not a valid Ed25519 public key"), "{err}");
+            assert!(
+                err.to_string().contains("not a valid Ed25519 public key"),
+                "{err}"
+            );
         }
         let torsion = bytes
             .windows(32)
             .any(|w| w == crate::signature::vectors::mixed_order_point(1));
-        assert_eq!(err.to_string().contains("torsion component"), torsion, "{err}");
+        assert_eq!(
+            err.to_string().contains("torsion component"),
+            torsion,
+            "{err}"
+        );
         // A proposal with bad fields is refused too, before any signature.
         assert_eq!(
             check_proposal(&signed_by(&bytes, &[]), &net.genesis),
