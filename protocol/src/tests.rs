@@ -954,6 +954,25 @@ fn bundle_check_survives_the_largest_seq() {
     assert!(report.problems[0].message.starts_with("gap: seqs 1 to"));
 }
 
+/// The problems of one kind a `BundleCheck` of `records` reports.
+fn bundle_problems<'a>(
+    charter: &Charter,
+    now: i64,
+    records: impl IntoIterator<Item = &'a SignedRecord>,
+    kind: crate::bundle::ProblemKind,
+) -> Vec<crate::bundle::Problem> {
+    let mut check = crate::bundle::BundleCheck::new(charter, now);
+    for s in records {
+        check.add(&s.encode());
+    }
+    check
+        .finish()
+        .problems
+        .into_iter()
+        .filter(|p| p.kind == kind)
+        .collect()
+}
+
 /// Issue 13's finding: a log of 41 records whose last signature has a torsion component in `R`
 /// (valid under the cofactored equation only) was accepted by some batches and not others. Every
 /// check now refuses it, whatever its neighbours and wherever it sits in a batch.
@@ -1001,16 +1020,12 @@ fn a_torsion_component_in_r_is_refused_whatever_the_neighbours() {
                 let want_ok = s.id() != bad;
                 assert_eq!(verdict.is_ok(), want_ok, "torsion {torsion}, run {run}");
             }
-            let mut check = crate::bundle::BundleCheck::new(&net.charter, NOW);
-            for s in &records {
-                check.add(&s.encode());
-            }
-            let report = check.finish();
-            let forgeries: Vec<_> = report
-                .problems
-                .iter()
-                .filter(|p| p.kind == crate::bundle::ProblemKind::Forgery)
-                .collect();
+            let forgeries = bundle_problems(
+                &net.charter,
+                NOW,
+                records.iter().copied(),
+                crate::bundle::ProblemKind::Forgery,
+            );
             assert_eq!(forgeries.len(), 1, "torsion {torsion}, run {run}");
             assert_eq!(forgeries[0].record, Some(bad));
         }
@@ -1099,19 +1114,15 @@ fn bundle_check_reports_records_over_the_rate_limit() {
         };
         log.push(s);
     }
-    let mut check = crate::bundle::BundleCheck::new(&net.charter, NOW + 3_700_000);
-    for s in &log {
-        check.add(&s.encode());
-    }
-    let report = check.finish();
-    let rate: Vec<_> = report
-        .problems
-        .iter()
-        .filter(|p| p.kind == crate::bundle::ProblemKind::Chain)
-        .collect();
+    let rate = bundle_problems(
+        &net.charter,
+        NOW + 3_700_000,
+        &log,
+        crate::bundle::ProblemKind::Chain,
+    );
     // Seq 3 (minute 2) is the third within an hour of seq 1; seq 4 (minute 60) the third within
     // an hour of seq 2 (minute 1): both break the rule (at minute 61 seq 4 would not).
-    assert_eq!(rate.len(), 2, "{:?}", report.problems);
+    assert_eq!(rate.len(), 2, "{rate:?}");
     assert_eq!(rate[0].seq, Some(3));
     assert_eq!(rate[1].seq, Some(4));
     assert!(
