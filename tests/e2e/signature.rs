@@ -135,9 +135,10 @@ fn openssl_accepts_every_vector_the_rule_accepts() {
     let charter = sample_charter();
     let hub = hubnet_node::keyfile::read(&sample_key("HUB")).expect("HUB key");
     let mut positions = [Position::FIRST];
-    let r = hubnet_node::synth::practices(&charter, &[hub.clone()], &mut positions, 1, 0)
-        .expect("signs")
-        .remove(0);
+    let r =
+        hubnet_node::synth::practices(&charter, std::slice::from_ref(&hub), &mut positions, 1, 0)
+            .expect("signs")
+            .remove(0);
     let message = signing_message(&r.signed.header);
     assert!(openssl_verifies(
         tmp.path(),
