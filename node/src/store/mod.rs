@@ -619,7 +619,7 @@ impl Store {
                 Err(e) => Outcome::Refused(e),
             };
             if outcome == Outcome::Stored
-                && let Err(e) = self.check_rate(r, &placed_at)?
+                && let Err(e) = self.check_rate(chain::RatePlace::of(r), &placed_at)?
             {
                 outcome = Outcome::Refused(e);
             }
@@ -700,29 +700,26 @@ impl Store {
         Ok(outcomes)
     }
 
-    /// The rate rule (docs/PROTOCOL.md §2) for `r`, which extends its log; `batch` holds the times
-    /// of records placed earlier in the same group commit. The inner result is the verdict.
+    /// The rate rule (docs/PROTOCOL.md §2) for a record at `at`, which extends its log; `batch`
+    /// holds the times of records placed earlier in the same group commit. The inner result is
+    /// the verdict.
     fn check_rate(
         &self,
-        r: &Record,
+        at: chain::RatePlace<'_>,
         batch: &HashMap<(PublicKey, u64), i64>,
     ) -> Result<Result<(), ChainError>, StoreError> {
-        let limit = self
-            .charter()
-            .limits_at(r.header.created_at)
-            .records_per_hour();
+        let limit = self.charter().limits_at(at.created_at).records_per_hour();
         let Some(earlier) = limit
-            .and_then(|l| r.header.seq.checked_sub(l))
+            .and_then(|l| at.seq.checked_sub(l))
             .filter(|s| *s >= 1)
         else {
             return Ok(Ok(()));
         };
-        let author = r.header.author;
-        let time = match batch.get(&(author, earlier)) {
+        let time = match batch.get(&(*at.author, earlier)) {
             Some(t) => Some(*t),
-            None => self.time_at(&author, earlier)?,
+            None => self.time_at(at.author, earlier)?,
         };
-        Ok(chain::check_rate(chain::RatePlace::of(r), limit, |_| time))
+        Ok(chain::check_rate(at, limit, |_| time))
     }
 
     /// The `created_at` of `author`'s stored record at `seq`: from the recent times when they
@@ -797,20 +794,12 @@ impl Store {
             }));
         }
         // Over the rate limit, nothing is signed (the same check as `append`'s, made first).
-        let created_at = now_ms.max(position.prev_created_at);
-        let limit = self.charter().limits_at(created_at).records_per_hour();
-        if let Some(earlier) = limit
-            .and_then(|l| position.seq.checked_sub(l))
-            .filter(|s| *s >= 1)
-        {
-            let time = self.time_at(&author, earlier)?;
-            let place = chain::RatePlace {
-                author: &author,
-                seq: position.seq,
-                created_at,
-            };
-            chain::check_rate(place, limit, |_| time)?;
-        }
+        let place = chain::RatePlace {
+            author: &author,
+            seq: position.seq,
+            created_at: now_ms.max(position.prev_created_at),
+        };
+        self.check_rate(place, &HashMap::new())??;
         let signed = record::sign(
             key,
             self.governance.charter().network_id(),
