@@ -1,8 +1,14 @@
 //! Ingest: the one path by which records from outside (a bundle today, peers later) enter the
 //! store. Decode and check every record, verify signatures in batches, then store the good ones
 //! in one group commit.
+//!
+//! Verification is the largest cost of ingest, and each signature is independent of the others,
+//! so a large group is split over the machine's cores ([`verify_all`]); the verdicts are the
+//! same whatever the split (each is [`record::verify_batch`]'s, which is the one-by-one rule).
 
-use hubnet_protocol::record::{self, RecordError};
+use std::num::NonZeroUsize;
+
+use hubnet_protocol::record::{self, RecordError, Unverified};
 use hubnet_protocol::{ChainError, Charter, Record, RecordId, SignedRecord};
 
 use crate::store::{Outcome, Store, StoreError};
@@ -48,29 +54,109 @@ pub fn ingest(
 }
 
 /// Checks each encoded `SignedRecord` against `charter` (precheck), then verifies the signatures
-/// of those that pass in one batch. One result per input, in order; needs no store.
+/// of those that pass in one batch. One result per input, in order; needs no store. A large
+/// group is checked on several threads, one per core ([`threads_for`]).
 pub fn verify_all<'a>(
     raw: impl IntoIterator<Item = &'a [u8]>,
     charter: &Charter,
     now_ms: i64,
 ) -> Vec<Result<Record, RecordError>> {
-    let mut out: Vec<Option<Result<Record, RecordError>>> = Vec::new();
-    let mut prechecked = Vec::new();
+    let raw: Vec<&[u8]> = raw.into_iter().collect();
+    let threads = threads_for(raw.len());
+    let share = raw.len().div_ceil(threads).max(1);
+    let shares: Vec<Vec<&[u8]>> = raw.chunks(share).map(<[&[u8]]>::to_vec).collect();
+    let prechecked = on_threads(shares, |bytes| {
+        bytes
+            .into_iter()
+            .map(|b| record::precheck(b, charter, now_ms))
+            .collect()
+    });
+    let mut out: Vec<Option<Result<Record, RecordError>>> = Vec::with_capacity(raw.len());
+    let mut passed = Vec::new();
     let mut positions = Vec::new();
-    for bytes in raw {
-        match record::precheck(bytes, charter, now_ms) {
+    for result in prechecked.into_iter().flatten() {
+        match result {
             Ok(u) => {
-                prechecked.push(u);
+                passed.push(u);
                 positions.push(out.len());
                 out.push(None);
             }
             Err(e) => out.push(Some(Err(e))),
         }
     }
-    for (i, result) in positions.into_iter().zip(record::verify_batch(prechecked)) {
+    for (i, result) in positions.into_iter().zip(verify_in(passed, threads)) {
         out[i] = Some(result);
     }
     out.into_iter().flatten().collect()
+}
+
+/// Fewest records worth a thread of their own: a thread costs tens of microseconds to start, a
+/// signature tens of microseconds to check, and each share rebuilds its keys' tables.
+const PER_THREAD: usize = 64;
+
+/// How many threads check `len` records: one per core, but no share smaller than
+/// [`PER_THREAD`].
+fn threads_for(len: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+    cores.min(len / PER_THREAD).max(1)
+}
+
+/// [`record::verify_batch`] over `items` on `threads` threads (the caller's among them). The
+/// verdicts are those of one batch, which are those of one-by-one verification: each signature is
+/// checked by its own equation, whatever its neighbours. Items are ordered by author first, so
+/// that each share holds long runs of one key and builds that key's table once. Results are in
+/// input order.
+fn verify_in(items: Vec<Unverified>, threads: usize) -> Vec<Result<Record, RecordError>> {
+    if threads < 2 || items.len() < 2 {
+        return record::verify_batch(items);
+    }
+    let len = items.len();
+    let mut order: Vec<usize> = (0..len).collect();
+    order.sort_by_key(|&i| *items[i].record().header.author.as_bytes());
+    let mut slots: Vec<Option<Unverified>> = items.into_iter().map(Some).collect();
+    let mut shares = Vec::with_capacity(threads);
+    for positions in order.chunks(len.div_ceil(threads)) {
+        let share: Vec<(usize, Unverified)> = positions
+            .iter()
+            .filter_map(|&i| slots[i].take().map(|u| (i, u)))
+            .collect();
+        shares.push(share);
+    }
+    let verified = on_threads(shares, |share| {
+        let (positions, items): (Vec<usize>, Vec<Unverified>) = share.into_iter().unzip();
+        positions.into_iter().zip(record::verify_batch(items)).collect()
+    });
+    let mut out: Vec<Option<Result<Record, RecordError>>> = vec![None; len];
+    for (i, result) in verified.into_iter().flatten() {
+        out[i] = Some(result);
+    }
+    out.into_iter().flatten().collect()
+}
+
+/// `work` on each share, the first on the caller's thread and each other on a scoped thread of
+/// its own; results in the order of the shares.
+fn on_threads<T: Send, R: Send>(
+    shares: Vec<Vec<T>>,
+    work: impl Fn(Vec<T>) -> Vec<R> + Sync,
+) -> Vec<Vec<R>> {
+    let work = &work;
+    std::thread::scope(|scope| {
+        let mut shares = shares.into_iter();
+        let first = shares.next();
+        let others: Vec<_> = shares
+            .map(|share| scope.spawn(move || work(share)))
+            .collect();
+        let mut done: Vec<Vec<R>> = first.map(work).into_iter().collect();
+        for handle in others {
+            match handle.join() {
+                Ok(results) => done.push(results),
+                // The work does not panic on any input; if it ever did, the panic goes on as it
+                // would have on the caller's thread.
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        done
+    })
 }
 
 /// Stores verified records as one group commit (for retries of [`Ingested::Refused`]).
@@ -89,4 +175,60 @@ pub fn append(store: &mut Store, records: Vec<Record>) -> Result<Vec<Ingested>, 
 
 fn id_of(bytes: &[u8]) -> Option<RecordId> {
     SignedRecord::decode(bytes).ok().map(|s| s.id())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{sample_charter, sample_key};
+    use hubnet_protocol::record::Position;
+
+    /// Whatever the split, every record gets the verdict it gets alone: records of three keys
+    /// interleaved, some with a bad signature, checked on one to five threads.
+    #[test]
+    fn a_split_gives_each_record_its_own_verdict() {
+        let charter = sample_charter();
+        let keys = [sample_key("KZ"), sample_key("KG"), sample_key("UZ")];
+        let mut positions = [Position::FIRST; 3];
+        let now = 1_800_000_000_000;
+        let records = crate::synth::practices(&charter, &keys, &mut positions, 200, now)
+            .expect("signs");
+        let raw: Vec<Vec<u8>> = records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let mut signed = r.signed.clone();
+                if i % 7 == 3 {
+                    signed.signature[40] ^= 1; // s changes: a wrong signature
+                }
+                signed.encode()
+            })
+            .collect();
+        let alone: Vec<bool> = raw
+            .iter()
+            .map(|b| record::verify_record(b, &charter, now).is_ok())
+            .collect();
+        assert!(alone.iter().any(|ok| !ok) && alone.iter().any(|ok| *ok));
+        for threads in 1..=5 {
+            let items: Vec<Unverified> = raw
+                .iter()
+                .map(|b| record::precheck(b, &charter, now).expect("prechecks"))
+                .collect();
+            let verdicts: Vec<bool> = verify_in(items, threads)
+                .iter()
+                .map(Result::is_ok)
+                .collect();
+            assert_eq!(verdicts, alone, "{threads} threads");
+        }
+        let split: Vec<Option<RecordId>> = verify_all(raw.iter().map(Vec::as_slice), &charter, now)
+            .into_iter()
+            .map(|r| r.ok().map(|r| r.id))
+            .collect();
+        let expected: Vec<Option<RecordId>> = records
+            .iter()
+            .zip(&alone)
+            .map(|(r, ok)| ok.then_some(r.id))
+            .collect();
+        assert_eq!(split, expected);
+    }
 }

@@ -531,9 +531,9 @@ pub fn decode_stored(bytes: &[u8], charter: &Charter) -> Result<Record, RecordEr
     precheck_with(SignedRecord::decode(bytes)?, charter, i64::MAX, false).map(|u| u.record)
 }
 
-/// Verifies many records at once ([`crate::signature::verify_each`]: screened, then batched,
-/// bisected on failure). Each verdict is the one [`Unverified::verify`] gives; results are in
-/// input order.
+/// Verifies many records at once ([`crate::signature::verify_each`]: each signature by its own
+/// equation, sharing a table per key). Each verdict is the one [`Unverified::verify`] gives;
+/// results are in input order.
 pub fn verify_batch(items: Vec<Unverified>) -> Vec<Result<Record, RecordError>> {
     let messages: Vec<Vec<u8>> = items
         .iter()
