@@ -15,7 +15,7 @@
 //! - **flood**: a devnet of `HUBNET_BENCH_FLOOD_NODES` nodes (default 10); the other members
 //!   publish `HUBNET_BENCH_FLOOD_RECORDS` records (default 300) at a steady pace, first on a
 //!   quiet network, then while a thief holding KZ's key pushes 10,000 records signed with it, as
-//!   fast as it can, into KZ's node and a mirror; publish → stored at every node, p50 and p99,
+//!   fast as it can, each into KZ's node and a mirror; publish → stored at every node, p50 and p99,
 //!   quiet against flooded, and how many of the thief's records the charter's rate rule let in.
 //!
 //! Run: `cargo bench -p hubnet-node --bench network`. It prints a report to copy into BENCHMARKS.md.
@@ -389,7 +389,7 @@ fn flood(dir: &Path, nodes: usize, records: usize) {
         let mut pos = hubnet_protocol::record::Position::FIRST;
         let (mut taken, mut refused) = (0u32, 0u32);
         let t = Instant::now();
-        for i in 0..10_000usize {
+        for _ in 0..10_000usize {
             let now = hubnet_node::now_ms();
             let s = hubnet_protocol::record::sign(&key, charter.network_id(), pos, now, &body);
             pos = hubnet_protocol::record::Position {
@@ -397,15 +397,20 @@ fn flood(dir: &Path, nodes: usize, records: usize) {
                 prev: Some(s.id()),
                 prev_created_at: now.max(pos.prev_created_at),
             };
-            let (http, token) = &targets[i % 2];
-            let status = c
-                .post(format!("{http}/api/v1/records/raw"))
-                .bearer_auth(token)
-                .body(s.encode())
-                .send()
-                .map(|r| r.status().as_u16())
-                .unwrap_or(0);
-            if status == 201 {
+            // Every record to both nodes, in order, so that each always holds the one before
+            // (a record ahead of a gap is refused, which would end the flood early).
+            let statuses: Vec<u16> = targets
+                .iter()
+                .map(|(http, token)| {
+                    c.post(format!("{http}/api/v1/records/raw"))
+                        .bearer_auth(token)
+                        .body(s.encode())
+                        .send()
+                        .map(|r| r.status().as_u16())
+                        .unwrap_or(0)
+                })
+                .collect();
+            if statuses.iter().any(|&s| s == 201) {
                 taken += 1;
             } else {
                 refused += 1;
@@ -416,11 +421,22 @@ fn flood(dir: &Path, nodes: usize, records: usize) {
     let flooded = publish_paced(&c, &net, &others, records, pace, "flooded");
     let (taken, refused, thief_time) = thief.join().expect("thief");
     let limit = charter_limit();
-    wait(
-        "flooded records everywhere",
-        Duration::from_secs(300),
-        || total(2 * records as u64 + limit),
-    );
+    let expected = 2 * records as u64 + limit;
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while !total(expected) {
+        if Instant::now() > deadline {
+            let counts: Vec<Value> = net
+                .http
+                .iter()
+                .map(|h| status(&c, h)["record_count"].clone())
+                .collect();
+            panic!(
+                "flooded records everywhere: not within 300 s; expected {expected} at every node, \
+                 counts {counts:?}; the thief had {taken} acknowledged, {refused} refused"
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20)); // poll interval of this deadline loop
+    }
     let (q, f) = (net.latencies(&quiet), net.latencies(&flooded));
     println!(
         "flood: {} nodes; {records} records from the other members, one every {} ms, quiet and then while a thief pushed 10,000 records signed with KZ's key in {:.1} s ({taken} acknowledged, {refused} refused)",
