@@ -79,6 +79,43 @@ fn rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU time (user + system, clock ticks) that process `pid` has used so far.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which is in parentheses and may hold spaces): utime and
+    // stime are the 12th and 13th of them.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    field(11) + field(12)
+}
+
+/// Waits until process `pid` is idle: under 5% of a core over half a second. A node that has
+/// just started on a filled data dir builds its search index first, and the raw verification
+/// limit must not be measured beside that work.
+fn wait_idle(what: &str, pid: u32, limit: Duration) {
+    let deadline = Instant::now() + limit;
+    let mut before = cpu_ticks(pid);
+    loop {
+        std::thread::sleep(Duration::from_millis(500)); // the window the CPU time is measured over
+        let now = cpu_ticks(pid);
+        // Clock ticks are 1/100 s: 2 ticks in 0.5 s is 4% of a core.
+        if now.saturating_sub(before) <= 2 {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{what}: not idle within {limit:?}"
+        );
+        before = now;
+    }
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -289,7 +326,15 @@ impl Devnet {
         lat
     }
 
-    fn stop(mut self) {
+    fn stop(self) {
+        drop(self);
+    }
+}
+
+/// A devnet stops its nodes however the bench ends, a failed wait included (a panic would
+/// otherwise leave ten nodes running and loading the machine under the next measurement).
+impl Drop for Devnet {
+    fn drop(&mut self) {
         let _ = nix::sys::signal::kill(
             nix::unistd::Pid::from_raw(self.process.id() as i32),
             nix::sys::signal::Signal::SIGTERM,
@@ -410,7 +455,7 @@ fn flood(dir: &Path, nodes: usize, records: usize) {
                         .unwrap_or(0)
                 })
                 .collect();
-            if statuses.iter().any(|&s| s == 201) {
+            if statuses.contains(&201) {
                 taken += 1;
             } else {
                 refused += 1;
@@ -511,16 +556,31 @@ fn port() -> u16 {
         .port()
 }
 
-fn start(config: &Path) -> Child {
+/// A `hubnet run` process, stopped with SIGTERM when dropped (however the bench ends).
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.0.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+        let _ = self.0.wait();
+    }
+}
+
+fn start(config: &Path) -> Running {
     let log = std::fs::File::create(config.with_file_name("node.log")).expect("log");
-    hubnet()
-        .args(["run", "--config"])
-        .arg(config)
-        .env("RUST_LOG", "info")
-        .stdout(log.try_clone().expect("log"))
-        .stderr(log)
-        .spawn()
-        .expect("hubnet run")
+    Running(
+        hubnet()
+            .args(["run", "--config"])
+            .arg(config)
+            .env("RUST_LOG", "info")
+            .stdout(log.try_clone().expect("log"))
+            .stderr(log)
+            .spawn()
+            .expect("hubnet run"),
+    )
 }
 
 fn catch_up(dir: &Path, total: usize) {
@@ -549,11 +609,12 @@ fn catch_up(dir: &Path, total: usize) {
         hubnet_node::synth::fill(&mut store, &keys, total, hubnet_node::now_ms()).expect("fill");
         eprintln!("made {total} records in {:.1} s", t.elapsed().as_secs_f64());
     }
-    let mut a = start(&a_config);
+    let a = start(&a_config);
     let a_http = format!("http://127.0.0.1:{}", a_ports.1);
     wait("source up", Duration::from_secs(120), || {
         status(&c, &a_http)["record_count"].as_u64() == Some(total as u64)
     });
+    wait_idle("source indexed", a.0.id(), Duration::from_secs(600));
     let a_peer = status(&c, &a_http)["peer_id"]
         .as_str()
         .expect("peer id")
@@ -567,7 +628,7 @@ fn catch_up(dir: &Path, total: usize) {
     );
     let b_http = format!("http://127.0.0.1:{}", b_ports.1);
     let t = Instant::now();
-    let mut b = start(&b_config);
+    let b = start(&b_config);
     wait("late node caught up", Duration::from_secs(600), || {
         status(&c, &b_http)["record_count"].as_u64() == Some(total as u64)
     });
@@ -579,16 +640,9 @@ fn catch_up(dir: &Path, total: usize) {
     );
     println!(
         "memory: node holding {total} records: source {} MiB, caught-up node {} MiB resident",
-        rss_kib(a.id()) / 1024,
-        rss_kib(b.id()) / 1024
+        rss_kib(a.0.id()) / 1024,
+        rss_kib(b.0.id()) / 1024
     );
-    for child in [&mut a, &mut b] {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(child.id() as i32),
-            nix::sys::signal::Signal::SIGTERM,
-        );
-        let _ = child.wait();
-    }
 }
 
 fn main() {

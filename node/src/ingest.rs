@@ -124,7 +124,10 @@ fn verify_in(items: Vec<Unverified>, threads: usize) -> Vec<Result<Record, Recor
     }
     let verified = on_threads(shares, |share| {
         let (positions, items): (Vec<usize>, Vec<Unverified>) = share.into_iter().unzip();
-        positions.into_iter().zip(record::verify_batch(items)).collect()
+        positions
+            .into_iter()
+            .zip(record::verify_batch(items))
+            .collect()
     });
     let mut out: Vec<Option<Result<Record, RecordError>>> = vec![None; len];
     for (i, result) in verified.into_iter().flatten() {
@@ -191,8 +194,8 @@ mod tests {
         let keys = [sample_key("KZ"), sample_key("KG"), sample_key("UZ")];
         let mut positions = [Position::FIRST; 3];
         let now = 1_800_000_000_000;
-        let records = crate::synth::practices(&charter, &keys, &mut positions, 200, now)
-            .expect("signs");
+        let records =
+            crate::synth::practices(&charter, &keys, &mut positions, 200, now).expect("signs");
         let raw: Vec<Vec<u8>> = records
             .iter()
             .enumerate()

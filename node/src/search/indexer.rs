@@ -32,6 +32,11 @@ use crate::store::{Store, StoreError};
 const BATCH: usize = 2048;
 /// Indexing threads: tokenising and stemming is the cost, and a rebuild should use the machine.
 const WRITER_THREADS: usize = 2;
+/// The priority of the indexing threads, on thread-priority's scale of 0 (lowest) to 99: about
+/// nice 10 on Linux. Under contention for the cores, verifying and storing records (what a node
+/// acknowledges) go first and search catches up after (nice 10 weighs a tenth of nice 0); on an
+/// idle machine it costs nothing.
+const BACKGROUND_PRIORITY: u8 = 22;
 /// The writer's memory budget (shared by its threads).
 const WRITER_BYTES: usize = 128 * 1024 * 1024;
 /// Commits at least this far apart while records keep arriving (each commit makes a segment).
@@ -117,9 +122,19 @@ impl Indexer {
         followed: Option<Followed>,
         store: &Store,
     ) -> Result<Self, SearchError> {
-        let writer = index
-            .index
-            .writer_with_num_threads(WRITER_THREADS, WRITER_BYTES)?;
+        // The writer starts its indexing and merge threads now; made on a background thread, they
+        // inherit its priority (the indexing threads it starts again at each commit inherit the
+        // indexer thread's, see `spawn`).
+        let writer = std::thread::scope(|s| {
+            s.spawn(|| {
+                run_in_background();
+                index
+                    .index
+                    .writer_with_num_threads(WRITER_THREADS, WRITER_BYTES)
+            })
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        })?;
         let followed = followed.unwrap_or_else(|| Followed::of(store));
         index.set_followed_governance(&followed.mark);
         Ok(Self {
@@ -513,6 +528,7 @@ where
     let thread = std::thread::Builder::new()
         .name("search-indexer".into())
         .spawn(move || {
+            run_in_background();
             // A failure (a full disk, say) does not end indexing: what was not committed is
             // dropped and read again from the journal after a pause that doubles up to a minute.
             let mut pause = RETRY_FIRST;
@@ -545,6 +561,20 @@ where
         stop,
         thread: Some(thread),
     })
+}
+
+/// Lowers the calling thread's priority to about nice 10 (Linux; elsewhere the platform's
+/// nearest); threads it starts inherit it. On Linux the nice value belongs to the thread, so the
+/// rest of the process keeps its own.
+fn run_in_background() {
+    use thread_priority::{ThreadPriority, ThreadPriorityValue, set_current_thread_priority};
+    // thread-priority maps 0..=99 onto nice 19..=-20: 22 is nice 10.
+    let Ok(value) = ThreadPriorityValue::try_from(BACKGROUND_PRIORITY) else {
+        return;
+    };
+    if let Err(e) = set_current_thread_priority(ThreadPriority::Crossplatform(value)) {
+        warn!(error = ?e, "search indexing keeps the normal priority");
+    }
 }
 
 fn follow(
