@@ -862,6 +862,118 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn a_quorum_of_every_committee_key_is_valid_and_one_more_is_not() {
+        let (mut doc, _, committee) = sample(2);
+        doc.committee.quorum = 3;
+        doc.signatures.clear();
+        for key in &committee {
+            doc.sign(key).expect("committee key");
+        }
+        let charter = doc.verify().expect("a quorum of all three keys");
+        assert_eq!(charter.quorum(), 3);
+        doc.committee.quorum = 4;
+        check(&doc, Err(CharterError::BadQuorum { quorum: 4, keys: 3 }));
+    }
+
+    #[test]
+    fn the_verified_charter_keeps_the_documents_name_and_limits() {
+        let (mut doc, _, committee) = sample(2);
+        doc.name.insert("ru".into(), "Тестовая сеть".into());
+        doc.limits.max_records_per_hour = 77;
+        doc.limits.max_record_bytes *= 2;
+        doc.signatures.clear();
+        doc.sign(&committee[0]).expect("committee key");
+        doc.sign(&committee[1]).expect("committee key");
+        let charter = doc.verify().expect("valid");
+        assert_eq!(charter.name(), &doc.name);
+        assert_eq!(charter.name()["ru"], "Тестовая сеть");
+        assert_eq!(charter.genesis_limits(), &doc.limits);
+        assert_eq!(charter.limits(), &doc.limits, "no decision yet");
+        assert_eq!(charter.rate_lookback(), 77);
+        let signers: std::collections::BTreeSet<PublicKey> =
+            charter.signers().into_iter().collect();
+        let expected: std::collections::BTreeSet<PublicKey> =
+            committee[..2].iter().map(SecretKey::public_key).collect();
+        assert_eq!(signers, expected);
+        let again = Charter::from_signed(charter.signed()).expect("its own signed form");
+        assert_eq!(again.network_id(), charter.network_id());
+        assert_eq!(again.signers().len(), 2);
+    }
+
+    /// Every charter limit admits its smallest and largest value and refuses one beyond each.
+    #[test]
+    fn each_charter_limit_admits_its_range_and_nothing_beyond() {
+        type Field = fn(&mut Limits) -> &mut u64;
+        let ranges: [(&str, Field, u64, u64); 9] = [
+            (
+                "max_record_bytes",
+                |l| &mut l.max_record_bytes,
+                1024,
+                4 << 20,
+            ),
+            (
+                "max_clock_skew_secs",
+                |l| &mut l.max_clock_skew_secs,
+                1,
+                86_400,
+            ),
+            (
+                "max_short_text_bytes",
+                |l| &mut l.max_short_text_bytes,
+                16,
+                65_536,
+            ),
+            (
+                "max_summary_bytes",
+                |l| &mut l.max_summary_bytes,
+                64,
+                1 << 20,
+            ),
+            ("max_body_bytes", |l| &mut l.max_body_bytes, 64, 4 << 20),
+            ("max_list_items", |l| &mut l.max_list_items, 1, 10_000),
+            ("max_languages", |l| &mut l.max_languages, 1, 1_000),
+            ("max_url_bytes", |l| &mut l.max_url_bytes, 16, 65_536),
+            (
+                "max_records_per_hour",
+                |l| &mut l.max_records_per_hour,
+                0,
+                1_000_000,
+            ),
+        ];
+        for (name, field, min, max) in ranges {
+            let with = |value: u64| {
+                let mut l = Limits::DEFAULT;
+                *field(&mut l) = value;
+                check_limits(&l)
+            };
+            assert_eq!(with(min), Ok(()), "{name} = {min}");
+            assert_eq!(with(max), Ok(()), "{name} = {max}");
+            let refused = |value| {
+                Err(CharterError::BadLimit {
+                    name,
+                    value,
+                    min,
+                    max,
+                })
+            };
+            assert_eq!(with(max + 1), refused(max + 1), "{name} = {}", max + 1);
+            if min > 0 {
+                assert_eq!(with(min - 1), refused(min - 1), "{name} = {}", min - 1);
+            }
+        }
+    }
+
+    #[test]
+    fn a_toml_error_is_reported_on_one_line() {
+        let Err(CharterError::Toml(message)) = CharterDoc::from_toml("version = 1\nname = [\n")
+        else {
+            panic!("not a TOML error");
+        };
+        assert!(!message.contains('\n'), "{message}");
+        assert!(message.contains("line 2"), "{message}");
+    }
+
+    #[test]
     fn same_signer_counts_once() {
         let (mut doc, _, _) = sample(2);
         let first = doc.signatures[0].clone();
