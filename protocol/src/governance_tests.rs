@@ -2058,6 +2058,38 @@ fn a_checkpoint_round_trips() {
     assert!(empty.heads.is_empty());
 }
 
+/// A checkpoint names one head per author: one of a network of 2,000 logs (about 150 KB) is
+/// within the size a node accepts.
+#[test]
+fn a_checkpoint_of_two_thousand_heads_is_accepted() {
+    let net = net();
+    let heads: BTreeMap<PublicKey, HeadRef> = (0..2_000u32)
+        .map(|i| {
+            let mut author = [0u8; 32];
+            author[..4].copy_from_slice(&i.to_be_bytes());
+            (
+                PublicKey::from_bytes_unchecked(author),
+                HeadRef {
+                    seq: u64::from(i) + 1_000_000,
+                    id: RecordId([7; 32]),
+                },
+            )
+        })
+        .collect();
+    let signed = checkpoint::sign(
+        &net.members[KG],
+        &net.genesis,
+        "p",
+        NOW,
+        &heads,
+        &(0, vec![]),
+    );
+    let bytes = signed.encode_to_vec();
+    assert!(bytes.len() > 140_000, "{} bytes", bytes.len());
+    let c = checkpoint::verify_bytes(&bytes, &net.genesis).expect("within the limit");
+    assert_eq!(c.heads.len(), 2_000);
+}
+
 #[test]
 fn a_rotated_members_former_key_still_signs_checkpoints_it_made() {
     let net = net();
