@@ -157,8 +157,8 @@ impl Action {
                 limits,
                 effective_from,
             } => format!(
-                "amend limits from {effective_from} ms (max_record_bytes {})",
-                limits.max_record_bytes
+                "amend limits from {effective_from} ms (max_record_bytes {}, max_records_per_hour {})",
+                limits.max_record_bytes, limits.max_records_per_hour
             ),
         }
     }

@@ -2090,6 +2090,134 @@ fn a_checkpoint_of_two_thousand_heads_is_accepted() {
     assert_eq!(c.heads.len(), 2_000);
 }
 
+/// A checkpoint of exactly `MAX_CHECKPOINT_BYTES` is judged on its content, one byte more is
+/// refused for its size, whether it comes as bytes or already decoded.
+#[test]
+fn a_checkpoint_at_the_size_limit_is_read_and_one_byte_more_is_not() {
+    let net = net();
+    let max = checkpoint::MAX_CHECKPOINT_BYTES;
+    let of_size = |size: usize| {
+        // Field 1 (3-byte length), field 2 (64 bytes): 1 + 3 + n + 1 + 1 + 64 bytes in all.
+        let signed = pb::SignedCheckpoint {
+            checkpoint: vec![0xff; size - 70],
+            signature: vec![0; 64],
+        };
+        assert_eq!(signed.encoded_len(), size);
+        signed
+    };
+    let at = of_size(max);
+    assert!(matches!(
+        checkpoint::verify(&at, &net.genesis),
+        Err(CheckpointError::Malformed(_))
+    ));
+    assert!(matches!(
+        checkpoint::verify_bytes(&at.encode_to_vec(), &net.genesis),
+        Err(CheckpointError::Malformed(_))
+    ));
+    let over = of_size(max + 1);
+    assert_eq!(
+        checkpoint::verify(&over, &net.genesis),
+        Err(CheckpointError::TooLarge(max + 1))
+    );
+    assert_eq!(
+        checkpoint::verify_bytes(&over.encode_to_vec(), &net.genesis),
+        Err(CheckpointError::TooLarge(max + 1))
+    );
+}
+
+/// An admission that names the member in every language the limits allow (about 8 KB) is well
+/// within the size of a decision.
+#[test]
+fn a_decision_naming_a_member_in_sixteen_languages_is_accepted() {
+    let net = net();
+    let languages = [
+        "en", "ru", "kk", "ky", "tg", "uz", "az", "hy", "ka", "mn", "tk", "fa", "tr", "de", "fr",
+        "zh",
+    ];
+    let name: BTreeMap<String, String> = languages
+        .iter()
+        .map(|l| {
+            (
+                (*l).to_owned(),
+                "Агентство по делам государственной службы ".repeat(6),
+            )
+        })
+        .collect();
+    let signed = net.signed(
+        1,
+        None,
+        T_GOV,
+        Action::Admit {
+            code: "MN".into(),
+            name,
+            key: fresh_key(61).public_key(),
+        },
+    );
+    let bytes = signed.encode_to_vec();
+    assert!(bytes.len() > 8_000, "{} bytes", bytes.len());
+    let d = verify_decision_bytes(&bytes, &net.genesis).expect("a decision of 8 KB");
+    assert!(matches!(d.action, Action::Admit { ref name, .. } if name.len() == 16));
+}
+
+/// Each action reads as one line that names what it does and its arguments (CLI, API, audit).
+#[test]
+fn each_action_describes_itself() {
+    let key = fresh_key(60).public_key();
+    let limits = Limits {
+        max_record_bytes: 131_072,
+        max_records_per_hour: 500,
+        ..Limits::DEFAULT
+    };
+    let cases = [
+        (
+            Action::Admit {
+                code: "MN".into(),
+                name: BTreeMap::from([("en".into(), "Mongolia".into())]),
+                key,
+            },
+            format!("admit MN with key {key}"),
+        ),
+        (
+            Action::Suspend {
+                code: "KZ".into(),
+                last_seq: 12,
+            },
+            "suspend KZ after seq 12 of its current key".into(),
+        ),
+        (
+            Action::Reinstate { code: "KZ".into() },
+            "reinstate KZ".into(),
+        ),
+        (
+            Action::RotateKey {
+                code: "KG".into(),
+                new_key: key,
+                old_key_last_seq: 7,
+            },
+            format!("rotate KG's key to {key}; the old key may sign up to seq 7"),
+        ),
+        (
+            Action::RevokeKey {
+                key,
+                last_valid_seq: 3,
+            },
+            format!("revoke key {key}; its records after seq 3 are invalid"),
+        ),
+        (
+            Action::AmendLimits {
+                limits,
+                effective_from: NOW,
+            },
+            format!(
+                "amend limits from {NOW} ms (max_record_bytes 131072, max_records_per_hour 500)"
+            ),
+        ),
+    ];
+    for (action, expected) in cases {
+        assert_eq!(action.describe(), expected);
+    }
+}
+
 #[test]
 fn a_rotated_members_former_key_still_signs_checkpoints_it_made() {
     let net = net();
