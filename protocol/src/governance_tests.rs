@@ -2159,6 +2159,40 @@ fn a_decision_naming_a_member_in_sixteen_languages_is_accepted() {
     assert!(matches!(d.action, Action::Admit { ref name, .. } if name.len() == 16));
 }
 
+/// A decision of exactly `MAX_DECISION_BYTES` is judged on its content, one byte more is refused
+/// for its size, as a proposal and as bytes.
+#[test]
+fn a_decision_at_the_size_limit_is_read_and_one_byte_more_is_not() {
+    let net = net();
+    let of_size = |size: usize| {
+        // Field 1 with a 3-byte length: 1 + 3 + n bytes.
+        let signed = pb::SignedDecision {
+            decision: vec![0xff; size - 4],
+            signatures: vec![],
+        };
+        assert_eq!(signed.encoded_len(), size);
+        signed
+    };
+    let at = of_size(MAX_DECISION_BYTES);
+    assert!(matches!(
+        check_proposal(&at, &net.genesis),
+        Err(GovernanceError::Malformed(_))
+    ));
+    assert!(matches!(
+        verify_decision_bytes(&at.encode_to_vec(), &net.genesis),
+        Err(GovernanceError::Malformed(_))
+    ));
+    let over = of_size(MAX_DECISION_BYTES + 1);
+    assert_eq!(
+        check_proposal(&over, &net.genesis),
+        Err(GovernanceError::TooLarge(MAX_DECISION_BYTES + 1))
+    );
+    assert_eq!(
+        verify_decision_bytes(&over.encode_to_vec(), &net.genesis),
+        Err(GovernanceError::TooLarge(MAX_DECISION_BYTES + 1))
+    );
+}
+
 /// Each action reads as one line that names what it does and its arguments (CLI, API, audit).
 #[test]
 fn each_action_describes_itself() {
