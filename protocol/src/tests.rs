@@ -408,6 +408,25 @@ fn event_rules_are_enforced() {
         Err(DraftError::Invalid(BodyError::EndBeforeStart { .. }))
     ));
     let mut e = event.clone();
+    e["end"] = e["start"].clone();
+    assert!(
+        body_from(&e, &net).is_ok(),
+        "an event may end when it starts"
+    );
+    let mut e = event.clone();
+    e["languages"] = serde_json::json!(["ru", "kk", "en-GB"]);
+    assert!(body_from(&e, &net).is_ok(), "distinct language tags");
+    e["languages"] = serde_json::json!(["ru", "not a tag"]);
+    assert!(matches!(
+        body_from(&e, &net),
+        Err(DraftError::Invalid(BodyError::InvalidLanguageTag { ref tag, .. })) if tag == "not a tag"
+    ));
+    e["languages"] = serde_json::json!(["ru", "kk", "RU"]);
+    assert!(matches!(
+        body_from(&e, &net),
+        Err(DraftError::Invalid(BodyError::Duplicate { ref value, .. })) if value == "RU"
+    ));
+    let mut e = event.clone();
     e["time_zone"] = serde_json::json!("Mars/Olympus");
     assert!(matches!(
         body_from(&e, &net),
@@ -900,6 +919,11 @@ fn reform_period_compares_whole_periods() {
     assert!(
         body_from(&j, &net).is_ok(),
         "a period may end in the year it started"
+    );
+    j["reform_period"] = serde_json::json!({"start": "2019-06-30", "end": "2019-06-30"});
+    assert!(
+        body_from(&j, &net).is_ok(),
+        "a period may end on the day it started"
     );
     j["reform_period"] = serde_json::json!({"start": "2019", "end": "2018-12"});
     assert!(matches!(
