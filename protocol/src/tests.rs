@@ -1444,3 +1444,48 @@ fn every_kind_verifies_as_itself() {
         assert_eq!(r.body, body);
     }
 }
+
+/// Each rule of an e-mail address and of a link refuses on its own: an address or URL that breaks
+/// one rule and keeps every other is refused, the well-formed ones pass.
+#[test]
+fn each_email_and_url_rule_refuses_on_its_own() {
+    let net = net();
+    let with_email = |email: &str| {
+        let mut j = practice_json();
+        j["contacts"] = serde_json::json!([{"name": "Aigerim", "email": email}]);
+        body_from(&j, &net)
+    };
+    assert!(with_email("a.nurlanova@gov.kz").is_ok());
+    for bad in [
+        "@gov.kz",
+        "a@govkz",
+        "a@.gov.kz",
+        "a@gov.kz.",
+        "a b@gov.kz",
+        "a@b@gov.kz",
+        "agov.kz",
+    ] {
+        assert!(
+            matches!(
+                with_email(bad),
+                Err(DraftError::Invalid(BodyError::InvalidEmail { .. }))
+            ),
+            "{bad}"
+        );
+    }
+    let with_link = |url: &str| {
+        let mut j = practice_json();
+        j["links"] = serde_json::json!([{"title": {"en": "Law"}, "url": url}]);
+        body_from(&j, &net)
+    };
+    assert!(with_link("https://adilet.zan.kz/rus/docs/Z1500000416").is_ok());
+    for bad in ["ftp://adilet.zan.kz/law", "mailto:a@gov.kz", "https://"] {
+        assert!(
+            matches!(
+                with_link(bad),
+                Err(DraftError::Invalid(BodyError::InvalidUrl { .. }))
+            ),
+            "{bad}"
+        );
+    }
+}
