@@ -1489,3 +1489,19 @@ fn each_email_and_url_rule_refuses_on_its_own() {
         );
     }
 }
+
+/// A text exactly at its size limit is checked like any other: the languages after it are still
+/// checked (a blank one is refused).
+#[test]
+fn a_text_at_the_limit_does_not_end_the_checks_of_its_other_languages() {
+    let net = net();
+    let max = usize::try_from(net.charter.limits().max_short_text_bytes).expect("fits");
+    let mut j = practice_json();
+    j["title"] = serde_json::json!({"en": "a".repeat(max), "ru": "   "});
+    assert!(matches!(
+        body_from(&j, &net),
+        Err(DraftError::Invalid(BodyError::EmptyText { ref lang, .. })) if lang == "ru"
+    ));
+    j["title"] = serde_json::json!({"en": "a".repeat(max), "ru": "Отбор"});
+    assert!(body_from(&j, &net).is_ok());
+}
