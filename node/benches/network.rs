@@ -335,12 +335,17 @@ impl Devnet {
 /// otherwise leave ten nodes running and loading the machine under the next measurement).
 impl Drop for Devnet {
     fn drop(&mut self) {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(self.process.id() as i32),
-            nix::sys::signal::Signal::SIGTERM,
-        );
-        let _ = self.process.wait();
+        terminate(&mut self.process);
     }
+}
+
+/// SIGTERM to `child`, then waits for it to exit.
+fn terminate(child: &mut Child) {
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        nix::sys::signal::Signal::SIGTERM,
+    );
+    let _ = child.wait();
 }
 
 /// Publishes `records` practices from the member nodes `from`, one every `pace`; returns each
@@ -561,11 +566,7 @@ struct Running(Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(self.0.id() as i32),
-            nix::sys::signal::Signal::SIGTERM,
-        );
-        let _ = self.0.wait();
+        terminate(&mut self.0);
     }
 }
 
