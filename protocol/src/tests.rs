@@ -930,11 +930,28 @@ fn reform_period_compares_whole_periods() {
         body_from(&j, &net),
         Err(DraftError::Invalid(BodyError::EndBeforeStart { .. }))
     ));
+    j["reform_period"] = serde_json::json!({"start": "2019-06-15", "end": "2019-06"});
+    assert!(
+        body_from(&j, &net).is_ok(),
+        "a month names its last day too: a period may end in the month it started"
+    );
     j["reform_period"] = serde_json::json!({"start": "2019-13"});
     assert!(matches!(
         body_from(&j, &net),
         Err(DraftError::Invalid(BodyError::InvalidDate { .. }))
     ));
+    // chrono would take each of these (it skips spaces before a number): only the shape check
+    // of each length refuses them.
+    for bad in [" 201", "2019- 6", "2019-06- 5"] {
+        j["reform_period"] = serde_json::json!({ "start": bad });
+        assert!(
+            matches!(
+                body_from(&j, &net),
+                Err(DraftError::Invalid(BodyError::InvalidDate { .. }))
+            ),
+            "{bad:?}"
+        );
+    }
 }
 
 #[test]
