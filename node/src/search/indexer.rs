@@ -22,7 +22,7 @@ use hubnet_protocol::governance::{KeyLastSeqs, key_changes};
 use hubnet_protocol::record;
 use hubnet_protocol::{Body, PublicKey, Record, RecordId};
 use tantivy::{IndexWriter, TantivyDocument, Term};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use super::{DocState, LAYOUT_VERSION, Payload, SearchError, SearchIndex};
 use crate::current::Current;
@@ -32,11 +32,12 @@ use crate::store::{Store, StoreError};
 const BATCH: usize = 2048;
 /// Indexing threads: tokenising and stemming is the cost, and a rebuild should use the machine.
 const WRITER_THREADS: usize = 2;
-/// The priority of the indexing threads, on thread-priority's scale of 0 (lowest) to 99: about
-/// nice 10 on Linux. Under contention for the cores, verifying and storing records (what a node
-/// acknowledges) go first and search catches up after (nice 10 weighs a tenth of nice 0); on an
-/// idle machine it costs nothing.
-const BACKGROUND_PRIORITY: u8 = 22;
+/// The indexing threads' priority where `SCHED_IDLE` is not to be had, on thread-priority's
+/// scale of 0 (lowest) to 99: nice 19 on Linux. Under contention for the cores, verifying and
+/// storing records (what a node acknowledges) go first and search catches up after; on an idle
+/// machine it costs nothing. (At nice 10 indexing still took a sixth of both cores during a
+/// catch-up; BENCHMARKS.md.)
+const BACKGROUND_PRIORITY: u8 = 0;
 /// The writer's memory budget (shared by its threads).
 const WRITER_BYTES: usize = 128 * 1024 * 1024;
 /// Commits at least this far apart while records keep arriving (each commit makes a segment).
@@ -212,17 +213,26 @@ impl Indexer {
             .saturating_sub(self.applied.max(Store::journal_start()))
     }
 
-    /// Reads and decodes the next batch of the journal under the store lock, and loads the
-    /// current state of every practice or event it touches (after the documents a governance
-    /// decision changed, if any). `None` when caught up.
-    pub fn read(&mut self, store: &Store) -> Result<Option<Batch>, SearchError> {
+    /// Reads and decodes the next batch of the journal, and loads the current state of every
+    /// practice or event it touches (after the documents a governance decision changed, if any).
+    /// `None` when caught up.
+    ///
+    /// The store's read lock is held only to read bytes: the journal's next entries (in few large
+    /// reads), then, if the batch amends or retracts records it does not hold, those records.
+    /// Decoding happens without it. This thread runs at a lower priority; were it to decode
+    /// under the lock, the ingest worker (which needs the lock for writing) would wait for it.
+    pub fn read(&mut self, store: &RwLock<Store>) -> Result<Option<Batch>, SearchError> {
         let mut batch = Batch::default();
-        self.follow_governance(store, &mut batch)?;
-        let (payloads, next) = store.signed_from(self.applied, BATCH)?;
+        let (payloads, next, charter) = {
+            let store = read(store);
+            self.follow_governance(&store, &mut batch)?;
+            let (payloads, next) = store.signed_from(self.applied, BATCH)?;
+            (payloads, next, store.charter().clone())
+        };
         if payloads.is_empty() {
             return Ok((!batch.is_empty()).then_some(batch));
         }
-        let charter = store.charter();
+        let charter = &charter;
         let mut known: HashMap<RecordId, Record> = HashMap::new();
         let mut touched: Vec<RecordId> = Vec::new();
         let mut seen: HashSet<RecordId> = HashSet::new();
@@ -260,11 +270,26 @@ impl Indexer {
             }
             known.insert(r.id, r);
         }
-        let mut load = |id: RecordId| -> Result<Option<Record>, SearchError> {
-            match known.remove(&id) {
-                Some(r) => Ok(Some(r)),
-                None => Ok(store.get(&id)?),
+        // Records the batch needs but does not hold (what an amendment or retraction in it
+        // targets, earlier amendments): read under the lock once more, together.
+        let missing: Vec<RecordId> = touched
+            .iter()
+            .filter_map(|id| self.overlay.get(id))
+            .flat_map(|s| [Some(s.id), s.amendment, s.retraction])
+            .flatten()
+            .filter(|id| !known.contains_key(id))
+            .collect();
+        if !missing.is_empty() {
+            let store = read(store);
+            for id in missing {
+                if let Some(r) = store.get(&id)? {
+                    known.insert(id, r);
+                }
             }
+        }
+        let mut load = |id: RecordId| -> Result<Option<Record>, SearchError> {
+            // A record is looked up once per batch at most (each touched document once).
+            Ok(known.remove(&id))
         };
         for id in touched {
             let Some(state) = self.overlay.get(&id).copied() else {
@@ -382,10 +407,7 @@ impl Indexer {
         }
         let mut records = 0u64;
         while !stop.load(Ordering::SeqCst) {
-            let batch = {
-                let guard: RwLockReadGuard<'_, Store> = lock();
-                self.read(&guard)?
-            };
+            let batch = self.read(store)?;
             let Some(batch) = batch else { break };
             self.apply(&batch)?;
             records += batch.len() as u64;
@@ -563,12 +585,25 @@ where
     })
 }
 
-/// Lowers the calling thread's priority to about nice 10 (Linux; elsewhere the platform's
-/// nearest); threads it starts inherit it. On Linux the nice value belongs to the thread, so the
-/// rest of the process keeps its own.
+/// Lowers the calling thread's priority to the lowest there is; threads it starts inherit it.
+/// On Linux that is the `SCHED_IDLE` policy (the thread runs only on a core nothing else wants;
+/// see `sched(7)`), and nice 19 where the policy cannot be set; elsewhere the platform's lowest
+/// priority. On Linux both belong to the thread, so the rest of the process keeps its own.
 fn run_in_background() {
     use thread_priority::{ThreadPriority, ThreadPriorityValue, set_current_thread_priority};
-    // thread-priority maps 0..=99 onto nice 19..=-20: 22 is nice 10.
+    #[cfg(target_os = "linux")]
+    {
+        use thread_priority::{
+            NormalThreadSchedulePolicy, ThreadSchedulePolicy, set_thread_priority_and_policy,
+            thread_native_id,
+        };
+        let idle = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle);
+        match set_thread_priority_and_policy(thread_native_id(), ThreadPriority::Min, idle) {
+            Ok(()) => return,
+            Err(e) => debug!(error = ?e, "SCHED_IDLE refused; search indexing runs at nice 19"),
+        }
+    }
+    // thread-priority maps 0..=99 onto nice 19..=-20.
     let Ok(value) = ThreadPriorityValue::try_from(BACKGROUND_PRIORITY) else {
         return;
     };
@@ -584,10 +619,9 @@ fn follow(
     stop: &AtomicBool,
 ) -> Result<(), SearchError> {
     indexer.catch_up(store, stop)?;
-    let lock = || read(store);
     let mut last_commit = Instant::now();
     while !stop.load(Ordering::SeqCst) {
-        let batch = indexer.read(&lock())?;
+        let batch = indexer.read(store)?;
         match batch {
             Some(b) => {
                 indexer.apply(&b)?;

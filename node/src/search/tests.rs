@@ -615,18 +615,24 @@ fn records_past_their_keys_last_valid_seq_leave_the_index_and_come_back_when_it_
 
 /// The nice value of thread `task` of this process (`/proc/self/task/<tid>`, or `thread-self`).
 #[cfg(target_os = "linux")]
-fn nice_of(task: &std::path::Path) -> Option<i32> {
+/// A thread's nice value and scheduling policy (`SCHED_IDLE` is 5), from its `stat`.
+fn priority_of(task: &std::path::Path) -> Option<(i32, u32)> {
     let stat = std::fs::read_to_string(task.join("stat")).ok()?;
     // After the command name (in parentheses, may hold spaces) come the fields from `state`
-    // (field 3 of stat) on; nice is field 19.
+    // (field 3 of stat) on; nice is field 19, policy field 41.
     let (_, rest) = stat.rsplit_once(')')?;
-    rest.split_whitespace().nth(16)?.parse().ok()
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    Some((fields.get(16)?.parse().ok()?, fields.get(38)?.parse().ok()?))
 }
 
+/// `SCHED_IDLE` in `sched(7)`.
+const SCHED_IDLE: u32 = 5;
+
 /// Search indexing yields the cores to verifying and storing records: the tantivy threads that
-/// a new indexer starts (indexing, merging) run at a lower priority, the rest of the process at
-/// its own. (The indexing threads that a commit starts again inherit the priority of the thread
-/// that commits, which `indexer::spawn` lowers the same way.)
+/// a new indexer starts (indexing, merging) run at the lowest priority (`SCHED_IDLE`, or a
+/// higher nice value where that policy is refused), the rest of the process at its own. (The
+/// indexing threads that a commit starts again inherit the priority of the thread that commits,
+/// which `indexer::spawn` lowers the same way.)
 #[cfg(target_os = "linux")]
 #[test]
 fn indexing_threads_run_at_background_priority() {
@@ -637,7 +643,8 @@ fn indexing_threads_run_at_background_priority() {
     };
     let (index, applied, followed) = SearchIndex::open(&c.data, network, end).unwrap();
     let _indexer = Indexer::new(index, applied, followed, &c.store.read().unwrap()).unwrap();
-    let own = nice_of(std::path::Path::new("/proc/thread-self")).expect("own nice");
+    let own = priority_of(std::path::Path::new("/proc/thread-self")).expect("own priority");
+    assert_ne!(own.1, SCHED_IDLE, "the test's own thread keeps its policy");
     let mut indexing = Vec::new();
     for task in std::fs::read_dir("/proc/self/task")
         .expect("tasks")
@@ -646,18 +653,20 @@ fn indexing_threads_run_at_background_priority() {
         let name = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
         let name = name.trim();
         if (name.starts_with("thrd-tantivy") || name.starts_with("merge_thread"))
-            && let Some(nice) = nice_of(&task.path())
+            && let Some(priority) = priority_of(&task.path())
         {
-            indexing.push((name.to_owned(), nice));
+            indexing.push((name.to_owned(), priority));
         }
     }
     // Other tests, running at the same time, make indexers too (at the same priority as this
     // one) and commit on their own threads, which starts indexing threads at those threads'
     // priority; the merge threads live as long as their writer.
     assert!(
-        indexing
-            .iter()
-            .any(|(name, nice)| name.starts_with("merge_thread") && *nice > own),
-        "no merge thread below the test's priority (nice {own}): {indexing:?}"
+        indexing.iter().any(|(name, (nice, policy))| {
+            name.starts_with("merge_thread") && (*policy == SCHED_IDLE || *nice > own.0)
+        }),
+        "no merge thread below the test's priority (nice {}, policy {}): {indexing:?}",
+        own.0,
+        own.1
     );
 }

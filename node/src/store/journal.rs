@@ -255,6 +255,60 @@ impl Journal {
         Ok(payload)
     }
 
+    /// Reads up to `max_entries` whole entries from `offset` (an entry offset), with one read of
+    /// at most `max_bytes` (an entry larger than that is read alone, by [`Journal::read_at`]).
+    /// Returns the payloads and the offset after them; nothing when `offset` is the end. Each
+    /// entry is checked as [`Journal::read_at`] checks it.
+    pub fn read_run(
+        &self,
+        offset: u64,
+        max_entries: usize,
+        max_bytes: usize,
+    ) -> Result<(Vec<Vec<u8>>, u64), JournalError> {
+        let available = self.len.saturating_sub(offset);
+        if available == 0 || max_entries == 0 {
+            return Ok((Vec::new(), offset));
+        }
+        let size = usize::try_from(available).map_or(max_bytes, |a| a.min(max_bytes));
+        let mut block = vec![0u8; size];
+        self.file
+            .read_exact_at(&mut block, offset)
+            .map_err(|cause| JournalError::Io {
+                path: self.path.clone(),
+                cause,
+            })?;
+        let mut out = Vec::new();
+        let mut at = 0usize;
+        while out.len() < max_entries {
+            let entry = offset + at as u64;
+            let Some(head) = block.get(at..at + ENTRY_HEADER as usize) else {
+                break;
+            };
+            let (len, crc) = split_entry_header(&[
+                head[0], head[1], head[2], head[3], head[4], head[5], head[6], head[7],
+            ]);
+            if len == 0 || len > MAX_ENTRY || entry + ENTRY_HEADER + u64::from(len) > self.len {
+                return Err(self.corrupt(entry, format!("length {len} out of range")));
+            }
+            let start = at + ENTRY_HEADER as usize;
+            let Some(payload) = block.get(start..start + len as usize) else {
+                // Not whole in the block: the next read starts with it.
+                break;
+            };
+            if crc32fast::hash(payload) != crc {
+                return Err(self.corrupt(entry, "checksum mismatch".into()));
+            }
+            out.push(payload.to_vec());
+            at = start + len as usize;
+        }
+        if out.is_empty() {
+            let payload = self.read_at(offset)?;
+            let next = offset + ENTRY_HEADER + payload.len() as u64;
+            return Ok((vec![payload], next));
+        }
+        Ok((out, offset + at as u64))
+    }
+
     /// Reads every entry from `from` (an entry offset, or [`HEADER_LEN`]) to the end, truncating a
     /// torn tail. Returns the entries and the number of torn bytes dropped.
     pub fn recover_from(&mut self, from: u64) -> Result<(Vec<Entry>, u64), JournalError> {
@@ -388,6 +442,83 @@ mod tests {
         );
         let j = Journal::open(&path, NET).expect("opens");
         assert_eq!(j.read_at(HEADER_LEN + 8 + 3).expect("reads"), b"two");
+    }
+
+    #[test]
+    fn a_run_reads_what_entry_by_entry_reads_in_any_block_size() {
+        let entries: Vec<Vec<u8>> = (1..=40u8).map(|i| vec![i; usize::from(i) * 3]).collect();
+        let refs: Vec<&[u8]> = entries.iter().map(Vec::as_slice).collect();
+        let (_d, path) = journal_with(&refs);
+        let j = Journal::open(&path, NET).expect("opens");
+        // Entry-by-entry, as the reference.
+        let mut offsets = vec![HEADER_LEN];
+        for e in &entries {
+            let at = *offsets.last().expect("an offset");
+            assert_eq!(&j.read_at(at).expect("reads"), e);
+            offsets.push(at + 8 + e.len() as u64);
+        }
+        // A block smaller than one entry, one entry exactly, odd sizes, and all of it; from
+        // every entry, with every count limit up to the rest of the journal.
+        for block in [1, 11, 8 + 3, 97, 1000, usize::MAX] {
+            for (first, &start) in offsets[..entries.len()].iter().enumerate() {
+                for max in [1, 2, 7, entries.len()] {
+                    let (mut got, mut at) = (Vec::new(), start);
+                    while got.len() < max {
+                        let (run, next) = j.read_run(at, max - got.len(), block).expect("reads");
+                        if run.is_empty() {
+                            assert_eq!(next, j.len(), "nothing is read only at the end");
+                            break;
+                        }
+                        assert!(
+                            run.len() <= max - got.len(),
+                            "at most the entries asked for"
+                        );
+                        let read = entries[first + got.len()..].iter().take(run.len());
+                        assert_eq!(next, at + read.map(|e| 8 + e.len() as u64).sum::<u64>());
+                        got.extend(run);
+                        at = next;
+                    }
+                    let want: Vec<Vec<u8>> = entries[first..].iter().take(max).cloned().collect();
+                    assert_eq!(got, want, "block {block}, from entry {first}, max {max}");
+                }
+            }
+        }
+        assert_eq!(
+            j.read_run(j.len(), 10, 100).expect("reads"),
+            (vec![], j.len())
+        );
+        assert_eq!(
+            j.read_run(HEADER_LEN, 0, 100).expect("reads"),
+            (vec![], HEADER_LEN)
+        );
+    }
+
+    #[test]
+    fn a_run_refuses_damage_as_reading_one_entry_does() {
+        let (_d, path) = journal_with(&[b"one", b"two", b"three"]);
+        let f = OpenOptions::new().write(true).open(&path).expect("opens");
+        let two = HEADER_LEN + 8 + 3;
+        // The second entry's payload, then its length.
+        f.write_all_at(b"X", two + 8).expect("writes");
+        let j = Journal::open(&path, NET).expect("opens");
+        let corrupt_at = |r: Result<(Vec<Vec<u8>>, u64), JournalError>| match r {
+            Err(JournalError::Corrupt { offset, .. }) => Some(offset),
+            _ => None,
+        };
+        assert_eq!(corrupt_at(j.read_run(HEADER_LEN, 10, 1 << 20)), Some(two));
+        assert_eq!(
+            corrupt_at(j.read_run(two, 10, 4)),
+            Some(two),
+            "read alone too"
+        );
+        f.write_all_at(&u32::MAX.to_le_bytes(), two)
+            .expect("writes");
+        assert_eq!(corrupt_at(j.read_run(HEADER_LEN, 10, 1 << 20)), Some(two));
+        // Entries before the damage are read when the count stops short of it.
+        assert_eq!(
+            j.read_run(HEADER_LEN, 1, 1 << 20).expect("reads"),
+            (vec![b"one".to_vec()], two)
+        );
     }
 
     #[test]

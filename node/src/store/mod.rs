@@ -50,6 +50,8 @@ const INDEX_DIR: &str = "index";
 const LOCK_FILE: &str = "LOCK";
 const SLED_CACHE_BYTES: u64 = 256 * 1024 * 1024;
 const REPLAY_BATCH: usize = 4096;
+/// Largest single journal read of [`Store::signed_from`].
+pub const SIGNED_FROM_BLOCK: usize = 4 * 1024 * 1024;
 /// How long opening waits for a just-closed store's sled lock to be released.
 const SLED_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -575,13 +577,20 @@ impl Store {
 
     /// Up to `max` stored records' signed bytes from journal offset `from` on (an offset this
     /// method or [`Store::journal_start`] gave), in journal order, and the offset after them.
+    /// The journal is read in blocks of up to [`SIGNED_FROM_BLOCK`] bytes (the search indexer
+    /// calls this under the store's read lock: few, large reads keep that short).
     pub fn signed_from(&self, from: u64, max: usize) -> Result<(Vec<Vec<u8>>, u64), StoreError> {
         let mut offset = from.max(HEADER_LEN);
         let mut out = Vec::new();
-        while offset < self.journal.len() && out.len() < max {
-            let payload = self.journal.read_at(offset)?;
-            offset += 8 + payload.len() as u64;
-            out.push(payload);
+        while out.len() < max {
+            let (payloads, next) =
+                self.journal
+                    .read_run(offset, max - out.len(), SIGNED_FROM_BLOCK)?;
+            if payloads.is_empty() {
+                break;
+            }
+            out.extend(payloads);
+            offset = next;
         }
         Ok((out, offset))
     }
