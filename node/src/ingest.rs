@@ -6,7 +6,7 @@
 //! so a large group is split over the machine's cores ([`verify_all`]); the verdicts are the
 //! same whatever the split (each is [`record::verify_batch`]'s, which is the one-by-one rule).
 
-use std::num::NonZeroUsize;
+use rayon::prelude::*;
 
 use hubnet_protocol::record::{self, RecordError, Unverified};
 use hubnet_protocol::{ChainError, Charter, Record, RecordId, SignedRecord};
@@ -54,27 +54,28 @@ pub fn ingest(
 }
 
 /// Checks each encoded `SignedRecord` against `charter` (precheck), then verifies the signatures
-/// of those that pass in one batch. One result per input, in order; needs no store. A large
-/// group is checked on several threads, one per core ([`threads_for`]).
+/// of those that pass. One result per input, in order; needs no store. A large group is checked
+/// on rayon's pool (one thread per core), in chunks that idle threads take from busy ones, so
+/// that no core waits for another's share while a third thread (storing, say) competes for them.
 pub fn verify_all<'a>(
     raw: impl IntoIterator<Item = &'a [u8]>,
     charter: &Charter,
     now_ms: i64,
 ) -> Vec<Result<Record, RecordError>> {
     let raw: Vec<&[u8]> = raw.into_iter().collect();
-    let threads = threads_for(raw.len());
-    let share = raw.len().div_ceil(threads).max(1);
-    let shares: Vec<Vec<&[u8]>> = raw.chunks(share).map(<[&[u8]]>::to_vec).collect();
-    let prechecked = on_threads(shares, |bytes| {
-        bytes
-            .into_iter()
-            .map(|b| record::precheck(b, charter, now_ms))
+    let precheck = |b: &&[u8]| record::precheck(b, charter, now_ms);
+    let prechecked: Vec<Result<Unverified, RecordError>> = if raw.len() < 2 * PRECHECK_CHUNK {
+        raw.iter().map(precheck).collect()
+    } else {
+        raw.par_iter()
+            .with_min_len(PRECHECK_CHUNK)
+            .map(precheck)
             .collect()
-    });
+    };
     let mut out: Vec<Option<Result<Record, RecordError>>> = Vec::with_capacity(raw.len());
     let mut passed = Vec::new();
     let mut positions = Vec::new();
-    for result in prechecked.into_iter().flatten() {
+    for result in prechecked {
         match result {
             Ok(u) => {
                 passed.push(u);
@@ -84,82 +85,49 @@ pub fn verify_all<'a>(
             Err(e) => out.push(Some(Err(e))),
         }
     }
-    for (i, result) in positions.into_iter().zip(verify_in(passed, threads)) {
+    for (i, result) in positions.into_iter().zip(verify_in(passed, VERIFY_CHUNK)) {
         out[i] = Some(result);
     }
     out.into_iter().flatten().collect()
 }
 
-/// Fewest records worth a thread of their own: a thread costs tens of microseconds to start, a
-/// signature tens of microseconds to check, and each share rebuilds its keys' tables.
-const PER_THREAD: usize = 64;
+/// Records prechecked per task of the pool (a precheck takes microseconds).
+const PRECHECK_CHUNK: usize = 64;
 
-/// How many threads check `len` records: one per core, but no share smaller than
-/// [`PER_THREAD`].
-fn threads_for(len: usize) -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
-    cores.min(len / PER_THREAD).max(1)
-}
+/// Signatures verified per task of the pool: each task builds its keys' tables once
+/// ([`hubnet_protocol::signature::verify_each`]), which costs about as much as a signature or
+/// two, and the last task of a batch leaves the other cores idle for its length.
+const VERIFY_CHUNK: usize = 128;
 
-/// [`record::verify_batch`] over `items` on `threads` threads (the caller's among them). The
-/// verdicts are those of one batch, which are those of one-by-one verification: each signature is
-/// checked by its own equation, whatever its neighbours. Items are ordered by author first, so
-/// that each share holds long runs of one key and builds that key's table once. Results are in
-/// input order.
-fn verify_in(items: Vec<Unverified>, threads: usize) -> Vec<Result<Record, RecordError>> {
-    if threads < 2 || items.len() < 2 {
+/// [`record::verify_batch`] over `items`, in tasks of `chunk` on rayon's pool. The verdicts are
+/// those of one batch, which are those of one-by-one verification: each signature is checked by
+/// its own equation, whatever its neighbours. Items are ordered by author first, so that each
+/// task holds long runs of one key and builds that key's table once. Results are in input
+/// order.
+fn verify_in(items: Vec<Unverified>, chunk: usize) -> Vec<Result<Record, RecordError>> {
+    let chunk = chunk.max(1);
+    if items.len() <= chunk {
         return record::verify_batch(items);
     }
     let len = items.len();
-    let mut order: Vec<usize> = (0..len).collect();
-    order.sort_by_key(|&i| *items[i].record().header.author.as_bytes());
-    let mut slots: Vec<Option<Unverified>> = items.into_iter().map(Some).collect();
-    let mut shares = Vec::with_capacity(threads);
-    for positions in order.chunks(len.div_ceil(threads)) {
-        let share: Vec<(usize, Unverified)> = positions
-            .iter()
-            .filter_map(|&i| slots[i].take().map(|u| (i, u)))
-            .collect();
-        shares.push(share);
-    }
-    let verified = on_threads(shares, |share| {
-        let (positions, items): (Vec<usize>, Vec<Unverified>) = share.into_iter().unzip();
-        positions
-            .into_iter()
-            .zip(record::verify_batch(items))
-            .collect()
-    });
+    let mut sorted: Vec<(usize, Unverified)> = items.into_iter().enumerate().collect();
+    sorted.sort_by_key(|(_, u)| *u.record().header.author.as_bytes());
+    let verified: Vec<Vec<(usize, Result<Record, RecordError>)>> = sorted
+        .into_par_iter()
+        .chunks(chunk)
+        .map(|task| {
+            let (positions, items): (Vec<usize>, Vec<Unverified>) = task.into_iter().unzip();
+            positions
+                .into_iter()
+                .zip(record::verify_batch(items))
+                .collect()
+        })
+        .collect();
     let mut out: Vec<Option<Result<Record, RecordError>>> = vec![None; len];
     for (i, result) in verified.into_iter().flatten() {
         out[i] = Some(result);
     }
     out.into_iter().flatten().collect()
-}
-
-/// `work` on each share, the first on the caller's thread and each other on a scoped thread of
-/// its own; results in the order of the shares.
-fn on_threads<T: Send, R: Send>(
-    shares: Vec<Vec<T>>,
-    work: impl Fn(Vec<T>) -> Vec<R> + Sync,
-) -> Vec<Vec<R>> {
-    let work = &work;
-    std::thread::scope(|scope| {
-        let mut shares = shares.into_iter();
-        let first = shares.next();
-        let others: Vec<_> = shares
-            .map(|share| scope.spawn(move || work(share)))
-            .collect();
-        let mut done: Vec<Vec<R>> = first.map(work).into_iter().collect();
-        for handle in others {
-            match handle.join() {
-                Ok(results) => done.push(results),
-                // The work does not panic on any input; if it ever did, the panic goes on as it
-                // would have on the caller's thread.
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        done
-    })
 }
 
 /// Stores verified records as one group commit (for retries of [`Ingested::Refused`]).
@@ -212,16 +180,13 @@ mod tests {
             .map(|b| record::verify_record(b, &charter, now).is_ok())
             .collect();
         assert!(alone.iter().any(|ok| !ok) && alone.iter().any(|ok| *ok));
-        for threads in 1..=5 {
+        for chunk in [0, 1, 2, 7, 64, 199, 200, 1000] {
             let items: Vec<Unverified> = raw
                 .iter()
                 .map(|b| record::precheck(b, &charter, now).expect("prechecks"))
                 .collect();
-            let verdicts: Vec<bool> = verify_in(items, threads)
-                .iter()
-                .map(Result::is_ok)
-                .collect();
-            assert_eq!(verdicts, alone, "{threads} threads");
+            let verdicts: Vec<bool> = verify_in(items, chunk).iter().map(Result::is_ok).collect();
+            assert_eq!(verdicts, alone, "tasks of {chunk}");
         }
         let split: Vec<Option<RecordId>> = verify_all(raw.iter().map(Vec::as_slice), &charter, now)
             .into_iter()

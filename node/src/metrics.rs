@@ -3,7 +3,12 @@
 
 use std::sync::Mutex;
 
+use std::sync::atomic::AtomicU64;
+use std::time::Instant;
+
+use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEncoder};
 use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 
@@ -22,6 +27,80 @@ pub struct Metrics {
     pub sync_ranges: Counter,
     /// Records waiting for a gap to fill.
     pub pending_records: Gauge,
+    /// Seconds each stage of the ingest worker spent in each phase.
+    pub ingest_seconds: Family<PhaseLabel, Counter<f64, AtomicU64>>,
+}
+
+/// The ingest worker's two threads (the `stage` label of `hubnet_ingest_seconds`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Stage {
+    /// Collects jobs into batches and verifies their records.
+    Verify,
+    /// Stores verified batches, handles governance and checkpoints, answers.
+    Store,
+}
+
+/// What a stage of the ingest worker was doing (the `phase` label of `hubnet_ingest_seconds`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Phase {
+    /// Waiting for work.
+    Idle,
+    /// Decoding, checking and verifying signatures, without the store.
+    Verify,
+    /// Waiting for the store stage to take a batch, or to handle a control job.
+    Handoff,
+    /// Waiting for the store's write lock (held by readers: the search indexer, sync, the API).
+    StoreLock,
+    /// Checking logs and storing, group commit and `fdatasync` included; governance and
+    /// checkpoint jobs.
+    Store,
+    /// Handing verdicts and head moves to the swarm task (waits while it is behind).
+    Answer,
+}
+
+impl Stage {
+    /// The label value.
+    pub fn name(self) -> &'static str {
+        match self {
+            Stage::Verify => "verify",
+            Stage::Store => "store",
+        }
+    }
+}
+
+impl EncodeLabelValue for Stage {
+    fn encode(&self, encoder: &mut LabelValueEncoder<'_>) -> Result<(), std::fmt::Error> {
+        std::fmt::Write::write_str(encoder, self.name())
+    }
+}
+
+impl Phase {
+    /// The label value.
+    pub fn name(self) -> &'static str {
+        match self {
+            Phase::Idle => "idle",
+            Phase::Verify => "verify",
+            Phase::Handoff => "handoff",
+            Phase::StoreLock => "store_lock",
+            Phase::Store => "store",
+            Phase::Answer => "answer",
+        }
+    }
+}
+
+impl EncodeLabelValue for Phase {
+    fn encode(&self, encoder: &mut LabelValueEncoder<'_>) -> Result<(), std::fmt::Error> {
+        std::fmt::Write::write_str(encoder, self.name())
+    }
+}
+
+/// The label set of [`Metrics::ingest_seconds`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct PhaseLabel {
+    /// The stage.
+    pub stage: Stage,
+    /// The phase.
+    pub phase: Phase,
 }
 
 impl Default for Metrics {
@@ -54,6 +133,12 @@ impl Default for Metrics {
             "Records waiting for a gap in their log to fill",
             pending_records.clone(),
         );
+        let ingest_seconds = Family::<PhaseLabel, Counter<f64, AtomicU64>>::default();
+        registry.register(
+            "ingest_seconds",
+            "Seconds each stage of the ingest worker spent in each phase: verify stage (idle, verify, handoff), store stage (idle, store_lock, store, answer)",
+            ingest_seconds.clone(),
+        );
         Self {
             registry: Mutex::new(registry),
             records_stored,
@@ -61,11 +146,21 @@ impl Default for Metrics {
             fork_evidence,
             sync_ranges,
             pending_records,
+            ingest_seconds,
         }
     }
 }
 
 impl Metrics {
+    /// Adds the time since `*since` to `stage`'s `phase` and restarts the clock.
+    pub fn ingest_phase(&self, stage: Stage, phase: Phase, since: &mut Instant) {
+        let now = Instant::now();
+        self.ingest_seconds
+            .get_or_create(&PhaseLabel { stage, phase })
+            .inc_by((now - *since).as_secs_f64());
+        *since = now;
+    }
+
     /// The Prometheus text exposition.
     pub fn encode(&self) -> String {
         let mut out = String::new();
@@ -76,5 +171,37 @@ impl Metrics {
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut out, &registry);
         out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ingest_phases_add_up_under_their_own_labels() {
+        let m = Metrics::default();
+        let mut clock = Instant::now() - std::time::Duration::from_millis(250);
+        m.ingest_phase(Stage::Store, Phase::StoreLock, &mut clock);
+        let after_first = clock;
+        m.ingest_phase(Stage::Store, Phase::StoreLock, &mut clock);
+        assert!(clock >= after_first, "the clock restarts at each phase");
+        let text = m.encode();
+        let line = text
+            .lines()
+            .find(|l| {
+                l.starts_with("hubnet_ingest_seconds_total{stage=\"store\",phase=\"store_lock\"}")
+            })
+            .unwrap_or_else(|| panic!("no store_lock line in:\n{text}"));
+        let seconds: f64 = line
+            .rsplit(' ')
+            .next()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("not a number: {line}"));
+        assert!((0.25..10.0).contains(&seconds), "{seconds}");
+        assert!(
+            !text.contains("phase=\"idle\""),
+            "a phase appears once it has been timed"
+        );
     }
 }

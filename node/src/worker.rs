@@ -10,6 +10,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::time::Instant;
 
 use hubnet_proto::v1::ForkProof;
 use hubnet_protocol::checkpoint::{self, CheckpointError};
@@ -23,6 +24,7 @@ use prost::Message;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, error, info, warn};
 
+use crate::metrics::{Phase, Stage};
 use crate::service::Shared;
 use crate::store::{CheckpointOutcome, Outcome, StoreError};
 use crate::{ingest, now_ms};
@@ -255,32 +257,101 @@ enum Verdict {
     Refused(ChainError),
 }
 
+/// Work handed from the verify stage to the store stage, in the order the jobs came.
+enum Staged {
+    /// A batch of record jobs, with every record's bytes and verdict so far.
+    Batch {
+        batch: Vec<Job>,
+        inputs: Vec<(usize, Vec<u8>)>,
+        checked: Vec<Result<Record, RecordError>>,
+    },
+    /// A governance or checkpoint job; `done` is told once it is handled.
+    Control {
+        job: Job,
+        done: std::sync::mpsc::SyncSender<()>,
+    },
+}
+
 /// Runs the worker until every sender of `jobs` is gone, or the store fails (then the node must
 /// stop: it can no longer store what it would acknowledge).
+///
+/// Two stages, each on its own thread, so that verifying a batch overlaps storing the one before
+/// (a group commit waits on `fdatasync`, and checking logs takes one core): this thread collects
+/// jobs into batches and checks and verifies their records (on every core, without the store);
+/// the `ingest-store` thread stores them, keeps the records waiting for gaps, handles
+/// governance and checkpoints, and answers. At most one verified batch waits between them.
+/// A control job is a barrier: it is handed over in order and nothing after it is verified
+/// until the store stage has handled it, since a decision changes which keys are valid.
 pub fn run(
     shared: Arc<Shared>,
     key: Option<SecretKey>,
     mut jobs: mpsc::Receiver<Job>,
     events: mpsc::Sender<Event>,
 ) -> Result<(), StoreError> {
-    let mut worker = Worker {
-        shared,
+    let worker = Worker {
+        shared: shared.clone(),
         key,
         events,
         later: Vec::new(),
         pending: PendingArea::new(PENDING_RECORDS, PENDING_BYTES),
         last_checkpoint: None,
     };
+    let (to_store, staged) = std::sync::mpsc::sync_channel::<Staged>(1);
+    std::thread::scope(|scope| {
+        let store_stage = std::thread::Builder::new()
+            .name("ingest-store".into())
+            .spawn_scoped(scope, move || worker.store_stage(&staged))
+            .map_err(|cause| StoreError::Io {
+                path: "ingest-store thread".into(),
+                cause,
+            })?;
+        verify_stage(&shared, &mut jobs, &to_store);
+        drop(to_store);
+        // A panic there (a bug) goes on here, as it would have in a single-thread worker.
+        let outcome = store_stage
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        if let Err(e) = &outcome {
+            error!(error = %e, "the store failed; stopping the ingest worker");
+        } else {
+            debug!("ingest worker stopped");
+        }
+        outcome
+    })
+}
+
+/// Collects jobs into batches, verifies them and hands them on, until the jobs end or the store
+/// stage stops.
+fn verify_stage(
+    shared: &Shared,
+    jobs: &mut mpsc::Receiver<Job>,
+    to_store: &std::sync::mpsc::SyncSender<Staged>,
+) {
+    let metrics = &shared.metrics;
+    let mut clock = Instant::now();
+    // Hands a control job over and waits until it is handled; false if the store stage stopped.
+    let control = |job: Job| -> bool {
+        let (done, handled) = std::sync::mpsc::sync_channel(1);
+        to_store.send(Staged::Control { job, done }).is_ok() && handled.recv().is_ok()
+    };
     while let Some(first) = jobs.blocking_recv() {
+        metrics.ingest_phase(Stage::Verify, Phase::Idle, &mut clock);
         if first.is_control() {
-            worker.control(first)?;
+            if !control(first) {
+                return;
+            }
+            metrics.ingest_phase(Stage::Verify, Phase::Handoff, &mut clock);
             continue;
         }
         let mut batch = vec![first];
         let mut records = batch.iter().map(Job::records).sum::<usize>();
         while records < MAX_BATCH {
             match jobs.try_recv() {
-                Ok(job) if job.is_control() => worker.control(job)?,
+                Ok(job) if job.is_control() => {
+                    if !control(job) {
+                        return;
+                    }
+                }
                 Ok(job) => {
                     records += job.records();
                     batch.push(job);
@@ -288,13 +359,59 @@ pub fn run(
                 Err(_) => break,
             }
         }
-        if let Err(e) = worker.process(batch) {
-            error!(error = %e, "the store failed; stopping the ingest worker");
-            return Err(e);
+        let inputs = inputs_of(&mut batch);
+        let checked = ingest::verify_all(
+            inputs.iter().map(|(_, b)| b.as_slice()),
+            &shared.charter(),
+            now_ms(),
+        );
+        metrics.ingest_phase(Stage::Verify, Phase::Verify, &mut clock);
+        let staged = Staged::Batch {
+            batch,
+            inputs,
+            checked,
+        };
+        if to_store.send(staged).is_err() {
+            return;
+        }
+        metrics.ingest_phase(Stage::Verify, Phase::Handoff, &mut clock);
+    }
+}
+
+/// Every record of a batch, with the index of the job it came from. The bytes of gossip and
+/// range records move out of their jobs (their answers need only the verdicts); an API
+/// record's stay, to be gossiped once stored.
+fn inputs_of(batch: &mut [Job]) -> Vec<(usize, Vec<u8>)> {
+    let mut inputs: Vec<(usize, Vec<u8>)> = Vec::new();
+    for (i, job) in batch.iter_mut().enumerate() {
+        match job {
+            Job::Gossip { bytes, .. } => inputs.push((i, std::mem::take(bytes))),
+            Job::Raw { bytes, .. } => inputs.push((i, bytes.clone())),
+            Job::Range { records, .. } => {
+                inputs.extend(std::mem::take(records).into_iter().map(|r| (i, r)));
+            }
+            // A proof that does not decode contributes no records, and is judged on that.
+            Job::GossipFork { bytes, .. } => {
+                if let Ok(p) = ForkProof::decode(bytes.as_slice()) {
+                    inputs.push((i, p.first));
+                    inputs.push((i, p.second));
+                }
+            }
+            Job::Fork { proof: Some(p), .. } => {
+                inputs.push((i, p.first.clone()));
+                inputs.push((i, p.second.clone()));
+            }
+            Job::Fork { proof: None, .. } | Job::Publish { .. } => {}
+            // Control jobs never reach a record batch.
+            Job::GossipDecision { .. }
+            | Job::Decisions { .. }
+            | Job::SubmitDecision { .. }
+            | Job::GossipCheckpoint { .. }
+            | Job::SubmitCheckpoint { .. }
+            | Job::SignCheckpoint { .. } => {}
         }
     }
-    debug!("ingest worker stopped");
-    Ok(())
+    inputs
 }
 
 impl Job {
@@ -549,45 +666,40 @@ impl Worker {
         }
     }
 
-    fn process(&mut self, batch: Vec<Job>) -> Result<(), StoreError> {
-        // 1. Every record of the batch, with the job it came from.
-        let mut inputs: Vec<(usize, Vec<u8>)> = Vec::new();
-        for (i, job) in batch.iter().enumerate() {
-            match job {
-                Job::Gossip { bytes, .. } | Job::Raw { bytes, .. } => {
-                    inputs.push((i, bytes.clone()));
+    /// Stores verified batches and handles control jobs, in order, until the verify stage is
+    /// done or the store fails.
+    fn store_stage(mut self, staged: &std::sync::mpsc::Receiver<Staged>) -> Result<(), StoreError> {
+        let mut clock = Instant::now();
+        while let Ok(next) = staged.recv() {
+            self.shared
+                .metrics
+                .ingest_phase(Stage::Store, Phase::Idle, &mut clock);
+            match next {
+                Staged::Control { job, done } => {
+                    self.control(job)?;
+                    let _ = done.send(());
+                    self.shared
+                        .metrics
+                        .ingest_phase(Stage::Store, Phase::Store, &mut clock);
                 }
-                Job::Range { records, .. } => {
-                    inputs.extend(records.iter().map(|r| (i, r.clone())));
-                }
-                // A proof that does not decode contributes no records, and is judged on that.
-                Job::GossipFork { bytes, .. } => {
-                    if let Ok(p) = ForkProof::decode(bytes.as_slice()) {
-                        inputs.push((i, p.first));
-                        inputs.push((i, p.second));
-                    }
-                }
-                Job::Fork { proof: Some(p), .. } => {
-                    inputs.push((i, p.first.clone()));
-                    inputs.push((i, p.second.clone()));
-                }
-                Job::Fork { proof: None, .. } | Job::Publish { .. } => {}
-                // Control jobs never reach a record batch.
-                Job::GossipDecision { .. }
-                | Job::Decisions { .. }
-                | Job::SubmitDecision { .. }
-                | Job::GossipCheckpoint { .. }
-                | Job::SubmitCheckpoint { .. }
-                | Job::SignCheckpoint { .. } => {}
+                Staged::Batch {
+                    batch,
+                    inputs,
+                    checked,
+                } => self.process(batch, &inputs, checked, &mut clock)?,
             }
         }
-        // 2. Check and verify, without the store.
-        let now = now_ms();
-        let checked = ingest::verify_all(
-            inputs.iter().map(|(_, b)| b.as_slice()),
-            &self.shared.charter(),
-            now,
-        );
+        Ok(())
+    }
+
+    /// Stores a verified batch and answers its jobs.
+    fn process(
+        &mut self,
+        batch: Vec<Job>,
+        inputs: &[(usize, Vec<u8>)],
+        checked: Vec<Result<Record, RecordError>>,
+        clock: &mut Instant,
+    ) -> Result<(), StoreError> {
         // 3. Store what is valid, in one group commit; keep the verdicts in input order.
         let mut verdicts: Vec<Verdict> = Vec::with_capacity(inputs.len());
         let mut moved: BTreeSet<PublicKey> = BTreeSet::new();
@@ -595,6 +707,9 @@ impl Worker {
         {
             let shared = self.shared.clone();
             let mut store = shared.lock_store();
+            self.shared
+                .metrics
+                .ingest_phase(Stage::Store, Phase::StoreLock, clock);
             // The valid records move into the group commit and back out with their outcomes.
             let mut errors: Vec<Option<RecordError>> = Vec::with_capacity(checked.len());
             let mut valid: Vec<Record> = Vec::with_capacity(checked.len());
@@ -609,7 +724,7 @@ impl Worker {
             }
             let outcomes = store.append(&valid)?;
             let mut stored = valid.into_iter().zip(outcomes);
-            for (error, (origin, _)) in errors.into_iter().zip(&inputs) {
+            for (error, (origin, _)) in errors.into_iter().zip(inputs) {
                 if let Some(e) = error {
                     verdicts.push(Verdict::Invalid(e));
                     continue;
@@ -667,6 +782,9 @@ impl Worker {
                 .pending_records
                 .set(i64::try_from(self.pending.len()).unwrap_or(i64::MAX));
         }
+        self.shared
+            .metrics
+            .ingest_phase(Stage::Store, Phase::Store, clock);
         // 5. Answers, and publishing, in job order.
         let mut verdicts = inputs.iter().map(|(o, _)| *o).zip(verdicts).peekable();
         for (i, job) in batch.into_iter().enumerate() {
@@ -710,6 +828,9 @@ impl Worker {
         for event in std::mem::take(&mut self.later) {
             self.send(event);
         }
+        self.shared
+            .metrics
+            .ingest_phase(Stage::Store, Phase::Answer, clock);
         Ok(())
     }
 }
