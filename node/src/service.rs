@@ -291,7 +291,7 @@ async fn serve(
     {
         let shared = shared.clone();
         std::thread::Builder::new()
-            .name("ingest".into())
+            .name("ingest-store".into())
             .spawn(move || {
                 let _ = worker_done_tx.send(worker::run(shared, key, job_rx, event_tx));
             })

@@ -276,9 +276,9 @@ enum Staged {
 /// stop: it can no longer store what it would acknowledge).
 ///
 /// Two stages, each on its own thread, so that verifying a batch overlaps storing the one before
-/// (a group commit waits on `fdatasync`, and checking logs takes one core): this thread collects
-/// jobs into batches and checks and verifies their records (on every core, without the store);
-/// the `ingest-store` thread stores them, keeps the records waiting for gaps, handles
+/// (a group commit waits on `fdatasync`, and checking logs takes one core): the `ingest-verify`
+/// thread collects jobs into batches and checks and verifies their records (on every core,
+/// without the store); this thread stores them, keeps the records waiting for gaps, handles
 /// governance and checkpoints, and answers. At most one verified batch waits between them.
 /// A control job is a barrier: it is handed over in order and nothing after it is verified
 /// until the store stage has handled it, since a decision changes which keys are valid.
@@ -297,27 +297,28 @@ pub fn run(
         last_checkpoint: None,
     };
     let (to_store, staged) = std::sync::mpsc::sync_channel::<Staged>(1);
-    std::thread::scope(|scope| {
-        let store_stage = std::thread::Builder::new()
-            .name("ingest-store".into())
-            .spawn_scoped(scope, move || worker.store_stage(&staged))
-            .map_err(|cause| StoreError::Io {
-                path: "ingest-store thread".into(),
-                cause,
-            })?;
-        verify_stage(&shared, &mut jobs, &to_store);
-        drop(to_store);
+    // The verify stage runs on a thread of its own and the store stage on this one, so that a
+    // failed store ends `run` at once (the node then stops) rather than when the next job comes:
+    // the verify stage, waiting for jobs, ends when their senders are gone or its next handover
+    // finds the store stage gone.
+    let verify = std::thread::Builder::new()
+        .name("ingest-verify".into())
+        .spawn(move || verify_stage(&shared, &mut jobs, &to_store))
+        .map_err(|cause| StoreError::Io {
+            path: "ingest-verify thread".into(),
+            cause,
+        })?;
+    if let Err(e) = worker.store_stage(&staged) {
+        error!(error = %e, "the store failed; stopping the ingest worker");
+        return Err(e);
+    }
+    // The store stage ends when the verify stage has: it has nothing left to do.
+    if let Err(panic) = verify.join() {
         // A panic there (a bug) goes on here, as it would have in a single-thread worker.
-        let outcome = store_stage
-            .join()
-            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-        if let Err(e) = &outcome {
-            error!(error = %e, "the store failed; stopping the ingest worker");
-        } else {
-            debug!("ingest worker stopped");
-        }
-        outcome
-    })
+        std::panic::resume_unwind(panic);
+    }
+    debug!("ingest worker stopped");
+    Ok(())
 }
 
 /// Collects jobs into batches, verifies them and hands them on, until the jobs end or the store
