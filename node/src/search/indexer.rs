@@ -22,7 +22,7 @@ use hubnet_protocol::governance::{KeyLastSeqs, key_changes};
 use hubnet_protocol::record;
 use hubnet_protocol::{Body, PublicKey, Record, RecordId};
 use tantivy::{IndexWriter, TantivyDocument, Term};
-use tracing::{debug, info, warn};
+use tracing::{info, warn};
 
 use super::{DocState, LAYOUT_VERSION, Payload, SearchError, SearchIndex};
 use crate::current::Current;
@@ -32,12 +32,11 @@ use crate::store::{Store, StoreError};
 const BATCH: usize = 2048;
 /// Indexing threads: tokenising and stemming is the cost, and a rebuild should use the machine.
 const WRITER_THREADS: usize = 2;
-/// The indexing threads' priority where `SCHED_IDLE` is not to be had, on thread-priority's
-/// scale of 0 (lowest) to 99: nice 19 on Linux. Under contention for the cores, verifying and
-/// storing records (what a node acknowledges) go first and search catches up after; on an idle
-/// machine it costs nothing. (At nice 10 indexing still took a sixth of both cores during a
-/// catch-up; BENCHMARKS.md.)
-const BACKGROUND_PRIORITY: u8 = 0;
+/// The priority of the indexing threads, on thread-priority's scale of 0 (lowest) to 99: about
+/// nice 10 on Linux. Under contention for the cores, verifying and storing records (what a node
+/// acknowledges) go first and search catches up after (nice 10 weighs a tenth of nice 0); on an
+/// idle machine it costs nothing.
+const BACKGROUND_PRIORITY: u8 = 22;
 /// The writer's memory budget (shared by its threads).
 const WRITER_BYTES: usize = 128 * 1024 * 1024;
 /// Commits at least this far apart while records keep arriving (each commit makes a segment).
@@ -585,25 +584,16 @@ where
     })
 }
 
-/// Lowers the calling thread's priority to the lowest there is; threads it starts inherit it.
-/// On Linux that is the `SCHED_IDLE` policy (the thread runs only on a core nothing else wants;
-/// see `sched(7)`), and nice 19 where the policy cannot be set; elsewhere the platform's lowest
-/// priority. On Linux both belong to the thread, so the rest of the process keeps its own.
+/// Lowers the calling thread's priority to about nice 10 (Linux; elsewhere the platform's
+/// nearest); threads it starts inherit it. On Linux the nice value belongs to the thread, so the
+/// rest of the process keeps its own.
+///
+/// Not lower: a process cannot raise a thread's priority again without privileges, and at
+/// `SCHED_IDLE` (tried) the indexer got no time on a loaded machine even to commit and stop, so
+/// `hubnet run` overran its stop deadline (BENCHMARKS.md, "Catch-up").
 fn run_in_background() {
     use thread_priority::{ThreadPriority, ThreadPriorityValue, set_current_thread_priority};
-    #[cfg(target_os = "linux")]
-    {
-        use thread_priority::{
-            NormalThreadSchedulePolicy, ThreadSchedulePolicy, set_thread_priority_and_policy,
-            thread_native_id,
-        };
-        let idle = ThreadSchedulePolicy::Normal(NormalThreadSchedulePolicy::Idle);
-        match set_thread_priority_and_policy(thread_native_id(), ThreadPriority::Min, idle) {
-            Ok(()) => return,
-            Err(e) => debug!(error = ?e, "SCHED_IDLE refused; search indexing runs at nice 19"),
-        }
-    }
-    // thread-priority maps 0..=99 onto nice 19..=-20.
+    // thread-priority maps 0..=99 onto nice 19..=-20: 22 is nice 10.
     let Ok(value) = ThreadPriorityValue::try_from(BACKGROUND_PRIORITY) else {
         return;
     };

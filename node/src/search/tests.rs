@@ -629,8 +629,8 @@ fn priority_of(task: &std::path::Path) -> Option<(i32, u32)> {
 const SCHED_IDLE: u32 = 5;
 
 /// Search indexing yields the cores to verifying and storing records: the tantivy threads that
-/// a new indexer starts (indexing, merging) run at the lowest priority (`SCHED_IDLE`, or a
-/// higher nice value where that policy is refused), the rest of the process at its own. (The
+/// a new indexer starts (indexing, merging) run at a lower priority (a higher nice value; a
+/// `SCHED_IDLE` policy would count too), the rest of the process at its own. (The
 /// indexing threads that a commit starts again inherit the priority of the thread that commits,
 /// which `indexer::spawn` lowers the same way.)
 #[cfg(target_os = "linux")]
