@@ -1522,3 +1522,174 @@ fn a_text_at_the_limit_does_not_end_the_checks_of_its_other_languages() {
     j["title"] = serde_json::json!({"en": "a".repeat(max), "ru": "Отбор"});
     assert!(body_from(&j, &net).is_ok());
 }
+
+/// A log built for a bundle check: each body signed by KZ's key in order, chained.
+fn kz_log(net: &Net, bodies: &[serde_json::Value]) -> Vec<SignedRecord> {
+    let mut pos = Position::FIRST;
+    let mut out = Vec::new();
+    for json in bodies {
+        let body = body_from(json, net).expect("valid body");
+        let s = record::sign(&net.keys[1], net.charter.network_id(), pos, NOW, &body);
+        pos = Position {
+            seq: pos.seq + 1,
+            prev: Some(s.id()),
+            prev_created_at: NOW,
+        };
+        out.push(s);
+    }
+    out
+}
+
+fn bundle_report(net: &Net, records: &[SignedRecord]) -> crate::bundle::BundleReport {
+    let mut check = crate::bundle::BundleCheck::new(&net.charter, NOW);
+    for s in records {
+        check.add(&s.encode());
+    }
+    check.finish()
+}
+
+fn kinds_of(
+    report: &crate::bundle::BundleReport,
+) -> Vec<(crate::bundle::ProblemKind, Option<u64>)> {
+    report.problems.iter().map(|p| (p.kind, p.seq)).collect()
+}
+
+/// Each problem a bundle check finds carries its own kind: an outsider's record is an unknown
+/// author (not a forgery), two records at one seq are one fork, and only there.
+#[test]
+fn bundle_check_names_unknown_authors_and_forks() {
+    use crate::bundle::ProblemKind;
+    let net = net();
+    let outsider = SecretKey::from_seed([66; 32]);
+    let body = body_from(&practice_json(), &net).expect("valid");
+    let stranger = record::sign(
+        &outsider,
+        net.charter.network_id(),
+        Position::FIRST,
+        NOW,
+        &body,
+    );
+    let report = bundle_report(&net, &[stranger]);
+    assert_eq!(
+        kinds_of(&report),
+        vec![(ProblemKind::UnknownAuthor, Some(1))],
+        "{:?}",
+        report.problems
+    );
+
+    let log = kz_log(&net, &[practice_json(), practice_json(), practice_json()]);
+    let mut other = practice_json();
+    other["title"] = serde_json::json!({"en": "Another record at seq 2"});
+    let twin = kz_log(&net, &[practice_json(), other]);
+    assert_ne!(twin[1].id(), log[1].id());
+    let report = bundle_report(
+        &net,
+        &[
+            log[0].clone(),
+            log[1].clone(),
+            twin[1].clone(),
+            log[2].clone(),
+        ],
+    );
+    let forks: Vec<_> = report
+        .problems
+        .iter()
+        .filter(|p| p.kind == ProblemKind::Fork)
+        .map(|p| p.seq)
+        .collect();
+    assert_eq!(forks, vec![Some(2)], "{:?}", report.problems);
+}
+
+/// A bundle check applies the target rules of a log: a retraction or amendment of a practice is
+/// fine once; a second retraction of it, a retraction of a retraction, an amendment that changes
+/// the kind, and a target the log does not hold are each one chain problem at their seq. The
+/// summary counts each kind.
+#[test]
+fn bundle_check_applies_the_target_rules() {
+    use crate::bundle::ProblemKind;
+    let net = net();
+    let practice = kz_log(&net, &[practice_json()]);
+    let target = practice[0].id().to_hex();
+    let retract = |t: &str| serde_json::json!({"kind": "retraction", "target": t, "reason": {"en": "Superseded"}});
+    let amend =
+        serde_json::json!({"kind": "amendment", "target": target, "record": practice_json()});
+
+    // Amended, then retracted: clean, and counted by kind.
+    let log = kz_log(&net, &[practice_json(), amend.clone(), retract(&target)]);
+    let report = bundle_report(&net, &log);
+    assert!(report.is_clean(), "{:?}", report.problems);
+    let kz = report.members.iter().find(|m| m.code == "KZ").expect("KZ");
+    assert_eq!(kz.records, 3);
+    let kinds: Vec<(&str, u64)> = kz.kinds.iter().map(|(k, n)| (*k, *n)).collect();
+    assert_eq!(
+        kinds,
+        vec![("amendment", 1), ("practice", 1), ("retraction", 1)]
+    );
+
+    // Retracted twice: the second is refused.
+    let log = kz_log(&net, &[practice_json(), retract(&target), retract(&target)]);
+    let report = bundle_report(&net, &log);
+    assert_eq!(
+        kinds_of(&report),
+        vec![(ProblemKind::Chain, Some(3))],
+        "{:?}",
+        report.problems
+    );
+    assert!(report.problems[0].message.contains("already retracted"));
+
+    // A retraction of the retraction: its target is not an original.
+    let first_retraction = kz_log(&net, &[practice_json(), retract(&target)])[1]
+        .id()
+        .to_hex();
+    let log = kz_log(
+        &net,
+        &[
+            practice_json(),
+            retract(&target),
+            retract(&first_retraction),
+        ],
+    );
+    let report = bundle_report(&net, &log);
+    assert_eq!(
+        kinds_of(&report),
+        vec![(ProblemKind::Chain, Some(3))],
+        "{:?}",
+        report.problems
+    );
+    assert!(
+        report.problems[0].message.contains("is a retraction"),
+        "{:?}",
+        report.problems
+    );
+
+    // An amendment whose record is an event: it would change the practice's kind.
+    let event = serde_json::json!({
+        "kind": "event", "title": {"en": "Forum"}, "event_type": "conference",
+        "start": "2027-03-15T09:00", "time_zone": "Asia/Almaty"
+    });
+    let to_event = serde_json::json!({"kind": "amendment", "target": target, "record": event});
+    let log = kz_log(&net, &[practice_json(), to_event]);
+    let report = bundle_report(&net, &log);
+    assert_eq!(
+        kinds_of(&report),
+        vec![(ProblemKind::Chain, Some(2))],
+        "{:?}",
+        report.problems
+    );
+    assert!(report.problems[0].message.contains("changes the kind"));
+
+    // A target that is no record of this log.
+    let log = kz_log(&net, &[practice_json(), retract(&"ab".repeat(32))]);
+    let report = bundle_report(&net, &log);
+    assert_eq!(
+        kinds_of(&report),
+        vec![(ProblemKind::Chain, Some(2))],
+        "{:?}",
+        report.problems
+    );
+    assert!(
+        report.problems[0]
+            .message
+            .contains("is not an earlier record")
+    );
+}
