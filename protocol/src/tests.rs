@@ -1693,3 +1693,60 @@ fn bundle_check_applies_the_target_rules() {
             .contains("is not an earlier record")
     );
 }
+
+/// A gap is reported with exactly the seqs that are missing.
+#[test]
+fn bundle_check_names_the_missing_seqs() {
+    use crate::bundle::ProblemKind;
+    let net = net();
+    let bodies: Vec<serde_json::Value> = (0..4).map(|_| practice_json()).collect();
+    let log = kz_log(&net, &bodies);
+    for (kept, missing) in [
+        (vec![0, 2, 3], "gap: seq 2 missing"),
+        (vec![0, 3], "gap: seqs 2 to 3 missing"),
+    ] {
+        let records: Vec<SignedRecord> = kept.iter().map(|&i| log[i].clone()).collect();
+        let report = bundle_report(&net, &records);
+        let gaps: Vec<&str> = report
+            .problems
+            .iter()
+            .filter(|p| p.kind == ProblemKind::Gap)
+            .map(|p| p.message.as_str())
+            .collect();
+        assert_eq!(gaps, vec![missing], "{:?}", report.problems);
+    }
+}
+
+/// A member's summary counts its own problems, those of its log and its refused records, and no
+/// other member's.
+#[test]
+fn bundle_check_counts_each_members_own_problems() {
+    let net = net();
+    let bodies: Vec<serde_json::Value> = (0..4).map(|_| practice_json()).collect();
+    let log = kz_log(&net, &bodies);
+    let mut forged = log[1].clone();
+    forged.signature[3] ^= 4;
+    // Two forgeries by another member.
+    let other_first = signed_practice(&net, 2, Position::FIRST);
+    let other_second = signed_practice(
+        &net,
+        2,
+        Position {
+            seq: 2,
+            prev: Some(other_first.id()),
+            prev_created_at: NOW,
+        },
+    );
+    let mut others = Vec::new();
+    for mut s in [other_first, other_second] {
+        s.signature[3] ^= 4;
+        others.push(s);
+    }
+    let mut records = vec![log[0].clone(), forged, log[3].clone()];
+    records.extend(others);
+    let report = bundle_report(&net, &records);
+    let kz = report.members.iter().find(|m| m.code == "KZ").expect("KZ");
+    // The forgery at seq 2 and the gap it leaves (seqs 2 to 3).
+    assert_eq!(kz.problems, 2, "{:?}", report.problems);
+    assert_eq!(report.problems.len(), 4, "{:?}", report.problems);
+}
