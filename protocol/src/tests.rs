@@ -1714,7 +1714,9 @@ fn bundle_check_names_the_missing_seqs() {
             .map(|p| p.message.as_str())
             .collect();
         assert_eq!(gaps, vec![missing], "{:?}", report.problems);
+        assert!(!report.is_clean());
     }
+    assert!(bundle_report(&net, &log).is_clean());
 }
 
 /// A member's summary counts its own problems, those of its log and its refused records, and no
