@@ -160,11 +160,10 @@ fn body_length_mismatch_is_refused() {
     );
 }
 
-#[test]
-fn unknown_author_is_refused() {
-    let net = net();
+/// A practice signed by a key no member holds, and that key.
+fn outsider_record(net: &Net) -> (SecretKey, SignedRecord) {
     let outsider = SecretKey::from_seed([66; 32]);
-    let body = body_from(&practice_json(), &net).expect("valid");
+    let body = body_from(&practice_json(), net).expect("valid");
     let s = record::sign(
         &outsider,
         net.charter.network_id(),
@@ -172,6 +171,13 @@ fn unknown_author_is_refused() {
         NOW,
         &body,
     );
+    (outsider, s)
+}
+
+#[test]
+fn unknown_author_is_refused() {
+    let net = net();
+    let (outsider, s) = outsider_record(&net);
     check(
         &net,
         &s.encode(),
@@ -1560,15 +1566,7 @@ fn kinds_of(
 fn bundle_check_names_unknown_authors_and_forks() {
     use crate::bundle::ProblemKind;
     let net = net();
-    let outsider = SecretKey::from_seed([66; 32]);
-    let body = body_from(&practice_json(), &net).expect("valid");
-    let stranger = record::sign(
-        &outsider,
-        net.charter.network_id(),
-        Position::FIRST,
-        NOW,
-        &body,
-    );
+    let (_, stranger) = outsider_record(&net);
     let report = bundle_report(&net, &[stranger]);
     assert_eq!(
         kinds_of(&report),
