@@ -1624,40 +1624,41 @@ fn bundle_check_applies_the_target_rules() {
         vec![("amendment", 1), ("practice", 1), ("retraction", 1)]
     );
 
+    // Each of these logs holds one chain problem, at `seq`, whose message says `what`.
+    let one_chain_problem = |bodies: &[serde_json::Value], seq: u64, what: &str| {
+        let report = bundle_report(&net, &kz_log(&net, bodies));
+        assert_eq!(
+            kinds_of(&report),
+            vec![(ProblemKind::Chain, Some(seq))],
+            "{:?}",
+            report.problems
+        );
+        assert!(
+            report.problems[0].message.contains(what),
+            "{what}: {:?}",
+            report.problems
+        );
+    };
+
     // Retracted twice: the second is refused.
-    let log = kz_log(&net, &[practice_json(), retract(&target), retract(&target)]);
-    let report = bundle_report(&net, &log);
-    assert_eq!(
-        kinds_of(&report),
-        vec![(ProblemKind::Chain, Some(3))],
-        "{:?}",
-        report.problems
+    one_chain_problem(
+        &[practice_json(), retract(&target), retract(&target)],
+        3,
+        "already retracted",
     );
-    assert!(report.problems[0].message.contains("already retracted"));
 
     // A retraction of the retraction: its target is not an original.
     let first_retraction = kz_log(&net, &[practice_json(), retract(&target)])[1]
         .id()
         .to_hex();
-    let log = kz_log(
-        &net,
+    one_chain_problem(
         &[
             practice_json(),
             retract(&target),
             retract(&first_retraction),
         ],
-    );
-    let report = bundle_report(&net, &log);
-    assert_eq!(
-        kinds_of(&report),
-        vec![(ProblemKind::Chain, Some(3))],
-        "{:?}",
-        report.problems
-    );
-    assert!(
-        report.problems[0].message.contains("is a retraction"),
-        "{:?}",
-        report.problems
+        3,
+        "is a retraction",
     );
 
     // An amendment whose record is an event: it would change the practice's kind.
@@ -1666,29 +1667,13 @@ fn bundle_check_applies_the_target_rules() {
         "start": "2027-03-15T09:00", "time_zone": "Asia/Almaty"
     });
     let to_event = serde_json::json!({"kind": "amendment", "target": target, "record": event});
-    let log = kz_log(&net, &[practice_json(), to_event]);
-    let report = bundle_report(&net, &log);
-    assert_eq!(
-        kinds_of(&report),
-        vec![(ProblemKind::Chain, Some(2))],
-        "{:?}",
-        report.problems
-    );
-    assert!(report.problems[0].message.contains("changes the kind"));
+    one_chain_problem(&[practice_json(), to_event], 2, "changes the kind");
 
     // A target that is no record of this log.
-    let log = kz_log(&net, &[practice_json(), retract(&"ab".repeat(32))]);
-    let report = bundle_report(&net, &log);
-    assert_eq!(
-        kinds_of(&report),
-        vec![(ProblemKind::Chain, Some(2))],
-        "{:?}",
-        report.problems
-    );
-    assert!(
-        report.problems[0]
-            .message
-            .contains("is not an earlier record")
+    one_chain_problem(
+        &[practice_json(), retract(&"ab".repeat(32))],
+        2,
+        "is not an earlier record",
     );
 }
 
