@@ -1735,3 +1735,25 @@ fn bundle_check_counts_each_members_own_problems() {
     assert_eq!(kz.problems, 2, "{:?}", report.problems);
     assert_eq!(report.problems.len(), 4, "{:?}", report.problems);
 }
+
+/// Every event type and status survives the way from draft to body and back to a draft.
+#[test]
+fn every_event_type_and_status_comes_back_from_its_body() {
+    let net = net();
+    for event_type in ["conference", "training", "webinar", "study-visit", "call"] {
+        for status in ["scheduled", "postponed", "cancelled"] {
+            let json = serde_json::json!({
+                "kind": "event", "title": {"en": "Forum"}, "event_type": event_type,
+                "status": status, "start": "2027-03-15T09:00", "time_zone": "Asia/Almaty"
+            });
+            let draft = Draft::parse(&json.to_string(), DraftFormat::Json).expect("parses");
+            let body = draft.to_body("KZ", net.charter.limits()).expect("valid");
+            let back = serde_json::to_value(Draft::from_body(&body)).expect("serialises");
+            assert_eq!(
+                (back["event_type"].as_str(), back["status"].as_str()),
+                (Some(event_type), Some(status)),
+                "{back}"
+            );
+        }
+    }
+}
