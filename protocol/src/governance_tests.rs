@@ -2680,11 +2680,27 @@ fn audit(gov: &Governance, sources: Vec<SourceInput>) -> AuditReport {
     a.finish()
 }
 
-/// The problems of `kind`, at least one.
+/// The problems of `kind`, at least one (so the report is not clean).
 fn problems(report: &AuditReport, kind: ProblemKind) -> Vec<&Problem> {
     let found: Vec<&Problem> = report.problems.iter().filter(|p| p.kind == kind).collect();
     assert!(!found.is_empty(), "no {kind:?} in {:#?}", report.problems);
+    assert!(!report.is_clean(), "a report with problems is not clean");
     found
+}
+
+/// A problem the caller found itself (a source it could not read, say) is reported as given.
+#[test]
+fn a_problem_handed_to_the_auditor_is_reported() {
+    let net = net();
+    let gov = net.gov();
+    let mut a = Auditor::new(gov.clone(), NOW, GRACE);
+    a.problem(Problem::new(
+        ProblemKind::Damaged,
+        "node b: the connection was cut".into(),
+    ));
+    let report = a.finish();
+    let damaged = only(&report, ProblemKind::Damaged);
+    assert_eq!(damaged.message, "node b: the connection was cut");
 }
 
 fn evidence_ids(p: &Problem) -> BTreeSet<RecordId> {
