@@ -286,26 +286,17 @@ impl Indexer {
                 }
             }
         }
-        let mut load = |id: RecordId| -> Result<Option<Record>, SearchError> {
-            // A record is looked up once per batch at most (each touched document once).
-            Ok(known.remove(&id))
-        };
+        // Each touched document takes its records once: they move out of `known`.
         for id in touched {
             let Some(state) = self.overlay.get(&id).copied() else {
                 continue;
             };
-            let Some(original) = load(state.id)? else {
+            let Some(original) = known.remove(&state.id) else {
                 warn!(id = %state.id, "search index: a target is missing from the store");
                 continue;
             };
-            let amendment = match state.amendment {
-                Some(a) => load(a)?,
-                None => None,
-            };
-            let retraction = match state.retraction {
-                Some(r) => load(r)?,
-                None => None,
-            };
+            let amendment = state.amendment.and_then(|a| known.remove(&a));
+            let retraction = state.retraction.and_then(|r| known.remove(&r));
             batch.currents.push(Current {
                 original,
                 amendment,
