@@ -10,7 +10,7 @@ use proptest::prelude::*;
 use prost::Message;
 
 use crate::audit::{AuditReport, Auditor, SourceInput};
-use crate::bundle::{BundleCheck, Problem, ProblemKind};
+use crate::bundle::{BundleCheck, MemberSummary, Problem, ProblemKind};
 use crate::chain::{self, Append, ChainHead};
 use crate::charter::Charter;
 use crate::charter::tests::sample;
@@ -3186,4 +3186,175 @@ fn audit_ignores_checkpoints_of_a_key_revoked_since() {
     // sign. Nor is serving them a forgery by the node.
     assert_eq!(report.problems, vec![], "{:#?}", report.problems);
     assert_eq!(report.checkpoints, 0);
+}
+
+/// The honest logs, and two records KZ signed at seq 3 (two branches of its log).
+fn kz_fork(net: &Net) -> (Vec<Vec<SignedRecord>>, SignedRecord, SignedRecord) {
+    let logs = honest_logs(net);
+    let kz = &net.members[KZ];
+    let branch =
+        |title: &str| next_record(kz, &net.genesis, logs[1].last(), T0 + 10, &practice(title));
+    let (a, b) = (branch("Branch A"), branch("Branch B"));
+    assert_ne!(a.id(), b.id());
+    (logs, a, b)
+}
+
+#[test]
+fn a_split_view_blames_no_node_of_another_member() {
+    let net = net();
+    let gov = net.gov();
+    let (logs, a, b) = kz_fork(&net);
+    let mut one = all(&logs);
+    one.push(&a);
+    let mut other = all(&logs);
+    other.push(&b);
+    // HUB's node serves one branch, a node of no member the other: neither is KZ's.
+    let mut hub_node = source(HONEST, None, &gov, &one, &[]);
+    hub_node.member = Some("HUB".into());
+    let report = audit(&gov, vec![hub_node, source(ROGUE, None, &gov, &other, &[])]);
+    let p = only(&report, ProblemKind::SplitView);
+    assert_eq!(p.member.as_deref(), Some("KZ"));
+    assert_eq!(p.node, None);
+}
+
+/// A source holding both records of a fork reports a fork, not a split view with itself.
+#[test]
+fn a_fork_held_by_the_only_source_is_no_split_view() {
+    let net = net();
+    let gov = net.gov();
+    let (logs, a, b) = kz_fork(&net);
+    let mut both = all(&logs);
+    both.extend([&a, &b]);
+    let report = audit(&gov, vec![source(HONEST, None, &gov, &both, &[])]);
+    let p = only(&report, ProblemKind::Fork);
+    assert_eq!(p.node.as_deref(), Some(HONEST));
+    assert_eq!(p.seq, Some(3));
+    assert_eq!(evidence_ids(p), BTreeSet::from([a.id(), b.id()]));
+    assert_eq!(report.problems.len(), 1, "{:#?}", report.problems);
+}
+
+/// Per key the report keeps the summary of the source whose contiguous log reaches farthest (the
+/// first of those that reach equally far), with the problems every source had with that key.
+#[test]
+fn a_keys_summary_is_the_longest_logs_with_every_sources_problems() {
+    let net = net();
+    let gov = net.gov();
+    let hub_log = log_of(&net.members[HUB], &net.genesis, 5, T0);
+    let pick =
+        |seqs: &[usize]| -> Vec<&SignedRecord> { seqs.iter().map(|s| &hub_log[s - 1]).collect() };
+    let sources = vec![
+        // Head 2, a gap before seq 4.
+        source("a", None, &gov, &pick(&[1, 2, 4]), &[]),
+        // Head 3, a gap before seq 5: the longest log.
+        source("b", None, &gov, &pick(&[1, 2, 3, 5]), &[]),
+        // Head 3 too, no problem, fewer records.
+        source("c", None, &gov, &pick(&[1, 2, 3]), &[]),
+    ];
+    let hub = net.members[HUB].public_key().to_hex();
+    let summary_of = |s: &SourceInput| -> MemberSummary {
+        let m = s.report.members.iter().find(|m| m.key == hub);
+        m.expect("HUB's key").clone()
+    };
+    let heads: Vec<(u64, u64, u64)> = sources
+        .iter()
+        .map(|s| {
+            let m = summary_of(s);
+            (m.head_seq, m.records, m.problems)
+        })
+        .collect();
+    assert_eq!(heads, vec![(2, 3, 1), (3, 4, 1), (3, 3, 0)]);
+    let mut expected = summary_of(&sources[1]);
+    expected.problems = 2;
+    let report = audit(&gov, sources);
+    let merged: Vec<&MemberSummary> = report.keys.iter().filter(|k| k.key == hub).collect();
+    assert_eq!(merged, vec![&expected]);
+}
+
+/// What a node's newest checkpoint claims is held against every source: a signed head that no
+/// source serves is an omission of that node, once the checkpoint is older than the grace period.
+#[test]
+fn a_signed_head_no_source_serves_is_an_omission_once_settled() {
+    let net = net();
+    let gov = net.gov();
+    let mut logs = honest_logs(&net);
+    let hub = net.members[HUB].public_key();
+    let signed_head = head_ref(&logs[0]);
+    let checkpoint = |key: &SecretKey, peer: &str, time: i64| {
+        checkpoint::sign(
+            key,
+            gov.charter(),
+            peer,
+            time,
+            &[(hub, signed_head)].into(),
+            &(0, vec![]),
+        )
+    };
+    let settled = checkpoint(&net.members[KZ], "peer-kz", NOW - GRACE);
+    let young = checkpoint(&net.members[KG], "peer-kg", NOW - GRACE + 1);
+    // Neither node is audited; the one source lacks HUB's seq 3.
+    let lacking = logs[0].pop().expect("HUB seq 3");
+    let report = audit(
+        &gov,
+        vec![source(HONEST, None, &gov, &all(&logs), &[&settled, &young])],
+    );
+    let p = only(&report, ProblemKind::Omission);
+    assert_eq!(p.node.as_deref(), Some("node of KZ (peer peer-kz)"));
+    assert_eq!((p.author, p.member.as_deref()), (Some(hub), Some("HUB")));
+    assert_eq!((p.seq, p.record), (Some(3), Some(lacking.id())));
+    let c = checkpoint::verify(&settled, gov.charter()).expect("valid");
+    assert_eq!(evidence_ids(p), BTreeSet::from([c.id]));
+    assert!(
+        p.message.contains("which no audited node serves"),
+        "{}",
+        p.message
+    );
+    assert_eq!(report.problems.len(), 1, "{:#?}", report.problems);
+}
+
+/// Two checkpoints of one node whose decisions shrink or are replaced: a governance rollback,
+/// worded for each case.
+#[test]
+fn a_node_signing_fewer_or_other_decisions_is_a_governance_rollback() {
+    let net = net();
+    let gov = net.gov();
+    let kz = &net.members[KZ];
+    let rollback = |later: (u64, Vec<u8>)| {
+        let sign = |time: i64, decisions: &(u64, Vec<u8>)| {
+            checkpoint::sign(
+                kz,
+                gov.charter(),
+                "peer-kz",
+                time,
+                &BTreeMap::new(),
+                decisions,
+            )
+        };
+        let first = sign(NOW - 900_000, &(1, vec![8; 32]));
+        let second = sign(NOW - 600_000, &later);
+        let report = audit(
+            &gov,
+            vec![source(HONEST, None, &gov, &[], &[&first, &second])],
+        );
+        let p = only(&report, ProblemKind::Rollback).clone();
+        assert_eq!(report.problems.len(), 1, "{:#?}", report.problems);
+        assert_eq!(p.node.as_deref(), Some("node of KZ (peer peer-kz)"));
+        assert_eq!(
+            (p.member.as_deref(), p.author, p.seq),
+            (Some("KZ"), None, None)
+        );
+        p.message
+    };
+    let expected = |tail: &str| {
+        format!(
+            "node of KZ (peer peer-kz) signed two checkpoints that contradict each other: {tail}"
+        )
+    };
+    assert_eq!(
+        rollback((0, vec![])),
+        expected("held 1 governance decisions, then only 0")
+    );
+    assert_eq!(
+        rollback((1, vec![9; 32])),
+        expected("held 1 governance decisions, then another 1")
+    );
 }
