@@ -330,6 +330,8 @@ fn a_fresh_summary_lifts_the_back_off() {
     drain(&mut s);
     s.handle_range_done(&1, &key(1), RangeOutcome::Failed, 1);
     assert!(drain(&mut s).is_empty());
+    s.handle_summary(1, summary(&[(1, 5)]), 2, &no_lookup);
+    assert!(drain(&mut s).is_empty(), "nothing new: still backed off");
     s.handle_summary(1, summary(&[(1, 6)]), 2, &no_lookup);
     assert_eq!(drain(&mut s), vec![range(1, 1, 1)]);
 }
@@ -399,6 +401,8 @@ fn another_branch_is_probed_once() {
     s.handle_range_done(&1, &key(1), RangeOutcome::Diverged, 2);
     // Diverged: probed at the local head's seq, once.
     assert_eq!(drain(&mut s), vec![range(1, 1, 5)]);
+    // The probe is a request like any other (due at 2 + 20,000), not a back-off (2 + 10,000).
+    assert_eq!(s.poll_timeout(), Some(20_002));
     s.handle_range_done(&1, &key(1), RangeOutcome::Diverged, 3);
     s.handle_summary(1, theirs, 4, &ours);
     assert!(drain(&mut s).is_empty());
@@ -489,6 +493,7 @@ fn pending_area_is_bounded_and_drops_the_farthest_ahead() {
     );
     assert!(p.insert(a, 3, id(1, 3, 0), 100, 3), "evicts seq 9");
     assert_eq!((p.len(), p.bytes()), (3, 300));
+    assert!(!p.is_empty());
     assert!(p.take(&a, 9).is_empty());
     let mut at5 = p.take(&a, 5);
     at5.sort_unstable();
@@ -507,6 +512,295 @@ fn pending_area_is_bounded_and_drops_the_farthest_ahead() {
     assert_eq!(p.take(&a, 3), vec![3]);
     assert!(p.is_empty());
     assert_eq!(p.bytes(), 0);
+}
+
+#[test]
+fn a_pending_record_of_exactly_the_areas_bytes_fits() {
+    let mut p: PendingArea<u64> = PendingArea::new(2, 500);
+    assert!(p.insert(key(1), 4, id(1, 4, 0), 500, 4));
+    assert_eq!((p.len(), p.bytes()), (1, 500));
+    // An area for no records keeps none.
+    let mut none: PendingArea<u64> = PendingArea::new(0, 500);
+    assert!(!none.insert(key(1), 4, id(1, 4, 0), 1, 4));
+    assert!(none.is_empty());
+}
+
+fn fork(peer: u32, author: u8, seq: u64) -> Action<u32> {
+    Action::RequestFork {
+        peer,
+        author: key(author),
+        seq,
+    }
+}
+
+/// A summary advertising fork evidence at each of `forks` (author, seq), and no heads.
+fn forks_at(forks: &[(u8, u64)]) -> Summary {
+    Summary {
+        forks: forks.iter().map(|&(a, s)| (key(a), s)).collect(),
+        ..Summary::default()
+    }
+}
+
+#[test]
+fn a_summary_with_as_many_forks_as_the_limit_is_read() {
+    let (doc, keys, _) = sample(2);
+    let charter = doc.verify().expect("charter");
+    let author = keys[0].public_key();
+    let heads = pb::Heads {
+        forks: (1..=MAX_FORK_REFS as u64)
+            .map(|seq| pb::ForkRef {
+                author: author.as_bytes().to_vec(),
+                seq,
+            })
+            .collect(),
+        ..Default::default()
+    };
+    let s = Summary::from_proto(&heads, &charter).expect("at the limit");
+    assert_eq!(s.forks.len(), MAX_FORK_REFS);
+    assert!(s.forks.contains(&(author, MAX_FORK_REFS as u64)));
+}
+
+#[test]
+fn the_local_summary_grows_with_the_head_and_is_replaced_whole() {
+    let mut s = Sync::new(SyncConfig::default(), summary(&[(1, 3)]), 0);
+    assert_eq!(s.local(), &summary(&[(1, 3)]));
+    let head = |seq: u64, branch: u8| HeadRef {
+        seq,
+        id: id(1, seq, branch),
+    };
+    s.handle_local_head(key(1), head(4, 0), 0);
+    // Neither another record at the head's seq nor an older head moves it.
+    s.handle_local_head(key(1), head(4, 7), 0);
+    s.handle_local_head(key(1), head(2, 0), 0);
+    assert_eq!(s.local(), &summary(&[(1, 4)]));
+    // A decision ended the key at seq 2: the store's summary replaces the local one, lower heads
+    // included, and ranges are asked from there.
+    s.replace_local(summary(&[(1, 2)]));
+    assert_eq!(s.local(), &summary(&[(1, 2)]));
+    s.handle_connected(1u32, 1);
+    s.handle_summary(1, summary(&[(1, 4)]), 1, &no_lookup);
+    assert_eq!(
+        drain(&mut s),
+        vec![Action::SendSummary { peer: 1 }, range(1, 1, 3)]
+    );
+}
+
+#[test]
+fn a_peer_at_the_local_heads_seq_on_another_branch_is_probed_there() {
+    let mut s = Sync::new(SyncConfig::default(), summary(&[(1, 5)]), 0);
+    s.handle_connected(1u32, 0);
+    drain(&mut s);
+    let ours = |a: &PublicKey, seq: u64| (*a == key(1)).then(|| id(1, seq, 0));
+    let theirs = Summary {
+        heads: [(
+            key(1),
+            HeadRef {
+                seq: 5,
+                id: id(1, 5, 9),
+            },
+        )]
+        .into(),
+        ..Summary::default()
+    };
+    s.handle_summary(1, theirs, 1, &ours);
+    assert_eq!(drain(&mut s), vec![range(1, 1, 5)]);
+}
+
+#[test]
+fn a_peer_level_with_the_local_head_is_asked_nothing() {
+    let mut s = Sync::new(SyncConfig::default(), summary(&[(1, 5)]), 0);
+    s.handle_connected(1u32, 0);
+    let ours = |a: &PublicKey, seq: u64| (*a == key(1)).then(|| id(1, seq, 0));
+    s.handle_summary(1, summary(&[(1, 5)]), 0, &ours);
+    assert_eq!(drain(&mut s), vec![Action::SendSummary { peer: 1 }]);
+}
+
+#[test]
+fn a_peer_ahead_is_asked_from_the_local_head_on_not_probed() {
+    // The store holds records above the summary's head (say, of a key a decision ended there), on
+    // another branch than the peer's: the peer is ahead all the same, and asked from seq 6.
+    let mut s = Sync::new(SyncConfig::default(), summary(&[(1, 5)]), 0);
+    s.handle_connected(1u32, 0);
+    drain(&mut s);
+    let ours = |a: &PublicKey, seq: u64| (*a == key(1)).then(|| id(1, seq, 0));
+    let theirs = Summary {
+        heads: [(
+            key(1),
+            HeadRef {
+                seq: 9,
+                id: id(1, 9, 9),
+            },
+        )]
+        .into(),
+        ..Summary::default()
+    };
+    s.handle_summary(1, theirs, 1, &ours);
+    assert_eq!(drain(&mut s), vec![range(1, 1, 6)]);
+}
+
+#[test]
+fn a_gap_at_a_seq_the_peer_already_showed_changes_nothing() {
+    let mut s = Sync::new(SyncConfig::default(), summary(&[(1, 2)]), 0);
+    s.handle_connected(4u32, 0);
+    s.handle_summary(4, summary(&[(1, 9)]), 0, &no_lookup);
+    assert_eq!(
+        drain(&mut s),
+        vec![Action::SendSummary { peer: 4 }, range(4, 1, 3)]
+    );
+    s.handle_range_done(&4, &key(1), RangeOutcome::Nothing, 1);
+    assert!(drain(&mut s).is_empty(), "backed off");
+    // A record at seq 9 arriving ahead of the gap tells nothing new of the peer: still backed off.
+    s.handle_gap(4, key(1), 9, 2);
+    assert!(drain(&mut s).is_empty());
+    // One at seq 10 does: the peer holds more than it said.
+    s.handle_gap(4, key(1), 10, 3);
+    assert_eq!(drain(&mut s), vec![range(4, 1, 3)]);
+}
+
+#[test]
+fn a_back_off_ends_at_its_time() {
+    let config = SyncConfig {
+        interval_ms: 100_000,
+        ..SyncConfig::default()
+    };
+    let mut s = Sync::new(config, Summary::default(), 0);
+    s.handle_connected(1u32, 0);
+    s.handle_summary(1, summary(&[(1, 5)]), 0, &no_lookup);
+    drain(&mut s);
+    s.handle_range_done(&1, &key(1), RangeOutcome::Failed, 1);
+    assert_eq!(s.poll_timeout(), Some(10_001));
+    s.handle_timeout(10_000);
+    assert!(drain(&mut s).is_empty(), "still backed off");
+    assert_eq!(s.poll_timeout(), Some(10_001));
+    s.handle_timeout(10_001);
+    assert_eq!(drain(&mut s), vec![range(1, 1, 1)]);
+    // The back-off is gone; the new request's deadline is next.
+    assert_eq!(s.poll_timeout(), Some(30_001));
+}
+
+#[test]
+fn a_disconnect_drops_only_the_departed_peers_queued_actions() {
+    let mut s = Sync::new(SyncConfig::default(), Summary::default(), 0);
+    s.handle_connected(1u32, 0);
+    s.handle_connected(2u32, 0);
+    s.handle_disconnected(&1, 1);
+    assert_eq!(drain(&mut s), vec![Action::SendSummary { peer: 2 }]);
+}
+
+#[test]
+fn a_disconnect_keeps_the_other_peers_back_offs() {
+    let mut s = Sync::new(SyncConfig::default(), Summary::default(), 0);
+    for p in [1u32, 2] {
+        s.handle_connected(p, 0);
+        s.handle_summary(p, summary(&[(1, 5)]), 0, &no_lookup);
+    }
+    assert_eq!(
+        drain(&mut s),
+        vec![
+            Action::SendSummary { peer: 1 },
+            range(1, 1, 1),
+            Action::SendSummary { peer: 2 }
+        ]
+    );
+    s.handle_range_done(&1, &key(1), RangeOutcome::Failed, 1);
+    assert_eq!(drain(&mut s), vec![range(2, 1, 1)]);
+    s.handle_range_done(&2, &key(1), RangeOutcome::Failed, 2);
+    assert!(drain(&mut s).is_empty());
+    s.handle_disconnected(&1, 3);
+    assert!(drain(&mut s).is_empty(), "peer 2 is still backed off");
+    assert_eq!(s.poll_timeout(), Some(10_002), "peer 2's back-off");
+}
+
+#[test]
+fn a_disconnect_keeps_the_other_peers_probes() {
+    let mut s = Sync::new(SyncConfig::default(), summary(&[(1, 5)]), 0);
+    s.handle_connected(1u32, 0);
+    s.handle_connected(2u32, 0);
+    drain(&mut s);
+    let ours = |a: &PublicKey, seq: u64| (*a == key(1)).then(|| id(1, seq, 0));
+    let theirs = Summary {
+        heads: [(
+            key(1),
+            HeadRef {
+                seq: 4,
+                id: id(1, 4, 9),
+            },
+        )]
+        .into(),
+        ..Summary::default()
+    };
+    s.handle_summary(2, theirs.clone(), 1, &ours);
+    assert_eq!(drain(&mut s), vec![range(2, 1, 4)]);
+    s.handle_range_done(&2, &key(1), RangeOutcome::Nothing, 2);
+    s.handle_disconnected(&1, 3);
+    s.handle_summary(2, theirs, 4, &ours);
+    assert!(
+        drain(&mut s).is_empty(),
+        "peer 2 was probed at seq 4 before"
+    );
+}
+
+#[test]
+fn a_fork_request_is_made_once_and_asked_of_another_peer_when_late() {
+    let config = SyncConfig {
+        interval_ms: 100_000,
+        ..SyncConfig::default()
+    };
+    let mut s = Sync::new(config, Summary::default(), 0);
+    for p in [1u32, 2] {
+        s.handle_connected(p, 0);
+        s.handle_summary(p, forks_at(&[(3, 2)]), 0, &no_lookup);
+    }
+    // Both advertise it; one request, to the first.
+    assert_eq!(
+        drain(&mut s),
+        vec![
+            Action::SendSummary { peer: 1 },
+            fork(1, 3, 2),
+            Action::SendSummary { peer: 2 }
+        ]
+    );
+    assert_eq!(s.poll_timeout(), Some(20_000));
+    s.handle_timeout(20_000);
+    assert_eq!(drain(&mut s), vec![fork(2, 3, 2)]);
+    assert_eq!(s.poll_timeout(), Some(40_000));
+    // A late report of the first request does not end the second.
+    s.handle_fork_done(&1, &key(3), 2, 20_001);
+    assert_eq!(s.poll_timeout(), Some(40_000));
+    s.handle_fork_done(&2, &key(3), 2, 20_002);
+    assert_eq!(s.poll_timeout(), Some(100_000), "the next exchange");
+}
+
+#[test]
+fn a_fork_request_is_taken_over_by_another_peer_after_a_disconnect() {
+    let mut s = Sync::new(SyncConfig::default(), Summary::default(), 0);
+    for p in [1u32, 2] {
+        s.handle_connected(p, 0);
+        s.handle_summary(p, forks_at(&[(3, 2)]), 0, &no_lookup);
+    }
+    drain(&mut s);
+    s.handle_disconnected(&1, 1);
+    assert_eq!(drain(&mut s), vec![fork(2, 3, 2)]);
+}
+
+#[test]
+fn fork_requests_count_toward_the_per_peer_bound() {
+    let config = SyncConfig {
+        max_requests_per_peer: 2,
+        ..SyncConfig::default()
+    };
+    let mut s = Sync::new(config, Summary::default(), 0);
+    s.handle_connected(1u32, 0);
+    drain(&mut s);
+    let mut theirs = forks_at(&[(3, 1), (3, 2), (3, 3)]);
+    s.handle_summary(1, theirs.clone(), 0, &no_lookup);
+    assert_eq!(drain(&mut s), vec![fork(1, 3, 1), fork(1, 3, 2)]);
+    // Both requests in use: a head the peer shows now waits.
+    theirs.heads = summary(&[(1, 1)]).heads;
+    s.handle_summary(1, theirs, 1, &no_lookup);
+    assert!(drain(&mut s).is_empty());
+    s.handle_fork_done(&1, &key(3), 1, 2);
+    assert_eq!(drain(&mut s), vec![range(1, 1, 1)]);
 }
 
 /// A simulated network: nodes with toy stores (per author, a chain of ids), virtual time, and
