@@ -90,7 +90,7 @@ fn main() {
     let peer = libp2p::identity::Keypair::generate_ed25519()
         .public()
         .to_peer_id();
-    let (shared, _indexer) = hubnet_node::service::Shared::new(store, peer, None).expect("shared");
+    let (shared, _indexer) = hubnet_node::shared::Shared::new(store, peer, None).expect("shared");
     let queries = [
         "q=%D0%B3%D0%BE%D1%81%D1%83%D0%B4%D0%B0%D1%80%D1%81%D1%82%D0%B2%D0%B5%D0%BD%D0%BD%D0%BE%D0%B9%20%D1%81%D0%BB%D1%83%D0%B6%D0%B1%D1%8B&country=KZ",
         "q=%D1%8D%D0%BB%D0%B5%D0%BA%D1%82%D1%80%D0%BE%D0%BD%D0%BD%D0%BE%D0%B5%20%D0%BF%D1%80%D0%B0%D0%B2%D0%B8%D1%82%D0%B5%D0%BB%D1%8C%D1%81%D1%82%D0%B2%D0%BE&kind=practice",

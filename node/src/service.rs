@@ -2,22 +2,17 @@
 //! worker and the search indexer on their own threads, the swarm task (libp2p and the sync state
 //! machine) and the HTTP API on tokio, and a clean stop on SIGINT or SIGTERM.
 
-use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, bail};
 use hubnet_protocol::{Charter, PublicKey, SecretKey};
-use libp2p::PeerId;
 use libp2p::identity::Keypair;
-use serde::Serialize;
 use tokio::sync::{mpsc, oneshot, watch};
 use tracing::{info, warn};
 
 use crate::config::Config;
-use crate::metrics::Metrics;
-use crate::search::indexer::{self, Indexer, IndexerHandle, Waker};
-use crate::search::{SearchError, SearchIndex};
+use crate::shared::Shared;
 use crate::signals::Signals;
 use crate::store::{CHARTER_FILE, Store};
 use crate::{api, keyfile, net, worker};
@@ -28,137 +23,6 @@ const JOB_QUEUE: usize = 1024;
 const EVENT_QUEUE: usize = 4096;
 /// How long a stop may take before the process gives up waiting.
 const STOP_GRACE: Duration = Duration::from_secs(4);
-
-/// What the node's parts share.
-#[derive(Debug)]
-pub struct Shared {
-    /// Readers (queries, sync answers, the indexer) share it; writers (the ingest worker) take it
-    /// alone.
-    store: RwLock<Store>,
-    /// The charter as the governance log leaves it (replaced when a decision is stored).
-    charter: RwLock<Arc<Charter>>,
-    /// This node's libp2p identity.
-    pub peer_id: PeerId,
-    /// The member this node publishes for; `None` for a mirror.
-    pub member: Option<String>,
-    /// The live peers, as the swarm task last saw them: a peer whose connections stopped
-    /// answering pings is removed at once, before its connections are closed.
-    pub peers: Mutex<BTreeMap<PeerId, PeerStatus>>,
-    /// Prometheus metrics.
-    pub metrics: Metrics,
-    /// The full-text index (searches read it; the indexer thread writes it).
-    pub search: SearchIndex,
-    /// Wakes the indexer after records were stored.
-    pub indexer: Waker,
-}
-
-impl AsRef<RwLock<Store>> for Shared {
-    fn as_ref(&self) -> &RwLock<Store> {
-        &self.store
-    }
-}
-
-/// One live peer (connected, and answering pings), for `/api/v1/status` and `/api/v1/peers`.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-pub struct PeerStatus {
-    /// Its libp2p peer id.
-    pub peer_id: String,
-    /// The remote address of the connection (for a peer that dialled in, its outgoing port).
-    pub address: String,
-    /// Whether this node dialled it (`out`) or it dialled this node (`in`).
-    pub direction: &'static str,
-    /// When the connection was established: Unix time in milliseconds.
-    pub connected_at_ms: i64,
-    /// When it last answered a ping (or connected, before its first answer): Unix time in
-    /// milliseconds.
-    pub last_seen_ms: i64,
-    /// The round-trip time of its last ping answer, in milliseconds.
-    pub rtt_ms: Option<f64>,
-    /// Its gossipsub score as this node computes it.
-    pub score: Option<f64>,
-    /// Records this node holds beyond the peer's last summary (heads only).
-    pub behind: Option<u64>,
-    /// Records the peer's last summary holds beyond this node's.
-    pub ahead: Option<u64>,
-}
-
-impl Shared {
-    /// Wraps an open store, opens its search index and starts the indexer thread, which first
-    /// catches up with the store (rebuilding the index if it is missing).
-    pub fn new(
-        store: Store,
-        peer_id: PeerId,
-        member: Option<String>,
-    ) -> Result<(Arc<Self>, IndexerHandle), SearchError> {
-        let (index, applied, followed) = SearchIndex::open(
-            store.dir(),
-            store.charter().network_id(),
-            store.journal_end(),
-        )?;
-        let indexer = Indexer::new(index.clone(), applied, followed, &store)?;
-        let (waker, woken) = indexer::channel();
-        let shared = Arc::new(Self {
-            charter: RwLock::new(Arc::new(store.charter().clone())),
-            store: RwLock::new(store),
-            peer_id,
-            member,
-            peers: Mutex::new(BTreeMap::new()),
-            metrics: Metrics::default(),
-            search: index,
-            indexer: waker.clone(),
-        });
-        let handle = indexer::spawn(indexer, shared.clone(), &waker, woken)?;
-        Ok((shared, handle))
-    }
-
-    /// The charter with every stored decision applied: members, keys and their validity, limits.
-    pub fn charter(&self) -> Arc<Charter> {
-        self.charter
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .clone()
-    }
-
-    /// Replaces the charter after a decision was stored.
-    pub fn set_charter(&self, charter: Charter) {
-        *self
-            .charter
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(charter);
-    }
-
-    /// The store, for writing. A panic while it was held does not make it unusable: every store
-    /// operation leaves it consistent or fails before changing it.
-    pub fn lock_store(&self) -> RwLockWriteGuard<'_, Store> {
-        self.store
-            .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// The store, for reading, beside other readers.
-    pub fn read_store(&self) -> RwLockReadGuard<'_, Store> {
-        self.store
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// The store for reading if no writer holds it now (for the swarm task, which must not wait on
-    /// a fsync).
-    pub fn try_read_store(&self) -> Option<RwLockReadGuard<'_, Store>> {
-        match self.store.try_read() {
-            Ok(g) => Some(g),
-            Err(std::sync::TryLockError::Poisoned(p)) => Some(p.into_inner()),
-            Err(std::sync::TryLockError::WouldBlock) => None,
-        }
-    }
-
-    /// The live peers.
-    pub fn lock_peers(&self) -> MutexGuard<'_, BTreeMap<PeerId, PeerStatus>> {
-        self.peers
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-}
 
 /// Runs a node until SIGINT or SIGTERM.
 pub fn run(config: Config) -> anyhow::Result<()> {

@@ -53,9 +53,9 @@ pub fn title(body: &Body) -> String {
 }
 
 /// Text in the reader's language `lang`, else English, else Russian, else any (see
-/// [`crate::feeds::pick`]).
+/// [`crate::lang::pick`]).
 pub fn pick(text: Option<&hubnet_proto::v1::LocalizedText>, lang: Option<&str>) -> String {
-    crate::feeds::pick(text, lang).to_owned()
+    crate::lang::pick(text, lang).to_owned()
 }
 
 /// Markdown (CommonMark with tables and strikethrough) to HTML that is safe to insert in a page:

@@ -25,7 +25,7 @@ use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, error, info, warn};
 
 use crate::metrics::{Phase, Stage};
-use crate::service::Shared;
+use crate::shared::Shared;
 use crate::store::{CheckpointOutcome, Outcome, StoreError};
 use crate::{ingest, now_ms};
 

@@ -149,7 +149,8 @@ pub async fn events_ics(
     blocking(move || {
         let (items, _) = run_query(&shared, &q)?;
         let charter = shared.charter();
-        let title = feeds::pick_in(charter.name(), lang.as_deref()).map_or("hubnet", |(_, t)| t);
+        let title =
+            crate::lang::pick_in(charter.name(), lang.as_deref()).map_or("hubnet", |(_, t)| t);
         let body = feeds::ics::events(&items, &base, title, lang.as_deref(), crate::now_ms());
         Ok(text("text/calendar; charset=utf-8", body, None))
     })
@@ -271,7 +272,8 @@ pub async fn citation(
     let shared = state.shared.clone();
     blocking(move || {
         let c = current_of(&shared, &id)?;
-        let name = feeds::member_name(&shared.charter(), c.member(), lang.as_deref()).to_owned();
+        let name =
+            crate::lang::member_name(&shared.charter(), c.member(), lang.as_deref()).to_owned();
         let short = id.to_hex();
         let short = short.get(..12).unwrap_or_default();
         Ok(if format == "bibtex" {

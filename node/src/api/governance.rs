@@ -272,7 +272,7 @@ pub async fn bundle(
 }
 
 fn write_bundle(
-    shared: &crate::service::Shared,
+    shared: &crate::shared::Shared,
     out: ChannelWriter,
     with_records: bool,
 ) -> std::io::Result<()> {

@@ -51,7 +51,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use self::openapi::{ApiDoc, Problem};
-use crate::service::Shared;
+use crate::shared::Shared;
 use crate::view::{record_json, rfc3339_ms};
 use crate::worker::{Job, Refusal};
 

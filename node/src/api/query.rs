@@ -11,7 +11,7 @@ use super::{ApiError, AppState, blocking, member_code, parse_id};
 use crate::current::{Content, Current};
 use crate::search::indexer::documents_of;
 use crate::search::{DocState, Query, governance_mark};
-use crate::service::Shared;
+use crate::shared::Shared;
 use crate::store::Store;
 use crate::view::{record_json, render_markdown, rfc3339_ms};
 
@@ -203,7 +203,7 @@ pub async fn members(State(state): State<AppState>) -> Result<Json<Value>, ApiEr
 
 /// `GET /api/v1/peers`: the live peers: connected, and answering pings (a peer whose pings go
 /// unanswered for `peer_timeout_ms` is left out at once).
-#[utoipa::path(get, path = "/api/v1/peers", tag = "network", responses((status = 200, description = "The live peers: connected and answering pings, each with when it last answered (`last_seen_ms`, Unix time in milliseconds) and its ping round-trip time (`rtt_ms`)", body = [crate::service::PeerStatus])))]
+#[utoipa::path(get, path = "/api/v1/peers", tag = "network", responses((status = 200, description = "The live peers: connected and answering pings, each with when it last answered (`last_seen_ms`, Unix time in milliseconds) and its ping round-trip time (`rtt_ms`)", body = [crate::shared::PeerStatus])))]
 pub async fn peers(State(state): State<AppState>) -> Json<Value> {
     let peers: Vec<Value> = state
         .shared

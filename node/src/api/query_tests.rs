@@ -326,7 +326,7 @@ async fn peers_and_status_show_the_live_peers_with_last_seen() {
         .to_peer_id();
     api.shared.lock_peers().insert(
         peer_id,
-        crate::service::PeerStatus {
+        crate::shared::PeerStatus {
             peer_id: peer_id.to_string(),
             address: "/ip4/127.0.0.1/tcp/4001".into(),
             direction: "out",

@@ -11,7 +11,7 @@ use tokio::sync::mpsc;
 use tower::ServiceExt;
 
 use super::{AppState, router};
-use crate::service::Shared;
+use crate::shared::Shared;
 use crate::store::Store;
 use crate::test_support::{sample, sample_key};
 use crate::worker;

@@ -92,7 +92,7 @@ async fn record_page(
         Some(Content::Event(e)) => crate::view::pick(e.title.as_ref(), None),
         None => String::new(),
     };
-    let author = crate::feeds::member_name(&state.shared.charter(), c.member(), None).to_owned();
+    let author = crate::lang::member_name(&state.shared.charter(), c.member(), None).to_owned();
     let date = rfc3339_ms(c.created_at());
     let meta = format!(
         "<title>{t} · hubnet</title>\n\

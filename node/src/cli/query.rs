@@ -187,7 +187,7 @@ async fn query(args: &QueryArgs) -> anyhow::Result<ExitCode> {
 fn pick(text: &Value, lang: Option<&str>) -> String {
     let map: std::collections::BTreeMap<String, String> =
         serde_json::from_value(text.clone()).unwrap_or_default();
-    crate::feeds::pick_in(&map, lang).map_or_else(String::new, |(_, t)| t.to_owned())
+    crate::lang::pick_in(&map, lang).map_or_else(String::new, |(_, t)| t.to_owned())
 }
 
 fn table(records: &[Value], lang: Option<&str>) -> Table {

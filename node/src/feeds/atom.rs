@@ -14,7 +14,7 @@ pub const TOPIC_SCHEME: &str = "urn:hubnet:topic";
 pub const STATUS_SCHEME: &str = "urn:hubnet:status";
 
 /// The practices among `items` as an Atom feed titled `feed_title`, texts in `lang` as
-/// [`pick`](super::pick) chooses; events are skipped.
+/// [`pick`](crate::lang::pick) chooses; events are skipped.
 ///
 /// The feed's id and `self` link are `{base_url}/feeds/practices.atom`, its `updated` the latest
 /// change of its entries (or `now_ms` when there are none) and its `xml:lang` the reader's

@@ -18,7 +18,7 @@ pub fn key(item: &Current) -> String {
 }
 
 /// A BibTeX `@misc` entry for `item`, by `member_name` (a corporate author, so in double
-/// braces), texts in `lang` as [`pick`](super::pick) chooses.
+/// braces), texts in `lang` as [`pick`](crate::lang::pick) chooses.
 ///
 /// Fields: `title`, `author`, `year` and `month` (when the original was signed, UTC),
 /// `howpublished` (`hubnet record <id>`), `url` (`{base_url}/records/{id}`), `note`
@@ -65,7 +65,7 @@ pub fn bibtex(item: &Current, base_url: &str, member_name: &str, lang: Option<&s
 }
 
 /// A CSL-JSON item for `item` (as the CSL 1.0.2 schema `csl-data.json` has it), by
-/// `member_name`, texts in `lang` as [`pick`](super::pick) chooses.
+/// `member_name`, texts in `lang` as [`pick`](crate::lang::pick) chooses.
 ///
 /// `type` is `report` for a practice and `event` for an event; `id` is [`key`]; `title`,
 /// `author` (`[{"literal": member_name}]`), `issued` (the date the original was signed, UTC),
@@ -189,7 +189,7 @@ fn escape(text: &str) -> String {
 mod tests {
     use super::*;
     use crate::feeds::fixture::{self, T0};
-    use crate::feeds::member_name;
+    use crate::lang::member_name;
 
     const HOUR: i64 = 3_600_000;
 

@@ -46,7 +46,7 @@ use self::codec::SyncCodec;
 pub use self::peers::PeerConfig;
 use crate::config::Config;
 use crate::now_ms;
-use crate::service::Shared;
+use crate::shared::Shared;
 use crate::worker::{Event as WorkerEvent, Job};
 
 /// How often the peers' gossip scores are refreshed. (Dialling peers again is `peers.rs`'s.)

@@ -34,7 +34,7 @@ use tracing::{debug, info};
 
 use super::Node;
 use crate::now_ms;
-use crate::service::PeerStatus;
+use crate::shared::PeerStatus;
 
 /// Most addresses remembered per peer for redialling.
 const MAX_ADDRESSES: usize = 8;
