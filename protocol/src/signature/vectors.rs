@@ -127,6 +127,11 @@ fn add_ell(x: [u8; 32]) -> [u8; 32] {
     out
 }
 
+/// Most nonces the two searches below draw. Each draw succeeds with probability at least 1/8, so
+/// a search ends long before (those of the vectors and of the tests within 32 draws); the bound
+/// makes a broken search panic instead of running forever.
+const MAX_SALT: u32 = 1024;
+
 /// A signature by a key that is `aB + T` (T = `EIGHT_TORSION[torsion]`, possibly with `R`
 /// carrying `R_torsion`), with the nonce drawn again until the cofactorless equation holds:
 /// `[s]B = R + [k]A` exactly, although `A` has a torsion component.
@@ -139,7 +144,7 @@ fn sign_with_torsion_key(
     let (a, prefix) = expand(seed);
     let t = EIGHT_TORSION[torsion % 8];
     let key = (EdwardsPoint::mul_base(&a) + t).compress().to_bytes();
-    for salt in 1.. {
+    for salt in 1..=MAX_SALT {
         let r = nonce(&prefix, message, salt);
         // With a torsion point in R too, the equation holds when R's part is -[k]T; try each.
         let candidates: Vec<EdwardsPoint> = if torsion_in_r {
@@ -160,7 +165,7 @@ fn sign_with_torsion_key(
             }
         }
     }
-    unreachable!("the loop above only ends by returning")
+    panic!("no nonce of the first {MAX_SALT} fits")
 }
 
 /// A signature by a small-order or non-canonically encoded key `key_bytes` (secret unknown and
@@ -170,7 +175,7 @@ fn sign_for_weak_key(key_bytes: [u8; 32], message: &[u8]) -> [u8; 64] {
     let point = CompressedEdwardsY(key_bytes)
         .decompress()
         .unwrap_or_default();
-    for salt in 1.. {
+    for salt in 1..=MAX_SALT {
         let r = nonce(&[0x5a; 32], message, salt);
         let r_bytes = EdwardsPoint::mul_base(&r).compress().to_bytes();
         let k = challenge(&r_bytes, &key_bytes, message);
@@ -181,7 +186,7 @@ fn sign_for_weak_key(key_bytes: [u8; 32], message: &[u8]) -> [u8; 64] {
             return sig;
         }
     }
-    unreachable!("the loop above only ends by returning")
+    panic!("no nonce of the first {MAX_SALT} fits")
 }
 
 /// The public key of a seed.
@@ -365,3 +370,6 @@ pub fn mixed_order_point(i: usize) -> [u8; 32] {
         .compress()
         .to_bytes()
 }
+
+#[cfg(test)]
+mod tests;
