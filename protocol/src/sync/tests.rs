@@ -37,6 +37,22 @@ fn summary(heads: &[(u8, u64)]) -> Summary {
     }
 }
 
+/// A summary whose only head is key 1's at `seq`, on another branch than [`summary`]'s logs
+/// (its records are `id(1, _, 9)`).
+fn other_branch(seq: u64) -> Summary {
+    Summary {
+        heads: [(
+            key(1),
+            HeadRef {
+                seq,
+                id: id(1, seq, 9),
+            },
+        )]
+        .into(),
+        ..Summary::default()
+    }
+}
+
 fn drain(s: &mut Sync<u32>) -> Vec<Action<u32>> {
     std::iter::from_fn(|| s.poll_action()).collect()
 }
@@ -383,18 +399,7 @@ fn another_branch_is_probed_once() {
     let mut s = Sync::new(SyncConfig::default(), summary(&[(1, 5)]), 0);
     s.handle_connected(1u32, 0);
     drain(&mut s);
-    let theirs = Summary {
-        heads: [(
-            key(1),
-            HeadRef {
-                seq: 4,
-                id: id(1, 4, 9),
-            },
-        )]
-        .into(),
-        forks: BTreeSet::new(),
-        decisions: (0, Vec::new()),
-    };
+    let theirs = other_branch(4);
     let ours = |a: &PublicKey, seq: u64| (*a == key(1)).then(|| id(1, seq, 0));
     s.handle_summary(1, theirs.clone(), 1, &ours);
     assert_eq!(drain(&mut s), vec![range(1, 1, 4)]);
@@ -591,17 +596,7 @@ fn a_peer_at_the_local_heads_seq_on_another_branch_is_probed_there() {
     s.handle_connected(1u32, 0);
     drain(&mut s);
     let ours = |a: &PublicKey, seq: u64| (*a == key(1)).then(|| id(1, seq, 0));
-    let theirs = Summary {
-        heads: [(
-            key(1),
-            HeadRef {
-                seq: 5,
-                id: id(1, 5, 9),
-            },
-        )]
-        .into(),
-        ..Summary::default()
-    };
+    let theirs = other_branch(5);
     s.handle_summary(1, theirs, 1, &ours);
     assert_eq!(drain(&mut s), vec![range(1, 1, 5)]);
 }
@@ -623,17 +618,7 @@ fn a_peer_ahead_is_asked_from_the_local_head_on_not_probed() {
     s.handle_connected(1u32, 0);
     drain(&mut s);
     let ours = |a: &PublicKey, seq: u64| (*a == key(1)).then(|| id(1, seq, 0));
-    let theirs = Summary {
-        heads: [(
-            key(1),
-            HeadRef {
-                seq: 9,
-                id: id(1, 9, 9),
-            },
-        )]
-        .into(),
-        ..Summary::default()
-    };
+    let theirs = other_branch(9);
     s.handle_summary(1, theirs, 1, &ours);
     assert_eq!(drain(&mut s), vec![range(1, 1, 6)]);
 }
@@ -718,17 +703,7 @@ fn a_disconnect_keeps_the_other_peers_probes() {
     s.handle_connected(2u32, 0);
     drain(&mut s);
     let ours = |a: &PublicKey, seq: u64| (*a == key(1)).then(|| id(1, seq, 0));
-    let theirs = Summary {
-        heads: [(
-            key(1),
-            HeadRef {
-                seq: 4,
-                id: id(1, 4, 9),
-            },
-        )]
-        .into(),
-        ..Summary::default()
-    };
+    let theirs = other_branch(4);
     s.handle_summary(2, theirs.clone(), 1, &ours);
     assert_eq!(drain(&mut s), vec![range(2, 1, 4)]);
     s.handle_range_done(&2, &key(1), RangeOutcome::Nothing, 2);
