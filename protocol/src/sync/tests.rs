@@ -61,6 +61,11 @@ fn no_lookup(_: &PublicKey, _: u64) -> Option<RecordId> {
     None
 }
 
+/// The local store's lookup when it holds key 1's log on branch 0 (as [`summary`] makes it).
+fn key1_on_branch_0(a: &PublicKey, seq: u64) -> Option<RecordId> {
+    (*a == key(1)).then(|| id(1, seq, 0))
+}
+
 const BUDGET: u32 = 4 * 1024 * 1024;
 
 fn range(peer: u32, author: u8, from_seq: u64) -> Action<u32> {
@@ -400,8 +405,7 @@ fn another_branch_is_probed_once() {
     s.handle_connected(1u32, 0);
     drain(&mut s);
     let theirs = other_branch(4);
-    let ours = |a: &PublicKey, seq: u64| (*a == key(1)).then(|| id(1, seq, 0));
-    s.handle_summary(1, theirs.clone(), 1, &ours);
+    s.handle_summary(1, theirs.clone(), 1, &key1_on_branch_0);
     assert_eq!(drain(&mut s), vec![range(1, 1, 4)]);
     s.handle_range_done(&1, &key(1), RangeOutcome::Diverged, 2);
     // Diverged: probed at the local head's seq, once.
@@ -409,10 +413,10 @@ fn another_branch_is_probed_once() {
     // The probe is a request like any other (due at 2 + 20,000), not a back-off (2 + 10,000).
     assert_eq!(s.poll_timeout(), Some(20_002));
     s.handle_range_done(&1, &key(1), RangeOutcome::Diverged, 3);
-    s.handle_summary(1, theirs, 4, &ours);
+    s.handle_summary(1, theirs, 4, &key1_on_branch_0);
     assert!(drain(&mut s).is_empty());
     // The same peer on the same branch: no probe.
-    s.handle_summary(1, summary(&[(1, 4)]), 5, &ours);
+    s.handle_summary(1, summary(&[(1, 4)]), 5, &key1_on_branch_0);
     assert!(drain(&mut s).is_empty());
 }
 
@@ -595,9 +599,8 @@ fn a_peer_at_the_local_heads_seq_on_another_branch_is_probed_there() {
     let mut s = Sync::new(SyncConfig::default(), summary(&[(1, 5)]), 0);
     s.handle_connected(1u32, 0);
     drain(&mut s);
-    let ours = |a: &PublicKey, seq: u64| (*a == key(1)).then(|| id(1, seq, 0));
     let theirs = other_branch(5);
-    s.handle_summary(1, theirs, 1, &ours);
+    s.handle_summary(1, theirs, 1, &key1_on_branch_0);
     assert_eq!(drain(&mut s), vec![range(1, 1, 5)]);
 }
 
@@ -605,8 +608,7 @@ fn a_peer_at_the_local_heads_seq_on_another_branch_is_probed_there() {
 fn a_peer_level_with_the_local_head_is_asked_nothing() {
     let mut s = Sync::new(SyncConfig::default(), summary(&[(1, 5)]), 0);
     s.handle_connected(1u32, 0);
-    let ours = |a: &PublicKey, seq: u64| (*a == key(1)).then(|| id(1, seq, 0));
-    s.handle_summary(1, summary(&[(1, 5)]), 0, &ours);
+    s.handle_summary(1, summary(&[(1, 5)]), 0, &key1_on_branch_0);
     assert_eq!(drain(&mut s), vec![Action::SendSummary { peer: 1 }]);
 }
 
@@ -617,9 +619,8 @@ fn a_peer_ahead_is_asked_from_the_local_head_on_not_probed() {
     let mut s = Sync::new(SyncConfig::default(), summary(&[(1, 5)]), 0);
     s.handle_connected(1u32, 0);
     drain(&mut s);
-    let ours = |a: &PublicKey, seq: u64| (*a == key(1)).then(|| id(1, seq, 0));
     let theirs = other_branch(9);
-    s.handle_summary(1, theirs, 1, &ours);
+    s.handle_summary(1, theirs, 1, &key1_on_branch_0);
     assert_eq!(drain(&mut s), vec![range(1, 1, 6)]);
 }
 
@@ -702,13 +703,12 @@ fn a_disconnect_keeps_the_other_peers_probes() {
     s.handle_connected(1u32, 0);
     s.handle_connected(2u32, 0);
     drain(&mut s);
-    let ours = |a: &PublicKey, seq: u64| (*a == key(1)).then(|| id(1, seq, 0));
     let theirs = other_branch(4);
-    s.handle_summary(2, theirs.clone(), 1, &ours);
+    s.handle_summary(2, theirs.clone(), 1, &key1_on_branch_0);
     assert_eq!(drain(&mut s), vec![range(2, 1, 4)]);
     s.handle_range_done(&2, &key(1), RangeOutcome::Nothing, 2);
     s.handle_disconnected(&1, 3);
-    s.handle_summary(2, theirs, 4, &ours);
+    s.handle_summary(2, theirs, 4, &key1_on_branch_0);
     assert!(
         drain(&mut s).is_empty(),
         "peer 2 was probed at seq 4 before"
