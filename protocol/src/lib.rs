@@ -42,6 +42,7 @@ pub mod draft;
 pub mod governance;
 pub mod id;
 pub mod keys;
+pub mod kinds;
 pub mod limits;
 pub mod liveness;
 pub mod record;

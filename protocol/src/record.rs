@@ -16,7 +16,9 @@ use prost::Message;
 use crate::charter::Charter;
 use crate::id::{NetworkId, RecordId, sha256};
 use crate::keys::{PublicKey, SecretKey};
-use crate::validate::{self, BodyError};
+use crate::validate::BodyError;
+
+pub use crate::kinds::{Body, Kind};
 
 /// Domain tag of record signatures.
 pub const RECORD_SIGNATURE_TAG: &[u8] = b"hubnet-record-v1";
@@ -110,50 +112,6 @@ pub enum RecordError {
 impl From<BodyError> for RecordError {
     fn from(e: BodyError) -> Self {
         RecordError::Body(e)
-    }
-}
-
-/// The four record kinds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Kind {
-    /// A best-practice case study.
-    Practice,
-    /// An event notice.
-    Event,
-    /// Supersedes an earlier record of the same author.
-    Amendment,
-    /// Withdraws an earlier record of the same author.
-    Retraction,
-}
-
-impl Kind {
-    /// The lowercase name used in drafts and text.
-    pub fn name(self) -> &'static str {
-        match self {
-            Kind::Practice => "practice",
-            Kind::Event => "event",
-            Kind::Amendment => "amendment",
-            Kind::Retraction => "retraction",
-        }
-    }
-
-    fn from_proto(value: i32) -> Result<Self, RecordError> {
-        match pb::RecordKind::try_from(value) {
-            Ok(pb::RecordKind::Practice) => Ok(Kind::Practice),
-            Ok(pb::RecordKind::Event) => Ok(Kind::Event),
-            Ok(pb::RecordKind::Amendment) => Ok(Kind::Amendment),
-            Ok(pb::RecordKind::Retraction) => Ok(Kind::Retraction),
-            _ => Err(RecordError::UnknownKind(value)),
-        }
-    }
-
-    fn to_proto(self) -> pb::RecordKind {
-        match self {
-            Kind::Practice => pb::RecordKind::Practice,
-            Kind::Event => pb::RecordKind::Event,
-            Kind::Amendment => pb::RecordKind::Amendment,
-            Kind::Retraction => pb::RecordKind::Retraction,
-        }
     }
 }
 
@@ -297,89 +255,6 @@ fn digest32(field: &'static str, bytes: &[u8]) -> Result<[u8; 32], RecordError> 
         field,
         problem: format!("must be 32 bytes, got {}", bytes.len()),
     })
-}
-
-/// A decoded, validated body.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Body {
-    /// A practice.
-    Practice(pb::Practice),
-    /// An event.
-    Event(pb::Event),
-    /// An amendment.
-    Amendment(pb::Amendment),
-    /// A retraction.
-    Retraction(pb::Retraction),
-}
-
-impl Body {
-    /// Decodes `bytes` as the message of `kind` and validates it against `limits`.
-    pub fn decode(kind: Kind, bytes: &[u8], limits: &crate::Limits) -> Result<Self, RecordError> {
-        let malformed = |e: prost::DecodeError| RecordError::Malformed {
-            part: "body",
-            reason: e.to_string(),
-        };
-        let body = match kind {
-            Kind::Practice => Body::Practice(pb::Practice::decode(bytes).map_err(malformed)?),
-            Kind::Event => Body::Event(pb::Event::decode(bytes).map_err(malformed)?),
-            Kind::Amendment => Body::Amendment(pb::Amendment::decode(bytes).map_err(malformed)?),
-            Kind::Retraction => Body::Retraction(pb::Retraction::decode(bytes).map_err(malformed)?),
-        };
-        body.validate(limits)?;
-        Ok(body)
-    }
-
-    /// Checks every body rule.
-    pub fn validate(&self, limits: &crate::Limits) -> Result<(), BodyError> {
-        match self {
-            Body::Practice(p) => validate::practice(p, limits),
-            Body::Event(e) => validate::event(e, limits),
-            Body::Amendment(a) => validate::amendment(a, limits),
-            Body::Retraction(r) => validate::retraction(r, limits),
-        }
-    }
-
-    /// The kind of this body.
-    pub fn kind(&self) -> Kind {
-        match self {
-            Body::Practice(_) => Kind::Practice,
-            Body::Event(_) => Kind::Event,
-            Body::Amendment(_) => Kind::Amendment,
-            Body::Retraction(_) => Kind::Retraction,
-        }
-    }
-
-    /// The record an amendment or retraction points at.
-    pub fn target(&self) -> Option<RecordId> {
-        let bytes = match self {
-            Body::Amendment(a) => &a.target,
-            Body::Retraction(r) => &r.target,
-            _ => return None,
-        };
-        <[u8; 32]>::try_from(bytes.as_slice()).ok().map(RecordId)
-    }
-
-    /// For an amendment, the kind of its new content.
-    pub fn amended_kind(&self) -> Option<Kind> {
-        match self {
-            Body::Amendment(a) => match a.content {
-                Some(pb::amendment::Content::Practice(_)) => Some(Kind::Practice),
-                Some(pb::amendment::Content::Event(_)) => Some(Kind::Event),
-                None => None,
-            },
-            _ => None,
-        }
-    }
-
-    /// The encoded body message.
-    pub fn encode(&self) -> Vec<u8> {
-        match self {
-            Body::Practice(p) => p.encode_to_vec(),
-            Body::Event(e) => e.encode_to_vec(),
-            Body::Amendment(a) => a.encode_to_vec(),
-            Body::Retraction(r) => r.encode_to_vec(),
-        }
-    }
 }
 
 /// A record that passed every check but the signature.

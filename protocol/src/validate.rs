@@ -168,165 +168,12 @@ pub enum BodyError {
     },
 }
 
-type R = Result<(), BodyError>;
-
-/// Checks a practice body.
-pub fn practice(p: &pb::Practice, limits: &Limits) -> R {
-    let v = Checker { limits };
-    v.localized("title", p.title.as_ref(), Size::Short, true)?;
-    v.localized("summary", p.summary.as_ref(), Size::Summary, true)?;
-    v.localized("body", p.body.as_ref(), Size::Body, false)?;
-    v.country("country", &p.country)?;
-    v.topics("topics", &p.topics, true)?;
-    if let Some(period) = &p.reform_period {
-        let start = v.partial_date("reform_period.start", &period.start, true)?;
-        let end = v.partial_date("reform_period.end", &period.end, false)?;
-        if let (Some((first, _)), Some((_, last))) = (start, end)
-            && last < first
-        {
-            return Err(BodyError::EndBeforeStart {
-                field: "reform_period".into(),
-                start: period.start.clone(),
-                end: period.end.clone(),
-            });
-        }
-    }
-    v.list_len("institutions", p.institutions.len())?;
-    for (i, inst) in p.institutions.iter().enumerate() {
-        v.localized(&format!("institutions[{i}]"), Some(inst), Size::Short, true)?;
-    }
-    v.localized("results", p.results.as_ref(), Size::Summary, false)?;
-    v.list_len("contacts", p.contacts.len())?;
-    for (i, c) in p.contacts.iter().enumerate() {
-        let f = format!("contacts[{i}]");
-        v.text(&format!("{f}.name"), &c.name, Size::Short, true)?;
-        v.text(&format!("{f}.role"), &c.role, Size::Short, false)?;
-        v.text(
-            &format!("{f}.organisation"),
-            &c.organisation,
-            Size::Short,
-            false,
-        )?;
-        v.text(&format!("{f}.phone"), &c.phone, Size::Short, false)?;
-        v.email(&format!("{f}.email"), &c.email)?;
-    }
-    v.list_len("links", p.links.len())?;
-    for (i, l) in p.links.iter().enumerate() {
-        v.url(&format!("links[{i}].url"), &l.url, true)?;
-        v.localized(
-            &format!("links[{i}].title"),
-            l.title.as_ref(),
-            Size::Short,
-            false,
-        )?;
-    }
-    v.list_len("attachments", p.attachments.len())?;
-    for (i, a) in p.attachments.iter().enumerate() {
-        let f = format!("attachments[{i}]");
-        v.text(&format!("{f}.name"), &a.name, Size::Short, true)?;
-        v.text(
-            &format!("{f}.media_type"),
-            &a.media_type,
-            Size::Short,
-            false,
-        )?;
-        digest(&format!("{f}.sha256"), &a.sha256)?;
-        v.url(&format!("{f}.url"), &a.url, false)?;
-    }
-    v.text("license", &p.license, Size::Short, false)
-}
-
-/// Checks an event body.
-pub fn event(e: &pb::Event, limits: &Limits) -> R {
-    let v = Checker { limits };
-    v.localized("title", e.title.as_ref(), Size::Short, true)?;
-    v.localized("description", e.description.as_ref(), Size::Summary, false)?;
-    if pb::EventType::try_from(e.event_type).map_or(true, |t| t == pb::EventType::Unspecified) {
-        return Err(BodyError::InvalidEnum {
-            field: "event_type".into(),
-            value: e.event_type,
-        });
-    }
-    let start = local_date_time("start", &e.start, true)?;
-    let end = local_date_time("end", &e.end, false)?;
-    if let (Some(s), Some(en)) = (start, end)
-        && en < s
-    {
-        return Err(BodyError::EndBeforeStart {
-            field: "end".into(),
-            start: e.start.clone(),
-            end: e.end.clone(),
-        });
-    }
-    time_zone("time_zone", &e.time_zone)?;
-    if let Some(place) = &e.place {
-        v.localized("place.name", place.name.as_ref(), Size::Short, false)?;
-        v.localized(
-            "place.address",
-            place.address.as_ref(),
-            Size::Summary,
-            false,
-        )?;
-        v.country("place.country", &place.country)?;
-    }
-    v.url("online_url", &e.online_url, false)?;
-    v.localized("organiser", e.organiser.as_ref(), Size::Short, false)?;
-    v.list_len("languages", e.languages.len())?;
-    let mut seen = HashSet::new();
-    for tag in &e.languages {
-        if !is_language_tag(tag) {
-            return Err(BodyError::InvalidLanguageTag {
-                field: "languages".into(),
-                tag: tag.clone(),
-            });
-        }
-        if !seen.insert(tag.to_ascii_lowercase()) {
-            return Err(BodyError::Duplicate {
-                field: "languages".into(),
-                value: tag.clone(),
-            });
-        }
-    }
-    v.url("registration_url", &e.registration_url, false)?;
-    let deadline = &e.registration_deadline;
-    if !deadline.is_empty()
-        && local_date_time("registration_deadline", deadline, false).is_err()
-        && (deadline.len() != 10 || partial_date_strict("registration_deadline", deadline).is_err())
-    {
-        return Err(BodyError::InvalidDate {
-            field: "registration_deadline".into(),
-            value: deadline.clone(),
-            expected: "local date-time (YYYY-MM-DDTHH:MM[:SS]) or date (YYYY-MM-DD)",
-        });
-    }
-    if pb::EventStatus::try_from(e.status).map_or(true, |s| s == pb::EventStatus::Unspecified) {
-        return Err(BodyError::InvalidEnum {
-            field: "status".into(),
-            value: e.status,
-        });
-    }
-    v.topics("topics", &e.topics, false)?;
-    v.country("country", &e.country)
-}
-
-/// Checks an amendment body (the target's existence and author are chain rules).
-pub fn amendment(a: &pb::Amendment, limits: &Limits) -> R {
-    digest("target", &a.target)?;
-    let v = Checker { limits };
-    v.localized("note", a.note.as_ref(), Size::Summary, false)?;
-    match &a.content {
-        Some(pb::amendment::Content::Practice(p)) => practice(p, limits),
-        Some(pb::amendment::Content::Event(e)) => event(e, limits),
-        None => Err(BodyError::MissingField {
-            field: "record".into(),
-        }),
-    }
-}
+pub(crate) type R = Result<(), BodyError>;
 
 /// Checks a retraction body (the target's existence and author are chain rules).
 pub fn retraction(r: &pb::Retraction, limits: &Limits) -> R {
     digest("target", &r.target)?;
-    Checker { limits }.localized("reason", r.reason.as_ref(), Size::Summary, true)
+    Checker::new(limits).localized("reason", r.reason.as_ref(), Size::Summary, true)
 }
 
 /// Whether `tag` is a well-formed BCP 47 language tag.
@@ -343,18 +190,22 @@ pub fn is_country_code(code: &str) -> bool {
 }
 
 #[derive(Clone, Copy)]
-enum Size {
+pub(crate) enum Size {
     Short,
     Summary,
     Body,
 }
 
-struct Checker<'a> {
+pub(crate) struct Checker<'a> {
     limits: &'a Limits,
 }
 
-impl Checker<'_> {
-    fn max(&self, size: Size) -> u64 {
+impl<'a> Checker<'a> {
+    pub(crate) fn new(limits: &'a Limits) -> Self {
+        Self { limits }
+    }
+
+    pub(crate) fn max(&self, size: Size) -> u64 {
         match size {
             Size::Short => self.limits.max_short_text_bytes,
             Size::Summary => self.limits.max_summary_bytes,
@@ -362,7 +213,7 @@ impl Checker<'_> {
         }
     }
 
-    fn localized(
+    pub(crate) fn localized(
         &self,
         field: &str,
         text: Option<&pb::LocalizedText>,
@@ -417,7 +268,7 @@ impl Checker<'_> {
         Ok(())
     }
 
-    fn text(&self, field: &str, value: &str, size: Size, required: bool) -> R {
+    pub(crate) fn text(&self, field: &str, value: &str, size: Size, required: bool) -> R {
         if required && value.trim().is_empty() {
             return Err(BodyError::MissingField {
                 field: field.into(),
@@ -426,7 +277,7 @@ impl Checker<'_> {
         self.len(field, value.len(), self.max(size))
     }
 
-    fn len(&self, field: &str, len: usize, max: u64) -> R {
+    pub(crate) fn len(&self, field: &str, len: usize, max: u64) -> R {
         if len as u64 > max {
             return Err(BodyError::FieldTooLong {
                 field: field.into(),
@@ -437,7 +288,7 @@ impl Checker<'_> {
         Ok(())
     }
 
-    fn list_len(&self, field: &str, count: usize) -> R {
+    pub(crate) fn list_len(&self, field: &str, count: usize) -> R {
         if count as u64 > self.limits.max_list_items {
             return Err(BodyError::TooManyItems {
                 field: field.into(),
@@ -448,7 +299,7 @@ impl Checker<'_> {
         Ok(())
     }
 
-    fn country(&self, field: &str, value: &str) -> R {
+    pub(crate) fn country(&self, field: &str, value: &str) -> R {
         if value.is_empty() {
             return Err(BodyError::MissingField {
                 field: field.into(),
@@ -464,7 +315,7 @@ impl Checker<'_> {
         }
     }
 
-    fn topics(&self, field: &str, topics: &[String], required: bool) -> R {
+    pub(crate) fn topics(&self, field: &str, topics: &[String], required: bool) -> R {
         if required && topics.is_empty() {
             return Err(BodyError::MissingField {
                 field: field.into(),
@@ -490,7 +341,7 @@ impl Checker<'_> {
     }
 
     /// The first and last day a partial date names.
-    fn partial_date(
+    pub(crate) fn partial_date(
         &self,
         field: &str,
         value: &str,
@@ -517,7 +368,7 @@ impl Checker<'_> {
         Ok(Some((first, last)))
     }
 
-    fn url(&self, field: &str, value: &str, required: bool) -> R {
+    pub(crate) fn url(&self, field: &str, value: &str, required: bool) -> R {
         if value.is_empty() {
             return if required {
                 Err(BodyError::MissingField {
@@ -537,7 +388,7 @@ impl Checker<'_> {
         }
     }
 
-    fn email(&self, field: &str, value: &str) -> R {
+    pub(crate) fn email(&self, field: &str, value: &str) -> R {
         if value.is_empty() {
             return Ok(());
         }
@@ -564,7 +415,7 @@ impl Checker<'_> {
     }
 }
 
-fn digest(field: &str, bytes: &[u8]) -> R {
+pub(crate) fn digest(field: &str, bytes: &[u8]) -> R {
     if bytes.len() == 32 {
         Ok(())
     } else {
@@ -576,7 +427,7 @@ fn digest(field: &str, bytes: &[u8]) -> R {
 }
 
 /// Parses `YYYY`, `YYYY-MM` or `YYYY-MM-DD` to the first day it names.
-fn partial_date_strict(field: &str, value: &str) -> Result<NaiveDate, BodyError> {
+pub(crate) fn partial_date_strict(field: &str, value: &str) -> Result<NaiveDate, BodyError> {
     let bad = || BodyError::InvalidDate {
         field: field.into(),
         value: value.into(),
@@ -633,7 +484,7 @@ fn has_shape(value: &str, shape: &str) -> bool {
         })
 }
 
-fn time_zone(field: &str, value: &str) -> R {
+pub(crate) fn time_zone(field: &str, value: &str) -> R {
     if value.is_empty() {
         return Err(BodyError::MissingField {
             field: field.into(),

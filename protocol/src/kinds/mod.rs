@@ -1,0 +1,242 @@
+//! The registry of record kinds: every kind the protocol knows, and the one place that dispatches
+//! on it.
+//!
+//! A *content kind* (practice, event) is something a member publishes; amendments and retractions
+//! change or withdraw one. Each content kind lives in its own file here: its body rules
+//! (`validate`) and its draft format (`*Draft`, with `to_proto` and `from_proto`). Adding one
+//! touches, in this crate: its message, a `RecordKind` value and an `Amendment.content` field in
+//! `proto/hubnet/v1/record.proto`; a file in this directory; and one arm in each `match` below.
+//! ARCHITECTURE.md lists what it touches in `node/`.
+
+use hubnet_proto::v1 as pb;
+use prost::Message;
+use serde::{Deserialize, Serialize};
+
+use crate::draft::{AmendmentDraft, DraftError, RetractionDraft, localized, opt_map, parse_target};
+use crate::id::RecordId;
+use crate::limits::Limits;
+use crate::record::RecordError;
+use crate::validate::{BodyError, Checker, Size, digest};
+
+pub mod event;
+pub mod practice;
+
+use event::EventDraft;
+use practice::PracticeDraft;
+
+/// The four record kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Kind {
+    /// A best-practice case study.
+    Practice,
+    /// An event notice.
+    Event,
+    /// Supersedes an earlier record of the same author.
+    Amendment,
+    /// Withdraws an earlier record of the same author.
+    Retraction,
+}
+
+impl Kind {
+    /// The lowercase name used in drafts and text.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Practice => "practice",
+            Kind::Event => "event",
+            Kind::Amendment => "amendment",
+            Kind::Retraction => "retraction",
+        }
+    }
+
+    pub(crate) fn from_proto(value: i32) -> Result<Self, RecordError> {
+        match pb::RecordKind::try_from(value) {
+            Ok(pb::RecordKind::Practice) => Ok(Kind::Practice),
+            Ok(pb::RecordKind::Event) => Ok(Kind::Event),
+            Ok(pb::RecordKind::Amendment) => Ok(Kind::Amendment),
+            Ok(pb::RecordKind::Retraction) => Ok(Kind::Retraction),
+            _ => Err(RecordError::UnknownKind(value)),
+        }
+    }
+
+    pub(crate) fn to_proto(self) -> pb::RecordKind {
+        match self {
+            Kind::Practice => pb::RecordKind::Practice,
+            Kind::Event => pb::RecordKind::Event,
+            Kind::Amendment => pb::RecordKind::Amendment,
+            Kind::Retraction => pb::RecordKind::Retraction,
+        }
+    }
+}
+
+/// A decoded, validated body.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    /// A practice.
+    Practice(pb::Practice),
+    /// An event.
+    Event(pb::Event),
+    /// An amendment.
+    Amendment(pb::Amendment),
+    /// A retraction.
+    Retraction(pb::Retraction),
+}
+
+impl Body {
+    /// Decodes `bytes` as the message of `kind` and validates it against `limits`.
+    pub fn decode(kind: Kind, bytes: &[u8], limits: &crate::Limits) -> Result<Self, RecordError> {
+        let malformed = |e: prost::DecodeError| RecordError::Malformed {
+            part: "body",
+            reason: e.to_string(),
+        };
+        let body = match kind {
+            Kind::Practice => Body::Practice(pb::Practice::decode(bytes).map_err(malformed)?),
+            Kind::Event => Body::Event(pb::Event::decode(bytes).map_err(malformed)?),
+            Kind::Amendment => Body::Amendment(pb::Amendment::decode(bytes).map_err(malformed)?),
+            Kind::Retraction => Body::Retraction(pb::Retraction::decode(bytes).map_err(malformed)?),
+        };
+        body.validate(limits)?;
+        Ok(body)
+    }
+
+    /// Checks every body rule.
+    pub fn validate(&self, limits: &crate::Limits) -> Result<(), BodyError> {
+        match self {
+            Body::Practice(p) => practice::validate(p, limits),
+            Body::Event(e) => event::validate(e, limits),
+            Body::Amendment(a) => validate_amendment(a, limits),
+            Body::Retraction(r) => crate::validate::retraction(r, limits),
+        }
+    }
+
+    /// The kind of this body.
+    pub fn kind(&self) -> Kind {
+        match self {
+            Body::Practice(_) => Kind::Practice,
+            Body::Event(_) => Kind::Event,
+            Body::Amendment(_) => Kind::Amendment,
+            Body::Retraction(_) => Kind::Retraction,
+        }
+    }
+
+    /// The record an amendment or retraction points at.
+    pub fn target(&self) -> Option<RecordId> {
+        let bytes = match self {
+            Body::Amendment(a) => &a.target,
+            Body::Retraction(r) => &r.target,
+            _ => return None,
+        };
+        <[u8; 32]>::try_from(bytes.as_slice()).ok().map(RecordId)
+    }
+
+    /// For an amendment, the kind of its new content.
+    pub fn amended_kind(&self) -> Option<Kind> {
+        match self {
+            Body::Amendment(a) => match a.content {
+                Some(pb::amendment::Content::Practice(_)) => Some(Kind::Practice),
+                Some(pb::amendment::Content::Event(_)) => Some(Kind::Event),
+                None => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The encoded body message.
+    pub fn encode(&self) -> Vec<u8> {
+        match self {
+            Body::Practice(p) => p.encode_to_vec(),
+            Body::Event(e) => e.encode_to_vec(),
+            Body::Amendment(a) => a.encode_to_vec(),
+            Body::Retraction(r) => r.encode_to_vec(),
+        }
+    }
+}
+
+/// Checks an amendment body (the target's existence and author are chain rules).
+fn validate_amendment(a: &pb::Amendment, limits: &Limits) -> Result<(), BodyError> {
+    digest("target", &a.target)?;
+    let v = Checker::new(limits);
+    v.localized("note", a.note.as_ref(), Size::Summary, false)?;
+    match &a.content {
+        Some(pb::amendment::Content::Practice(p)) => practice::validate(p, limits),
+        Some(pb::amendment::Content::Event(e)) => event::validate(e, limits),
+        None => Err(BodyError::MissingField {
+            field: "record".into(),
+        }),
+    }
+}
+
+/// A draft of any kind.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Draft {
+    /// A practice.
+    Practice(PracticeDraft),
+    /// An event.
+    Event(EventDraft),
+    /// An amendment.
+    Amendment(AmendmentDraft),
+    /// A retraction.
+    Retraction(RetractionDraft),
+}
+
+impl Draft {
+    /// Builds and validates the record body; `author_country` fills absent countries.
+    pub fn to_body(&self, author_country: &str, limits: &Limits) -> Result<Body, DraftError> {
+        let body = self.build_body(author_country)?;
+        body.validate(limits)?;
+        Ok(body)
+    }
+
+    /// Builds the record body without checking the body rules.
+    pub(crate) fn build_body(&self, author_country: &str) -> Result<Body, DraftError> {
+        Ok(match self {
+            Draft::Practice(p) => Body::Practice(p.to_proto(author_country)?),
+            Draft::Event(e) => Body::Event(e.to_proto(author_country)),
+            Draft::Amendment(a) => {
+                let content = match a.record.as_ref() {
+                    Draft::Practice(p) => {
+                        pb::amendment::Content::Practice(p.to_proto(author_country)?)
+                    }
+                    Draft::Event(e) => pb::amendment::Content::Event(e.to_proto(author_country)),
+                    _ => return Err(DraftError::NestedAmendment),
+                };
+                Body::Amendment(pb::Amendment {
+                    target: parse_target(&a.target)?,
+                    note: localized(a.note.as_ref()),
+                    content: Some(content),
+                })
+            }
+            Draft::Retraction(r) => Body::Retraction(pb::Retraction {
+                target: parse_target(&r.target)?,
+                reason: Some(pb::LocalizedText {
+                    text: r.reason.clone(),
+                }),
+            }),
+        })
+    }
+
+    /// The draft view of a body (for display as JSON).
+    pub fn from_body(body: &Body) -> Self {
+        match body {
+            Body::Practice(p) => Draft::Practice(PracticeDraft::from_proto(p)),
+            Body::Event(e) => Draft::Event(EventDraft::from_proto(e)),
+            Body::Amendment(a) => Draft::Amendment(AmendmentDraft {
+                target: hex::encode(&a.target),
+                record: Box::new(match &a.content {
+                    Some(pb::amendment::Content::Event(e)) => {
+                        Draft::Event(EventDraft::from_proto(e))
+                    }
+                    Some(pb::amendment::Content::Practice(p)) => {
+                        Draft::Practice(PracticeDraft::from_proto(p))
+                    }
+                    None => Draft::Practice(PracticeDraft::default()),
+                }),
+                note: opt_map(a.note.as_ref()),
+            }),
+            Body::Retraction(r) => Draft::Retraction(RetractionDraft {
+                target: hex::encode(&r.target),
+                reason: r.reason.clone().map(|t| t.text).unwrap_or_default(),
+            }),
+        }
+    }
+}
