@@ -1,12 +1,11 @@
-//! The current state of a published practice or event: the original record, the latest amendment
+//! The current state of a published record of a content kind (practice, event, ...): the original record, the latest amendment
 //! of it and its retraction. Queries, feeds, exports and pages all show records this way, and
 //! every part carries its signed bytes so a reader can verify each one.
 
-use hubnet_proto::v1 as pb;
-use hubnet_protocol::draft::{EventDraft, PracticeDraft};
-use hubnet_protocol::{Body, Draft, Record, RecordId};
+use hubnet_protocol::{Record, RecordId};
 use serde_json::{Value, json};
 
+use crate::kinds::Content;
 use crate::view::{record_json, rfc3339_ms};
 
 /// A practice or event as it stands now.
@@ -20,15 +19,6 @@ pub struct Current {
     pub retraction: Option<Record>,
 }
 
-/// The content in force: the latest amendment's, else the original's.
-#[derive(Debug, Clone, Copy)]
-pub enum Content<'a> {
-    /// A practice.
-    Practice(&'a pb::Practice),
-    /// An event.
-    Event(&'a pb::Event),
-}
-
 impl Current {
     /// The id of the original record.
     pub fn id(&self) -> RecordId {
@@ -40,22 +30,13 @@ impl Current {
         self.retraction.is_some()
     }
 
-    /// The content in force, or `None` when the original is not a practice or an event.
+    /// The content in force (the latest amendment's, else the original's), or `None` when the
+    /// original is not content (an amendment or retraction).
     pub fn content(&self) -> Option<Content<'_>> {
-        if let Some(a) = &self.amendment
-            && let Body::Amendment(a) = &a.body
-        {
-            match &a.content {
-                Some(pb::amendment::Content::Practice(p)) => return Some(Content::Practice(p)),
-                Some(pb::amendment::Content::Event(e)) => return Some(Content::Event(e)),
-                None => {}
-            }
-        }
-        match &self.original.body {
-            Body::Practice(p) => Some(Content::Practice(p)),
-            Body::Event(e) => Some(Content::Event(e)),
-            _ => None,
-        }
+        self.amendment
+            .as_ref()
+            .and_then(|a| Content::of_body(&a.body))
+            .or_else(|| Content::of_body(&self.original.body))
     }
 
     /// When the original was published (ms since the epoch, as signed).
@@ -74,10 +55,7 @@ impl Current {
 
     /// For an event, its start in UTC (ms), from the local time and its IANA zone.
     pub fn event_start_ms(&self) -> Option<i64> {
-        match self.content()? {
-            Content::Event(e) => local_to_utc_ms(&e.start, &e.time_zone),
-            Content::Practice(_) => None,
-        }
+        self.content()?.view().start_ms()
     }
 
     /// The member code of the author (empty if the charter no longer names the key).
@@ -92,15 +70,9 @@ impl Current {
     pub fn json(&self) -> Value {
         let mut v = record_json(&self.original);
         let current = match self.amendment.as_ref().and(self.content()) {
-            Some(Content::Practice(p)) => {
-                serde_json::to_value(Draft::Practice(PracticeDraft::from_proto(p)))
-            }
-            Some(Content::Event(e)) => {
-                serde_json::to_value(Draft::Event(EventDraft::from_proto(e)))
-            }
-            None => Ok(Value::Null),
-        }
-        .unwrap_or(Value::Null);
+            Some(c) => serde_json::to_value(c.view().draft()).unwrap_or(Value::Null),
+            None => Value::Null,
+        };
         if let Value::Object(map) = &mut v {
             map.insert("current".into(), current);
             map.insert("updated_at".into(), json!(rfc3339_ms(self.updated_at())));

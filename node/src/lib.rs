@@ -11,6 +11,7 @@ pub mod durable;
 pub mod feeds;
 pub mod ingest;
 pub mod keyfile;
+pub mod kinds;
 pub mod lang;
 pub mod metrics;
 pub mod net;

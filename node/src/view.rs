@@ -37,18 +37,10 @@ pub fn record_json(r: &Record) -> Value {
 
 /// A one-line title: English if present, else Russian, else the first language.
 pub fn title(body: &Body) -> String {
-    let text = match body {
-        Body::Practice(p) => p.title.as_ref(),
-        Body::Event(e) => e.title.as_ref(),
-        Body::Amendment(a) => match &a.content {
-            Some(hubnet_proto::v1::amendment::Content::Practice(p)) => p.title.as_ref(),
-            Some(hubnet_proto::v1::amendment::Content::Event(e)) => e.title.as_ref(),
-            None => None,
-        },
-        Body::Retraction(r) => {
-            return format!("retracts {}", hex::encode(&r.target));
-        }
-    };
+    if let Body::Retraction(r) = body {
+        return format!("retracts {}", hex::encode(&r.target));
+    }
+    let text = crate::kinds::Content::of_body(body).and_then(|c| c.view().title());
     pick(text, None)
 }
 

@@ -1283,7 +1283,11 @@ fn check_limit(
 ) {
     let mut p = valid_practice();
     set(&mut p, at);
-    assert_eq!(crate::kinds::practice::validate(&p, limits), Ok(()), "at {at}");
+    assert_eq!(
+        crate::kinds::practice::validate(&p, limits),
+        Ok(()),
+        "at {at}"
+    );
     let mut p = valid_practice();
     set(&mut p, at + 1);
     assert_eq!(

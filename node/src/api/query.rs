@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::openapi::{LogParams, Problem, QueryParams};
 use super::{ApiError, AppState, blocking, member_code, parse_id};
-use crate::current::{Content, Current};
+use crate::current::Current;
 use crate::search::indexer::documents_of;
 use crate::search::{DocState, Query, governance_mark};
 use crate::shared::Shared;
@@ -148,11 +148,7 @@ pub async fn current(
     let shared = state.shared.clone();
     blocking(move || {
         let c = current_of(&shared, &id)?;
-        let text = match c.content() {
-            Some(Content::Practice(p)) => p.body.as_ref(),
-            Some(Content::Event(e)) => e.description.as_ref(),
-            None => None,
-        };
+        let text = c.content().and_then(|c| c.view().markdown());
         let html: serde_json::Map<String, Value> = text
             .map(|t| {
                 t.text

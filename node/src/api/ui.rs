@@ -12,7 +12,6 @@ use include_dir::{Dir, include_dir};
 use tower_http::set_header::SetResponseHeaderLayer;
 
 use super::{ApiError, AppState, blocking, query};
-use crate::current::Content;
 use crate::view::rfc3339_ms;
 
 static UI: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/ui");
@@ -87,11 +86,7 @@ async fn record_page(
     let Ok(c) = current else {
         return Ok((StatusCode::NOT_FOUND, Html(html)).into_response());
     };
-    let title = match c.content() {
-        Some(Content::Practice(p)) => crate::view::pick(p.title.as_ref(), None),
-        Some(Content::Event(e)) => crate::view::pick(e.title.as_ref(), None),
-        None => String::new(),
-    };
+    let title = crate::view::pick(c.content().and_then(|c| c.view().title()), None);
     let author = crate::lang::member_name(&state.shared.charter(), c.member(), None).to_owned();
     let date = rfc3339_ms(c.created_at());
     let meta = format!(

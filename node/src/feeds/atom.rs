@@ -5,7 +5,8 @@ use hubnet_proto::v1 as pb;
 use hubnet_protocol::Charter;
 
 use super::{base, member_name, pick_tagged, record_url, utc};
-use crate::current::{Content, Current};
+use crate::current::Current;
+use crate::kinds::Content;
 
 /// The scheme of the categories that carry a practice's topics.
 pub const TOPIC_SCHEME: &str = "urn:hubnet:topic";

@@ -6,7 +6,7 @@ use chrono::Datelike;
 use serde_json::{Map, Value, json};
 
 use super::{pick_tagged, record_url, title_and_summary, topics, utc};
-use crate::current::{Content, Current};
+use crate::current::Current;
 
 /// The publisher named in citations.
 pub const PUBLISHER: &str = "Regional Hub of Civil Service (hubnet)";
@@ -83,10 +83,7 @@ pub fn csl_json(item: &Current, base_url: &str, member_name: &str, lang: Option<
             v.insert(name.to_owned(), value);
         }
     };
-    let kind = match item.content() {
-        Some(Content::Event(_)) => "event",
-        _ => "report",
-    };
+    let kind = item.content().map_or("report", |c| c.view().csl_type());
     put("id", json!(key(item)));
     put("type", json!(kind));
     put("title", json!(title));
@@ -108,34 +105,10 @@ pub fn csl_json(item: &Current, base_url: &str, member_name: &str, lang: Option<
     if item.retracted() {
         put("status", json!("retracted"));
     }
-    if let Some(Content::Event(e)) = item.content() {
-        let parts: Vec<Value> = [&e.start, &e.end]
-            .into_iter()
-            .filter_map(|t| date_parts(t))
-            .collect();
-        let parts = match parts.as_slice() {
-            [start, end] if start == end => vec![start.clone()],
-            _ => parts,
-        };
-        if !parts.is_empty() {
-            put("event-date", json!({ "date-parts": parts }));
+    if let Some(c) = item.content() {
+        for (name, value) in c.view().csl_fields(lang) {
+            put(name, value);
         }
-        let place = e.place.as_ref();
-        let where_ = [
-            place.map_or("", |p| super::pick(p.name.as_ref(), lang)),
-            place.map_or("", |p| super::pick(p.address.as_ref(), lang)),
-            place.map_or("", |p| p.country.as_str()),
-        ]
-        .into_iter()
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(", ");
-        let where_ = if where_.is_empty() {
-            e.online_url.clone()
-        } else {
-            where_
-        };
-        put("event-place", json!(where_));
     }
     Value::Object(v)
 }
@@ -158,7 +131,7 @@ fn note(item: &Current) -> String {
 }
 
 /// `[year, month, day]` of a local date or date-time `YYYY-MM-DD…`.
-fn date_parts(local: &str) -> Option<Value> {
+pub(crate) fn date_parts(local: &str) -> Option<Value> {
     let date = chrono::NaiveDate::parse_from_str(local.get(..10)?, "%Y-%m-%d").ok()?;
     Some(json!([date.year(), date.month(), date.day()]))
 }

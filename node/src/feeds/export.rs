@@ -4,11 +4,11 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use hubnet_proto::v1 as pb;
 use serde_json::Value;
 
 use super::{pick, title_and_summary, topics};
-use crate::current::{Content, Current};
+use crate::current::Current;
+use crate::kinds::EventSchedule;
 use crate::view::rfc3339_ms;
 
 /// The CSV columns, in order.
@@ -64,12 +64,15 @@ pub fn csv(items: &[Current], lang: Option<&str>) -> String {
 /// One CSV row.
 fn row(item: &Current, lang: Option<&str>) -> [String; 18] {
     let (title, summary) = title_and_summary(item);
-    let (kind, country, event) = match item.content() {
-        Some(Content::Practice(p)) => ("practice", p.country.as_str(), None),
-        Some(Content::Event(e)) => ("event", e.country.as_str(), Some(e)),
-        None => (item.original.header.kind.name(), "", None),
+    let view = item.content().map(|c| c.view());
+    let (kind, country) = match view {
+        Some(v) => (v.name(), v.country()),
+        None => (item.original.header.kind.name(), ""),
     };
-    let event_field = |f: fn(&pb::Event) -> &str| event.map_or("", f).to_owned();
+    let schedule = view.and_then(|v| v.schedule());
+    let event_field = |f: for<'a> fn(&'a EventSchedule<'a>) -> &'a str| {
+        schedule.as_ref().map_or("", f).to_owned()
+    };
     let signed = &item.original.signed;
     [
         item.id().to_hex(),
@@ -81,10 +84,10 @@ fn row(item: &Current, lang: Option<&str>) -> [String; 18] {
         pick(summary, lang).to_owned(),
         rfc3339_ms(item.created_at()),
         rfc3339_ms(item.updated_at()),
-        event_field(|e| &e.start),
-        event_field(|e| &e.end),
-        event_field(|e| &e.time_zone),
-        event.map_or("", |e| event_status(e.status())).to_owned(),
+        event_field(|s| s.start),
+        event_field(|s| s.end),
+        event_field(|s| s.time_zone),
+        event_field(|s| s.status),
         item.retracted().to_string(),
         item.amendment
             .as_ref()
@@ -94,16 +97,6 @@ fn row(item: &Current, lang: Option<&str>) -> [String; 18] {
         STANDARD.encode(&signed.body),
         STANDARD.encode(&signed.signature),
     ]
-}
-
-/// The status as drafts name it.
-fn event_status(status: pb::EventStatus) -> &'static str {
-    match status {
-        pb::EventStatus::Scheduled => "scheduled",
-        pb::EventStatus::Postponed => "postponed",
-        pb::EventStatus::Cancelled => "cancelled",
-        pb::EventStatus::Unspecified => "",
-    }
 }
 
 /// `items` as one JSON array of [`Current::json`] objects.

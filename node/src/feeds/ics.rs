@@ -16,7 +16,8 @@ use icalendar::{
 };
 
 use super::{pick, record_url, revision, topics, utc};
-use crate::current::{Content, Current};
+use crate::current::Current;
+use crate::kinds::Content;
 
 /// The events among `items` as an iCalendar object named `calendar_name`, texts in `lang` as
 /// [`pick`] chooses; practices are skipped.

@@ -15,7 +15,7 @@ pub mod ics;
 
 use hubnet_proto::v1 as pb;
 
-use crate::current::{Content, Current};
+use crate::current::Current;
 use crate::lang::{member_name, pick, pick_tagged};
 
 /// The page of one record: `{base_url}/records/{id}` (a trailing `/` of `base_url` is dropped).
@@ -31,19 +31,14 @@ fn base(base_url: &str) -> &str {
 /// The title, and the summary (practices) or description (events), of the content in force.
 fn title_and_summary(item: &Current) -> (Option<&pb::LocalizedText>, Option<&pb::LocalizedText>) {
     match item.content() {
-        Some(Content::Practice(p)) => (p.title.as_ref(), p.summary.as_ref()),
-        Some(Content::Event(e)) => (e.title.as_ref(), e.description.as_ref()),
+        Some(c) => (c.view().title(), c.view().summary()),
         None => (None, None),
     }
 }
 
 /// The topics of the content in force.
 fn topics(item: &Current) -> &[String] {
-    match item.content() {
-        Some(Content::Practice(p)) => &p.topics,
-        Some(Content::Event(e)) => &e.topics,
-        None => &[],
-    }
+    item.content().map_or(&[], |c| c.view().topics())
 }
 
 /// Milliseconds since the epoch as a UTC time (the epoch itself if out of range).

@@ -26,6 +26,7 @@ use tracing::{info, warn};
 
 use super::{DocState, LAYOUT_VERSION, Payload, SearchError, SearchIndex};
 use crate::current::Current;
+use crate::kinds::is_content;
 use crate::store::{Store, StoreError};
 
 /// Journal entries read per lock of the store.
@@ -248,7 +249,7 @@ impl Indexer {
                 continue;
             }
             let state = match (&r.body, r.body.target()) {
-                (Body::Practice(_) | Body::Event(_), _) => DocState {
+                (b, _) if is_content(b.kind()) => DocState {
                     id: r.id,
                     amendment: None,
                     retraction: None,
@@ -447,7 +448,7 @@ pub fn documents_of(
             continue;
         };
         let doc = match (&r.body, r.body.target()) {
-            (Body::Practice(_) | Body::Event(_), _) => r.id,
+            (b, _) if is_content(b.kind()) => r.id,
             (Body::Amendment(_) | Body::Retraction(_), Some(t)) => t,
             _ => continue,
         };

@@ -18,7 +18,6 @@ use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
-use hubnet_proto::v1 as pb;
 use hubnet_protocol::{NetworkId, RecordId};
 use serde::{Deserialize, Serialize};
 use tantivy::collector::sort_key::SortByStaticFastValue;
@@ -38,7 +37,8 @@ use tantivy::{
 };
 
 pub use self::query::{Query, QueryError, Sort};
-use crate::current::{Content, Current};
+use crate::current::Current;
+use crate::kinds::SearchTexts;
 
 /// The index folder inside a data dir.
 pub const SEARCH_DIR: &str = "search";
@@ -580,34 +580,16 @@ impl SearchIndex {
         if let Some(r) = &c.retraction {
             doc.add_text(f.retraction, r.id.to_hex());
         }
-        let mut texts: Vec<&pb::LocalizedText> = Vec::new();
-        let mut main: Vec<&pb::LocalizedText> = Vec::new();
-        let (kind, country, topics) = match content {
-            Content::Practice(p) => {
-                main.extend(p.title.iter().chain(&p.summary).chain(&p.body));
-                texts.extend(p.title.iter().chain(&p.results).chain(&p.institutions));
-                ("practice", &p.country, &p.topics)
-            }
-            Content::Event(e) => {
-                main.extend(e.title.iter().chain(&e.description));
-                texts.extend(e.title.iter().chain(&e.organiser));
-                if let Some(place) = &e.place {
-                    texts.extend(place.name.iter().chain(&place.address));
-                }
-                let start = c.event_start_ms();
-                if let Some(s) = start {
-                    doc.add_i64(f.start, s);
-                }
-                doc.add_i64(f.start_sort, start.unwrap_or(i64::MAX));
-                ("event", &e.country, &e.topics)
-            }
-        };
-        if kind == "practice" {
-            doc.add_i64(f.start_sort, i64::MAX);
+        let view = content.view();
+        let SearchTexts { main, other } = view.search_texts();
+        let start = view.start_ms();
+        if let Some(s) = start {
+            doc.add_i64(f.start, s);
         }
-        doc.add_text(f.kind, kind);
-        doc.add_text(f.country, country);
-        for t in topics {
+        doc.add_i64(f.start_sort, start.unwrap_or(i64::MAX));
+        doc.add_text(f.kind, view.name());
+        doc.add_text(f.country, view.country());
+        for t in view.topics() {
             doc.add_text(f.topic, t);
         }
         let mut langs: Vec<String> = main
@@ -621,7 +603,7 @@ impl SearchIndex {
             doc.add_text(f.lang, l);
         }
         // The title is indexed twice (once in `main`, once in `texts`): a match there weighs more.
-        for t in main.into_iter().chain(texts) {
+        for t in main.into_iter().chain(other) {
             for (tag, value) in &t.text {
                 doc.add_text(f.text_field(tag), text::normalize(value));
             }

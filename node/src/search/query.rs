@@ -333,9 +333,10 @@ fn once<T>(slot: &mut Option<T>, key: &str, value: T) -> Result<(), QueryError> 
 }
 
 fn parse_kind(v: &str) -> Result<String, QueryError> {
-    match v {
-        "practice" | "event" => Ok(v.to_owned()),
-        _ => Err(bad("kind", v, "`practice` or `event`")),
+    if crate::kinds::CONTENT_KINDS.contains(&v) {
+        Ok(v.to_owned())
+    } else {
+        Err(bad("kind", v, crate::kinds::CONTENT_KINDS_TEXT))
     }
 }
 

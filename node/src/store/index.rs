@@ -106,21 +106,11 @@ pub(crate) fn decode_u64(v: &[u8]) -> Option<u64> {
     v.try_into().ok().map(u64::from_be_bytes)
 }
 
+/// The kind as stored: its `RecordKind` number.
 fn kind_byte(k: Kind) -> u8 {
-    match k {
-        Kind::Practice => 1,
-        Kind::Event => 2,
-        Kind::Amendment => 3,
-        Kind::Retraction => 4,
-    }
+    k.code()
 }
 
 fn byte_kind(b: u8) -> Option<Kind> {
-    Some(match b {
-        1 => Kind::Practice,
-        2 => Kind::Event,
-        3 => Kind::Amendment,
-        4 => Kind::Retraction,
-        _ => return None,
-    })
+    Kind::from_code(b)
 }

@@ -48,6 +48,16 @@ impl Kind {
         }
     }
 
+    /// Its `RecordKind` number in `record.proto` (a stable byte, as stores keep it).
+    pub fn code(self) -> u8 {
+        self.to_proto() as u8
+    }
+
+    /// The kind of `RecordKind` number `code`, if any.
+    pub fn from_code(code: u8) -> Option<Self> {
+        Self::from_proto(i32::from(code)).ok()
+    }
+
     pub(crate) fn from_proto(value: i32) -> Result<Self, RecordError> {
         match pb::RecordKind::try_from(value) {
             Ok(pb::RecordKind::Practice) => Ok(Kind::Practice),
