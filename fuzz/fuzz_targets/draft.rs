@@ -55,7 +55,8 @@ fuzz_target!(|data: &[u8]| {
     }
 
     let charter = charter();
-    let limits = charter.limits();
+    let rules = charter.rules();
+    let limits = &rules;
     let (code, key) = &members()[who % members().len()];
     let body = match draft.to_body(code, limits) {
         Ok(b) => b,

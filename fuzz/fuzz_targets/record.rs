@@ -42,7 +42,7 @@ fuzz_target!(|data: &[u8]| {
     let body_again = Body::decode(
         r.header.kind,
         &r.body.encode(),
-        charter.limits_at(r.header.created_at),
+        &charter.rules_at(r.header.created_at),
     )
     .expect("a valid body re-encodes to a valid body");
     assert_eq!(body_again, r.body);

@@ -438,7 +438,7 @@ fn flood(dir: &Path, nodes: usize, records: usize) {
             r#"{"kind":"practice","title":{"en":"Flood"},"summary":{"en":"Flood."},"topics":["pay"]}"#,
             hubnet_protocol::DraftFormat::Json,
         )
-        .and_then(|d| d.to_body("KZ", charter.limits()))
+        .and_then(|d| d.to_body("KZ", &charter.rules()))
         .expect("body");
         let mut pos = hubnet_protocol::record::Position::FIRST;
         let (mut taken, mut refused) = (0u32, 0u32);

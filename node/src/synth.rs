@@ -35,7 +35,7 @@ pub fn practices(
                 "body":{{"ru":"{text}"}}}}"#
         );
         let body = Draft::parse(&draft, DraftFormat::Json)
-            .and_then(|d| d.to_body(country, charter.limits()))
+            .and_then(|d| d.to_body(country, &charter.rules()))
             .map_err(|e| RecordError::Malformed {
                 part: "body",
                 reason: e.to_string(),
@@ -158,7 +158,7 @@ pub fn sample_corpus(
             }
         }
         let body = Draft::parse(&v.to_string(), DraftFormat::Json)
-            .and_then(|d| d.to_body(code, charter.limits()))
+            .and_then(|d| d.to_body(code, &charter.rules()))
             .map_err(|e| FillError::Sample(e.to_string()))?;
         let signed = record::sign(key, charter.network_id(), positions[m], created_at, &body);
         let r = record::decode_stored(&signed.encode(), charter)?;

@@ -1046,7 +1046,7 @@ mod tests {
             r#"{{"kind":"practice","title":{{"ky":"{title}"}},"summary":{{"en":"x"}},"topics":["ethics-integrity"]}}"#
         );
         let body = Draft::parse(&draft, DraftFormat::Json)
-            .and_then(|d| d.to_body("KG", rig.shared.charter().limits()))
+            .and_then(|d| d.to_body("KG", &rig.shared.charter().rules()))
             .expect("body");
         record::sign(
             &rig.key,
@@ -1173,7 +1173,7 @@ mod tests {
             &Body::decode(
                 hubnet_protocol::Kind::Practice,
                 &forged.body,
-                rig.shared.charter().limits(),
+                &rig.shared.charter().rules(),
             )
             .expect("body"),
         );

@@ -1017,7 +1017,8 @@ export const LANGS = [
   ['kk', 'Қазақша'],
 ];
 
-/** Every topic slug of the taxonomy (docs/PROTOCOL.md §1.4). */
+/** The topic slugs of the sample charter's vocabulary (docs/PROTOCOL.md §3.1), with names for
+ * the interface; a network's own vocabulary is `GET /api/v1/vocabulary`. */
 export const TOPIC_SLUGS = Object.keys(TOPICS);
 
 const STORAGE_KEY = 'hubnet.lang';

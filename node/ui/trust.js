@@ -221,15 +221,15 @@ export async function ed25519Verdict(key, signature, message) {
 // ---------------------------------------------------------------------------------------------
 // Protobuf, with prost's decoding semantics and the canonical encoding of PROTOCOL §3.
 
-/** Bytes that are not the protobuf message they should be. */
 /** Thrown for bytes that do not decode (the wire reader's ProtoError, under the name this module
  * has always used). */
-export { ProtoError as DecodeError };
+const DecodeError = ProtoError;
+export { DecodeError };
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 const utf8Encoder = new TextEncoder();
 
-// Schemas: field number -> [name, type, sub-schema]. Types: uint32, uint64, int64, string, bytes,
+// Schemas: field number -> [name, type, sub-schema]. Types: uint32, uint64, int64, bool, string, bytes,
 // msg (merged when repeated, as prost does), rmsg (repeated message), rbytes (repeated bytes),
 // map (map<string,string>). A field with `oneof` set belongs to that oneof.
 const S = {};
@@ -247,12 +247,26 @@ S.limits = {
 };
 S.member = { 1: ['code', 'string'], 2: ['name', 'msg', S.localized], 3: ['publishing_key', 'bytes'] };
 S.committee = { 1: ['keys', 'rbytes'], 2: ['quorum', 'uint32'] };
+S.term = { 1: ['slug', 'string'], 2: ['name', 'msg', S.localized] };
+S.indicator = {
+  1: ['code', 'string'],
+  2: ['name', 'msg', S.localized],
+  3: ['unit', 'string'],
+  4: ['higher_is_better', 'bool'],
+  5: ['reform_area', 'string'],
+};
+S.vocabulary = {
+  1: ['topics', 'rmsg', S.term],
+  2: ['reform_areas', 'rmsg', S.term],
+  3: ['indicators', 'rmsg', S.indicator],
+};
 S.charter = {
   1: ['version', 'uint32'],
   2: ['name', 'msg', S.localized],
   3: ['members', 'rmsg', S.member],
   4: ['committee', 'msg', S.committee],
   5: ['limits', 'msg', S.limits],
+  6: ['vocabulary', 'msg', S.vocabulary],
 };
 S.signature = { 1: ['key', 'bytes'], 2: ['signature', 'bytes'] };
 S.signedCharter = { 1: ['charter', 'bytes'], 2: ['signatures', 'rmsg', S.signature] };
@@ -263,6 +277,7 @@ S.reinstate = { 1: ['code', 'string'] };
 S.rotateKey = { 1: ['code', 'string'], 2: ['new_key', 'bytes'], 3: ['old_key_last_seq', 'uint64'] };
 S.revokeKey = { 1: ['key', 'bytes'], 2: ['last_valid_seq', 'uint64'] };
 S.amendLimits = { 1: ['limits', 'msg', S.limits], 2: ['effective_from', 'int64'] };
+S.amendVocabulary = { 1: ['additions', 'msg', S.vocabulary] };
 S.decision = {
   1: ['network_id', 'bytes'],
   2: ['seq', 'uint64'],
@@ -275,6 +290,7 @@ S.decision = {
   13: ['rotate_key', 'msg', S.rotateKey, 'action'],
   14: ['revoke_key', 'msg', S.revokeKey, 'action'],
   15: ['amend_limits', 'msg', S.amendLimits, 'action'],
+  16: ['amend_vocabulary', 'msg', S.amendVocabulary, 'action'],
 };
 // Only what trust needs of a bundle; records (3) and checkpoints (5) are skipped unread.
 S.bundle = { 1: ['version', 'uint32'], 2: ['charter', 'rbytes'], 4: ['decisions', 'rbytes'] };
@@ -290,7 +306,7 @@ function emptyOf(schema) {
       continue;
     }
     out[name] = {
-      uint32: 0n, uint64: 0n, int64: 0n, string: '', bytes: new Uint8Array(0), msg: null,
+      uint32: 0n, uint64: 0n, int64: 0n, bool: false, string: '', bytes: new Uint8Array(0), msg: null,
       rmsg: [], rbytes: [], map: new Map(),
     }[type];
   }
@@ -308,7 +324,7 @@ export function decodeMessage(bytes, schema, into = emptyOf(schema)) {
     const spec = schema[f.no];
     if (!spec) continue;
     const [name, type, sub, oneof] = spec;
-    const wantWire = type === 'uint32' || type === 'uint64' || type === 'int64' ? 0 : 2;
+    const wantWire = ['uint32', 'uint64', 'int64', 'bool'].includes(type) ? 0 : 2;
     if (f.wire !== wantWire) throw new DecodeError(`field ${name} has wire type ${f.wire}`);
     switch (type) {
       case 'uint32':
@@ -319,6 +335,9 @@ export function decodeMessage(bytes, schema, into = emptyOf(schema)) {
         break;
       case 'int64':
         out[name] = BigInt.asIntN(64, f.value);
+        break;
+      case 'bool':
+        out[name] = f.value !== 0n;
         break;
       case 'string':
         out[name] = text(f.value, name);
@@ -408,6 +427,9 @@ export function encodeMessage(value, schema) {
         if (v !== undefined && BigInt(v) !== 0n) {
           parts.push(Uint8Array.from([...varintBytes(no << 3), ...varintBytes(v)]));
         }
+        break;
+      case 'bool':
+        if (v) parts.push(Uint8Array.from([...varintBytes(no << 3), 1]));
         break;
       case 'string':
         if (v) parts.push(lenDelimited(no, utf8Encoder.encode(v)));
@@ -529,9 +551,98 @@ function namesProblem(map) {
     if (!isLanguageTag(tag)) return `${JSON.stringify(tag)} is not a BCP 47 language tag`;
     if (seen.has(tag.toLowerCase())) return `language ${JSON.stringify(tag)} appears twice`;
     seen.add(tag.toLowerCase());
-    if (name.trim() === '') return `the ${tag} name is blank`;
+    if (isBlank(name)) return `the ${tag} name is blank`;
   }
   return null;
+}
+
+/** Empty or only Unicode White_Space (as Rust's `str::trim().is_empty()`). */
+function isBlank(s) {
+  return /^\p{White_Space}*$/u.test(s);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Vocabularies (PROTOCOL §3.1), checked as `protocol::vocabulary::Vocabulary::check` does.
+
+const VOCABULARY_MAX_ENTRIES = 4096;
+const VOCABULARY_MAX_CODE_BYTES = 64;
+const VOCABULARY_MAX_NAME_BYTES = 512;
+const VOCABULARY_NAME_LANGUAGES = ['en', 'ru', 'kk'];
+
+function isSlug(s) {
+  return s.length > 0 && utf8Encoder.encode(s).length <= VOCABULARY_MAX_CODE_BYTES
+    && s.split('-').every((w) => /^[a-z0-9]+$/.test(w));
+}
+
+function isIndicatorCode(s) {
+  if (utf8Encoder.encode(s).length > VOCABULARY_MAX_CODE_BYTES) return false;
+  const at = s.indexOf(':');
+  return at >= 0 && isSlug(s.slice(0, at)) && isSlug(s.slice(at + 1));
+}
+
+function entryNamesProblem(map) {
+  for (const lang of VOCABULARY_NAME_LANGUAGES) if (!map.has(lang)) return `no ${lang} name`;
+  const p = namesProblem(map);
+  if (p) return p;
+  for (const [tag, name] of map) {
+    const n = utf8Encoder.encode(name).length;
+    if (n > VOCABULARY_MAX_NAME_BYTES) return `the ${tag} name is ${n} bytes, the limit is ${VOCABULARY_MAX_NAME_BYTES}`;
+  }
+  return null;
+}
+
+/** An empty vocabulary (what a charter without one has). */
+export function emptyVocabulary() {
+  return { topics: [], reform_areas: [], indicators: [] };
+}
+
+function vocabularyIsEmpty(v) {
+  return v.topics.length === 0 && v.reform_areas.length === 0 && v.indicators.length === 0;
+}
+
+/** The first problem of a decoded vocabulary, or null. */
+export function vocabularyProblem(v) {
+  for (const list of ['topics', 'reform_areas']) {
+    if (v[list].length > VOCABULARY_MAX_ENTRIES) return `vocabulary.${list} has ${v[list].length} entries, the limit is ${VOCABULARY_MAX_ENTRIES}`;
+    const seen = new Set();
+    for (const t of v[list]) {
+      if (!isSlug(t.slug)) return `vocabulary.${list}: ${JSON.stringify(t.slug)} is not a valid slug (a-z, 0-9, single hyphens)`;
+      if (seen.has(t.slug)) return `vocabulary.${list}: ${JSON.stringify(t.slug)} appears twice`;
+      seen.add(t.slug);
+      const p = entryNamesProblem(t.name?.text ?? new Map());
+      if (p) return `vocabulary.${list}: ${t.slug}: name: ${p}`;
+    }
+  }
+  if (v.indicators.length > VOCABULARY_MAX_ENTRIES) return `vocabulary.indicators has ${v.indicators.length} entries, the limit is ${VOCABULARY_MAX_ENTRIES}`;
+  const areas = new Set(v.reform_areas.map((t) => t.slug));
+  const seen = new Set();
+  for (const i of v.indicators) {
+    if (!isIndicatorCode(i.code)) return `vocabulary.indicators: ${JSON.stringify(i.code)} is not a valid indicator code (<namespace>:<slug>, lower case)`;
+    if (seen.has(i.code)) return `vocabulary.indicators: ${JSON.stringify(i.code)} appears twice`;
+    seen.add(i.code);
+    const p = entryNamesProblem(i.name?.text ?? new Map());
+    if (p) return `vocabulary.indicators: ${i.code}: name: ${p}`;
+    if (!isSlug(i.unit)) return `vocabulary.indicators: ${i.code}: unit ${JSON.stringify(i.unit)} is not a lower-case slug`;
+    if (!areas.has(i.reform_area)) return `vocabulary.indicators: ${i.code}: reform area ${JSON.stringify(i.reform_area)} is not one of the reform areas`;
+  }
+  return null;
+}
+
+/** `v` with `additions` appended, or `{problem}` (as `Vocabulary::extended`). */
+export function extendVocabulary(v, additions) {
+  if (vocabularyIsEmpty(additions)) return { problem: 'the vocabulary amendment adds no entry' };
+  for (const [list, key] of [['topics', 'slug'], ['reform_areas', 'slug'], ['indicators', 'code']]) {
+    const have = new Set(v[list].map((e) => e[key]));
+    const again = additions[list].find((e) => have.has(e[key]));
+    if (again) return { problem: `vocabulary.${list}: ${JSON.stringify(again[key])} is already in the vocabulary; entries are never redefined` };
+  }
+  const out = {
+    topics: [...v.topics, ...additions.topics],
+    reform_areas: [...v.reform_areas, ...additions.reform_areas],
+    indicators: [...v.indicators, ...additions.indicators],
+  };
+  const p = vocabularyProblem(out);
+  return p ? { problem: p } : { vocabulary: out };
 }
 
 const LIMIT_RANGES = [
@@ -619,7 +730,11 @@ export function canonicalCharter(c) {
   if (committee.quorum === 0n || committee.quorum > BigInt(sortedKeys.length)) {
     return fail('charter-content', { detail: `quorum ${committee.quorum} is impossible with ${sortedKeys.length} committee keys` });
   }
+  const vocabulary = c.vocabulary ?? emptyVocabulary();
+  const vp = vocabularyProblem(vocabulary);
+  if (vp) return fail('charter-content', { detail: vp });
   const sortedMap = (map) => new Map([...map].sort((a, b) => compareText(a[0], b[0])));
+  const term = (t) => ({ slug: t.slug, name: { text: sortedMap(t.name?.text ?? new Map()) } });
   return {
     canonical: {
       version: c.version,
@@ -631,6 +746,11 @@ export function canonicalCharter(c) {
       })),
       committee: { keys: sortedKeys, quorum: committee.quorum },
       limits,
+      vocabulary: vocabularyIsEmpty(vocabulary) ? null : {
+        topics: vocabulary.topics.map(term),
+        reform_areas: vocabulary.reform_areas.map(term),
+        indicators: vocabulary.indicators.map((i) => ({ ...i, name: { text: sortedMap(i.name?.text ?? new Map()) } })),
+      },
     },
   };
 }
@@ -713,6 +833,10 @@ function actionOf(d) {
       if (lp) return { problem: `amend_limits.limits: ${lp}` };
       return { action: { type: 'amend_limits', limits: v.limits, effectiveFrom: v.effective_from } };
     }
+    case 'amend_vocabulary': {
+      if (!v.additions || vocabularyIsEmpty(v.additions)) return { problem: 'amend_vocabulary.additions: missing or empty' };
+      return { action: { type: 'amend_vocabulary', additions: v.additions } };
+    }
     default:
       return { problem: 'action: missing' };
   }
@@ -786,7 +910,7 @@ function limitsOrder(l) {
  * revokedAfter, revokedBy, suspendedAfter, suspendedBy}]}; the `...By` are decisions), `keys` (Map key hex -> code), `status` (Map id ->
  * {status: applied | void | off_chain, reason}), `chain` (decisions in seq order).
  */
-export function governanceState(genesisMembers, genesisLimits, decisions) {
+export function governanceState(genesisMembers, genesisLimits, decisions, genesisVocabulary = emptyVocabulary()) {
   const members = new Map();
   const keys = new Map();
   for (const m of genesisMembers) {
@@ -794,6 +918,7 @@ export function governanceState(genesisMembers, genesisLimits, decisions) {
     keys.set(m.key, m.code);
   }
   let limits = [{ from: null, limits: genesisLimits }];
+  let vocabulary = genesisVocabulary;
   const byId = new Map();
   for (const d of decisions) if (!byId.has(d.id)) byId.set(d.id, d);
   const bySeq = new Map();
@@ -814,7 +939,7 @@ export function governanceState(genesisMembers, genesisLimits, decisions) {
     prev = d.id;
   }
   for (const id of byId.keys()) if (!status.has(id)) status.set(id, { status: 'off_chain' });
-  return { members, keys, status, chain, limits };
+  return { members, keys, status, chain, limits, vocabulary };
 
   function period(key, by) {
     return {
@@ -886,6 +1011,12 @@ export function governanceState(genesisMembers, genesisLimits, decisions) {
         const lowered = limitsOrder(a.limits).some((v, i) => v < old[i]);
         if (lowered) return 'limits may only be raised';
         limits = [...limits, { from: a.effectiveFrom, limits: a.limits }];
+        return null;
+      }
+      case 'amend_vocabulary': {
+        const r = extendVocabulary(vocabulary, a.additions);
+        if (r.problem) return r.problem;
+        vocabulary = r.vocabulary;
         return null;
       }
       default:
@@ -994,7 +1125,7 @@ export async function establishTrust(bundleBytes) {
     if (r.decision) verified.push(r.decision);
     else if (!failed) failed = r;
   }
-  out.state = governanceState(out.members, c.canonical.limits, verified);
+  out.state = governanceState(out.members, c.canonical.limits, verified, c.canonical.vocabulary ?? emptyVocabulary());
   out.decisionCount = bundle.decisions.length;
   if (failed) {
     add('decisions', false, { reason: failed.problem, ...failed.args });

@@ -1,4 +1,4 @@
-//! The charter (genesis): member states, the Steering Committee and the limits.
+//! The charter (genesis): member states, the Steering Committee, the limits and the vocabularies.
 //!
 //! People edit a TOML file ([`CharterDoc`]); what is signed and hashed is its canonical protobuf
 //! encoding ([`CharterDoc::canonical_bytes`], rules in docs/PROTOCOL.md). A charter is valid only
@@ -14,7 +14,9 @@ use serde::{Deserialize, Serialize};
 use crate::id::{NetworkId, sha256};
 use crate::keys::{PublicKey, SecretKey, parse_hex32};
 use crate::limits::Limits;
+use crate::validate::Rules;
 use crate::validate::{is_country_code, is_language_tag};
+use crate::vocabulary::{Vocabulary, VocabularyError};
 
 /// Domain tag of charter signatures.
 pub const CHARTER_SIGNATURE_TAG: &[u8] = b"hubnet-charter-v1";
@@ -98,6 +100,9 @@ pub enum CharterError {
         /// Largest allowed.
         max: u64,
     },
+    /// A vocabulary entry is malformed.
+    #[error(transparent)]
+    Vocabulary(#[from] VocabularyError),
     /// A signature by a key outside the committee.
     #[error("signature by {0}, which is not a committee key")]
     SignerNotCommittee(String),
@@ -166,6 +171,9 @@ pub struct CharterDoc {
     /// The member states.
     #[serde(default)]
     pub members: Vec<MemberDoc>,
+    /// The topics, reform areas and indicators records are judged against.
+    #[serde(default, skip_serializing_if = "Vocabulary::is_empty")]
+    pub vocabulary: Vocabulary,
     /// Committee signatures over the canonical bytes.
     #[serde(default)]
     pub signatures: Vec<SignatureDoc>,
@@ -183,6 +191,7 @@ impl CharterDoc {
             },
             limits: Limits::default(),
             members: Vec::new(),
+            vocabulary: Vocabulary::template(),
             signatures: Vec::new(),
         }
     }
@@ -212,6 +221,7 @@ impl CharterDoc {
         }
         check_names(&self.name).map_err(CharterError::BadName)?;
         check_limits(&self.limits)?;
+        self.vocabulary.check()?;
         if self.members.is_empty() {
             return Err(CharterError::NoMembers);
         }
@@ -284,6 +294,7 @@ impl CharterDoc {
             members,
             committee: Some(pb::Committee { keys, quorum }),
             limits: Some(self.limits.to_proto()),
+            vocabulary: self.vocabulary.to_proto(),
         })
     }
 
@@ -374,6 +385,9 @@ pub struct Charter {
     quorum: u32,
     /// Limits from a time (ms) on, sorted; the charter's own from `i64::MIN`.
     limits: Vec<(i64, Limits)>,
+    /// The vocabulary in force: the charter's, with every applied amendment.
+    vocabulary: Vocabulary,
+    genesis_vocabulary: Vocabulary,
     signed: pb::SignedCharter,
     genesis_members: Vec<Member>,
 }
@@ -450,6 +464,8 @@ impl Charter {
             committee,
             quorum: committee_raw.quorum,
             limits: vec![(i64::MIN, doc.limits)],
+            genesis_vocabulary: doc.vocabulary.clone(),
+            vocabulary: doc.vocabulary,
             signed: signed.clone(),
         })
     }
@@ -492,6 +508,7 @@ impl Charter {
             members,
             keys,
             limits: state.limits.clone(),
+            vocabulary: state.vocabulary.clone(),
             ..self.clone()
         }
     }
@@ -587,6 +604,33 @@ impl Charter {
     /// The record limits in force last (for records created from now on).
     pub fn limits(&self) -> &Limits {
         self.limits.last().map_or(&DEFAULT_LIMITS, |(_, l)| l)
+    }
+
+    /// The vocabulary the charter itself sets, before any decision.
+    pub fn genesis_vocabulary(&self) -> &Vocabulary {
+        &self.genesis_vocabulary
+    }
+
+    /// The vocabulary in force: the charter's with every applied amendment.
+    pub fn vocabulary(&self) -> &Vocabulary {
+        &self.vocabulary
+    }
+
+    /// What a body created now is judged against: the last limits and the vocabulary in force.
+    pub fn rules(&self) -> Rules<'_> {
+        Rules {
+            limits: self.limits(),
+            vocabulary: &self.vocabulary,
+        }
+    }
+
+    /// What a body created at `created_at` (ms) is judged against: the limits for that time and
+    /// the vocabulary in force (which only grows, so no time is needed).
+    pub fn rules_at(&self, created_at: i64) -> Rules<'_> {
+        Rules {
+            limits: self.limits_at(created_at),
+            vocabulary: &self.vocabulary,
+        }
     }
 
     /// The record limits for a record created at `created_at` (ms).
@@ -724,6 +768,11 @@ fn doc_from_proto(p: &pb::Charter) -> Result<CharterDoc, CharterError> {
                 name: m.name.clone().unwrap_or_default().text,
             })
             .collect(),
+        vocabulary: p
+            .vocabulary
+            .as_ref()
+            .map(Vocabulary::from_proto)
+            .unwrap_or_default(),
         signatures: Vec::new(),
     })
 }

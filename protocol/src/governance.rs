@@ -28,6 +28,7 @@ use crate::id::{RecordId, sha256};
 use crate::keys::{PublicKey, SecretKey};
 use crate::limits::Limits;
 use crate::validate::{is_country_code, is_language_tag};
+use crate::vocabulary::Vocabulary;
 
 /// Domain tag of committee signatures over decisions.
 pub const DECISION_SIGNATURE_TAG: &[u8] = b"hubnet-decision-v1";
@@ -131,6 +132,12 @@ pub enum Action {
         /// Milliseconds since the Unix epoch.
         effective_from: i64,
     },
+    /// Entries added to the vocabularies; one whose slug or code is already in force (or that
+    /// breaks a vocabulary rule) makes the decision void.
+    AmendVocabulary {
+        /// The new entries.
+        additions: Vocabulary,
+    },
 }
 
 impl Action {
@@ -160,6 +167,37 @@ impl Action {
                 "amend limits from {effective_from} ms (max_record_bytes {}, max_records_per_hour {})",
                 limits.max_record_bytes, limits.max_records_per_hour
             ),
+            Action::AmendVocabulary { additions } => {
+                let list = |name: &str, codes: Vec<&str>| {
+                    (!codes.is_empty()).then(|| format!("{name} {}", codes.join(", ")))
+                };
+                let parts: Vec<String> = [
+                    list(
+                        "topics",
+                        additions.topics.iter().map(|t| t.slug.as_str()).collect(),
+                    ),
+                    list(
+                        "reform areas",
+                        additions
+                            .reform_areas
+                            .iter()
+                            .map(|t| t.slug.as_str())
+                            .collect(),
+                    ),
+                    list(
+                        "indicators",
+                        additions
+                            .indicators
+                            .iter()
+                            .map(|i| i.code.as_str())
+                            .collect(),
+                    ),
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
+                format!("add to the vocabulary: {}", parts.join("; "))
+            }
         }
     }
 
@@ -198,6 +236,9 @@ impl Action {
             } => A::AmendLimits(pb::AmendLimits {
                 limits: Some(limits.to_proto()),
                 effective_from: *effective_from,
+            }),
+            Action::AmendVocabulary { additions } => A::AmendVocabulary(pb::AmendVocabulary {
+                additions: additions.to_proto(),
             }),
         }
     }
@@ -250,6 +291,15 @@ impl Action {
                     limits,
                     effective_from: x.effective_from,
                 }
+            }
+            A::AmendVocabulary(x) => {
+                let additions = x
+                    .additions
+                    .as_ref()
+                    .map(Vocabulary::from_proto)
+                    .filter(|v| !v.is_empty())
+                    .ok_or_else(|| bad("amend_vocabulary.additions", "missing or empty"))?;
+                Action::AmendVocabulary { additions }
             }
         })
     }
@@ -535,6 +585,8 @@ pub struct GovState {
     pub keys: BTreeMap<PublicKey, String>,
     /// Limits in force from a time (ms) on; the charter's from `i64::MIN`. Sorted by time.
     pub limits: Vec<(i64, Limits)>,
+    /// The vocabulary in force: the charter's with every applied amendment.
+    pub vocabulary: Vocabulary,
     /// Every decision held, by id, with what became of it.
     pub status: BTreeMap<DecisionId, DecisionStatus>,
     /// The canonical chain's ids, seq 1 first.
@@ -573,6 +625,7 @@ impl GovState {
             members,
             keys,
             limits: vec![(i64::MIN, *charter.genesis_limits())],
+            vocabulary: charter.genesis_vocabulary().clone(),
             status: BTreeMap::new(),
             chain: Vec::new(),
             forks: BTreeMap::new(),
@@ -691,6 +744,12 @@ impl GovState {
                         .map_err(|e| e.to_string())?;
                 }
                 self.limits.push((*effective_from, *limits));
+            }
+            Action::AmendVocabulary { additions } => {
+                self.vocabulary = self
+                    .vocabulary
+                    .extended(additions)
+                    .map_err(|e| e.to_string())?;
             }
         }
         Ok(())

@@ -23,7 +23,7 @@
 //!     r#"{"kind": "practice", "title": {"en": "Mentoring"}, "summary": {"en": "Pairs."}, "topics": ["training"]}"#,
 //!     DraftFormat::Json,
 //! )?;
-//! let body = draft.to_body("KZ", charter.limits())?;
+//! let body = draft.to_body("KZ", &charter.rules())?;
 //! let now_ms = 1_800_000_000_000;
 //! let signed = record::sign(&member, charter.network_id(), Position::FIRST, now_ms, &body);
 //! let verified = record::verify_record(&signed.encode(), &charter, now_ms)?;
@@ -48,8 +48,8 @@ pub mod liveness;
 pub mod record;
 pub mod signature;
 pub mod sync;
-pub mod taxonomy;
 pub mod validate;
+pub mod vocabulary;
 
 pub use chain::{Append, ChainError, ChainHead, TargetInfo};
 pub use charter::{Charter, CharterError};
@@ -58,7 +58,8 @@ pub use id::{NetworkId, RecordId};
 pub use keys::{KeyError, PublicKey, SecretKey};
 pub use limits::{AmendmentError, Limits, LoweredLimits};
 pub use record::{Body, Header, Kind, Position, Record, RecordError, SignedRecord};
-pub use validate::BodyError;
+pub use validate::{BodyError, Rules};
+pub use vocabulary::{Vocabulary, VocabularyError};
 
 #[cfg(test)]
 mod governance_tests;

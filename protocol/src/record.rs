@@ -309,7 +309,8 @@ fn precheck_with(
     check_key_validity: bool,
 ) -> Result<Unverified, RecordError> {
     let header = Header::decode(&signed.header)?;
-    let limits = charter.limits_at(header.created_at);
+    let rules = charter.rules_at(header.created_at);
+    let limits = rules.limits;
     let size = signed.encoded_len();
     if size as u64 > limits.max_record_bytes {
         return Err(RecordError::TooLarge {
@@ -356,7 +357,7 @@ fn precheck_with(
             max_skew_secs: limits.max_clock_skew_secs,
         });
     }
-    let body = Body::decode(header.kind, &signed.body, limits)?;
+    let body = Body::decode(header.kind, &signed.body, &rules)?;
     let signature = Signature::from_slice(&signed.signature).ok();
     Ok(Unverified {
         record: Record {

@@ -40,7 +40,7 @@ fn practice_json() -> serde_json::Value {
 }
 
 fn body_from(json: &serde_json::Value, net: &Net) -> Result<Body, DraftError> {
-    Draft::parse(&json.to_string(), DraftFormat::Json)?.to_body("KZ", net.charter.limits())
+    Draft::parse(&json.to_string(), DraftFormat::Json)?.to_body("KZ", &net.charter.rules())
 }
 
 fn signed_practice(net: &Net, key: usize, position: Position) -> SignedRecord {
@@ -825,18 +825,28 @@ fn localized(max_len: usize) -> impl Strategy<Value = std::collections::BTreeMap
     })
 }
 
+/// The topic slugs of the template vocabulary.
+fn template_topics() -> Vec<String> {
+    crate::Rules::template()
+        .vocabulary
+        .topics
+        .iter()
+        .map(|t| t.slug.clone())
+        .collect()
+}
+
 fn practice_draft() -> impl Strategy<Value = Draft> {
     (
         localized(100),
         localized(400),
-        prop::sample::subsequence(crate::taxonomy::TOPICS.to_vec(), 1..4),
+        prop::sample::subsequence(template_topics(), 1..4),
         prop::option::of(localized(400)),
     )
         .prop_map(|(title, summary, topics, body)| {
             Draft::Practice(crate::draft::PracticeDraft {
                 title,
                 summary,
-                topics: topics.into_iter().map(String::from).collect(),
+                topics,
                 body,
                 ..Default::default()
             })
@@ -849,7 +859,7 @@ proptest! {
     #[test]
     fn valid_records_round_trip(draft in practice_draft(), seq in 1u64..1000, skew in 0i64..300_000) {
         let net = net();
-        let body = draft.to_body("KZ", net.charter.limits()).expect("generated drafts are valid");
+        let body = draft.to_body("KZ", &net.charter.rules()).expect("generated drafts are valid");
         let prev = (seq > 1).then_some(crate::RecordId([7; 32]));
         let signed = record::sign(&net.keys[1], net.charter.network_id(), Position { seq, prev, prev_created_at: 0 }, NOW + skew, &body);
         let bytes = signed.encode();
@@ -874,7 +884,7 @@ proptest! {
         let net = net();
         let _ = record::verify_record(&bytes, &net.charter, NOW);
         for kind in [Kind::Practice, Kind::Event, Kind::Amendment, Kind::Retraction] {
-            let _ = Body::decode(kind, &bytes, net.charter.limits());
+            let _ = Body::decode(kind, &bytes, &net.charter.rules());
         }
     }
 
@@ -1281,17 +1291,21 @@ fn check_limit(
     at: usize,
     over: BodyError,
 ) {
+    let rules = crate::Rules {
+        limits,
+        ..crate::Rules::template()
+    };
     let mut p = valid_practice();
     set(&mut p, at);
     assert_eq!(
-        crate::kinds::practice::validate(&p, limits),
+        crate::kinds::practice::validate(&p, &rules),
         Ok(()),
         "at {at}"
     );
     let mut p = valid_practice();
     set(&mut p, at + 1);
     assert_eq!(
-        crate::kinds::practice::validate(&p, limits),
+        crate::kinds::practice::validate(&p, &rules),
         Err(over),
         "at {}",
         at + 1
@@ -1413,12 +1427,7 @@ fn each_size_limit_admits_its_value_and_refuses_one_more() {
     };
     check_limit(
         &few,
-        |p, n| {
-            p.topics = crate::taxonomy::TOPICS[..n]
-                .iter()
-                .map(|t| t.to_string())
-                .collect()
-        },
+        |p, n| p.topics = template_topics()[..n].to_vec(),
         3,
         BodyError::TooManyItems {
             field: "topics".into(),
@@ -1751,7 +1760,7 @@ fn every_event_type_and_status_comes_back_from_its_body() {
                 "status": status, "start": "2027-03-15T09:00", "time_zone": "Asia/Almaty"
             });
             let draft = Draft::parse(&json.to_string(), DraftFormat::Json).expect("parses");
-            let body = draft.to_body("KZ", net.charter.limits()).expect("valid");
+            let body = draft.to_body("KZ", &net.charter.rules()).expect("valid");
             let back = serde_json::to_value(Draft::from_body(&body)).expect("serialises");
             assert_eq!(
                 (back["event_type"].as_str(), back["status"].as_str()),

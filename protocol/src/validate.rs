@@ -10,7 +10,7 @@ use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use hubnet_proto::v1 as pb;
 
 use crate::limits::Limits;
-use crate::taxonomy;
+use crate::vocabulary::Vocabulary;
 
 /// Why a record body is not valid.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -91,7 +91,7 @@ pub enum BodyError {
         max: u64,
     },
     /// A topic outside the taxonomy.
-    #[error("{field}: {slug:?} is not a topic of the hub's taxonomy")]
+    #[error("{field}: {slug:?} is not a topic of the charter's vocabulary")]
     UnknownTopic {
         /// Field path.
         field: String,
@@ -170,10 +170,32 @@ pub enum BodyError {
 
 pub(crate) type R = Result<(), BodyError>;
 
+/// What a body is judged against: the limits for its creation time and the vocabulary in force
+/// ([`crate::Charter::rules_at`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Rules<'a> {
+    /// Sizes and counts.
+    pub limits: &'a Limits,
+    /// Topics, reform areas, indicators.
+    pub vocabulary: &'a Vocabulary,
+}
+
+impl Rules<'static> {
+    /// The default limits and the template vocabulary (for tests and tools without a charter).
+    pub fn template() -> Self {
+        static VOCABULARY: std::sync::LazyLock<Vocabulary> =
+            std::sync::LazyLock::new(Vocabulary::template);
+        Rules {
+            limits: &Limits::DEFAULT,
+            vocabulary: &VOCABULARY,
+        }
+    }
+}
+
 /// Checks a retraction body (the target's existence and author are chain rules).
-pub fn retraction(r: &pb::Retraction, limits: &Limits) -> R {
+pub fn retraction(r: &pb::Retraction, rules: &Rules) -> R {
     digest("target", &r.target)?;
-    Checker::new(limits).localized("reason", r.reason.as_ref(), Size::Summary, true)
+    Checker::new(rules).localized("reason", r.reason.as_ref(), Size::Summary, true)
 }
 
 /// Whether `tag` is a well-formed BCP 47 language tag.
@@ -198,11 +220,15 @@ pub(crate) enum Size {
 
 pub(crate) struct Checker<'a> {
     limits: &'a Limits,
+    vocabulary: &'a Vocabulary,
 }
 
 impl<'a> Checker<'a> {
-    pub(crate) fn new(limits: &'a Limits) -> Self {
-        Self { limits }
+    pub(crate) fn new(rules: &Rules<'a>) -> Self {
+        Self {
+            limits: rules.limits,
+            vocabulary: rules.vocabulary,
+        }
     }
 
     pub(crate) fn max(&self, size: Size) -> u64 {
@@ -324,7 +350,7 @@ impl<'a> Checker<'a> {
         self.list_len(field, topics.len())?;
         let mut seen = HashSet::new();
         for t in topics {
-            if !taxonomy::is_topic(t) {
+            if !self.vocabulary.is_topic(t) {
                 return Err(BodyError::UnknownTopic {
                     field: field.into(),
                     slug: t.clone(),

@@ -247,7 +247,7 @@ fn publish_refusals_name_the_problem_and_store_nothing() {
         (
             "topic.json",
             r#"{"kind":"practice","title":{"en":"t"},"summary":{"en":"s"},"topics":["astrology"]}"#,
-            "taxonomy",
+            "not a topic of the charter's vocabulary",
         ),
         (
             "country.json",

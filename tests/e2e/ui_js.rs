@@ -143,7 +143,48 @@ fn fixture() -> Value {
         },
         &quorum,
     );
-    let all = vec![d1, d2, d3, d4, d5a, d5b, d7];
+    // The vocabulary grows by a topic, an area and an indicator in it; redefining a topic is void.
+    let names = |en: &str| -> std::collections::BTreeMap<String, String> {
+        [("en", en), ("ru", "ру"), ("kk", "қаз")]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
+    };
+    let term = |slug: &str| hubnet_protocol::vocabulary::Term {
+        slug: slug.into(),
+        name: names(slug),
+    };
+    // After the fork's winner (the smaller id).
+    let d6 = decision(
+        6,
+        Some(id_of(&d5a).min(id_of(&d5b))),
+        Action::AmendVocabulary {
+            additions: hubnet_protocol::Vocabulary {
+                topics: vec![term("open-data")],
+                reform_areas: vec![term("local-government")],
+                indicators: vec![hubnet_protocol::vocabulary::Indicator {
+                    code: "hub:municipal-e-services-share".into(),
+                    name: names("Municipal e-services"),
+                    unit: "percent".into(),
+                    higher_is_better: true,
+                    reform_area: "local-government".into(),
+                }],
+            },
+        },
+        &quorum,
+    );
+    let d7v = decision(
+        7,
+        Some(id_of(&d6)),
+        Action::AmendVocabulary {
+            additions: hubnet_protocol::Vocabulary {
+                topics: vec![term("training")],
+                ..Default::default()
+            },
+        },
+        &quorum,
+    );
+    let all = vec![d1, d2, d3, d4, d5a, d5b, d6, d7v, d7];
     let mut g = Governance::new(charter.clone());
     for d in &all {
         g.insert_bytes(&d.encode_to_vec())
@@ -167,6 +208,12 @@ fn fixture() -> Value {
         status.values().any(|s| s == "void") && status.values().any(|s| s == "off_chain"),
         "the fixture covers void and off-chain decisions: {status:?}"
     );
+    let vocabulary = json!({
+        "topics": state.vocabulary.topics.iter().map(|t| &t.slug).collect::<Vec<_>>(),
+        "reform_areas": state.vocabulary.reform_areas.iter().map(|t| &t.slug).collect::<Vec<_>>(),
+        "indicators": state.vocabulary.indicators.iter().map(|i| &i.code).collect::<Vec<_>>(),
+    });
+    assert_eq!(vocabulary["topics"].as_array().map(Vec::len), Some(17));
 
     // Refused by Rust, and by the browser with this check named.
     let mut refused = Vec::new();
@@ -219,6 +266,7 @@ fn fixture() -> Value {
         "network_id": charter.network_id().to_hex(),
         "status": status,
         "keys": keys,
+        "vocabulary": vocabulary,
         "refused": refused,
     })
 }

@@ -138,6 +138,53 @@ test('a signature whose R is the identity is refused before WebCrypto sees it', 
   assert.equal(await verifyEd25519(fromHex(RFC8032_KEYS[0]), good, new Uint8Array()), true);
 });
 
+test('vocabularies: checked in the charter, extended by decision, never redefined', async () => {
+  const names = (en) => localized({ en, ru: 'ру', kk: 'қаз' });
+  const vocabulary = {
+    topics: [{ slug: 'training', name: names('Training') }],
+    reform_areas: [{ slug: 'accountability', name: names('Accountability') }],
+    indicators: [{ code: 'hub:x', name: names('X'), unit: 'percent', higher_is_better: true, reform_area: 'accountability' }],
+  };
+  const withVocabulary = charterBytes(charterModel({ vocabulary }));
+  const trust = await checkCharter(bundle(signedCharter(withVocabulary)), null);
+  assert.deepEqual(trust.state.vocabulary.indicators.map((i) => i.higher_is_better), [true]);
+  // An empty vocabulary is no vocabulary: the field is left out, and the bytes stay canonical.
+  assert.deepEqual(charterBytes(charterModel({ vocabulary: { topics: [], reform_areas: [], indicators: [] } })), CHARTER);
+  const bad = [
+    [{ ...vocabulary, topics: [{ slug: 'Training', name: names('T') }] }, /"Training" is not a valid slug/],
+    [{ ...vocabulary, topics: [...vocabulary.topics, ...vocabulary.topics] }, /"training" appears twice/],
+    [{ ...vocabulary, topics: [{ slug: 'training', name: localized({ en: 'T', ru: 'Т' }) }] }, /training: name: no kk name/],
+    [{ ...vocabulary, topics: [{ slug: 'training', name: localized({ en: '\u3000', ru: 'Т', kk: 'Т' }) }] }, /the en name is blank/],
+    [{ ...vocabulary, indicators: [{ ...vocabulary.indicators[0], code: 'x' }] }, /"x" is not a valid indicator code/],
+    [{ ...vocabulary, indicators: [{ ...vocabulary.indicators[0], unit: 'Per cent' }] }, /unit "Per cent" is not a lower-case slug/],
+    [{ ...vocabulary, indicators: [{ ...vocabulary.indicators[0], reform_area: 'nowhere' }] }, /reform area "nowhere" is not one of the reform areas/],
+  ];
+  for (const [v, detail] of bad) {
+    const m = charterModel({ vocabulary: v });
+    const bytes = encodeMessage(m, S.charter);
+    const t = await checkCharter(bundle(signedCharter(bytes)), { check: 'charter-content' });
+    assert.match(failure(t).detail, detail);
+  }
+  // A non-canonical bool (2 for true) is refused as Rust refuses it.
+  const canonical = encodeMessage(charterModel({ vocabulary }), S.charter);
+  const at = canonical.findIndex((b, i) => b === 0x20 && canonical[i + 1] === 0x01);
+  assert.ok(at > 0);
+  const two = Uint8Array.from(canonical);
+  two[at + 1] = 0x02;
+  await checkCharter(bundle(signedCharter(two)), { check: 'charter-canonical' });
+  // Amendments: new entries apply; an existing slug (even with the same definition) is void.
+  const net = sha(withVocabulary);
+  const add = (additions, seq, prev) => decisionBytes(net, seq, prev, { name: 'amend_vocabulary', value: { additions } });
+  const empty = { topics: [], reform_areas: [], indicators: [] };
+  const ok = add({ ...empty, topics: [{ slug: 'open-data', name: names('Open data') }] }, 1, null);
+  const again = add({ ...empty, topics: [{ slug: 'open-data', name: names('Open data') }] }, 2, ok.id);
+  const t = await checkCharter(bundle(signedCharter(withVocabulary), [ok.bytes, again.bytes]), null);
+  assert.equal(t.state.status.get(ok.id).status, 'applied');
+  assert.equal(t.state.status.get(again.id).status, 'void');
+  assert.match(t.state.status.get(again.id).reason, /"open-data" is already in the vocabulary; entries are never redefined/);
+  assert.deepEqual(t.state.vocabulary.topics.map((x) => x.slug), ['training', 'open-data']);
+});
+
 test('language tags: well-formed BCP 47 only', () => {
   for (const t of ['en', 'ru', 'kk', 'kk-Cyrl-KZ', 'zh-Hant-TW', 'es-419', 'de-CH-1901', 'x-private', 'en-GB-oed', 'sl-rozaj-biske']) {
     assert.ok(isLanguageTag(t), t);
@@ -249,14 +296,18 @@ test('charter bytes that are not canonical are refused', async () => {
   const m = charterModel();
   const unsorted = encodeMessage({ ...m, members: [...m.members].reverse() }, S.charter);
   await checkCharter(bundle(signedCharter(unsorted)), { check: 'charter-canonical' });
-  // An unknown field appended.
-  const extra = new Uint8Array([...CHARTER, 0x30, 0x01]);
+  // An unknown field appended (field 15, a varint).
+  const extra = new Uint8Array([...CHARTER, 0x78, 0x01]);
   await checkCharter(bundle(signedCharter(extra)), { check: 'charter-canonical' });
   // A varint in a longer form than needed (version = 1 as 0x81 0x00).
   assert.equal(CHARTER[0], 0x08);
   assert.equal(CHARTER[1], 0x01);
   const long = new Uint8Array([0x08, 0x81, 0x00, ...CHARTER.subarray(2)]);
   await checkCharter(bundle(signedCharter(long)), { check: 'charter-canonical' });
+  // A known field with the wrong wire type does not decode, and says so.
+  const wrongWire = new Uint8Array([...CHARTER, 0x30, 0x01]);
+  const t = await checkCharter(bundle(signedCharter(wrongWire)), { check: 'charter-decode' });
+  assert.match(failure(t).detail, /field vocabulary has wire type 0/);
   // Name entries out of key order.
   const names = encodeMessage({ ...m, name: { text: new Map([['ru', 'Сеть'], ['en', 'Net']]) } }, S.charter);
   await checkCharter(bundle(signedCharter(names)), { check: 'charter-canonical' });
@@ -481,6 +532,10 @@ test('agrees with hubnet_protocol on the sample network and its decisions', { sk
   for (const [id, status] of Object.entries(fx.status)) {
     assert.equal(trust.state.status.get(id)?.status, status, `decision ${id}`);
   }
+  const v = trust.state.vocabulary;
+  assert.deepEqual(v.topics.map((t) => t.slug), fx.vocabulary.topics);
+  assert.deepEqual(v.reform_areas.map((t) => t.slug), fx.vocabulary.reform_areas);
+  assert.deepEqual(v.indicators.map((i) => i.code), fx.vocabulary.indicators);
   for (const k of fx.keys) {
     const j = judgeKey(trust.state, k.key, 1n);
     assert.equal(j.member, k.member, k.key);

@@ -9,7 +9,7 @@
 //! GET  /api/v1/records/{id}/raw    the SignedRecord protobuf
 //! GET  /api/v1/records/{id}/current   the state in force, Markdown rendered   (query.rs)
 //! GET  /api/v1/records/{id}/citation  BibTeX or CSL-JSON                       (feeds.rs)
-//! GET  /api/v1/members, /peers, /logs/{author}, /forks                          (query.rs)
+//! GET  /api/v1/members, /vocabulary, /peers, /logs/{author}, /forks             (query.rs)
 //! GET  /api/v1/export, /feeds/events.ics, /feeds/practices.atom                 (feeds.rs)
 //! GET  /api/v1/governance, /checkpoints, /bundle; POST /api/v1/governance/decisions (governance.rs)
 //! GET  /api/v1/openapi.json        the OpenAPI 3.1 document of all of the above
@@ -89,6 +89,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(record_raw))
         .routes(routes!(query::current))
         .routes(routes!(query::members))
+        .routes(routes!(query::vocabulary))
         .routes(routes!(query::peers))
         .routes(routes!(query::log))
         .routes(routes!(query::forks))
@@ -338,7 +339,7 @@ async fn publish(
     let draft = Draft::parse(text, DraftFormat::Json)
         .map_err(|e| ApiError::Unprocessable(format!("draft: {e}")))?;
     let body = draft
-        .to_body(&member, state.shared.charter().limits())
+        .to_body(&member, &state.shared.charter().rules())
         .map_err(|e| ApiError::Unprocessable(format!("draft: {e}")))?;
     let r = submit(&state, |reply| Job::Publish {
         body: Box::new(body),

@@ -164,6 +164,14 @@ pub async fn current(
     .await
 }
 
+/// `GET /api/v1/vocabulary`: the vocabulary in force (the charter's and every applied
+/// amendment): topics, reform areas and the indicator catalogue, each list in display order.
+#[utoipa::path(get, path = "/api/v1/vocabulary", tag = "network", responses((status = 200, description = "The vocabulary in force: `topics` and `reform_areas` (`slug`, `name` by language), `indicators` (`code`, `name`, `unit`, `higher_is_better`, `reform_area`); a browser can recompute it from the signed charter and decisions of `/api/v1/bundle`", body = Value)))]
+pub async fn vocabulary(State(state): State<AppState>) -> Json<Value> {
+    let charter = state.shared.charter();
+    Json(serde_json::to_value(charter.vocabulary()).unwrap_or(Value::Null))
+}
+
 /// `GET /api/v1/members`: the charter's members with their keys and heads.
 #[utoipa::path(get, path = "/api/v1/members", tag = "network", responses((status = 200, description = "The charter: network id, name, quorum, committee keys, members with their publishing keys, heads and fork flags", body = Value)))]
 pub async fn members(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {

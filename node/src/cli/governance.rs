@@ -17,7 +17,7 @@ use hubnet_proto::v1 as pb;
 use hubnet_protocol::governance::{
     self, Action, DecisionDraft, DecisionId, check_proposal, sign_decision, verify_decision,
 };
-use hubnet_protocol::{Charter, Limits, PublicKey};
+use hubnet_protocol::{Charter, Limits, PublicKey, Vocabulary};
 use prost::Message;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -143,6 +143,14 @@ pub enum ActionArgs {
         /// RFC 3339 time from which they apply (default: now).
         #[arg(long)]
         effective_from: Option<String>,
+    },
+    /// Add topics, reform areas or indicators: the file is the whole vocabulary wanted (lists
+    /// `topics`, `reform_areas`, `indicators`, as in the charter's `[vocabulary]`); what it adds to
+    /// the one in force on the node is proposed. Removing or redefining an entry is refused.
+    AmendVocabulary {
+        /// A TOML file with the vocabulary wanted.
+        #[arg(long)]
+        vocabulary: PathBuf,
     },
 }
 
@@ -360,6 +368,19 @@ fn propose(a: &ProposeArgs) -> anyhow::Result<ExitCode> {
                 limits,
                 effective_from,
             }
+        }
+        ActionArgs::AmendVocabulary { vocabulary } => {
+            let text = std::fs::read_to_string(vocabulary)
+                .with_context(|| format!("reading {}", vocabulary.display()))?;
+            let wanted: Vocabulary =
+                toml::from_str(&text).with_context(|| format!("{}", vocabulary.display()))?;
+            let in_force: Vocabulary =
+                serde_json::from_value(get_json(&a.node, "/api/v1/vocabulary")?)
+                    .context("the node's /api/v1/vocabulary")?;
+            let additions = in_force.additions_to(&wanted).with_context(|| {
+                format!("{} against the vocabulary in force", vocabulary.display())
+            })?;
+            Action::AmendVocabulary { additions }
         }
     };
     let draft = DecisionDraft {

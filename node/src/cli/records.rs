@@ -67,7 +67,7 @@ pub(super) fn publish(dir: &Path, key: &Path, draft: &Path) -> anyhow::Result<Ex
         _ => DraftFormat::Toml,
     };
     let body = Draft::parse(&text, format)
-        .and_then(|d| d.to_body(&member, store.charter().limits()))
+        .and_then(|d| d.to_body(&member, &store.charter().rules()))
         .with_context(|| format!("{}", draft.display()))?;
     let record = store.publish(&key, &body, now_ms())?;
     // Printed only now: the record is durable.

@@ -3,7 +3,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use hubnet_protocol::{Charter, PublicKey, taxonomy};
+use hubnet_protocol::{Charter, PublicKey};
 use sha2::{Digest, Sha256};
 
 use super::text;
@@ -214,8 +214,8 @@ impl Query {
                 "kind" => push(&mut q.kinds, "kind", parse_kind(&value)?)?,
                 "country" => push(&mut q.countries, "country", parse_country(&value)?)?,
                 "topic" => {
-                    if !taxonomy::is_topic(&value) {
-                        return Err(bad("topic", &value, "a topic of the taxonomy"));
+                    if !charter.vocabulary().is_topic(&value) {
+                        return Err(bad("topic", &value, "a topic of the charter's vocabulary"));
                     }
                     push(&mut q.topics, "topic", value)?;
                 }

@@ -47,7 +47,7 @@ fn corpus() -> Corpus {
             let text = std::fs::read_to_string(&f).unwrap();
             let body = Draft::parse(&text, DraftFormat::Toml)
                 .unwrap()
-                .to_body(&code, store.charter().limits())
+                .to_body(&code, &store.charter().rules())
                 .unwrap();
             let r = store.publish(&key, &body, NOW).unwrap();
             let name = f.file_name().unwrap().to_str().unwrap().to_owned();
@@ -79,7 +79,7 @@ impl Corpus {
         let mut store = self.store.write().unwrap();
         let body = Draft::parse(&json.to_string(), DraftFormat::Json)
             .unwrap()
-            .to_body(code, store.charter().limits())
+            .to_body(code, &store.charter().rules())
             .unwrap();
         store.publish(&self.key(code), &body, NOW + 1000).unwrap()
     }

@@ -56,7 +56,7 @@ fn body(title: &str) -> Body {
     );
     Draft::parse(&json, DraftFormat::Json)
         .expect("parses")
-        .to_body("KZ", &hubnet_protocol::Limits::default())
+        .to_body("KZ", &hubnet_protocol::Rules::template())
         .expect("valid")
 }
 
@@ -65,7 +65,7 @@ fn retraction(target: RecordId) -> Body {
         format!(r#"{{"kind":"retraction","target":"{target}","reason":{{"en":"withdrawn"}}}}"#);
     Draft::parse(&json, DraftFormat::Json)
         .expect("parses")
-        .to_body("KZ", &hubnet_protocol::Limits::default())
+        .to_body("KZ", &hubnet_protocol::Rules::template())
         .expect("valid")
 }
 

@@ -52,7 +52,7 @@ pub fn practice_body(charter: &Charter, code: &str) -> Body {
     );
     Draft::parse(&draft, DraftFormat::Json)
         .expect("parses")
-        .to_body(code, charter.limits())
+        .to_body(code, &charter.rules())
         .expect("valid")
 }
 

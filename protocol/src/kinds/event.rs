@@ -7,14 +7,14 @@ use hubnet_proto::v1 as pb;
 use serde::{Deserialize, Serialize};
 
 use crate::draft::{Localized, localized, opt_map, opt_str};
-use crate::limits::Limits;
 use crate::validate::{
-    BodyError, Checker, R, Size, is_language_tag, local_date_time, partial_date_strict, time_zone,
+    BodyError, Checker, R, Rules, Size, is_language_tag, local_date_time, partial_date_strict,
+    time_zone,
 };
 
 /// Checks an event body.
-pub fn validate(e: &pb::Event, limits: &Limits) -> R {
-    let v = Checker::new(limits);
+pub fn validate(e: &pb::Event, rules: &Rules) -> R {
+    let v = Checker::new(rules);
     v.localized("title", e.title.as_ref(), Size::Short, true)?;
     v.localized("description", e.description.as_ref(), Size::Summary, false)?;
     if pb::EventType::try_from(e.event_type).map_or(true, |t| t == pb::EventType::Unspecified) {

@@ -14,9 +14,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::draft::{AmendmentDraft, DraftError, RetractionDraft, localized, opt_map, parse_target};
 use crate::id::RecordId;
-use crate::limits::Limits;
 use crate::record::RecordError;
-use crate::validate::{BodyError, Checker, Size, digest};
+use crate::validate::{BodyError, Checker, Rules, Size, digest};
 
 pub mod event;
 pub mod practice;
@@ -93,7 +92,7 @@ pub enum Body {
 
 impl Body {
     /// Decodes `bytes` as the message of `kind` and validates it against `limits`.
-    pub fn decode(kind: Kind, bytes: &[u8], limits: &crate::Limits) -> Result<Self, RecordError> {
+    pub fn decode(kind: Kind, bytes: &[u8], rules: &Rules) -> Result<Self, RecordError> {
         let malformed = |e: prost::DecodeError| RecordError::Malformed {
             part: "body",
             reason: e.to_string(),
@@ -104,17 +103,17 @@ impl Body {
             Kind::Amendment => Body::Amendment(pb::Amendment::decode(bytes).map_err(malformed)?),
             Kind::Retraction => Body::Retraction(pb::Retraction::decode(bytes).map_err(malformed)?),
         };
-        body.validate(limits)?;
+        body.validate(rules)?;
         Ok(body)
     }
 
     /// Checks every body rule.
-    pub fn validate(&self, limits: &crate::Limits) -> Result<(), BodyError> {
+    pub fn validate(&self, rules: &Rules) -> Result<(), BodyError> {
         match self {
-            Body::Practice(p) => practice::validate(p, limits),
-            Body::Event(e) => event::validate(e, limits),
-            Body::Amendment(a) => validate_amendment(a, limits),
-            Body::Retraction(r) => crate::validate::retraction(r, limits),
+            Body::Practice(p) => practice::validate(p, rules),
+            Body::Event(e) => event::validate(e, rules),
+            Body::Amendment(a) => validate_amendment(a, rules),
+            Body::Retraction(r) => crate::validate::retraction(r, rules),
         }
     }
 
@@ -162,13 +161,13 @@ impl Body {
 }
 
 /// Checks an amendment body (the target's existence and author are chain rules).
-fn validate_amendment(a: &pb::Amendment, limits: &Limits) -> Result<(), BodyError> {
+fn validate_amendment(a: &pb::Amendment, rules: &Rules) -> Result<(), BodyError> {
     digest("target", &a.target)?;
-    let v = Checker::new(limits);
+    let v = Checker::new(rules);
     v.localized("note", a.note.as_ref(), Size::Summary, false)?;
     match &a.content {
-        Some(pb::amendment::Content::Practice(p)) => practice::validate(p, limits),
-        Some(pb::amendment::Content::Event(e)) => event::validate(e, limits),
+        Some(pb::amendment::Content::Practice(p)) => practice::validate(p, rules),
+        Some(pb::amendment::Content::Event(e)) => event::validate(e, rules),
         None => Err(BodyError::MissingField {
             field: "record".into(),
         }),
@@ -191,9 +190,9 @@ pub enum Draft {
 
 impl Draft {
     /// Builds and validates the record body; `author_country` fills absent countries.
-    pub fn to_body(&self, author_country: &str, limits: &Limits) -> Result<Body, DraftError> {
+    pub fn to_body(&self, author_country: &str, rules: &Rules) -> Result<Body, DraftError> {
         let body = self.build_body(author_country)?;
-        body.validate(limits)?;
+        body.validate(rules)?;
         Ok(body)
     }
 

@@ -9,12 +9,11 @@ use crate::draft::{
     opt_map, opt_str,
 };
 use crate::keys::parse_hex32;
-use crate::limits::Limits;
-use crate::validate::{BodyError, Checker, R, Size, digest};
+use crate::validate::{BodyError, Checker, R, Rules, Size, digest};
 
 /// Checks a practice body.
-pub fn validate(p: &pb::Practice, limits: &Limits) -> R {
-    let v = Checker::new(limits);
+pub fn validate(p: &pb::Practice, rules: &Rules) -> R {
+    let v = Checker::new(rules);
     v.localized("title", p.title.as_ref(), Size::Short, true)?;
     v.localized("summary", p.summary.as_ref(), Size::Summary, true)?;
     v.localized("body", p.body.as_ref(), Size::Body, false)?;

@@ -19,7 +19,7 @@ use crate::support::{sample, sample_charter};
 fn body(charter: &Charter, title: &str) -> hubnet_protocol::Body {
     Draft::parse(&practice(title).to_string(), DraftFormat::Json)
         .expect("draft")
-        .to_body("KZ", charter.limits())
+        .to_body("KZ", &charter.rules())
         .expect("body")
 }
 

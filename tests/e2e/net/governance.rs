@@ -187,7 +187,7 @@ fn key_rotation_by_quorum_then_an_equivocating_node_is_named_by_the_audit() {
         .parse::<RecordId>()
         .expect("id");
     let draft = Draft::parse(&practice("Late").to_string(), DraftFormat::Json).expect("draft");
-    let body = draft.to_body("KZ", charter.limits()).expect("body");
+    let body = draft.to_body("KZ", &charter.rules()).expect("body");
     let late = record::sign(
         &old,
         charter.network_id(),
@@ -393,7 +393,7 @@ fn a_suspended_members_new_records_are_refused_by_every_node() {
             prev_created_at: 0,
         },
         hubnet_node::now_ms(),
-        &draft.to_body("KG", charter.limits()).expect("body"),
+        &draft.to_body("KG", &charter.rules()).expect("body"),
     );
     for i in 0..3 {
         let (status, answer) = net.post_raw(i, late.encode());
@@ -455,4 +455,106 @@ fn a_node_whose_clock_steps_back_still_signs_checkpoints_in_order() {
         net.log(0)
     );
     net.stop(0);
+}
+
+#[test]
+fn the_committee_adds_a_topic_and_every_node_then_takes_records_that_use_it() {
+    let mut net = Net::new(&["KZ", "KG", "HUB"]);
+    net.start_all();
+    let mut open_data = practice("Open data portal");
+    open_data["topics"] = serde_json::json!(["open-data"]);
+
+    // Not in the vocabulary yet: refused with the field named.
+    let r = reqwest::blocking::Client::new()
+        .post(format!("{}/api/v1/records", net.nodes[0].http))
+        .bearer_auth(&net.nodes[0].token)
+        .json(&open_data)
+        .send()
+        .expect("POST");
+    assert_eq!(r.status().as_u16(), 422);
+    let body: Value = r.json().expect("json");
+    let detail = body["detail"].as_str().unwrap_or("");
+    assert!(
+        detail.contains("topics") && detail.contains("\"open-data\" is not a topic"),
+        "{body}"
+    );
+
+    // The committee edits the whole vocabulary; removing or redefining an entry is refused
+    // before any proposal is written.
+    let dir = net.dir.path().to_owned();
+    let template = hubnet_protocol::vocabulary::TEMPLATE;
+    let try_propose = |name: &str, text: &str| {
+        let file = dir.join(format!("{name}.toml"));
+        std::fs::write(&file, text).expect("write");
+        let out = dir.join(format!("{name}.json"));
+        let answer = propose(
+            &net,
+            1,
+            &out,
+            &["amend-vocabulary", "--vocabulary", path(&file)],
+        );
+        (answer, out)
+    };
+    let removed = template.replacen(
+        "[[topics]]\nslug = \"recruitment\"",
+        "[[topics]]\nslug = \"recruitment-and-selection\"",
+        1,
+    );
+    let ((code, _, err), out) = try_propose("removed", &removed);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains("\"recruitment\" is missing; entries are never removed"),
+        "{err}"
+    );
+    assert!(!out.exists());
+    let redefined = template.replacen(
+        "unit = \"days\"\nhigher_is_better = false",
+        "unit = \"days\"\nhigher_is_better = true",
+        1,
+    );
+    assert_ne!(redefined, template);
+    let ((code, _, err), _) = try_propose("redefined", &redefined);
+    assert_ne!(code, 0);
+    assert!(
+        err.contains(
+            "\"hub:vacancy-fill-days\" is already in the vocabulary; entries are never redefined"
+        ),
+        "{err}"
+    );
+
+    // Adding a topic is proposed, signed by a quorum and applied by every node.
+    let added = format!(
+        "{template}\n[[topics]]\nslug = \"open-data\"\n\
+         name = {{ en = \"Open data\", ru = \"Открытые данные\", kk = \"Ашық деректер\" }}\n"
+    );
+    let ((code, out, err), proposal) = try_propose("added", &added);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("add to the vocabulary: topics open-data"),
+        "{out}"
+    );
+    for key in ["committee-1", "committee-3"] {
+        let (code, out, err) = sign(&proposal, key);
+        assert_eq!(code, 0, "{out}{err}");
+    }
+    let (code, out, err) = submit(&net, 2, &proposal);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("applied"), "{out}");
+    wait_for_chain(&net, 1);
+    for i in 0..3 {
+        let (status, body) = net.get(i, "/api/v1/vocabulary");
+        assert_eq!(status, 200);
+        let v: Value = serde_json::from_slice(&body).expect("json");
+        let topics = v["topics"].as_array().expect("topics");
+        assert_eq!(topics.len(), 17, "node {i}");
+        assert_eq!(topics[16]["slug"], "open-data", "node {i}");
+        assert_eq!(topics[0]["slug"], "recruitment", "node {i}: order kept");
+    }
+
+    // Now the record is taken and reaches every node.
+    net.publish(0, &open_data);
+    net.wait_converged(&[0, 1, 2], 1, Duration::from_secs(30));
+    for i in 0..3 {
+        net.stop(i);
+    }
 }

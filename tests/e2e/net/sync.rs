@@ -191,7 +191,7 @@ fn devnet_starts_members_publishes_sample_data_and_stops_on_sigterm() {
     assert_eq!(nodes.len(), 3);
     assert_eq!(
         file["network_id"],
-        "2f3b0e9266a0d10032d9689b1e9b91a318ffc7e20929e94df688ac84b1ae5b2c"
+        "23d8091ffc106436219d06b2ac3dd7566d5c70ad28263d90fbcb8fc3691cda09"
     );
     let members: Vec<&str> = nodes.iter().filter_map(|n| n["member"].as_str()).collect();
     assert_eq!(members, ["HUB", "KZ", "KG"]);
