@@ -153,6 +153,7 @@ pub struct Entry {
     pub kind: Kind,
     amended_kind: Option<Kind>,
     target: Option<RecordId>,
+    previous: Option<RecordId>,
     /// Header bytes as signed.
     pub header: Vec<u8>,
     /// The author's signature.
@@ -240,6 +241,7 @@ impl BundleCheck {
             kind: r.header.kind,
             amended_kind: r.body.amended_kind(),
             target: r.body.target(),
+            previous: r.body.previous(),
             header: r.signed.header,
             signature: r.signed.signature,
         };
@@ -295,6 +297,11 @@ impl BundleCheck {
         self.verify_pending();
         let mut members = Vec::new();
         let mut logs = std::mem::take(&mut self.logs);
+        // Every record held, for reform profiles' `previous` in other logs.
+        let everywhere: HashMap<RecordId, (PublicKey, Kind)> = logs
+            .iter()
+            .flat_map(|(k, log)| log.values().flatten().map(move |e| (e.id, (*k, e.kind))))
+            .collect();
         for (key, m, last_valid_seq) in self.charter.known_keys() {
             let mut summary = MemberSummary {
                 code: m.code.clone(),
@@ -399,12 +406,10 @@ impl BundleCheck {
                 }
                 if let Some(target) = e.target {
                     let message = match ids.get(&target) {
-                        Some((Kind::Practice | Kind::Event, _))
-                            if retracted.contains_key(&target) =>
-                        {
+                        Some((k, _)) if k.is_content() && retracted.contains_key(&target) => {
                             Some(format!("seq {seq}: target {target} was already retracted"))
                         }
-                        Some((k @ (Kind::Practice | Kind::Event), _)) => {
+                        Some((k, _)) if k.is_content() => {
                             if e.kind == Kind::Retraction {
                                 retracted.insert(target, seq);
                             }
@@ -421,6 +426,29 @@ impl BundleCheck {
                     };
                     if let Some(message) = message {
                         problem(ProblemKind::Chain, seq, e, message);
+                    }
+                }
+                if let Some(previous) = e.previous {
+                    let info = match ids.get(&previous) {
+                        Some((kind, _)) => Some(crate::chain::PreviousInfo {
+                            same_author: true,
+                            kind: *kind,
+                            member: m.code.clone(),
+                        }),
+                        None => everywhere.get(&previous).map(|(author, kind)| {
+                            crate::chain::PreviousInfo {
+                                same_author: false,
+                                kind: *kind,
+                                member: self
+                                    .charter
+                                    .member_by_key(author)
+                                    .map(|x| x.code.clone())
+                                    .unwrap_or_default(),
+                            }
+                        }),
+                    };
+                    if let Err(err) = crate::chain::previous_rule(previous, &m.code, info) {
+                        problem(ProblemKind::Chain, seq, e, format!("seq {seq}: {err}"));
                     }
                 }
                 ids.insert(e.id, (e.kind, seq));

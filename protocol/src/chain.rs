@@ -55,7 +55,9 @@ pub enum ChainError {
     #[error("target {0} is not an earlier record of this author")]
     TargetNotFound(RecordId),
     /// The target is an amendment or retraction, not an original record.
-    #[error("target {0} is a {1}, only practices and events can be amended or retracted")]
+    #[error(
+        "target {0} is a {1}, only practices, events and reform profiles can be amended or retracted"
+    )]
     TargetNotOriginal(RecordId, &'static str),
     /// An amendment's new content is of another kind than its target.
     #[error("amendment replaces a {target} with a {content}")]
@@ -68,6 +70,27 @@ pub enum ChainError {
     /// The target was already retracted.
     #[error("target {0} was already retracted")]
     TargetRetracted(RecordId),
+    /// A reform profile's previous profile is not stored in the author's log.
+    #[error("previous {0} is not an earlier record of this author")]
+    PreviousNotFound(RecordId),
+    /// A reform profile's previous record is not a reform profile.
+    #[error("previous {previous} is a {kind}, not a reform profile")]
+    PreviousNotProfile {
+        /// The previous record.
+        previous: RecordId,
+        /// Its kind.
+        kind: &'static str,
+    },
+    /// A reform profile's previous profile is another member state's.
+    #[error("previous {previous} is a profile of {country}, not of {expected}")]
+    PreviousOtherCountry {
+        /// The previous record.
+        previous: RecordId,
+        /// Its country (its author's member code).
+        country: String,
+        /// This profile's country.
+        expected: String,
+    },
     /// The key already signed the charter's limit of records within the hour before this one
     /// (the rate rule, docs/PROTOCOL.md §2).
     #[error(
@@ -231,6 +254,56 @@ pub struct TargetInfo {
     pub kind: Kind,
     /// Whether it has been retracted.
     pub retracted: bool,
+}
+
+/// What the store knows of the record a reform profile names as its previous one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PreviousInfo {
+    /// Whether it is in the same author's log.
+    pub same_author: bool,
+    /// Its kind.
+    pub kind: Kind,
+    /// Its author's member code.
+    pub member: String,
+}
+
+/// Checks a reform profile's `previous` (its own, or an amendment's new version's): an earlier
+/// reform profile in the same author's log, which is then of the same country. Other records
+/// pass. `previous` is what the store knows of the record named, `None` if it holds no such
+/// record.
+pub fn check_previous(record: &Record, previous: Option<PreviousInfo>) -> Result<(), ChainError> {
+    match record.body.previous() {
+        Some(id) => previous_rule(id, &record.member, previous),
+        None => Ok(()),
+    }
+}
+
+/// The rule of [`check_previous`] for a profile of `member` naming `id`.
+pub fn previous_rule(
+    id: RecordId,
+    member: &str,
+    previous: Option<PreviousInfo>,
+) -> Result<(), ChainError> {
+    let Some(info) = previous else {
+        return Err(ChainError::PreviousNotFound(id));
+    };
+    if info.kind != Kind::ReformProfile {
+        return Err(ChainError::PreviousNotProfile {
+            previous: id,
+            kind: info.kind.name(),
+        });
+    }
+    if info.member != member {
+        return Err(ChainError::PreviousOtherCountry {
+            previous: id,
+            country: info.member,
+            expected: member.to_owned(),
+        });
+    }
+    if !info.same_author {
+        return Err(ChainError::PreviousNotFound(id));
+    }
+    Ok(())
 }
 
 /// Checks an amendment's or retraction's target; other kinds pass. `target` is what the store knows

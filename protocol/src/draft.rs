@@ -41,8 +41,16 @@ pub enum DraftError {
         /// The value.
         value: String,
     },
+    /// A field that must be a record id is not one.
+    #[error("{field} {value:?} is not a record id (64 hex characters)")]
+    BadRecordId {
+        /// The field.
+        field: String,
+        /// The value.
+        value: String,
+    },
     /// An amendment whose `record` is itself an amendment or retraction.
-    #[error("an amendment's record must be a practice or an event")]
+    #[error("an amendment's record must be a practice, an event or a reform profile")]
     NestedAmendment,
     /// The draft parses but breaks a record rule.
     #[error(transparent)]

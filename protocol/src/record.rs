@@ -358,6 +358,7 @@ fn precheck_with(
         });
     }
     let body = Body::decode(header.kind, &signed.body, &rules)?;
+    body.check_author(&member)?;
     let signature = Signature::from_slice(&signed.signature).ok();
     Ok(Unverified {
         record: Record {

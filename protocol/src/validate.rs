@@ -166,6 +166,90 @@ pub enum BodyError {
         /// Length given.
         len: usize,
     },
+    /// A reform area that is neither a reform area nor a topic of the vocabulary.
+    #[error("{field}: {slug:?} is not a reform area or topic of the charter's vocabulary")]
+    UnknownReformArea {
+        /// Field path.
+        field: String,
+        /// The slug.
+        slug: String,
+    },
+    /// An indicator code outside the charter's catalogue.
+    #[error("{field}: {code:?} is not an indicator of the charter's catalogue")]
+    UnknownIndicator {
+        /// Field path.
+        field: String,
+        /// The code.
+        code: String,
+    },
+    /// An indicator with both a value and a reason it is not available, or with neither.
+    #[error(
+        "{field}: give either a value with its year or not_available with the reason, not {given}"
+    )]
+    ValueOrNotAvailable {
+        /// Field path.
+        field: String,
+        /// `both` or `neither`.
+        given: &'static str,
+    },
+    /// A number that is NaN or infinite.
+    #[error("{field} is not a finite number")]
+    NotFinite {
+        /// Field path.
+        field: String,
+    },
+    /// A year outside 1900..=9999.
+    #[error("{field}: year {year} is outside 1900..=9999")]
+    YearOutOfRange {
+        /// Field path.
+        field: String,
+        /// The year.
+        year: u32,
+    },
+    /// A date or year later than the profile's `as_of`.
+    #[error("{field}: {value} is after as_of {as_of}")]
+    AfterAsOf {
+        /// Field path.
+        field: String,
+        /// The date or year.
+        value: String,
+        /// The profile's as_of.
+        as_of: String,
+    },
+    /// A unit that is not the catalogue's for the indicator.
+    #[error(
+        "{field}: unit {unit:?} contradicts the catalogue, which measures {code} in {expected:?}"
+    )]
+    UnitMismatch {
+        /// Field path.
+        field: String,
+        /// The indicator.
+        code: String,
+        /// The unit given.
+        unit: String,
+        /// The catalogue's unit.
+        expected: String,
+    },
+    /// `HUB` where a member state is required.
+    #[error("{field}: a reform profile describes a member state, not {value:?}")]
+    NotAMemberState {
+        /// Field path.
+        field: String,
+        /// The value.
+        value: String,
+    },
+    /// A body about another country than its author's (reform profiles state their own).
+    #[error(
+        "{field}: {country} is not the author's country {member}; a member states its own reforms"
+    )]
+    CountryNotAuthor {
+        /// Field path.
+        field: String,
+        /// The country given.
+        country: String,
+        /// The author's member code.
+        member: String,
+    },
 }
 
 pub(crate) type R = Result<(), BodyError>;
@@ -229,6 +313,10 @@ impl<'a> Checker<'a> {
             limits: rules.limits,
             vocabulary: rules.vocabulary,
         }
+    }
+
+    pub(crate) fn vocabulary(&self) -> &'a Vocabulary {
+        self.vocabulary
     }
 
     pub(crate) fn max(&self, size: Size) -> u64 {
@@ -392,6 +480,28 @@ impl<'a> Checker<'a> {
         }
         .unwrap_or(first);
         Ok(Some((first, last)))
+    }
+
+    /// A period of partial dates: the first day of its start and the last day of its end
+    /// (`None` while ongoing), the end not before the start.
+    pub(crate) fn period(
+        &self,
+        field: &str,
+        period: &pb::Period,
+    ) -> Result<(NaiveDate, Option<NaiveDate>), BodyError> {
+        let start = self.partial_date(&format!("{field}.start"), &period.start, true)?;
+        let end = self.partial_date(&format!("{field}.end"), &period.end, false)?;
+        let first = start.map_or(NaiveDate::MIN, |(first, _)| first);
+        if let Some((_, last)) = end
+            && last < first
+        {
+            return Err(BodyError::EndBeforeStart {
+                field: field.into(),
+                start: period.start.clone(),
+                end: period.end.clone(),
+            });
+        }
+        Ok((first, end.map(|(_, last)| last)))
     }
 
     pub(crate) fn url(&self, field: &str, value: &str, required: bool) -> R {

@@ -27,6 +27,8 @@ pub enum KindParam {
     Practice,
     /// Event notices.
     Event,
+    /// Reform profiles.
+    ReformProfile,
 }
 
 /// Result order.
@@ -53,15 +55,20 @@ pub struct QueryParams {
     /// Operators: `"a phrase"`, `-excluded`, `a OR b`.
     #[param(max_length = 500)]
     q: Option<String>,
-    /// `practice` or `event`; repeatable.
+    /// `practice`, `event` or `reform_profile`; repeatable.
     #[param(style = Form, explode)]
     kind: Option<Vec<KindParam>>,
     /// ISO 3166-1 alpha-2 code or `HUB`; repeatable.
     #[param(style = Form, explode, pattern = "^([A-Za-z]{2}|HUB|hub)$")]
     country: Option<Vec<String>>,
-    /// A topic slug of the hub's taxonomy (`e-government`, `recruitment`, …); repeatable.
+    /// A topic slug of the charter's vocabulary (`e-government`, `recruitment`, …; see
+    /// `/api/v1/vocabulary`); repeatable.
     #[param(style = Form, explode)]
     topic: Option<Vec<String>>,
+    /// A reform area (or topic) slug of the vocabulary: reform profiles covering it
+    /// (`public-service-hrm`, …); repeatable.
+    #[param(style = Form, explode)]
+    area: Option<Vec<String>>,
     /// A member code (`KZ`) or a publishing key (64 hex digits); repeatable.
     #[param(style = Form, explode)]
     author: Option<Vec<String>>,

@@ -26,7 +26,7 @@ pub struct QueryArgs {
     /// The node to ask.
     #[arg(long, env = "HUBNET_NODE", default_value = "http://127.0.0.1:8080")]
     pub node: String,
-    /// `practice` or `event` (repeatable).
+    /// `practice`, `event` or `reform_profile` (repeatable).
     #[arg(long)]
     pub kind: Vec<String>,
     /// Country code (repeatable).
@@ -35,6 +35,9 @@ pub struct QueryArgs {
     /// Topic slug (repeatable).
     #[arg(long)]
     pub topic: Vec<String>,
+    /// Reform area slug of reform profiles (repeatable).
+    #[arg(long)]
+    pub area: Vec<String>,
     /// Member code or publishing key (repeatable).
     #[arg(long)]
     pub author: Vec<String>,
@@ -86,6 +89,7 @@ impl QueryArgs {
             ("kind", &self.kind),
             ("country", &self.country),
             ("topic", &self.topic),
+            ("area", &self.area),
             ("author", &self.author),
             ("lang", &self.lang),
         ] {

@@ -13,6 +13,7 @@ use hubnet_protocol::{Body, Draft, Kind};
 
 mod event;
 mod practice;
+mod reform_profile;
 
 pub use event::{EventSchedule, event_status_name};
 
@@ -23,13 +24,15 @@ pub enum Content<'a> {
     Practice(&'a pb::Practice),
     /// An event.
     Event(&'a pb::Event),
+    /// A reform profile.
+    ReformProfile(&'a pb::ReformProfile),
 }
 
 /// The names of the content kinds, as drafts, queries and facets spell them.
-pub const CONTENT_KINDS: &[&str] = &["practice", "event"];
+pub const CONTENT_KINDS: &[&str] = &["practice", "event", "reform_profile"];
 
 /// [`CONTENT_KINDS`] as an error message lists them.
-pub const CONTENT_KINDS_TEXT: &str = "`practice` or `event`";
+pub const CONTENT_KINDS_TEXT: &str = "`practice`, `event` or `reform_profile`";
 
 impl<'a> Content<'a> {
     /// The content of a practice or event body, or of an amendment's new version.
@@ -37,9 +40,11 @@ impl<'a> Content<'a> {
         match body {
             Body::Practice(p) => Some(Content::Practice(p)),
             Body::Event(e) => Some(Content::Event(e)),
+            Body::ReformProfile(p) => Some(Content::ReformProfile(p)),
             Body::Amendment(a) => match a.content.as_ref()? {
                 pb::amendment::Content::Practice(p) => Some(Content::Practice(p)),
                 pb::amendment::Content::Event(e) => Some(Content::Event(e)),
+                pb::amendment::Content::ReformProfile(p) => Some(Content::ReformProfile(p)),
             },
             Body::Retraction(_) => None,
         }
@@ -50,6 +55,7 @@ impl<'a> Content<'a> {
         match self {
             Content::Practice(p) => p,
             Content::Event(e) => e,
+            Content::ReformProfile(p) => p,
         }
     }
 
@@ -60,11 +66,19 @@ impl<'a> Content<'a> {
             _ => None,
         }
     }
+
+    /// The reform profile, if it is one.
+    pub fn reform_profile(self) -> Option<&'a pb::ReformProfile> {
+        match self {
+            Content::ReformProfile(p) => Some(p),
+            _ => None,
+        }
+    }
 }
 
 /// Whether records of `kind` are content (a document of their own), not a change to one.
 pub fn is_content(kind: Kind) -> bool {
-    !matches!(kind, Kind::Amendment | Kind::Retraction)
+    kind.is_content()
 }
 
 /// The texts of a record to search: `main` (title, summary, body: which languages a record is
@@ -89,8 +103,13 @@ pub trait KindView {
     fn markdown(&self) -> Option<&pb::LocalizedText>;
     /// The country it concerns (ISO 3166-1 alpha-2, or `HUB`).
     fn country(&self) -> &str;
-    /// Its topics (slugs of the charter's taxonomy).
+    /// Its topics (slugs of the charter's vocabulary).
     fn topics(&self) -> &[String];
+    /// Its reform areas (slugs of the vocabulary's reform areas or topics), sorted, once each:
+    /// the `area` facet.
+    fn reform_areas(&self) -> Vec<&str> {
+        Vec::new()
+    }
     /// Its licence (SPDX id), or empty.
     fn license(&self) -> &str {
         ""

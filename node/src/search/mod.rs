@@ -44,7 +44,7 @@ use crate::kinds::SearchTexts;
 pub const SEARCH_DIR: &str = "search";
 /// Bump when the document layout (or the commit payload) changes: an index of another version is
 /// rebuilt.
-const LAYOUT_VERSION: u32 = 3;
+const LAYOUT_VERSION: u32 = 4;
 
 /// Search failures (all internal: bad queries are [`QueryError`]s before they get here).
 #[derive(Debug, thiserror::Error)]
@@ -117,6 +117,7 @@ struct Fields {
     kind: Field,
     country: Field,
     topic: Field,
+    area: Field,
     lang: Field,
     author: Field,
     created: Field,
@@ -164,6 +165,7 @@ fn schema() -> (Schema, Fields) {
         kind: b.add_text_field("kind", facet.clone()),
         country: b.add_text_field("country", facet.clone()),
         topic: b.add_text_field("topic", facet.clone()),
+        area: b.add_text_field("area", facet.clone()),
         lang: b.add_text_field("lang", facet),
         author: b.add_text_field("author", STRING),
         created: b.add_i64_field("created", INDEXED | FAST),
@@ -197,6 +199,8 @@ pub struct Facets {
     pub country: BTreeMap<String, u64>,
     /// Per topic slug.
     pub topic: BTreeMap<String, u64>,
+    /// Per reform area (reform profiles).
+    pub area: BTreeMap<String, u64>,
     /// Per kind.
     pub kind: BTreeMap<String, u64>,
     /// Per content language.
@@ -525,6 +529,7 @@ impl SearchIndex {
             (f.kind, &q.kinds),
             (f.country, &q.countries),
             (f.topic, &q.topics),
+            (f.area, &q.areas),
             (f.author, &q.authors),
             (f.lang, &q.langs),
         ] {
@@ -589,6 +594,9 @@ impl SearchIndex {
         doc.add_i64(f.start_sort, start.unwrap_or(i64::MAX));
         doc.add_text(f.kind, view.name());
         doc.add_text(f.country, view.country());
+        for a in view.reform_areas() {
+            doc.add_text(f.area, a);
+        }
         for t in view.topics() {
             doc.add_text(f.topic, t);
         }
@@ -615,7 +623,7 @@ impl SearchIndex {
 /// Counts facet values over every matching document, from the fast fields' term ordinals.
 struct FacetCollector;
 
-const FACET_FIELDS: [&str; 4] = ["country", "topic", "kind", "lang"];
+const FACET_FIELDS: [&str; 5] = ["country", "topic", "area", "kind", "lang"];
 
 struct FacetSegment {
     columns: Vec<Option<StrColumn>>,
@@ -647,6 +655,7 @@ impl Collector for FacetCollector {
             for (into, from) in [
                 (&mut out.country, f.country),
                 (&mut out.topic, f.topic),
+                (&mut out.area, f.area),
                 (&mut out.kind, f.kind),
                 (&mut out.lang, f.lang),
             ] {
@@ -692,6 +701,7 @@ impl SegmentCollector for FacetSegment {
         Facets {
             country: it.next().unwrap_or_default(),
             topic: it.next().unwrap_or_default(),
+            area: it.next().unwrap_or_default(),
             kind: it.next().unwrap_or_default(),
             lang: it.next().unwrap_or_default(),
         }

@@ -26,6 +26,7 @@ pub const PARAMETERS: &[&str] = &[
     "kind",
     "country",
     "topic",
+    "area",
     "author",
     "lang",
     "created_from",
@@ -84,12 +85,14 @@ impl Sort {
 pub struct Query {
     /// Full text, if any.
     pub q: Option<String>,
-    /// `practice` and/or `event`.
+    /// Content kinds (`practice`, `event`, `reform_profile`).
     pub kinds: Vec<String>,
     /// Country codes (ISO 3166-1 alpha-2 or `HUB`), upper-case.
     pub countries: Vec<String>,
     /// Topic slugs.
     pub topics: Vec<String>,
+    /// Reform area (or topic) slugs of reform profiles.
+    pub areas: Vec<String>,
     /// Authors' publishing keys, hex.
     pub authors: Vec<String>,
     /// Content languages (primary subtags): records with text in one of them; `q` then searches
@@ -120,6 +123,7 @@ impl Default for Query {
             kinds: Vec::new(),
             countries: Vec::new(),
             topics: Vec::new(),
+            areas: Vec::new(),
             authors: Vec::new(),
             langs: Vec::new(),
             created_from: None,
@@ -219,6 +223,17 @@ impl Query {
                     }
                     push(&mut q.topics, "topic", value)?;
                 }
+                "area" => {
+                    let v = charter.vocabulary();
+                    if !v.is_reform_area(&value) && !v.is_topic(&value) {
+                        return Err(bad(
+                            "area",
+                            &value,
+                            "a reform area or topic of the charter's vocabulary",
+                        ));
+                    }
+                    push(&mut q.areas, "area", value)?;
+                }
                 "author" => push(&mut q.authors, "author", parse_author(&value, charter)?)?,
                 "lang" => push(&mut q.langs, "lang", parse_lang(&value)?)?,
                 "created_from" => {
@@ -296,11 +311,12 @@ impl Query {
     /// A digest of everything but the page: a cursor only continues the query that made it.
     fn fingerprint(&self) -> String {
         let canonical = format!(
-            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}",
+            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}",
             self.q,
             self.kinds,
             self.countries,
             self.topics,
+            self.areas,
             self.authors,
             self.langs,
             self.created_from,

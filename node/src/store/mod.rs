@@ -28,7 +28,7 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
-use hubnet_protocol::chain::{self, Append, ChainError, ChainHead, TargetInfo};
+use hubnet_protocol::chain::{self, Append, ChainError, ChainHead, PreviousInfo, TargetInfo};
 use hubnet_protocol::record::{self, Header, Position, RecordError};
 use hubnet_protocol::sync::{HeadRef, Summary};
 use hubnet_protocol::{
@@ -640,6 +640,14 @@ impl Store {
                     outcome = Outcome::Refused(e);
                 }
             }
+            if outcome == Outcome::Stored
+                && let Some(previous) = r.body.previous()
+            {
+                let info = self.previous_info(&author, &previous, &fresh)?;
+                if let Err(e) = chain::check_previous(r, info) {
+                    outcome = Outcome::Refused(e);
+                }
+            }
             if outcome == Outcome::Stored {
                 heads.insert(author, head_of(r));
                 fresh.insert(r.id, (author, r.header.kind));
@@ -942,6 +950,30 @@ impl Store {
             .db
             .get(index::log_key(author, chunk))?
             .map(|v| v.to_vec()))
+    }
+
+    fn previous_info(
+        &self,
+        author: &PublicKey,
+        previous: &RecordId,
+        fresh: &HashMap<RecordId, (PublicKey, Kind)>,
+    ) -> Result<Option<PreviousInfo>, StoreError> {
+        let (previous_author, kind) = match fresh.get(previous) {
+            Some(&(a, k)) => (a, k),
+            None => match self.locate(previous)? {
+                Some(loc) => (loc.author, loc.kind),
+                None => return Ok(None),
+            },
+        };
+        Ok(Some(PreviousInfo {
+            same_author: previous_author == *author,
+            kind,
+            member: self
+                .charter()
+                .member_by_key(&previous_author)
+                .map(|m| m.code.clone())
+                .unwrap_or_default(),
+        }))
     }
 
     fn target_info(

@@ -19,11 +19,13 @@ use crate::validate::{BodyError, Checker, Rules, Size, digest};
 
 pub mod event;
 pub mod practice;
+pub mod reform_profile;
 
 use event::EventDraft;
 use practice::PracticeDraft;
+use reform_profile::ReformProfileDraft;
 
-/// The four record kinds.
+/// The record kinds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Kind {
     /// A best-practice case study.
@@ -34,6 +36,8 @@ pub enum Kind {
     Amendment,
     /// Withdraws an earlier record of the same author.
     Retraction,
+    /// Where a member's civil-service reforms stand at a date.
+    ReformProfile,
 }
 
 impl Kind {
@@ -44,7 +48,13 @@ impl Kind {
             Kind::Event => "event",
             Kind::Amendment => "amendment",
             Kind::Retraction => "retraction",
+            Kind::ReformProfile => "reform_profile",
         }
+    }
+
+    /// Whether records of this kind are content (a document of their own), not a change to one.
+    pub fn is_content(self) -> bool {
+        !matches!(self, Kind::Amendment | Kind::Retraction)
     }
 
     /// Its `RecordKind` number in `record.proto` (a stable byte, as stores keep it).
@@ -63,6 +73,7 @@ impl Kind {
             Ok(pb::RecordKind::Event) => Ok(Kind::Event),
             Ok(pb::RecordKind::Amendment) => Ok(Kind::Amendment),
             Ok(pb::RecordKind::Retraction) => Ok(Kind::Retraction),
+            Ok(pb::RecordKind::ReformProfile) => Ok(Kind::ReformProfile),
             _ => Err(RecordError::UnknownKind(value)),
         }
     }
@@ -73,6 +84,7 @@ impl Kind {
             Kind::Event => pb::RecordKind::Event,
             Kind::Amendment => pb::RecordKind::Amendment,
             Kind::Retraction => pb::RecordKind::Retraction,
+            Kind::ReformProfile => pb::RecordKind::ReformProfile,
         }
     }
 }
@@ -88,6 +100,8 @@ pub enum Body {
     Amendment(pb::Amendment),
     /// A retraction.
     Retraction(pb::Retraction),
+    /// A reform profile.
+    ReformProfile(pb::ReformProfile),
 }
 
 impl Body {
@@ -102,6 +116,9 @@ impl Body {
             Kind::Event => Body::Event(pb::Event::decode(bytes).map_err(malformed)?),
             Kind::Amendment => Body::Amendment(pb::Amendment::decode(bytes).map_err(malformed)?),
             Kind::Retraction => Body::Retraction(pb::Retraction::decode(bytes).map_err(malformed)?),
+            Kind::ReformProfile => {
+                Body::ReformProfile(pb::ReformProfile::decode(bytes).map_err(malformed)?)
+            }
         };
         body.validate(rules)?;
         Ok(body)
@@ -114,6 +131,7 @@ impl Body {
             Body::Event(e) => event::validate(e, rules),
             Body::Amendment(a) => validate_amendment(a, rules),
             Body::Retraction(r) => crate::validate::retraction(r, rules),
+            Body::ReformProfile(p) => reform_profile::validate(p, rules),
         }
     }
 
@@ -124,6 +142,7 @@ impl Body {
             Body::Event(_) => Kind::Event,
             Body::Amendment(_) => Kind::Amendment,
             Body::Retraction(_) => Kind::Retraction,
+            Body::ReformProfile(_) => Kind::ReformProfile,
         }
     }
 
@@ -143,6 +162,7 @@ impl Body {
             Body::Amendment(a) => match a.content {
                 Some(pb::amendment::Content::Practice(_)) => Some(Kind::Practice),
                 Some(pb::amendment::Content::Event(_)) => Some(Kind::Event),
+                Some(pb::amendment::Content::ReformProfile(_)) => Some(Kind::ReformProfile),
                 None => None,
             },
             _ => None,
@@ -156,6 +176,41 @@ impl Body {
             Body::Event(e) => e.encode_to_vec(),
             Body::Amendment(a) => a.encode_to_vec(),
             Body::Retraction(r) => r.encode_to_vec(),
+            Body::ReformProfile(p) => p.encode_to_vec(),
+        }
+    }
+
+    /// The content kind's message in force in this body: its own, or an amendment's new
+    /// version (`None` for a retraction).
+    fn reform_profile(&self) -> Option<&pb::ReformProfile> {
+        match self {
+            Body::ReformProfile(p) => Some(p),
+            Body::Amendment(a) => match &a.content {
+                Some(pb::amendment::Content::ReformProfile(p)) => Some(p),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
+
+    /// The previous profile a reform profile (or an amendment's new version of one) names.
+    pub fn previous(&self) -> Option<RecordId> {
+        let p = self.reform_profile()?;
+        <[u8; 32]>::try_from(p.previous.as_slice())
+            .ok()
+            .map(RecordId)
+    }
+
+    /// The rules that bind a body to its author `member` (a member code): a reform profile
+    /// states its own member's reforms.
+    pub fn check_author(&self, member: &str) -> Result<(), BodyError> {
+        match self.reform_profile() {
+            Some(p) if p.country != member => Err(BodyError::CountryNotAuthor {
+                field: "country".into(),
+                country: p.country.clone(),
+                member: member.into(),
+            }),
+            _ => Ok(()),
         }
     }
 }
@@ -168,6 +223,7 @@ fn validate_amendment(a: &pb::Amendment, rules: &Rules) -> Result<(), BodyError>
     match &a.content {
         Some(pb::amendment::Content::Practice(p)) => practice::validate(p, rules),
         Some(pb::amendment::Content::Event(e)) => event::validate(e, rules),
+        Some(pb::amendment::Content::ReformProfile(p)) => reform_profile::validate(p, rules),
         None => Err(BodyError::MissingField {
             field: "record".into(),
         }),
@@ -186,6 +242,8 @@ pub enum Draft {
     Amendment(AmendmentDraft),
     /// A retraction.
     Retraction(RetractionDraft),
+    /// A reform profile.
+    ReformProfile(ReformProfileDraft),
 }
 
 impl Draft {
@@ -193,6 +251,7 @@ impl Draft {
     pub fn to_body(&self, author_country: &str, rules: &Rules) -> Result<Body, DraftError> {
         let body = self.build_body(author_country)?;
         body.validate(rules)?;
+        body.check_author(author_country)?;
         Ok(body)
     }
 
@@ -207,7 +266,12 @@ impl Draft {
                         pb::amendment::Content::Practice(p.to_proto(author_country)?)
                     }
                     Draft::Event(e) => pb::amendment::Content::Event(e.to_proto(author_country)),
-                    _ => return Err(DraftError::NestedAmendment),
+                    Draft::ReformProfile(p) => {
+                        pb::amendment::Content::ReformProfile(p.to_proto(author_country)?)
+                    }
+                    Draft::Amendment(_) | Draft::Retraction(_) => {
+                        return Err(DraftError::NestedAmendment);
+                    }
                 };
                 Body::Amendment(pb::Amendment {
                     target: parse_target(&a.target)?,
@@ -221,6 +285,7 @@ impl Draft {
                     text: r.reason.clone(),
                 }),
             }),
+            Draft::ReformProfile(p) => Body::ReformProfile(p.to_proto(author_country)?),
         })
     }
 
@@ -238,6 +303,9 @@ impl Draft {
                     Some(pb::amendment::Content::Practice(p)) => {
                         Draft::Practice(PracticeDraft::from_proto(p))
                     }
+                    Some(pb::amendment::Content::ReformProfile(p)) => {
+                        Draft::ReformProfile(ReformProfileDraft::from_proto(p))
+                    }
                     None => Draft::Practice(PracticeDraft::default()),
                 }),
                 note: opt_map(a.note.as_ref()),
@@ -246,6 +314,7 @@ impl Draft {
                 target: hex::encode(&r.target),
                 reason: r.reason.clone().map(|t| t.text).unwrap_or_default(),
             }),
+            Body::ReformProfile(p) => Draft::ReformProfile(ReformProfileDraft::from_proto(p)),
         }
     }
 }

@@ -9,7 +9,7 @@ use crate::draft::{
     opt_map, opt_str,
 };
 use crate::keys::parse_hex32;
-use crate::validate::{BodyError, Checker, R, Rules, Size, digest};
+use crate::validate::{Checker, R, Rules, Size, digest};
 
 /// Checks a practice body.
 pub fn validate(p: &pb::Practice, rules: &Rules) -> R {
@@ -20,17 +20,7 @@ pub fn validate(p: &pb::Practice, rules: &Rules) -> R {
     v.country("country", &p.country)?;
     v.topics("topics", &p.topics, true)?;
     if let Some(period) = &p.reform_period {
-        let start = v.partial_date("reform_period.start", &period.start, true)?;
-        let end = v.partial_date("reform_period.end", &period.end, false)?;
-        if let (Some((first, _)), Some((_, last))) = (start, end)
-            && last < first
-        {
-            return Err(BodyError::EndBeforeStart {
-                field: "reform_period".into(),
-                start: period.start.clone(),
-                end: period.end.clone(),
-            });
-        }
+        v.period("reform_period", period)?;
     }
     v.list_len("institutions", p.institutions.len())?;
     for (i, inst) in p.institutions.iter().enumerate() {
