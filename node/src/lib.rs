@@ -5,6 +5,7 @@
 pub mod api;
 pub mod bundle;
 pub mod cli;
+pub mod compare;
 pub mod config;
 pub mod current;
 pub mod durable;

@@ -10,6 +10,7 @@
 //! GET  /api/v1/records/{id}/current   the state in force, Markdown rendered   (query.rs)
 //! GET  /api/v1/records/{id}/citation  BibTeX or CSL-JSON                       (feeds.rs)
 //! GET  /api/v1/members, /vocabulary, /peers, /logs/{author}, /forks             (query.rs)
+//! GET  /api/v1/compare, /api/v1/countries/{code}   reform profiles compared      (compare.rs)
 //! GET  /api/v1/export, /feeds/events.ics, /feeds/practices.atom                 (feeds.rs)
 //! GET  /api/v1/governance, /checkpoints, /bundle; POST /api/v1/governance/decisions (governance.rs)
 //! GET  /api/v1/openapi.json        the OpenAPI 3.1 document of all of the above
@@ -19,6 +20,7 @@
 //! POST /api/v1/records/raw         a SignedRecord signed elsewhere                [admin token]
 //! ```
 
+pub mod compare;
 pub mod error;
 pub mod feeds;
 pub mod governance;
@@ -90,6 +92,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(query::current))
         .routes(routes!(query::members))
         .routes(routes!(query::vocabulary))
+        .routes(routes!(compare::compare))
+        .routes(routes!(compare::country))
         .routes(routes!(query::peers))
         .routes(routes!(query::log))
         .routes(routes!(query::forks))

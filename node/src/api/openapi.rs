@@ -113,13 +113,14 @@ pub struct LogParams {
 #[openapi(
     info(
         title = "hubnet node API",
-        description = "Query the signed corpus of the Regional Hub of Civil Service: practices and \
-            events with their signed bytes, members, peers, logs and fork evidence; feeds and \
-            exports. Reads are public; writes need the admin token (`Authorization: Bearer`).",
+        description = "Query the signed corpus of the Regional Hub of Civil Service: practices, \
+            events and reform profiles with their signed bytes, comparisons of countries' reform \
+            profiles, members, peers, logs and fork evidence; feeds and exports. Reads are public; writes need the admin token (`Authorization: Bearer`).",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
     tags(
-        (name = "records", description = "Practices and events, with their signed bytes"),
+        (name = "records", description = "Practices, events and reform profiles, with their signed bytes"),
+        (name = "profiles", description = "Reform profiles compared across countries and over time"),
         (name = "network", description = "Members, peers, logs, forks and status"),
         (name = "feeds", description = "iCalendar, Atom, CSV and JSON"),
         (name = "publish", description = "Publishing (admin token)"),

@@ -445,6 +445,9 @@ async fn the_openapi_document_describes_every_endpoint() {
         "/api/v1/export",
         "/feeds/events.ics",
         "/feeds/practices.atom",
+        "/api/v1/vocabulary",
+        "/api/v1/compare",
+        "/api/v1/countries/{code}",
     ] {
         assert!(
             paths.contains_key(p),
@@ -478,6 +481,15 @@ async fn the_openapi_document_describes_every_endpoint() {
     for n in crate::search::query::PARAMETERS {
         assert!(names.contains(n), "parameter {n} undocumented");
     }
+    let params = doc["paths"]["/api/v1/compare"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    let names: Vec<&str> = params.iter().filter_map(|p| p["name"].as_str()).collect();
+    assert_eq!(
+        names,
+        crate::compare::PARAMETERS,
+        "compare's parameters as documented"
+    );
 }
 
 async fn openapi(api: &Api) -> Value {
@@ -600,4 +612,204 @@ fn fixture() -> &'static Api {
         });
         a
     })
+}
+
+fn profile_draft(as_of: &str, merit: Option<(f64, u32)>, status: &str) -> Value {
+    let mut indicators = vec![json!({"code": "hub:user-satisfaction",
+        "not_available": {"en": "No survey was run.", "ru": "Опрос не проводился."}})];
+    if let Some((value, year)) = merit {
+        indicators.push(
+            json!({"code": "hub:merit-recruitment-share", "value": value, "year": year,
+            "unit": "percent", "source": {"name": {"en": "Agency report"}}}),
+        );
+    }
+    json!({"kind": "reform_profile", "title": {"en": format!("Profile {as_of}"), "ru": "Профиль"},
+           "as_of": as_of, "reform_areas": ["public-service-hrm"],
+           "reforms": [{"title": {"en": "Merit recruitment"}, "status": status}],
+           "indicators": indicators})
+}
+
+/// Publishes a reform profile of Kyrgyzstan, signed elsewhere with KG's sample key.
+async fn publish_kg_profile(api: &Api, draft: &Value) -> String {
+    let key = crate::test_support::sample_key("KG");
+    let charter = api.shared.charter();
+    let body =
+        hubnet_protocol::Draft::parse(&draft.to_string(), hubnet_protocol::DraftFormat::Json)
+            .unwrap()
+            .to_body("KG", &charter.rules())
+            .unwrap();
+    let signed = hubnet_protocol::record::sign(
+        &key,
+        charter.network_id(),
+        hubnet_protocol::Position::FIRST,
+        crate::now_ms(),
+        &body,
+    );
+    let (status, _, answer) = call(
+        api,
+        post("/api/v1/records/raw", Some(TOKEN), signed.encode()),
+    )
+    .await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&answer)
+    );
+    signed.id().to_hex()
+}
+
+#[tokio::test]
+async fn profiles_are_compared_across_countries_and_over_time() {
+    let api = api(Some("KZ"));
+    let first = publish(
+        &api,
+        profile_draft("2025-06-30", Some((60.0, 2024)), "adopted"),
+    )
+    .await;
+    let mut second = profile_draft("2026-06-30", Some((71.5, 2025)), "in-implementation");
+    second["previous"] = json!(first);
+    let second = publish(&api, second).await;
+    let kg = publish_kg_profile(&api, &profile_draft("2026-06-30", None, "planned")).await;
+    wait_for(&api, "/api/v1/records?kind=reform_profile", |v| {
+        v["total"] == 3
+    })
+    .await;
+
+    // The matrix: KZ's latest profile, KG's missing value with its reason, each cell's record.
+    let (status, _, body) = call(&api, get("/api/v1/compare?country=KZ&country=KG")).await;
+    assert_eq!(status, StatusCode::OK, "{}", String::from_utf8_lossy(&body));
+    let c = json(&body);
+    assert_eq!(c["countries"][0]["profile"]["id"], second.as_str());
+    assert_eq!(c["countries"][1]["name"]["en"], "Kyrgyzstan");
+    let merit = &c["indicators"][0];
+    assert_eq!(merit["code"], "hub:merit-recruitment-share");
+    assert_eq!(
+        merit["cells"][0],
+        json!({"status": "value", "value": 71.5, "year": 2025, "unit": "percent",
+               "source": {"name": {"en": "Agency report"}, "url": null, "license": null},
+               "baseline": null, "target": null, "record": second})
+    );
+    assert_eq!(
+        merit["cells"][1],
+        json!({"status": "not_reported", "record": kg})
+    );
+    assert_eq!(c["indicators"][1]["cells"][1]["status"], "not_available");
+    assert_eq!(
+        c["indicators"][1]["cells"][1]["reason"]["en"],
+        "No survey was run."
+    );
+    let records = c["records"].as_array().unwrap();
+    assert_eq!(records.len(), 2);
+    assert!(records.iter().all(|r| r["signed"]["signature"].is_string()));
+
+    // The same matrix as CSV; an earlier date; bad requests are problems.
+    let (status, ctype, body) = call(
+        &api,
+        get("/api/v1/compare?country=KZ&country=KG&format=csv"),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(ctype, "text/csv; charset=utf-8");
+    let text = String::from_utf8(body).unwrap();
+    assert!(
+        text.lines()
+            .nth(1)
+            .unwrap()
+            .contains(",n/a,n/a,not_reported,"),
+        "{text}"
+    );
+    let c = json(
+        &call(
+            &api,
+            get("/api/v1/compare?country=KZ&country=KG&as_of=2025-12-31"),
+        )
+        .await
+        .2,
+    );
+    assert_eq!(c["countries"][0]["profile"]["id"], first.as_str());
+    assert_eq!(c["countries"][1]["profile"], Value::Null);
+    for (query, detail) in [
+        (
+            "country=KZ",
+            "give 2 to 4 different `country` values, not 1",
+        ),
+        (
+            "country=KZ&country=KG&country=UZ&country=AZ&country=AM",
+            "not 5",
+        ),
+        ("country=KZ&country=XX", "\"XX\" is not a member state"),
+        ("country=KZ&country=KG&as_of=yesterday", "is not a date"),
+        (
+            "country=KZ&country=KG&indicator=hub:nope",
+            "not an indicator of the charter's catalogue",
+        ),
+    ] {
+        let (status, ctype, body) = call(&api, get(&format!("/api/v1/compare?{query}"))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}");
+        assert_eq!(ctype, "application/problem+json", "{query}");
+        let d = json(&body)["detail"].as_str().unwrap().to_owned();
+        assert!(d.contains(detail), "{query}: {d}");
+    }
+
+    // The country page: profiles over time, what changed, with both values and years.
+    let (status, _, body) = call(&api, get("/api/v1/countries/kz")).await;
+    assert_eq!(status, StatusCode::OK);
+    let page = json(&body);
+    assert_eq!(page["country"], "KZ");
+    assert_eq!(page["profiles"].as_array().unwrap().len(), 2);
+    assert_eq!(page["profiles"][0]["id"], first.as_str());
+    assert_eq!(page["previous"]["id"], first.as_str());
+    assert_eq!(
+        page["changes"]["reforms"],
+        json!([{"title": {"en": "Merit recruitment"}, "from": "adopted", "to": "in-implementation"}])
+    );
+    assert_eq!(
+        page["changes"]["indicators"],
+        json!([{"code": "hub:merit-recruitment-share",
+                "from": {"value": 60.0, "year": 2024}, "to": {"value": 71.5, "year": 2025}}])
+    );
+    for missing in ["FR", "HUB"] {
+        let (status, ctype, _) = call(&api, get(&format!("/api/v1/countries/{missing}"))).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{missing}");
+        assert_eq!(ctype, "application/problem+json");
+    }
+
+    // A previous profile of another country, or a record that is not a profile, is refused.
+    let practice = publish(
+        &api,
+        json!({"kind": "practice", "title": {"en": "A practice"},
+        "summary": {"en": "s"}, "topics": ["pay"]}),
+    )
+    .await;
+    for (previous, detail) in [
+        (
+            kg.clone(),
+            format!("previous {kg} is a profile of KG, not of KZ"),
+        ),
+        (
+            practice.clone(),
+            format!("previous {practice} is a practice, not a reform profile"),
+        ),
+    ] {
+        let mut draft = profile_draft("2026-12-31", None, "planned");
+        draft["previous"] = json!(previous);
+        let (status, _, body) = call(
+            &api,
+            post("/api/v1/records", Some(TOKEN), draft.to_string()),
+        )
+        .await;
+        assert_eq!(status, StatusCode::CONFLICT);
+        let d = json(&body)["detail"].as_str().unwrap().to_owned();
+        assert!(d.contains(&detail), "{d}");
+    }
+    // The kind filter and the area facet cover profiles.
+    let v = wait_for(
+        &api,
+        "/api/v1/records?kind=reform_profile&area=public-service-hrm",
+        |v| v["total"] == 3,
+    )
+    .await;
+    assert_eq!(v["facets"]["area"]["public-service-hrm"], 3);
+    assert_eq!(v["facets"]["kind"]["reform_profile"], 3);
 }
