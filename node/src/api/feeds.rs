@@ -171,11 +171,39 @@ pub async fn practices_atom(
     let shared = state.shared.clone();
     blocking(move || {
         let (items, _) = run_query(&shared, &q)?;
-        let body = feeds::atom::practices(
+        let body = feeds::atom::feed(
+            "practice",
             &items,
             &shared.charter(),
             &base,
             "hubnet: practices",
+            lang.as_deref(),
+            crate::now_ms(),
+        );
+        Ok(text("application/atom+xml; charset=utf-8", body, None))
+    })
+    .await
+}
+
+/// `GET /feeds/reform-profiles.atom`: reform profiles as an Atom feed, newest first.
+#[utoipa::path(get, path = "/feeds/reform-profiles.atom", tag = "feeds", params(QueryParams, FormatParams),
+    responses((status = 200, description = "RFC 4287 Atom feed of reform profiles (retracted ones included and marked; reform areas as categories in urn:hubnet:area), newest first unless `sort` says otherwise, at most 1,000", content_type = "application/atom+xml"),
+              (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json")))]
+pub async fn reform_profiles_atom(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let (q, lang, base) = feed(&state, &headers, raw.as_deref(), "reform_profile")?;
+    let shared = state.shared.clone();
+    blocking(move || {
+        let (items, _) = run_query(&shared, &q)?;
+        let body = feeds::atom::feed(
+            "reform_profile",
+            &items,
+            &shared.charter(),
+            &base,
+            "hubnet: reform profiles",
             lang.as_deref(),
             crate::now_ms(),
         );

@@ -11,7 +11,7 @@
 //! GET  /api/v1/records/{id}/citation  BibTeX or CSL-JSON                       (feeds.rs)
 //! GET  /api/v1/members, /vocabulary, /peers, /logs/{author}, /forks             (query.rs)
 //! GET  /api/v1/compare, /api/v1/countries/{code}   reform profiles compared      (compare.rs)
-//! GET  /api/v1/export, /feeds/events.ics, /feeds/practices.atom                 (feeds.rs)
+//! GET  /api/v1/export, /feeds/events.ics, /feeds/{practices,reform-profiles}.atom (feeds.rs)
 //! GET  /api/v1/governance, /checkpoints, /bundle; POST /api/v1/governance/decisions (governance.rs)
 //! GET  /api/v1/openapi.json        the OpenAPI 3.1 document of all of the above
 //! GET  /metrics                    Prometheus metrics (libp2p bandwidth, records stored, ...)
@@ -99,6 +99,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(query::forks))
         .routes(routes!(feeds::events_ics))
         .routes(routes!(feeds::practices_atom))
+        .routes(routes!(feeds::reform_profiles_atom))
         .routes(routes!(feeds::export))
         .routes(routes!(feeds::citation))
         .routes(routes!(governance::governance))

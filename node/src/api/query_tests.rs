@@ -446,6 +446,7 @@ async fn the_openapi_document_describes_every_endpoint() {
         "/feeds/events.ics",
         "/feeds/practices.atom",
         "/api/v1/vocabulary",
+        "/feeds/reform-profiles.atom",
         "/api/v1/compare",
         "/api/v1/countries/{code}",
     ] {

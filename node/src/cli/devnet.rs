@@ -431,8 +431,22 @@ async fn post(
         .context("the answer has no id")
 }
 
-/// Each member node publishes its sample drafts, all nodes at once; then KZ postpones its first
-/// event (an amendment) and HUB withdraws its last one (a retraction), so the corpus has both.
+/// Links a member's sample reform profiles into a time series: a profile draft that names no
+/// `previous` gets the member's profile published before it in this run, if any (the drafts
+/// cannot name it: its id exists only once it is signed). Returns whether `draft` is a profile.
+fn link_previous(draft: &mut Value, last_profile: Option<&str>) -> bool {
+    if draft["kind"] != "reform_profile" {
+        return false;
+    }
+    if let (Some(id), Some(d)) = (last_profile, draft.as_object_mut()) {
+        d.entry("previous").or_insert_with(|| json!(id));
+    }
+    true
+}
+
+/// Each member node publishes its sample drafts, all nodes at once (each member's reform
+/// profiles linked by `previous`); then KZ postpones its first event (an amendment) and HUB
+/// withdraws its last one (a retraction), so the corpus has both.
 async fn publish_samples(client: &reqwest::Client, plan: &[Planned]) -> anyhow::Result<()> {
     let drafts = sample_drafts()?;
     let mut tasks = tokio::task::JoinSet::new();
@@ -449,12 +463,18 @@ async fn publish_samples(client: &reqwest::Client, plan: &[Planned]) -> anyhow::
         );
         tasks.spawn(async move {
             let mut events = Vec::new();
+            let mut last_profile: Option<String> = None;
             for (file, draft) in &list {
-                let id = post(&client, &http, &token, draft)
+                let mut draft = draft.clone();
+                let profile = link_previous(&mut draft, last_profile.as_deref());
+                let id = post(&client, &http, &token, &draft)
                     .await
                     .with_context(|| format!("publishing {file} on {name}"))?;
+                if profile {
+                    last_profile = Some(id.clone());
+                }
                 if draft["kind"] == "event" {
-                    events.push((id, draft.clone()));
+                    events.push((id, draft));
                 }
             }
             anyhow::Ok((name, list.len(), events))
@@ -572,4 +592,37 @@ async fn stop_all(children: &mut [Child]) {
         }
     }
     println!("devnet stopped");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_members_sample_profiles_are_linked_in_publication_order() {
+        let mut practice = json!({"kind": "practice"});
+        assert!(!link_previous(&mut practice, Some("aa")));
+        assert!(practice.get("previous").is_none());
+        let mut first = json!({"kind": "reform_profile"});
+        assert!(link_previous(&mut first, None));
+        assert!(first.get("previous").is_none());
+        let mut second = json!({"kind": "reform_profile"});
+        assert!(link_previous(&mut second, Some("aa")));
+        assert_eq!(second["previous"], "aa");
+        // A draft that names its previous keeps it.
+        let mut named = json!({"kind": "reform_profile", "previous": "bb"});
+        assert!(link_previous(&mut named, Some("aa")));
+        assert_eq!(named["previous"], "bb");
+    }
+
+    #[test]
+    fn every_sample_draft_parses() {
+        let drafts = sample_drafts().expect("the sample drafts parse");
+        let profiles: usize = drafts
+            .values()
+            .flatten()
+            .filter(|(_, d)| d["kind"] == "reform_profile")
+            .count();
+        assert!(profiles >= 14, "two reform profiles per member state");
+    }
 }

@@ -1,32 +1,45 @@
-//! Practices as an Atom feed (RFC 4287), written by the `atom_syndication` crate.
+//! Practices and reform profiles as Atom feeds (RFC 4287), written by the `atom_syndication`
+//! crate.
 
 use atom_syndication::{Category, Entry, Feed, FixedDateTime, Generator, Link, Person, Text};
-use hubnet_proto::v1 as pb;
 use hubnet_protocol::Charter;
 
 use super::{base, member_name, pick_tagged, record_url, utc};
 use crate::current::Current;
-use crate::kinds::Content;
+use crate::kinds::KindView;
 
-/// The scheme of the categories that carry a practice's topics.
+/// The scheme of the categories that carry a record's topics.
 pub const TOPIC_SCHEME: &str = "urn:hubnet:topic";
+
+/// The scheme of the categories that carry a reform profile's reform areas.
+pub const AREA_SCHEME: &str = "urn:hubnet:area";
+
+/// The feed file of each kind that has one.
+pub fn feed_file(kind: &str) -> Option<&'static str> {
+    match kind {
+        "practice" => Some("practices.atom"),
+        "reform_profile" => Some("reform-profiles.atom"),
+        _ => None,
+    }
+}
 
 /// The scheme of the category that marks a retracted practice.
 pub const STATUS_SCHEME: &str = "urn:hubnet:status";
 
-/// The practices among `items` as an Atom feed titled `feed_title`, texts in `lang` as
-/// [`pick`](crate::lang::pick) chooses; events are skipped.
+/// The records of `kind` among `items` as an Atom feed titled `feed_title`, texts in `lang` as
+/// [`pick`](crate::lang::pick) chooses; other kinds are skipped.
 ///
-/// The feed's id and `self` link are `{base_url}/feeds/practices.atom`, its `updated` the latest
+/// The feed's id and `self` link are `{base_url}/feeds/{file}` ([`feed_file`]), its `updated` the latest
 /// change of its entries (or `now_ms` when there are none) and its `xml:lang` the reader's
 /// language, if given. Each entry has the id `urn:hubnet:record:<id>`, `published` when the
 /// original was signed, `updated` when it last changed, the member as author (the name from
 /// `charter`, or the member code, and `{base_url}/members/{code}`), an `alternate` link to
 /// `{base_url}/records/{id}`, title and summary with the `xml:lang` of the language chosen, the
-/// topics as categories and the licence as rights. A retracted practice stays in the feed, so
-/// that readers learn of the retraction: its title is prefixed with `[retracted] ` and it has the
-/// category `retracted` in [`STATUS_SCHEME`].
-pub fn practices(
+/// topics (and a profile's reform areas, in [`AREA_SCHEME`]) as categories and the licence as
+/// rights. A retracted record stays in the feed, so that readers learn of the retraction: its
+/// title is prefixed with `[retracted] ` and it has the category `retracted` in [`STATUS_SCHEME`].
+pub fn feed(
+    kind: &str,
     items: &[Current],
     charter: &Charter,
     base_url: &str,
@@ -35,15 +48,19 @@ pub fn practices(
     now_ms: i64,
 ) -> String {
     let base = base(base_url);
-    let feed_url = format!("{base}/feeds/practices.atom");
+    let feed_url = format!("{base}/feeds/{}", feed_file(kind).unwrap_or("records.atom"));
     let mut entries = Vec::new();
     let mut updated = None;
     for item in items {
-        let Some(Content::Practice(p)) = item.content() else {
+        let Some(view) = item
+            .content()
+            .map(|c| c.view())
+            .filter(|v| v.name() == kind)
+        else {
             continue;
         };
         updated = updated.max(Some(item.updated_at()));
-        entries.push(entry(item, p, charter, base_url, lang));
+        entries.push(entry(item, view, charter, base_url, lang));
     }
     let feed = Feed {
         title: Text::plain(clean(feed_title)),
@@ -72,28 +89,34 @@ pub fn practices(
 /// One entry.
 fn entry(
     item: &Current,
-    p: &pb::Practice,
+    p: &dyn KindView,
     charter: &Charter,
     base_url: &str,
     lang: Option<&str>,
 ) -> Entry {
     let base = base(base_url);
     let code = item.member();
-    let (title_lang, title) = pick_tagged(p.title.as_ref(), lang).unwrap_or_default();
+    let (title_lang, title) = pick_tagged(p.title(), lang).unwrap_or_default();
     let mut title = Text::plain(clean(title));
     title.lang = Some(title_lang.to_owned()).filter(|l| !l.is_empty());
-    let summary = pick_tagged(p.summary.as_ref(), lang).map(|(tag, text)| Text {
+    let summary = pick_tagged(p.summary(), lang).map(|(tag, text)| Text {
         lang: Some(tag.to_owned()),
         ..Text::plain(clean(text))
     });
+    let category = |term: &str, scheme: &str| Category {
+        term: term.to_owned(),
+        scheme: Some(scheme.into()),
+        label: None,
+    };
     let mut categories: Vec<Category> = p
-        .topics
+        .topics()
         .iter()
-        .map(|t| Category {
-            term: t.clone(),
-            scheme: Some(TOPIC_SCHEME.into()),
-            label: None,
-        })
+        .map(|t| category(t, TOPIC_SCHEME))
+        .chain(
+            p.reform_areas()
+                .into_iter()
+                .map(|a| category(a, AREA_SCHEME)),
+        )
         .collect();
     if item.retracted() {
         title.value.insert_str(0, "[retracted] ");
@@ -116,9 +139,7 @@ fn entry(
         links: vec![link(record_url(base_url, item), "alternate", "text/html")],
         summary,
         categories,
-        rights: Some(p.license.as_str())
-            .filter(|l| !l.is_empty())
-            .map(Text::plain),
+        rights: Some(p.license()).filter(|l| !l.is_empty()).map(Text::plain),
         ..Entry::default()
     }
 }
@@ -168,7 +189,8 @@ mod tests {
         let mut uz = net.publish("UZ", T0 + 2 * HOUR, fixture::practice_uz());
         net.retract(&mut uz, T0 + 3 * HOUR);
         let items = [kz.clone(), event, uz.clone()];
-        let xml = practices(
+        let xml = feed(
+            "practice",
             &items,
             &net.charter,
             "https://hub.example.org/",
@@ -239,9 +261,63 @@ mod tests {
     }
 
     #[test]
+    fn reform_profiles_have_their_own_feed_with_areas_as_categories() {
+        let mut net = fixture::net();
+        let practice = net.publish("KZ", T0, fixture::practice_kz());
+        let profile = net.publish(
+            "KZ",
+            T0 + HOUR,
+            serde_json::json!({"kind": "reform_profile", "as_of": "2026-06-30",
+                "title": {"en": "Profile 2026", "ru": "Профиль 2026"},
+                "summary": {"en": "Recruitment reform advanced."},
+                "reform_areas": ["public-service-hrm", "recruitment"], "license": "CC-BY-4.0"}),
+        );
+        let xml = feed(
+            "reform_profile",
+            &[practice, profile.clone()],
+            &net.charter,
+            "https://hub.example.org",
+            "Profiles",
+            Some("ru"),
+            T0,
+        );
+        let feed: Feed = xml.parse().expect("parses back");
+        assert_eq!(
+            feed.id,
+            "https://hub.example.org/feeds/reform-profiles.atom"
+        );
+        assert_eq!(feed.entries.len(), 1, "the practice is not a profile");
+        let e = entry_by_id(&feed, &profile);
+        assert_eq!(e.title.value, "Профиль 2026");
+        assert_eq!(
+            e.summary.as_ref().map(|s| s.value.as_str()),
+            Some("Recruitment reform advanced.")
+        );
+        let areas: Vec<&str> = e
+            .categories
+            .iter()
+            .filter(|c| c.scheme.as_deref() == Some(AREA_SCHEME))
+            .map(|c| c.term.as_str())
+            .collect();
+        assert_eq!(areas, ["public-service-hrm", "recruitment"]);
+        assert_eq!(
+            e.rights.as_ref().map(|r| r.value.as_str()),
+            Some("CC-BY-4.0")
+        );
+    }
+
+    #[test]
     fn an_empty_feed_is_valid_and_dated_now() {
         let net = fixture::net();
-        let xml = practices(&[], &net.charter, "https://h.example", "Hub", None, T0);
+        let xml = feed(
+            "practice",
+            &[],
+            &net.charter,
+            "https://h.example",
+            "Hub",
+            None,
+            T0,
+        );
         let feed: Feed = xml.parse().expect("parses back");
         assert!(feed.entries.is_empty());
         assert_eq!(feed.updated, fixed(T0));
