@@ -4,6 +4,7 @@
 mod faults;
 mod governance;
 mod liveness;
+mod profiles;
 mod sync;
 
 use std::path::PathBuf;
