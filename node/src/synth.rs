@@ -168,7 +168,8 @@ pub fn sample_corpus(
     Ok(out)
 }
 
-/// Each member's code, sample key and sample drafts (as JSON, cut short).
+/// Each member's code, sample key and sample practices and events (as JSON, cut short; the
+/// sample reform profiles are left out: a synthetic corpus is practices and events).
 fn templates(sample_dir: &Path) -> Result<Vec<(String, SecretKey, Vec<Value>)>, FillError> {
     let io = |p: &Path, e: std::io::Error| FillError::Sample(format!("{}: {e}", p.display()));
     let list = |dir: &Path| -> Result<Vec<std::path::PathBuf>, FillError> {
@@ -194,6 +195,9 @@ fn templates(sample_dir: &Path) -> Result<Vec<(String, SecretKey, Vec<Value>)>, 
             let text = std::fs::read_to_string(&f).map_err(|e| io(&f, e))?;
             let draft = Draft::parse(&text, DraftFormat::Toml)
                 .map_err(|e| FillError::Sample(format!("{}: {e}", f.display())))?;
+            if matches!(draft, Draft::ReformProfile(_)) {
+                continue;
+            }
             let mut v =
                 serde_json::to_value(draft).map_err(|e| FillError::Sample(e.to_string()))?;
             for field in ["body", "description"] {
