@@ -9,11 +9,15 @@ import * as recordView from './record.js';
 import * as calendarView from './calendar.js';
 import * as networkView from './network.js';
 import * as auditView from './audit.js';
+import * as compareView from './compare.js';
+import * as countryView from './country.js';
 
 const ROUTES = [
   { re: /^\/$/, view: searchView, nav: '/' },
   { re: /^\/records\/([^/]+)\/?$/, view: recordView, nav: null },
   { re: /^\/calendar\/?$/, view: calendarView, nav: '/calendar' },
+  { re: /^\/compare\/?$/, view: compareView, nav: '/compare' },
+  { re: /^\/countries\/([^/]+)\/?$/, view: countryView, nav: null },
   { re: /^\/(network|members)\/?$/, view: networkView, nav: '/network' },
   { re: /^\/audit\/?$/, view: auditView, nav: '/audit' },
 ];

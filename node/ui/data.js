@@ -1,15 +1,17 @@
-// The node's network facts the pages share: the charter's members and the node's status (for
-// names and labels only), fetched once and kept briefly, with a fallback for nodes that do not have
-// `/api/v1/members` yet; and the trust the browser derives itself from the node's signed charter
+// The node's network facts the pages share: the charter's members, its vocabulary (topics,
+// reform areas, the indicator catalogue) and the node's status (for names and labels only),
+// fetched once and kept briefly, with a fallback for nodes that do not have `/api/v1/members` yet;
+// and the trust the browser derives itself from the node's signed charter
 // and decisions (trust.js), with the network id pinned in this browser.
 
 import { getJson } from './dom.js';
-import { pickText, regionName } from './i18n.js';
+import { pickText, regionName, topicName } from './i18n.js';
 import { establishTrust, pinCheck, writePin } from './trust.js';
 
 const TTL_MS = 15000;
 let membersCache = null;
 let statusCache = null;
+let vocabularyCache = null;
 
 function cached(slot, load) {
   const now = Date.now();
@@ -24,6 +26,7 @@ function cached(slot, load) {
 
 const statusSlot = { value: null, at: 0 };
 const membersSlot = { value: null, at: 0 };
+const vocabularySlot = { value: null, at: 0 };
 
 /** `GET /api/v1/status` (cached for a few seconds). */
 export function getStatus({ fresh = false } = {}) {
@@ -54,6 +57,47 @@ export function getMembers() {
       return { network_id: s.network_id, name: s.network_name, members, partial: true };
     }
   }).then((m) => (membersCache = m));
+}
+
+/**
+ * `GET /api/v1/vocabulary` (cached): `{topics, reform_areas: [{slug, name}], indicators: [{code,
+ * name, unit, higher_is_better, reform_area}]}`, for names only. A node without the endpoint
+ * gives an empty vocabulary: names fall back to the codes.
+ */
+export function getVocabulary() {
+  return cached(vocabularySlot, async () => {
+    try {
+      return await getJson('/api/v1/vocabulary');
+    } catch (e) {
+      if (e.status !== 404 && e.status !== 405) throw e;
+      return { topics: [], reform_areas: [], indicators: [] };
+    }
+  }).then((v) => (vocabularyCache = v));
+}
+
+/** The last vocabulary loaded, if any. */
+export function knownVocabulary() {
+  return vocabularyCache;
+}
+
+function list(v, key) {
+  return Array.isArray(v?.[key]) ? v[key].filter((x) => x && typeof x === 'object') : [];
+}
+
+/** A reform area's (or topic's) name in the interface language; the slug if unknown. */
+export function areaName(slug, vocabulary = vocabularyCache) {
+  const term = [...list(vocabulary, 'reform_areas'), ...list(vocabulary, 'topics')].find((x) => x.slug === slug);
+  return pickText(term?.name)?.text ?? topicName(slug);
+}
+
+/** An indicator of the catalogue by code, or null. */
+export function indicatorOf(code, vocabulary = vocabularyCache) {
+  return list(vocabulary, 'indicators').find((x) => x.code === code) ?? null;
+}
+
+/** An indicator's name in the interface language; the code if unknown. */
+export function indicatorName(code, vocabulary = vocabularyCache) {
+  return pickText(indicatorOf(code, vocabulary)?.name)?.text ?? String(code ?? '');
 }
 
 /** The last members document loaded, if any (for labels without waiting). */

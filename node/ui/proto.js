@@ -1,7 +1,8 @@
 // A tiny protobuf reader for the hubnet wire messages (docs/PROTOCOL.md, record.proto), so the
 // browser can read the signed bytes itself instead of trusting the node's decoded JSON.
-// Only what the UI needs: varints and length-delimited fields; fixed32/fixed64 and groups are
-// skipped. `readFields` is the one wire reader; trust.js builds its schema decoder on it.
+// Only what the UI needs: varints, length-delimited fields and fixed64 (the doubles of reform
+// profiles); fixed32 and groups are skipped. `readFields` is the one wire reader; trust.js builds
+// its schema decoder on it.
 
 /** Thrown for bytes that are not a well-formed protobuf message. */
 export class ProtoError extends Error {}
@@ -10,8 +11,9 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * Reads every field in order: [{no, wire, value}] (value: BigInt for varints, bytes for
- * length-delimited fields, null for the fixed-size and group fields it skips). Strict: a
- * truncated, over-long or ill-nested message is a ProtoError.
+ * length-delimited fields, `{fixed64: Uint8Array(8)}` for fixed64 fields, null for the fixed32
+ * and group fields it skips). Strict: a truncated, over-long or ill-nested message is a
+ * ProtoError.
  */
 export function readFields(bytes) {
   const out = [];
@@ -80,6 +82,11 @@ export function readFields(bytes) {
       if (len > BigInt(bytes.length - i)) throw new ProtoError('length beyond the end');
       out.push({ no, wire, value: bytes.subarray(i, i + Number(len)) });
       i += Number(len);
+    } else if (wire === 1) {
+      if (i + 8 > bytes.length) throw new ProtoError('truncated fixed64');
+      // Wrapped, so that no helper can take the eight bytes for a length-delimited field.
+      out.push({ no, wire, value: { fixed64: bytes.subarray(i, i + 8) } });
+      i += 8;
     } else {
       skip(wire, no);
       out.push({ no, wire, value: null });
@@ -90,7 +97,7 @@ export function readFields(bytes) {
 
 /**
  * Splits a message into its fields: a Map from field number to the list of occurrences, each
- * either a BigInt (varint) or a Uint8Array (length-delimited); fixed-size fields are skipped.
+ * a BigInt (varint), a Uint8Array (length-delimited) or `{fixed64}`; fixed32 fields are skipped.
  * `position` maps each field number to the index of its last occurrence among all fields (to
  * resolve a oneof: the last one wins).
  */
@@ -108,7 +115,9 @@ export function fields(bytes) {
 }
 
 function kindOf(v) {
-  return typeof v === 'bigint' ? 'varint' : 'bytes';
+  if (typeof v === 'bigint') return 'varint';
+  if (v instanceof Uint8Array) return 'bytes';
+  return 'fixed64';
 }
 
 /** The last occurrence of a varint field (proto3: last one wins), or 0n. */
@@ -118,6 +127,15 @@ function uint(f, no) {
   if (v === undefined) return 0n;
   if (kindOf(v) !== 'varint') throw new ProtoError(`field ${no} is not a varint`);
   return v;
+}
+
+/** The last occurrence of a double (fixed64, little-endian IEEE 754) field, or 0. */
+export function double(f, no) {
+  const all = f.get(no) || [];
+  const v = all[all.length - 1];
+  if (v === undefined) return 0;
+  if (kindOf(v) !== 'fixed64') throw new ProtoError(`field ${no} is not a fixed64`);
+  return new DataView(v.fixed64.buffer, v.fixed64.byteOffset, 8).getFloat64(0, true);
 }
 
 /** The last occurrence of a bytes field, or an empty array. */
@@ -156,15 +174,20 @@ function message(f, no) {
   for (const v of all) {
     if (kindOf(v) !== 'bytes') throw new ProtoError(`field ${no} is not length-delimited`);
   }
-  if (all.length === 1) return fields(all[0]);
+  return fields(joined(all));
+}
+
+/** Byte arrays concatenated (occurrences of one message field, merged as prost merges them). */
+function joined(all) {
+  if (all.length === 1) return all[0];
   const total = all.reduce((n, v) => n + v.length, 0);
-  const joined = new Uint8Array(total);
+  const out = new Uint8Array(total);
   let at = 0;
   for (const v of all) {
-    joined.set(v, at);
+    out.set(v, at);
     at += v.length;
   }
-  return fields(joined);
+  return out;
 }
 
 /** LocalizedText { map<string,string> text = 1; } as a plain object, or null when absent. */
@@ -180,9 +203,13 @@ function localized(f, no) {
   return out;
 }
 
-export const KINDS = { 1: 'practice', 2: 'event', 3: 'amendment', 4: 'retraction' };
+export const KINDS = { 1: 'practice', 2: 'event', 3: 'amendment', 4: 'retraction', 5: 'reform_profile' };
 const EVENT_STATUS = { 1: 'scheduled', 2: 'postponed', 3: 'cancelled' };
 const EVENT_TYPE = { 1: 'conference', 2: 'training', 3: 'webinar', 4: 'study-visit', 5: 'call' };
+/** ReformStatus numbers to the draft's names. */
+export const REFORM_STATUS = {
+  1: 'planned', 2: 'adopted', 3: 'in-implementation', 4: 'completed', 5: 'suspended', 6: 'reversed',
+};
 
 /** Decodes a RecordHeader. Byte fields stay Uint8Array; seq and body_len are BigInt. */
 export function decodeHeader(bytes) {
@@ -252,6 +279,71 @@ function event(f) {
   };
 }
 
+/** Period { start = 1; end = 2; } as `{start, end}`, or null when absent. */
+function period(f, no) {
+  const p = message(f, no);
+  return p ? { start: str(p, 1), end: str(p, 2) } : null;
+}
+
+/** Measure { double value = 1; uint32 year = 2; } as `{value, year}`, or null when absent. */
+function measure(f, no) {
+  const m = message(f, no);
+  return m ? { value: double(m, 1), year: Number(BigInt.asUintN(32, uint(m, 2))) } : null;
+}
+
+/** IndicatorValue: `value` and `year` only when the Measure is there. */
+function indicatorValue(f) {
+  const out = { code: str(f, 1) };
+  const m = measure(f, 2);
+  if (m) {
+    out.value = m.value;
+    out.year = m.year;
+  }
+  const source = message(f, 5);
+  out.not_available = localized(f, 3);
+  out.unit = str(f, 4);
+  out.source = source ? { name: localized(source, 1), url: str(source, 2), license: str(source, 3) } : null;
+  out.baseline = measure(f, 6);
+  out.target = measure(f, 7);
+  return out;
+}
+
+/** Reform profile: every field, in the draft JSON's names (ids as hex; `previous` '' if none). */
+function reformProfile(f) {
+  return {
+    kind: 'reform_profile',
+    title: localized(f, 1),
+    country: str(f, 2),
+    as_of: str(f, 3),
+    period: period(f, 4),
+    reform_areas: strList(f, 5),
+    reforms: messages(f, 6).map((r) => {
+      const act = message(r, 4);
+      return {
+        title: localized(r, 1),
+        status: REFORM_STATUS[Number(uint(r, 2))] || null,
+        reform_area: str(r, 3),
+        legal_act: act ? { name: localized(act, 1), number: str(act, 2), date: str(act, 3), url: str(act, 4) } : null,
+        lead_institution: localized(r, 5),
+        period: period(r, 6),
+        objectives: localized(r, 7),
+      };
+    }),
+    indicators: messages(f, 7).map(indicatorValue),
+    summary: localized(f, 8),
+    findings: localized(f, 9),
+    challenges: localized(f, 10),
+    next_steps: localized(f, 11),
+    evidence: (f.get(12) || []).map((v) => {
+      if (kindOf(v) !== 'bytes') throw new ProtoError('field 12 is not length-delimited');
+      return hex(v);
+    }),
+    previous: hex(bytesField(f, 13)),
+    license: str(f, 14),
+    sample: uint(f, 15) !== 0n,
+  };
+}
+
 /** Decodes a record body by the header's kind number. */
 export function decodeBody(kindNo, bytes) {
   const f = fields(bytes);
@@ -261,18 +353,25 @@ export function decodeBody(kindNo, bytes) {
     case 2:
       return event(f);
     case 3: {
-      const p = message(f, 3);
-      const e = message(f, 4);
-      // A oneof: the last one present wins.
-      let content = null;
-      const lastP = f.position.get(3) ?? -1;
-      const lastE = f.position.get(4) ?? -1;
-      if (p && (!e || lastP > lastE)) content = practice(p);
-      else if (e) content = event(e);
+      // The content oneof, as prost reads it: the last field present wins, merged with the
+      // occurrences of that same field just before it (another field of the oneof resets it).
+      const decoders = { 3: practice, 4: event, 5: reformProfile };
+      let last = null;
+      let run = [];
+      for (const { no, value } of readFields(bytes)) {
+        if (!decoders[no]) continue;
+        if (!(value instanceof Uint8Array)) throw new ProtoError(`field ${no} is not length-delimited`);
+        if (no !== last) run = [];
+        last = no;
+        run.push(value);
+      }
+      const content = last === null ? null : decoders[last](fields(joined(run)));
       return { kind: 'amendment', target: bytesField(f, 1), note: localized(f, 2), content };
     }
     case 4:
       return { kind: 'retraction', target: bytesField(f, 1), reason: localized(f, 2) };
+    case 5:
+      return reformProfile(f);
     default:
       throw new ProtoError(`unknown record kind ${kindNo}`);
   }

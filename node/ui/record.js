@@ -1,15 +1,25 @@
-// The record page (`/records/{id}`): the content in force, its amendment and retraction notices,
-// the author and chain position, citation links, and the signature panel: the browser first checks
-// the network's committee-signed charter and decisions itself (trust.js) and holds the network id
-// against the one pinned in this browser, then checks every signed record shown here (verify.js)
-// before the page says "verified". Members and status from the node serve names only.
+// The record page (`/records/{id}`): the content in force (a practice, an event or a reform
+// profile with its reforms and indicators), its amendment and retraction notices, the author and
+// chain position, citation links, and the signature panel: the browser first checks the network's
+// committee-signed charter and decisions itself (trust.js) and holds the network id against the
+// one pinned in this browser, then checks every signed record shown here (verify.js) before the
+// page says "verified". Members, status and vocabulary from the node serve names only.
 
-import { h, replace, getJson, errorBox, extLink, insertSanitisedHtml, langText, short, ApiError } from './dom.js';
+import {
+  h, replace, getJson, errorBox, extLink, insertSanitisedHtml, langText, short, ApiError, dataTable,
+} from './dom.js';
 import {
   t, pickText, topicName, langName, fmtDate, fmtDateTime, fmtLocal, fmtPartial, zonedToUtc, getLang,
 } from './i18n.js';
-import { getMembers, getTrust, checkPin, setPin, codeLabel, placeName } from './data.js';
+import {
+  getMembers, getTrust, getVocabulary, checkPin, setPin, codeLabel, placeName, areaName, indicatorName,
+  indicatorOf,
+} from './data.js';
 import { verifyRecord } from './verify.js';
+import { fmtMeasure, fmtValueYear, isMeasure, statusName, textBlocks, unitLabel } from './profile.js';
+
+/** The kinds a record page shows as content (the others are amendments and retractions). */
+const CONTENT_KINDS = ['practice', 'event', 'reform_profile'];
 
 const ID = /^[0-9a-fA-F]{64}$/;
 
@@ -48,7 +58,11 @@ export async function mount(main, state, ctx) {
   if (!ctx.alive()) return;
   // Members for names only; the trust (keys, network id) the browser derives itself from the
   // signed charter and decisions. Failures to load are reported by the checks.
-  const [, trust] = await Promise.all([getMembers().catch(() => null), getTrust()]);
+  const [, trust] = await Promise.all([
+    getMembers().catch(() => null),
+    getTrust(),
+    getVocabulary().catch(() => null),
+  ]);
   if (!ctx.alive()) return;
   const model = modelOf(r, id.toLowerCase());
   replace(main, render(model));
@@ -63,7 +77,7 @@ function modelOf(r, id) {
   let content = obj(r.current);
   let direct = null; // an amendment or retraction opened by its own id
   if (!content) {
-    if (kind === 'practice' || kind === 'event') content = body;
+    if (CONTENT_KINDS.includes(kind)) content = body;
     else if (kind === 'amendment') {
       content = obj(body.record);
       direct = 'amendment';
@@ -149,7 +163,8 @@ function render(m) {
     },
     title ? title.text : t(`kind.${ck}`),
   );
-  const summary = content?.kind === 'practice' ? pickText(content.summary) : null;
+  const profile = content?.kind === 'reform_profile';
+  const summary = content?.kind === 'practice' || profile ? pickText(content.summary) : null;
 
   const article = h(
     'article',
@@ -163,6 +178,9 @@ function render(m) {
         h('span', { class: `badge kind-${ck}` }, t(`kind.${ck}`)),
         ' ',
         country ? h('span', {}, codeLabel(country)) : null,
+        profile && content.sample === true
+          ? [' ', h('span', { class: 'badge warn', 'data-testid': 'sample-badge' }, t('badge.sample'))]
+          : null,
         m.amendment ? [' ', h('span', { class: 'badge info' }, t('badge.amended'))] : null,
         m.retraction || r.retracted === true ? [' ', h('span', { class: 'badge danger' }, t('badge.retracted'))] : null,
       ),
@@ -173,8 +191,10 @@ function render(m) {
     ),
     notices,
     content?.kind === 'event' ? eventFacts(content) : null,
+    profile ? profileFacts(content) : null,
     bodySection(m),
-    content ? facts(content) : null,
+    profile ? profileSections(content) : null,
+    content && !profile ? facts(content) : null,
   );
 
   const verifyStatus = h(
@@ -249,10 +269,18 @@ function dl(rows) {
   return h('dl', { class: 'facts-list' }, rows.map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
 }
 
+/** The Markdown text of a content (rendered by the node as `html`): body, description or findings. */
+function markdownOf(c) {
+  if (!c) return null;
+  if (c.kind === 'event') return c.description;
+  if (c.kind === 'reform_profile') return c.findings;
+  return c.body;
+}
+
 function bodySection(m) {
   const c = m.content;
   if (!c) return null;
-  const source = c.kind === 'event' ? c.description : c.body;
+  const source = markdownOf(c);
   const picked = pickText(source);
   if (!picked) return null;
   const el = h('div', { class: 'record-body prose', 'data-testid': 'record-body', lang: picked.lang });
@@ -269,6 +297,7 @@ function bodySection(m) {
   return h(
     'section',
     { class: 'body-section' },
+    c.kind === 'reform_profile' ? h('h2', {}, t('profile.findings')) : null,
     el,
     others.length
       ? h('p', { class: 'hint' }, t('record.shown_in', { lang: langName(picked.lang), others: others.map(langName).join(', ') }))
@@ -301,6 +330,152 @@ function facts(c) {
   }
   if (c.license) rows.push([t('record.license'), c.license]);
   return rows.length ? h('section', { class: 'record-facts' }, dl(rows)) : null;
+}
+
+/** A partial-date period "2025-07 – 2026-06" for people; null without a start. */
+function periodText(p) {
+  const period = obj(p);
+  if (!period || !period.start) return null;
+  return `${fmtPartial(period.start)} – ${period.end ? fmtPartial(period.end) : t('record.ongoing')}`;
+}
+
+/** A profile's facts: country (with its page), as_of, period, reform areas. */
+function profileFacts(c) {
+  const rows = [];
+  if (c.country) {
+    rows.push([t('record.country'), [
+      codeLabel(c.country), ' · ',
+      h('a', { href: `/countries/${encodeURIComponent(c.country)}`, 'data-testid': 'country-link' },
+        t('profile.country_page', { country: placeName(c.country) || c.country })),
+    ]]);
+  }
+  if (c.as_of) rows.push([t('profile.as_of'), h('span', { 'data-testid': 'profile-as-of' }, fmtLocal(c.as_of))]);
+  const period = periodText(c.period);
+  if (period) rows.push([t('profile.period'), period]);
+  if (Array.isArray(c.reform_areas) && c.reform_areas.length) {
+    rows.push([t('profile.areas'), h('ul', { class: 'tags', 'data-testid': 'profile-areas' },
+      c.reform_areas.map((x) => h('li', { 'data-area': x }, areaName(x))))]);
+  }
+  return h('section', { class: 'record-facts profile-facts' }, dl(rows));
+}
+
+/** Markdown the node does not render, as text blocks (lists stay lists; nothing becomes HTML). */
+function textSection(key, map, testid) {
+  const picked = pickText(map);
+  if (!picked) return null;
+  const blocks = textBlocks(picked.text).map((b) => {
+    if (b.type === 'ul' || b.type === 'ol') return h(b.type, {}, b.items.map((x) => h('li', {}, x)));
+    if (b.type === 'h') return h('h3', {}, b.text);
+    return h('p', {}, b.text);
+  });
+  return h('section', { class: 'profile-text', 'data-testid': testid },
+    h('h2', {}, t(key)), h('div', { class: 'prose', lang: picked.lang }, blocks));
+}
+
+/** The sections of a reform profile after its findings. */
+function profileSections(c) {
+  const previous = typeof c.previous === 'string' && c.previous ? c.previous : null;
+  const evidence = Array.isArray(c.evidence) ? c.evidence.filter((x) => typeof x === 'string') : [];
+  const links = [];
+  if (c.license) links.push([t('record.license'), c.license]);
+  links.push([t('profile.previous'), previous
+    ? h('a', { href: `/records/${previous}`, 'data-testid': 'previous-profile' }, h('code', {}, short(previous, 16)))
+    : t('profile.first')]);
+  return [
+    textSection('profile.challenges', c.challenges, 'profile-challenges'),
+    textSection('profile.next_steps', c.next_steps, 'profile-next-steps'),
+    reformsTable(Array.isArray(c.reforms) ? c.reforms : []),
+    indicatorsTable(Array.isArray(c.indicators) ? c.indicators : []),
+    evidence.length
+      ? h('section', { class: 'profile-evidence', 'data-testid': 'profile-evidence' },
+        h('h2', {}, t('profile.evidence')),
+        h('p', { class: 'hint' }, t('profile.evidence_hint')),
+        h('ul', { class: 'links' }, evidence.map((id) =>
+          h('li', {}, h('a', { href: `/records/${id}`, 'data-id': id }, h('code', {}, short(id, 16)))))))
+      : null,
+    h('section', { class: 'record-facts' }, dl(links)),
+  ];
+}
+
+function legalAct(a) {
+  const act = obj(a);
+  if (!act) return t('profile.none');
+  const name = pickText(act.name);
+  const label = name ? h('span', { lang: name.lang }, name.text) : t('profile.legal_act');
+  const bits = [act.number ? t('profile.legal_act_no', { number: act.number }) : null, act.date ? fmtLocal(act.date) : null]
+    .filter(Boolean);
+  return [
+    act.url ? extLink(act.url, label) : label,
+    bits.length ? [h('br'), h('span', { class: 'muted' }, bits.join(', '))] : null,
+  ];
+}
+
+function reformsTable(reforms) {
+  const headers = [t('profile.reform'), t('profile.status'), t('profile.area'), t('profile.legal_act'),
+    t('profile.lead'), t('profile.period')];
+  const rows = reforms.map((r) => {
+    const title = pickText(r?.title);
+    const objectives = pickText(r?.objectives);
+    const lead = pickText(r?.lead_institution);
+    return {
+      attrs: { 'data-status': r?.status || 'unknown' },
+      cells: [
+        [title ? h('strong', { lang: title.lang }, title.text) : null,
+          objectives
+            ? h('details', { class: 'objectives small' }, h('summary', {}, t('profile.objectives_show')),
+              h('p', { class: 'muted', lang: objectives.lang }, objectives.text))
+            : null],
+        h('span', { class: `reform-status status-${r?.status || 'unknown'}` }, statusName(r?.status)),
+        r?.reform_area ? areaName(r.reform_area) : t('profile.none'),
+        legalAct(r?.legal_act),
+        lead ? h('span', { lang: lead.lang }, lead.text) : t('profile.none'),
+        periodText(r?.period) ?? t('profile.none'),
+      ],
+    };
+  });
+  return h('section', { class: 'profile-reforms', 'data-testid': 'profile-reforms' },
+    h('h2', {}, t('profile.reforms')),
+    rows.length ? dataTable(headers, rows, { block: true }) : h('p', { class: 'empty' }, t('profile.no_reforms')));
+}
+
+function sourceOf(s) {
+  const source = obj(s);
+  if (!source) return t('profile.none');
+  const name = pickText(source.name);
+  const label = name ? h('span', { lang: name.lang }, name.text) : source.url;
+  return [source.url ? extLink(source.url, label) : label,
+    source.license ? [h('br'), h('span', { class: 'muted' }, t('profile.licence', { license: source.license }))] : null];
+}
+
+function measureText(m, unit) {
+  return isMeasure(m) ? fmtMeasure(m, unit) : t('profile.none');
+}
+
+function indicatorsTable(indicators) {
+  const headers = [t('profile.indicator'), t('profile.value'), t('profile.source'), t('profile.baseline'), t('profile.target')];
+  const rows = indicators.map((x) => {
+    const unit = x?.unit || indicatorOf(x?.code)?.unit || '';
+    const has = typeof x?.value === 'number';
+    const why = pickText(x?.not_available);
+    const value = has
+      ? h('strong', { class: 'value' }, fmtValueYear(x.value, x.year, unit))
+      : h('span', { class: 'missing' }, h('strong', {}, t('cell.not_available')),
+        why ? [': ', h('span', { lang: why.lang }, why.text)] : null);
+    return {
+      attrs: { 'data-indicator': x?.code ?? '', 'data-status': has ? 'value' : 'not_available' },
+      cells: [
+        [h('span', {}, indicatorName(x?.code)), h('br'), h('code', { class: 'muted small' }, x?.code ?? ''),
+          unit ? [' · ', h('span', { class: 'muted small' }, unitLabel(unit))] : null],
+        value,
+        sourceOf(x?.source),
+        measureText(x?.baseline, unit),
+        measureText(x?.target, unit),
+      ],
+    };
+  });
+  return h('section', { class: 'profile-indicators', 'data-testid': 'profile-indicators' },
+    h('h2', {}, t('profile.indicators')),
+    rows.length ? dataTable(headers, rows, { block: true }) : h('p', { class: 'empty' }, t('profile.no_indicators')));
 }
 
 function details(m) {
@@ -444,7 +619,7 @@ async function runChecks(main, m, trust, ctx) {
   let first;
   try {
     const content = m.content || undefined;
-    const kinds = m.direct ? [m.direct] : ['practice', 'event'];
+    const kinds = m.direct ? [m.direct] : CONTENT_KINDS;
     first = await verifyRecord(m.r, trust, {
       id: m.id,
       kinds,
@@ -539,7 +714,7 @@ function showSignedSource(main, parts) {
   const signer = parts.find((p) => p.label === 'amendment') || parts[0];
   const b = signer.res.body;
   const content = b?.kind === 'amendment' ? b.content : b;
-  const source = content ? (content.kind === 'event' ? content.description : content.body) : null;
+  const source = markdownOf(content);
   const lang = pre.getAttribute('lang');
   if (source && typeof source[lang] === 'string') {
     pre.textContent = source[lang];

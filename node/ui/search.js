@@ -3,10 +3,12 @@
 
 import { h, replace, getJson, errorBox, langText } from './dom.js';
 import { t, pickText, topicName, langName, fmtDate, fmtLocal, getLang, TOPIC_SLUGS } from './i18n.js';
-import { getMembers, codeLabel, knownMembers } from './data.js';
+import { getMembers, getVocabulary, codeLabel, knownMembers, knownVocabulary, areaName } from './data.js';
 
 /** Filters that repeat (several values are alternatives). */
-const MULTI = ['kind', 'country', 'topic', 'lang'];
+const MULTI = ['kind', 'country', 'topic', 'area', 'lang'];
+/** The kinds of content a search finds. */
+const KINDS = ['practice', 'event', 'reform_profile'];
 /** Filters with one value. */
 const SINGLE = ['q', 'created_from', 'created_to', 'sort', 'include_retracted'];
 const PAGE_SIZE = 20;
@@ -64,6 +66,7 @@ export async function mount(main, state, ctx) {
   c.kind = select('filter-kind', 'kind', 'filter-kind');
   c.country = select('filter-country', 'country', 'filter-country');
   c.topic = select('filter-topic', 'topic', 'filter-topic');
+  c.area = select('filter-area', 'area', 'filter-area');
   c.lang = select('filter-lang', 'lang', 'filter-lang');
   c.sort = select('filter-sort', 'sort', 'filter-sort');
   c.created_from = h('input', {
@@ -120,6 +123,7 @@ export async function mount(main, state, ctx) {
       field('filter-kind', 'filter.kind', c.kind),
       field('filter-country', 'filter.country', c.country),
       field('filter-topic', 'filter.topic', c.topic),
+      field('filter-area', 'filter.area', c.area),
       field('filter-lang', 'filter.lang', c.lang),
       field('filter-created-from', 'filter.created_from', c.created_from),
       field('filter-created-to', 'filter.created_to', c.created_to),
@@ -201,7 +205,7 @@ export async function update(state, ctx) {
   replace(state.count, t('loading'));
   state.list.setAttribute('aria-busy', 'true');
 
-  const members = await getMembers().catch(() => null);
+  const [members] = await Promise.all([getMembers().catch(() => null), getVocabulary().catch(() => null)]);
   let answer;
   try {
     answer = await fetchPage(f, null);
@@ -280,21 +284,26 @@ export function resultItem(r) {
     (r.body && typeof r.body === 'object' ? r.body : {});
   const kind = content.kind || r.kind;
   const title = pickText(content.title);
+  const profile = kind === 'reform_profile';
   const summary = pickText(kind === 'event' ? content.description : content.summary);
   const country = content.country || r.member;
   const badges = [];
   if (r.retracted) badges.push(h('span', { class: 'badge danger' }, t('badge.retracted')));
   if (r.amendment) badges.push(h('span', { class: 'badge info' }, t('badge.amended')));
+  if (profile && content.sample === true) badges.push(h('span', { class: 'badge warn' }, t('badge.sample')));
   if (kind === 'event' && (content.status === 'cancelled' || content.status === 'postponed')) {
     badges.push(h('span', { class: `badge ${content.status === 'cancelled' ? 'danger' : 'warn'}` }, t(`status.${content.status}`)));
   }
   let when;
   if (kind === 'event' && content.start) {
     when = t('results.starts', { date: `${fmtLocal(content.start)}${content.time_zone ? ` (${content.time_zone})` : ''}` });
+  } else if (profile && content.as_of) {
+    when = t('results.as_of', { date: fmtLocal(content.as_of) });
   } else {
     when = t('results.published', { date: fmtDate(r.created_at ?? r.created_at_ms) });
   }
   const topics = Array.isArray(content.topics) ? content.topics : [];
+  const areas = profile && Array.isArray(content.reform_areas) ? content.reform_areas : [];
   const titleLink = h(
     'a',
     { href: `/records/${encodeURIComponent(r.id)}`, 'data-testid': 'result-title', lang: title?.lang },
@@ -323,6 +332,9 @@ export function resultItem(r) {
     topics.length
       ? h('ul', { class: 'tags', 'aria-label': t('record.topics') }, topics.map((x) => h('li', {}, topicName(x))))
       : null,
+    areas.length
+      ? h('ul', { class: 'tags', 'aria-label': t('profile.areas') }, areas.map((x) => h('li', {}, areaName(x))))
+      : null,
   );
 }
 
@@ -334,6 +346,8 @@ function label(key, value) {
       return codeLabel(value);
     case 'topic':
       return topicName(value);
+    case 'area':
+      return areaName(value);
     case 'lang':
       return langName(value);
     default:
@@ -355,9 +369,10 @@ function syncControls(state, f, facets, members = knownMembers(), keep = false) 
     c.include_retracted.checked = f.include_retracted === 'true';
   }
   const known = {
-    kind: ['practice', 'event'],
+    kind: KINDS,
     country: (members?.members || []).map((m) => m?.code).filter(Boolean),
     topic: TOPIC_SLUGS,
+    area: (knownVocabulary()?.reform_areas || []).map((x) => x?.slug).filter(Boolean),
     lang: COMMON_LANGS,
   };
   for (const key of MULTI) {
@@ -422,7 +437,7 @@ function renderFacets(state, f, facets) {
     return;
   }
   const sections = [];
-  for (const key of ['kind', 'country', 'topic', 'lang']) {
+  for (const key of MULTI) {
     const counts = facets[key];
     if (!counts || typeof counts !== 'object') continue;
     const entries = Object.entries(counts).filter(([, n]) => typeof n === 'number' && n > 0);
@@ -479,6 +494,10 @@ function renderExports(state, f) {
       h('li', {}, h('a', { href: withFormat('json'), 'data-testid': 'export-json' }, t('export.json'))),
       h('li', {}, h('a', { href: `/feeds/events.ics${feed ? `?${feed}` : ''}`, 'data-testid': 'feed-ics' }, t('export.ics'))),
       h('li', {}, h('a', { href: `/feeds/practices.atom${feed ? `?${feed}` : ''}`, 'data-testid': 'feed-atom' }, t('export.atom'))),
+      h('li', {}, h('a', {
+        href: `/feeds/reform-profiles.atom${feed ? `?${feed}` : ''}`,
+        'data-testid': 'feed-atom-profiles',
+      }, t('export.atom_profiles'))),
     ),
   );
 }

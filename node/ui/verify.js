@@ -6,9 +6,11 @@
 // WebCrypto). The result is a list of checks; the page shows them and an overall verdict.
 //
 // One record at a time: the record page checks the record, then its amendment and its retraction,
-// each on its own (no batch verification anywhere in the UI; search results and the audit view
-// show what the node says and link to record pages, which check; trust.js checks the committee's
-// signatures on the charter and decisions one by one too). A verdict therefore never depends on
+// each on its own, and the compare page checks each column's profile (and its amendment) the same
+// way, then holds every cell it shows against the decoded profile (`compareColumn`). There is no
+// batch verification anywhere in the UI; search results, the country page and the audit view show
+// what the node says and link to record pages, which check; trust.js checks the committee's
+// signatures on the charter and decisions one by one too. A verdict therefore never depends on
 // other signatures.
 
 import { decodeBody, decodeHeader, fromBase64, hex } from './proto.js';
@@ -188,7 +190,7 @@ export async function verifyRecord(rec, trust, expect = {}) {
     }
     const diffs = [];
     const claimed = rec.body;
-    if (b.kind === 'practice' || b.kind === 'event') {
+    if (b.kind === 'practice' || b.kind === 'event' || b.kind === 'reform_profile') {
       if (claimed !== undefined) diffs.push(...compareContent(claimed, b));
       if (expect.content !== undefined) diffs.push(...compareContent(expect.content, b));
     } else {
@@ -302,8 +304,136 @@ export function compareContent(json, decoded) {
         diff.push('place');
       }
     }
+  } else if (decoded.kind === 'reform_profile') {
+    diff.push(...compareProfile(json, decoded));
   } else {
     diff.push('kind');
   }
   return diff;
+}
+
+function samePeriod(p, q) {
+  const emptyQ = q === null || q === undefined || (q.start === '' && q.end === '');
+  if ((p ?? null) === null) return emptyQ;
+  return !!q && typeof p === 'object' && sameStr(p.start, q.start) && sameStr(p.end, q.end);
+}
+
+/** A JSON number (or absent) against a decoded one (or absent): exactly equal. */
+function sameNumber(a, b) {
+  if (a === undefined || a === null) return b === undefined || b === null;
+  return typeof a === 'number' && typeof b === 'number' && a === b;
+}
+
+/** `{value, year}` (or absent) against a decoded Measure (or null). */
+function sameMeasure(a, b) {
+  if (a === undefined || a === null) return b === null || b === undefined;
+  return !!b && typeof a === 'object' && sameNumber(a.value, b.value) && sameNumber(a.year, b.year);
+}
+
+/**
+ * A reform profile's draft JSON against the decoded one: every field the pages show, each
+ * difference named (`reforms[1].status`, `indicators[0].value`).
+ */
+function compareProfile(json, decoded) {
+  const diff = [];
+  for (const k of ['title', 'summary', 'findings', 'challenges', 'next_steps']) {
+    if (!sameLocalized(json[k], decoded[k])) diff.push(k);
+  }
+  for (const k of ['as_of', 'country', 'license', 'previous']) {
+    if (!sameStr(json[k], decoded[k])) diff.push(k);
+  }
+  if ((json.sample ?? false) !== decoded.sample) diff.push('sample');
+  if (!sameList(json.reform_areas, decoded.reform_areas)) diff.push('reform_areas');
+  if (!sameList((json.evidence ?? []).map((x) => String(x).toLowerCase()), decoded.evidence)) {
+    diff.push('evidence');
+  }
+  if (!samePeriod(json.period, decoded.period)) diff.push('period');
+
+  const reforms = Array.isArray(json.reforms) ? json.reforms : [];
+  if (reforms.length !== decoded.reforms.length) diff.push('reforms');
+  else {
+    reforms.forEach((r, i) => {
+      const d = decoded.reforms[i];
+      const at = (k) => diff.push(`reforms[${i}].${k}`);
+      if (!r || typeof r !== 'object') return at('title');
+      if (!sameLocalized(r.title, d.title)) at('title');
+      if (!sameStr(r.status, d.status)) at('status');
+      if (!sameStr(r.reform_area, d.reform_area)) at('reform_area');
+      if (!sameLocalized(r.lead_institution, d.lead_institution)) at('lead_institution');
+      if (!sameLocalized(r.objectives, d.objectives)) at('objectives');
+      if (!samePeriod(r.period, d.period)) at('period');
+      const a = r.legal_act ?? null;
+      const b = d.legal_act;
+      if (a === null ? b !== null : !b || !sameLocalized(a.name, b.name) || !sameStr(a.number, b.number) ||
+        !sameStr(a.date, b.date) || !sameStr(a.url, b.url)) {
+        at('legal_act');
+      }
+    });
+  }
+
+  const indicators = Array.isArray(json.indicators) ? json.indicators : [];
+  if (indicators.length !== decoded.indicators.length) diff.push('indicators');
+  else {
+    indicators.forEach((x, i) => {
+      const d = decoded.indicators[i];
+      const at = (k) => diff.push(`indicators[${i}].${k}`);
+      if (!x || typeof x !== 'object') return at('code');
+      if (!sameStr(x.code, d.code)) at('code');
+      const has = d.value !== undefined;
+      if (!sameNumber(x.value, d.value)) at('value');
+      // The node leaves out a year 0; without a value there is no year at all.
+      if (has ? !sameNumber(x.year ?? 0, d.year) : x.year !== undefined && x.year !== null) at('year');
+      if (!sameLocalized(x.not_available, d.not_available)) at('not_available');
+      if (!sameStr(x.unit, d.unit)) at('unit');
+      const s = x.source ?? null;
+      const t = d.source;
+      if (s === null ? t !== null : !t || !sameLocalized(s.name, t.name) || !sameStr(s.url, t.url) ||
+        !sameStr(s.license, t.license)) {
+        at('source');
+      }
+      if (!sameMeasure(x.baseline, d.baseline)) at('baseline');
+      if (!sameMeasure(x.target, d.target)) at('target');
+    });
+  }
+  return diff;
+}
+
+/**
+ * Checks one column of a comparison (`GET /api/v1/compare`: the column head `{country,
+ * profile}` and its cells, one per row of `codes`) against the profile decoded from the signed
+ * bytes of the record in force. Returns `{head, cells}`: the head's fields that differ (`country`,
+ * `title`, `as_of`, `sample`) and the codes of the cells that differ in status, value, year,
+ * baseline, target, source, reason or the record they name (both empty when the column shows
+ * what was signed).
+ */
+export function compareColumn(column, codes, cells, decoded) {
+  const head = [];
+  const p = column?.profile ?? null;
+  if (!decoded || decoded.kind !== 'reform_profile' || !p) return { head: ['profile'], cells: [...codes] };
+  if (!sameStr(column.country, decoded.country)) head.push('country');
+  if (!sameLocalized(p.title, decoded.title)) head.push('title');
+  if (!sameStr(p.as_of, decoded.as_of)) head.push('as_of');
+  if ((p.sample ?? false) !== decoded.sample) head.push('sample');
+  const bad = [];
+  codes.forEach((code, i) => {
+    const c = cells?.[i];
+    const x = decoded.indicators.find((y) => y.code === code);
+    let ok = !!c && typeof c === 'object' && sameHex(c.record, p.record);
+    if (ok) {
+      if (!x) ok = c.status === 'not_reported';
+      else if (x.value !== undefined) {
+        const s = c.source ?? null;
+        ok = c.status === 'value' && sameNumber(c.value, x.value) && sameNumber(c.year, x.year) &&
+          sameMeasure(c.baseline, x.baseline) && sameMeasure(c.target, x.target) &&
+          (s === null
+            ? x.source === null
+            : !!x.source && sameLocalized(s.name, x.source.name) && sameStr(s.url, x.source.url) &&
+              sameStr(s.license, x.source.license));
+      } else {
+        ok = c.status === 'not_available' && sameLocalized(c.reason, x.not_available);
+      }
+    }
+    if (!ok) bad.push(code);
+  });
+  return { head, cells: bad };
 }

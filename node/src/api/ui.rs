@@ -1,7 +1,8 @@
 //! The web UI: static files from `node/ui/`, built into the binary (no JavaScript build step).
-//! The app's pages (`/`, `/records/{id}`, `/calendar`, `/network`, `/members`) all answer with
-//! `index.html`; a record page also carries citation metadata (Highwire `citation_*` tags and a
-//! canonical link) so reference managers can cite it without running the script.
+//! The app's pages (`/`, `/records/{id}`, `/calendar`, `/compare`, `/countries/{code}`,
+//! `/network`, `/members`, `/audit`) all answer with `index.html`; a record page also carries
+//! citation metadata (Highwire `citation_*` tags and a canonical link) so reference managers can
+//! cite it without running the script.
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -27,6 +28,8 @@ pub fn routes(router: Router<AppState>) -> Router<AppState> {
     router
         .route("/", get(page))
         .route("/calendar", get(page))
+        .route("/compare", get(page))
+        .route("/countries/{code}", get(page))
         .route("/network", get(page))
         .route("/members", get(page))
         .route("/audit", get(page))
