@@ -1338,3 +1338,85 @@ fn every_signature_vector_gets_the_rules_verdict_in_the_page() {
         c.close().await.expect("close");
     });
 }
+
+/// The walk-through: `/compare` with Kazakhstan and Kyrgyzstan shows every indicator with
+/// its year and a missing value as missing, each column verified in the page; a column's profile
+/// opens with its signature verified; Kazakhstan's country page shows what changed.
+#[test]
+fn compare_two_countries_then_read_what_changed_in_the_browser() {
+    if !browser_available() {
+        return;
+    }
+    let (net, _, _) = corpus_node();
+    let node = net.nodes[0].http.clone();
+    let (status, body) = net.get(0, "/api/v1/compare?country=KZ&country=KG");
+    assert_eq!(status, 200);
+    let api: Value = serde_json::from_slice(&body).expect("json");
+    let rows = api["indicators"].as_array().expect("rows").len();
+    assert!(rows >= 10, "the sample profiles report indicators: {rows}");
+    let kz_profile = api["countries"][0]["profile"]["id"]
+        .as_str()
+        .expect("KZ has a profile")
+        .to_owned();
+    let driver = start_driver();
+    let profile = tempfile::tempdir().expect("profile dir");
+    let rt = runtime();
+    rt.block_on(async {
+        let c = browser(&driver, profile.path(), 1280, 900).await;
+        let url = format!("{node}/compare?country=KZ&country=KG");
+        c.goto(&url).await.expect("open /compare");
+        for country in ["KZ", "KG"] {
+            let css = format!("th[data-country={country}] .verify-badge");
+            let state = wait_attr(&c, &css, "data-state", &["ok", "fail"]).await;
+            assert_eq!(state, "ok", "{country}'s column is verified in the page");
+        }
+        let cells = wait_texts(&c, "#compare-table td[data-status]", rows * 2).await;
+        assert_eq!(cells.len(), rows * 2, "one cell per indicator and country");
+        // Every value shows its year; every missing value says so, never blank, never zero.
+        for e in c
+            .find_all(Locator::Css("td[data-status]"))
+            .await
+            .expect("cells")
+        {
+            let status = e.attr("data-status").await.ok().flatten().unwrap_or_default();
+            let text = e.text().await.unwrap_or_default();
+            assert!(!text.trim().is_empty() && text.trim() != "0", "{status}: {text:?}");
+            if status == "value" {
+                assert!(
+                    text.contains("2024") || text.contains("2025") || text.contains("2026"),
+                    "a value without its year: {text:?}"
+                );
+            }
+        }
+        let missing = c
+            .find(Locator::Css(
+                "td[data-country=KG][data-status=not_available][data-indicator='hub:user-satisfaction']",
+            ))
+            .await
+            .expect("KG's missing satisfaction value")
+            .text()
+            .await
+            .unwrap_or_default();
+        assert!(!missing.trim().is_empty(), "{missing:?}");
+        // The URL reproduces the view.
+        assert_eq!(c.current_url().await.expect("url").as_str(), url);
+        // A column's profile opens with its signature verified by the page.
+        let link = c
+            .find(Locator::Css(&format!("th[data-country=KZ] a[href='/records/{kz_profile}']")))
+            .await
+            .expect("the KZ column links its profile");
+        // Followed as a reader would; a click can land on the sticky header of a wide table.
+        let href = link.attr("href").await.ok().flatten().expect("href");
+        c.goto(&format!("{node}{href}")).await.expect("open the profile");
+        let (verdict, text) = signature_verdict(&c).await;
+        assert_eq!(verdict, "true", "the profile page did not verify: {text}");
+        // Kazakhstan's country page: what changed since the previous profile.
+        c.goto(&format!("{node}/countries/KZ")).await.expect("country page");
+        let moved = wait_texts(&c, "#changes tr[data-indicator]", 5).await;
+        assert!(
+            moved.iter().any(|t| t.contains("→")),
+            "changes show both values: {moved:?}"
+        );
+        c.close().await.expect("close");
+    });
+}
