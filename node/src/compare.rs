@@ -428,9 +428,6 @@ pub fn csv(c: &Comparison, vocabulary: &Vocabulary, lang: Option<&str>) -> Strin
             header.push(format!("{} {what}", col.country));
         }
     }
-    let mut writer = ::csv::WriterBuilder::new()
-        .terminator(::csv::Terminator::CRLF)
-        .from_writer(Vec::new());
     let mut rows = vec![header];
     for row in &c.indicators {
         let mut out = vec![
@@ -489,17 +486,7 @@ pub fn csv(c: &Comparison, vocabulary: &Vocabulary, lang: Option<&str>) -> Strin
         }
         rows.push(out);
     }
-    for row in rows {
-        // Writing to memory fails only on rows of unequal length, which cannot happen here.
-        if writer.write_record(&row).is_err() {
-            break;
-        }
-    }
-    writer
-        .into_inner()
-        .ok()
-        .and_then(|bytes| String::from_utf8(bytes).ok())
-        .unwrap_or_default()
+    crate::feeds::export::csv_text(rows)
 }
 
 /// A reform whose status moved between two profiles.

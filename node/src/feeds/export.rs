@@ -43,14 +43,20 @@ pub const CSV_COLUMNS: [&str; 18] = [
 /// the id of the latest amendment or empty. The last three columns are the original record's
 /// signed header, body and signature in standard base64, as the JSON view has them.
 pub fn csv(items: &[Current], lang: Option<&str>) -> String {
+    csv_text(
+        std::iter::once(CSV_COLUMNS.map(str::to_owned))
+            .chain(items.iter().map(|item| row(item, lang))),
+    )
+}
+
+/// `rows` (all of one length, the header first) as RFC 4180 CSV with CRLF line ends.
+pub fn csv_text<R: AsRef<[String]>>(rows: impl IntoIterator<Item = R>) -> String {
     let mut writer = ::csv::WriterBuilder::new()
         .terminator(::csv::Terminator::CRLF)
         .from_writer(Vec::new());
-    let rows = std::iter::once(CSV_COLUMNS.map(str::to_owned))
-        .chain(items.iter().map(|item| row(item, lang)));
     for row in rows {
         // Writing to memory can fail only on a row of the wrong length, which cannot happen.
-        if writer.write_record(&row).is_err() {
+        if writer.write_record(row.as_ref()).is_err() {
             break;
         }
     }

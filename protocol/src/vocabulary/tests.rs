@@ -281,3 +281,31 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn errors_name_the_list_as_the_charter_file_spells_it() {
+    let cases = [
+        (List::Topics, "topics"),
+        (List::ReformAreas, "reform_areas"),
+        (List::Indicators, "indicators"),
+    ];
+    for (list, name) in cases {
+        assert_eq!(list.name(), name);
+        assert_eq!(
+            VocabularyError::Duplicate {
+                list,
+                code: "x".into()
+            }
+            .to_string(),
+            format!("vocabulary.{name}: \"x\" appears twice")
+        );
+    }
+    assert_eq!(
+        VocabularyError::Removes {
+            list: List::ReformAreas,
+            code: "accountability".into()
+        }
+        .to_string(),
+        "vocabulary.reform_areas: \"accountability\" is missing; entries are never removed"
+    );
+}
