@@ -309,3 +309,32 @@ fn errors_name_the_list_as_the_charter_file_spells_it() {
         "vocabulary.reform_areas: \"accountability\" is missing; entries are never removed"
     );
 }
+
+#[test]
+fn lists_and_names_may_reach_their_limits_and_no_further() {
+    let mut v = Vocabulary {
+        topics: (0..MAX_ENTRIES).map(|i| term(&format!("t{i}"))).collect(),
+        ..Vocabulary::default()
+    };
+    assert_eq!(v.check(), Ok(()));
+    v.topics.truncate(1);
+    let longest = "й".repeat(MAX_NAME_BYTES / 2);
+    v.topics[0].name.insert("en".into(), longest.clone());
+    assert_eq!(
+        v.check(),
+        Ok(()),
+        "a name of exactly {MAX_NAME_BYTES} bytes"
+    );
+    v.topics[0].name.insert("en".into(), format!("{longest}x"));
+    assert_eq!(
+        v.check(),
+        Err(VocabularyError::BadName {
+            list: List::Topics,
+            code: "t0".into(),
+            problem: format!(
+                "the en name is {} bytes, the limit is {MAX_NAME_BYTES}",
+                MAX_NAME_BYTES + 1
+            ),
+        })
+    );
+}

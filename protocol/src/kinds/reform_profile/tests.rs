@@ -437,3 +437,33 @@ proptest! {
         prop_assert_eq!(r.body, b);
     }
 }
+
+#[test]
+fn the_period_may_reach_as_of_but_not_begin_after_it() {
+    let (charter, _) = net();
+    for (start, end) in [
+        ("2026-06-30", "2026-06-30"),
+        ("2026", "2026"),
+        ("2025", "2026-06"),
+    ] {
+        let mut j = profile();
+        j["period"] = json!({"start": start, "end": end});
+        assert!(body(&j, &charter).is_ok(), "{start}..{end}");
+    }
+    refused(
+        |j| j["period"] = json!({"start": "2026-07-01"}),
+        BodyError::AfterAsOf {
+            field: "period.start".into(),
+            value: "2026-07-01".into(),
+            as_of: "2026-06-30".into(),
+        },
+    );
+    refused(
+        |j| j["period"] = json!({"start": "2026-06", "end": "2026-07-01"}),
+        BodyError::AfterAsOf {
+            field: "period.end".into(),
+            value: "2026-07-01".into(),
+            as_of: "2026-06-30".into(),
+        },
+    );
+}
