@@ -467,3 +467,38 @@ fn the_period_may_reach_as_of_but_not_begin_after_it() {
         },
     );
 }
+
+#[test]
+fn a_reforms_area_is_optional_but_must_be_known() {
+    let (charter, _) = net();
+    let mut j = profile();
+    j["reforms"][0]
+        .as_object_mut()
+        .map(|o| o.remove("reform_area"));
+    assert!(body(&j, &charter).is_ok(), "a reform without an area");
+    refused(
+        |j| j["reforms"][0]["reform_area"] = json!("astrology"),
+        BodyError::UnknownReformArea {
+            field: "reforms[0].reform_area".into(),
+            slug: "astrology".into(),
+        },
+    );
+}
+
+#[test]
+fn a_legal_acts_date_is_optional_but_a_full_date() {
+    let (charter, _) = net();
+    let mut j = profile();
+    j["reforms"][0]["legal_act"]
+        .as_object_mut()
+        .map(|o| o.remove("date"));
+    assert!(body(&j, &charter).is_ok(), "a legal act without a date");
+    refused(
+        |j| j["reforms"][0]["legal_act"]["date"] = json!("2015-11"),
+        BodyError::InvalidDate {
+            field: "reforms[0].legal_act.date".into(),
+            value: "2015-11".into(),
+            expected: "date (YYYY-MM-DD)",
+        },
+    );
+}
