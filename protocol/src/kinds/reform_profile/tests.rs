@@ -502,3 +502,30 @@ fn a_legal_acts_date_is_optional_but_a_full_date() {
         },
     );
 }
+
+#[test]
+fn a_value_may_refer_to_the_year_of_as_of() {
+    let (charter, _) = net();
+    let mut j = profile();
+    j["indicators"][0]["year"] = json!(2026);
+    j["indicators"][0]["baseline"]["year"] = json!(2026);
+    assert!(body(&j, &charter).is_ok());
+}
+
+#[test]
+fn each_status_is_named_as_drafts_spell_it() {
+    use crate::kinds::reform_profile::ReformStatus as S;
+    for (status, code) in [
+        (S::Planned, 1),
+        (S::Adopted, 2),
+        (S::InImplementation, 3),
+        (S::Completed, 4),
+        (S::Suspended, 5),
+        (S::Reversed, 6),
+    ] {
+        assert_eq!(json!(status), json!(status.name()));
+        assert_eq!(S::from_proto(code), Some(status));
+    }
+    assert_eq!(S::from_proto(0), None);
+    assert_eq!(S::from_proto(7), None);
+}
