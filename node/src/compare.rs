@@ -322,6 +322,11 @@ pub fn compare(req: &CompareRequest, items: &[Current], charter: &Charter) -> Co
             profile: p.as_ref().map(profile_head),
         })
         .collect();
+    // Each column's record id, hex-encoded once rather than once per cell.
+    let columns: Vec<Option<(InForce, String)>> = profiles
+        .iter()
+        .map(|p| p.map(|p| (p, p.record_id())))
+        .collect();
     let reported = |code: &str| {
         profiles
             .iter()
@@ -346,9 +351,9 @@ pub fn compare(req: &CompareRequest, items: &[Current], charter: &Charter) -> Co
             unit: i.unit.clone(),
             higher_is_better: i.higher_is_better,
             reform_area: i.reform_area.clone(),
-            cells: profiles
+            cells: columns
                 .iter()
-                .map(|p| cell(p.as_ref(), &i.code, &i.unit))
+                .map(|c| cell(c.as_ref(), &i.code, &i.unit))
                 .collect(),
         })
         .collect();
@@ -376,11 +381,12 @@ fn measure(m: Option<&pb::Measure>) -> Option<Value> {
     m.map(|m| json!({"value": m.value, "year": m.year}))
 }
 
-fn cell(p: Option<&InForce>, code: &str, unit: &str) -> Cell {
-    let Some(p) = p else {
+/// The cell of indicator `code` for a column: its profile in force and that profile's record id.
+fn cell(column: Option<&(InForce, String)>, code: &str, unit: &str) -> Cell {
+    let Some((p, record)) = column else {
         return Cell::NoProfile;
     };
-    let record = p.record_id();
+    let record = record.clone();
     let Some(x) = p.profile.indicators.iter().find(|x| x.code == code) else {
         return Cell::NotReported { record };
     };

@@ -59,14 +59,6 @@ impl<'a> Content<'a> {
         }
     }
 
-    /// The event, if it is one.
-    pub fn event(self) -> Option<&'a pb::Event> {
-        match self {
-            Content::Event(e) => Some(e),
-            _ => None,
-        }
-    }
-
     /// The reform profile, if it is one.
     pub fn reform_profile(self) -> Option<&'a pb::ReformProfile> {
         match self {

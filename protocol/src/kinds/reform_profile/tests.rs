@@ -8,7 +8,7 @@ use crate::chain::{self, ChainError, PreviousInfo};
 use crate::charter::Charter;
 use crate::charter::tests::sample;
 use crate::draft::{Draft, DraftError, DraftFormat};
-use crate::record::{self, Body, Position, RecordError};
+use crate::record::{self, Body, Position, Record, RecordError};
 use crate::validate::BodyError;
 use crate::{Kind, RecordId, SecretKey};
 
@@ -54,6 +54,12 @@ fn profile() -> Value {
     })
 }
 
+/// `body` signed by `key` as its first record, then verified.
+fn signed_by(charter: &Charter, key: &SecretKey, body: &Body) -> Result<Record, RecordError> {
+    let signed = record::sign(key, charter.network_id(), Position::FIRST, NOW, body);
+    record::verify_record(&signed.encode(), charter, NOW)
+}
+
 fn body(json: &Value, charter: &Charter) -> Result<Body, DraftError> {
     Draft::parse(&json.to_string(), DraftFormat::Json)?.to_body("KZ", &charter.rules())
 }
@@ -73,11 +79,8 @@ fn refused(change: impl FnOnce(&mut Value), expected: BodyError) {
         .expect("parses")
         .build_body("KZ")
         .expect("builds");
-    let signed = record::sign(&keys[1], charter.network_id(), Position::FIRST, NOW, &built);
-    assert_eq!(
-        record::verify_record(&signed.encode(), &charter, NOW).map(|_| ()),
-        Err(RecordError::Body(expected))
-    );
+    let verdict = signed_by(&charter, &keys[1], &built);
+    assert_eq!(verdict.map(|_| ()), Err(RecordError::Body(expected)));
 }
 
 #[test]
@@ -95,8 +98,8 @@ fn a_full_profile_round_trips_and_verifies() {
         Draft::parse(&toml, DraftFormat::Toml).expect("parses"),
         view
     );
-    let signed = record::sign(&keys[1], charter.network_id(), Position::FIRST, NOW, &b);
-    let r = record::verify_record(&signed.encode(), &charter, NOW).expect("verifies");
+    let verdict = signed_by(&charter, &keys[1], &b);
+    let r = verdict.expect("verifies");
     assert_eq!((r.member.as_str(), r.body), ("KZ", b));
     // The smallest profile: a title and a date; the author's country is filled in.
     let small =
@@ -250,15 +253,9 @@ fn a_status_outside_the_list_and_a_non_finite_value_are_refused() {
         panic!("valid")
     };
     p.reforms[0].status = 9;
-    let signed = record::sign(
-        &keys[1],
-        charter.network_id(),
-        Position::FIRST,
-        NOW,
-        &Body::ReformProfile(p.clone()),
-    );
+    let verdict = signed_by(&charter, &keys[1], &Body::ReformProfile(p.clone()));
     assert_eq!(
-        record::verify_record(&signed.encode(), &charter, NOW).map(|_| ()),
+        verdict.map(|_| ()),
         Err(RecordError::Body(BodyError::InvalidEnum {
             field: "reforms[0].status".into(),
             value: 9
@@ -269,15 +266,9 @@ fn a_status_outside_the_list_and_a_non_finite_value_are_refused() {
         value: f64::INFINITY,
         year: 2025,
     });
-    let signed = record::sign(
-        &keys[1],
-        charter.network_id(),
-        Position::FIRST,
-        NOW,
-        &Body::ReformProfile(p),
-    );
+    let verdict = signed_by(&charter, &keys[1], &Body::ReformProfile(p));
     assert_eq!(
-        record::verify_record(&signed.encode(), &charter, NOW).map(|_| ()),
+        verdict.map(|_| ()),
         Err(RecordError::Body(BodyError::NotFinite {
             field: "indicators[0].value".into()
         }))
@@ -302,14 +293,11 @@ fn a_member_states_only_its_own_reforms() {
         .expect("parses")
         .build_body("KZ")
         .expect("builds");
-    let signed = record::sign(&keys[1], charter.network_id(), Position::FIRST, NOW, &built);
-    assert_eq!(
-        record::verify_record(&signed.encode(), &charter, NOW).map(|_| ()),
-        Err(RecordError::Body(expected))
-    );
+    let verdict = signed_by(&charter, &keys[1], &built);
+    assert_eq!(verdict.map(|_| ()), Err(RecordError::Body(expected)));
     // KG's own key may sign it.
-    let signed = record::sign(&keys[2], charter.network_id(), Position::FIRST, NOW, &built);
-    assert!(record::verify_record(&signed.encode(), &charter, NOW).is_ok());
+    let verdict = signed_by(&charter, &keys[2], &built);
+    assert!(verdict.is_ok());
 }
 
 #[test]
@@ -320,8 +308,8 @@ fn the_previous_profile_is_an_earlier_profile_of_the_same_author() {
     j["previous"] = json!(previous.to_hex());
     let b = body(&j, &charter).expect("valid");
     assert_eq!(b.previous(), Some(previous));
-    let signed = record::sign(&keys[1], charter.network_id(), Position::FIRST, NOW, &b);
-    let r = record::verify_record(&signed.encode(), &charter, NOW).expect("verifies");
+    let verdict = signed_by(&charter, &keys[1], &b);
+    let r = verdict.expect("verifies");
     let info = |same_author, kind, member: &str| {
         Some(PreviousInfo {
             same_author,
@@ -358,8 +346,8 @@ fn the_previous_profile_is_an_earlier_profile_of_the_same_author() {
     );
     // A record without `previous` passes whatever is known.
     let plain = body(&profile(), &charter).expect("valid");
-    let signed = record::sign(&keys[1], charter.network_id(), Position::FIRST, NOW, &plain);
-    let r = record::verify_record(&signed.encode(), &charter, NOW).expect("verifies");
+    let verdict = signed_by(&charter, &keys[1], &plain);
+    let r = verdict.expect("verifies");
     assert_eq!(chain::check_previous(&r, None), Ok(()));
     // A bad id is a draft error naming the field.
     j["previous"] = json!("not hex");
@@ -432,8 +420,8 @@ proptest! {
         prop_assert_eq!(&view.to_body("KZ", &charter.rules()).expect("valid"), &b);
         let toml = toml::to_string(&view).expect("toml");
         prop_assert_eq!(Draft::parse(&toml, DraftFormat::Toml).expect("parses"), view);
-        let signed = record::sign(&keys[1], charter.network_id(), Position::FIRST, NOW, &b);
-        let r = record::verify_record(&signed.encode(), &charter, NOW).expect("verifies");
+        let verdict = signed_by(&charter, &keys[1], &b);
+        let r = verdict.expect("verifies");
         prop_assert_eq!(r.body, b);
     }
 }
