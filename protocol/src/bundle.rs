@@ -42,6 +42,8 @@ pub enum ProblemKind {
     GovernanceFork,
     /// A source that could not be read whole.
     Damaged,
+    /// A record served without its body and without an erasure that explains it.
+    Withheld,
 }
 
 /// A piece of evidence: signed bytes anyone can check with the network's keys.
@@ -116,6 +118,8 @@ pub struct MemberSummary {
     pub head_id: Option<RecordId>,
     /// Valid records per kind name.
     pub kinds: BTreeMap<&'static str, u64>,
+    /// Valid records held erased (header and signature, no body; docs/PROTOCOL.md §2.3).
+    pub erased: u64,
     /// Problems attributed to this member.
     pub problems: u64,
 }
@@ -154,6 +158,10 @@ pub struct Entry {
     amended_kind: Option<Kind>,
     target: Option<RecordId>,
     previous: Option<RecordId>,
+    /// For an erasure, the records it erases (its target first).
+    erases: Vec<RecordId>,
+    /// Whether it is held erased: its header and signature without its body.
+    pub erased: bool,
     /// Header bytes as signed.
     pub header: Vec<u8>,
     /// The author's signature.
@@ -171,6 +179,34 @@ impl Entry {
             signed: None,
         }
     }
+}
+
+/// What is wrong with an erasure at `seq` erasing `erases` (its target first), if anything: every
+/// amendment of the target held with its body must be listed, and every id listed after the
+/// target must be an earlier amendment of this log. (A node checks the list exactly, `chain::
+/// check_erasure`; a bundle may hold the amendments already erased, without the bodies that name
+/// their target.)
+fn erasure_problem(
+    erases: &[RecordId],
+    ids: &HashMap<RecordId, (Kind, u64)>,
+    amendments: &HashMap<RecordId, Vec<RecordId>>,
+    seq: u64,
+) -> Option<String> {
+    let (target, listed) = erases.split_first()?;
+    if let Some(missing) = amendments
+        .get(target)
+        .into_iter()
+        .flatten()
+        .find(|a| !listed.contains(a))
+    {
+        return Some(format!(
+            "seq {seq}: the erasure of {target} does not list its amendment {missing}"
+        ));
+    }
+    listed
+        .iter()
+        .find(|a| !matches!(ids.get(a), Some((Kind::Amendment, _))))
+        .map(|a| format!("seq {seq}: the erasure of {target} lists {a}, not an earlier amendment"))
 }
 
 /// Records verified together (batch verification: about twice the one-by-one rate).
@@ -242,6 +278,8 @@ impl BundleCheck {
             amended_kind: r.body.amended_kind(),
             target: r.body.target(),
             previous: r.body.previous(),
+            erases: r.body.erases(),
+            erased: r.body.is_erased(),
             header: r.signed.header,
             signature: r.signed.signature,
         };
@@ -262,6 +300,7 @@ impl BundleCheck {
             .and_then(|s| crate::record::Header::decode(&s.header).ok());
         let kind = match e {
             crate::RecordError::UnknownAuthor(_) => ProblemKind::UnknownAuthor,
+            crate::RecordError::BodyWithheld(_) => ProblemKind::Withheld,
             _ => ProblemKind::Forgery,
         };
         let mut p = Problem::new(kind, e.to_string());
@@ -322,6 +361,9 @@ impl BundleCheck {
             };
             let mut ids: HashMap<RecordId, (Kind, u64)> = HashMap::new();
             let mut retracted: HashMap<RecordId, u64> = HashMap::new();
+            let mut erased: HashMap<RecordId, u64> = HashMap::new();
+            // Amendments held with their bodies, per target, in log order.
+            let mut amendments: HashMap<RecordId, Vec<RecordId>> = HashMap::new();
             let mut expected = 1u64;
             let mut prev: Option<&Entry> = None;
             let mut contiguous = true;
@@ -406,12 +448,25 @@ impl BundleCheck {
                 }
                 if let Some(target) = e.target {
                     let message = match ids.get(&target) {
-                        Some((k, _)) if k.is_content() && retracted.contains_key(&target) => {
+                        Some((k, _)) if k.is_content() && erased.contains_key(&target) => {
+                            Some(format!("seq {seq}: target {target} was erased"))
+                        }
+                        Some((k, _))
+                            if k.is_content()
+                                && e.kind != Kind::Erasure
+                                && retracted.contains_key(&target) =>
+                        {
                             Some(format!("seq {seq}: target {target} was already retracted"))
+                        }
+                        Some((k, _)) if k.is_content() && e.kind == Kind::Erasure => {
+                            erasure_problem(&e.erases, &ids, &amendments, seq)
                         }
                         Some((k, _)) if k.is_content() => {
                             if e.kind == Kind::Retraction {
                                 retracted.insert(target, seq);
+                            }
+                            if e.kind == Kind::Amendment {
+                                amendments.entry(target).or_default().push(e.id);
                             }
                             e.amended_kind.is_some_and(|a| a != *k).then(|| {
                                 format!("seq {seq}: amendment changes the kind of {target}")
@@ -451,10 +506,14 @@ impl BundleCheck {
                         problem(ProblemKind::Chain, seq, e, format!("seq {seq}: {err}"));
                     }
                 }
+                for id in &e.erases {
+                    erased.entry(*id).or_insert(seq);
+                }
                 ids.insert(e.id, (e.kind, seq));
                 if valid {
                     *summary.kinds.entry(e.kind.name()).or_default() += 1;
                     summary.records += 1;
+                    summary.erased += u64::from(e.erased);
                 }
                 expected = seq.saturating_add(1);
                 prev = Some(e);

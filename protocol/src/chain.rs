@@ -56,7 +56,7 @@ pub enum ChainError {
     TargetNotFound(RecordId),
     /// The target is an amendment or retraction, not an original record.
     #[error(
-        "target {0} is a {1}, only practices, events and reform profiles can be amended or retracted"
+        "target {0} is a {1}; only content records (practices, events, profiles…) can be amended, retracted or erased"
     )]
     TargetNotOriginal(RecordId, &'static str),
     /// An amendment's new content is of another kind than its target.
@@ -70,6 +70,23 @@ pub enum ChainError {
     /// The target was already retracted.
     #[error("target {0} was already retracted")]
     TargetRetracted(RecordId),
+    /// The target was erased (docs/PROTOCOL.md §2.3): nothing can amend, retract or erase it
+    /// again.
+    #[error("target {0} was erased")]
+    TargetErased(RecordId),
+    /// An erasure's `amendments` are not exactly the target's amendments in the author's log
+    /// before it, in log order.
+    #[error(
+        "an erasure of {target} must list exactly its amendments in log order: it lists [{listed}], the log holds [{held}]"
+    )]
+    ErasureAmendments {
+        /// The erased record.
+        target: RecordId,
+        /// The ids the erasure lists (hex, comma separated).
+        listed: String,
+        /// The ids the log holds (hex, comma separated).
+        held: String,
+    },
     /// A reform profile's previous profile is not stored in the author's log.
     #[error("previous {0} is not an earlier record of this author")]
     PreviousNotFound(RecordId),
@@ -245,7 +262,7 @@ pub fn check_append(
     Ok(Append::Extends)
 }
 
-/// What the store knows of an amendment's or retraction's target.
+/// What the store knows of an amendment's, retraction's or erasure's target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TargetInfo {
     /// Whether the target is in the same author's log.
@@ -254,6 +271,8 @@ pub struct TargetInfo {
     pub kind: Kind,
     /// Whether it has been retracted.
     pub retracted: bool,
+    /// Whether it has been erased.
+    pub erased: bool,
 }
 
 /// What the store knows of the record a reform profile names as its previous one.
@@ -265,6 +284,29 @@ pub struct PreviousInfo {
     pub kind: Kind,
     /// Its author's member code.
     pub member: String,
+}
+
+/// Checks an erasure's list of amendments against `held`: the ids of its target's amendments in
+/// the author's log before it, in log order. Other kinds pass.
+pub fn check_erasure(record: &Record, held: &[RecordId]) -> Result<(), ChainError> {
+    let crate::Body::Erasure(e) = &record.body else {
+        return Ok(());
+    };
+    let listed = crate::kinds::erasure::erased_ids(e);
+    if listed.get(1..).unwrap_or_default() == held {
+        return Ok(());
+    }
+    let join = |ids: &[RecordId]| {
+        ids.iter()
+            .map(RecordId::to_hex)
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    Err(ChainError::ErasureAmendments {
+        target: listed.first().copied().unwrap_or(RecordId([0; 32])),
+        listed: join(listed.get(1..).unwrap_or_default()),
+        held: join(held),
+    })
 }
 
 /// Checks a reform profile's `previous` (its own, or an amendment's new version's): an earlier
@@ -306,8 +348,9 @@ pub fn previous_rule(
     Ok(())
 }
 
-/// Checks an amendment's or retraction's target; other kinds pass. `target` is what the store knows
-/// of the record the body names, `None` if it holds no such record.
+/// Checks an amendment's, retraction's or erasure's target; other kinds pass. `target` is what
+/// the store knows of the record the body names, `None` if it holds no such record. A retracted
+/// record can still be erased; an erased one can be neither amended, retracted nor erased again.
 pub fn check_target(record: &Record, target: Option<TargetInfo>) -> Result<(), ChainError> {
     let Some(target_id) = record.body.target() else {
         return Ok(());
@@ -316,10 +359,13 @@ pub fn check_target(record: &Record, target: Option<TargetInfo>) -> Result<(), C
         Some(info) if info.same_author => info,
         _ => return Err(ChainError::TargetNotFound(target_id)),
     };
-    if matches!(info.kind, Kind::Amendment | Kind::Retraction) {
+    if !info.kind.is_content() {
         return Err(ChainError::TargetNotOriginal(target_id, info.kind.name()));
     }
-    if info.retracted {
+    if info.erased {
+        return Err(ChainError::TargetErased(target_id));
+    }
+    if info.retracted && record.header.kind != Kind::Erasure {
         return Err(ChainError::TargetRetracted(target_id));
     }
     if let Some(content) = record.body.amended_kind()

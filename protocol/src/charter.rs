@@ -11,7 +11,7 @@ use hubnet_proto::v1 as pb;
 use prost::Message;
 use serde::{Deserialize, Serialize};
 
-use crate::id::{NetworkId, sha256};
+use crate::id::{NetworkId, RecordId, sha256};
 use crate::keys::{PublicKey, SecretKey, parse_hex32};
 use crate::limits::Limits;
 use crate::validate::Rules;
@@ -388,6 +388,8 @@ pub struct Charter {
     /// The vocabulary in force: the charter's, with every applied amendment.
     vocabulary: Vocabulary,
     genesis_vocabulary: Vocabulary,
+    /// Records the Steering Committee erased, with the first decision that erased each.
+    erased: BTreeMap<RecordId, RecordId>,
     signed: pb::SignedCharter,
     genesis_members: Vec<Member>,
 }
@@ -466,6 +468,7 @@ impl Charter {
             limits: vec![(i64::MIN, doc.limits)],
             genesis_vocabulary: doc.vocabulary.clone(),
             vocabulary: doc.vocabulary,
+            erased: BTreeMap::new(),
             signed: signed.clone(),
         })
     }
@@ -509,6 +512,7 @@ impl Charter {
             keys,
             limits: state.limits.clone(),
             vocabulary: state.vocabulary.clone(),
+            erased: state.erased.clone(),
             ..self.clone()
         }
     }
@@ -609,6 +613,16 @@ impl Charter {
     /// The vocabulary the charter itself sets, before any decision.
     pub fn genesis_vocabulary(&self) -> &Vocabulary {
         &self.genesis_vocabulary
+    }
+
+    /// The decision that erased record `id` (docs/PROTOCOL.md §2.3), if one did.
+    pub fn erased_by(&self, id: &RecordId) -> Option<RecordId> {
+        self.erased.get(id).copied()
+    }
+
+    /// Every record a decision erased, with the decision.
+    pub fn erased_by_decisions(&self) -> &BTreeMap<RecordId, RecordId> {
+        &self.erased
     }
 
     /// The vocabulary in force: the charter's with every applied amendment.

@@ -49,8 +49,8 @@ pub enum DraftError {
         /// The value.
         value: String,
     },
-    /// An amendment whose `record` is itself an amendment or retraction.
-    #[error("an amendment's record must be a practice, an event or a reform profile")]
+    /// An amendment whose `record` is itself an amendment, retraction or erasure.
+    #[error("an amendment's record must be a content record (a practice, an event, a profile…)")]
     NestedAmendment,
     /// The draft parses but breaks a record rule.
     #[error(transparent)]

@@ -26,6 +26,7 @@ use serde::Serialize;
 use crate::charter::{Charter, SignerProblem, committee_signers};
 use crate::id::{RecordId, sha256};
 use crate::keys::{PublicKey, SecretKey};
+use crate::kinds::erasure::Ground;
 use crate::limits::Limits;
 use crate::validate::{is_country_code, is_language_tag};
 use crate::vocabulary::Vocabulary;
@@ -138,6 +139,13 @@ pub enum Action {
         /// The new entries.
         additions: Vocabulary,
     },
+    /// Records of any member erased (docs/PROTOCOL.md §2.3): every node deletes their bodies.
+    EraseRecords {
+        /// The records (at least one, none twice).
+        records: Vec<RecordId>,
+        /// Why.
+        ground: Ground,
+    },
 }
 
 impl Action {
@@ -198,6 +206,20 @@ impl Action {
                 .collect();
                 format!("add to the vocabulary: {}", parts.join("; "))
             }
+            Action::EraseRecords { records, ground } => format!(
+                "erase {} ({}): {}",
+                if records.len() == 1 {
+                    "1 record".to_owned()
+                } else {
+                    format!("{} records", records.len())
+                },
+                ground.name(),
+                records
+                    .iter()
+                    .map(RecordId::to_hex)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         }
     }
 
@@ -239,6 +261,10 @@ impl Action {
             }),
             Action::AmendVocabulary { additions } => A::AmendVocabulary(pb::AmendVocabulary {
                 additions: additions.to_proto(),
+            }),
+            Action::EraseRecords { records, ground } => A::EraseRecords(pb::EraseRecords {
+                records: records.iter().map(|r| r.0.to_vec()).collect(),
+                ground: ground.to_proto() as i32,
             }),
         }
     }
@@ -300,6 +326,24 @@ impl Action {
                     .filter(|v| !v.is_empty())
                     .ok_or_else(|| bad("amend_vocabulary.additions", "missing or empty"))?;
                 Action::AmendVocabulary { additions }
+            }
+            A::EraseRecords(x) => {
+                if x.records.is_empty() {
+                    return Err(bad("erase_records.records", "missing or empty"));
+                }
+                let mut records = Vec::with_capacity(x.records.len());
+                for r in &x.records {
+                    let id = <[u8; 32]>::try_from(r.as_slice())
+                        .map(RecordId)
+                        .map_err(|_| bad("erase_records.records", "a record id is not 32 bytes"))?;
+                    if records.contains(&id) {
+                        return Err(bad("erase_records.records", "a record is listed twice"));
+                    }
+                    records.push(id);
+                }
+                let ground = Ground::from_proto(x.ground)
+                    .ok_or_else(|| bad("erase_records.ground", "missing or unknown"))?;
+                Action::EraseRecords { records, ground }
             }
         })
     }
@@ -587,6 +631,8 @@ pub struct GovState {
     pub limits: Vec<(i64, Limits)>,
     /// The vocabulary in force: the charter's with every applied amendment.
     pub vocabulary: Vocabulary,
+    /// Records erased, each with the first decision of the canonical chain that erased it.
+    pub erased: BTreeMap<RecordId, DecisionId>,
     /// Every decision held, by id, with what became of it.
     pub status: BTreeMap<DecisionId, DecisionStatus>,
     /// The canonical chain's ids, seq 1 first.
@@ -626,6 +672,7 @@ impl GovState {
             keys,
             limits: vec![(i64::MIN, *charter.genesis_limits())],
             vocabulary: charter.genesis_vocabulary().clone(),
+            erased: BTreeMap::new(),
             status: BTreeMap::new(),
             chain: Vec::new(),
             forks: BTreeMap::new(),
@@ -750,6 +797,11 @@ impl GovState {
                     .vocabulary
                     .extended(additions)
                     .map_err(|e| e.to_string())?;
+            }
+            Action::EraseRecords { records, .. } => {
+                for r in records {
+                    self.erased.entry(*r).or_insert(d.id);
+                }
             }
         }
         Ok(())

@@ -107,6 +107,14 @@ pub enum RecordError {
     /// The body breaks a validation rule.
     #[error("invalid body: {0}")]
     Body(BodyError),
+    /// The record comes without its body and nothing shows it was erased.
+    #[error(
+        "record {0} comes without its body and without an erasure: a body may only be withheld once erased"
+    )]
+    BodyWithheld(RecordId),
+    /// The erasure an erased record travels with does not prove its erasure.
+    #[error("the erasure proof of an erased record is invalid: {0}")]
+    BadErasureProof(String),
 }
 
 impl From<BodyError> for RecordError {
@@ -124,6 +132,9 @@ pub struct SignedRecord {
     pub body: Vec<u8>,
     /// Ed25519 signature.
     pub signature: Vec<u8>,
+    /// For an erased record (empty `body`), the encoded erasure record that proves it; empty
+    /// otherwise, and when a committee decision erased it (docs/PROTOCOL.md §2.3).
+    pub erasure: Vec<u8>,
 }
 
 impl SignedRecord {
@@ -137,6 +148,7 @@ impl SignedRecord {
             header: pb.header,
             body: pb.body,
             signature: pb.signature,
+            erasure: pb.erasure,
         })
     }
 
@@ -146,21 +158,28 @@ impl SignedRecord {
             header: self.header.clone(),
             body: self.body.clone(),
             signature: self.signature.clone(),
+            erasure: self.erasure.clone(),
         }
         .encode_to_vec()
     }
 
+    /// This record without its body, as an erased record travels: `proof` is the encoded
+    /// erasure record that erased it, or empty when a committee decision did.
+    pub fn erased(&self, proof: Vec<u8>) -> Self {
+        Self {
+            header: self.header.clone(),
+            body: Vec::new(),
+            signature: self.signature.clone(),
+            erasure: proof,
+        }
+    }
+
     /// Size of the encoded protobuf.
     pub fn encoded_len(&self) -> usize {
-        pb::SignedRecord {
-            header: Vec::new(),
-            body: Vec::new(),
-            signature: Vec::new(),
-        }
-        .encoded_len()
-            + field_len(self.header.len())
+        field_len(self.header.len())
             + field_len(self.body.len())
             + field_len(self.signature.len())
+            + field_len(self.erasure.len())
     }
 
     /// SHA-256 of the header bytes as received.
@@ -299,15 +318,27 @@ pub fn precheck_signed(
     charter: &Charter,
     now_ms: i64,
 ) -> Result<Unverified, RecordError> {
-    precheck_with(signed, charter, now_ms, true)
+    precheck_with(signed, charter, now_ms, Trust::Network)
+}
+
+/// How far [`precheck_with`] trusts the bytes it is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Trust {
+    /// Every rule.
+    Network,
+    /// Every rule but key validity (audits report such records themselves).
+    AnySeq,
+    /// Bytes this node stored after checking them: an erased body needs no proof.
+    Stored,
 }
 
 fn precheck_with(
     signed: SignedRecord,
     charter: &Charter,
     now_ms: i64,
-    check_key_validity: bool,
+    trust: Trust,
 ) -> Result<Unverified, RecordError> {
+    let check_key_validity = trust == Trust::Network;
     let header = Header::decode(&signed.header)?;
     let rules = charter.rules_at(header.created_at);
     let limits = rules.limits;
@@ -339,14 +370,26 @@ fn precheck_with(
             last_seq,
         });
     }
-    if header.body_len != signed.body.len() as u64 {
-        return Err(RecordError::BodyLengthMismatch {
-            declared: header.body_len,
-            actual: signed.body.len(),
-        });
-    }
-    if sha256(&signed.body) != header.body_sha256 {
-        return Err(RecordError::BodyHashMismatch);
+    let erased = signed.body.is_empty() && header.body_len > 0;
+    if erased {
+        if trust != Trust::Stored {
+            check_erasure_proof(&signed, &header, charter, now_ms, trust)?;
+        }
+    } else {
+        if !signed.erasure.is_empty() {
+            return Err(RecordError::BadErasureProof(
+                "a record with its body carries no erasure".into(),
+            ));
+        }
+        if header.body_len != signed.body.len() as u64 {
+            return Err(RecordError::BodyLengthMismatch {
+                declared: header.body_len,
+                actual: signed.body.len(),
+            });
+        }
+        if sha256(&signed.body) != header.body_sha256 {
+            return Err(RecordError::BodyHashMismatch);
+        }
     }
     let skew_ms =
         i64::try_from(limits.max_clock_skew_secs.saturating_mul(1000)).unwrap_or(i64::MAX);
@@ -357,7 +400,11 @@ fn precheck_with(
             max_skew_secs: limits.max_clock_skew_secs,
         });
     }
-    let body = Body::decode(header.kind, &signed.body, &rules)?;
+    let body = if erased {
+        Body::Erased { kind: header.kind }
+    } else {
+        Body::decode(header.kind, &signed.body, &rules)?
+    };
     body.check_author(&member)?;
     let signature = Signature::from_slice(&signed.signature).ok();
     Ok(Unverified {
@@ -399,13 +446,55 @@ impl Unverified {
     }
 }
 
+/// Checks the proof an erased record (`signed`, without its body) travels with: a committee
+/// decision the charter holds, or `signed.erasure`, an erasure record by the same author, later
+/// in its log, naming it, whose own rules and signature hold.
+fn check_erasure_proof(
+    signed: &SignedRecord,
+    header: &Header,
+    charter: &Charter,
+    now_ms: i64,
+    trust: Trust,
+) -> Result<(), RecordError> {
+    let id = signed.id();
+    if charter.erased_by(&id).is_some() {
+        return Ok(());
+    }
+    if signed.erasure.is_empty() {
+        return Err(RecordError::BodyWithheld(id));
+    }
+    let bad = |reason: &str| RecordError::BadErasureProof(reason.to_owned());
+    let proof = SignedRecord::decode(&signed.erasure)
+        .map_err(|e| RecordError::BadErasureProof(e.to_string()))?;
+    if proof.body.is_empty() || !proof.erasure.is_empty() {
+        return Err(bad("the erasure must carry its own body"));
+    }
+    let proof = precheck_with(proof, charter, now_ms, trust)
+        .and_then(Unverified::verify)
+        .map_err(|e| RecordError::BadErasureProof(e.to_string()))?;
+    if proof.header.author != header.author || proof.header.seq <= header.seq {
+        return Err(bad("the erasure is not a later record of the same author"));
+    }
+    if !proof.body.erases().contains(&id) {
+        return Err(bad("the erasure does not name this record"));
+    }
+    Ok(())
+}
+
 /// Decodes a record this node verified before it stored it, skipping the signature and clock
-/// checks. Never use it on bytes from the network or from a user.
+/// checks (and, for an erased record, the proof). Never use it on bytes from the network or from
+/// a user.
 ///
 /// A stored record stays readable when a later decision ends its key's validity (the store keeps
 /// what it acknowledged; [`Charter::key_allows`] says whether it still counts).
 pub fn decode_stored(bytes: &[u8], charter: &Charter) -> Result<Record, RecordError> {
-    precheck_with(SignedRecord::decode(bytes)?, charter, i64::MAX, false).map(|u| u.record)
+    precheck_with(
+        SignedRecord::decode(bytes)?,
+        charter,
+        i64::MAX,
+        Trust::Stored,
+    )
+    .map(|u| u.record)
 }
 
 /// Verifies many records at once ([`crate::signature::verify_each`]: each signature by its own
@@ -468,7 +557,7 @@ pub fn precheck_any_seq(
             max,
         });
     }
-    precheck_with(SignedRecord::decode(bytes)?, charter, now_ms, false)
+    precheck_with(SignedRecord::decode(bytes)?, charter, now_ms, Trust::AnySeq)
 }
 
 /// The exact bytes a record signature covers.
@@ -536,5 +625,6 @@ pub fn sign(
         header,
         body: body_bytes,
         signature,
+        erasure: Vec::new(),
     }
 }

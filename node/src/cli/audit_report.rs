@@ -644,6 +644,7 @@ mod tests {
                 head_seq: 6,
                 head_id: Some(id(0x11)),
                 kinds,
+                erased: 0,
                 problems: problems.len() as u64,
             }],
             governance: vec![

@@ -209,6 +209,7 @@ mod tests {
             header: STANDARD.decode(&hub[15]).expect("base64"),
             body: STANDARD.decode(&hub[16]).expect("base64"),
             signature: STANDARD.decode(&hub[17]).expect("base64"),
+            erasure: Vec::new(),
         };
         assert_eq!(signed, items[2].original.signed);
         assert_eq!(signed.id().to_hex(), &hub[0]);

@@ -35,7 +35,8 @@ pub const CONTENT_KINDS: &[&str] = &["practice", "event", "reform_profile"];
 pub const CONTENT_KINDS_TEXT: &str = "`practice`, `event` or `reform_profile`";
 
 impl<'a> Content<'a> {
-    /// The content of a practice or event body, or of an amendment's new version.
+    /// The content of a content kind's body, or of an amendment's new version; `None` for
+    /// retractions, erasures and erased bodies.
     pub fn of_body(body: &'a Body) -> Option<Self> {
         match body {
             Body::Practice(p) => Some(Content::Practice(p)),
@@ -46,7 +47,7 @@ impl<'a> Content<'a> {
                 pb::amendment::Content::Event(e) => Some(Content::Event(e)),
                 pb::amendment::Content::ReformProfile(p) => Some(Content::ReformProfile(p)),
             },
-            Body::Retraction(_) => None,
+            Body::Retraction(_) | Body::Erasure(_) | Body::Erased { .. } => None,
         }
     }
 

@@ -143,6 +143,7 @@ impl Store {
         info!(%id, seq, decision = %what, ?status, "governance decision stored");
         self.load_new_heads()?;
         self.forget_revoked_checkpoints()?;
+        self.apply_decision_erasures()?;
         Ok(Some(self.governance.changed_keys(&before)))
     }
 

@@ -9,6 +9,8 @@
 //! | `r` id\[32] | journal offset u64 BE, seq u64 BE, kind u8, author\[32] |
 //! | `l` author\[32] chunk u64 BE | ids\[32 each] of seqs `chunk*64+1 ..`, in order |
 //! | `x` target id\[32] | id\[32] of the retraction |
+//! | `a` target id\[32] seq u64 BE | id\[32] of the target's amendment at that seq |
+//! | `e` id\[32] | what erased it: `r` and the erasure record's id\[32], or `d` and the decision's |
 //! | `m` name | metadata: `schema` u32 BE, `applied` u64 BE, `count` u64 BE |
 
 use hubnet_protocol::{Kind, PublicKey, RecordId};
@@ -16,6 +18,8 @@ use hubnet_protocol::{Kind, PublicKey, RecordId};
 pub(crate) const RECORD: u8 = b'r';
 pub(crate) const LOG: u8 = b'l';
 pub(crate) const RETRACTED: u8 = b'x';
+pub(crate) const AMENDED: u8 = b'a';
+pub(crate) const ERASED: u8 = b'e';
 pub(crate) const META_SCHEMA: &[u8] = b"mschema";
 pub(crate) const META_APPLIED: &[u8] = b"mapplied";
 pub(crate) const META_COUNT: &[u8] = b"mcount";
@@ -26,6 +30,55 @@ pub(crate) fn record_key(id: &RecordId) -> [u8; 33] {
 
 pub(crate) fn retracted_key(target: &RecordId) -> [u8; 33] {
     prefixed(RETRACTED, target.as_bytes())
+}
+
+pub(crate) fn amended_prefix(target: &RecordId) -> [u8; 33] {
+    prefixed(AMENDED, target.as_bytes())
+}
+
+pub(crate) fn amended_key(target: &RecordId, seq: u64) -> [u8; 41] {
+    let mut k = [0u8; 41];
+    k[..33].copy_from_slice(&amended_prefix(target));
+    k[33..].copy_from_slice(&seq.to_be_bytes());
+    k
+}
+
+pub(crate) fn erased_key(id: &RecordId) -> [u8; 33] {
+    prefixed(ERASED, id.as_bytes())
+}
+
+/// What erased a record (docs/PROTOCOL.md §2.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErasedBy {
+    /// The author's erasure record.
+    Record(RecordId),
+    /// A Steering Committee decision.
+    Decision(RecordId),
+}
+
+impl ErasedBy {
+    pub(crate) fn encode(self) -> [u8; 33] {
+        match self {
+            ErasedBy::Record(id) => prefixed(b'r', id.as_bytes()),
+            ErasedBy::Decision(id) => prefixed(b'd', id.as_bytes()),
+        }
+    }
+
+    pub(crate) fn decode(v: &[u8]) -> Option<Self> {
+        let id = decode_id(v.get(1..)?)?;
+        match v.first()? {
+            b'r' => Some(ErasedBy::Record(id)),
+            b'd' => Some(ErasedBy::Decision(id)),
+            _ => None,
+        }
+    }
+
+    /// The erasure record's or decision's id.
+    pub fn id(self) -> RecordId {
+        match self {
+            ErasedBy::Record(id) | ErasedBy::Decision(id) => id,
+        }
+    }
 }
 
 /// Seqs per log chunk: a log's ids are stored 64 to a value, so a group commit writes a few chunk

@@ -233,6 +233,64 @@ impl Journal {
         Ok(offsets)
     }
 
+    /// Erases the record body of the entry at `offset` in place (docs/PROTOCOL.md §2.3): the
+    /// `SignedRecord`'s `body` field (2) becomes field [`ERASED_FIELD`] of the same length,
+    /// all zeros, and the checksum is recomputed. The header and signature bytes are not
+    /// touched, so whatever a crash tears, the entry still parses with them whole; the store
+    /// keeps an intent file and redoes an interrupted erasure before the journal is read
+    /// (whatever its checksum says then: the check is skipped here). Returns whether anything
+    /// changed (`false`: no body, or already erased). Not durable until [`Journal::sync`].
+    pub fn erase_body(&mut self, offset: u64) -> Result<bool, JournalError> {
+        let io_err = |source| JournalError::Io {
+            path: self.path.clone(),
+            cause: source,
+        };
+        let mut head = [0u8; ENTRY_HEADER as usize];
+        self.file.read_exact_at(&mut head, offset).map_err(io_err)?;
+        let (len, _) = split_entry_header(&head);
+        if len == 0 || len > MAX_ENTRY || offset + ENTRY_HEADER + u64::from(len) > self.len {
+            return Err(self.corrupt(offset, format!("length {len} out of range")));
+        }
+        let mut payload = vec![0u8; len as usize];
+        self.file
+            .read_exact_at(&mut payload, offset + ENTRY_HEADER)
+            .map_err(io_err)?;
+        let body = match body_field(&payload) {
+            Ok(Some(body)) => body,
+            Ok(None) => return Ok(false),
+            Err(reason) => {
+                return Err(self.corrupt(offset, format!("not a record entry: {reason}")));
+            }
+        };
+        let erased_tag = (ERASED_FIELD << 3) | 2;
+        let (_, crc) = split_entry_header(&head);
+        if payload[body.tag] == erased_tag
+            && payload[body.content.clone()].iter().all(|b| *b == 0)
+            && crc32fast::hash(&payload) == crc
+        {
+            return Ok(false);
+        }
+        payload[body.tag] = erased_tag;
+        payload[body.content.clone()].fill(0);
+        let at = offset + ENTRY_HEADER + body.tag as u64;
+        self.file
+            .write_all_at(&payload[body.tag..body.content.end], at)
+            .and_then(|()| {
+                self.file
+                    .write_all_at(&crc32fast::hash(&payload).to_le_bytes(), offset + 4)
+            })
+            .map_err(io_err)?;
+        Ok(true)
+    }
+
+    /// Makes every write so far durable (`fdatasync`).
+    pub fn sync(&self) -> Result<(), JournalError> {
+        self.file.sync_data().map_err(|cause| JournalError::Io {
+            path: self.path.clone(),
+            cause,
+        })
+    }
+
     /// Reads the payload of the entry at `offset`, checking its checksum.
     pub fn read_at(&self, offset: u64) -> Result<Vec<u8>, JournalError> {
         let mut head = [0u8; ENTRY_HEADER as usize];
@@ -380,6 +438,54 @@ impl Journal {
             reason,
         }
     }
+}
+
+/// The field number an erased body's bytes take in a journal entry (the `SignedRecord` message
+/// has no such field, so decoding skips it: the record reads back without a body).
+pub const ERASED_FIELD: u8 = 15;
+
+/// Where a `SignedRecord`'s body field sits in an encoded entry.
+struct BodyField {
+    /// Offset of its one-byte key.
+    tag: usize,
+    /// Its content bytes.
+    content: std::ops::Range<usize>,
+}
+
+/// Finds the body field (2, or [`ERASED_FIELD`] once erased) of an encoded `SignedRecord`, reading
+/// only keys and lengths, so it works on an entry whose body was torn by a crash. `None`: the
+/// record has no body (an erased record stored as received).
+fn body_field(payload: &[u8]) -> Result<Option<BodyField>, String> {
+    use prost::encoding::{WireType, decode_key, decode_varint};
+    let mut rest = payload;
+    while !rest.is_empty() {
+        let tag = payload.len() - rest.len();
+        let (field, wire) = decode_key(&mut rest).map_err(|e| e.to_string())?;
+        if wire != WireType::LengthDelimited {
+            return Err(format!("field {field} is not length-delimited"));
+        }
+        let key_end = payload.len() - rest.len();
+        let len = decode_varint(&mut rest)
+            .ok()
+            .and_then(|l| usize::try_from(l).ok())
+            .ok_or("bad length")?;
+        let start = payload.len() - rest.len();
+        let end = start
+            .checked_add(len)
+            .filter(|e| *e <= payload.len())
+            .ok_or("field runs past the entry")?;
+        if field == 2 || field == u32::from(ERASED_FIELD) {
+            if key_end != tag + 1 {
+                return Err("body key is not one byte".into());
+            }
+            return Ok(Some(BodyField {
+                tag,
+                content: start..end,
+            }));
+        }
+        rest = &payload[end..];
+    }
+    Ok(None)
 }
 
 fn split_entry_header(head: &[u8; 8]) -> (u32, u32) {

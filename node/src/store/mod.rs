@@ -36,16 +36,20 @@ use hubnet_protocol::{
 };
 use tracing::{info, warn};
 
+pub use self::index::ErasedBy;
 use self::index::RecordLocation;
 use self::journal::{HEADER_LEN, Journal, JournalError};
 use self::writer::{IndexWriter, Job};
 
 /// The store schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 /// File name of the charter in a data dir.
 pub const CHARTER_FILE: &str = "charter.toml";
 const JOURNAL_FILE: &str = "records.journal";
 const FORKS_FILE: &str = "forks.journal";
+/// The journal offsets an erasure is overwriting, written (durably) before it starts and removed
+/// once the journal is synced: opening redoes what it lists before reading the journal.
+const ERASING_FILE: &str = "erasing";
 const INDEX_DIR: &str = "index";
 const LOCK_FILE: &str = "LOCK";
 const SLED_CACHE_BYTES: u64 = 256 * 1024 * 1024;
@@ -212,6 +216,10 @@ pub struct Store {
     governance_journal: Journal,
     /// Checkpoints: the newest per signer, and contradicting pairs.
     checkpoints: governance::Checkpoints,
+    /// Every erased record (held or not), with what erased it (docs/PROTOCOL.md §2.3).
+    erased: HashMap<RecordId, ErasedBy>,
+    /// Copies of erased bodies offered again (by stale peers, old bundles) and refused.
+    bodies_refused: u64,
     recovery: Recovery,
     _lock: File,
 }
@@ -262,7 +270,9 @@ impl Store {
                 open_sled(&index_dir)?
             }
         };
-        check_schema(&db)?;
+        if check_schema(&db)? {
+            recovery.rebuilt_index = true;
+        }
         let mut applied = db
             .get(index::META_APPLIED)?
             .and_then(|v| index::decode_u64(&v))
@@ -278,6 +288,7 @@ impl Store {
             recovery.rebuilt_index = true;
             applied = HEADER_LEN;
         }
+        finish_erasing(dir, &mut journal)?;
         let (entries, torn) = journal.recover_from(applied)?;
         if torn > 0 {
             warn!(
@@ -298,6 +309,8 @@ impl Store {
             governance,
             governance_journal,
             checkpoints,
+            erased: HashMap::new(),
+            bodies_refused: 0,
             journal,
             forks_journal,
             forks,
@@ -354,7 +367,106 @@ impl Store {
                 );
             }
         }
+        store.load_erased()?;
         Ok(store)
+    }
+
+    /// Loads every erased record's id and makes sure each held one's body is gone from the
+    /// journal (an erasure interrupted by a crash is finished here).
+    fn load_erased(&mut self) -> Result<(), StoreError> {
+        for item in self.db.scan_prefix([index::ERASED]) {
+            let (k, v) = item?;
+            let id = index::decode_id(&k[1..]).ok_or_else(|| self.damaged(&k))?;
+            let by = ErasedBy::decode(&v).ok_or_else(|| self.damaged(&k))?;
+            self.erased.insert(id, by);
+        }
+        let decided: Vec<(RecordId, RecordId)> = self
+            .charter()
+            .erased_by_decisions()
+            .iter()
+            .map(|(id, d)| (*id, *d))
+            .collect();
+        for (id, decision) in decided {
+            self.erased
+                .entry(id)
+                .or_insert(ErasedBy::Decision(decision));
+        }
+        let ids: Vec<RecordId> = self.erased.keys().copied().collect();
+        let done = self.erase_bodies(&ids)?;
+        if done > 0 {
+            info!(
+                records = done,
+                "finished erasing bodies an interrupted erasure left"
+            );
+        }
+        Ok(())
+    }
+
+    /// Deletes the bodies of the held records among `ids` from the journal, in place and
+    /// durably (an intent file covers a crash in between). Returns how many bodies it deleted.
+    fn erase_bodies(&mut self, ids: &[RecordId]) -> Result<usize, StoreError> {
+        let mut offsets = Vec::new();
+        for id in ids {
+            if let Some(loc) = self.locate(id)?
+                && loc.kind != Kind::Erasure
+            {
+                offsets.push(loc.offset);
+            }
+        }
+        if offsets.is_empty() {
+            return Ok(0);
+        }
+        let intent = self.dir.join(ERASING_FILE);
+        let bytes: Vec<u8> = offsets.iter().flat_map(|o| o.to_le_bytes()).collect();
+        crate::durable::replace(&intent, &bytes).map_err(|source| io(&intent, source))?;
+        let mut done = 0;
+        for offset in &offsets {
+            done += usize::from(self.journal.erase_body(*offset)?);
+        }
+        self.journal.sync()?;
+        fs::remove_file(&intent).map_err(|source| io(&intent, source))?;
+        Ok(done)
+    }
+
+    /// What erased record `id`, if it was erased (docs/PROTOCOL.md §2.3).
+    pub fn erased_by(&self, id: &RecordId) -> Option<ErasedBy> {
+        self.erased.get(id).copied()
+    }
+
+    /// Every erased record, with what erased it.
+    pub fn erased(&self) -> &HashMap<RecordId, ErasedBy> {
+        &self.erased
+    }
+
+    /// How many copies of erased bodies were offered again and refused since the store opened.
+    pub fn bodies_refused(&self) -> u64 {
+        self.bodies_refused
+    }
+
+    /// Erases the records a newly stored decision erased (docs/PROTOCOL.md §2.3). An erasure
+    /// record is never erased (it is the proof of the others).
+    pub(crate) fn apply_decision_erasures(&mut self) -> Result<(), StoreError> {
+        let new: Vec<(RecordId, RecordId)> = self
+            .charter()
+            .erased_by_decisions()
+            .iter()
+            .filter(|(id, _)| !self.erased.contains_key(*id))
+            .map(|(id, d)| (*id, *d))
+            .collect();
+        if new.is_empty() {
+            return Ok(());
+        }
+        for (id, decision) in &new {
+            self.erased.insert(*id, ErasedBy::Decision(*decision));
+        }
+        let ids: Vec<RecordId> = new.iter().map(|(id, _)| *id).collect();
+        let done = self.erase_bodies(&ids)?;
+        info!(
+            records = ids.len(),
+            held = done,
+            "erased the records a decision names"
+        );
+        Ok(())
     }
 
     /// What opening found and repaired.
@@ -435,12 +547,24 @@ impl Store {
             return Ok(self.fork_record(id).cloned());
         };
         let payload = self.journal.read_at(loc.offset)?;
-        SignedRecord::decode(&payload)
-            .map(Some)
-            .map_err(|source| StoreError::BadJournalRecord {
+        let signed =
+            SignedRecord::decode(&payload).map_err(|source| StoreError::BadJournalRecord {
                 offset: loc.offset,
                 cause: source,
-            })
+            })?;
+        match self.erased.get(id) {
+            // Erased in place: the body is gone; attach what proves the erasure.
+            Some(by) if signed.erasure.is_empty() => {
+                let proof = match by {
+                    ErasedBy::Record(e) => {
+                        self.get_signed(e)?.map(|e| e.encode()).unwrap_or_default()
+                    }
+                    ErasedBy::Decision(_) => Vec::new(),
+                };
+                Ok(Some(signed.erased(proof)))
+            }
+            _ => Ok(Some(signed)),
+        }
     }
 
     /// Record `id`, decoded.
@@ -609,6 +733,11 @@ impl Store {
         let mut placed_at: HashMap<(PublicKey, u64), i64> = HashMap::new();
         let mut outcomes = Vec::with_capacity(records.len());
         let mut accepted: Vec<&Record> = Vec::new();
+        // Amendments placed in this group (target, seq, id), and what its erasures erase.
+        let mut fresh_amendments: Vec<(RecordId, u64, RecordId)> = Vec::new();
+        let mut erased_now: HashMap<RecordId, ErasedBy> = HashMap::new();
+        // Records placed in this group without their bodies: kind and seq.
+        let mut bodyless: HashMap<RecordId, (Kind, u64)> = HashMap::new();
         for r in records {
             let author = r.header.author;
             let head = heads
@@ -627,6 +756,13 @@ impl Store {
                 Ok(Append::AlreadyStored) => Outcome::AlreadyStored,
                 Err(e) => Outcome::Refused(e),
             };
+            if outcome == Outcome::AlreadyStored
+                && !r.body.is_erased()
+                && self.erased.contains_key(&r.id)
+            {
+                // An erased body offered again (a stale peer, an old bundle): refused, counted.
+                self.bodies_refused += 1;
+            }
             if outcome == Outcome::Stored
                 && let Err(e) = self.check_rate(chain::RatePlace::of(r), &placed_at)?
             {
@@ -635,9 +771,21 @@ impl Store {
             if outcome == Outcome::Stored
                 && let Some(target) = r.body.target()
             {
-                let info = self.target_info(&author, &target, &fresh, &retracted)?;
+                let mut info = self.target_info(&author, &target, &fresh, &retracted)?;
+                if let Some(i) = info.as_mut() {
+                    // Erased by another record or decision; the erasure that erased a record
+                    // which travelled without its body is this one.
+                    let by = erased_now.get(&target).or(self.erased.get(&target));
+                    i.erased = by.is_some_and(|b| *b != ErasedBy::Record(r.id));
+                }
                 if let Err(e) = chain::check_target(r, info) {
                     outcome = Outcome::Refused(e);
+                } else if let Body::Erasure(_) = &r.body {
+                    let held =
+                        self.erasure_held(r, &target, &fresh_amendments, &erased_now, &bodyless)?;
+                    if let Err(e) = chain::check_erasure(r, &held) {
+                        outcome = Outcome::Refused(e);
+                    }
                 }
             }
             if outcome == Outcome::Stored
@@ -653,8 +801,23 @@ impl Store {
                 fresh.insert(r.id, (author, r.header.kind));
                 placed.insert((author, r.header.seq), r.id);
                 placed_at.insert((author, r.header.seq), r.header.created_at);
-                if let (Body::Retraction(_), Some(t)) = (&r.body, r.body.target()) {
-                    retracted.insert(t, ());
+                match (&r.body, r.body.target()) {
+                    (Body::Retraction(_), Some(t)) => {
+                        retracted.insert(t, ());
+                    }
+                    (Body::Amendment(_), Some(t)) => fresh_amendments.push((t, r.header.seq, r.id)),
+                    (Body::Erasure(_), _) => {
+                        for id in r.body.erases() {
+                            erased_now.entry(id).or_insert(ErasedBy::Record(r.id));
+                        }
+                    }
+                    (Body::Erased { .. }, _) => {
+                        if let Ok(proof) = SignedRecord::decode(&r.signed.erasure) {
+                            erased_now.insert(r.id, ErasedBy::Record(proof.id()));
+                        }
+                        bodyless.insert(r.id, (r.header.kind, r.header.seq));
+                    }
+                    _ => {}
                 }
                 accepted.push(r);
             }
@@ -663,7 +826,18 @@ impl Store {
         if accepted.is_empty() {
             return Ok(outcomes);
         }
-        let payloads: Vec<Vec<u8>> = accepted.iter().map(|r| r.signed.encode()).collect();
+        let payloads: Vec<Vec<u8>> = accepted
+            .iter()
+            .map(|r| {
+                if !r.body.is_erased() && self.erased.contains_key(&r.id) {
+                    // Erased (by a decision) before it arrived: its body is never stored.
+                    self.bodies_refused += 1;
+                    r.signed.erased(Vec::new()).encode()
+                } else {
+                    r.signed.encode()
+                }
+            })
+            .collect();
         let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
         let offsets = self.journal.append(&refs)?;
         // Durable from here on. The index update goes to the writer thread; until it is applied,
@@ -713,6 +887,14 @@ impl Store {
             return Err(StoreError::IndexWriter(
                 "the index writer thread stopped".into(),
             ));
+        }
+        if !erased_now.is_empty() {
+            let ids: Vec<RecordId> = erased_now.keys().copied().collect();
+            for (id, by) in erased_now {
+                self.erased.entry(id).or_insert(by);
+            }
+            let done = self.erase_bodies(&ids)?;
+            info!(records = ids.len(), bodies = done, "erased records");
         }
         Ok(outcomes)
     }
@@ -817,6 +999,31 @@ impl Store {
             created_at: now_ms.max(position.prev_created_at),
         };
         self.check_rate(place, &HashMap::new())??;
+        // An erasure lists its target's amendments (a chain rule): filled in when left out.
+        let filled;
+        let body = match body {
+            Body::Erasure(e) if e.amendments.is_empty() => {
+                let target = <[u8; 32]>::try_from(e.target.as_slice())
+                    .map(RecordId)
+                    .map_err(|_| {
+                        StoreError::Invalid(RecordError::Body(
+                            hubnet_protocol::validate::BodyError::InvalidDigest {
+                                field: "target".into(),
+                                len: e.target.len(),
+                            },
+                        ))
+                    })?;
+                let mut e = e.clone();
+                e.amendments = self
+                    .amendments_of(&target, &[])?
+                    .iter()
+                    .map(|a| a.0.to_vec())
+                    .collect();
+                filled = Body::Erasure(e);
+                &filled
+            }
+            other => other,
+        };
         let signed = record::sign(
             key,
             self.governance.charter().network_id(),
@@ -994,7 +1201,73 @@ impl Store {
             same_author: target_author == *author,
             kind,
             retracted: retracted_now.contains_key(target) || self.is_retracted(target)?,
+            erased: self.erased.contains_key(target),
         }))
+    }
+
+    /// The amendments of `target` an erasure `r` must list: those stored with their bodies (and
+    /// placed earlier in this group), and those that travelled without their bodies because `r`
+    /// erased them (their bodies, which name the target, are gone), in log order.
+    fn erasure_held(
+        &self,
+        r: &Record,
+        target: &RecordId,
+        fresh: &[(RecordId, u64, RecordId)],
+        erased_now: &HashMap<RecordId, ErasedBy>,
+        bodyless: &HashMap<RecordId, (Kind, u64)>,
+    ) -> Result<Vec<RecordId>, StoreError> {
+        let mut held: Vec<(u64, RecordId)> = Vec::new();
+        for id in self.amendments_of(target, fresh)? {
+            let seq = match fresh.iter().find(|(_, _, a)| a == &id) {
+                Some((_, seq, _)) => *seq,
+                None => self.locate(&id)?.map_or(0, |l| l.seq),
+            };
+            held.push((seq, id));
+        }
+        for id in r.body.erases().iter().skip(1) {
+            let by = erased_now.get(id).or(self.erased.get(id));
+            if by != Some(&ErasedBy::Record(r.id)) {
+                continue;
+            }
+            let place = match bodyless.get(id) {
+                Some(&(kind, seq)) => Some((kind, seq, r.header.author)),
+                None => self.locate(id)?.map(|l| (l.kind, l.seq, l.author)),
+            };
+            if let Some((Kind::Amendment, seq, author)) = place
+                && author == r.header.author
+            {
+                held.push((seq, *id));
+            }
+        }
+        held.sort();
+        held.dedup();
+        Ok(held.into_iter().map(|(_, id)| id).collect())
+    }
+
+    /// The ids of `target`'s amendments stored, in log order, with those of `fresh` (placed
+    /// earlier in the group commit being checked).
+    fn amendments_of(
+        &self,
+        target: &RecordId,
+        fresh: &[(RecordId, u64, RecordId)],
+    ) -> Result<Vec<RecordId>, StoreError> {
+        // The index batches still on the writer thread are applied first.
+        self.writer.sync();
+        let mut out: Vec<(u64, RecordId)> = Vec::new();
+        for item in self.db.scan_prefix(index::amended_prefix(target)) {
+            let (k, v) = item?;
+            let seq = index::decode_u64(&k[33..]).ok_or_else(|| self.damaged(&k))?;
+            out.push((seq, index::decode_id(&v).ok_or_else(|| self.damaged(&k))?));
+        }
+        out.extend(
+            fresh
+                .iter()
+                .filter(|(t, _, _)| t == target)
+                .map(|(_, seq, id)| (*seq, *id)),
+        );
+        out.sort();
+        out.dedup();
+        Ok(out.into_iter().map(|(_, id)| id).collect())
     }
 
     fn damaged(&self, key: &[u8]) -> StoreError {
@@ -1024,8 +1297,30 @@ fn index_record(
         author,
     };
     batch.insert(&index::record_key(&r.id)[..], &loc.encode()[..]);
-    if let (Body::Retraction(_), Some(target)) = (&r.body, r.body.target()) {
-        batch.insert(&index::retracted_key(&target)[..], &r.id.as_bytes()[..]);
+    match (&r.body, r.body.target()) {
+        (Body::Retraction(_), Some(target)) => {
+            batch.insert(&index::retracted_key(&target)[..], &r.id.as_bytes()[..]);
+        }
+        (Body::Amendment(_), Some(target)) => {
+            batch.insert(
+                &index::amended_key(&target, r.header.seq)[..],
+                &r.id.as_bytes()[..],
+            );
+        }
+        (Body::Erasure(_), _) => {
+            let by = ErasedBy::Record(r.id).encode();
+            for id in r.body.erases() {
+                batch.insert(&index::erased_key(&id)[..], &by[..]);
+            }
+        }
+        (Body::Erased { .. }, _) => {
+            // Stored as received, without its body: the erasure record it came with says why.
+            if let Ok(proof) = SignedRecord::decode(&r.signed.erasure) {
+                let by = ErasedBy::Record(proof.id()).encode();
+                batch.insert(&index::erased_key(&r.id)[..], &by[..]);
+            }
+        }
+        _ => {}
     }
     chunks.push(source, author, r.header.seq, r.id)?;
     Ok(loc)
@@ -1154,19 +1449,54 @@ fn open_sled(dir: &Path) -> Result<sled::Db, sled::Error> {
     }
 }
 
-fn check_schema(db: &sled::Db) -> Result<(), StoreError> {
+/// Checks the index's schema version; an older one is cleared, to be rebuilt from the journal
+/// (returns `true` then).
+fn check_schema(db: &sled::Db) -> Result<bool, StoreError> {
     match db.get(index::META_SCHEMA)? {
         None if db.is_empty() => {
             db.insert(index::META_SCHEMA, &SCHEMA_VERSION.to_be_bytes())?;
-            Ok(())
+            Ok(false)
         }
         None => Err(StoreError::UnknownSchema { found: Vec::new() }),
         Some(v) => match <[u8; 4]>::try_from(v.as_ref()).map(u32::from_be_bytes) {
-            Ok(SCHEMA_VERSION) => Ok(()),
+            Ok(SCHEMA_VERSION) => Ok(false),
             Ok(found) if found > SCHEMA_VERSION => Err(StoreError::SchemaTooNew { found }),
+            Ok(found) if found >= 1 => {
+                warn!(
+                    found,
+                    now = SCHEMA_VERSION,
+                    "index schema is older than this build's; rebuilding it from the journal"
+                );
+                db.clear()?;
+                db.insert(index::META_SCHEMA, &SCHEMA_VERSION.to_be_bytes())?;
+                Ok(true)
+            }
             _ => Err(StoreError::UnknownSchema { found: v.to_vec() }),
         },
     }
+}
+
+/// Finishes an erasure a crash interrupted: the intent file lists the journal offsets it was
+/// overwriting; each is erased again (idempotent) and synced before the journal is read.
+fn finish_erasing(dir: &Path, journal: &mut Journal) -> Result<(), StoreError> {
+    let intent = dir.join(ERASING_FILE);
+    let bytes = match fs::read(&intent) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => return Err(io(&intent, source)),
+    };
+    // A torn intent file was never acted on: the journal was not touched before it was durable.
+    for chunk in bytes.chunks_exact(8) {
+        let mut offset = [0u8; 8];
+        offset.copy_from_slice(chunk);
+        journal.erase_body(u64::from_le_bytes(offset))?;
+    }
+    journal.sync()?;
+    warn!(
+        entries = bytes.len() / 8,
+        "finished an erasure a stop interrupted"
+    );
+    fs::remove_file(&intent).map_err(|source| io(&intent, source))
 }
 
 fn set_aside(index_dir: &Path) -> Result<PathBuf, StoreError> {
@@ -1188,5 +1518,7 @@ fn io(path: &Path, source: std::io::Error) -> StoreError {
     }
 }
 
+#[cfg(test)]
+mod erasure_tests;
 #[cfg(test)]
 mod tests;

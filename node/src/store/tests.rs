@@ -10,15 +10,15 @@ use hubnet_protocol::{Draft, DraftFormat};
 
 use super::*;
 
-const NOW: i64 = 1_800_000_000_000;
+pub(super) const NOW: i64 = 1_800_000_000_000;
 
-struct Fixture {
+pub(super) struct Fixture {
     _dir: tempfile::TempDir,
-    path: PathBuf,
-    keys: Vec<SecretKey>,
+    pub(super) path: PathBuf,
+    pub(super) keys: Vec<SecretKey>,
 }
 
-fn fixture() -> (Fixture, Store) {
+pub(super) fn fixture() -> (Fixture, Store) {
     fixture_with_rate(hubnet_protocol::Limits::DEFAULT.max_records_per_hour)
 }
 
@@ -60,7 +60,7 @@ fn body(title: &str) -> Body {
         .expect("valid")
 }
 
-fn retraction(target: RecordId) -> Body {
+pub(super) fn retraction(target: RecordId) -> Body {
     let json =
         format!(r#"{{"kind":"retraction","target":"{target}","reason":{{"en":"withdrawn"}}}}"#);
     Draft::parse(&json, DraftFormat::Json)
@@ -306,13 +306,13 @@ fn newer_or_unknown_schema_refuses_to_open() {
     let (f, store) = fixture();
     store
         .db
-        .insert(index::META_SCHEMA, &2u32.to_be_bytes())
+        .insert(index::META_SCHEMA, &(SCHEMA_VERSION + 1).to_be_bytes())
         .expect("writes");
     store.flush().expect("flushes");
     drop(store);
     assert!(matches!(
         Store::open(&f.path),
-        Err(StoreError::SchemaTooNew { found: 2 })
+        Err(StoreError::SchemaTooNew { found }) if found == SCHEMA_VERSION + 1
     ));
     let db = open_sled(&f.path.join(INDEX_DIR)).expect("opens");
     db.insert(index::META_SCHEMA, b"??").expect("writes");

@@ -1,8 +1,8 @@
 //! The registry of record kinds: every kind the protocol knows, and the one place that dispatches
 //! on it.
 //!
-//! A *content kind* (practice, event) is something a member publishes; amendments and retractions
-//! change or withdraw one. Each content kind lives in its own file here: its body rules
+//! A *content kind* (practice, event, reform profile) is something a member publishes;
+//! amendments, retractions and erasures change, withdraw or erase one. Each content kind lives in its own file here: its body rules
 //! (`validate`) and its draft format (`*Draft`, with `to_proto` and `from_proto`). Adding one
 //! touches, in this crate: its message, a `RecordKind` value and an `Amendment.content` field in
 //! `proto/hubnet/v1/record.proto`; a file in this directory; and one arm in each `match` below.
@@ -17,10 +17,12 @@ use crate::id::RecordId;
 use crate::record::RecordError;
 use crate::validate::{BodyError, Checker, Rules, Size, digest};
 
+pub mod erasure;
 pub mod event;
 pub mod practice;
 pub mod reform_profile;
 
+use erasure::ErasureDraft;
 use event::EventDraft;
 use practice::PracticeDraft;
 use reform_profile::ReformProfileDraft;
@@ -38,6 +40,8 @@ pub enum Kind {
     Retraction,
     /// Where a member's civil-service reforms stand at a date.
     ReformProfile,
+    /// Erases an earlier record of the same author and its amendments.
+    Erasure,
 }
 
 impl Kind {
@@ -49,12 +53,13 @@ impl Kind {
             Kind::Amendment => "amendment",
             Kind::Retraction => "retraction",
             Kind::ReformProfile => "reform_profile",
+            Kind::Erasure => "erasure",
         }
     }
 
     /// Whether records of this kind are content (a document of their own), not a change to one.
     pub fn is_content(self) -> bool {
-        !matches!(self, Kind::Amendment | Kind::Retraction)
+        !matches!(self, Kind::Amendment | Kind::Retraction | Kind::Erasure)
     }
 
     /// Its `RecordKind` number in `record.proto` (a stable byte, as stores keep it).
@@ -74,6 +79,7 @@ impl Kind {
             Ok(pb::RecordKind::Amendment) => Ok(Kind::Amendment),
             Ok(pb::RecordKind::Retraction) => Ok(Kind::Retraction),
             Ok(pb::RecordKind::ReformProfile) => Ok(Kind::ReformProfile),
+            Ok(pb::RecordKind::Erasure) => Ok(Kind::Erasure),
             _ => Err(RecordError::UnknownKind(value)),
         }
     }
@@ -85,6 +91,7 @@ impl Kind {
             Kind::Amendment => pb::RecordKind::Amendment,
             Kind::Retraction => pb::RecordKind::Retraction,
             Kind::ReformProfile => pb::RecordKind::ReformProfile,
+            Kind::Erasure => pb::RecordKind::Erasure,
         }
     }
 }
@@ -102,6 +109,14 @@ pub enum Body {
     Retraction(pb::Retraction),
     /// A reform profile.
     ReformProfile(pb::ReformProfile),
+    /// An erasure.
+    Erasure(pb::Erasure),
+    /// The body of an erased record of `kind`: deleted, only its header and signature are kept
+    /// (docs/PROTOCOL.md §2.3).
+    Erased {
+        /// The kind its header names.
+        kind: Kind,
+    },
 }
 
 impl Body {
@@ -119,6 +134,7 @@ impl Body {
             Kind::ReformProfile => {
                 Body::ReformProfile(pb::ReformProfile::decode(bytes).map_err(malformed)?)
             }
+            Kind::Erasure => Body::Erasure(pb::Erasure::decode(bytes).map_err(malformed)?),
         };
         body.validate(rules)?;
         Ok(body)
@@ -132,6 +148,21 @@ impl Body {
             Body::Amendment(a) => validate_amendment(a, rules),
             Body::Retraction(r) => crate::validate::retraction(r, rules),
             Body::ReformProfile(p) => reform_profile::validate(p, rules),
+            Body::Erasure(e) => erasure::validate(e, rules),
+            Body::Erased { .. } => Ok(()),
+        }
+    }
+
+    /// Whether this is the body of an erased record (deleted; only the header is kept).
+    pub fn is_erased(&self) -> bool {
+        matches!(self, Body::Erased { .. })
+    }
+
+    /// For an erasure, every record it erases: its target, then the target's amendments.
+    pub fn erases(&self) -> Vec<RecordId> {
+        match self {
+            Body::Erasure(e) => erasure::erased_ids(e),
+            _ => Vec::new(),
         }
     }
 
@@ -143,14 +174,17 @@ impl Body {
             Body::Amendment(_) => Kind::Amendment,
             Body::Retraction(_) => Kind::Retraction,
             Body::ReformProfile(_) => Kind::ReformProfile,
+            Body::Erasure(_) => Kind::Erasure,
+            Body::Erased { kind } => *kind,
         }
     }
 
-    /// The record an amendment or retraction points at.
+    /// The record an amendment, retraction or erasure points at.
     pub fn target(&self) -> Option<RecordId> {
         let bytes = match self {
             Body::Amendment(a) => &a.target,
             Body::Retraction(r) => &r.target,
+            Body::Erasure(e) => &e.target,
             _ => return None,
         };
         <[u8; 32]>::try_from(bytes.as_slice()).ok().map(RecordId)
@@ -169,7 +203,7 @@ impl Body {
         }
     }
 
-    /// The encoded body message.
+    /// The encoded body message (empty for an erased body).
     pub fn encode(&self) -> Vec<u8> {
         match self {
             Body::Practice(p) => p.encode_to_vec(),
@@ -177,6 +211,8 @@ impl Body {
             Body::Amendment(a) => a.encode_to_vec(),
             Body::Retraction(r) => r.encode_to_vec(),
             Body::ReformProfile(p) => p.encode_to_vec(),
+            Body::Erasure(e) => e.encode_to_vec(),
+            Body::Erased { .. } => Vec::new(),
         }
     }
 
@@ -244,6 +280,8 @@ pub enum Draft {
     Retraction(RetractionDraft),
     /// A reform profile.
     ReformProfile(ReformProfileDraft),
+    /// An erasure.
+    Erasure(ErasureDraft),
 }
 
 impl Draft {
@@ -269,7 +307,7 @@ impl Draft {
                     Draft::ReformProfile(p) => {
                         pb::amendment::Content::ReformProfile(p.to_proto(author_country)?)
                     }
-                    Draft::Amendment(_) | Draft::Retraction(_) => {
+                    Draft::Amendment(_) | Draft::Retraction(_) | Draft::Erasure(_) => {
                         return Err(DraftError::NestedAmendment);
                     }
                 };
@@ -286,12 +324,13 @@ impl Draft {
                 }),
             }),
             Draft::ReformProfile(p) => Body::ReformProfile(p.to_proto(author_country)?),
+            Draft::Erasure(e) => Body::Erasure(e.to_proto()?),
         })
     }
 
-    /// The draft view of a body (for display as JSON).
-    pub fn from_body(body: &Body) -> Self {
-        match body {
+    /// The draft view of a body (for display as JSON); `None` for an erased body.
+    pub fn from_body(body: &Body) -> Option<Self> {
+        Some(match body {
             Body::Practice(p) => Draft::Practice(PracticeDraft::from_proto(p)),
             Body::Event(e) => Draft::Event(EventDraft::from_proto(e)),
             Body::Amendment(a) => Draft::Amendment(AmendmentDraft {
@@ -315,6 +354,8 @@ impl Draft {
                 reason: r.reason.clone().map(|t| t.text).unwrap_or_default(),
             }),
             Body::ReformProfile(p) => Draft::ReformProfile(ReformProfileDraft::from_proto(p)),
-        }
+            Body::Erasure(e) => Draft::Erasure(ErasureDraft::from_proto(e)),
+            Body::Erased { .. } => return None,
+        })
     }
 }

@@ -88,7 +88,7 @@ fn a_full_profile_round_trips_and_verifies() {
     let (charter, keys) = net();
     let b = body(&profile(), &charter).expect("valid");
     assert_eq!(b.kind(), Kind::ReformProfile);
-    let view = Draft::from_body(&b);
+    let view = Draft::from_body(&b).expect("not erased");
     assert_eq!(
         view.to_body("KZ", &charter.rules()).expect("view is valid"),
         b
@@ -416,7 +416,7 @@ proptest! {
             "indicators": indicators,
         });
         let b = body(&j, &charter).expect("generated profiles are valid");
-        let view = Draft::from_body(&b);
+        let view = Draft::from_body(&b).expect("not erased");
         prop_assert_eq!(&view.to_body("KZ", &charter.rules()).expect("valid"), &b);
         let toml = toml::to_string(&view).expect("toml");
         prop_assert_eq!(Draft::parse(&toml, DraftFormat::Toml).expect("parses"), view);
