@@ -25,6 +25,8 @@ pub struct Metrics {
     pub fork_evidence: Counter,
     /// Sync ranges received.
     pub sync_ranges: Counter,
+    /// Copies of erased bodies offered again (stale peers, old bundles) and refused.
+    pub erased_bodies_refused: Counter,
     /// Records waiting for a gap to fill.
     pub pending_records: Gauge,
     /// Seconds each stage of the ingest worker spent in each phase.
@@ -105,7 +107,8 @@ pub struct PhaseLabel {
 
 impl Default for Metrics {
     fn default() -> Self {
-        let (records_stored, gossip_rejected, fork_evidence, sync_ranges) = Default::default();
+        let (records_stored, gossip_rejected, fork_evidence, sync_ranges, erased_bodies_refused) =
+            Default::default();
         let pending_records = Gauge::default();
         let mut registry = Registry::with_prefix("hubnet");
         for (name, help, counter) in [
@@ -125,6 +128,11 @@ impl Default for Metrics {
                 &fork_evidence,
             ),
             ("sync_ranges", "Sync range answers received", &sync_ranges),
+            (
+                "erased_bodies_refused",
+                "Copies of erased records' bodies offered again and refused",
+                &erased_bodies_refused,
+            ),
         ] {
             registry.register(name, help, Counter::clone(counter));
         }
@@ -145,6 +153,7 @@ impl Default for Metrics {
             gossip_rejected,
             fork_evidence,
             sync_ranges,
+            erased_bodies_refused,
             pending_records,
             ingest_seconds,
         }

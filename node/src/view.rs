@@ -13,9 +13,19 @@ pub fn rfc3339_ms(ms: i64) -> String {
         .unwrap_or_else(|| ms.to_string())
 }
 
-/// The JSON view of a record.
+/// The JSON view of a record. An erased record (docs/PROTOCOL.md §2.3) has `"erased": true`,
+/// a `null` body and, in `signed.erasure`, the author's erasure record that proves it (absent
+/// when a Steering Committee decision erased it).
 pub fn record_json(r: &Record) -> Value {
     let h = &r.header;
+    let mut signed = json!({
+        "header": STANDARD.encode(&r.signed.header),
+        "body": STANDARD.encode(&r.signed.body),
+        "signature": STANDARD.encode(&r.signed.signature),
+    });
+    if !r.signed.erasure.is_empty() {
+        signed["erasure"] = Value::String(STANDARD.encode(&r.signed.erasure));
+    }
     json!({
         "id": r.id.to_hex(),
         "network_id": h.network_id.to_hex(),
@@ -27,18 +37,18 @@ pub fn record_json(r: &Record) -> Value {
         "created_at_ms": h.created_at,
         "kind": h.kind.name(),
         "body": serde_json::to_value(Draft::from_body(&r.body)).unwrap_or(Value::Null),
-        "signed": {
-            "header": STANDARD.encode(&r.signed.header),
-            "body": STANDARD.encode(&r.signed.body),
-            "signature": STANDARD.encode(&r.signed.signature),
-        },
+        "erased": r.body.is_erased(),
+        "signed": signed,
     })
 }
 
 /// A one-line title: English if present, else Russian, else the first language.
 pub fn title(body: &Body) -> String {
-    if let Body::Retraction(r) = body {
-        return format!("retracts {}", hex::encode(&r.target));
+    match body {
+        Body::Retraction(r) => return format!("retracts {}", hex::encode(&r.target)),
+        Body::Erasure(e) => return format!("erases {}", hex::encode(&e.target)),
+        Body::Erased { kind } => return format!("an erased {}", kind.name()),
+        _ => {}
     }
     let text = crate::kinds::Content::of_body(body).and_then(|c| c.view().title());
     pick(text, None)

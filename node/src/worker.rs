@@ -723,7 +723,12 @@ impl Worker {
                     Err(e) => errors.push(Some(e)),
                 }
             }
+            let refused_before = store.bodies_refused();
             let outcomes = store.append(&valid)?;
+            self.shared
+                .metrics
+                .erased_bodies_refused
+                .inc_by(store.bodies_refused() - refused_before);
             let mut stored = valid.into_iter().zip(outcomes);
             for (error, (origin, _)) in errors.into_iter().zip(inputs) {
                 if let Some(e) = error {
@@ -857,7 +862,11 @@ fn drain_pending(
         if next.is_empty() {
             continue;
         }
+        let refused_before = store.bodies_refused();
         let outcomes = store.append(&next)?;
+        metrics
+            .erased_bodies_refused
+            .inc_by(store.bodies_refused() - refused_before);
         for (r, o) in next.iter().zip(outcomes) {
             match o {
                 Outcome::Stored => {

@@ -174,6 +174,9 @@ pub async fn practices_atom(
         let body = feeds::atom::feed(
             "practice",
             &items,
+            &shared
+                .read_store()
+                .erased_of_kind(hubnet_protocol::Kind::Practice)?,
             &shared.charter(),
             &base,
             "hubnet: practices",
@@ -201,6 +204,9 @@ pub async fn reform_profiles_atom(
         let body = feeds::atom::feed(
             "reform_profile",
             &items,
+            &shared
+                .read_store()
+                .erased_of_kind(hubnet_protocol::Kind::ReformProfile)?,
             &shared.charter(),
             &base,
             "hubnet: reform profiles",

@@ -230,7 +230,7 @@ fn parse_id(id: &str) -> Result<RecordId, ApiError> {
         .map_err(|_| ApiError::BadRequest(format!("{id:?} is not a record id (64 hex digits)")))
 }
 
-#[utoipa::path(get, path = "/api/v1/records/{id}", tag = "records", params(("id" = String, Path, description = "Record id, 64 hex digits")), responses((status = 200, description = "The record as stored: decoded header and body, and `signed` (base64 of the exact signed bytes)", body = Value), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/v1/records/{id}", tag = "records", params(("id" = String, Path, description = "Record id, 64 hex digits")), responses((status = 200, description = "The record as stored: decoded header and body, and `signed` (base64 of the exact signed bytes); `amendments` (its amendments' ids, in log order), `retracted`, and for an erased record `erased: true`, a null body, `signed.erasure` (the proof) and `erased_by` (the erasure record or decision)", body = Value), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json")))]
 async fn record(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -246,6 +246,19 @@ async fn record(
         let in_log = store.locate(&id)?.is_some();
         v["fork_evidence"] = json!(!in_log);
         v["retracted"] = json!(store.is_retracted(&id)?);
+        v["amendments"] = json!(
+            store
+                .amendments(&id)?
+                .iter()
+                .map(RecordId::to_hex)
+                .collect::<Vec<_>>()
+        );
+        if let Some(by) = store.erased_by(&id) {
+            v["erased_by"] = match by {
+                crate::store::ErasedBy::Record(e) => json!({"record": e.to_hex()}),
+                crate::store::ErasedBy::Decision(d) => json!({"decision": d.to_hex()}),
+            };
+        }
         Ok(Json(v))
     })
     .await

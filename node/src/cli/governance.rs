@@ -17,7 +17,8 @@ use hubnet_proto::v1 as pb;
 use hubnet_protocol::governance::{
     self, Action, DecisionDraft, DecisionId, check_proposal, sign_decision, verify_decision,
 };
-use hubnet_protocol::{Charter, Limits, PublicKey, Vocabulary};
+use hubnet_protocol::kinds::erasure::Ground;
+use hubnet_protocol::{Charter, Limits, PublicKey, RecordId, Vocabulary};
 use prost::Message;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -151,6 +152,17 @@ pub enum ActionArgs {
         /// A TOML file with the vocabulary wanted.
         #[arg(long)]
         vocabulary: PathBuf,
+    },
+    /// Erase records of any member (docs/PROTOCOL.md §2.3), for when their author cannot: every
+    /// node deletes their bodies and keeps headers and signatures. Each record's amendments, as
+    /// the node knows them, are erased with it.
+    EraseRecords {
+        /// Record id (64 hex; repeatable).
+        #[arg(long, required = true)]
+        record: Vec<String>,
+        /// Why: consent_withdrawn, erasure_request, unlawful or order.
+        #[arg(long)]
+        ground: String,
     },
 }
 
@@ -381,6 +393,38 @@ fn propose(a: &ProposeArgs) -> anyhow::Result<ExitCode> {
                 format!("{} against the vocabulary in force", vocabulary.display())
             })?;
             Action::AmendVocabulary { additions }
+        }
+        ActionArgs::EraseRecords { record, ground } => {
+            let ground: Ground = serde_json::from_value(serde_json::Value::String(ground.clone()))
+                .map_err(|_| {
+                    anyhow::anyhow!(
+                        "--ground {ground:?} is not one of consent_withdrawn, erasure_request, unlawful, order"
+                    )
+                })?;
+            let mut records: Vec<RecordId> = Vec::new();
+            for r in record {
+                let id: RecordId = r
+                    .parse()
+                    .map_err(|_| anyhow::anyhow!("--record {r:?} is not a record id (64 hex)"))?;
+                let v = get_json(&a.node, &format!("/api/v1/records/{id}"))?;
+                anyhow::ensure!(
+                    v["kind"].as_str().is_some_and(|k| k != "erasure"),
+                    "{id} is an erasure: it is the proof of others and is not erased"
+                );
+                for x in std::iter::once(id.to_hex()).chain(
+                    v["amendments"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .filter_map(|x| x.as_str().map(str::to_owned)),
+                ) {
+                    let x: RecordId = x.parse().context("the node's amendment id")?;
+                    if !records.contains(&x) {
+                        records.push(x);
+                    }
+                }
+            }
+            Action::EraseRecords { records, ground }
         }
     };
     let draft = DecisionDraft {

@@ -1,8 +1,9 @@
 //! Practices and reform profiles as Atom feeds (RFC 4287), written by the `atom_syndication`
 //! crate.
 
+use atom_syndication::extension::Extension;
 use atom_syndication::{Category, Entry, Feed, FixedDateTime, Generator, Link, Person, Text};
-use hubnet_protocol::Charter;
+use hubnet_protocol::{Charter, RecordId};
 
 use super::{base, member_name, pick_tagged, record_url, utc};
 use crate::current::Current;
@@ -23,6 +24,9 @@ pub fn feed_file(kind: &str) -> Option<&'static str> {
     }
 }
 
+/// The namespace of Atom tombstones (RFC 6721).
+pub const TOMBSTONES_NS: &str = "http://purl.org/atompub/tombstones/1.0";
+
 /// The scheme of the category that marks a retracted practice.
 pub const STATUS_SCHEME: &str = "urn:hubnet:status";
 
@@ -38,9 +42,13 @@ pub const STATUS_SCHEME: &str = "urn:hubnet:status";
 /// topics (and a profile's reform areas, in [`AREA_SCHEME`]) as categories and the licence as
 /// rights. A retracted record stays in the feed, so that readers learn of the retraction: its
 /// title is prefixed with `[retracted] ` and it has the category `retracted` in [`STATUS_SCHEME`].
+/// An erased record (`deleted`: its id and when it was erased, ms) is a tombstone (RFC 6721,
+/// `at:deleted-entry` with `ref` its entry id and `when`), so that readers drop their copy.
+#[allow(clippy::too_many_arguments)]
 pub fn feed(
     kind: &str,
     items: &[Current],
+    deleted: &[(RecordId, i64)],
     charter: &Charter,
     base_url: &str,
     feed_title: &str,
@@ -79,6 +87,30 @@ pub fn feed(
         entries,
         ..Feed::default()
     };
+    let mut feed = feed;
+    if !deleted.is_empty() {
+        feed.namespaces.insert("at".into(), TOMBSTONES_NS.into());
+        let tombstones = deleted
+            .iter()
+            .map(|(id, when)| Extension {
+                name: "at:deleted-entry".into(),
+                value: None,
+                attrs: [
+                    (
+                        "ref".to_owned(),
+                        format!("urn:hubnet:record:{}", id.to_hex()),
+                    ),
+                    ("when".to_owned(), fixed(*when).to_rfc3339()),
+                ]
+                .into(),
+                children: Default::default(),
+            })
+            .collect();
+        feed.extensions.insert(
+            "at".into(),
+            [("deleted-entry".to_owned(), tombstones)].into(),
+        );
+    }
     // Writing to memory fails only on an XML writer bug; the feed is then empty.
     feed.write_to(Vec::new())
         .ok()
@@ -192,6 +224,7 @@ mod tests {
         let xml = feed(
             "practice",
             &items,
+            &[],
             &net.charter,
             "https://hub.example.org/",
             "Практики <хаба> & co",
@@ -275,6 +308,7 @@ mod tests {
         let xml = feed(
             "reform_profile",
             &[practice, profile.clone()],
+            &[],
             &net.charter,
             "https://hub.example.org",
             "Profiles",
@@ -307,11 +341,12 @@ mod tests {
     }
 
     #[test]
-    fn an_empty_feed_is_valid_and_dated_now() {
+    fn an_empty_feed_with_a_tombstone_is_valid_and_dated_now() {
         let net = fixture::net();
         let xml = feed(
             "practice",
             &[],
+            &[(hubnet_protocol::RecordId([7; 32]), T0 + HOUR)],
             &net.charter,
             "https://h.example",
             "Hub",
@@ -322,5 +357,20 @@ mod tests {
         assert!(feed.entries.is_empty());
         assert_eq!(feed.updated, fixed(T0));
         assert_eq!(feed.lang, None);
+        // The erased record is a tombstone in RFC 6721's namespace.
+        assert_eq!(
+            feed.namespaces.get("at").map(String::as_str),
+            Some(TOMBSTONES_NS)
+        );
+        let tombstones = &feed.extensions["at"]["deleted-entry"];
+        assert_eq!(tombstones.len(), 1);
+        assert_eq!(
+            tombstones[0].attrs.get("ref").map(String::as_str),
+            Some(format!("urn:hubnet:record:{}", "07".repeat(32)).as_str())
+        );
+        assert_eq!(
+            tombstones[0].attrs.get("when").map(String::as_str),
+            Some(fixed(T0 + HOUR).to_rfc3339().as_str())
+        );
     }
 }

@@ -71,6 +71,8 @@ pub struct Indexer {
     /// The governance the applied state follows, and the one the last commit recorded.
     governance: Followed,
     committed_governance: Followed,
+    /// Whether erased records were removed since the segments were last purged.
+    purge: bool,
 }
 
 /// What a batch changes in the index: documents to write (each replaces any of its id) and
@@ -79,6 +81,8 @@ pub struct Indexer {
 pub struct Batch {
     currents: Vec<Current>,
     removed: Vec<RecordId>,
+    /// Whether it removes erased records: their text must then leave the index's files too.
+    erases: bool,
 }
 
 impl Batch {
@@ -148,6 +152,7 @@ impl Indexer {
             uncommitted: 0,
             governance: followed.clone(),
             committed_governance: followed,
+            purge: false,
         })
     }
 
@@ -165,6 +170,15 @@ impl Indexer {
             return Ok(());
         }
         let now = Followed::of(store);
+        // Records a decision erased (a small set; removing one already gone costs nothing).
+        let erased = store.charter().erased_by_decisions();
+        if !erased.is_empty() {
+            for id in erased.keys() {
+                self.overlay.remove(id);
+                batch.removed.push(*id);
+            }
+            batch.erases = true;
+        }
         let changed = key_changes(&self.governance.last_seqs, &now.last_seqs);
         for (key, _, _) in &changed {
             self.rederive(store, key, batch)?;
@@ -262,6 +276,15 @@ impl Indexer {
                     retraction: Some(r.id),
                     ..self.lookup(&t)?
                 },
+                (Body::Erasure(_), _) => {
+                    for id in r.body.erases() {
+                        self.overlay.remove(&id);
+                        touched.retain(|t| *t != id);
+                        batch.removed.push(id);
+                    }
+                    batch.erases = true;
+                    continue;
+                }
                 _ => continue,
             };
             self.overlay.insert(state.id, state);
@@ -324,6 +347,7 @@ impl Indexer {
     /// Writes the batch's documents (no store lock needed): removals first, then each document
     /// in order, a later one replacing an earlier of the same id.
     pub fn apply(&mut self, batch: &Batch) -> Result<(), SearchError> {
+        self.purge |= batch.erases;
         for id in &batch.removed {
             self.writer
                 .delete_term(Term::from_field_text(self.index.fields.id, &id.to_hex()));
@@ -368,6 +392,36 @@ impl Indexer {
         self.index.set_followed_governance(&self.governance.mark);
         self.overlay.clear();
         self.uncommitted = 0;
+        if self.purge {
+            self.purge_deleted()?;
+        }
+        Ok(())
+    }
+
+    /// Rewrites every segment holding deleted documents and removes the files no longer used,
+    /// so that an erased record's text is gone from the index's files, not only unsearchable
+    /// (tantivy marks a deleted document and keeps its bytes until a merge).
+    fn purge_deleted(&mut self) -> Result<(), SearchError> {
+        let started = Instant::now();
+        let segments: Vec<tantivy::index::SegmentId> = self
+            .index
+            .index
+            .searchable_segment_metas()?
+            .iter()
+            .filter(|m| m.num_deleted_docs() > 0)
+            .map(|m| m.id())
+            .collect();
+        if !segments.is_empty() {
+            self.writer.merge(&segments).wait()?;
+        }
+        self.writer.garbage_collect_files().wait()?;
+        self.index.reader.reload()?;
+        self.purge = false;
+        info!(
+            segments = segments.len(),
+            ms = started.elapsed().as_millis() as u64,
+            "search index: segments holding erased records rewritten"
+        );
         Ok(())
     }
 

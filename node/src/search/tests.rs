@@ -670,3 +670,64 @@ fn indexing_threads_run_at_background_priority() {
         own.1
     );
 }
+
+/// Whether any file under `dir` holds `needle`.
+fn files_hold(dir: &std::path::Path, needle: &[u8]) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if std::fs::read(&p)
+                .unwrap()
+                .windows(needle.len())
+                .any(|w| w == needle)
+            {
+                found.push(p);
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn an_erased_record_leaves_the_index_and_its_files() {
+    let c = corpus();
+    let (index, mut indexer) = c.index();
+    let marker = "qvxerasuremarkerqz";
+    let target = c.publish_json(
+        "KZ",
+        serde_json::json!({"kind": "practice", "title": {"en": format!("Mentoring {marker}")},
+                           "summary": {"en": format!("Summary {marker}")},
+                           "topics": ["recruitment"]}),
+    );
+    indexer.catch_up(&c.store, &AtomicBool::new(false)).unwrap();
+    assert_eq!(
+        ids(&index.search(&query(&[("q", marker)])).unwrap()),
+        vec![target.id]
+    );
+    assert!(
+        !files_hold(&c.data, marker.as_bytes()).is_empty(),
+        "the test's marker must be findable in the files before the erasure"
+    );
+    c.publish_json(
+        "KZ",
+        serde_json::json!({"kind": "erasure", "target": target.id.to_hex(),
+                           "ground": "erasure_request"}),
+    );
+    indexer.catch_up(&c.store, &AtomicBool::new(false)).unwrap();
+    assert!(
+        index
+            .search(&query(&[("q", marker)]))
+            .unwrap()
+            .hits
+            .is_empty()
+    );
+    assert!(index.state(&target.id).unwrap().is_none());
+    assert_eq!(
+        files_hold(&c.data, marker.as_bytes()),
+        Vec::<std::path::PathBuf>::new()
+    );
+}

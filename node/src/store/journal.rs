@@ -444,6 +444,15 @@ impl Journal {
 /// has no such field, so decoding skips it: the record reads back without a body).
 pub const ERASED_FIELD: u8 = 15;
 
+/// Whether an entry's record has no body (erased in place, or stored as received without it).
+pub fn is_bodyless(payload: &[u8]) -> bool {
+    match body_field(payload) {
+        Ok(Some(body)) => payload[body.tag] == (ERASED_FIELD << 3) | 2,
+        Ok(None) => true,
+        Err(_) => false,
+    }
+}
+
 /// Where a `SignedRecord`'s body field sits in an encoded entry.
 struct BodyField {
     /// Offset of its one-byte key.

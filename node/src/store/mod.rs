@@ -438,6 +438,38 @@ impl Store {
         &self.erased
     }
 
+    /// The ids of record `id`'s amendments stored, in log order (the amendments of an erased
+    /// record are known from its erasure, which lists them).
+    pub fn amendments(&self, id: &RecordId) -> Result<Vec<RecordId>, StoreError> {
+        if let Some(ErasedBy::Record(e)) = self.erased.get(id)
+            && let Some(erasure) = self.get(e)?
+        {
+            return Ok(erasure.body.erases().into_iter().skip(1).collect());
+        }
+        self.amendments_of(id, &[])
+    }
+
+    /// The held erased records of `kind`, with when each was erased (the erasure's or the
+    /// decision's `created_at`, ms), newest first: the tombstones of a feed.
+    pub fn erased_of_kind(&self, kind: Kind) -> Result<Vec<(RecordId, i64)>, StoreError> {
+        let mut out = Vec::new();
+        for (id, by) in &self.erased {
+            if self.locate(id)?.is_none_or(|l| l.kind != kind) {
+                continue;
+            }
+            let when = match by {
+                ErasedBy::Record(e) => self
+                    .get_signed(e)?
+                    .and_then(|s| Header::decode(&s.header).ok())
+                    .map(|h| h.created_at),
+                ErasedBy::Decision(d) => self.governance.decisions().get(d).map(|d| d.created_at),
+            };
+            out.push((*id, when.unwrap_or_default()));
+        }
+        out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        Ok(out)
+    }
+
     /// How many copies of erased bodies were offered again and refused since the store opened.
     pub fn bodies_refused(&self) -> u64 {
         self.bodies_refused
@@ -577,7 +609,15 @@ impl Store {
                     .map_err(|cause| StoreError::BadForkRecord(Box::new(cause))),
             };
         };
-        self.read_record(loc.offset).map(Some)
+        let mut r = self.read_record(loc.offset)?;
+        if r.body.is_erased()
+            && r.signed.erasure.is_empty()
+            && let Some(signed) = self.get_signed(id)?
+        {
+            // With the proof it is served with.
+            r.signed = signed;
+        }
+        Ok(Some(r))
     }
 
     fn read_record(&self, offset: u64) -> Result<Record, StoreError> {
@@ -701,6 +741,8 @@ impl Store {
 
     /// Up to `max` stored records' signed bytes from journal offset `from` on (an offset this
     /// method or [`Store::journal_start`] gave), in journal order, and the offset after them.
+    /// An erased record comes without its body and with its proof, as [`Store::get_signed`]
+    /// serves it.
     /// The journal is read in blocks of up to [`SIGNED_FROM_BLOCK`] bytes (the search indexer
     /// calls this under the store's read lock: few, large reads keep that short).
     pub fn signed_from(&self, from: u64, max: usize) -> Result<(Vec<Vec<u8>>, u64), StoreError> {
@@ -715,6 +757,18 @@ impl Store {
             }
             out.extend(payloads);
             offset = next;
+        }
+        if !self.erased.is_empty() {
+            // Erased records go out as they are served one by one: with their proof.
+            for payload in &mut out {
+                if journal::is_bodyless(payload)
+                    && let Ok(signed) = SignedRecord::decode(payload)
+                    && signed.erasure.is_empty()
+                    && let Some(served) = self.get_signed(&signed.id())?
+                {
+                    *payload = served.encode();
+                }
+            }
         }
         Ok((out, offset))
     }
