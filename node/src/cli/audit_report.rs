@@ -69,6 +69,7 @@ pub fn render_text(report: &AuditReport) -> String {
             "head id",
             "amendments",
             "retractions",
+            "erased",
             "problems",
         ]);
         for k in &report.keys {
@@ -83,6 +84,7 @@ pub fn render_text(report: &AuditReport) -> String {
                     .map_or_else(|| "-".into(), |id| short(&id.to_hex(), 12)),
                 kind_count(&k.kinds, "amendment").to_string(),
                 kind_count(&k.kinds, "retraction").to_string(),
+                k.erased.to_string(),
                 k.problems.to_string(),
             ]);
         }
@@ -248,6 +250,7 @@ pub fn render_html(report: &AuditReport) -> String {
                 "Head id",
                 "Amendments",
                 "Retractions",
+                "Erased",
                 "Problems",
             ],
         );
@@ -258,7 +261,7 @@ pub fn render_html(report: &AuditReport) -> String {
                 "<tr><td>{}</td><td class=\"mono\" title=\"{}\">{}</td><td class=\"num\">{}</td>\
                  <td class=\"num\">{}</td><td class=\"num\">{}</td>\
                  <td class=\"mono\" title=\"{}\">{}</td><td class=\"num\">{}</td>\
-                 <td class=\"num\">{}</td><td class=\"num{}\">{}</td></tr>",
+                 <td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num{}\">{}</td></tr>",
                 esc(&k.code),
                 esc(&k.key),
                 esc(&short(&k.key, 16)),
@@ -272,6 +275,7 @@ pub fn render_html(report: &AuditReport) -> String {
                     .map_or_else(|| "-".into(), |h| short(h, 12))),
                 kind_count(&k.kinds, "amendment"),
                 kind_count(&k.kinds, "retraction"),
+                k.erased,
                 if k.problems > 0 { " bad" } else { "" },
                 k.problems,
             );

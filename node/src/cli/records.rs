@@ -447,7 +447,10 @@ fn print_report(held: &Held, report: &BundleReport) -> anyhow::Result<()> {
         "problems"
     );
     for m in &report.members {
-        let kinds: Vec<String> = m.kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        let mut kinds: Vec<String> = m.kinds.iter().map(|(k, n)| format!("{k} {n}")).collect();
+        if m.erased > 0 {
+            kinds.push(format!("{} erased", m.erased));
+        }
         say!(
             "{:<5} {:>8} {:>6}  {:<40} {:>8}  {}",
             m.code,
@@ -472,8 +475,18 @@ fn print_report(held: &Held, report: &BundleReport) -> anyhow::Result<()> {
         }
     }
     let verified: u64 = report.members.iter().map(|m| m.records).sum();
+    let erased: u64 = report.members.iter().map(|m| m.erased).sum();
     if report.is_clean() {
-        say!("\nOK: {verified} records verified; every signature, id, chain link and author holds");
+        let erased = if erased > 0 {
+            format!(
+                " ({erased} erased: header and signature verified, body deleted by its erasure)"
+            )
+        } else {
+            String::new()
+        };
+        say!(
+            "\nOK: {verified} records verified{erased}; every signature, id, chain link and author holds"
+        );
     } else {
         say!(
             "\nFAILED: {} problems in {} records read",
@@ -494,7 +507,8 @@ fn report_json(held: &Held, report: &BundleReport) -> serde_json::Value {
         "checkpoints": held.checkpoints,
         "members": report.members.iter().map(|m| serde_json::json!({
             "member": m.code, "author": m.key, "records": m.records, "head_seq": m.head_seq,
-            "head_id": m.head_id.map(|i| i.to_hex()), "kinds": m.kinds, "problems": m.problems,
+            "head_id": m.head_id.map(|i| i.to_hex()), "kinds": m.kinds, "erased": m.erased,
+            "problems": m.problems,
         })).collect::<Vec<_>>(),
         "problems": report.problems.iter().map(|p| serde_json::json!({
             "member": p.member, "record": p.record.map(|r| r.to_hex()), "message": p.message,

@@ -367,6 +367,18 @@ impl SearchIndex {
         self.len() == 0
     }
 
+    /// Documents deleted but still held in the committed segments' files (tantivy keeps a deleted
+    /// document until its segment is merged): 0 once an erasure's purge has run.
+    pub fn deleted_kept(&self) -> Result<u64, SearchError> {
+        Ok(self
+            .reader
+            .searcher()
+            .segment_readers()
+            .iter()
+            .map(|r| u64::from(r.num_deleted_docs()))
+            .sum())
+    }
+
     /// What the committed index knows of practice or event `id`.
     pub fn state(&self, id: &RecordId) -> Result<Option<DocState>, SearchError> {
         let searcher = self.reader.searcher();
