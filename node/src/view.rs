@@ -13,7 +13,7 @@ pub fn rfc3339_ms(ms: i64) -> String {
         .unwrap_or_else(|| ms.to_string())
 }
 
-/// The JSON view of a record. An erased record (docs/PROTOCOL.md §2.3) has `"erased": true`,
+/// The JSON view of a record. An erased record (docs/PROTOCOL.md §2.1) has `"erased": true`,
 /// a `null` body and, in `signed.erasure`, the author's erasure record that proves it (absent
 /// when a Steering Committee decision erased it).
 pub fn record_json(r: &Record) -> Value {

@@ -118,7 +118,7 @@ pub struct MemberSummary {
     pub head_id: Option<RecordId>,
     /// Valid records per kind name.
     pub kinds: BTreeMap<&'static str, u64>,
-    /// Valid records held erased (header and signature, no body; docs/PROTOCOL.md §2.3).
+    /// Valid records held erased (header and signature, no body; docs/PROTOCOL.md §2.1).
     pub erased: u64,
     /// Problems attributed to this member.
     pub problems: u64,

@@ -70,7 +70,7 @@ pub enum ChainError {
     /// The target was already retracted.
     #[error("target {0} was already retracted")]
     TargetRetracted(RecordId),
-    /// The target was erased (docs/PROTOCOL.md §2.3): nothing can amend, retract or erase it
+    /// The target was erased (docs/PROTOCOL.md §2.1): nothing can amend, retract or erase it
     /// again.
     #[error("target {0} was erased")]
     TargetErased(RecordId),

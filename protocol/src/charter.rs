@@ -615,7 +615,7 @@ impl Charter {
         &self.genesis_vocabulary
     }
 
-    /// The decision that erased record `id` (docs/PROTOCOL.md §2.3), if one did.
+    /// The decision that erased record `id` (docs/PROTOCOL.md §2.1), if one did.
     pub fn erased_by(&self, id: &RecordId) -> Option<RecordId> {
         self.erased.get(id).copied()
     }

@@ -139,7 +139,7 @@ pub enum Action {
         /// The new entries.
         additions: Vocabulary,
     },
-    /// Records of any member erased (docs/PROTOCOL.md §2.3): every node deletes their bodies.
+    /// Records of any member erased (docs/PROTOCOL.md §2.1): every node deletes their bodies.
     EraseRecords {
         /// The records (at least one, none twice).
         records: Vec<RecordId>,

@@ -133,7 +133,7 @@ pub struct SignedRecord {
     /// Ed25519 signature.
     pub signature: Vec<u8>,
     /// For an erased record (empty `body`), the encoded erasure record that proves it; empty
-    /// otherwise, and when a committee decision erased it (docs/PROTOCOL.md §2.3).
+    /// otherwise, and when a committee decision erased it (docs/PROTOCOL.md §2.1).
     pub erasure: Vec<u8>,
 }
 

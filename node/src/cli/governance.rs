@@ -153,7 +153,7 @@ pub enum ActionArgs {
         #[arg(long)]
         vocabulary: PathBuf,
     },
-    /// Erase records of any member (docs/PROTOCOL.md §2.3), for when their author cannot: every
+    /// Erase records of any member (docs/PROTOCOL.md §2.1), for when their author cannot: every
     /// node deletes their bodies and keeps headers and signatures. Each record's amendments, as
     /// the node knows them, are erased with it.
     EraseRecords {

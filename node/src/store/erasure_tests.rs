@@ -1,4 +1,4 @@
-//! Erasure in the store (docs/PROTOCOL.md §2.3): bodies leave the journal, headers and
+//! Erasure in the store (docs/PROTOCOL.md §2.1): bodies leave the journal, headers and
 //! signatures stay and verify, erased records travel with their proof, offered bodies are
 //! refused, and an erasure a crash interrupted is finished on open.
 

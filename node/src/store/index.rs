@@ -47,7 +47,7 @@ pub(crate) fn erased_key(id: &RecordId) -> [u8; 33] {
     prefixed(ERASED, id.as_bytes())
 }
 
-/// What erased a record (docs/PROTOCOL.md §2.3).
+/// What erased a record (docs/PROTOCOL.md §2.1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErasedBy {
     /// The author's erasure record.

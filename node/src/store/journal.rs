@@ -233,7 +233,7 @@ impl Journal {
         Ok(offsets)
     }
 
-    /// Erases the record body of the entry at `offset` in place (docs/PROTOCOL.md §2.3): the
+    /// Erases the record body of the entry at `offset` in place (docs/PROTOCOL.md §2.1): the
     /// `SignedRecord`'s `body` field (2) becomes field [`ERASED_FIELD`] of the same length,
     /// all zeros, and the checksum is recomputed. The header and signature bytes are not
     /// touched, so whatever a crash tears, the entry still parses with them whole; the store

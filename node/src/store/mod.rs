@@ -216,7 +216,7 @@ pub struct Store {
     governance_journal: Journal,
     /// Checkpoints: the newest per signer, and contradicting pairs.
     checkpoints: governance::Checkpoints,
-    /// Every erased record (held or not), with what erased it (docs/PROTOCOL.md §2.3).
+    /// Every erased record (held or not), with what erased it (docs/PROTOCOL.md §2.1).
     erased: HashMap<RecordId, ErasedBy>,
     /// Copies of erased bodies offered again (by stale peers, old bundles) and refused.
     bodies_refused: u64,
@@ -428,7 +428,7 @@ impl Store {
         Ok(done)
     }
 
-    /// What erased record `id`, if it was erased (docs/PROTOCOL.md §2.3).
+    /// What erased record `id`, if it was erased (docs/PROTOCOL.md §2.1).
     pub fn erased_by(&self, id: &RecordId) -> Option<ErasedBy> {
         self.erased.get(id).copied()
     }
@@ -475,7 +475,7 @@ impl Store {
         self.bodies_refused
     }
 
-    /// Erases the records a newly stored decision erased (docs/PROTOCOL.md §2.3). An erasure
+    /// Erases the records a newly stored decision erased (docs/PROTOCOL.md §2.1). An erasure
     /// record is never erased (it is the proof of the others).
     pub(crate) fn apply_decision_erasures(&mut self) -> Result<(), StoreError> {
         let new: Vec<(RecordId, RecordId)> = self

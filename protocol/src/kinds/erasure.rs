@@ -1,5 +1,5 @@
 //! The erasure kind: an author erases one of its records and that record's amendments
-//! (docs/PROTOCOL.md §2.3). Its message is `Erasure` in `proto/hubnet/v1/record.proto`; here are
+//! (docs/PROTOCOL.md §2.1). Its message is `Erasure` in `proto/hubnet/v1/record.proto`; here are
 //! its body rules, its grounds and its draft format. Which records an erasure may name is a chain
 //! rule ([`crate::chain::check_erasure`]); what a node then does with the bodies is the store's.
 

@@ -112,7 +112,7 @@ pub enum Body {
     /// An erasure.
     Erasure(pb::Erasure),
     /// The body of an erased record of `kind`: deleted, only its header and signature are kept
-    /// (docs/PROTOCOL.md §2.3).
+    /// (docs/PROTOCOL.md §2.1).
     Erased {
         /// The kind its header names.
         kind: Kind,

@@ -1,4 +1,4 @@
-//! Erasure across a five-node network (docs/PROTOCOL.md §2.3): a record carrying a unique marker
+//! Erasure across a five-node network (docs/PROTOCOL.md §2.1): a record carrying a unique marker
 //! is erased on its author's node; within a bounded time no file under any node's data dir holds
 //! the marker (journal and search index included); a node stopped during the erasure erases it
 //! when it comes back; neither the old body posted again nor a bundle exported before the
