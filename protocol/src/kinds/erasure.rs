@@ -138,3 +138,6 @@ impl ErasureDraft {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;
