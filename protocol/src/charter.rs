@@ -963,6 +963,26 @@ pub(crate) mod tests {
         assert_eq!(again.signers().len(), 2);
     }
 
+    /// Before any decision the vocabulary in force is the document's, and a body is judged by
+    /// the document's limits and vocabulary.
+    #[test]
+    fn the_verified_charter_keeps_the_documents_vocabulary_and_judges_by_it() {
+        let (mut doc, _, committee) = sample(2);
+        doc.vocabulary.topics.retain(|t| t.slug == "recruitment");
+        doc.limits.max_list_items = 3;
+        doc.signatures.clear();
+        doc.sign(&committee[0]).expect("committee key");
+        doc.sign(&committee[1]).expect("committee key");
+        let charter = doc.verify().expect("valid");
+        assert_eq!(charter.vocabulary(), &doc.vocabulary);
+        assert_eq!(charter.genesis_vocabulary(), &doc.vocabulary);
+        let rules = charter.rules();
+        assert_eq!(rules.limits, &doc.limits);
+        assert_eq!(rules.vocabulary, &doc.vocabulary);
+        assert!(rules.vocabulary.is_topic("recruitment"));
+        assert!(!rules.vocabulary.is_topic("training"));
+    }
+
     /// Every charter limit admits its smallest and largest value and refuses one beyond each.
     #[test]
     fn each_charter_limit_admits_its_range_and_nothing_beyond() {

@@ -23,7 +23,7 @@ use crate::id::sha256;
 use crate::record::{self, Body, Position, Record, RecordError, SignedRecord};
 use crate::sync::{HeadRef, Summary, SyncError};
 use crate::validate::BodyError;
-use crate::{Draft, DraftFormat, Limits, PublicKey, RecordId, SecretKey};
+use crate::{Draft, DraftError, DraftFormat, Limits, PublicKey, RecordId, SecretKey, Vocabulary};
 
 /// The verifier's clock.
 const NOW: i64 = 1_800_000_000_000;
@@ -538,6 +538,28 @@ fn bad_fields_are_refused_and_named() {
                 })),
             ),
             "amend_limits.limits",
+        ),
+        (
+            raw_decision(
+                &net,
+                1,
+                vec![],
+                Some(pb::decision::Action::AmendVocabulary(pb::AmendVocabulary {
+                    additions: None,
+                })),
+            ),
+            "amend_vocabulary.additions",
+        ),
+        (
+            raw_decision(
+                &net,
+                1,
+                vec![],
+                Some(pb::decision::Action::AmendVocabulary(pb::AmendVocabulary {
+                    additions: Some(pb::Vocabulary::default()),
+                })),
+            ),
+            "amend_vocabulary.additions",
         ),
     ];
     for (decision, field) in cases {
@@ -1235,6 +1257,64 @@ fn check_raised_names_each_limit_an_amendment_lowers() {
             "this lowers max_body_bytes from 65537 to 65536, max_languages from 16 to 2"
         )
     );
+}
+
+/// Vocabulary entries as a charter file writes them.
+fn vocabulary(toml_text: &str) -> Vocabulary {
+    toml::from_str(toml_text).expect("a vocabulary")
+}
+
+/// A vocabulary amendment adds its entries to the vocabulary in force, which judges bodies from
+/// then on; the charter's own vocabulary stays as it was. Adding an entry again is void.
+#[test]
+fn a_vocabulary_amendment_adds_to_the_vocabulary_in_force() {
+    let net = net();
+    let mut gov = net.gov();
+    let additions = vocabulary(
+        r#"
+        [[topics]]
+        slug = "mentoring"
+        name = { en = "Mentoring", ru = "Наставничество", kk = "Тәлімгерлік" }
+        "#,
+    );
+    let json = serde_json::json!({
+        "kind": "practice",
+        "title": {"en": "Mentors for new civil servants"},
+        "summary": {"en": "Each newcomer has a mentor."},
+        "topics": ["mentoring"]
+    });
+    let draft = Draft::parse(&json.to_string(), DraftFormat::Json).expect("parses");
+    let unknown = Err(DraftError::Invalid(BodyError::UnknownTopic {
+        field: "topics".into(),
+        slug: "mentoring".into(),
+    }));
+    assert_eq!(draft.to_body("KZ", &gov.charter().rules()), unknown);
+
+    let action = Action::AmendVocabulary {
+        additions: additions.clone(),
+    };
+    let d = net.decide(&mut gov, action.clone());
+    assert_eq!(d.action, action, "the additions survive encoding");
+    assert_eq!(gov.state().status[&d.id], DecisionStatus::Applied);
+    let charter = gov.charter().clone();
+    let in_force = net.genesis.vocabulary().extended(&additions).expect("adds");
+    assert_eq!(charter.vocabulary(), &in_force);
+    assert!(charter.vocabulary().is_topic("mentoring"));
+    assert_eq!(charter.genesis_vocabulary(), net.genesis.vocabulary());
+    assert!(!charter.genesis_vocabulary().is_topic("mentoring"));
+    assert_eq!(charter.rules().vocabulary, &in_force);
+    let Ok(Body::Practice(p)) = draft.to_body("KZ", &charter.rules()) else {
+        panic!("a practice on a topic in force")
+    };
+    assert_eq!(p.topics, ["mentoring"]);
+    assert_eq!(draft.to_body("KZ", &net.genesis.rules()), unknown);
+
+    let again = net.decide(&mut gov, action);
+    match &gov.state().status[&again.id] {
+        DecisionStatus::Void(r) => assert!(r.contains("\"mentoring\" is already"), "{r}"),
+        other => panic!("adding an entry again: {other:?}"),
+    }
+    assert_eq!(gov.charter().vocabulary(), &in_force);
 }
 
 /// What a decision may change: everything in the state but the decisions' bookkeeping.
@@ -2245,6 +2325,29 @@ fn each_action_describes_itself() {
             format!(
                 "amend limits from {NOW} ms (max_record_bytes 131072, max_records_per_hour 500)"
             ),
+        ),
+        (
+            // Lists without additions are left out.
+            Action::AmendVocabulary {
+                additions: vocabulary(
+                    r#"
+                    [[topics]]
+                    slug = "mentoring"
+                    name = { en = "Mentoring" }
+                    [[topics]]
+                    slug = "onboarding"
+                    name = { en = "Onboarding" }
+                    [[indicators]]
+                    code = "hub:time-to-hire"
+                    name = { en = "Time to hire" }
+                    unit = "days"
+                    higher_is_better = false
+                    reform_area = "public-service-hrm"
+                    "#,
+                ),
+            },
+            "add to the vocabulary: topics mentoring, onboarding; indicators hub:time-to-hire"
+                .into(),
         ),
     ];
     for (action, expected) in cases {

@@ -359,3 +359,6 @@ impl Draft {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;
