@@ -154,6 +154,8 @@ pub struct Entry {
     amended_kind: Option<Kind>,
     target: Option<RecordId>,
     previous: Option<RecordId>,
+    /// The institutions its body names, with the field naming each.
+    references: Vec<(String, RecordId)>,
     /// Header bytes as signed.
     pub header: Vec<u8>,
     /// The author's signature.
@@ -242,6 +244,7 @@ impl BundleCheck {
             amended_kind: r.body.amended_kind(),
             target: r.body.target(),
             previous: r.body.previous(),
+            references: r.body.institution_refs(),
             header: r.signed.header,
             signature: r.signed.signature,
         };
@@ -297,7 +300,8 @@ impl BundleCheck {
         self.verify_pending();
         let mut members = Vec::new();
         let mut logs = std::mem::take(&mut self.logs);
-        // Every record held, for reform profiles' `previous` in other logs.
+        // Every record held, for reform profiles' `previous` in other logs and the institutions
+        // records name.
         let everywhere: HashMap<RecordId, (PublicKey, Kind)> = logs
             .iter()
             .flat_map(|(k, log)| log.values().flatten().map(move |e| (e.id, (*k, e.kind))))
@@ -448,6 +452,13 @@ impl BundleCheck {
                         }),
                     };
                     if let Err(err) = crate::chain::previous_rule(previous, &m.code, info) {
+                        problem(ProblemKind::Chain, seq, e, format!("seq {seq}: {err}"));
+                    }
+                }
+                // Institutions may be any member's: judged against every record the source holds.
+                for (field, reference) in &e.references {
+                    let kind = everywhere.get(reference).map(|(_, k)| *k);
+                    if let Err(err) = crate::chain::reference_rule(field, *reference, kind) {
                         problem(ProblemKind::Chain, seq, e, format!("seq {seq}: {err}"));
                     }
                 }
