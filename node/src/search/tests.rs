@@ -532,9 +532,12 @@ fn records_past_their_keys_last_valid_seq_leave_the_index_and_come_back_when_it_
         assert!(state.retraction.is_some());
     };
     let all = |index: &SearchIndex| {
-        let mut v = ids(&index
-            .search(&query(&[("limit", "100"), ("include_retracted", "true")]))
-            .unwrap());
+        // More than one page (100) of the sample corpus.
+        let q = Query {
+            limit: 1000,
+            ..query(&[("include_retracted", "true")])
+        };
+        let mut v = ids(&index.search(&q).unwrap());
         v.sort();
         v
     };
