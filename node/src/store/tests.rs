@@ -620,7 +620,10 @@ fn named_institutions_must_be_held_institution_records() {
     assert!(
         matches!(
             err,
-            Err(StoreError::Chain(ChainError::NotAnInstitution { ref kind, .. })) if *kind == "practice"
+            Err(StoreError::Chain(ChainError::NotAnInstitution {
+                kind: "practice",
+                ..
+            }))
         ),
         "{err:?}"
     );
