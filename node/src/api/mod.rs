@@ -24,6 +24,8 @@
 
 pub mod compare;
 pub mod directory;
+#[cfg(test)]
+mod directory_tests;
 pub mod error;
 pub mod feeds;
 pub mod governance;
