@@ -93,9 +93,13 @@ fn due(
         }
     }
     if !json {
+        let horizon = today
+            .checked_add_days(chrono::Days::new(within))
+            .unwrap_or(chrono::NaiveDate::MAX);
         eprintln!(
-            "{} profile(s) to re-confirm (reconfirm_by before {} + {within} days)",
+            "{} profile(s) to re-confirm (reconfirm_by on or before {}, today {} UTC)",
             list.len(),
+            horizon.format("%Y-%m-%d"),
             today.format("%Y-%m-%d")
         );
     }

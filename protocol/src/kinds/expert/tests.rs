@@ -575,3 +575,66 @@ proptest! {
         prop_assert_eq!(r.body, b);
     }
 }
+
+/// `hubnet verify` and `hubnet audit` judge references against every record of the source, in
+/// any order and of any member.
+#[test]
+fn a_bundle_check_judges_references_against_the_whole_bundle() {
+    let (charter, keys) = net();
+    let institution = Draft::parse(
+        &json!({"kind": "institution", "name": {"en": "Agency"}, "type": "ministry"}).to_string(),
+        DraftFormat::Json,
+    )
+    .and_then(|d| d.to_body("HUB", &charter.rules_at(NOW)))
+    .expect("valid");
+    let inst = record::sign(
+        &keys[0],
+        charter.network_id(),
+        Position::FIRST,
+        NOW,
+        &institution,
+    );
+    let inst_id = inst.id();
+    let naming = |key: usize, code: &str, id: RecordId| {
+        let mut j = expert();
+        j["institution"] = json!({"id": id.to_hex()});
+        j["affiliations"] = json!([]);
+        let b = Draft::parse(&j.to_string(), DraftFormat::Json)
+            .and_then(|d| d.to_body(code, &charter.rules_at(NOW)))
+            .expect("valid");
+        record::sign(&keys[key], charter.network_id(), Position::FIRST, NOW, &b)
+    };
+    let check = |records: &[&crate::SignedRecord]| {
+        let mut c = crate::bundle::BundleCheck::new(&charter, NOW);
+        for r in records {
+            c.add(&r.encode());
+        }
+        c.finish().problems
+    };
+    let good = naming(1, "KZ", inst_id);
+    assert_eq!(
+        check(&[&good, &inst]),
+        vec![],
+        "the institution after the expert"
+    );
+    assert_eq!(check(&[&inst, &good]), vec![]);
+    let problems = check(&[&good]);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0]
+            .message
+            .contains("is not a record this node holds"),
+        "{problems:?}"
+    );
+    // Naming a record of another kind (another member's expert).
+    let other = naming(1, "KZ", inst_id);
+    let bad = naming(2, "KG", other.id());
+    let problems = check(&[&inst, &other, &bad]);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0]
+            .message
+            .contains("is a expert, not an institution"),
+        "{problems:?}"
+    );
+}
