@@ -274,7 +274,7 @@ fn sign(key: &SecretKey, position: Position, json: &serde_json::Value) -> Result
         .member_by_key(&key.public_key())
         .ok_or("the key is a member's")?;
     let body = Draft::parse(&json.to_string(), DraftFormat::Json)?
-        .to_body(&member.code, &charter.rules())?;
+        .to_body(&member.code, &charter.rules().at(SEED_MS))?;
     let signed = record::sign(key, charter.network_id(), position, SEED_MS, &body);
     Ok(record::verify_record(&signed.encode(), charter, SEED_MS)?)
 }

@@ -8,6 +8,7 @@ pub mod cli;
 pub mod compare;
 pub mod config;
 pub mod current;
+pub mod directory;
 pub mod durable;
 pub mod feeds;
 pub mod ingest;

@@ -162,6 +162,8 @@ pub struct Entry {
     erases: Vec<RecordId>,
     /// Whether it is held erased: its header and signature without its body.
     pub erased: bool,
+    /// The institutions its body names, with the field naming each.
+    references: Vec<(String, RecordId)>,
     /// Header bytes as signed.
     pub header: Vec<u8>,
     /// The author's signature.
@@ -280,6 +282,7 @@ impl BundleCheck {
             previous: r.body.previous(),
             erases: r.body.erases(),
             erased: r.body.is_erased(),
+            references: r.body.institution_refs(),
             header: r.signed.header,
             signature: r.signed.signature,
         };
@@ -336,7 +339,8 @@ impl BundleCheck {
         self.verify_pending();
         let mut members = Vec::new();
         let mut logs = std::mem::take(&mut self.logs);
-        // Every record held, for reform profiles' `previous` in other logs.
+        // Every record held, for reform profiles' `previous` in other logs and the institutions
+        // records name.
         let everywhere: HashMap<RecordId, (PublicKey, Kind)> = logs
             .iter()
             .flat_map(|(k, log)| log.values().flatten().map(move |e| (e.id, (*k, e.kind))))
@@ -508,6 +512,13 @@ impl BundleCheck {
                 }
                 for id in &e.erases {
                     erased.entry(*id).or_insert(seq);
+                }
+                // Institutions may be any member's: judged against every record the source holds.
+                for (field, reference) in &e.references {
+                    let kind = everywhere.get(reference).map(|(_, k)| *k);
+                    if let Err(err) = crate::chain::reference_rule(field, *reference, kind) {
+                        problem(ProblemKind::Chain, seq, e, format!("seq {seq}: {err}"));
+                    }
                 }
                 ids.insert(e.id, (e.kind, seq));
                 if valid {

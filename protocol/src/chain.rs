@@ -56,7 +56,7 @@ pub enum ChainError {
     TargetNotFound(RecordId),
     /// The target is an amendment or retraction, not an original record.
     #[error(
-        "target {0} is a {1}; only content records (practices, events, profiles…) can be amended, retracted or erased"
+        "target {0} is a {1}; only content records (practices, events, profiles, institutions, experts) can be amended, retracted or erased"
     )]
     TargetNotOriginal(RecordId, &'static str),
     /// An amendment's new content is of another kind than its target.
@@ -107,6 +107,25 @@ pub enum ChainError {
         country: String,
         /// This profile's country.
         expected: String,
+    },
+    /// A body names, as an institution, a record the node does not hold (yet: it may arrive
+    /// later from its author's log, and the record is then fetched again; no penalty).
+    #[error("{field}: {reference} is not a record this node holds")]
+    ReferenceNotFound {
+        /// The field that names it.
+        field: String,
+        /// The record named.
+        reference: RecordId,
+    },
+    /// A body names, as an institution, a record of another kind.
+    #[error("{field}: {reference} is a {kind}, not an institution")]
+    NotAnInstitution {
+        /// The field that names it.
+        field: String,
+        /// The record named.
+        reference: RecordId,
+        /// Its kind.
+        kind: &'static str,
     },
     /// The key already signed the charter's limit of records within the hour before this one
     /// (the rate rule, docs/PROTOCOL.md §2).
@@ -346,6 +365,37 @@ pub fn previous_rule(
         return Err(ChainError::PreviousNotFound(id));
     }
     Ok(())
+}
+
+/// Checks every institution a body names (`Body::institution_refs`: practices', events' and
+/// reform profiles' `institution_ids`, an institution's `parent`, an expert's institution and
+/// affiliations): each must be an institution record (an original, of any member) that the
+/// node holds. `kind_of` gives the kind of a record the node holds, `None` if it holds none.
+pub fn check_references(
+    record: &Record,
+    mut kind_of: impl FnMut(&RecordId) -> Option<Kind>,
+) -> Result<(), ChainError> {
+    for (field, id) in record.body.institution_refs() {
+        reference_rule(&field, id, kind_of(&id))?;
+    }
+    Ok(())
+}
+
+/// The rule of [`check_references`] for one reference: `field` names `id`, which the node holds
+/// as a record of `kind` (`None`: not held).
+pub fn reference_rule(field: &str, id: RecordId, kind: Option<Kind>) -> Result<(), ChainError> {
+    match kind {
+        None => Err(ChainError::ReferenceNotFound {
+            field: field.into(),
+            reference: id,
+        }),
+        Some(Kind::Institution) => Ok(()),
+        Some(k) => Err(ChainError::NotAnInstitution {
+            field: field.into(),
+            reference: id,
+            kind: k.name(),
+        }),
+    }
 }
 
 /// Checks an amendment's, retraction's or erasure's target; other kinds pass. `target` is what

@@ -630,11 +630,13 @@ impl Charter {
         &self.vocabulary
     }
 
-    /// What a body created now is judged against: the last limits and the vocabulary in force.
+    /// What a body created now is judged against: the last limits and the vocabulary in force,
+    /// with no creation time (a publisher adds it with [`Rules::at`]).
     pub fn rules(&self) -> Rules<'_> {
         Rules {
             limits: self.limits(),
             vocabulary: &self.vocabulary,
+            created_at: None,
         }
     }
 
@@ -644,6 +646,7 @@ impl Charter {
         Rules {
             limits: self.limits_at(created_at),
             vocabulary: &self.vocabulary,
+            created_at: Some(created_at),
         }
     }
 

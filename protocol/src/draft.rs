@@ -49,8 +49,26 @@ pub enum DraftError {
         /// The value.
         value: String,
     },
+    /// A field that must be a SHA-256 digest is not 64 hex characters.
+    #[error("{field} {value:?} is not a SHA-256 digest (64 hex characters)")]
+    BadDigest {
+        /// The field.
+        field: String,
+        /// The value.
+        value: String,
+    },
+    /// An organisation given both by record id and by name, or by neither.
+    #[error("{field}: give either `id` (an institution record) or `name`, not {given}")]
+    IdOrName {
+        /// The field.
+        field: String,
+        /// `both` or `neither`.
+        given: &'static str,
+    },
     /// An amendment whose `record` is itself an amendment, retraction or erasure.
-    #[error("an amendment's record must be a content record (a practice, an event, a profile…)")]
+    #[error(
+        "an amendment's record must be a content record (a practice, an event, a reform profile, an institution or an expert)"
+    )]
     NestedAmendment,
     /// The draft parses but breaks a record rule.
     #[error(transparent)]
@@ -184,6 +202,24 @@ pub(crate) fn parse_target(s: &str) -> Result<Vec<u8>, DraftError> {
     parse_hex32(s)
         .map(|b| RecordId(b).0.to_vec())
         .map_err(|_| DraftError::BadTarget(s.to_owned()))
+}
+
+/// A record id given as 64 hex characters, as bytes.
+pub(crate) fn record_id(field: &str, s: &str) -> Result<Vec<u8>, DraftError> {
+    parse_hex32(s)
+        .map(|b| b.to_vec())
+        .map_err(|_| DraftError::BadRecordId {
+            field: field.to_owned(),
+            value: s.to_owned(),
+        })
+}
+
+/// A list of record ids (`field[i]` names a bad one).
+pub(crate) fn record_ids(field: &str, ids: &[String]) -> Result<Vec<Vec<u8>>, DraftError> {
+    ids.iter()
+        .enumerate()
+        .map(|(i, s)| record_id(&format!("{field}[{i}]"), s))
+        .collect()
 }
 
 pub(crate) fn localized(map: Option<&Localized>) -> Option<pb::LocalizedText> {

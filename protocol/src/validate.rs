@@ -250,30 +250,170 @@ pub enum BodyError {
         /// The author's member code.
         member: String,
     },
+    /// An expert's consent, or a part of it, is absent (or its scope unspecified).
+    #[error("{field} is required: an expert is published only with their consent")]
+    ConsentMissing {
+        /// Field path.
+        field: String,
+    },
+    /// A date later than the record's creation date (UTC).
+    #[error("{field}: {value} is after the record's creation date {created}")]
+    AfterCreation {
+        /// Field path.
+        field: String,
+        /// The date.
+        value: String,
+        /// The record's creation date, `YYYY-MM-DD` (UTC).
+        created: String,
+    },
+    /// A `reconfirm_by` before the record's creation date.
+    #[error("{field}: {value} is before the record's creation date {created}")]
+    ReconfirmByPast {
+        /// Field path.
+        field: String,
+        /// The date.
+        value: String,
+        /// The record's creation date, `YYYY-MM-DD` (UTC).
+        created: String,
+    },
+    /// A `reconfirm_by` more than 24 months after the record's creation date.
+    #[error(
+        "{field}: {value} is more than 24 months after the record's creation date (at most {max})"
+    )]
+    ReconfirmByTooFar {
+        /// Field path.
+        field: String,
+        /// The date.
+        value: String,
+        /// The latest date allowed.
+        max: String,
+    },
+    /// An e-mail address at a personal mail provider where an institutional one is required.
+    #[error("{field}: {domain} is a personal mail provider; give an institutional address")]
+    NotInstitutionalAddress {
+        /// Field path.
+        field: String,
+        /// The address's domain.
+        domain: String,
+    },
+    /// An identifier that does not have its scheme's shape (Wikidata, ROR).
+    #[error("{field}: {value:?} is not a {scheme} identifier")]
+    InvalidIdentifier {
+        /// Field path.
+        field: String,
+        /// The value.
+        value: String,
+        /// The scheme and its shape.
+        scheme: &'static str,
+    },
 }
 
 pub(crate) type R = Result<(), BodyError>;
 
-/// What a body is judged against: the limits for its creation time and the vocabulary in force
-/// ([`crate::Charter::rules_at`]).
+/// What a body is judged against: the limits for its creation time, the vocabulary in force and
+/// the creation time itself ([`crate::Charter::rules_at`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Rules<'a> {
     /// Sizes and counts.
     pub limits: &'a Limits,
     /// Topics, reform areas, indicators.
     pub vocabulary: &'a Vocabulary,
+    /// The record's `created_at` (ms), for the rules that depend on it (an expert's consent date
+    /// and `reconfirm_by`). `None`: not known yet (a draft before it is signed); those rules are
+    /// then skipped, and a draft's `reconfirm_by` gets no default. Verification always knows it:
+    /// `precheck` judges every body with [`crate::Charter::rules_at`] and the header's time, so
+    /// no record passes verification unchecked.
+    pub created_at: Option<i64>,
 }
 
 impl Rules<'static> {
-    /// The default limits and the template vocabulary (for tests and tools without a charter).
+    /// The default limits and the template vocabulary (for tests and tools without a charter);
+    /// no creation time.
     pub fn template() -> Self {
         static VOCABULARY: std::sync::LazyLock<Vocabulary> =
             std::sync::LazyLock::new(Vocabulary::template);
         Rules {
             limits: &Limits::DEFAULT,
             vocabulary: &VOCABULARY,
+            created_at: None,
         }
     }
+}
+
+impl Rules<'_> {
+    /// The same rules for a record created at `created_at` (ms): what a publisher uses just
+    /// before it signs, so that time rules and defaults apply to the draft.
+    #[must_use]
+    pub fn at(mut self, created_at: i64) -> Self {
+        self.created_at = Some(created_at);
+        self
+    }
+
+    /// The UTC date of the creation time, if known.
+    pub fn created_date(&self) -> Option<NaiveDate> {
+        self.created_at
+            .and_then(chrono::DateTime::from_timestamp_millis)
+            .map(|t| t.date_naive())
+    }
+}
+
+/// The e-mail domains of personal mail providers, which an institutional address never has
+/// (docs/PROTOCOL.md §1.4). An entry ending in `.*` stands for that name under any top-level or
+/// second-level domain (`yahoo.*`: `yahoo.com`, `yahoo.co.uk`, ...). Subdomains of an entry are
+/// refused too (`mail.gmail.com`). `example.org` and its subdomains are not in the list: they are
+/// what the fictional sample experts use.
+pub const PERSONAL_MAIL_DOMAINS: &[&str] = &[
+    "gmail.com",
+    "googlemail.com",
+    "yahoo.*",
+    "ymail.com",
+    "outlook.com",
+    "hotmail.*",
+    "live.com",
+    "msn.com",
+    "icloud.com",
+    "me.com",
+    "mac.com",
+    "aol.com",
+    "mail.ru",
+    "bk.ru",
+    "inbox.ru",
+    "list.ru",
+    "internet.ru",
+    "yandex.*",
+    "ya.ru",
+    "rambler.ru",
+    "proton.me",
+    "protonmail.com",
+    "protonmail.ch",
+    "pm.me",
+    "tutanota.com",
+    "tuta.io",
+    "gmx.*",
+    "web.de",
+    "mail.com",
+    "zoho.com",
+    "qq.com",
+    "163.com",
+    "126.com",
+    "sina.com",
+    "naver.com",
+];
+
+/// The personal mail provider entry of [`PERSONAL_MAIL_DOMAINS`] that `domain` (compared without
+/// case) falls under, if any.
+pub fn personal_mail_provider(domain: &str) -> Option<&'static str> {
+    let domain = domain.trim_end_matches('.').to_ascii_lowercase();
+    let labels: Vec<&str> = domain.split('.').collect();
+    PERSONAL_MAIL_DOMAINS.iter().copied().find(|entry| {
+        if let Some(name) = entry.strip_suffix(".*") {
+            // `name` then one or two labels of suffix (`yahoo.com`, `yahoo.co.uk`), possibly
+            // below a subdomain.
+            (1..=2).any(|tail| labels.len() > tail && labels[labels.len() - tail - 1] == name)
+        } else {
+            domain == *entry || domain.ends_with(&format!(".{entry}"))
+        }
+    })
 }
 
 /// Checks a retraction body (the target's existence and author are chain rules).
@@ -549,6 +689,73 @@ impl<'a> Checker<'a> {
             })
         }
     }
+}
+
+impl Checker<'_> {
+    /// An optional institutional e-mail address: a valid address whose domain is not a personal
+    /// mail provider's.
+    pub(crate) fn institutional_email(&self, field: &str, value: &str) -> R {
+        self.email(field, value)?;
+        if let Some((_, domain)) = value.rsplit_once('@')
+            && personal_mail_provider(domain).is_some()
+        {
+            return Err(BodyError::NotInstitutionalAddress {
+                field: field.into(),
+                domain: domain.to_ascii_lowercase(),
+            });
+        }
+        Ok(())
+    }
+
+    /// A list of BCP 47 language tags, none twice (compared without case).
+    pub(crate) fn languages(&self, field: &str, tags: &[String]) -> R {
+        self.list_len(field, tags.len())?;
+        let mut seen = HashSet::new();
+        for tag in tags {
+            if !is_language_tag(tag) {
+                return Err(BodyError::InvalidLanguageTag {
+                    field: field.into(),
+                    tag: tag.clone(),
+                });
+            }
+            if !seen.insert(tag.to_ascii_lowercase()) {
+                return Err(BodyError::Duplicate {
+                    field: field.into(),
+                    value: tag.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// A list of record ids of institutions (each 32 bytes, none twice). That each names an
+    /// institution is a chain rule (`chain::check_references`).
+    pub(crate) fn institution_ids(&self, field: &str, ids: &[Vec<u8>]) -> R {
+        self.list_len(field, ids.len())?;
+        let mut seen = HashSet::new();
+        for (i, id) in ids.iter().enumerate() {
+            digest(&format!("{field}[{i}]"), id)?;
+            if !seen.insert(id.as_slice()) {
+                return Err(BodyError::Duplicate {
+                    field: field.into(),
+                    value: hex::encode(id),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A full date `YYYY-MM-DD`.
+pub(crate) fn full_date(field: &str, value: &str) -> Result<NaiveDate, BodyError> {
+    if value.len() != 10 {
+        return Err(BodyError::InvalidDate {
+            field: field.into(),
+            value: value.into(),
+            expected: "date (YYYY-MM-DD)",
+        });
+    }
+    partial_date_strict(field, value)
 }
 
 pub(crate) fn digest(field: &str, bytes: &[u8]) -> R {

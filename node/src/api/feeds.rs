@@ -52,7 +52,7 @@ pub struct CitationParams {
 }
 
 /// The node's address as the client reached it, for links in feeds and citations.
-fn base_url(headers: &HeaderMap) -> String {
+pub(super) fn base_url(headers: &HeaderMap) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -116,7 +116,7 @@ fn feed(
     Ok((q, lang, base_url(headers)))
 }
 
-fn text(kind: &'static str, body: String, filename: Option<&str>) -> Response {
+pub(super) fn text(kind: &'static str, body: String, filename: Option<&str>) -> Response {
     let mut r = ([(header::CONTENT_TYPE, kind)], body).into_response();
     if let Some(f) = filename
         && let Ok(v) = format!("attachment; filename=\"{f}\"").parse()

@@ -12,6 +12,8 @@
 //! GET  /api/v1/members, /vocabulary, /peers, /logs/{author}, /forks             (query.rs)
 //! GET  /api/v1/compare, /api/v1/countries/{code}   reform profiles compared      (compare.rs)
 //! GET  /api/v1/export, /feeds/events.ics, /feeds/{practices,reform-profiles}.atom (feeds.rs)
+//! GET  /api/v1/directory[.vcf|.csv], /institutions/{id}/references               (directory.rs)
+//! GET  /api/v1/admin/reconfirm     expert profiles due for re-confirmation      [admin token]
 //! GET  /api/v1/governance, /checkpoints, /bundle; POST /api/v1/governance/decisions (governance.rs)
 //! GET  /api/v1/openapi.json        the OpenAPI 3.1 document of all of the above
 //! GET  /metrics                    Prometheus metrics (libp2p bandwidth, records stored, ...)
@@ -21,6 +23,9 @@
 //! ```
 
 pub mod compare;
+pub mod directory;
+#[cfg(test)]
+mod directory_tests;
 pub mod error;
 pub mod feeds;
 pub mod governance;
@@ -109,6 +114,11 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             governance::submit_checkpoint
         ))
         .routes(routes!(governance::bundle))
+        .routes(routes!(directory::directory_json))
+        .routes(routes!(directory::directory_vcf))
+        .routes(routes!(directory::directory_csv))
+        .routes(routes!(directory::references))
+        .routes(routes!(directory::reconfirm))
         .split_for_parts()
 }
 
@@ -357,7 +367,7 @@ async fn publish(
     let draft = Draft::parse(text, DraftFormat::Json)
         .map_err(|e| ApiError::Unprocessable(format!("draft: {e}")))?;
     let body = draft
-        .to_body(&member, &state.shared.charter().rules())
+        .to_body(&member, &state.shared.charter().rules().at(crate::now_ms()))
         .map_err(|e| ApiError::Unprocessable(format!("draft: {e}")))?;
     let r = submit(&state, |reply| Job::Publish {
         body: Box::new(body),

@@ -29,6 +29,10 @@ pub enum KindParam {
     Event,
     /// Reform profiles.
     ReformProfile,
+    /// Institutions.
+    Institution,
+    /// Expert profiles (those past their `reconfirm_by` are left out).
+    Expert,
 }
 
 /// Result order.
@@ -55,7 +59,7 @@ pub struct QueryParams {
     /// Operators: `"a phrase"`, `-excluded`, `a OR b`.
     #[param(max_length = 500)]
     q: Option<String>,
-    /// `practice`, `event` or `reform_profile`; repeatable.
+    /// `practice`, `event`, `reform_profile`, `institution` or `expert`; repeatable.
     #[param(style = Form, explode)]
     kind: Option<Vec<KindParam>>,
     /// ISO 3166-1 alpha-2 code or `HUB`; repeatable.
@@ -123,6 +127,7 @@ pub struct LogParams {
         (name = "profiles", description = "Reform profiles compared across countries and over time"),
         (name = "network", description = "Members, peers, logs, forks and status"),
         (name = "feeds", description = "iCalendar, Atom, CSV and JSON"),
+        (name = "directory", description = "Experts and institutions: the directory, its vCard and CSV exports, an institution's references, profiles to re-confirm"),
         (name = "publish", description = "Publishing (admin token)"),
     ),
     components(schemas(Problem)),

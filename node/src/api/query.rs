@@ -25,7 +25,18 @@ pub fn parse_query(
     extra: &[&str],
 ) -> Result<(Query, Vec<(String, String)>), ApiError> {
     let pairs = url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()).into_owned();
-    Query::parse(pairs, extra, &shared.charter()).map_err(|e| ApiError::BadRequest(e.to_string()))
+    let (mut q, extras) = Query::parse(pairs, extra, &shared.charter())
+        .map_err(|e| ApiError::BadRequest(e.to_string()))?;
+    // Experts past their `reconfirm_by` are not listed (docs/PROTOCOL.md §1.4).
+    q.listed_on = Some(today_utc(crate::now_ms()));
+    Ok((q, extras))
+}
+
+/// The UTC date of `now_ms`.
+pub fn today_utc(now_ms: i64) -> chrono::NaiveDate {
+    chrono::DateTime::from_timestamp_millis(now_ms)
+        .map(|t| t.date_naive())
+        .unwrap_or_default()
 }
 
 /// Loads the records a document names. `None` if the store no longer has the original (it

@@ -13,6 +13,7 @@ mod audit;
 mod audit_report;
 mod charter;
 pub mod devnet;
+mod experts;
 mod governance;
 mod query;
 mod records;
@@ -136,6 +137,9 @@ pub enum Command {
     Governance(governance::GovernanceCommand),
     /// Audit nodes and bundles against each other; exit 0 only if nothing is wrong.
     Audit(Box<audit::AuditArgs>),
+    /// Expert profiles: which a member must re-confirm.
+    #[command(subcommand)]
+    Experts(experts::ExpertsCommand),
     /// Query a node (filters and full text) and print a table, JSON or NDJSON.
     Query(Box<query::QueryArgs>),
     /// Check a bundle with no node and no trust; exit 0 only if everything holds.
@@ -174,6 +178,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Query(args) => query::run(&args),
+        Command::Experts(c) => experts::run(c),
         Command::Governance(c) => governance::run(c),
         Command::Audit(args) => audit::run(&args),
         Command::Verify {

@@ -66,10 +66,11 @@ pub(super) fn publish(dir: &Path, key: &Path, draft: &Path) -> anyhow::Result<Ex
         _ if text.trim_start().starts_with('{') => DraftFormat::Json,
         _ => DraftFormat::Toml,
     };
+    let now = now_ms();
     let body = Draft::parse(&text, format)
-        .and_then(|d| d.to_body(&member, &store.charter().rules()))
+        .and_then(|d| d.to_body(&member, &store.charter().rules().at(now)))
         .with_context(|| format!("{}", draft.display()))?;
-    let record = store.publish(&key, &body, now_ms())?;
+    let record = store.publish(&key, &body, now)?;
     // Printed only now: the record is durable.
     say!("{}", record.id);
     Ok(ExitCode::SUCCESS)
@@ -197,9 +198,11 @@ impl Import<'_> {
                 Ingested::Stored(_) => self.stored += 1,
                 Ingested::AlreadyStored(_) => self.duplicates += 1,
                 Ingested::Invalid(id, e) => self.skip(index, id, &e),
-                Ingested::Refused(r, ChainError::SeqGap { .. }) if defer_gaps => {
-                    self.deferred.push((index, *r))
-                }
+                // Ahead of a gap, or naming an institution later in the bundle.
+                Ingested::Refused(
+                    r,
+                    ChainError::SeqGap { .. } | ChainError::ReferenceNotFound { .. },
+                ) if defer_gaps => self.deferred.push((index, *r)),
                 Ingested::Refused(r, e) => self.skip(index, Some(r.id), &e),
             }
         }

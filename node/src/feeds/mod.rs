@@ -107,7 +107,7 @@ pub(crate) mod fixture {
         /// Signs `draft` as `member`'s next record at `at_ms` and verifies it.
         pub fn sign(&mut self, member: &str, at_ms: i64, draft: &Value) -> Record {
             let body = Draft::parse(&draft.to_string(), DraftFormat::Json)
-                .and_then(|d| d.to_body(member, &self.charter.rules()))
+                .and_then(|d| d.to_body(member, &self.charter.rules().at(at_ms)))
                 .unwrap_or_else(|e| panic!("draft {draft}: {e}"));
             let position = self
                 .positions

@@ -53,6 +53,12 @@ impl KindView for pb::Event {
     fn topics(&self) -> &[String] {
         &self.topics
     }
+    fn languages(&self) -> &[String] {
+        &self.languages
+    }
+    fn institution_refs(&self) -> Vec<&[u8]> {
+        self.institution_ids.iter().map(Vec::as_slice).collect()
+    }
     fn search_texts(&self) -> SearchTexts<'_> {
         let mut other: Vec<_> = self.title.iter().chain(&self.organiser).collect();
         if let Some(place) = &self.place {

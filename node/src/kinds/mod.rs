@@ -12,6 +12,8 @@ use hubnet_proto::v1 as pb;
 use hubnet_protocol::{Body, Draft, Kind};
 
 mod event;
+mod expert;
+mod institution;
 mod practice;
 mod reform_profile;
 
@@ -26,13 +28,24 @@ pub enum Content<'a> {
     Event(&'a pb::Event),
     /// A reform profile.
     ReformProfile(&'a pb::ReformProfile),
+    /// An institution.
+    Institution(&'a pb::Institution),
+    /// An expert.
+    Expert(&'a pb::Expert),
 }
 
 /// The names of the content kinds, as drafts, queries and facets spell them.
-pub const CONTENT_KINDS: &[&str] = &["practice", "event", "reform_profile"];
+pub const CONTENT_KINDS: &[&str] = &[
+    "practice",
+    "event",
+    "reform_profile",
+    "institution",
+    "expert",
+];
 
 /// [`CONTENT_KINDS`] as an error message lists them.
-pub const CONTENT_KINDS_TEXT: &str = "`practice`, `event` or `reform_profile`";
+pub const CONTENT_KINDS_TEXT: &str =
+    "`practice`, `event`, `reform_profile`, `institution` or `expert`";
 
 impl<'a> Content<'a> {
     /// The content of a content kind's body, or of an amendment's new version; `None` for
@@ -42,10 +55,14 @@ impl<'a> Content<'a> {
             Body::Practice(p) => Some(Content::Practice(p)),
             Body::Event(e) => Some(Content::Event(e)),
             Body::ReformProfile(p) => Some(Content::ReformProfile(p)),
+            Body::Institution(p) => Some(Content::Institution(p)),
+            Body::Expert(p) => Some(Content::Expert(p)),
             Body::Amendment(a) => match a.content.as_ref()? {
                 pb::amendment::Content::Practice(p) => Some(Content::Practice(p)),
                 pb::amendment::Content::Event(e) => Some(Content::Event(e)),
                 pb::amendment::Content::ReformProfile(p) => Some(Content::ReformProfile(p)),
+                pb::amendment::Content::Institution(p) => Some(Content::Institution(p)),
+                pb::amendment::Content::Expert(p) => Some(Content::Expert(p)),
             },
             Body::Retraction(_) | Body::Erasure(_) | Body::Erased { .. } => None,
         }
@@ -57,6 +74,24 @@ impl<'a> Content<'a> {
             Content::Practice(p) => p,
             Content::Event(e) => e,
             Content::ReformProfile(p) => p,
+            Content::Institution(p) => p,
+            Content::Expert(p) => p,
+        }
+    }
+
+    /// The expert, if it is one.
+    pub fn expert(self) -> Option<&'a pb::Expert> {
+        match self {
+            Content::Expert(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The institution, if it is one.
+    pub fn institution(self) -> Option<&'a pb::Institution> {
+        match self {
+            Content::Institution(p) => Some(p),
+            _ => None,
         }
     }
 
@@ -107,6 +142,19 @@ pub trait KindView {
     fn license(&self) -> &str {
         ""
     }
+    /// Its working languages (BCP 47 tags, as signed): what an expert or institution works in,
+    /// an event's working languages; the directory's `lang` filter.
+    fn languages(&self) -> &[String] {
+        &[]
+    }
+    /// The last day (UTC) it is listed in search and the directory: an expert's
+    /// `reconfirm_by`; `None`: always.
+    fn listed_until(&self) -> Option<chrono::NaiveDate> {
+        None
+    }
+    /// The record ids (32 bytes each, as signed) of the institutions it names: what an
+    /// institution's page lists as naming it.
+    fn institution_refs(&self) -> Vec<&[u8]>;
     /// The texts to search.
     fn search_texts(&self) -> SearchTexts<'_>;
     /// Its start in UTC (ms), for kinds that happen at a time.

@@ -29,6 +29,9 @@ impl KindView for pb::Practice {
     fn license(&self) -> &str {
         &self.license
     }
+    fn institution_refs(&self) -> Vec<&[u8]> {
+        self.institution_ids.iter().map(Vec::as_slice).collect()
+    }
     fn search_texts(&self) -> SearchTexts<'_> {
         SearchTexts {
             main: self

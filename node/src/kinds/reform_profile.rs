@@ -41,6 +41,9 @@ impl KindView for pb::ReformProfile {
     fn license(&self) -> &str {
         &self.license
     }
+    fn institution_refs(&self) -> Vec<&[u8]> {
+        self.institution_ids.iter().map(Vec::as_slice).collect()
+    }
     fn search_texts(&self) -> SearchTexts<'_> {
         let mut other: Vec<&pb::LocalizedText> = self
             .title

@@ -44,7 +44,7 @@ use crate::kinds::SearchTexts;
 pub const SEARCH_DIR: &str = "search";
 /// Bump when the document layout (or the commit payload) changes: an index of another version is
 /// rebuilt.
-const LAYOUT_VERSION: u32 = 4;
+const LAYOUT_VERSION: u32 = 5;
 
 /// Search failures (all internal: bad queries are [`QueryError`]s before they get here).
 #[derive(Debug, thiserror::Error)]
@@ -126,6 +126,11 @@ struct Fields {
     /// The first 8 bytes of the id, big-endian: the tie-breaker of the ordered sorts.
     idk: Field,
     retracted: Field,
+    /// The last day it is listed ([`day_number`]; `i64::MAX`: always): an expert's
+    /// `reconfirm_by`.
+    listed_until: Field,
+    /// The record ids (hex) of the institutions it names.
+    refs: Field,
     amendment: Field,
     retraction: Field,
     /// `(field name, field)` of each language with a field of its own.
@@ -173,6 +178,8 @@ fn schema() -> (Schema, Fields) {
         start_sort: b.add_i64_field("start_sort", INDEXED | FAST),
         idk: b.add_u64_field("idk", INDEXED | FAST),
         retracted: b.add_bool_field("retracted", INDEXED),
+        listed_until: b.add_i64_field("listed_until", INDEXED | FAST),
+        refs: b.add_text_field("refs", STRING),
         amendment: b.add_text_field("amendment", STORED),
         retraction: b.add_text_field("retraction", STORED),
         texts,
@@ -564,6 +571,18 @@ impl SearchIndex {
                 ));
             }
         }
+        if let Some(on) = q.listed_on {
+            must.push((
+                Occur::Must,
+                Box::new(RangeQuery::new(
+                    Bound::Included(Term::from_field_i64(f.listed_until, day_number(on))),
+                    Bound::Unbounded,
+                )),
+            ));
+        }
+        if let Some(t) = terms(f.refs, &q.refs) {
+            must.push((Occur::Must, t));
+        }
         if !q.include_retracted {
             must.push((
                 Occur::MustNot,
@@ -604,6 +623,13 @@ impl SearchIndex {
             doc.add_i64(f.start, s);
         }
         doc.add_i64(f.start_sort, start.unwrap_or(i64::MAX));
+        doc.add_i64(
+            f.listed_until,
+            view.listed_until().map_or(i64::MAX, day_number),
+        );
+        for r in view.institution_refs() {
+            doc.add_text(f.refs, hex::encode(r));
+        }
         doc.add_text(f.kind, view.name());
         doc.add_text(f.country, view.country());
         for a in view.reform_areas() {
@@ -630,6 +656,11 @@ impl SearchIndex {
         }
         Some(doc)
     }
+}
+
+/// A date as the index keeps it: days since 0001-01-01 (the proleptic Gregorian calendar).
+pub fn day_number(date: chrono::NaiveDate) -> i64 {
+    i64::from(chrono::Datelike::num_days_from_ce(&date))
 }
 
 /// Counts facet values over every matching document, from the fast fields' term ordinals.

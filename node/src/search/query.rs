@@ -114,6 +114,14 @@ pub struct Query {
     pub from: From,
     /// Whether retracted records are included.
     pub include_retracted: bool,
+    /// The UTC date (the node's clock) on which records must be listed: experts whose
+    /// `reconfirm_by` is before it are left out until an amendment re-confirms them. `None`:
+    /// no such filter (the operators' list of profiles to re-confirm). Not a parameter: the API
+    /// sets it to today; not part of a cursor's binding, so a cursor survives midnight.
+    pub listed_on: Option<chrono::NaiveDate>,
+    /// Record ids (hex) of institutions: records that name one of them (an institution's
+    /// page). Not a parameter.
+    pub refs: Vec<String>,
 }
 
 impl Default for Query {
@@ -134,6 +142,8 @@ impl Default for Query {
             limit: DEFAULT_LIMIT,
             from: From::Start,
             include_retracted: false,
+            listed_on: None,
+            refs: Vec::new(),
         }
     }
 }

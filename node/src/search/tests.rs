@@ -47,7 +47,7 @@ fn corpus() -> Corpus {
             let text = std::fs::read_to_string(&f).unwrap();
             let body = Draft::parse(&text, DraftFormat::Toml)
                 .unwrap()
-                .to_body(&code, &store.charter().rules())
+                .to_body(&code, &store.charter().rules().at(NOW))
                 .unwrap();
             let r = store.publish(&key, &body, NOW).unwrap();
             let name = f.file_name().unwrap().to_str().unwrap().to_owned();
@@ -79,7 +79,7 @@ impl Corpus {
         let mut store = self.store.write().unwrap();
         let body = Draft::parse(&json.to_string(), DraftFormat::Json)
             .unwrap()
-            .to_body(code, &store.charter().rules())
+            .to_body(code, &store.charter().rules().at(NOW + 1000))
             .unwrap();
         store.publish(&self.key(code), &body, NOW + 1000).unwrap()
     }
@@ -532,9 +532,12 @@ fn records_past_their_keys_last_valid_seq_leave_the_index_and_come_back_when_it_
         assert!(state.retraction.is_some());
     };
     let all = |index: &SearchIndex| {
-        let mut v = ids(&index
-            .search(&query(&[("limit", "100"), ("include_retracted", "true")]))
-            .unwrap());
+        // More than one page (100) of the sample corpus.
+        let q = Query {
+            limit: 1000,
+            ..query(&[("include_retracted", "true")])
+        };
+        let mut v = ids(&index.search(&q).unwrap());
         v.sort();
         v
     };
@@ -669,6 +672,75 @@ fn indexing_threads_run_at_background_priority() {
         own.0,
         own.1
     );
+}
+
+#[test]
+fn experts_past_reconfirm_by_are_not_listed_and_references_are_found() {
+    let c = corpus();
+    let (index, mut indexer) = c.index();
+    let institution = c.publish_json(
+        "KZ",
+        serde_json::json!({"kind": "institution", "name": {"en": "Zyxwvut Agency"},
+                           "type": "civil_service_agency"}),
+    );
+    let expert = c.publish_json(
+        "KZ",
+        serde_json::json!({
+            "kind": "expert", "name": {"en": "Zyxwvut Expert (fictional)"},
+            "institution": {"id": institution.id.to_hex()},
+            "topics": ["e-government"], "languages": ["ru"], "formats": ["speaker"],
+            "consent": {"date": "2026-09-01", "scope": "hub_network_all_members",
+                        "document_sha256": "44".repeat(32)},
+            "reconfirm_by": "2027-03-31"
+        }),
+    );
+    let practice = c.publish_json(
+        "UZ",
+        serde_json::json!({"kind": "practice", "title": {"en": "Zyxwvut practice"},
+                           "summary": {"en": "S."}, "topics": ["training"],
+                           "institution_ids": [institution.id.to_hex()]}),
+    );
+    indexer.catch_up(&c.store, &AtomicBool::new(false)).unwrap();
+    let day = |s: &str| chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap();
+    let on = |date: &str| {
+        let mut q = query(&[("q", "zyxwvut"), ("kind", "expert")]);
+        q.listed_on = Some(day(date));
+        ids(&index.search(&q).unwrap())
+    };
+    assert_eq!(
+        on("2027-03-31"),
+        vec![expert.id],
+        "listed on its reconfirm_by"
+    );
+    assert_eq!(
+        on("2027-04-01"),
+        Vec::<RecordId>::new(),
+        "not the day after"
+    );
+    // Other kinds are always listed.
+    let mut q = query(&[("q", "zyxwvut"), ("kind", "institution")]);
+    q.listed_on = Some(day("2099-01-01"));
+    assert_eq!(ids(&index.search(&q).unwrap()), vec![institution.id]);
+    // What names the institution: the expert and the practice (another member's).
+    let q = Query {
+        refs: vec![institution.id.to_hex()],
+        limit: 100,
+        ..Query::default()
+    };
+    let mut named = ids(&index.search(&q).unwrap());
+    named.sort();
+    let mut want = vec![expert.id, practice.id];
+    want.sort();
+    assert_eq!(named, want);
+    // The sample experts: one on e-government speaks Russian, listed when published.
+    let mut q = query(&[
+        ("kind", "expert"),
+        ("topic", "e-government"),
+        ("limit", "100"),
+    ]);
+    q.listed_on = Some(day("2026-09-21"));
+    let page = index.search(&q).unwrap();
+    assert!(ids(&page).contains(&c.id("40-expert-e-government.toml")));
 }
 
 /// Whether any file under `dir` holds `needle`.

@@ -851,6 +851,24 @@ impl Store {
                 }
             }
             if outcome == Outcome::Stored {
+                let refs = r.body.institution_refs();
+                if !refs.is_empty() {
+                    let mut kinds = HashMap::new();
+                    for (_, id) in &refs {
+                        let kind = match fresh.get(id) {
+                            Some(&(_, k)) => Some(k),
+                            None => self.locate(id)?.map(|loc| loc.kind),
+                        };
+                        kinds.insert(*id, kind);
+                    }
+                    if let Err(e) =
+                        chain::check_references(r, |id| kinds.get(id).copied().flatten())
+                    {
+                        outcome = Outcome::Refused(e);
+                    }
+                }
+            }
+            if outcome == Outcome::Stored {
                 heads.insert(author, head_of(r));
                 fresh.insert(r.id, (author, r.header.kind));
                 placed.insert((author, r.header.seq), r.id);

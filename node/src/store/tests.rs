@@ -579,3 +579,93 @@ fn the_rate_rule_refuses_records_over_the_limit_before_and_after_reopen() {
         .expect("an hour later");
     assert_eq!(third.header.seq, 3);
 }
+
+/// An institution a body names must be an institution record the store holds, any member's;
+/// within one group commit, one placed earlier counts.
+#[test]
+fn named_institutions_must_be_held_institution_records() {
+    let (f, mut store) = fixture();
+    let draft = |json: serde_json::Value, member: &str| {
+        Draft::parse(&json.to_string(), DraftFormat::Json)
+            .expect("parses")
+            .to_body(member, &hubnet_protocol::Rules::template())
+            .expect("valid")
+    };
+    let institution = store
+        .publish(
+            &f.keys[1],
+            &draft(
+                serde_json::json!({"kind": "institution", "name": {"en": "Agency"}, "type": "ministry"}),
+                "UZ",
+            ),
+            NOW,
+        )
+        .expect("published");
+    let naming = |id: RecordId| {
+        draft(
+            serde_json::json!({"kind": "practice", "title": {"en": "P"}, "summary": {"en": "S"},
+                               "topics": ["pay"], "institution_ids": [id.to_hex()]}),
+            "KZ",
+        )
+    };
+    // Another member's institution: stored.
+    store
+        .publish(&f.keys[0], &naming(institution.id), NOW + 1)
+        .expect("names an institution");
+    // A record that is not an institution, and one the store does not hold.
+    let practice = store
+        .publish(&f.keys[0], &body("plain"), NOW + 2)
+        .expect("published");
+    let err = store.publish(&f.keys[0], &naming(practice.id), NOW + 3);
+    assert!(
+        matches!(
+            err,
+            Err(StoreError::Chain(ChainError::NotAnInstitution {
+                kind: "practice",
+                ..
+            }))
+        ),
+        "{err:?}"
+    );
+    let unknown = RecordId([9; 32]);
+    let err = store.publish(&f.keys[0], &naming(unknown), NOW + 4);
+    assert!(
+        matches!(
+            err,
+            Err(StoreError::Chain(ChainError::ReferenceNotFound { reference, .. })) if reference == unknown
+        ),
+        "{err:?}"
+    );
+    // In one group: an institution, then a record naming it.
+    let inst = record::sign(
+        &f.keys[2],
+        store.charter().network_id(),
+        Position::FIRST,
+        NOW + 5,
+        &draft(
+            serde_json::json!({"kind": "institution", "name": {"en": "School"}, "type": "university"}),
+            "HUB",
+        ),
+    );
+    let inst = record::verify_record(&inst.encode(), store.charter(), NOW + 5).expect("valid");
+    let head = store
+        .head(&f.keys[0].public_key())
+        .expect("head")
+        .expect("a head");
+    let next = record::sign(
+        &f.keys[0],
+        store.charter().network_id(),
+        Position {
+            seq: head.seq + 1,
+            prev: Some(head.id),
+            prev_created_at: head.created_at,
+        },
+        NOW + 6,
+        &naming(inst.id),
+    );
+    let next = record::verify_record(&next.encode(), store.charter(), NOW + 6).expect("valid");
+    assert_eq!(
+        store.append(&[inst, next]).expect("appends"),
+        vec![Outcome::Stored, Outcome::Stored]
+    );
+}

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use hubnet_proto::v1 as pb;
 use serde::{Deserialize, Serialize};
 
-use crate::draft::{Localized, localized, opt_map, opt_str};
+use crate::draft::{DraftError, Localized, localized, opt_map, opt_str, record_ids};
 use crate::validate::{
     BodyError, Checker, R, Rules, Size, is_language_tag, local_date_time, partial_date_strict,
     time_zone,
@@ -82,7 +82,8 @@ pub fn validate(e: &pb::Event, rules: &Rules) -> R {
         });
     }
     v.topics("topics", &e.topics, false)?;
-    v.country("country", &e.country)
+    v.country("country", &e.country)?;
+    v.institution_ids("institution_ids", &e.institution_ids)
 }
 
 /// Event types.
@@ -159,6 +160,9 @@ pub struct EventDraft {
     /// Hosting country; defaults to the author's.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub country: Option<String>,
+    /// Record ids of institution records it names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub institution_ids: Vec<String>,
 }
 
 /// A venue.
@@ -177,7 +181,7 @@ pub struct PlaceDraft {
 }
 
 impl EventDraft {
-    pub(crate) fn to_proto(&self, author_country: &str) -> pb::Event {
+    pub(crate) fn to_proto(&self, author_country: &str) -> Result<pb::Event, DraftError> {
         let event_type = match self.event_type {
             EventType::Conference => pb::EventType::Conference,
             EventType::Training => pb::EventType::Training,
@@ -190,7 +194,7 @@ impl EventDraft {
             EventStatus::Postponed => pb::EventStatus::Postponed,
             EventStatus::Cancelled => pb::EventStatus::Cancelled,
         };
-        pb::Event {
+        Ok(pb::Event {
             title: localized(Some(&self.title)),
             description: localized(self.description.as_ref()),
             event_type: event_type as i32,
@@ -216,7 +220,8 @@ impl EventDraft {
                 .country
                 .clone()
                 .unwrap_or_else(|| author_country.to_owned()),
-        }
+            institution_ids: record_ids("institution_ids", &self.institution_ids)?,
+        })
     }
 
     /// The draft view of a decoded message.
@@ -253,6 +258,7 @@ impl EventDraft {
             status,
             topics: e.topics.clone(),
             country: opt_str(&e.country),
+            institution_ids: e.institution_ids.iter().map(hex::encode).collect(),
         }
     }
 }

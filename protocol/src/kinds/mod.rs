@@ -19,11 +19,15 @@ use crate::validate::{BodyError, Checker, Rules, Size, digest};
 
 pub mod erasure;
 pub mod event;
+pub mod expert;
+pub mod institution;
 pub mod practice;
 pub mod reform_profile;
 
 use erasure::ErasureDraft;
 use event::EventDraft;
+use expert::ExpertDraft;
+use institution::InstitutionDraft;
 use practice::PracticeDraft;
 use reform_profile::ReformProfileDraft;
 
@@ -40,6 +44,10 @@ pub enum Kind {
     Retraction,
     /// Where a member's civil-service reforms stand at a date.
     ReformProfile,
+    /// A ministry, agency, academy, university or international organisation.
+    Institution,
+    /// An expert's profile, published with their consent.
+    Expert,
     /// Erases an earlier record of the same author and its amendments.
     Erasure,
 }
@@ -53,6 +61,8 @@ impl Kind {
             Kind::Amendment => "amendment",
             Kind::Retraction => "retraction",
             Kind::ReformProfile => "reform_profile",
+            Kind::Institution => "institution",
+            Kind::Expert => "expert",
             Kind::Erasure => "erasure",
         }
     }
@@ -79,6 +89,8 @@ impl Kind {
             Ok(pb::RecordKind::Amendment) => Ok(Kind::Amendment),
             Ok(pb::RecordKind::Retraction) => Ok(Kind::Retraction),
             Ok(pb::RecordKind::ReformProfile) => Ok(Kind::ReformProfile),
+            Ok(pb::RecordKind::Institution) => Ok(Kind::Institution),
+            Ok(pb::RecordKind::Expert) => Ok(Kind::Expert),
             Ok(pb::RecordKind::Erasure) => Ok(Kind::Erasure),
             _ => Err(RecordError::UnknownKind(value)),
         }
@@ -91,6 +103,8 @@ impl Kind {
             Kind::Amendment => pb::RecordKind::Amendment,
             Kind::Retraction => pb::RecordKind::Retraction,
             Kind::ReformProfile => pb::RecordKind::ReformProfile,
+            Kind::Institution => pb::RecordKind::Institution,
+            Kind::Expert => pb::RecordKind::Expert,
             Kind::Erasure => pb::RecordKind::Erasure,
         }
     }
@@ -109,6 +123,10 @@ pub enum Body {
     Retraction(pb::Retraction),
     /// A reform profile.
     ReformProfile(pb::ReformProfile),
+    /// An institution.
+    Institution(pb::Institution),
+    /// An expert.
+    Expert(pb::Expert),
     /// An erasure.
     Erasure(pb::Erasure),
     /// The body of an erased record of `kind`: deleted, only its header and signature are kept
@@ -134,6 +152,10 @@ impl Body {
             Kind::ReformProfile => {
                 Body::ReformProfile(pb::ReformProfile::decode(bytes).map_err(malformed)?)
             }
+            Kind::Institution => {
+                Body::Institution(pb::Institution::decode(bytes).map_err(malformed)?)
+            }
+            Kind::Expert => Body::Expert(pb::Expert::decode(bytes).map_err(malformed)?),
             Kind::Erasure => Body::Erasure(pb::Erasure::decode(bytes).map_err(malformed)?),
         };
         body.validate(rules)?;
@@ -148,6 +170,8 @@ impl Body {
             Body::Amendment(a) => validate_amendment(a, rules),
             Body::Retraction(r) => crate::validate::retraction(r, rules),
             Body::ReformProfile(p) => reform_profile::validate(p, rules),
+            Body::Institution(p) => institution::validate(p, rules),
+            Body::Expert(p) => expert::validate(p, rules),
             Body::Erasure(e) => erasure::validate(e, rules),
             Body::Erased { .. } => Ok(()),
         }
@@ -174,6 +198,8 @@ impl Body {
             Body::Amendment(_) => Kind::Amendment,
             Body::Retraction(_) => Kind::Retraction,
             Body::ReformProfile(_) => Kind::ReformProfile,
+            Body::Institution(_) => Kind::Institution,
+            Body::Expert(_) => Kind::Expert,
             Body::Erasure(_) => Kind::Erasure,
             Body::Erased { kind } => *kind,
         }
@@ -197,6 +223,8 @@ impl Body {
                 Some(pb::amendment::Content::Practice(_)) => Some(Kind::Practice),
                 Some(pb::amendment::Content::Event(_)) => Some(Kind::Event),
                 Some(pb::amendment::Content::ReformProfile(_)) => Some(Kind::ReformProfile),
+                Some(pb::amendment::Content::Institution(_)) => Some(Kind::Institution),
+                Some(pb::amendment::Content::Expert(_)) => Some(Kind::Expert),
                 None => None,
             },
             _ => None,
@@ -211,6 +239,8 @@ impl Body {
             Body::Amendment(a) => a.encode_to_vec(),
             Body::Retraction(r) => r.encode_to_vec(),
             Body::ReformProfile(p) => p.encode_to_vec(),
+            Body::Institution(p) => p.encode_to_vec(),
+            Body::Expert(p) => p.encode_to_vec(),
             Body::Erasure(e) => e.encode_to_vec(),
             Body::Erased { .. } => Vec::new(),
         }
@@ -219,13 +249,69 @@ impl Body {
     /// The content kind's message in force in this body: its own, or an amendment's new
     /// version (`None` for a retraction).
     fn reform_profile(&self) -> Option<&pb::ReformProfile> {
-        match self {
-            Body::ReformProfile(p) => Some(p),
-            Body::Amendment(a) => match &a.content {
-                Some(pb::amendment::Content::ReformProfile(p)) => Some(p),
-                _ => None,
-            },
+        match self.content()? {
+            Content::ReformProfile(p) => Some(p),
             _ => None,
+        }
+    }
+
+    /// The content message in force in this body: its own, or an amendment's new version
+    /// (`None` for a retraction or an amendment without content).
+    fn content(&self) -> Option<Content<'_>> {
+        Some(match self {
+            Body::Practice(p) => Content::Practice(p),
+            Body::Event(e) => Content::Event(e),
+            Body::ReformProfile(p) => Content::ReformProfile(p),
+            Body::Institution(p) => Content::Institution(p),
+            Body::Expert(p) => Content::Expert(p),
+            Body::Amendment(a) => match a.content.as_ref()? {
+                pb::amendment::Content::Practice(p) => Content::Practice(p),
+                pb::amendment::Content::Event(e) => Content::Event(e),
+                pb::amendment::Content::ReformProfile(p) => Content::ReformProfile(p),
+                pb::amendment::Content::Institution(p) => Content::Institution(p),
+                pb::amendment::Content::Expert(p) => Content::Expert(p),
+            },
+            Body::Retraction(_) | Body::Erasure(_) | Body::Erased { .. } => return None,
+        })
+    }
+
+    /// The institution records the content in force names, each with the field that names it
+    /// (`institution_ids[0]`, `parent`, `institution.id`, `affiliations[1].organisation.id`):
+    /// each must be an institution record the verifying node holds (`chain::check_references`).
+    /// Ids that are not 32 bytes are left out (the body rules refuse them).
+    pub fn institution_refs(&self) -> Vec<(String, RecordId)> {
+        let id = |b: &[u8]| <[u8; 32]>::try_from(b).ok().map(RecordId);
+        let listed = |ids: &[Vec<u8>]| {
+            ids.iter()
+                .enumerate()
+                .filter_map(|(i, b)| Some((format!("institution_ids[{i}]"), id(b)?)))
+                .collect::<Vec<_>>()
+        };
+        match self.content() {
+            Some(Content::Practice(p)) => listed(&p.institution_ids),
+            Some(Content::Event(e)) => listed(&e.institution_ids),
+            Some(Content::ReformProfile(p)) => listed(&p.institution_ids),
+            Some(Content::Institution(p)) => id(&p.parent)
+                .map(|i| ("parent".to_owned(), i))
+                .into_iter()
+                .collect(),
+            Some(Content::Expert(p)) => {
+                let mut out = Vec::new();
+                if let Some(pb::expert::Institution::InstitutionId(b)) = &p.institution
+                    && let Some(i) = id(b)
+                {
+                    out.push(("institution.id".to_owned(), i));
+                }
+                for (n, a) in p.affiliations.iter().enumerate() {
+                    if let Some(pb::affiliation::Organisation::OrganisationId(b)) = &a.organisation
+                        && let Some(i) = id(b)
+                    {
+                        out.push((format!("affiliations[{n}].organisation.id"), i));
+                    }
+                }
+                out
+            }
+            None => Vec::new(),
         }
     }
 
@@ -240,15 +326,31 @@ impl Body {
     /// The rules that bind a body to its author `member` (a member code): a reform profile
     /// states its own member's reforms.
     pub fn check_author(&self, member: &str) -> Result<(), BodyError> {
-        match self.reform_profile() {
-            Some(p) if p.country != member => Err(BodyError::CountryNotAuthor {
+        let country = match self.content() {
+            Some(Content::ReformProfile(p)) => &p.country,
+            // An expert is listed under the member that publishes it.
+            Some(Content::Expert(p)) => &p.country,
+            _ => return Ok(()),
+        };
+        if country != member {
+            return Err(BodyError::CountryNotAuthor {
                 field: "country".into(),
-                country: p.country.clone(),
+                country: country.clone(),
                 member: member.into(),
-            }),
-            _ => Ok(()),
+            });
         }
+        Ok(())
     }
+}
+
+/// A content kind's message, borrowed (the protocol's own dispatch; the node has its own).
+#[derive(Clone, Copy)]
+enum Content<'a> {
+    Practice(&'a pb::Practice),
+    Event(&'a pb::Event),
+    ReformProfile(&'a pb::ReformProfile),
+    Institution(&'a pb::Institution),
+    Expert(&'a pb::Expert),
 }
 
 /// Checks an amendment body (the target's existence and author are chain rules).
@@ -260,6 +362,8 @@ fn validate_amendment(a: &pb::Amendment, rules: &Rules) -> Result<(), BodyError>
         Some(pb::amendment::Content::Practice(p)) => practice::validate(p, rules),
         Some(pb::amendment::Content::Event(e)) => event::validate(e, rules),
         Some(pb::amendment::Content::ReformProfile(p)) => reform_profile::validate(p, rules),
+        Some(pb::amendment::Content::Institution(p)) => institution::validate(p, rules),
+        Some(pb::amendment::Content::Expert(p)) => expert::validate(p, rules),
         None => Err(BodyError::MissingField {
             field: "record".into(),
         }),
@@ -280,32 +384,52 @@ pub enum Draft {
     Retraction(RetractionDraft),
     /// A reform profile.
     ReformProfile(ReformProfileDraft),
+    /// An institution.
+    Institution(InstitutionDraft),
+    /// An expert.
+    Expert(ExpertDraft),
     /// An erasure.
     Erasure(ErasureDraft),
 }
 
 impl Draft {
-    /// Builds and validates the record body; `author_country` fills absent countries.
+    /// Builds and validates the record body; `author_country` fills absent countries, and
+    /// `rules.created_at`, when known ([`Rules::at`]), an expert's absent `reconfirm_by`.
     pub fn to_body(&self, author_country: &str, rules: &Rules) -> Result<Body, DraftError> {
-        let body = self.build_body(author_country)?;
+        let body = self.build_body_at(author_country, rules.created_date())?;
         body.validate(rules)?;
         body.check_author(author_country)?;
         Ok(body)
     }
 
-    /// Builds the record body without checking the body rules.
+    /// Builds the record body without checking the body rules (no creation date known).
+    #[cfg(test)]
     pub(crate) fn build_body(&self, author_country: &str) -> Result<Body, DraftError> {
+        self.build_body_at(author_country, None)
+    }
+
+    fn build_body_at(
+        &self,
+        author_country: &str,
+        created: Option<chrono::NaiveDate>,
+    ) -> Result<Body, DraftError> {
         Ok(match self {
             Draft::Practice(p) => Body::Practice(p.to_proto(author_country)?),
-            Draft::Event(e) => Body::Event(e.to_proto(author_country)),
+            Draft::Event(e) => Body::Event(e.to_proto(author_country)?),
             Draft::Amendment(a) => {
                 let content = match a.record.as_ref() {
                     Draft::Practice(p) => {
                         pb::amendment::Content::Practice(p.to_proto(author_country)?)
                     }
-                    Draft::Event(e) => pb::amendment::Content::Event(e.to_proto(author_country)),
+                    Draft::Event(e) => pb::amendment::Content::Event(e.to_proto(author_country)?),
                     Draft::ReformProfile(p) => {
                         pb::amendment::Content::ReformProfile(p.to_proto(author_country)?)
+                    }
+                    Draft::Institution(p) => {
+                        pb::amendment::Content::Institution(p.to_proto(author_country)?)
+                    }
+                    Draft::Expert(p) => {
+                        pb::amendment::Content::Expert(p.to_proto(author_country, created)?)
                     }
                     Draft::Amendment(_) | Draft::Retraction(_) | Draft::Erasure(_) => {
                         return Err(DraftError::NestedAmendment);
@@ -324,6 +448,8 @@ impl Draft {
                 }),
             }),
             Draft::ReformProfile(p) => Body::ReformProfile(p.to_proto(author_country)?),
+            Draft::Institution(p) => Body::Institution(p.to_proto(author_country)?),
+            Draft::Expert(p) => Body::Expert(p.to_proto(author_country, created)?),
             Draft::Erasure(e) => Body::Erasure(e.to_proto()?),
         })
     }
@@ -345,6 +471,12 @@ impl Draft {
                     Some(pb::amendment::Content::ReformProfile(p)) => {
                         Draft::ReformProfile(ReformProfileDraft::from_proto(p))
                     }
+                    Some(pb::amendment::Content::Institution(p)) => {
+                        Draft::Institution(InstitutionDraft::from_proto(p))
+                    }
+                    Some(pb::amendment::Content::Expert(p)) => {
+                        Draft::Expert(ExpertDraft::from_proto(p))
+                    }
                     None => Draft::Practice(PracticeDraft::default()),
                 }),
                 note: opt_map(a.note.as_ref()),
@@ -354,6 +486,8 @@ impl Draft {
                 reason: r.reason.clone().map(|t| t.text).unwrap_or_default(),
             }),
             Body::ReformProfile(p) => Draft::ReformProfile(ReformProfileDraft::from_proto(p)),
+            Body::Institution(p) => Draft::Institution(InstitutionDraft::from_proto(p)),
+            Body::Expert(p) => Draft::Expert(ExpertDraft::from_proto(p)),
             Body::Erasure(e) => Draft::Erasure(ErasureDraft::from_proto(e)),
             Body::Erased { .. } => return None,
         })

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::draft::{
     AttachmentDraft, ContactDraft, DraftError, LinkDraft, Localized, PeriodDraft, localized,
-    opt_map, opt_str,
+    opt_map, opt_str, record_ids,
 };
 use crate::keys::parse_hex32;
 use crate::validate::{Checker, R, Rules, Size, digest};
@@ -64,6 +64,7 @@ pub fn validate(p: &pb::Practice, rules: &Rules) -> R {
         digest(&format!("{f}.sha256"), &a.sha256)?;
         v.url(&format!("{f}.url"), &a.url, false)?;
     }
+    v.institution_ids("institution_ids", &p.institution_ids)?;
     v.text("license", &p.license, Size::Short, false)
 }
 
@@ -104,6 +105,9 @@ pub struct PracticeDraft {
     /// SPDX licence id.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub license: Option<String>,
+    /// Record ids of institution records it names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub institution_ids: Vec<String>,
 }
 
 impl PracticeDraft {
@@ -162,6 +166,7 @@ impl PracticeDraft {
                 .collect(),
             attachments,
             license: self.license.clone().unwrap_or_default(),
+            institution_ids: record_ids("institution_ids", &self.institution_ids)?,
         })
     }
 
@@ -210,6 +215,7 @@ impl PracticeDraft {
                 })
                 .collect(),
             license: opt_str(&p.license),
+            institution_ids: p.institution_ids.iter().map(hex::encode).collect(),
         }
     }
 }

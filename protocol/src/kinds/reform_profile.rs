@@ -10,9 +10,9 @@ use chrono::{Datelike, NaiveDate};
 use hubnet_proto::v1 as pb;
 use serde::{Deserialize, Serialize};
 
-use crate::draft::{DraftError, Localized, PeriodDraft, localized, opt_map, opt_str};
+use crate::draft::{DraftError, Localized, PeriodDraft, localized, opt_map, opt_str, record_ids};
 use crate::keys::parse_hex32;
-use crate::validate::{BodyError, Checker, R, Rules, Size, digest, partial_date_strict};
+use crate::validate::{BodyError, Checker, R, Rules, Size, digest, full_date, partial_date_strict};
 
 /// Checks a reform profile body (that `country` is the author's is checked with the header).
 pub fn validate(p: &pb::ReformProfile, rules: &Rules) -> R {
@@ -90,19 +90,8 @@ pub fn validate(p: &pb::ReformProfile, rules: &Rules) -> R {
     if !p.previous.is_empty() {
         digest("previous", &p.previous)?;
     }
+    v.institution_ids("institution_ids", &p.institution_ids)?;
     v.text("license", &p.license, Size::Short, false)
-}
-
-/// A full date `YYYY-MM-DD`.
-fn full_date(field: &str, value: &str) -> Result<NaiveDate, BodyError> {
-    if value.len() != 10 {
-        return Err(BodyError::InvalidDate {
-            field: field.into(),
-            value: value.into(),
-            expected: "date (YYYY-MM-DD)",
-        });
-    }
-    partial_date_strict(field, value)
 }
 
 fn reform_area(v: &Checker, field: &str, slug: &str) -> R {
@@ -365,6 +354,9 @@ pub struct ReformProfileDraft {
     /// Illustrative sample data.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub sample: bool,
+    /// Record ids of institution records it names.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub institution_ids: Vec<String>,
 }
 
 /// A reform.
@@ -553,6 +545,7 @@ impl ReformProfileDraft {
             previous,
             license: self.license.clone().unwrap_or_default(),
             sample: self.sample,
+            institution_ids: record_ids("institution_ids", &self.institution_ids)?,
         })
     }
 
@@ -608,6 +601,7 @@ impl ReformProfileDraft {
             previous: (!p.previous.is_empty()).then(|| hex::encode(&p.previous)),
             license: opt_str(&p.license),
             sample: p.sample,
+            institution_ids: p.institution_ids.iter().map(hex::encode).collect(),
         }
     }
 }

@@ -1,5 +1,5 @@
-//! Erasure across a five-node network (docs/PROTOCOL.md §2.1): a record carrying a unique marker
-//! is erased on its author's node; within a bounded time no file under any node's data dir holds
+//! Erasure across a five-node network (docs/PROTOCOL.md §2.1): an expert's profile carrying a
+//! unique marker is erased on its author's node; within a bounded time no file under any node's data dir holds
 //! the marker (journal and search index included); a node stopped during the erasure erases it
 //! when it comes back; neither the old body posted again nor a bundle exported before the
 //! erasure brings it back; the audit is clean and a bundle verifies with the erased records
@@ -54,19 +54,20 @@ fn json_of(net: &Net, i: usize, path: &str) -> Value {
 fn an_erased_record_is_gone_from_every_node_and_the_audit_stays_clean() {
     let mut net = Net::new(&["KZ", "KG", "TJ", "UZ", "AZ"]);
     net.start_all();
-    let target = net.publish(
-        0,
-        &json!({"kind": "practice",
-                "title": {"en": format!("Expert profile {MARKER}")},
-                "summary": {"en": format!("Contact {MARKER}")},
-                "topics": ["training"]}),
-    );
+    let expert = |name: String| {
+        json!({"kind": "expert", "sample": true,
+               "name": {"en": name, "ru": "Пример Эксперт (вымышленный)"},
+               "summary": {"en": format!("Fictional test profile {MARKER}")},
+               "topics": ["e-government"], "languages": ["ru", "en"], "formats": ["speaker"],
+               "contact_email": "experts@kz.example.org",
+               "consent": {"date": "2026-01-15", "scope": "hub_network_all_members",
+                           "document_sha256": "ab".repeat(32)}})
+    };
+    let target = net.publish(0, &expert(format!("Test Expert {MARKER}")));
     let amendment = net.publish(
         0,
         &json!({"kind": "amendment", "target": target,
-                "record": {"kind": "practice",
-                           "title": {"en": format!("Expert profile {MARKER} (updated)")},
-                           "summary": {"en": "Updated."}, "topics": ["training"]}}),
+                "record": expert(format!("Test Expert {MARKER} (moved)"))}),
     );
     let other = net.publish(1, &super::practice("A record that stays"));
     net.wait_converged(&[0, 1, 2, 3, 4], 3, Duration::from_secs(30));
@@ -77,6 +78,8 @@ fn an_erased_record_is_gone_from_every_node_and_the_audit_stays_clean() {
             || json_of(&net, i, &format!("/api/v1/records?q={MARKER}"))["total"] == 1,
         );
     }
+    let directory = json_of(&net, 4, "/api/v1/directory?kind=expert");
+    assert_eq!(directory["total"], 1, "{directory:#}");
     // What a stale copy looks like: the old body, and a bundle exported before the erasure.
     let (status, old_raw) = net.get(2, &format!("/api/v1/records/{target}/raw"));
     assert_eq!(status, 200);
@@ -108,6 +111,8 @@ fn an_erased_record_is_gone_from_every_node_and_the_audit_stays_clean() {
         assert_eq!(r["amendments"], json!([amendment]));
         let hits = json_of(&net, i, &format!("/api/v1/records?q={MARKER}"));
         assert_eq!(hits["total"], 0, "{hits:#}");
+        let directory = json_of(&net, i, "/api/v1/directory?kind=expert");
+        assert_eq!(directory["total"], 0, "{directory:#}");
     }
 
     // The stopped node comes back, catches up and erases.
