@@ -55,6 +55,17 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(2);
 /// How long the thread sleeps when nothing wakes it: a safety net, the worker wakes it.
 const IDLE_POLL: Duration = Duration::from_secs(2);
 
+/// Which segments an erasure's purge rewrites.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Purge {
+    /// None.
+    Nothing,
+    /// Those that held the erased documents.
+    Segments(HashSet<tantivy::index::SegmentId>),
+    /// Every one holding deleted documents.
+    All,
+}
+
 /// Applies the journal to a [`SearchIndex`].
 pub struct Indexer {
     index: SearchIndex,
@@ -71,8 +82,8 @@ pub struct Indexer {
     /// The governance the applied state follows, and the one the last commit recorded.
     governance: Followed,
     committed_governance: Followed,
-    /// Whether erased records were removed since the segments were last purged.
-    purge: bool,
+    /// The segments that held records erased since the last purge.
+    purge: Purge,
 }
 
 /// What a batch changes in the index: documents to write (each replaces any of its id) and
@@ -152,7 +163,7 @@ impl Indexer {
             uncommitted: 0,
             governance: followed.clone(),
             committed_governance: followed,
-            purge: false,
+            purge: Purge::Nothing,
         })
     }
 
@@ -347,7 +358,9 @@ impl Indexer {
     /// Writes the batch's documents (no store lock needed): removals first, then each document
     /// in order, a later one replacing an earlier of the same id.
     pub fn apply(&mut self, batch: &Batch) -> Result<(), SearchError> {
-        self.purge |= batch.erases;
+        if batch.erases {
+            self.mark_for_purge(&batch.removed)?;
+        }
         for id in &batch.removed {
             self.writer
                 .delete_term(Term::from_field_text(self.index.fields.id, &id.to_hex()));
@@ -392,8 +405,38 @@ impl Indexer {
         self.index.set_followed_governance(&self.governance.mark);
         self.overlay.clear();
         self.uncommitted = 0;
-        if self.purge {
+        if self.purge != Purge::Nothing {
             self.purge_deleted()?;
+        }
+        Ok(())
+    }
+
+    /// Notes which committed segments hold the documents of `erased` (before they are deleted),
+    /// so that only those are rewritten. A document applied but not committed yet is in no
+    /// segment the reader sees: then every segment holding deleted documents is rewritten.
+    fn mark_for_purge(&mut self, erased: &[RecordId]) -> Result<(), SearchError> {
+        let searcher = self.index.reader.searcher();
+        for id in erased {
+            let term = Term::from_field_text(self.index.fields.id, &id.to_hex());
+            let mut found = false;
+            for reader in searcher.segment_readers() {
+                if reader
+                    .inverted_index(self.index.fields.id)?
+                    .doc_freq(&term)
+                    .map_err(tantivy::TantivyError::from)?
+                    > 0
+                {
+                    found = true;
+                    if let Purge::Segments(set) = &mut self.purge {
+                        set.insert(reader.segment_id());
+                    } else if self.purge == Purge::Nothing {
+                        self.purge = Purge::Segments(HashSet::from([reader.segment_id()]));
+                    }
+                }
+            }
+            if !found && self.overlay.contains_key(id) {
+                self.purge = Purge::All;
+            }
         }
         Ok(())
     }
@@ -403,12 +446,18 @@ impl Indexer {
     /// (tantivy marks a deleted document and keeps its bytes until a merge).
     fn purge_deleted(&mut self) -> Result<(), SearchError> {
         let started = Instant::now();
-        let segments: Vec<tantivy::index::SegmentId> = self
-            .index
-            .index
-            .searchable_segment_metas()?
+        let metas = self.index.index.searchable_segment_metas()?;
+        let wanted = match std::mem::replace(&mut self.purge, Purge::Nothing) {
+            // A background merge may have replaced a marked segment: then rewrite every one.
+            Purge::Segments(set) if set.iter().all(|s| metas.iter().any(|m| m.id() == *s)) => {
+                Some(set)
+            }
+            _ => None,
+        };
+        let segments: Vec<tantivy::index::SegmentId> = metas
             .iter()
             .filter(|m| m.num_deleted_docs() > 0)
+            .filter(|m| wanted.as_ref().is_none_or(|w| w.contains(&m.id())))
             .map(|m| m.id())
             .collect();
         if !segments.is_empty() {
@@ -416,7 +465,6 @@ impl Indexer {
         }
         self.writer.garbage_collect_files().wait()?;
         self.index.reader.reload()?;
-        self.purge = false;
         info!(
             segments = segments.len(),
             ms = started.elapsed().as_millis() as u64,
