@@ -178,6 +178,7 @@ fn propagation(dir: &Path, nodes: usize, records: usize) {
     let before: u64 = http.iter().map(|h| bytes_sent(&c, h)).sum();
     let mut rng = 0x9e37_79b9_7f4a_7c15u64;
     let mut sent: Vec<(String, SystemTime)> = Vec::with_capacity(records);
+    let mut authors: Vec<usize> = Vec::with_capacity(records);
     let mut sizes = 0usize;
     let started = Instant::now();
     for i in 0..records {
@@ -202,6 +203,7 @@ fn propagation(dir: &Path, nodes: usize, records: usize) {
             .expect("json");
         let id = r["id"].as_str().expect("id").to_owned();
         sent.push((id, t0));
+        authors.push(n);
     }
     let publish_time = started.elapsed();
     let total = records as u64;
@@ -255,7 +257,87 @@ fn propagation(dir: &Path, nodes: usize, records: usize) {
         net_bytes / records as f64 / record_size,
         net_bytes / records as f64 / record_size / (list.len() - 1) as f64
     );
+    erasures(&net, &c, &sent, &authors, &lat);
     net.stop();
+}
+
+/// Erases `HUBNET_BENCH_NET_ERASURES` (default 50) of the records `sent` (published on node
+/// `authors[i]`), one after another on the node that published each: publish → body gone from
+/// every node's journal (a node logs the erasure `stored` after it rewrote the bodies), p50 and
+/// p99, beside plain propagation (`plain`, the raw limit) of the same run; then the search
+/// index's rewrite of the segments that held them, per node (from the indexer's log line).
+fn erasures(
+    net: &Devnet,
+    c: &reqwest::blocking::Client,
+    sent: &[(String, SystemTime)],
+    authors: &[usize],
+    plain: &[f64],
+) {
+    let count = env_usize("HUBNET_BENCH_NET_ERASURES", 50).min(sent.len());
+    let total = net
+        .http
+        .first()
+        .map(|h| status(c, h)["record_count"].as_u64().unwrap_or(0))
+        .unwrap_or(0);
+    let step = (sent.len() / count.max(1)).max(1);
+    let mut erased: Vec<(String, SystemTime)> = Vec::with_capacity(count);
+    for i in (0..sent.len()).step_by(step).take(count) {
+        let n = authors[i];
+        let t0 = SystemTime::now();
+        let r: Value = c
+            .post(format!("{}/api/v1/records", net.http[n]))
+            .bearer_auth(net.token(n))
+            .json(&json!({"kind": "erasure", "target": sent[i].0, "ground": "erasure_request"}))
+            .send()
+            .expect("POST")
+            .json()
+            .expect("json");
+        erased.push((r["id"].as_str().expect("id").to_owned(), t0));
+    }
+    let want = total + erased.len() as u64;
+    wait(
+        "all nodes hold every erasure",
+        Duration::from_secs(300),
+        || {
+            net.http
+                .iter()
+                .all(|h| status(c, h)["record_count"].as_u64() == Some(want))
+        },
+    );
+    let lat = net.latencies(&erased);
+    let purges: Vec<f64> = net
+        .nodes
+        .iter()
+        .flat_map(|n| {
+            let log = PathBuf::from(n["config"].as_str().unwrap_or("")).with_file_name("node.log");
+            std::fs::read_to_string(log)
+                .unwrap_or_default()
+                .lines()
+                .filter(|l| l.contains("segments holding erased records rewritten"))
+                .filter_map(|l| {
+                    l.split_whitespace()
+                        .find_map(|w| w.strip_prefix("ms="))
+                        .and_then(|v| v.parse::<f64>().ok())
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut purges = purges;
+    purges.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "erasure: {} records erased on their authors' nodes; publish → body gone from every node's journal: p50 {:.1} ms, p99 {:.1} ms (plain propagation, the raw limit: p50 {:.1} ms, p99 {:.1} ms)",
+        erased.len(),
+        percentile(&lat, 0.5),
+        percentile(&lat, 0.99),
+        percentile(plain, 0.5),
+        percentile(plain, 0.99)
+    );
+    println!(
+        "  search index segment rewrites after erasures, all nodes: {} rewrites, p50 {:.0} ms, p99 {:.0} ms",
+        purges.len(),
+        percentile(&purges, 0.5),
+        percentile(&purges, 0.99)
+    );
 }
 
 /// The running devnet of a bench: its process, nodes (from devnet.json) and HTTP addresses.
