@@ -13,6 +13,7 @@ mod audit;
 mod audit_report;
 mod charter;
 pub mod devnet;
+mod erase;
 mod experts;
 mod governance;
 mod query;
@@ -140,6 +141,9 @@ pub enum Command {
     /// Expert profiles: which a member must re-confirm.
     #[command(subcommand)]
     Experts(experts::ExpertsCommand),
+    /// Erase one of the node's member's records on a running node (docs/PROTOCOL.md §2.1): its
+    /// body and its amendments' leave every node; headers and signatures stay. Cannot be undone.
+    Erase(erase::EraseArgs),
     /// Query a node (filters and full text) and print a table, JSON or NDJSON.
     Query(Box<query::QueryArgs>),
     /// Check a bundle with no node and no trust; exit 0 only if everything holds.
@@ -179,6 +183,7 @@ pub fn run() -> anyhow::Result<ExitCode> {
         }
         Command::Query(args) => query::run(&args),
         Command::Experts(c) => experts::run(c),
+        Command::Erase(args) => erase::run(&args),
         Command::Governance(c) => governance::run(c),
         Command::Audit(args) => audit::run(&args),
         Command::Verify {

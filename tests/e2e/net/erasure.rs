@@ -90,10 +90,26 @@ fn an_erased_record_is_gone_from_every_node_and_the_audit_stays_clean() {
 
     // AZ's node is stopped while the erasure happens.
     net.stop(4);
-    let erasure = net.publish(
-        0,
-        &json!({"kind": "erasure", "target": target, "ground": "consent_withdrawn"}),
-    );
+    // As an operator does it: `hubnet erase` against the member's running node.
+    let (code, out, err) = cli(&[
+        "erase",
+        "--node",
+        &net.nodes[0].http,
+        "--token",
+        &net.nodes[0].token,
+        "--record",
+        &target,
+        "--ground",
+        "consent_withdrawn",
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("and 1 amendment(s)"), "{out}");
+    let erasure = out
+        .split_whitespace()
+        .skip_while(|w| *w != "erasure")
+        .nth(1)
+        .map(|w| w.trim_end_matches(';').to_owned())
+        .unwrap_or_else(|| panic!("no erasure id in {out:?}"));
     net.wait_converged(&[0, 1, 2, 3], 4, Duration::from_secs(30));
     for i in 0..4 {
         poll_until(
