@@ -11,6 +11,7 @@ import * as networkView from './network.js';
 import * as auditView from './audit.js';
 import * as compareView from './compare.js';
 import * as countryView from './country.js';
+import * as directoryView from './directory.js';
 
 const ROUTES = [
   { re: /^\/$/, view: searchView, nav: '/' },
@@ -18,6 +19,7 @@ const ROUTES = [
   { re: /^\/calendar\/?$/, view: calendarView, nav: '/calendar' },
   { re: /^\/compare\/?$/, view: compareView, nav: '/compare' },
   { re: /^\/countries\/([^/]+)\/?$/, view: countryView, nav: null },
+  { re: /^\/directory\/?$/, view: directoryView, nav: '/directory' },
   { re: /^\/(network|members)\/?$/, view: networkView, nav: '/network' },
   { re: /^\/audit\/?$/, view: auditView, nav: '/audit' },
 ];

@@ -203,13 +203,40 @@ function localized(f, no) {
   return out;
 }
 
-export const KINDS = { 1: 'practice', 2: 'event', 3: 'amendment', 4: 'retraction', 5: 'reform_profile' };
+export const KINDS = {
+  1: 'practice', 2: 'event', 3: 'amendment', 4: 'retraction', 5: 'reform_profile', 6: 'institution', 7: 'expert',
+  8: 'erasure',
+};
 const EVENT_STATUS = { 1: 'scheduled', 2: 'postponed', 3: 'cancelled' };
 const EVENT_TYPE = { 1: 'conference', 2: 'training', 3: 'webinar', 4: 'study-visit', 5: 'call' };
 /** ReformStatus numbers to the draft's names. */
 export const REFORM_STATUS = {
   1: 'planned', 2: 'adopted', 3: 'in-implementation', 4: 'completed', 5: 'suspended', 6: 'reversed',
 };
+
+/** InstitutionType numbers to the draft's names. */
+export const INSTITUTION_TYPE = {
+  1: 'ministry', 2: 'civil_service_agency', 3: 'academy_or_school', 4: 'university', 5: 'international_organisation',
+  6: 'other',
+};
+/** ExpertFormat numbers to the draft's names. */
+export const EXPERT_FORMAT = {
+  1: 'peer_review', 2: 'expert_mission', 3: 'study_visit', 4: 'speaker', 5: 'mentoring', 6: 'workshop',
+};
+/** ConsentScope numbers to the draft's names. */
+export const CONSENT_SCOPE = { 1: 'hub_network_all_members' };
+/** ErasureGround numbers to the draft's names. */
+export const ERASURE_GROUND = { 1: 'consent_withdrawn', 2: 'erasure_request', 3: 'unlawful', 4: 'order' };
+
+/**
+ * Decodes a SignedRecord: `{header, body, signature, erasure}`, each a Uint8Array (empty when
+ * absent). `erasure` is the encoded SignedRecord of the erasure that erased the record, on an
+ * erased record only (docs/PROTOCOL.md §2.1).
+ */
+export function decodeSigned(bytes) {
+  const f = fields(bytes);
+  return { header: bytesField(f, 1), body: bytesField(f, 2), signature: bytesField(f, 3), erasure: bytesField(f, 4) };
+}
 
 /** Decodes a RecordHeader. Byte fields stay Uint8Array; seq and body_len are BigInt. */
 export function decodeHeader(bytes) {
@@ -344,6 +371,110 @@ function reformProfile(f) {
   };
 }
 
+/** The enum value of a varint field (proto3 open enums: an unknown number stays a number). */
+function enumOf(f, no) {
+  return Number(BigInt.asIntN(32, uint(f, no)));
+}
+
+/** A oneof of a record id (`idNo`) or a LocalizedText name (`nameNo`), as the draft's `{id}` or
+ * `{name}`; null when neither is present. The last field present wins, as prost reads a oneof. */
+function organisation(f, idNo, nameNo) {
+  const at = (no) => (f.position.has(no) ? f.position.get(no) : -1);
+  if (at(idNo) < 0 && at(nameNo) < 0) return null;
+  if (at(idNo) > at(nameNo)) return { id: hex(bytesField(f, idNo)) };
+  return { name: localized(f, nameNo) ?? {} };
+}
+
+/** Institution: every field, in the draft JSON's names (`parent` as hex, '' if none). */
+function institution(f) {
+  const type = enumOf(f, 2);
+  return {
+    kind: 'institution',
+    name: localized(f, 1),
+    type: INSTITUTION_TYPE[type] ?? null,
+    country: str(f, 3),
+    parent: hex(bytesField(f, 4)),
+    mandate: localized(f, 5),
+    website: str(f, 6),
+    wikidata: str(f, 7),
+    ror: str(f, 8),
+    topics: strList(f, 9),
+    languages: strList(f, 10),
+    contact_email: str(f, 11),
+    sample: uint(f, 12) !== 0n,
+  };
+}
+
+/** Repeated enum values (packed or not), as numbers. */
+function enumList(f, no) {
+  const out = [];
+  for (const v of f.get(no) || []) {
+    if (typeof v === 'bigint') out.push(Number(BigInt.asIntN(32, v)));
+    else if (v instanceof Uint8Array) {
+      // Packed: the varints back to back.
+      for (const { value } of readFields(packedAsFields(v))) out.push(Number(BigInt.asIntN(32, value)));
+    } else throw new ProtoError(`field ${no} is not a varint`);
+  }
+  return out;
+}
+
+/** Packed varints `v` as a message of field 1 varints, so `readFields` can read them. */
+function packedAsFields(v) {
+  const out = [];
+  let start = true;
+  for (const b of v) {
+    if (start) out.push(0x08);
+    out.push(b);
+    start = (b & 0x80) === 0;
+  }
+  if (!start) throw new ProtoError('truncated packed varint');
+  return Uint8Array.from(out);
+}
+
+/** Expert: every field, in the draft JSON's names (formats by name; unknown numbers left out,
+ * as the node's draft view leaves them out). */
+function expert(f) {
+  const consent = message(f, 12);
+  return {
+    kind: 'expert',
+    name: localized(f, 1),
+    position: localized(f, 2),
+    institution: organisation(f, 3, 4),
+    affiliations: messages(f, 5).map((a) => ({
+      organisation: organisation(a, 1, 2) ?? {},
+      role: localized(a, 3),
+      start: str(a, 4),
+      end: str(a, 5),
+    })),
+    topics: strList(f, 6),
+    languages: strList(f, 7),
+    formats: enumList(f, 8).map((n) => EXPERT_FORMAT[n]).filter(Boolean),
+    works: messages(f, 9).map((l) => ({ url: str(l, 1), title: localized(l, 2) })),
+    public_official: uint(f, 10) !== 0n,
+    contact_email: str(f, 11),
+    consent: consent
+      ? { date: str(consent, 1), scope: CONSENT_SCOPE[enumOf(consent, 2)] ?? null, document_sha256: hex(bytesField(consent, 3)) }
+      : null,
+    reconfirm_by: str(f, 13),
+    country: str(f, 14),
+    summary: localized(f, 15),
+    sample: uint(f, 16) !== 0n,
+  };
+}
+
+/** Erasure: the target, the amendments erased with it (hex ids) and the ground's name. */
+function erasure(f) {
+  return {
+    kind: 'erasure',
+    target: bytesField(f, 1),
+    amendments: (f.get(2) || []).map((v) => {
+      if (kindOf(v) !== 'bytes') throw new ProtoError('field 2 is not length-delimited');
+      return hex(v);
+    }),
+    ground: ERASURE_GROUND[enumOf(f, 3)] ?? null,
+  };
+}
+
 /** Decodes a record body by the header's kind number. */
 export function decodeBody(kindNo, bytes) {
   const f = fields(bytes);
@@ -355,7 +486,7 @@ export function decodeBody(kindNo, bytes) {
     case 3: {
       // The content oneof, as prost reads it: the last field present wins, merged with the
       // occurrences of that same field just before it (another field of the oneof resets it).
-      const decoders = { 3: practice, 4: event, 5: reformProfile };
+      const decoders = { 3: practice, 4: event, 5: reformProfile, 6: institution, 7: expert };
       let last = null;
       let run = [];
       for (const { no, value } of readFields(bytes)) {
@@ -372,6 +503,12 @@ export function decodeBody(kindNo, bytes) {
       return { kind: 'retraction', target: bytesField(f, 1), reason: localized(f, 2) };
     case 5:
       return reformProfile(f);
+    case 6:
+      return institution(f);
+    case 7:
+      return expert(f);
+    case 8:
+      return erasure(f);
     default:
       throw new ProtoError(`unknown record kind ${kindNo}`);
   }

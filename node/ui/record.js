@@ -1,9 +1,15 @@
-// The record page (`/records/{id}`): the content in force (a practice, an event or a reform
-// profile with its reforms and indicators), its amendment and retraction notices, the author and
+// The record page (`/records/{id}`): the content in force (a practice, an event, a reform
+// profile with its reforms and indicators, an institution with what names it, an expert's
+// profile: directory.js draws those two), its amendment and retraction notices, the author and
 // chain position, citation links, and the signature panel: the browser first checks the network's
 // committee-signed charter and decisions itself (trust.js) and holds the network id against the
 // one pinned in this browser, then checks every signed record shown here (verify.js) before the
 // page says "verified". Members, status and vocabulary from the node serve names only.
+//
+// An erased record (docs/PROTOCOL.md §2.1) has no body any more: the page shows its header,
+// author, seq and signature, says "Erased on <date> (ground: …)" from the proof the browser
+// checked (the author's erasure record, or a committee decision of the trusted governance), and
+// never calls it forged: its signature still verifies over the header.
 
 import {
   h, replace, getJson, errorBox, extLink, insertSanitisedHtml, langText, short, ApiError, dataTable,
@@ -17,9 +23,12 @@ import {
 } from './data.js';
 import { verifyRecord } from './verify.js';
 import { fmtMeasure, fmtValueYear, isMeasure, statusName, textBlocks, unitLabel } from './profile.js';
+import { expertFacts, institutionFacts, fillReferences, fillInstitutionNames } from './directory.js';
 
-/** The kinds a record page shows as content (the others are amendments and retractions). */
-const CONTENT_KINDS = ['practice', 'event', 'reform_profile'];
+/** The kinds a record page shows as content (the others change or erase a record). */
+const CONTENT_KINDS = ['practice', 'event', 'reform_profile', 'institution', 'expert'];
+/** The kinds that change another record, shown as notices with a link to it. */
+const CHANGE_KINDS = ['amendment', 'retraction', 'erasure'];
 
 const ID = /^[0-9a-fA-F]{64}$/;
 
@@ -67,6 +76,8 @@ export async function mount(main, state, ctx) {
   const model = modelOf(r, id.toLowerCase());
   replace(main, render(model));
   state.model = model;
+  if (model.content?.kind === 'institution' && !model.erased) fillReferences(main, model.id, ctx);
+  fillInstitutionNames(main, ctx);
   runChecks(main, model, trust, ctx);
 }
 
@@ -75,14 +86,15 @@ function modelOf(r, id) {
   const body = obj(r.body) || {};
   const kind = r.kind || body.kind;
   let content = obj(r.current);
-  let direct = null; // an amendment or retraction opened by its own id
+  let direct = null; // an amendment, retraction or erasure opened by its own id
+  const erased = r.erased === true;
   if (!content) {
-    if (CONTENT_KINDS.includes(kind)) content = body;
+    if (CONTENT_KINDS.includes(kind)) content = erased ? null : body;
     else if (kind === 'amendment') {
       content = obj(body.record);
       direct = 'amendment';
-    } else if (kind === 'retraction') {
-      direct = 'retraction';
+    } else if (CHANGE_KINDS.includes(kind)) {
+      direct = kind;
     }
   }
   return {
@@ -90,6 +102,7 @@ function modelOf(r, id) {
     r,
     kind,
     direct,
+    erased,
     content: content || null,
     amendment: obj(r.amendment),
     retraction: obj(r.retraction),
@@ -100,11 +113,22 @@ function modelOf(r, id) {
 function render(m) {
   const { r, content } = m;
   const ck = m.direct || content?.kind || m.kind;
-  const title = pickText(content?.title);
-  document.title = `${title ? title.text : short(m.id, 12)} · hubnet`;
+  const title = pickText(content?.title ?? content?.name);
+  document.title = `${title ? title.text : m.erased ? t('record.erased_title') : short(m.id, 12)} · hubnet`;
 
   const notices = [];
-  if (m.direct) {
+  if (m.erased) {
+    // Filled in from the proof once the browser checked it (runChecks).
+    notices.push(h('div', { class: 'notice warn', role: 'note', 'data-testid': 'erased-notice', 'data-state': 'pending' },
+      h('strong', {}, t('record.erased_pending'))));
+  }
+  if (m.direct === 'erasure') {
+    const target = typeof r.body?.target === 'string' ? r.body.target : null;
+    notices.push(h('div', { class: 'notice info', 'data-testid': 'erasure-of' },
+      t('record.is_erasure'), ' ',
+      target ? h('a', { href: `/records/${target}` }, t('record.target_link'), ' ', h('code', {}, short(target, 16))) : null,
+      r.body?.ground ? [' ', t('record.erasure_ground', { ground: t(`ground.${r.body.ground}`) })] : null));
+  } else if (m.direct) {
     const target = typeof r.body?.target === 'string' ? r.body.target : null;
     notices.push(
       h(
@@ -161,10 +185,11 @@ function render(m) {
       lang: title?.lang,
       class: content?.status === 'cancelled' ? 'struck' : null,
     },
-    title ? title.text : t(`kind.${ck}`),
+    title ? title.text : m.erased ? t('record.erased_heading', { kind: t(`kind.${ck}`) }) : t(`kind.${ck}`),
   );
   const profile = content?.kind === 'reform_profile';
   const summary = content?.kind === 'practice' || profile ? pickText(content.summary) : null;
+  const sample = (profile || content?.kind === 'expert' || content?.kind === 'institution') && content.sample === true;
 
   const article = h(
     'article',
@@ -178,9 +203,10 @@ function render(m) {
         h('span', { class: `badge kind-${ck}` }, t(`kind.${ck}`)),
         ' ',
         country ? h('span', {}, codeLabel(country)) : null,
-        profile && content.sample === true
+        sample
           ? [' ', h('span', { class: 'badge warn', 'data-testid': 'sample-badge' }, t('badge.sample'))]
           : null,
+        m.erased ? [' ', h('span', { class: 'badge danger', 'data-testid': 'erased-badge' }, t('badge.erased'))] : null,
         m.amendment ? [' ', h('span', { class: 'badge info' }, t('badge.amended'))] : null,
         m.retraction || r.retracted === true ? [' ', h('span', { class: 'badge danger' }, t('badge.retracted'))] : null,
       ),
@@ -192,9 +218,11 @@ function render(m) {
     notices,
     content?.kind === 'event' ? eventFacts(content) : null,
     profile ? profileFacts(content) : null,
+    content?.kind === 'expert' ? expertFacts(content) : null,
+    content?.kind === 'institution' ? institutionFacts(content) : null,
     bodySection(m),
     profile ? profileSections(content) : null,
-    content && !profile ? facts(content) : null,
+    content && !profile && content.kind !== 'expert' && content.kind !== 'institution' ? facts(content) : null,
   );
 
   const verifyStatus = h(
@@ -274,6 +302,8 @@ function markdownOf(c) {
   if (!c) return null;
   if (c.kind === 'event') return c.description;
   if (c.kind === 'reform_profile') return c.findings;
+  if (c.kind === 'expert') return c.summary;
+  if (c.kind === 'institution') return c.mandate;
   return c.body;
 }
 
@@ -298,6 +328,8 @@ function bodySection(m) {
     'section',
     { class: 'body-section' },
     c.kind === 'reform_profile' ? h('h2', {}, t('profile.findings')) : null,
+    c.kind === 'expert' ? h('h2', {}, t('expert.summary')) : null,
+    c.kind === 'institution' ? h('h2', {}, t('institution.mandate')) : null,
     el,
     others.length
       ? h('p', { class: 'hint' }, t('record.shown_in', { lang: langName(picked.lang), others: others.map(langName).join(', ') }))
@@ -548,6 +580,9 @@ export function checkText(c) {
     case 'signature':
       if (!c.ok) return t('check.signature.fail', { why: t(`signature.why.${a.check}`, a) });
       break;
+    case 'erasure':
+      if (c.ok) return t(`check.erasure.ok.${a.by}`, { ...a, ground: t(`ground.${a.ground}`) });
+      return t('check.erasure.fail', { why: t(`erasure.why.${a.reason}`, a) });
     case 'pin':
       if (c.ok) return t(`check.pin.ok.${a.state}`, a);
       break;
@@ -620,6 +655,7 @@ async function runChecks(main, m, trust, ctx) {
   try {
     const content = m.content || undefined;
     const kinds = m.direct ? [m.direct] : CONTENT_KINDS;
+    // An erased record's proof is checked by verifyRecord (the `erasure` check).
     first = await verifyRecord(m.r, trust, {
       id: m.id,
       kinds,
@@ -648,6 +684,7 @@ async function runChecks(main, m, trust, ctx) {
   }
   if (!ctx.alive()) return;
   parts.push(...done);
+  if (m.erased) showErased(main, first);
 
   for (const p of parts) {
     list.append(
@@ -682,6 +719,7 @@ async function runChecks(main, m, trust, ctx) {
       status,
       h('span', { class: 'icon', 'aria-hidden': 'true' }, '✓ '),
       t('verify.ok', { code: first.member, key: short(first.author, 8) }),
+      first.erased ? [h('br'), h('span', { 'data-testid': 'verify-erased' }, t('verify.erased'))] : null,
       done.length > 1 ? [h('br'), h('span', { class: 'muted' }, t('verify.ok_count', {
         n: done.length,
         parts: done.map((p) => t(`verify.part.${p.label}`).toLocaleLowerCase(getLang())).join(', '),
@@ -720,4 +758,33 @@ function showSignedSource(main, parts) {
     pre.textContent = source[lang];
     details.hidden = false;
   }
+}
+
+/**
+ * The erased notice, from the proof the browser checked: "Erased on <date> (ground: …)" and by
+ * whom (the author's erasure record, or a committee decision); when the proof does not check,
+ * says so (the record is then not verified, but never called forged: its header still is signed).
+ */
+function showErased(main, res) {
+  const box = main.querySelector('[data-testid="erased-notice"]');
+  if (!box) return;
+  const e = res?.erased;
+  if (!e) {
+    box.setAttribute('data-state', 'unproven');
+    box.classList.replace('warn', 'danger');
+    replace(box, h('strong', {}, t('record.erased_unproven')));
+    return;
+  }
+  box.setAttribute('data-state', 'verified');
+  const date = fmtDate(Number(e.createdAt));
+  replace(
+    box,
+    h('strong', {}, t('record.erased', { date, ground: t(`ground.${e.ground}`) })),
+    ' ',
+    e.by === 'record'
+      ? [t('record.erased_by_record'), ' ', h('a', { href: `/records/${e.id}`, 'data-testid': 'erasure-link' }, h('code', {}, short(e.id, 16)))]
+      : [t('record.erased_by_decision', { seq: String(e.seq) }), ' ', h('code', {}, short(e.id, 16))],
+    h('br'),
+    h('span', { class: 'muted' }, t('record.erased_hint')),
+  );
 }

@@ -7,8 +7,9 @@
 // rules and requires the same bytes, derives the network id (SHA-256 of those bytes), checks the
 // committee's signatures (quorum of distinct committee keys), checks every decision the same way,
 // and computes the governance state the way `hubnet_protocol::governance` does: the canonical
-// chain, void decisions, and each key's last valid seq. A record's author and seq are then judged
-// against that state (`judgeKey`). Every key that enters (member and committee keys in the charter,
+// chain, void decisions, each key's last valid seq, and the records the committee's applied
+// `EraseRecords` decisions erased (`state.erased`, which verify.js takes as proof of an erasure).
+// A record's author and seq are then judged against that state (`judgeKey`). Every key that enters (member and committee keys in the charter,
 // keys in decisions) must be a canonical encoding of a point of the prime-order subgroup that is
 // not of small order: checked here with BigInt Edwards25519 arithmetic, since WebCrypto's Ed25519
 // (cofactorless, canonical s and R) agrees with the signature rule only for such keys.
@@ -278,6 +279,7 @@ S.rotateKey = { 1: ['code', 'string'], 2: ['new_key', 'bytes'], 3: ['old_key_las
 S.revokeKey = { 1: ['key', 'bytes'], 2: ['last_valid_seq', 'uint64'] };
 S.amendLimits = { 1: ['limits', 'msg', S.limits], 2: ['effective_from', 'int64'] };
 S.amendVocabulary = { 1: ['additions', 'msg', S.vocabulary] };
+S.eraseRecords = { 1: ['records', 'rbytes'], 2: ['ground', 'uint32'] };
 S.decision = {
   1: ['network_id', 'bytes'],
   2: ['seq', 'uint64'],
@@ -291,6 +293,7 @@ S.decision = {
   14: ['revoke_key', 'msg', S.revokeKey, 'action'],
   15: ['amend_limits', 'msg', S.amendLimits, 'action'],
   16: ['amend_vocabulary', 'msg', S.amendVocabulary, 'action'],
+  17: ['erase_records', 'msg', S.eraseRecords, 'action'],
 };
 // Only what trust needs of a bundle; records (3) and checkpoints (5) are skipped unread.
 S.bundle = { 1: ['version', 'uint32'], 2: ['charter', 'rbytes'], 4: ['decisions', 'rbytes'] };
@@ -784,6 +787,9 @@ async function committeeSigners(signatures, committee, message) {
 
 const MAX_DECISION_BYTES = 64 * 1024;
 
+/** ErasureGround numbers (record.proto) to their names. */
+const ERASURE_GROUNDS = { 1: 'consent_withdrawn', 2: 'erasure_request', 3: 'unlawful', 4: 'order' };
+
 function actionOf(d) {
   const a = d.action;
   if (!a) return { problem: 'action: missing' };
@@ -836,6 +842,16 @@ function actionOf(d) {
     case 'amend_vocabulary': {
       if (!v.additions || vocabularyIsEmpty(v.additions)) return { problem: 'amend_vocabulary.additions: missing or empty' };
       return { action: { type: 'amend_vocabulary', additions: v.additions } };
+    }
+    case 'erase_records': {
+      // As the node's Action::from_proto: at least one id, each 32 bytes, none twice, a known ground.
+      if (v.records.length === 0) return { problem: 'erase_records.records: missing or empty' };
+      const ids = v.records.map(toHex);
+      if (v.records.some((r) => r.length !== 32)) return { problem: 'erase_records.records: a record id is not 32 bytes' };
+      if (new Set(ids).size !== ids.length) return { problem: 'erase_records.records: a record is listed twice' };
+      const ground = ERASURE_GROUNDS[Number(v.ground)];
+      if (!ground) return { problem: 'erase_records.ground: missing or unknown' };
+      return { action: { type: 'erase_records', records: ids, ground } };
     }
     default:
       return { problem: 'action: missing' };
@@ -908,7 +924,8 @@ function limitsOrder(l) {
  * The state the charter's members plus a set of verified decisions produce: `members` (Map code
  * -> {code, suspended, suspendedBy, keys: [{key, grantedBy, rotatedAfter, rotatedBy,
  * revokedAfter, revokedBy, suspendedAfter, suspendedBy}]}; the `...By` are decisions), `keys` (Map key hex -> code), `status` (Map id ->
- * {status: applied | void | off_chain, reason}), `chain` (decisions in seq order).
+ * {status: applied | void | off_chain, reason}), `chain` (decisions in seq order), `erased` (Map
+ * record id hex -> {id, seq, createdAt, ground} of the first applied `EraseRecords` that names it).
  */
 export function governanceState(genesisMembers, genesisLimits, decisions, genesisVocabulary = emptyVocabulary()) {
   const members = new Map();
@@ -919,6 +936,7 @@ export function governanceState(genesisMembers, genesisLimits, decisions, genesi
   }
   let limits = [{ from: null, limits: genesisLimits }];
   let vocabulary = genesisVocabulary;
+  const erased = new Map();
   const byId = new Map();
   for (const d of decisions) if (!byId.has(d.id)) byId.set(d.id, d);
   const bySeq = new Map();
@@ -939,7 +957,7 @@ export function governanceState(genesisMembers, genesisLimits, decisions, genesi
     prev = d.id;
   }
   for (const id of byId.keys()) if (!status.has(id)) status.set(id, { status: 'off_chain' });
-  return { members, keys, status, chain, limits, vocabulary };
+  return { members, keys, status, chain, limits, vocabulary, erased };
 
   function period(key, by) {
     return {
@@ -1017,6 +1035,13 @@ export function governanceState(genesisMembers, genesisLimits, decisions, genesi
         const r = extendVocabulary(vocabulary, a.additions);
         if (r.problem) return r.problem;
         vocabulary = r.vocabulary;
+        return null;
+      }
+      case 'erase_records': {
+        // Never void (PROTOCOL §7.6); a record already erased keeps its first decision.
+        for (const r of a.records) {
+          if (!erased.has(r)) erased.set(r, { id: d.id, seq: d.seq, createdAt: d.createdAt, ground: a.ground });
+        }
         return null;
       }
       default:

@@ -13,7 +13,7 @@
 // signatures on the charter and decisions one by one too. A verdict therefore never depends on
 // other signatures.
 
-import { decodeBody, decodeHeader, fromBase64, hex } from './proto.js';
+import { decodeBody, decodeHeader, decodeSigned, fromBase64, hex, ProtoError } from './proto.js';
 import { ed25519Verdict, judgeKey } from './trust.js';
 
 const DOMAIN = new TextEncoder().encode('hubnet-record-v1');
@@ -70,8 +70,13 @@ function sameHex(a, b) {
  * (for an amendment or retraction: the original's id), `author` (hex key the record must share),
  * and `content` (the draft JSON whose text the page shows, to compare with the signed body).
  *
- * Returns `{ok, checks: [{key, ok, args}], member, author, header, body}`; each check's `key`
- * names a message in i18n.js (`check.<key>.ok` / `check.<key>.fail`).
+ * Returns `{ok, checks: [{key, ok, args}], member, author, header, body, erased}`; each check's
+ * `key` names a message in i18n.js (`check.<key>.ok` / `check.<key>.fail`).
+ *
+ * An erased record (docs/PROTOCOL.md §2.1: no body although the header's `body_len` is not 0) is
+ * checked as the protocol says: its header and signature as usual, its body hash not (the body is
+ * gone), and instead the proof (`erasure` check, `checkErasure`). Then `erased` is `{by: 'record'
+ * | 'decision', id, ground, createdAt}` and `body` is null; it is never compared with content.
  */
 export async function verifyRecord(rec, trust, expect = {}) {
   const checks = [];
@@ -79,7 +84,7 @@ export async function verifyRecord(rec, trust, expect = {}) {
     checks.push({ key, ok, args });
     return ok;
   };
-  const result = { ok: false, checks, member: null, author: null, header: null, body: null };
+  const result = { ok: false, checks, member: null, author: null, header: null, body: null, erased: null };
   const why = cryptoUnavailable();
   if (why) {
     add(why, false);
@@ -127,9 +132,20 @@ export async function verifyRecord(rec, trust, expect = {}) {
   if (rec.author !== undefined && !sameHex(rec.author, authorHex)) disagreements.push('author');
   add('header', disagreements.length === 0, { detail: [...new Set(disagreements)].join(', ') });
 
-  // 4. Body hash and length.
-  const bodyHash = await sha256(body);
-  add('body', hex(bodyHash) === hex(h.bodySha256) && BigInt(body.length) === h.bodyLen);
+  // 4. Body hash and length; or, for an erased record, the proof of its erasure instead.
+  const erased = body.length === 0 && h.bodyLen > 0n;
+  if (erased) {
+    const proof = await checkErasure(rec, id, h, trust);
+    result.erased = proof.erased;
+    add('erasure', proof.ok, proof.args);
+  } else {
+    const bodyHash = await sha256(body);
+    add('body', hex(bodyHash) === hex(h.bodySha256) && BigInt(body.length) === h.bodyLen);
+    // A record with its body never carries an erasure (RecordError::BadErasureProof).
+    if (typeof rec?.signed?.erasure === 'string' && rec.signed.erasure !== '') {
+      add('erasure', false, { reason: 'with-body' });
+    }
+  }
 
   // 5. The author holds (or held) a member's key under the signed charter and decisions, and the
   // key may sign this seq (positional validity, PROTOCOL §7).
@@ -175,7 +191,13 @@ export async function verifyRecord(rec, trust, expect = {}) {
     add('signature', v.ok, v.ok ? {} : { check: v.check, ...why });
   }
 
-  // 8. The body as signed, and what the page shows of it.
+  // 8. The body as signed, and what the page shows of it. An erased record has none, and the
+  // node must not claim one.
+  if (erased) {
+    if (rec.body !== undefined && rec.body !== null) add('content', false, { detail: 'body' });
+    result.ok = checks.every((c) => c.ok);
+    return result;
+  }
   let b = null;
   try {
     b = h.kind ? decodeBody(h.kindNo, body) : null;
@@ -190,7 +212,7 @@ export async function verifyRecord(rec, trust, expect = {}) {
     }
     const diffs = [];
     const claimed = rec.body;
-    if (b.kind === 'practice' || b.kind === 'event' || b.kind === 'reform_profile') {
+    if (CONTENT.includes(b.kind)) {
       if (claimed !== undefined) diffs.push(...compareContent(claimed, b));
       if (expect.content !== undefined) diffs.push(...compareContent(expect.content, b));
     } else {
@@ -205,6 +227,13 @@ export async function verifyRecord(rec, trust, expect = {}) {
           if (expect.content !== undefined) diffs.push(...compareContent(expect.content, b.content));
         }
         if (claimed !== undefined && !sameLocalized(claimed?.note, b.note)) diffs.push('note');
+      } else if (b.kind === 'erasure') {
+        if (claimed !== undefined && claimed !== null) {
+          if (!sameStr(claimed.ground, b.ground)) diffs.push('ground');
+          if (!sameList((claimed.amendments ?? []).map((x) => String(x).toLowerCase()), b.amendments)) {
+            diffs.push('amendments');
+          }
+        }
       } else if (claimed !== undefined && !sameLocalized(claimed?.reason, b.reason)) {
         diffs.push('reason');
       }
@@ -214,6 +243,67 @@ export async function verifyRecord(rec, trust, expect = {}) {
 
   result.ok = checks.every((c) => c.ok);
   return result;
+}
+
+/** The kinds whose body is content the pages show (the others change or erase a record). */
+const CONTENT = ['practice', 'event', 'reform_profile', 'institution', 'expert'];
+
+/**
+ * The proof that record `id` (header `h`, its body gone) was erased, as docs/PROTOCOL.md §2.1
+ * states it: a decision of the trusted governance (`trust.state.erased`, from the committee's
+ * applied `EraseRecords`) that erases it; or `signed.erasure`, an encoded SignedRecord that
+ * carries its own body and no erasure, valid under every rule of §1 here (id, header, body hash,
+ * author key, network, signature: `verifyRecord` itself), by the same author at a greater seq,
+ * of kind erasure, whose `target` or `amendments` name `id`. Returns `{ok, args, erased}`;
+ * `args.reason` names what failed: `missing` (no proof), `decision` (the node says a decision
+ * erased it, the trusted governance has none that does), `decode`, `with-erasure`, `proof` (the
+ * erasure's own check `check` failed), `kind`, `author`, `seq`, `target`.
+ */
+export async function checkErasure(rec, id, h, trust) {
+  const fail = (reason, extra = {}) => ({ ok: false, args: { reason, ...extra }, erased: null });
+  const byDecision = trust?.state?.erased?.get(id) ?? null;
+  if (byDecision) {
+    return {
+      ok: true,
+      args: { by: 'decision', id: byDecision.id, ground: byDecision.ground },
+      erased: { by: 'decision', id: byDecision.id, seq: byDecision.seq, ground: byDecision.ground, createdAt: byDecision.createdAt },
+    };
+  }
+  const text = rec?.signed?.erasure;
+  if (typeof text !== 'string' || text === '') {
+    return rec?.erased_by?.decision ? fail('decision', { id: String(rec.erased_by.decision) }) : fail('missing');
+  }
+  let proof;
+  try {
+    proof = decodeSigned(fromBase64(text));
+  } catch (e) {
+    return fail('decode', { detail: e instanceof ProtoError ? e.message : String(e) });
+  }
+  if (proof.body.length === 0 || proof.erasure.length !== 0) return fail('with-erasure');
+  const b64 = (x) => {
+    let bin = '';
+    for (const byte of x) bin += String.fromCharCode(byte);
+    return btoa(bin);
+  };
+  const res = await verifyRecord(
+    { signed: { header: b64(proof.header), body: b64(proof.body), signature: b64(proof.signature) } },
+    trust,
+    { id: hex(await sha256(proof.header)), kinds: ['erasure'] },
+  );
+  const bad = res.checks.find((c) => !c.ok);
+  if (bad) return fail(bad.key === 'header' && res.header && res.header.kind !== 'erasure' ? 'kind' : 'proof', { check: bad.key });
+  const e = res.body;
+  if (!e || e.kind !== 'erasure') return fail('kind');
+  if (hex(res.header.author) !== hex(h.author)) return fail('author', { key: hex(res.header.author) });
+  if (res.header.seq <= h.seq) return fail('seq', { seq: res.header.seq.toString() });
+  const named = [hex(e.target), ...e.amendments];
+  if (!named.includes(id)) return fail('target');
+  const proofId = hex(await sha256(proof.header));
+  return {
+    ok: true,
+    args: { by: 'record', id: proofId, ground: e.ground },
+    erased: { by: 'record', id: proofId, seq: res.header.seq, ground: e.ground, createdAt: res.header.createdAt },
+  };
 }
 
 function emptyLocalized(x) {
@@ -306,8 +396,64 @@ export function compareContent(json, decoded) {
     }
   } else if (decoded.kind === 'reform_profile') {
     diff.push(...compareProfile(json, decoded));
+  } else if (decoded.kind === 'institution') {
+    loc('name');
+    loc('mandate');
+    for (const k of ['type', 'country', 'parent', 'website', 'wikidata', 'ror', 'contact_email']) s(k);
+    l('topics');
+    l('languages');
+    if ((json.sample ?? false) !== decoded.sample) diff.push('sample');
+  } else if (decoded.kind === 'expert') {
+    diff.push(...compareExpert(json, decoded));
   } else {
     diff.push('kind');
+  }
+  return diff;
+}
+
+/** An organisation of the draft JSON (`{id}` or `{name}`, or absent) against a decoded one. */
+function sameOrganisation(a, b) {
+  const x = a ?? null;
+  const y = b ?? null;
+  const emptyY = y === null || (y.id === undefined && y.name === undefined);
+  if (x === null || (typeof x === 'object' && x.id === undefined && x.name === undefined)) return emptyY;
+  if (typeof x !== 'object' || emptyY) return false;
+  if (x.id !== undefined) return y.id !== undefined && sameHex(String(x.id), y.id);
+  return y.name !== undefined && sameLocalized(x.name, y.name);
+}
+
+/** An expert's draft JSON against the decoded one: every field the pages show. */
+function compareExpert(json, decoded) {
+  const diff = [];
+  for (const k of ['name', 'position', 'summary']) if (!sameLocalized(json[k], decoded[k])) diff.push(k);
+  for (const k of ['contact_email', 'reconfirm_by', 'country']) if (!sameStr(json[k], decoded[k])) diff.push(k);
+  for (const k of ['topics', 'languages', 'formats']) if (!sameList(json[k], decoded[k])) diff.push(k);
+  if ((json.public_official ?? false) !== decoded.public_official) diff.push('public_official');
+  if ((json.sample ?? false) !== decoded.sample) diff.push('sample');
+  if (!sameOrganisation(json.institution, decoded.institution)) diff.push('institution');
+  const affiliations = Array.isArray(json.affiliations) ? json.affiliations : [];
+  if (
+    affiliations.length !== decoded.affiliations.length ||
+    !affiliations.every((a, i) => {
+      const d = decoded.affiliations[i];
+      return !!a && typeof a === 'object' && sameOrganisation(a.organisation, d.organisation) &&
+        sameLocalized(a.role, d.role) && sameStr(a.start, d.start) && sameStr(a.end, d.end);
+    })
+  ) {
+    diff.push('affiliations');
+  }
+  const works = Array.isArray(json.works) ? json.works : [];
+  if (
+    works.length !== decoded.works.length ||
+    !works.every((w, i) => sameStr(w?.url, decoded.works[i].url) && sameLocalized(w?.title, decoded.works[i].title))
+  ) {
+    diff.push('works');
+  }
+  const c = json.consent ?? null;
+  const d = decoded.consent;
+  if (c === null ? d !== null : !d || typeof c !== 'object' || !sameStr(c.date, d.date) ||
+    !sameStr(c.scope ?? '', d.scope ?? '') || !sameStr(String(c.document_sha256 ?? '').toLowerCase(), d.document_sha256)) {
+    diff.push('consent');
   }
   return diff;
 }

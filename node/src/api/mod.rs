@@ -38,6 +38,8 @@ mod query_tests;
 #[cfg(test)]
 mod tests;
 pub mod ui;
+#[cfg(test)]
+mod ui_tests;
 
 use std::sync::Arc;
 
