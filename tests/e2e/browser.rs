@@ -1420,3 +1420,211 @@ fn compare_two_countries_then_read_what_changed_in_the_browser() {
         c.close().await.expect("close");
     });
 }
+
+/// The id of the directory entry of `path` whose English name contains `name`.
+fn directory_id(net: &Net, path: &str, name: &str) -> String {
+    let (status, body) = net.get(0, path);
+    assert_eq!(status, 200, "{path}");
+    let v: Value = serde_json::from_slice(&body).expect("json");
+    v["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .find(|e| e["name"]["en"].as_str().is_some_and(|n| n.contains(name)))
+        .and_then(|e| e["id"].as_str())
+        .unwrap_or_else(|| panic!("no {name} in {path}: {v}"))
+        .to_owned()
+}
+
+/// Waits until the directory page lists exactly the entries `want` (in any order).
+async fn wait_entries(c: &Client, want: &[String]) {
+    let mut want = want.to_vec();
+    want.sort();
+    let deadline = Instant::now() + STEP;
+    let mut shown = Vec::new();
+    while Instant::now() < deadline {
+        shown.clear();
+        for e in c
+            .find_all(Locator::Css("[data-testid=directory-entry]"))
+            .await
+            .unwrap_or_default()
+        {
+            shown.push(e.attr("data-id").await.ok().flatten().unwrap_or_default());
+        }
+        shown.sort();
+        if shown == want {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await; // poll; the deadline bounds it
+    }
+    panic!("the directory shows {shown:?}, the API answers {want:?}");
+}
+
+#[test]
+fn find_an_expert_in_the_directory_verify_it_export_vcard_and_see_an_erased_profile() {
+    if !browser_available() {
+        return;
+    }
+    let (net, _, _) = corpus_node();
+    let node = net.nodes[0].http.clone();
+    // What the API answers, asked before the browser runs (the harness's client blocks).
+    let filtered = "/api/v1/directory?kind=expert&topic=e-government&lang=ru";
+    let (_, body) = net.get(0, filtered);
+    let want: Vec<String> = serde_json::from_slice::<Value>(&body).expect("json")["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| e["id"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    let kz1 = directory_id(&net, filtered, "KZ-1");
+    let kz2 = directory_id(&net, "/api/v1/directory?kind=expert&country=KZ", "KZ-2");
+    assert!(!want.contains(&kz2), "KZ-2 works on other topics");
+    let driver = start_driver();
+    let profile = tempfile::tempdir().expect("profile dir");
+    let rt = runtime();
+    let (c, vcard) = rt.block_on(async {
+        let c = browser(&driver, profile.path(), 1280, 900).await;
+        c.goto(&format!("{node}/directory"))
+            .await
+            .expect("open /directory");
+        // Experts by topic, then by working language, with the page's own controls.
+        for (id, value) in [
+            ("directory-topic", "e-government"),
+            ("directory-lang", "ru"),
+        ] {
+            c.wait()
+                .at_most(STEP)
+                .for_element(Locator::Css(&format!("#{id}")))
+                .await
+                .expect("the filter")
+                .select_by_value(value)
+                .await
+                .expect("select");
+            let deadline = Instant::now() + STEP;
+            while !c.current_url().await.expect("url").as_str().contains(value) {
+                assert!(Instant::now() < deadline, "the URL does not carry {value}");
+                tokio::time::sleep(Duration::from_millis(50)).await; // poll; the deadline bounds it
+            }
+        }
+        wait_entries(&c, &want).await;
+        let vcard = c
+            .find(Locator::Css("[data-testid=export-vcard]"))
+            .await
+            .expect("the vCard link")
+            .attr("href")
+            .await
+            .ok()
+            .flatten()
+            .expect("href");
+        assert!(
+            vcard.starts_with("/api/v1/directory.vcf?")
+                && vcard.contains("topic=e-government")
+                && vcard.contains("lang=ru"),
+            "{vcard}"
+        );
+        // Open the fictional KZ expert and see its signature verified by the page itself.
+        let link = c
+            .find(Locator::Css(&format!(
+                "[data-testid=directory-entry][data-id='{kz1}'] h3 a"
+            )))
+            .await
+            .expect("the KZ-1 entry");
+        c.execute(
+            "arguments[0].scrollIntoView({block: 'center'});",
+            vec![serde_json::to_value(&link).expect("element")],
+        )
+        .await
+        .expect("scroll");
+        link.click().await.expect("click");
+        let (verdict, text) = signature_verdict(&c).await;
+        assert_eq!(verdict, "true", "the expert's page did not verify: {text}");
+        assert_eq!(
+            c.current_url().await.expect("url").path(),
+            format!("/records/{kz1}")
+        );
+        let consent = text_of(&c, "[data-testid=consent]").await;
+        assert!(consent.contains("2026"), "{consent}");
+        assert!(!text_of(&c, "[data-testid=reconfirm-by]").await.is_empty());
+        (c, vcard)
+    });
+    // The export the button links to: vCard, the expert in it.
+    let r = reqwest::blocking::get(format!("{node}{vcard}")).expect("GET the vCard");
+    assert_eq!(r.status().as_u16(), 200);
+    let ctype = r
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    assert!(ctype.starts_with("text/vcard"), "{ctype}");
+    let cards = r.text().expect("text");
+    assert!(cards.starts_with("BEGIN:VCARD"), "{cards}");
+    assert!(cards.contains("KZ-1"), "{cards}");
+    // The record page carries schema.org JSON-LD for the expert.
+    let (_, page) = net.get(0, &format!("/records/{kz1}"));
+    let page = String::from_utf8_lossy(&page);
+    assert!(
+        page.contains("application/ld+json") && page.contains("\"@type\":\"Person\""),
+        "{page}"
+    );
+    // KZ erases KZ-2 (its author's erasure record, published by the node).
+    let erasure = net.publish(
+        0,
+        &json!({"kind": "erasure", "target": kz2, "ground": "consent_withdrawn"}),
+    );
+    crate::support::poll_until("KZ-2 erased", Duration::from_secs(20), || {
+        let (_, body) = net.get(0, &format!("/api/v1/records/{kz2}"));
+        serde_json::from_slice::<Value>(&body).is_ok_and(|v| v["erased"] == json!(true))
+    });
+    rt.block_on(async {
+        c.goto(&format!("{node}/records/{kz2}"))
+            .await
+            .expect("open KZ-2");
+        let state = wait_attr(
+            &c,
+            "[data-testid=erased-notice]",
+            "data-state",
+            &["verified", "unproven"],
+        )
+        .await;
+        let notice = text_of(&c, "[data-testid=erased-notice]").await;
+        assert_eq!(state, "verified", "{notice}");
+        assert!(
+            notice.contains("Erased on") && notice.contains("consent withdrawn"),
+            "{notice}"
+        );
+        let link = c
+            .find(Locator::Css("[data-testid=erasure-link]"))
+            .await
+            .expect("the erasure's link")
+            .attr("href")
+            .await
+            .ok()
+            .flatten();
+        assert_eq!(link, Some(format!("/records/{erasure}")));
+        let (verdict, text) = signature_verdict(&c).await;
+        assert_eq!(
+            verdict, "true",
+            "an erased record is verified as erased: {text}"
+        );
+        assert!(!text_of(&c, "[data-testid=verify-erased]").await.is_empty());
+        assert!(
+            c.find(Locator::Css("[data-testid=expert-facts]"))
+                .await
+                .is_err(),
+            "no content is shown"
+        );
+        // The erasure record's own page: what it erases, and its signature verified.
+        c.goto(&format!("{node}/records/{erasure}"))
+            .await
+            .expect("open the erasure");
+        let (verdict, text) = signature_verdict(&c).await;
+        assert_eq!(verdict, "true", "the erasure did not verify: {text}");
+        let of = text_of(&c, "[data-testid=erasure-of]").await;
+        assert!(
+            of.contains(&kz2[..16]) && of.contains("consent withdrawn"),
+            "{of}"
+        );
+        c.close().await.expect("close");
+    });
+}

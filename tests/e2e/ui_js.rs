@@ -4,7 +4,9 @@
 //! governance log with a rotation, a revocation, a suspension, a void decision, a fork and a
 //! gap, and charters and decisions Rust refuses, among them keys with a torsion component), and
 //! the browser's signature verdict on the committed vectors of the signature rule
-//! (`protocol/tests/vectors/ed25519.json`, `tests/ui/ed25519.test.js`).
+//! (`protocol/tests/vectors/ed25519.json`, `tests/ui/ed25519.test.js`), and erased records as the
+//! node serves them (one erased by its author's erasure record, one by a committee decision in
+//! the governance log), which the browser must verify as erased (`tests/ui/directory.test.js`).
 //!
 //! Needs `node` (Node.js ≥ 20) on the PATH. `.ci/run` sets `HUBNET_REQUIRE_NODE=1`, which turns
 //! its absence into a failure; elsewhere the test says it did not run and passes.
@@ -184,12 +186,25 @@ fn fixture() -> Value {
         },
         &quorum,
     );
-    let all = vec![d1, d2, d3, d4, d5a, d5b, d6, d7v, d7];
+    // An erasure decision at the end of the chain: it erases TJ's practice (never void).
+    let erased_practice = tj_practice(&charter);
+    let d8 = decision(
+        8,
+        Some(id_of(&d7v)),
+        Action::EraseRecords {
+            records: vec![erased_practice.id()],
+            ground: hubnet_protocol::kinds::erasure::Ground::Order,
+        },
+        &quorum,
+    );
+    let d8_id = id_of(&d8);
+    let all = vec![d1, d2, d3, d4, d5a, d5b, d6, d7v, d7, d8];
     let mut g = Governance::new(charter.clone());
     for d in &all {
         g.insert_bytes(&d.encode_to_vec())
             .expect("a valid decision");
     }
+    let erasure = erased_records(&charter, g.charter(), &erased_practice, d8_id);
     let state = g.state();
     let status: serde_json::Map<String, Value> = state
         .status
@@ -268,6 +283,107 @@ fn fixture() -> Value {
         "keys": keys,
         "vocabulary": vocabulary,
         "refused": refused,
+        "erasure": erasure,
+        "erased": state
+            .erased
+            .iter()
+            .map(|(r, d)| (r.to_hex(), Value::String(d.to_hex())))
+            .collect::<serde_json::Map<_, _>>(),
+    })
+}
+
+/// When the erased records of the fixture were signed (2026-07-01, after the sample expert's
+/// consent date).
+const ERASED_AT: i64 = 1_782_864_000_000;
+
+/// A practice by TJ at seq 1 (the committee's erasure decision erases it).
+fn tj_practice(charter: &hubnet_protocol::Charter) -> hubnet_protocol::SignedRecord {
+    use hubnet_protocol::{Draft, DraftFormat, Position, record};
+    let draft = Draft::parse(
+        r#"{"kind": "practice", "title": {"en": "Erased by a decision"}, "summary": {"en": "S"}, "topics": ["training"]}"#,
+        DraftFormat::Json,
+    )
+    .expect("draft");
+    let body = draft
+        .to_body("TJ", &charter.rules_at(ERASED_AT))
+        .expect("body");
+    record::sign(
+        &key("TJ"),
+        charter.network_id(),
+        Position::FIRST,
+        ERASED_AT,
+        &body,
+    )
+}
+
+/// Erased records as the node serves them (`hubnet_node::view::record_json` and `erased_by`),
+/// each verified by Rust first: KZ's fictional sample expert erased by KZ's own erasure record
+/// (seq 2), and `practice` erased by decision `decision` (verified under `governed`, the charter
+/// with the decisions applied).
+fn erased_records(
+    charter: &hubnet_protocol::Charter,
+    governed: &hubnet_protocol::Charter,
+    practice: &hubnet_protocol::SignedRecord,
+    decision: RecordId,
+) -> Value {
+    use hubnet_node::view::record_json;
+    use hubnet_protocol::{Draft, DraftFormat, Position, record};
+    let kz = key("KZ");
+    let text = std::fs::read_to_string(
+        crate::support::sample().join("drafts/KZ/40-expert-e-government.toml"),
+    )
+    .expect("the sample expert");
+    let body = Draft::parse(&text, DraftFormat::Toml)
+        .and_then(|d| d.to_body("KZ", &charter.rules_at(ERASED_AT)))
+        .expect("the sample expert's body");
+    let signed = record::sign(&kz, charter.network_id(), Position::FIRST, ERASED_AT, &body);
+    let expert = record::verify_record(&signed.encode(), charter, ERASED_AT).expect("the expert");
+    let erasure_body = Draft::parse(
+        &format!(
+            r#"{{"kind": "erasure", "target": "{}", "ground": "consent_withdrawn"}}"#,
+            expert.id.to_hex()
+        ),
+        DraftFormat::Json,
+    )
+    .and_then(|d| d.to_body("KZ", &charter.rules_at(ERASED_AT + 1000)))
+    .expect("the erasure's body");
+    let erasure = record::sign(
+        &kz,
+        charter.network_id(),
+        Position::after(&expert),
+        ERASED_AT + 1000,
+        &erasure_body,
+    );
+    let by_record = record::verify_record(
+        &signed.erased(erasure.encode()).encode(),
+        charter,
+        ERASED_AT + 2000,
+    )
+    .expect("Rust accepts the record erased by its author");
+    let mut by_record_json = record_json(&by_record);
+    by_record_json["erased_by"] = json!({"record": erasure.id().to_hex()});
+    let by_decision = record::verify_record(
+        &practice.erased(Vec::new()).encode(),
+        governed,
+        ERASED_AT + 2000,
+    )
+    .expect("Rust accepts the record a decision erased");
+    assert!(
+        record::verify_record(
+            &practice.erased(Vec::new()).encode(),
+            charter,
+            ERASED_AT + 2000
+        )
+        .is_err(),
+        "without the decision it is withheld"
+    );
+    let mut by_decision_json = record_json(&by_decision);
+    by_decision_json["erased_by"] = json!({"decision": decision.to_hex()});
+    json!({
+        "by_record": by_record_json,
+        "proof": erasure.id().to_hex(),
+        "by_decision": by_decision_json,
+        "decision": decision.to_hex(),
     })
 }
 
