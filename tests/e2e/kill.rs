@@ -261,3 +261,116 @@ fn import_survives_sigkill() {
     let stored: usize = authors.iter().map(|a| check_chain(&store, a).len()).sum();
     assert_eq!(stored, total, "a finished import holds every record");
 }
+
+/// Whether the store's journal file holds `needle`.
+fn journal_holds(data: &std::path::Path, needle: &str) -> bool {
+    std::fs::read(data.join("records.journal"))
+        .expect("journal reads")
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
+}
+
+#[test]
+fn erasure_survives_sigkill() {
+    let kills_wanted: u64 = std::env::var("HUBNET_ERASE_KILLS")
+        .ok()
+        .and_then(|k| k.parse().ok())
+        .unwrap_or(20);
+    let time_limit = Duration::from_secs(60 + 2 * kills_wanted);
+    let started = Instant::now();
+    let mut rng = Rng::from_env();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = sample_data_dir(dir.path());
+    let key = sample_key("KZ");
+    let publish = |draft: &std::path::Path| {
+        hubnet()
+            .args([
+                "publish",
+                "--data-dir",
+                path(&data),
+                "--key",
+                path(&key),
+                path(draft),
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawns")
+    };
+    let draft = dir.path().join("draft.json");
+    let erasure = dir.path().join("erasure.json");
+    // Each round: a practice with its own marker, published whole; then its erasure, killed at a
+    // random moment. After each kill the store must hold the erasure if it was acknowledged, and
+    // then the marker must be gone from the journal; without the erasure the body stays whole.
+    let mut rounds: Vec<(RecordId, String, Option<RecordId>)> = Vec::new();
+    let mut span = Duration::from_millis(40);
+    let mut kills = 0;
+    while kills < kills_wanted {
+        assert!(
+            started.elapsed() < time_limit,
+            "erasure kill test overran its {time_limit:?} budget"
+        );
+        let marker = format!("qzkillmarker{}x", rounds.len());
+        std::fs::write(
+            &draft,
+            format!(
+                r#"{{"kind": "practice", "title": {{"en": "Profile {marker}"}},
+                     "summary": {{"en": "Erased at once."}}, "topics": ["training"]}}"#
+            ),
+        )
+        .expect("writes draft");
+        let target: RecordId =
+            match run_until(publish(&draft), Instant::now() + Duration::from_secs(30)) {
+                End::Exited(Some(id)) => id.parse().expect("id"),
+                _ => panic!("a plain publish must succeed"),
+            };
+        std::fs::write(
+            &erasure,
+            format!(
+                r#"{{"kind": "erasure", "target": "{target}", "ground": "consent_withdrawn"}}"#
+            ),
+        )
+        .expect("writes erasure");
+        let t = Instant::now();
+        let delay = Duration::from_micros(rng.below(span.as_micros() as u64));
+        let (acked, killed) = match run_until(publish(&erasure), Instant::now() + delay) {
+            End::Exited(id) => (id.map(|i| i.parse().expect("id")), false),
+            End::Killed(id) => (id.map(|i| i.parse().expect("id")), true),
+        };
+        if !killed {
+            span = span.max(t.elapsed() * 2);
+        }
+        rounds.push((target, marker, acked));
+        if killed {
+            kills += 1;
+        }
+        let store = Store::open(&data).expect("store reopens after SIGKILL");
+        for (target, marker, acked) in &rounds {
+            let erased = store.erased_by(target).is_some();
+            if acked.is_some() {
+                assert!(erased, "acknowledged erasure of {target} was lost");
+            }
+            assert_eq!(
+                journal_holds(&data, marker),
+                !erased,
+                "{target}: erased {erased}, yet the journal's copy of its body says otherwise"
+            );
+            let r = store.get(target).expect("reads").expect("the target stays");
+            assert_eq!(r.body.is_erased(), erased);
+        }
+        assert!(
+            !data.join("erasing").exists(),
+            "opening leaves no erasure half done"
+        );
+    }
+    let store = Store::open(&data).expect("opens");
+    let erased = rounds
+        .iter()
+        .filter(|(t, _, _)| store.erased_by(t).is_some())
+        .count();
+    eprintln!(
+        "{} erasure runs, {kills} killed, {} acknowledged, {erased} erased (the rest killed before their erasure was durable)",
+        rounds.len(),
+        rounds.iter().filter(|(_, _, a)| a.is_some()).count()
+    );
+}
