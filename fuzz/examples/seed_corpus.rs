@@ -53,12 +53,38 @@ fn main() -> Result<()> {
         position = Position::after(&r);
         records.push(r);
     }
+    let amended = records[records.len() - 2].id;
     let encoded: Vec<Vec<u8>> = records.iter().map(|r| r.signed.encode()).collect();
 
     let dir = clean(&out, "record")?;
     for (i, bytes) in encoded.iter().enumerate() {
         write(&dir, &format!("{i:02}"), bytes)?;
     }
+    // Then the first record erased (docs/PROTOCOL.md §2.1): the erasure, and the original and its
+    // amendment as erased records travel, without their bodies and with the erasure as proof.
+    let erasure = sign(
+        &key,
+        position,
+        &serde_json::json!({
+            "kind": "erasure",
+            "target": first.id.to_hex(),
+            "amendments": [amended.to_hex()],
+            "ground": "consent_withdrawn",
+        }),
+    )?;
+    let proof = erasure.signed.encode();
+    write(&dir, "erasure", &proof)?;
+    write(
+        &dir,
+        "erased-original",
+        &first.signed.erased(proof.clone()).encode(),
+    )?;
+    let amendment_record = &records[records.len() - 2];
+    write(
+        &dir,
+        "erased-amendment",
+        &amendment_record.signed.erased(proof).encode(),
+    )?;
 
     let committee: Vec<SecretKey> = (1..=2)
         .map(|i| keyfile::read(&sample.join(format!("keys/committee-{i}.key"))))
