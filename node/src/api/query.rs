@@ -3,7 +3,7 @@
 
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
-use hubnet_protocol::{Kind, PublicKey, RecordId};
+use hubnet_protocol::{PublicKey, RecordId};
 use serde_json::{Value, json};
 
 use super::openapi::{LogParams, Problem, QueryParams};
@@ -135,14 +135,15 @@ pub fn current_of(shared: &Shared, id: &RecordId) -> Result<Current, ApiError> {
     {
         return Ok(c);
     }
+    // Not (yet, or any more: erased) in the index: the record alone.
     match r.header.kind {
-        Kind::Practice | Kind::Event => Ok(Current {
+        k if k.is_content() => Ok(Current {
             original: r,
             amendment: None,
             retraction: None,
         }),
         other => Err(ApiError::NotFound(format!(
-            "record {id} is a {}, not a practice or an event; its target is what it changes",
+            "record {id} is a {}, not a content record; its target is what it changes",
             other.name()
         ))),
     }

@@ -106,7 +106,11 @@ async fn record_page(
     let Ok((c, ld)) = current else {
         return Ok((StatusCode::NOT_FOUND, Html(html)).into_response());
     };
-    let title = crate::view::pick(c.content().and_then(|c| c.view().title()), None);
+    let title = match c.content() {
+        Some(content) => crate::view::pick(content.view().title(), None),
+        // Erased: its title went with its body.
+        None => format!("An erased {}", c.original.header.kind.name()),
+    };
     let author = crate::lang::member_name(&state.shared.charter(), c.member(), None).to_owned();
     let date = rfc3339_ms(c.created_at());
     let meta = format!(

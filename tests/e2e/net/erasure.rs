@@ -129,6 +129,12 @@ fn an_erased_record_is_gone_from_every_node_and_the_audit_stays_clean() {
         assert_eq!(hits["total"], 0, "{hits:#}");
         let directory = json_of(&net, i, "/api/v1/directory?kind=expert");
         assert_eq!(directory["total"], 0, "{directory:#}");
+        // Its page stays, saying it was erased (the browser checks the proof).
+        let (status, page) = net.get(i, &format!("/records/{target}"));
+        assert_eq!(status, 200);
+        assert!(
+            String::from_utf8_lossy(&page).contains("<title>An erased expert · hubnet</title>")
+        );
     }
 
     // The stopped node comes back, catches up and erases.
