@@ -19,37 +19,9 @@ import { directoryQuery, exportLinks, readDirectory } from '../../node/ui/direct
 
 if (!globalThis.crypto) globalThis.crypto = (await import('node:crypto')).webcrypto;
 
-// --- A protobuf writer, independent of the module under test.
+// --- A protobuf writer, independent of the module under test (tests/ui/pbwriter.js).
 
-const utf8 = new TextEncoder();
-
-function concat(...parts) {
-  const flat = parts.flat(Infinity).filter(Boolean);
-  const out = new Uint8Array(flat.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of flat) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-function varint(n) {
-  let v = BigInt.asUintN(64, BigInt(n));
-  const out = [];
-  while (v >= 0x80n) {
-    out.push(Number(v & 0x7fn) | 0x80);
-    v >>= 7n;
-  }
-  out.push(Number(v));
-  return Uint8Array.from(out);
-}
-
-const tag = (no, wire) => varint((no << 3) | wire);
-const len = (no, bytes) => concat(tag(no, 2), varint(bytes.length), bytes);
-const str = (no, s) => (s ? len(no, utf8.encode(s)) : null);
-const uint = (no, n) => (n ? concat(tag(no, 0), varint(n)) : null);
-const msg = (no, ...parts) => len(no, concat(parts));
+import { concat, len, msg, str, tag, uint, utf8, varint } from './pbwriter.js';
 const loc = (no, obj) => msg(no, Object.entries(obj).map(([k, v]) => msg(1, str(1, k), str(2, v))));
 const packed = (no, values) => len(no, concat(values.map(varint)));
 const hexOf = (b) => Buffer.from(b).toString('hex');

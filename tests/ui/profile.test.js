@@ -18,37 +18,9 @@ import {
 
 if (!globalThis.crypto) globalThis.crypto = (await import('node:crypto')).webcrypto;
 
-// --- A protobuf writer, independent of the module under test.
+// --- A protobuf writer, independent of the module under test (tests/ui/pbwriter.js).
 
-const utf8 = new TextEncoder();
-
-function concat(...parts) {
-  const flat = parts.flat(Infinity).filter(Boolean);
-  const out = new Uint8Array(flat.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of flat) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-function varint(n) {
-  let v = BigInt.asUintN(64, BigInt(n));
-  const out = [];
-  while (v >= 0x80n) {
-    out.push(Number(v & 0x7fn) | 0x80);
-    v >>= 7n;
-  }
-  out.push(Number(v));
-  return Uint8Array.from(out);
-}
-
-const tag = (no, wire) => varint((no << 3) | wire);
-const len = (no, bytes) => concat(tag(no, 2), varint(bytes.length), bytes);
-const str = (no, s) => (s ? len(no, utf8.encode(s)) : null);
-const uint = (no, n) => (n ? concat(tag(no, 0), varint(n)) : null);
-const msg = (no, ...parts) => len(no, concat(parts));
+import { concat, len, msg, str, tag, uint, utf8, varint } from './pbwriter.js';
 function dbl(no, x) {
   const b = new Uint8Array(8);
   new DataView(b.buffer).setFloat64(0, x, true);
