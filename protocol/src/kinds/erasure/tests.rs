@@ -381,3 +381,89 @@ fn a_bundle_reports_erased_records_as_erased_and_withheld_bodies_as_withheld() {
             .contains("does not list its amendment")
     );
 }
+
+#[test]
+fn a_bundle_refuses_amending_retracting_or_erasing_an_erased_record() {
+    let net = net();
+    let [target, amendment, erasure] = log(&net, 1);
+    let proof = erasure.signed.encode();
+    let late_bodies = [
+        body(
+            &net,
+            serde_json::json!({"kind": "amendment", "target": target.id.to_hex(),
+                "record": {"kind": "practice", "title": {"en": "v3"},
+                           "summary": {"en": "s"}, "topics": ["recruitment"]}}),
+        ),
+        body(
+            &net,
+            serde_json::json!({"kind": "retraction", "target": target.id.to_hex(),
+                               "reason": {"en": "Superseded"}}),
+        ),
+        erasure_of(target.id, &[amendment.id]),
+    ];
+    for late in late_bodies {
+        let late = record::sign(
+            &net.keys[1],
+            net.charter.network_id(),
+            Position::after(&erasure),
+            NOW,
+            &late,
+        );
+        let mut check = BundleCheck::new(&net.charter, NOW);
+        check.add(&target.signed.erased(proof.clone()).encode());
+        check.add(&amendment.signed.erased(proof.clone()).encode());
+        check.add(&erasure.signed.encode());
+        check.add(&late.encode());
+        let report = check.finish();
+        assert_eq!(report.problems.len(), 1, "{:?}", report.problems);
+        let p = &report.problems[0];
+        assert_eq!((p.kind, p.seq), (ProblemKind::Chain, Some(4)));
+        assert_eq!(
+            p.message,
+            format!("seq 4: target {} was erased", target.id),
+            "{p:?}"
+        );
+    }
+}
+
+#[test]
+fn a_record_whose_body_is_empty_is_judged_by_its_body_rules_not_as_erased() {
+    let net = net();
+    // An erasure with every field left out encodes to no bytes at all: its header declares a
+    // body of length 0, which is not an erased body.
+    let empty = Body::Erasure(pb::Erasure::default());
+    let signed = record::sign(
+        &net.keys[1],
+        net.charter.network_id(),
+        Position::FIRST,
+        NOW,
+        &empty,
+    );
+    assert!(signed.body.is_empty());
+    assert_eq!(
+        verify(&net, &signed).map(|r| r.id),
+        Err(RecordError::Body(BodyError::InvalidDigest {
+            field: "target".into(),
+            len: 0
+        }))
+    );
+}
+
+#[test]
+fn a_proof_must_carry_its_own_body_and_no_proof_of_its_own() {
+    let net = net();
+    let [target, _, erasure] = log(&net, 1);
+    let reason = |proof: &SignedRecord| match verify(&net, &target.signed.erased(proof.encode())) {
+        Err(RecordError::BadErasureProof(reason)) => reason,
+        other => panic!("expected a bad proof, got {other:?}"),
+    };
+    let own = "the erasure must carry its own body";
+    // Without its body (a node that erased the erasure itself would serve it so).
+    assert_eq!(reason(&erasure.signed.erased(Vec::new())), own);
+    // With its body and a proof of its own.
+    let mut nested = erasure.signed.clone();
+    nested.erasure = erasure.signed.encode();
+    assert_eq!(reason(&nested), own);
+    // Both wrong at once.
+    assert_eq!(reason(&erasure.signed.erased(erasure.signed.encode())), own);
+}

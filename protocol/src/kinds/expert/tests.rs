@@ -638,3 +638,20 @@ fn a_bundle_check_judges_references_against_the_whole_bundle() {
         "{problems:?}"
     );
 }
+
+#[test]
+fn each_format_is_named_as_drafts_spell_it() {
+    use super::ExpertFormat;
+    for f in ExpertFormat::ALL {
+        assert_eq!(ExpertFormat::from_name(f.name()), Some(f));
+        assert_eq!(
+            serde_json::to_value(f).expect("serialises"),
+            json!(f.name())
+        );
+        assert_eq!(ExpertFormat::from_proto(f.to_proto() as i32), Some(f));
+    }
+    assert_eq!(ExpertFormat::from_name("Speaker"), None);
+    assert_eq!(ExpertFormat::from_name("lecture"), None);
+    assert_eq!(ExpertFormat::from_proto(0), None, "unspecified");
+    assert_eq!(ExpertFormat::from_proto(99), None, "unknown");
+}
