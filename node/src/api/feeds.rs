@@ -10,8 +10,11 @@ use utoipa::IntoParams;
 use super::openapi::{Problem, QueryParams};
 use super::query::{current_of, parse_query, run_query};
 use super::{ApiError, AppState, blocking, parse_id};
+use crate::current::Current;
 use crate::feeds;
 use crate::search::{Query, Sort};
+use crate::shared::Shared;
+use hubnet_protocol::RecordId;
 
 /// The most records a feed carries (the soonest events, the newest practices).
 pub const FEED_MAX: usize = 1000;
@@ -220,7 +223,7 @@ pub async fn reform_profiles_atom(
 
 /// `GET /api/v1/export?format=csv|json|ndjson`: the records a query selects, in one file.
 #[utoipa::path(get, path = "/api/v1/export", tag = "feeds", params(ExportParams, QueryParams, FormatParams),
-    responses((status = 200, description = "CSV (one row per record, with its signed bytes in base64), a JSON array or NDJSON of query results; without `limit`/`cursor`, up to 10,000 records"),
+    responses((status = 200, description = "CSV (one row per record, with its signed bytes in base64), a JSON array or NDJSON of query results; without `limit`/`cursor`, up to 10,000 records. After the last page, the erased records the query covers (when it filters on kinds, countries and authors only): header and signature with their erasure, no content (`erased` true)"),
               (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json")))]
 pub async fn export(
     State(state): State<AppState>,
@@ -241,7 +244,10 @@ pub async fn export(
     }
     let shared = state.shared.clone();
     blocking(move || {
-        let (items, page) = run_query(&shared, &q)?;
+        let (mut items, page) = run_query(&shared, &q)?;
+        if page.next_cursor.is_none() {
+            items.extend(erased_items(&shared, &q)?);
+        }
         let mut r = match format.as_str() {
             "csv" => text(
                 "text/csv; charset=utf-8",
@@ -268,6 +274,47 @@ pub async fn export(
         Ok(r)
     })
     .await
+}
+
+/// The erased records an export covers, after its last page (docs/PROTOCOL.md §2.1): header
+/// and signature with the erasure's proof, no content. Only a query that asks nothing of content
+/// (kinds, countries and authors at most) can cover them: their text is gone.
+fn erased_items(shared: &Shared, q: &Query) -> Result<Vec<Current>, ApiError> {
+    let content_filter = q.q.is_some()
+        || !q.topics.is_empty()
+        || !q.areas.is_empty()
+        || !q.langs.is_empty()
+        || !q.refs.is_empty()
+        || q.created_from.is_some()
+        || q.created_to.is_some()
+        || q.start_from.is_some()
+        || q.start_to.is_some();
+    if content_filter {
+        return Ok(Vec::new());
+    }
+    let store = shared.read_store();
+    let mut ids: Vec<RecordId> = store.erased().keys().copied().collect();
+    ids.sort();
+    let mut out = Vec::new();
+    for id in ids {
+        let Some(r) = store.get(&id)? else {
+            continue;
+        };
+        let kind = r.header.kind;
+        if !kind.is_content()
+            || (!q.kinds.is_empty() && !q.kinds.iter().any(|k| k == kind.name()))
+            || (!q.countries.is_empty() && !q.countries.contains(&r.member))
+            || (!q.authors.is_empty() && !q.authors.contains(&r.header.author.to_hex()))
+        {
+            continue;
+        }
+        out.push(Current {
+            original: r,
+            amendment: None,
+            retraction: None,
+        });
+    }
+    Ok(out)
 }
 
 /// `GET /api/v1/records/{id}/citation?format=bibtex|csl-json`.

@@ -12,7 +12,7 @@ use crate::kinds::EventSchedule;
 use crate::view::rfc3339_ms;
 
 /// The CSV columns, in order.
-pub const CSV_COLUMNS: [&str; 18] = [
+pub const CSV_COLUMNS: [&str; 19] = [
     "id",
     "kind",
     "member",
@@ -31,6 +31,7 @@ pub const CSV_COLUMNS: [&str; 18] = [
     "signed_header",
     "signed_body",
     "signature",
+    "erased",
 ];
 
 /// `items` as CSV: a header row of [`CSV_COLUMNS`], then one row per item, lines ended by CRLF
@@ -41,7 +42,9 @@ pub const CSV_COLUMNS: [&str; 18] = [
 /// are the event's local times in `time_zone`, and empty for a practice, as is `event_status`
 /// (`scheduled`, `postponed` or `cancelled`); `retracted` is `true` or `false`; `amended_by` is
 /// the id of the latest amendment or empty. The last three columns are the original record's
-/// signed header, body and signature in standard base64, as the JSON view has them.
+/// signed header, body and signature in standard base64, as the JSON view has them; `erased` is
+/// `true` for an erased record (docs/PROTOCOL.md §2.1: no content, an empty body, and its
+/// header and signature), else `false`.
 pub fn csv(items: &[Current], lang: Option<&str>) -> String {
     csv_text(
         std::iter::once(CSV_COLUMNS.map(str::to_owned))
@@ -68,7 +71,7 @@ pub fn csv_text<R: AsRef<[String]>>(rows: impl IntoIterator<Item = R>) -> String
 }
 
 /// One CSV row.
-fn row(item: &Current, lang: Option<&str>) -> [String; 18] {
+fn row(item: &Current, lang: Option<&str>) -> [String; 19] {
     let (title, summary) = title_and_summary(item);
     let view = item.content().map(|c| c.view());
     let (kind, country) = match view {
@@ -102,6 +105,7 @@ fn row(item: &Current, lang: Option<&str>) -> [String; 18] {
         STANDARD.encode(&signed.header),
         STANDARD.encode(&signed.body),
         STANDARD.encode(&signed.signature),
+        item.original.body.is_erased().to_string(),
     ]
 }
 

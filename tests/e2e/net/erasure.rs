@@ -137,6 +137,23 @@ fn an_erased_record_is_gone_from_every_node_and_the_audit_stays_clean() {
         );
     }
 
+    // Exports list it as erased: header and signature with the proof, no content.
+    let export = json_of(&net, 1, "/api/v1/export?format=json&kind=expert");
+    let row = export
+        .as_array()
+        .and_then(|rows| rows.iter().find(|r| r["id"] == target.as_str()))
+        .unwrap_or_else(|| panic!("the erased profile is not in the export: {export:#}"));
+    assert_eq!(row["erased"], true);
+    assert_eq!(row["body"], Value::Null);
+    assert!(row["signed"]["erasure"].is_string());
+    let (_, csv) = net.get(1, "/api/v1/export?format=csv&kind=expert");
+    let csv = String::from_utf8_lossy(&csv);
+    assert!(
+        csv.lines()
+            .any(|l| l.starts_with(target.as_str()) && l.ends_with(",true")),
+        "{csv}"
+    );
+
     // The stopped node comes back, catches up and erases.
     net.start(4);
     net.wait_converged(&[0, 1, 2, 3, 4], 4, Duration::from_secs(30));
