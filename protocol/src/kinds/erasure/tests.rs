@@ -291,6 +291,11 @@ fn a_committee_decision_erases_without_the_authors_proof() {
     let decision = *gov.decisions().keys().next().expect("one decision");
     assert_eq!(charter.erased_by(&target.id), Some(decision));
     assert_eq!(charter.erased_by(&RecordId([3; 32])), None);
+    assert_eq!(
+        charter.erased_by_decisions(),
+        &BTreeMap::from([(target.id, decision), (amendment.id, decision)])
+    );
+    assert!(net.charter.erased_by_decisions().is_empty());
     let got = record::verify_record(&target.signed.erased(Vec::new()).encode(), charter, NOW)
         .expect("a decision is the proof");
     assert!(got.body.is_erased());
