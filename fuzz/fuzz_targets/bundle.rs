@@ -76,7 +76,12 @@ fuzz_target!(|data: &[u8]| {
     let verified: HashSet<RecordId> = verdicts.iter().flatten().copied().collect();
     let refused = verdicts.iter().filter(|v| v.is_none()).count();
     assert_eq!(
-        count(&[ProblemKind::Forgery, ProblemKind::UnknownAuthor]),
+        // A body withheld without an erasure is refused as `Withheld` (docs/PROTOCOL.md §2.1).
+        count(&[
+            ProblemKind::Forgery,
+            ProblemKind::UnknownAuthor,
+            ProblemKind::Withheld
+        ]),
         refused,
         "the bundle check refuses exactly the records the one-by-one rule refuses"
     );
