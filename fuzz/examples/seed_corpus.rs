@@ -36,7 +36,8 @@ fn main() -> Result<()> {
     let first = records[0].clone();
     let key = keyfile::read(&sample.join(format!("keys/{}.key", first.member)))?;
     let mut position = Position::after(&records[8]);
-    let original = serde_json::to_value(Draft::from_body(&first.body))?;
+    let original =
+        serde_json::to_value(Draft::from_body(&first.body).ok_or("the first record is erased")?)?;
     let amendment = serde_json::json!({
         "kind": "amendment",
         "target": first.id.to_hex(),

@@ -162,8 +162,12 @@ pub struct Entry {
     erases: Vec<RecordId>,
     /// Whether it is held erased: its header and signature without its body.
     pub erased: bool,
-    /// The institutions its body names, with the field naming each.
-    references: Vec<(String, RecordId)>,
+    /// The records its body names, with the field naming each and the kind it must be.
+    references: Vec<(String, RecordId, Kind)>,
+    /// For a programme or an amendment of one: the programme and its member participants.
+    version: Option<(RecordId, Vec<String>)>,
+    /// For a confirmation: the programme and the version it confirms.
+    confirms: Option<(RecordId, RecordId)>,
     /// Header bytes as signed.
     pub header: Vec<u8>,
     /// The author's signature.
@@ -282,7 +286,9 @@ impl BundleCheck {
             previous: r.body.previous(),
             erases: r.body.erases(),
             erased: r.body.is_erased(),
-            references: r.body.institution_refs(),
+            references: r.body.record_refs(),
+            version: r.body.programme_version(r.id),
+            confirms: r.body.confirms(),
             header: r.signed.header,
             signature: r.signed.signature,
         };
@@ -344,6 +350,24 @@ impl BundleCheck {
         let everywhere: HashMap<RecordId, (PublicKey, Kind)> = logs
             .iter()
             .flat_map(|(k, log)| log.values().flatten().map(move |e| (e.id, (*k, e.kind))))
+            .collect();
+        // Every programme version held, for confirmations (an erased one cannot be judged).
+        let versions: HashMap<RecordId, crate::chain::VersionInfo> = logs
+            .values()
+            .flat_map(|log| log.values().flatten())
+            .filter_map(|e| {
+                let info = match &e.version {
+                    Some((programme, members)) => crate::chain::VersionInfo::Version {
+                        programme: *programme,
+                        members: members.clone(),
+                    },
+                    None if e.erased && matches!(e.kind, Kind::Programme | Kind::Amendment) => {
+                        crate::chain::VersionInfo::Erased
+                    }
+                    None => return None,
+                };
+                Some((e.id, info))
+            })
             .collect();
         for (key, m, last_valid_seq) in self.charter.known_keys() {
             let mut summary = MemberSummary {
@@ -513,12 +537,29 @@ impl BundleCheck {
                 for id in &e.erases {
                     erased.entry(*id).or_insert(seq);
                 }
-                // Institutions may be any member's: judged against every record the source holds.
-                for (field, reference) in &e.references {
+                // References may name any member's records: judged against every record the
+                // source holds.
+                for (field, reference, expected) in &e.references {
                     let kind = everywhere.get(reference).map(|(_, k)| *k);
-                    if let Err(err) = crate::chain::reference_rule(field, *reference, kind) {
+                    if let Err(err) =
+                        crate::chain::reference_rule(field, *reference, *expected, kind)
+                    {
                         problem(ProblemKind::Chain, seq, e, format!("seq {seq}: {err}"));
                     }
+                }
+                if let Some((programme, version)) = e.confirms
+                    && let Err(err) = crate::chain::confirmation_rule(
+                        programme,
+                        version,
+                        &m.code,
+                        versions.get(&version).cloned().or_else(|| {
+                            everywhere
+                                .contains_key(&version)
+                                .then_some(crate::chain::VersionInfo::Other)
+                        }),
+                    )
+                {
+                    problem(ProblemKind::Chain, seq, e, format!("seq {seq}: {err}"));
                 }
                 ids.insert(e.id, (e.kind, seq));
                 if valid {

@@ -56,7 +56,7 @@ pub enum ChainError {
     TargetNotFound(RecordId),
     /// The target is an amendment or retraction, not an original record.
     #[error(
-        "target {0} is a {1}; only content records (practices, events, profiles, institutions, experts) can be amended, retracted or erased"
+        "target {0} is a {1}; only content records (practices, events, profiles, institutions, experts, programmes) can be amended, retracted or erased, and confirmations retracted"
     )]
     TargetNotOriginal(RecordId, &'static str),
     /// An amendment's new content is of another kind than its target.
@@ -126,6 +126,43 @@ pub enum ChainError {
         reference: RecordId,
         /// Its kind.
         kind: &'static str,
+    },
+    /// A body names, as a record of one kind, a record of another kind (a programme's links, a
+    /// confirmation's programme).
+    #[error("{field}: {reference} is a {kind}, not a {expected}")]
+    ReferenceKind {
+        /// The field that names it.
+        field: String,
+        /// The record named.
+        reference: RecordId,
+        /// The kind the field names.
+        expected: &'static str,
+        /// The record's kind.
+        kind: &'static str,
+    },
+    /// A confirmation's version is neither its programme nor an amendment of it.
+    #[error(
+        "{field}: {version} is not a version of programme {programme} (the programme itself or one of its amendments)"
+    )]
+    NotAVersion {
+        /// The field.
+        field: String,
+        /// The record named as the version.
+        version: RecordId,
+        /// The programme.
+        programme: RecordId,
+    },
+    /// A confirmation by a member that the version it confirms does not list as a participant.
+    #[error(
+        "{field}: version {version} does not list {member} as a participant; only participants confirm"
+    )]
+    NotAParticipant {
+        /// The field.
+        field: String,
+        /// The version.
+        version: RecordId,
+        /// The confirming member.
+        member: String,
     },
     /// The key already signed the charter's limit of records within the hour before this one
     /// (the rate rule, docs/PROTOCOL.md §2).
@@ -367,33 +404,109 @@ pub fn previous_rule(
     Ok(())
 }
 
-/// Checks every institution a body names (`Body::institution_refs`: practices', events' and
-/// reform profiles' `institution_ids`, an institution's `parent`, an expert's institution and
-/// affiliations): each must be an institution record (an original, of any member) that the
-/// node holds. `kind_of` gives the kind of a record the node holds, `None` if it holds none.
+/// Checks every record a body names (`Body::record_refs`: the institutions practices, events,
+/// reform profiles, institutions, experts and programmes name; a programme's links to
+/// practices, events, profiles, experts and related programmes; a confirmation's programme):
+/// each must be a record of the kind its field names (an original, of any member) that the node
+/// holds. `kind_of` gives the kind of a record the node holds, `None` if it holds none.
 pub fn check_references(
     record: &Record,
     mut kind_of: impl FnMut(&RecordId) -> Option<Kind>,
 ) -> Result<(), ChainError> {
-    for (field, id) in record.body.institution_refs() {
-        reference_rule(&field, id, kind_of(&id))?;
+    for (field, id, expected) in record.body.record_refs() {
+        reference_rule(&field, id, expected, kind_of(&id))?;
     }
     Ok(())
 }
 
-/// The rule of [`check_references`] for one reference: `field` names `id`, which the node holds
-/// as a record of `kind` (`None`: not held).
-pub fn reference_rule(field: &str, id: RecordId, kind: Option<Kind>) -> Result<(), ChainError> {
+/// The rule of [`check_references`] for one reference: `field` names `id` as a record of kind
+/// `expected`; the node holds it as a record of `kind` (`None`: not held).
+pub fn reference_rule(
+    field: &str,
+    id: RecordId,
+    expected: Kind,
+    kind: Option<Kind>,
+) -> Result<(), ChainError> {
     match kind {
         None => Err(ChainError::ReferenceNotFound {
             field: field.into(),
             reference: id,
         }),
-        Some(Kind::Institution) => Ok(()),
-        Some(k) => Err(ChainError::NotAnInstitution {
+        Some(k) if k == expected => Ok(()),
+        Some(k) if expected == Kind::Institution => Err(ChainError::NotAnInstitution {
             field: field.into(),
             reference: id,
             kind: k.name(),
+        }),
+        Some(k) => Err(ChainError::ReferenceKind {
+            field: field.into(),
+            reference: id,
+            expected: expected.name(),
+            kind: k.name(),
+        }),
+    }
+}
+
+/// What the node knows of the record a confirmation names as its version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VersionInfo {
+    /// A programme (its own id) or an amendment of one (its target), with the member codes it
+    /// lists as participants.
+    Version {
+        /// The programme it is a version of.
+        programme: RecordId,
+        /// Its member participants.
+        members: Vec<String>,
+    },
+    /// A programme or an amendment whose body was erased: the rule cannot be judged, and passes,
+    /// so that every node judges alike whenever the erasure arrived.
+    Erased,
+    /// Any other record.
+    Other,
+}
+
+/// Checks a confirmation's version (its programme is a reference, [`check_references`]): the
+/// node holds it (`version`, `None` if not: it may arrive later, as a reference may), it is the
+/// programme named or one of its amendments, and it lists the confirming member as a
+/// participant. Other records pass.
+pub fn check_confirmation(record: &Record, version: Option<VersionInfo>) -> Result<(), ChainError> {
+    match record.body.confirms() {
+        Some((programme, id)) => confirmation_rule(programme, id, &record.member, version),
+        None => Ok(()),
+    }
+}
+
+/// The rule of [`check_confirmation`] for `member`'s confirmation of `version` of `programme`.
+pub fn confirmation_rule(
+    programme: RecordId,
+    version: RecordId,
+    member: &str,
+    info: Option<VersionInfo>,
+) -> Result<(), ChainError> {
+    match info {
+        None => Err(ChainError::ReferenceNotFound {
+            field: "version".into(),
+            reference: version,
+        }),
+        Some(VersionInfo::Erased) => Ok(()),
+        Some(VersionInfo::Version {
+            programme: p,
+            members,
+        }) if p == programme => {
+            if members.iter().any(|m| m == member) {
+                Ok(())
+            } else {
+                Err(ChainError::NotAParticipant {
+                    field: "version".into(),
+                    version,
+                    member: member.to_owned(),
+                })
+            }
+        }
+        Some(_) => Err(ChainError::NotAVersion {
+            field: "version".into(),
+            version,
+            programme,
         }),
     }
 }
@@ -409,7 +522,9 @@ pub fn check_target(record: &Record, target: Option<TargetInfo>) -> Result<(), C
         Some(info) if info.same_author => info,
         _ => return Err(ChainError::TargetNotFound(target_id)),
     };
-    if !info.kind.is_content() {
+    // A member withdraws from a programme by retracting its confirmation.
+    let withdrawal = record.header.kind == Kind::Retraction && info.kind == Kind::Confirmation;
+    if !info.kind.is_content() && !withdrawal {
         return Err(ChainError::TargetNotOriginal(target_id, info.kind.name()));
     }
     if info.erased {

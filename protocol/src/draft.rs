@@ -65,9 +65,19 @@ pub enum DraftError {
         /// `both` or `neither`.
         given: &'static str,
     },
+    /// A programme participant given both as a member and as an institution, or as neither.
+    #[error(
+        "{field}: give either `member` (a member code) or `institution` (an institution record), not {given}"
+    )]
+    MemberOrInstitution {
+        /// The field.
+        field: String,
+        /// `both` or `neither`.
+        given: &'static str,
+    },
     /// An amendment whose `record` is itself an amendment, retraction or erasure.
     #[error(
-        "an amendment's record must be a content record (a practice, an event, a reform profile, an institution or an expert)"
+        "an amendment's record must be a content record (a practice, an event, a reform profile, an institution, an expert or a programme)"
     )]
     NestedAmendment,
     /// The draft parses but breaks a record rule.

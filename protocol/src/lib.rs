@@ -38,6 +38,7 @@ pub mod bundle;
 pub mod chain;
 pub mod charter;
 pub mod checkpoint;
+pub mod confirmations;
 pub mod draft;
 pub mod governance;
 pub mod id;

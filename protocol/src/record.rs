@@ -406,6 +406,7 @@ fn precheck_with(
         Body::decode(header.kind, &signed.body, &rules)?
     };
     body.check_author(&member)?;
+    body.check_members(|code| charter.member_by_code(code).is_some())?;
     let signature = Signature::from_slice(&signed.signature).ok();
     Ok(Unverified {
         record: Record {

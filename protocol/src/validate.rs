@@ -306,6 +306,78 @@ pub enum BodyError {
         /// The scheme and its shape.
         scheme: &'static str,
     },
+    /// Fewer items than a list needs.
+    #[error("{field}: {count} given, at least {min} needed")]
+    TooFewItems {
+        /// Field path.
+        field: String,
+        /// How many were given.
+        count: usize,
+        /// The least allowed.
+        min: usize,
+    },
+    /// A programme with no lead or several (exactly one participant has the role lead).
+    #[error("{field}: exactly one participant must have the role lead, {count} have it")]
+    LeadCount {
+        /// Field path.
+        field: String,
+        /// How many participants have the role lead.
+        count: usize,
+    },
+    /// A lead that is an institution: the lead is the member that publishes the programme.
+    #[error("{field}: the lead must be a member (the author), not an institution")]
+    LeadNotMember {
+        /// Field path.
+        field: String,
+    },
+    /// A programme whose lead is not its author.
+    #[error(
+        "{field}: the lead is {lead}, but {member} publishes it; a programme is published by its lead"
+    )]
+    LeadNotAuthor {
+        /// Field path.
+        field: String,
+        /// The lead's member code.
+        lead: String,
+        /// The author's member code.
+        member: String,
+    },
+    /// A member code the charter does not know.
+    #[error("{field}: {value:?} is not a member of the charter")]
+    NotAMember {
+        /// Field path.
+        field: String,
+        /// The code.
+        value: String,
+    },
+    /// A reporting period with an actual value outside the programme's dates.
+    #[error("{field}: the period {period} lies outside the programme's dates ({programme})")]
+    PeriodOutsideProgramme {
+        /// Field path.
+        field: String,
+        /// The period.
+        period: String,
+        /// The programme's span.
+        programme: String,
+    },
+    /// Not an ISO 4217 code of a currency in use.
+    #[error("{field}: {value:?} is not an ISO 4217 code of a currency in use")]
+    UnknownCurrency {
+        /// Field path.
+        field: String,
+        /// The code.
+        value: String,
+    },
+    /// A malformed amount.
+    #[error("{field}: {value:?} is not a valid amount: {reason}")]
+    InvalidAmount {
+        /// Field path.
+        field: String,
+        /// The value.
+        value: String,
+        /// What is wrong.
+        reason: String,
+    },
 }
 
 pub(crate) type R = Result<(), BodyError>;

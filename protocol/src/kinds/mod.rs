@@ -1,8 +1,9 @@
 //! The registry of record kinds: every kind the protocol knows, and the one place that dispatches
 //! on it.
 //!
-//! A *content kind* (practice, event, reform profile) is something a member publishes;
-//! amendments, retractions and erasures change, withdraw or erase one. Each content kind lives in its own file here: its body rules
+//! A *content kind* (practice, event, reform profile, institution, expert, programme) is
+//! something a member publishes; amendments, retractions and erasures change, withdraw or erase
+//! one, and a confirmation is a member's statement about another member's programme. Each content kind lives in its own file here: its body rules
 //! (`validate`) and its draft format (`*Draft`, with `to_proto` and `from_proto`). Adding one
 //! touches, in this crate: its message, a `RecordKind` value and an `Amendment.content` field in
 //! `proto/hubnet/v1/record.proto`; a file in this directory; and one arm in each `match` below.
@@ -17,18 +18,22 @@ use crate::id::RecordId;
 use crate::record::RecordError;
 use crate::validate::{BodyError, Checker, Rules, Size, digest};
 
+pub mod confirmation;
 pub mod erasure;
 pub mod event;
 pub mod expert;
 pub mod institution;
 pub mod practice;
+pub mod programme;
 pub mod reform_profile;
 
+use confirmation::ConfirmationDraft;
 use erasure::ErasureDraft;
 use event::EventDraft;
 use expert::ExpertDraft;
 use institution::InstitutionDraft;
 use practice::PracticeDraft;
+use programme::ProgrammeDraft;
 use reform_profile::ReformProfileDraft;
 
 /// The record kinds.
@@ -50,6 +55,10 @@ pub enum Kind {
     Expert,
     /// Erases an earlier record of the same author and its amendments.
     Erasure,
+    /// A joint programme or project of several members.
+    Programme,
+    /// A participant's confirmation of a programme version.
+    Confirmation,
 }
 
 impl Kind {
@@ -64,12 +73,17 @@ impl Kind {
             Kind::Institution => "institution",
             Kind::Expert => "expert",
             Kind::Erasure => "erasure",
+            Kind::Programme => "programme",
+            Kind::Confirmation => "confirmation",
         }
     }
 
     /// Whether records of this kind are content (a document of their own), not a change to one.
     pub fn is_content(self) -> bool {
-        !matches!(self, Kind::Amendment | Kind::Retraction | Kind::Erasure)
+        !matches!(
+            self,
+            Kind::Amendment | Kind::Retraction | Kind::Erasure | Kind::Confirmation
+        )
     }
 
     /// Its `RecordKind` number in `record.proto` (a stable byte, as stores keep it).
@@ -92,6 +106,8 @@ impl Kind {
             Ok(pb::RecordKind::Institution) => Ok(Kind::Institution),
             Ok(pb::RecordKind::Expert) => Ok(Kind::Expert),
             Ok(pb::RecordKind::Erasure) => Ok(Kind::Erasure),
+            Ok(pb::RecordKind::Programme) => Ok(Kind::Programme),
+            Ok(pb::RecordKind::Confirmation) => Ok(Kind::Confirmation),
             _ => Err(RecordError::UnknownKind(value)),
         }
     }
@@ -106,6 +122,8 @@ impl Kind {
             Kind::Institution => pb::RecordKind::Institution,
             Kind::Expert => pb::RecordKind::Expert,
             Kind::Erasure => pb::RecordKind::Erasure,
+            Kind::Programme => pb::RecordKind::Programme,
+            Kind::Confirmation => pb::RecordKind::Confirmation,
         }
     }
 }
@@ -129,6 +147,10 @@ pub enum Body {
     Expert(pb::Expert),
     /// An erasure.
     Erasure(pb::Erasure),
+    /// A programme.
+    Programme(pb::Programme),
+    /// A confirmation.
+    Confirmation(pb::Confirmation),
     /// The body of an erased record of `kind`: deleted, only its header and signature are kept
     /// (docs/PROTOCOL.md §2.1).
     Erased {
@@ -157,6 +179,10 @@ impl Body {
             }
             Kind::Expert => Body::Expert(pb::Expert::decode(bytes).map_err(malformed)?),
             Kind::Erasure => Body::Erasure(pb::Erasure::decode(bytes).map_err(malformed)?),
+            Kind::Programme => Body::Programme(pb::Programme::decode(bytes).map_err(malformed)?),
+            Kind::Confirmation => {
+                Body::Confirmation(pb::Confirmation::decode(bytes).map_err(malformed)?)
+            }
         };
         body.validate(rules)?;
         Ok(body)
@@ -173,6 +199,8 @@ impl Body {
             Body::Institution(p) => institution::validate(p, rules),
             Body::Expert(p) => expert::validate(p, rules),
             Body::Erasure(e) => erasure::validate(e, rules),
+            Body::Programme(p) => programme::validate(p, rules),
+            Body::Confirmation(c) => confirmation::validate(c, rules),
             Body::Erased { .. } => Ok(()),
         }
     }
@@ -201,6 +229,8 @@ impl Body {
             Body::Institution(_) => Kind::Institution,
             Body::Expert(_) => Kind::Expert,
             Body::Erasure(_) => Kind::Erasure,
+            Body::Programme(_) => Kind::Programme,
+            Body::Confirmation(_) => Kind::Confirmation,
             Body::Erased { kind } => *kind,
         }
     }
@@ -225,6 +255,7 @@ impl Body {
                 Some(pb::amendment::Content::ReformProfile(_)) => Some(Kind::ReformProfile),
                 Some(pb::amendment::Content::Institution(_)) => Some(Kind::Institution),
                 Some(pb::amendment::Content::Expert(_)) => Some(Kind::Expert),
+                Some(pb::amendment::Content::Programme(_)) => Some(Kind::Programme),
                 None => None,
             },
             _ => None,
@@ -242,6 +273,8 @@ impl Body {
             Body::Institution(p) => p.encode_to_vec(),
             Body::Expert(p) => p.encode_to_vec(),
             Body::Erasure(e) => e.encode_to_vec(),
+            Body::Programme(p) => p.encode_to_vec(),
+            Body::Confirmation(c) => c.encode_to_vec(),
             Body::Erased { .. } => Vec::new(),
         }
     }
@@ -264,14 +297,21 @@ impl Body {
             Body::ReformProfile(p) => Content::ReformProfile(p),
             Body::Institution(p) => Content::Institution(p),
             Body::Expert(p) => Content::Expert(p),
+            Body::Programme(p) => Content::Programme(p),
             Body::Amendment(a) => match a.content.as_ref()? {
                 pb::amendment::Content::Practice(p) => Content::Practice(p),
                 pb::amendment::Content::Event(e) => Content::Event(e),
                 pb::amendment::Content::ReformProfile(p) => Content::ReformProfile(p),
                 pb::amendment::Content::Institution(p) => Content::Institution(p),
                 pb::amendment::Content::Expert(p) => Content::Expert(p),
+                pb::amendment::Content::Programme(p) => Content::Programme(p),
             },
-            Body::Retraction(_) | Body::Erasure(_) | Body::Erased { .. } => return None,
+            Body::Retraction(_)
+            | Body::Erasure(_)
+            | Body::Confirmation(_)
+            | Body::Erased { .. } => {
+                return None;
+            }
         })
     }
 
@@ -311,7 +351,119 @@ impl Body {
                 }
                 out
             }
+            Some(Content::Programme(p)) => {
+                let mut out = Vec::new();
+                for (n, x) in p.participants.iter().enumerate() {
+                    if let Some(pb::participant::Who::InstitutionId(b)) = &x.who
+                        && let Some(i) = id(b)
+                    {
+                        out.push((format!("participants[{n}].institution"), i));
+                    }
+                }
+                out.extend(listed(&p.institution_ids));
+                out
+            }
             None => Vec::new(),
+        }
+    }
+
+    /// Every record the body names that the verifying node must hold, each with the field that
+    /// names it and the kind it must be (`chain::check_references`): the institutions of
+    /// [`Body::institution_refs`], a programme's links (`practice_ids[0]`: a practice,
+    /// `related[1].id`: a programme, ...) and a confirmation's programme.
+    pub fn record_refs(&self) -> Vec<(String, RecordId, Kind)> {
+        let id = |b: &[u8]| <[u8; 32]>::try_from(b).ok().map(RecordId);
+        let mut out: Vec<(String, RecordId, Kind)> = self
+            .institution_refs()
+            .into_iter()
+            .map(|(field, i)| (field, i, Kind::Institution))
+            .collect();
+        if let Some(Content::Programme(p)) = self.content() {
+            for (field, ids) in programme::links(p) {
+                let kind = match field {
+                    "practice_ids" => Kind::Practice,
+                    "event_ids" => Kind::Event,
+                    "reform_profile_ids" => Kind::ReformProfile,
+                    "expert_ids" => Kind::Expert,
+                    // institution_ids: already among the institution references.
+                    _ => continue,
+                };
+                for (n, b) in ids.iter().enumerate() {
+                    if let Some(i) = id(b) {
+                        out.push((format!("{field}[{n}]"), i, kind));
+                    }
+                }
+            }
+            for (n, r) in p.related.iter().enumerate() {
+                if let Some(i) = id(&r.id) {
+                    out.push((format!("related[{n}].id"), i, Kind::Programme));
+                }
+            }
+        }
+        if let Body::Confirmation(c) = self
+            && let Some(i) = id(&c.programme)
+        {
+            out.push(("programme".to_owned(), i, Kind::Programme));
+        }
+        out
+    }
+
+    /// The member codes the content in force names as participants, each with its field
+    /// (`participants[2].member`): each must be a member of the charter ([`Body::check_members`]).
+    pub fn member_refs(&self) -> Vec<(String, &str)> {
+        match self.content() {
+            Some(Content::Programme(p)) => p
+                .participants
+                .iter()
+                .enumerate()
+                .filter_map(|(n, x)| match &x.who {
+                    Some(pb::participant::Who::Member(code)) => {
+                        Some((format!("participants[{n}].member"), code.as_str()))
+                    }
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// Checks that every member code the body names ([`Body::member_refs`]) is a member:
+    /// `is_member` answers for the charter the record is judged by.
+    pub fn check_members(&self, is_member: impl Fn(&str) -> bool) -> Result<(), BodyError> {
+        for (field, code) in self.member_refs() {
+            if !is_member(code) {
+                return Err(BodyError::NotAMember {
+                    field,
+                    value: code.to_owned(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// For a programme or an amendment of one (record `id`), the version it is: the programme's
+    /// id (its own, or the amendment's target) and the member codes it lists as participants
+    /// (what a confirmation of it is judged by, `chain::check_confirmation`).
+    pub fn programme_version(&self, id: RecordId) -> Option<(RecordId, Vec<String>)> {
+        let Some(Content::Programme(p)) = self.content() else {
+            return None;
+        };
+        let programme = match self {
+            Body::Amendment(_) => self.target()?,
+            _ => id,
+        };
+        let members = programme::member_participants(p)
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+        Some((programme, members))
+    }
+
+    /// For a confirmation, the programme and the version it names.
+    pub fn confirms(&self) -> Option<(RecordId, RecordId)> {
+        match self {
+            Body::Confirmation(c) => confirmation::names(c),
+            _ => None,
         }
     }
 
@@ -324,8 +476,21 @@ impl Body {
     }
 
     /// The rules that bind a body to its author `member` (a member code): a reform profile
-    /// states its own member's reforms.
+    /// states its own member's reforms, an expert is listed under its publisher, a programme is
+    /// published by its lead.
     pub fn check_author(&self, member: &str) -> Result<(), BodyError> {
+        if let Some(Content::Programme(p)) = self.content() {
+            // A programme is published by its lead.
+            let lead = programme::lead(p).unwrap_or_default();
+            if lead != member {
+                return Err(BodyError::LeadNotAuthor {
+                    field: "participants".into(),
+                    lead: lead.to_owned(),
+                    member: member.into(),
+                });
+            }
+            return Ok(());
+        }
         let country = match self.content() {
             Some(Content::ReformProfile(p)) => &p.country,
             // An expert is listed under the member that publishes it.
@@ -351,6 +516,7 @@ enum Content<'a> {
     ReformProfile(&'a pb::ReformProfile),
     Institution(&'a pb::Institution),
     Expert(&'a pb::Expert),
+    Programme(&'a pb::Programme),
 }
 
 /// Checks an amendment body (the target's existence and author are chain rules).
@@ -364,6 +530,7 @@ fn validate_amendment(a: &pb::Amendment, rules: &Rules) -> Result<(), BodyError>
         Some(pb::amendment::Content::ReformProfile(p)) => reform_profile::validate(p, rules),
         Some(pb::amendment::Content::Institution(p)) => institution::validate(p, rules),
         Some(pb::amendment::Content::Expert(p)) => expert::validate(p, rules),
+        Some(pb::amendment::Content::Programme(p)) => programme::validate(p, rules),
         None => Err(BodyError::MissingField {
             field: "record".into(),
         }),
@@ -390,6 +557,10 @@ pub enum Draft {
     Expert(ExpertDraft),
     /// An erasure.
     Erasure(ErasureDraft),
+    /// A programme.
+    Programme(ProgrammeDraft),
+    /// A confirmation.
+    Confirmation(ConfirmationDraft),
 }
 
 impl Draft {
@@ -431,7 +602,11 @@ impl Draft {
                     Draft::Expert(p) => {
                         pb::amendment::Content::Expert(p.to_proto(author_country, created)?)
                     }
-                    Draft::Amendment(_) | Draft::Retraction(_) | Draft::Erasure(_) => {
+                    Draft::Programme(p) => pb::amendment::Content::Programme(p.to_proto()?),
+                    Draft::Amendment(_)
+                    | Draft::Retraction(_)
+                    | Draft::Erasure(_)
+                    | Draft::Confirmation(_) => {
                         return Err(DraftError::NestedAmendment);
                     }
                 };
@@ -451,6 +626,8 @@ impl Draft {
             Draft::Institution(p) => Body::Institution(p.to_proto(author_country)?),
             Draft::Expert(p) => Body::Expert(p.to_proto(author_country, created)?),
             Draft::Erasure(e) => Body::Erasure(e.to_proto()?),
+            Draft::Programme(p) => Body::Programme(p.to_proto()?),
+            Draft::Confirmation(c) => Body::Confirmation(c.to_proto()?),
         })
     }
 
@@ -477,6 +654,9 @@ impl Draft {
                     Some(pb::amendment::Content::Expert(p)) => {
                         Draft::Expert(ExpertDraft::from_proto(p))
                     }
+                    Some(pb::amendment::Content::Programme(p)) => {
+                        Draft::Programme(ProgrammeDraft::from_proto(p))
+                    }
                     None => Draft::Practice(PracticeDraft::default()),
                 }),
                 note: opt_map(a.note.as_ref()),
@@ -489,6 +669,8 @@ impl Draft {
             Body::Institution(p) => Draft::Institution(InstitutionDraft::from_proto(p)),
             Body::Expert(p) => Draft::Expert(ExpertDraft::from_proto(p)),
             Body::Erasure(e) => Draft::Erasure(ErasureDraft::from_proto(e)),
+            Body::Programme(p) => Draft::Programme(ProgrammeDraft::from_proto(p)),
+            Body::Confirmation(c) => Draft::Confirmation(ConfirmationDraft::from_proto(c)),
             Body::Erased { .. } => return None,
         })
     }

@@ -205,7 +205,7 @@ fn indicator(v: &Checker, f: &str, x: &pb::IndicatorValue, as_of: NaiveDate) -> 
 
 /// A finite value with a year in 1900..=9999, not after `not_after`'s year when given. Field
 /// names follow the draft: `{f}.{prefix}value` and `{f}.{prefix}year`.
-fn measure(f: &str, prefix: &str, m: &pb::Measure, not_after: Option<NaiveDate>) -> R {
+pub(crate) fn measure(f: &str, prefix: &str, m: &pb::Measure, not_after: Option<NaiveDate>) -> R {
     if !m.value.is_finite() {
         return Err(BodyError::NotFinite {
             field: format!("{f}.{prefix}value"),
@@ -606,14 +606,14 @@ impl ReformProfileDraft {
     }
 }
 
-fn measure_proto(m: MeasureDraft) -> pb::Measure {
+pub(crate) fn measure_proto(m: MeasureDraft) -> pb::Measure {
     pb::Measure {
         value: m.value.0,
         year: m.year,
     }
 }
 
-fn measure_draft(m: pb::Measure) -> MeasureDraft {
+pub(crate) fn measure_draft(m: pb::Measure) -> MeasureDraft {
     MeasureDraft {
         value: Finite(m.value),
         year: m.year,
