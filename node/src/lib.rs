@@ -17,6 +17,7 @@ pub mod kinds;
 pub mod lang;
 pub mod metrics;
 pub mod net;
+pub mod programmes;
 pub mod search;
 pub mod service;
 pub mod shared;

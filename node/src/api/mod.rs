@@ -32,6 +32,7 @@ pub mod governance;
 #[cfg(test)]
 mod governance_tests;
 pub mod openapi;
+pub mod programmes;
 pub mod query;
 #[cfg(test)]
 mod query_tests;
@@ -121,6 +122,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(directory::directory_csv))
         .routes(routes!(directory::references))
         .routes(routes!(directory::reconfirm))
+        .routes(routes!(programmes::programme))
         .split_for_parts()
 }
 
@@ -265,6 +267,11 @@ async fn record(
                 .map(RecordId::to_hex)
                 .collect::<Vec<_>>()
         );
+        if let Some(held) = crate::programmes::Held::read(&store, &id)?
+            && let Some(d) = held.derived()
+        {
+            v["programme"] = json!({"state": d.state.name(), "in_force": d.in_force.to_hex()});
+        }
         if let Some(by) = store.erased_by(&id) {
             v["erased_by"] = match by {
                 crate::store::ErasedBy::Record(e) => json!({"record": e.to_hex()}),
@@ -366,8 +373,9 @@ async fn publish(
     };
     let text = std::str::from_utf8(&body)
         .map_err(|_| ApiError::BadRequest("the draft is not UTF-8".into()))?;
-    let draft = Draft::parse(text, DraftFormat::Json)
+    let mut draft = Draft::parse(text, DraftFormat::Json)
         .map_err(|e| ApiError::Unprocessable(format!("draft: {e}")))?;
+    crate::programmes::fill_version(&mut draft, &state.shared.read_store())?;
     let body = draft
         .to_body(&member, &state.shared.charter().rules().at(crate::now_ms()))
         .map_err(|e| ApiError::Unprocessable(format!("draft: {e}")))?;

@@ -67,8 +67,10 @@ pub(super) fn publish(dir: &Path, key: &Path, draft: &Path) -> anyhow::Result<Ex
         _ => DraftFormat::Toml,
     };
     let now = now_ms();
-    let body = Draft::parse(&text, format)
-        .and_then(|d| d.to_body(&member, &store.charter().rules().at(now)))
+    let mut parsed = Draft::parse(&text, format).with_context(|| format!("{}", draft.display()))?;
+    crate::programmes::fill_version(&mut parsed, &store)?;
+    let body = parsed
+        .to_body(&member, &store.charter().rules().at(now))
         .with_context(|| format!("{}", draft.display()))?;
     let record = store.publish(&key, &body, now)?;
     // Printed only now: the record is durable.

@@ -15,6 +15,7 @@ mod event;
 mod expert;
 mod institution;
 mod practice;
+mod programme;
 mod reform_profile;
 
 pub use event::{EventSchedule, event_status_name};
@@ -32,6 +33,8 @@ pub enum Content<'a> {
     Institution(&'a pb::Institution),
     /// An expert.
     Expert(&'a pb::Expert),
+    /// A programme.
+    Programme(&'a pb::Programme),
 }
 
 /// The names of the content kinds, as drafts, queries and facets spell them.
@@ -41,15 +44,16 @@ pub const CONTENT_KINDS: &[&str] = &[
     "reform_profile",
     "institution",
     "expert",
+    "programme",
 ];
 
 /// [`CONTENT_KINDS`] as an error message lists them.
 pub const CONTENT_KINDS_TEXT: &str =
-    "`practice`, `event`, `reform_profile`, `institution` or `expert`";
+    "`practice`, `event`, `reform_profile`, `institution`, `expert` or `programme`";
 
 impl<'a> Content<'a> {
     /// The content of a content kind's body, or of an amendment's new version; `None` for
-    /// retractions, erasures and erased bodies.
+    /// retractions, erasures, confirmations and erased bodies.
     pub fn of_body(body: &'a Body) -> Option<Self> {
         match body {
             Body::Practice(p) => Some(Content::Practice(p)),
@@ -57,14 +61,19 @@ impl<'a> Content<'a> {
             Body::ReformProfile(p) => Some(Content::ReformProfile(p)),
             Body::Institution(p) => Some(Content::Institution(p)),
             Body::Expert(p) => Some(Content::Expert(p)),
+            Body::Programme(p) => Some(Content::Programme(p)),
             Body::Amendment(a) => match a.content.as_ref()? {
                 pb::amendment::Content::Practice(p) => Some(Content::Practice(p)),
                 pb::amendment::Content::Event(e) => Some(Content::Event(e)),
                 pb::amendment::Content::ReformProfile(p) => Some(Content::ReformProfile(p)),
                 pb::amendment::Content::Institution(p) => Some(Content::Institution(p)),
                 pb::amendment::Content::Expert(p) => Some(Content::Expert(p)),
+                pb::amendment::Content::Programme(p) => Some(Content::Programme(p)),
             },
-            Body::Retraction(_) | Body::Erasure(_) | Body::Erased { .. } => None,
+            Body::Retraction(_)
+            | Body::Erasure(_)
+            | Body::Confirmation(_)
+            | Body::Erased { .. } => None,
         }
     }
 
@@ -76,6 +85,7 @@ impl<'a> Content<'a> {
             Content::ReformProfile(p) => p,
             Content::Institution(p) => p,
             Content::Expert(p) => p,
+            Content::Programme(p) => p,
         }
     }
 
@@ -91,6 +101,14 @@ impl<'a> Content<'a> {
     pub fn institution(self) -> Option<&'a pb::Institution> {
         match self {
             Content::Institution(p) => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The programme, if it is one.
+    pub fn programme(self) -> Option<&'a pb::Programme> {
+        match self {
+            Content::Programme(p) => Some(p),
             _ => None,
         }
     }

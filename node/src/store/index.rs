@@ -11,6 +11,7 @@
 //! | `x` target id\[32] | id\[32] of the retraction |
 //! | `a` target id\[32] seq u64 BE | id\[32] of the target's amendment at that seq |
 //! | `e` id\[32] | what erased it: `r` and the erasure record's id\[32], or `d` and the decision's |
+//! | `c` programme id\[32] confirmation id\[32] | empty: a confirmation of the programme |
 //! | `m` name | metadata: `schema` u32 BE, `applied` u64 BE, `count` u64 BE |
 
 use hubnet_protocol::{Kind, PublicKey, RecordId};
@@ -20,6 +21,7 @@ pub(crate) const LOG: u8 = b'l';
 pub(crate) const RETRACTED: u8 = b'x';
 pub(crate) const AMENDED: u8 = b'a';
 pub(crate) const ERASED: u8 = b'e';
+pub(crate) const CONFIRMED: u8 = b'c';
 pub(crate) const META_SCHEMA: &[u8] = b"mschema";
 pub(crate) const META_APPLIED: &[u8] = b"mapplied";
 pub(crate) const META_COUNT: &[u8] = b"mcount";
@@ -40,6 +42,17 @@ pub(crate) fn amended_key(target: &RecordId, seq: u64) -> [u8; 41] {
     let mut k = [0u8; 41];
     k[..33].copy_from_slice(&amended_prefix(target));
     k[33..].copy_from_slice(&seq.to_be_bytes());
+    k
+}
+
+pub(crate) fn confirmed_prefix(programme: &RecordId) -> [u8; 33] {
+    prefixed(CONFIRMED, programme.as_bytes())
+}
+
+pub(crate) fn confirmed_key(programme: &RecordId, confirmation: &RecordId) -> [u8; 65] {
+    let mut k = [0u8; 65];
+    k[..33].copy_from_slice(&confirmed_prefix(programme));
+    k[33..].copy_from_slice(confirmation.as_bytes());
     k
 }
 

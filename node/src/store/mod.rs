@@ -42,7 +42,7 @@ use self::journal::{HEADER_LEN, Journal, JournalError};
 use self::writer::{IndexWriter, Job};
 
 /// The store schema version this build writes and reads.
-pub const SCHEMA_VERSION: u32 = 2;
+pub const SCHEMA_VERSION: u32 = 3;
 /// File name of the charter in a data dir.
 pub const CHARTER_FILE: &str = "charter.toml";
 const JOURNAL_FILE: &str = "records.journal";
@@ -701,6 +701,31 @@ impl Store {
         Ok(out)
     }
 
+    /// The confirmations of programme `programme` stored, in id order.
+    pub fn confirmations(&self, programme: &RecordId) -> Result<Vec<RecordId>, StoreError> {
+        // The index batches still on the writer thread are applied first.
+        self.writer.sync();
+        let mut out = Vec::new();
+        for item in self.db.scan_prefix(index::confirmed_prefix(programme)) {
+            let (k, _) = item?;
+            out.push(index::decode_id(&k[33..]).ok_or_else(|| self.damaged(&k))?);
+        }
+        Ok(out)
+    }
+
+    /// The retraction of `target`, if it was retracted.
+    pub fn retraction_of(&self, target: &RecordId) -> Result<Option<RecordId>, StoreError> {
+        self.writer.sync();
+        match self.db.get(index::retracted_key(target))? {
+            Some(v) => {
+                Ok(Some(index::decode_id(&v).ok_or_else(|| {
+                    self.damaged(&index::retracted_key(target))
+                })?))
+            }
+            None => Ok(None),
+        }
+    }
+
     /// Whether `target` has been retracted.
     pub fn is_retracted(&self, target: &RecordId) -> Result<bool, StoreError> {
         if self.writer.pending().retracted.contains_key(target) {
@@ -866,6 +891,14 @@ impl Store {
                     {
                         outcome = Outcome::Refused(e);
                     }
+                }
+            }
+            if outcome == Outcome::Stored
+                && let Some((_, version)) = r.body.confirms()
+            {
+                let info = self.version_info(&version, &accepted, &erased_now)?;
+                if let Err(e) = chain::check_confirmation(r, info) {
+                    outcome = Outcome::Refused(e);
                 }
             }
             if outcome == Outcome::Stored {
@@ -1316,6 +1349,36 @@ impl Store {
         Ok(held.into_iter().map(|(_, id)| id).collect())
     }
 
+    /// What a confirmation's `version` is (`chain::check_confirmation`): a record of this group
+    /// (`accepted`) or a stored one; `None` if neither holds it.
+    fn version_info(
+        &self,
+        id: &RecordId,
+        accepted: &[&Record],
+        erased_now: &HashMap<RecordId, ErasedBy>,
+    ) -> Result<Option<chain::VersionInfo>, StoreError> {
+        let of = |r: &Record| {
+            if r.body.is_erased()
+                || erased_now.contains_key(&r.id)
+                || self.erased.contains_key(&r.id)
+            {
+                return if matches!(r.header.kind, Kind::Programme | Kind::Amendment) {
+                    chain::VersionInfo::Erased
+                } else {
+                    chain::VersionInfo::Other
+                };
+            }
+            match r.body.programme_version(r.id) {
+                Some((programme, members)) => chain::VersionInfo::Version { programme, members },
+                None => chain::VersionInfo::Other,
+            }
+        };
+        if let Some(r) = accepted.iter().find(|r| r.id == *id) {
+            return Ok(Some(of(r)));
+        }
+        Ok(self.get(id)?.map(|r| of(&r)))
+    }
+
     /// The ids of `target`'s amendments stored, in log order, with those of `fresh` (placed
     /// earlier in the group commit being checked).
     fn amendments_of(
@@ -1383,6 +1446,11 @@ fn index_record(
             let by = ErasedBy::Record(r.id).encode();
             for id in r.body.erases() {
                 batch.insert(&index::erased_key(&id)[..], &by[..]);
+            }
+        }
+        (Body::Confirmation(_), _) => {
+            if let Some((programme, _)) = r.body.confirms() {
+                batch.insert(&index::confirmed_key(&programme, &r.id)[..], &[][..]);
             }
         }
         (Body::Erased { .. }, _) => {
