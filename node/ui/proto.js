@@ -1,7 +1,7 @@
 // A tiny protobuf reader for the hubnet wire messages (docs/PROTOCOL.md, record.proto), so the
 // browser can read the signed bytes itself instead of trusting the node's decoded JSON.
 // Only what the UI needs: varints, length-delimited fields and fixed64 (the doubles of reform
-// profiles); fixed32 and groups are skipped. `readFields` is the one wire reader; trust.js builds
+// profiles and of programme results); fixed32 and groups are skipped. `readFields` is the one wire reader; trust.js builds
 // its schema decoder on it.
 
 /** Thrown for bytes that are not a well-formed protobuf message. */
@@ -205,7 +205,7 @@ function localized(f, no) {
 
 export const KINDS = {
   1: 'practice', 2: 'event', 3: 'amendment', 4: 'retraction', 5: 'reform_profile', 6: 'institution', 7: 'expert',
-  8: 'erasure',
+  8: 'erasure', 9: 'programme', 10: 'confirmation',
 };
 const EVENT_STATUS = { 1: 'scheduled', 2: 'postponed', 3: 'cancelled' };
 const EVENT_TYPE = { 1: 'conference', 2: 'training', 3: 'webinar', 4: 'study-visit', 5: 'call' };
@@ -475,6 +475,128 @@ function erasure(f) {
   };
 }
 
+/** Programme enums: numbers to the draft's names (docs/DRAFTS.md, protocol/src/kinds/programme.rs). */
+export const PROGRAMME_STATUS = {
+  1: 'pipeline', 2: 'implementation', 3: 'completion', 4: 'post_completion', 5: 'cancelled', 6: 'suspended',
+};
+export const PARTICIPANT_ROLE = { 1: 'lead', 2: 'funding', 3: 'implementing', 4: 'beneficiary', 5: 'accountable' };
+export const CONTRIBUTION_TYPE = { 1: 'cash', 2: 'in_kind' };
+export const BUDGET_STATUS = { 1: 'indicative', 2: 'committed' };
+export const RESULT_TYPE = { 1: 'output', 2: 'outcome', 3: 'impact' };
+export const INDICATOR_MEASURE = { 1: 'unit', 2: 'percentage' };
+export const RELATION_TYPE = { 1: 'parent', 2: 'child', 3: 'sibling' };
+
+/** A repeated bytes field as lowercase hex strings. */
+function hexList(f, no) {
+  return (f.get(no) || []).map((v) => {
+    if (kindOf(v) !== 'bytes') throw new ProtoError(`field ${no} is not length-delimited`);
+    return hex(v);
+  });
+}
+
+/** A LocalizedText as `[[lang, text], …]` sorted by language (a map has no order), or null. */
+function sortedText(f, no) {
+  const m = localized(f, no);
+  return m === null ? null : Object.keys(m).sort().map((k) => [k, m[k]]);
+}
+
+/**
+ * The programme's terms (participants and budget: what `protocol::kinds::programme::
+ * terms_digest` hashes) as a string: two versions have the same terms exactly when their decoded
+ * participants and budget lines are equal, as Rust compares the SHA-256 of their re-encoding.
+ * Enums stay numbers here, so that no two different signed values read alike.
+ */
+function termsOf(f) {
+  const participants = messages(f, 4).map((p) => {
+    const at = (no) => (p.position.has(no) ? p.position.get(no) : -1);
+    let who = null;
+    if (at(1) >= 0 || at(2) >= 0) who = at(2) > at(1) ? ['i', hex(bytesField(p, 2))] : ['m', str(p, 1)];
+    const contributions = messages(p, 4).map((c) => [enumOf(c, 1), str(c, 2), str(c, 3), sortedText(c, 4)]);
+    return [who, enumList(p, 3), contributions];
+  });
+  const budget = messages(f, 12).map((b) => [str(b, 1), str(b, 2), str(b, 3), str(b, 4), enumOf(b, 5)]);
+  return JSON.stringify([participants, budget]);
+}
+
+/** ResultPeriod: `actual` only when present (proto3 `optional double`: 0 is a value). */
+function resultPeriod(p) {
+  const out = { start: str(p, 1), end: str(p, 2), target: double(p, 3) };
+  if (p.has(4)) out.actual = double(p, 4);
+  return out;
+}
+
+/**
+ * Programme: every field, in the draft JSON's names (ids as hex; enums by name, null when the
+ * number is unknown; roles of unknown numbers left out, as the node's draft view leaves them
+ * out; strings '' and lists [] when absent). `terms` is not a draft field: see `termsOf`.
+ */
+function programme(f) {
+  return {
+    kind: 'programme',
+    title: localized(f, 1),
+    description: localized(f, 2),
+    objectives: localized(f, 3),
+    participants: messages(f, 4).map((p) => {
+      const at = (no) => (p.position.has(no) ? p.position.get(no) : -1);
+      const out = {};
+      if (at(2) > at(1)) out.institution = hex(bytesField(p, 2));
+      else if (at(1) >= 0) out.member = str(p, 1);
+      out.roles = enumList(p, 3).map((n) => PARTICIPANT_ROLE[n]).filter(Boolean);
+      out.contributions = messages(p, 4).map((c) => ({
+        type: CONTRIBUTION_TYPE[enumOf(c, 1)] ?? null,
+        amount: str(c, 2),
+        currency: str(c, 3),
+        description: localized(c, 4),
+      }));
+      return out;
+    }),
+    status: PROGRAMME_STATUS[enumOf(f, 5)] ?? null,
+    planned_start: str(f, 6),
+    planned_end: str(f, 7),
+    actual_start: str(f, 8),
+    actual_end: str(f, 9),
+    countries: strList(f, 10),
+    topics: strList(f, 11),
+    budget: messages(f, 12).map((b) => ({
+      period_start: str(b, 1),
+      period_end: str(b, 2),
+      value: str(b, 3),
+      currency: str(b, 4),
+      status: BUDGET_STATUS[enumOf(b, 5)] ?? null,
+    })),
+    results: messages(f, 13).map((r) => ({
+      type: RESULT_TYPE[enumOf(r, 1)] ?? null,
+      title: localized(r, 2),
+      indicators: messages(r, 3).map((x) => ({
+        title: localized(x, 1),
+        measure: INDICATOR_MEASURE[enumOf(x, 2)] ?? null,
+        ascending: uint(x, 3) !== 0n,
+        baseline: measure(x, 4),
+        periods: messages(x, 5).map(resultPeriod),
+      })),
+    })),
+    related: messages(f, 14).map((r) => ({ id: hex(bytesField(r, 1)), relation: RELATION_TYPE[enumOf(r, 2)] ?? null })),
+    practice_ids: hexList(f, 15),
+    event_ids: hexList(f, 16),
+    reform_profile_ids: hexList(f, 17),
+    institution_ids: hexList(f, 18),
+    expert_ids: hexList(f, 19),
+    endorsed_by: hex(bytesField(f, 20)),
+    sample: uint(f, 21) !== 0n,
+    terms: termsOf(f),
+  };
+}
+
+/** Confirmation: the programme and the version confirmed (hex), and the note. */
+function confirmation(f) {
+  return {
+    kind: 'confirmation',
+    programme: hex(bytesField(f, 1)),
+    version: hex(bytesField(f, 2)),
+    note: localized(f, 3),
+  };
+}
+
 /** Decodes a record body by the header's kind number. */
 export function decodeBody(kindNo, bytes) {
   const f = fields(bytes);
@@ -486,7 +608,7 @@ export function decodeBody(kindNo, bytes) {
     case 3: {
       // The content oneof, as prost reads it: the last field present wins, merged with the
       // occurrences of that same field just before it (another field of the oneof resets it).
-      const decoders = { 3: practice, 4: event, 5: reformProfile, 6: institution, 7: expert };
+      const decoders = { 3: practice, 4: event, 5: reformProfile, 6: institution, 7: expert, 8: programme };
       let last = null;
       let run = [];
       for (const { no, value } of readFields(bytes)) {
@@ -509,6 +631,10 @@ export function decodeBody(kindNo, bytes) {
       return expert(f);
     case 8:
       return erasure(f);
+    case 9:
+      return programme(f);
+    case 10:
+      return confirmation(f);
     default:
       throw new ProtoError(`unknown record kind ${kindNo}`);
   }

@@ -234,6 +234,12 @@ export async function verifyRecord(rec, trust, expect = {}) {
             diffs.push('amendments');
           }
         }
+      } else if (b.kind === 'confirmation') {
+        if (claimed !== undefined && claimed !== null) {
+          if (!sameHex(String(claimed.programme ?? ''), b.programme)) diffs.push('programme');
+          if (!sameHex(String(claimed.version ?? ''), b.version)) diffs.push('version');
+          if (!sameLocalized(claimed.note, b.note)) diffs.push('note');
+        }
       } else if (claimed !== undefined && !sameLocalized(claimed?.reason, b.reason)) {
         diffs.push('reason');
       }
@@ -246,7 +252,7 @@ export async function verifyRecord(rec, trust, expect = {}) {
 }
 
 /** The kinds whose body is content the pages show (the others change or erase a record). */
-const CONTENT = ['practice', 'event', 'reform_profile', 'institution', 'expert'];
+const CONTENT = ['practice', 'event', 'reform_profile', 'institution', 'expert', 'programme'];
 
 /**
  * The proof that record `id` (header `h`, its body gone) was erased, as docs/PROTOCOL.md §2.1
@@ -405,9 +411,63 @@ export function compareContent(json, decoded) {
     if ((json.sample ?? false) !== decoded.sample) diff.push('sample');
   } else if (decoded.kind === 'expert') {
     diff.push(...compareExpert(json, decoded));
+  } else if (decoded.kind === 'programme') {
+    diff.push(...compareProgramme(json, decoded));
   } else {
     diff.push('kind');
   }
+  return diff;
+}
+
+/**
+ * A value with every empty part left out ('' / null / false / [] / {} / absent are all "none",
+ * as the node's draft JSON leaves them out); numbers, 0 included, stay.
+ */
+function pruned(x) {
+  if (x === null || x === undefined || x === '' || x === false) return undefined;
+  if (Array.isArray(x)) {
+    const out = x.map((v) => pruned(v) ?? null);
+    return out.length ? out : undefined;
+  }
+  if (typeof x === 'object') {
+    const out = {};
+    for (const k of Object.keys(x).sort()) {
+      const v = pruned(x[k]);
+      if (v !== undefined) out[k] = v;
+    }
+    return Object.keys(out).length ? out : undefined;
+  }
+  return x;
+}
+
+function sameValue(a, b) {
+  return JSON.stringify(pruned(a) ?? null) === JSON.stringify(pruned(b) ?? null);
+}
+
+/** The draft fields of a programme, in the order of record.proto. */
+const PROGRAMME_FIELDS = [
+  'title', 'description', 'objectives', 'participants', 'status', 'planned_start', 'planned_end', 'actual_start',
+  'actual_end', 'countries', 'topics', 'budget', 'results', 'related', 'practice_ids', 'event_ids',
+  'reform_profile_ids', 'institution_ids', 'expert_ids', 'endorsed_by', 'sample',
+];
+
+/**
+ * A programme's draft JSON against the decoded one: every field, each difference named by its
+ * field (`participants`, `results`, …). Ids compare in lowercase; absent and empty are alike.
+ */
+function compareProgramme(json, decoded) {
+  const diff = [];
+  const lower = (v) => (typeof v === 'string' && /^[0-9A-Fa-f]{64}$/.test(v) ? v.toLowerCase() : v);
+  const ids = (k, v) => {
+    if (/_ids$/.test(k)) return Array.isArray(v) ? v.map(lower) : v;
+    if (k === 'endorsed_by') return lower(v);
+    if (k === 'related') return Array.isArray(v) ? v.map((r) => (r && typeof r === 'object' ? { ...r, id: lower(r.id) } : r)) : v;
+    if (k === 'participants') {
+      return Array.isArray(v) ? v.map((p) => (p && typeof p === 'object' ? { ...p, institution: lower(p.institution) } : p)) : v;
+    }
+    return v;
+  };
+  for (const k of PROGRAMME_FIELDS) if (!sameValue(ids(k, json[k]), ids(k, decoded[k]))) diff.push(k);
   return diff;
 }
 
