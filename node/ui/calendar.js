@@ -1,5 +1,7 @@
 // The calendar (`/calendar?month=YYYY-MM`): the events of one month as an agenda grouped by day,
-// with previous/next month links; cancelled events are struck through and labelled.
+// with previous/next month links; cancelled events are struck through and labelled. Joint
+// programmes appear on their planned start and planned end (whole days, as the node's schedule
+// of a programme has them: `KindView::schedule` in node/src/kinds/programme.rs).
 
 import { h, replace, getJson, errorBox, langText } from './dom.js';
 import { t, pickText, fmtMonth, fmtLocal, topicName, getLang } from './i18n.js';
@@ -84,10 +86,13 @@ export async function update(state, ctx) {
     replace(state.body, errorBox(e.message));
     return;
   }
+  const programmes = await loadProgrammes();
+  if (token !== state.token || !ctx.alive()) return;
   const prefix = key(month);
   const inMonth = events
     .map((r) => ({ r, c: r.current && typeof r.current === 'object' ? r.current : r.body || {} }))
     .filter(({ c }) => typeof c.start === 'string' && c.start.startsWith(prefix))
+    .concat(programmeDays(programmes, prefix))
     .sort((a, b) => a.c.start.localeCompare(b.c.start));
   if (inMonth.length === 0) {
     replace(state.body, h('p', { class: 'empty' }, t('cal.none')));
@@ -108,7 +113,7 @@ export async function update(state, ctx) {
         'section',
         { class: 'day' },
         h('h3', {}, h('time', { datetime: d }, fmtLocal(d))),
-        h('ul', { class: 'events' }, list.map(eventItem)),
+        h('ul', { class: 'events' }, list.map((e) => (e.edge ? programmeItem(e) : eventItem(e)))),
       ),
     ),
   );
@@ -150,6 +155,59 @@ function eventItem({ r, c }) {
     Array.isArray(c.topics) && c.topics.length
       ? h('ul', { class: 'tags' }, c.topics.map((x) => h('li', {}, topicName(x))))
       : null,
+  );
+}
+
+/**
+ * Every programme the node holds (`GET /api/v1/records?kind=programme`, a few pages); none when
+ * the node cannot list them (the calendar then shows events only).
+ */
+async function loadProgrammes() {
+  const out = [];
+  try {
+    let cursor = null;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const p = new URLSearchParams({ kind: 'programme', limit: '100' });
+      if (cursor) p.set('cursor', cursor);
+      const answer = await getJson(`/api/v1/records?${p}`);
+      for (const r of Array.isArray(answer?.records) ? answer.records : []) out.push(r);
+      cursor = typeof answer?.next_cursor === 'string' && answer.next_cursor ? answer.next_cursor : null;
+      if (!cursor) break;
+    }
+  } catch {
+    // Programmes are an addition to the events; without them the month still shows.
+  }
+  return out;
+}
+
+/** The planned starts and ends of programmes that fall in the month `prefix` (YYYY-MM). */
+function programmeDays(programmes, prefix) {
+  const out = [];
+  for (const r of programmes) {
+    const c = r.current && typeof r.current === 'object' ? r.current : r.body || {};
+    if (c.kind !== undefined && c.kind !== 'programme') continue;
+    for (const [edge, date] of [['start', c.planned_start], ['end', c.planned_end]]) {
+      if (typeof date === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(date) && date.startsWith(prefix)) {
+        out.push({ r, c: { ...c, start: date }, edge });
+      }
+    }
+  }
+  return out;
+}
+
+/** A programme's planned start or end in the agenda. */
+function programmeItem({ r, c, edge }) {
+  const title = pickText(c.title);
+  const cancelled = c.status === 'cancelled';
+  const link = h('a', { href: `/records/${encodeURIComponent(r.id)}`, lang: title?.lang }, title ? title.text : r.id);
+  return h(
+    'li',
+    { class: `event programme${cancelled ? ' cancelled' : ''}`, 'data-testid': 'calendar-programme', 'data-id': r.id, 'data-edge': edge },
+    h('p', { class: 'when' }, h('span', { class: 'badge kind-programme' }, t(edge === 'start' ? 'cal.programme_starts' : 'cal.programme_ends'))),
+    h('p', { class: 'what' }, cancelled ? h('s', {}, link) : link,
+      c.status ? [' ', h('span', { class: `badge ${cancelled ? 'danger' : 'info'}` }, t(`programme.status.${c.status}`))] : null),
+    h('p', { class: 'meta' }, t('kind.programme'), ' · ', codeLabel(r.member),
+      c.planned_start ? [' · ', `${fmtLocal(c.planned_start)}${c.planned_end ? ` – ${fmtLocal(c.planned_end)}` : ''}`] : null),
   );
 }
 

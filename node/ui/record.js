@@ -24,11 +24,12 @@ import {
 import { verifyRecord } from './verify.js';
 import { fmtMeasure, fmtValueYear, isMeasure, statusName, textBlocks, unitLabel } from './profile.js';
 import { expertFacts, institutionFacts, fillReferences, fillInstitutionNames } from './directory.js';
+import { confirmationNotice, fillProgramme, fillTitles, programmeFacts, programmeSections } from './programme.js';
 
 /** The kinds a record page shows as content (the others change or erase a record). */
-const CONTENT_KINDS = ['practice', 'event', 'reform_profile', 'institution', 'expert'];
-/** The kinds that change another record, shown as notices with a link to it. */
-const CHANGE_KINDS = ['amendment', 'retraction', 'erasure'];
+const CONTENT_KINDS = ['practice', 'event', 'reform_profile', 'institution', 'expert', 'programme'];
+/** The kinds that change or confirm another record, shown as notices with a link to it. */
+const CHANGE_KINDS = ['amendment', 'retraction', 'erasure', 'confirmation'];
 
 const ID = /^[0-9a-fA-F]{64}$/;
 
@@ -78,7 +79,9 @@ export async function mount(main, state, ctx) {
   state.model = model;
   if (model.content?.kind === 'institution' && !model.erased) fillReferences(main, model.id, ctx);
   fillInstitutionNames(main, ctx);
+  fillTitles(main, ctx);
   runChecks(main, model, trust, ctx);
+  if (model.kind === 'programme' && model.content?.kind === 'programme' && !model.erased) fillProgramme(main, model, trust, ctx);
 }
 
 /** What the page shows, from the answer of `/current` or of `/records/{id}`. */
@@ -122,7 +125,9 @@ function render(m) {
     notices.push(h('div', { class: 'notice warn', role: 'note', 'data-testid': 'erased-notice', 'data-state': 'pending' },
       h('strong', {}, t('record.erased_pending'))));
   }
-  if (m.direct === 'erasure') {
+  if (m.direct === 'confirmation') {
+    notices.push(confirmationNotice(r.body));
+  } else if (m.direct === 'erasure') {
     const target = typeof r.body?.target === 'string' ? r.body.target : null;
     notices.push(h('div', { class: 'notice info', 'data-testid': 'erasure-of' },
       t('record.is_erasure'), ' ',
@@ -220,9 +225,11 @@ function render(m) {
     profile ? profileFacts(content) : null,
     content?.kind === 'expert' ? expertFacts(content) : null,
     content?.kind === 'institution' ? institutionFacts(content) : null,
+    content?.kind === 'programme' ? programmeFacts(content) : null,
     bodySection(m),
     profile ? profileSections(content) : null,
-    content && !profile && content.kind !== 'expert' && content.kind !== 'institution' ? facts(content) : null,
+    content?.kind === 'programme' ? programmeSections(content) : null,
+    content && !profile && !['expert', 'institution', 'programme'].includes(content.kind) ? facts(content) : null,
   );
 
   const verifyStatus = h(
@@ -304,6 +311,7 @@ function markdownOf(c) {
   if (c.kind === 'reform_profile') return c.findings;
   if (c.kind === 'expert') return c.summary;
   if (c.kind === 'institution') return c.mandate;
+  if (c.kind === 'programme') return c.description;
   return c.body;
 }
 
