@@ -9,6 +9,7 @@ use hubnet_protocol::kinds::programme::{ProgrammeDraft, terms_digest};
 use hubnet_protocol::{Draft, Kind, Record, RecordId};
 use serde_json::{Value, json};
 
+use crate::current::Current;
 use crate::kinds::Content;
 use crate::store::{Store, StoreError};
 use crate::view::record_json;
@@ -38,9 +39,18 @@ impl Held {
         if programme.header.kind != Kind::Programme {
             return Ok(None);
         }
+        // Only records that count: those within their key's valid seqs.
+        let charter = store.charter();
+        let counts = |r: &Record| charter.key_allows(&r.header.author, r.header.seq);
+        if !counts(&programme) {
+            return Ok(None);
+        }
+        let get = |id: &RecordId| -> Result<Option<Record>, StoreError> {
+            Ok(store.get(id)?.filter(|r| counts(r)))
+        };
         let mut amendments = Vec::new();
         for a in store.amendments(id)? {
-            amendments.extend(store.get(&a)?);
+            amendments.extend(get(&a)?);
         }
         let version = |r: &Record| confirmations::Version {
             id: r.id,
@@ -65,19 +75,19 @@ impl Held {
             confirmations: Vec::new(),
         };
         let retraction = match store.retraction_of(id)? {
-            Some(r) => store.get(&r)?,
+            Some(r) => get(&r)?,
             None => None,
         };
         facts.retracted = retraction.is_some();
         let mut records = Vec::new();
         let mut withdrawals = Vec::new();
         for c in store.confirmations(id)? {
-            let Some(r) = store.get(&c)? else { continue };
+            let Some(r) = get(&c)? else { continue };
             let Some((_, version)) = r.body.confirms() else {
                 continue;
             };
             let withdrawal = match store.retraction_of(&c)? {
-                Some(w) => store.get(&w)?,
+                Some(w) => get(&w)?,
                 None => None,
             };
             facts.confirmations.push(confirmations::Confirmation {
@@ -98,6 +108,16 @@ impl Held {
             confirmations: records,
             retraction,
         }))
+    }
+
+    /// The programme as it stands, for search and feeds: the original, its latest amendment,
+    /// its retraction.
+    pub fn current(&self) -> Current {
+        Current {
+            original: self.programme.clone(),
+            amendment: self.amendments.last().cloned(),
+            retraction: self.retraction.clone(),
+        }
     }
 
     /// The derived state.

@@ -33,6 +33,8 @@ pub enum KindParam {
     Institution,
     /// Expert profiles (those past their `reconfirm_by` are left out).
     Expert,
+    /// Joint programmes.
+    Programme,
 }
 
 /// Result order.
@@ -49,6 +51,55 @@ pub enum SortParam {
     Start,
 }
 
+/// A programme status (IATI ActivityStatus 1 to 6).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum StatusParam {
+    /// Being identified and prepared.
+    Pipeline,
+    /// Running.
+    Implementation,
+    /// Activities done, being closed.
+    Completion,
+    /// Closed; results still reported.
+    PostCompletion,
+    /// Stopped before completion.
+    Cancelled,
+    /// Paused.
+    Suspended,
+}
+
+/// A programme participant's role.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum RoleParam {
+    /// Runs it (the publishing member).
+    Lead,
+    /// Provides funds.
+    Funding,
+    /// Carries out activities.
+    Implementing,
+    /// Benefits from it.
+    Beneficiary,
+    /// Answers for it.
+    Accountable,
+}
+
+/// Where a programme stands with its participants.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum StateParam {
+    /// Not every member participant confirmed the version in force.
+    Proposed,
+    /// Every member participant confirmed it.
+    Confirmed,
+    /// Its lead retracted it.
+    Retracted,
+}
+
 /// The filters every query endpoint takes (records, feeds, export). Values of one repeatable
 /// filter are alternatives; different filters must all hold.
 #[derive(Debug, IntoParams)]
@@ -59,7 +110,7 @@ pub struct QueryParams {
     /// Operators: `"a phrase"`, `-excluded`, `a OR b`.
     #[param(max_length = 500)]
     q: Option<String>,
-    /// `practice`, `event`, `reform_profile`, `institution` or `expert`; repeatable.
+    /// `practice`, `event`, `reform_profile`, `institution`, `expert` or `programme`; repeatable.
     #[param(style = Form, explode)]
     kind: Option<Vec<KindParam>>,
     /// ISO 3166-1 alpha-2 code or `HUB`; repeatable.
@@ -80,6 +131,19 @@ pub struct QueryParams {
     /// that text only. Repeatable.
     #[param(style = Form, explode)]
     lang: Option<Vec<String>>,
+    /// A programme status (IATI activity status): programmes in it; repeatable.
+    #[param(style = Form, explode)]
+    status: Option<Vec<StatusParam>>,
+    /// A participant role: programmes with a participant in it; repeatable.
+    #[param(style = Form, explode)]
+    role: Option<Vec<RoleParam>>,
+    /// A member code: programmes it takes part in; repeatable.
+    #[param(style = Form, explode, pattern = "^([A-Za-z]{2}|HUB|hub)$")]
+    participant: Option<Vec<String>>,
+    /// Where programmes stand with their participants: `proposed` (not every member participant
+    /// confirmed the version in force), `confirmed`, `retracted`; repeatable.
+    #[param(style = Form, explode)]
+    state: Option<Vec<StateParam>>,
     /// Published at or after: RFC 3339 time or a date `YYYY-MM-DD` (UTC).
     created_from: Option<String>,
     /// Published at or before: RFC 3339 time or a date (its whole day).

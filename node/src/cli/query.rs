@@ -26,7 +26,8 @@ pub struct QueryArgs {
     /// The node to ask.
     #[arg(long, env = "HUBNET_NODE", default_value = "http://127.0.0.1:8080")]
     pub node: String,
-    /// `practice`, `event` or `reform_profile` (repeatable).
+    /// `practice`, `event`, `reform_profile`, `institution`, `expert` or `programme`
+    /// (repeatable).
     #[arg(long)]
     pub kind: Vec<String>,
     /// Country code (repeatable).
@@ -44,6 +45,20 @@ pub struct QueryArgs {
     /// Content language (repeatable); the full text then searches that language only.
     #[arg(long)]
     pub lang: Vec<String>,
+    /// Programme status: pipeline, implementation, completion, post_completion, cancelled,
+    /// suspended (repeatable).
+    #[arg(long)]
+    pub status: Vec<String>,
+    /// Programme participant role: lead, funding, implementing, beneficiary, accountable
+    /// (repeatable).
+    #[arg(long)]
+    pub role: Vec<String>,
+    /// Member taking part in a programme (repeatable).
+    #[arg(long)]
+    pub participant: Vec<String>,
+    /// Programme confirmation state: proposed, confirmed, retracted (repeatable).
+    #[arg(long)]
+    pub state: Vec<String>,
     /// Published at or after (RFC 3339 or YYYY-MM-DD).
     #[arg(long)]
     pub created_from: Option<String>,
@@ -92,6 +107,10 @@ impl QueryArgs {
             ("area", &self.area),
             ("author", &self.author),
             ("lang", &self.lang),
+            ("status", &self.status),
+            ("role", &self.role),
+            ("participant", &self.participant),
+            ("state", &self.state),
         ] {
             p.extend(values.iter().map(|v| (name, v.clone())));
         }

@@ -11,7 +11,7 @@
 //! followed (the decisions' digest and every key's last valid seq), so after a restart only the
 //! keys a decision changed meanwhile are derived again.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
@@ -20,7 +20,7 @@ use std::time::{Duration, Instant};
 
 use hubnet_protocol::governance::{KeyLastSeqs, key_changes};
 use hubnet_protocol::record;
-use hubnet_protocol::{Body, PublicKey, Record, RecordId};
+use hubnet_protocol::{Body, Kind, PublicKey, Record, RecordId};
 use tantivy::{IndexWriter, TantivyDocument, Term};
 use tracing::{info, warn};
 
@@ -91,6 +91,8 @@ pub struct Indexer {
 #[derive(Debug, Default)]
 pub struct Batch {
     currents: Vec<Current>,
+    /// The confirmation state of each programme among `currents`.
+    states: HashMap<RecordId, &'static str>,
     removed: Vec<RecordId>,
     /// Whether it removes erased records: their text must then leave the index's files too.
     erases: bool,
@@ -194,6 +196,17 @@ impl Indexer {
         for (key, _, _) in &changed {
             self.rederive(store, key, batch)?;
         }
+        // A key's validity moves its confirmations too: the programmes they name are derived
+        // again.
+        let mut programmes = BTreeSet::new();
+        for (key, _, _) in &changed {
+            for (_, id) in store.log(key, 1)? {
+                if let Some((p, _)) = store.get(&id)?.and_then(|r| r.body.confirms()) {
+                    programmes.insert(p);
+                }
+            }
+        }
+        self.programme_states(store, batch, programmes)?;
         if !changed.is_empty() {
             info!(
                 keys = changed.len(),
@@ -261,6 +274,10 @@ impl Indexer {
         let mut known: HashMap<RecordId, Record> = HashMap::new();
         let mut touched: Vec<RecordId> = Vec::new();
         let mut seen: HashSet<RecordId> = HashSet::new();
+        // Programmes a confirmation names, and what retractions target (a confirmation's
+        // retraction changes its programme's state).
+        let mut programmes: BTreeSet<RecordId> = BTreeSet::new();
+        let mut retracted: Vec<RecordId> = Vec::new();
         for payload in &payloads {
             let r = record::decode_stored(payload, charter).map_err(|cause| {
                 SearchError::Store(StoreError::BadJournalRecord {
@@ -283,10 +300,17 @@ impl Indexer {
                     amendment: Some(r.id),
                     ..self.lookup(&t)?
                 },
-                (Body::Retraction(_), Some(t)) => DocState {
-                    retraction: Some(r.id),
-                    ..self.lookup(&t)?
-                },
+                (Body::Retraction(_), Some(t)) => {
+                    retracted.push(t);
+                    DocState {
+                        retraction: Some(r.id),
+                        ..self.lookup(&t)?
+                    }
+                }
+                (Body::Confirmation(_), _) => {
+                    programmes.extend(r.body.confirms().map(|(p, _)| p));
+                    continue;
+                }
                 (Body::Erasure(_), _) => {
                     for id in r.body.erases() {
                         self.overlay.remove(&id);
@@ -338,9 +362,73 @@ impl Indexer {
                 retraction,
             });
         }
+        let programme_docs = batch
+            .currents
+            .iter()
+            .any(|c| c.content().and_then(|c| c.programme()).is_some());
+        if programmes.is_empty() && retracted.is_empty() && !programme_docs {
+            self.applied = next;
+            self.uncommitted += payloads.len() as u64;
+            return Ok(Some(batch));
+        }
+        // Programmes' states, under the lock once more (a few reads per programme).
+        let store = read(store);
+        for t in retracted {
+            if store
+                .locate(&t)?
+                .is_some_and(|l| l.kind == Kind::Confirmation)
+            {
+                programmes.extend(
+                    store
+                        .get(&t)?
+                        .and_then(|c| c.body.confirms())
+                        .map(|(p, _)| p),
+                );
+            }
+        }
+        self.programme_states(&store, &mut batch, programmes)?;
+        drop(store);
         self.applied = next;
         self.uncommitted += payloads.len() as u64;
         Ok(Some(batch))
+    }
+
+    /// Derives the confirmation state of every programme among the batch's documents and of
+    /// every programme in `more` (whose confirmations changed), adding the latter's documents.
+    fn programme_states(
+        &mut self,
+        store: &Store,
+        batch: &mut Batch,
+        mut more: BTreeSet<RecordId>,
+    ) -> Result<(), SearchError> {
+        for c in &batch.currents {
+            if c.content().and_then(|c| c.programme()).is_some() {
+                more.insert(c.id());
+            }
+        }
+        for id in more {
+            let Some(held) = crate::programmes::Held::read(store, &id)? else {
+                continue;
+            };
+            let Some(derived) = held.derived() else {
+                continue;
+            };
+            batch.states.insert(id, derived.state.name());
+            if batch.currents.iter().any(|c| c.id() == id) {
+                continue;
+            }
+            let current = held.current();
+            self.overlay.insert(
+                id,
+                DocState {
+                    id,
+                    amendment: current.amendment.as_ref().map(|r| r.id),
+                    retraction: current.retraction.as_ref().map(|r| r.id),
+                },
+            );
+            batch.currents.push(current);
+        }
+        Ok(())
     }
 
     /// The state of `id` as last written: from this batch's overlay, else the committed index.
@@ -370,7 +458,8 @@ impl Indexer {
                 self.index.fields.id,
                 &c.id().to_hex(),
             ));
-            if let Some(doc) = self.index.document(c) {
+            let state = batch.states.get(&c.id()).copied();
+            if let Some(doc) = self.index.document(c, state) {
                 self.writer.add_document(doc)?;
             }
         }

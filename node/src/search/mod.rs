@@ -44,7 +44,7 @@ use crate::kinds::SearchTexts;
 pub const SEARCH_DIR: &str = "search";
 /// Bump when the document layout (or the commit payload) changes: an index of another version is
 /// rebuilt.
-const LAYOUT_VERSION: u32 = 5;
+const LAYOUT_VERSION: u32 = 6;
 
 /// Search failures (all internal: bad queries are [`QueryError`]s before they get here).
 #[derive(Debug, thiserror::Error)]
@@ -119,6 +119,14 @@ struct Fields {
     topic: Field,
     area: Field,
     lang: Field,
+    /// A programme's status (IATI activity status name).
+    status: Field,
+    /// The roles a programme's participants hold.
+    role: Field,
+    /// The member codes a programme lists as participants.
+    participant: Field,
+    /// Where a programme stands with its participants (`proposed`, `confirmed`, `retracted`).
+    state: Field,
     author: Field,
     created: Field,
     start: Field,
@@ -171,7 +179,11 @@ fn schema() -> (Schema, Fields) {
         country: b.add_text_field("country", facet.clone()),
         topic: b.add_text_field("topic", facet.clone()),
         area: b.add_text_field("area", facet.clone()),
-        lang: b.add_text_field("lang", facet),
+        lang: b.add_text_field("lang", facet.clone()),
+        status: b.add_text_field("status", facet.clone()),
+        role: b.add_text_field("role", facet.clone()),
+        participant: b.add_text_field("participant", facet.clone()),
+        state: b.add_text_field("state", facet),
         author: b.add_text_field("author", STRING),
         created: b.add_i64_field("created", INDEXED | FAST),
         start: b.add_i64_field("start", INDEXED | FAST),
@@ -212,6 +224,14 @@ pub struct Facets {
     pub kind: BTreeMap<String, u64>,
     /// Per content language.
     pub lang: BTreeMap<String, u64>,
+    /// Per programme status.
+    pub status: BTreeMap<String, u64>,
+    /// Per participant role (programmes).
+    pub role: BTreeMap<String, u64>,
+    /// Per participating member (programmes).
+    pub participant: BTreeMap<String, u64>,
+    /// Per confirmation state (programmes).
+    pub state: BTreeMap<String, u64>,
 }
 
 /// One page of results.
@@ -551,6 +571,10 @@ impl SearchIndex {
             (f.area, &q.areas),
             (f.author, &q.authors),
             (f.lang, &q.langs),
+            (f.status, &q.statuses),
+            (f.role, &q.roles),
+            (f.participant, &q.participants),
+            (f.state, &q.states),
         ] {
             if let Some(t) = terms(field, values) {
                 must.push((Occur::Must, t));
@@ -598,8 +622,8 @@ impl SearchIndex {
         Box::new(BooleanQuery::new(must))
     }
 
-    /// The document of `c`.
-    fn document(&self, c: &Current) -> Option<TantivyDocument> {
+    /// The document of `c`; `state` is a programme's confirmation state.
+    fn document(&self, c: &Current, state: Option<&str>) -> Option<TantivyDocument> {
         let f = &self.fields;
         let content = c.content()?;
         let mut doc = TantivyDocument::default();
@@ -638,6 +662,9 @@ impl SearchIndex {
         for t in view.topics() {
             doc.add_text(f.topic, t);
         }
+        if let Some(p) = content.programme() {
+            programme_facets(&mut doc, f, p, state);
+        }
         let mut langs: Vec<String> = main
             .iter()
             .flat_map(|t| t.text.keys())
@@ -658,6 +685,39 @@ impl SearchIndex {
     }
 }
 
+/// A programme's facets: its status, its participants' roles, its member participants and its
+/// confirmation state.
+fn programme_facets(
+    doc: &mut TantivyDocument,
+    f: &Fields,
+    p: &hubnet_proto::v1::Programme,
+    state: Option<&str>,
+) {
+    use hubnet_protocol::kinds::programme::{
+        ParticipantRole, ProgrammeStatus, member_participants,
+    };
+    if let Some(s) = ProgrammeStatus::from_proto(p.status) {
+        doc.add_text(f.status, s.name());
+    }
+    let mut roles: Vec<&str> = p
+        .participants
+        .iter()
+        .flat_map(|x| &x.roles)
+        .filter_map(|r| ParticipantRole::from_proto(*r).map(ParticipantRole::name))
+        .collect();
+    roles.sort_unstable();
+    roles.dedup();
+    for r in roles {
+        doc.add_text(f.role, r);
+    }
+    for m in member_participants(p) {
+        doc.add_text(f.participant, m);
+    }
+    if let Some(s) = state {
+        doc.add_text(f.state, s);
+    }
+}
+
 /// A date as the index keeps it: days since 0001-01-01 (the proleptic Gregorian calendar).
 pub fn day_number(date: chrono::NaiveDate) -> i64 {
     i64::from(chrono::Datelike::num_days_from_ce(&date))
@@ -666,7 +726,17 @@ pub fn day_number(date: chrono::NaiveDate) -> i64 {
 /// Counts facet values over every matching document, from the fast fields' term ordinals.
 struct FacetCollector;
 
-const FACET_FIELDS: [&str; 5] = ["country", "topic", "area", "kind", "lang"];
+const FACET_FIELDS: [&str; 9] = [
+    "country",
+    "topic",
+    "area",
+    "kind",
+    "lang",
+    "status",
+    "role",
+    "participant",
+    "state",
+];
 
 struct FacetSegment {
     columns: Vec<Option<StrColumn>>,
@@ -701,6 +771,10 @@ impl Collector for FacetCollector {
                 (&mut out.area, f.area),
                 (&mut out.kind, f.kind),
                 (&mut out.lang, f.lang),
+                (&mut out.status, f.status),
+                (&mut out.role, f.role),
+                (&mut out.participant, f.participant),
+                (&mut out.state, f.state),
             ] {
                 for (k, v) in from {
                     *into.entry(k).or_default() += v;
@@ -747,6 +821,10 @@ impl SegmentCollector for FacetSegment {
             area: it.next().unwrap_or_default(),
             kind: it.next().unwrap_or_default(),
             lang: it.next().unwrap_or_default(),
+            status: it.next().unwrap_or_default(),
+            role: it.next().unwrap_or_default(),
+            participant: it.next().unwrap_or_default(),
+            state: it.next().unwrap_or_default(),
         }
     }
 }

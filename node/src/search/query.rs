@@ -3,6 +3,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hubnet_protocol::kinds::programme::{ParticipantRole, ProgrammeStatus};
 use hubnet_protocol::{Charter, PublicKey};
 use sha2::{Digest, Sha256};
 
@@ -17,6 +18,12 @@ pub const MAX_Q_CHARS: usize = 500;
 /// The deepest a relevance cursor pages: beyond, narrow the query (the ordered sorts page by key,
 /// with no limit).
 pub const MAX_OFFSET: usize = 100_000;
+/// What `status` accepts.
+const STATUSES: &str =
+    "pipeline, implementation, completion, post_completion, cancelled or suspended";
+/// What `role` accepts.
+const ROLES: &str = "lead, funding, implementing, beneficiary or accountable";
+
 /// At most this many values of one repeatable filter.
 pub const MAX_VALUES: usize = 32;
 
@@ -29,6 +36,10 @@ pub const PARAMETERS: &[&str] = &[
     "area",
     "author",
     "lang",
+    "status",
+    "role",
+    "participant",
+    "state",
     "created_from",
     "created_to",
     "start_from",
@@ -98,6 +109,14 @@ pub struct Query {
     /// Content languages (primary subtags): records with text in one of them; `q` then searches
     /// only that text.
     pub langs: Vec<String>,
+    /// Programme statuses (`pipeline`, `implementation`, ...).
+    pub statuses: Vec<String>,
+    /// Participant roles of programmes (`lead`, `funding`, ...).
+    pub roles: Vec<String>,
+    /// Member codes taking part in programmes.
+    pub participants: Vec<String>,
+    /// Programmes' confirmation states (`proposed`, `confirmed`, `retracted`).
+    pub states: Vec<String>,
     /// Published at or after (ms).
     pub created_from: Option<i64>,
     /// Published at or before (ms).
@@ -134,6 +153,10 @@ impl Default for Query {
             areas: Vec::new(),
             authors: Vec::new(),
             langs: Vec::new(),
+            statuses: Vec::new(),
+            roles: Vec::new(),
+            participants: Vec::new(),
+            states: Vec::new(),
             created_from: None,
             created_to: None,
             start_from: None,
@@ -246,6 +269,31 @@ impl Query {
                 }
                 "author" => push(&mut q.authors, "author", parse_author(&value, charter)?)?,
                 "lang" => push(&mut q.langs, "lang", parse_lang(&value)?)?,
+                "status" => {
+                    if ProgrammeStatus::from_name(&value).is_none() {
+                        return Err(bad("status", &value, STATUSES));
+                    }
+                    push(&mut q.statuses, "status", value)?;
+                }
+                "role" => {
+                    if ParticipantRole::from_name(&value).is_none() {
+                        return Err(bad("role", &value, ROLES));
+                    }
+                    push(&mut q.roles, "role", value)?;
+                }
+                "participant" => {
+                    let code = value.to_ascii_uppercase();
+                    if charter.member_by_code(&code).is_none() {
+                        return Err(bad("participant", &value, "a member code of the charter"));
+                    }
+                    push(&mut q.participants, "participant", code)?;
+                }
+                "state" => {
+                    if !matches!(value.as_str(), "proposed" | "confirmed" | "retracted") {
+                        return Err(bad("state", &value, "proposed, confirmed or retracted"));
+                    }
+                    push(&mut q.states, "state", value)?;
+                }
                 "created_from" => {
                     set_time(&mut q.created_from, &key, &value, "created_from", false)?
                 }
@@ -321,7 +369,7 @@ impl Query {
     /// A digest of everything but the page: a cursor only continues the query that made it.
     fn fingerprint(&self) -> String {
         let canonical = format!(
-            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}",
+            "{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{:?}|{}|{}",
             self.q,
             self.kinds,
             self.countries,
@@ -329,6 +377,10 @@ impl Query {
             self.areas,
             self.authors,
             self.langs,
+            self.statuses,
+            self.roles,
+            self.participants,
+            self.states,
             self.created_from,
             self.created_to,
             self.start_from,

@@ -819,3 +819,127 @@ fn an_erased_record_leaves_the_index_and_its_files() {
     // counts is that no segment keeps a deleted document (whose text tantivy keeps until a merge).
     assert_eq!(index.deleted_kept().unwrap(), 0);
 }
+
+/// A programme is found by its status, roles, participants and confirmation state, and a
+/// confirmation or its retraction (in another member's log) moves the state facet.
+#[test]
+fn programmes_are_found_by_status_role_participant_and_state() {
+    let c = corpus();
+    let (index, mut indexer) = c.index();
+    let programme = c.publish_json(
+        "HUB",
+        serde_json::json!({
+            "kind": "programme",
+            "title": {"en": "Qwertzuiop joint programme"},
+            "description": {"en": "A test programme."},
+            "participants": [
+                {"member": "HUB", "roles": ["lead"]},
+                {"member": "KZ", "roles": ["funding", "implementing"]},
+                {"member": "KG", "roles": ["beneficiary"]}
+            ],
+            "status": "implementation",
+            "planned_start": "2026-01-01",
+            "planned_end": "2027-12-31",
+        }),
+    );
+    indexer.catch_up(&c.store, &AtomicBool::new(false)).unwrap();
+    let find = |params: &[(&str, &str)]| {
+        let mut p = vec![("kind", "programme"), ("limit", "100")];
+        p.extend_from_slice(params);
+        ids(&index.search(&query(&p)).unwrap()).contains(&programme.id)
+    };
+    assert!(find(&[("q", "qwertzuiop")]));
+    assert!(find(&[("status", "implementation")]));
+    assert!(!find(&[("status", "pipeline")]));
+    assert!(find(&[("role", "funding")]));
+    assert!(!find(&[("role", "accountable")]));
+    assert!(find(&[("participant", "KG")]));
+    assert!(!find(&[("participant", "TJ")]));
+    assert!(find(&[("state", "proposed")]));
+    assert!(!find(&[("state", "confirmed")]));
+    let facets = index
+        .search(&query(&[("kind", "programme"), ("q", "qwertzuiop")]))
+        .unwrap()
+        .facets;
+    assert_eq!(facets.status.get("implementation"), Some(&1));
+    assert_eq!(facets.participant.get("KZ"), Some(&1));
+    assert_eq!(facets.role.get("beneficiary"), Some(&1));
+    assert_eq!(facets.state.get("proposed"), Some(&1));
+    // Both participants confirm, on their own logs: the programme is confirmed.
+    let confirm = serde_json::json!({"kind": "confirmation", "programme": programme.id.to_hex(),
+                                     "version": programme.id.to_hex()});
+    c.publish_json("KZ", confirm.clone());
+    indexer.catch_up(&c.store, &AtomicBool::new(false)).unwrap();
+    assert!(find(&[("state", "proposed")]), "KG has not confirmed yet");
+    let kg = c.publish_json("KG", confirm);
+    indexer.catch_up(&c.store, &AtomicBool::new(false)).unwrap();
+    assert!(find(&[("state", "confirmed")]));
+    assert!(!find(&[("state", "proposed")]));
+    // KG withdraws: proposed again.
+    c.publish_json(
+        "KG",
+        serde_json::json!({"kind": "retraction", "target": kg.id.to_hex(),
+                           "reason": {"en": "Withdrawn."}}),
+    );
+    indexer.catch_up(&c.store, &AtomicBool::new(false)).unwrap();
+    assert!(find(&[("state", "proposed")]));
+    // A rebuild from the store derives the same state.
+    drop(indexer);
+    drop(index);
+    std::fs::remove_dir_all(c.data.join(SEARCH_DIR)).unwrap();
+    let (index, _indexer) = c.index();
+    let page = index
+        .search(&query(&[
+            ("kind", "programme"),
+            ("state", "proposed"),
+            ("q", "qwertzuiop"),
+        ]))
+        .unwrap();
+    assert_eq!(ids(&page), vec![programme.id]);
+}
+
+/// The programme filters take only the values the protocol knows, and say which.
+#[test]
+fn programme_filters_refuse_unknown_values_and_name_the_known_ones() {
+    use hubnet_protocol::kinds::programme::{ParticipantRole, ProgrammeStatus};
+    let charter = sample_charter();
+    let parse = |k: &str, v: &str| {
+        Query::parse([(k.to_owned(), v.to_owned())], &[], &charter).map(|(q, _)| q)
+    };
+    for s in ProgrammeStatus::ALL {
+        assert_eq!(
+            parse("status", s.name()).map(|q| q.statuses),
+            Ok(vec![s.name().to_owned()])
+        );
+    }
+    for r in ParticipantRole::ALL {
+        assert_eq!(
+            parse("role", r.name()).map(|q| q.roles),
+            Ok(vec![r.name().to_owned()])
+        );
+    }
+    for (k, v) in [
+        ("status", "finished"),
+        ("role", "observer"),
+        ("state", "pending"),
+        ("participant", "XX"),
+    ] {
+        let e = parse(k, v).unwrap_err().to_string();
+        assert!(e.contains(k) && e.contains(v), "{e}");
+    }
+    // The message lists every value.
+    let e = parse("status", "x").unwrap_err().to_string();
+    assert!(
+        ProgrammeStatus::ALL.iter().all(|s| e.contains(s.name())),
+        "{e}"
+    );
+    let e = parse("role", "x").unwrap_err().to_string();
+    assert!(
+        ParticipantRole::ALL.iter().all(|r| e.contains(r.name())),
+        "{e}"
+    );
+    assert_eq!(
+        parse("participant", "kz").map(|q| q.participants),
+        Ok(vec!["KZ".to_owned()])
+    );
+}
