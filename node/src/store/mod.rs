@@ -876,10 +876,10 @@ impl Store {
                 }
             }
             if outcome == Outcome::Stored {
-                let refs = r.body.institution_refs();
+                let refs = r.body.record_refs();
                 if !refs.is_empty() {
                     let mut kinds = HashMap::new();
-                    for (_, id) in &refs {
+                    for (_, id, _) in &refs {
                         let kind = match fresh.get(id) {
                             Some(&(_, k)) => Some(k),
                             None => self.locate(id)?.map(|loc| loc.kind),

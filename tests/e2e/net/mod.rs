@@ -6,6 +6,7 @@ mod faults;
 mod governance;
 mod liveness;
 mod profiles;
+mod programmes;
 mod sync;
 
 use std::path::PathBuf;
