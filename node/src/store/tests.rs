@@ -669,3 +669,134 @@ fn named_institutions_must_be_held_institution_records() {
         vec![Outcome::Stored, Outcome::Stored]
     );
 }
+
+/// A confirmation needs its programme and its version held (in the store or earlier in the same
+/// group), the version must be the programme or its amendment and list the confirming member;
+/// a confirmation can be retracted (a withdrawal) but not amended; the state derived from the
+/// store follows, and survives a reopen.
+#[test]
+fn confirmations_need_their_programme_and_a_version_that_lists_their_author() {
+    let (f, mut store) = fixture();
+    let draft = |json: serde_json::Value, member: &str| {
+        Draft::parse(&json.to_string(), DraftFormat::Json)
+            .expect("parses")
+            .to_body(member, &hubnet_protocol::Rules::template())
+            .expect("valid")
+    };
+    let programme = |participants: serde_json::Value| {
+        draft(
+            serde_json::json!({"kind": "programme", "title": {"en": "P"},
+                "description": {"en": "D"}, "participants": participants,
+                "status": "pipeline", "planned_start": "2027-01-01"}),
+            "HUB",
+        )
+    };
+    let both = programme(serde_json::json!([
+        {"member": "HUB", "roles": ["lead"]}, {"member": "KZ", "roles": ["funding"]}
+    ]));
+    // Signed by hand, so that KZ's confirmation can arrive first.
+    let p = record::sign(
+        &f.keys[2],
+        store.charter().network_id(),
+        Position::FIRST,
+        NOW,
+        &both,
+    );
+    let p = record::verify_record(&p.encode(), store.charter(), NOW).expect("valid");
+    let confirm = |programme: RecordId, version: RecordId| {
+        draft(
+            serde_json::json!({"kind": "confirmation", "programme": programme.to_hex(),
+                               "version": version.to_hex()}),
+            "KZ",
+        )
+    };
+    let c = record::sign(
+        &f.keys[0],
+        store.charter().network_id(),
+        Position::FIRST,
+        NOW + 1,
+        &confirm(p.id, p.id),
+    );
+    let c = record::verify_record(&c.encode(), store.charter(), NOW + 1).expect("valid");
+    let out = store.append(std::slice::from_ref(&c)).expect("append");
+    assert!(
+        matches!(&out[..], [Outcome::Refused(ChainError::ReferenceNotFound { field, .. })] if field == "programme"),
+        "{out:?}"
+    );
+    // The programme, then the confirmation, in one group: both stored.
+    let out = store.append(&[p.clone(), c.clone()]).expect("append");
+    assert_eq!(out, vec![Outcome::Stored, Outcome::Stored]);
+    assert_eq!(store.confirmations(&p.id).expect("index"), vec![c.id]);
+    let state = |store: &Store| {
+        crate::programmes::Held::read(store, &p.id)
+            .expect("read")
+            .and_then(|h| h.derived())
+            .map(|d| d.state.name())
+    };
+    assert_eq!(state(&store), Some("confirmed"));
+    // UZ is not a participant; a practice is not a version; an unknown version is not held.
+    let uz = draft(
+        serde_json::json!({"kind": "confirmation", "programme": p.id.to_hex(), "version": p.id.to_hex()}),
+        "UZ",
+    );
+    let err = store.publish(&f.keys[1], &uz, NOW + 2);
+    assert!(
+        matches!(&err, Err(StoreError::Chain(ChainError::NotAParticipant { member, .. })) if member == "UZ"),
+        "{err:?}"
+    );
+    let practice = store
+        .publish(&f.keys[0], &body("plain"), NOW + 3)
+        .expect("published");
+    let err = store.publish(&f.keys[0], &confirm(p.id, practice.id), NOW + 4);
+    assert!(
+        matches!(err, Err(StoreError::Chain(ChainError::NotAVersion { .. }))),
+        "{err:?}"
+    );
+    let err = store.publish(&f.keys[0], &confirm(p.id, RecordId([7; 32])), NOW + 5);
+    assert!(
+        matches!(&err, Err(StoreError::Chain(ChainError::ReferenceNotFound { field, .. })) if field == "version"),
+        "{err:?}"
+    );
+    // A confirmation cannot be amended; it can be retracted: KZ withdraws.
+    let err = store.publish(
+        &f.keys[0],
+        &draft(
+            serde_json::json!({"kind": "erasure", "target": c.id.to_hex(), "ground": "unlawful"}),
+            "KZ",
+        ),
+        NOW + 6,
+    );
+    assert!(
+        matches!(
+            err,
+            Err(StoreError::Chain(ChainError::TargetNotOriginal(
+                _,
+                "confirmation"
+            )))
+        ),
+        "{err:?}"
+    );
+    store
+        .publish(
+            &f.keys[0],
+            &draft(
+                serde_json::json!({"kind": "retraction", "target": c.id.to_hex(),
+                                   "reason": {"en": "KZ withdraws."}}),
+                "KZ",
+            ),
+            NOW + 7,
+        )
+        .expect("a withdrawal");
+    assert!(store.retraction_of(&c.id).expect("index").is_some());
+    assert_eq!(state(&store), Some("proposed"));
+    // The index keeps it all across a reopen, and a rebuilt index too.
+    drop(store);
+    let store = Store::open(&f.path).expect("reopen");
+    assert_eq!(store.confirmations(&p.id).expect("index"), vec![c.id]);
+    assert_eq!(state(&store), Some("proposed"));
+    drop(store);
+    std::fs::remove_dir_all(f.path.join("index")).expect("remove the index");
+    let store = Store::open(&f.path).expect("rebuilt");
+    assert_eq!(store.confirmations(&p.id).expect("index"), vec![c.id]);
+    assert_eq!(state(&store), Some("proposed"));
+}
