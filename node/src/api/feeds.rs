@@ -37,8 +37,9 @@ pub struct FormatParams {
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct ExportParams {
-    /// `csv`, `json` or `ndjson`.
-    #[param(pattern = "^(csv|json|ndjson)$")]
+    /// `csv`, `json`, `ndjson`, or `iati`: joint programmes as an IATI activity XML 2.03 file
+    /// (`kind=programme` is implied, and `kind` may name no other kind).
+    #[param(pattern = "^(csv|json|ndjson|iati)$")]
     format: String,
 }
 
@@ -129,17 +130,33 @@ pub(super) fn text(kind: &'static str, body: String, filename: Option<&str>) -> 
     r
 }
 
-/// `GET /feeds/events.ics`: events as an iCalendar feed.
+/// `GET /feeds/events.ics`: events (and, when asked with `kind`, joint programmes) as an
+/// iCalendar feed.
 #[utoipa::path(get, path = "/feeds/events.ics", tag = "feeds", params(QueryParams, FormatParams),
-    responses((status = 200, description = "RFC 5545 iCalendar: one VEVENT per event, with its time zone; cancelled and retracted events as STATUS:CANCELLED. Events only, retracted ones included, soonest first, from a year back unless `start_from` says otherwise, at most 1,000", content_type = "text/calendar"),
-              (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, description = "RFC 5545 iCalendar: one VEVENT per event, with its time zone; cancelled and retracted events as STATUS:CANCELLED. Events only unless the query's `kind` asks for programmes (`kind=programme`, or `kind=event&kind=programme` for both; no other kind): each programme an all-day VEVENT from its planned start to its planned end (DTEND the day after, exclusive), STATUS:CANCELLED when cancelled or retracted, TENTATIVE when suspended. Retracted ones included, soonest first, from a year back unless `start_from` says otherwise, at most 1,000", content_type = "text/calendar"),
+              (status = 400, description = "A bad parameter, or a `kind` other than `event` and `programme`", body = Problem, content_type = "application/problem+json")))]
 pub async fn events_ics(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     // Subscribers learn of a retraction as a cancellation, so retracted events stay in.
-    let (mut q, lang, base) = feed(&state, &headers, raw.as_deref(), "event")?;
+    let (mut q, extras) = feed_query(&state, raw.as_deref(), &["display_lang"], FEED_MAX)?;
+    let lang = display_lang(&extras)?;
+    let base = base_url(&headers);
+    q.include_retracted = true;
+    if q.kinds.is_empty() {
+        q.kinds = vec!["event".to_owned()];
+    }
+    if let Some(other) = q
+        .kinds
+        .iter()
+        .find(|k| !matches!(k.as_str(), "event" | "programme"))
+    {
+        return Err(ApiError::BadRequest(format!(
+            "parameter `kind`: the calendar carries `event` and `programme`, not {other:?}"
+        )));
+    }
     if q.q.is_none() {
         q.sort = Sort::Start;
     }
@@ -221,12 +238,43 @@ pub async fn reform_profiles_atom(
     .await
 }
 
-/// `GET /api/v1/export?format=csv|json|ndjson`: the records a query selects, in one file.
+/// `GET /feeds/programmes.atom`: joint programmes as an Atom feed, newest first.
+#[utoipa::path(get, path = "/feeds/programmes.atom", tag = "feeds", params(QueryParams, FormatParams),
+    responses((status = 200, description = "RFC 4287 Atom feed of joint programmes (retracted ones included and marked; topics as categories in urn:hubnet:topic; the lead as author; objectives, else description, as summary), newest first unless `sort` says otherwise, at most 1,000", content_type = "application/atom+xml"),
+              (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json")))]
+pub async fn programmes_atom(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let (q, lang, base) = feed(&state, &headers, raw.as_deref(), "programme")?;
+    let shared = state.shared.clone();
+    blocking(move || {
+        let (items, _) = run_query(&shared, &q)?;
+        let body = feeds::atom::feed(
+            "programme",
+            &items,
+            &shared
+                .read_store()
+                .erased_of_kind(hubnet_protocol::Kind::Programme)?,
+            &shared.charter(),
+            &base,
+            "hubnet: programmes",
+            lang.as_deref(),
+            crate::now_ms(),
+        );
+        Ok(text("application/atom+xml; charset=utf-8", body, None))
+    })
+    .await
+}
+
+/// `GET /api/v1/export?format=csv|json|ndjson|iati`: the records a query selects, in one file.
 #[utoipa::path(get, path = "/api/v1/export", tag = "feeds", params(ExportParams, QueryParams, FormatParams),
-    responses((status = 200, description = "CSV (one row per record, with its signed bytes in base64), a JSON array or NDJSON of query results; without `limit`/`cursor`, up to 10,000 records. After the last page, the erased records the query covers (when it filters on kinds, countries and authors only): header and signature with their erasure, no content (`erased` true)"),
+    responses((status = 200, description = "CSV (one row per record, with its signed bytes in base64; a programme's planned days in `event_start`/`event_end` and its status in `programme_status`), a JSON array or NDJSON of query results; without `limit`/`cursor`, up to 10,000 records. After the last page, the erased records the query covers (when it filters on kinds, countries and authors only): header and signature with their erasure, no content (`erased` true). `format=iati`: an IATI activity XML 2.03 file (`application/xml`) with one `iati-activity` per joint programme the query selects; `kind=programme` is implied (another `kind` is refused), retracted and erased programmes are left out; identifiers `XM-HUBNET-<lead>-<record id>`, roles mapped lead 3 Extending, funding 1, accountable 2, implementing 4, beneficiary none (docs/README: IATI export). It validates against the IATI 2.03 schema, which requires at least one activity: a query that selects no programme gives an empty, well-formed `iati-activities`"),
               (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json")))]
 pub async fn export(
     State(state): State<AppState>,
+    headers: HeaderMap,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let (q, extras) = feed_query(
@@ -237,18 +285,44 @@ pub async fn export(
     )?;
     let lang = display_lang(&extras)?;
     let format = extra(&extras, "format").unwrap_or("").to_owned();
-    if !matches!(format.as_str(), "csv" | "json" | "ndjson") {
+    if !matches!(format.as_str(), "csv" | "json" | "ndjson" | "iati") {
         return Err(ApiError::BadRequest(format!(
-            "parameter `format`: {format:?} is not one of csv, json, ndjson"
+            "parameter `format`: {format:?} is not one of csv, json, ndjson, iati"
         )));
     }
+    let mut q = q;
+    if format == "iati" {
+        if let Some(other) = q.kinds.iter().find(|k| *k != "programme") {
+            return Err(ApiError::BadRequest(format!(
+                "parameter `kind`: `format=iati` exports programmes only, not {other:?}"
+            )));
+        }
+        q.kinds = vec!["programme".to_owned()];
+    }
+    let base = base_url(&headers);
     let shared = state.shared.clone();
     blocking(move || {
         let (mut items, page) = run_query(&shared, &q)?;
-        if page.next_cursor.is_none() {
+        if page.next_cursor.is_none() && format != "iati" {
             items.extend(erased_items(&shared, &q)?);
         }
         let mut r = match format.as_str() {
+            "iati" => {
+                let named = iati_named(&shared, &items)?;
+                let xml = feeds::iati::activities(
+                    &items,
+                    &named,
+                    &shared.charter(),
+                    &base,
+                    crate::now_ms(),
+                )
+                .map_err(|e| ApiError::Internal(e.to_string()))?;
+                text(
+                    "application/xml; charset=utf-8",
+                    xml,
+                    Some("hubnet-iati-activities.xml"),
+                )
+            }
             "csv" => text(
                 "text/csv; charset=utf-8",
                 feeds::export::csv(&items, lang.as_deref()),
@@ -274,6 +348,53 @@ pub async fn export(
         Ok(r)
     })
     .await
+}
+
+/// What the programmes among `items` name beyond themselves, for their IATI activities: the
+/// institutions taking part, as in force (left out when the node cannot show one), and the lead
+/// of each related programme held.
+fn iati_named(shared: &Shared, items: &[Current]) -> Result<feeds::iati::Named, ApiError> {
+    let mut named = feeds::iati::Named::default();
+    for item in items {
+        let Some(p) = item.content().and_then(crate::kinds::Content::programme) else {
+            continue;
+        };
+        for participant in &p.participants {
+            let Some(hubnet_proto::v1::participant::Who::InstitutionId(bytes)) = &participant.who
+            else {
+                continue;
+            };
+            let Some(id) = feeds::iati::record_id(bytes) else {
+                continue;
+            };
+            if named.institutions.contains_key(&id) {
+                continue;
+            }
+            // An institution the node cannot show (not held, erased, not counting) keeps its
+            // reference in the file, without a name.
+            let institution = match current_of(shared, &id) {
+                Ok(c) => c
+                    .content()
+                    .and_then(crate::kinds::Content::institution)
+                    .cloned(),
+                Err(ApiError::NotFound(_)) => None,
+                Err(e) => return Err(e),
+            };
+            if let Some(institution) = institution {
+                named.institutions.insert(id, institution);
+            }
+        }
+        let store = shared.read_store();
+        for related in &p.related {
+            let Some(id) = feeds::iati::record_id(&related.id) else {
+                continue;
+            };
+            if let Some(r) = store.get(&id)? {
+                named.programme_leads.insert(id, r.member.clone());
+            }
+        }
+    }
+    Ok(named)
 }
 
 /// The erased records an export covers, after its last page (docs/PROTOCOL.md §2.1): header

@@ -11,7 +11,8 @@
 //! GET  /api/v1/records/{id}/citation  BibTeX or CSL-JSON                       (feeds.rs)
 //! GET  /api/v1/members, /vocabulary, /peers, /logs/{author}, /forks             (query.rs)
 //! GET  /api/v1/compare, /api/v1/countries/{code}   reform profiles compared      (compare.rs)
-//! GET  /api/v1/export, /feeds/events.ics, /feeds/{practices,reform-profiles}.atom (feeds.rs)
+//! GET  /api/v1/export (csv, json, ndjson, iati), /feeds/events.ics,
+//!      /feeds/{practices,reform-profiles,programmes}.atom                         (feeds.rs)
 //! GET  /api/v1/directory[.vcf|.csv], /institutions/{id}/references               (directory.rs)
 //! GET  /api/v1/admin/reconfirm     expert profiles due for re-confirmation      [admin token]
 //! GET  /api/v1/governance, /checkpoints, /bundle; POST /api/v1/governance/decisions (governance.rs)
@@ -28,6 +29,8 @@ pub mod directory;
 mod directory_tests;
 pub mod error;
 pub mod feeds;
+#[cfg(test)]
+mod feeds_tests;
 pub mod governance;
 #[cfg(test)]
 mod governance_tests;
@@ -108,6 +111,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(feeds::events_ics))
         .routes(routes!(feeds::practices_atom))
         .routes(routes!(feeds::reform_profiles_atom))
+        .routes(routes!(feeds::programmes_atom))
         .routes(routes!(feeds::export))
         .routes(routes!(feeds::citation))
         .routes(routes!(governance::governance))

@@ -1,5 +1,5 @@
-//! Practices and reform profiles as Atom feeds (RFC 4287), written by the `atom_syndication`
-//! crate.
+//! Practices, reform profiles and joint programmes as Atom feeds (RFC 4287), written by the
+//! `atom_syndication` crate.
 
 use atom_syndication::extension::Extension;
 use atom_syndication::{Category, Entry, Feed, FixedDateTime, Generator, Link, Person, Text};
@@ -20,6 +20,7 @@ pub fn feed_file(kind: &str) -> Option<&'static str> {
     match kind {
         "practice" => Some("practices.atom"),
         "reform_profile" => Some("reform-profiles.atom"),
+        "programme" => Some("programmes.atom"),
         _ => None,
     }
 }
@@ -338,6 +339,49 @@ mod tests {
             e.rights.as_ref().map(|r| r.value.as_str()),
             Some("CC-BY-4.0")
         );
+    }
+
+    #[test]
+    fn programmes_have_their_own_feed_with_retractions_marked() {
+        let mut net = fixture::net();
+        let practice = net.publish("KZ", T0, fixture::practice_kz());
+        let inst = "22".repeat(32);
+        let running = net.publish(
+            "HUB",
+            T0 + HOUR,
+            fixture::programme("HUB", "implementation", "2027-01-01", &inst, &[]),
+        );
+        let mut gone = net.publish(
+            "AZ",
+            T0 + 2 * HOUR,
+            fixture::programme("AZ", "pipeline", "2027-01-01", &inst, &[]),
+        );
+        net.retract(&mut gone, T0 + 3 * HOUR);
+        let xml = feed(
+            "programme",
+            &[practice, running.clone(), gone.clone()],
+            &[],
+            &net.charter,
+            "https://hub.example.org",
+            "Programmes",
+            Some("en"),
+            T0,
+        );
+        let feed: Feed = xml.parse().expect("parses back");
+        assert_eq!(feed.id, "https://hub.example.org/feeds/programmes.atom");
+        assert_eq!(feed.entries.len(), 2, "the practice is not a programme");
+        let e = entry_by_id(&feed, &running);
+        assert_eq!(e.title.value, "Joint e-recruitment & \"merit\" <toolkit>");
+        assert_eq!(
+            e.summary.as_ref().map(|s| s.value.as_str()),
+            Some("Open competitions online in every participating agency.")
+        );
+        assert_eq!(e.authors[0].name, "Secretariat of the Regional Hub");
+        let topics: Vec<&str> = e.categories.iter().map(|c| c.term.as_str()).collect();
+        assert_eq!(topics, ["recruitment", "e-government"]);
+        let e = entry_by_id(&feed, &gone);
+        assert!(e.title.value.starts_with("[retracted] "));
+        assert!(e.categories.iter().any(|c| c.term == "retracted"));
     }
 
     #[test]

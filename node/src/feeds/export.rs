@@ -1,4 +1,4 @@
-//! Bulk exports of practices and events: CSV (RFC 4180, written by the `csv` crate) for
+//! Bulk exports of records of every content kind (practices, events, programmes, ...): CSV (RFC 4180, written by the `csv` crate) for
 //! spreadsheets, and JSON or NDJSON with everything [`Current::json`] shows. Every row and
 //! object carries the original's signed bytes, so each can be verified on its own.
 
@@ -8,11 +8,12 @@ use serde_json::Value;
 
 use super::{pick, title_and_summary, topics};
 use crate::current::Current;
-use crate::kinds::EventSchedule;
+use crate::kinds::{Content, EventSchedule};
 use crate::view::rfc3339_ms;
+use hubnet_protocol::kinds::programme::ProgrammeStatus;
 
 /// The CSV columns, in order.
-pub const CSV_COLUMNS: [&str; 19] = [
+pub const CSV_COLUMNS: [&str; 20] = [
     "id",
     "kind",
     "member",
@@ -32,6 +33,7 @@ pub const CSV_COLUMNS: [&str; 19] = [
     "signed_body",
     "signature",
     "erased",
+    "programme_status",
 ];
 
 /// `items` as CSV: a header row of [`CSV_COLUMNS`], then one row per item, lines ended by CRLF
@@ -45,6 +47,15 @@ pub const CSV_COLUMNS: [&str; 19] = [
 /// signed header, body and signature in standard base64, as the JSON view has them; `erased` is
 /// `true` for an erased record (docs/PROTOCOL.md §2.1: no content, an empty body, and its
 /// header and signature), else `false`.
+///
+/// A programme's row has its lead as `country`, its objectives (else its description) as
+/// `summary`, its planned start and end as `event_start` and `event_end` (whole days,
+/// `YYYY-MM-DD`; `event_end` empty when open-ended) with `time_zone` `UTC`, and as
+/// `event_status` `cancelled` when cancelled, `postponed` when suspended, else `scheduled`; its
+/// own status (IATI ActivityStatus as drafts name it: `pipeline`, `implementation`,
+/// `completion`, `post_completion`, `cancelled`, `suspended`) is the last column,
+/// `programme_status`, empty for every other kind. Participants, budget and results are in the
+/// JSON export and in IATI XML (`super::iati`).
 pub fn csv(items: &[Current], lang: Option<&str>) -> String {
     csv_text(
         std::iter::once(CSV_COLUMNS.map(str::to_owned))
@@ -71,7 +82,7 @@ pub fn csv_text<R: AsRef<[String]>>(rows: impl IntoIterator<Item = R>) -> String
 }
 
 /// One CSV row.
-fn row(item: &Current, lang: Option<&str>) -> [String; 19] {
+fn row(item: &Current, lang: Option<&str>) -> [String; 20] {
     let (title, summary) = title_and_summary(item);
     let view = item.content().map(|c| c.view());
     let (kind, country) = match view {
@@ -106,6 +117,11 @@ fn row(item: &Current, lang: Option<&str>) -> [String; 19] {
         STANDARD.encode(&signed.body),
         STANDARD.encode(&signed.signature),
         item.original.body.is_erased().to_string(),
+        item.content()
+            .and_then(Content::programme)
+            .and_then(|p| ProgrammeStatus::from_proto(p.status))
+            .map_or("", ProgrammeStatus::name)
+            .to_owned(),
     ]
 }
 
@@ -127,6 +143,7 @@ pub fn ndjson(items: &[Current]) -> String {
 #[cfg(test)]
 mod tests {
     use hubnet_protocol::SignedRecord;
+    use serde_json::json;
 
     use super::*;
     use crate::feeds::fixture::{self, T0};
@@ -149,7 +166,12 @@ mod tests {
         );
         let mut az = net.publish("AZ", T0 + 4 * HOUR, fixture::event_az("2027-06-01T10:00"));
         net.retract(&mut az, T0 + 5 * HOUR);
-        vec![kz, uz, hub, az]
+        let programme = net.publish(
+            "KG",
+            T0 + 6 * HOUR,
+            fixture::programme("KG", "suspended", "2027-01-01", &"22".repeat(32), &[]),
+        );
+        vec![kz, uz, hub, az, programme]
     }
 
     #[test]
@@ -207,6 +229,25 @@ mod tests {
         let az = &rows[3];
         assert_eq!(&az[12], "scheduled");
         assert_eq!(&az[13], "true");
+        assert_eq!(&az[19], "");
+
+        // A programme: its lead, objectives, planned days in UTC, both statuses.
+        let programme = &rows[4];
+        assert_eq!(&programme[1], "programme");
+        assert_eq!(&programme[3], "KG");
+        assert_eq!(&programme[4], "recruitment;e-government");
+        assert_eq!(&programme[5], "Совместная программа электронного найма");
+        assert_eq!(
+            &programme[6],
+            "Open competitions online in every participating agency."
+        );
+        assert_eq!(&programme[9], "2027-01-01");
+        assert_eq!(&programme[10], "2028-12-31");
+        assert_eq!(&programme[11], "UTC");
+        assert_eq!(&programme[12], "postponed");
+        assert_eq!(&programme[13], "false");
+        assert_eq!(&programme[18], "false");
+        assert_eq!(&programme[19], "suspended");
 
         // The signed columns are the original record, byte for byte.
         let signed = SignedRecord {
@@ -231,6 +272,18 @@ mod tests {
         assert_eq!(array.len(), items.len());
         assert_eq!(array[2]["current"]["status"], "postponed");
         assert_eq!(array[3]["retracted"], true);
+        // A programme carries everything it says: participants, budget, results.
+        let programme = &array[4]["body"];
+        assert_eq!(programme["status"], "suspended");
+        assert_eq!(
+            programme["participants"][1]["roles"],
+            json!(["funding", "implementing"])
+        );
+        assert_eq!(programme["budget"][1]["value"], "40000.50");
+        assert_eq!(
+            programme["results"][0]["indicators"][0]["periods"][0]["actual"],
+            37.5
+        );
 
         let text = ndjson(&items);
         assert!(text.ends_with('\n'));

@@ -1,4 +1,5 @@
-//! Events as an iCalendar feed (RFC 5545) that calendar applications can subscribe to.
+//! Events, and joint programmes when asked for, as an iCalendar feed (RFC 5545) that calendar
+//! applications can subscribe to.
 //!
 //! An event's `start` and `end` are local times in its IANA `time_zone`, so they are written as
 //! `DTSTART;TZID=Asia/Almaty:20270414T093000`, and the calendar carries one `VTIMEZONE` per zone
@@ -11,6 +12,7 @@ use std::collections::BTreeMap;
 use chrono::{Days, NaiveDate, NaiveDateTime, Offset, TimeZone, Utc};
 use chrono_tz::{OffsetComponents, OffsetName, Tz, TzOffset};
 use hubnet_proto::v1 as pb;
+use hubnet_protocol::kinds::programme::ProgrammeStatus;
 use icalendar::{
     Calendar, CalendarDateTime, Component, DatePerhapsTime, EventLike, EventStatus, Property,
 };
@@ -19,8 +21,9 @@ use super::{pick, record_url, revision, topics, utc};
 use crate::current::Current;
 use crate::kinds::Content;
 
-/// The events among `items` as an iCalendar object named `calendar_name`, texts in `lang` as
-/// [`pick`] chooses; practices are skipped.
+/// The events and programmes among `items` as an iCalendar object named `calendar_name`, texts
+/// in `lang` as [`pick`] chooses; other kinds are skipped (the caller chooses whether programmes
+/// are among `items`).
 ///
 /// Each event is one `VEVENT`: `UID` `<record id>@hubnet`; `DTSTAMP` and `LAST-MODIFIED` when
 /// it last changed, `CREATED` when first published; `SEQUENCE` how many log entries its author
@@ -29,8 +32,17 @@ use crate::kinds::Content;
 /// and country, else the online URL), `CATEGORIES` (topics) and `STATUS` (`CONFIRMED` when
 /// scheduled, `TENTATIVE` when postponed, `CANCELLED` when cancelled or retracted). Start and end
 /// are in the event's zone with a `VTIMEZONE` for it; a zone chrono-tz does not know is read as
-/// UTC. The calendar's own `LAST-MODIFIED` (RFC 7986) is the latest change of its events, or
-/// `now_ms` when there are none.
+/// UTC.
+///
+/// A programme is an all-day `VEVENT` from its planned start (`DTSTART;VALUE=DATE`) to its
+/// planned end, `DTEND` being the day after it (RFC 5545: a date end is exclusive); without a
+/// planned end it has no `DTEND`, so calendars show its first day only. Its `DESCRIPTION` is its
+/// objectives, else its description; `LOCATION` its countries; `STATUS` `CANCELLED` when
+/// cancelled or retracted, `TENTATIVE` when suspended, else `CONFIRMED` (whether the
+/// participants confirmed it is `GET /api/v1/programmes/{id}`'s, not the calendar's).
+///
+/// The calendar's own `LAST-MODIFIED` (RFC 7986) is the latest change of its events, or `now_ms`
+/// when there are none.
 pub fn events(
     items: &[Current],
     base_url: &str,
@@ -42,8 +54,16 @@ pub fn events(
     let mut vevents = Vec::new();
     let mut last_modified = None;
     for item in items {
-        let Some(Content::Event(e)) = item.content() else {
-            continue;
+        let e = match item.content() {
+            Some(Content::Event(e)) => e,
+            Some(Content::Programme(p)) => {
+                if let Some(ev) = programme_vevent(item, p, base_url, lang) {
+                    last_modified = last_modified.max(Some(item.updated_at()));
+                    vevents.push(ev);
+                }
+                continue;
+            }
+            _ => continue,
         };
         // Validated events always have a start; anything else cannot be placed in a calendar.
         let Some(start) = Local::parse(&e.start) else {
@@ -199,6 +219,50 @@ fn vevent(
     };
     ev.status(status);
     ev.done()
+}
+
+/// One all-day `VEVENT` of a programme, or `None` without a valid planned start.
+fn programme_vevent(
+    item: &Current,
+    p: &pb::Programme,
+    base_url: &str,
+    lang: Option<&str>,
+) -> Option<icalendar::Event> {
+    let start = NaiveDate::parse_from_str(&p.planned_start, "%Y-%m-%d").ok()?;
+    let end = NaiveDate::parse_from_str(&p.planned_end, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| Local::Date(d).as_end_of(Local::Date(start)));
+    let mut ev = icalendar::Event::new();
+    ev.uid(&format!("{}@hubnet", item.id().to_hex()))
+        .timestamp(utc(item.updated_at()))
+        .created(utc(item.created_at()))
+        .last_modified(utc(item.updated_at()))
+        .sequence(u32::try_from(revision(item)).unwrap_or(u32::MAX))
+        .summary(&clean(pick(p.title.as_ref(), lang)))
+        .url(&record_url(base_url, item))
+        .starts(Local::Date(start).value(None));
+    if let Some(end) = end {
+        ev.ends(end.value(None));
+    }
+    let description = clean(pick(p.objectives.as_ref().or(p.description.as_ref()), lang));
+    if !description.is_empty() {
+        ev.description(&description);
+    }
+    if !p.countries.is_empty() {
+        ev.location(&clean(&p.countries.join(", ")));
+    }
+    let topics = topics(item);
+    if !topics.is_empty() {
+        ev.categories(topics.iter().map(|t| clean(t)));
+    }
+    let status = match ProgrammeStatus::from_proto(p.status) {
+        _ if item.retracted() => EventStatus::Cancelled,
+        Some(ProgrammeStatus::Cancelled) => EventStatus::Cancelled,
+        Some(ProgrammeStatus::Suspended) => EventStatus::Tentative,
+        _ => EventStatus::Confirmed,
+    };
+    ev.status(status);
+    Some(ev.done())
 }
 
 /// The place's name, address and country, those present, joined with `, `.
@@ -515,6 +579,92 @@ mod tests {
                 .map(|p| p.val.as_str()),
             Some("20270115T150000Z")
         );
+    }
+
+    #[test]
+    fn programmes_are_all_day_vevents_cancelled_when_cancelled_or_retracted() {
+        let mut net = fixture::net();
+        let inst = "22".repeat(32);
+        let running = net.publish(
+            "HUB",
+            T0,
+            fixture::programme("HUB", "implementation", "2027-01-01", &inst, &[]),
+        );
+        let cancelled = net.publish(
+            "AZ",
+            T0 + HOUR,
+            fixture::programme("AZ", "cancelled", "2027-03-01", &inst, &[]),
+        );
+        let mut retracted = net.publish(
+            "KG",
+            T0 + 2 * HOUR,
+            fixture::programme("KG", "pipeline", "2027-01-01", &inst, &[]),
+        );
+        net.retract(&mut retracted, T0 + 3 * HOUR);
+        let mut suspended = net.publish(
+            "HUB",
+            T0 + 4 * HOUR,
+            fixture::programme("HUB", "suspended", "2027-01-01", &inst, &[]),
+        );
+        // Open-ended: no planned end, so no DTEND.
+        if let hubnet_protocol::Body::Programme(p) = &mut suspended.original.body {
+            p.planned_end.clear();
+        }
+        let event = net.publish("KZ", T0 + 5 * HOUR, fixture::event_kz());
+        let items = [
+            running.clone(),
+            cancelled.clone(),
+            retracted.clone(),
+            suspended.clone(),
+            event.clone(),
+        ];
+        let ics = events(&items, "https://h.example", "x", Some("ru"), T0);
+        check_lines(&ics);
+        let unfolded = unfold(&ics);
+        let cal = read_calendar(&unfolded).expect("parses");
+        assert_eq!(
+            cal.components.iter().filter(|c| c.name == "VEVENT").count(),
+            5
+        );
+        let uid = |c: &Current| format!("{}@hubnet", c.id().to_hex());
+
+        let e = event_by_uid(&cal.components, &uid(&running));
+        assert_eq!(prop(e, "DTSTART"), "20270101");
+        assert_eq!(param(e, "DTSTART", "VALUE"), Some("DATE"));
+        // The planned end is 2028-12-31: DTEND is the day after, exclusive.
+        assert_eq!(prop(e, "DTEND"), "20290101");
+        assert_eq!(param(e, "DTEND", "VALUE"), Some("DATE"));
+        assert_eq!(prop(e, "STATUS"), "CONFIRMED");
+        assert_eq!(
+            prop(e, "SUMMARY"),
+            "Совместная программа электронного найма"
+        );
+        assert_eq!(
+            prop(e, "DESCRIPTION"),
+            "Open competitions online in every participating agency."
+        );
+        assert_eq!(prop(e, "LOCATION"), "KZ, UZ");
+        assert_eq!(prop(e, "CATEGORIES"), "recruitment,e-government");
+
+        let e = event_by_uid(&cal.components, &uid(&cancelled));
+        assert_eq!(prop(e, "STATUS"), "CANCELLED");
+        assert_eq!(prop(e, "DTSTART"), "20270301");
+        let e = event_by_uid(&cal.components, &uid(&retracted));
+        assert_eq!(prop(e, "STATUS"), "CANCELLED");
+        assert_eq!(prop(e, "SEQUENCE"), "1");
+        let e = event_by_uid(&cal.components, &uid(&suspended));
+        assert_eq!(prop(e, "STATUS"), "TENTATIVE");
+        assert!(e.find_prop("DTEND").is_none());
+        // The event beside them keeps its zone; the programmes need none.
+        let e = event_by_uid(&cal.components, &uid(&event));
+        assert_eq!(param(e, "DTSTART", "TZID"), Some("Asia/Almaty"));
+        let zones: Vec<&str> = cal
+            .components
+            .iter()
+            .filter(|c| c.name == "VTIMEZONE")
+            .map(|c| prop(c, "TZID"))
+            .collect();
+        assert_eq!(zones, ["Asia/Almaty"]);
     }
 
     #[test]

@@ -1,16 +1,19 @@
-//! Feeds and exports of practices and events as they stand now ([`Current`]), in the formats
-//! libraries, calendars and reference managers read: iCalendar (RFC 5545) for events
-//! ([`ics`]), Atom (RFC 4287) for practices ([`atom`]), CSV, JSON and NDJSON exports
-//! ([`export`]) and citations in BibTeX and CSL-JSON ([`cite`]).
+//! Feeds and exports of records as they stand now ([`Current`]), in the formats libraries,
+//! calendars, reference managers and aid-transparency tools read: iCalendar (RFC 5545) for
+//! events and programmes ([`ics`]), Atom (RFC 4287) for practices, reform profiles and
+//! programmes ([`atom`]), CSV, JSON and NDJSON exports ([`export`]), IATI activity XML 2.03 for
+//! joint programmes ([`iati`]) and citations in BibTeX and CSL-JSON ([`cite`]).
 //!
 //! Everything here is a pure function: no HTTP, no IO, no clock. The caller passes the items (in
 //! the order it wants them shown), the node's public base URL, the reader's language and, where
 //! a format needs one, the time. Each format is written by a well-kept crate (`icalendar`,
-//! `atom_syndication`, `csv`, `serde_json`); only BibTeX, which has no such crate, is written here.
+//! `atom_syndication`, `csv`, `serde_json`, `quick-xml`); only BibTeX, which has no such crate,
+//! is written here.
 
 pub mod atom;
 pub mod cite;
 pub mod export;
+pub mod iati;
 pub mod ics;
 
 use hubnet_proto::v1 as pb;
@@ -224,6 +227,63 @@ pub(crate) mod fixture {
             "end": "2027-06-02T16:00",
             "time_zone": "Asia/Baku",
             "topics": ["ethics-integrity"],
+        })
+    }
+
+    /// A joint programme led by `lead` with KZ (funding, implementing), UZ (beneficiary only)
+    /// and the institution `institution` (implementing), in `status`, over `planned_start` to
+    /// 2028-12-31, with a budget, a result with an actual, and `related` (record ids with their
+    /// relation) as related programmes.
+    pub fn programme(
+        lead: &str,
+        status: &str,
+        planned_start: &str,
+        institution: &str,
+        related: &[(String, &str)],
+    ) -> Value {
+        json!({
+            "kind": "programme",
+            "title": {"en": "Joint e-recruitment & \"merit\" <toolkit>",
+                      "ru": "Совместная программа электронного найма"},
+            "description": {"en": "Three agencies build one merit-based e-recruitment toolkit;\nopen competitions online."},
+            "objectives": {"en": "Open competitions online in every participating agency."},
+            "participants": [
+                {"member": lead, "roles": ["lead", "accountable"],
+                 "contributions": [{"type": "cash", "amount": "120000", "currency": "USD"}]},
+                {"member": "KZ", "roles": ["funding", "implementing"],
+                 "contributions": [{"type": "in_kind", "amount": "15000000.50", "currency": "KZT",
+                                    "description": {"en": "Trainers and venues"}}]},
+                {"member": "UZ", "roles": ["beneficiary"]},
+                {"institution": institution, "roles": ["implementing"]}
+            ],
+            "status": status,
+            "planned_start": planned_start,
+            "planned_end": "2028-12-31",
+            "actual_start": "2027-02-01",
+            "countries": ["KZ", "UZ"],
+            "topics": ["recruitment", "e-government"],
+            "budget": [
+                {"period_start": "2027-01-01", "period_end": "2027-12-31", "value": "80000",
+                 "currency": "USD", "status": "committed"},
+                {"period_start": "2028-01-01", "period_end": "2028-12-31", "value": "40000.50",
+                 "currency": "USD", "status": "indicative"}
+            ],
+            "results": [{
+                "type": "outcome",
+                "title": {"en": "Recruiters trained", "kk": "Оқытылған іріктеушілер"},
+                "indicators": [{
+                    "title": {"en": "Share of posts filled by open competition"},
+                    "measure": "percentage",
+                    "ascending": true,
+                    "baseline": {"value": 12.5, "year": 2026},
+                    "periods": [
+                        {"start": "2027-02-01", "end": "2027-12-31", "target": 40, "actual": 37.5},
+                        {"start": "2028-01-01", "end": "2028-12-31", "target": 75}
+                    ]
+                }]
+            }],
+            "related": related.iter().map(|(id, relation)| json!({"id": id, "relation": relation}))
+                .collect::<Vec<_>>(),
         })
     }
 
