@@ -42,7 +42,7 @@ export async function mount(main, state, ctx) {
   state.body = h('div', { class: 'agenda' });
   main.append(
     h('h1', {}, t('cal.title')),
-    h('p', { class: 'subscribe' }, h('a', { href: `/feeds/events.ics?display_lang=${getLang()}`, 'data-testid': 'calendar-subscribe' }, t('cal.subscribe'))),
+    h('p', { class: 'subscribe' }, h('a', { href: `/feeds/events.ics?kind=event&kind=programme&display_lang=${getLang()}`, 'data-testid': 'calendar-subscribe' }, t('cal.subscribe'))),
     h('nav', { class: 'month-nav', 'aria-label': t('cal.title') }, state.prev, state.heading, state.next, state.now),
     state.body,
   );
