@@ -18,6 +18,7 @@ pub mod lang;
 pub mod metrics;
 pub mod net;
 pub mod programmes;
+pub mod sample;
 pub mod search;
 pub mod service;
 pub mod shared;

@@ -13,6 +13,11 @@
 //! ```
 //!
 //! Nodes beyond the charter's eight members are read-only mirrors named `mirror-N`.
+//!
+//! Once the sample drafts are published and the nodes converged, the participants of the sample
+//! programmes confirm them, each on its own node, and some withdraw again, as
+//! `deploy/sample/programmes.toml` plans ([`crate::sample`]); steps of members without a node are
+//! skipped.
 
 use std::collections::BTreeMap;
 use std::net::TcpListener;
@@ -31,6 +36,7 @@ use tracing::{info, warn};
 
 use crate::config::ConfigFile;
 use crate::keyfile;
+use crate::sample::{ProgrammePlan, Step, confirmation_draft};
 
 static SAMPLE: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../deploy/sample");
 
@@ -38,6 +44,8 @@ static SAMPLE: Dir<'_> = include_dir!("$CARGO_MANIFEST_DIR/../deploy/sample");
 const START_DEADLINE: Duration = Duration::from_secs(60);
 /// How long the network gets to converge after the sample data is published.
 const CONVERGE_DEADLINE: Duration = Duration::from_secs(120);
+/// How long a participant's node gets to receive a programme before it confirms it.
+const HELD_DEADLINE: Duration = Duration::from_secs(60);
 /// How long a stopping node gets before it is killed.
 const STOP_DEADLINE: Duration = Duration::from_secs(10);
 
@@ -195,8 +203,11 @@ async fn devnet(nodes: usize, dir: &Path, publish_sample: bool) -> anyhow::Resul
         std::fs::write(&json_path, serde_json::to_vec_pretty(&file)?)
             .with_context(|| format!("writing {}", json_path.display()))?;
         if publish_sample {
-            publish_samples(&client, &plan).await?;
+            let ids = publish_samples(&client, &plan).await?;
             converge(&client, &plan).await?;
+            if apply_programme_plan(&client, &plan, &ids).await? {
+                converge(&client, &plan).await?;
+            }
         }
         println!();
         for p in &plan {
@@ -446,8 +457,12 @@ fn link_previous(draft: &mut Value, last_profile: Option<&str>) -> bool {
 
 /// Each member node publishes its sample drafts, all nodes at once (each member's reform
 /// profiles linked by `previous`); then KZ postpones its first event (an amendment) and HUB
-/// withdraws its last one (a retraction), so the corpus has both.
-async fn publish_samples(client: &reqwest::Client, plan: &[Planned]) -> anyhow::Result<()> {
+/// withdraws its last one (a retraction), so the corpus has both. Returns the id of each draft
+/// published, by its path under `drafts/` (`KZ/01-merit-testing.toml`).
+async fn publish_samples(
+    client: &reqwest::Client,
+    plan: &[Planned],
+) -> anyhow::Result<BTreeMap<String, String>> {
     let drafts = sample_drafts()?;
     let mut tasks = tokio::task::JoinSet::new();
     for p in plan {
@@ -463,6 +478,7 @@ async fn publish_samples(client: &reqwest::Client, plan: &[Planned]) -> anyhow::
         );
         tasks.spawn(async move {
             let mut events = Vec::new();
+            let mut ids = Vec::new();
             let mut last_profile: Option<String> = None;
             for (file, draft) in &list {
                 let mut draft = draft.clone();
@@ -474,17 +490,21 @@ async fn publish_samples(client: &reqwest::Client, plan: &[Planned]) -> anyhow::
                     last_profile = Some(id.clone());
                 }
                 if draft["kind"] == "event" {
-                    events.push((id, draft));
+                    events.push((id.clone(), draft));
                 }
+                let file = file.strip_prefix("drafts/").unwrap_or(file);
+                ids.push((file.to_owned(), id));
             }
-            anyhow::Ok((name, list.len(), events))
+            anyhow::Ok((name, list.len(), events, ids))
         });
     }
     let mut events_of: BTreeMap<String, Vec<(String, Value)>> = BTreeMap::new();
+    let mut ids = BTreeMap::new();
     while let Some(done) = tasks.join_next().await {
-        let (name, count, events) = done.context("a publishing task")??;
+        let (name, count, events, published) = done.context("a publishing task")??;
         println!("  {name}: published {count} sample records");
         events_of.insert(name, events);
+        ids.extend(published);
     }
     let node = |code: &str| plan.iter().find(|p| p.name == code);
     if let (Some(kz), Some((id, event))) = (
@@ -518,7 +538,98 @@ async fn publish_samples(client: &reqwest::Client, plan: &[Planned]) -> anyhow::
             .context("HUB's retraction")?;
         println!("  HUB: retracted {id}");
     }
-    Ok(())
+    Ok(ids)
+}
+
+/// Applies the sample programmes' plan (`programmes.toml`) to the programmes published (`ids`,
+/// by draft path): each participant confirms on its own node once that node holds the
+/// programme, then the withdrawals retract their confirmations. A step whose member has no node
+/// is skipped, and so is a programme whose lead has none. Returns whether anything was
+/// published.
+async fn apply_programme_plan(
+    client: &reqwest::Client,
+    plan: &[Planned],
+    ids: &BTreeMap<String, String>,
+) -> anyhow::Result<bool> {
+    let programmes = ProgrammePlan::parse(&sample_text("programmes.toml")?)
+        .context("the built-in sample data")?;
+    let node = |code: &str| plan.iter().find(|p| p.member.as_deref() == Some(code));
+    let mut confirmations: BTreeMap<(&str, &str), String> = BTreeMap::new();
+    let mut published = false;
+    for step in programmes.steps() {
+        let (programme, member) = (step.programme(), step.member());
+        let Some(id) = ids.get(&programme.draft) else {
+            if matches!(step, Step::Confirm { .. }) {
+                println!(
+                    "  {member}: skipped confirming {} ({} has no node)",
+                    programme.draft,
+                    programme.lead()
+                );
+            }
+            continue;
+        };
+        let Some(p) = node(member) else {
+            let verb = match step {
+                Step::Confirm { .. } => "confirming",
+                Step::Withdraw { .. } => "withdrawing from",
+            };
+            println!("  {member}: skipped {verb} programme {id} ({member} has no node)");
+            continue;
+        };
+        match step {
+            Step::Confirm { .. } => {
+                wait_held(client, p, id).await?;
+                let confirmation = post(client, &p.http, &p.admin_token, &confirmation_draft(id))
+                    .await
+                    .with_context(|| format!("{member}'s confirmation of {}", programme.draft))?;
+                println!("  {member}: confirmed programme {id} ({})", programme.draft);
+                confirmations.insert((programme.draft.as_str(), member), confirmation);
+            }
+            Step::Withdraw { .. } => {
+                // The plan's parser makes sure a member withdraws only after it confirmed.
+                let Some(confirmation) = confirmations.get(&(programme.draft.as_str(), member))
+                else {
+                    continue;
+                };
+                post(
+                    client,
+                    &p.http,
+                    &p.admin_token,
+                    &programme.withdrawal_draft(confirmation),
+                )
+                .await
+                .with_context(|| format!("{member}'s withdrawal from {}", programme.draft))?;
+                println!(
+                    "  {member}: withdrew from programme {id} (retracted its confirmation {confirmation})"
+                );
+            }
+        }
+        published = true;
+    }
+    Ok(published)
+}
+
+/// Waits until the node `p` holds programme `id` (a node refuses a confirmation of a programme
+/// it does not hold).
+async fn wait_held(client: &reqwest::Client, p: &Planned, id: &str) -> anyhow::Result<()> {
+    let deadline = Instant::now() + HELD_DEADLINE;
+    loop {
+        if client
+            .get(format!("{}/api/v1/programmes/{id}", p.http))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!(
+                "node {} did not receive programme {id} within {HELD_DEADLINE:?}",
+                p.name
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await; // poll until the deadline
+    }
 }
 
 /// Waits until every node reports the same heads digest.
