@@ -63,13 +63,15 @@ en = """
 """
 "#;
 
-/// A node holding every sample draft, published with each member's sample key, and the
-/// [`MARKUP`] practice by KZ (its id is returned too).
+/// A node holding every sample draft, published with each member's sample key, the sample
+/// programmes' confirmations and withdrawals (`deploy/sample/programmes.toml`), and the
+/// [`MARKUP`] practice by KZ (its id is returned too). The count is of content records.
 fn corpus_node() -> (Net, usize, String) {
     let mut net = Net::new(&["KZ"]);
     net.init(0);
     let data = net.data(0);
     let mut count = 0;
+    let mut ids = std::collections::BTreeMap::new();
     let mut members: Vec<_> = std::fs::read_dir(sample().join("drafts"))
         .expect("drafts")
         .filter_map(Result::ok)
@@ -101,9 +103,13 @@ fn corpus_node() -> (Net, usize, String) {
                 f.display(),
                 String::from_utf8_lossy(&out.stderr)
             );
+            let file = f.file_name().and_then(|n| n.to_str()).expect("name");
+            let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+            ids.insert(format!("{code}/{file}"), id);
             count += 1;
         }
     }
+    apply_programme_plan(&data, net.dir.path(), &ids);
     let markup = net.dir.path().join("markup.toml");
     std::fs::write(&markup, MARKUP).expect("write the draft");
     let out = hubnet()
@@ -134,6 +140,44 @@ fn corpus_node() -> (Net, usize, String) {
         std::thread::sleep(Duration::from_millis(100)); // poll interval of this deadline loop
     }
     (net, count, markup_id)
+}
+
+/// Publishes the steps of `deploy/sample/programmes.toml` into `data` with each participant's
+/// sample key, as `hubnet devnet` does on the participants' nodes: the confirmations (drafted
+/// without a version, which `hubnet publish` fills in), then the withdrawals. `ids` are the
+/// sample drafts' record ids by path under `drafts/`; the drafts are written into `tmp`.
+fn apply_programme_plan(data: &Path, tmp: &Path, ids: &std::collections::BTreeMap<String, String>) {
+    use hubnet_node::sample::{ProgrammePlan, Step, confirmation_draft};
+    let text = std::fs::read_to_string(sample().join("programmes.toml")).expect("programmes.toml");
+    let plan = ProgrammePlan::parse(&text).expect("the sample plan");
+    let mut confirmations: std::collections::BTreeMap<(&String, &str), String> =
+        std::collections::BTreeMap::new();
+    for (i, step) in plan.steps().into_iter().enumerate() {
+        let (programme, member) = (step.programme(), step.member());
+        let id = &ids[&programme.draft];
+        let draft = match step {
+            Step::Confirm { .. } => confirmation_draft(id),
+            Step::Withdraw { .. } => programme.withdrawal_draft(&confirmations[&(id, member)]),
+        };
+        let file = tmp.join(format!("programme-step-{i}.json"));
+        std::fs::write(&file, draft.to_string()).expect("write the draft");
+        let out = hubnet()
+            .args(["publish", "--data-dir", path(data), "--key"])
+            .arg(sample_key(member))
+            .arg(&file)
+            .output()
+            .expect("hubnet publish");
+        assert!(
+            out.status.success(),
+            "{member} on {}: {}",
+            programme.draft,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        if let Step::Confirm { .. } = step {
+            let confirmation = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+            confirmations.insert((id, member), confirmation);
+        }
+    }
 }
 
 /// chromedriver on a free port, killed on drop.
