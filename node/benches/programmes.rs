@@ -134,7 +134,11 @@ fn main() {
             .collect();
         let p = signer.sign(
             lead,
-            &body(&charter, MEMBERS[lead], &programme(n, lead, &others, 80_000)),
+            &body(
+                &charter,
+                MEMBERS[lead],
+                &programme(n, lead, &others, 80_000),
+            ),
         );
         let id = p.id;
         batch.push(p);
@@ -208,7 +212,10 @@ fn main() {
                 n += usize::from(store.get(&r.id).expect("get").is_some());
             }
             n += store.amendments(&h.programme.id).expect("amendments").len();
-            n += store.confirmations(&h.programme.id).expect("confirmations").len();
+            n += store
+                .confirmations(&h.programme.id)
+                .expect("confirmations")
+                .len();
         }
         read_runs.push(t.elapsed());
         let t = Instant::now();

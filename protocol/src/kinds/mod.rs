@@ -678,3 +678,20 @@ impl Draft {
 
 #[cfg(test)]
 mod tests;
+
+/// What the kinds' tests share.
+#[cfg(test)]
+pub(crate) mod test_support {
+    use crate::charter::Charter;
+    use crate::keys::SecretKey;
+
+    /// 2027-01-15T08:00:00Z: when the kinds' tests sign.
+    pub(crate) const NOW: i64 = 1_800_000_000_000;
+
+    /// The sample charter of three members, HUB, KZ and KG (keys 0, 1, 2), verified, and their
+    /// publishing keys.
+    pub(crate) fn net() -> (Charter, Vec<SecretKey>) {
+        let (doc, keys, _) = crate::charter::tests::sample(3);
+        (doc.verify().expect("valid sample charter"), keys)
+    }
+}

@@ -7,19 +7,11 @@ use serde_json::{Value, json};
 
 use crate::chain::{self, ChainError};
 use crate::charter::Charter;
-use crate::charter::tests::sample;
 use crate::draft::{Draft, DraftError, DraftFormat};
+use crate::kinds::test_support::{NOW, net};
 use crate::record::{self, Body, Position, Record, RecordError};
 use crate::validate::BodyError;
 use crate::{Kind, RecordId, SecretKey};
-
-/// 2027-01-15T08:00:00Z.
-const NOW: i64 = 1_800_000_000_000;
-
-fn net() -> (Charter, Vec<SecretKey>) {
-    let (doc, keys, _) = sample(3);
-    (doc.verify().expect("valid sample charter"), keys)
-}
 
 /// A complete expert of Kazakhstan (member 1 of the sample).
 fn expert() -> Value {

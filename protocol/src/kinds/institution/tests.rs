@@ -3,19 +3,12 @@
 
 use serde_json::{Value, json};
 
+use crate::Kind;
 use crate::charter::Charter;
-use crate::charter::tests::sample;
 use crate::draft::{Draft, DraftError, DraftFormat};
+use crate::kinds::test_support::{NOW, net};
 use crate::record::{self, Body, Position, RecordError};
 use crate::validate::BodyError;
-use crate::{Kind, SecretKey};
-
-const NOW: i64 = 1_800_000_000_000;
-
-fn net() -> (Charter, Vec<SecretKey>) {
-    let (doc, keys, _) = sample(3);
-    (doc.verify().expect("valid sample charter"), keys)
-}
 
 fn institution() -> Value {
     json!({

@@ -6,20 +6,12 @@ use serde_json::{Value, json};
 
 use crate::chain::{self, ChainError, VersionInfo};
 use crate::charter::Charter;
-use crate::charter::tests::sample;
 use crate::draft::{Draft, DraftError, DraftFormat};
 use crate::id::RecordId;
+use crate::kinds::test_support::{NOW, net};
 use crate::record::{self, Body, Position, Record, RecordError};
 use crate::validate::BodyError;
 use crate::{Kind, SecretKey};
-
-const NOW: i64 = 1_800_000_000_000;
-
-/// HUB, KZ and KG (keys 0, 1, 2).
-fn net() -> (Charter, Vec<SecretKey>) {
-    let (doc, keys, _) = sample(3);
-    (doc.verify().expect("valid sample charter"), keys)
-}
 
 fn programme() -> Value {
     json!({
