@@ -561,7 +561,7 @@ async fn apply_programme_plan(
         let Some(id) = ids.get(&programme.draft) else {
             if matches!(step, Step::Confirm { .. }) {
                 println!(
-                    "  {member}: skipped confirming {} ({} has no node)",
+                    "  {member}: skipped confirming {} (its lead, {}, has no node)",
                     programme.draft,
                     programme.lead()
                 );

@@ -146,11 +146,120 @@ fn a_partition_heals_to_one_state() {
     }
 }
 
+/// The sample programmes of a five-node devnet stand as `deploy/sample/programmes.toml` plans,
+/// on the lead's node and on another; TJ then confirms the ethics network on its own node, and
+/// every node comes to show it confirmed. `printed` are devnet's lines, which name each
+/// programme confirmed (`  KZ: confirmed programme <id> (<draft>)`).
+fn devnet_programmes(client: &reqwest::blocking::Client, nodes: &[Value], printed: &[String]) {
+    let id_of = |draft: &str| -> String {
+        printed
+            .iter()
+            .find_map(|l| {
+                let (id, rest) = l.split_once(": confirmed programme ")?.1.split_once(' ')?;
+                (rest == format!("({draft})")).then(|| id.to_owned())
+            })
+            .unwrap_or_else(|| panic!("devnet did not confirm {draft}:\n{}", printed.join("\n")))
+    };
+    let node = |code: &str| -> &Value {
+        nodes
+            .iter()
+            .find(|n| n["member"] == code)
+            .expect("a node of the member")
+    };
+    let programme = |n: &Value, id: &str| -> Value {
+        let url = format!(
+            "{}/api/v1/programmes/{id}",
+            n["http"].as_str().unwrap_or("")
+        );
+        client
+            .get(url)
+            .send()
+            .ok()
+            .and_then(|r| r.json().ok())
+            .unwrap_or(Value::Null)
+    };
+    let standing = |p: &Value, member: &str| -> Value {
+        p["participants"]
+            .as_array()
+            .and_then(|ps| ps.iter().find(|x| x["member"] == member))
+            .map_or(Value::Null, |x| x["standing"].clone())
+    };
+    let recruitment = id_of("HUB/50-programme-e-recruitment.toml");
+    let ethics = id_of("KZ/50-programme-ethics-network.toml");
+    let curriculum = id_of("KG/50-programme-academies-curriculum.toml");
+    let centres = id_of("UZ/50-programme-service-centres.toml");
+    // (programme, the lead and another node, state, each member's standing)
+    let expected = [
+        (
+            &recruitment,
+            ["HUB", "KG"],
+            "confirmed",
+            &[("HUB", "lead"), ("KZ", "confirmed"), ("KG", "confirmed")][..],
+        ),
+        (
+            &ethics,
+            ["KZ", "TJ"],
+            "proposed",
+            &[("KZ", "lead"), ("UZ", "confirmed"), ("TJ", "awaiting")],
+        ),
+        (
+            &curriculum,
+            ["KG", "UZ"],
+            "proposed",
+            &[("KG", "lead"), ("TJ", "confirmed"), ("UZ", "withdrawn")],
+        ),
+        (
+            &centres,
+            ["UZ", "HUB"],
+            "confirmed",
+            &[("UZ", "lead"), ("KZ", "confirmed")],
+        ),
+    ];
+    for (id, on, state, standings) in expected {
+        for code in on {
+            let p = programme(node(code), id);
+            assert_eq!(p["state"], state, "{id} on {code}: {p}");
+            assert_eq!(p["lead"], standings[0].0, "{id} on {code}");
+            for (member, s) in standings {
+                assert_eq!(standing(&p, member), *s, "{id} on {code}: {member}");
+            }
+        }
+    }
+    // TJ confirms the ethics network on its own node, with its admin token.
+    let tj = node("TJ");
+    let answer = client
+        .post(format!(
+            "{}/api/v1/records",
+            tj["http"].as_str().unwrap_or("")
+        ))
+        .bearer_auth(tj["admin_token"].as_str().unwrap_or(""))
+        .json(&serde_json::json!({"kind": "confirmation", "programme": ethics}))
+        .send()
+        .expect("POST the confirmation");
+    assert!(answer.status().is_success(), "{:?}", answer.text());
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let shown: Vec<Value> = nodes.iter().map(|n| programme(n, &ethics)).collect();
+        if shown
+            .iter()
+            .all(|p| p["state"] == "confirmed" && standing(p, "TJ") == "confirmed")
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "not every node shows the ethics network confirmed: {:?}",
+            shown.iter().map(|p| &p["state"]).collect::<Vec<_>>()
+        );
+        std::thread::sleep(Duration::from_millis(200)); // poll interval of this deadline loop
+    }
+}
+
 #[test]
 fn devnet_starts_members_publishes_sample_data_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut devnet = hubnet()
-        .args(["devnet", "--nodes", "3", "--dir", path(dir.path())])
+        .args(["devnet", "--nodes", "5", "--dir", path(dir.path())])
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
         .spawn()
@@ -188,25 +297,32 @@ fn devnet_starts_members_publishes_sample_data_and_stops_on_sigterm() {
     let file: Value =
         serde_json::from_slice(&std::fs::read(&json).expect("read")).expect("devnet.json");
     let nodes = file["nodes"].as_array().expect("nodes").clone();
-    assert_eq!(nodes.len(), 3);
+    assert_eq!(nodes.len(), 5);
     assert_eq!(
         file["network_id"],
         "23d8091ffc106436219d06b2ac3dd7566d5c70ad28263d90fbcb8fc3691cda09"
     );
     let members: Vec<&str> = nodes.iter().filter_map(|n| n["member"].as_str()).collect();
-    assert_eq!(members, ["HUB", "KZ", "KG"]);
+    assert_eq!(members, ["HUB", "KZ", "KG", "TJ", "UZ"]);
     for n in &nodes {
         for field in ["http", "p2p", "data_dir", "admin_token", "config", "pid"] {
             assert!(!n[field].is_null(), "devnet.json node lacks {field}: {n}");
         }
         assert!(n["p2p"].as_str().is_some_and(|p| p.contains("/p2p/")));
     }
-    // The sample drafts of HUB, KZ and KG, plus KZ's amendment and HUB's retraction.
+    // The sample drafts of the five members, KZ's amendment and HUB's retraction, and every step
+    // of the sample programmes' plan (all their members have nodes).
     let sample = crate::support::sample().join("drafts");
-    let drafts: u64 = ["HUB", "KZ", "KG"]
+    let drafts: u64 = members
         .iter()
         .map(|c| std::fs::read_dir(sample.join(c)).expect("drafts").count() as u64)
         .sum();
+    let plan = std::fs::read_to_string(crate::support::sample().join("programmes.toml"))
+        .expect("programmes.toml");
+    let steps = hubnet_node::sample::ProgrammePlan::parse(&plan)
+        .expect("the sample plan")
+        .steps()
+        .len() as u64;
     let client = reqwest::blocking::Client::new();
     let status = |n: &Value| -> Value {
         client
@@ -222,7 +338,7 @@ fn devnet_starts_members_publishes_sample_data_and_stops_on_sigterm() {
     let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let s: Vec<Value> = nodes.iter().map(status).collect();
-        if s.iter().all(|v| v["record_count"] == drafts + 2)
+        if s.iter().all(|v| v["record_count"] == drafts + 2 + steps)
             && s.windows(2)
                 .all(|w| w[0]["heads_digest"] == w[1]["heads_digest"])
         {
@@ -231,6 +347,7 @@ fn devnet_starts_members_publishes_sample_data_and_stops_on_sigterm() {
         assert!(Instant::now() < deadline, "devnet did not converge: {s:?}");
         std::thread::sleep(Duration::from_millis(200)); // poll interval of this deadline loop
     }
+    devnet_programmes(&client, &nodes, &printed);
     let pids: Vec<i32> = nodes
         .iter()
         .filter_map(|n| n["pid"].as_i64())
