@@ -273,3 +273,41 @@ fn a_programme_is_proposed_confirmed_reconfirmed_and_withdrawn_on_every_node() {
         net.status(2)["record_count"].as_u64() == before.as_u64().map(|n| n + 2)
     });
 }
+
+/// A node that was down while a programme was proposed, confirmed and amended catches up to the
+/// same state, whatever order sync brings the lead's and the participants' logs in (a
+/// confirmation before its programme is refused without penalty and fetched again).
+#[test]
+fn a_node_that_was_down_derives_the_same_state_once_it_catches_up() {
+    let mut net = Net::new(&["HUB", "KZ", "KG"]);
+    net.start(0);
+    net.start(1);
+    let id = net.publish(0, &programme("80000", "implementation"));
+    poll_until("KZ holds the programme", LIMIT, || {
+        state_on(&net, 1, &id).is_some()
+    });
+    net.publish(1, &json!({"kind": "confirmation", "programme": id}));
+    let amended = net.publish(
+        0,
+        &json!({"kind": "amendment", "target": id, "record": programme("80000", "completion")}),
+    );
+    poll_until("KZ holds the amendment", LIMIT, || {
+        state_on(&net, 1, &id).is_some_and(|v| v["in_force"] == json!(amended))
+    });
+    net.start(2);
+    wait_everywhere(
+        &net,
+        &id,
+        "proposed",
+        &amended,
+        &[("HUB", "lead"), ("KZ", "confirmed"), ("KG", "awaiting")],
+    );
+    net.publish(2, &json!({"kind": "confirmation", "programme": id}));
+    wait_everywhere(
+        &net,
+        &id,
+        "confirmed",
+        &amended,
+        &[("HUB", "lead"), ("KZ", "confirmed"), ("KG", "confirmed")],
+    );
+}
