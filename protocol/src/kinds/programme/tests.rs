@@ -733,3 +733,87 @@ fn progress_keeps_the_terms_and_a_new_budget_changes_them() {
     contribution["participants"][1]["contributions"][0]["amount"] = json!("1");
     assert_ne!(terms(&contribution), base);
 }
+
+/// In a bundle, a confirmation of an erased programme version cannot be judged and passes (as in
+/// a store); an erased practice, or an amendment of a practice, is still not a version.
+#[test]
+fn a_bundle_lets_an_erased_version_pass_and_nothing_else() {
+    use hubnet_proto::v1 as pb;
+    let (charter, keys) = net();
+    let mut positions = [Position::FIRST, Position::FIRST];
+    let mut sign = |who: usize, b: &Body| {
+        let s = record::sign(&keys[who], charter.network_id(), positions[who], NOW, b);
+        let r = record::verify_record(&s.encode(), &charter, NOW).expect("verifies");
+        positions[who] = Position::after(&r);
+        r
+    };
+    let mut j = programme();
+    j["participants"] = json!([
+        {"member": "HUB", "roles": ["lead"]},
+        {"member": "KZ", "roles": ["implementing"]}
+    ]);
+    for field in [
+        "related",
+        "practice_ids",
+        "event_ids",
+        "reform_profile_ids",
+        "expert_ids",
+    ] {
+        j.as_object_mut().map(|o| o.remove(field));
+    }
+    let practice = || {
+        body(
+            &json!({"kind": "practice", "title": {"en": "P"}, "summary": {"en": "S"},
+                    "topics": ["recruitment"]}),
+            "HUB",
+            &charter,
+        )
+        .expect("valid")
+    };
+    let erasure_of = |target: RecordId| {
+        Body::Erasure(pb::Erasure {
+            target: target.0.to_vec(),
+            amendments: Vec::new(),
+            ground: pb::ErasureGround::Unlawful as i32,
+        })
+    };
+    let p = sign(0, &body(&j, "HUB", &charter).expect("valid"));
+    let q = sign(0, &practice());
+    let r = sign(0, &practice());
+    let mut amended = serde_json::to_value(Draft::from_body(&practice())).expect("json");
+    amended["kind"] = json!("practice");
+    let ar = sign(
+        0,
+        &body(
+            &json!({"kind": "amendment", "target": r.id.to_hex(), "record": amended}),
+            "HUB",
+            &charter,
+        )
+        .expect("valid"),
+    );
+    let ep = sign(0, &erasure_of(p.id));
+    let eq = sign(0, &erasure_of(q.id));
+    let confirm = |version: RecordId| {
+        body(&confirmation(p.id, Some(version)), "KZ", &charter).expect("valid")
+    };
+    let c1 = sign(1, &confirm(p.id));
+    let c2 = sign(1, &confirm(q.id));
+    let c3 = sign(1, &confirm(ar.id));
+    let mut check = crate::bundle::BundleCheck::new(&charter, NOW);
+    check.add(&p.signed.erased(ep.signed.encode()).encode());
+    check.add(&q.signed.erased(eq.signed.encode()).encode());
+    for x in [&r, &ar, &ep, &eq, &c1, &c2, &c3] {
+        check.add(&x.signed.encode());
+    }
+    let problems = check.finish().problems;
+    let messages: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(
+        messages[0].starts_with("seq 2:") && messages[0].contains("is not a version of programme"),
+        "{messages:?}"
+    );
+    assert!(
+        messages[1].starts_with("seq 3:") && messages[1].contains("is not a version of programme"),
+        "{messages:?}"
+    );
+}
