@@ -1674,3 +1674,207 @@ fn find_an_expert_in_the_directory_verify_it_export_vcard_and_see_an_erased_prof
         c.close().await.expect("close");
     });
 }
+
+/// The id of the sample programme whose English title contains `title`, as the corpus node's
+/// search answers `kind=programme`.
+fn programme_id(net: &Net, title: &str) -> String {
+    let path = "/api/v1/records?kind=programme&limit=50";
+    let (status, body) = net.get(0, path);
+    assert_eq!(status, 200, "{path}");
+    let v: Value = serde_json::from_slice(&body).expect("json");
+    v["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .find(|r| {
+            let c = if r["current"].is_object() {
+                &r["current"]
+            } else {
+                &r["body"]
+            };
+            c["title"]["en"].as_str().is_some_and(|t| t.contains(title))
+        })
+        .and_then(|r| r["id"].as_str())
+        .unwrap_or_else(|| panic!("no programme {title} in {path}: {v}"))
+        .to_owned()
+}
+
+/// Each participant row of the programme page once its standing is checked: `(member or
+/// institution, standing, verified)`.
+async fn participant_rows(c: &Client) -> Vec<(String, String, String)> {
+    wait_attr(
+        c,
+        "[data-testid=programme-state]",
+        "data-state",
+        &[
+            "confirmed",
+            "proposed",
+            "retracted",
+            "unverified",
+            "unknown",
+        ],
+    )
+    .await;
+    let mut rows = Vec::new();
+    for e in c
+        .find_all(Locator::Css("[data-testid=participant]"))
+        .await
+        .expect("participant rows")
+    {
+        let attr = |name: &'static str| {
+            let e = e.clone();
+            async move { e.attr(name).await.ok().flatten().unwrap_or_default() }
+        };
+        let who = match attr("data-member").await {
+            m if m.is_empty() => attr("data-institution").await,
+            m => m,
+        };
+        rows.push((
+            who,
+            attr("data-standing").await,
+            attr("data-verified").await,
+        ));
+    }
+    rows
+}
+
+#[test]
+fn a_programme_page_verifies_each_confirmation_derives_its_state_and_shows_a_withdrawal() {
+    if !browser_available() {
+        return;
+    }
+    let (net, _, _) = corpus_node();
+    let node = net.nodes[0].http.clone();
+    let confirmed = programme_id(&net, "e-recruitment");
+    let withdrawn = programme_id(&net, "academies of public administration");
+    let driver = start_driver();
+    let profile = tempfile::tempdir().expect("profile dir");
+    let rt = runtime();
+    rt.block_on(async {
+        let c = browser(&driver, profile.path(), 1280, 900).await;
+        // HUB leads, KZ and KG confirmed: every row checked in the browser, and the page's own
+        // derivation says confirmed, as the node does.
+        c.goto(&format!("{node}/records/{confirmed}"))
+            .await
+            .expect("open the confirmed programme");
+        let (verdict, text) = signature_verdict(&c).await;
+        assert_eq!(verdict, "true", "the programme did not verify: {text}");
+        let rows = participant_rows(&c).await;
+        let members: Vec<(&str, &str, &str)> = rows
+            .iter()
+            .filter(|(_, s, _)| s != "institution")
+            .map(|(m, s, v)| (m.as_str(), s.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            members,
+            [
+                ("HUB", "lead", "true"),
+                ("KZ", "confirmed", "true"),
+                ("KG", "confirmed", "true")
+            ],
+            "{rows:?}"
+        );
+        assert!(rows.iter().all(|(_, _, v)| v == "true"), "{rows:?}");
+        let state = wait_attr(
+            &c,
+            "[data-testid=programme-state]",
+            "data-state",
+            &["confirmed"],
+        )
+        .await;
+        assert_eq!(state, "confirmed");
+        let agrees = c
+            .find(Locator::Css("[data-testid=programme-state]"))
+            .await
+            .expect("the state")
+            .attr("data-agrees")
+            .await
+            .ok()
+            .flatten();
+        assert_eq!(agrees.as_deref(), Some("true"));
+        let said = text_of(&c, "[data-testid=programme-state-text]").await;
+        assert_eq!(said, "Confirmed by every participant");
+        // The results framework as a table, and its chart with its accessible name.
+        assert!(
+            !c.find_all(Locator::Css(
+                "[data-testid=programme-results] [data-testid=result-row]"
+            ))
+            .await
+            .expect("result rows")
+            .is_empty(),
+            "no results table"
+        );
+        let chart = c
+            .find(Locator::Css("[data-testid=results-chart]"))
+            .await
+            .expect("the chart");
+        let label = chart
+            .attr("aria-label")
+            .await
+            .ok()
+            .flatten()
+            .unwrap_or_default();
+        assert!(label.starts_with("Targets and actuals"), "{label}");
+        assert!(
+            !c.find_all(Locator::Css("[data-testid=results-chart] rect.bar-target"))
+                .await
+                .expect("bars")
+                .is_empty(),
+            "no bars"
+        );
+        // A confirmation's own page says what it confirms.
+        let link = c
+            .find(Locator::Css(
+                "[data-member=KZ] [data-testid=confirmation-link]",
+            ))
+            .await
+            .expect("KZ's confirmation link");
+        c.execute(
+            // Instant: the stylesheet scrolls smoothly (see the directory test).
+            "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});",
+            vec![serde_json::to_value(&link).expect("element")],
+        )
+        .await
+        .expect("scroll");
+        link.click().await.expect("click");
+        let (verdict, text) = signature_verdict(&c).await;
+        assert_eq!(verdict, "true", "the confirmation did not verify: {text}");
+        let of = text_of(&c, "[data-testid=confirmation-of]").await;
+        assert!(of.starts_with("Confirmation of"), "{of}");
+        let target = c
+            .find(Locator::Css("[data-testid=confirmed-programme]"))
+            .await
+            .expect("the programme link")
+            .attr("href")
+            .await
+            .ok()
+            .flatten();
+        assert_eq!(target, Some(format!("/records/{confirmed}")));
+        // KG leads, TJ confirmed, UZ confirmed then withdrew: proposed, UZ withdrawn.
+        c.goto(&format!("{node}/records/{withdrawn}"))
+            .await
+            .expect("open the programme with a withdrawal");
+        let rows = participant_rows(&c).await;
+        let uz = rows
+            .iter()
+            .find(|(m, _, _)| m == "UZ")
+            .unwrap_or_else(|| panic!("no UZ row: {rows:?}"));
+        assert_eq!(
+            (uz.1.as_str(), uz.2.as_str()),
+            ("withdrawn", "true"),
+            "{rows:?}"
+        );
+        assert!(rows.iter().all(|(_, _, v)| v == "true"), "{rows:?}");
+        let standing = text_of(&c, "[data-member=UZ] .standing").await;
+        assert!(standing.starts_with("Withdrawn on"), "{standing}");
+        let state = wait_attr(
+            &c,
+            "[data-testid=programme-state]",
+            "data-state",
+            &["proposed"],
+        )
+        .await;
+        assert_eq!(state, "proposed");
+        c.close().await.expect("close");
+    });
+}
