@@ -6,9 +6,12 @@ import { t, pickText, topicName, langName, fmtDate, fmtLocal, getLang, TOPIC_SLU
 import { getMembers, getVocabulary, codeLabel, knownMembers, knownVocabulary, areaName } from './data.js';
 
 /** Filters that repeat (several values are alternatives). */
-const MULTI = ['kind', 'country', 'topic', 'area', 'lang'];
+const MULTI = ['kind', 'country', 'topic', 'area', 'lang', 'status', 'state'];
 /** The kinds of content a search finds. */
-const KINDS = ['practice', 'event', 'reform_profile'];
+const KINDS = ['practice', 'event', 'reform_profile', 'programme'];
+/** A programme's statuses (IATI activity status) and confirmation states, as the API names them. */
+const STATUSES = ['pipeline', 'implementation', 'completion', 'post_completion', 'cancelled', 'suspended'];
+const STATES = ['proposed', 'confirmed', 'retracted'];
 /** Filters with one value. */
 const SINGLE = ['q', 'created_from', 'created_to', 'sort', 'include_retracted'];
 const PAGE_SIZE = 20;
@@ -68,6 +71,8 @@ export async function mount(main, state, ctx) {
   c.topic = select('filter-topic', 'topic', 'filter-topic');
   c.area = select('filter-area', 'area', 'filter-area');
   c.lang = select('filter-lang', 'lang', 'filter-lang');
+  c.status = select('filter-status', 'status', 'filter-status');
+  c.state = select('filter-state', 'state', 'filter-state');
   c.sort = select('filter-sort', 'sort', 'filter-sort');
   c.created_from = h('input', {
     id: 'filter-created-from',
@@ -125,6 +130,8 @@ export async function mount(main, state, ctx) {
       field('filter-topic', 'filter.topic', c.topic),
       field('filter-area', 'filter.area', c.area),
       field('filter-lang', 'filter.lang', c.lang),
+      field('filter-status', 'filter.status', c.status),
+      field('filter-state', 'filter.state', c.state),
       field('filter-created-from', 'filter.created_from', c.created_from),
       field('filter-created-to', 'filter.created_to', c.created_to),
       field('filter-sort', 'filter.sort', c.sort),
@@ -350,6 +357,10 @@ function label(key, value) {
       return areaName(value);
     case 'lang':
       return langName(value);
+    case 'status':
+      return t(`programme.status.${value}`);
+    case 'state':
+      return t(`filter.state.${value}`);
     default:
       return value;
   }
@@ -374,11 +385,13 @@ function syncControls(state, f, facets, members = knownMembers(), keep = false) 
     topic: TOPIC_SLUGS,
     area: (knownVocabulary()?.reform_areas || []).map((x) => x?.slug).filter(Boolean),
     lang: COMMON_LANGS,
+    status: STATUSES,
+    state: STATES,
   };
   for (const key of MULTI) {
     const counts = facets && typeof facets[key] === 'object' && facets[key] ? facets[key] : {};
     const values = [...new Set([...known[key], ...Object.keys(counts), ...f[key]])];
-    if (key !== 'kind') values.sort((a, b) => label(key, a).localeCompare(label(key, b)));
+    if (!['kind', 'status', 'state'].includes(key)) values.sort((a, b) => label(key, a).localeCompare(label(key, b)));
     const options = [h('option', { value: '' }, t('filter.any'))];
     if (f[key].length > 1) {
       options.push(h('option', { value: MULTI_VALUE }, f[key].map((v) => label(key, v)).join(', ')));
