@@ -248,7 +248,19 @@ fn main() -> Result<()> {
             }
         }
     }
-    for (name, draft) in [("amendment", &amendment), ("retraction", &retraction)] {
+    // A confirmation (of a record that is no programme: the draft rules do not know, the store
+    // would refuse it).
+    let confirmation = serde_json::json!({
+        "kind": "confirmation",
+        "programme": first.id.to_hex(),
+        "version": first.id.to_hex(),
+        "note": {"en": "We confirm our participation."},
+    });
+    for (name, draft) in [
+        ("amendment", &amendment),
+        ("retraction", &retraction),
+        ("confirmation", &confirmation),
+    ] {
         write(
             &dir,
             &format!("{name}-json"),
