@@ -233,3 +233,18 @@ proptest! {
         prop_assert_eq!(d.state == State::Confirmed, all);
     }
 }
+
+#[test]
+fn states_are_named_as_the_api_and_search_spell_them() {
+    for (state, name) in [
+        (State::Proposed, "proposed"),
+        (State::Confirmed, "confirmed"),
+        (State::Retracted, "retracted"),
+    ] {
+        assert_eq!(state.name(), name);
+        assert_eq!(
+            serde_json::to_value(state).expect("json"),
+            serde_json::json!(name)
+        );
+    }
+}
