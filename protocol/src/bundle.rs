@@ -351,24 +351,47 @@ impl BundleCheck {
             .iter()
             .flat_map(|(k, log)| log.values().flatten().map(move |e| (e.id, (*k, e.kind))))
             .collect();
-        // Every programme version held, for confirmations (an erased one cannot be judged).
-        let versions: HashMap<RecordId, crate::chain::VersionInfo> = logs
+        // Every programme version held with its body, for confirmations; and, for erased records,
+        // the target of the erasure record that erased them (what erasure leaves to judge by).
+        let versions: HashMap<RecordId, (RecordId, Vec<String>)> = logs
             .values()
             .flat_map(|log| log.values().flatten())
-            .filter_map(|e| {
-                let info = match &e.version {
-                    Some((programme, members)) => crate::chain::VersionInfo::Version {
-                        programme: *programme,
-                        members: members.clone(),
-                    },
-                    None if e.erased && matches!(e.kind, Kind::Programme | Kind::Amendment) => {
-                        crate::chain::VersionInfo::Erased
-                    }
-                    None => return None,
-                };
-                Some((e.id, info))
+            .filter_map(|e| Some((e.id, e.version.clone()?)))
+            .collect();
+        let erasure_targets: HashMap<RecordId, RecordId> = logs
+            .values()
+            .flat_map(|log| log.values().flatten())
+            .flat_map(|e| {
+                let target = e.erases.first().copied();
+                e.erases.iter().filter_map(move |id| Some((*id, target?)))
             })
             .collect();
+        let erased_ids: std::collections::HashSet<RecordId> = logs
+            .values()
+            .flat_map(|log| log.values().flatten())
+            .filter(|e| e.erased)
+            .map(|e| e.id)
+            .collect();
+        let version_info = |programme: RecordId, version: RecordId| {
+            if let Some((p, members)) = versions.get(&version) {
+                return Some(crate::chain::VersionInfo::Version {
+                    programme: *p,
+                    members: members.clone(),
+                });
+            }
+            let (author, kind) = everywhere.get(&version)?;
+            if !erased_ids.contains(&version) {
+                return Some(crate::chain::VersionInfo::Other);
+            }
+            Some(crate::chain::erased_version(
+                programme,
+                version,
+                *kind,
+                author,
+                everywhere.get(&programme).map(|(a, _)| a),
+                erasure_targets.get(&version).copied(),
+            ))
+        };
         for (key, m, last_valid_seq) in self.charter.known_keys() {
             let mut summary = MemberSummary {
                 code: m.code.clone(),
@@ -552,11 +575,7 @@ impl BundleCheck {
                         programme,
                         version,
                         &m.code,
-                        versions.get(&version).cloned().or_else(|| {
-                            everywhere
-                                .contains_key(&version)
-                                .then_some(crate::chain::VersionInfo::Other)
-                        }),
+                        version_info(programme, version),
                     )
                 {
                     problem(ProblemKind::Chain, seq, e, format!("seq {seq}: {err}"));

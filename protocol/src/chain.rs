@@ -458,11 +458,42 @@ pub enum VersionInfo {
         /// Its member participants.
         members: Vec<String>,
     },
-    /// A programme or an amendment whose body was erased: the rule cannot be judged, and passes,
-    /// so that every node judges alike whenever the erasure arrived.
+    /// An erased record that is a version of the confirmation's programme as far as the facts
+    /// an erasure leaves can tell ([`erased_version`]): its participants are gone, so the
+    /// participant rule cannot be judged and passes.
     Erased,
     /// Any other record.
     Other,
+}
+
+/// What an erased record named as a confirmation's `version` of `programme` is, judged only on
+/// what erasure leaves every node (docs/PROTOCOL.md §2.2): the record's header (`kind`, its
+/// `author`'s key), the programme's author (`programme_author`, if held) and, when the author's
+/// erasure record erased it, that record's `target` (`erasure_target`; `None` for a decision's
+/// erasure). The programme itself, or an amendment whose erasure names the programme as its
+/// target (or, erased by a decision, an amendment by the programme's author), is
+/// [`VersionInfo::Erased`]; anything else is [`VersionInfo::Other`].
+pub fn erased_version(
+    programme: RecordId,
+    version: RecordId,
+    kind: Kind,
+    author: &PublicKey,
+    programme_author: Option<&PublicKey>,
+    erasure_target: Option<RecordId>,
+) -> VersionInfo {
+    let is_version = match kind {
+        Kind::Programme => version == programme,
+        Kind::Amendment => match erasure_target {
+            Some(target) => target == programme,
+            None => programme_author == Some(author),
+        },
+        _ => false,
+    };
+    if is_version {
+        VersionInfo::Erased
+    } else {
+        VersionInfo::Other
+    }
 }
 
 /// Checks a confirmation's version (its programme is a reference, [`check_references`]): the

@@ -12,7 +12,10 @@
 //!   those in force it has **confirmed**; after one of a version with other terms it must
 //!   **reconfirm**; with none it is **awaiting**;
 //! - the programme is **confirmed** when every member participant stands behind it, else
-//!   **proposed**; **retracted** when its author retracted it.
+//!   **proposed** (so when its version in force was erased: it lists no one and has no terms);
+//!   **retracted** when its author retracted it.
+//!
+//! A confirmation whose version is none of the programme's versions counts for nothing.
 //!
 //! [`derive`] is a function of the *set* of facts: any arrival order gives the same state.
 
@@ -148,6 +151,11 @@ pub fn derive(facts: &Facts) -> Option<Derived> {
     type Key = (i64, u8, RecordId);
     let mut latest: BTreeMap<&str, (Key, Standing)> = BTreeMap::new();
     for c in &facts.confirmations {
+        // A confirmation of no version of this programme is no act on it (a node may hold one
+        // that another refused: the version rule cannot be judged once a version is erased).
+        if !terms.contains_key(&c.version) {
+            continue;
+        }
         let (key, standing) = match c.retracted {
             Some((retraction, at)) => (
                 (at.max(c.created_at), 1, retraction),
@@ -198,9 +206,11 @@ pub fn derive(facts: &Facts) -> Option<Derived> {
             (m.clone(), standing)
         })
         .collect();
+    // A version in force whose body was erased lists no one and has no terms: nobody can stand
+    // behind it.
     let state = if facts.retracted {
         State::Retracted
-    } else if participants.iter().all(|(_, s)| s.stands_behind()) {
+    } else if in_force.terms.is_some() && participants.iter().all(|(_, s)| s.stands_behind()) {
         State::Confirmed
     } else {
         State::Proposed

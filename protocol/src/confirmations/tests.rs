@@ -159,17 +159,33 @@ fn the_rule_at_its_edges() {
             pairs(&[("HUB", "lead"), ("KG", "awaiting")])
         )
     );
-    // An erased version in force has no terms: every confirmation must be made again.
+    // An erased version in force has no terms and, as a node holds it, lists no one: nobody
+    // stands behind it, and the programme is proposed.
     let facts = Facts {
         author: "HUB".into(),
         versions: vec![Version {
             terms: None,
+            members: Vec::new(),
             ..version(1, 1, 1, &["HUB", "KZ"])
         }],
         confirmations: vec![confirm(10, "KZ", 10_000, 1)],
         retracted: false,
     };
-    assert_eq!(standings(&facts).1[1].1, "reconfirm");
+    assert_eq!(standings(&facts), (State::Proposed, Vec::new()));
+    // A confirmation of no version of this programme counts for nothing.
+    let facts = Facts {
+        author: "HUB".into(),
+        versions: vec![version(1, 1, 1, &["HUB", "KZ"])],
+        confirmations: vec![confirm(10, "KZ", 10_000, 9)],
+        retracted: false,
+    };
+    assert_eq!(
+        standings(&facts),
+        (
+            State::Proposed,
+            pairs(&[("HUB", "lead"), ("KZ", "awaiting")])
+        )
+    );
 }
 
 /// Facts for a generated programme: `versions` versions (terms from `terms`), members HUB and

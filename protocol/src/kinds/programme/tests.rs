@@ -817,3 +817,50 @@ fn a_bundle_lets_an_erased_version_pass_and_nothing_else() {
         "{messages:?}"
     );
 }
+
+/// An erased record named as a version is judged on what erasure leaves: its header, the
+/// programme's author, the erasure record's target.
+#[test]
+fn an_erased_version_is_judged_on_what_erasure_leaves() {
+    let (_, keys) = net();
+    let (hub, kz) = (keys[0].public_key(), keys[1].public_key());
+    let (programme, version, expert) = (RecordId([1; 32]), RecordId([2; 32]), RecordId([3; 32]));
+    let judge = |kind, author, erasure_target| {
+        chain::erased_version(programme, version, kind, author, Some(&hub), erasure_target)
+    };
+    // The programme itself.
+    assert_eq!(
+        chain::erased_version(
+            programme,
+            programme,
+            Kind::Programme,
+            &hub,
+            Some(&hub),
+            None
+        ),
+        VersionInfo::Erased
+    );
+    assert_eq!(
+        judge(Kind::Programme, &hub, None),
+        VersionInfo::Other,
+        "another programme"
+    );
+    // An amendment erased by its author's erasure record: of the programme, or of an expert.
+    assert_eq!(
+        judge(Kind::Amendment, &hub, Some(programme)),
+        VersionInfo::Erased
+    );
+    assert_eq!(
+        judge(Kind::Amendment, &hub, Some(expert)),
+        VersionInfo::Other
+    );
+    // Erased by a decision: an amendment by the programme's author, or by another member.
+    assert_eq!(judge(Kind::Amendment, &hub, None), VersionInfo::Erased);
+    assert_eq!(judge(Kind::Amendment, &kz, None), VersionInfo::Other);
+    assert_eq!(judge(Kind::Practice, &hub, None), VersionInfo::Other);
+    // The participant rule cannot be judged on an erased version, and passes.
+    assert_eq!(
+        chain::confirmation_rule(programme, version, "KG", Some(VersionInfo::Erased)),
+        Ok(())
+    );
+}
