@@ -4,7 +4,7 @@
 //! every signed record it rests on so that a reader can check it without trusting the node.
 
 use hubnet_proto::v1 as pb;
-use hubnet_protocol::confirmations::{self, Derived, Facts, Standing};
+use hubnet_protocol::confirmations::{self, Derived, Facts};
 use hubnet_protocol::kinds::programme::{ProgrammeDraft, terms_digest};
 use hubnet_protocol::{Draft, Kind, Record, RecordId};
 use serde_json::{Value, json};
@@ -36,7 +36,8 @@ impl Held {
         let Some(programme) = store.get(id)? else {
             return Ok(None);
         };
-        if programme.header.kind != Kind::Programme {
+        // An erased programme has no participants or terms left to stand behind.
+        if programme.header.kind != Kind::Programme || programme.body.is_erased() {
             return Ok(None);
         }
         // Only records that count: those within their key's valid seqs.
@@ -125,13 +126,15 @@ impl Held {
         confirmations::derive(&self.facts)
     }
 
-    /// The programme as in force (the latest amendment's content, else the original's).
+    /// The programme as in force: the content of the version the state is derived from (the
+    /// latest amendment, else the original); `None` if that version's body was erased.
     pub fn in_force(&self) -> Option<&pb::Programme> {
-        self.amendments
-            .iter()
-            .rev()
-            .chain(std::iter::once(&self.programme))
-            .find_map(|r| Content::of_body(&r.body).and_then(Content::programme))
+        let id = self.derived()?.in_force;
+        std::iter::once(&self.programme)
+            .chain(&self.amendments)
+            .find(|r| r.id == id)
+            .and_then(|r| Content::of_body(&r.body))
+            .and_then(Content::programme)
     }
 
     /// The state as the API shows it: `state`, `in_force`, every participant of the version in
@@ -180,17 +183,6 @@ impl Held {
             "participants": participants,
             "records": records,
         })
-    }
-}
-
-/// The standing's name as the API shows it.
-pub fn standing_name(s: &Standing) -> &'static str {
-    match s {
-        Standing::Lead => "lead",
-        Standing::Confirmed { .. } => "confirmed",
-        Standing::Reconfirm { .. } => "reconfirm",
-        Standing::Withdrawn { .. } => "withdrawn",
-        Standing::Awaiting => "awaiting",
     }
 }
 

@@ -185,12 +185,17 @@ impl Indexer {
         let now = Followed::of(store);
         // Records a decision erased (a small set; removing one already gone costs nothing).
         let erased = store.charter().erased_by_decisions();
+        let mut programmes = BTreeSet::new();
         if !erased.is_empty() {
             for id in erased.keys() {
                 self.overlay.remove(id);
                 batch.removed.push(*id);
             }
             batch.erases = true;
+            // An erased confirmation or version moves its programme's state, and an erased body
+            // no longer names its programme: every programme with a confirmation is derived
+            // again (they are few beside the records).
+            programmes.extend(store.confirmed_programmes()?);
         }
         let changed = key_changes(&self.governance.last_seqs, &now.last_seqs);
         for (key, _, _) in &changed {
@@ -198,7 +203,6 @@ impl Indexer {
         }
         // A key's validity moves its confirmations too: the programmes they name are derived
         // again.
-        let mut programmes = BTreeSet::new();
         for (key, _, _) in &changed {
             for (_, id) in store.log(key, 1)? {
                 if let Some((p, _)) = store.get(&id)?.and_then(|r| r.body.confirms()) {
@@ -252,12 +256,14 @@ impl Indexer {
     }
 
     /// Reads and decodes the next batch of the journal, and loads the current state of every
-    /// practice or event it touches (after the documents a governance decision changed, if any).
-    /// `None` when caught up.
+    /// content record it touches (after the documents a governance decision changed, if any),
+    /// with the confirmation state of every programme among them or named by a confirmation or
+    /// a confirmation's retraction in it. `None` when caught up.
     ///
     /// The store's read lock is held only to read bytes: the journal's next entries (in few large
     /// reads), then, if the batch amends or retracts records it does not hold, those records.
-    /// Decoding happens without it. This thread runs at a lower priority; were it to decode
+    /// Decoding happens without it, except for programmes: their states are derived under the
+    /// lock once more (a few reads and decodes per programme the batch touches). This thread runs at a lower priority; were it to decode
     /// under the lock, the ingest worker (which needs the lock for writing) would wait for it.
     pub fn read(&mut self, store: &RwLock<Store>) -> Result<Option<Batch>, SearchError> {
         let mut batch = Batch::default();

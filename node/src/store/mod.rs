@@ -713,6 +713,20 @@ impl Store {
         Ok(out)
     }
 
+    /// Every programme the store holds a confirmation of.
+    pub fn confirmed_programmes(&self) -> Result<Vec<RecordId>, StoreError> {
+        self.writer.sync();
+        let mut out: Vec<RecordId> = Vec::new();
+        for item in self.db.scan_prefix([index::CONFIRMED]) {
+            let (k, _) = item?;
+            let id = index::decode_id(&k[1..33]).ok_or_else(|| self.damaged(&k))?;
+            if out.last() != Some(&id) {
+                out.push(id);
+            }
+        }
+        Ok(out)
+    }
+
     /// The retraction of `target`, if it was retracted.
     pub fn retraction_of(&self, target: &RecordId) -> Result<Option<RecordId>, StoreError> {
         self.writer.sync();
@@ -894,9 +908,9 @@ impl Store {
                 }
             }
             if outcome == Outcome::Stored
-                && let Some((_, version)) = r.body.confirms()
+                && let Some((programme, version)) = r.body.confirms()
             {
-                let info = self.version_info(&version, &accepted, &erased_now)?;
+                let info = self.version_info(&programme, &version, &accepted, &erased_now)?;
                 if let Err(e) = chain::check_confirmation(r, info) {
                     outcome = Outcome::Refused(e);
                 }
@@ -1349,34 +1363,56 @@ impl Store {
         Ok(held.into_iter().map(|(_, id)| id).collect())
     }
 
-    /// What a confirmation's `version` is (`chain::check_confirmation`): a record of this group
-    /// (`accepted`) or a stored one; `None` if neither holds it.
+    /// What a confirmation's `version` of `programme` is (`chain::check_confirmation`): a
+    /// record of this group (`accepted`) or a stored one; `None` if neither holds it. An erased
+    /// one is judged on what erasure leaves (`chain::erased_version`).
     fn version_info(
         &self,
-        id: &RecordId,
+        programme: &RecordId,
+        version: &RecordId,
         accepted: &[&Record],
         erased_now: &HashMap<RecordId, ErasedBy>,
     ) -> Result<Option<chain::VersionInfo>, StoreError> {
-        let of = |r: &Record| {
-            if r.body.is_erased()
-                || erased_now.contains_key(&r.id)
-                || self.erased.contains_key(&r.id)
-            {
-                return if matches!(r.header.kind, Kind::Programme | Kind::Amendment) {
-                    chain::VersionInfo::Erased
-                } else {
-                    chain::VersionInfo::Other
-                };
-            }
-            match r.body.programme_version(r.id) {
-                Some((programme, members)) => chain::VersionInfo::Version { programme, members },
-                None => chain::VersionInfo::Other,
+        let held = |id: &RecordId| -> Result<Option<Record>, StoreError> {
+            match accepted.iter().find(|r| r.id == *id) {
+                Some(r) => Ok(Some((*r).clone())),
+                None => self.get(id),
             }
         };
-        if let Some(r) = accepted.iter().find(|r| r.id == *id) {
-            return Ok(Some(of(r)));
+        let Some(r) = held(version)? else {
+            return Ok(None);
+        };
+        let by = erased_now.get(&r.id).or(self.erased.get(&r.id)).copied();
+        if !r.body.is_erased() && by.is_none() {
+            return Ok(Some(match r.body.programme_version(r.id) {
+                Some((programme, members)) => chain::VersionInfo::Version { programme, members },
+                None => chain::VersionInfo::Other,
+            }));
         }
-        Ok(self.get(id)?.map(|r| of(&r)))
+        // The erasure's target: from the proof the record carries, else from the erasure record.
+        let from_proof = SignedRecord::decode(&r.signed.erasure)
+            .ok()
+            .and_then(|proof| {
+                <hubnet_proto::v1::Erasure as prost::Message>::decode(proof.body.as_slice()).ok()
+            })
+            .and_then(|e| <[u8; 32]>::try_from(e.target.as_slice()).ok().map(RecordId));
+        let target = match (from_proof, by) {
+            (Some(t), _) => Some(t),
+            (None, Some(ErasedBy::Record(e))) => held(&e)?.and_then(|e| e.body.target()),
+            _ => None,
+        };
+        let programme_author = match accepted.iter().find(|p| p.id == *programme) {
+            Some(p) => Some(p.header.author),
+            None => self.locate(programme)?.map(|l| l.author),
+        };
+        Ok(Some(chain::erased_version(
+            *programme,
+            r.id,
+            r.header.kind,
+            &r.header.author,
+            programme_author.as_ref(),
+            target,
+        )))
     }
 
     /// The ids of `target`'s amendments stored, in log order, with those of `fresh` (placed
