@@ -6,19 +6,7 @@ use axum::http::{Request, StatusCode, header};
 use serde_json::{Value, json};
 
 use super::query_tests::wait_for;
-use super::tests::{Api, TOKEN, api, call, get, json, post};
-
-async fn publish(api: &Api, draft: Value) -> String {
-    let (status, _, body) =
-        call(api, post("/api/v1/records", Some(TOKEN), draft.to_string())).await;
-    assert_eq!(
-        status,
-        StatusCode::CREATED,
-        "{}",
-        String::from_utf8_lossy(&body)
-    );
-    json(&body)["id"].as_str().unwrap().to_owned()
-}
+use super::tests::{TOKEN, api, call, get, json, post, publish};
 
 fn expert(name: &str, institution: Value, langs: &[&str], formats: &[&str]) -> Value {
     json!({

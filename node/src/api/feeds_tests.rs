@@ -7,21 +7,8 @@ use axum::http::StatusCode;
 use serde_json::{Value, json};
 
 use super::query_tests::wait_for;
-use super::tests::{Api, TOKEN, api, call, get, json, post};
+use super::tests::{Api, api, call, get, publish};
 use crate::feeds::iati::testing::{parse, validate};
-
-/// Publishes `draft` and returns its id.
-async fn publish(api: &Api, draft: Value) -> String {
-    let (status, _, body) =
-        call(api, post("/api/v1/records", Some(TOKEN), draft.to_string())).await;
-    assert_eq!(
-        status,
-        StatusCode::CREATED,
-        "{}",
-        String::from_utf8_lossy(&body)
-    );
-    json(&body)["id"].as_str().unwrap().to_owned()
-}
 
 /// A programme led by KZ with UZ and `others` as participants.
 fn programme(title: &str, status: &str, others: Value, related: Value) -> Value {

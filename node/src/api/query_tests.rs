@@ -8,20 +8,7 @@ use axum::http::StatusCode;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
-use super::tests::{Api, TOKEN, api, call, get, json, post};
-
-/// Publishes `draft` and returns its id.
-async fn publish(api: &Api, draft: Value) -> String {
-    let (status, _, body) =
-        call(api, post("/api/v1/records", Some(TOKEN), draft.to_string())).await;
-    assert_eq!(
-        status,
-        StatusCode::CREATED,
-        "{}",
-        String::from_utf8_lossy(&body)
-    );
-    json(&body)["id"].as_str().unwrap().to_owned()
-}
+use super::tests::{Api, TOKEN, api, call, get, json, post, publish};
 
 /// GETs `path` until `done` holds for its JSON (the indexer commits shortly after a store).
 pub(super) async fn wait_for(api: &Api, path: &str, done: impl Fn(&Value) -> bool) -> Value {

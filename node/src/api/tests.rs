@@ -58,6 +58,19 @@ pub(super) fn api_with(member: Option<&str>, prepare: impl FnOnce(&mut Store)) -
     }
 }
 
+/// Publishes `draft` through `POST /api/v1/records` and returns its id.
+pub(super) async fn publish(api: &Api, draft: Value) -> String {
+    let (status, _, body) =
+        call(api, post("/api/v1/records", Some(TOKEN), draft.to_string())).await;
+    assert_eq!(
+        status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&body)
+    );
+    json(&body)["id"].as_str().expect("an id").to_owned()
+}
+
 pub(super) async fn call(api: &Api, req: Request<Body>) -> (StatusCode, String, Vec<u8>) {
     let response = api.app.clone().oneshot(req).await.expect("infallible");
     let status = response.status();
