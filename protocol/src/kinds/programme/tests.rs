@@ -864,3 +864,22 @@ fn an_erased_version_is_judged_on_what_erasure_leaves() {
         Ok(())
     );
 }
+
+/// `endorsed_by` is optional, and when given it is a 32-byte decision id.
+#[test]
+fn endorsed_by_is_optional_and_a_decision_id() {
+    let (charter, _) = net();
+    let mut j = programme();
+    j.as_object_mut().map(|o| o.remove("endorsed_by"));
+    let Body::Programme(mut p) = body(&j, "HUB", &charter).expect("valid without it") else {
+        unreachable!("a programme")
+    };
+    p.endorsed_by = vec![7; 16];
+    assert_eq!(
+        super::validate(&p, &charter.rules()),
+        Err(BodyError::InvalidDigest {
+            field: "endorsed_by".into(),
+            len: 16
+        })
+    );
+}
