@@ -883,3 +883,25 @@ fn endorsed_by_is_optional_and_a_decision_id() {
         })
     );
 }
+
+/// The rules' boundaries: the lead need not come first, a period may be one day, and an amount
+/// may have exactly 15 digits before the point.
+#[test]
+fn the_rules_hold_at_their_boundaries() {
+    let (charter, _) = net();
+    let mut j = programme();
+    let lead = j["participants"][0].clone();
+    j["participants"][0] = j["participants"][1].clone();
+    j["participants"][1] = lead;
+    j["planned_end"] = json!("2026-01-01");
+    j.as_object_mut().map(|o| o.remove("actual_start"));
+    j["results"][0]["indicators"][0]["periods"] =
+        json!([{"start": "2026-01-01", "end": "2026-01-01", "target": 1, "actual": 1}]);
+    j["budget"][0]["value"] = json!("123456789012345");
+    j["budget"][0]["period_end"] = json!("2026-01-01");
+    let b = body(&j, "HUB", &charter).expect("valid at every boundary");
+    let Body::Programme(p) = &b else {
+        unreachable!("a programme")
+    };
+    assert_eq!(super::lead(p), Some("HUB"));
+}
