@@ -905,3 +905,16 @@ fn the_rules_hold_at_their_boundaries() {
     };
     assert_eq!(super::lead(p), Some("HUB"));
 }
+
+/// An amendment of a programme is a version of the programme it targets, not of itself.
+#[test]
+fn an_amendment_is_a_version_of_its_target() {
+    let (charter, _) = net();
+    let target = RecordId([5; 32]);
+    let amendment = json!({"kind": "amendment", "target": target.to_hex(), "record": programme()});
+    let b = body(&amendment, "HUB", &charter).expect("valid");
+    assert_eq!(
+        b.programme_version(RecordId([6; 32])),
+        Some((target, vec!["HUB".into(), "KZ".into(), "KG".into()]))
+    );
+}
