@@ -166,6 +166,25 @@ impl Local {
     }
 }
 
+/// A `VEVENT` of `item` with what every one carries: `UID`, `DTSTAMP`, `CREATED`,
+/// `LAST-MODIFIED`, `SEQUENCE`, `SUMMARY` (`title` in `lang`) and `URL`.
+fn vevent_of(
+    item: &Current,
+    title: Option<&pb::LocalizedText>,
+    base_url: &str,
+    lang: Option<&str>,
+) -> icalendar::Event {
+    let mut ev = icalendar::Event::new();
+    ev.uid(&format!("{}@hubnet", item.id().to_hex()))
+        .timestamp(utc(item.updated_at()))
+        .created(utc(item.created_at()))
+        .last_modified(utc(item.updated_at()))
+        .sequence(u32::try_from(revision(item)).unwrap_or(u32::MAX))
+        .summary(&clean(pick(title, lang)))
+        .url(&record_url(base_url, item));
+    ev
+}
+
 /// One `VEVENT`.
 fn vevent(
     item: &Current,
@@ -176,15 +195,8 @@ fn vevent(
     base_url: &str,
     lang: Option<&str>,
 ) -> icalendar::Event {
-    let mut ev = icalendar::Event::new();
-    ev.uid(&format!("{}@hubnet", item.id().to_hex()))
-        .timestamp(utc(item.updated_at()))
-        .created(utc(item.created_at()))
-        .last_modified(utc(item.updated_at()))
-        .sequence(u32::try_from(revision(item)).unwrap_or(u32::MAX))
-        .summary(&clean(pick(e.title.as_ref(), lang)))
-        .url(&record_url(base_url, item))
-        .starts(start.value(zone));
+    let mut ev = vevent_of(item, e.title.as_ref(), base_url, lang);
+    ev.starts(start.value(zone));
     if let Some(end) = end {
         ev.ends(end.value(zone));
     }
@@ -232,15 +244,8 @@ fn programme_vevent(
     let end = NaiveDate::parse_from_str(&p.planned_end, "%Y-%m-%d")
         .ok()
         .and_then(|d| Local::Date(d).as_end_of(Local::Date(start)));
-    let mut ev = icalendar::Event::new();
-    ev.uid(&format!("{}@hubnet", item.id().to_hex()))
-        .timestamp(utc(item.updated_at()))
-        .created(utc(item.created_at()))
-        .last_modified(utc(item.updated_at()))
-        .sequence(u32::try_from(revision(item)).unwrap_or(u32::MAX))
-        .summary(&clean(pick(p.title.as_ref(), lang)))
-        .url(&record_url(base_url, item))
-        .starts(Local::Date(start).value(None));
+    let mut ev = vevent_of(item, p.title.as_ref(), base_url, lang);
+    ev.starts(Local::Date(start).value(None));
     if let Some(end) = end {
         ev.ends(end.value(None));
     }
