@@ -304,6 +304,19 @@ async fn wait_ids(c: &Client, want: &[String]) {
 }
 
 /// The page's signature verdict once it is reached (`true` or `false`) and the panel's text.
+/// Scrolls `element` to the middle of the window at once, then clicks it. Instant: the
+/// stylesheet scrolls smoothly, and a click during the animation lands on whatever passes under
+/// the pointer (ElementClickIntercepted).
+async fn scroll_and_click(c: &Client, element: fantoccini::elements::Element) {
+    c.execute(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});",
+        vec![serde_json::to_value(&element).expect("element")],
+    )
+    .await
+    .expect("scroll");
+    element.click().await.expect("click");
+}
+
 async fn signature_verdict(c: &Client) -> (String, String) {
     let v = wait_attr(
         c,
@@ -1573,15 +1586,7 @@ fn find_an_expert_in_the_directory_verify_it_export_vcard_and_see_an_erased_prof
             )))
             .await
             .expect("the KZ-1 entry");
-        c.execute(
-            // Instant: the stylesheet scrolls smoothly, and a click during the animation
-            // lands on whatever passes under the pointer.
-            "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});",
-            vec![serde_json::to_value(&link).expect("element")],
-        )
-        .await
-        .expect("scroll");
-        link.click().await.expect("click");
+        scroll_and_click(&c, link).await;
         let (verdict, text) = signature_verdict(&c).await;
         assert_eq!(verdict, "true", "the expert's page did not verify: {text}");
         assert_eq!(
@@ -1829,14 +1834,7 @@ fn a_programme_page_verifies_each_confirmation_derives_its_state_and_shows_a_wit
             ))
             .await
             .expect("KZ's confirmation link");
-        c.execute(
-            // Instant: the stylesheet scrolls smoothly (see the directory test).
-            "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'});",
-            vec![serde_json::to_value(&link).expect("element")],
-        )
-        .await
-        .expect("scroll");
-        link.click().await.expect("click");
+        scroll_and_click(&c, link).await;
         let (verdict, text) = signature_verdict(&c).await;
         assert_eq!(verdict, "true", "the confirmation did not verify: {text}");
         let of = text_of(&c, "[data-testid=confirmation-of]").await;
