@@ -203,6 +203,7 @@ fn main() {
         shared: shared.clone(),
         jobs,
         admin_token: std::sync::Arc::from("unused"),
+        guard: hubnet_node::api::guard::Guard::generous(),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

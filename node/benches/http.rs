@@ -81,7 +81,7 @@ fn main() {
     std::fs::write(
         &config,
         format!(
-            "data_dir = \"{}\"\nnode_key = \"{}\"\nlisten = [\"/ip4/127.0.0.1/tcp/{}\"]\nhttp = \"{http}\"\nadmin_token = \"bench-token-0123456789\"\n",
+            "data_dir = \"{}\"\nnode_key = \"{}\"\nlisten = [\"/ip4/127.0.0.1/tcp/{}\"]\nhttp = \"{http}\"\nadmin_token = \"bench-token-0123456789\"\n\n[http_limits]\nmax_connections_per_address = 4096\nmax_requests = 10000\nreads_per_second = 1000000\nread_burst = 1000000\n",
             data.display(),
             dir.path().join("node.key").display(),
             free_port()

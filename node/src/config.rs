@@ -16,14 +16,38 @@
 //!                                            #   (at least 2 ping intervals, at most 600000)
 //! redial_max_ms = 3000                       # longest wait between dials of a lost peer
 //!                                            #   (1000..=3600000; waits start at 1 s, doubling)
+//! trusted_proxies = ["127.0.0.1", "::1"]     # X-Forwarded-For/-Proto believed from these only
+//!                                            #   (addresses or networks: "10.0.0.0/8")
+//!
+//! [tls]                                      # HTTPS on `http`; both files PEM, read again when
+//! cert = "fullchain.pem"                     #   they change (a renewal needs no restart)
+//! key = "privkey.pem"
+//!
+//! [http_limits]                              # every field optional; defaults shown
+//! header_timeout_ms = 10000                  # headers (and idle keep-alive) within this
+//! request_timeout_ms = 30000                 # a body within this (408); an answer begun 5 s
+//!                                            #   after it at the latest (503)
+//! write_timeout_ms = 30000                   # a client that reads nothing this long: closed
+//! max_connections = 2048                     # open at once, in all (503 and closed beyond)
+//! max_connections_per_address = 64           # open at once from one address (IPv6: its /64)
+//! max_requests = 256                         # answered at once (503 + Retry-After beyond)
+//! max_streams = 16                           # exports, bundles, feeds written at once
+//! max_open_posts = 8                         # unauthenticated POST bodies read at once
+//! reads_per_second = 100                     # per address (429 + Retry-After beyond) ...
+//! read_burst = 400                           #   ... with this burst
+//! posts_per_minute = 60                      # unauthenticated POSTs (and wrong admin tokens)
+//! post_burst = 20                            #   per address, and their burst
 //! ```
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use ipnet::IpNet;
 use libp2p::Multiaddr;
 use libp2p::multiaddr::Protocol;
 use serde::{Deserialize, Serialize};
+
+use crate::edge::{Limits, TlsFiles};
 
 /// A config that cannot be used; each names the field at fault.
 #[derive(Debug, thiserror::Error)]
@@ -100,6 +124,20 @@ pub struct ConfigFile {
     /// The longest wait between two dials of a lost or bootstrap peer, in milliseconds.
     #[serde(default = "default_redial_max")]
     pub redial_max_ms: u64,
+    /// Reverse proxies (addresses or networks) whose `X-Forwarded-For` and
+    /// `X-Forwarded-Proto` are believed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trusted_proxies: Vec<String>,
+    /// HTTPS from PEM files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<TlsFiles>,
+    /// The HTTP edge's limits.
+    #[serde(default, skip_serializing_if = "is_default")]
+    pub http_limits: Limits,
+}
+
+fn is_default(l: &Limits) -> bool {
+    *l == Limits::default()
 }
 
 /// The default of `ping_interval_ms`.
@@ -158,6 +196,12 @@ pub struct Config {
     pub peer_timeout: std::time::Duration,
     /// The longest wait between two dials of a peer.
     pub redial_max: std::time::Duration,
+    /// Reverse proxies believed.
+    pub trusted_proxies: Vec<IpNet>,
+    /// HTTPS, paths resolved.
+    pub tls: Option<TlsFiles>,
+    /// The HTTP edge's limits, checked.
+    pub http_limits: Limits,
 }
 
 /// Shortest admin token accepted.
@@ -300,6 +344,32 @@ impl Config {
                 "must be between 1000 and 3600000".into(),
             ));
         }
+        let mut trusted_proxies = Vec::new();
+        for p in &file.trusted_proxies {
+            let net = p
+                .parse::<IpNet>()
+                .or_else(|_| p.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    field(
+                        "trusted_proxies",
+                        format!("{p:?} is not an IP address or network"),
+                    )
+                })?;
+            trusted_proxies.push(net);
+        }
+        let tls = match file.tls {
+            None => None,
+            Some(t) => {
+                let cert = existing("tls.cert", &Some(t.cert))?.unwrap_or_default();
+                let key = existing("tls.key", &Some(t.key))?.unwrap_or_default();
+                Some(TlsFiles { cert, key })
+            }
+        };
+        file.http_limits.check().map_err(|e| ConfigError::Field {
+            path: path.to_owned(),
+            field: e.field,
+            message: e.message,
+        })?;
         Ok(Self {
             path: path.to_owned(),
             data_dir,
@@ -314,6 +384,9 @@ impl Config {
             ping_interval: std::time::Duration::from_millis(file.ping_interval_ms),
             peer_timeout: std::time::Duration::from_millis(file.peer_timeout_ms),
             redial_max: std::time::Duration::from_millis(file.redial_max_ms),
+            trusted_proxies,
+            tls,
+            http_limits: file.http_limits,
         })
     }
 }
@@ -371,6 +444,14 @@ admin_token = "0123456789abcdef"
         assert_eq!(c.ping_interval, std::time::Duration::from_secs(1));
         assert_eq!(c.peer_timeout, std::time::Duration::from_secs(5));
         assert_eq!(c.redial_max, std::time::Duration::from_secs(3));
+        assert_eq!(c.http_limits, Limits::default());
+        assert!(c.tls.is_none() && c.trusted_proxies.is_empty());
+        let c = check(&format!(
+            "{OK}trusted_proxies = [\"127.0.0.1\", \"10.0.0.0/8\"]\n[http_limits]\nmax_streams = 3\n"
+        ))?;
+        assert_eq!(c.http_limits.max_streams, 3);
+        assert_eq!(c.trusted_proxies.len(), 2);
+        assert!(c.trusted_proxies[1].contains(&std::net::IpAddr::from([10, 2, 3, 4])));
         Ok(())
     }
 
@@ -429,6 +510,26 @@ admin_token = "0123456789abcdef"
                 "http =",
                 "redial_max_ms = -1\nhttp =",
                 "field `redial_max_ms`: invalid value",
+            ),
+            (
+                "http =",
+                "trusted_proxies = [\"proxy\"]\nhttp =",
+                "field `trusted_proxies`: \"proxy\" is not an IP address or network",
+            ),
+            (
+                "admin_token = \"0123456789abcdef\"",
+                "admin_token = \"0123456789abcdef\"\n[tls]\ncert = \"charter.toml\"\nkey = \"none.pem\"",
+                "field `tls.key`",
+            ),
+            (
+                "admin_token = \"0123456789abcdef\"",
+                "admin_token = \"0123456789abcdef\"\n[http_limits]\nmax_connections = 0",
+                "field `http_limits.max_connections`: 0 is not within",
+            ),
+            (
+                "admin_token = \"0123456789abcdef\"",
+                "admin_token = \"0123456789abcdef\"\n[http_limits]\nmax_conections = 9",
+                "unknown field `max_conections`",
             ),
         ];
         for (from, to, expect) in cases {

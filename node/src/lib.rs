@@ -10,6 +10,7 @@ pub mod config;
 pub mod current;
 pub mod directory;
 pub mod durable;
+pub mod edge;
 pub mod feeds;
 pub mod ingest;
 pub mod keyfile;

@@ -15,7 +15,7 @@ use crate::config::Config;
 use crate::shared::Shared;
 use crate::signals::Signals;
 use crate::store::{CHARTER_FILE, Store};
-use crate::{api, keyfile, net, worker};
+use crate::{api, edge, keyfile, net, worker};
 
 /// Jobs waiting for the ingest worker.
 const JOB_QUEUE: usize = 1024;
@@ -73,6 +73,13 @@ pub fn run(config: Config) -> anyhow::Result<()> {
             })?;
         }
     }
+    let tls = match &config.tls {
+        None => None,
+        Some(files) => Some(
+            edge::Certificates::open(files.clone())
+                .with_context(|| format!("config {}: field `tls`", config.path.display()))?,
+        ),
+    };
     let store = open_store(&config)?;
     if let Some(k) = &key
         && store.charter().member_by_key(&k.public_key()).is_none()
@@ -93,7 +100,7 @@ pub fn run(config: Config) -> anyhow::Result<()> {
         .enable_all()
         .build()
         .context("starting the tokio runtime")?;
-    let result = runtime.block_on(serve(config, http, store, key, member, node_key));
+    let result = runtime.block_on(serve(config, http, tls, store, key, member, node_key));
     // Blocking tasks still running (a sync read, say) are not waited for beyond this.
     runtime.shutdown_timeout(Duration::from_millis(500));
     result
@@ -135,6 +142,7 @@ fn warn_if_key_ended(store: &Store, key: &PublicKey) {
 async fn serve(
     config: Config,
     http: std::net::TcpListener,
+    tls: Option<Arc<edge::Certificates>>,
     store: Store,
     key: Option<SecretKey>,
     member: Option<String>,
@@ -170,27 +178,45 @@ async fn serve(
         stop_rx.clone(),
         config.checkpoint_interval,
     ));
+    let edge_metrics = Arc::new(edge::EdgeMetrics::default());
+    edge_metrics.register(
+        &mut shared
+            .metrics
+            .registry
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner),
+    );
+    let limits = edge::fit_descriptors(config.http_limits.clone());
     let app = api::router(api::AppState {
         shared: shared.clone(),
         jobs: job_tx,
         admin_token: Arc::from(config.admin_token.as_str()),
+        guard: api::guard::Guard::new(
+            limits.clone(),
+            config.trusted_proxies.clone(),
+            edge_metrics.clone(),
+        ),
     });
     let http_addr = listener.local_addr().context("reading the HTTP address")?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    if let Some(certs) = &tls {
+        tokio::spawn(certs.clone().watch(stop_rx.clone()));
+    }
     info!(
         network = %shared.charter().network_id(),
         %peer_id,
         member = member.as_deref().unwrap_or("(mirror)"),
-        http = %format!("http://{http_addr}"),
+        http = %format!("{scheme}://{http_addr}"),
         "node started"
     );
-    let mut http_stop = stop_rx.clone();
-    let mut http = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = http_stop.wait_for(|s| *s).await;
-            })
-            .await
-    });
+    let edge = edge::Edge::new(limits, tls, edge_metrics);
+    let mut http = tokio::spawn(edge::serve(
+        listener,
+        app,
+        edge,
+        stop_rx.clone(),
+        STOP_GRACE / 2,
+    ));
     // Runs until a signal, or until the worker stops on its own (the store failed).
     let failure = tokio::select! {
         () = signals.recv() => None,

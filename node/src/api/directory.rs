@@ -23,7 +23,7 @@ use hubnet_protocol::kinds::institution::InstitutionType;
 use serde_json::{Value, json};
 use utoipa::IntoParams;
 
-use super::feeds::{base_url, text};
+use super::feeds::{BaseUrl, text};
 use super::openapi::Problem;
 use super::query::{current_of, run_query, today_utc};
 use super::{ApiError, AppState, authorize, blocking, parse_id};
@@ -220,10 +220,10 @@ pub async fn directory_json(
         (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json")))]
 pub async fn directory_vcf(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    base: BaseUrl,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    export(state, headers, raw, ExportFormat::Vcard).await
+    export(state, base, raw, ExportFormat::Vcard).await
 }
 
 /// `GET /api/v1/directory.csv`.
@@ -232,10 +232,10 @@ pub async fn directory_vcf(
         (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json")))]
 pub async fn directory_csv(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    base: BaseUrl,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    export(state, headers, raw, ExportFormat::Csv).await
+    export(state, base, raw, ExportFormat::Csv).await
 }
 
 #[derive(Clone, Copy)]
@@ -246,12 +246,11 @@ enum ExportFormat {
 
 async fn export(
     state: AppState,
-    headers: HeaderMap,
+    BaseUrl(base): BaseUrl,
     raw: Option<String>,
     format: ExportFormat,
 ) -> Result<Response, ApiError> {
     let r = parse_request(&state.shared, raw.as_deref(), today_utc(crate::now_ms()))?;
-    let base = base_url(&headers);
     let shared = state.shared.clone();
     blocking(move || {
         let items = entries(&shared, &r)?;

@@ -45,6 +45,12 @@ pub enum ApiError {
     /// The node is stopping or its worker is gone.
     #[error("the node is not accepting writes right now")]
     Unavailable,
+    /// Too much is being done at once: retry in a second (503 with `Retry-After`).
+    #[error("{0}")]
+    Busy(String),
+    /// The request's body did not arrive within the request timeout.
+    #[error("the request body did not arrive in time")]
+    Timeout,
     /// A fault of the node; details are logged, not sent.
     #[error("internal error")]
     Internal(String),
@@ -61,7 +67,8 @@ impl ApiError {
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Timeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -77,6 +84,8 @@ impl ApiError {
             ApiError::Forbidden(_) => "forbidden",
             ApiError::TooMany { .. } => "rate-limit",
             ApiError::Unavailable => "unavailable",
+            ApiError::Busy(_) => "busy",
+            ApiError::Timeout => "timeout",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -88,6 +97,16 @@ impl IntoResponse for ApiError {
             error!(%detail, "internal error answering an API request");
         }
         let mut response = problem(self.status(), self.slug(), self.to_string());
+        if let ApiError::Busy(_) = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if let ApiError::Timeout = self {
+            response
+                .headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
         if let ApiError::TooMany {
             retry_at_ms,
             now_ms,

@@ -1,16 +1,19 @@
 //! Feeds, exports and citations over HTTP: the query filters of `GET /api/v1/records` select the
 //! records, [`crate::feeds`] writes the formats.
 
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{FromRequestParts, Path, RawQuery, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 use utoipa::IntoParams;
 
+use super::guard::Client;
 use super::openapi::{Problem, QueryParams};
-use super::query::{current_of, parse_query, run_query};
+use super::query::{current_of, parse_query};
 use super::{ApiError, AppState, blocking, parse_id};
 use crate::current::Current;
+use crate::edge::Scheme;
 use crate::feeds;
 use crate::search::{Query, Sort};
 use crate::shared::Shared;
@@ -22,6 +25,8 @@ pub const FEED_MAX: usize = 1000;
 pub const FEED_PAST_MS: i64 = 365 * 24 * 3600 * 1000;
 /// The most records one export carries; beyond, page with `limit` and `cursor`.
 pub const EXPORT_MAX: usize = 10_000;
+/// Programmes loaded at a time while an IATI file is written.
+const IATI_CHUNK: usize = 16;
 
 /// Options of the feeds, exports and citations beside the query filters.
 #[derive(Debug, IntoParams)]
@@ -55,8 +60,20 @@ pub struct CitationParams {
     display_lang: Option<String>,
 }
 
-/// The node's address as the client reached it, for links in feeds and citations.
-pub(super) fn base_url(headers: &HeaderMap) -> String {
+/// The node's address as the client reached it (`Host`, and the scheme the guard found: TLS, or
+/// a trusted proxy's `X-Forwarded-Proto`), for links in feeds, exports, citations and pages.
+pub struct BaseUrl(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for BaseUrl {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Ok(client) = Client::from_request_parts(parts, state).await;
+        Ok(BaseUrl(base_url(&parts.headers, client.scheme)))
+    }
+}
+
+fn base_url(headers: &HeaderMap, scheme: Scheme) -> String {
     let host = headers
         .get(header::HOST)
         .and_then(|h| h.to_str().ok())
@@ -66,7 +83,11 @@ pub(super) fn base_url(headers: &HeaderMap) -> String {
                     .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
         })
         .unwrap_or("127.0.0.1");
-    format!("http://{host}")
+    let scheme = match scheme {
+        Scheme::Http => "http",
+        Scheme::Https => "https",
+    };
+    format!("{scheme}://{host}")
 }
 
 fn extra<'a>(extras: &'a [(String, String)], name: &str) -> Option<&'a str> {
@@ -109,7 +130,7 @@ fn feed_query(
 /// to [`FEED_MAX`]), the display language and the base URL for links.
 fn feed(
     state: &AppState,
-    headers: &HeaderMap,
+    base: String,
     raw: Option<&str>,
     kind: &str,
 ) -> Result<(Query, Option<String>, String), ApiError> {
@@ -117,7 +138,7 @@ fn feed(
     let lang = display_lang(&extras)?;
     q.kinds = vec![kind.to_owned()];
     q.include_retracted = true;
-    Ok((q, lang, base_url(headers)))
+    Ok((q, lang, base))
 }
 
 pub(super) fn text(kind: &'static str, body: String, filename: Option<&str>) -> Response {
@@ -130,6 +151,56 @@ pub(super) fn text(kind: &'static str, body: String, filename: Option<&str>) -> 
     r
 }
 
+/// Runs `q` and hands its records to `render`, each loaded as `render` reaches it, so that a
+/// feed holds what it writes, not every record it covers.
+fn each_record<T>(
+    shared: &Shared,
+    q: &Query,
+    render: impl FnOnce(&mut dyn Iterator<Item = Current>) -> T,
+) -> Result<T, ApiError> {
+    let page = shared
+        .search
+        .search(q)
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let mut failed = None;
+    let out = render(&mut super::stream::records(shared, &page.hits, &mut failed));
+    match failed {
+        Some(e) => Err(e),
+        None => Ok(out),
+    }
+}
+
+/// An Atom feed of `kind` (one of the guard's stream places held while it is written).
+async fn atom(
+    state: &AppState,
+    base: String,
+    raw: Option<&str>,
+    kind: hubnet_protocol::Kind,
+    title: &'static str,
+) -> Result<Response, ApiError> {
+    let (q, lang, base) = feed(state, base, raw, kind.name())?;
+    let permit = state.guard.stream()?;
+    let shared = state.shared.clone();
+    blocking(move || {
+        let _permit = permit;
+        let erased = shared.read_store().erased_of_kind(kind)?;
+        let body = each_record(&shared, &q, |items| {
+            feeds::atom::feed(
+                kind.name(),
+                items,
+                &erased,
+                &shared.charter(),
+                &base,
+                title,
+                lang.as_deref(),
+                crate::now_ms(),
+            )
+        })?;
+        Ok(text("application/atom+xml; charset=utf-8", body, None))
+    })
+    .await
+}
+
 /// `GET /feeds/events.ics`: events (and, when asked with `kind`, joint programmes) as an
 /// iCalendar feed.
 #[utoipa::path(get, path = "/feeds/events.ics", tag = "feeds", params(QueryParams, FormatParams),
@@ -137,13 +208,12 @@ pub(super) fn text(kind: &'static str, body: String, filename: Option<&str>) -> 
               (status = 400, description = "A bad parameter, or a `kind` other than `event` and `programme`", body = Problem, content_type = "application/problem+json")))]
 pub async fn events_ics(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    BaseUrl(base): BaseUrl,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     // Subscribers learn of a retraction as a cancellation, so retracted events stay in.
     let (mut q, extras) = feed_query(&state, raw.as_deref(), &["display_lang"], FEED_MAX)?;
     let lang = display_lang(&extras)?;
-    let base = base_url(&headers);
     q.include_retracted = true;
     if q.kinds.is_empty() {
         q.kinds = vec!["event".to_owned()];
@@ -165,13 +235,16 @@ pub async fn events_ics(
     if q.start_from.is_none() {
         q.start_from = Some(crate::now_ms().saturating_sub(FEED_PAST_MS));
     }
+    let permit = state.guard.stream()?;
     let shared = state.shared.clone();
     blocking(move || {
-        let (items, _) = run_query(&shared, &q)?;
+        let _permit = permit;
         let charter = shared.charter();
         let title =
             crate::lang::pick_in(charter.name(), lang.as_deref()).map_or("hubnet", |(_, t)| t);
-        let body = feeds::ics::events(&items, &base, title, lang.as_deref(), crate::now_ms());
+        let body = each_record(&shared, &q, |items| {
+            feeds::ics::events(items, &base, title, lang.as_deref(), crate::now_ms())
+        })?;
         Ok(text("text/calendar; charset=utf-8", body, None))
     })
     .await
@@ -183,28 +256,17 @@ pub async fn events_ics(
               (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json")))]
 pub async fn practices_atom(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    BaseUrl(base): BaseUrl,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     // Readers learn of a retraction: retracted practices stay in, marked.
-    let (q, lang, base) = feed(&state, &headers, raw.as_deref(), "practice")?;
-    let shared = state.shared.clone();
-    blocking(move || {
-        let (items, _) = run_query(&shared, &q)?;
-        let body = feeds::atom::feed(
-            "practice",
-            &items,
-            &shared
-                .read_store()
-                .erased_of_kind(hubnet_protocol::Kind::Practice)?,
-            &shared.charter(),
-            &base,
-            "hubnet: practices",
-            lang.as_deref(),
-            crate::now_ms(),
-        );
-        Ok(text("application/atom+xml; charset=utf-8", body, None))
-    })
+    atom(
+        &state,
+        base,
+        raw.as_deref(),
+        hubnet_protocol::Kind::Practice,
+        "hubnet: practices",
+    )
     .await
 }
 
@@ -214,27 +276,16 @@ pub async fn practices_atom(
               (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json")))]
 pub async fn reform_profiles_atom(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    BaseUrl(base): BaseUrl,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let (q, lang, base) = feed(&state, &headers, raw.as_deref(), "reform_profile")?;
-    let shared = state.shared.clone();
-    blocking(move || {
-        let (items, _) = run_query(&shared, &q)?;
-        let body = feeds::atom::feed(
-            "reform_profile",
-            &items,
-            &shared
-                .read_store()
-                .erased_of_kind(hubnet_protocol::Kind::ReformProfile)?,
-            &shared.charter(),
-            &base,
-            "hubnet: reform profiles",
-            lang.as_deref(),
-            crate::now_ms(),
-        );
-        Ok(text("application/atom+xml; charset=utf-8", body, None))
-    })
+    atom(
+        &state,
+        base,
+        raw.as_deref(),
+        hubnet_protocol::Kind::ReformProfile,
+        "hubnet: reform profiles",
+    )
     .await
 }
 
@@ -244,27 +295,16 @@ pub async fn reform_profiles_atom(
               (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json")))]
 pub async fn programmes_atom(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    BaseUrl(base): BaseUrl,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
-    let (q, lang, base) = feed(&state, &headers, raw.as_deref(), "programme")?;
-    let shared = state.shared.clone();
-    blocking(move || {
-        let (items, _) = run_query(&shared, &q)?;
-        let body = feeds::atom::feed(
-            "programme",
-            &items,
-            &shared
-                .read_store()
-                .erased_of_kind(hubnet_protocol::Kind::Programme)?,
-            &shared.charter(),
-            &base,
-            "hubnet: programmes",
-            lang.as_deref(),
-            crate::now_ms(),
-        );
-        Ok(text("application/atom+xml; charset=utf-8", body, None))
-    })
+    atom(
+        &state,
+        base,
+        raw.as_deref(),
+        hubnet_protocol::Kind::Programme,
+        "hubnet: programmes",
+    )
     .await
 }
 
@@ -274,7 +314,7 @@ pub async fn programmes_atom(
               (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json")))]
 pub async fn export(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    BaseUrl(base): BaseUrl,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let (q, extras) = feed_query(
@@ -299,55 +339,86 @@ pub async fn export(
         }
         q.kinds = vec!["programme".to_owned()];
     }
-    let base = base_url(&headers);
+    let permit = state.guard.stream()?;
     let shared = state.shared.clone();
-    blocking(move || {
-        let (mut items, page) = run_query(&shared, &q)?;
-        if page.next_cursor.is_none() && format != "iati" {
-            items.extend(erased_items(&shared, &q)?);
-        }
-        let mut r = match format.as_str() {
-            "iati" => {
-                let named = iati_named(&shared, &items)?;
-                let xml = feeds::iati::activities(
-                    &items,
-                    &named,
-                    &shared.charter(),
-                    &base,
-                    crate::now_ms(),
-                )
+    // The search (ids only) first, for the headers; the records are loaded as they are written.
+    let iati = format == "iati";
+    let (page, erased) = blocking({
+        let shared = shared.clone();
+        move || {
+            let page = shared
+                .search
+                .search(&q)
                 .map_err(|e| ApiError::Internal(e.to_string()))?;
-                text(
-                    "application/xml; charset=utf-8",
-                    xml,
-                    Some("hubnet-iati-activities.xml"),
-                )
-            }
-            "csv" => text(
-                "text/csv; charset=utf-8",
-                feeds::export::csv(&items, lang.as_deref()),
-                Some("hubnet-records.csv"),
-            ),
-            "ndjson" => text(
-                "application/x-ndjson",
-                feeds::export::ndjson(&items),
-                Some("hubnet-records.ndjson"),
-            ),
-            _ => text(
-                "application/json",
-                feeds::export::json(&items).to_string(),
-                Some("hubnet-records.json"),
-            ),
-        };
-        if let Ok(v) = page.total.to_string().parse() {
-            r.headers_mut().insert("x-total-count", v);
+            let erased = if page.next_cursor.is_none() && !iati {
+                erased_items(&shared, &q)?
+            } else {
+                Vec::new()
+            };
+            Ok((page, erased))
         }
-        if let Some(c) = page.next_cursor.as_deref().and_then(|c| c.parse().ok()) {
-            r.headers_mut().insert("x-next-cursor", c);
-        }
-        Ok(r)
     })
-    .await
+    .await?;
+    let (kind, file) = match format.as_str() {
+        "iati" => (
+            "application/xml; charset=utf-8",
+            "hubnet-iati-activities.xml",
+        ),
+        "csv" => ("text/csv; charset=utf-8", "hubnet-records.csv"),
+        "ndjson" => ("application/x-ndjson", "hubnet-records.ndjson"),
+        _ => ("application/json", "hubnet-records.json"),
+    };
+    let total = page.total;
+    let next_cursor = page.next_cursor.clone();
+    let body = super::stream::body(permit, "export", move |out| {
+        let mut failed = None;
+        let hits = &page.hits;
+        let written = match format.as_str() {
+            "iati" => {
+                let charter = shared.charter();
+                let chunks = hits.chunks(IATI_CHUNK).map(|chunk| {
+                    let mut failed = None;
+                    let items: Vec<Current> =
+                        super::stream::records(&shared, chunk, &mut failed).collect();
+                    if let Some(e) = failed {
+                        return Err(super::stream::io_error(e));
+                    }
+                    let named = iati_named(&shared, &items).map_err(super::stream::io_error)?;
+                    Ok((items, named))
+                });
+                feeds::iati::write_activities(&mut *out, chunks, &charter, &base, crate::now_ms())
+                    .map_err(std::io::Error::other)
+            }
+            "csv" => {
+                let items = super::stream::records(&shared, hits, &mut failed).chain(erased);
+                feeds::export::write_csv(&mut *out, items, lang.as_deref())
+            }
+            "ndjson" => {
+                let items = super::stream::records(&shared, hits, &mut failed).chain(erased);
+                feeds::export::write_ndjson(&mut *out, items)
+            }
+            _ => {
+                let items = super::stream::records(&shared, hits, &mut failed).chain(erased);
+                feeds::export::write_json(&mut *out, items)
+            }
+        };
+        written?;
+        match failed {
+            Some(e) => Err(super::stream::io_error(e)),
+            None => Ok(()),
+        }
+    });
+    let mut r = ([(header::CONTENT_TYPE, kind)], body).into_response();
+    if let Ok(v) = format!("attachment; filename=\"{file}\"").parse() {
+        r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    if let Ok(v) = total.to_string().parse() {
+        r.headers_mut().insert("x-total-count", v);
+    }
+    if let Some(c) = next_cursor.as_deref().and_then(|c| c.parse().ok()) {
+        r.headers_mut().insert("x-next-cursor", c);
+    }
+    Ok(r)
 }
 
 /// What the programmes among `items` name beyond themselves, for their IATI activities: the
@@ -447,7 +518,7 @@ fn erased_items(shared: &Shared, q: &Query) -> Result<Vec<Current>, ApiError> {
 pub async fn citation(
     State(state): State<AppState>,
     Path(id): Path<String>,
-    headers: HeaderMap,
+    BaseUrl(base): BaseUrl,
     RawQuery(raw): RawQuery,
 ) -> Result<Response, ApiError> {
     let id = parse_id(&id)?;
@@ -470,7 +541,6 @@ pub async fn citation(
             "parameter `format`: {format:?} is not one of bibtex, csl-json"
         )));
     }
-    let base = base_url(&headers);
     let shared = state.shared.clone();
     blocking(move || {
         let c = current_of(&shared, &id)?;

@@ -12,7 +12,7 @@
 //! ```
 
 use axum::Json;
-use axum::body::{Body, Bytes};
+use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{Query, State};
 use axum::http::{StatusCode, header};
@@ -25,7 +25,6 @@ use hubnet_protocol::{Charter, PublicKey};
 use prost::Message;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use tracing::warn;
 
 use super::openapi::Problem;
 use super::{AppState, PROTOBUF, blocking, body_bytes, submit};
@@ -244,19 +243,10 @@ pub async fn bundle(
 ) -> Result<Response, ApiError> {
     let Query(params) = params.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let with_records = params.records.unwrap_or(true);
-    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(8);
+    let permit = state.guard.stream()?;
     let shared = state.shared.clone();
-    tokio::task::spawn_blocking(move || {
-        let send = ChannelWriter {
-            tx,
-            buf: Vec::new(),
-        };
-        if let Err(e) = write_bundle(&shared, send, with_records) {
-            warn!(error = %e, "writing a bundle answer stopped");
-        }
-    });
-    let stream = futures::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|item| (item, rx))
+    let body = super::stream::body(permit, "bundle", move |out| {
+        write_bundle(&shared, out, with_records)
     });
     Ok((
         [
@@ -266,14 +256,17 @@ pub async fn bundle(
                 "attachment; filename=\"hubnet.bundle\"",
             ),
         ],
-        Body::from_stream(stream),
+        body,
     )
         .into_response())
 }
 
+/// Records read from the store at a time while a bundle is written.
+const BUNDLE_CHUNK: usize = 16;
+
 fn write_bundle(
     shared: &crate::shared::Shared,
-    out: ChannelWriter,
+    out: &mut super::stream::ChannelWriter,
     with_records: bool,
 ) -> std::io::Result<()> {
     let (mut writer, decisions_end, forks) = {
@@ -300,10 +293,10 @@ fn write_bundle(
     if with_records {
         let mut from = crate::store::Store::journal_start();
         while from < decisions_end {
-            // Chunks, releasing the store between them.
+            // Small chunks, releasing the store between them: a slow reader holds one chunk.
             let (chunk, next) = shared
                 .read_store()
-                .signed_from(from, 256)
+                .signed_from(from, BUNDLE_CHUNK)
                 .map_err(std::io::Error::other)?;
             if chunk.is_empty() || next <= from {
                 break;
@@ -322,30 +315,4 @@ fn write_bundle(
     }
     writer.finish()?;
     Ok(())
-}
-
-/// A `Write` that sends 64 KiB chunks down the response channel.
-struct ChannelWriter {
-    tx: tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
-    buf: Vec<u8>,
-}
-
-impl std::io::Write for ChannelWriter {
-    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
-        self.buf.extend_from_slice(data);
-        if self.buf.len() >= 64 * 1024 {
-            self.flush()?;
-        }
-        Ok(data.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        if self.buf.is_empty() {
-            return Ok(());
-        }
-        let chunk = Bytes::from(std::mem::take(&mut self.buf));
-        self.tx
-            .blocking_send(Ok(chunk))
-            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client gone"))
-    }
 }

@@ -34,11 +34,13 @@ mod feeds_tests;
 pub mod governance;
 #[cfg(test)]
 mod governance_tests;
+pub mod guard;
 pub mod openapi;
 pub mod programmes;
 pub mod query;
 #[cfg(test)]
 mod query_tests;
+pub mod stream;
 #[cfg(test)]
 mod tests;
 pub mod ui;
@@ -80,11 +82,13 @@ pub struct AppState {
     pub jobs: mpsc::Sender<Job>,
     /// The bearer token of the write side.
     pub admin_token: Arc<str>,
+    /// Rate limits, caps on work at once, timeouts ([`guard`]).
+    pub guard: Arc<guard::Guard>,
 }
 
 /// The largest request body: four records of the charter's maximum size (a draft's JSON is
 /// larger than its record) plus slack.
-fn body_limit(shared: &Shared) -> usize {
+pub(crate) fn body_limit(shared: &Shared) -> usize {
     usize::try_from(shared.charter().limits().max_record_bytes)
         .unwrap_or(usize::MAX)
         .saturating_mul(4)
@@ -149,6 +153,10 @@ pub fn router(state: AppState) -> Router {
     .fallback(not_found)
     .layer(axum::middleware::map_response(error::as_problem))
     .layer(DefaultBodyLimit::max(limit))
+    .layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        guard::guard,
+    ))
     .with_state(state)
 }
 
@@ -306,7 +314,7 @@ async fn record_raw(
 }
 
 /// Checks the bearer token (compared in constant time).
-fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+pub(crate) fn authorize(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     let given = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())

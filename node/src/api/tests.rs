@@ -50,6 +50,7 @@ pub(super) fn api_with(member: Option<&str>, prepare: impl FnOnce(&mut Store)) -
             shared: shared.clone(),
             jobs,
             admin_token: Arc::from(TOKEN),
+            guard: crate::api::guard::Guard::generous(),
         }),
         shared,
         _events: events,

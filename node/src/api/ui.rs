@@ -8,7 +8,7 @@
 
 use axum::Router;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use hubnet_proto::v1 as pb;
@@ -18,7 +18,7 @@ use include_dir::{Dir, include_dir};
 use serde_json::{Value, json};
 use tower_http::set_header::SetResponseHeaderLayer;
 
-use super::feeds::base_url;
+use super::feeds::BaseUrl;
 use super::{ApiError, AppState, blocking, query};
 use crate::kinds::Content;
 use crate::lang::pick;
@@ -87,7 +87,7 @@ pub(crate) fn escape(s: &str) -> String {
 
 async fn record_page(
     State(state): State<AppState>,
-    headers: HeaderMap,
+    BaseUrl(base): BaseUrl,
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     let html = index_html()?;
@@ -96,7 +96,6 @@ async fn record_page(
         return Ok((StatusCode::NOT_FOUND, Html(html)).into_response());
     };
     let shared = state.shared.clone();
-    let base = base_url(&headers);
     let current = blocking(move || {
         let c = query::current_of(&shared, &id)?;
         let ld = record_json_ld(&shared, &c, &base);

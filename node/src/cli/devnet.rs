@@ -322,6 +322,9 @@ fn plan(nodes: usize, dir: &Path, members: &[String]) -> anyhow::Result<Vec<Plan
             ping_interval_ms: crate::config::default_ping_interval(),
             peer_timeout_ms: crate::config::default_peer_timeout(),
             redial_max_ms: crate::config::default_redial_max(),
+            trusted_proxies: Vec::new(),
+            tls: None,
+            http_limits: crate::edge::Limits::default(),
         };
         let config = node_dir.join("hubnet.toml");
         let text = format!(

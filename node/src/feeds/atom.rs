@@ -48,7 +48,7 @@ pub const STATUS_SCHEME: &str = "urn:hubnet:status";
 #[allow(clippy::too_many_arguments)]
 pub fn feed(
     kind: &str,
-    items: &[Current],
+    items: impl IntoIterator<Item = impl std::borrow::Borrow<Current>>,
     deleted: &[(RecordId, i64)],
     charter: &Charter,
     base_url: &str,
@@ -61,6 +61,7 @@ pub fn feed(
     let mut entries = Vec::new();
     let mut updated = None;
     for item in items {
+        let item = item.borrow();
         let Some(view) = item
             .content()
             .map(|c| c.view())

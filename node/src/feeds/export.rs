@@ -2,6 +2,9 @@
 //! spreadsheets, and JSON or NDJSON with everything [`Current::json`] shows. Every row and
 //! object carries the original's signed bytes, so each can be verified on its own.
 
+use std::borrow::Borrow;
+use std::io::Write;
+
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
@@ -57,10 +60,26 @@ pub const CSV_COLUMNS: [&str; 20] = [
 /// `programme_status`, empty for every other kind. Participants, budget and results are in the
 /// JSON export and in IATI XML (`super::iati`).
 pub fn csv(items: &[Current], lang: Option<&str>) -> String {
-    csv_text(
-        std::iter::once(CSV_COLUMNS.map(str::to_owned))
-            .chain(items.iter().map(|item| row(item, lang))),
-    )
+    let mut out = Vec::new();
+    // Writing to memory cannot fail.
+    let _ = write_csv(&mut out, items, lang);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`csv`], written to `out` one row at a time.
+pub fn write_csv<W: Write>(
+    out: W,
+    items: impl IntoIterator<Item = impl Borrow<Current>>,
+    lang: Option<&str>,
+) -> std::io::Result<()> {
+    let mut writer = ::csv::WriterBuilder::new()
+        .terminator(::csv::Terminator::CRLF)
+        .from_writer(out);
+    writer.write_record(CSV_COLUMNS)?;
+    for item in items {
+        writer.write_record(row(item.borrow(), lang))?;
+    }
+    writer.flush()
 }
 
 /// `rows` (all of one length, the header first) as RFC 4180 CSV with CRLF line ends.
@@ -130,14 +149,39 @@ pub fn json(items: &[Current]) -> Value {
     Value::Array(items.iter().map(Current::json).collect())
 }
 
+/// [`json`] as compact text, written to `out` one object at a time.
+pub fn write_json<W: Write>(
+    mut out: W,
+    items: impl IntoIterator<Item = impl Borrow<Current>>,
+) -> std::io::Result<()> {
+    out.write_all(b"[")?;
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        serde_json::to_writer(&mut out, &item.borrow().json())?;
+    }
+    out.write_all(b"]")
+}
+
 /// `items` as NDJSON: one compact [`Current::json`] object per line, each line ended by `\n`.
 pub fn ndjson(items: &[Current]) -> String {
-    let mut out = String::new();
+    let mut out = Vec::new();
+    // Writing to memory cannot fail.
+    let _ = write_ndjson(&mut out, items);
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// [`ndjson`], written to `out` one line at a time.
+pub fn write_ndjson<W: Write>(
+    mut out: W,
+    items: impl IntoIterator<Item = impl Borrow<Current>>,
+) -> std::io::Result<()> {
     for item in items {
-        out.push_str(&item.json().to_string());
-        out.push('\n');
+        serde_json::to_writer(&mut out, &item.borrow().json())?;
+        out.write_all(b"\n")?;
     }
-    out
+    Ok(())
 }
 
 #[cfg(test)]

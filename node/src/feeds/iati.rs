@@ -31,6 +31,7 @@
 //! exports. Whether each participant confirmed the programme is hubnet's, not IATI's
 //! (`GET /api/v1/programmes/{id}`).
 
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 use std::io::Write;
 
@@ -162,27 +163,57 @@ pub fn activities(
     base_url: &str,
     now_ms: i64,
 ) -> Result<String, IatiError> {
-    let mut w = Writer::new_with_indent(Vec::new(), b' ', 2);
+    let mut out = Vec::new();
+    write_activities(
+        &mut out,
+        std::iter::once(Ok((items, named))),
+        charter,
+        base_url,
+        now_ms,
+    )?;
+    String::from_utf8(out)
+        .map_err(|e| IatiError::Write(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))
+}
+
+/// [`activities`], written to `out` a chunk at a time: each chunk is programmes with what they
+/// name ([`Named`]), so that a long export holds one chunk.
+pub fn write_activities<W, C, N>(
+    out: W,
+    chunks: impl IntoIterator<Item = std::io::Result<(C, N)>>,
+    charter: &Charter,
+    base_url: &str,
+    now_ms: i64,
+) -> Result<(), IatiError>
+where
+    W: Write,
+    C: IntoIterator,
+    C::Item: Borrow<Current>,
+    N: Borrow<Named>,
+{
+    let mut w = Writer::new_with_indent(out, b' ', 2);
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
     let generated = rfc3339(now_ms);
     w.create_element("iati-activities")
         .with_attribute(("version", VERSION))
         .with_attribute(("generated-datetime", generated.as_str()))
         .write_inner_content(|w| {
-            for item in items {
-                let Some(Content::Programme(p)) = item.content() else {
-                    continue;
-                };
-                if item.retracted() {
-                    continue;
+            for chunk in chunks {
+                let (items, named) = chunk?;
+                for item in items {
+                    let item = item.borrow();
+                    let Some(Content::Programme(p)) = item.content() else {
+                        continue;
+                    };
+                    if item.retracted() {
+                        continue;
+                    }
+                    activity(w, item, p, named.borrow(), charter, base_url)?;
                 }
-                activity(w, item, p, named, charter, base_url)?;
             }
             Ok(())
         })?;
-    let bytes = w.into_inner();
-    String::from_utf8(bytes)
-        .map_err(|e| IatiError::Write(std::io::Error::new(std::io::ErrorKind::InvalidData, e)))
+    w.into_inner().flush()?;
+    Ok(())
 }
 
 /// One `<iati-activity>`; nothing for a programme whose lead or status is missing (the body

@@ -44,7 +44,7 @@ use crate::kinds::Content;
 /// The calendar's own `LAST-MODIFIED` (RFC 7986) is the latest change of its events, or `now_ms`
 /// when there are none.
 pub fn events(
-    items: &[Current],
+    items: impl IntoIterator<Item = impl std::borrow::Borrow<Current>>,
     base_url: &str,
     calendar_name: &str,
     lang: Option<&str>,
@@ -54,6 +54,7 @@ pub fn events(
     let mut vevents = Vec::new();
     let mut last_modified = None;
     for item in items {
+        let item = item.borrow();
         let e = match item.content() {
             Some(Content::Event(e)) => e,
             Some(Content::Programme(p)) => {

@@ -83,6 +83,10 @@ impl Net {
                 ping_interval_ms: hubnet_node::config::default_ping_interval(),
                 peer_timeout_ms: hubnet_node::config::default_peer_timeout(),
                 redial_max_ms: hubnet_node::config::default_redial_max(),
+                trusted_proxies: Vec::new(),
+                tls: None,
+                // These tests are about the network; the HTTP edge's limits have their own.
+                http_limits: hubnet_node::edge::Limits::generous(),
             };
             let config = node_dir.join("hubnet.toml");
             std::fs::write(&config, toml::to_string(&file).expect("toml")).expect("config");

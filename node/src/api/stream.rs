@@ -1,0 +1,111 @@
+//! Answers written while they are sent: a blocking thread writes the body through a channel of
+//! a few chunks, so a client that reads slowly holds at most [`CHUNKS`] × [`CHUNK_BYTES`] of it
+//! in memory (and the writer waits), and one that reads nothing is closed by the edge's write
+//! timeout, which ends the writer. Each such answer holds one of the guard's stream places
+//! until it ends.
+
+use std::io::Write;
+
+use axum::body::{Body, Bytes};
+use tokio::sync::OwnedSemaphorePermit;
+use tracing::warn;
+
+use super::ApiError;
+use crate::current::Current;
+use crate::search::DocState;
+use crate::shared::Shared;
+
+/// Chunks waiting in the channel, at most.
+pub const CHUNKS: usize = 4;
+/// Bytes gathered before a chunk is sent.
+pub const CHUNK_BYTES: usize = 64 * 1024;
+
+/// A body that `write` writes on a blocking thread; `permit` is held until it is done. An error
+/// while writing ends the body early (the client sees a cut answer, and the log says why).
+pub fn body<F>(permit: OwnedSemaphorePermit, what: &'static str, write: F) -> Body
+where
+    F: FnOnce(&mut ChannelWriter) -> std::io::Result<()> + Send + 'static,
+{
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(CHUNKS);
+    tokio::task::spawn_blocking(move || {
+        let _permit = permit;
+        let mut out = ChannelWriter {
+            tx,
+            buf: Vec::with_capacity(CHUNK_BYTES),
+        };
+        let result = write(&mut out).and_then(|()| out.flush());
+        match result {
+            Ok(()) => {}
+            // The client went away: nothing to report.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+            Err(e) => {
+                warn!(error = %e, what, "writing a streamed answer stopped");
+                let _ = out.tx.blocking_send(Err(e));
+            }
+        }
+    });
+    let stream = futures::stream::unfold(rx, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    Body::from_stream(stream)
+}
+
+/// A `Write` that sends [`CHUNK_BYTES`] chunks down a response's channel, waiting while it is
+/// full.
+pub struct ChannelWriter {
+    tx: tokio::sync::mpsc::Sender<Result<Bytes, std::io::Error>>,
+    buf: Vec<u8>,
+}
+
+impl Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK_BYTES {
+            self.flush()?;
+        }
+        Ok(data.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::replace(
+            &mut self.buf,
+            Vec::with_capacity(CHUNK_BYTES),
+        ));
+        self.tx
+            .blocking_send(Ok(chunk))
+            .map_err(|_| std::io::Error::new(std::io::ErrorKind::BrokenPipe, "client gone"))
+    }
+}
+
+/// The records of `hits`, each loaded when it is asked for (the store's lock taken for one
+/// record at a time), so that a long answer never holds more than one. Hits whose record is
+/// gone are skipped; a store error ends the iteration and is left in `failed`.
+pub fn records<'a>(
+    shared: &'a Shared,
+    hits: &'a [DocState],
+    failed: &'a mut Option<ApiError>,
+) -> impl Iterator<Item = Current> + 'a {
+    hits.iter()
+        .map_while(move |hit| {
+            if failed.is_some() {
+                return None;
+            }
+            let loaded = super::query::load_current(&shared.read_store(), hit);
+            match loaded {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    *failed = Some(e);
+                    None
+                }
+            }
+        })
+        .flatten()
+}
+
+/// An [`ApiError`] as the `io::Error` a writer returns.
+pub fn io_error(e: ApiError) -> std::io::Error {
+    std::io::Error::other(e.to_string())
+}
