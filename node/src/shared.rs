@@ -49,6 +49,9 @@ impl AsRef<RwLock<Store>> for Shared {
 pub struct PeerStatus {
     /// Its libp2p peer id.
     pub peer_id: String,
+    /// The member code it announces (identify's agent version; not verified, a node's libp2p
+    /// key is not a member key), once it has identified itself.
+    pub member: Option<String>,
     /// The remote address of the connection (for a peer that dialled in, its outgoing port).
     pub address: String,
     /// Whether this node dialled it (`out`) or it dialled this node (`in`).
