@@ -76,6 +76,7 @@ impl Net {
                 node_key: Some(node_dir.join("node.key")),
                 listen: vec![format!("/ip4/127.0.0.1/tcp/{p2p_port}")],
                 bootstrap: nodes.first().map(|n| n.p2p.clone()).into_iter().collect(),
+                expect_peers: None,
                 http: format!("127.0.0.1:{http_port}"),
                 admin_token: Some(token.clone()),
                 admin_token_file: None,
