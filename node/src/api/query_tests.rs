@@ -438,6 +438,8 @@ async fn the_openapi_document_describes_every_endpoint() {
         "/feeds/reform-profiles.atom",
         "/api/v1/compare",
         "/api/v1/countries/{code}",
+        "/healthz",
+        "/readyz",
     ] {
         assert!(
             paths.contains_key(p),
