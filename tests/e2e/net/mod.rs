@@ -119,19 +119,26 @@ impl Net {
 
     /// Starts node `i` and waits until its API answers.
     pub fn start(&mut self, i: usize) {
+        self.start_with(i, |_| {});
+    }
+
+    /// [`Net::start`] with the command changed first (more arguments, environment, where its
+    /// output goes: stdout and stderr go to `node.log` unless changed).
+    pub fn start_with(&mut self, i: usize, change: impl FnOnce(&mut std::process::Command)) {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(self.nodes[i].dir.join("node.log"))
             .expect("log");
-        let child = hubnet()
+        let mut command = hubnet();
+        command
             .env("RUST_LOG", "info")
             .args(["run", "--config", path(&self.nodes[i].config)])
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .spawn()
-            .expect("hubnet run starts");
+            .stderr(log);
+        change(&mut command);
+        let child = command.spawn().expect("hubnet run starts");
         self.nodes[i].child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(30);
         while self.try_status(i).is_none() {
