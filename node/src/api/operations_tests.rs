@@ -115,7 +115,18 @@ async fn a_node_that_expects_peers_is_ready_only_with_one() {
 async fn a_store_that_does_not_answer_makes_the_node_not_ready() {
     let api = api(Some("KZ"));
     ready_within(&api, StatusCode::OK).await;
-    let stuck = api.shared.lock_store();
+    // Another thread holds the store for writing until told to let go.
+    let (held, taken) = std::sync::mpsc::channel();
+    let (release, released) = std::sync::mpsc::channel::<()>();
+    let shared = api.shared.clone();
+    let holder = std::thread::spawn(move || {
+        let _stuck = shared.lock_store();
+        held.send(()).expect("the test waits");
+        let _ = released.recv();
+    });
+    taken
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the store's lock taken");
 
     let started = Instant::now();
     let (status, ctype, body) = call(&api, get("/healthz")).await;
@@ -146,7 +157,8 @@ async fn a_store_that_does_not_answer_makes_the_node_not_ready() {
         "two probes at once wait {waited:?}, not one bound after the other"
     );
 
-    drop(stuck);
+    release.send(()).expect("the holder waits");
+    holder.join().expect("the holder let go");
     ready_within(&api, StatusCode::OK).await;
 }
 
