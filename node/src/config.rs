@@ -8,6 +8,8 @@
 //! node_key = "node.key"                      # default DATA_DIR/node.key, created if missing
 //! listen = ["/ip4/0.0.0.0/tcp/4001"]
 //! bootstrap = ["/ip4/192.0.2.7/tcp/4001/p2p/12D3KooW..."]
+//! expect_peers = true                        # ready (GET /readyz) only with a live peer;
+//!                                            #   default: whether bootstrap lists any
 //! http = "127.0.0.1:8080"
 //! admin_token = "a long random string"      # or admin_token_file = "admin.token"
 //! checkpoint_interval_secs = 30              # how often a member's node signs its view (1..=3600)
@@ -102,6 +104,10 @@ pub struct ConfigFile {
     /// Peers to dial at start, each with its `/p2p/PEER_ID`.
     #[serde(default)]
     pub bootstrap: Vec<String>,
+    /// Whether the node is ready (`GET /readyz`) only while it has a live peer; absent: whether
+    /// `bootstrap` lists any (a node with none is alone by config until others dial it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expect_peers: Option<bool>,
     /// The HTTP API's address.
     #[serde(default = "default_http")]
     pub http: String,
@@ -184,6 +190,8 @@ pub struct Config {
     pub listen: Vec<Multiaddr>,
     /// Bootstrap peers (each ends in `/p2p/…`).
     pub bootstrap: Vec<Multiaddr>,
+    /// Whether readiness needs a live peer.
+    pub expect_peers: bool,
     /// HTTP address.
     pub http: SocketAddr,
     /// The admin token (at least 16 characters).
@@ -377,6 +385,7 @@ impl Config {
             publishing_key,
             node_key,
             listen,
+            expect_peers: file.expect_peers.unwrap_or(!bootstrap.is_empty()),
             bootstrap,
             http,
             admin_token,
@@ -452,6 +461,28 @@ admin_token = "0123456789abcdef"
         assert_eq!(c.http_limits.max_streams, 3);
         assert_eq!(c.trusted_proxies.len(), 2);
         assert!(c.trusted_proxies[1].contains(&std::net::IpAddr::from([10, 2, 3, 4])));
+        Ok(())
+    }
+
+    #[test]
+    fn peers_are_expected_by_default_only_with_bootstrap_peers() -> Result<(), String> {
+        let bootstrap = OK
+            .lines()
+            .find(|l| l.starts_with("bootstrap"))
+            .ok_or("no bootstrap line")?;
+        let alone = OK.replace(bootstrap, "");
+        for (text, expect) in [
+            (OK.to_owned(), true),
+            (alone.clone(), false),
+            (format!("expect_peers = false\n{OK}"), false),
+            (format!("expect_peers = true\n{alone}"), true),
+        ] {
+            assert_eq!(check(&text)?.expect_peers, expect, "{text}");
+        }
+        let e = check(&format!("expect_peers = \"yes\"\n{OK}"))
+            .err()
+            .ok_or("a string accepted")?;
+        assert!(e.contains("field `expect_peers`"), "{e}");
         Ok(())
     }
 

@@ -1,5 +1,9 @@
 //! Prometheus metrics of a running node (`GET /metrics`): libp2p's transport bandwidth and the
-//! node's own counters.
+//! node's own counters. The gauges of what the node holds (records, forks, live peers, the
+//! search index's lag, readiness) are set when `/metrics` is read (`api::operations`), so they
+//! are never older than the scrape; HTTP requests are counted as they are answered.
+//! `deploy/prometheus/alerts.yml` and `deploy/grafana/hubnet.json` use these names (a test
+//! checks each name they use against a real node's `/metrics`).
 
 use std::sync::Mutex;
 
@@ -10,6 +14,7 @@ use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue, LabelValueEn
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
 /// The node's metrics.
@@ -31,6 +36,41 @@ pub struct Metrics {
     pub pending_records: Gauge,
     /// Seconds each stage of the ingest worker spent in each phase.
     pub ingest_seconds: Family<PhaseLabel, Counter<f64, AtomicU64>>,
+    /// Records the store holds (set at each scrape).
+    pub records: Gauge,
+    /// Places (author, seq) where the store holds fork evidence (set at each scrape).
+    pub forks: Gauge,
+    /// Live peers (set at each scrape).
+    pub peers: Gauge,
+    /// Journal bytes stored but not yet searchable (set at each scrape).
+    pub search_lag_bytes: Gauge,
+    /// How long the search index has been behind the store, in seconds (set at each scrape).
+    pub search_lag_seconds: Gauge<f64, AtomicU64>,
+    /// 1 when every readiness check holds (`GET /readyz` answers 200), else 0.
+    pub ready: Gauge,
+    /// Each readiness check: 1 when it holds.
+    pub readiness_check: Family<CheckLabel, Gauge>,
+    /// HTTP requests answered, by route and status code.
+    pub http_requests: Family<HttpLabel, Counter>,
+    /// Seconds from a request's arrival to its answer's head (a streamed body may take longer).
+    pub http_request_seconds: Histogram,
+}
+
+/// The label set of [`Metrics::readiness_check`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct CheckLabel {
+    /// The check's name (`store`, `search_index`, `peers`).
+    pub check: &'static str,
+}
+
+/// The label set of [`Metrics::http_requests`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct HttpLabel {
+    /// The route's pattern (`/api/v1/records/{id}`), or `unmatched` for a path no route
+    /// matches, so that the label's values stay few.
+    pub route: String,
+    /// The status code of the answer.
+    pub code: u16,
 }
 
 /// The ingest worker's two threads (the `stage` label of `hubnet_ingest_seconds`).
@@ -147,6 +187,57 @@ impl Default for Metrics {
             "Seconds each stage of the ingest worker spent in each phase: verify stage (idle, verify, handoff), store stage (idle, store_lock, store, answer)",
             ingest_seconds.clone(),
         );
+        let (records, forks, peers, search_lag_bytes, ready) = Default::default();
+        for (name, help, gauge) in [
+            ("records", "Records the store holds", &records),
+            (
+                "forks",
+                "Places (author, seq) where the store holds fork evidence",
+                &forks,
+            ),
+            (
+                "peers",
+                "Live peers (connected and answering pings)",
+                &peers,
+            ),
+            (
+                "search_lag_bytes",
+                "Journal bytes stored but not yet searchable",
+                &search_lag_bytes,
+            ),
+            (
+                "ready",
+                "1 when every readiness check holds (GET /readyz answers 200), else 0",
+                &ready,
+            ),
+        ] {
+            registry.register(name, help, Gauge::clone(gauge));
+        }
+        let search_lag_seconds = Gauge::<f64, AtomicU64>::default();
+        registry.register(
+            "search_lag_seconds",
+            "Seconds since the search index last held every stored record (0 when it does now)",
+            search_lag_seconds.clone(),
+        );
+        let readiness_check = Family::<CheckLabel, Gauge>::default();
+        registry.register(
+            "readiness_check",
+            "Each readiness check of GET /readyz: 1 when it holds, else 0",
+            readiness_check.clone(),
+        );
+        let http_requests = Family::<HttpLabel, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests answered, by route pattern and status code",
+            http_requests.clone(),
+        );
+        // 1 ms to about 16 s.
+        let http_request_seconds = Histogram::new(exponential_buckets(0.001, 2.0, 15));
+        registry.register(
+            "http_request_duration_seconds",
+            "Seconds from an HTTP request's arrival to its answer's head",
+            http_request_seconds.clone(),
+        );
         Self {
             registry: Mutex::new(registry),
             records_stored,
@@ -156,6 +247,15 @@ impl Default for Metrics {
             erased_bodies_refused,
             pending_records,
             ingest_seconds,
+            records,
+            forks,
+            peers,
+            search_lag_bytes,
+            search_lag_seconds,
+            ready,
+            readiness_check,
+            http_requests,
+            http_request_seconds,
         }
     }
 }

@@ -154,6 +154,9 @@ async fn serve(
     let peer_id = node_key.public().to_peer_id();
     let (shared, indexer) =
         Shared::new(store, peer_id, member.clone()).context("opening the search index")?;
+    shared
+        .expect_peers
+        .store(config.expect_peers, std::sync::atomic::Ordering::Relaxed);
     let (stop_tx, stop_rx) = watch::channel(false);
     let (job_tx, job_rx) = mpsc::channel(JOB_QUEUE);
     let (event_tx, event_rx) = mpsc::channel(EVENT_QUEUE);

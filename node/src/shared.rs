@@ -4,6 +4,7 @@
 //! imports the module that wires them).
 
 use std::collections::BTreeMap;
+use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use hubnet_protocol::Charter;
@@ -36,6 +37,12 @@ pub struct Shared {
     pub search: SearchIndex,
     /// Wakes the indexer after records were stored.
     pub indexer: Waker,
+    /// Whether the node needs a live peer to be ready (the config's `expect_peers`; false until
+    /// the service sets it).
+    pub expect_peers: AtomicBool,
+    /// Held while a readiness probe reads the store (`api::operations`), so that probes of a
+    /// store that does not answer wait here, not one more each on the store's lock.
+    pub store_probe: Arc<tokio::sync::Mutex<()>>,
 }
 
 impl AsRef<RwLock<Store>> for Shared {
@@ -49,6 +56,9 @@ impl AsRef<RwLock<Store>> for Shared {
 pub struct PeerStatus {
     /// Its libp2p peer id.
     pub peer_id: String,
+    /// The member code it announces (identify's agent version; not verified, a node's libp2p
+    /// key is not a member key), once it has identified itself.
+    pub member: Option<String>,
     /// The remote address of the connection (for a peer that dialled in, its outgoing port).
     pub address: String,
     /// Whether this node dialled it (`out`) or it dialled this node (`in`).
@@ -92,6 +102,8 @@ impl Shared {
             metrics: Metrics::default(),
             search: index,
             indexer: waker.clone(),
+            expect_peers: AtomicBool::new(false),
+            store_probe: Arc::default(),
         });
         let handle = indexer::spawn(indexer, shared.clone(), &waker, woken)?;
         Ok((shared, handle))

@@ -8,6 +8,7 @@ mod cli;
 mod kill;
 mod lab;
 mod net;
+mod operations;
 mod query;
 mod signature;
 mod support;

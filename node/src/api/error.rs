@@ -125,12 +125,27 @@ impl IntoResponse for ApiError {
 
 /// An RFC 9457 problem answer.
 fn problem(status: StatusCode, slug: &str, detail: String) -> Response {
-    let body = json!({
+    problem_with(status, slug, detail, serde_json::Map::new())
+}
+
+/// An RFC 9457 problem answer with extension members (`extra`) beside the standard ones.
+pub(super) fn problem_with(
+    status: StatusCode,
+    slug: &str,
+    detail: String,
+    extra: serde_json::Map<String, serde_json::Value>,
+) -> Response {
+    let mut body = json!({
         "type": format!("https://hubnet.invalid/problems/{slug}"),
         "title": status.canonical_reason().unwrap_or("error"),
         "status": status.as_u16(),
         "detail": detail,
     });
+    if let Some(members) = body.as_object_mut() {
+        for (k, v) in extra {
+            members.entry(k).or_insert(v);
+        }
+    }
     let mut response = (status, Json(body)).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

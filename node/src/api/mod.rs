@@ -18,6 +18,7 @@
 //! GET  /api/v1/governance, /checkpoints, /bundle; POST /api/v1/governance/decisions (governance.rs)
 //! GET  /api/v1/openapi.json        the OpenAPI 3.1 document of all of the above
 //! GET  /metrics                    Prometheus metrics (libp2p bandwidth, records stored, ...)
+//! GET  /healthz, /readyz           liveness and readiness                        (operations.rs)
 //! GET  /, /records/{id}, /calendar, /network, /ui/*   the web UI                (ui.rs)
 //! POST /api/v1/records             a draft (JSON), signed with the node's key   [admin token]
 //! POST /api/v1/records/raw         a SignedRecord signed elsewhere                [admin token]
@@ -36,6 +37,9 @@ pub mod governance;
 mod governance_tests;
 pub mod guard;
 pub mod openapi;
+pub mod operations;
+#[cfg(test)]
+mod operations_tests;
 pub mod programmes;
 pub mod query;
 #[cfg(test)]
@@ -131,6 +135,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(directory::references))
         .routes(routes!(directory::reconfirm))
         .routes(routes!(programmes::programme))
+        .routes(routes!(operations::healthz))
+        .routes(routes!(operations::readyz))
         .split_for_parts()
 }
 
@@ -156,6 +162,11 @@ pub fn router(state: AppState) -> Router {
     .layer(axum::middleware::from_fn_with_state(
         state.clone(),
         guard::guard,
+    ))
+    // Outermost, so that what the guard refuses is counted too.
+    .layer(axum::middleware::from_fn_with_state(
+        state.shared.clone(),
+        operations::count_requests,
     ))
     .with_state(state)
 }
@@ -234,6 +245,7 @@ async fn health() -> &'static str {
 }
 
 async fn metrics(State(state): State<AppState>) -> Response {
+    operations::refresh_metrics(&state.shared).await;
     (
         [(
             header::CONTENT_TYPE,

@@ -193,6 +193,7 @@ pub struct LogParams {
         (name = "feeds", description = "iCalendar, Atom, CSV and JSON"),
         (name = "directory", description = "Experts and institutions: the directory, its vCard and CSV exports, an institution's references, profiles to re-confirm"),
         (name = "publish", description = "Publishing (admin token)"),
+        (name = "operations", description = "Liveness and readiness probes, for supervisors and load balancers"),
     ),
     components(schemas(Problem)),
     modifiers(&BearerAuth)

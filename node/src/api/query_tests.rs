@@ -315,6 +315,7 @@ async fn peers_and_status_show_the_live_peers_with_last_seen() {
         peer_id,
         crate::shared::PeerStatus {
             peer_id: peer_id.to_string(),
+            member: Some("KG".into()),
             address: "/ip4/127.0.0.1/tcp/4001".into(),
             direction: "out",
             connected_at_ms: 1_800_000_000_000,
@@ -332,6 +333,7 @@ async fn peers_and_status_show_the_live_peers_with_last_seen() {
     assert_eq!(peers[0]["last_seen_ms"], 1_800_000_004_000i64);
     assert_eq!(peers[0]["rtt_ms"], 0.42);
     assert_eq!(peers[0]["direction"], "out");
+    assert_eq!(peers[0]["member"], "KG");
     let (_, _, body) = call(&api, get("/api/v1/status")).await;
     assert_eq!(json(&body)["peers"], peers);
     api.shared.lock_peers().clear();
@@ -436,6 +438,8 @@ async fn the_openapi_document_describes_every_endpoint() {
         "/feeds/reform-profiles.atom",
         "/api/v1/compare",
         "/api/v1/countries/{code}",
+        "/healthz",
+        "/readyz",
     ] {
         assert!(
             paths.contains_key(p),

@@ -314,6 +314,7 @@ fn plan(nodes: usize, dir: &Path, members: &[String]) -> anyhow::Result<Vec<Plan
             node_key: Some(PathBuf::from("node.key")),
             listen: vec![format!("/ip4/127.0.0.1/tcp/{p2p_port}")],
             bootstrap,
+            expect_peers: None,
             http: format!("127.0.0.1:{http_port}"),
             admin_token: Some(admin_token.clone()),
             admin_token_file: None,

@@ -31,9 +31,29 @@ pub struct Cli {
     /// Log filter, e.g. `info` or `hubnet_node=debug` (also RUST_LOG).
     #[arg(long, global = true, env = "RUST_LOG", default_value = "info")]
     pub log: String,
+    /// Log lines as `text` (compact, for people) or `json` (one object per line, for log
+    /// collectors) (also HUBNET_LOG_FORMAT).
+    #[arg(
+        long,
+        global = true,
+        env = "HUBNET_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text
+    )]
+    pub log_format: LogFormat,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// How log lines are written (to stderr).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    /// One compact line per event: time, level, message, fields.
+    Text,
+    /// One JSON object per line: `timestamp`, `level`, `fields` (with `message`), `target`, and
+    /// `span` and `spans` inside a span (tracing-subscriber's JSON format).
+    Json,
 }
 
 /// Where a command finds its data dir.
@@ -162,7 +182,7 @@ pub enum Command {
 /// Runs the command line; the binary's whole `main`.
 pub fn run() -> anyhow::Result<ExitCode> {
     let cli = Cli::parse();
-    init_tracing(&cli.log);
+    init_tracing(&cli.log, cli.log_format);
     match cli.command {
         Command::Keygen { out } => records::keygen(&out),
         Command::Charter(c) => charter::run(c),
@@ -194,14 +214,19 @@ pub fn run() -> anyhow::Result<ExitCode> {
     }
 }
 
-fn init_tracing(filter: &str) {
+fn init_tracing(filter: &str, format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_target(false)
-        .compact()
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .with_target(false)
+            .compact()
+            .init(),
+        // No colour codes inside JSON strings, and the target kept: a collector filters on it.
+        LogFormat::Json => builder.with_ansi(false).json().init(),
+    }
 }

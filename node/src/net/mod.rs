@@ -265,7 +265,7 @@ pub fn build(shared: &Shared, key: Keypair, config: &Config) -> anyhow::Result<N
                 Ok(Behaviour {
                     identify: identify::Behaviour::new(
                         identify::Config::new(names.identify.clone(), key.public())
-                            .with_agent_version(format!("hubnet/{}", env!("CARGO_PKG_VERSION"))),
+                            .with_agent_version(peers::agent_version(shared.member.as_deref())),
                     ),
                     // Answers are awaited as long as a silent connection is tolerated: the
                     // liveness watch (peers.rs) closes a connection before libp2p would report
@@ -565,6 +565,7 @@ impl Node {
                     self.drop_peer(peer_id, "a peer of another network");
                     return;
                 }
+                self.learn_member(peer_id, &info.agent_version);
                 self.peers.learn_addresses(peer_id, &info.listen_addrs);
                 for addr in info.listen_addrs {
                     self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);

@@ -14,9 +14,13 @@
 //! announced through identify (or the one we dialled it at), and are allowed while an old
 //! connection to it is still closing.
 //!
-//! Logged at `info`: a peer connecting (peer id, address, direction), a peer disconnecting (peer
-//! id, address, cause, when it is dialled again), the node left without peers, a lost peer
-//! forgotten. Dial attempts and failures are at `debug`.
+//! Logged at `info`, one line per event: a peer connecting (peer id, member, address,
+//! direction), a peer disconnecting (peer id, member, address, cause, when it is dialled again),
+//! the node left without peers, a lost peer forgotten. Dial attempts and failures, and further
+//! connections to a peer already live, are at `debug`. The member is the code a peer announces in
+//! identify's agent version ([`agent_version`]): known from its first identify on, so a peer's
+//! first connect line has none. It is what the peer says, not verified (a node's libp2p key is
+//! not a member key), and only a code of the charter's members is taken.
 //!
 //! Time here is monotonic (milliseconds since the task started), so a wall-clock step never makes
 //! a peer look silent; the times shown in the API are wall-clock.
@@ -38,6 +42,23 @@ use crate::shared::PeerStatus;
 
 /// Most addresses remembered per peer for redialling.
 const MAX_ADDRESSES: usize = 8;
+
+/// The agent version this node announces through identify: `hubnet/VERSION`, and
+/// ` member=CODE` for a member's node.
+pub(super) fn agent_version(member: Option<&str>) -> String {
+    let version = format!("hubnet/{}", env!("CARGO_PKG_VERSION"));
+    match member {
+        Some(code) => format!("{version} member={code}"),
+        None => version,
+    }
+}
+
+/// The member code an agent version announces ([`agent_version`]), if any.
+fn announced_member(agent_version: &str) -> Option<&str> {
+    agent_version
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("member="))
+}
 
 /// The liveness settings of a node.
 #[derive(Debug, Clone, Copy)]
@@ -99,6 +120,8 @@ pub(super) struct Peers {
     addresses: HashMap<PeerId, Vec<Multiaddr>>,
     /// Bootstrap peers and their configured addresses.
     bootstrap: HashMap<PeerId, Multiaddr>,
+    /// The member code each peer announced (kept as long as its addresses).
+    members: HashMap<PeerId, String>,
     /// Whether the node had a live peer at the last check (to log and act on becoming isolated).
     had_peers: bool,
 }
@@ -122,6 +145,7 @@ impl Peers {
             conns: HashMap::new(),
             addresses: HashMap::new(),
             bootstrap: map,
+            members: HashMap::new(),
             had_peers: false,
         }
     }
@@ -187,6 +211,12 @@ impl Peers {
             .copied()
             .collect();
         self.addresses.retain(|p, _| keep.contains(p));
+        self.members.retain(|p, _| keep.contains(p));
+    }
+
+    /// The member code `peer` announced, if any.
+    fn member(&self, peer: &PeerId) -> Option<&str> {
+        self.members.get(peer).map(String::as_str)
     }
 }
 
@@ -230,15 +260,17 @@ impl Node {
         self.peers.liveness.handle_opened(id, now);
         self.peers.redial.handle_connected(&peer);
         self.peers.had_peers = true;
+        let member = self.peers.member(&peer).map(str::to_owned);
         if was_live {
-            debug!(%peer, %address, direction = direction(outbound), "another connection to a live peer");
+            debug!(%peer, member = member.as_deref(), %address, direction = direction(outbound), "another connection to a live peer");
             return;
         }
-        info!(%peer, %address, direction = direction(outbound), "peer connected");
+        info!(%peer, member = member.as_deref(), %address, direction = direction(outbound), "peer connected");
         self.shared.lock_peers().insert(
             peer,
             PeerStatus {
                 peer_id: peer.to_string(),
+                member,
                 address: address.to_string(),
                 direction: direction(outbound),
                 connected_at_ms,
@@ -276,6 +308,30 @@ impl Node {
         }
         let cause = cause.map_or_else(|| "closed".to_owned(), ToString::to_string);
         self.peer_down(peer, &conn.address, &cause, true);
+    }
+
+    /// Identify told what `peer` runs: the member code it announces is remembered (for the log
+    /// and the peer list) if it names a member of the charter.
+    pub(super) fn learn_member(&mut self, peer: PeerId, agent_version: &str) {
+        let Some(code) = announced_member(agent_version) else {
+            return;
+        };
+        let Some(code) = self
+            .shared
+            .charter()
+            .member_by_code(code)
+            .map(|m| m.code.clone())
+        else {
+            debug!(%peer, agent_version, "a peer announces a member code the charter does not know");
+            return;
+        };
+        if self.peers.member(&peer) != Some(code.as_str()) {
+            debug!(%peer, member = %code, "peer identified");
+        }
+        if let Some(p) = self.shared.lock_peers().get_mut(&peer) {
+            p.member = Some(code.clone());
+        }
+        self.peers.members.insert(peer, code);
     }
 
     /// A ping on a connection: an answer renews it; a failure (reported by libp2p after its
@@ -320,7 +376,8 @@ impl Node {
         let (peer, address) = (conn.peer, conn.address.clone());
         self.swarm.close_connection(id);
         if self.peers.is_live(&peer) {
-            info!(%peer, %address, %reason, "closed a connection; the peer stays connected by another");
+            let member = self.peers.member(&peer);
+            info!(%peer, member, %address, %reason, "closed a connection; the peer stays connected by another");
             return;
         }
         self.peer_down(peer, &address, reason, redial);
@@ -356,11 +413,13 @@ impl Node {
                 .addresses
                 .get(&peer)
                 .is_some_and(|a| !a.is_empty());
+        let member = self.peers.member(&peer).map(str::to_owned);
+        let member = member.as_deref();
         if redial && reachable {
             let wait = self.peers.redial.handle_lost(peer, now, random());
-            info!(%peer, %address, %cause, redial_in_ms = wait, "peer disconnected");
+            info!(%peer, member, %address, %cause, redial_in_ms = wait, "peer disconnected");
         } else {
-            info!(%peer, %address, %cause, "peer disconnected");
+            info!(%peer, member, %address, %cause, "peer disconnected");
         }
         if self.peers.live_count() == 0 && self.peers.had_peers {
             self.peers.had_peers = false;

@@ -84,6 +84,9 @@ pub struct Indexer {
     committed_governance: Followed,
     /// The segments that held records erased since the last purge.
     purge: Purge,
+    /// When a read last found nothing new in the journal, and the offset it had reached: once a
+    /// commit covers that offset, the searchable state held the whole journal at that moment.
+    drained: Option<(Instant, u64)>,
 }
 
 /// What a batch changes in the index: documents to write (each replaces any of its id) and
@@ -155,6 +158,7 @@ impl Indexer {
         })?;
         let followed = followed.unwrap_or_else(|| Followed::of(store));
         index.set_followed_governance(&followed.mark);
+        index.set_progress(applied, None);
         Ok(Self {
             index,
             writer,
@@ -166,7 +170,17 @@ impl Indexer {
             governance: followed.clone(),
             committed_governance: followed,
             purge: Purge::Nothing,
+            drained: None,
         })
+    }
+
+    /// Tells the index how far its searchable state reaches ([`SearchIndex::lag`]).
+    fn publish_progress(&self) {
+        let caught_up_at = self
+            .drained
+            .filter(|(_, offset)| *offset <= self.committed)
+            .map(|(at, _)| at);
+        self.index.set_progress(self.committed, caught_up_at);
     }
 
     /// Whether applied work waits for a commit.
@@ -271,9 +285,14 @@ impl Indexer {
             let store = read(store);
             self.follow_governance(&store, &mut batch)?;
             let (payloads, next) = store.signed_from(self.applied, BATCH)?;
+            if payloads.is_empty() {
+                // Everything the journal holds now has been read.
+                self.drained = Some((Instant::now(), self.applied));
+            }
             (payloads, next, store.charter().clone())
         };
         if payloads.is_empty() {
+            self.publish_progress();
             return Ok((!batch.is_empty()).then_some(batch));
         }
         let charter = &charter;
@@ -476,6 +495,7 @@ impl Indexer {
     /// searches.
     pub fn commit(&mut self) -> Result<(), SearchError> {
         if !self.pending() {
+            self.publish_progress();
             return Ok(());
         }
         let payload = serde_json::to_string(&Payload {
@@ -500,6 +520,7 @@ impl Indexer {
         self.index.set_followed_governance(&self.governance.mark);
         self.overlay.clear();
         self.uncommitted = 0;
+        self.publish_progress();
         if self.purge != Purge::Nothing {
             self.purge_deleted()?;
         }

@@ -16,7 +16,8 @@ use indexer::Followed;
 use std::collections::BTreeMap;
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use hubnet_protocol::{NetworkId, RecordId};
 use serde::{Deserialize, Serialize};
@@ -256,6 +257,35 @@ pub struct SearchIndex {
     /// The decisions' digest ([`governance_mark`]) of the governance the searchable (committed)
     /// state follows; the indexer sets it.
     followed: Arc<RwLock<String>>,
+    /// How far into the journal the searchable state reaches, and since when; the indexer sets
+    /// it, [`SearchIndex::lag`] reads it.
+    progress: Arc<Mutex<Progress>>,
+}
+
+/// What the indexer last made searchable.
+#[derive(Debug, Clone, Copy)]
+struct Progress {
+    /// The journal offset the last commit reached.
+    indexed: u64,
+    /// The last moment at which the searchable state held the whole journal; `None` until the
+    /// indexer first caught up.
+    caught_up_at: Option<Instant>,
+    /// When the index was opened.
+    opened_at: Instant,
+}
+
+/// How far the searchable index is behind the store's journal ([`SearchIndex::lag`]).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Lag {
+    /// Journal bytes stored but not yet searchable.
+    pub bytes: u64,
+    /// Zero when the index holds the whole journal; else how long since it last did (an upper
+    /// bound on how long the oldest record not yet searchable has waited, give or take the
+    /// indexer's idle poll of 2 s), or since the index was opened if it has not caught up yet.
+    pub behind_for: Duration,
+    /// Whether the index has held the whole journal at some moment since it was opened (after
+    /// a rebuild or a backlog at start, it has not until the catch-up ends).
+    pub caught_up: bool,
 }
 
 impl std::fmt::Debug for SearchIndex {
@@ -363,7 +393,45 @@ impl SearchIndex {
             reader,
             fields,
             followed: Arc::default(),
+            progress: Arc::new(Mutex::new(Progress {
+                indexed: 0,
+                caught_up_at: None,
+                opened_at: Instant::now(),
+            })),
         })
+    }
+
+    /// How far the searchable state is behind a journal that ends at `journal_end`
+    /// ([`crate::store::Store::journal_end`]), at `now`.
+    pub fn lag(&self, journal_end: u64, now: Instant) -> Lag {
+        let p = *self
+            .progress
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let bytes = journal_end.saturating_sub(p.indexed.max(crate::store::Store::journal_start()));
+        let behind_for = if bytes == 0 {
+            Duration::ZERO
+        } else {
+            now.saturating_duration_since(p.caught_up_at.unwrap_or(p.opened_at))
+        };
+        Lag {
+            bytes,
+            behind_for,
+            caught_up: p.caught_up_at.is_some(),
+        }
+    }
+
+    /// Notes that the searchable state reaches journal offset `indexed`, and, if given, that it
+    /// held the whole journal at `caught_up_at` (a later moment than any noted before).
+    pub(crate) fn set_progress(&self, indexed: u64, caught_up_at: Option<Instant>) {
+        let mut p = self
+            .progress
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        p.indexed = indexed;
+        if let Some(at) = caught_up_at {
+            p.caught_up_at = Some(p.caught_up_at.map_or(at, |old| old.max(at)));
+        }
     }
 
     /// The digest of the decisions the searchable state follows. While it differs from the

@@ -349,6 +349,54 @@ fn cursors_page_through_every_match_once() {
 
 /// Records arriving between two pages neither repeat nor hide any record: the ordered sorts page
 /// by key, not by offset.
+/// The lag the index reports: before its first catch-up it claims nothing; caught up, none;
+/// with a record stored and not yet indexed, its bytes and the time since the index last held
+/// the whole journal; then none again.
+#[test]
+fn the_index_reports_its_lag_behind_the_journal() {
+    use std::time::{Duration, Instant};
+    let c = corpus();
+    let (network, end) = {
+        let s = c.store.read().unwrap();
+        (s.charter().network_id(), s.journal_end())
+    };
+    let (index, applied, followed) = SearchIndex::open(&c.data, network, end).unwrap();
+    let opened = index.lag(end, Instant::now());
+    assert!(!opened.caught_up, "{opened:?}");
+    assert_eq!(opened.bytes, end - Store::journal_start());
+    let mut indexer =
+        Indexer::new(index.clone(), applied, followed, &c.store.read().unwrap()).unwrap();
+    indexer.catch_up(&c.store, &AtomicBool::new(false)).unwrap();
+    let caught_up = Instant::now();
+    let none = Lag {
+        bytes: 0,
+        behind_for: Duration::ZERO,
+        caught_up: true,
+    };
+    assert_eq!(index.lag(end, caught_up), none);
+
+    c.publish_json(
+        "KG",
+        serde_json::json!({"kind": "practice", "title": {"en": "Late"},
+                           "summary": {"en": "x"}, "topics": ["pay"]}),
+    );
+    let later = c.store.read().unwrap().journal_end();
+    let in_a_minute = caught_up + Duration::from_secs(60);
+    let behind = index.lag(later, in_a_minute);
+    assert_eq!(behind.bytes, later - end);
+    assert!(behind.caught_up);
+    assert!(
+        (Duration::from_secs(60)..Duration::from_secs(70)).contains(&behind.behind_for),
+        "{behind:?}"
+    );
+    // Read but not committed: still behind.
+    let batch = indexer.read(&c.store).unwrap().unwrap();
+    indexer.apply(&batch).unwrap();
+    assert_eq!(index.lag(later, in_a_minute).bytes, later - end);
+    indexer.catch_up(&c.store, &AtomicBool::new(false)).unwrap();
+    assert_eq!(index.lag(later, in_a_minute), none);
+}
+
 #[test]
 fn pages_stay_whole_while_records_arrive() {
     let c = corpus();

@@ -620,6 +620,7 @@ impl Lab {
                     .into_iter()
                     .map(|b| format!("/ip4/{}/tcp/{P2P_PORT}/p2p/{}", node_addr(b), peer_ids[b]))
                     .collect(),
+                expect_peers: None,
                 http: format!("{node_ip}:{HTTP_PORT}"),
                 admin_token: Some(lab.nodes[i].token.clone()),
                 admin_token_file: None,

@@ -76,6 +76,7 @@ impl Net {
                 node_key: Some(node_dir.join("node.key")),
                 listen: vec![format!("/ip4/127.0.0.1/tcp/{p2p_port}")],
                 bootstrap: nodes.first().map(|n| n.p2p.clone()).into_iter().collect(),
+                expect_peers: None,
                 http: format!("127.0.0.1:{http_port}"),
                 admin_token: Some(token.clone()),
                 admin_token_file: None,
@@ -122,19 +123,26 @@ impl Net {
 
     /// Starts node `i` and waits until its API answers.
     pub fn start(&mut self, i: usize) {
+        self.start_with(i, |_| {});
+    }
+
+    /// [`Net::start`] with the command changed first (more arguments, environment, where its
+    /// output goes: stdout and stderr go to `node.log` unless changed).
+    pub fn start_with(&mut self, i: usize, change: impl FnOnce(&mut std::process::Command)) {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
             .open(self.nodes[i].dir.join("node.log"))
             .expect("log");
-        let child = hubnet()
+        let mut command = hubnet();
+        command
             .env("RUST_LOG", "info")
             .args(["run", "--config", path(&self.nodes[i].config)])
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log"))
-            .stderr(log)
-            .spawn()
-            .expect("hubnet run starts");
+            .stderr(log);
+        change(&mut command);
+        let child = command.spawn().expect("hubnet run starts");
         self.nodes[i].child = Some(child);
         let deadline = Instant::now() + Duration::from_secs(30);
         while self.try_status(i).is_none() {
