@@ -35,6 +35,8 @@ pub mod governance;
 #[cfg(test)]
 mod governance_tests;
 pub mod openapi;
+#[cfg(test)]
+mod openapi_tests;
 pub mod programmes;
 pub mod query;
 #[cfg(test)]
