@@ -112,7 +112,7 @@ pub async fn compare(
 /// `GET /api/v1/countries/{code}`: a member state's reform profiles over time, what changed in the
 /// latest since the one before, and its newest practices and events.
 #[utoipa::path(get, path = "/api/v1/countries/{code}", tag = "profiles",
-    params(("code" = String, Path, description = "A member state's code (`KZ`)")),
+    params(("code" = String, Path, description = "A member state's code (`KZ`, any case)", pattern = "^[A-Za-z]{2}$", example = "KZ")),
     responses((status = 200, description = "`{country, name, profiles: [each with its signed bytes, oldest first], latest, previous, changes: {from, to, reforms: [{title, from, to}], indicators: [{code, from, to}]} or null, records: [{id, kind, title, created_at, start}]}`", body = Value),
         (status = 404, description = "No member state with this code", body = Problem, content_type = "application/problem+json")))]
 pub async fn country(

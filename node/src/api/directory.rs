@@ -198,7 +198,9 @@ fn institution_names(
 
 /// `GET /api/v1/directory`.
 #[utoipa::path(get, path = "/api/v1/directory", tag = "directory", params(DirectoryParams),
-    responses((status = 200, description = "`{entries, total}`: experts and institutions by name; each entry `{id, kind, member, name, country, topics, languages, updated_at, sample}` and, for an expert, `position`, `institution` (`{id}` or `{name}`), `formats`, `public_official`, `contact_email`, `reconfirm_by`; for an institution `type`, `website`, `wikidata`, `ror`, `parent`, `contact_email`. Experts past their `reconfirm_by` (UTC, the node's clock) are not listed", body = Value),
+    responses((status = 200, description = "`{entries, total}`: experts and institutions by name; each entry `{id, kind, member, name, country, topics, languages, updated_at, sample}` and, for an expert, `position`, `institution` (`{id}` or `{name}`), `formats`, `public_official`, `contact_email`, `reconfirm_by`; for an institution `type`, `website`, `wikidata`, `ror`, `parent`, `contact_email`. Experts past their `reconfirm_by` (UTC, the node's clock) are not listed", body = Value, links(
+        ("references" = (operation_id = "references", parameters(("id" = "$response.body#/entries/0/id")), description = "The records naming the first entry, when it is an institution (ask with `kind=institution`)")),
+        ("record" = (operation_id = "record", parameters(("id" = "$response.body#/entries/0/id")), description = "The first entry's record as stored")))),
         (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json")))]
 pub async fn directory_json(
     State(state): State<AppState>,
@@ -275,7 +277,7 @@ async fn export(
 
 /// `GET /api/v1/institutions/{id}/references`.
 #[utoipa::path(get, path = "/api/v1/institutions/{id}/references", tag = "directory",
-    params(("id" = String, Path, description = "Record id of an institution, 64 hex digits")),
+    params(("id" = super::openapi::RecordIdParam, Path, description = "Record id of an institution, 64 hex digits")),
     responses((status = 200, description = "`{institution, records}`: every record in force that names the institution (practices, events, reform profiles by `institution_ids`, experts by institution or affiliation, institutions by `parent`), not retracted, each `{id, kind, member, title, updated_at}`; experts past their `reconfirm_by` left out", body = Value),
         (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such institution", body = Problem, content_type = "application/problem+json")))]

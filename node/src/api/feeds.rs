@@ -53,9 +53,9 @@ pub struct ExportParams {
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct CitationParams {
-    /// `bibtex` or `csl-json`.
+    /// `bibtex` (the default) or `csl-json`.
     #[param(pattern = "^(bibtex|csl-json)$")]
-    format: String,
+    format: Option<String>,
     /// The language to write texts in.
     display_lang: Option<String>,
 }
@@ -511,7 +511,7 @@ fn erased_items(shared: &Shared, q: &Query) -> Result<Vec<Current>, ApiError> {
 
 /// `GET /api/v1/records/{id}/citation?format=bibtex|csl-json`.
 #[utoipa::path(get, path = "/api/v1/records/{id}/citation", tag = "records",
-    params(("id" = String, Path, description = "Id of a practice or event"), CitationParams),
+    params(("id" = super::openapi::RecordIdParam, Path, description = "Id of a practice, event, reform profile, institution, expert profile or programme"), CitationParams),
     responses((status = 200, description = "A BibTeX entry or a CSL-JSON item citing the record's stable page"),
               (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"),
               (status = 404, description = "No such practice or event", body = Problem, content_type = "application/problem+json")))]

@@ -124,7 +124,7 @@ pub async fn governance(State(state): State<AppState>) -> Result<Json<Value>, Ap
 }
 
 /// `POST /api/v1/governance/decisions`.
-#[utoipa::path(post, path = "/api/v1/governance/decisions", tag = "governance", request_body(content = Vec<u8>, content_type = "application/x-protobuf", description = "A SignedDecision with at least quorum committee signatures"), responses((status = 201, description = "Stored durably (new)", body = Value), (status = 200, description = "Already held", body = Value), (status = 400, description = "A bad body", body = Problem, content_type = "application/problem+json"), (status = 422, description = "Not a valid decision (signatures, quorum, content)", body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/v1/governance/decisions", tag = "governance", request_body(content = super::openapi::SignedDecisionMessage, content_type = "application/x-protobuf", description = "A `hubnet.v1.SignedDecision` protobuf (proto/proto/hubnet/v1/governance.proto) with at least quorum committee signatures"), responses((status = 201, description = "Stored durably (new)", body = Value), (status = 200, description = "Already held", body = Value), (status = 400, description = "A bad body", body = Problem, content_type = "application/problem+json"), (status = 422, description = "Not a valid decision (signatures, quorum, content)", body = Problem, content_type = "application/problem+json")))]
 pub async fn submit_decision(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
@@ -211,7 +211,7 @@ pub async fn checkpoints(State(state): State<AppState>) -> Result<Json<Value>, A
 }
 
 /// `POST /api/v1/checkpoints`.
-#[utoipa::path(post, path = "/api/v1/checkpoints", tag = "governance", request_body(content = Vec<u8>, content_type = "application/x-protobuf", description = "A SignedCheckpoint"), responses((status = 200, description = "Verified; whether it was new, known, or contradicts the signer's newest", body = Value), (status = 400, description = "A bad body", body = Problem, content_type = "application/problem+json"), (status = 422, description = "Not a valid checkpoint", body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/v1/checkpoints", tag = "governance", request_body(content = super::openapi::SignedCheckpointMessage, content_type = "application/x-protobuf", description = "A `hubnet.v1.SignedCheckpoint` protobuf (proto/proto/hubnet/v1/governance.proto)"), responses((status = 200, description = "Verified; whether it was new, known, or contradicts the signer's newest", body = Value), (status = 400, description = "A bad body", body = Problem, content_type = "application/problem+json"), (status = 422, description = "Not a valid checkpoint", body = Problem, content_type = "application/problem+json")))]
 pub async fn submit_checkpoint(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
@@ -229,6 +229,7 @@ pub async fn submit_checkpoint(
 
 /// Parameters of `GET /api/v1/bundle`.
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct BundleParams {
     /// Include every record (default true); false gives the charter, decisions and checkpoints.
@@ -236,7 +237,7 @@ pub struct BundleParams {
 }
 
 /// `GET /api/v1/bundle`.
-#[utoipa::path(get, path = "/api/v1/bundle", tag = "governance", params(BundleParams), responses((status = 200, description = "A hubnet.v1.Bundle (protobuf), streamed: charter, decisions, checkpoints (newest per signer, then contradicting pairs), records in journal order", content_type = "application/x-protobuf"), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/v1/bundle", tag = "governance", params(BundleParams), responses((status = 200, description = "A hubnet.v1.Bundle (protobuf), streamed: charter, decisions, checkpoints (newest per signer, then contradicting pairs), records in journal order", content_type = "application/x-protobuf", body = super::openapi::BundleMessage), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json")))]
 pub async fn bundle(
     State(state): State<AppState>,
     params: Result<Query<BundleParams>, axum::extract::rejection::QueryRejection>,

@@ -40,6 +40,8 @@ pub mod openapi;
 pub mod operations;
 #[cfg(test)]
 mod operations_tests;
+#[cfg(test)]
+mod openapi_tests;
 pub mod programmes;
 pub mod query;
 #[cfg(test)]
@@ -268,7 +270,7 @@ fn parse_id(id: &str) -> Result<RecordId, ApiError> {
         .map_err(|_| ApiError::BadRequest(format!("{id:?} is not a record id (64 hex digits)")))
 }
 
-#[utoipa::path(get, path = "/api/v1/records/{id}", tag = "records", params(("id" = String, Path, description = "Record id, 64 hex digits")), responses((status = 200, description = "The record as stored: decoded header and body, and `signed` (base64 of the exact signed bytes); `amendments` (its amendments' ids, in log order), `retracted`, and for an erased record `erased: true`, a null body, `signed.erasure` (the proof) and `erased_by` (the erasure record or decision)", body = Value), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/v1/records/{id}", tag = "records", params(("id" = openapi::RecordIdParam, Path, description = "Record id, 64 hex digits")), responses((status = 200, description = "The record as stored: decoded header and body, and `signed` (base64 of the exact signed bytes); `amendments` (its amendments' ids, in log order), `retracted`, and for an erased record `erased: true`, a null body, `signed.erasure` (the proof) and `erased_by` (the erasure record or decision)", body = Value, links(("log" = (operation_id = "log", parameters(("author" = "$response.body#/author")), description = "The log of the record's author")))), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json")))]
 async fn record(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -307,7 +309,7 @@ async fn record(
     .await
 }
 
-#[utoipa::path(get, path = "/api/v1/records/{id}/raw", tag = "records", params(("id" = String, Path, description = "Record id, 64 hex digits")), responses((status = 200, description = "The SignedRecord protobuf", content_type = "application/x-protobuf", body = Vec<u8>), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/v1/records/{id}/raw", tag = "records", params(("id" = openapi::RecordIdParam, Path, description = "Record id, 64 hex digits")), responses((status = 200, description = "The record's `hubnet.v1.SignedRecord` protobuf (proto/proto/hubnet/v1/record.proto), as signed", content_type = "application/x-protobuf", body = openapi::SignedRecordMessage), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json")))]
 async fn record_raw(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -384,7 +386,7 @@ fn refusal(e: Refusal) -> ApiError {
     }
 }
 
-#[utoipa::path(post, path = "/api/v1/records", tag = "publish", security(("admin_token" = [])), request_body(content = Value, description = "A draft (see docs/DRAFTS.md)"), responses((status = 201, description = "Stored durably", body = Value), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"), (status = 401, description = "No or a wrong token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "A mirror cannot publish", body = Problem, content_type = "application/problem+json"), (status = 422, description = "The draft breaks a rule", body = Problem, content_type = "application/problem+json"), (status = 429, description = "The key reached the charter's rate limit (docs/PROTOCOL.md §2); `Retry-After` says when the next record may be created", body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/v1/records", tag = "publish", security(("admin_token" = [])), request_body(content = Value, description = "A draft (see docs/DRAFTS.md)"), responses((status = 201, description = "Stored durably: `{id, member, author, seq, created_at}`; `Location` is the record's URL", body = Value, links(("record" = (operation_id = "record", parameters(("id" = "$response.body#/id")), description = "The record as stored")))), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"), (status = 401, description = "No or a wrong token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "A mirror cannot publish", body = Problem, content_type = "application/problem+json"), (status = 422, description = "The draft breaks a rule", body = Problem, content_type = "application/problem+json"), (status = 429, description = "The key reached the charter's rate limit (docs/PROTOCOL.md §2); `Retry-After` says when the next record may be created", body = Problem, content_type = "application/problem+json")))]
 async fn publish(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -431,7 +433,7 @@ fn created(id: RecordId, body: Value) -> Response {
         .into_response()
 }
 
-#[utoipa::path(post, path = "/api/v1/records/raw", tag = "publish", security(("admin_token" = [])), request_body(content = Vec<u8>, content_type = "application/x-protobuf", description = "A SignedRecord"), responses((status = 201, description = "Stored durably", body = Value), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"), (status = 401, description = "No or a wrong token", body = Problem, content_type = "application/problem+json"), (status = 422, description = "Not a valid record", body = Problem, content_type = "application/problem+json"), (status = 429, description = "The key reached the charter's rate limit (docs/PROTOCOL.md §2); `Retry-After` says when the next record may be created", body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/v1/records/raw", tag = "publish", security(("admin_token" = [])), request_body(content = openapi::SignedRecordMessage, content_type = "application/x-protobuf", description = "A `hubnet.v1.SignedRecord` protobuf (proto/proto/hubnet/v1/record.proto), signed elsewhere with a member's publishing key"), responses((status = 201, description = "Stored durably: `{id}`; `Location` is the record's URL", body = Value, links(("record" = (operation_id = "record", parameters(("id" = "$response.body#/id")), description = "The record as stored")))), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"), (status = 401, description = "No or a wrong token", body = Problem, content_type = "application/problem+json"), (status = 422, description = "Not a valid record", body = Problem, content_type = "application/problem+json"), (status = 429, description = "The key reached the charter's rate limit (docs/PROTOCOL.md §2); `Retry-After` says when the next record may be created", body = Problem, content_type = "application/problem+json")))]
 async fn publish_raw(
     State(state): State<AppState>,
     headers: HeaderMap,

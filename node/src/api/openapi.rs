@@ -1,9 +1,16 @@
 //! The OpenAPI 3.1 document, generated from the handlers' `#[utoipa::path]` annotations and the
 //! parameter types below, served at `/api/v1/openapi.json`. The parameter types only describe:
 //! handlers parse the raw query string themselves, so that an unknown parameter is an error.
+//! The document validates with `openapi-spec-validator` (the tests in `openapi_tests.rs` run it,
+//! and check in Rust that every reference resolves and every id and key has its pattern).
+
+use std::borrow::Cow;
 
 use serde::Serialize;
-use utoipa::{IntoParams, OpenApi, ToSchema};
+use utoipa::openapi::RefOr;
+use utoipa::openapi::extensions::ExtensionsBuilder;
+use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, Schema, SchemaFormat, Type};
+use utoipa::{IntoParams, OpenApi, PartialSchema, ToSchema};
 
 /// An error answer (RFC 9457), sent as `application/problem+json`.
 #[derive(Debug, Serialize, ToSchema)]
@@ -18,6 +25,89 @@ pub struct Problem {
     /// What was wrong, for people.
     pub detail: String,
 }
+
+/// A record id: the SHA-256 of the record's header bytes, 64 hex digits. The node writes ids in
+/// lowercase and reads either case (`RecordId::from_str`).
+#[derive(Debug, ToSchema)]
+#[schema(as = RecordId, value_type = String, pattern = "^[0-9a-fA-F]{64}$")]
+#[allow(dead_code)]
+pub struct RecordIdParam(String);
+
+/// An author: a member code of the charter (ISO 3166-1 alpha-2 or `HUB`, any case) or a
+/// publishing key (an Ed25519 public key, 64 hex digits; written in lowercase, read in either
+/// case).
+#[derive(Debug, ToSchema)]
+#[schema(
+    as = Author,
+    value_type = String,
+    pattern = "^([A-Za-z]{2}|[Hh][Uu][Bb]|[0-9a-fA-F]{64})$"
+)]
+#[allow(dead_code)]
+pub struct AuthorParam(String);
+
+/// A protobuf message of `proto/proto/hubnet/v1/` as a request or response body: its schema is
+/// binary (`type: string`, `format: binary`, `contentMediaType: application/x-protobuf`), named
+/// after the message (`hubnet.v1.SignedRecord`), with the message and its `.proto` file (relative
+/// to the repository's root) in `x-protobuf-message` and `x-protobuf-file`. Written by hand
+/// because utoipa's derive cannot put extensions on a schema of a newtype.
+macro_rules! protobuf_message {
+    ($(#[$doc:meta])* $name:ident, $message:literal, $file:literal) => {
+        $(#[$doc])*
+        #[derive(Debug)]
+        pub struct $name;
+
+        impl PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .format(Some(SchemaFormat::KnownFormat(KnownFormat::Binary)))
+                    .content_media_type(super::PROTOBUF)
+                    .description(Some(concat!(
+                        "A `", $message, "` protobuf message, encoded; its definition is `",
+                        $file, "` in the hubnet repository."
+                    )))
+                    .extensions(Some(
+                        ExtensionsBuilder::new()
+                            .add("x-protobuf-message", $message)
+                            .add("x-protobuf-file", $file)
+                            .build(),
+                    ))
+                    .into()
+            }
+        }
+
+        impl ToSchema for $name {
+            fn name() -> Cow<'static, str> {
+                Cow::Borrowed($message)
+            }
+        }
+    };
+}
+
+protobuf_message!(
+    /// `POST /api/v1/records/raw`'s body and `GET /api/v1/records/{id}/raw`'s answer.
+    SignedRecordMessage,
+    "hubnet.v1.SignedRecord",
+    "proto/proto/hubnet/v1/record.proto"
+);
+protobuf_message!(
+    /// `POST /api/v1/governance/decisions`'s body.
+    SignedDecisionMessage,
+    "hubnet.v1.SignedDecision",
+    "proto/proto/hubnet/v1/governance.proto"
+);
+protobuf_message!(
+    /// `POST /api/v1/checkpoints`'s body.
+    SignedCheckpointMessage,
+    "hubnet.v1.SignedCheckpoint",
+    "proto/proto/hubnet/v1/governance.proto"
+);
+protobuf_message!(
+    /// `GET /api/v1/bundle`'s answer.
+    BundleMessage,
+    "hubnet.v1.Bundle",
+    "proto/proto/hubnet/v1/bundle.proto"
+);
 
 /// A record kind a query can ask for.
 #[derive(Debug, Serialize, ToSchema)]
@@ -114,7 +204,7 @@ pub struct QueryParams {
     #[param(style = Form, explode)]
     kind: Option<Vec<KindParam>>,
     /// ISO 3166-1 alpha-2 code or `HUB`; repeatable.
-    #[param(style = Form, explode, pattern = "^([A-Za-z]{2}|HUB|hub)$")]
+    #[param(style = Form, explode, pattern = "^([A-Za-z]{2}|[Hh][Uu][Bb])$")]
     country: Option<Vec<String>>,
     /// A topic slug of the charter's vocabulary (`e-government`, `recruitment`, …; see
     /// `/api/v1/vocabulary`); repeatable.
@@ -126,7 +216,7 @@ pub struct QueryParams {
     area: Option<Vec<String>>,
     /// A member code (`KZ`) or a publishing key (64 hex digits); repeatable.
     #[param(style = Form, explode)]
-    author: Option<Vec<String>>,
+    author: Option<Vec<AuthorParam>>,
     /// A BCP 47 language tag (`ru`, `kk`, `uz-Latn`): records with text in it; `q` then searches
     /// that text only. Repeatable.
     #[param(style = Form, explode)]
@@ -138,7 +228,7 @@ pub struct QueryParams {
     #[param(style = Form, explode)]
     role: Option<Vec<RoleParam>>,
     /// A member code: programmes it takes part in; repeatable.
-    #[param(style = Form, explode, pattern = "^([A-Za-z]{2}|HUB|hub)$")]
+    #[param(style = Form, explode, pattern = "^([A-Za-z]{2}|[Hh][Uu][Bb])$")]
     participant: Option<Vec<String>>,
     /// Where programmes stand with their participants: `proposed` (not every member participant
     /// confirmed the version in force), `confirmed`, `retracted`; repeatable.
@@ -194,8 +284,22 @@ pub struct LogParams {
         (name = "directory", description = "Experts and institutions: the directory, its vCard and CSV exports, an institution's references, profiles to re-confirm"),
         (name = "publish", description = "Publishing (admin token)"),
         (name = "operations", description = "Liveness and readiness probes, for supervisors and load balancers"),
+        (name = "governance", description = "The charter's decisions, checkpoints and the signed bundle of everything"),
     ),
-    components(schemas(Problem)),
+    components(schemas(
+        Problem,
+        RecordIdParam,
+        AuthorParam,
+        KindParam,
+        SortParam,
+        StatusParam,
+        RoleParam,
+        StateParam,
+        SignedRecordMessage,
+        SignedDecisionMessage,
+        SignedCheckpointMessage,
+        BundleMessage
+    )),
     modifiers(&BearerAuth)
 )]
 pub struct ApiDoc;

@@ -81,7 +81,12 @@ pub fn run_query(
 }
 
 /// `GET /api/v1/records`: filters, full text, facets, a cursor.
-#[utoipa::path(get, path = "/api/v1/records", tag = "records", params(QueryParams), responses((status = 200, description = "`{records, next_cursor, total, facets}`; each record carries its `signed` bytes, its `current` content when amended (null otherwise: `body` is in force), and its amendment and retraction with their own signed bytes", body = Value), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/v1/records", tag = "records", params(QueryParams), responses((status = 200, description = "`{records, next_cursor, total, facets}`; each record carries its `signed` bytes, its `current` content when amended (null otherwise: `body` is in force), and its amendment and retraction with their own signed bytes", body = Value, links(
+        ("record" = (operation_id = "record", parameters(("id" = "$response.body#/records/0/id")), description = "The first record as stored")),
+        ("raw" = (operation_id = "record_raw", parameters(("id" = "$response.body#/records/0/id")), description = "The first record's signed protobuf")),
+        ("current" = (operation_id = "current", parameters(("id" = "$response.body#/records/0/id")), description = "The first record as it stands, Markdown rendered")),
+        ("citation" = (operation_id = "citation", parameters(("id" = "$response.body#/records/0/id")), description = "A citation of the first record")),
+        ("programme" = (operation_id = "programme", parameters(("id" = "$response.body#/records/0/id")), description = "Where the first record stands with its participants, when it is a joint programme (query with `kind=programme`)")))), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json")))]
 pub async fn search(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
@@ -151,7 +156,7 @@ pub fn current_of(shared: &Shared, id: &RecordId) -> Result<Current, ApiError> {
 
 /// `GET /api/v1/records/{id}/current`: the state in force, with the Markdown body (practice) or
 /// description (event) rendered to sanitised HTML per language.
-#[utoipa::path(get, path = "/api/v1/records/{id}/current", tag = "records", params(("id" = String, Path, description = "Id of a practice or event")), responses((status = 200, description = "The state in force, as in a query result, plus `html`: the Markdown body rendered and sanitised, per language", body = Value), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such record, or one that does not count (signed after its key's last valid seq; /api/v1/records/{id} still serves it as signed)", body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/v1/records/{id}/current", tag = "records", params(("id" = super::openapi::RecordIdParam, Path, description = "Id of a practice, event, reform profile, institution, expert profile or programme")), responses((status = 200, description = "The state in force, as in a query result, plus `html`: the Markdown body rendered and sanitised, per language", body = Value), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such record, or one that does not count (signed after its key's last valid seq; /api/v1/records/{id} still serves it as signed)", body = Problem, content_type = "application/problem+json")))]
 pub async fn current(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -185,7 +190,7 @@ pub async fn vocabulary(State(state): State<AppState>) -> Json<Value> {
 }
 
 /// `GET /api/v1/members`: the charter's members with their keys and heads.
-#[utoipa::path(get, path = "/api/v1/members", tag = "network", responses((status = 200, description = "The charter: network id, name, quorum, committee keys, members with their publishing keys, heads and fork flags", body = Value)))]
+#[utoipa::path(get, path = "/api/v1/members", tag = "network", responses((status = 200, description = "The charter: network id, name, quorum, committee keys, members with their publishing keys, heads and fork flags", body = Value, links(("log" = (operation_id = "log", parameters(("author" = "$response.body#/members/0/publishing_key")), description = "The log of the first member's publishing key"))))))]
 pub async fn members(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     let shared = state.shared.clone();
     blocking(move || {
@@ -246,7 +251,7 @@ pub fn single_valued(raw: Option<&str>) -> Result<Vec<(String, String)>, ApiErro
 }
 
 /// `GET /api/v1/logs/{author}?from=&limit=`: an author's chain (member code or key).
-#[utoipa::path(get, path = "/api/v1/logs/{author}", tag = "network", params(("author" = String, Path, description = "Member code or publishing key"), LogParams), responses((status = 200, description = "The author's chain: seq, id, kind, time, target", body = Value), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/v1/logs/{author}", tag = "network", params(("author" = super::openapi::AuthorParam, Path, description = "Member code (any case) or publishing key (64 hex digits)", example = "KZ"), LogParams), responses((status = 200, description = "The author's chain: seq, id, kind, time, target", body = Value), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json")))]
 pub async fn log(
     State(state): State<AppState>,
     Path(author): Path<String>,

@@ -2,12 +2,14 @@
 //! logs, forks, the OpenAPI document, and queries generated from that document.
 #![allow(clippy::unwrap_used)]
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use axum::http::StatusCode;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 
+use super::openapi_tests::resolve;
 use super::tests::{Api, TOKEN, api, call, get, json, post, publish};
 
 /// GETs `path` until `done` holds for its JSON (the indexer commits shortly after a store).
@@ -484,26 +486,25 @@ async fn the_openapi_document_describes_every_endpoint() {
     );
 }
 
-async fn openapi(api: &Api) -> Value {
+pub(super) async fn openapi(api: &Api) -> Value {
     let (status, ctype, body) = call(api, get("/api/v1/openapi.json")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(ctype, "application/json");
     json(&body)
 }
 
-/// A value for a parameter of `schema`: often valid, often not.
-fn value_for(schema: &Value) -> BoxedStrategy<String> {
+/// A value for a parameter of `schema` (its `$ref`s followed in `doc`): often valid, often not;
+/// of the documented form when the schema has a pattern.
+fn value_for(doc: &Value, schema: &Value) -> BoxedStrategy<String> {
     let mut valid: Vec<String> = Vec::new();
+    let schema = resolve(doc, schema);
     let items = if schema["type"] == "array" {
-        &schema["items"]
+        resolve(doc, &schema["items"])
     } else {
         schema
     };
     if let Some(e) = items["enum"].as_array() {
         valid.extend(e.iter().filter_map(|v| v.as_str().map(str::to_owned)));
-    }
-    if let Some(r) = items["$ref"].as_str() {
-        valid.push(r.rsplit('/').next().unwrap_or_default().to_lowercase());
     }
     let t = items["type"]
         .as_str()
@@ -534,25 +535,129 @@ fn value_for(schema: &Value) -> BoxedStrategy<String> {
             .map(String::from),
         ),
     }
-    prop_oneof![
-        2 => proptest::sample::select(valid),
-        1 => "\\PC{0,40}",
-        1 => "[a-zA-Z0-9:_*()\"'+-]{0,12}",
-    ]
-    .boxed()
+    let mut choices: Vec<(u32, BoxedStrategy<String>)> = vec![
+        (2, proptest::sample::select(valid).boxed()),
+        (1, "\\PC{0,40}".boxed()),
+        (1, "[a-zA-Z0-9:_*()\"'+-]{0,12}".boxed()),
+    ];
+    if let Some(pattern) = items["pattern"].as_str() {
+        let unanchored = pattern.trim_start_matches('^').trim_end_matches('$');
+        let of_form = proptest::string::string_regex(unanchored)
+            .unwrap_or_else(|e| panic!("pattern {pattern}: {e}"));
+        choices.push((2, of_form.boxed()));
+    }
+    proptest::strategy::Union::new_weighted(choices).boxed()
+}
+
+/// What the fixture holds for each path parameter of each GET operation, by (operationId, name),
+/// as the document tells: the parameter's `example` and `examples`, and the values that the
+/// `links` of GET operations' answers point at (`$response.body#/…`), followed until no new value
+/// turns up (a link from an operation with path parameters is followed once those are known).
+async fn known_values(api: &Api, doc: &Value) -> BTreeMap<(String, String), Vec<String>> {
+    let gets: Vec<(&String, &Value)> = doc["paths"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .filter_map(|(path, item)| item.get("get").map(|op| (path, op)))
+        .collect();
+    let path_params = |op: &Value| -> Vec<Value> {
+        op["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["in"] == "path")
+            .cloned()
+            .collect()
+    };
+    let mut known: BTreeMap<(String, String), BTreeSet<String>> = BTreeMap::new();
+    for (_, op) in &gets {
+        let id = op["operationId"].as_str().unwrap();
+        for p in path_params(op) {
+            let name = p["name"].as_str().unwrap();
+            let examples = p["examples"].as_object().into_iter().flatten();
+            let values = std::iter::once(&p["example"])
+                .chain(examples.map(|(_, e)| &e["value"]))
+                .filter_map(Value::as_str)
+                .map(str::to_owned);
+            known
+                .entry((id.to_owned(), name.to_owned()))
+                .or_default()
+                .extend(values);
+        }
+    }
+    loop {
+        let before: usize = known.values().map(BTreeSet::len).sum();
+        for (path, op) in &gets {
+            let links = op["responses"]["200"]["links"].as_object();
+            let Some(links) = links.filter(|l| !l.is_empty()) else {
+                continue;
+            };
+            let id = op["operationId"].as_str().unwrap();
+            let mut url = (*path).clone();
+            for p in path_params(op) {
+                let name = p["name"].as_str().unwrap();
+                if let Some(v) = known
+                    .get(&(id.to_owned(), name.to_owned()))
+                    .and_then(|vs| vs.first())
+                {
+                    url = url.replace(&format!("{{{name}}}"), &enc(v));
+                }
+            }
+            if url.contains('{') {
+                continue;
+            }
+            let (status, _, body) = call(api, get(&url)).await;
+            assert_eq!(
+                status,
+                StatusCode::OK,
+                "{url}: {}",
+                String::from_utf8_lossy(&body)
+            );
+            let answer = json(&body);
+            for (name, link) in links {
+                let target = link["operationId"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{url}: link {name} names no operationId"));
+                for (param, expression) in link["parameters"].as_object().unwrap() {
+                    let pointer = expression
+                        .as_str()
+                        .and_then(|e| e.strip_prefix("$response.body#"))
+                        .unwrap_or_else(|| {
+                            panic!("{url}: link {name}: {expression} is no $response.body#/…")
+                        });
+                    if let Some(v) = answer.pointer(pointer).and_then(Value::as_str) {
+                        known
+                            .entry((target.to_owned(), param.clone()))
+                            .or_default()
+                            .insert(v.to_owned());
+                    }
+                }
+            }
+        }
+        if known.values().map(BTreeSet::len).sum::<usize>() == before {
+            break;
+        }
+    }
+    known
+        .into_iter()
+        .map(|(k, vs)| (k, vs.into_iter().collect()))
+        .collect()
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, .. ProptestConfig::default() })]
 
     /// Queries generated from the OpenAPI document's GET operations and their parameters (plus a
-    /// stray unknown parameter now and then) never get a 5xx.
+    /// stray unknown parameter now and then) never get a 5xx, and a 4xx is a problem. Every
+    /// operation with path parameters is also asked for what the fixture holds, as the document's
+    /// examples and links tell (ids, authors, codes): that is a 200.
     #[test]
     fn generated_queries_never_get_a_5xx(seed in any::<u64>(), picks in proptest::collection::vec((any::<bool>(), any::<u8>()), 16)) {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let api = fixture();
         rt.block_on(async {
             let doc = openapi(api).await;
+            let known = known_values(api, &doc).await;
             let mut runner = proptest::test_runner::TestRunner::new_with_rng(
                 ProptestConfig::default(),
                 proptest::test_runner::TestRng::from_seed(
@@ -562,12 +667,31 @@ proptest! {
             );
             for (path, item) in doc["paths"].as_object().unwrap() {
                 let Some(op) = item.get("get") else { continue };
+                let params = op["parameters"].as_array().cloned().unwrap_or_default();
+                // What the fixture holds, as the examples and links tell.
+                let op_id = op["operationId"].as_str().unwrap_or_default();
+                let mut url = path.clone();
+                for (i, p) in params.iter().filter(|p| p["in"] == "path").enumerate() {
+                    let name = p["name"].as_str().unwrap_or_default();
+                    let values = known.get(&(op_id.to_owned(), name.to_owned())).filter(|vs| !vs.is_empty())
+                        .unwrap_or_else(|| panic!("{path}: no example or link of the document gives a {name} the fixture holds"));
+                    let (upper, pick) = picks[i % picks.len()];
+                    let v = &values[usize::from(pick) % values.len()];
+                    // Ids, keys and codes are read in either case, as their patterns say.
+                    let v = if upper { v.to_uppercase() } else { v.clone() };
+                    url = url.replace(&format!("{{{name}}}"), &enc(&v));
+                }
+                if url != *path {
+                    let (status, _, body) = call(api, get(&url)).await;
+                    assert_eq!(status, StatusCode::OK, "{url} (from the document's examples and links): {}", String::from_utf8_lossy(&body));
+                }
+                // Generated values.
                 let mut url = path.clone();
                 let mut query: Vec<(String, String)> = Vec::new();
-                for (i, p) in op["parameters"].as_array().cloned().unwrap_or_default().iter().enumerate() {
+                for (i, p) in params.iter().enumerate() {
                     let (use_it, _) = picks[i % picks.len()];
                     let name = p["name"].as_str().unwrap_or_default();
-                    let v = value_for(&p["schema"]).new_tree(&mut runner).unwrap().current();
+                    let v = value_for(&doc, &p["schema"]).new_tree(&mut runner).unwrap().current();
                     if p["in"] == "path" {
                         let v = if use_it { v } else { "ab".repeat(32) };
                         url = url.replace(&format!("{{{name}}}"), &enc(&v));
@@ -590,17 +714,29 @@ proptest! {
     }
 }
 
-/// One node with a few records for the generated queries, shared by every case.
+/// One node for the generated queries, shared by every case: an institution, a practice, an event
+/// and, newest, a joint programme led by KG, so that the first record of a query (newest first)
+/// is a programme and the first entry of the directory an institution, as the document's links
+/// from them to `/api/v1/programmes/{id}` and `/api/v1/institutions/{id}/references` expect.
 fn fixture() -> &'static Api {
     static API: std::sync::OnceLock<Api> = std::sync::OnceLock::new();
     API.get_or_init(|| {
         let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
         let a = api(Some("KZ"));
         rt.block_on(async {
+            publish(&a, json!({"kind": "institution", "type": "ministry", "name": {"en": "Ministry of Labour"},
+                "topics": ["pay"], "languages": ["kk", "ru"]})).await;
             publish(&a, json!({"kind": "practice", "title": {"ru": "Государственная служба"}, "summary": {"ru": "x"}, "topics": ["pay"]})).await;
             publish(&a, json!({"kind": "event", "event_type": "webinar", "title": {"en": "Webinar"},
                 "start": "2027-01-10T10:00", "time_zone": "Asia/Almaty", "status": "scheduled", "topics": ["training"]})).await;
-            wait_for(&a, "/api/v1/records", |v| v["total"] == 2).await;
+            let programme = json!({"kind": "programme", "title": {"en": "Curriculum network"},
+                "description": {"en": "Academies share one curriculum."},
+                "participants": [{"member": "KG", "roles": ["lead"]}, {"member": "KZ", "roles": ["implementing"]}],
+                "status": "implementation", "planned_start": "2027-03-01", "planned_end": "2027-08-31",
+                "countries": ["KG"], "topics": ["training"]});
+            // A millisecond after now: later than the event, whose time was now or earlier.
+            publish_first_as(&a, "KG", &programme, crate::now_ms() + 1).await;
+            wait_for(&a, "/api/v1/records", |v| v["total"] == 4 && v["records"][0]["kind"] == "programme").await;
         });
         a
     })
@@ -623,18 +759,24 @@ fn profile_draft(as_of: &str, merit: Option<(f64, u32)>, status: &str) -> Value 
 
 /// Publishes a reform profile of Kyrgyzstan, signed elsewhere with KG's sample key.
 async fn publish_kg_profile(api: &Api, draft: &Value) -> String {
-    let key = crate::test_support::sample_key("KG");
+    publish_first_as(api, "KG", draft, crate::now_ms()).await
+}
+
+/// Publishes `draft` as `member`'s first record, signed elsewhere with its sample key at
+/// `created_at` (Unix ms), through `POST /api/v1/records/raw`; returns its id.
+async fn publish_first_as(api: &Api, member: &str, draft: &Value, created_at: i64) -> String {
+    let key = crate::test_support::sample_key(member);
     let charter = api.shared.charter();
     let body =
         hubnet_protocol::Draft::parse(&draft.to_string(), hubnet_protocol::DraftFormat::Json)
             .unwrap()
-            .to_body("KG", &charter.rules())
+            .to_body(member, &charter.rules())
             .unwrap();
     let signed = hubnet_protocol::record::sign(
         &key,
         charter.network_id(),
         hubnet_protocol::Position::FIRST,
-        crate::now_ms(),
+        created_at,
         &body,
     );
     let (status, _, answer) = call(
