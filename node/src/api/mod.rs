@@ -37,11 +37,11 @@ pub mod governance;
 mod governance_tests;
 pub mod guard;
 pub mod openapi;
+#[cfg(test)]
+mod openapi_tests;
 pub mod operations;
 #[cfg(test)]
 mod operations_tests;
-#[cfg(test)]
-mod openapi_tests;
 pub mod programmes;
 pub mod query;
 #[cfg(test)]
