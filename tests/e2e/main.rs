@@ -5,6 +5,7 @@
 
 mod browser;
 mod cli;
+mod edge;
 mod kill;
 mod lab;
 mod net;

@@ -126,9 +126,18 @@ impl Net {
         self.start_with(i, |_| {});
     }
 
-    /// [`Net::start`] with the command changed first (more arguments, environment, where its
-    /// output goes: stdout and stderr go to `node.log` unless changed).
-    pub fn start_with(&mut self, i: usize, change: impl FnOnce(&mut std::process::Command)) {
+    /// Changes node `i`'s config file (before it starts).
+    pub fn configure(&self, i: usize, change: impl FnOnce(&mut ConfigFile)) {
+        let path = &self.nodes[i].config;
+        let text = std::fs::read_to_string(path).expect("config");
+        let mut file: ConfigFile = toml::from_str(&text).expect("config toml");
+        change(&mut file);
+        std::fs::write(path, toml::to_string(&file).expect("toml")).expect("config");
+    }
+
+    /// Starts node `i` without waiting for it (its output to `node.log`, unless `change` says
+    /// otherwise).
+    pub fn spawn(&mut self, i: usize, change: impl FnOnce(&mut std::process::Command)) {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -144,8 +153,24 @@ impl Net {
         change(&mut command);
         let child = command.spawn().expect("hubnet run starts");
         self.nodes[i].child = Some(child);
+    }
+
+    /// [`Net::start`] with the command changed first (more arguments, environment, where its
+    /// output goes: stdout and stderr go to `node.log` unless changed).
+    pub fn start_with(&mut self, i: usize, change: impl FnOnce(&mut std::process::Command)) {
+        self.spawn(i, change);
+        self.wait_started(i);
+    }
+
+    /// Waits until node `i` answers `GET /api/v1/status`; panics if it exits first.
+    pub fn wait_started(&mut self, i: usize) {
+        self.wait_started_by(i, |net, i| net.try_status(i).is_some());
+    }
+
+    /// Waits until `ready` says node `i` started; panics if it exits first or takes over 30 s.
+    pub fn wait_started_by(&mut self, i: usize, ready: impl Fn(&Net, usize) -> bool) {
         let deadline = Instant::now() + Duration::from_secs(30);
-        while self.try_status(i).is_none() {
+        while !ready(self, i) {
             if let Some(status) = self.nodes[i]
                 .child
                 .as_mut()
