@@ -20,7 +20,21 @@ pub fn practices(
     total: usize,
     now_ms: i64,
 ) -> Result<Vec<Record>, RecordError> {
-    let text = "Конкурсный отбор на государственную службу проводится в два этапа. ".repeat(12);
+    practices_of(charter, keys, positions, total, 1, now_ms)
+}
+
+/// [`practices`] whose Russian body is `repeat` times as long (about 1.2 KB each time; the
+/// charter's `max_body_bytes` bounds it).
+pub fn practices_of(
+    charter: &Charter,
+    keys: &[SecretKey],
+    positions: &mut [Position],
+    total: usize,
+    repeat: usize,
+    now_ms: i64,
+) -> Result<Vec<Record>, RecordError> {
+    let text = "Конкурсный отбор на государственную службу проводится в два этапа. "
+        .repeat(12 * repeat.max(1));
     let mut out = Vec::with_capacity(total);
     let spacing = rate_spacing_ms(charter);
     for i in 0..total {
