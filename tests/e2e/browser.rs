@@ -21,7 +21,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{Value, json};
 
 use crate::net::Net;
-use crate::support::{hubnet, path, sample, sample_charter, sample_key};
+use crate::support::{Pki, https_get, hubnet, path, sample, sample_charter, sample_key};
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -225,18 +225,37 @@ fn start_driver() -> Driver {
 }
 
 async fn browser(driver: &Driver, profile: &Path, width: u32, height: u32) -> Client {
+    browser_with(driver, profile, width, height, &[]).await
+}
+
+/// [`browser`] with more command-line arguments for Chromium.
+async fn browser_with(
+    driver: &Driver,
+    profile: &Path,
+    width: u32,
+    height: u32,
+    extra: &[String],
+) -> Client {
+    let mut args: Vec<String> = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-quic",
+        "--lang=en-US",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    args.push(format!("--user-data-dir={}", profile.display()));
+    args.push(format!("--window-size={width},{height}"));
+    args.extend(extra.iter().cloned());
     let mut caps = serde_json::Map::new();
     caps.insert(
         "goog:chromeOptions".into(),
-        json!({
-            "binary": CHROMIUM,
-            "args": [
-                "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-quic", format!("--user-data-dir={}", profile.display()),
-                format!("--window-size={width},{height}"), "--lang=en-US",
-            ],
-        }),
+        json!({ "binary": CHROMIUM, "args": args }),
     );
     ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
         .capabilities(caps)
@@ -1873,6 +1892,72 @@ fn a_programme_page_verifies_each_confirmation_derives_its_state_and_shows_a_wit
         )
         .await;
         assert_eq!(state, "proposed");
+        c.close().await.expect("close");
+    });
+}
+
+/// A node serving HTTPS from `[tls]` PEM files, reached by the browser at `hub.test` (a name
+/// that is not localhost, mapped to 127.0.0.1; the test's own CA trusted by this browser only):
+/// the page is a secure context, so WebCrypto checks the record's signature, which verifies.
+#[test]
+fn a_record_page_over_https_at_a_real_name_verifies_its_signature() {
+    if !browser_available() {
+        return;
+    }
+    let pki = Pki::new();
+    let mut net = Net::new(&["KZ"]);
+    net.init(0);
+    let draft = net.dir.path().join("practice.toml");
+    std::fs::write(
+        &draft,
+        "kind = \"practice\"\ntopics = [\"training\"]\n\n[title]\nen = \"Mentors for new civil servants\"\nkk = \"Жаңа қызметшілерге тәлімгерлер\"\n\n[summary]\nen = \"Every new civil servant is given a mentor for the first year.\"\n",
+    )
+    .expect("draft");
+    let out = hubnet()
+        .args(["publish", "--data-dir", path(&net.data(0)), "--key"])
+        .arg(sample_key("KZ"))
+        .arg(&draft)
+        .output()
+        .expect("hubnet publish");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let files = hubnet_node::edge::TlsFiles {
+        cert: net.nodes[0].dir.join("fullchain.pem"),
+        key: net.nodes[0].dir.join("privkey.pem"),
+    };
+    pki.issue("hub.test", &files);
+    net.configure(0, |f| f.tls = Some(files.clone()));
+    let addr: SocketAddr = net.nodes[0]
+        .http
+        .trim_start_matches("http://")
+        .parse()
+        .expect("address");
+    net.spawn(0, |_| {});
+    net.wait_started_by(0, |_, _| {
+        https_get(addr, "hub.test", &pki.ca, "/api/v1/health").is_some()
+    });
+    let driver = start_driver();
+    let profile = tempfile::tempdir().expect("profile dir");
+    let extra = [
+        "--host-resolver-rules=MAP hub.test 127.0.0.1".to_owned(),
+        format!("--ignore-certificate-errors-spki-list={}", pki.spki_hash()),
+    ];
+    runtime().block_on(async {
+        let c = browser_with(&driver, profile.path(), 1280, 900, &extra).await;
+        c.goto(&format!("https://hub.test:{}/records/{id}", addr.port()))
+            .await
+            .expect("open over HTTPS");
+        let secure = c
+            .execute("return window.isSecureContext && !!crypto.subtle;", vec![])
+            .await
+            .expect("script");
+        assert_eq!(secure, json!(true), "not a secure context");
+        let (verdict, text) = signature_verdict(&c).await;
+        assert_eq!(verdict, "true", "{text}");
         c.close().await.expect("close");
     });
 }

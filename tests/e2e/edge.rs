@@ -8,10 +8,11 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hubnet_node::edge::{Limits, TlsFiles};
+
+use crate::support::{Pki, https_get};
 use serde_json::{Value, json};
 
 use crate::net::Net;
@@ -204,6 +205,48 @@ fn one_address_gets_its_share_of_connections_and_others_still_get_answers() {
 }
 
 #[test]
+fn when_every_place_is_taken_the_oldest_idle_connection_makes_room() {
+    let net = node(|l| {
+        l.max_connections = 8;
+        l.max_connections_per_address = 8;
+    });
+    // Eight connections from eight addresses, each answered once and kept idle: every place
+    // taken (and each surely admitted: it was answered).
+    let mut idle: Vec<TcpStream> = (0..8u8)
+        .map(|i| {
+            let mut s = connect_from(&net, [127, 0, 3, 1 + i]);
+            s.write_all(b"GET /api/v1/health HTTP/1.1\r\nHost: x\r\n\r\n")
+                .expect("write");
+            let mut head = [0u8; 12];
+            s.read_exact(&mut head).expect("an answer");
+            assert_eq!(&head, b"HTTP/1.1 200");
+            s
+        })
+        .collect();
+    // A newcomer is answered; the oldest idle connection was closed for it, and only it.
+    let mut newcomer = connect_from(&net, [127, 0, 4, 1]);
+    newcomer
+        .write_all(b"GET /api/v1/status HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        .expect("write");
+    let (text, _) = read_to_close(&mut newcomer);
+    assert_eq!(status_of(&text), 200, "{text}");
+    let (_, took) = read_to_close(&mut idle[0]);
+    assert!(took < Duration::from_secs(2), "closed after {took:?}");
+    for s in idle.iter_mut().skip(1) {
+        s.set_nonblocking(true).expect("nonblocking");
+        let mut b = [0u8; 64];
+        // Nothing to read and still open (the answer's rest was read with the head, or is
+        // there: either way, not an end of stream).
+        let r = s.read(&mut b);
+        assert!(
+            !matches!(r, Ok(0)),
+            "a newer idle connection was closed too"
+        );
+    }
+    assert!(metric(&net, "hubnet_http_refused_total{reason=\"evicted\"}") >= 1.0);
+}
+
+#[test]
 fn the_admin_token_is_checked_before_any_body_is_read() {
     let net = node(|_| {});
     let mut s = connect_from(&net, [127, 0, 0, 4]);
@@ -327,69 +370,6 @@ fn exports_past_the_cap_are_shed_and_a_client_that_reads_nothing_is_closed() {
     let all: Vec<Value> = serde_json::from_slice(&body).expect("a JSON array");
     assert_eq!(all.len(), 50);
     assert!(body.len() > 16 << 20, "the export is {} bytes", body.len());
-}
-
-/// A CA, and a certificate of `name` it signed (the chain: the certificate, then the CA).
-struct Pki {
-    ca: rcgen::Certificate,
-    ca_key: rcgen::KeyPair,
-}
-
-impl Pki {
-    fn new() -> Self {
-        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
-        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-        params
-            .distinguished_name
-            .push(rcgen::DnType::CommonName, "hubnet test CA");
-        let ca_key = rcgen::KeyPair::generate().expect("key");
-        let ca = params.self_signed(&ca_key).expect("CA");
-        Pki { ca, ca_key }
-    }
-
-    /// Writes a fresh certificate of `name` and its key into `files`.
-    fn issue(&self, name: &str, files: &TlsFiles) -> Vec<u8> {
-        let key = rcgen::KeyPair::generate().expect("key");
-        let params = rcgen::CertificateParams::new(vec![name.to_owned()]).expect("params");
-        let cert = params
-            .signed_by(&key, &self.ca, &self.ca_key)
-            .expect("certificate");
-        std::fs::write(&files.cert, format!("{}{}", cert.pem(), self.ca.pem())).expect("cert");
-        std::fs::write(&files.key, key.serialize_pem()).expect("key");
-        cert.der().to_vec()
-    }
-}
-
-/// One HTTPS GET of `path` at `addr` as `name`, trusting only `ca`: the answer's text and the
-/// certificate the node presented.
-fn https_get(
-    addr: SocketAddr,
-    name: &str,
-    ca: &rcgen::Certificate,
-    path: &str,
-) -> Option<(String, Vec<u8>)> {
-    let mut roots = rustls::RootCertStore::empty();
-    roots.add(ca.der().clone()).expect("root");
-    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
-        rustls::crypto::ring::default_provider(),
-    ))
-    .with_safe_default_protocol_versions()
-    .expect("versions")
-    .with_root_certificates(roots)
-    .with_no_client_auth();
-    let server = rustls::pki_types::ServerName::try_from(name.to_owned()).expect("name");
-    let mut conn = rustls::ClientConnection::new(Arc::new(config), server).expect("client");
-    let mut tcp = TcpStream::connect(addr).ok()?;
-    tcp.set_read_timeout(Some(DEADLINE)).ok()?;
-    let mut tls = rustls::Stream::new(&mut conn, &mut tcp);
-    tls.write_all(
-        format!("GET {path} HTTP/1.1\r\nHost: {name}\r\nConnection: close\r\n\r\n").as_bytes(),
-    )
-    .ok()?;
-    let mut text = String::new();
-    let _ = tls.read_to_string(&mut text);
-    let cert = conn.peer_certificates()?.first()?.to_vec();
-    Some((text, cert))
 }
 
 #[test]

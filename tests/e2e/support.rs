@@ -1,7 +1,13 @@
 //! Shared helpers: the binary, the sample network, and a small deterministic random source.
 
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::Arc;
+use std::time::Duration;
+
+use hubnet_node::edge::TlsFiles;
 
 /// The `hubnet` binary under test.
 pub fn hubnet() -> Command {
@@ -110,4 +116,76 @@ pub fn fill_store(data: &Path, codes: &[&str], total: usize) {
         .map(|c| hubnet_node::keyfile::read(&sample_key(c)).expect("sample key"))
         .collect();
     hubnet_node::synth::fill(&mut store, &keys, total, hubnet_node::now_ms()).expect("fills");
+}
+
+/// A CA, and a certificate of `name` it signed (the chain: the certificate, then the CA).
+pub struct Pki {
+    pub ca: rcgen::Certificate,
+    ca_key: rcgen::KeyPair,
+}
+
+impl Pki {
+    pub fn new() -> Self {
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new()).expect("params");
+        params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, "hubnet test CA");
+        let ca_key = rcgen::KeyPair::generate().expect("key");
+        let ca = params.self_signed(&ca_key).expect("CA");
+        Pki { ca, ca_key }
+    }
+
+    /// Writes a fresh certificate of `name` and its key into `files`.
+    pub fn issue(&self, name: &str, files: &TlsFiles) -> Vec<u8> {
+        let key = rcgen::KeyPair::generate().expect("key");
+        let params = rcgen::CertificateParams::new(vec![name.to_owned()]).expect("params");
+        let cert = params
+            .signed_by(&key, &self.ca, &self.ca_key)
+            .expect("certificate");
+        std::fs::write(&files.cert, format!("{}{}", cert.pem(), self.ca.pem())).expect("cert");
+        std::fs::write(&files.key, key.serialize_pem()).expect("key");
+        cert.der().to_vec()
+    }
+
+    /// The CA's public key hash as Chromium's `--ignore-certificate-errors-spki-list` takes it
+    /// (SHA-256 of the SubjectPublicKeyInfo, base64): a browser given it trusts this CA.
+    pub fn spki_hash(&self) -> String {
+        use base64::Engine;
+        use sha2::Digest;
+        base64::engine::general_purpose::STANDARD
+            .encode(sha2::Sha256::digest(self.ca_key.public_key_der()))
+    }
+}
+
+/// One HTTPS GET of `path` at `addr` as `name`, trusting only `ca`: the answer's text and the
+/// certificate the node presented.
+pub fn https_get(
+    addr: SocketAddr,
+    name: &str,
+    ca: &rcgen::Certificate,
+    path: &str,
+) -> Option<(String, Vec<u8>)> {
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(ca.der().clone()).expect("root");
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .expect("versions")
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    let server = rustls::pki_types::ServerName::try_from(name.to_owned()).expect("name");
+    let mut conn = rustls::ClientConnection::new(Arc::new(config), server).expect("client");
+    let mut tcp = TcpStream::connect(addr).ok()?;
+    tcp.set_read_timeout(Some(Duration::from_secs(15))).ok()?;
+    let mut tls = rustls::Stream::new(&mut conn, &mut tcp);
+    tls.write_all(
+        format!("GET {path} HTTP/1.1\r\nHost: {name}\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+    .ok()?;
+    let mut text = String::new();
+    let _ = tls.read_to_string(&mut text);
+    let cert = conn.peer_certificates()?.first()?.to_vec();
+    Some((text, cert))
 }

@@ -11,7 +11,8 @@ use prometheus_client::registry::Registry;
 pub struct Why {
     /// `connections`, `connections_per_address` (a connection over a cap), `rate` (429),
     /// `busy` (503: requests at once), `streams` (503: exports and feeds at once), `posts`
-    /// (503: unauthenticated bodies at once), `token` (401 on an admin route).
+    /// (503: unauthenticated bodies at once), `token` (401 on an admin route), `evicted` (an
+    /// idle connection closed to make room for a new one).
     pub reason: &'static str,
 }
 
@@ -44,7 +45,7 @@ impl EdgeMetrics {
         );
         registry.register(
             "http_refused",
-            "HTTP connections and requests turned away, by reason (connections, connections_per_address, rate, busy, streams, posts, token)",
+            "HTTP connections and requests turned away, by reason (connections, connections_per_address, rate, busy, streams, posts, token, evicted)",
             self.refused.clone(),
         );
         registry.register(

@@ -2,7 +2,8 @@
 //! client can hold is bounded.
 //!
 //! ```text
-//! accept ── admit (caps in all and per address; over: 503 and close) ── TLS handshake (bounded)
+//! accept ── admit (a cap per address; when all places are taken, the oldest idle connection
+//!           makes room; else 503 and close) ── TLS handshake (bounded)
 //!        ── hyper HTTP/1.1 (header read timeout = idle timeout, writes bounded by the write
 //!           timeout) ── the router, whose guard (api::guard) rate-limits, sheds load and checks
 //!           the admin token before any body is read
@@ -33,7 +34,7 @@ use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 use tracing::{debug, warn};
 
-pub use self::admit::{Admission, Refused};
+pub use self::admit::{Admission, Conn, Refused};
 pub use self::limits::Limits;
 pub use self::metrics::EdgeMetrics;
 pub use self::tls::{Certificates, TlsFiles};
@@ -147,7 +148,12 @@ pub async fn serve(
             },
         };
         let ticket = match edge.admission.admit(peer.ip()) {
-            Ok(t) => t,
+            Ok(admitted) => {
+                if admitted.evicted {
+                    edge.metrics.refuse("evicted");
+                }
+                admitted.ticket
+            }
             Err(why) => {
                 edge.metrics.refuse(match why {
                     Refused::Total => "connections",
@@ -165,7 +171,12 @@ pub async fn serve(
         let stop = stop.clone();
         edge.metrics.connections.inc();
         tokio::spawn(async move {
-            connection(tcp, peer, app, &edge, acceptor, stop).await;
+            let conn = ticket.conn().clone();
+            tokio::select! {
+                () = connection(tcp, peer, app, &edge, acceptor, stop, conn.clone()) => {}
+                // Its place was given to a newcomer while it idled: closed.
+                () = conn.evicted() => debug!(%peer, "idle connection evicted"),
+            }
             edge.metrics.connections.dec();
             drop(ticket);
         });
@@ -197,16 +208,17 @@ async fn connection(
     edge: &Edge,
     acceptor: Option<TlsAcceptor>,
     stop: watch::Receiver<bool>,
+    conn: Arc<Conn>,
 ) {
     let _ = tcp.set_nodelay(true);
     let mut io = TimeoutStream::new(tcp);
     io.set_write_timeout(Some(edge.limits.write_timeout()));
     let io = Box::pin(io);
     match acceptor {
-        None => http(io, peer, app, Scheme::Http, edge, stop).await,
+        None => http(io, peer, app, Scheme::Http, edge, stop, conn).await,
         Some(acceptor) => {
             match tokio::time::timeout(edge.limits.header_timeout(), acceptor.accept(io)).await {
-                Ok(Ok(tls)) => http(tls, peer, app, Scheme::Https, edge, stop).await,
+                Ok(Ok(tls)) => http(tls, peer, app, Scheme::Https, edge, stop, conn).await,
                 Ok(Err(e)) => debug!(%peer, error = %e, "TLS handshake failed"),
                 Err(_) => {
                     edge.metrics.timed_out("header");
@@ -224,13 +236,25 @@ async fn http<I>(
     scheme: Scheme,
     edge: &Edge,
     mut stop: watch::Receiver<bool>,
+    conn: Arc<Conn>,
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
     let service = hyper::service::service_fn(move |mut req: hyper::Request<Incoming>| {
         req.extensions_mut().insert(ConnectInfo(peer));
         req.extensions_mut().insert(scheme);
-        app.clone().oneshot(req)
+        // Busy (not to be evicted) from the request until its answer's body is sent or dropped.
+        let busy = conn.begin();
+        let answer = app.clone().oneshot(req);
+        async move {
+            let response = answer.await?;
+            Ok::<_, std::convert::Infallible>(response.map(move |body| {
+                axum::body::Body::new(http_body_util::BodyExt::map_frame(body, move |frame| {
+                    let _ = &busy;
+                    frame
+                }))
+            }))
+        }
     });
     let mut builder = hyper::server::conn::http1::Builder::new();
     builder
