@@ -459,6 +459,29 @@ fn a_checkpoint_pair_is_copied_whole_or_not_at_all() {
 }
 
 #[test]
+fn a_backup_takes_no_lock_and_writes_nothing_into_the_data_dir() {
+    let node = node();
+    // A process holds the store, as a running node does.
+    let mut store = Store::open(&node.data).unwrap();
+    let files = |dir: &Path| -> Vec<(String, u64, std::time::SystemTime)> {
+        listing(dir)
+            .into_iter()
+            .map(|n| {
+                let m = fs::metadata(dir.join(&n)).unwrap();
+                (n, m.len(), m.modified().unwrap())
+            })
+            .collect()
+    };
+    let before = files(&node.data);
+    let created = create(&Sources::data_dir(&node.data), &node.path("b.tar"), NOW).unwrap();
+    assert_eq!(created.manifest.records, 120);
+    assert_eq!(files(&node.data), before);
+    // The store goes on as before.
+    crate::synth::fill(&mut store, &[sample_key("UZ")], 1, NOW + 5_000).unwrap();
+    assert_eq!(store.record_count().unwrap(), 121);
+}
+
+#[test]
 fn every_file_of_a_data_dir_is_backed_up_or_known_to_be_left_out() {
     let node = node();
     let out = node.path("node.tar");
