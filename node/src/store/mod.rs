@@ -9,8 +9,12 @@
 //! DATA_DIR/governance.journal  Steering Committee decisions (SignedDecision), loaded at open
 //! DATA_DIR/checkpoints.journal contradicting checkpoint pairs (evidence), loaded at open
 //! DATA_DIR/index/            sled: ids, logs, heads, retractions, metadata (index.rs)
+//! DATA_DIR/erasing           only while an erasure overwrites the journal: the offsets it touches
 //! DATA_DIR/LOCK              held while a process uses the store
 //! ```
+//!
+//! The charter and the journals are the source of truth, which `crate::backup` copies while a
+//! node runs; the index (and the search index beside it, `DATA_DIR/search/`) are derived.
 //!
 //! A record is acknowledged only after [`Store::append`] returns, which is after its journal entry
 //! was written and `fdatasync`ed. The index is updated after, in one sled batch that also records
