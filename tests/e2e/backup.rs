@@ -61,31 +61,31 @@ fn write_load(
 /// network.
 #[test]
 fn a_backup_under_write_load_holds_every_acknowledged_record_and_the_restored_node_catches_up() {
+    // A corpus of other members' records, so that the copy takes a while. Both nodes start
+    // from a backup of it (made offline), made before their ports are chosen, so that the ports
+    // stay free for as short a time as possible before the nodes take them.
+    let scratch = tempfile::tempdir().expect("tempdir");
+    let corpus = sample_data_dir(scratch.path());
+    fill_store(&corpus, &["KG", "HUB", "GE"], 6_000);
+    let seed = scratch.path().join("seed.tar");
+    ok(&["backup", "--data-dir", path(&corpus), "--out", path(&seed)]);
     let mut net = Net::new(&["KZ", "UZ", "RESTORED"]);
-    // A corpus of other members' records, so that the copy takes a while; node 1 starts from a
-    // backup of it (made offline) instead of syncing it all.
-    net.init(0);
-    fill_store(&net.data(0), &["KG", "HUB", "GE"], 6_000);
-    let seed = net.dir.path().join("seed.tar");
-    ok(&[
-        "backup",
-        "--data-dir",
-        path(&net.data(0)),
-        "--out",
-        path(&seed),
-    ]);
-    ok(&[
-        "restore",
-        "--from",
-        path(&seed),
-        "--data-dir",
-        path(&net.data(1)),
-    ]);
+    for i in 0..2 {
+        ok(&[
+            "restore",
+            "--from",
+            path(&seed),
+            "--data-dir",
+            path(&net.data(i)),
+        ]);
+    }
     net.start(0);
     net.start(1);
-    net.wait_until(&[0, 1], Duration::from_secs(30), "peers", |s| {
-        s.iter()
-            .all(|v| v["peers"].as_array().is_some_and(|p| !p.is_empty()))
+    with_logs(&net, || {
+        net.wait_until(&[0, 1], Duration::from_secs(30), "peers", |s| {
+            s.iter()
+                .all(|v| v["peers"].as_array().is_some_and(|p| !p.is_empty()))
+        });
     });
 
     let stop = Arc::new(AtomicBool::new(false));
@@ -128,8 +128,9 @@ fn a_backup_under_write_load_holds_every_acknowledged_record_and_the_restored_no
         .map(|(id, _)| id.as_str())
         .collect();
     eprintln!(
-        "backup took {took:?}; {} records acknowledged before it started, {} in all",
+        "backup took {took:?}; {} records acknowledged before it started, {} while it ran, {} in all",
         before.len(),
+        during - before.len(),
         acked.len()
     );
     assert!(before.len() >= 20);
@@ -168,10 +169,14 @@ fn a_backup_under_write_load_holds_every_acknowledged_record_and_the_restored_no
     }
 
     let total = 6_000 + acked.len() as u64;
-    net.wait_converged(&[0, 1], total, Duration::from_secs(120));
+    with_logs(&net, || {
+        net.wait_converged(&[0, 1], total, Duration::from_secs(120))
+    });
     let joined = Instant::now();
     net.start(2);
-    net.wait_converged(&[0, 1, 2], total, Duration::from_secs(120));
+    with_logs(&net, || {
+        net.wait_converged(&[0, 1, 2], total, Duration::from_secs(120));
+    });
     eprintln!("the restored node caught up in {:?}", joined.elapsed());
     for i in 0..3 {
         net.stop(i);
@@ -262,6 +267,20 @@ fn backup_files_are_verified_and_restore_refuses_damage_and_occupied_dirs() {
             .expect("n"),
         200
     );
+}
+
+/// Runs `wait`; if it panics, prints the end of every node's log first (what a failure in CI
+/// needs to be understood).
+fn with_logs(net: &Net, wait: impl FnOnce()) {
+    if let Err(panic) = std::panic::catch_unwind(std::panic::AssertUnwindSafe(wait)) {
+        for (i, node) in net.nodes.iter().enumerate() {
+            let log = net.log(i);
+            let lines: Vec<&str> = log.lines().collect();
+            let tail = lines[lines.len().saturating_sub(60)..].join("\n");
+            eprintln!("=== the end of {}'s log\n{tail}", node.name);
+        }
+        std::panic::resume_unwind(panic);
+    }
 }
 
 /// Where the bytes of `data/records.journal` start in the archive.
