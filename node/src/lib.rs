@@ -3,6 +3,7 @@
 //! wrapper around [`cli::run`].
 
 pub mod api;
+pub mod backup;
 pub mod bundle;
 pub mod cli;
 pub mod compare;

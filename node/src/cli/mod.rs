@@ -11,6 +11,7 @@ macro_rules! say {
 
 mod audit;
 mod audit_report;
+mod backup;
 mod charter;
 pub mod devnet;
 mod erase;
@@ -166,9 +167,15 @@ pub enum Command {
     Erase(erase::EraseArgs),
     /// Query a node (filters and full text) and print a table, JSON or NDJSON.
     Query(Box<query::QueryArgs>),
-    /// Check a bundle with no node and no trust; exit 0 only if everything holds.
+    /// Back up a node's data while it runs: one tar file with a manifest and checksums holding
+    /// everything acknowledged before it started.
+    Backup(backup::BackupArgs),
+    /// Restore a backup into a new, empty data dir (never a running node's).
+    Restore(backup::RestoreArgs),
+    /// Check a bundle with no node and no trust, or a backup file (every file against its
+    /// manifest, then every record); exit 0 only if everything holds.
     Verify {
-        /// The bundle.
+        /// The bundle or backup file.
         bundle: PathBuf,
         /// Require this network id (hex), e.g. from the charter you trust.
         #[arg(long)]
@@ -206,6 +213,8 @@ pub fn run() -> anyhow::Result<ExitCode> {
         Command::Erase(args) => erase::run(&args),
         Command::Governance(c) => governance::run(c),
         Command::Audit(args) => audit::run(&args),
+        Command::Backup(args) => backup::backup(&args),
+        Command::Restore(args) => backup::restore(&args),
         Command::Verify {
             bundle,
             network_id,

@@ -1,4 +1,5 @@
-//! Record commands: keygen, init, publish, get, log, export, import and verify.
+//! Record commands: keygen, init, publish, get, log, export, import and verify (of a bundle;
+//! a backup's is in `backup.rs`, with whose report it shares the store's part).
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -331,6 +332,9 @@ pub(super) fn verify(
     network_id: Option<&str>,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
+    if crate::backup::is_backup(bundle)? {
+        return super::backup::verify(bundle, network_id, json);
+    }
     let file = File::open(bundle).with_context(|| format!("opening {}", bundle.display()))?;
     let mut reader = BundleReader::open(file).with_context(|| format!("{}", bundle.display()))?;
     let charter = match Charter::from_signed(reader.charter()) {
@@ -416,13 +420,13 @@ pub(super) fn verify(
     })
 }
 
-/// What a bundle carries besides records.
-struct Held<'a> {
-    governance: &'a Governance,
-    checkpoints: usize,
+/// What a bundle (or a backup) carries besides records.
+pub(super) struct Held<'a> {
+    pub(super) governance: &'a Governance,
+    pub(super) checkpoints: usize,
 }
 
-fn print_report(held: &Held, report: &BundleReport) -> anyhow::Result<()> {
+pub(super) fn print_report(held: &Held, report: &BundleReport) -> anyhow::Result<()> {
     let charter = held.governance.charter();
     let name = charter
         .name()
@@ -502,7 +506,7 @@ fn print_report(held: &Held, report: &BundleReport) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn report_json(held: &Held, report: &BundleReport) -> serde_json::Value {
+pub(super) fn report_json(held: &Held, report: &BundleReport) -> serde_json::Value {
     serde_json::json!({
         "network_id": held.governance.charter().network_id().to_hex(),
         "ok": report.is_clean(),

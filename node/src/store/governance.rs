@@ -18,8 +18,11 @@ use tracing::{info, warn};
 use super::journal::{HEADER_LEN, Journal};
 use super::{Store, StoreError};
 
-const GOVERNANCE_FILE: &str = "governance.journal";
-const CHECKPOINTS_FILE: &str = "checkpoints.journal";
+/// File name of the governance journal (decisions) in a data dir.
+pub const GOVERNANCE_FILE: &str = "governance.journal";
+/// File name of the journal of contradicting checkpoint pairs in a data dir (two entries per
+/// pair, written in one append).
+pub const CHECKPOINTS_FILE: &str = "checkpoints.journal";
 const CHECKPOINT_TREE: &str = "checkpoints";
 
 /// Opens the governance journal and applies every decision in it to `genesis`.

@@ -9,8 +9,12 @@
 //! DATA_DIR/governance.journal  Steering Committee decisions (SignedDecision), loaded at open
 //! DATA_DIR/checkpoints.journal contradicting checkpoint pairs (evidence), loaded at open
 //! DATA_DIR/index/            sled: ids, logs, heads, retractions, metadata (index.rs)
+//! DATA_DIR/erasing           only while an erasure overwrites the journal: the offsets it touches
 //! DATA_DIR/LOCK              held while a process uses the store
 //! ```
+//!
+//! The charter and the journals are the source of truth, which `crate::backup` copies while a
+//! node runs; the index (and the search index beside it, `DATA_DIR/search/`) are derived.
 //!
 //! A record is acknowledged only after [`Store::append`] returns, which is after its journal entry
 //! was written and `fdatasync`ed. The index is updated after, in one sled batch that also records
@@ -22,7 +26,9 @@ pub mod index;
 pub mod journal;
 mod writer;
 
-pub use self::governance::{CheckpointConflict, CheckpointOutcome};
+pub use self::governance::{
+    CHECKPOINTS_FILE, CheckpointConflict, CheckpointOutcome, GOVERNANCE_FILE,
+};
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fs::{self, File};
@@ -45,13 +51,17 @@ use self::writer::{IndexWriter, Job};
 pub const SCHEMA_VERSION: u32 = 3;
 /// File name of the charter in a data dir.
 pub const CHARTER_FILE: &str = "charter.toml";
-const JOURNAL_FILE: &str = "records.journal";
-const FORKS_FILE: &str = "forks.journal";
+/// File name of the record journal in a data dir.
+pub const JOURNAL_FILE: &str = "records.journal";
+/// File name of the fork evidence journal in a data dir.
+pub const FORKS_FILE: &str = "forks.journal";
 /// The journal offsets an erasure is overwriting, written (durably) before it starts and removed
 /// once the journal is synced: opening redoes what it lists before reading the journal.
-const ERASING_FILE: &str = "erasing";
-const INDEX_DIR: &str = "index";
-const LOCK_FILE: &str = "LOCK";
+pub const ERASING_FILE: &str = "erasing";
+/// The sled index's directory in a data dir (derived: rebuilt from the journal when missing).
+pub const INDEX_DIR: &str = "index";
+/// The lock file a process holds while it uses the store.
+pub const LOCK_FILE: &str = "LOCK";
 const SLED_CACHE_BYTES: u64 = 256 * 1024 * 1024;
 const REPLAY_BATCH: usize = 4096;
 /// Largest single journal read of [`Store::signed_from`].
@@ -239,6 +249,23 @@ impl Store {
         crate::durable::create_new(&charter_path, charter_text.as_bytes())
             .map_err(|source| io(&charter_path, source))?;
         Self::open(dir)
+    }
+
+    /// Whether a process holds the store in `dir` now (its lock is taken). Nothing is created or
+    /// changed: a dir without a lock file is not in use.
+    pub fn in_use(dir: &Path) -> Result<bool, StoreError> {
+        let lock_path = dir.join(LOCK_FILE);
+        let lock = match File::open(&lock_path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+            Err(source) => return Err(io(&lock_path, source)),
+        };
+        match lock.try_lock() {
+            // Released when `lock` is dropped, at once.
+            Ok(()) => Ok(false),
+            Err(fs::TryLockError::WouldBlock) => Ok(true),
+            Err(fs::TryLockError::Error(source)) => Err(io(&lock_path, source)),
+        }
     }
 
     /// Opens an existing data dir, replaying the journal into the index as needed.
