@@ -493,8 +493,9 @@ fn caddy_in_front(net: &Net) -> Caddy {
     caddy
 }
 
-/// One GET through `to` from the local address `from`: the answer's status.
-fn get_from(from: [u8; 4], to: SocketAddr, path: &str, extra: &str) -> u16 {
+/// One GET through `to` (named by its address: Caddy answers other names with an empty 200)
+/// from the local address `from`: the answer's status and text.
+fn get_from(from: [u8; 4], to: SocketAddr, path: &str, extra: &str) -> (u16, String) {
     use socket2::{Domain, Socket, Type};
     let socket = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
     socket
@@ -504,10 +505,11 @@ fn get_from(from: [u8; 4], to: SocketAddr, path: &str, extra: &str) -> u16 {
     let mut s: TcpStream = socket.into();
     s.set_read_timeout(Some(DEADLINE)).expect("timeout");
     s.write_all(
-        format!("GET {path} HTTP/1.1\r\nHost: x\r\n{extra}Connection: close\r\n\r\n").as_bytes(),
+        format!("GET {path} HTTP/1.1\r\nHost: {to}\r\n{extra}Connection: close\r\n\r\n").as_bytes(),
     )
     .expect("write");
-    status_of(&read_to_close(&mut s).0)
+    let text = read_to_close(&mut s).0;
+    (status_of(&text), text)
 }
 
 #[test]
@@ -527,7 +529,8 @@ fn behind_caddy_limits_count_per_client_and_the_write_side_is_not_exposed() {
     net.start(0);
     let caddy = caddy_in_front(&net);
     wait_for("the node answers through Caddy", || {
-        get_from([127, 0, 5, 9], caddy.addr, "/healthz", "") == 200
+        let (status, text) = get_from([127, 0, 5, 9], caddy.addr, "/healthz", "");
+        status == 200 && text.ends_with("ok")
     });
     // Client A uses up its burst, also when it claims to be someone else: Caddy replaces what a
     // client says in X-Forwarded-For with its address.
@@ -541,19 +544,23 @@ fn behind_caddy_limits_count_per_client_and_the_write_side_is_not_exposed() {
                 "/api/v1/health",
                 if i % 2 == 0 { spoof } else { "" },
             )
+            .0
         })
         .collect();
     assert_eq!(&codes[..3], &[200, 200, 200], "{codes:?}");
     assert_eq!(codes[3..], [429, 429], "{codes:?}");
     // Client B, through the same proxy, is not held back by A.
     assert_eq!(
-        get_from([127, 0, 5, 2], caddy.addr, "/api/v1/health", ""),
+        get_from([127, 0, 5, 2], caddy.addr, "/api/v1/health", "").0,
         200
     );
     // The write side is not reachable through the proxy.
     let mut s = TcpStream::connect(caddy.addr).expect("connect");
     s.set_read_timeout(Some(DEADLINE)).expect("timeout");
-    s.write_all(b"POST /api/v1/records HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}")
-        .expect("write");
+    s.write_all(
+        format!("POST /api/v1/records HTTP/1.1\r\nHost: {}\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{{}}", caddy.addr)
+            .as_bytes(),
+    )
+    .expect("write");
     assert_eq!(status_of(&read_to_close(&mut s).0), 404);
 }
