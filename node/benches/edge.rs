@@ -15,9 +15,10 @@
 //! `HUBNET_EDGE_ROLE` set), from 127.0.0.2 and up; the prober is this process, from 127.0.0.1.
 //! Run with `cargo bench -p hubnet-node --bench edge` (Linux: /proc is read).
 
+mod common;
+
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,19 +31,6 @@ use hubnet_protocol::record::Position;
 const RECORDS: usize = 2_000;
 /// How many times the synthetic body is repeated (about 1.4 KB each): about 56 KB.
 const BODY_REPEAT: usize = 40;
-
-fn sample(p: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../deploy/sample")
-        .join(p)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
 
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
@@ -244,13 +232,14 @@ fn main() {
     }
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
-    let charter_text = std::fs::read_to_string(sample("charter.toml")).expect("charter");
+    let charter_text = std::fs::read_to_string(common::sample("charter.toml")).expect("charter");
     {
         let mut store = Store::init(&data, &charter_text).expect("store");
         let keys: Vec<_> = ["AM", "AZ", "GE", "HUB", "KG", "KZ", "TJ", "UZ"]
             .iter()
             .map(|c| {
-                hubnet_node::keyfile::read(&sample(&format!("keys/{c}.key"))).expect("sample key")
+                hubnet_node::keyfile::read(&common::sample(&format!("keys/{c}.key")))
+                    .expect("sample key")
             })
             .collect();
         let mut positions = vec![Position::FIRST; keys.len()];
@@ -268,41 +257,10 @@ fn main() {
         }
         store.flush().expect("flush");
     }
-    let port = free_port();
-    let config = dir.path().join("node.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "data_dir = \"{}\"\nnode_key = \"{}\"\nlisten = [\"/ip4/127.0.0.1/tcp/{}\"]\nhttp = \"127.0.0.1:{port}\"\nadmin_token = \"bench-token-0123456789\"\n",
-            data.display(),
-            dir.path().join("node.key").display(),
-            free_port()
-        ),
-    )
-    .expect("config");
-    let mut node = Command::new(env!("CARGO_BIN_EXE_hubnet"))
-        .args(["--log", "warn", "run", "--config"])
-        .arg(&config)
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("hubnet run");
-    let pid = node.id();
-    let to = SocketAddr::from(([127, 0, 0, 1], port));
+    let (node, to) = common::start_node(dir.path(), &data, "");
+    let (pid, port) = (node.id(), to.port());
+    common::wait_indexed(to, RECORDS, Duration::from_secs(900));
     let client = reqwest::blocking::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(900);
-    loop {
-        let total = client
-            .get(format!("http://{to}/api/v1/records?limit=1"))
-            .send()
-            .ok()
-            .and_then(|r| r.json::<serde_json::Value>().ok())
-            .and_then(|v| v["total"].as_u64());
-        if total == Some(RECORDS as u64) {
-            break;
-        }
-        assert!(Instant::now() < deadline, "not indexed");
-        std::thread::sleep(Duration::from_millis(500)); // poll interval of this deadline loop
-    }
     let export_bytes = client
         .get(format!("http://{to}/api/v1/export?format=json"))
         .send()
@@ -411,9 +369,5 @@ fn main() {
         mem_peak - before,
         back.map_or("no".into(), |s| format!("{s:.1} s")),
     );
-    let _ = nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(pid as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    );
-    let _ = node.wait();
+    common::stop(node);
 }

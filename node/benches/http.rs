@@ -5,26 +5,14 @@
 //! the machine. wrk and the node share the machine's cores.
 //! Run with `cargo bench -p hubnet-node --bench http` (needs `wrk` on the PATH).
 
-use std::path::Path;
-use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
 
 use hubnet_node::store::Store;
 
 const NOW: i64 = 1_790_000_000_000;
-
-fn sample(p: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../deploy/sample")
-        .join(p)
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
-}
 
 /// wrk's requests per second and its latency line for `url`.
 fn wrk(url: &str, seconds: u32) -> (f64, String) {
@@ -66,53 +54,27 @@ fn main() {
         .unwrap_or(100_000);
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
-    let charter = std::fs::read_to_string(sample("charter.toml")).expect("charter");
+    let charter = std::fs::read_to_string(common::sample("charter.toml")).expect("charter");
     {
         let mut store = Store::init(&data, &charter).expect("store");
-        let records = hubnet_node::synth::sample_corpus(&sample(""), store.charter(), n, NOW)
-            .expect("the sample corpus");
+        let records =
+            hubnet_node::synth::sample_corpus(&common::sample(""), store.charter(), n, NOW)
+                .expect("the sample corpus");
         for chunk in records.chunks(4096) {
             store.append(chunk).expect("append");
         }
         store.flush().expect("flush");
     }
-    let http = format!("127.0.0.1:{}", free_port());
-    let config = dir.path().join("node.toml");
-    std::fs::write(
-        &config,
-        format!(
-            "data_dir = \"{}\"\nnode_key = \"{}\"\nlisten = [\"/ip4/127.0.0.1/tcp/{}\"]\nhttp = \"{http}\"\nadmin_token = \"bench-token-0123456789\"\n\n[http_limits]\nmax_connections_per_address = 4096\nmax_requests = 10000\nreads_per_second = 1000000\nread_burst = 1000000\n",
-            data.display(),
-            dir.path().join("node.key").display(),
-            free_port()
-        ),
-    )
-    .expect("config");
-    let mut node = Command::new(env!("CARGO_BIN_EXE_hubnet"))
-        .args(["--log", "warn", "run", "--config"])
-        .arg(&config)
-        .stdout(Stdio::null())
-        .spawn()
-        .expect("hubnet run");
+    // Every wrk connection comes from 127.0.0.1: the per-address limits are raised, so that the
+    // bench measures the node and not its limiter.
+    let (node, http) = common::start_node(
+        dir.path(),
+        &data,
+        "\n[http_limits]\nmax_connections_per_address = 4096\nmax_requests = 10000\nreads_per_second = 1000000\nread_burst = 1000000\n",
+    );
     let base = format!("http://{http}");
     let client = reqwest::blocking::Client::new();
-    let deadline = Instant::now() + Duration::from_secs(600);
-    loop {
-        let total = client
-            .get(format!("{base}/api/v1/records?limit=1"))
-            .send()
-            .ok()
-            .and_then(|r| r.json::<serde_json::Value>().ok())
-            .and_then(|v| v["total"].as_u64());
-        if total == Some(n as u64) {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the node did not index {n} records"
-        );
-        std::thread::sleep(Duration::from_millis(200)); // poll interval of this deadline loop
-    }
+    common::wait_indexed(http, n, Duration::from_secs(600));
     let seconds = 10;
     let (health, health_lat) = wrk(&format!("{base}/api/v1/health"), seconds);
     println!("records: {n}");
@@ -145,9 +107,5 @@ fn main() {
             rps / health
         );
     }
-    let _ = nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(node.id() as i32),
-        nix::sys::signal::Signal::SIGTERM,
-    );
-    let _ = node.wait();
+    common::stop(node);
 }

@@ -63,6 +63,24 @@ en = """
 """
 "#;
 
+/// Publishes the draft file `draft` into the data dir `data` (no node running) with member
+/// `code`'s sample key; returns the record's id.
+fn publish_offline(data: &Path, code: &str, draft: &Path) -> String {
+    let out = hubnet()
+        .args(["publish", "--data-dir", path(data), "--key"])
+        .arg(sample_key(code))
+        .arg(draft)
+        .output()
+        .expect("hubnet publish");
+    assert!(
+        out.status.success(),
+        "{}: {}",
+        draft.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+}
+
 /// A node holding every sample draft, published with each member's sample key, the sample
 /// programmes' confirmations and withdrawals (`deploy/sample/programmes.toml`), and the
 /// [`MARKUP`] practice by KZ (its id is returned too). The count is of content records.
@@ -91,20 +109,8 @@ fn corpus_node() -> (Net, usize, String) {
             .collect();
         files.sort();
         for f in files {
-            let out = hubnet()
-                .args(["publish", "--data-dir", path(&data), "--key"])
-                .arg(sample_key(&code))
-                .arg(&f)
-                .output()
-                .expect("hubnet publish");
-            assert!(
-                out.status.success(),
-                "{}: {}",
-                f.display(),
-                String::from_utf8_lossy(&out.stderr)
-            );
+            let id = publish_offline(&data, &code, &f);
             let file = f.file_name().and_then(|n| n.to_str()).expect("name");
-            let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
             ids.insert(format!("{code}/{file}"), id);
             count += 1;
         }
@@ -112,18 +118,7 @@ fn corpus_node() -> (Net, usize, String) {
     apply_programme_plan(&data, net.dir.path(), &ids);
     let markup = net.dir.path().join("markup.toml");
     std::fs::write(&markup, MARKUP).expect("write the draft");
-    let out = hubnet()
-        .args(["publish", "--data-dir", path(&data), "--key"])
-        .arg(sample_key("KZ"))
-        .arg(&markup)
-        .output()
-        .expect("hubnet publish");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let markup_id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let markup_id = publish_offline(&data, "KZ", &markup);
     count += 1;
     net.start(0);
     let deadline = Instant::now() + Duration::from_secs(60);
@@ -161,21 +156,9 @@ fn apply_programme_plan(data: &Path, tmp: &Path, ids: &std::collections::BTreeMa
         };
         let file = tmp.join(format!("programme-step-{i}.json"));
         std::fs::write(&file, draft.to_string()).expect("write the draft");
-        let out = hubnet()
-            .args(["publish", "--data-dir", path(data), "--key"])
-            .arg(sample_key(member))
-            .arg(&file)
-            .output()
-            .expect("hubnet publish");
-        assert!(
-            out.status.success(),
-            "{member} on {}: {}",
-            programme.draft,
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let published = publish_offline(data, member, &file);
         if let Step::Confirm { .. } = step {
-            let confirmation = String::from_utf8_lossy(&out.stdout).trim().to_owned();
-            confirmations.insert((id, member), confirmation);
+            confirmations.insert((id, member), published);
         }
     }
 }
@@ -1913,18 +1896,7 @@ fn a_record_page_over_https_at_a_real_name_verifies_its_signature() {
         "kind = \"practice\"\ntopics = [\"training\"]\n\n[title]\nen = \"Mentors for new civil servants\"\nkk = \"Жаңа қызметшілерге тәлімгерлер\"\n\n[summary]\nen = \"Every new civil servant is given a mentor for the first year.\"\n",
     )
     .expect("draft");
-    let out = hubnet()
-        .args(["publish", "--data-dir", path(&net.data(0)), "--key"])
-        .arg(sample_key("KZ"))
-        .arg(&draft)
-        .output()
-        .expect("hubnet publish");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let id = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    let id = publish_offline(&net.data(0), "KZ", &draft);
     let files = hubnet_node::edge::TlsFiles {
         cert: net.nodes[0].dir.join("fullchain.pem"),
         key: net.nodes[0].dir.join("privkey.pem"),
