@@ -237,22 +237,18 @@ fn backup_files_are_verified_and_restore_refuses_damage_and_occupied_dirs() {
     assert!(!target.exists(), "a refused restore leaves nothing");
 
     // A non-empty dir, and the dir of a process that holds the store.
-    let out = run(&[
-        "restore",
-        "--from",
-        path(&backup),
-        "--data-dir",
-        path(&data),
-    ]);
-    assert!(!out.status.success());
+    let restore_into_data = || {
+        run(&[
+            "restore",
+            "--from",
+            path(&backup),
+            "--data-dir",
+            path(&data),
+        ])
+    };
+    assert!(!restore_into_data().status.success());
     let store = Store::open(&data).expect("opens");
-    let out = run(&[
-        "restore",
-        "--from",
-        path(&backup),
-        "--data-dir",
-        path(&data),
-    ]);
+    let out = restore_into_data();
     assert!(!out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("running hubnet"),
