@@ -918,3 +918,22 @@ fn an_amendment_is_a_version_of_its_target() {
         Some((target, vec!["HUB".into(), "KZ".into(), "KG".into()]))
     );
 }
+
+/// A long number in a draft parses to the nearest double, so the draft survives its own JSON
+/// (found by the `draft` fuzz target: 111 digits parsed one unit off, then read back exactly).
+#[test]
+fn a_long_number_survives_the_drafts_own_json() {
+    let json = programme();
+    let text = json.to_string().replace(
+        "\"baseline\":{\"value\":0,",
+        &format!("\"baseline\":{{\"value\":{}0.0,", "9".repeat(110)),
+    );
+    assert_ne!(text, json.to_string(), "the baseline was not replaced");
+    let draft = Draft::parse(&text, DraftFormat::Json).expect("parses");
+    let again = Draft::parse(
+        &serde_json::to_string(&draft).expect("serializes"),
+        DraftFormat::Json,
+    )
+    .expect("parses again");
+    assert_eq!(again, draft);
+}
