@@ -113,12 +113,24 @@ impl Guard {
     /// A place among the streamed answers (exports, bundles, feeds), held until the stream
     /// ends; 503 when all are taken.
     pub fn stream(&self) -> Result<OwnedSemaphorePermit, ApiError> {
-        self.streams.clone().try_acquire_owned().map_err(|_| {
-            self.metrics.refuse("streams");
-            ApiError::Busy(format!(
+        self.place(&self.streams, "streams", || {
+            format!(
                 "{} exports, bundles and feeds are being written; retry later",
                 self.limits.max_streams
-            ))
+            )
+        })
+    }
+
+    /// A place of `places`, or 503 (counted under `reason`) when all are taken.
+    fn place(
+        &self,
+        places: &Arc<Semaphore>,
+        reason: &'static str,
+        detail: impl FnOnce() -> String,
+    ) -> Result<OwnedSemaphorePermit, ApiError> {
+        places.clone().try_acquire_owned().map_err(|_| {
+            self.metrics.refuse(reason);
+            ApiError::Busy(detail())
         })
     }
 
@@ -168,8 +180,16 @@ impl Guard {
         }
     }
 
-    /// 429 when `ip` used up its share of `limiter`.
-    fn rate(&self, limiter: &DefaultKeyedRateLimiter<IpAddr>, ip: IpAddr) -> Result<(), ApiError> {
+    /// 429 when `ip` used up its share of `limiter`; a request without an address (in process)
+    /// is not limited.
+    fn rate(
+        &self,
+        limiter: &DefaultKeyedRateLimiter<IpAddr>,
+        ip: Option<IpAddr>,
+    ) -> Result<(), ApiError> {
+        let Some(ip) = ip else {
+            return Ok(());
+        };
         if self.checks.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
             self.reads.retain_recent();
             self.posts.retain_recent();
@@ -258,30 +278,20 @@ async fn admit(state: &AppState, req: &mut Request) -> Result<Vec<OwnedSemaphore
         Class::Admin => {
             if let Err(e) = super::authorize(state, req.headers()) {
                 g.metrics.refuse("token");
-                if let Some(ip) = client.ip {
-                    g.rate(&g.posts, ip)?;
-                }
+                g.rate(&g.posts, client.ip)?;
                 return Err(e);
             }
         }
         Class::OpenPost => {
-            if let Some(ip) = client.ip {
-                g.rate(&g.posts, ip)?;
-            }
-            permits.push(g.open_posts.clone().try_acquire_owned().map_err(|_| {
-                g.metrics.refuse("posts");
-                ApiError::Busy("too many submissions at once; retry later".into())
+            g.rate(&g.posts, client.ip)?;
+            permits.push(g.place(&g.open_posts, "posts", || {
+                "too many submissions at once; retry later".into()
             })?);
         }
-        Class::Read => {
-            if let Some(ip) = client.ip {
-                g.rate(&g.reads, ip)?;
-            }
-        }
+        Class::Read => g.rate(&g.reads, client.ip)?,
     }
-    permits.push(g.requests.clone().try_acquire_owned().map_err(|_| {
-        g.metrics.refuse("busy");
-        ApiError::Busy("the node is busy; retry later".into())
+    permits.push(g.place(&g.requests, "busy", || {
+        "the node is busy; retry later".into()
     })?);
     if req.method() == Method::POST {
         read_body(state, req).await?;
@@ -399,9 +409,9 @@ mod tests {
         };
         let g = Guard::new(limits, Vec::new(), Arc::default());
         let a = ip("192.0.2.1");
-        g.rate(&g.reads, a).unwrap();
-        g.rate(&g.reads, a).unwrap();
-        let e = g.rate(&g.reads, a).unwrap_err();
+        g.rate(&g.reads, Some(a)).unwrap();
+        g.rate(&g.reads, Some(a)).unwrap();
+        let e = g.rate(&g.reads, Some(a)).unwrap_err();
         let ApiError::TooMany {
             retry_at_ms,
             now_ms,
@@ -411,10 +421,10 @@ mod tests {
             panic!("{e:?}")
         };
         assert!(retry_at_ms > now_ms && retry_at_ms - now_ms <= 1000);
-        g.rate(&g.reads, ip("192.0.2.2")).unwrap();
+        g.rate(&g.reads, Some(ip("192.0.2.2"))).unwrap();
         // One IPv6 client is its /64.
-        g.rate(&g.reads, ip("2001:db8::1")).unwrap();
-        g.rate(&g.reads, ip("2001:db8::2")).unwrap();
-        assert!(g.rate(&g.reads, ip("2001:db8::3")).is_err());
+        g.rate(&g.reads, Some(ip("2001:db8::1"))).unwrap();
+        g.rate(&g.reads, Some(ip("2001:db8::2"))).unwrap();
+        assert!(g.rate(&g.reads, Some(ip("2001:db8::3"))).is_err());
     }
 }
