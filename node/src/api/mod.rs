@@ -389,10 +389,9 @@ fn refusal(e: Refusal) -> ApiError {
 #[utoipa::path(post, path = "/api/v1/records", tag = "publish", security(("admin_token" = [])), request_body(content = Value, description = "A draft (see docs/DRAFTS.md)"), responses((status = 201, description = "Stored durably: `{id, member, author, seq, created_at}`; `Location` is the record's URL", body = Value, links(("record" = (operation_id = "record", parameters(("id" = "$response.body#/id")), description = "The record as stored")))), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"), (status = 401, description = "No or a wrong token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "A mirror cannot publish", body = Problem, content_type = "application/problem+json"), (status = 422, description = "The draft breaks a rule", body = Problem, content_type = "application/problem+json"), (status = 429, description = "The key reached the charter's rate limit (docs/PROTOCOL.md §2); `Retry-After` says when the next record may be created", body = Problem, content_type = "application/problem+json")))]
 async fn publish(
     State(state): State<AppState>,
-    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &headers)?;
+    // The admin token was checked by the guard, before the body was read.
     let body = body_bytes(&state, body)?;
     let Some(member) = state.shared.member.clone() else {
         return Err(refusal(Refusal::NoKey));
@@ -436,10 +435,9 @@ fn created(id: RecordId, body: Value) -> Response {
 #[utoipa::path(post, path = "/api/v1/records/raw", tag = "publish", security(("admin_token" = [])), request_body(content = openapi::SignedRecordMessage, content_type = "application/x-protobuf", description = "A `hubnet.v1.SignedRecord` protobuf (proto/proto/hubnet/v1/record.proto), signed elsewhere with a member's publishing key"), responses((status = 201, description = "Stored durably: `{id}`; `Location` is the record's URL", body = Value, links(("record" = (operation_id = "record", parameters(("id" = "$response.body#/id")), description = "The record as stored")))), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"), (status = 401, description = "No or a wrong token", body = Problem, content_type = "application/problem+json"), (status = 422, description = "Not a valid record", body = Problem, content_type = "application/problem+json"), (status = 429, description = "The key reached the charter's rate limit (docs/PROTOCOL.md §2); `Retry-After` says when the next record may be created", body = Problem, content_type = "application/problem+json")))]
 async fn publish_raw(
     State(state): State<AppState>,
-    headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    authorize(&state, &headers)?;
+    // The admin token was checked by the guard, before the body was read.
     let bytes = body_bytes(&state, body)?.to_vec();
     let id = submit(&state, |reply| Job::Raw { bytes, reply })
         .await?
