@@ -6,6 +6,7 @@ pub mod api;
 pub mod bundle;
 pub mod cli;
 pub mod compare;
+pub mod compat;
 pub mod config;
 pub mod current;
 pub mod directory;
