@@ -600,13 +600,13 @@ impl Worker {
         if self.set_aside.first(peer, what) {
             info!(
                 %peer,
-                message = ?what,
+                kind = ?what,
                 %error,
                 "set aside a message of a version this node does not understand, without penalty \
                  (a newer release's?); more from this peer are logged at debug"
             );
         } else {
-            debug!(%peer, message = ?what, %error, "set aside a message of a newer version");
+            debug!(%peer, kind = ?what, %error, "set aside a message of a newer version");
         }
     }
 
