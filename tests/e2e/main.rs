@@ -14,3 +14,4 @@ mod query;
 mod signature;
 mod support;
 mod ui_js;
+mod upgrade;
