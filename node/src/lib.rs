@@ -7,6 +7,7 @@ pub mod backup;
 pub mod bundle;
 pub mod cli;
 pub mod compare;
+pub mod compat;
 pub mod config;
 pub mod current;
 pub mod directory;

@@ -24,6 +24,7 @@ use prost::Message;
 use tokio::sync::{mpsc, oneshot};
 use tracing::{debug, error, info, warn};
 
+use crate::compat::{self, SetAside};
 use crate::metrics::{Phase, Stage};
 use crate::shared::Shared;
 use crate::store::{CheckpointOutcome, Outcome, StoreError};
@@ -295,6 +296,8 @@ pub fn run(
         later: Vec::new(),
         pending: PendingArea::new(PENDING_RECORDS, PENDING_BYTES),
         last_checkpoint: None,
+        checkpoint_version: compat::checkpoint_version(),
+        set_aside: SetAside::default(),
     };
     let (to_store, staged) = std::sync::mpsc::sync_channel::<Staged>(1);
     // The verify stage runs on a thread of its own and the store stage on this one, so that a
@@ -442,9 +445,9 @@ impl Verdict {
     /// The kind of outcome the rules of `protocol::sync` decide on.
     fn received(&self) -> Received {
         match self {
-            // A key a decision ended may reach a peer before the decision does: no penalty.
-            Verdict::Invalid(RecordError::KeyNotValid { .. }) => Received::Refused,
-            Verdict::Invalid(_) => Received::Invalid,
+            // A key a decision ended may reach a peer before the decision does, and a newer
+            // release's kind is set aside: no penalty.
+            Verdict::Invalid(e) => Received::of_refusal(e),
             Verdict::Stored(_) => Received::Stored,
             Verdict::AlreadyStored(_) => Received::AlreadyHeld,
             Verdict::Parked { .. } => Received::Parked,
@@ -476,6 +479,11 @@ struct Worker {
     pending: PendingArea<Record>,
     /// This node's last own checkpoint: its heads and when it was signed.
     last_checkpoint: Option<(sync::Summary, i64)>,
+    /// The checkpoint version this node signs and the newest it understands (this release's,
+    /// unless a test plays a newer release: [`compat::TEST_CHECKPOINT_VERSION`]).
+    checkpoint_version: u32,
+    /// Who already sent messages of a version this node does not understand.
+    set_aside: SetAside,
 }
 
 /// A node signs a checkpoint when its view changed, and at least this often regardless.
@@ -490,19 +498,23 @@ impl Worker {
                 msg_id,
                 bytes,
             } => {
-                let acceptance = match self.add_decision(&bytes) {
-                    Ok((_, true)) => MessageAcceptance::Accept,
-                    Ok((_, false)) => MessageAcceptance::Ignore,
+                let verdict = match self.add_decision(&bytes) {
+                    Ok((_, new)) => sync::decision_verdict(Ok(new)),
                     Err(DecisionRefusal::Invalid(e)) => {
-                        info!(%peer, error = %e, "rejected an invalid governance decision");
-                        MessageAcceptance::Reject
+                        let verdict = sync::decision_verdict(Err(&e));
+                        if verdict == GossipVerdict::Reject {
+                            info!(%peer, error = %e, "rejected an invalid governance decision");
+                        } else {
+                            self.log_set_aside(peer, compat::Message::Decision, &e);
+                        }
+                        verdict
                     }
                     Err(DecisionRefusal::Store(e)) => return Err(e),
                 };
                 self.send(Event::Validated {
                     peer,
                     msg_id,
-                    acceptance,
+                    acceptance: acceptance(verdict),
                 });
             }
             Job::Decisions { peer, decisions } => {
@@ -510,6 +522,11 @@ impl Worker {
                     match self.add_decision(&bytes) {
                         Ok((_, true)) => self.send(Event::AnnounceDecision(bytes)),
                         Ok((_, false)) => {}
+                        Err(DecisionRefusal::Invalid(
+                            e @ GovernanceError::UnknownAction { .. },
+                        )) => {
+                            self.log_set_aside(peer, compat::Message::Decision, &e);
+                        }
                         Err(DecisionRefusal::Invalid(e)) => {
                             warn!(%peer, error = %e, "a peer sent an invalid governance decision");
                         }
@@ -532,22 +549,28 @@ impl Worker {
                 msg_id,
                 bytes,
             } => {
-                let acceptance = match self.add_checkpoint(&bytes)? {
-                    Ok(CheckpointOutcome::Newer | CheckpointOutcome::Conflict(_)) => {
-                        MessageAcceptance::Accept
+                let verdict = match self.add_checkpoint(&bytes)? {
+                    Ok(outcome) => {
+                        sync::checkpoint_verdict(Ok(outcome != CheckpointOutcome::Known))
                     }
-                    Ok(CheckpointOutcome::Known) => MessageAcceptance::Ignore,
-                    // Valid when signed; the relay may not know of the revocation yet.
-                    Err(CheckpointError::RevokedSigner(_)) => MessageAcceptance::Ignore,
                     Err(e) => {
-                        info!(%peer, error = %e, "rejected an invalid checkpoint");
-                        MessageAcceptance::Reject
+                        let verdict = sync::checkpoint_verdict(Err(&e));
+                        match &e {
+                            _ if verdict == GossipVerdict::Reject => {
+                                info!(%peer, error = %e, "rejected an invalid checkpoint");
+                            }
+                            CheckpointError::NewerVersion { .. } => {
+                                self.log_set_aside(peer, compat::Message::Checkpoint, &e);
+                            }
+                            _ => debug!(%peer, error = %e, "checkpoint set aside"),
+                        }
+                        verdict
                     }
                 };
                 self.send(Event::Validated {
                     peer,
                     msg_id,
-                    acceptance,
+                    acceptance: acceptance(verdict),
                 });
             }
             Job::SubmitCheckpoint { bytes, reply } => {
@@ -566,12 +589,34 @@ impl Worker {
         Ok(())
     }
 
+    /// Logs a message of a version this node does not understand, set aside without penalty:
+    /// at `info` the first time a peer sends one of its kind, at `debug` after.
+    fn log_set_aside(
+        &mut self,
+        peer: PeerId,
+        what: compat::Message,
+        error: &dyn std::error::Error,
+    ) {
+        if self.set_aside.first(peer, what) {
+            info!(
+                %peer,
+                kind = ?what,
+                %error,
+                "set aside a message of a version this node does not understand, without penalty \
+                 (a newer release's?); more from this peer are logged at debug"
+            );
+        } else {
+            debug!(%peer, kind = ?what, %error, "set aside a message of a newer version");
+        }
+    }
+
     /// Verifies a checkpoint (without the store) and keeps it.
     fn add_checkpoint(
         &mut self,
         bytes: &[u8],
     ) -> Result<Result<CheckpointOutcome, checkpoint::CheckpointError>, StoreError> {
-        match checkpoint::verify_bytes(bytes, &self.shared.charter()) {
+        match checkpoint::verify_bytes_up_to(bytes, &self.shared.charter(), self.checkpoint_version)
+        {
             Ok(c) => Ok(Ok(self.shared.lock_store().add_checkpoint(c)?)),
             Err(e) => Ok(Err(e)),
         }
@@ -631,7 +676,8 @@ impl Worker {
                 "the clock is behind this node's newest checkpoint; signing just after it"
             );
         }
-        let signed = checkpoint::sign(
+        let signed = checkpoint::sign_version(
+            self.checkpoint_version,
             key,
             &charter,
             peer_id,
@@ -640,7 +686,7 @@ impl Worker {
             &summary.decisions,
         );
         let bytes = signed.encode_to_vec();
-        match checkpoint::verify(&signed, &charter) {
+        match checkpoint::verify_up_to(&signed, &charter, self.checkpoint_version) {
             Ok(c) => {
                 store.add_checkpoint(c)?;
             }
@@ -901,6 +947,9 @@ impl Worker {
                     return Ok(());
                 };
                 match v {
+                    Verdict::Invalid(e) if v.received() == Received::NotUnderstood => {
+                        self.log_set_aside(peer, compat::Message::Record, e);
+                    }
                     Verdict::Invalid(e) => {
                         info!(%peer, error = %e, "rejected an invalid gossip record");
                         self.shared.metrics.gossip_rejected.inc();
@@ -942,6 +991,12 @@ impl Worker {
                 let outcome = sync::range_outcome(&received);
                 if outcome == RangeOutcome::Failed {
                     warn!(%peer, "a sync answer held invalid records");
+                }
+                if let Some(Verdict::Invalid(e)) = verdicts
+                    .iter()
+                    .find(|v| v.received() == Received::NotUnderstood)
+                {
+                    self.log_set_aside(peer, compat::Message::Record, e);
                 }
                 self.emit(Event::RangeDone {
                     peer,
@@ -1198,5 +1253,58 @@ mod tests {
         assert_eq!(until_verdict(&mut rig, 3).1, MessageAcceptance::Reject);
         assert_eq!(rig.shared.lock_store().record_count().ok(), Some(0));
         assert_eq!(rig.shared.metrics.gossip_rejected.get(), 3);
+    }
+
+    /// Messages of a version this node does not understand are set aside (Ignore: no penalty)
+    /// and change nothing; the same messages forged are rejected (docs/PROTOCOL.md §6.5).
+    #[test]
+    fn messages_of_a_newer_version_are_ignored_and_forgeries_rejected() {
+        let mut rig = rig();
+        // A record of kind 42, which a newer release might add, signed by a member.
+        let practice = signed(&rig, Position::FIRST, "новый");
+        let mut header =
+            hubnet_proto::v1::RecordHeader::decode(practice.header.as_slice()).expect("header");
+        header.kind = 42;
+        let header = header.encode_to_vec();
+        let newer = SignedRecord {
+            signature: rig.key.sign(&record::signing_message(&header)).to_vec(),
+            header,
+            ..practice
+        };
+        gossip(&rig, 1, &newer);
+        assert_eq!(until_verdict(&mut rig, 1).1, MessageAcceptance::Ignore);
+        let mut forged = newer.clone();
+        forged.signature[0] ^= 1;
+        gossip(&rig, 2, &forged);
+        assert_eq!(until_verdict(&mut rig, 2).1, MessageAcceptance::Reject);
+        // A checkpoint of version 3, and the same bytes labelled version 2 (a forgery there).
+        let charter = rig.shared.charter();
+        let heads = std::collections::BTreeMap::new();
+        let v3 =
+            checkpoint::sign_version(3, &rig.key, &charter, "p", now_ms(), &heads, &(0, vec![]));
+        let relabelled = hubnet_proto::v1::SignedCheckpoint {
+            version: 2,
+            ..v3.clone()
+        };
+        for (n, c, verdict) in [
+            (3, &v3, MessageAcceptance::Ignore),
+            (4, &relabelled, MessageAcceptance::Reject),
+        ] {
+            rig.jobs
+                .blocking_send(Job::GossipCheckpoint {
+                    peer: PeerId::random(),
+                    msg_id: MessageId::from(vec![n]),
+                    bytes: c.encode_to_vec(),
+                })
+                .expect("worker runs");
+            assert_eq!(until_verdict(&mut rig, n).1, verdict);
+        }
+        assert_eq!(rig.shared.lock_store().record_count().ok(), Some(0));
+        assert_eq!(rig.shared.lock_store().checkpoints().count(), 0);
+        assert_eq!(
+            rig.shared.metrics.gossip_rejected.get(),
+            1,
+            "only the forged record"
+        );
     }
 }

@@ -301,8 +301,12 @@ impl Auditor {
                         by_signer.entry(c.signer).or_default().insert(c.id, c);
                     }
                     // Signed by a key revoked since: no evidence either way, and no fault of
-                    // the node that kept it from before the revocation.
-                    Err(checkpoint::CheckpointError::RevokedSigner(_)) => {}
+                    // the node that kept it from before the revocation. Of a newer version: this
+                    // build cannot judge it (docs/PROTOCOL.md §6.5); a newer auditor can.
+                    Err(
+                        checkpoint::CheckpointError::RevokedSigner(_)
+                        | checkpoint::CheckpointError::NewerVersion { .. },
+                    ) => {}
                     Err(e) => {
                         let mut p = Problem::new(
                             ProblemKind::Forgery,

@@ -28,6 +28,10 @@ use crate::sync::HeadRef;
 /// head instead of the decisions held; they no longer verify, so none is taken for evidence under
 /// the new meaning.
 pub const CHECKPOINT_SIGNATURE_TAG: &[u8] = b"hubnet-checkpoint-v2";
+/// The checkpoint version this release signs and understands: the `version` of a
+/// `SignedCheckpoint`, which names its signature tag (`hubnet-checkpoint-v<version>`). A
+/// checkpoint of a higher version is set aside, never penalised (docs/PROTOCOL.md §6.5).
+pub const CHECKPOINT_VERSION: u32 = 2;
 /// Largest encoded `SignedCheckpoint` accepted (a head is about 80 bytes).
 pub const MAX_CHECKPOINT_BYTES: usize = 256 * 1024;
 
@@ -62,6 +66,20 @@ pub enum CheckpointError {
     /// The signature does not verify.
     #[error("checkpoint signature by {0} does not verify")]
     BadSignature(String),
+    /// Of a version above the newest this node understands (a newer release's): set aside, no
+    /// fault of whoever sent it (docs/PROTOCOL.md §6.5).
+    #[error(
+        "checkpoint version {version} is newer than this node understands (up to {understood}); set aside"
+    )]
+    NewerVersion {
+        /// The checkpoint's version.
+        version: u32,
+        /// The newest version this node understands.
+        understood: u32,
+    },
+    /// Of version 1, whose signature tag no longer verifies (it never carried the field).
+    #[error("checkpoint version {0} is no longer valid")]
+    OldVersion(u32),
 }
 
 /// A verified checkpoint.
@@ -86,16 +104,43 @@ pub struct Checkpoint {
     pub signed: pb::SignedCheckpoint,
 }
 
-fn message(bytes: &[u8]) -> Vec<u8> {
-    let mut m = Vec::with_capacity(CHECKPOINT_SIGNATURE_TAG.len() + 1 + bytes.len());
-    m.extend_from_slice(CHECKPOINT_SIGNATURE_TAG);
+/// What a checkpoint's signature covers: `hubnet-checkpoint-v<version>`, a zero byte, the bytes.
+fn message(version: u32, bytes: &[u8]) -> Vec<u8> {
+    let tag = format!("hubnet-checkpoint-v{version}");
+    let mut m = Vec::with_capacity(tag.len() + 1 + bytes.len());
+    m.extend_from_slice(tag.as_bytes());
     m.push(0);
     m.extend_from_slice(bytes);
     m
 }
 
-/// Signs a checkpoint of `heads` and the governance decisions held (count, digest) with `key`.
+/// Signs a checkpoint of `heads` and the governance decisions held (count, digest) with `key`,
+/// at [`CHECKPOINT_VERSION`].
 pub fn sign(
+    key: &SecretKey,
+    charter: &Charter,
+    peer_id: &str,
+    time: i64,
+    heads: &BTreeMap<PublicKey, HeadRef>,
+    decisions: &(u64, Vec<u8>),
+) -> pb::SignedCheckpoint {
+    sign_version(
+        CHECKPOINT_VERSION,
+        key,
+        charter,
+        peer_id,
+        time,
+        heads,
+        decisions,
+    )
+}
+
+/// [`sign`] at `version`. A version above [`CHECKPOINT_VERSION`] exists only to play a newer
+/// release in tests (the node's `HUBNET_TEST_CHECKPOINT_VERSION`): version 2's fields under the
+/// newer version's number and signature tag, bytes that a node of this release cannot verify,
+/// as it could not verify a newer release's.
+pub fn sign_version(
+    version: u32,
     key: &SecretKey,
     charter: &Charter,
     peer_id: &str,
@@ -113,10 +158,11 @@ pub fn sign(
         decisions_digest: decisions.1.clone(),
     }
     .encode_to_vec();
-    let signature = key.sign(&message(&checkpoint)).to_vec();
+    let signature = key.sign(&message(version, &checkpoint)).to_vec();
     pb::SignedCheckpoint {
         checkpoint,
         signature,
+        version,
     }
 }
 
@@ -126,16 +172,39 @@ fn bytes32(bytes: &[u8], what: &str) -> Result<[u8; 32], CheckpointError> {
         .map_err(|_| CheckpointError::Malformed(format!("{what} is {} bytes", bytes.len())))
 }
 
-/// Verifies a signed checkpoint: network, signer a (current or former) member key that was not
-/// revoked, signature.
+/// Verifies a signed checkpoint: its version understood, network, signer a (current or former)
+/// member key that was not revoked, signature.
 pub fn verify(
     signed: &pb::SignedCheckpoint,
     charter: &Charter,
+) -> Result<Checkpoint, CheckpointError> {
+    verify_up_to(signed, charter, CHECKPOINT_VERSION)
+}
+
+/// [`verify`] by a node that understands checkpoint versions up to `understood` (versions above
+/// [`CHECKPOINT_VERSION`] as [`sign_version`] makes them). The version is read first: a
+/// checkpoint of a newer version is [`CheckpointError::NewerVersion`] whatever else it holds,
+/// since its fields and tag may mean anything.
+pub fn verify_up_to(
+    signed: &pb::SignedCheckpoint,
+    charter: &Charter,
+    understood: u32,
 ) -> Result<Checkpoint, CheckpointError> {
     let size = signed.encoded_len();
     if size > MAX_CHECKPOINT_BYTES {
         return Err(CheckpointError::TooLarge(size));
     }
+    let version = match signed.version {
+        0 => CHECKPOINT_VERSION,
+        v if v > understood.max(CHECKPOINT_VERSION) => {
+            return Err(CheckpointError::NewerVersion {
+                version: v,
+                understood: understood.max(CHECKPOINT_VERSION),
+            });
+        }
+        v if v < CHECKPOINT_VERSION => return Err(CheckpointError::OldVersion(v)),
+        v => v,
+    };
     let c = pb::Checkpoint::decode(signed.checkpoint.as_slice())
         .map_err(|e| CheckpointError::Malformed(e.to_string()))?;
     if c.network_id != charter.network_id().as_bytes() {
@@ -150,7 +219,11 @@ pub fn verify(
     if charter.key_revoked(&signer) {
         return Err(CheckpointError::RevokedSigner(signer.to_hex()));
     }
-    if !crate::charter::verify_signature(&signer, &message(&signed.checkpoint), &signed.signature) {
+    if !crate::charter::verify_signature(
+        &signer,
+        &message(version, &signed.checkpoint),
+        &signed.signature,
+    ) {
         return Err(CheckpointError::BadSignature(signer.to_hex()));
     }
     let mut heads = BTreeMap::new();
@@ -185,12 +258,21 @@ pub fn verify(
 
 /// [`verify`] on encoded `SignedCheckpoint` bytes.
 pub fn verify_bytes(bytes: &[u8], charter: &Charter) -> Result<Checkpoint, CheckpointError> {
+    verify_bytes_up_to(bytes, charter, CHECKPOINT_VERSION)
+}
+
+/// [`verify_up_to`] on encoded `SignedCheckpoint` bytes.
+pub fn verify_bytes_up_to(
+    bytes: &[u8],
+    charter: &Charter,
+    understood: u32,
+) -> Result<Checkpoint, CheckpointError> {
     if bytes.len() > MAX_CHECKPOINT_BYTES {
         return Err(CheckpointError::TooLarge(bytes.len()));
     }
     let signed = pb::SignedCheckpoint::decode(bytes)
         .map_err(|e| CheckpointError::Malformed(e.to_string()))?;
-    verify(&signed, charter)
+    verify_up_to(&signed, charter, understood)
 }
 
 /// What two checkpoints of one signer (or a checkpoint and a later answer) contradict.

@@ -82,6 +82,16 @@ pub enum GovernanceError {
         /// Quorum.
         need: u32,
     },
+    /// A decision whose quorum of committee signatures verifies but whose action this build does
+    /// not know (field `field` of `Decision`: a newer release's action). Set aside, no fault of
+    /// whoever sent it (docs/PROTOCOL.md §6.5).
+    #[error(
+        "decision action (field {field}) is unknown to this release (a newer release's); set aside"
+    )]
+    UnknownAction {
+        /// The field number of the action.
+        field: u32,
+    },
 }
 
 /// What a decision does.
@@ -483,7 +493,13 @@ pub fn check_proposal(
     if reason.keys().any(|t| !is_language_tag(t)) {
         return Err(bad("reason", "language tags must be BCP 47"));
     }
-    let action = Action::from_proto(d.action.as_ref().ok_or_else(|| bad("action", "missing"))?)?;
+    // No action this build knows: a field it does not know may be a newer release's action,
+    // which the signatures alone can tell from a forgery (below).
+    let action = match &d.action {
+        Some(a) => Ok(Action::from_proto(a)?),
+        None => Err(unknown_field(&signed.decision, KNOWN_DECISION_FIELDS)
+            .ok_or_else(|| bad("action", "missing"))?),
+    };
     let message = decision_message(&signed.decision);
     let signers = committee_signers(
         signed
@@ -498,6 +514,18 @@ pub fn check_proposal(
         SignerProblem::Duplicate(k) => GovernanceError::DuplicateSigner(k),
         SignerProblem::Bad(k) => GovernanceError::BadSignature(k),
     })?;
+    let action = match action {
+        Ok(action) => action,
+        Err(field) if signers.len() >= charter.quorum() as usize => {
+            return Err(GovernanceError::UnknownAction { field });
+        }
+        Err(_) => {
+            return Err(GovernanceError::QuorumNotMet {
+                have: signers.len(),
+                need: charter.quorum(),
+            });
+        }
+    };
     Ok(Decision {
         id: RecordId(sha256(&signed.decision)),
         seq: d.seq,
@@ -523,6 +551,26 @@ pub fn verify_decision(
         });
     }
     Ok(d)
+}
+
+/// The fields of `Decision` this release knows: network id, seq, prev, created at, reason, and
+/// the actions (10 admit … 17 erase records).
+const KNOWN_DECISION_FIELDS: &[u32] = &[1, 2, 3, 4, 5, 10, 11, 12, 13, 14, 15, 16, 17];
+
+/// The number of the first top-level field of the protobuf message `bytes` that is not in
+/// `known` (prost skips such fields when it decodes), if any; `None` also for bytes that do not
+/// parse, which decoding refuses anyway.
+fn unknown_field(bytes: &[u8], known: &[u32]) -> Option<u32> {
+    use prost::encoding::{DecodeContext, decode_key, skip_field};
+    let mut buf = bytes;
+    while !buf.is_empty() {
+        let (tag, wire_type) = decode_key(&mut buf).ok()?;
+        if !known.contains(&tag) {
+            return Some(tag);
+        }
+        skip_field(wire_type, tag, &mut buf, DecodeContext::default()).ok()?;
+    }
+    None
 }
 
 /// [`verify_decision`] on encoded `SignedDecision` bytes.

@@ -593,6 +593,74 @@ fn bad_fields_are_refused_and_named() {
     }
 }
 
+/// A decision whose action a newer release added (a `Decision` field this release does not
+/// know, which prost skips) is `UnknownAction`, set aside without penalty, only with a quorum of
+/// valid committee signatures; without one it is refused as any decision short of its quorum,
+/// and a decision with no action at all is malformed.
+#[test]
+fn a_decision_of_an_action_this_release_does_not_know_is_set_aside_only_with_its_quorum() {
+    let net = net();
+    let mut bytes = raw_decision(&net, 1, vec![], None).encode_to_vec();
+    // Field 18: a message of a newer release's action.
+    let newer_action = |bytes: &mut Vec<u8>, body: &[u8]| {
+        prost::encoding::bytes::encode(18, &body.to_vec(), bytes);
+    };
+    newer_action(&mut bytes, &[0x08, 0x01]);
+    let quorum = signed_by(&bytes, &[&net.committee[0], &net.committee[1]]);
+    assert_eq!(
+        verify_decision(&quorum, &net.genesis),
+        Err(GovernanceError::UnknownAction { field: 18 })
+    );
+    assert_eq!(
+        verify_decision_bytes(&quorum.encode_to_vec(), &net.genesis),
+        Err(GovernanceError::UnknownAction { field: 18 })
+    );
+    let one = signed_by(&bytes, &[&net.committee[0]]);
+    assert_eq!(
+        verify_decision(&one, &net.genesis),
+        Err(GovernanceError::QuorumNotMet { have: 1, need: 2 })
+    );
+    let mut forged = quorum.clone();
+    forged.signatures[1].signature[5] ^= 1;
+    assert!(matches!(
+        verify_decision(&forged, &net.genesis),
+        Err(GovernanceError::BadSignature(_))
+    ));
+    let outsider = signed_by(&bytes, &[&net.committee[0], &fresh_key(60)]);
+    assert!(matches!(
+        verify_decision(&outsider, &net.genesis),
+        Err(GovernanceError::SignerNotCommittee(_))
+    ));
+    let none = raw_decision(&net, 1, vec![], None).encode_to_vec();
+    assert!(matches!(
+        verify_decision(
+            &signed_by(&none, &[&net.committee[0], &net.committee[1]]),
+            &net.genesis
+        ),
+        Err(GovernanceError::BadField {
+            field: "action",
+            ..
+        })
+    ));
+    // A known action beside an unknown field is judged as the known action.
+    let mut known = raw_decision(
+        &net,
+        1,
+        vec![],
+        Some(pb::decision::Action::Reinstate(pb::Reinstate {
+            code: "KZ".into(),
+        })),
+    )
+    .encode_to_vec();
+    newer_action(&mut known, &[]);
+    let d = verify_decision(
+        &signed_by(&known, &[&net.committee[0], &net.committee[1]]),
+        &net.genesis,
+    )
+    .expect("a known action verifies");
+    assert_eq!(d.action, Action::Reinstate { code: "KZ".into() });
+}
+
 #[test]
 fn undecodable_or_oversized_decisions_are_refused() {
     let net = net();
@@ -2170,6 +2238,90 @@ fn a_checkpoint_of_two_thousand_heads_is_accepted() {
     assert_eq!(c.heads.len(), 2_000);
 }
 
+/// Checkpoints carry their version, which names their signature tag: this release signs 2 and
+/// reads 0 (signed before the field existed) as 2. A higher version is `NewerVersion` whatever
+/// its bytes (set aside without penalty); a node that understands it (a newer release, played
+/// here by `verify_up_to`) verifies it under its own tag; version 1 is refused.
+#[test]
+fn checkpoint_versions_name_their_tag_and_newer_ones_are_set_aside() {
+    let net = net();
+    let kz = &net.members[KZ];
+    let heads: BTreeMap<PublicKey, HeadRef> =
+        [(kz.public_key(), head_ref(&log_of(kz, &net.genesis, 2, T0)))].into();
+    let current = checkpoint::sign(kz, &net.genesis, "p", NOW, &heads, &(0, vec![]));
+    assert_eq!(current.version, checkpoint::CHECKPOINT_VERSION);
+    assert!(
+        crate::charter::verify_signature(
+            &kz.public_key(),
+            &[
+                checkpoint::CHECKPOINT_SIGNATURE_TAG,
+                &[0],
+                &current.checkpoint
+            ]
+            .concat(),
+            &current.signature
+        ),
+        "version 2 is signed under the tag of version 2"
+    );
+    let c = checkpoint::verify(&current, &net.genesis).expect("verifies");
+    let unversioned = pb::SignedCheckpoint {
+        version: 0,
+        ..current.clone()
+    };
+    assert_eq!(
+        checkpoint::verify(&unversioned, &net.genesis).map(|c| c.id),
+        Ok(c.id),
+        "0 is version 2"
+    );
+    let newer = checkpoint::sign_version(3, kz, &net.genesis, "p", NOW, &heads, &(0, vec![]));
+    let set_aside = Err(CheckpointError::NewerVersion {
+        version: 3,
+        understood: 2,
+    });
+    assert_eq!(checkpoint::verify(&newer, &net.genesis), set_aside);
+    assert_eq!(
+        checkpoint::verify_bytes(&newer.encode_to_vec(), &net.genesis),
+        set_aside
+    );
+    // Whatever it holds: a newer version's fields may mean anything.
+    let garbage = pb::SignedCheckpoint {
+        checkpoint: vec![0xff; 9],
+        signature: vec![],
+        version: 7,
+    };
+    assert_eq!(
+        checkpoint::verify(&garbage, &net.genesis),
+        Err(CheckpointError::NewerVersion {
+            version: 7,
+            understood: 2,
+        })
+    );
+    // A newer release verifies its own version under its own tag, and still reads version 2.
+    let read = checkpoint::verify_up_to(&newer, &net.genesis, 3).expect("understood");
+    assert_eq!(read.heads, heads);
+    assert_eq!(
+        checkpoint::verify_up_to(&current, &net.genesis, 3).map(|c| c.id),
+        Ok(c.id)
+    );
+    // The version is bound by the tag: relabelled, the signature no longer verifies.
+    let relabelled = pb::SignedCheckpoint {
+        version: 2,
+        ..newer.clone()
+    };
+    assert_eq!(
+        checkpoint::verify(&relabelled, &net.genesis),
+        Err(CheckpointError::BadSignature(kz.public_key().to_hex()))
+    );
+    let old = pb::SignedCheckpoint {
+        version: 1,
+        ..current
+    };
+    assert_eq!(
+        checkpoint::verify(&old, &net.genesis),
+        Err(CheckpointError::OldVersion(1))
+    );
+}
+
 /// A checkpoint of exactly `MAX_CHECKPOINT_BYTES` is judged on its content, one byte more is
 /// refused for its size, whether it comes as bytes or already decoded.
 #[test]
@@ -2181,6 +2333,7 @@ fn a_checkpoint_at_the_size_limit_is_read_and_one_byte_more_is_not() {
         let signed = pb::SignedCheckpoint {
             checkpoint: vec![0xff; size - 70],
             signature: vec![0; 64],
+            version: 0,
         };
         assert_eq!(signed.encoded_len(), size);
         signed
@@ -2436,6 +2589,7 @@ fn bad_checkpoints_are_refused() {
     let resign = |c: pb::Checkpoint| pb::SignedCheckpoint {
         checkpoint: c.encode_to_vec(),
         signature: kz.sign(&[]).to_vec(),
+        version: checkpoint::CHECKPOINT_VERSION,
     };
     let base = pb::Checkpoint::decode(
         checkpoint::sign(kz, &net.genesis, "p", NOW, &heads, &(0, vec![]))

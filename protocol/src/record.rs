@@ -77,8 +77,10 @@ pub enum RecordError {
         /// The key's last valid seq.
         last_seq: u64,
     },
-    /// The kind is not one this build knows.
-    #[error("unknown record kind {0}")]
+    /// The kind is not one this build knows (a newer release's): returned only for a record
+    /// whose every other check this build can make passed, its signature included, so a member
+    /// signed it. Set aside, no fault of whoever sent it (docs/PROTOCOL.md §6.5).
+    #[error("record kind {0} is unknown to this release (a newer release's kind?); set aside")]
     UnknownKind(i32),
     /// The body's SHA-256 differs from the header's.
     #[error("body hash does not match the header (body altered)")]
@@ -220,6 +222,17 @@ pub struct Header {
 impl Header {
     /// Decodes and checks the shape of header bytes (not membership or network).
     pub fn decode(bytes: &[u8]) -> Result<Self, RecordError> {
+        let (header, kind) = Self::decode_any_kind(bytes)?;
+        Ok(Self {
+            kind: Kind::from_proto(kind)?,
+            ..header
+        })
+    }
+
+    /// [`Header::decode`] that leaves the kind to the caller: the header with a placeholder kind
+    /// (never used) and the kind's number as the bytes hold it. Every other field is checked,
+    /// so that a record of a kind this build does not know can be judged on everything else.
+    fn decode_any_kind(bytes: &[u8]) -> Result<(Self, i32), RecordError> {
         let h = pb::RecordHeader::decode(bytes).map_err(|e| RecordError::Malformed {
             part: "header",
             reason: e.to_string(),
@@ -242,17 +255,17 @@ impl Header {
             }
             (_, _) => Some(RecordId(digest32("prev", &h.prev)?)),
         };
-        let kind = Kind::from_proto(h.kind)?;
-        Ok(Self {
+        let header = Self {
             network_id,
             author,
             seq: h.seq,
             prev,
             created_at: h.created_at,
-            kind,
+            kind: Kind::Practice,
             body_sha256: digest32("body_sha256", &h.body_sha256)?,
             body_len: h.body_len,
-        })
+        };
+        Ok((header, h.kind))
     }
 
     fn to_proto(&self) -> pb::RecordHeader {
@@ -339,7 +352,10 @@ fn precheck_with(
     trust: Trust,
 ) -> Result<Unverified, RecordError> {
     let check_key_validity = trust == Trust::Network;
-    let header = Header::decode(&signed.header)?;
+    // The kind is judged last: a kind this build does not know (a newer release's) is set aside
+    // only when everything else holds, the signature included, so that nobody but a member can
+    // send what is set aside without penalty.
+    let (header, kind) = Header::decode_any_kind(&signed.header)?;
     let rules = charter.rules_at(header.created_at);
     let limits = rules.limits;
     let size = signed.encoded_len();
@@ -400,6 +416,23 @@ fn precheck_with(
             max_skew_secs: limits.max_clock_skew_secs,
         });
     }
+    let header = match Kind::from_proto(kind) {
+        Ok(kind) => Header { kind, ..header },
+        Err(unknown) => {
+            let signed_by_author = Signature::from_slice(&signed.signature).is_ok_and(|sig| {
+                crate::signature::verify(
+                    &verifying_key,
+                    &signing_message(&signed.header),
+                    &sig.to_bytes(),
+                )
+            });
+            return Err(if signed_by_author {
+                unknown
+            } else {
+                RecordError::BadSignature(header.author.to_hex())
+            });
+        }
+    };
     let body = if erased {
         Body::Erased { kind: header.kind }
     } else {

@@ -22,7 +22,10 @@ use std::fmt::Debug;
 
 use hubnet_proto::v1 as pb;
 
+use crate::checkpoint::CheckpointError;
+use crate::governance::GovernanceError;
 use crate::id::sha256;
+use crate::record::RecordError;
 use crate::{Charter, PublicKey, RecordId};
 
 /// One author's log head in a summary.
@@ -309,6 +312,23 @@ pub enum Received {
     OtherBranch,
     /// Valid, refused by another log rule (a time before its predecessor, a bad target, ...).
     Refused,
+    /// Of a version this node does not understand (a kind a newer release added), from a key
+    /// that may sign it: set aside, not stored (docs/PROTOCOL.md §6.5).
+    NotUnderstood,
+}
+
+impl Received {
+    /// What a record refused on its own (by [`crate::record::precheck`] or the signature check)
+    /// counts as: a kind this node does not know is not understood; a key a decision ended may
+    /// reach a peer before the decision does, so it is refused without blame; anything else is
+    /// invalid.
+    pub fn of_refusal(e: &RecordError) -> Self {
+        match e {
+            RecordError::UnknownKind(_) => Received::NotUnderstood,
+            RecordError::KeyNotValid { .. } => Received::Refused,
+            _ => Received::Invalid,
+        }
+    }
 }
 
 /// Whether gossip forwards a message (docs/PROTOCOL.md §6.1).
@@ -323,26 +343,57 @@ pub enum GossipVerdict {
 }
 
 /// The gossip verdict on a record: forward what is valid and held (stored now, already, parked
-/// or as fork evidence), drop what does not fit the log, penalise what is invalid.
+/// or as fork evidence), drop what does not fit the log or is of a version this node does not
+/// understand, penalise what is invalid.
 pub fn gossip_verdict(r: Received) -> GossipVerdict {
     match r {
         Received::Invalid => GossipVerdict::Reject,
         Received::Stored | Received::AlreadyHeld | Received::Parked | Received::Fork => {
             GossipVerdict::Accept
         }
-        Received::OtherBranch | Received::Refused => GossipVerdict::Ignore,
+        Received::OtherBranch | Received::Refused | Received::NotUnderstood => {
+            GossipVerdict::Ignore
+        }
     }
 }
 
 /// The gossip verdict on a fork proof, from what became of its two records: invalid if either
-/// is, forwarded if they are a fork, dropped otherwise (not a fork, or already known).
+/// is, dropped if either is not understood, forwarded if they are a fork, dropped otherwise (not
+/// a fork, or already known).
 pub fn fork_proof_verdict(records: &[Received]) -> GossipVerdict {
     if records.len() != 2 || records.contains(&Received::Invalid) {
         GossipVerdict::Reject
+    } else if records.contains(&Received::NotUnderstood) {
+        GossipVerdict::Ignore
     } else if records.contains(&Received::Fork) {
         GossipVerdict::Accept
     } else {
         GossipVerdict::Ignore
+    }
+}
+
+/// The gossip verdict on a checkpoint, from what the store made of it (`Ok(true)`: newer than
+/// the signer's newest held, or contradicting it; `Ok(false)`: known) or why it was refused:
+/// forward what is new, drop what is known, signed by a key revoked since (valid when signed;
+/// the relay may not know of the revocation yet) or of a newer version, penalise the rest.
+pub fn checkpoint_verdict(r: Result<bool, &CheckpointError>) -> GossipVerdict {
+    match r {
+        Ok(true) => GossipVerdict::Accept,
+        Ok(false)
+        | Err(CheckpointError::RevokedSigner(_) | CheckpointError::NewerVersion { .. }) => {
+            GossipVerdict::Ignore
+        }
+        Err(_) => GossipVerdict::Reject,
+    }
+}
+
+/// The gossip verdict on a governance decision (`Ok(true)`: new, `Ok(false)`: held): forward
+/// what is new, drop what is held or of an action this node does not know, penalise the rest.
+pub fn decision_verdict(r: Result<bool, &GovernanceError>) -> GossipVerdict {
+    match r {
+        Ok(true) => GossipVerdict::Accept,
+        Ok(false) | Err(GovernanceError::UnknownAction { .. }) => GossipVerdict::Ignore,
+        Err(_) => GossipVerdict::Reject,
     }
 }
 

@@ -15,3 +15,4 @@ mod query;
 mod signature;
 mod support;
 mod ui_js;
+mod upgrade;

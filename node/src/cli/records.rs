@@ -148,6 +148,18 @@ pub(super) fn export(dir: &Path, out: &Path) -> anyhow::Result<ExitCode> {
         BufWriter::with_capacity(1 << 20, file),
         store.charter().signed(),
     )?;
+    // Decisions and checkpoints before the records (docs/PROTOCOL.md §4), as the API's bundle
+    // has them: records valid only under a decision (an admitted member's, a topic added) verify.
+    for d in store.decisions_encoded() {
+        writer.write_decision(&d)?;
+    }
+    for c in store.checkpoints() {
+        writer.write_checkpoint(&prost::Message::encode_to_vec(&c.signed))?;
+    }
+    for k in store.checkpoint_conflicts() {
+        writer.write_checkpoint(&prost::Message::encode_to_vec(&k.first.signed))?;
+        writer.write_checkpoint(&prost::Message::encode_to_vec(&k.second.signed))?;
+    }
     let total = store.record_count()?;
     store.for_each_signed(|bytes| {
         writer

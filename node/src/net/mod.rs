@@ -81,8 +81,10 @@ mod behaviour {
 /// The protocol names of one network.
 #[derive(Debug, Clone)]
 pub struct Names {
-    /// Identify's protocol version.
+    /// Identify's protocol version: `/hubnet/<network id>/` and this release's protocol version.
     pub identify: String,
+    /// `/hubnet/<network id>/`: what every version's identify protocol version starts with.
+    network: String,
     /// Kademlia.
     pub kad: StreamProtocol,
     /// Gossipsub's protocol prefix.
@@ -105,6 +107,7 @@ impl Names {
         let p = |s: String| StreamProtocol::try_from_owned(s).context("bad protocol name");
         Ok(Self {
             identify: format!("/hubnet/{network_id}/1"),
+            network: format!("/hubnet/{network_id}/"),
             kad: p(format!("/hubnet/{network_id}/kad/1"))?,
             gossipsub: format!("/hubnet/{network_id}/meshsub"),
             sync: p(format!("/hubnet/{network_id}/sync/1"))?,
@@ -113,6 +116,16 @@ impl Names {
             governance: IdentTopic::new(format!("/hubnet/{network_id}/governance/1")),
             checkpoints: IdentTopic::new(format!("/hubnet/{network_id}/checkpoints/1")),
         })
+    }
+}
+
+impl Names {
+    /// Whether identify's `protocol_version` is of this network, in any version of the protocol
+    /// (`/hubnet/<network id>/<version>`).
+    pub fn same_network(&self, protocol_version: &str) -> bool {
+        protocol_version
+            .strip_prefix(&self.network)
+            .is_some_and(|version| !version.is_empty() && !version.contains('/'))
     }
 }
 
@@ -560,10 +573,15 @@ impl Node {
                 info,
                 ..
             })) => {
-                if info.protocol_version != self.names.identify {
+                if !self.names.same_network(&info.protocol_version) {
                     info!(%peer_id, theirs = %info.protocol_version, "peer of another network; disconnecting");
                     self.drop_peer(peer_id, "a peer of another network");
                     return;
+                }
+                if info.protocol_version != self.names.identify {
+                    // Another version of this network's protocol: kept; what it sends that this
+                    // node does not understand is set aside (docs/PROTOCOL.md §6.5).
+                    info!(%peer_id, theirs = %info.protocol_version, ours = %self.names.identify, "peer speaks another protocol version of this network; keeping it");
                 }
                 self.learn_member(peer_id, &info.agent_version);
                 self.peers.learn_addresses(peer_id, &info.listen_addrs);
@@ -612,7 +630,8 @@ impl Node {
                 bytes: message.data,
             }
         } else {
-            self.report(&msg_id, &peer, MessageAcceptance::Reject);
+            // A topic this node does not know (a newer release's): set aside, no penalty.
+            self.report(&msg_id, &peer, MessageAcceptance::Ignore);
             return;
         };
         if self.jobs.try_send(job).is_err() {
@@ -933,4 +952,24 @@ fn read_fork(shared: &Shared, f: &ForkRequest) -> Option<ForkProof> {
         first: own.encode(),
         second: other.encode(),
     })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    /// A peer of this network is kept whatever its protocol version (docs/PROTOCOL.md §6.5); a
+    /// peer of another network, or that names none, is not.
+    #[test]
+    fn identify_tells_another_network_from_another_version() {
+        let net = "ab".repeat(32);
+        let names = Names::new(&net).unwrap();
+        assert!(names.same_network(&names.identify));
+        assert!(names.same_network(&format!("/hubnet/{net}/2")));
+        assert!(!names.same_network(&format!("/hubnet/{}/1", "cd".repeat(32))));
+        assert!(!names.same_network(&format!("/hubnet/{net}/")));
+        assert!(!names.same_network(&format!("/hubnet/{net}/1/x")));
+        assert!(!names.same_network("/ipfs/id/1.0.0"));
+    }
 }

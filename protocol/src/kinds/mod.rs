@@ -108,6 +108,14 @@ impl Kind {
             Ok(pb::RecordKind::Erasure) => Ok(Kind::Erasure),
             Ok(pb::RecordKind::Programme) => Ok(Kind::Programme),
             Ok(pb::RecordKind::Confirmation) => Ok(Kind::Confirmation),
+            // Unspecified or negative: malformed in every version.
+            Ok(pb::RecordKind::Unspecified) | Err(_) if value <= 0 => {
+                Err(RecordError::BadHeaderField {
+                    field: "kind",
+                    problem: format!("{value} is no kind"),
+                })
+            }
+            // A kind added after this release.
             _ => Err(RecordError::UnknownKind(value)),
         }
     }

@@ -1178,6 +1178,7 @@ fn verdicts_follow_the_table() {
         (Fork, GossipVerdict::Accept),
         (OtherBranch, GossipVerdict::Ignore),
         (Refused, GossipVerdict::Ignore),
+        (NotUnderstood, GossipVerdict::Ignore),
     ];
     for (r, v) in gossip {
         assert_eq!(gossip_verdict(r), v, "{r:?}");
@@ -1192,6 +1193,14 @@ fn verdicts_follow_the_table() {
     );
     assert_eq!(fork_proof_verdict(&[Fork, Invalid]), GossipVerdict::Reject);
     assert_eq!(
+        fork_proof_verdict(&[Fork, NotUnderstood]),
+        GossipVerdict::Ignore
+    );
+    assert_eq!(
+        fork_proof_verdict(&[NotUnderstood, Invalid]),
+        GossipVerdict::Reject
+    );
+    assert_eq!(
         fork_proof_verdict(&[]),
         GossipVerdict::Reject,
         "not a proof"
@@ -1204,8 +1213,90 @@ fn verdicts_follow_the_table() {
         (vec![Fork], RangeOutcome::Diverged),
         (vec![Refused, OtherBranch], RangeOutcome::Nothing),
         (vec![], RangeOutcome::Nothing),
+        // A record of a kind this node does not know stops the range without blame.
+        (
+            vec![AlreadyHeld, NotUnderstood, Parked],
+            RangeOutcome::Nothing,
+        ),
+        (vec![Stored, NotUnderstood], RangeOutcome::Stored),
+        (vec![NotUnderstood, Invalid], RangeOutcome::Failed),
     ];
     for (rs, outcome) in ranges {
         assert_eq!(range_outcome(&rs), outcome, "{rs:?}");
+    }
+}
+
+/// The compatibility rule (docs/PROTOCOL.md §6.5): a message of a version this node does not
+/// understand (a record kind, a checkpoint version, a decision's action that a newer release
+/// added) is set aside: ignored, never rejected, so its sender's score never drops; a message
+/// malformed or wrongly signed for a version the node understands is rejected as before.
+#[test]
+fn messages_of_a_newer_version_are_set_aside_without_penalty() {
+    use crate::checkpoint::CheckpointError as C;
+    use crate::governance::GovernanceError as G;
+    use crate::record::RecordError as R;
+    let records: Vec<(R, Received)> = vec![
+        (R::UnknownKind(11), Received::NotUnderstood),
+        (
+            R::KeyNotValid {
+                author: "a".into(),
+                member: "KZ".into(),
+                seq: 9,
+                last_seq: 8,
+            },
+            Received::Refused,
+        ),
+        (R::BadSignature("a".into()), Received::Invalid),
+        (
+            R::BadHeaderField {
+                field: "kind",
+                problem: "0 is no kind".into(),
+            },
+            Received::Invalid,
+        ),
+        (R::UnknownAuthor("a".into()), Received::Invalid),
+        (R::BodyHashMismatch, Received::Invalid),
+    ];
+    for (e, r) in &records {
+        assert_eq!(Received::of_refusal(e), *r, "{e}");
+    }
+    assert_eq!(
+        gossip_verdict(Received::of_refusal(&R::UnknownKind(11))),
+        GossipVerdict::Ignore
+    );
+    let checkpoints: Vec<(Result<bool, C>, GossipVerdict)> = vec![
+        (Ok(true), GossipVerdict::Accept),
+        (Ok(false), GossipVerdict::Ignore),
+        (
+            Err(C::NewerVersion {
+                version: 3,
+                understood: 2,
+            }),
+            GossipVerdict::Ignore,
+        ),
+        (Err(C::RevokedSigner("k".into())), GossipVerdict::Ignore),
+        (Err(C::BadSignature("k".into())), GossipVerdict::Reject),
+        (Err(C::Malformed("m".into())), GossipVerdict::Reject),
+        (Err(C::OldVersion(1)), GossipVerdict::Reject),
+        (Err(C::UnknownSigner("k".into())), GossipVerdict::Reject),
+        (Err(C::WrongNetwork("n".into())), GossipVerdict::Reject),
+        (Err(C::TooLarge(1 << 20)), GossipVerdict::Reject),
+    ];
+    for (r, v) in checkpoints {
+        assert_eq!(checkpoint_verdict(r.as_ref().copied()), v, "{r:?}");
+    }
+    let decisions: Vec<(Result<bool, G>, GossipVerdict)> = vec![
+        (Ok(true), GossipVerdict::Accept),
+        (Ok(false), GossipVerdict::Ignore),
+        (Err(G::UnknownAction { field: 18 }), GossipVerdict::Ignore),
+        (
+            Err(G::QuorumNotMet { have: 1, need: 2 }),
+            GossipVerdict::Reject,
+        ),
+        (Err(G::BadSignature("k".into())), GossipVerdict::Reject),
+        (Err(G::Malformed("m".into())), GossipVerdict::Reject),
+    ];
+    for (r, v) in decisions {
+        assert_eq!(decision_verdict(r.as_ref().copied()), v, "{r:?}");
     }
 }

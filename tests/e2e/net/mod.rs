@@ -8,6 +8,7 @@ mod liveness;
 mod profiles;
 mod programmes;
 mod sync;
+mod versions;
 
 use std::path::PathBuf;
 use std::process::{Child, Stdio};
