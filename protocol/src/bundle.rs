@@ -498,38 +498,31 @@ impl BundleCheck {
                     }
                 }
                 if let Some(target) = e.target {
-                    let message = match ids.get(&target) {
-                        Some((k, _)) if k.is_content() && erased.contains_key(&target) => {
-                            Some(format!("seq {seq}: target {target} was erased"))
-                        }
-                        Some((k, _))
-                            if k.is_content()
-                                && e.kind != Kind::Erasure
-                                && retracted.contains_key(&target) =>
-                        {
-                            Some(format!("seq {seq}: target {target} was already retracted"))
-                        }
-                        Some((k, _)) if k.is_content() && e.kind == Kind::Erasure => {
-                            erasure_problem(&e.erases, &ids, &amendments, seq)
-                        }
-                        Some((k, _)) if k.is_content() => {
-                            if e.kind == Kind::Retraction {
-                                retracted.insert(target, seq);
-                            }
-                            if e.kind == Kind::Amendment {
-                                amendments.entry(target).or_default().push(e.id);
-                            }
-                            e.amended_kind.is_some_and(|a| a != *k).then(|| {
-                                format!("seq {seq}: amendment changes the kind of {target}")
-                            })
-                        }
-                        Some((k, _)) => {
-                            Some(format!("seq {seq}: target {target} is a {}", k.name()))
-                        }
-                        None => Some(format!(
-                            "seq {seq}: target {target} is not an earlier record of this author"
-                        )),
-                    };
+                    // The store's rule (chain::check_target_of), then what a good target
+                    // changes: a retraction (or withdrawal) marks it, an amendment joins its
+                    // list, an erasure must name exactly that list.
+                    let info = ids.get(&target).map(|(k, _)| crate::chain::TargetInfo {
+                        same_author: true,
+                        kind: *k,
+                        retracted: retracted.contains_key(&target),
+                        erased: erased.contains_key(&target),
+                    });
+                    let message =
+                        match crate::chain::check_target_of(e.kind, e.amended_kind, target, info) {
+                            Err(err) => Some(format!("seq {seq}: {err}")),
+                            Ok(()) => match e.kind {
+                                Kind::Retraction => {
+                                    retracted.insert(target, seq);
+                                    None
+                                }
+                                Kind::Amendment => {
+                                    amendments.entry(target).or_default().push(e.id);
+                                    None
+                                }
+                                Kind::Erasure => erasure_problem(&e.erases, &ids, &amendments, seq),
+                                _ => None,
+                            },
+                        };
                     if let Some(message) = message {
                         problem(ProblemKind::Chain, seq, e, message);
                     }

@@ -549,22 +549,39 @@ pub fn check_target(record: &Record, target: Option<TargetInfo>) -> Result<(), C
     let Some(target_id) = record.body.target() else {
         return Ok(());
     };
+    check_target_of(
+        record.header.kind,
+        record.body.amended_kind(),
+        target_id,
+        target,
+    )
+}
+
+/// [`check_target`] on what it reads of a record: its kind, the kind of content an amendment
+/// carries, and the target it names. The one statement of the rule, for the store and for the
+/// checks of bundles and backups alike.
+pub fn check_target_of(
+    kind: Kind,
+    amended_kind: Option<Kind>,
+    target_id: RecordId,
+    target: Option<TargetInfo>,
+) -> Result<(), ChainError> {
     let info = match target {
         Some(info) if info.same_author => info,
         _ => return Err(ChainError::TargetNotFound(target_id)),
     };
     // A member withdraws from a programme by retracting its confirmation.
-    let withdrawal = record.header.kind == Kind::Retraction && info.kind == Kind::Confirmation;
+    let withdrawal = kind == Kind::Retraction && info.kind == Kind::Confirmation;
     if !info.kind.is_content() && !withdrawal {
         return Err(ChainError::TargetNotOriginal(target_id, info.kind.name()));
     }
     if info.erased {
         return Err(ChainError::TargetErased(target_id));
     }
-    if info.retracted && record.header.kind != Kind::Erasure {
+    if info.retracted && kind != Kind::Erasure {
         return Err(ChainError::TargetRetracted(target_id));
     }
-    if let Some(content) = record.body.amended_kind()
+    if let Some(content) = amended_kind
         && content != info.kind
     {
         return Err(ChainError::TargetKindMismatch {

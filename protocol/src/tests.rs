@@ -1733,7 +1733,7 @@ fn bundle_check_applies_the_target_rules() {
         "start": "2027-03-15T09:00", "time_zone": "Asia/Almaty"
     });
     let to_event = serde_json::json!({"kind": "amendment", "target": target, "record": event});
-    one_chain_problem(&[practice_json(), to_event], 2, "changes the kind");
+    one_chain_problem(&[practice_json(), to_event], 2, "replaces a practice");
 
     // A target that is no record of this log.
     one_chain_problem(

@@ -348,6 +348,15 @@ fn devnet_starts_members_publishes_sample_data_and_stops_on_sigterm() {
         std::thread::sleep(Duration::from_millis(200)); // poll interval of this deadline loop
     }
     devnet_programmes(&client, &nodes, &printed);
+    // The sample network audits clean: `hubnet audit` judges each node's bundle as `hubnet
+    // verify` judges a bundle or a backup, by the rules the nodes applied when they stored it
+    // (UZ's withdrawal, a retraction of its confirmation, included).
+    let urls: Vec<&str> = nodes.iter().filter_map(|n| n["http"].as_str()).collect();
+    let mut args = vec!["audit", "--grace", "0"];
+    for url in &urls {
+        args.extend(["--node", url]);
+    }
+    crate::support::ok(&args);
     let pids: Vec<i32> = nodes
         .iter()
         .filter_map(|n| n["pid"].as_i64())

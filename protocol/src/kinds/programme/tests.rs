@@ -647,6 +647,31 @@ fn a_bundle_check_judges_confirmations_against_the_whole_bundle() {
             .contains("does not list KG as a participant"),
         "{problems:?}"
     );
+    // KZ withdraws by retracting its confirmation: a good chain, as the store judges it; a
+    // second retraction of it is refused, as a second retraction of anything is.
+    let retract = |seq: u64, prev: &crate::SignedRecord| {
+        let b = body(
+            &json!({"kind": "retraction", "target": kz.id().to_hex(), "reason": {"en": "We withdraw"}}),
+            "KZ",
+            &charter,
+        )
+        .expect("valid");
+        let position = Position {
+            seq,
+            prev: Some(prev.id()),
+            prev_created_at: NOW,
+        };
+        record::sign(&keys[1], charter.network_id(), position, NOW, &b)
+    };
+    let withdrawal = retract(2, &kz);
+    assert_eq!(check(&[&p, &kz, &withdrawal]), vec![], "a withdrawal");
+    let again = retract(3, &withdrawal);
+    let problems = check(&[&p, &kz, &withdrawal, &again]);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].message.contains("was already retracted"),
+        "{problems:?}"
+    );
 }
 
 #[test]
