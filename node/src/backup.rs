@@ -120,7 +120,7 @@ const JOURNALS: [(&str, u64); 4] = [
 ];
 
 /// What is in a data dir besides the files a backup copies, and why it is left out.
-pub const LEFT_OUT: [(&str, &str); 5] = [
+pub const LEFT_OUT: [(&str, &str); 6] = [
     (
         store::INDEX_DIR,
         "derived: rebuilt from records.journal when the store opens",
@@ -137,6 +137,10 @@ pub const LEFT_OUT: [(&str, &str); 5] = [
     (
         NODE_KEY_FILE,
         "copied as node/node.key (the node key's default place)",
+    ),
+    (
+        crate::edge::acme::DEFAULT_CACHE_DIR,
+        "the ACME cache (`[tls.acme]`'s default cache_dir): a restored node orders a new certificate",
     ),
 ];
 
@@ -1287,8 +1291,12 @@ fn write_config(
         file.admin_token_file.map(old)
     };
     if let Some(tls) = &mut file.tls {
-        tls.cert = old(std::mem::take(&mut tls.cert));
-        tls.key = old(std::mem::take(&mut tls.key));
+        tls.cert = tls.cert.take().map(old);
+        tls.key = tls.key.take().map(old);
+        // A relative ACME cache dir stays in the new data dir (a new certificate is ordered).
+        if let Some(acme) = &mut tls.acme {
+            acme.ca_bundle = acme.ca_bundle.take().map(old);
+        }
     }
     let toml = toml::to_string(&file).map_err(|e| BackupError::BackupConfig(e.to_string()))?;
     let text = format!(

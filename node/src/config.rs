@@ -25,6 +25,13 @@
 //! cert = "fullchain.pem"                     #   they change (a renewal needs no restart)
 //! key = "privkey.pem"
 //!
+//! [tls.acme]                                 # or, instead of cert and key: certificates from an
+//! domains = ["hub.kz.example"]               #   ACME CA (TLS-ALPN-01 on this port, which must be
+//! contact = ["mailto:ops@kz.example"]        #   port 443 of each name); optional from here on
+//! directory = "https://acme-v02.api.letsencrypt.org/directory"   # the default
+//! cache_dir = "acme"                         # relative to data_dir; account key, certificates
+//! ca_bundle = "test-ca.pem"                  # extra roots for talking to the CA (a test CA)
+//!
 //! [http_limits]                              # every field optional; defaults shown
 //! header_timeout_ms = 10000                  # headers (and idle keep-alive) within this
 //! request_timeout_ms = 30000                 # a body within this (408); an answer begun 5 s
@@ -49,7 +56,7 @@ use libp2p::Multiaddr;
 use libp2p::multiaddr::Protocol;
 use serde::{Deserialize, Serialize};
 
-use crate::edge::{Limits, TlsFiles};
+use crate::edge::{Limits, TlsFiles, TlsSection, TlsSource};
 
 /// A config that cannot be used; each names the field at fault.
 #[derive(Debug, thiserror::Error)]
@@ -134,9 +141,9 @@ pub struct ConfigFile {
     /// `X-Forwarded-Proto` are believed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub trusted_proxies: Vec<String>,
-    /// HTTPS from PEM files.
+    /// HTTPS, from PEM files or ACME.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tls: Option<TlsFiles>,
+    pub tls: Option<TlsSection>,
     /// The HTTP edge's limits.
     #[serde(default, skip_serializing_if = "is_default")]
     pub http_limits: Limits,
@@ -207,7 +214,7 @@ pub struct Config {
     /// Reverse proxies believed.
     pub trusted_proxies: Vec<IpNet>,
     /// HTTPS, paths resolved.
-    pub tls: Option<TlsFiles>,
+    pub tls: Option<TlsSource>,
     /// The HTTP edge's limits, checked.
     pub http_limits: Limits,
 }
@@ -367,10 +374,51 @@ impl Config {
         }
         let tls = match file.tls {
             None => None,
-            Some(t) => {
-                let cert = existing("tls.cert", &Some(t.cert))?.unwrap_or_default();
-                let key = existing("tls.key", &Some(t.key))?.unwrap_or_default();
-                Some(TlsFiles { cert, key })
+            Some(TlsSection {
+                cert: None,
+                key: None,
+                acme: Some(acme),
+            }) => Some(TlsSource::Acme(acme.check(&data_dir, base).map_err(
+                |e| ConfigError::Field {
+                    path: path.to_owned(),
+                    field: e.field,
+                    message: e.message,
+                },
+            )?)),
+            Some(TlsSection {
+                cert: Some(cert),
+                key: Some(key),
+                acme: None,
+            }) => {
+                let cert = existing("tls.cert", &Some(cert))?.unwrap_or_default();
+                let key = existing("tls.key", &Some(key))?.unwrap_or_default();
+                Some(TlsSource::Files(TlsFiles { cert, key }))
+            }
+            Some(TlsSection {
+                cert,
+                key,
+                acme: Some(_),
+            }) if cert.is_some() || key.is_some() => {
+                return Err(field(
+                    "tls",
+                    "give cert and key, or a [tls.acme] section, not both".into(),
+                ));
+            }
+            Some(TlsSection {
+                cert: Some(_),
+                key: None,
+                ..
+            }) => return Err(field("tls.key", "missing: cert needs its key".into())),
+            Some(TlsSection {
+                cert: None,
+                key: Some(_),
+                ..
+            }) => return Err(field("tls.cert", "missing: key needs its cert".into())),
+            Some(_) => {
+                return Err(field(
+                    "tls",
+                    "needs cert and key, or a [tls.acme] section".into(),
+                ));
             }
         };
         file.http_limits.check().map_err(|e| ConfigError::Field {
@@ -484,6 +532,87 @@ admin_token = "0123456789abcdef"
             .ok_or("a string accepted")?;
         assert!(e.contains("field `expect_peers`"), "{e}");
         Ok(())
+    }
+
+    #[test]
+    fn tls_is_pem_files_or_acme() -> Result<(), String> {
+        let files = format!("{OK}[tls]\ncert = \"charter.toml\"\nkey = \"charter.toml\"\n");
+        match check(&files)?.tls {
+            Some(TlsSource::Files(f)) => {
+                assert!(f.cert.ends_with("charter.toml") && f.key.is_absolute());
+            }
+            other => return Err(format!("files: {other:?}")),
+        }
+        let acme = format!("{OK}[tls.acme]\ndomains = [\"hub.kz.example\"]\n");
+        match check(&acme)?.tls {
+            Some(TlsSource::Acme(a)) => {
+                assert_eq!(a.domains, ["hub.kz.example"]);
+                assert_eq!(a.directory, crate::edge::acme::LETS_ENCRYPT);
+                assert!(a.cache_dir.ends_with("data/acme"), "{a:?}");
+                assert!(a.contact.is_empty() && a.ca_bundle.is_none());
+            }
+            other => return Err(format!("acme: {other:?}")),
+        }
+        let full = format!(
+            "{OK}[tls.acme]\ndomains = [\"hub.kz.example\"]\ncontact = [\"mailto:ops@kz.example\"]\n\
+             directory = \"https://127.0.0.1:14000/dir\"\ncache_dir = \"/var/cache/hubnet-acme\"\n\
+             ca_bundle = \"charter.toml\"\n"
+        );
+        match check(&full)?.tls {
+            Some(TlsSource::Acme(a)) => {
+                assert_eq!(a.contact, ["mailto:ops@kz.example"]);
+                assert_eq!(a.directory, "https://127.0.0.1:14000/dir");
+                assert_eq!(a.cache_dir, Path::new("/var/cache/hubnet-acme"));
+                assert!(a.ca_bundle.is_some_and(|p| p.is_absolute()));
+            }
+            other => return Err(format!("acme: {other:?}")),
+        }
+        // The file form survives a round trip through TOML (the test harness and `restore`
+        // write configs this way).
+        let file: ConfigFile = toml::from_str(&full).map_err(|e| e.to_string())?;
+        let again: ConfigFile = toml::from_str(&toml::to_string(&file).map_err(|e| e.to_string())?)
+            .map_err(|e| e.to_string())?;
+        assert_eq!(again.tls, file.tls);
+        Ok(())
+    }
+
+    #[test]
+    fn tls_refuses_both_forms_neither_and_acme_without_domains() {
+        let cases = [
+            (
+                "[tls]\ncert = \"charter.toml\"\nkey = \"charter.toml\"\n[tls.acme]\ndomains = [\"a.example\"]",
+                "field `tls`: give cert and key, or a [tls.acme] section, not both",
+            ),
+            (
+                "[tls]\ncert = \"charter.toml\"\n[tls.acme]\ndomains = [\"a.example\"]",
+                "not both",
+            ),
+            (
+                "[tls]",
+                "field `tls`: needs cert and key, or a [tls.acme] section",
+            ),
+            ("[tls]\ncert = \"charter.toml\"", "field `tls.key`: missing"),
+            ("[tls]\nkey = \"charter.toml\"", "field `tls.cert`: missing"),
+            (
+                "[tls.acme]\ncontact = [\"mailto:ops@kz.example\"]",
+                "field `tls.acme.domains`: needs at least one domain name",
+            ),
+            ("[tls.acme]\ndomains = []", "field `tls.acme.domains`"),
+            (
+                "[tls.acme]\ndomains = [\"a.example\"]\ncontacts = []",
+                "unknown field `contacts`",
+            ),
+            (
+                "[tls.acme]\ndomains = [\"a.example\"]\ndirectory = \"ftp://x\"",
+                "field `tls.acme.directory`",
+            ),
+        ];
+        for (tls, expect) in cases {
+            match check(&format!("{OK}{tls}\n")) {
+                Ok(c) => panic!("{expect}: accepted as {:?}", c.tls),
+                Err(e) => assert!(e.contains(expect), "{expect}: got {e}"),
+            }
+        }
     }
 
     #[test]

@@ -24,6 +24,14 @@ const EVENT_QUEUE: usize = 4096;
 /// How long a stop may take before the process gives up waiting.
 const STOP_GRACE: Duration = Duration::from_secs(4);
 
+/// Where HTTPS certificates come from, opened.
+enum Https {
+    /// PEM files, watched.
+    Files(Arc<edge::Certificates>),
+    /// ACME, driven on its own task.
+    Acme(Box<edge::Acme>),
+}
+
 /// Runs a node until SIGINT or SIGTERM.
 pub fn run(config: Config) -> anyhow::Result<()> {
     // Everything that can be wrong with the setup is found before anything starts: the keys are
@@ -75,10 +83,14 @@ pub fn run(config: Config) -> anyhow::Result<()> {
     }
     let tls = match &config.tls {
         None => None,
-        Some(files) => Some(
+        Some(edge::TlsSource::Files(files)) => Some(Https::Files(
             edge::Certificates::open(files.clone())
                 .with_context(|| format!("config {}: field `tls`", config.path.display()))?,
-        ),
+        )),
+        Some(edge::TlsSource::Acme(settings)) => Some(Https::Acme(Box::new(
+            edge::Acme::open(settings.clone())
+                .with_context(|| format!("config {}: field `tls.acme`", config.path.display()))?,
+        ))),
     };
     let store = open_store(&config)?;
     if let Some(k) = &key
@@ -142,7 +154,7 @@ fn warn_if_key_ended(store: &Store, key: &PublicKey) {
 async fn serve(
     config: Config,
     http: std::net::TcpListener,
-    tls: Option<Arc<edge::Certificates>>,
+    tls: Option<Https>,
     store: Store,
     key: Option<SecretKey>,
     member: Option<String>,
@@ -202,9 +214,26 @@ async fn serve(
     });
     let http_addr = listener.local_addr().context("reading the HTTP address")?;
     let scheme = if tls.is_some() { "https" } else { "http" };
-    if let Some(certs) = &tls {
-        tokio::spawn(certs.clone().watch(stop_rx.clone()));
-    }
+    let tls = match tls {
+        None => None,
+        Some(Https::Files(certs)) => {
+            tokio::spawn(certs.clone().watch(stop_rx.clone()));
+            Some(certs.server_config())
+        }
+        Some(Https::Acme(acme)) => {
+            let metrics = Arc::new(edge::AcmeMetrics::default());
+            metrics.register(
+                &mut shared
+                    .metrics
+                    .registry
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner),
+            );
+            let config = acme.server_config();
+            tokio::spawn(acme.drive(metrics, stop_rx.clone()));
+            Some(config)
+        }
+    };
     info!(
         network = %shared.charter().network_id(),
         %peer_id,

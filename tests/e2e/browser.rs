@@ -1902,7 +1902,7 @@ fn a_record_page_over_https_at_a_real_name_verifies_its_signature() {
         key: net.nodes[0].dir.join("privkey.pem"),
     };
     pki.issue("hub.test", &files);
-    net.configure(0, |f| f.tls = Some(files.clone()));
+    net.configure(0, |f| f.tls = Some(files.clone().into()));
     let addr: SocketAddr = net.nodes[0]
         .http
         .trim_start_matches("http://")

@@ -381,7 +381,7 @@ fn https_from_pem_files_and_a_renewed_certificate_is_served_without_a_restart() 
         key: net.nodes[0].dir.join("privkey.pem"),
     };
     let first = pki.issue("hub.test", &files);
-    net.configure(0, |f| f.tls = Some(files.clone()));
+    net.configure(0, |f| f.tls = Some(files.clone().into()));
     let addr = http_addr(&net);
     net.spawn(0, |_| {});
     net.wait_started_by(0, |_, _| {

@@ -166,8 +166,20 @@ pub fn https_get(
     ca: &rcgen::Certificate,
     path: &str,
 ) -> Option<(String, Vec<u8>)> {
+    https_get_trusting(addr, name, ca.der(), path)
+}
+
+/// [`https_get`] trusting only the root certificate `root` (DER).
+pub fn https_get_trusting(
+    addr: SocketAddr,
+    name: &str,
+    root: &[u8],
+    path: &str,
+) -> Option<(String, Vec<u8>)> {
     let mut roots = rustls::RootCertStore::empty();
-    roots.add(ca.der().clone()).expect("root");
+    roots
+        .add(rustls::pki_types::CertificateDer::from(root.to_vec()))
+        .expect("root");
     let config = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))

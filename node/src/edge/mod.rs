@@ -3,7 +3,8 @@
 //!
 //! ```text
 //! accept ── admit (a cap per address; when all places are taken, the oldest idle connection
-//!           makes room; else 503 and close) ── TLS handshake (bounded)
+//!           makes room; else 503 and close) ── TLS handshake (bounded; an ACME TLS-ALPN-01
+//!           validation, ALPN `acme-tls/1`, is closed right after it)
 //!        ── hyper HTTP/1.1 (header read timeout = idle timeout, writes bounded by the write
 //!           timeout) ── the router, whose guard (api::guard) rate-limits, sheds load and checks
 //!           the admin token before any body is read
@@ -13,6 +14,7 @@
 //! whether it came over TLS ([`Scheme`]). A stop lets connections finish the request they are
 //! answering, then closes them.
 
+pub mod acme;
 pub mod admit;
 pub mod limits;
 pub mod metrics;
@@ -26,7 +28,8 @@ use axum::Router;
 use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use tokio::io::{AsyncRead, AsyncWrite};
+use rustls::ServerConfig;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio_io_timeout::TimeoutStream;
@@ -34,10 +37,11 @@ use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 use tracing::{debug, warn};
 
+pub use self::acme::{Acme, AcmeFile, AcmeMetrics, AcmeSettings};
 pub use self::admit::{Admission, Conn, Refused};
 pub use self::limits::Limits;
 pub use self::metrics::EdgeMetrics;
-pub use self::tls::{Certificates, TlsFiles};
+pub use self::tls::{Certificates, TlsFiles, TlsSection, TlsSource};
 
 /// The largest buffer hyper keeps for one connection's request head: a request line and headers
 /// beyond it are answered 431 (or 414). Small, so that many slow clients cannot pin memory.
@@ -58,8 +62,9 @@ pub enum Scheme {
 pub struct Edge {
     /// The limits.
     pub limits: Limits,
-    /// HTTPS, when configured.
-    pub tls: Option<Arc<Certificates>>,
+    /// HTTPS, when configured: from PEM files ([`Certificates::server_config`]) or ACME
+    /// ([`Acme::server_config`]).
+    pub tls: Option<Arc<ServerConfig>>,
     /// Open connections.
     pub admission: Arc<Admission>,
     /// Connections open, refused, timed out.
@@ -68,7 +73,7 @@ pub struct Edge {
 
 impl Edge {
     /// An edge with `limits`, and TLS when `tls` is given.
-    pub fn new(limits: Limits, tls: Option<Arc<Certificates>>, metrics: Arc<EdgeMetrics>) -> Self {
+    pub fn new(limits: Limits, tls: Option<Arc<ServerConfig>>, metrics: Arc<EdgeMetrics>) -> Self {
         let admission = Admission::new(limits.max_connections, limits.max_connections_per_address);
         Edge {
             limits,
@@ -122,10 +127,7 @@ pub async fn serve(
     mut stop: watch::Receiver<bool>,
     grace: Duration,
 ) {
-    let acceptor = edge
-        .tls
-        .as_ref()
-        .map(|c| TlsAcceptor::from(c.server_config()));
+    let acceptor = edge.tls.clone().map(TlsAcceptor::from);
     let mut accept_errors = 0u64;
     loop {
         let (tcp, peer) = tokio::select! {
@@ -218,7 +220,15 @@ async fn connection(
         None => http(io, peer, app, Scheme::Http, edge, stop, conn).await,
         Some(acceptor) => {
             match tokio::time::timeout(edge.limits.header_timeout(), acceptor.accept(io)).await {
-                Ok(Ok(tls)) => http(tls, peer, app, Scheme::Https, edge, stop, conn).await,
+                Ok(Ok(mut tls)) => {
+                    if tls.get_ref().1.alpn_protocol() == Some(acme::ACME_TLS_ALPN) {
+                        // A CA's TLS-ALPN-01 validation: the handshake was the answer.
+                        debug!(%peer, "ACME TLS-ALPN-01 validation answered");
+                        let _ = tls.shutdown().await;
+                        return;
+                    }
+                    http(tls, peer, app, Scheme::Https, edge, stop, conn).await
+                }
                 Ok(Err(e)) => debug!(%peer, error = %e, "TLS handshake failed"),
                 Err(_) => {
                     edge.metrics.timed_out("header");

@@ -1,6 +1,7 @@
 //! HTTPS from a certificate and key in PEM files (`[tls]` in the config), read again when either
 //! file changes, so a renewal (certbot, an ACME client, an operator's copy) takes effect without a
-//! restart. A file that does not load keeps the certificate in use, with a warning.
+//! restart. A file that does not load keeps the certificate in use, with a warning. Also the
+//! `[tls]` section as written ([`TlsSection`]: these files, or `[tls.acme]`, `acme.rs`).
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, PoisonError, RwLock};
@@ -15,6 +16,8 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use serde::{Deserialize, Serialize};
 use tracing::{info, warn};
 
+use super::acme::{AcmeFile, AcmeSettings};
+
 /// How often the files are looked at for a change.
 pub const RELOAD_CHECK: Duration = Duration::from_secs(5);
 
@@ -27,6 +30,51 @@ pub struct TlsFiles {
     pub cert: PathBuf,
     /// The private key.
     pub key: PathBuf,
+}
+
+/// `[tls]` as written: `cert` and `key`, or a `[tls.acme]` section (exactly one of the two;
+/// [`crate::config::Config::check`] says which is missing or that both are given).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsSection {
+    /// The certificate chain's PEM file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cert: Option<PathBuf>,
+    /// The private key's PEM file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<PathBuf>,
+    /// Certificates from an ACME CA instead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acme: Option<AcmeFile>,
+}
+
+impl From<TlsFiles> for TlsSection {
+    fn from(files: TlsFiles) -> Self {
+        TlsSection {
+            cert: Some(files.cert),
+            key: Some(files.key),
+            acme: None,
+        }
+    }
+}
+
+impl From<AcmeFile> for TlsSection {
+    fn from(acme: AcmeFile) -> Self {
+        TlsSection {
+            cert: None,
+            key: None,
+            acme: Some(acme),
+        }
+    }
+}
+
+/// Where the HTTPS certificate comes from, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TlsSource {
+    /// PEM files, read again when they change.
+    Files(TlsFiles),
+    /// An ACME CA.
+    Acme(AcmeSettings),
 }
 
 /// A certificate and key that cannot be used.
@@ -72,7 +120,8 @@ pub enum TlsError {
     },
 }
 
-fn provider() -> Arc<CryptoProvider> {
+/// The crypto provider of every TLS config of the node: ring.
+pub(crate) fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
