@@ -70,7 +70,7 @@ fn main() {
     let (node, http) = common::start_node(
         dir.path(),
         &data,
-        "\n[http_limits]\nmax_connections_per_address = 4096\nmax_requests = 10000\nreads_per_second = 1000000\nread_burst = 1000000\n",
+        "\n[http_limits]\nmax_connections_per_address = 2048\nmax_requests = 10000\nreads_per_second = 1000000\nread_burst = 1000000\n",
     );
     let base = format!("http://{http}");
     let client = reqwest::blocking::Client::new();

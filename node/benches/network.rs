@@ -634,7 +634,7 @@ fn write_config(dir: &Path, name: &str, bootstrap: Option<&str>, port: (u16, u16
     std::fs::create_dir_all(&node).expect("mkdir");
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/sample/charter.toml");
     let text = format!(
-        "data_dir = \"data\"\ncharter = \"{}\"\nlisten = [\"/ip4/127.0.0.1/tcp/{}\"]\nbootstrap = [{}]\nhttp = \"127.0.0.1:{}\"\nadmin_token = \"bench-token-0123456789\"\n\n[http_limits]\nmax_connections_per_address = 4096\nmax_requests = 10000\nreads_per_second = 1000000\nread_burst = 1000000\n",
+        "data_dir = \"data\"\ncharter = \"{}\"\nlisten = [\"/ip4/127.0.0.1/tcp/{}\"]\nbootstrap = [{}]\nhttp = \"127.0.0.1:{}\"\nadmin_token = \"bench-token-0123456789\"\n\n[http_limits]\nmax_connections_per_address = 2048\nmax_requests = 10000\nreads_per_second = 1000000\nread_burst = 1000000\n",
         sample.display(),
         port.0,
         bootstrap.map(|b| format!("\"{b}\"")).unwrap_or_default(),

@@ -54,6 +54,9 @@ pub struct Metrics {
     pub http_requests: Family<HttpLabel, Counter>,
     /// Seconds from a request's arrival to its answer's head (a streamed body may take longer).
     pub http_request_seconds: Histogram,
+    /// Records this node signed per group commit (one journal write and `fdatasync` each): the
+    /// histogram's count is the group commits, its sum the records published.
+    pub publish_group_records: Histogram,
 }
 
 /// The label set of [`Metrics::readiness_check`].
@@ -238,6 +241,13 @@ impl Default for Metrics {
             "Seconds from an HTTP request's arrival to its answer's head",
             http_request_seconds.clone(),
         );
+        // 1 to 512 (the worker's largest batch).
+        let publish_group_records = Histogram::new(exponential_buckets(1.0, 2.0, 10));
+        registry.register(
+            "publish_group_records",
+            "Records this node signed per group commit (one journal write and fdatasync each)",
+            publish_group_records.clone(),
+        );
         Self {
             registry: Mutex::new(registry),
             records_stored,
@@ -256,6 +266,7 @@ impl Default for Metrics {
             readiness_check,
             http_requests,
             http_request_seconds,
+            publish_group_records,
         }
     }
 }

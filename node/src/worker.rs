@@ -837,7 +837,9 @@ impl Worker {
         self.shared
             .metrics
             .ingest_phase(Stage::Store, Phase::Store, clock);
-        // 5. Answers, and publishing, in job order.
+        // 5. Publishing: the bodies waiting are signed in order and stored in one group commit.
+        let mut published = self.publish_group(&batch, &mut moved).into_iter();
+        // 6. Answers, in job order.
         let mut verdicts = inputs.iter().map(|(o, _)| *o).zip(verdicts).peekable();
         for (i, job) in batch.into_iter().enumerate() {
             let mut mine = Vec::new();
@@ -849,7 +851,15 @@ impl Worker {
                     mine.push(v);
                 }
             }
-            self.answer(job, mine, &mut moved)?;
+            if let Job::Publish { reply, .. } = job {
+                let answer = published.next().unwrap_or(Err(Refusal::Lost));
+                if let Ok(r) = &answer {
+                    self.emit(Event::Announce(r.signed.encode()));
+                }
+                let _ = reply.send(answer);
+                continue;
+            }
+            self.answer(job, mine)?;
         }
         if !moved.is_empty() {
             self.shared.indexer.wake();
@@ -935,12 +945,7 @@ fn drain_pending(
 }
 
 impl Worker {
-    fn answer(
-        &mut self,
-        job: Job,
-        verdicts: Vec<Verdict>,
-        moved: &mut BTreeSet<PublicKey>,
-    ) -> Result<(), StoreError> {
+    fn answer(&mut self, job: Job, verdicts: Vec<Verdict>) -> Result<(), StoreError> {
         match job {
             Job::Gossip { peer, msg_id, .. } => {
                 let Some(v) = verdicts.first() else {
@@ -1033,29 +1038,57 @@ impl Worker {
             | Job::GossipCheckpoint { .. }
             | Job::SubmitCheckpoint { .. }
             | Job::SignCheckpoint { .. } => {}
-            Job::Publish { body, reply } => {
-                let answer = self.publish(&body, moved);
-                let _ = reply.send(answer);
-            }
+            // Answered with the batch's group publish.
+            Job::Publish { .. } => {}
         }
         Ok(())
     }
 
-    fn publish(&mut self, body: &Body, moved: &mut BTreeSet<PublicKey>) -> Result<Record, Refusal> {
+    /// Signs and stores the bodies of the batch's publish jobs in one group commit
+    /// ([`crate::store::Store::publish_group`]); one answer per publish job, in order.
+    fn publish_group(
+        &mut self,
+        batch: &[Job],
+        moved: &mut BTreeSet<PublicKey>,
+    ) -> Vec<Result<Record, Refusal>> {
+        let bodies: Vec<&Body> = batch
+            .iter()
+            .filter_map(|job| match job {
+                Job::Publish { body, .. } => Some(body.as_ref()),
+                _ => None,
+            })
+            .collect();
+        if bodies.is_empty() {
+            return Vec::new();
+        }
         let Some(key) = &self.key else {
-            return Err(Refusal::NoKey);
+            return bodies.iter().map(|_| Err(Refusal::NoKey)).collect();
         };
-        let r = match self.shared.lock_store().publish(key, body, now_ms()) {
-            Ok(r) => r,
-            Err(StoreError::Invalid(e)) => return Err(Refusal::Invalid(e)),
-            Err(StoreError::Chain(e)) => return Err(Refusal::Chain(e)),
-            Err(e) => return Err(e.into()),
-        };
-        debug!(id = %r.id, member = %r.member, seq = r.header.seq, "stored");
-        self.shared.metrics.records_stored.inc();
-        moved.insert(r.header.author);
-        self.emit(Event::Announce(r.signed.encode()));
-        Ok(r)
+        let results = self
+            .shared
+            .lock_store()
+            .publish_group(key, &bodies, now_ms());
+        let stored = results.iter().filter(|r| r.is_ok()).count();
+        if stored > 0 {
+            self.shared
+                .metrics
+                .publish_group_records
+                .observe(stored as f64);
+        }
+        results
+            .into_iter()
+            .map(|result| match result {
+                Ok(r) => {
+                    debug!(id = %r.id, member = %r.member, seq = r.header.seq, "stored");
+                    self.shared.metrics.records_stored.inc();
+                    moved.insert(r.header.author);
+                    Ok(r)
+                }
+                Err(StoreError::Invalid(e)) => Err(Refusal::Invalid(e)),
+                Err(StoreError::Chain(e)) => Err(Refusal::Chain(e)),
+                Err(e) => Err(e.into()),
+            })
+            .collect()
     }
 }
 

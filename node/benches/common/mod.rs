@@ -72,9 +72,23 @@ pub fn wait_indexed(http: SocketAddr, n: usize, limit: Duration) {
 
 /// Stops a node with SIGTERM and waits for it.
 pub fn stop(mut node: Child) {
+    stop_child(&mut node);
+}
+
+/// SIGTERM to `child`, then waits for it to exit.
+pub fn stop_child(child: &mut Child) {
     let _ = nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(i32::try_from(node.id()).unwrap_or(i32::MAX)),
+        nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap_or(i32::MAX)),
         nix::sys::signal::Signal::SIGTERM,
     );
-    let _ = node.wait();
+    let _ = child.wait();
+}
+
+/// Waits until `cond` holds, at most `limit` (then panics naming `what`).
+pub fn wait_for(what: &str, limit: Duration, mut cond: impl FnMut() -> bool) {
+    let deadline = Instant::now() + limit;
+    while !cond() {
+        assert!(Instant::now() < deadline, "{what}: not within {limit:?}");
+        std::thread::sleep(Duration::from_millis(20)); // poll interval of this deadline loop
+    }
 }

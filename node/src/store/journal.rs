@@ -114,6 +114,8 @@ pub struct Journal {
     len: u64,
     /// Set when a failed append could not be cut off; no further appends.
     broken: bool,
+    /// Appends made durable since the journal was opened (each one write and `fdatasync`).
+    syncs: u64,
 }
 
 impl Journal {
@@ -172,12 +174,19 @@ impl Journal {
             file,
             len,
             broken: false,
+            syncs: 0,
         })
     }
 
     /// Length of the journal file, i.e. the offset of the next entry.
     pub fn len(&self) -> u64 {
         self.len
+    }
+
+    /// Appends made durable since the journal was opened: each is one write and one
+    /// `fdatasync`, however many entries it holds.
+    pub fn syncs(&self) -> u64 {
+        self.syncs
     }
 
     /// Whether the journal holds no entry.
@@ -230,6 +239,7 @@ impl Journal {
             });
         }
         self.len += buf.len() as u64;
+        self.syncs += 1;
         Ok(offsets)
     }
 

@@ -160,6 +160,11 @@ pub enum StoreError {
     Invalid(RecordError),
     /// The index writer stopped; the journal holds everything acknowledged, so reopening the
     /// store replays it.
+    /// A body of a group publish that was not signed because the store failed on an earlier one
+    /// of the same group ([`Store::publish_group`]).
+    #[error("not published: the store failed on an earlier record of the same group ({0})")]
+    GroupFailed(String),
+    /// The index writer thread failed.
     #[error("index writer failed ({0}); restart hubnet to rebuild the index from the journal")]
     IndexWriter(String),
     /// The record cannot extend its author's log.
@@ -800,6 +805,12 @@ impl Store {
         self.journal.len()
     }
 
+    /// Group commits made durable since the store was opened (one journal write and
+    /// `fdatasync` each).
+    pub fn journal_syncs(&self) -> u64 {
+        self.journal.syncs()
+    }
+
     /// The journal offset of the first entry.
     pub fn journal_start() -> u64 {
         HEADER_LEN
@@ -1101,20 +1112,134 @@ impl Store {
         }
     }
 
-    /// Signs `body` as the next record of `key`'s log, stores it durably and returns it. Nothing
-    /// else sees the record before it is on disk, so a crash can never make this author sign two
-    /// records with one seq.
+    /// Signs `body` with `key` as the next record of its log and stores it durably (one journal
+    /// write and `fdatasync`): [`Store::publish_group`] with one body.
     pub fn publish(
         &mut self,
         key: &SecretKey,
         body: &Body,
         now_ms: i64,
     ) -> Result<Record, StoreError> {
+        self.publish_group(key, &[body], now_ms)
+            .pop()
+            .expect("publish_group answers every body it is given")
+    }
+
+    /// Signs `bodies`, in order, as the next records of `key`'s log and stores them in one group
+    /// commit: one journal write and one `fdatasync` for all that are valid. One result per body,
+    /// in order; a body that is refused (it breaks a rule, its key's validity ended, the rate
+    /// rule) takes no seq, and the bodies after it take the seqs that follow. The outer error is
+    /// a store failure (the node stops).
+    ///
+    /// Nothing signed here leaves the store before it is durable: the records are returned only
+    /// once the group is on disk, and a record that was signed but then refused is dropped, so
+    /// no two records with one seq are ever seen by anyone. Each signed record is checked by the
+    /// same rules and signature check as one received ([`crate::ingest::verify_all`], on every
+    /// core), so the node never stores what its peers would refuse.
+    pub fn publish_group(
+        &mut self,
+        key: &SecretKey,
+        bodies: &[&Body],
+        now_ms: i64,
+    ) -> Vec<Result<Record, StoreError>> {
         let author = key.public_key();
         if self.governance.charter().member_by_key(&author).is_none() {
-            return Err(StoreError::NotAMember(author.to_hex()));
+            return bodies
+                .iter()
+                .map(|_| Err(StoreError::NotAMember(author.to_hex())))
+                .collect();
         }
-        let position = match self.head(&author)? {
+        // A round signs the bodies not yet answered as consecutive records from the log's head
+        // and stores them up to the first that is refused (before signing, by the rules or by
+        // the log), which is answered with its refusal. The records signed after it are dropped
+        // unseen (their seqs are not taken) and their bodies go round again. A group without
+        // refusals takes one round; each round answers at least one body.
+        let mut results: Vec<Result<Record, StoreError>> = Vec::with_capacity(bodies.len());
+        while results.len() < bodies.len() {
+            if let Err(e) = self.publish_round(key, &bodies[results.len()..], now_ms, &mut results)
+            {
+                // The store failed: this body is answered with the failure, the rest with a
+                // pointer to it; what earlier rounds stored stays stored and answered.
+                let cause = e.to_string();
+                results.push(Err(e));
+                while results.len() < bodies.len() {
+                    results.push(Err(StoreError::GroupFailed(cause.clone())));
+                }
+            }
+        }
+        results
+    }
+
+    /// One round of [`Store::publish_group`] over the bodies not yet answered: answers those it
+    /// stores and the first it refuses, adding to `results`.
+    fn publish_round(
+        &mut self,
+        key: &SecretKey,
+        todo: &[&Body],
+        now_ms: i64,
+        results: &mut Vec<Result<Record, StoreError>>,
+    ) -> Result<(), StoreError> {
+        let author = key.public_key();
+        let mut round = self.sign_round(key, todo, now_ms)?;
+        let mut refused = match round.last() {
+            Some(Err(_)) => round.pop().and_then(Result::err),
+            _ => None,
+        };
+        let signed: Vec<Vec<u8>> = round.into_iter().flatten().collect();
+        let head_created = self.heads.get(&author).map_or(i64::MIN, |h| h.created_at);
+        let mut valid = Vec::with_capacity(signed.len());
+        for checked in crate::ingest::verify_all(
+            signed.iter().map(Vec::as_slice),
+            self.governance.charter(),
+            now_ms.max(head_created),
+        ) {
+            match checked {
+                Ok(r) => valid.push(r),
+                Err(e) => {
+                    refused = Some(StoreError::Invalid(e));
+                    break;
+                }
+            }
+        }
+        let outcomes = self.append(&valid)?;
+        for (r, outcome) in valid.into_iter().zip(outcomes) {
+            match outcome {
+                Outcome::Stored => results.push(Ok(r)),
+                Outcome::Refused(e) => {
+                    refused = Some(e.into());
+                    break;
+                }
+                // A freshly signed record at a fresh seq can be neither stored nor refused
+                // only if the log moved under us, which `&mut self` rules out.
+                Outcome::AlreadyStored => {
+                    refused = Some(StoreError::Chain(ChainError::SeqRepeated {
+                        author: author.to_hex(),
+                        seq: r.header.seq,
+                        existing: r.id,
+                    }));
+                    break;
+                }
+            }
+        }
+        if let Some(e) = refused {
+            results.push(Err(e));
+        }
+        Ok(())
+    }
+
+    /// Signs `bodies` as consecutive records from `key`'s head, each checked first against what
+    /// would refuse it before signing (its key's validity, the rate rule), an erasure's list of
+    /// amendments filled in. Stops at the first body refused: one result per body up to and
+    /// including it.
+    fn sign_round(
+        &self,
+        key: &SecretKey,
+        bodies: &[&Body],
+        now_ms: i64,
+    ) -> Result<Vec<Result<Vec<u8>, StoreError>>, StoreError> {
+        let author = key.public_key();
+        let charter = self.governance.charter();
+        let mut position = match self.head(&author)? {
             None => Position::FIRST,
             Some(h) => Position {
                 seq: h.seq + 1,
@@ -1122,77 +1247,74 @@ impl Store {
                 prev_created_at: h.created_at,
             },
         };
-        // A key a decision ended (rotated, revoked, suspended) signs nothing more.
-        if let Some(Some(last_seq)) = self.governance.charter().key_last_seq(&author)
-            && position.seq > last_seq
-        {
-            return Err(StoreError::Invalid(RecordError::KeyNotValid {
-                author: author.to_hex(),
-                member: self
-                    .governance
-                    .charter()
-                    .member_by_key(&author)
-                    .map(|m| m.code.clone())
-                    .unwrap_or_default(),
+        let mut placed_at: HashMap<(PublicKey, u64), i64> = HashMap::new();
+        let mut fresh_amendments: Vec<(RecordId, u64, RecordId)> = Vec::new();
+        let mut out = Vec::with_capacity(bodies.len());
+        for &body in bodies {
+            // A key a decision ended (rotated, revoked, suspended) signs nothing more.
+            if let Some(Some(last_seq)) = charter.key_last_seq(&author)
+                && position.seq > last_seq
+            {
+                out.push(Err(StoreError::Invalid(RecordError::KeyNotValid {
+                    author: author.to_hex(),
+                    member: charter
+                        .member_by_key(&author)
+                        .map(|m| m.code.clone())
+                        .unwrap_or_default(),
+                    seq: position.seq,
+                    last_seq,
+                })));
+                break;
+            }
+            // Over the rate limit, nothing is signed (the same check as `append`'s, made first).
+            let created_at = now_ms.max(position.prev_created_at);
+            let place = chain::RatePlace {
+                author: &author,
                 seq: position.seq,
-                last_seq,
-            }));
-        }
-        // Over the rate limit, nothing is signed (the same check as `append`'s, made first).
-        let place = chain::RatePlace {
-            author: &author,
-            seq: position.seq,
-            created_at: now_ms.max(position.prev_created_at),
-        };
-        self.check_rate(place, &HashMap::new())??;
-        // An erasure lists its target's amendments (a chain rule): filled in when left out.
-        let filled;
-        let body = match body {
-            Body::Erasure(e) if e.amendments.is_empty() => {
-                let target = <[u8; 32]>::try_from(e.target.as_slice())
-                    .map(RecordId)
-                    .map_err(|_| {
-                        StoreError::Invalid(RecordError::Body(
+                created_at,
+            };
+            if let Err(e) = self.check_rate(place, &placed_at)? {
+                out.push(Err(e.into()));
+                break;
+            }
+            // An erasure lists its target's amendments (a chain rule): filled in when left out.
+            let filled;
+            let body = match body {
+                Body::Erasure(e) if e.amendments.is_empty() => {
+                    let Ok(target) = <[u8; 32]>::try_from(e.target.as_slice()).map(RecordId) else {
+                        out.push(Err(StoreError::Invalid(RecordError::Body(
                             hubnet_protocol::validate::BodyError::InvalidDigest {
                                 field: "target".into(),
                                 len: e.target.len(),
                             },
-                        ))
-                    })?;
-                let mut e = e.clone();
-                e.amendments = self
-                    .amendments_of(&target, &[])?
-                    .iter()
-                    .map(|a| a.0.to_vec())
-                    .collect();
-                filled = Body::Erasure(e);
-                &filled
+                        ))));
+                        break;
+                    };
+                    let mut e = e.clone();
+                    e.amendments = self
+                        .amendments_of(&target, &fresh_amendments)?
+                        .iter()
+                        .map(|a| a.0.to_vec())
+                        .collect();
+                    filled = Body::Erasure(e);
+                    &filled
+                }
+                other => other,
+            };
+            let signed = record::sign(key, charter.network_id(), position, now_ms, body);
+            let id = signed.id();
+            if let (Body::Amendment(_), Some(target)) = (body, body.target()) {
+                fresh_amendments.push((target, position.seq, id));
             }
-            other => other,
-        };
-        let signed = record::sign(
-            key,
-            self.governance.charter().network_id(),
-            position,
-            now_ms,
-            body,
-        );
-        let r = record::verify_record(
-            &signed.encode(),
-            self.governance.charter(),
-            now_ms.max(position.prev_created_at),
-        )?;
-        match self.append(std::slice::from_ref(&r))?.pop() {
-            Some(Outcome::Stored) => Ok(r),
-            Some(Outcome::Refused(e)) => Err(e.into()),
-            // A freshly signed record at a fresh seq can be neither stored nor refused only if the
-            // log moved under us, which the lock rules out.
-            _ => Err(StoreError::Chain(ChainError::SeqRepeated {
-                author: author.to_hex(),
-                seq: position.seq,
-                existing: r.id,
-            })),
+            placed_at.insert((author, position.seq), created_at);
+            position = Position {
+                seq: position.seq + 1,
+                prev: Some(id),
+                prev_created_at: created_at,
+            };
+            out.push(Ok(signed.encode()));
         }
+        Ok(out)
     }
 
     /// Keeps `r` as fork evidence: a valid record whose (author, seq) the log holds with another

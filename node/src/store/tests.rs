@@ -24,10 +24,15 @@ pub(super) fn fixture() -> (Fixture, Store) {
 
 /// The fixture with a charter that allows `per_hour` records per key per hour (0: no limit).
 fn fixture_with_rate(per_hour: u64) -> (Fixture, Store) {
+    fixture_with(|doc| doc.limits.max_records_per_hour = per_hour)
+}
+
+/// The fixture with its charter's content changed by `edit` before it is signed.
+fn fixture_with(edit: impl FnOnce(&mut CharterDoc)) -> (Fixture, Store) {
     let keys: Vec<SecretKey> = (1..=3).map(|i| SecretKey::from_seed([i; 32])).collect();
     let committee = SecretKey::from_seed([50; 32]);
     let mut doc = CharterDoc::new("Store test", 1);
-    doc.limits.max_records_per_hour = per_hour;
+    edit(&mut doc);
     for (code, key) in ["KZ", "UZ", "HUB"].iter().zip(&keys) {
         doc.members.push(MemberDoc {
             code: (*code).into(),
@@ -799,4 +804,146 @@ fn confirmations_need_their_programme_and_a_version_that_lists_their_author() {
     let store = Store::open(&f.path).expect("rebuilt");
     assert_eq!(store.confirmations(&p.id).expect("index"), vec![c.id]);
     assert_eq!(state(&store), Some("proposed"));
+}
+
+#[test]
+fn a_group_publish_is_one_commit_in_seq_order() {
+    let (f, mut store) = fixture();
+    let key = &f.keys[0];
+    let first = store.publish(key, &body("first"), NOW).expect("first");
+    let syncs = store.journal_syncs();
+    let bodies: Vec<Body> = (0..5).map(|i| body(&format!("group {i}"))).collect();
+    let refs: Vec<&Body> = bodies.iter().collect();
+    let results = store.publish_group(key, &refs, NOW + 1_000);
+    assert_eq!(store.journal_syncs(), syncs + 1, "one write and fdatasync");
+    let records: Vec<Record> = results.into_iter().map(|r| r.expect("stored")).collect();
+    let mut prev = first;
+    for (r, b) in records.iter().zip(&bodies) {
+        assert_eq!(&r.body, b, "in the order given");
+        assert_eq!(r.header.seq, prev.header.seq + 1);
+        assert_eq!(r.header.prev, Some(prev.id));
+        assert_eq!(r.header.created_at, NOW + 1_000);
+        prev = r.clone();
+    }
+    // Durable: a reopened store holds them all, the head at the last.
+    let heads = store.heads().expect("heads");
+    drop(store);
+    let store = Store::open(&f.path).expect("reopens");
+    assert_eq!(store.record_count().expect("count"), 6);
+    assert_eq!(store.heads().expect("heads"), heads);
+    assert_eq!(
+        store.head(&key.public_key()).expect("head").map(|h| h.id),
+        Some(prev.id)
+    );
+}
+
+#[test]
+fn a_refused_body_of_a_group_takes_no_seq() {
+    let (f, mut store) = fixture();
+    let key = &f.keys[0];
+    let nowhere = RecordId([9; 32]);
+    let bodies = [
+        body("a"),
+        retraction(nowhere), // refused by the log: no such target
+        body("b"),
+        body("c"),
+    ];
+    let refs: Vec<&Body> = bodies.iter().collect();
+    let results = store.publish_group(key, &refs, NOW);
+    assert_eq!(results.len(), 4);
+    assert!(
+        matches!(
+            &results[1],
+            Err(StoreError::Chain(ChainError::TargetNotFound(_)))
+        ),
+        "{:?}",
+        results[1]
+    );
+    let seqs: Vec<u64> = [0, 2, 3]
+        .iter()
+        .map(|i| results[*i].as_ref().expect("stored").header.seq)
+        .collect();
+    assert_eq!(seqs, [1, 2, 3], "the refused body took no seq");
+    let stored: Vec<&Record> = [0, 2, 3]
+        .iter()
+        .filter_map(|i| results[*i].as_ref().ok())
+        .collect();
+    assert_eq!(stored[1].header.prev, Some(stored[0].id));
+    assert_eq!(stored[2].header.prev, Some(stored[1].id));
+    assert_eq!(store.record_count().expect("count"), 3);
+    // Nothing signed for the refused body is held anywhere: the log is the three.
+    let log: Vec<RecordId> = store
+        .log(&key.public_key(), 1)
+        .expect("log")
+        .into_iter()
+        .map(|(_, id)| id)
+        .collect();
+    assert_eq!(log, stored.iter().map(|r| r.id).collect::<Vec<_>>());
+}
+
+#[test]
+fn a_group_publish_keeps_to_the_rate_rule_and_the_record_size() {
+    // The rate rule counts the records signed earlier in the same group.
+    let (f, mut store) = fixture_with_rate(2);
+    let key = &f.keys[0];
+    let bodies = [body("1"), body("2"), body("3")];
+    let refs: Vec<&Body> = bodies.iter().collect();
+    let results = store.publish_group(key, &refs, NOW);
+    assert!(results[0].is_ok() && results[1].is_ok(), "{results:?}");
+    assert!(
+        matches!(
+            &results[2],
+            Err(StoreError::Chain(ChainError::RateExceeded { seq: 3, .. }))
+        ),
+        "{:?}",
+        results[2]
+    );
+    assert_eq!(store.record_count().expect("count"), 2);
+
+    // A record over the charter's size is refused by the same check as a received one; the
+    // bodies around it are stored.
+    let (f, mut store) = fixture_with(|doc| {
+        doc.limits.max_record_bytes = 1024;
+        doc.limits.max_body_bytes = 4096;
+    });
+    let key = &f.keys[0];
+    let big = {
+        let json = format!(
+            r#"{{"kind":"practice","title":{{"ru":"big"}},"summary":{{"en":"{}"}},"topics":["pay"]}}"#,
+            "s".repeat(1500)
+        );
+        Draft::parse(&json, DraftFormat::Json)
+            .expect("parses")
+            .to_body("KZ", &hubnet_protocol::Rules::template())
+            .expect("valid body")
+    };
+    let bodies = [body("small 1"), big, body("small 2")];
+    let refs: Vec<&Body> = bodies.iter().collect();
+    let results = store.publish_group(key, &refs, NOW);
+    assert!(
+        matches!(&results[1], Err(StoreError::Invalid(_))),
+        "{:?}",
+        results[1]
+    );
+    let seqs: Vec<u64> = [0, 2]
+        .iter()
+        .map(|i| results[*i].as_ref().expect("stored").header.seq)
+        .collect();
+    assert_eq!(seqs, [1, 2]);
+}
+
+#[test]
+fn a_group_publish_by_an_outsider_stores_nothing() {
+    let (_f, mut store) = fixture();
+    let outsider = SecretKey::from_seed([77; 32]);
+    let bodies = [body("x"), body("y")];
+    let refs: Vec<&Body> = bodies.iter().collect();
+    let before = snapshot(&store);
+    let results = store.publish_group(&outsider, &refs, NOW);
+    assert!(
+        results
+            .iter()
+            .all(|r| matches!(r, Err(StoreError::NotAMember(_))))
+    );
+    assert_eq!(snapshot(&store), before);
 }
