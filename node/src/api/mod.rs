@@ -160,6 +160,9 @@ pub fn router(state: AppState) -> Router {
     .merge(ui::routes(Router::new()))
     .fallback(not_found)
     .layer(axum::middleware::map_response(error::as_problem))
+    // Answers compressed as the client's `Accept-Encoding` asks (zstd, brotli, gzip; none
+    // without it), streamed exports too; tiny answers and images stay as they are.
+    .layer(compression())
     .layer(DefaultBodyLimit::max(limit))
     .layer(axum::middleware::from_fn_with_state(
         state.clone(),
@@ -171,6 +174,14 @@ pub fn router(state: AppState) -> Router {
         operations::count_requests,
     ))
     .with_state(state)
+}
+
+/// The compression of answers: every codec the client accepts, at a level that costs little
+/// CPU (the defaults: gzip 6 would take a query answer's CPU up several times, for a few per cent
+/// of size), and the crate's default predicate (above 32 bytes; not images, gRPC or event
+/// streams).
+fn compression() -> tower_http::compression::CompressionLayer {
+    tower_http::compression::CompressionLayer::new().quality(tower_http::CompressionLevel::Fastest)
 }
 
 async fn not_found() -> ApiError {

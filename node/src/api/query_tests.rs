@@ -14,7 +14,7 @@ use super::tests::{Api, TOKEN, api, call, get, json, post, publish};
 
 /// GETs `path` until `done` holds for its JSON (the indexer commits shortly after a store).
 pub(super) async fn wait_for(api: &Api, path: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let (status, _, body) = call(api, get(path)).await;
         assert_eq!(

@@ -291,3 +291,92 @@ async fn publishing_past_the_rate_limit_is_429_with_retry_after() {
     let (_, _, body) = call(&api, get("/api/v1/status")).await;
     assert_eq!(json(&body)["record_count"], per_hour);
 }
+
+/// Answers are compressed as the client's `Accept-Encoding` asks, with each codec it names, and
+/// decode to the same JSON; without the header they are not.
+#[tokio::test]
+async fn answers_are_compressed_as_the_client_asks() {
+    use std::io::Read;
+    let api = api(Some("KZ"));
+    for i in 0..3 {
+        let draft: Value = serde_json::from_str(DRAFT).expect("draft");
+        let mut draft = draft;
+        draft["title"]["en"] = Value::String(format!("Mentoring {i}"));
+        publish(&api, draft).await;
+    }
+    super::query_tests::wait_for(&api, "/api/v1/records", |v| v["total"] == 3).await;
+    let fetch = |encoding: Option<&'static str>| {
+        let api = &api;
+        async move {
+            let mut r = Request::get("/api/v1/records?limit=3");
+            if let Some(e) = encoding {
+                r = r.header(header::ACCEPT_ENCODING, e);
+            }
+            let response = api
+                .app
+                .clone()
+                .oneshot(r.body(Body::empty()).expect("request"))
+                .await
+                .expect("infallible");
+            assert_eq!(response.status(), StatusCode::OK);
+            let coding = response
+                .headers()
+                .get(header::CONTENT_ENCODING)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let vary = response
+                .headers()
+                .get(header::VARY)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned();
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .expect("body")
+                .to_bytes()
+                .to_vec();
+            (coding, vary, body)
+        }
+    };
+    let (coding, _, plain) = fetch(None).await;
+    assert_eq!(coding, None, "no Accept-Encoding, no compression");
+    let plain = json(&plain);
+    assert_eq!(plain["records"].as_array().map(Vec::len), Some(3));
+    for (asked, want) in [
+        ("gzip", "gzip"),
+        ("br", "br"),
+        ("zstd", "zstd"),
+        ("identity", ""),
+    ] {
+        let (coding, vary, body) = fetch(Some(asked)).await;
+        assert_eq!(coding.as_deref().unwrap_or(""), want, "{asked}");
+        assert!(
+            vary.to_ascii_lowercase().contains("accept-encoding"),
+            "{asked}: Vary {vary:?}"
+        );
+        let mut decoded = Vec::new();
+        match want {
+            "gzip" => {
+                flate2::read::GzDecoder::new(body.as_slice())
+                    .read_to_end(&mut decoded)
+                    .expect("gzip");
+            }
+            "br" => {
+                brotli::Decompressor::new(body.as_slice(), 4096)
+                    .read_to_end(&mut decoded)
+                    .expect("brotli");
+            }
+            "zstd" => decoded = zstd::decode_all(body.as_slice()).expect("zstd"),
+            _ => decoded = body.clone(),
+        }
+        assert!(
+            decoded.len() > body.len() || want.is_empty(),
+            "{asked}: compressed {} bytes from {}",
+            body.len(),
+            decoded.len()
+        );
+        assert_eq!(json(&decoded), plain, "{asked}: the same answer");
+    }
+}
