@@ -8,7 +8,7 @@
 //!   topic, kind, language), serialised to the response body; p50 and p99 over repeated runs
 //!   (`HUBNET_PG_ROUNDS`, default 200), both warm, hubnet and PostgreSQL taking turns;
 //! - the server's settings are [`SETTINGS`] (`HUBNET_PG_SETTINGS="jit=on work_mem=64MB"` tries
-//!   others);
+//!   others; `HUBNET_PG_EXPLAIN=1` prints each query's plan with its timings);
 //! - the match counts and facets of both compared, per query.
 //!
 //! The bench installs nothing. It needs Debian's PostgreSQL server binaries
@@ -218,6 +218,15 @@ fn main() {
         pgt.sort();
         let (page, records, hub_bytes) = hubnet_answer();
         let pga = pg_answer();
+        if std::env::var_os("HUBNET_PG_EXPLAIN").is_some() {
+            for row in client
+                .query(&format!("EXPLAIN (ANALYZE, BUFFERS) {sql}"), &[])
+                .expect("explain")
+            {
+                let line: String = row.get(0);
+                eprintln!("{line}");
+            }
+        }
         let decoded = url::form_urlencoded::parse(qs.as_bytes())
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
