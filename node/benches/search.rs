@@ -1,6 +1,11 @@
 //! Search at scale, each figure beside its raw limit measured in the same run:
-//! - the indexing rate (documents/s, the search indexer following the journal) beside the store's
-//!   ingest rate (group commits of 4,096 already-verified records into the journal and sled);
+//! - the indexing rate (documents/s, the search indexer catching up with the whole journal, and
+//!   the CPU time it took per document, which the machine's load does not change) beside the
+//!   store's ingest rate (group commits of 4,096 already-verified records into the journal and
+//!   sled);
+//! - a catch-up as a node runs it: the same records stored at the store's rate into a second store
+//!   while the indexer thread follows it, and how far the index trails the store when the last
+//!   record is stored (the time until the index holds the whole journal);
 //! - filtered full-text queries with N records stored (default 1 million; `HUBNET_SEARCH_RECORDS`
 //!   sets N): the whole answer as the API builds it (search, facets over every match, the page's
 //!   records loaded from the store), p50 and p99 over repeated runs, beside the raw tantivy search
@@ -12,8 +17,8 @@
 //! Run with `cargo bench -p hubnet-node --bench search`.
 
 use std::path::Path;
-use std::sync::RwLock;
 use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
 use hubnet_node::api::query::{parse_query, run_query};
@@ -28,6 +33,69 @@ fn sample(p: &str) -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../deploy/sample")
         .join(p)
+}
+
+/// The CPU time this process has used (user and system), from `/proc/self/stat` (Linux; zero
+/// elsewhere), in seconds.
+fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // Fields after the command name (which may hold spaces): state is the 3rd field, utime and
+    // stime the 14th and 15th, in clock ticks of 1/100 s.
+    let Some((_, rest)) = stat.rsplit_once(") ") else {
+        return 0.0;
+    };
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    (ticks(11) + ticks(12)) as f64 / 100.0
+}
+
+/// The store as the indexer thread reads it.
+struct Held(RwLock<Store>);
+
+impl AsRef<RwLock<Store>> for Held {
+    fn as_ref(&self) -> &RwLock<Store> {
+        &self.0
+    }
+}
+
+/// Stores `all` in groups into a new store in `data` while the indexer thread follows it; returns
+/// the ingest rate (records/s) and how long after the last group was stored the index held the
+/// whole journal.
+fn follow(data: &Path, charter: &str, all: &[hubnet_protocol::Record]) -> (f64, Duration) {
+    let store = Store::init(data, charter).expect("store");
+    let (index, applied, followed) =
+        SearchIndex::open(data, store.charter().network_id(), store.journal_end()).expect("index");
+    let indexer = Indexer::new(index.clone(), applied, followed, &store).expect("indexer");
+    let held = Arc::new(Held(RwLock::new(store)));
+    let (waker, woken) = hubnet_node::search::indexer::channel();
+    let thread =
+        hubnet_node::search::indexer::spawn(indexer, held.clone(), &waker, woken).expect("spawn");
+    let started = Instant::now();
+    for chunk in all.chunks(BATCH) {
+        held.0.write().expect("lock").append(chunk).expect("append");
+        waker.wake();
+    }
+    let end = {
+        let store = held.0.read().expect("lock");
+        store.flush().expect("flush");
+        store.journal_end()
+    };
+    let stored = Instant::now();
+    let rate = all.len() as f64 / (stored - started).as_secs_f64();
+    // Polled: the bench watches from outside, as `GET /readyz` does.
+    while index.lag(end, Instant::now()).bytes > 0 {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let trailing = stored.elapsed();
+    thread.stop();
+    (rate, trailing)
 }
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -59,9 +127,18 @@ fn main() {
     }
     store.flush().expect("flush");
     let ingest = started.elapsed();
-    drop(all);
     let ingest_rate = n as f64 / ingest.as_secs_f64();
     eprintln!("ingest: {n} records in {ingest:.1?} = {ingest_rate:.0}/s");
+
+    // A catch-up as a node runs it: storing at the store's rate while the indexer follows.
+    let follow_dir = tempfile::tempdir().expect("tempdir");
+    let (follow_rate, trailing) = follow(&follow_dir.path().join("data"), &charter, &all);
+    drop(follow_dir);
+    drop(all);
+    eprintln!(
+        "catch-up: stored at {follow_rate:.0}/s with the indexer following; the index held the \
+         whole journal {trailing:.1?} after the last record was stored"
+    );
 
     // Indexing: the indexer catching up with the whole journal (what a rebuild does).
     let network = store.charter().network_id();
@@ -76,12 +153,18 @@ fn main() {
     )
     .expect("indexer");
     let started = Instant::now();
+    let cpu_before = cpu_seconds();
     indexer
         .catch_up(&store, &AtomicBool::new(false))
         .expect("indexing");
     let indexing = started.elapsed();
+    let index_cpu = cpu_seconds() - cpu_before;
     let index_rate = n as f64 / indexing.as_secs_f64();
-    eprintln!("indexing: {n} records in {indexing:.1?} = {index_rate:.0}/s");
+    let cpu_per_doc = index_cpu * 1e6 / n as f64;
+    eprintln!(
+        "indexing: {n} records in {indexing:.1?} = {index_rate:.0}/s, {index_cpu:.1} s of CPU \
+         = {cpu_per_doc:.0} µs a document"
+    );
 
     // Queries, through the same code as GET /api/v1/records.
     drop(indexer);
@@ -141,7 +224,13 @@ fn main() {
         percentile(&all_full, 0.99)
     );
     println!(
-        "ingest {ingest_rate:.0} records/s; indexing {index_rate:.0} documents/s = {:.2}x ingest",
+        "ingest {ingest_rate:.0} records/s; indexing {index_rate:.0} documents/s = {:.2}x ingest \
+         ({cpu_per_doc:.0} µs of CPU a document)",
         index_rate / ingest_rate
+    );
+    println!(
+        "catch-up: stored at {follow_rate:.0} records/s while the indexer followed; the index \
+         held the whole journal {:.1} s after the last record was stored",
+        trailing.as_secs_f64()
     );
 }

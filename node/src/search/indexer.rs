@@ -87,6 +87,15 @@ pub struct Indexer {
     /// When a read last found nothing new in the journal, and the offset it had reached: once a
     /// commit covers that offset, the searchable state held the whole journal at that moment.
     drained: Option<(Instant, u64)>,
+    /// Whether the index started empty and holds only documents of content records read from
+    /// the journal before `applied`, and documents of `outside`: then a content record read from
+    /// the journal has no document yet (each record is journaled once) unless it is in `outside`,
+    /// and its document is added without first deleting its id (a rebuild's deletes cost a term
+    /// lookup per document and segment at every commit).
+    journal_only: bool,
+    /// While `journal_only`, the documents written from the store rather than from the journal
+    /// (derived again after a governance decision, or a programme whose confirmations changed).
+    outside: HashSet<RecordId>,
 }
 
 /// What a batch changes in the index: documents to write (each replaces any of its id) and
@@ -99,6 +108,8 @@ pub struct Batch {
     removed: Vec<RecordId>,
     /// Whether it removes erased records: their text must then leave the index's files too.
     erases: bool,
+    /// Documents among `currents` the index cannot hold yet (see `Indexer::journal_only`).
+    unindexed: HashSet<RecordId>,
 }
 
 impl Batch {
@@ -156,6 +167,7 @@ impl Indexer {
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
         })?;
+        let journal_only = applied == 0 && index.is_empty();
         let followed = followed.unwrap_or_else(|| Followed::of(store));
         index.set_followed_governance(&followed.mark);
         index.set_progress(applied, None);
@@ -171,6 +183,8 @@ impl Indexer {
             committed_governance: followed,
             purge: Purge::Nothing,
             drained: None,
+            journal_only,
+            outside: HashSet::new(),
         })
     }
 
@@ -257,9 +271,17 @@ impl Indexer {
                     retraction: current.retraction.as_ref().map(|r| r.id),
                 },
             );
+            self.written_from_store(id);
             batch.currents.push(current);
         }
         Ok(())
+    }
+
+    /// Notes that the document `id` was written from the store, not from the journal.
+    fn written_from_store(&mut self, id: RecordId) {
+        if self.journal_only {
+            self.outside.insert(id);
+        }
     }
 
     /// How many journal bytes are not indexed yet.
@@ -316,11 +338,16 @@ impl Indexer {
                 continue;
             }
             let state = match (&r.body, r.body.target()) {
-                (b, _) if is_content(b.kind()) => DocState {
-                    id: r.id,
-                    amendment: None,
-                    retraction: None,
-                },
+                (b, _) if is_content(b.kind()) => {
+                    if self.journal_only && !self.outside.contains(&r.id) {
+                        batch.unindexed.insert(r.id);
+                    }
+                    DocState {
+                        id: r.id,
+                        amendment: None,
+                        retraction: None,
+                    }
+                }
                 (Body::Amendment(_), Some(t)) => DocState {
                     amendment: Some(r.id),
                     ..self.lookup(&t)?
@@ -451,6 +478,7 @@ impl Indexer {
                     retraction: current.retraction.as_ref().map(|r| r.id),
                 },
             );
+            self.written_from_store(id);
             batch.currents.push(current);
         }
         Ok(())
@@ -479,10 +507,12 @@ impl Indexer {
                 .delete_term(Term::from_field_text(self.index.fields.id, &id.to_hex()));
         }
         for c in &batch.currents {
-            self.writer.delete_term(Term::from_field_text(
-                self.index.fields.id,
-                &c.id().to_hex(),
-            ));
+            if !batch.unindexed.contains(&c.id()) {
+                self.writer.delete_term(Term::from_field_text(
+                    self.index.fields.id,
+                    &c.id().to_hex(),
+                ));
+            }
             let state = batch.states.get(&c.id()).copied();
             if let Some(doc) = self.index.document(c, state) {
                 self.writer.add_document(doc)?;

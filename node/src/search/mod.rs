@@ -744,9 +744,11 @@ impl SearchIndex {
             doc.add_text(f.lang, l);
         }
         // The title is indexed twice (once in `main`, once in `texts`): a match there weighs more.
+        let mut normalized = String::new();
         for t in main.into_iter().chain(other) {
             for (tag, value) in &t.text {
-                doc.add_text(f.text_field(tag), text::normalize(value));
+                text::normalize_into(&mut normalized, value);
+                doc.add_text(f.text_field(tag), &normalized);
             }
         }
         Some(doc)
