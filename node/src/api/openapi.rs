@@ -190,6 +190,20 @@ pub enum StateParam {
     Retracted,
 }
 
+/// What `GET /api/v1/records` returns of each record.
+#[derive(Debug, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct FieldsParam {
+    /// Only these fields of each record, comma-separated (repeatable): any of `id`, `network_id`,
+    /// `member`, `author`, `seq`, `prev`, `created_at`, `created_at_ms`, `kind`, `body`,
+    /// `erased`, `signed`, `current`, `updated_at`, `retracted`, `amendment`, `retraction`, and
+    /// `title` and `summary` (the texts in force, by language). For clients that do not verify:
+    /// without `signed` (and `body`), an answer cannot be checked. Absent: whole records.
+    #[param(pattern = "^[a-z_]+(,[a-z_]+)*$", example = "id,title,kind")]
+    fields: Option<String>,
+}
+
 /// The filters every query endpoint takes (records, feeds, export). Values of one repeatable
 /// filter are alternatives; different filters must all hold.
 #[derive(Debug, IntoParams)]

@@ -6,9 +6,9 @@ use axum::extract::{Path, RawQuery, State};
 use hubnet_protocol::{PublicKey, RecordId};
 use serde_json::{Value, json};
 
-use super::openapi::{LogParams, Problem, QueryParams};
+use super::openapi::{FieldsParam, LogParams, Problem, QueryParams};
 use super::{ApiError, AppState, blocking, member_code, parse_id};
-use crate::current::Current;
+use crate::current::{Current, FIELDS};
 use crate::search::indexer::documents_of;
 use crate::search::{DocState, Query, governance_mark};
 use crate::shared::Shared;
@@ -81,7 +81,7 @@ pub fn run_query(
 }
 
 /// `GET /api/v1/records`: filters, full text, facets, a cursor.
-#[utoipa::path(get, path = "/api/v1/records", tag = "records", params(QueryParams), responses((status = 200, description = "`{records, next_cursor, total, facets}`; each record carries its `signed` bytes, its `current` content when amended (null otherwise: `body` is in force), and its amendment and retraction with their own signed bytes", body = Value, links(
+#[utoipa::path(get, path = "/api/v1/records", tag = "records", params(QueryParams, FieldsParam), responses((status = 200, description = "`{records, next_cursor, total, facets}`; each record carries its `signed` bytes, its `current` content when amended (null otherwise: `body` is in force), and its amendment and retraction with their own signed bytes", body = Value, links(
         ("record" = (operation_id = "record", parameters(("id" = "$response.body#/records/0/id")), description = "The first record as stored")),
         ("raw" = (operation_id = "record_raw", parameters(("id" = "$response.body#/records/0/id")), description = "The first record's signed protobuf")),
         ("current" = (operation_id = "current", parameters(("id" = "$response.body#/records/0/id")), description = "The first record as it stands, Markdown rendered")),
@@ -91,18 +91,45 @@ pub async fn search(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<Value>, ApiError> {
-    let (q, _) = parse_query(&state.shared, raw.as_deref(), &[])?;
+    let (q, extras) = parse_query(&state.shared, raw.as_deref(), &["fields"])?;
+    let fields = parse_fields(&extras)?;
     let shared = state.shared.clone();
     blocking(move || {
         let (records, page) = run_query(&shared, &q)?;
+        let records: Vec<Value> = match &fields {
+            None => records.iter().map(Current::json).collect(),
+            Some(f) => records.iter().map(|c| c.json_fields(f)).collect(),
+        };
         Ok(Json(json!({
-            "records": records.iter().map(Current::json).collect::<Vec<_>>(),
+            "records": records,
             "next_cursor": page.next_cursor,
             "total": page.total,
             "facets": page.facets,
         })))
     })
     .await
+}
+
+/// The `fields` parameter (repeatable, each a comma-separated list of [`FIELDS`]): `None` when
+/// absent (whole records).
+fn parse_fields(extras: &[(String, String)]) -> Result<Option<Vec<&'static str>>, ApiError> {
+    let mut fields: Vec<&'static str> = Vec::new();
+    let mut given = false;
+    for (_, value) in extras.iter().filter(|(k, _)| k == "fields") {
+        given = true;
+        for name in value.split(',').map(str::trim) {
+            let Some(known) = FIELDS.iter().find(|f| **f == name) else {
+                return Err(ApiError::BadRequest(format!(
+                    "fields: {name:?} is not a field of a record; the fields are {}",
+                    FIELDS.join(", ")
+                )));
+            };
+            if !fields.contains(known) {
+                fields.push(known);
+            }
+        }
+    }
+    Ok(given.then_some(fields))
 }
 
 /// The current state of practice or event `id`: from the index, or (not indexed yet) from the

@@ -127,6 +127,30 @@ async fn queries_filter_search_and_show_the_current_state() {
     );
     assert_eq!(v["records"][0]["body"]["title"]["en"], "Mentoring");
     assert!(v["records"][0]["amendment"]["signed"]["signature"].is_string());
+    // `fields` cuts each record to what is named: the title is the one in force.
+    let cut = wait_for(
+        &api,
+        "/api/v1/records?q=programme&fields=id,title&fields=kind,id",
+        |_| true,
+    )
+    .await;
+    assert_eq!(
+        cut["records"][0],
+        json!({"id": mentoring, "title": {"kk": "Тәлімгерлік бағдарламасы", "en": "Mentoring programme"}, "kind": "practice"})
+    );
+    assert_eq!(
+        (cut["total"].clone(), cut["facets"].clone()),
+        (v["total"].clone(), v["facets"].clone())
+    );
+    let cut = wait_for(
+        &api,
+        "/api/v1/records?q=programme&fields=signed,current",
+        |_| true,
+    )
+    .await;
+    assert_eq!(cut["records"][0]["signed"], v["records"][0]["signed"]);
+    assert_eq!(cut["records"][0]["current"], v["records"][0]["current"]);
+    assert_eq!(cut["records"][0].as_object().map(|o| o.len()), Some(2));
     // lang=kk searches the Kazakh text only.
     let v = wait_for(
         &api,
@@ -372,6 +396,16 @@ async fn bad_queries_are_400_problems() {
             "include_retracted",
         ),
         ("/api/v1/records?q=a&q=b", "more than once"),
+        (
+            "/api/v1/records?fields=id,colour",
+            "not a field of a record",
+        ),
+        ("/api/v1/records?fields=", "not a field of a record"),
+        (
+            "/api/v1/records?fields=id,,title",
+            "not a field of a record",
+        ),
+        ("/api/v1/export?fields=id", "unknown parameter"),
         ("/api/v1/logs/ZZ", "member code"),
         ("/api/v1/logs/KZ?limit=0", "limit"),
         ("/api/v1/logs/KZ?from=0", "from"),
