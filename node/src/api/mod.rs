@@ -25,6 +25,7 @@
 //! ```
 
 pub mod compare;
+pub mod conditional;
 pub mod directory;
 #[cfg(test)]
 mod directory_tests;
@@ -162,6 +163,8 @@ pub fn router(state: AppState) -> Router {
     .layer(axum::middleware::map_response(error::as_problem))
     // Answers compressed as the client's `Accept-Encoding` asks (zstd, brotli, gzip; none
     // without it), streamed exports too; tiny answers and images stay as they are.
+    // Tags and 304s inside the compression, so that a tag is the digest of the plain answer.
+    .layer(axum::middleware::from_fn(conditional::conditional))
     .layer(compression())
     .layer(DefaultBodyLimit::max(limit))
     .layer(axum::middleware::from_fn_with_state(
@@ -281,7 +284,7 @@ fn parse_id(id: &str) -> Result<RecordId, ApiError> {
         .map_err(|_| ApiError::BadRequest(format!("{id:?} is not a record id (64 hex digits)")))
 }
 
-#[utoipa::path(get, path = "/api/v1/records/{id}", tag = "records", params(("id" = openapi::RecordIdParam, Path, description = "Record id, 64 hex digits")), responses((status = 200, description = "The record as stored: decoded header and body, and `signed` (base64 of the exact signed bytes); `amendments` (its amendments' ids, in log order), `retracted`, and for an erased record `erased: true`, a null body, `signed.erasure` (the proof) and `erased_by` (the erasure record or decision)", body = Value, links(("log" = (operation_id = "log", parameters(("author" = "$response.body#/author")), description = "The log of the record's author")))), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/v1/records/{id}", tag = "records", params(("id" = openapi::RecordIdParam, Path, description = "Record id, 64 hex digits")), responses((status = 200, description = "The record as stored: decoded header and body, and `signed` (base64 of the exact signed bytes); `amendments` (its amendments' ids, in log order), `retracted`, and for an erased record `erased: true`, a null body, `signed.erasure` (the proof) and `erased_by` (the erasure record or decision)", body = Value, links(("log" = (operation_id = "log", parameters(("author" = "$response.body#/author")), description = "The log of the record's author")))), (status = 304, description = "Not modified: `If-None-Match` names this answer's `ETag` (api/conditional.rs)"), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json")))]
 async fn record(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -320,7 +323,7 @@ async fn record(
     .await
 }
 
-#[utoipa::path(get, path = "/api/v1/records/{id}/raw", tag = "records", params(("id" = openapi::RecordIdParam, Path, description = "Record id, 64 hex digits")), responses((status = 200, description = "The record's `hubnet.v1.SignedRecord` protobuf (proto/proto/hubnet/v1/record.proto), as signed", content_type = "application/x-protobuf", body = openapi::SignedRecordMessage), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/v1/records/{id}/raw", tag = "records", params(("id" = openapi::RecordIdParam, Path, description = "Record id, 64 hex digits")), responses((status = 200, description = "The record's `hubnet.v1.SignedRecord` protobuf (proto/proto/hubnet/v1/record.proto), as signed", content_type = "application/x-protobuf", body = openapi::SignedRecordMessage), (status = 304, description = "Not modified: `If-None-Match` names this answer's `ETag` (api/conditional.rs)"), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such record", body = Problem, content_type = "application/problem+json")))]
 async fn record_raw(
     State(state): State<AppState>,
     Path(id): Path<String>,

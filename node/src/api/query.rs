@@ -86,7 +86,7 @@ pub fn run_query(
         ("raw" = (operation_id = "record_raw", parameters(("id" = "$response.body#/records/0/id")), description = "The first record's signed protobuf")),
         ("current" = (operation_id = "current", parameters(("id" = "$response.body#/records/0/id")), description = "The first record as it stands, Markdown rendered")),
         ("citation" = (operation_id = "citation", parameters(("id" = "$response.body#/records/0/id")), description = "A citation of the first record")),
-        ("programme" = (operation_id = "programme", parameters(("id" = "$response.body#/records/0/id")), description = "Where the first record stands with its participants, when it is a joint programme (query with `kind=programme`)")))), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json")))]
+        ("programme" = (operation_id = "programme", parameters(("id" = "$response.body#/records/0/id")), description = "Where the first record stands with its participants, when it is a joint programme (query with `kind=programme`)")))), (status = 304, description = "Not modified: `If-None-Match` names this answer's `ETag` (api/conditional.rs)"), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json")))]
 pub async fn search(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
@@ -183,7 +183,7 @@ pub fn current_of(shared: &Shared, id: &RecordId) -> Result<Current, ApiError> {
 
 /// `GET /api/v1/records/{id}/current`: the state in force, with the Markdown body (practice) or
 /// description (event) rendered to sanitised HTML per language.
-#[utoipa::path(get, path = "/api/v1/records/{id}/current", tag = "records", params(("id" = super::openapi::RecordIdParam, Path, description = "Id of a practice, event, reform profile, institution, expert profile or programme")), responses((status = 200, description = "The state in force, as in a query result, plus `html`: the Markdown body rendered and sanitised, per language", body = Value), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such record, or one that does not count (signed after its key's last valid seq; /api/v1/records/{id} still serves it as signed)", body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(get, path = "/api/v1/records/{id}/current", tag = "records", params(("id" = super::openapi::RecordIdParam, Path, description = "Id of a practice, event, reform profile, institution, expert profile or programme")), responses((status = 200, description = "The state in force, as in a query result, plus `html`: the Markdown body rendered and sanitised, per language", body = Value), (status = 304, description = "Not modified: `If-None-Match` names this answer's `ETag` (api/conditional.rs)"), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"), (status = 404, description = "No such record, or one that does not count (signed after its key's last valid seq; /api/v1/records/{id} still serves it as signed)", body = Problem, content_type = "application/problem+json")))]
 pub async fn current(
     State(state): State<AppState>,
     Path(id): Path<String>,

@@ -380,3 +380,79 @@ async fn answers_are_compressed_as_the_client_asks() {
         assert_eq!(json(&decoded), plain, "{asked}: the same answer");
     }
 }
+
+/// Answers about records carry an `ETag`; a conditional request naming it gets `304` and no
+/// body, until the answer changes. A record's signed bytes may be cached for an hour.
+#[tokio::test]
+async fn answers_about_records_are_tagged_and_revalidated() {
+    let api = api(Some("KZ"));
+    let id = publish(&api, serde_json::from_str(DRAFT).expect("draft")).await;
+    let fetch = |path: String, tag: Option<String>| {
+        let api = &api;
+        async move {
+            let mut r = Request::get(path.as_str());
+            if let Some(t) = tag {
+                r = r.header(header::IF_NONE_MATCH, t);
+            }
+            let response = api
+                .app
+                .clone()
+                .oneshot(r.body(Body::empty()).expect("request"))
+                .await
+                .expect("infallible");
+            let header_of = |name: header::HeaderName| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            };
+            let (status, etag, cache) = (
+                response.status(),
+                header_of(header::ETAG),
+                header_of(header::CACHE_CONTROL),
+            );
+            let body = response
+                .into_body()
+                .collect()
+                .await
+                .expect("body")
+                .to_bytes()
+                .to_vec();
+            (status, etag, cache, body)
+        }
+    };
+    let record = format!("/api/v1/records/{id}");
+    let (status, etag, cache, body) = fetch(record.clone(), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(!body.is_empty());
+    let etag = etag.expect("an ETag");
+    assert!(etag.starts_with("W/\""), "{etag}");
+    assert_eq!(cache.as_deref(), Some("no-cache"));
+    let (status, again, _, body) = fetch(record.clone(), Some(etag.clone())).await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    assert!(body.is_empty(), "a 304 has no body");
+    assert_eq!(again.as_deref(), Some(etag.as_str()));
+    // Another tag, or none: the whole answer.
+    let (status, _, _, _) = fetch(record.clone(), Some("W/\"other\"".into())).await;
+    assert_eq!(status, StatusCode::OK);
+    // The signed bytes: cached for an hour without asking.
+    let (status, raw_tag, cache, _) = fetch(format!("{record}/raw"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(cache.as_deref(), Some(super::conditional::RAW_CACHE));
+    let (status, _, _, _) = fetch(format!("{record}/raw"), raw_tag).await;
+    assert_eq!(status, StatusCode::NOT_MODIFIED);
+    // An amendment changes the record's answer (its list of amendments): the old tag no longer
+    // matches.
+    let amendment = serde_json::json!({"kind": "amendment", "target": id,
+        "record": {"kind": "practice", "topics": ["training"],
+                   "title": {"en": "Mentoring, amended"}, "summary": {"en": "s"}}});
+    publish(&api, amendment).await;
+    let (status, newer, _, _) = fetch(record.clone(), Some(etag.clone())).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_ne!(newer.as_deref(), Some(etag.as_str()));
+    // Errors are not tagged.
+    let (status, tag, _, _) = fetch(format!("/api/v1/records/{}", "ab".repeat(32)), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(tag, None);
+}
