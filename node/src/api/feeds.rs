@@ -408,7 +408,12 @@ pub async fn export(
             None => Ok(()),
         }
     });
-    let mut r = ([(header::CONTENT_TYPE, kind)], body).into_response();
+    let mut r = (
+        axum::Extension(super::stream::Streamed),
+        [(header::CONTENT_TYPE, kind)],
+        body,
+    )
+        .into_response();
     if let Ok(v) = format!("attachment; filename=\"{file}\"").parse() {
         r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
     }

@@ -250,6 +250,7 @@ pub async fn bundle(
         write_bundle(&shared, out, with_records)
     });
     Ok((
+        axum::Extension(super::stream::Streamed),
         [
             (header::CONTENT_TYPE, PROTOBUF),
             (

@@ -181,10 +181,24 @@ pub fn router(state: AppState) -> Router {
 
 /// The compression of answers: every codec the client accepts, at a level that costs little
 /// CPU (the defaults: gzip 6 would take a query answer's CPU up several times, for a few per cent
-/// of size), and the crate's default predicate (above 32 bytes; not images, gRPC or event
-/// streams).
-fn compression() -> tower_http::compression::CompressionLayer {
-    tower_http::compression::CompressionLayer::new().quality(tower_http::CompressionLevel::Fastest)
+/// of size), for answers built whole (their size is known) and the crate's default predicate
+/// (above 32 bytes; not images, gRPC or event streams). Streamed answers (exports, bundles,
+/// feeds: `stream.rs`) are sent as they are: their memory bound per client holds only without a
+/// compressor's window, and compressing them through the edge was found to send plain bytes
+/// under a `Content-Encoding` (the browser's charter fetch then failed).
+fn compression()
+-> tower_http::compression::CompressionLayer<impl tower_http::compression::Predicate> {
+    use tower_http::compression::Predicate;
+    use tower_http::compression::predicate::DefaultPredicate;
+    let built_whole = |_: axum::http::StatusCode,
+                       _: axum::http::Version,
+                       _: &axum::http::HeaderMap,
+                       extensions: &axum::http::Extensions| {
+        extensions.get::<stream::Streamed>().is_none()
+    };
+    tower_http::compression::CompressionLayer::new()
+        .quality(tower_http::CompressionLevel::Fastest)
+        .compress_when(DefaultPredicate::new().and(built_whole))
 }
 
 async fn not_found() -> ApiError {

@@ -20,6 +20,11 @@ pub const CHUNKS: usize = 4;
 /// Bytes gathered before a chunk is sent.
 pub const CHUNK_BYTES: usize = 64 * 1024;
 
+/// Marks a response whose body is [`body`]: it is sent as it is written, never compressed (see
+/// the compression layer in `api/mod.rs`).
+#[derive(Debug, Clone, Copy)]
+pub struct Streamed;
+
 /// A body that `write` writes on a blocking thread; `permit` is held until it is done. An error
 /// while writing ends the body early (the client sees a cut answer, and the log says why).
 pub fn body<F>(permit: OwnedSemaphorePermit, what: &'static str, write: F) -> Body

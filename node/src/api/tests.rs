@@ -340,6 +340,26 @@ async fn answers_are_compressed_as_the_client_asks() {
             (coding, vary, body)
         }
     };
+    // Streamed answers (bundles, exports) are sent as written, whatever the client accepts.
+    for path in ["/api/v1/bundle?records=false", "/api/v1/export?format=json"] {
+        let response = api
+            .app
+            .clone()
+            .oneshot(
+                Request::get(path)
+                    .header(header::ACCEPT_ENCODING, "gzip, br, zstd")
+                    .body(Body::empty())
+                    .expect("request"),
+            )
+            .await
+            .expect("infallible");
+        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        assert_eq!(
+            response.headers().get(header::CONTENT_ENCODING),
+            None,
+            "{path}"
+        );
+    }
     let (coding, _, plain) = fetch(None).await;
     assert_eq!(coding, None, "no Accept-Encoding, no compression");
     let plain = json(&plain);
