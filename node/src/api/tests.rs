@@ -73,14 +73,18 @@ pub(super) async fn publish(api: &Api, draft: Value) -> String {
 }
 
 pub(super) async fn call(api: &Api, req: Request<Body>) -> (StatusCode, String, Vec<u8>) {
+    let (status, headers, body) = exchange(api, req).await;
+    let ctype = header_of(&headers, header::CONTENT_TYPE).unwrap_or_default();
+    (status, ctype, body)
+}
+
+/// The whole answer to `req`: status, headers, body.
+pub(super) async fn exchange(
+    api: &Api,
+    req: Request<Body>,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
     let response = api.app.clone().oneshot(req).await.expect("infallible");
-    let status = response.status();
-    let ctype = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
+    let (status, headers) = (response.status(), response.headers().clone());
     let body = response
         .into_body()
         .collect()
@@ -88,7 +92,18 @@ pub(super) async fn call(api: &Api, req: Request<Body>) -> (StatusCode, String, 
         .expect("body")
         .to_bytes()
         .to_vec();
-    (status, ctype, body)
+    (status, headers, body)
+}
+
+/// A header's value as text.
+pub(super) fn header_of(
+    headers: &axum::http::HeaderMap,
+    name: header::HeaderName,
+) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 pub(super) fn get(path: &str) -> Request<Body> {
@@ -306,56 +321,30 @@ async fn answers_are_compressed_as_the_client_asks() {
     }
     super::query_tests::wait_for(&api, "/api/v1/records", |v| v["total"] == 3).await;
     let fetch = |encoding: Option<&'static str>| {
+        let mut r = Request::get("/api/v1/records?limit=3");
+        if let Some(e) = encoding {
+            r = r.header(header::ACCEPT_ENCODING, e);
+        }
         let api = &api;
         async move {
-            let mut r = Request::get("/api/v1/records?limit=3");
-            if let Some(e) = encoding {
-                r = r.header(header::ACCEPT_ENCODING, e);
-            }
-            let response = api
-                .app
-                .clone()
-                .oneshot(r.body(Body::empty()).expect("request"))
-                .await
-                .expect("infallible");
-            assert_eq!(response.status(), StatusCode::OK);
-            let coding = response
-                .headers()
-                .get(header::CONTENT_ENCODING)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            let vary = response
-                .headers()
-                .get(header::VARY)
-                .and_then(|v| v.to_str().ok())
-                .unwrap_or("")
-                .to_owned();
-            let body = response
-                .into_body()
-                .collect()
-                .await
-                .expect("body")
-                .to_bytes()
-                .to_vec();
+            let (status, headers, body) =
+                exchange(api, r.body(Body::empty()).expect("request")).await;
+            assert_eq!(status, StatusCode::OK);
+            let coding = header_of(&headers, header::CONTENT_ENCODING);
+            let vary = header_of(&headers, header::VARY).unwrap_or_default();
             (coding, vary, body)
         }
     };
     // Streamed answers (bundles, exports) are sent as written, whatever the client accepts.
     for path in ["/api/v1/bundle?records=false", "/api/v1/export?format=json"] {
-        let response = api
-            .app
-            .clone()
-            .oneshot(
-                Request::get(path)
-                    .header(header::ACCEPT_ENCODING, "gzip, br, zstd")
-                    .body(Body::empty())
-                    .expect("request"),
-            )
-            .await
-            .expect("infallible");
-        assert_eq!(response.status(), StatusCode::OK, "{path}");
+        let req = Request::get(path)
+            .header(header::ACCEPT_ENCODING, "gzip, br, zstd")
+            .body(Body::empty())
+            .expect("request");
+        let (status, headers, _) = exchange(&api, req).await;
+        assert_eq!(status, StatusCode::OK, "{path}");
         assert_eq!(
-            response.headers().get(header::CONTENT_ENCODING),
+            header_of(&headers, header::CONTENT_ENCODING),
             None,
             "{path}"
         );
@@ -408,38 +397,21 @@ async fn answers_about_records_are_tagged_and_revalidated() {
     let api = api(Some("KZ"));
     let id = publish(&api, serde_json::from_str(DRAFT).expect("draft")).await;
     let fetch = |path: String, tag: Option<String>| {
+        let mut r = Request::get(path.as_str());
+        if let Some(t) = tag {
+            r = r.header(header::IF_NONE_MATCH, t);
+        }
         let api = &api;
         async move {
-            let mut r = Request::get(path.as_str());
-            if let Some(t) = tag {
-                r = r.header(header::IF_NONE_MATCH, t);
-            }
-            let response = api
-                .app
-                .clone()
-                .oneshot(r.body(Body::empty()).expect("request"))
-                .await
-                .expect("infallible");
-            let header_of = |name: header::HeaderName| {
-                response
-                    .headers()
-                    .get(name)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned)
-            };
-            let (status, etag, cache) = (
-                response.status(),
-                header_of(header::ETAG),
-                header_of(header::CACHE_CONTROL),
-            );
-            let body = response
-                .into_body()
-                .collect()
-                .await
-                .expect("body")
-                .to_bytes()
-                .to_vec();
-            (status, etag, cache, body)
+            let (status, headers, body) =
+                exchange(api, r.body(Body::empty()).expect("request")).await;
+            let etag = header_of(&headers, header::ETAG);
+            (
+                status,
+                etag,
+                header_of(&headers, header::CACHE_CONTROL),
+                body,
+            )
         }
     };
     let record = format!("/api/v1/records/{id}");
