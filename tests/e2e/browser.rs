@@ -375,8 +375,9 @@ async fn tampering_proxy(node: String, target: String) -> SocketAddr {
             async move {
                 let url = format!("{node}{uri}");
                 let mut req = client.request(method, &url).body(body);
+                // Plain answers: a proxy that reads or rewrites them asks for no compression.
                 for (k, v) in &headers {
-                    if k != "host" {
+                    if k != "host" && k != "accept-encoding" {
                         req = req.header(k, v);
                     }
                 }
@@ -803,8 +804,9 @@ async fn lying_proxy(
                     }
                 }
                 let mut req = client.request(method, format!("{node}{uri}")).body(body);
+                // Plain answers: a proxy that reads or rewrites them asks for no compression.
                 for (k, v) in &headers {
-                    if k != "host" {
+                    if k != "host" && k != "accept-encoding" {
                         req = req.header(k, v);
                     }
                 }
