@@ -7,17 +7,16 @@
 //! sets N). Also the country page (`GET /api/v1/countries/KZ`).
 //! Run with `cargo bench -p hubnet-node --bench compare`.
 
+mod common;
+
 use std::collections::BTreeMap;
-use std::sync::RwLock;
-use std::sync::atomic::AtomicBool;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
 use hubnet_node::api::{AppState, router};
-use hubnet_node::search::indexer::Indexer;
-use hubnet_node::search::{Query, SearchIndex, Sort};
+use hubnet_node::search::{Query, Sort};
 use hubnet_node::store::Store;
 use hubnet_protocol::charter::{CharterDoc, MemberDoc};
 use hubnet_protocol::vocabulary::{Indicator, Vocabulary};
@@ -29,11 +28,6 @@ const NOW: i64 = 1_790_000_000_000;
 const YEARS: i32 = 10;
 const INDICATORS: usize = 50;
 const MEMBERS: [&str; 8] = ["KZ", "KG", "TJ", "UZ", "AZ", "AM", "GE", "MN"];
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
 
 fn names(en: &str) -> BTreeMap<String, String> {
     [("en", en), ("ru", en), ("kk", en)]
@@ -174,26 +168,9 @@ fn main() {
     store.flush().expect("flush");
     eprintln!("{profiles} profiles stored; indexing…");
 
-    let network = store.charter().network_id();
-    let (index, applied, followed) =
-        SearchIndex::open(&data, network, store.journal_end()).expect("index");
-    let store = RwLock::new(store);
-    let mut indexer = Indexer::new(
-        index.clone(),
-        applied,
-        followed,
-        &store.read().expect("lock"),
-    )
-    .expect("indexer");
-    let started = Instant::now();
-    indexer
-        .catch_up(&store, &AtomicBool::new(false))
-        .expect("indexing");
-    eprintln!("  indexed in {:.1?}", started.elapsed());
-    drop(indexer);
-    drop(index);
+    let (store, indexing) = common::index_whole_journal(store, &data);
+    eprintln!("  indexed in {indexing:.1?}");
 
-    let store = store.into_inner().expect("store");
     let peer = libp2p::identity::Keypair::generate_ed25519()
         .public()
         .to_peer_id();
@@ -243,10 +220,10 @@ fn main() {
         raw.sort();
         println!(
             "| `{path}` | {bytes} | {:.2?} | {:.2?} | {:.2?} | {:.2?} |",
-            percentile(&full, 0.5),
-            percentile(&full, 0.99),
-            percentile(&raw, 0.5),
-            percentile(&raw, 0.99),
+            common::percentile(&full, 0.5),
+            common::percentile(&full, 0.99),
+            common::percentile(&raw, 0.5),
+            common::percentile(&raw, 0.99),
         );
     }
     println!();

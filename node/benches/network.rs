@@ -20,6 +20,8 @@
 //!
 //! Run: `cargo bench -p hubnet-node --bench network`. It prints a report to copy into BENCHMARKS.md.
 
+mod common;
+
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -44,14 +46,6 @@ fn client() -> reqwest::blocking::Client {
         .timeout(Duration::from_secs(30))
         .build()
         .expect("client")
-}
-
-fn status(c: &reqwest::blocking::Client, http: &str) -> Value {
-    c.get(format!("{http}/api/v1/status"))
-        .send()
-        .ok()
-        .and_then(|r| r.json().ok())
-        .unwrap_or(Value::Null)
 }
 
 /// A node's Prometheus text.
@@ -212,7 +206,7 @@ fn propagation(dir: &Path, nodes: usize, records: usize) {
         Duration::from_secs(300),
         || {
             http.iter()
-                .all(|h| status(&c, h)["record_count"].as_u64() == Some(total))
+                .all(|h| common::status(&c, h)["record_count"].as_u64() == Some(total))
         },
     );
     let after: u64 = http.iter().map(|h| bytes_sent(&c, h)).sum();
@@ -277,7 +271,7 @@ fn erasures(
     let total = net
         .http
         .first()
-        .map(|h| status(c, h)["record_count"].as_u64().unwrap_or(0))
+        .map(|h| common::status(c, h)["record_count"].as_u64().unwrap_or(0))
         .unwrap_or(0);
     let step = (sent.len() / count.max(1)).max(1);
     let mut erased: Vec<(String, SystemTime)> = Vec::with_capacity(count);
@@ -301,7 +295,7 @@ fn erasures(
         || {
             net.http
                 .iter()
-                .all(|h| status(c, h)["record_count"].as_u64() == Some(want))
+                .all(|h| common::status(c, h)["record_count"].as_u64() == Some(want))
         },
     );
     let lat = net.latencies(&erased);
@@ -378,7 +372,7 @@ impl Devnet {
     fn wait_for_mesh(&self, c: &reqwest::blocking::Client) {
         wait("peers", Duration::from_secs(60), || {
             self.http.iter().all(|h| {
-                status(c, h)["peers"]
+                common::status(c, h)["peers"]
                     .as_array()
                     .is_some_and(|p| p.len() >= 3)
             })
@@ -492,7 +486,7 @@ fn flood(dir: &Path, nodes: usize, records: usize) {
     let total = |n: u64| {
         net.http
             .iter()
-            .all(|h| status(&c, h)["record_count"].as_u64() == Some(n))
+            .all(|h| common::status(&c, h)["record_count"].as_u64() == Some(n))
     };
     wait("quiet records everywhere", Duration::from_secs(120), || {
         total(records as u64)
@@ -564,7 +558,7 @@ fn flood(dir: &Path, nodes: usize, records: usize) {
             let counts: Vec<Value> = net
                 .http
                 .iter()
-                .map(|h| status(&c, h)["record_count"].clone())
+                .map(|h| common::status(&c, h)["record_count"].clone())
                 .collect();
             panic!(
                 "flooded records everywhere: not within 300 s; expected {expected} at every node, \
@@ -704,10 +698,10 @@ fn catch_up(dir: &Path, total: usize) {
     let a = start(&a_config);
     let a_http = format!("http://127.0.0.1:{}", a_ports.1);
     wait("source up", Duration::from_secs(120), || {
-        status(&c, &a_http)["record_count"].as_u64() == Some(total as u64)
+        common::status(&c, &a_http)["record_count"].as_u64() == Some(total as u64)
     });
     wait_idle("source indexed", a.0.id(), Duration::from_secs(600));
-    let a_peer = status(&c, &a_http)["peer_id"]
+    let a_peer = common::status(&c, &a_http)["peer_id"]
         .as_str()
         .expect("peer id")
         .to_owned();
@@ -724,7 +718,7 @@ fn catch_up(dir: &Path, total: usize) {
     let t = Instant::now();
     let b = start(&b_config);
     wait("late node caught up", Duration::from_secs(600), || {
-        status(&c, &b_http)["record_count"].as_u64() == Some(total as u64)
+        common::status(&c, &b_http)["record_count"].as_u64() == Some(total as u64)
     });
     let secs = t.elapsed().as_secs_f64();
     let rate = total as f64 / secs;

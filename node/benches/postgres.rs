@@ -17,19 +17,19 @@
 //! `postgres` system user when run as root (the server refuses to run as root), stopped at the
 //! end or on a panic. Run with `cargo bench -p hubnet-node --bench postgres`.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::atomic::AtomicBool;
-use std::sync::{Mutex, RwLock};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use hubnet_node::api::query::{parse_query, run_query};
 use hubnet_node::current::Current;
-use hubnet_node::search::indexer::Indexer;
-use hubnet_node::search::{Query, SearchIndex, Sort, text};
+use hubnet_node::search::{Query, Sort, text};
 use hubnet_node::shared::Shared;
 use hubnet_node::store::Store;
 use hubnet_protocol::Record;
@@ -70,17 +70,6 @@ const QUERIES: [&str; 5] = [
     "q=%D0%BC%D0%B5%D0%BC%D0%BB%D0%B5%D0%BA%D0%B5%D1%82%D1%82%D1%96%D0%BA&lang=kk&country=KZ",
     "q=training&kind=event&sort=start",
 ];
-
-fn sample(p: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../deploy/sample")
-        .join(p)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
 
 fn load_average() -> String {
     std::fs::read_to_string("/proc/loadavg")
@@ -124,10 +113,10 @@ fn main() {
     // The corpus, as the search bench makes it.
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
-    let charter = std::fs::read_to_string(sample("charter.toml")).expect("charter");
+    let charter = std::fs::read_to_string(common::sample("charter.toml")).expect("charter");
     let mut store = Store::init(&data, &charter).expect("store");
     eprintln!("signing {n} records…");
-    let all = hubnet_node::synth::sample_corpus(&sample(""), store.charter(), n, NOW)
+    let all = hubnet_node::synth::sample_corpus(&common::sample(""), store.charter(), n, NOW)
         .expect("the sample corpus");
 
     // hubnet's load, part 1: the store's ingest (group commits into the journal and sled).
@@ -150,26 +139,8 @@ fn main() {
         .get(0);
 
     // hubnet's load, part 2: the indexer catching up with the whole journal.
-    let network = store.charter().network_id();
-    let (index, applied, followed) =
-        SearchIndex::open(&data, network, store.journal_end()).expect("index");
-    let store = RwLock::new(store);
-    let mut indexer = Indexer::new(
-        index.clone(),
-        applied,
-        followed,
-        &store.read().expect("lock"),
-    )
-    .expect("indexer");
-    let started = Instant::now();
-    indexer
-        .catch_up(&store, &AtomicBool::new(false))
-        .expect("indexing");
-    let indexing = started.elapsed();
+    let (store, indexing) = common::index_whole_journal(store, &data);
     eprintln!("hubnet indexing: {n} records in {indexing:.1?}");
-    drop(indexer);
-    drop(index);
-    let store = store.into_inner().expect("store");
     let peer = libp2p::identity::Keypair::generate_ed25519()
         .public()
         .to_peer_id();
@@ -231,16 +202,17 @@ fn main() {
             .map(|(k, v)| format!("{k}={v}"))
             .collect::<Vec<_>>()
             .join(" ");
-        let ratio = percentile(&pgt, 0.99).as_secs_f64() / percentile(&hub, 0.99).as_secs_f64();
+        let ratio = common::percentile(&pgt, 0.99).as_secs_f64()
+            / common::percentile(&hub, 0.99).as_secs_f64();
         met &= ratio >= 3.0;
         lines.push(format!(
             "| `{decoded}` | {} | {} | {:.1?} | {:.1?} | {:.1?} | {:.1?} | {ratio:.1}× |",
             page.total,
             pga.total,
-            percentile(&hub, 0.5),
-            percentile(&hub, 0.99),
-            percentile(&pgt, 0.5),
-            percentile(&pgt, 0.99),
+            common::percentile(&hub, 0.5),
+            common::percentile(&hub, 0.99),
+            common::percentile(&pgt, 0.5),
+            common::percentile(&pgt, 0.99),
         ));
         let f = &page.facets;
         let same = |name: &str, a: &BTreeMap<String, u64>| {
@@ -649,14 +621,7 @@ fn copy_row(r: Record, out: &mut Vec<u8>) {
     // The id key as hubnet orders it (u64), in a signed column: the top bit flipped.
     let idk = (u64::from_be_bytes(idk) ^ (1 << 63)) as i64;
     let texts = view.search_texts();
-    let mut langs: Vec<String> = texts
-        .main
-        .iter()
-        .flat_map(|t| t.text.keys())
-        .map(|tag| text::primary(tag))
-        .collect();
-    langs.sort();
-    langs.dedup();
+    let langs = text::languages(&texts.main);
     // Title, and every other searchable text, per language group; normalised as hubnet does.
     let title = view.title();
     let mut titles: BTreeMap<&str, Vec<String>> = BTreeMap::new();

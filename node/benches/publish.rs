@@ -95,16 +95,10 @@ fn node(dir: &Path, name: &str, charter: &Path, extra: &str) -> (Running, String
 
 const TOKEN: &str = "bench-token-0123456789";
 
-fn status(c: &reqwest::blocking::Client, http: &str) -> Value {
-    c.get(format!("{http}/api/v1/status"))
-        .send()
-        .ok()
-        .and_then(|r| r.json().ok())
-        .unwrap_or(Value::Null)
-}
-
 fn count(c: &reqwest::blocking::Client, http: &str) -> u64 {
-    status(c, http)["record_count"].as_u64().unwrap_or(0)
+    common::status(c, http)["record_count"]
+        .as_u64()
+        .unwrap_or(0)
 }
 
 /// `openssl speed ed25519`'s verifications per second (one core, a process of its own).
@@ -215,9 +209,9 @@ fn main() {
         .build()
         .expect("client");
     common::wait_for("KZ's node up", Duration::from_secs(60), || {
-        status(&c, &a_http)["peer_id"].is_string()
+        common::status(&c, &a_http)["peer_id"].is_string()
     });
-    let a_peer = status(&c, &a_http)["peer_id"]
+    let a_peer = common::status(&c, &a_http)["peer_id"]
         .as_str()
         .expect("peer id")
         .to_owned();

@@ -16,8 +16,9 @@
 //! (about 1.5 KB), a number appended to the title, chained per member and signed.
 //! Run with `cargo bench -p hubnet-node --bench search`.
 
+mod common;
+
 use std::path::Path;
-use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -28,12 +29,6 @@ use hubnet_node::store::Store;
 
 const NOW: i64 = 1_790_000_000_000;
 const BATCH: usize = 4096;
-
-fn sample(p: &str) -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../deploy/sample")
-        .join(p)
-}
 
 /// The CPU time this process has used (user and system), from `/proc/self/stat` (Linux; zero
 /// elsewhere), in seconds.
@@ -98,11 +93,6 @@ fn follow(data: &Path, charter: &str, all: &[hubnet_protocol::Record]) -> (f64, 
     (rate, trailing)
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return; // `cargo test` runs benches as tests; this one is only for `cargo bench`.
@@ -113,10 +103,10 @@ fn main() {
         .unwrap_or(1_000_000);
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
-    let charter = std::fs::read_to_string(sample("charter.toml")).expect("charter");
+    let charter = std::fs::read_to_string(common::sample("charter.toml")).expect("charter");
     let mut store = Store::init(&data, &charter).expect("store");
     eprintln!("signing {n} records…");
-    let all = hubnet_node::synth::sample_corpus(&sample(""), store.charter(), n, NOW)
+    let all = hubnet_node::synth::sample_corpus(&common::sample(""), store.charter(), n, NOW)
         .expect("the sample corpus");
     let bytes: usize = all.iter().map(|r| r.signed.encoded_len()).sum();
 
@@ -141,23 +131,8 @@ fn main() {
     );
 
     // Indexing: the indexer catching up with the whole journal (what a rebuild does).
-    let network = store.charter().network_id();
-    let (index, applied, followed) =
-        SearchIndex::open(&data, network, store.journal_end()).expect("index");
-    let store = RwLock::new(store);
-    let mut indexer = Indexer::new(
-        index.clone(),
-        applied,
-        followed,
-        &store.read().expect("lock"),
-    )
-    .expect("indexer");
-    let started = Instant::now();
     let cpu_before = cpu_seconds();
-    indexer
-        .catch_up(&store, &AtomicBool::new(false))
-        .expect("indexing");
-    let indexing = started.elapsed();
+    let (store, indexing) = common::index_whole_journal(store, &data);
     let index_cpu = cpu_seconds() - cpu_before;
     let index_rate = n as f64 / indexing.as_secs_f64();
     let cpu_per_doc = index_cpu * 1e6 / n as f64;
@@ -167,9 +142,6 @@ fn main() {
     );
 
     // Queries, through the same code as GET /api/v1/records.
-    drop(indexer);
-    drop(index);
-    let store = store.into_inner().expect("store");
     let peer = libp2p::identity::Keypair::generate_ed25519()
         .public()
         .to_peer_id();
@@ -209,10 +181,10 @@ fn main() {
             .join(" ");
         println!(
             "| `{decoded}` | {matches} | {:.1?} | {:.1?} | {:.1?} | {:.1?} |",
-            percentile(&full, 0.5),
-            percentile(&full, 0.99),
-            percentile(&raw, 0.5),
-            percentile(&raw, 0.99),
+            common::percentile(&full, 0.5),
+            common::percentile(&full, 0.99),
+            common::percentile(&raw, 0.5),
+            common::percentile(&raw, 0.99),
         );
     }
     all_full.sort();
@@ -220,8 +192,8 @@ fn main() {
     println!(
         "records: {n} ({:.0} bytes each on average); all queries: p50 {:.1?}, p99 {:.1?}",
         bytes as f64 / n as f64,
-        percentile(&all_full, 0.5),
-        percentile(&all_full, 0.99)
+        common::percentile(&all_full, 0.5),
+        common::percentile(&all_full, 0.99)
     );
     println!(
         "ingest {ingest_rate:.0} records/s; indexing {index_rate:.0} documents/s = {:.2}x ingest \

@@ -15,6 +15,44 @@ pub fn sample(p: &str) -> PathBuf {
         .join(p)
 }
 
+/// Builds `store`'s search index in `data` from its whole journal, as a rebuild does (the
+/// indexer catching up); returns the store and how long the catch-up took.
+pub fn index_whole_journal(
+    store: hubnet_node::store::Store,
+    data: &Path,
+) -> (hubnet_node::store::Store, Duration) {
+    use hubnet_node::search::SearchIndex;
+    use hubnet_node::search::indexer::Indexer;
+    let network = store.charter().network_id();
+    let (index, applied, followed) =
+        SearchIndex::open(data, network, store.journal_end()).expect("index");
+    let store = std::sync::RwLock::new(store);
+    let mut indexer =
+        Indexer::new(index, applied, followed, &store.read().expect("lock")).expect("indexer");
+    let started = Instant::now();
+    indexer
+        .catch_up(&store, &std::sync::atomic::AtomicBool::new(false))
+        .expect("indexing");
+    let took = started.elapsed();
+    drop(indexer);
+    (store.into_inner().expect("store"), took)
+}
+
+/// The value at fraction `p` of `sorted` (nearest rank).
+pub fn percentile<T: Copy>(sorted: &[T], p: f64) -> T {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+/// `GET /api/v1/status` of the node at `http` (a base URL), or null while it does not answer.
+pub fn status(c: &reqwest::blocking::Client, http: &str) -> serde_json::Value {
+    c.get(format!("{http}/api/v1/status"))
+        .send()
+        .ok()
+        .and_then(|r| r.json().ok())
+        .unwrap_or(serde_json::Value::Null)
+}
+
 /// A port free on 127.0.0.1 now.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

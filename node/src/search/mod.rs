@@ -733,13 +733,7 @@ impl SearchIndex {
         if let Some(p) = content.programme() {
             programme_facets(&mut doc, f, p, state);
         }
-        let mut langs: Vec<String> = main
-            .iter()
-            .flat_map(|t| t.text.keys())
-            .map(|tag| text::primary(tag))
-            .collect();
-        langs.sort();
-        langs.dedup();
+        let langs = text::languages(&main);
         for l in &langs {
             doc.add_text(f.lang, l);
         }

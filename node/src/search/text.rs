@@ -263,6 +263,19 @@ pub fn primary(tag: &str) -> String {
         .to_ascii_lowercase()
 }
 
+/// The languages (primary subtags, sorted, once each) that `texts` are written in: what the
+/// `lang` filter and facet count.
+pub fn languages(texts: &[&hubnet_proto::v1::LocalizedText]) -> Vec<String> {
+    let mut langs: Vec<String> = texts
+        .iter()
+        .flat_map(|t| t.text.keys())
+        .map(|tag| primary(tag))
+        .collect();
+    langs.sort();
+    langs.dedup();
+    langs
+}
+
 /// The full-text field name for language `tag`.
 pub fn field_for(tag: &str) -> &'static str {
     let p = tag.split(['-', '_']).next().unwrap_or_default();
