@@ -163,7 +163,7 @@ pub fn router(state: AppState) -> Router {
     .layer(axum::middleware::map_response(error::as_problem))
     // Answers compressed as the client's `Accept-Encoding` asks (zstd, brotli, gzip; none
     // without it), streamed exports too; tiny answers and images stay as they are.
-    // Tags and 304s inside the compression, so that a tag is the digest of the plain answer.
+    // Tags and 304s inside the compression, so that a tag is the plain answer's.
     .layer(axum::middleware::from_fn(conditional::conditional))
     .layer(compression())
     .layer(DefaultBodyLimit::max(limit))
