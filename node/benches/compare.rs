@@ -177,6 +177,7 @@ fn main() {
     let (shared, _indexer) = hubnet_node::shared::Shared::new(store, peer, None).expect("shared");
     let (jobs, _job_rx) = tokio::sync::mpsc::channel(1);
     let app = router(AppState {
+        answers: hubnet_node::api::answers::AnswerCache::new(64 << 20),
         shared: shared.clone(),
         jobs,
         admin_token: std::sync::Arc::from("unused"),

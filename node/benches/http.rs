@@ -14,10 +14,16 @@ use hubnet_node::store::Store;
 
 const NOW: i64 = 1_790_000_000_000;
 
-/// wrk's requests per second and its latency line for `url`.
-fn wrk(url: &str, seconds: u32) -> (f64, String) {
-    let out = Command::new("wrk")
-        .args(["-t2", "-c32", &format!("-d{seconds}s"), "--latency", url])
+/// wrk's requests per second and its latency line for `url`, with 64 connections (as the
+/// performance issue measured) and `headers` on every request.
+fn wrk(url: &str, seconds: u32, headers: &[&str]) -> (f64, String) {
+    let mut cmd = Command::new("wrk");
+    cmd.args(["-t2", "-c64", &format!("-d{seconds}s"), "--latency"]);
+    for h in headers {
+        cmd.args(["-H", h]);
+    }
+    let out = cmd
+        .arg(url)
         .output()
         .expect("wrk runs (apt-get install -y wrk)");
     let text = String::from_utf8_lossy(&out.stdout).to_string();
@@ -37,7 +43,9 @@ fn wrk(url: &str, seconds: u32) -> (f64, String) {
         .lines()
         .find(|l| l.contains("Non-2xx"))
         .map(str::to_owned);
-    assert!(non_2xx.is_none(), "{url}: {non_2xx:?}");
+    // A revalidation's answers are all `304`, which wrk counts as non-2xx.
+    let revalidating = headers.iter().any(|h| h.starts_with("If-None-Match"));
+    assert!(revalidating || non_2xx.is_none(), "{url}: {non_2xx:?}");
     (
         rps,
         format!("p50 {}, p99 {}", latency("50%"), latency("99%")),
@@ -67,22 +75,94 @@ fn main() {
     }
     // Every wrk connection comes from 127.0.0.1: the per-address limits are raised, so that the
     // bench measures the node and not its limiter.
-    let (node, http) = common::start_node(
-        dir.path(),
-        &data,
-        "\n[http_limits]\nmax_connections_per_address = 2048\nmax_requests = 10000\nreads_per_second = 1000000\nread_burst = 1000000\n",
-    );
-    let base = format!("http://{http}");
-    let client = reqwest::blocking::Client::new();
-    common::wait_indexed(http, n, Duration::from_secs(600));
+    let limits = "\n[http_limits]\nmax_connections_per_address = 2048\nmax_requests = 10000\nreads_per_second = 1000000\nread_burst = 1000000\n";
     let seconds = 10;
-    let (health, health_lat) = wrk(&format!("{base}/api/v1/health"), seconds);
     println!("records: {n}");
     println!("| endpoint | answer bytes | requests/s | latency | ratio to health |");
     println!("|---|---|---|---|---|");
-    println!(
-        "| `GET /api/v1/health` (static, the raw limit) | 2 | {health:.0} | {health_lat} | 1.00 |"
-    );
+    // The node as configured by default (answers to repeated queries kept), then the same data
+    // with that cache off (`answer_cache_mb = 0`): every answer computed, as for a query no
+    // one asked since the last record arrived. Each with its own health figure.
+    for (cache, extra) in [
+        ("", String::new()),
+        (", no answer cache", "answer_cache_mb = 0\n".to_owned()),
+    ] {
+        let (node, http) = common::start_node(dir.path(), &data, &format!("{limits}{extra}"));
+        common::wait_indexed(http, n, Duration::from_secs(600));
+        let base = format!("http://{http}");
+        let (health, health_lat) = wrk(&format!("{base}/api/v1/health"), seconds, &[]);
+        println!(
+            "| `GET /api/v1/health` (static, the raw limit{cache}) | 2 | {health:.0} | {health_lat} | 1.00 |"
+        );
+        query_rows(&base, health, seconds, cache);
+        if cache.is_empty() {
+            other_rows(&base, health, seconds);
+        }
+        common::stop(node);
+    }
+}
+
+/// The performance issue's query (`q=службы`), as a client that does not compress asks it, as
+/// a browser asks it (Chromium's Accept-Encoding), with only ids and titles, and revalidated
+/// with the ETag of an earlier answer.
+fn query_rows(base: &str, health: f64, seconds: u32, cache: &str) {
+    let client = reqwest::blocking::Client::new();
+    let query = "/api/v1/records?q=%D1%81%D0%BB%D1%83%D0%B6%D0%B1%D1%8B";
+    let browser = "Accept-Encoding: gzip, deflate, br, zstd";
+    let etag = client
+        .get(format!("{base}{query}"))
+        .send()
+        .ok()
+        .and_then(|r| {
+            r.headers()
+                .get("etag")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        })
+        .expect("the query's answer has an ETag");
+    let revalidate = format!("If-None-Match: {etag}");
+    for (what, path, headers) in [
+        ("plain", query.to_owned(), vec![]),
+        (
+            "zstd, br or gzip (a browser)",
+            query.to_owned(),
+            vec![browser],
+        ),
+        ("gzip only", query.to_owned(), vec!["Accept-Encoding: gzip"]),
+        (
+            "`fields=id,title`, plain",
+            format!("{query}&fields=id,title"),
+            vec![],
+        ),
+        (
+            "revalidated (`304`)",
+            query.to_owned(),
+            vec![browser, revalidate.as_str()],
+        ),
+    ] {
+        let mut req = client.get(format!("{base}{path}"));
+        for h in &headers {
+            if let Some((k, v)) = h.split_once(": ") {
+                req = req.header(k, v);
+            }
+        }
+        // reqwest is built without decompression: the size is what went over the wire.
+        let size = req
+            .send()
+            .and_then(|r| r.bytes())
+            .map(|b| b.len())
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        let (rps, lat) = wrk(&format!("{base}{path}"), seconds, &headers);
+        println!(
+            "| `GET /api/v1/records?q=службы`, {what}{cache} | {size} | {rps:.0} | {lat} | {:.3} |",
+            rps / health
+        );
+    }
+}
+
+/// Other queries (plain answers) and the status endpoint.
+fn other_rows(base: &str, health: f64, seconds: u32) {
+    let client = reqwest::blocking::Client::new();
     for path in [
         "/api/v1/records?q=%D0%B3%D0%BE%D1%81%D1%83%D0%B4%D0%B0%D1%80%D1%81%D1%82%D0%B2%D0%B5%D0%BD%D0%BD%D0%BE%D0%B9%20%D1%81%D0%BB%D1%83%D0%B6%D0%B1%D1%8B&country=KZ",
         "/api/v1/records?kind=event&sort=start&limit=20",
@@ -93,8 +173,9 @@ fn main() {
             .get(format!("{base}{path}"))
             .send()
             .and_then(|r| r.bytes())
-            .map_or(0, |b| b.len());
-        let (rps, lat) = wrk(&format!("{base}{path}"), seconds);
+            .map(|b| b.len())
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        let (rps, lat) = wrk(&format!("{base}{path}"), seconds, &[]);
         let shown: String =
             url::form_urlencoded::parse(path.split_once('?').map_or("", |(_, q)| q).as_bytes())
                 .map(|(k, v)| format!("{k}={v}"))
@@ -107,5 +188,4 @@ fn main() {
             rps / health
         );
     }
-    common::stop(node);
 }

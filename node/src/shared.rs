@@ -4,7 +4,7 @@
 //! imports the module that wires them).
 
 use std::collections::BTreeMap;
-use std::sync::atomic::AtomicBool;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use hubnet_protocol::Charter;
@@ -43,6 +43,8 @@ pub struct Shared {
     /// Held while a readiness probe reads the store (`api::operations`), so that probes of a
     /// store that does not answer wait here, not one more each on the store's lock.
     pub store_probe: Arc<tokio::sync::Mutex<()>>,
+    /// Counts writes to the store and new charters ([`Shared::changes`]).
+    changes: AtomicU64,
 }
 
 impl AsRef<RwLock<Store>> for Shared {
@@ -104,6 +106,7 @@ impl Shared {
             indexer: waker.clone(),
             expect_peers: AtomicBool::new(false),
             store_probe: Arc::default(),
+            changes: AtomicU64::new(0),
         });
         let handle = indexer::spawn(indexer, shared.clone(), &waker, woken)?;
         Ok((shared, handle))
@@ -123,14 +126,27 @@ impl Shared {
             .charter
             .write()
             .unwrap_or_else(std::sync::PoisonError::into_inner) = Arc::new(charter);
+        self.changes.fetch_add(1, Ordering::SeqCst);
     }
 
     /// The store, for writing. A panic while it was held does not make it unusable: every store
     /// operation leaves it consistent or fails before changing it.
     pub fn lock_store(&self) -> RwLockWriteGuard<'_, Store> {
-        self.store
+        let store = self
+            .store
             .write()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Counted once the lock is held: a reader that reads the count after this waits for
+        // the write to end before it reads the store, so what it computes is never older
+        // than the count it read.
+        self.changes.fetch_add(1, Ordering::SeqCst);
+        store
+    }
+
+    /// How many times the store was locked for writing or the charter replaced: answers made
+    /// from the state at one count ([`crate::api::answers`]) hold until it moves.
+    pub fn changes(&self) -> u64 {
+        self.changes.load(Ordering::SeqCst)
     }
 
     /// The store, for reading, beside other readers.

@@ -24,6 +24,7 @@
 //! POST /api/v1/records/raw         a SignedRecord signed elsewhere                [admin token]
 //! ```
 
+pub mod answers;
 pub mod compare;
 pub mod conditional;
 pub mod directory;
@@ -91,6 +92,8 @@ pub struct AppState {
     pub admin_token: Arc<str>,
     /// Rate limits, caps on work at once, timeouts ([`guard`]).
     pub guard: Arc<guard::Guard>,
+    /// Answers to repeated queries ([`answers`]).
+    pub answers: answers::AnswerCache,
 }
 
 /// The largest request body: four records of the charter's maximum size (a draft's JSON is

@@ -2,10 +2,14 @@
 //! members, peers, authors' logs and fork evidence.
 
 use axum::Json;
+use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use hubnet_protocol::{PublicKey, RecordId};
 use serde_json::{Value, json};
 
+use super::answers::Stamp;
 use super::openapi::{FieldsParam, LogParams, Problem, QueryParams};
 use super::{ApiError, AppState, blocking, member_code, parse_id};
 use crate::current::{Current, FIELDS};
@@ -90,24 +94,35 @@ pub fn run_query(
 pub async fn search(
     State(state): State<AppState>,
     RawQuery(raw): RawQuery,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Response, ApiError> {
     let (q, extras) = parse_query(&state.shared, raw.as_deref(), &["fields"])?;
     let fields = parse_fields(&extras)?;
     let shared = state.shared.clone();
-    blocking(move || {
+    let answers = state.answers.clone();
+    let key = format!("records?{}", raw.unwrap_or_default());
+    let body = blocking(move || {
+        let stamp = Stamp::now(&shared, q.listed_on.unwrap_or_default());
+        if let Some(body) = answers.get(&key, stamp) {
+            return Ok(body);
+        }
         let (records, page) = run_query(&shared, &q)?;
         let records: Vec<Value> = match &fields {
             None => records.iter().map(Current::json).collect(),
             Some(f) => records.iter().map(|c| c.json_fields(f)).collect(),
         };
-        Ok(Json(json!({
+        let body = serde_json::to_vec(&json!({
             "records": records,
             "next_cursor": page.next_cursor,
             "total": page.total,
             "facets": page.facets,
-        })))
+        }))
+        .map(Bytes::from)
+        .map_err(|e| ApiError::Internal(format!("serialising an answer: {e}")))?;
+        answers.put(key, stamp, body.clone());
+        Ok(body)
     })
-    .await
+    .await?;
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }
 
 /// The `fields` parameter (repeatable, each a comma-separated list of [`FIELDS`]): `None` when

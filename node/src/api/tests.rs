@@ -47,6 +47,7 @@ pub(super) fn api_with(member: Option<&str>, prepare: impl FnOnce(&mut Store)) -
     std::thread::spawn(move || worker::run(s, key, job_rx, event_tx));
     Api {
         app: router(AppState {
+            answers: crate::api::answers::AnswerCache::new(64 << 20),
             shared: shared.clone(),
             jobs,
             admin_token: Arc::from(TOKEN),
@@ -447,4 +448,53 @@ async fn answers_about_records_are_tagged_and_revalidated() {
     let (status, tag, _, _) = fetch(format!("/api/v1/records/{}", "ab".repeat(32)), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(tag, None);
+}
+
+/// A repeated query is answered from the answers kept ([`super::answers`]) only while the store
+/// and the index are as they were: a record published, amended or retracted since shows at once
+/// in the same query's answer.
+#[tokio::test]
+async fn repeated_queries_follow_every_change() {
+    let api = api(Some("KZ"));
+    let path = "/api/v1/records?q=Zanzibarian";
+    let total = |v: &serde_json::Value| v["total"].as_u64();
+    let first = super::query_tests::wait_for(&api, path, |v| total(v) == Some(0)).await;
+    let id = publish(
+        &api,
+        serde_json::json!({"kind": "practice", "topics": ["training"],
+            "title": {"en": "Zanzibarian mentoring"}, "summary": {"en": "s"}}),
+    )
+    .await;
+    let found = super::query_tests::wait_for(&api, path, |v| total(v) == Some(1)).await;
+    assert_ne!(first, found);
+    // Asked again with nothing changed: the same answer, byte for byte.
+    let (_, _, a) = call(&api, get(path)).await;
+    let (_, _, b) = call(&api, get(path)).await;
+    assert_eq!(a, b);
+    // Any write to the store moves the stamp an answer is kept under; so does a new charter.
+    let day = chrono::NaiveDate::from_ymd_opt(2026, 12, 3).expect("a date");
+    let before = super::answers::Stamp::now(&api.shared, day);
+    drop(api.shared.lock_store());
+    let after = super::answers::Stamp::now(&api.shared, day);
+    assert_ne!(before, after);
+    api.shared.set_charter((*api.shared.charter()).clone());
+    assert_ne!(after, super::answers::Stamp::now(&api.shared, day));
+    // Amended: the same query shows the new title; retracted: it is gone.
+    publish(
+        &api,
+        serde_json::json!({"kind": "amendment", "target": id,
+            "record": {"kind": "practice", "topics": ["training"],
+                       "title": {"en": "Zanzibarian mentoring, amended"}, "summary": {"en": "s"}}}),
+    )
+    .await;
+    super::query_tests::wait_for(&api, path, |v| {
+        v["records"][0]["current"]["title"]["en"] == "Zanzibarian mentoring, amended"
+    })
+    .await;
+    publish(
+        &api,
+        serde_json::json!({"kind": "retraction", "target": id, "reason": {"en": "Withdrawn."}}),
+    )
+    .await;
+    super::query_tests::wait_for(&api, path, |v| total(v) == Some(0)).await;
 }

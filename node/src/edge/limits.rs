@@ -36,6 +36,9 @@ pub struct Limits {
     pub posts_per_minute: u32,
     /// … and in a burst.
     pub post_burst: u32,
+    /// Memory for the answers to repeated queries, in MiB ([`crate::api::answers`]); 0 keeps
+    /// none.
+    pub answer_cache_mb: u64,
 }
 
 impl Default for Limits {
@@ -53,6 +56,7 @@ impl Default for Limits {
             read_burst: 400,
             posts_per_minute: 60,
             post_burst: 20,
+            answer_cache_mb: 64,
         }
     }
 }
@@ -118,6 +122,12 @@ impl Limits {
             1_000_000,
         )?;
         range("http_limits.max_streams", n(self.max_streams), 1, 10_000)?;
+        range(
+            "http_limits.answer_cache_mb",
+            self.answer_cache_mb,
+            0,
+            65_536,
+        )?;
         range(
             "http_limits.max_open_posts",
             n(self.max_open_posts),

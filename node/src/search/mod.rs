@@ -7,10 +7,12 @@
 //! reached as the commit payload; a missing, damaged or foreign index is rebuilt from the store at
 //! start, with progress in the log.
 
+mod facets;
 pub mod indexer;
 pub mod query;
 pub mod text;
 
+use facets::{FacetCache, FacetCollector};
 use indexer::Followed;
 
 use std::collections::BTreeMap;
@@ -22,8 +24,7 @@ use std::time::{Duration, Instant};
 use hubnet_protocol::{NetworkId, RecordId};
 use serde::{Deserialize, Serialize};
 use tantivy::collector::sort_key::SortByStaticFastValue;
-use tantivy::collector::{Collector, Count, SegmentCollector, TopDocs};
-use tantivy::columnar::StrColumn;
+use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
     AllQuery, BooleanQuery, Occur, QueryParser, RangeQuery, TermQuery, TermSetQuery,
 };
@@ -32,10 +33,7 @@ use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
     TextOptions, Value,
 };
-use tantivy::{
-    DocAddress, DocId, Index, IndexReader, Order, ReloadPolicy, Score, SegmentReader,
-    TantivyDocument, Term,
-};
+use tantivy::{DocAddress, Index, IndexReader, Order, ReloadPolicy, TantivyDocument, Term};
 
 pub use self::query::{Query, QueryError, Sort};
 use crate::current::Current;
@@ -235,6 +233,47 @@ pub struct Facets {
     pub state: BTreeMap<String, u64>,
 }
 
+impl Facets {
+    /// The maps in the order of [`facets::FACET_FIELDS`].
+    fn maps_mut(&mut self) -> [&mut BTreeMap<String, u64>; facets::FACET_FIELDS.len()] {
+        [
+            &mut self.country,
+            &mut self.topic,
+            &mut self.area,
+            &mut self.kind,
+            &mut self.lang,
+            &mut self.status,
+            &mut self.role,
+            &mut self.participant,
+            &mut self.state,
+        ]
+    }
+
+    /// The maps in the order of [`facets::FACET_FIELDS`].
+    fn into_maps(self) -> [BTreeMap<String, u64>; facets::FACET_FIELDS.len()] {
+        [
+            self.country,
+            self.topic,
+            self.area,
+            self.kind,
+            self.lang,
+            self.status,
+            self.role,
+            self.participant,
+            self.state,
+        ]
+    }
+
+    /// From maps in the order of [`facets::FACET_FIELDS`] (missing ones empty).
+    fn from_maps(maps: Vec<BTreeMap<String, u64>>) -> Self {
+        let mut out = Self::default();
+        for (into, from) in out.maps_mut().into_iter().zip(maps) {
+            *into = from;
+        }
+        out
+    }
+}
+
 /// One page of results.
 #[derive(Debug, Clone)]
 pub struct Page {
@@ -260,6 +299,8 @@ pub struct SearchIndex {
     /// How far into the journal the searchable state reaches, and since when; the indexer sets
     /// it, [`SearchIndex::lag`] reads it.
     progress: Arc<Mutex<Progress>>,
+    /// The facet values of the segments queries have reached ([`facets`]).
+    facets: Arc<FacetCache>,
 }
 
 /// What the indexer last made searchable.
@@ -398,6 +439,7 @@ impl SearchIndex {
                 caught_up_at: None,
                 opened_at: Instant::now(),
             })),
+            facets: Arc::default(),
         })
     }
 
@@ -504,9 +546,18 @@ impl SearchIndex {
         }))
     }
 
+    /// The generation of the searchable state: it changes with every commit the reader sees.
+    pub fn generation(&self) -> u64 {
+        self.reader.searcher().generation().generation_id()
+    }
+
     /// Runs `q`.
     pub fn search(&self, q: &Query) -> Result<Page, SearchError> {
         let searcher = self.reader.searcher();
+        self.facets.retain(searcher.segment_readers());
+        let facet_counts = FacetCollector {
+            cache: &self.facets,
+        };
         let query = self.build(q);
         let limit = q.limit + 1;
         let (hits_at, next_cursor, total, facets): (Vec<DocAddress>, Option<String>, _, _) = match q
@@ -519,7 +570,7 @@ impl SearchIndex {
                 };
                 let window = TopDocs::with_limit(limit).and_offset(offset);
                 let (top, n, f) =
-                    searcher.search(&query, &(window.order_by_score(), Count, FacetCollector))?;
+                    searcher.search(&query, &(window.order_by_score(), Count, facet_counts))?;
                 let more = top.len() > q.limit && offset + q.limit <= query::MAX_OFFSET;
                 let next = more.then(|| q.cursor_at(offset + q.limit));
                 (top.into_iter().map(|(_, a)| a).collect(), next, n, f)
@@ -537,7 +588,7 @@ impl SearchIndex {
                     (SortByStaticFastValue::<i64>::for_field(&name), order),
                     (SortByStaticFastValue::<u64>::for_field("idk"), order),
                 );
-                let (n, f) = searcher.search(&query, &(Count, FacetCollector))?;
+                let (n, f) = searcher.search(&query, &(Count, facet_counts))?;
                 let page_query: Box<dyn tantivy::query::Query> = match q.from {
                     query::From::After { key, id } => Box::new(BooleanQuery::new(vec![
                         (Occur::Must, query),
@@ -785,112 +836,6 @@ fn programme_facets(
 /// A date as the index keeps it: days since 0001-01-01 (the proleptic Gregorian calendar).
 pub fn day_number(date: chrono::NaiveDate) -> i64 {
     i64::from(chrono::Datelike::num_days_from_ce(&date))
-}
-
-/// Counts facet values over every matching document, from the fast fields' term ordinals.
-struct FacetCollector;
-
-const FACET_FIELDS: [&str; 9] = [
-    "country",
-    "topic",
-    "area",
-    "kind",
-    "lang",
-    "status",
-    "role",
-    "participant",
-    "state",
-];
-
-struct FacetSegment {
-    columns: Vec<Option<StrColumn>>,
-    counts: Vec<Vec<u64>>,
-}
-
-impl Collector for FacetCollector {
-    type Fruit = Facets;
-    type Child = FacetSegment;
-
-    fn for_segment(&self, _segment: u32, reader: &SegmentReader) -> tantivy::Result<Self::Child> {
-        let mut columns = Vec::new();
-        let mut counts = Vec::new();
-        for name in FACET_FIELDS {
-            let col = reader.fast_fields().str(name)?;
-            counts.push(vec![0; col.as_ref().map_or(0, |c| c.num_terms())]);
-            columns.push(col);
-        }
-        Ok(FacetSegment { columns, counts })
-    }
-
-    fn requires_scoring(&self) -> bool {
-        false
-    }
-
-    fn merge_fruits(&self, fruits: Vec<Facets>) -> tantivy::Result<Facets> {
-        let mut out = Facets::default();
-        for f in fruits {
-            for (into, from) in [
-                (&mut out.country, f.country),
-                (&mut out.topic, f.topic),
-                (&mut out.area, f.area),
-                (&mut out.kind, f.kind),
-                (&mut out.lang, f.lang),
-                (&mut out.status, f.status),
-                (&mut out.role, f.role),
-                (&mut out.participant, f.participant),
-                (&mut out.state, f.state),
-            ] {
-                for (k, v) in from {
-                    *into.entry(k).or_default() += v;
-                }
-            }
-        }
-        Ok(out)
-    }
-}
-
-impl SegmentCollector for FacetSegment {
-    type Fruit = Facets;
-
-    fn collect(&mut self, doc: DocId, _score: Score) {
-        for (col, counts) in self.columns.iter().zip(&mut self.counts) {
-            if let Some(col) = col {
-                for ord in col.term_ords(doc) {
-                    if let Some(c) = usize::try_from(ord).ok().and_then(|o| counts.get_mut(o)) {
-                        *c += 1;
-                    }
-                }
-            }
-        }
-    }
-
-    fn harvest(self) -> Facets {
-        let mut maps: Vec<BTreeMap<String, u64>> = Vec::new();
-        for (col, counts) in self.columns.iter().zip(self.counts) {
-            let mut map = BTreeMap::new();
-            if let Some(col) = col {
-                for (ord, n) in counts.into_iter().enumerate() {
-                    let mut s = String::new();
-                    if n > 0 && col.ord_to_str(ord as u64, &mut s).unwrap_or(false) {
-                        map.insert(s, n);
-                    }
-                }
-            }
-            maps.push(map);
-        }
-        let mut it = maps.into_iter();
-        Facets {
-            country: it.next().unwrap_or_default(),
-            topic: it.next().unwrap_or_default(),
-            area: it.next().unwrap_or_default(),
-            kind: it.next().unwrap_or_default(),
-            lang: it.next().unwrap_or_default(),
-            status: it.next().unwrap_or_default(),
-            role: it.next().unwrap_or_default(),
-            participant: it.next().unwrap_or_default(),
-            state: it.next().unwrap_or_default(),
-        }
-    }
 }
 
 #[cfg(test)]

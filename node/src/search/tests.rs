@@ -294,6 +294,70 @@ fn filters_and_facets_agree() {
     assert!(starts.windows(2).all(|w| w[0] <= w[1]), "{starts:?}");
 }
 
+/// Every facet count of a full-text query equals the total of the same query filtered to that
+/// value (term postings, not the facet layouts), across segments written by several commits; the
+/// facet layouts of segments merged away are forgotten.
+#[test]
+fn facet_counts_agree_with_filters_across_segments() {
+    let c = corpus();
+    let (index, mut indexer) = c.index();
+    let filters = [
+        ("country", "country"),
+        ("topic", "topic"),
+        ("kind", "kind"),
+        ("lang", "lang"),
+    ];
+    for round in 0..4 {
+        for (i, code) in ["KG", "KZ", "TJ"].iter().enumerate() {
+            c.publish_json(
+                code,
+                serde_json::json!({"kind": "practice",
+                    "title": {"ru": format!("Реформа государственной службы {round}-{i}")},
+                    "summary": {"en": "civil service reform"},
+                    "topics": if i == 0 { vec!["pay"] } else { vec!["pay", "e-government"] }}),
+            );
+        }
+        indexer.catch_up(&c.store, &AtomicBool::new(false)).unwrap();
+        for q in [None, Some("службы"), Some("reform")] {
+            let mut base = vec![("limit", "5")];
+            if let Some(q) = q {
+                base.push(("q", q));
+            }
+            let all = index.search(&query(&base)).unwrap();
+            assert!(all.total > 0, "{q:?}");
+            let facets = serde_json::to_value(&all.facets).unwrap();
+            let mut checked = 0;
+            for (param, facet) in filters {
+                if param == "lang" && q.is_some() {
+                    // A language also restricts the text searched to that language's.
+                    continue;
+                }
+                let counts = facets[facet].as_object().unwrap();
+                assert!(!counts.is_empty(), "{q:?}: no {facet} facet");
+                for (value, n) in counts {
+                    let mut p = base.clone();
+                    p.push((param, value));
+                    let filtered = index.search(&query(&p)).unwrap();
+                    assert_eq!(
+                        n.as_u64(),
+                        Some(filtered.total as u64),
+                        "round {round}, q {q:?}: {facet}={value}"
+                    );
+                    checked += 1;
+                }
+            }
+            assert!(checked > 8, "{checked}");
+        }
+        let live = index.reader.searcher().segment_readers().len();
+        assert!(live >= 1);
+        assert!(
+            index.facets.len() <= live,
+            "{} layouts, {live} segments",
+            index.facets.len()
+        );
+    }
+}
+
 #[test]
 fn cursors_page_through_every_match_once() {
     let c = corpus();

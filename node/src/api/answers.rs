@@ -1,0 +1,142 @@
+//! Answers to repeated queries, kept while nothing they were made from has changed.
+//!
+//! A query that matches much of the corpus scores and counts facets over every match: a few
+//! milliseconds of CPU for an answer that stays the same until a record arrives. A public
+//! portal asks the same queries over and over (the front page's listing, popular searches,
+//! crawlers), so the node keeps the JSON of recent answers, by route and query string, each
+//! stamped with what it was made from: the store's change count ([`Shared::changes`]: every
+//! write to the store and every new charter), the search index's generation (every commit of
+//! the indexer), and the day (experts past their re-confirmation date leave the lists at
+//! midnight). An answer is served again only while all three are the same, so it is always the
+//! answer the node would compute now. The memory is bounded in bytes
+//! (`[http_limits] answer_cache_mb`, default 64; 0 keeps nothing).
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+
+use crate::shared::Shared;
+
+/// What an answer was made from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stamp {
+    store: u64,
+    index: u64,
+    day: chrono::NaiveDate,
+}
+
+impl Stamp {
+    /// The state of `shared` now, on `day`. Read it **before** computing an answer: a change
+    /// after this moment makes the stamp older than the state, so the answer is never served
+    /// for a state it was not made from.
+    pub fn now(shared: &Shared, day: chrono::NaiveDate) -> Self {
+        Self {
+            store: shared.changes(),
+            index: shared.search.generation(),
+            day,
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Answer {
+    stamp: Stamp,
+    body: Bytes,
+}
+
+/// Recent answers, bounded in bytes.
+#[derive(Clone)]
+pub struct AnswerCache {
+    answers: Option<moka::sync::Cache<String, Arc<Answer>>>,
+}
+
+impl std::fmt::Debug for AnswerCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AnswerCache")
+            .field("entries", &self.answers.as_ref().map(|a| a.entry_count()))
+            .finish()
+    }
+}
+
+impl AnswerCache {
+    /// Keeps at most `bytes` of answers (their JSON and keys); 0 keeps none.
+    pub fn new(bytes: u64) -> Self {
+        let answers = (bytes > 0).then(|| {
+            moka::sync::Cache::builder()
+                .max_capacity(bytes)
+                .weigher(|key: &String, a: &Arc<Answer>| {
+                    u32::try_from(key.len() + a.body.len()).unwrap_or(u32::MAX)
+                })
+                .build()
+        });
+        Self { answers }
+    }
+
+    /// The answer kept for `key`, if it was made from `stamp`.
+    pub fn get(&self, key: &str, stamp: Stamp) -> Option<Bytes> {
+        let a = self.answers.as_ref()?.get(key)?;
+        (a.stamp == stamp).then(|| a.body.clone())
+    }
+
+    /// Keeps `body` as the answer for `key`, made from `stamp`.
+    pub fn put(&self, key: String, stamp: Stamp, body: Bytes) {
+        if let Some(answers) = &self.answers {
+            answers.insert(key, Arc::new(Answer { stamp, body }));
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn stamp(store: u64, index: u64) -> Stamp {
+        Stamp {
+            store,
+            index,
+            day: chrono::NaiveDate::from_ymd_opt(2026, 12, 3).unwrap(),
+        }
+    }
+
+    #[test]
+    fn an_answer_is_served_only_for_the_state_it_was_made_from() {
+        let cache = AnswerCache::new(1 << 20);
+        cache.put("q=a".into(), stamp(1, 1), Bytes::from_static(b"one"));
+        assert_eq!(cache.get("q=a", stamp(1, 1)).as_deref(), Some(&b"one"[..]));
+        assert_eq!(cache.get("q=b", stamp(1, 1)), None);
+        assert_eq!(cache.get("q=a", stamp(2, 1)), None, "the store changed");
+        assert_eq!(cache.get("q=a", stamp(1, 2)), None, "the index changed");
+        let next_day = Stamp {
+            day: chrono::NaiveDate::from_ymd_opt(2026, 12, 4).unwrap(),
+            ..stamp(1, 1)
+        };
+        assert_eq!(cache.get("q=a", next_day), None, "another day");
+        cache.put("q=a".into(), stamp(2, 1), Bytes::from_static(b"two"));
+        assert_eq!(cache.get("q=a", stamp(2, 1)).as_deref(), Some(&b"two"[..]));
+        assert_eq!(cache.get("q=a", stamp(1, 1)), None);
+    }
+
+    #[test]
+    fn a_cache_of_no_bytes_keeps_nothing_and_the_bound_holds() {
+        let none = AnswerCache::new(0);
+        none.put("q".into(), stamp(1, 1), Bytes::from_static(b"x"));
+        assert_eq!(none.get("q", stamp(1, 1)), None);
+        let small = AnswerCache::new(10_000);
+        for i in 0..100 {
+            small.put(
+                format!("q={i}"),
+                stamp(1, 1),
+                Bytes::from(vec![b'x'; 1_000]),
+            );
+        }
+        let answers = small.answers.as_ref().unwrap();
+        answers.run_pending_tasks();
+        assert!(
+            answers.weighted_size() <= 10_000,
+            "{}",
+            answers.weighted_size()
+        );
+        assert!(answers.entry_count() >= 1);
+    }
+}
