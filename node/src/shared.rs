@@ -43,6 +43,8 @@ pub struct Shared {
     /// Held while a readiness probe reads the store (`api::operations`), so that probes of a
     /// store that does not answer wait here, not one more each on the store's lock.
     pub store_probe: Arc<tokio::sync::Mutex<()>>,
+    /// The OAI-PMH data provider's items and datestamps (`crate::oai`).
+    pub oai: crate::oai::Oai,
 }
 
 impl AsRef<RwLock<Store>> for Shared {
@@ -104,6 +106,7 @@ impl Shared {
             indexer: waker.clone(),
             expect_peers: AtomicBool::new(false),
             store_probe: Arc::default(),
+            oai: crate::oai::Oai::default(),
         });
         let handle = indexer::spawn(indexer, shared.clone(), &waker, woken)?;
         Ok((shared, handle))
