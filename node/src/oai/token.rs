@@ -100,6 +100,10 @@ impl Token {
             return Err(TokenError::Malformed);
         }
         let (body, tag) = text.split_once('.').ok_or(TokenError::Malformed)?;
+        // One spelling per token: lower-case hex (base64 decoding is canonical already).
+        if tag.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Err(TokenError::Malformed);
+        }
         let tag = hex::decode(tag).map_err(|_| TokenError::Malformed)?;
         if tag.len() != TAG_BYTES {
             return Err(TokenError::Malformed);
