@@ -106,9 +106,11 @@ fn sickle_harvests_every_record_and_every_deletion() {
         &json!({"kind": "erasure", "target": expert, "ground": "consent_withdrawn"}),
     );
     let live = count - 3;
-    poll_until("the API counts the records left", Duration::from_secs(60), || {
-        json_of(&net, "/api/v1/records?limit=1")["total"] == json!(live)
-    });
+    poll_until(
+        "the API counts the records left",
+        Duration::from_secs(60),
+        || json_of(&net, "/api/v1/records?limit=1")["total"] == json!(live),
+    );
 
     let script = net.dir.path().join("harvest.py");
     std::fs::write(&script, HARVEST).expect("write the harvester");
@@ -175,7 +177,11 @@ fn sickle_harvests_every_record_and_every_deletion() {
         .zip(s["sets"].as_array().expect("sets"))
     {
         assert!(stamp.as_str().expect("datestamp") >= since.as_str(), "{s}");
-        assert!(sets.as_array().expect("sets").contains(&json!("kind:practice")));
+        assert!(
+            sets.as_array()
+                .expect("sets")
+                .contains(&json!("kind:practice"))
+        );
     }
     assert!(
         got["identify"]

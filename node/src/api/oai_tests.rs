@@ -91,6 +91,16 @@ async fn every_verb_answers_and_validates() {
     assert_eq!(identify.one("deletedRecord").text, "persistent");
     assert_eq!(identify.one("granularity").text, "YYYY-MM-DDThh:mm:ssZ");
     assert!(identify.one("baseURL").text.ends_with("/oai"));
+    // No address configured: a reserved, unreachable one; else the config's.
+    assert!(identify.one("adminEmail").text.ends_with(".invalid"));
+    api.shared
+        .oai
+        .set_admin_email(Some("oai@agency.example".into()));
+    let doc = oai(&api, "verb=Identify").await;
+    assert_eq!(
+        doc.one("Identify").one("adminEmail").text,
+        "oai@agency.example"
+    );
     let doc = oai(&api, "verb=ListMetadataFormats").await;
     assert_eq!(
         doc.one("ListMetadataFormats")

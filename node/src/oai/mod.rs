@@ -219,6 +219,21 @@ pub fn repository_identifier(charter: &Charter) -> String {
     }
 }
 
+/// Whether `text` is an address OAI-PMH's `emailType` takes (`\S+@(\S+\.)+\S+`) and nothing
+/// more: no spaces or controls, one `@`, a dot inside the domain.
+pub fn is_email(text: &str) -> bool {
+    let Some((local, domain)) = text.split_once('@') else {
+        return false;
+    };
+    text.len() <= 254
+        && !local.is_empty()
+        && !domain.contains('@')
+        && text.chars().all(|c| !c.is_whitespace() && !c.is_control())
+        && domain
+            .split_once('.')
+            .is_some_and(|(a, b)| !a.is_empty() && !b.is_empty() && !b.ends_with('.'))
+}
+
 /// An item ready to be written: its header fields and, unless deleted, its record.
 pub struct Shown {
     /// `oai:{repository}:{id}`.
@@ -254,7 +269,8 @@ impl<'a> Context<'a> {
                 name: crate::lang::pick_in(self.charter.name(), Some("en"))
                     .map_or_else(|| "hubnet".to_owned(), |(_, t)| t.to_owned()),
                 admin_email: self.admin_email.clone().unwrap_or_else(|| {
-                    // No address configured: a reserved, visibly unreachable one (RFC 2606).
+                    // No address configured (`oai_admin_email`): a reserved, visibly
+                    // unreachable one (RFC 2606).
                     format!("oai-admin@{}.invalid", self.repository)
                 }),
                 earliest: self

@@ -262,3 +262,15 @@ fn datestamps_survive_a_restart_and_never_go_back() {
         3_000_000_000_000
     );
 }
+
+#[test]
+fn admin_addresses_are_what_the_schema_takes() {
+    for good in ["oai@agency.example", "a.b+c@x.y.z"] {
+        assert!(super::is_email(good), "{good}");
+    }
+    for bad in [
+        "", "nobody", "@x.y", "a@b", "a@.b", "a@b.", "a b@c.d", "a@b@c.d", "a@b.c\n",
+    ] {
+        assert!(!super::is_email(bad), "{bad:?}");
+    }
+}
