@@ -57,24 +57,15 @@ fn json_of(net: &crate::net::Net, path: &str) -> Value {
     serde_json::from_slice(&body).expect("json")
 }
 
-fn sickle_here() -> bool {
-    let here = Command::new("python3")
-        .args(["-c", "import sickle"])
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !here {
-        assert!(
-            std::env::var_os("HUBNET_REQUIRE_SICKLE").is_none(),
-            "HUBNET_REQUIRE_SICKLE is set but python3 cannot import sickle (pip install sickle)"
-        );
-        eprintln!("OAI-PMH harvest NOT RUN: python3 cannot import sickle (pip install sickle)");
-    }
-    here
-}
-
 #[test]
 fn sickle_harvests_every_record_and_every_deletion() {
-    if !sickle_here() {
+    let here = crate::support::tool_here(
+        &["python3", "-c", "import sickle"],
+        "HUBNET_REQUIRE_SICKLE",
+        "the OAI-PMH harvest",
+        "pip install sickle",
+    );
+    if !here {
         return;
     }
     let (net, count, _) = crate::browser::corpus_node();

@@ -221,6 +221,14 @@ proptest! {
     }
 }
 
+/// Every item's id, position and datestamp, in order.
+fn listed(changes: &Changes) -> Vec<(RecordId, u64, i64)> {
+    changes
+        .after(None)
+        .map(|i| (i.id, i.pos, i.stamp_ms))
+        .collect()
+}
+
 #[test]
 fn datestamps_survive_a_restart_and_never_go_back() {
     let (_dir, mut store) = store();
@@ -229,29 +237,20 @@ fn datestamps_survive_a_restart_and_never_go_back() {
     let mut changes = Changes::open(store.dir());
     changes.follow(&store, 2_000_000_000_000).unwrap();
     // The first reading stamps by signed time (at most now).
-    let first: Vec<(RecordId, u64, i64)> = changes
-        .after(None)
-        .map(|i| (i.id, i.pos, i.stamp_ms))
-        .collect();
+    let first = listed(&changes);
     assert_eq!(first.len(), 5);
     assert!(first.windows(2).all(|w| w[0].2 <= w[1].2));
     crate::synth::fill(&mut store, std::slice::from_ref(&key), 2, crate::now_ms()).unwrap();
     // The clock went back: stamps do not.
     changes.follow(&store, 1_000).unwrap();
-    let later: Vec<(RecordId, u64, i64)> = changes
-        .after(None)
-        .map(|i| (i.id, i.pos, i.stamp_ms))
-        .collect();
+    let later = listed(&changes);
     assert_eq!(later.len(), 7);
     assert!(later.windows(2).all(|w| w[0].2 <= w[1].2));
     let token_key = *changes.key();
     // Reopened (a restart): the same stamps, positions and token key.
     let mut again = Changes::open(store.dir());
     again.follow(&store, 3_000_000_000_000).unwrap();
-    let reopened: Vec<(RecordId, u64, i64)> = again
-        .after(None)
-        .map(|i| (i.id, i.pos, i.stamp_ms))
-        .collect();
+    let reopened = listed(&again);
     assert_eq!(reopened, later);
     assert_eq!(*again.key(), token_key);
     // What arrives after the restart is stamped then.

@@ -145,19 +145,14 @@ fn write_document(
                     })?;
                     Ok(())
                 }
-                Body::Record(l) => {
-                    w.create_element("GetRecord")
-                        .write_inner_content(|w| items(w, l, true))?;
-                    Ok(())
-                }
-                Body::Records(l) => {
-                    w.create_element("ListRecords")
-                        .write_inner_content(|w| items(w, l, true))?;
-                    Ok(())
-                }
-                Body::Identifiers(l) => {
-                    w.create_element("ListIdentifiers")
-                        .write_inner_content(|w| items(w, l, false))?;
+                Body::Record(l) | Body::Records(l) | Body::Identifiers(l) => {
+                    let (name, records) = match body {
+                        Body::Record(_) => ("GetRecord", true),
+                        Body::Records(_) => ("ListRecords", true),
+                        _ => ("ListIdentifiers", false),
+                    };
+                    w.create_element(name)
+                        .write_inner_content(|w| items(w, l, records))?;
                     Ok(())
                 }
             }
