@@ -15,8 +15,9 @@
 //! They persist in `DATA_DIR/oai-datestamps`, a line file appended as changes are seen (no
 //! fsync: a stamp lost in a crash is given again, later, so a harvester fetches that item once
 //! more and never misses it). Without that file (the first start of a node with OAI-PMH, a
-//! restored backup), the records held are stamped with the running maximum of their signed
-//! `created_at` in journal order (at most now): no harvester has seen them from this node yet.
+//! restored backup: backups do not carry it), every record held is stamped with the moment it
+//! is read: a harvester then fetches everything once more, and misses nothing that changed
+//! after its last harvest of this node, whatever the restore brought back.
 //!
 //! **Order.** Each journal entry has a position (`2 × its ordinal + 1`), an erasure by decision
 //! the position between the entries seen before and after it (`2 × entries seen`); an item's
@@ -38,8 +39,6 @@ use crate::store::{Store, StoreError};
 pub const STAMPS_FILE: &str = "oai-datestamps";
 const MAGIC: &str = "hubnet-oai-datestamps 1";
 const READ_BATCH: usize = 4096;
-/// The stamp of a mark that says "stamped by signed time" (the first reading's).
-const BY_SIGNED_TIME: i64 = i64::MIN;
 
 /// One item: a content record's original and the changes of it this node holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -77,8 +76,6 @@ pub struct Changes {
     marks: std::collections::VecDeque<(u64, u64, i64)>,
     /// Erasures by decision the file lists: (id, entries seen then, stamp).
     listed_decisions: HashMap<RecordId, (u64, i64)>,
-    /// No file was found: the first reading stamps by signed time.
-    backfill: bool,
     last_stamp: i64,
     items: HashMap<RecordId, Item>,
     order: BTreeSet<(u64, RecordId)>,
@@ -115,11 +112,6 @@ impl Changes {
                                 marks.push_back((n, off, s));
                             }
                         }
-                        ["b", n, off] => {
-                            if let (Ok(n), Ok(off)) = (n.parse(), off.parse()) {
-                                marks.push_back((n, off, BY_SIGNED_TIME));
-                            }
-                        }
                         ["e", id, at, s] => {
                             if let (Ok(id), Ok(at), Ok(s)) = (id.parse(), at.parse(), s.parse()) {
                                 listed_decisions.insert(id, (at, s));
@@ -130,7 +122,7 @@ impl Changes {
                 }
             }
         }
-        let backfill = key.is_none();
+        let fresh = key.is_none();
         let key = key.unwrap_or_else(|| {
             let mut k = [0u8; 32];
             if getrandom::fill(&mut k).is_err() {
@@ -149,14 +141,13 @@ impl Changes {
             entries: 0,
             marks,
             listed_decisions,
-            backfill,
             last_stamp: i64::MIN,
             items: HashMap::new(),
             order: BTreeSet::new(),
             decisions_seen: HashSet::new(),
             writable: true,
         };
-        if backfill {
+        if fresh {
             changes.write(&format!("{MAGIC} {}\n", hex::encode(key)), true);
         }
         changes
@@ -171,7 +162,6 @@ impl Changes {
     /// charter gained, stamping them `now_ms` (or later: stamps never go back).
     pub fn follow(&mut self, store: &Store, now_ms: i64) -> Result<(), StoreError> {
         let mut stamped = false;
-        let mut running = self.last_stamp;
         loop {
             // Reads stop at the file's marks, so each is checked against the journal.
             let (limit, listed) = match self.marks.front() {
@@ -194,22 +184,9 @@ impl Changes {
                 let Ok(header) = Header::decode(&signed.header) else {
                     continue;
                 };
-                // The stamp: the file's, else (first reading) the running maximum of the
-                // signed times, else now.
-                let stamp = match listed {
-                    Some(s) if s != BY_SIGNED_TIME => s,
-                    Some(_) => {
-                        running = running.max(header.created_at.min(now_ms));
-                        running
-                    }
-                    None if self.backfill => {
-                        running = running.max(header.created_at.min(now_ms));
-                        running
-                    }
-                    None => now_ms,
-                }
-                .max(self.last_stamp);
-                stamped |= listed.is_none() && !self.backfill;
+                // The stamp: the file's, else now.
+                let stamp = listed.unwrap_or(now_ms).max(self.last_stamp);
+                stamped |= listed.is_none();
                 self.last_stamp = stamp;
                 self.apply(store, &signed, &header, 2 * ordinal + 1, stamp);
             }
@@ -231,14 +208,10 @@ impl Changes {
             warn!("OAI-PMH datestamps list more than the journal holds; stamping what comes now");
             self.marks.clear();
         }
-        if self.backfill && self.entries > 0 {
-            let line = format!("b {} {}\n", self.entries, self.offset);
-            self.write(&line, false);
-        } else if stamped {
+        if stamped {
             let line = format!("j {} {} {}\n", self.entries, self.offset, self.last_stamp);
             self.write(&line, false);
         }
-        self.backfill = false;
         let decided: Vec<RecordId> = store
             .charter()
             .erased_by_decisions()
