@@ -271,6 +271,25 @@ async fn every_error_code_where_the_protocol_calls_for_it() {
             "verb=ListMetadataFormats&identifier=nonsense",
             &["idDoesNotExist"],
         ),
+        ("verb=Identify&%ZZ=1", &["badArgument"]),
+        (
+            "verb=ListRecords&metadataPrefix=oai_dc&set=kind:",
+            &["badArgument"],
+        ),
+        ("verb=ListRecords&metadataPrefix=oai%20dc", &["badArgument"]),
+        ("verb=%00Identify", &["badVerb"]),
+        (
+            "verb=ListRecords&metadataPrefix=oai_dc&from=%FF%FE",
+            &["badArgument"],
+        ),
+        (
+            "verb=ListRecords&metadataPrefix=oai_dc&set=%01%02",
+            &["badArgument"],
+        ),
+        (
+            "verb=GetRecord&metadataPrefix=oai_dc&identifier=%3C%26%00",
+            &["idDoesNotExist"],
+        ),
         (
             "verb=GetRecord&metadataPrefix=marc21&identifier=nonsense",
             &["idDoesNotExist", "cannotDisseminateFormat"],

@@ -118,6 +118,21 @@ impl Request {
             if v.is_empty() {
                 return Err(Error::BadArgument(format!("argument {k} is empty")));
             }
+            // The syntax the protocol's schema gives setSpec and metadataPrefix.
+            let spec_char = |c: char| c.is_ascii_alphanumeric() || "-_.!~*'()".contains(c);
+            let legal = match k.as_str() {
+                "set" => v
+                    .split(':')
+                    .all(|p| !p.is_empty() && p.chars().all(spec_char)),
+                "metadataPrefix" => v.chars().all(spec_char),
+                _ => true,
+            };
+            if !legal {
+                return Err(Error::BadArgument(format!(
+                    "{k} {:?} is not of the protocol's syntax",
+                    clip(v)
+                )));
+            }
             args.push((k.as_str(), v.as_str()));
         }
         let get = |name: &str| {
