@@ -295,3 +295,34 @@ fn admin_addresses_are_what_the_schema_takes() {
         assert!(!super::is_email(bad), "{bad:?}");
     }
 }
+
+#[test]
+fn an_erasure_by_decision_is_a_change_stamped_when_seen() {
+    use hubnet_protocol::governance::Action;
+    let (_dir, mut store) = store();
+    let key = sample_key("KZ");
+    crate::synth::fill(&mut store, std::slice::from_ref(&key), 3, crate::now_ms()).unwrap();
+    let mut changes = Changes::open(store.dir());
+    changes.follow(&store, 2_000_000_000_000).unwrap();
+    let first = listed(&changes)[0].0;
+    let (seq, prev) = store.governance().next_position();
+    let keys = [sample_key("committee-1"), sample_key("committee-2")];
+    let action = Action::EraseRecords {
+        records: vec![first],
+        ground: hubnet_protocol::kinds::erasure::Ground::Unlawful,
+    };
+    let signed = crate::test_support::signed_decision(store.charter(), seq, prev, action, &keys);
+    let d = hubnet_protocol::governance::verify_decision(&signed, store.charter()).unwrap();
+    store.add_decision(d).unwrap().unwrap();
+    assert!(store.erased_by(&first).is_some());
+    changes.follow(&store, 2_500_000_000_000).unwrap();
+    // The erased item moved to the end, stamped when the decision was seen.
+    let after = listed(&changes);
+    assert_eq!(after.len(), 3);
+    assert_eq!(after[2].0, first);
+    assert_eq!(after[2].2, 2_500_000_000_000);
+    // And so it is after a restart.
+    let mut again = Changes::open(store.dir());
+    again.follow(&store, 3_000_000_000_000).unwrap();
+    assert_eq!(listed(&again), after);
+}
