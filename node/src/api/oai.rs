@@ -69,11 +69,10 @@ async fn answer(
     });
     let shared = state.shared.clone();
     let xml = blocking(move || {
-        let store = shared.read_store();
         let pairs = pairs
             .as_deref()
             .ok_or("a POST's arguments must be an application/x-www-form-urlencoded body");
-        Ok(shared.oai.answer(&store, &base, pairs, crate::now_ms())?)
+        Ok(shared.oai.answer(&shared, &base, pairs, crate::now_ms())?)
     })
     .await?;
     Ok(([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], xml).into_response())

@@ -161,8 +161,24 @@ impl Changes {
     /// Reads what the journal gained since the last call, and the erasures by decision the
     /// charter gained, stamping them `now_ms` (or later: stamps never go back).
     pub fn follow(&mut self, store: &Store, now_ms: i64) -> Result<(), StoreError> {
+        while !self.follow_some(store, now_ms, usize::MAX)? {}
+        Ok(())
+    }
+
+    /// [`Changes::follow`] in steps: reads at most `batches` runs of journal entries (up to
+    /// 4,096 each), so that a caller can let go of the store between steps (a node's first
+    /// reading of a large journal would otherwise hold writers back); true once it reached the
+    /// journal's end (and then read the charter's erasures too). What is not read yet is stamped
+    /// when it is: later, which a harvester never misses.
+    pub fn follow_some(
+        &mut self,
+        store: &Store,
+        now_ms: i64,
+        batches: usize,
+    ) -> Result<bool, StoreError> {
         let mut stamped = false;
-        loop {
+        let mut reached_end = false;
+        for _ in 0..batches {
             // Reads stop at the file's marks, so each is checked against the journal.
             let (limit, listed) = match self.marks.front() {
                 Some(&(n, _, s)) if n > self.entries => (
@@ -173,6 +189,7 @@ impl Changes {
             };
             let (payloads, next) = store.signed_from(self.offset, limit)?;
             if payloads.is_empty() {
+                reached_end = true;
                 break;
             }
             for payload in &payloads {
@@ -203,7 +220,7 @@ impl Changes {
                 }
             }
         }
-        if !self.marks.is_empty() {
+        if reached_end && !self.marks.is_empty() {
             // The journal is shorter than the file says (a restored backup, say).
             warn!("OAI-PMH datestamps list more than the journal holds; stamping what comes now");
             self.marks.clear();
@@ -211,6 +228,9 @@ impl Changes {
         if stamped {
             let line = format!("j {} {} {}\n", self.entries, self.offset, self.last_stamp);
             self.write(&line, false);
+        }
+        if !reached_end {
+            return Ok(false);
         }
         let decided: Vec<RecordId> = store
             .charter()
@@ -232,7 +252,7 @@ impl Changes {
             };
             self.touch(&id, pos, stamp);
         }
-        Ok(())
+        Ok(true)
     }
 
     /// One journal entry at position `pos`, stamped `stamp`.

@@ -41,12 +41,15 @@ use self::request::{List, ListArgs, OAI_DC, Request};
 use self::token::Token;
 use crate::current::Current;
 use crate::kinds::CONTENT_KINDS;
+use crate::shared::Shared;
 use crate::store::{Store, StoreError};
 
 /// Headers per page of `ListIdentifiers`.
 pub const PAGE_IDENTIFIERS: usize = 100;
 /// Records per page of `ListRecords`.
 pub const PAGE_RECORDS: usize = 50;
+/// Runs of journal entries read per hold of the store's lock.
+const FOLLOW_BATCHES: usize = 4;
 
 /// An OAI-PMH error (section 3.6), or a failure of the store.
 #[derive(Debug, thiserror::Error)]
@@ -131,7 +134,7 @@ impl Oai {
     /// `store`, for a node reached at `base` (`https://host`), at `now_ms`: the XML document.
     pub fn answer(
         &self,
-        store: &Store,
+        shared: &Shared,
         base: &str,
         pairs: Result<&[(String, String)], &str>,
         now_ms: i64,
@@ -140,8 +143,11 @@ impl Oai {
             .changes
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let changes = guard.get_or_insert_with(|| Changes::open(store.dir()));
-        changes.follow(store, now_ms)?;
+        let changes = guard.get_or_insert_with(|| Changes::open(shared.read_store().dir()));
+        // The journal is read a few runs at a time, the store let go of between them.
+        while !changes.follow_some(&shared.read_store(), now_ms, FOLLOW_BATCHES)? {}
+        let store = shared.read_store();
+        let store = &*store;
         let admin = self
             .admin_email
             .lock()
