@@ -251,13 +251,19 @@ fn listed(changes: &Changes) -> Vec<(RecordId, u64, i64)> {
         .collect()
 }
 
-#[test]
-fn datestamps_survive_a_restart_and_never_go_back() {
-    let (_dir, mut store) = store();
-    let key = sample_key("KZ");
-    crate::synth::fill(&mut store, std::slice::from_ref(&key), 5, crate::now_ms()).unwrap();
+/// A store with `n` practices by KZ, its change log read at 2,000,000,000,000 ms.
+fn followed(n: usize) -> (tempfile::TempDir, Store, Changes) {
+    let (dir, mut store) = store();
+    crate::synth::fill(&mut store, &[sample_key("KZ")], n, crate::now_ms()).unwrap();
     let mut changes = Changes::open(store.dir());
     changes.follow(&store, 2_000_000_000_000).unwrap();
+    (dir, store, changes)
+}
+
+#[test]
+fn datestamps_survive_a_restart_and_never_go_back() {
+    let (_dir, mut store, mut changes) = followed(5);
+    let key = sample_key("KZ");
     // The first reading (no datestamps file yet) stamps what is held now.
     let first = listed(&changes);
     assert_eq!(first.len(), 5);
@@ -299,11 +305,7 @@ fn admin_addresses_are_what_the_schema_takes() {
 #[test]
 fn an_erasure_by_decision_is_a_change_stamped_when_seen() {
     use hubnet_protocol::governance::Action;
-    let (_dir, mut store) = store();
-    let key = sample_key("KZ");
-    crate::synth::fill(&mut store, std::slice::from_ref(&key), 3, crate::now_ms()).unwrap();
-    let mut changes = Changes::open(store.dir());
-    changes.follow(&store, 2_000_000_000_000).unwrap();
+    let (_dir, mut store, mut changes) = followed(3);
     let first = listed(&changes)[0].0;
     let (seq, prev) = store.governance().next_position();
     let keys = [sample_key("committee-1"), sample_key("committee-2")];
