@@ -120,7 +120,7 @@ const JOURNALS: [(&str, u64); 4] = [
 ];
 
 /// What is in a data dir besides the files a backup copies, and why it is left out.
-pub const LEFT_OUT: [(&str, &str); 6] = [
+pub const LEFT_OUT: [(&str, &str); 7] = [
     (
         store::INDEX_DIR,
         "derived: rebuilt from records.journal when the store opens",
@@ -128,6 +128,10 @@ pub const LEFT_OUT: [(&str, &str); 6] = [
     (
         crate::search::SEARCH_DIR,
         "derived: rebuilt from the store by the first `hubnet run`",
+    ),
+    (
+        crate::oai::changes::STAMPS_FILE,
+        "OAI-PMH datestamps: a restored node stamps every record anew (harvesters fetch all once more)",
     ),
     (store::LOCK_FILE, "transient: held by a running node"),
     (

@@ -20,6 +20,8 @@
 //!                                            #   (1000..=3600000; waits start at 1 s, doubling)
 //! trusted_proxies = ["127.0.0.1", "::1"]     # X-Forwarded-For/-Proto believed from these only
 //!                                            #   (addresses or networks: "10.0.0.0/8")
+//! oai_admin_email = "oai@agency.example"     # OAI-PMH Identify's adminEmail (docs/OAI-PMH.md);
+//!                                            #   default: a reserved .invalid address
 //!
 //! [tls]                                      # HTTPS on `http`; both files PEM, read again when
 //! cert = "fullchain.pem"                     #   they change (a renewal needs no restart)
@@ -142,6 +144,9 @@ pub struct ConfigFile {
     /// `X-Forwarded-Proto` are believed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub trusted_proxies: Vec<String>,
+    /// The address OAI-PMH's Identify gives as `adminEmail`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oai_admin_email: Option<String>,
     /// HTTPS, from PEM files or ACME.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tls: Option<TlsSection>,
@@ -214,6 +219,8 @@ pub struct Config {
     pub redial_max: std::time::Duration,
     /// Reverse proxies believed.
     pub trusted_proxies: Vec<IpNet>,
+    /// OAI-PMH Identify's `adminEmail` (checked: `local@domain.tld`, no spaces).
+    pub oai_admin_email: Option<String>,
     /// HTTPS, paths resolved.
     pub tls: Option<TlsSource>,
     /// The HTTP edge's limits, checked.
@@ -360,6 +367,14 @@ impl Config {
                 "must be between 1000 and 3600000".into(),
             ));
         }
+        if let Some(email) = &file.oai_admin_email
+            && !crate::oai::is_email(email)
+        {
+            return Err(field(
+                "oai_admin_email",
+                format!("{email:?} is not an e-mail address (local@domain.tld, no spaces)"),
+            ));
+        }
         let mut trusted_proxies = Vec::new();
         for p in &file.trusted_proxies {
             let net = p
@@ -443,6 +458,7 @@ impl Config {
             peer_timeout: std::time::Duration::from_millis(file.peer_timeout_ms),
             redial_max: std::time::Duration::from_millis(file.redial_max_ms),
             trusted_proxies,
+            oai_admin_email: file.oai_admin_email.clone(),
             tls,
             http_limits: file.http_limits,
         })
@@ -671,6 +687,11 @@ admin_token = "0123456789abcdef"
                 "http =",
                 "redial_max_ms = -1\nhttp =",
                 "field `redial_max_ms`: invalid value",
+            ),
+            (
+                "http =",
+                "oai_admin_email = \"nobody\"\nhttp =",
+                "field `oai_admin_email`: \"nobody\" is not an e-mail address",
             ),
             (
                 "http =",

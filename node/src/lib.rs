@@ -20,6 +20,7 @@ pub mod kinds;
 pub mod lang;
 pub mod metrics;
 pub mod net;
+pub mod oai;
 pub mod programmes;
 pub mod sample;
 pub mod search;

@@ -169,6 +169,7 @@ async fn serve(
     shared
         .expect_peers
         .store(config.expect_peers, std::sync::atomic::Ordering::Relaxed);
+    shared.oai.set_admin_email(config.oai_admin_email.clone());
     let (stop_tx, stop_rx) = watch::channel(false);
     let (job_tx, job_rx) = mpsc::channel(JOB_QUEUE);
     let (event_tx, event_rx) = mpsc::channel(EVENT_QUEUE);

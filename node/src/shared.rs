@@ -45,6 +45,8 @@ pub struct Shared {
     pub store_probe: Arc<tokio::sync::Mutex<()>>,
     /// Counts writes to the store and new charters ([`Shared::changes`]).
     changes: AtomicU64,
+    /// The OAI-PMH data provider's items and datestamps (`crate::oai`).
+    pub oai: crate::oai::Oai,
 }
 
 impl AsRef<RwLock<Store>> for Shared {
@@ -107,6 +109,7 @@ impl Shared {
             expect_peers: AtomicBool::new(false),
             store_probe: Arc::default(),
             changes: AtomicU64::new(0),
+            oai: crate::oai::Oai::default(),
         });
         let handle = indexer::spawn(indexer, shared.clone(), &waker, woken)?;
         Ok((shared, handle))

@@ -425,18 +425,12 @@ fn https_from_pem_files_and_a_renewed_certificate_is_served_without_a_restart() 
 
 /// Caddy (Debian's `caddy`) when it is here; the test fails without it if CI requires it.
 fn caddy_available() -> bool {
-    let here = std::process::Command::new("caddy")
-        .arg("version")
-        .output()
-        .is_ok_and(|o| o.status.success());
-    if !here {
-        assert!(
-            std::env::var_os("HUBNET_REQUIRE_CADDY").is_none(),
-            "HUBNET_REQUIRE_CADDY is set but caddy is missing: apt-get install -y caddy"
-        );
-        eprintln!("the Caddy test NOT RUN: caddy missing (apt-get install -y caddy; .ci/run does)");
-    }
-    here
+    crate::support::tool_here(
+        &["caddy", "version"],
+        "HUBNET_REQUIRE_CADDY",
+        "the Caddy test",
+        "apt-get install -y caddy; .ci/run does",
+    )
 }
 
 /// Caddy running `deploy/caddy/Caddyfile`, made local: the site on plain HTTP at a free port

@@ -11,6 +11,7 @@ mod edge;
 mod kill;
 mod lab;
 mod net;
+mod oai;
 mod operations;
 mod query;
 mod signature;

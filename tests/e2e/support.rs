@@ -201,3 +201,23 @@ pub fn https_get_trusting(
     let cert = conn.peer_certificates()?.first()?.to_vec();
     Some((text, cert))
 }
+
+/// Whether `command` runs (a tool a test needs); without it, says that `what` did not run and
+/// returns false, unless the environment variable `require` is set (as `.ci/run` sets it): then
+/// the test fails, saying `install`.
+pub fn tool_here(command: &[&str], require: &str, what: &str, install: &str) -> bool {
+    let here = command.split_first().is_some_and(|(program, args)| {
+        Command::new(program)
+            .args(args)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    });
+    if !here {
+        assert!(
+            std::env::var_os(require).is_none(),
+            "{require} is set but {command:?} fails ({install})"
+        );
+        eprintln!("{what} NOT RUN: {command:?} fails ({install})");
+    }
+    here
+}

@@ -7,7 +7,7 @@
 //! |---|---|
 //! | `POST /api/v1/records`, `/records/raw`, `/api/v1/admin/*` | the admin token; a wrong one counts as an unauthenticated POST |
 //! | other POSTs (decisions, checkpoints) | `posts_per_minute`/`post_burst` per address, `max_open_posts` at once |
-//! | everything else | `reads_per_second`/`read_burst` per address |
+//! | everything else (`POST /oai` too: an OAI-PMH query, which harvesters may send as a form) | `reads_per_second`/`read_burst` per address |
 //! | every request | `max_requests` at once; exports, bundles, feeds `max_streams` at once |
 //! | `/healthz`, `/readyz`, `/metrics` | none: monitoring sees the node as it is, even when it sheds load |
 
@@ -230,7 +230,7 @@ fn class(method: &Method, path: &str) -> Class {
         || (method == Method::POST && matches!(path, "/api/v1/records" | "/api/v1/records/raw"))
     {
         Class::Admin
-    } else if method == Method::POST {
+    } else if method == Method::POST && path != "/oai" {
         Class::OpenPost
     } else {
         Class::Read
@@ -395,6 +395,7 @@ mod tests {
         );
         assert_eq!(class(&Method::POST, "/api/v1/checkpoints"), Class::OpenPost);
         assert_eq!(class(&Method::GET, "/api/v1/records"), Class::Read);
+        assert_eq!(class(&Method::POST, "/oai"), Class::Read);
         assert_eq!(class(&Method::GET, "/api/v1/checkpoints"), Class::Read);
         assert_eq!(class(&Method::GET, "/readyz"), Class::Probe);
         assert_eq!(class(&Method::GET, "/metrics"), Class::Probe);

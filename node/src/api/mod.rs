@@ -17,6 +17,7 @@
 //! GET  /api/v1/admin/reconfirm     expert profiles due for re-confirmation      [admin token]
 //! GET  /api/v1/governance, /checkpoints, /bundle; POST /api/v1/governance/decisions (governance.rs)
 //! GET  /api/v1/openapi.json        the OpenAPI 3.1 document of all of the above
+//! GET, POST /oai                 OAI-PMH 2.0 with Dublin Core (oai_dc)         (oai.rs)
 //! GET  /metrics                    Prometheus metrics (libp2p bandwidth, records stored, ...)
 //! GET  /healthz, /readyz           liveness and readiness                        (operations.rs)
 //! GET  /, /records/{id}, /calendar, /network, /ui/*   the web UI                (ui.rs)
@@ -38,6 +39,9 @@ pub mod governance;
 #[cfg(test)]
 mod governance_tests;
 pub mod guard;
+pub mod oai;
+#[cfg(test)]
+mod oai_tests;
 pub mod openapi;
 #[cfg(test)]
 mod openapi_tests;
@@ -143,6 +147,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(programmes::programme))
         .routes(routes!(operations::healthz))
         .routes(routes!(operations::readyz))
+        .routes(routes!(oai::oai_get, oai::oai_post))
         .split_for_parts()
 }
 

@@ -324,6 +324,7 @@ fn plan(nodes: usize, dir: &Path, members: &[String]) -> anyhow::Result<Vec<Plan
             peer_timeout_ms: crate::config::default_peer_timeout(),
             redial_max_ms: crate::config::default_redial_max(),
             trusted_proxies: Vec::new(),
+            oai_admin_email: None,
             tls: None,
             http_limits: crate::edge::Limits::default(),
         };

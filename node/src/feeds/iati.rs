@@ -538,6 +538,11 @@ pub(crate) mod testing {
     /// the PATH, says so and returns false, unless `HUBNET_REQUIRE_XMLLINT` is set (as `.ci/run`
     /// sets it): then the test fails.
     pub fn validate(xml: &str) -> bool {
+        validate_with(&schema(), xml)
+    }
+
+    /// Validates `xml` against the XML schema `schema` with `xmllint`, as [`validate`] does.
+    pub fn validate_with(schema: &Path, xml: &str) -> bool {
         let here = Command::new("xmllint")
             .arg("--version")
             .output()
@@ -547,21 +552,22 @@ pub(crate) mod testing {
                 std::env::var_os("HUBNET_REQUIRE_XMLLINT").is_none(),
                 "HUBNET_REQUIRE_XMLLINT is set but `xmllint` (Debian: libxml2-utils) does not run"
             );
-            eprintln!("IATI schema validation NOT RUN: no `xmllint` (Debian: libxml2-utils)");
+            eprintln!("XML schema validation NOT RUN: no `xmllint` (Debian: libxml2-utils)");
             return false;
         }
         let dir = tempfile::tempdir().expect("tempdir");
-        let file = dir.path().join("activities.xml");
+        let file = dir.path().join("document.xml");
         std::fs::write(&file, xml).expect("write");
         let out = Command::new("xmllint")
             .args(["--noout", "--nonet", "--schema"])
-            .arg(schema())
+            .arg(schema)
             .arg(&file)
             .output()
             .expect("xmllint runs");
         assert!(
             out.status.success(),
-            "not valid IATI 2.03:\n{}\n{xml}",
+            "not valid against {}:\n{}\n{xml}",
+            schema.display(),
             String::from_utf8_lossy(&out.stderr)
         );
         true

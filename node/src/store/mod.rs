@@ -11,6 +11,7 @@
 //! DATA_DIR/index/            sled: ids, logs, heads, retractions, metadata (index.rs)
 //! DATA_DIR/erasing           only while an erasure overwrites the journal: the offsets it touches
 //! DATA_DIR/LOCK              held while a process uses the store
+//! DATA_DIR/oai-datestamps    not the store's: OAI-PMH datestamps (crate::oai::changes)
 //! ```
 //!
 //! The charter and the journals are the source of truth, which `crate::backup` copies while a

@@ -86,6 +86,7 @@ impl Net {
                 peer_timeout_ms: hubnet_node::config::default_peer_timeout(),
                 redial_max_ms: hubnet_node::config::default_redial_max(),
                 trusted_proxies: Vec::new(),
+                oai_admin_email: None,
                 tls: None,
                 // These tests are about the network; the HTTP edge's limits have their own.
                 http_limits: hubnet_node::edge::Limits::generous(),

@@ -1,0 +1,369 @@
+//! The OAI-PMH items and their datestamps: every content record this node holds (the originals a
+//! researcher cites), when it last became what it is *on this node*, and a position in one
+//! stable order that lists and resumption tokens page through.
+//!
+//! **Datestamps.** An item's datestamp is the moment this node's OAI-PMH side first saw the
+//! latest change of it in the store's journal: the original, an amendment, a retraction, an
+//! erasure, or an erasure by a committee decision. The signed `created_at` would not do: a
+//! record created last month that reaches this node today (a member back from a month offline)
+//! would be dated before a harvester's last `from` and never harvested. A change is seen at the
+//! latest when the next OAI-PMH request is answered, and only once the search index (which the
+//! record view reads) has applied it, so a harvester that asked at `T` finds every change it
+//! did not get with a datestamp of `T` or later. Stamps never go back (each is at least the one
+//! before, whatever the clock does).
+//!
+//! They persist in `DATA_DIR/oai-datestamps`, a line file appended as changes are seen (no
+//! fsync: a stamp lost in a crash is given again, later, so a harvester fetches that item once
+//! more and never misses it). Without that file (the first start of a node with OAI-PMH, a
+//! restored backup: backups do not carry it), every record held is stamped with the moment it
+//! is read: a harvester then fetches everything once more, and misses nothing that changed
+//! after its last harvest of this node, whatever the restore brought back.
+//!
+//! **Order.** Each journal entry has a position (`2 × its ordinal + 1`), an erasure by decision
+//! the position between the entries seen before and after it (`2 × entries seen`); an item's
+//! position is that of its latest change, so a change moves it to the end of the order, and a
+//! harvester paging with a token (the last position returned) meets every item it has not met,
+//! and a changed one again.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use hubnet_protocol::record::{self, Header};
+use hubnet_protocol::{Kind, PublicKey, RecordId, SignedRecord};
+use tracing::warn;
+
+use crate::store::{Store, StoreError};
+
+/// The file of datestamps in a data dir.
+pub const STAMPS_FILE: &str = "oai-datestamps";
+const MAGIC: &str = "hubnet-oai-datestamps 1";
+const READ_BATCH: usize = 4096;
+
+/// One item: a content record's original and the changes of it this node holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    /// The original's id.
+    pub id: RecordId,
+    /// Its kind.
+    pub kind: Kind,
+    /// The author's member code.
+    pub member: String,
+    /// The author's key.
+    pub author: PublicKey,
+    /// The original's seq.
+    pub seq: u64,
+    /// Its amendments (seq, id), in log order.
+    pub amendments: Vec<(u64, RecordId)>,
+    /// Its retractions (seq, id), in log order (one, unless a key's validity ended between).
+    pub retractions: Vec<(u64, RecordId)>,
+    /// Its place in the order: its latest change's position.
+    pub pos: u64,
+    /// Its datestamp, ms since the epoch.
+    pub stamp_ms: i64,
+}
+
+/// The items of one store, followed as its journal grows.
+#[derive(Debug)]
+pub struct Changes {
+    /// The key resumption tokens are authenticated with (this node's own).
+    key: [u8; 32],
+    file: PathBuf,
+    /// The journal offset read up to, and how many entries lay before it.
+    offset: u64,
+    entries: u64,
+    /// The stamps the file lists, not yet replayed: (entries up to, journal offset, stamp).
+    marks: std::collections::VecDeque<(u64, u64, i64)>,
+    /// Erasures by decision the file lists: (id, entries seen then, stamp).
+    listed_decisions: HashMap<RecordId, (u64, i64)>,
+    last_stamp: i64,
+    items: HashMap<RecordId, Item>,
+    order: BTreeSet<(u64, RecordId)>,
+    decisions_seen: HashSet<RecordId>,
+    /// False once a write of the file failed (logged once).
+    writable: bool,
+}
+
+impl Changes {
+    /// Opens the datestamps of the store in data dir `dir` (writing a new file if there is none
+    /// or it is not one); [`Changes::follow`] reads the journal.
+    pub fn open(dir: &Path) -> Self {
+        let file = dir.join(STAMPS_FILE);
+        let mut marks = std::collections::VecDeque::new();
+        let mut listed_decisions = HashMap::new();
+        let mut key = None;
+        if let Ok(text) = std::fs::read_to_string(&file) {
+            // A torn last line (a crash mid-append) is left out; so is a line that does not parse.
+            let whole = match text.rfind('\n') {
+                Some(end) => &text[..end],
+                None => "",
+            };
+            let mut lines = whole.lines();
+            if let Some(first) = lines.next()
+                && let Some(hex_key) = first.strip_prefix(MAGIC)
+                && let Ok(bytes) = hex::decode(hex_key.trim())
+                && let Ok(k) = <[u8; 32]>::try_from(bytes)
+            {
+                key = Some(k);
+                for line in lines {
+                    match line.split(' ').collect::<Vec<_>>().as_slice() {
+                        ["j", n, off, s] => {
+                            if let (Ok(n), Ok(off), Ok(s)) = (n.parse(), off.parse(), s.parse()) {
+                                marks.push_back((n, off, s));
+                            }
+                        }
+                        ["e", id, at, s] => {
+                            if let (Ok(id), Ok(at), Ok(s)) = (id.parse(), at.parse(), s.parse()) {
+                                listed_decisions.insert(id, (at, s));
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        let fresh = key.is_none();
+        let key = key.unwrap_or_else(|| {
+            let mut k = [0u8; 32];
+            if getrandom::fill(&mut k).is_err() {
+                warn!("no randomness for the OAI-PMH token key; using one derived from the time");
+                k = super::token::digest(&[
+                    file.to_string_lossy().as_bytes(),
+                    &crate::now_ms().to_le_bytes(),
+                ]);
+            }
+            k
+        });
+        let mut changes = Changes {
+            key,
+            file,
+            offset: Store::journal_start(),
+            entries: 0,
+            marks,
+            listed_decisions,
+            last_stamp: i64::MIN,
+            items: HashMap::new(),
+            order: BTreeSet::new(),
+            decisions_seen: HashSet::new(),
+            writable: true,
+        };
+        if fresh {
+            changes.write(&format!("{MAGIC} {}\n", hex::encode(key)), true);
+        }
+        changes
+    }
+
+    /// The key of this node's resumption tokens.
+    pub fn key(&self) -> &[u8; 32] {
+        &self.key
+    }
+
+    /// Reads what the journal gained since the last call, and the erasures by decision the
+    /// charter gained, stamping them `now_ms` (or later: stamps never go back).
+    pub fn follow(&mut self, store: &Store, now_ms: i64) -> Result<(), StoreError> {
+        while !self.follow_some(store, now_ms, usize::MAX)? {}
+        Ok(())
+    }
+
+    /// [`Changes::follow`] in steps: reads at most `batches` runs of journal entries (up to
+    /// 4,096 each), so that a caller can let go of the store between steps (a node's first
+    /// reading of a large journal would otherwise hold writers back); true once it reached the
+    /// journal's end (and then read the charter's erasures too). What is not read yet is stamped
+    /// when it is: later, which a harvester never misses.
+    pub fn follow_some(
+        &mut self,
+        store: &Store,
+        now_ms: i64,
+        batches: usize,
+    ) -> Result<bool, StoreError> {
+        let mut stamped = false;
+        let mut reached_end = false;
+        for _ in 0..batches {
+            // Reads stop at the file's marks, so each is checked against the journal.
+            let (limit, listed) = match self.marks.front() {
+                Some(&(n, _, s)) if n > self.entries => (
+                    usize::try_from(n - self.entries).map_or(READ_BATCH, |l| l.min(READ_BATCH)),
+                    Some(s),
+                ),
+                _ => (READ_BATCH, None),
+            };
+            let (payloads, next) = store.signed_from(self.offset, limit)?;
+            if payloads.is_empty() {
+                reached_end = true;
+                break;
+            }
+            for payload in &payloads {
+                let ordinal = self.entries;
+                self.entries += 1;
+                let Ok(signed) = SignedRecord::decode(payload) else {
+                    continue;
+                };
+                let Ok(header) = Header::decode(&signed.header) else {
+                    continue;
+                };
+                // The stamp: the file's, else now.
+                let stamp = listed.unwrap_or(now_ms).max(self.last_stamp);
+                stamped |= listed.is_none();
+                self.last_stamp = stamp;
+                self.apply(store, &signed, &header, 2 * ordinal + 1, stamp);
+            }
+            self.offset = next;
+            // A mark that does not match (another journal) ends the replay: what follows is
+            // stamped now.
+            if let Some(&(n, off, _)) = self.marks.front()
+                && n <= self.entries
+            {
+                self.marks.pop_front();
+                if n != self.entries || off != self.offset {
+                    warn!("OAI-PMH datestamps do not match the journal; stamping the rest now");
+                    self.marks.clear();
+                }
+            }
+        }
+        if reached_end && !self.marks.is_empty() {
+            // The journal is shorter than the file says (a restored backup, say).
+            warn!("OAI-PMH datestamps list more than the journal holds; stamping what comes now");
+            self.marks.clear();
+        }
+        if stamped {
+            let line = format!("j {} {} {}\n", self.entries, self.offset, self.last_stamp);
+            self.write(&line, false);
+        }
+        if !reached_end {
+            return Ok(false);
+        }
+        let decided: Vec<RecordId> = store
+            .charter()
+            .erased_by_decisions()
+            .keys()
+            .filter(|id| !self.decisions_seen.contains(*id))
+            .copied()
+            .collect();
+        for id in decided {
+            self.decisions_seen.insert(id);
+            let (pos, stamp) = match self.listed_decisions.get(&id) {
+                Some(&(at, s)) => (2 * at, s),
+                None => {
+                    let s = now_ms.max(self.last_stamp);
+                    self.last_stamp = s;
+                    self.write(&format!("e {id} {} {s}\n", self.entries), false);
+                    (2 * self.entries, s)
+                }
+            };
+            self.touch(&id, pos, stamp);
+        }
+        Ok(true)
+    }
+
+    /// One journal entry at position `pos`, stamped `stamp`.
+    fn apply(&mut self, store: &Store, signed: &SignedRecord, header: &Header, pos: u64, s: i64) {
+        let id = signed.id();
+        if header.kind.is_content() {
+            let member = store
+                .charter()
+                .member_by_key(&header.author)
+                .map(|m| m.code.clone())
+                .unwrap_or_default();
+            let item = Item {
+                id,
+                kind: header.kind,
+                member,
+                author: header.author,
+                seq: header.seq,
+                amendments: Vec::new(),
+                retractions: Vec::new(),
+                pos,
+                stamp_ms: s,
+            };
+            if let Some(old) = self.items.insert(id, item) {
+                self.order.remove(&(old.pos, id));
+            }
+            self.order.insert((pos, id));
+            return;
+        }
+        if !matches!(
+            header.kind,
+            Kind::Amendment | Kind::Retraction | Kind::Erasure
+        ) {
+            return;
+        }
+        // A change: which item it changes is in its body (gone if it was erased; its erasure
+        // names it again).
+        let Ok(r) = record::decode_stored(&signed.encode(), store.charter()) else {
+            return;
+        };
+        let targets = match header.kind {
+            Kind::Erasure => r.body.erases(),
+            _ => r.body.target().into_iter().collect(),
+        };
+        for target in targets {
+            if let Some(item) = self.items.get_mut(&target) {
+                match header.kind {
+                    Kind::Amendment => item.amendments.push((header.seq, id)),
+                    Kind::Retraction => item.retractions.push((header.seq, id)),
+                    _ => {}
+                }
+            }
+            self.touch(&target, pos, s);
+        }
+    }
+
+    /// Moves item `id` (if held) to `pos` and `stamp`, if later.
+    fn touch(&mut self, id: &RecordId, pos: u64, stamp: i64) {
+        if let Some(item) = self.items.get_mut(id)
+            && pos > item.pos
+        {
+            self.order.remove(&(item.pos, *id));
+            item.pos = pos;
+            item.stamp_ms = item.stamp_ms.max(stamp);
+            self.order.insert((pos, *id));
+        }
+    }
+
+    fn write(&mut self, text: &str, create: bool) {
+        if !self.writable {
+            return;
+        }
+        let opened = if create {
+            std::fs::File::create(&self.file)
+        } else {
+            std::fs::OpenOptions::new().append(true).open(&self.file)
+        };
+        if let Err(e) = opened.and_then(|mut f| f.write_all(text.as_bytes())) {
+            warn!(file = %self.file.display(), error = %e,
+                "cannot write OAI-PMH datestamps; they are given again after a restart");
+            self.writable = false;
+        }
+    }
+
+    /// Item `id`, if it is one.
+    pub fn item(&self, id: &RecordId) -> Option<&Item> {
+        self.items.get(id)
+    }
+
+    /// The items after position `after` (exclusive; `None`: from the start), in order.
+    pub fn after(&self, after: Option<(u64, RecordId)>) -> impl Iterator<Item = &Item> + '_ {
+        let range = match after {
+            Some(k) => self
+                .order
+                .range((std::ops::Bound::Excluded(k), std::ops::Bound::Unbounded)),
+            None => self.order.range(..),
+        };
+        range.filter_map(|(_, id)| self.items.get(id))
+    }
+
+    /// The number of items.
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Whether there is no item.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    /// The earliest datestamp (the first item's in the order, whose stamps never go back).
+    pub fn earliest(&self) -> Option<i64> {
+        self.after(None).next().map(|i| i.stamp_ms)
+    }
+}

@@ -1,0 +1,330 @@
+//! The OAI-PMH parts alone: arguments and dates, tokens (tampering, foreign keys), XML text
+//! cleaning, and the change log over a real store (paging sees each item once while records
+//! arrive; datestamps survive a restart and never go back).
+#![allow(clippy::unwrap_used)]
+
+use proptest::prelude::*;
+
+use super::Error;
+use super::changes::Changes;
+use super::request::{Granularity, ListArgs, Request, bounds, parse_date};
+use super::token::{Token, TokenError};
+use super::xml;
+use crate::store::Store;
+use crate::test_support::{sample, sample_key};
+use hubnet_protocol::RecordId;
+
+fn pairs(query: &str) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(query.as_bytes())
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+/// The error code `query` gets from the argument checks, or `ok`.
+fn check(query: &str, want: &str) {
+    let got = match Request::parse(&pairs(query)) {
+        Ok(_) => "ok",
+        Err(e) => e.code().unwrap(),
+    };
+    assert_eq!(got, want, "{query}");
+}
+
+#[test]
+fn arguments_are_checked_as_the_protocol_says() {
+    check("verb=Identify", "ok");
+    check("", "badVerb");
+    check("verb=identify", "badVerb");
+    check("verb=Identify&verb=ListSets", "badVerb");
+    check("verb=Identify&from=2020-01-01", "badArgument");
+    check("verb=ListSets&set=kind", "badArgument");
+    check(
+        "verb=ListIdentifiers&metadataPrefix=oai_dc&set=a&set=b",
+        "badArgument",
+    );
+    check("verb=ListIdentifiers&metadataPrefix=", "badArgument");
+    check("verb=ListIdentifiers&set=kind", "badArgument");
+    check(
+        "verb=ListIdentifiers&metadataPrefix=oai_dc&resumptionToken=t",
+        "badArgument",
+    );
+    check("verb=GetRecord&identifier=x", "badArgument");
+    check(
+        "verb=ListRecords&metadataPrefix=oai_dc&from=2020-01-01&until=2020-01-01",
+        "ok",
+    );
+    let r = Request::parse(&pairs("verb=ListRecords&resumptionToken=abc")).unwrap();
+    assert_eq!(r.verb(), "ListRecords");
+    let Request::List(l) = r else { panic!() };
+    assert_eq!(l.args, ListArgs::Token("abc".into()));
+}
+
+#[test]
+fn dates_at_day_and_second_granularity() {
+    assert_eq!(
+        parse_date("2024-02-29", false).unwrap(),
+        (1_709_164_800, Granularity::Day)
+    );
+    assert_eq!(
+        parse_date("2024-02-29", true).unwrap(),
+        (1_709_164_800 + 86_399, Granularity::Day)
+    );
+    assert_eq!(
+        parse_date("2024-02-29T12:00:01Z", false).unwrap(),
+        (1_709_208_001, Granularity::Second)
+    );
+    for bad in [
+        "2023-02-29",
+        "2024-2-29",
+        "2024-02-29T12:00:01",
+        "2024-02-29T12:00:01+01:00",
+        "2024-02-29T12:00Z",
+        "2024-02-29T12:00:01.5Z",
+        "+2024-02-29",
+        "2024-02-29 12:00:01Z",
+        "",
+    ] {
+        assert!(
+            matches!(parse_date(bad, false), Err(Error::BadArgument(_))),
+            "{bad}"
+        );
+    }
+    assert!(bounds(Some("2024-01-01"), Some("2024-01-01T00:00:00Z")).is_err());
+    assert!(bounds(Some("2024-01-02"), Some("2024-01-01")).is_err());
+    assert_eq!(
+        bounds(Some("2024-01-01"), Some("2024-01-01")).unwrap(),
+        (1_704_067_200, 1_704_067_200 + 86_399)
+    );
+    assert_eq!(bounds(None, None).unwrap(), (i64::MIN, i64::MAX));
+}
+
+fn token() -> Token {
+    Token {
+        verb: "ListRecords".into(),
+        prefix: "oai_dc".into(),
+        set: Some("country:KZ".into()),
+        from: Some("2024-01-01".into()),
+        until: None,
+        after: (17, RecordId([7; 32])),
+    }
+}
+
+#[test]
+fn tokens_round_trip_and_any_change_is_refused() {
+    let key = [1u8; 32];
+    let text = token().encode(&key);
+    assert_eq!(Token::decode(&text, &key).unwrap(), token());
+    // Another node's key.
+    assert_eq!(Token::decode(&text, &[2u8; 32]), Err(TokenError::Forged));
+    // Every single-character change is refused.
+    let alphabet = b"0123456789abcdefABCDEF-_.x";
+    for i in 0..text.len() {
+        for &c in alphabet {
+            let mut bytes = text.clone().into_bytes();
+            if bytes[i] == c {
+                continue;
+            }
+            bytes[i] = c;
+            let changed = String::from_utf8(bytes).unwrap();
+            assert!(Token::decode(&changed, &key).is_err(), "{changed}");
+        }
+    }
+    // Garbage, and a body re-tagged without the key.
+    for bad in ["", ".", "abc", "a.b", &"x".repeat(5000)] {
+        assert!(Token::decode(bad, &key).is_err(), "{bad}");
+    }
+}
+
+#[test]
+fn text_loses_what_xml_forbids_and_is_escaped() {
+    assert_eq!(
+        xml::clean("a\u{0}b\u{1}c\u{1b}d\u{FFFE}e\u{FFFF}f\tg\nh\ri"),
+        "abcdef\tg\nh\ri"
+    );
+    let doc = xml::document(
+        "http://h/oai",
+        0,
+        &[("verb".into(), "Get\u{0}<&\"'>".into())],
+        &xml::Body::Sets(vec![("kind".into(), "<b>&amp;\u{7}</b>".into())]),
+    );
+    assert!(doc.contains("&lt;b&gt;&amp;amp;&lt;/b&gt;"), "{doc}");
+    assert!(!doc.contains('\u{0}') && !doc.contains('\u{7}'));
+    assert!(
+        doc.contains(r#"verb="Get&lt;&amp;&quot;&apos;&gt;""#),
+        "{doc}"
+    );
+}
+
+/// A fresh store of the sample network, in a temp dir.
+fn store() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(sample("charter.toml")).unwrap();
+    let store = Store::init(&dir.path().join("data"), &text).unwrap();
+    (dir, store)
+}
+
+/// Pages through every item with pages of `page`, adding `added[n]` records before page `n`
+/// (an empty page before the additions are done is asked again, as a harvester asks again
+/// later): the ids met, in order.
+fn page_through(
+    store: &mut Store,
+    changes: &mut Changes,
+    page: usize,
+    added: &[usize],
+) -> Vec<RecordId> {
+    let key = sample_key("KZ");
+    let mut seen = Vec::new();
+    let mut after = None;
+    let mut n = 0;
+    let mut now = 1_900_000_000_000;
+    loop {
+        if let Some(&more) = added.get(n)
+            && more > 0
+        {
+            crate::synth::fill(store, std::slice::from_ref(&key), more, crate::now_ms()).unwrap();
+        }
+        n += 1;
+        now += 1000;
+        changes.follow(store, now).unwrap();
+        let items: Vec<(u64, RecordId)> = changes
+            .after(after)
+            .take(page)
+            .map(|i| (i.pos, i.id))
+            .collect();
+        let Some(&last) = items.last() else {
+            if n >= added.len() {
+                return seen;
+            }
+            continue;
+        };
+        seen.extend(items.iter().map(|(_, id)| *id));
+        after = Some(last);
+    }
+}
+
+proptest! {
+    /// Any arguments get an answer or a protocol error, never a panic; so does any token.
+    #[test]
+    fn any_arguments_are_answered(
+        pairs in proptest::collection::vec((".{0,12}", ".{0,24}"), 0..6),
+        verb in prop_oneof![Just("ListRecords".to_owned()), Just("GetRecord".to_owned()), ".{0,8}"],
+        token in ".{0,80}",
+    ) {
+        let mut all = vec![("verb".to_owned(), verb)];
+        all.extend(pairs);
+        if let Err(e) = Request::parse(&all) {
+            prop_assert!(e.code().is_some());
+        }
+        prop_assert!(Token::decode(&token, &[0; 32]).is_err());
+        let _ = parse_date(&token, false);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 6, ..ProptestConfig::default() })]
+
+    /// Paging with the last position as the token meets every item exactly once while records
+    /// are added between pages.
+    #[test]
+    fn paging_meets_each_item_once_while_records_arrive(
+        first in 0usize..12,
+        page in 1usize..5,
+        added in proptest::collection::vec(0usize..4, 0..6),
+    ) {
+        let (_dir, mut store) = store();
+        crate::synth::fill(&mut store, &[sample_key("KZ")], first, crate::now_ms()).unwrap();
+        let mut changes = Changes::open(store.dir());
+        let seen = page_through(&mut store, &mut changes, page, &added);
+        let mut unique = seen.clone();
+        unique.sort();
+        unique.dedup();
+        prop_assert_eq!(unique.len(), seen.len());
+        prop_assert_eq!(seen.len(), first + added.iter().sum::<usize>());
+        prop_assert_eq!(changes.len(), seen.len());
+    }
+}
+
+/// Every item's id, position and datestamp, in order.
+fn listed(changes: &Changes) -> Vec<(RecordId, u64, i64)> {
+    changes
+        .after(None)
+        .map(|i| (i.id, i.pos, i.stamp_ms))
+        .collect()
+}
+
+/// A store with `n` practices by KZ, its change log read at 2,000,000,000,000 ms.
+fn followed(n: usize) -> (tempfile::TempDir, Store, Changes) {
+    let (dir, mut store) = store();
+    crate::synth::fill(&mut store, &[sample_key("KZ")], n, crate::now_ms()).unwrap();
+    let mut changes = Changes::open(store.dir());
+    changes.follow(&store, 2_000_000_000_000).unwrap();
+    (dir, store, changes)
+}
+
+#[test]
+fn datestamps_survive_a_restart_and_never_go_back() {
+    let (_dir, mut store, mut changes) = followed(5);
+    let key = sample_key("KZ");
+    // The first reading (no datestamps file yet) stamps what is held now.
+    let first = listed(&changes);
+    assert_eq!(first.len(), 5);
+    assert!(first.iter().all(|i| i.2 == 2_000_000_000_000));
+    crate::synth::fill(&mut store, std::slice::from_ref(&key), 2, crate::now_ms()).unwrap();
+    // The clock went back: stamps do not.
+    changes.follow(&store, 1_000).unwrap();
+    let later = listed(&changes);
+    assert_eq!(later.len(), 7);
+    assert!(later.iter().all(|i| i.2 == 2_000_000_000_000));
+    let token_key = *changes.key();
+    // Reopened (a restart): the same stamps, positions and token key.
+    let mut again = Changes::open(store.dir());
+    again.follow(&store, 3_000_000_000_000).unwrap();
+    let reopened = listed(&again);
+    assert_eq!(reopened, later);
+    assert_eq!(*again.key(), token_key);
+    // What arrives after the restart is stamped then.
+    crate::synth::fill(&mut store, std::slice::from_ref(&key), 1, crate::now_ms()).unwrap();
+    again.follow(&store, 3_000_000_000_000).unwrap();
+    assert_eq!(
+        again.after(None).last().unwrap().stamp_ms,
+        3_000_000_000_000
+    );
+}
+
+#[test]
+fn admin_addresses_are_what_the_schema_takes() {
+    for good in ["oai@agency.example", "a.b+c@x.y.z"] {
+        assert!(super::is_email(good), "{good}");
+    }
+    for bad in [
+        "", "nobody", "@x.y", "a@b", "a@.b", "a@b.", "a b@c.d", "a@b@c.d", "a@b.c\n",
+    ] {
+        assert!(!super::is_email(bad), "{bad:?}");
+    }
+}
+
+#[test]
+fn an_erasure_by_decision_is_a_change_stamped_when_seen() {
+    use hubnet_protocol::governance::Action;
+    let (_dir, mut store, mut changes) = followed(3);
+    let first = listed(&changes)[0].0;
+    let (seq, prev) = store.governance().next_position();
+    let keys = [sample_key("committee-1"), sample_key("committee-2")];
+    let action = Action::EraseRecords {
+        records: vec![first],
+        ground: hubnet_protocol::kinds::erasure::Ground::Unlawful,
+    };
+    let signed = crate::test_support::signed_decision(store.charter(), seq, prev, action, &keys);
+    let d = hubnet_protocol::governance::verify_decision(&signed, store.charter()).unwrap();
+    store.add_decision(d).unwrap().unwrap();
+    assert!(store.erased_by(&first).is_some());
+    changes.follow(&store, 2_500_000_000_000).unwrap();
+    // The erased item moved to the end, stamped when the decision was seen.
+    let after = listed(&changes);
+    assert_eq!(after.len(), 3);
+    assert_eq!(after[2].0, first);
+    assert_eq!(after[2].2, 2_500_000_000_000);
+    // And so it is after a restart.
+    let mut again = Changes::open(store.dir());
+    again.follow(&store, 3_000_000_000_000).unwrap();
+    assert_eq!(listed(&again), after);
+}

@@ -1,0 +1,144 @@
+//! Resumption tokens: where a list stopped (the last item's position and id in the order of
+//! [`super::changes`]) and the arguments of the request that began it, authenticated with this
+//! node's key (HMAC-SHA-256, cut to 128 bits), so a forged, altered or foreign token (another
+//! node's positions mean nothing here) is `badResumptionToken`. Opaque to harvesters: base64url
+//! of the fields, a dot, the tag in hex. A token stays valid while records arrive and across
+//! restarts (the key is kept in the datestamps file); it does not expire.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hubnet_protocol::RecordId;
+use sha2::{Digest, Sha256};
+
+/// The arguments a list was asked with, and where it stopped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// `ListIdentifiers` or `ListRecords`.
+    pub verb: String,
+    /// The metadata prefix.
+    pub prefix: String,
+    /// The set, if one was asked for.
+    pub set: Option<String>,
+    /// `from` as given.
+    pub from: Option<String>,
+    /// `until` as given.
+    pub until: Option<String>,
+    /// The last item returned: its position and id.
+    pub after: (u64, RecordId),
+}
+
+/// Why a token was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TokenError {
+    /// Not the shape of a token.
+    #[error("the resumption token is malformed")]
+    Malformed,
+    /// The tag does not match: altered, forged, or another node's.
+    #[error("the resumption token was not issued by this node")]
+    Forged,
+}
+
+const TAG_BYTES: usize = 16;
+const MAX_TOKEN: usize = 2048;
+
+/// SHA-256 over `parts`, each prefixed with its length.
+pub fn digest(parts: &[&[u8]]) -> [u8; 32] {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update((p.len() as u64).to_le_bytes());
+        h.update(p);
+    }
+    h.finalize().into()
+}
+
+/// HMAC-SHA-256 (RFC 2104) of `message` under `key`.
+fn hmac(key: &[u8; 32], message: &[u8]) -> [u8; 32] {
+    let mut ipad = [0x36u8; 64];
+    let mut opad = [0x5cu8; 64];
+    for (i, k) in key.iter().enumerate() {
+        ipad[i] ^= k;
+        opad[i] ^= k;
+    }
+    let inner: [u8; 32] = Sha256::new()
+        .chain_update(ipad)
+        .chain_update(message)
+        .finalize()
+        .into();
+    Sha256::new()
+        .chain_update(opad)
+        .chain_update(inner)
+        .finalize()
+        .into()
+}
+
+impl Token {
+    /// The token's text, authenticated with `key`.
+    pub fn encode(&self, key: &[u8; 32]) -> String {
+        let fields = [
+            "1",
+            &self.verb,
+            &self.prefix,
+            self.set.as_deref().unwrap_or(""),
+            self.from.as_deref().unwrap_or(""),
+            self.until.as_deref().unwrap_or(""),
+            &self.after.0.to_string(),
+            &self.after.1.to_hex(),
+        ]
+        .join("\n");
+        let tag = hmac(key, fields.as_bytes());
+        format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(fields),
+            hex::encode(&tag[..TAG_BYTES])
+        )
+    }
+
+    /// Reads a token this node issued with `key`; anything else is refused.
+    pub fn decode(text: &str, key: &[u8; 32]) -> Result<Token, TokenError> {
+        if text.len() > MAX_TOKEN {
+            return Err(TokenError::Malformed);
+        }
+        let (body, tag) = text.split_once('.').ok_or(TokenError::Malformed)?;
+        // One spelling per token: lower-case hex (base64 decoding is canonical already).
+        if tag.bytes().any(|b| b.is_ascii_uppercase()) {
+            return Err(TokenError::Malformed);
+        }
+        let tag = hex::decode(tag).map_err(|_| TokenError::Malformed)?;
+        if tag.len() != TAG_BYTES {
+            return Err(TokenError::Malformed);
+        }
+        let fields = URL_SAFE_NO_PAD
+            .decode(body)
+            .map_err(|_| TokenError::Malformed)?;
+        let want = hmac(key, &fields);
+        // Compared in constant time.
+        let differ = want[..TAG_BYTES]
+            .iter()
+            .zip(&tag)
+            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+        if differ != 0 {
+            return Err(TokenError::Forged);
+        }
+        let fields = String::from_utf8(fields).map_err(|_| TokenError::Malformed)?;
+        let parts: Vec<&str> = fields.split('\n').collect();
+        let ["1", verb, prefix, set, from, until, pos, id] = parts.as_slice() else {
+            return Err(TokenError::Malformed);
+        };
+        if !matches!(*verb, "ListIdentifiers" | "ListRecords") {
+            return Err(TokenError::Malformed);
+        }
+        let opt = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+        Ok(Token {
+            verb: (*verb).to_owned(),
+            prefix: (*prefix).to_owned(),
+            set: opt(set),
+            from: opt(from),
+            until: opt(until),
+            after: (
+                pos.parse().map_err(|_| TokenError::Malformed)?,
+                id.parse().map_err(|_| TokenError::Malformed)?,
+            ),
+        })
+    }
+}
