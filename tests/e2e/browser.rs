@@ -84,7 +84,7 @@ fn publish_offline(data: &Path, code: &str, draft: &Path) -> String {
 /// A node holding every sample draft, published with each member's sample key, the sample
 /// programmes' confirmations and withdrawals (`deploy/sample/programmes.toml`), and the
 /// [`MARKUP`] practice by KZ (its id is returned too). The count is of content records.
-fn corpus_node() -> (Net, usize, String) {
+pub(crate) fn corpus_node() -> (Net, usize, String) {
     let mut net = Net::new(&["KZ"]);
     net.init(0);
     let data = net.data(0);

@@ -17,3 +17,4 @@ mod signature;
 mod support;
 mod ui_js;
 mod upgrade;
+mod web;
