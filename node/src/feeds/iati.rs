@@ -517,8 +517,8 @@ fn clean(text: &str) -> String {
 
 #[cfg(test)]
 pub(crate) mod testing {
-    //! Checks of IATI documents shared by this module's tests and the API's: the 2.03 schema
-    //! (through `xmllint`) and a small tree read back with `quick-xml`.
+    //! Checks of XML documents shared by this module's tests and the API's: the IATI 2.03 schema
+    //! or another (through `xmllint`) and a small tree read back with `quick-xml`.
 
     use std::collections::BTreeMap;
     use std::path::{Path, PathBuf};
@@ -534,10 +534,15 @@ pub(crate) mod testing {
             .join("../tests/data/iati-2.03/iati-activities-schema.xsd")
     }
 
-    /// Validates `xml` against the committed 2.03 schema with `xmllint`. Without `xmllint` on
-    /// the PATH, says so and returns false, unless `HUBNET_REQUIRE_XMLLINT` is set (as `.ci/run`
-    /// sets it): then the test fails.
+    /// Validates `xml` against the committed 2.03 schema with `xmllint` ([`validate_with`]).
     pub fn validate(xml: &str) -> bool {
+        validate_with(xml, &schema())
+    }
+
+    /// Validates `xml` against the XML Schema `xsd` with `xmllint`. Without `xmllint` on the
+    /// PATH, says so and returns false, unless `HUBNET_REQUIRE_XMLLINT` is set (as `.ci/run`
+    /// sets it): then the test fails.
+    pub fn validate_with(xml: &str, xsd: &Path) -> bool {
         let here = Command::new("xmllint")
             .arg("--version")
             .output()
@@ -547,22 +552,24 @@ pub(crate) mod testing {
                 std::env::var_os("HUBNET_REQUIRE_XMLLINT").is_none(),
                 "HUBNET_REQUIRE_XMLLINT is set but `xmllint` (Debian: libxml2-utils) does not run"
             );
-            eprintln!("IATI schema validation NOT RUN: no `xmllint` (Debian: libxml2-utils)");
+            eprintln!("XML schema validation NOT RUN: no `xmllint` (Debian: libxml2-utils)");
             return false;
         }
         let dir = tempfile::tempdir().expect("tempdir");
-        let file = dir.path().join("activities.xml");
+        let file = dir.path().join("document.xml");
         std::fs::write(&file, xml).expect("write");
         let out = Command::new("xmllint")
             .args(["--noout", "--nonet", "--schema"])
-            .arg(schema())
+            .arg(xsd)
             .arg(&file)
             .output()
             .expect("xmllint runs");
         assert!(
             out.status.success(),
-            "not valid IATI 2.03:\n{}\n{xml}",
-            String::from_utf8_lossy(&out.stderr)
+            "not valid against {}:\n{}\n{}",
+            xsd.display(),
+            String::from_utf8_lossy(&out.stderr),
+            xml.chars().take(4000).collect::<String>()
         );
         true
     }
