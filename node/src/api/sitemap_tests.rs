@@ -1,7 +1,7 @@
 //! Sitemaps and robots.txt in-process: what `/sitemap.xml` lists (retracted records with the
 //! retraction's time as `lastmod`, no erased record), validated against the sitemaps.org schemas
-//! with `xmllint`; the index and its pages as pure functions with a small page size; and the
-//! pages that do not exist. `tests/e2e/web.rs` splits a real node's 50,001 records.
+//! with `xmllint`; past 50,000 records (synthetic ones), an index of two streamed pages under
+//! 50 MB that list every record once; and the pages that do not exist.
 #![allow(clippy::unwrap_used)]
 
 use std::path::{Path, PathBuf};
@@ -10,10 +10,10 @@ use axum::http::StatusCode;
 use serde_json::json;
 
 use super::query_tests::wait_for;
-use super::tests::{Api, api, call, get};
-use super::ui_tests::publish;
+use super::tests::{Api, api, api_with, call, exchange, get, publish};
 use crate::feeds::iati::testing::{Element, parse, validate_with};
 use crate::feeds::sitemap::{MAX_URLS, NAMESPACE, pages, write_index};
+use crate::test_support::sample_key;
 
 /// A committed sitemaps.org schema (`sitemap.xsd` or `siteindex.xsd`).
 pub(crate) fn xsd(name: &str) -> PathBuf {
@@ -161,4 +161,48 @@ fn past_the_limit_a_sitemap_index_names_every_page() {
         locs,
         [1, 2, 3].map(|n| format!("https://node.example/sitemap-{n}.xml"))
     );
+}
+
+#[tokio::test]
+async fn past_50000_records_the_sitemap_is_an_index_of_streamed_pages_listing_each_once() {
+    const TOTAL: usize = MAX_URLS + 1;
+    let api = api_with(None, |store| {
+        let keys = ["KZ", "KG", "TJ", "UZ", "HUB"].map(sample_key);
+        crate::synth::fill(store, &keys, TOTAL, crate::now_ms()).expect("fills");
+    });
+    wait_for(&api, "/api/v1/records?limit=1", |v| v["total"] == TOTAL).await;
+
+    let (status, _, index) = fetch(&api, "/sitemap.xml").await;
+    assert_eq!(status, StatusCode::OK);
+    validate_with(&index, &xsd("siteindex.xsd"));
+    let locs: Vec<String> = parse(&index)
+        .all("sitemap")
+        .map(|s| s.one("loc").text.clone())
+        .collect();
+    assert_eq!(
+        locs,
+        ["/sitemap-1.xml", "/sitemap-2.xml"].map(|p| format!("http://127.0.0.1{p}"))
+    );
+
+    let mut listed = std::collections::BTreeSet::new();
+    for (n, want) in [(1, MAX_URLS), (2, 1)] {
+        let (status, headers, page) = exchange(&api, get(&format!("/sitemap-{n}.xml"))).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            headers.get("content-length").is_none(),
+            "written while it is sent, not built whole"
+        );
+        assert!(
+            page.len() < crate::feeds::sitemap::MAX_BYTES,
+            "{} bytes",
+            page.len()
+        );
+        let page = String::from_utf8(page).unwrap();
+        validate_with(&page, &xsd("sitemap.xsd"));
+        let urls = urls(&parse(&page));
+        assert_eq!(urls.len(), want, "page {n}");
+        listed.extend(urls.into_iter().map(|(loc, _)| loc));
+    }
+    assert_eq!(listed.len(), TOTAL, "every record once");
+    assert_eq!(fetch(&api, "/sitemap-3.xml").await.0, StatusCode::NOT_FOUND);
 }

@@ -17,7 +17,7 @@ use crate::kinds::Content;
 const BREAKOUT: &str = "</script><script>alert(1)</script><!--";
 const CONSENT_HASH: &str = "4444444444444444444444444444444444444444444444444444444444444444";
 
-pub(super) async fn publish(api: &Api, draft: Value) -> String {
+async fn publish(api: &Api, draft: Value) -> String {
     let (status, _, body) =
         call(api, post("/api/v1/records", Some(TOKEN), draft.to_string())).await;
     assert_eq!(
