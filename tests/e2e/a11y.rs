@@ -25,6 +25,7 @@ use serde_json::{Value, json};
 
 use crate::browser::{browser, browser_available, corpus_node, runtime, start_driver};
 use crate::net::Net;
+use crate::web::first_of;
 
 /// How long one page may take to settle.
 const SETTLE: Duration = Duration::from_secs(30);
@@ -61,16 +62,6 @@ struct Page {
     shows: &'static str,
 }
 
-fn first_of(net: &Net, kind: &str) -> String {
-    let (status, body) = net.get(0, &format!("/api/v1/records?kind={kind}&limit=1"));
-    assert_eq!(status, 200);
-    let v: Value = serde_json::from_slice(&body).expect("json");
-    v["records"][0]["id"]
-        .as_str()
-        .unwrap_or_else(|| panic!("no {kind} in the corpus"))
-        .to_owned()
-}
-
 fn pages(net: &Net) -> Vec<Page> {
     let page = |label: &str, path: &str, shows| Page {
         label: label.to_owned(),
@@ -85,14 +76,7 @@ fn pages(net: &Net) -> Vec<Page> {
             ".chips .chip",
         ),
     ];
-    for kind in [
-        "practice",
-        "event",
-        "reform_profile",
-        "institution",
-        "expert",
-        "programme",
-    ] {
+    for &kind in hubnet_node::kinds::CONTENT_KINDS {
         let shows = if kind == "programme" {
             "[data-testid=participant]"
         } else {

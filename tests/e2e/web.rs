@@ -64,7 +64,7 @@ fn extract(net: &Net, path: &str) -> Vec<Value> {
 }
 
 /// The id of the first record of `kind` the API lists.
-fn first_of(net: &Net, kind: &str) -> String {
+pub(crate) fn first_of(net: &Net, kind: &str) -> String {
     let (status, body) = net.get(0, &format!("/api/v1/records?kind={kind}&limit=1"));
     assert_eq!(status, 200);
     let v: Value = serde_json::from_slice(&body).expect("json");
