@@ -163,3 +163,56 @@ fn every_record_page_has_json_ld_that_extruct_reads_back() {
         eprintln!("{kind}: {ty} read back by extruct from {path}");
     }
 }
+
+/// `(loc, lastmod)` of each `<url>` of a sitemap (the node writes them on one line each).
+fn sitemap_urls(xml: &str) -> Vec<(String, String)> {
+    xml.split("<url>")
+        .skip(1)
+        .filter_map(|u| {
+            let text = |tag: &str| {
+                let (_, rest) = u.split_once(&format!("<{tag}>"))?;
+                rest.split_once(&format!("</{tag}>"))
+                    .map(|(t, _)| t.to_owned())
+            };
+            Some((text("loc")?, text("lastmod")?))
+        })
+        .collect()
+}
+
+#[test]
+fn the_sitemap_dates_each_programme_by_its_latest_confirmation_or_withdrawal() {
+    let (net, count, _) = corpus_node();
+    let (status, body) = net.get(0, "/sitemap.xml");
+    assert_eq!(status, 200);
+    let urls = sitemap_urls(&String::from_utf8(body).expect("UTF-8"));
+    assert_eq!(urls.len(), count, "one page per record of the corpus");
+    let (status, body) = net.get(0, "/api/v1/records?kind=programme&limit=50");
+    assert_eq!(status, 200);
+    let programmes: Value = serde_json::from_slice(&body).expect("json");
+    let mut later = 0;
+    for p in programmes["records"].as_array().expect("programmes") {
+        let id = p["id"].as_str().expect("id");
+        let (_, body) = net.get(0, &format!("/api/v1/programmes/{id}"));
+        let held: Value = serde_json::from_slice(&body).expect("json");
+        let changed = held["records"]
+            .as_array()
+            .expect("records")
+            .iter()
+            .filter_map(|r| r["created_at"].as_str())
+            .max()
+            .expect("a record")
+            .to_owned();
+        let listed = urls
+            .iter()
+            .find(|(loc, _)| loc.ends_with(&format!("/records/{id}")))
+            .unwrap_or_else(|| panic!("programme {id} not in the sitemap"));
+        assert_eq!(listed.1, changed, "programme {id}");
+        if changed.as_str() > p["created_at"].as_str().expect("created_at") {
+            later += 1;
+        }
+    }
+    assert!(
+        later > 0,
+        "the sample programmes were confirmed after they were published"
+    );
+}

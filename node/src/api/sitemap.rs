@@ -2,7 +2,8 @@
 //!
 //! A sitemap lists the page of every record the search lists, retracted ones included, each with
 //! its `lastmod`: when the record last changed as this node sees it (its latest amendment, or its
-//! retraction; else its publication). A retracted record's page stays (it says it was retracted,
+//! retraction, else its publication; for a programme also the latest confirmation or withdrawal
+//! it holds, which change the programme's state on its page). A retracted record's page stays (it says it was retracted,
 //! and its JSON-LD says so too), so crawlers are sent back to it; an erased record is not listed
 //! (its page has no content left), nor is an expert past the re-confirmation date (the directory
 //! leaves them out too). Up to [`MAX_URLS`] records `/sitemap.xml` is that sitemap; past it, it is
@@ -18,8 +19,14 @@ use axum::routing::get;
 
 use super::feeds::BaseUrl;
 use super::{ApiError, AppState, blocking};
+use hubnet_protocol::Kind;
+use tracing::warn;
+
+use crate::current::Current;
 use crate::feeds::sitemap::{MAX_URLS, pages, write_index, write_urlset};
+use crate::programmes::Held;
 use crate::search::{DocState, Query, Sort};
+use crate::shared::Shared;
 
 /// The crawlers' routes.
 pub fn routes(router: Router<AppState>) -> Router<AppState> {
@@ -104,11 +111,11 @@ async fn serve(state: AppState, base: String, page: Option<usize>) -> Result<Res
         Listing::Index(n) => write_index(out, &base, n),
         Listing::Urls(hits) => {
             let mut failed = None;
-            write_urlset(
-                &mut *out,
-                &base,
-                super::stream::records(&shared, &hits, &mut failed),
-            )?;
+            let items = super::stream::records(&shared, &hits, &mut failed).map(|c| {
+                let at = last_change(&shared, &c);
+                (c, at)
+            });
+            write_urlset(&mut *out, &base, items)?;
             failed.map_or(Ok(()), |e| Err(super::stream::io_error(e)))
         }
     });
@@ -118,6 +125,26 @@ async fn serve(state: AppState, base: String, page: Option<usize>) -> Result<Res
         body,
     )
         .into_response())
+}
+
+/// When `c`'s page last changed: [`Current::updated_at`], and for a programme the latest of its
+/// confirmations and their withdrawals too (a store error there leaves them out, logged).
+fn last_change(shared: &Shared, c: &Current) -> i64 {
+    let at = c.updated_at();
+    if c.original.header.kind != Kind::Programme {
+        return at;
+    }
+    match Held::read(&shared.read_store(), &c.id()) {
+        Ok(held) => held
+            .iter()
+            .flat_map(|h| &h.confirmations)
+            .map(|r| r.header.created_at)
+            .fold(at, i64::max),
+        Err(e) => {
+            warn!(error = %e, id = %c.id(), "a programme's confirmations could not be read for its sitemap entry");
+            at
+        }
+    }
 }
 
 /// `robots.txt`: every page may be crawled, and the sitemap says which; not the same pages

@@ -32,21 +32,21 @@ pub fn record_page(base: &str, c: &Current) -> String {
     format!("{base}/records/{}", c.id().to_hex())
 }
 
-/// A `urlset` of the record pages of `items`, each with its `lastmod`: when the record last
-/// changed (its latest amendment or its retraction, else its publication).
+/// A `urlset` of the record pages of `items`, each with its `lastmod`: the time given beside
+/// it (ms), when the record last changed as the caller sees it.
 pub fn write_urlset<W, I>(out: W, base: &str, items: I) -> std::io::Result<()>
 where
     W: Write,
-    I: IntoIterator<Item = Current>,
+    I: IntoIterator<Item = (Current, i64)>,
 {
     let mut w = Writer::new(out);
     w.write_event(Event::Decl(BytesDecl::new("1.0", Some("UTF-8"), None)))?;
     w.create_element("urlset")
         .with_attribute(("xmlns", NAMESPACE))
         .write_inner_content(|w| {
-            for c in items {
+            for (c, changed_at) in items {
                 let loc = record_page(base, &c);
-                let lastmod = rfc3339_ms(c.updated_at());
+                let lastmod = rfc3339_ms(changed_at);
                 w.create_element("url").write_inner_content(|w| {
                     w.create_element("loc")
                         .write_text_content(BytesText::new(&loc))?;
