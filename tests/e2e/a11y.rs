@@ -3,7 +3,8 @@
 //! kind, the programme's among them; the calendar; compare, empty and with two countries; the
 //! directory; a country; network; members; audit), in each interface language the page's
 //! language switch offers, at a desktop and a phone width: no violation of the rules tagged
-//! `wcag2a`, `wcag2aa`, `wcag21a` or `wcag21aa` may remain. And the focus ring of a date input's
+//! `wcag2a`, `wcag2aa`, `wcag21a` or `wcag21aa` may remain; and once more in the dark colour
+//! scheme, at the desktop width. And the focus ring of a date input's
 //! calendar button is the site's own, not Chromium's thin default.
 //!
 //! The UI's Content-Security-Policy (`script-src 'self'`) stays as it is: axe's source is run by
@@ -23,7 +24,9 @@ use std::time::{Duration, Instant};
 use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
 
-use crate::browser::{browser, browser_available, corpus_node, runtime, start_driver};
+use crate::browser::{
+    browser, browser_available, browser_with, corpus_node, runtime, start_driver,
+};
 use crate::net::Net;
 use crate::web::first_of;
 
@@ -192,6 +195,54 @@ async fn languages(c: &Client) -> Vec<String> {
     serde_json::from_value(v).expect("a list of languages")
 }
 
+/// One browser's pass over every page in every language.
+struct Run<'a> {
+    c: &'a Client,
+    axe: &'a str,
+    base: &'a str,
+    pages: &'a [Page],
+    /// The width and colour scheme, as the report names them.
+    view: &'a str,
+}
+
+impl Run<'_> {
+    /// Checks every page in each of `langs`; adds what axe finds to `found`; returns how many
+    /// page views it checked.
+    async fn every_language(&self, langs: &[String], found: &mut Vec<Value>) -> usize {
+        let mut checked = 0;
+        for lang in langs {
+            self.c
+                .execute(
+                    "localStorage.setItem('hubnet.lang', arguments[0]);",
+                    vec![json!(lang)],
+                )
+                .await
+                .expect("the language is set");
+            for page in self.pages {
+                self.c
+                    .goto(&format!("{}{}", self.base, page.path))
+                    .await
+                    .expect("goto");
+                settle(self.c, lang, page).await;
+                let v = violations(self.c, self.axe).await;
+                checked += 1;
+                eprintln!(
+                    "axe-core: {} {lang} {} ({}): {} violations",
+                    self.view,
+                    page.label,
+                    page.path,
+                    v.len()
+                );
+                if !v.is_empty() {
+                    found.push(json!({"page": page.label, "path": page.path,
+                                      "lang": lang, "view": self.view, "violations": v}));
+                }
+            }
+        }
+        checked
+    }
+}
+
 #[test]
 fn every_page_in_every_language_at_desktop_and_phone_widths_passes_axe_for_wcag_2_1_aa() {
     if !browser_available() {
@@ -242,34 +293,35 @@ fn every_page_in_every_language_at_desktop_and_phone_widths_passes_axe_for_wcag_
         let mut checked = 0;
         for (width_name, width, height) in WIDTHS {
             c.set_window_size(width, height).await.expect("resize");
-            for lang in &langs {
-                c.execute(
-                    "localStorage.setItem('hubnet.lang', arguments[0]);",
-                    vec![json!(lang)],
-                )
-                .await
-                .expect("the language is set");
-                for page in &pages {
-                    c.goto(&format!("{base}{}", page.path)).await.expect("goto");
-                    settle(&c, lang, page).await;
-                    let v = violations(&c, &axe).await;
-                    checked += 1;
-                    eprintln!(
-                        "axe-core: {width_name} {lang} {} ({}): {} violations",
-                        page.label,
-                        page.path,
-                        v.len()
-                    );
-                    if !v.is_empty() {
-                        found.push(json!({"page": page.label, "path": page.path,
-                                          "lang": lang, "width": width_name, "violations": v}));
-                    }
-                }
-            }
+            let view = format!("{width_name}, light");
+            let run = Run { c: &c, axe: &axe, base: &base, pages: &pages, view: &view };
+            checked += run.every_language(&langs, &mut found).await;
         }
         let _ = c.close().await;
+
+        // The dark colour scheme (the stylesheet has one), at the desktop width.
+        let dark_profile = tempfile::tempdir().expect("profile dir");
+        let (_, width, height) = WIDTHS[0];
+        let dark = browser_with(
+            &driver,
+            dark_profile.path(),
+            width,
+            height,
+            &["--blink-settings=preferredColorScheme=0".to_owned()],
+        )
+        .await;
+        dark.goto(&format!("{base}/")).await.expect("the search page");
+        let is_dark = dark
+            .execute("return matchMedia('(prefers-color-scheme: dark)').matches;", vec![])
+            .await
+            .expect("the colour scheme");
+        assert_eq!(is_dark, json!(true), "Chromium prefers the dark scheme");
+        let run = Run { c: &dark, axe: &axe, base: &base, pages: &pages, view: "desktop, dark" };
+        checked += run.every_language(&langs, &mut found).await;
+        let _ = dark.close().await;
         eprintln!(
-            "axe-core: {checked} page views ({} pages × {} languages × {} widths)",
+            "axe-core: {checked} page views ({} pages × {} languages × {} widths, light; and at \
+             the desktop width, dark)",
             pages.len(),
             langs.len(),
             WIDTHS.len()

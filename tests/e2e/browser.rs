@@ -212,7 +212,7 @@ pub(crate) async fn browser(driver: &Driver, profile: &Path, width: u32, height:
 }
 
 /// [`browser`] with more command-line arguments for Chromium.
-async fn browser_with(
+pub(crate) async fn browser_with(
     driver: &Driver,
     profile: &Path,
     width: u32,
