@@ -4,14 +4,15 @@
 //! directory; a country; network; members; audit), in each interface language the page's
 //! language switch offers, at a desktop and a phone width: no violation of the rules tagged
 //! `wcag2a`, `wcag2aa`, `wcag21a` or `wcag21aa` may remain; and once more in the dark colour
-//! scheme, at the desktop width. And the focus ring of a date input's
-//! calendar button is the site's own, not Chromium's thin default.
+//! scheme, at the desktop width. A planted image without text and an empty named div must be
+//! reported first, so a silent axe cannot pass. And the focus ring of a date input's calendar
+//! button is the site's own, not Chromium's thin default.
 //!
 //! The UI's Content-Security-Policy (`script-src 'self'`) stays as it is: axe's source is run by
 //! WebDriver's "execute script", which Chromium evaluates through DevTools, outside the page's
 //! policy (the test checks the policy is in force on the page it checks). Each page is checked
 //! once it has settled: the router's `aria-busy` gone, no "Loading…" left, every signature check
-//! and a programme's state decided (a deadline, no sleeps).
+//! and a programme's state decided (polled against a deadline; nothing waits a fixed time).
 //!
 //! axe-core comes from npm, pinned with its SHA-256 (`tests/a11y/axe-core.sh` fetches and caches
 //! it and prints its path): `HUBNET_AXE_JS` names `axe.min.js`. `.ci/run` sets it and
