@@ -55,6 +55,16 @@ function reportFatal(e) {
 
 async function render({ focus = false, relang = false } = {}) {
   const gen = ++generation;
+  // Assistive technology (and the accessibility test) learn when the page has settled.
+  main.setAttribute('aria-busy', 'true');
+  try {
+    await renderPage(gen, { focus, relang });
+  } finally {
+    if (gen === generation) main.removeAttribute('aria-busy');
+  }
+}
+
+async function renderPage(gen, { focus, relang }) {
   const found = match(location.pathname);
   updateNav(found?.route.nav ?? null);
   refreshForkBanner();

@@ -164,7 +164,7 @@ function buildForm(state, d, ctx) {
   }
   state.formKind = d.kind;
   replace(state.form, kind, h('div', { class: 'directory-fields' }, fields),
-    h('button', { type: 'submit', 'data-testid': 'directory-apply' }, t('directory.apply')));
+    h('button', { type: 'submit', class: 'primary', 'data-testid': 'directory-apply' }, t('directory.apply')));
 }
 
 /** The working languages the filter offers (the members' languages and a few others). */

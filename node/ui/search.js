@@ -145,7 +145,8 @@ export async function mount(main, state, ctx) {
     ),
   );
 
-  state.chips = h('div', { class: 'chips', 'aria-label': t('filters.active') });
+  // A group, so that its name is allowed (a plain div may not be named: aria-prohibited-attr).
+  state.chips = h('div', { class: 'chips', role: 'group', 'aria-label': t('filters.active') });
   state.count = h('p', { class: 'count', role: 'status', 'aria-live': 'polite' });
   state.list = h('ol', { class: 'results', 'data-testid': 'results' });
   state.more = h('div', { class: 'more' });

@@ -29,7 +29,7 @@ const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 const STEP: Duration = Duration::from_secs(20);
 
 /// Whether the browser is here; panics when CI requires it and it is not.
-fn browser_available() -> bool {
+pub(crate) fn browser_available() -> bool {
     let here = Path::new(CHROMIUM).exists() && Path::new(CHROMEDRIVER).exists();
     if !here {
         assert!(
@@ -164,7 +164,7 @@ fn apply_programme_plan(data: &Path, tmp: &Path, ids: &std::collections::BTreeMa
 }
 
 /// chromedriver on a free port, killed on drop.
-struct Driver {
+pub(crate) struct Driver {
     child: Child,
     url: String,
 }
@@ -183,7 +183,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn start_driver() -> Driver {
+pub(crate) fn start_driver() -> Driver {
     let port = free_port();
     let child = Command::new(CHROMEDRIVER)
         .arg(format!("--port={port}"))
@@ -207,12 +207,12 @@ fn start_driver() -> Driver {
     driver
 }
 
-async fn browser(driver: &Driver, profile: &Path, width: u32, height: u32) -> Client {
+pub(crate) async fn browser(driver: &Driver, profile: &Path, width: u32, height: u32) -> Client {
     browser_with(driver, profile, width, height, &[]).await
 }
 
 /// [`browser`] with more command-line arguments for Chromium.
-async fn browser_with(
+pub(crate) async fn browser_with(
     driver: &Driver,
     profile: &Path,
     width: u32,
@@ -338,7 +338,7 @@ async fn signature_verdict(c: &Client) -> (String, String) {
 }
 
 /// A runtime for the async half of a test (the harness's own client blocks, so it runs outside).
-fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

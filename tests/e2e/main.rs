@@ -3,6 +3,7 @@
 //! One binary, one module per area. Every test is bounded in time and waits on conditions with a
 //! deadline, never on a sleep.
 
+mod a11y;
 mod acme;
 mod backup;
 mod browser;
@@ -18,3 +19,4 @@ mod signature;
 mod support;
 mod ui_js;
 mod upgrade;
+mod web;

@@ -52,6 +52,9 @@ pub mod programmes;
 pub mod query;
 #[cfg(test)]
 mod query_tests;
+pub mod sitemap;
+#[cfg(test)]
+mod sitemap_tests;
 pub mod stream;
 #[cfg(test)]
 mod tests;
@@ -167,6 +170,7 @@ pub fn router(state: AppState) -> Router {
     )
     .route("/metrics", get(metrics))
     .merge(ui::routes(Router::new()))
+    .merge(sitemap::routes(Router::new()))
     .fallback(not_found)
     .layer(axum::middleware::map_response(error::as_problem))
     // Answers compressed as the client's `Accept-Encoding` asks (zstd, brotli, gzip; none

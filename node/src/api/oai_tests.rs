@@ -35,7 +35,7 @@ fn check(status: StatusCode, ctype: &str, body: &[u8]) -> Element {
     assert!(ctype.starts_with("text/xml"), "{ctype}");
     let schema =
         Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/oai-pmh/oai-pmh-with-oai_dc.xsd");
-    validate_with(&schema, &xml);
+    validate_with(&xml, &schema);
     let doc = parse(&xml);
     assert_eq!(doc.name, "OAI-PMH");
     doc

@@ -2,9 +2,8 @@
 //! The app's pages (`/`, `/records/{id}`, `/calendar`, `/compare`, `/directory`,
 //! `/countries/{code}`, `/network`, `/members`, `/audit`) all answer with `index.html`; a record
 //! page also carries citation metadata (Highwire `citation_*` tags and a canonical link) so
-//! reference managers can cite it without running the script, and the page of an expert or an
-//! institution schema.org JSON-LD (a `Person`; a `GovernmentOrganization`,
-//! `EducationalOrganization`, `CollegeOrUniversity` or `Organization`) built from the record.
+//! reference managers can cite it without running the script, and schema.org JSON-LD built from
+//! the record in force (see [`json_ld`] for the type of each kind; an erased record has none).
 
 use axum::Router;
 use axum::extract::{Path, State};
@@ -14,6 +13,7 @@ use axum::routing::get;
 use hubnet_proto::v1 as pb;
 use hubnet_protocol::RecordId;
 use hubnet_protocol::kinds::institution::InstitutionType;
+use hubnet_protocol::kinds::programme::ParticipantRole;
 use include_dir::{Dir, include_dir};
 use serde_json::{Value, json};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -144,8 +144,8 @@ async fn record_page(
     Ok(Html(page).into_response())
 }
 
-/// The JSON-LD of the record page of `c` (an expert or an institution; `None` for other kinds),
-/// with the names of the institutions it names by id as this node holds them.
+/// The JSON-LD of the record page of `c` (`None` when erased), with the names of the members,
+/// topics and institutions it names as this node holds them.
 fn record_json_ld(
     shared: &crate::shared::Shared,
     c: &crate::current::Current,
@@ -153,15 +153,21 @@ fn record_json_ld(
 ) -> Option<Value> {
     let content = c.content()?;
     let charter = shared.charter();
+    let vocabulary = charter.vocabulary();
     let topic_name = |slug: &str| {
-        charter
-            .vocabulary()
+        vocabulary
             .topics
             .iter()
+            .chain(&vocabulary.reform_areas)
             .find(|t| t.slug == slug)
             .and_then(|t| t.name.get("en"))
             .cloned()
             .unwrap_or_else(|| slug.to_owned())
+    };
+    let member_name = |code: &str| {
+        charter
+            .member_by_code(code)
+            .map(|_| crate::lang::member_name(&charter, code, Some("en")).to_owned())
     };
     let institution_name = |raw: &[u8]| {
         let id = <[u8; 32]>::try_from(raw).ok().map(RecordId)?;
@@ -172,12 +178,31 @@ fn record_json_ld(
     json_ld(
         &c.id(),
         content,
+        &Published {
+            member: c.member(),
+            created_at_ms: c.created_at(),
+            updated_at_ms: c.updated_at(),
+            retracted: c.retracted(),
+        },
         &Linked {
             base,
             institution_name: &institution_name,
             topic_name: &topic_name,
+            member_name: &member_name,
         },
     )
+}
+
+/// What the JSON-LD says of a record beyond its content: who published it and when.
+pub(crate) struct Published<'a> {
+    /// The author's member code.
+    pub member: &'a str,
+    /// When the original was signed (ms since the epoch).
+    pub created_at_ms: i64,
+    /// When it last changed: its latest amendment or its retraction (ms since the epoch).
+    pub updated_at_ms: i64,
+    /// Whether it was retracted.
+    pub retracted: bool,
 }
 
 /// What the JSON-LD of a record links to beyond the record itself.
@@ -186,36 +211,311 @@ pub(crate) struct Linked<'a> {
     pub base: &'a str,
     /// The name of the institution record with this id, when the node holds it.
     pub institution_name: &'a dyn Fn(&[u8]) -> Option<String>,
-    /// A topic's name (English) from its slug.
+    /// A topic's or reform area's name (English) from its slug.
     pub topic_name: &'a dyn Fn(&str) -> String,
+    /// A member's name (English) from its code, when the charter names it.
+    pub member_name: &'a dyn Fn(&str) -> Option<String>,
 }
 
-/// schema.org JSON-LD for the record page of an expert (a `Person`: `name`, `jobTitle`,
-/// `worksFor`, `affiliation`, `knowsLanguage`, `knowsAbout`, `description` and `email`, only an
-/// institutional address) or an institution (a `GovernmentOrganization` for a ministry or a
-/// civil-service agency, an `EducationalOrganization` for an academy or school of public
-/// administration, a `CollegeOrUniversity`, else an `Organization`: `name`, `url`,
-/// `parentOrganization`, `identifier` and `sameAs` for Wikidata and ROR, `email`, `address`);
-/// `None` for other kinds. Only what the record holds, and never the consent's details.
-pub(crate) fn json_ld(id: &RecordId, content: Content<'_>, linked: &Linked<'_>) -> Option<Value> {
+/// schema.org JSON-LD for a record page, after Google's structured-data guidelines; only what
+/// the record holds, empty fields left out:
+///
+/// - an event: an `Event` (`name`, `description`, `startDate` and `endDate` with the offset of
+///   its time zone, `location` as a `Place` with its `PostalAddress` and/or a `VirtualLocation`
+///   with its link, `eventStatus` (a retracted event is cancelled, as the calendar feed says),
+///   `eventAttendanceMode` from what it has of both, the publishing member as the
+///   `GovernmentOrganization` that organises it and the event's own organiser beside it,
+///   `inLanguage` its working languages, else its title's);
+/// - a practice (a case study): an `Article`; a reform profile: a `Report`, with its period as
+///   `temporalCoverage` and its country as `spatialCoverage` (`headline` at most 110 characters
+///   as Google asks, `name` the whole title, `description`, `datePublished`, `dateModified`,
+///   `author` and `publisher` the member as a `GovernmentOrganization`, `inLanguage` the
+///   languages of its title, `about` and `keywords` from its topics or reform areas, `license`
+///   as an SPDX link, `creativeWorkStatus` `Retracted` when retracted);
+/// - a programme: a `Project` (schema.org's type for a planned collaborative enterprise; it is an
+///   `Organization`, so its participants are `member`s, each an `OrganizationRole` with the
+///   roles it signed, and its funders `funder`s; `foundingDate` and `dissolutionDate` only from
+///   its actual dates, `areaServed` its countries, `knowsAbout` its topics);
+/// - an expert: a `Person` (`name`, `jobTitle`, `worksFor`, `affiliation`, `knowsLanguage`,
+///   `knowsAbout`, `description` and `email`, only an institutional address; never the
+///   consent's details);
+/// - an institution: a `GovernmentOrganization` for a ministry or a civil-service agency, an
+///   `EducationalOrganization` for an academy or school of public administration, a
+///   `CollegeOrUniversity`, else an `Organization` (`name`, `url`, `parentOrganization`,
+///   `identifier` and `sameAs` for Wikidata and ROR, `email`, `address`).
+///
+/// Every one has `@id`, `url` and `mainEntityOfPage`: the record's page.
+pub(crate) fn json_ld(
+    id: &RecordId,
+    content: Content<'_>,
+    published: &Published<'_>,
+    linked: &Linked<'_>,
+) -> Option<Value> {
     let page = format!("{}/records/{}", linked.base, id.to_hex());
     let mut v = match content {
         Content::Expert(e) => person(e, linked),
         Content::Institution(i) => organization(i, linked),
-        _ => return None,
+        Content::Event(e) => event(e, published, linked),
+        Content::Practice(p) => work(
+            "Article",
+            &Work {
+                title: p.title.as_ref(),
+                summary: p.summary.as_ref(),
+                subjects: &p.topics,
+                license: &p.license,
+            },
+            published,
+            linked,
+        ),
+        Content::ReformProfile(r) => {
+            let mut v = work(
+                "Report",
+                &Work {
+                    title: r.title.as_ref(),
+                    summary: r.summary.as_ref(),
+                    subjects: &r.reform_areas,
+                    license: &r.license,
+                },
+                published,
+                linked,
+            );
+            v["temporalCoverage"] = json!(r.period.as_ref().map(period));
+            v["spatialCoverage"] = json!(country(&r.country, linked));
+            v
+        }
+        Content::Programme(p) => project(p, linked),
     };
     let map = v.as_object_mut()?;
     map.insert("@context".into(), json!("https://schema.org"));
     map.insert("@id".into(), json!(page));
+    // An institution's `url` is its own website; every other record's is its page.
+    if map
+        .get("url")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
+        map.insert("url".into(), json!(page));
+    }
     map.insert("mainEntityOfPage".into(), json!(page));
-    // Empty strings and lists say nothing: left out.
-    map.retain(|_, x| match x {
-        Value::Null => false,
-        Value::String(s) => !s.is_empty(),
-        Value::Array(a) => !a.is_empty(),
-        _ => true,
-    });
+    prune(&mut v);
     Some(v)
+}
+
+/// Leaves out what says nothing: nulls, empty strings, lists and objects, and objects that hold
+/// nothing but their `@type`, at any depth.
+fn prune(v: &mut Value) {
+    let empty = |x: &Value| match x {
+        Value::Null => true,
+        Value::String(s) => s.is_empty(),
+        Value::Array(a) => a.is_empty(),
+        Value::Object(o) => o.keys().all(|k| k == "@type"),
+        _ => false,
+    };
+    match v {
+        Value::Array(a) => {
+            a.iter_mut().for_each(prune);
+            a.retain(|x| !empty(x));
+        }
+        Value::Object(o) => {
+            o.values_mut().for_each(prune);
+            o.retain(|_, x| !empty(x));
+        }
+        _ => {}
+    }
+}
+
+/// One value, or a list when there are several (schema.org takes either).
+fn one_or_many(mut values: Vec<Value>) -> Value {
+    match values.len() {
+        0 => Value::Null,
+        1 => values.remove(0),
+        _ => Value::Array(values),
+    }
+}
+
+/// A member as an organisation: its name from the charter, its country when it is one.
+fn member_org(code: &str, linked: &Linked<'_>) -> Value {
+    json!({
+        "@type": "GovernmentOrganization",
+        "name": (linked.member_name)(code).unwrap_or_else(|| code.to_owned()),
+        "identifier": code,
+        "address": country_address(code),
+    })
+}
+
+/// A country code as a postal address's country; `None` for `HUB` (no country).
+fn country_address(code: &str) -> Option<Value> {
+    (code.len() == 2).then(|| json!({"@type": "PostalAddress", "addressCountry": code}))
+}
+
+/// A country code as a `Country` (named as the charter names its member, if it is one).
+fn country(code: &str, linked: &Linked<'_>) -> Option<Value> {
+    (code.len() == 2).then(|| {
+        json!({"@type": "Country", "identifier": code,
+               "name": (linked.member_name)(code).unwrap_or_else(|| code.to_owned())})
+    })
+}
+
+/// The languages a text is written in (its tags, as signed).
+fn text_languages(text: Option<&pb::LocalizedText>) -> Value {
+    one_or_many(
+        text.map(|t| t.text.keys().map(|k| json!(k)).collect())
+            .unwrap_or_default(),
+    )
+}
+
+/// A partial-date period as an ISO 8601 interval (`2019/2024`, `2019/..` while ongoing).
+fn period(p: &pb::Period) -> Option<String> {
+    match (p.start.as_str(), p.end.as_str()) {
+        ("", _) => None,
+        (start, "") => Some(format!("{start}/..")),
+        (start, end) => Some(format!("{start}/{end}")),
+    }
+}
+
+/// What an `Article` or `Report` is made of.
+struct Work<'a> {
+    title: Option<&'a pb::LocalizedText>,
+    summary: Option<&'a pb::LocalizedText>,
+    subjects: &'a [String],
+    license: &'a str,
+}
+
+/// Google's limit on an article's `headline`.
+const HEADLINE_MAX: usize = 110;
+
+fn work(kind: &str, w: &Work<'_>, published: &Published<'_>, linked: &Linked<'_>) -> Value {
+    let title = pick(w.title, None);
+    let headline = if title.chars().count() > HEADLINE_MAX {
+        let cut: String = title.chars().take(HEADLINE_MAX - 1).collect();
+        format!("{}…", cut.trim_end())
+    } else {
+        title.to_owned()
+    };
+    let subjects: Vec<String> = w.subjects.iter().map(|t| (linked.topic_name)(t)).collect();
+    let author = member_org(published.member, linked);
+    json!({
+        "@type": kind,
+        "headline": headline,
+        "name": title,
+        "description": pick(w.summary, None),
+        "datePublished": rfc3339_ms(published.created_at_ms),
+        "dateModified": rfc3339_ms(published.updated_at_ms),
+        "author": author,
+        "publisher": author,
+        "inLanguage": text_languages(w.title),
+        "about": subjects.iter().map(|s| json!({"@type": "Thing", "name": s})).collect::<Vec<_>>(),
+        "keywords": subjects.join(", "),
+        "license": (!w.license.is_empty()).then(|| format!("https://spdx.org/licenses/{}", w.license)),
+        "creativeWorkStatus": published.retracted.then_some("Retracted"),
+    })
+}
+
+/// A local date-time of an event in its IANA zone, with the zone's offset at that moment
+/// (`2027-02-10T10:00:00+06:00`); as signed, without an offset, if the zone does not know it.
+fn zoned(local: &str, zone: &str) -> Option<String> {
+    use chrono::TimeZone;
+    let naive = hubnet_protocol::validate::local_date_time("start", local, false).ok()??;
+    let at = zone
+        .parse::<chrono_tz::Tz>()
+        .ok()
+        .and_then(|tz| tz.from_local_datetime(&naive).earliest());
+    Some(match at {
+        Some(t) => t.format("%Y-%m-%dT%H:%M:%S%:z").to_string(),
+        None => naive.format("%Y-%m-%dT%H:%M:%S").to_string(),
+    })
+}
+
+fn event(e: &pb::Event, published: &Published<'_>, linked: &Linked<'_>) -> Value {
+    let status = if published.retracted {
+        "EventCancelled"
+    } else {
+        match e.status() {
+            pb::EventStatus::Postponed => "EventPostponed",
+            pb::EventStatus::Cancelled => "EventCancelled",
+            pb::EventStatus::Scheduled | pb::EventStatus::Unspecified => "EventScheduled",
+        }
+    };
+    let place = e.place.as_ref().and_then(|p| {
+        let mut place = json!({
+            "@type": "Place",
+            "name": pick(p.name.as_ref(), None),
+            "address": {"@type": "PostalAddress",
+                        "streetAddress": pick(p.address.as_ref(), None),
+                        "addressCountry": p.country},
+        });
+        prune(&mut place);
+        (place.as_object()?.len() > 1).then_some(place)
+    });
+    let online = (!e.online_url.is_empty())
+        .then(|| json!({"@type": "VirtualLocation", "url": e.online_url}));
+    let mode = match (place.is_some(), online.is_some()) {
+        (true, true) => Some("MixedEventAttendanceMode"),
+        (false, true) => Some("OnlineEventAttendanceMode"),
+        (true, false) => Some("OfflineEventAttendanceMode"),
+        (false, false) => None,
+    };
+    let organiser = pick(e.organiser.as_ref(), None);
+    let mut organizer = vec![member_org(published.member, linked)];
+    if !organiser.is_empty() {
+        organizer.push(json!({"@type": "Organization", "name": organiser}));
+    }
+    let languages = if e.languages.is_empty() {
+        text_languages(e.title.as_ref())
+    } else {
+        one_or_many(e.languages.iter().map(|l| json!(l)).collect())
+    };
+    json!({
+        "@type": "Event",
+        "name": pick(e.title.as_ref(), None),
+        "description": pick(e.description.as_ref(), None),
+        "startDate": zoned(&e.start, &e.time_zone),
+        "endDate": zoned(&e.end, &e.time_zone),
+        "eventStatus": format!("https://schema.org/{status}"),
+        "eventAttendanceMode": mode.map(|m| format!("https://schema.org/{m}")),
+        "location": one_or_many(place.into_iter().chain(online).collect()),
+        "organizer": one_or_many(organizer),
+        "inLanguage": languages,
+        "keywords": e.topics.iter().map(|t| (linked.topic_name)(t)).collect::<Vec<_>>().join(", "),
+    })
+}
+
+fn project(p: &pb::Programme, linked: &Linked<'_>) -> Value {
+    let mut members = Vec::new();
+    let mut funders = Vec::new();
+    for participant in &p.participants {
+        let org = match participant.who.as_ref() {
+            Some(pb::participant::Who::Member(code)) => member_org(code, linked),
+            Some(pb::participant::Who::InstitutionId(id)) => {
+                named_organisation(Some(id), None, linked)
+            }
+            None => continue,
+        };
+        let roles: Vec<&str> = participant
+            .roles
+            .iter()
+            .filter_map(|r| ParticipantRole::from_proto(*r))
+            .map(ParticipantRole::name)
+            .collect();
+        if roles.contains(&"funding") {
+            funders.push(org.clone());
+        }
+        members.push(json!({"@type": "OrganizationRole", "member": org,
+                            "roleName": one_or_many(roles.iter().map(|r| json!(r)).collect())}));
+    }
+    let (name, alternate) = names(p.title.as_ref());
+    json!({
+        "@type": "Project",
+        "name": name,
+        "alternateName": alternate,
+        "description": pick(p.description.as_ref(), None),
+        "member": members,
+        "funder": funders,
+        "foundingDate": p.actual_start,
+        "dissolutionDate": p.actual_end,
+        "areaServed": p.countries.iter().filter_map(|c| country(c, linked)).collect::<Vec<_>>(),
+        "knowsAbout": p.topics.iter().map(|t| (linked.topic_name)(t)).collect::<Vec<_>>(),
+    })
 }
 
 /// The text of a localized field (English, else Russian, else any) and its other versions.

@@ -517,8 +517,8 @@ fn clean(text: &str) -> String {
 
 #[cfg(test)]
 pub(crate) mod testing {
-    //! Checks of IATI documents shared by this module's tests and the API's: the 2.03 schema
-    //! (through `xmllint`) and a small tree read back with `quick-xml`.
+    //! Checks of XML documents shared by this module's tests and the API's: the IATI 2.03 schema
+    //! or another (through `xmllint`) and a small tree read back with `quick-xml`.
 
     use std::collections::BTreeMap;
     use std::path::{Path, PathBuf};
@@ -534,15 +534,15 @@ pub(crate) mod testing {
             .join("../tests/data/iati-2.03/iati-activities-schema.xsd")
     }
 
-    /// Validates `xml` against the committed 2.03 schema with `xmllint`. Without `xmllint` on
-    /// the PATH, says so and returns false, unless `HUBNET_REQUIRE_XMLLINT` is set (as `.ci/run`
-    /// sets it): then the test fails.
+    /// Validates `xml` against the committed 2.03 schema with `xmllint` ([`validate_with`]).
     pub fn validate(xml: &str) -> bool {
-        validate_with(&schema(), xml)
+        validate_with(xml, &schema())
     }
 
-    /// Validates `xml` against the XML schema `schema` with `xmllint`, as [`validate`] does.
-    pub fn validate_with(schema: &Path, xml: &str) -> bool {
+    /// Validates `xml` against the XML Schema `xsd` with `xmllint`. Without `xmllint` on the
+    /// PATH, says so and returns false, unless `HUBNET_REQUIRE_XMLLINT` is set (as `.ci/run`
+    /// sets it): then the test fails.
+    pub fn validate_with(xml: &str, xsd: &Path) -> bool {
         let here = Command::new("xmllint")
             .arg("--version")
             .output()
@@ -560,15 +560,16 @@ pub(crate) mod testing {
         std::fs::write(&file, xml).expect("write");
         let out = Command::new("xmllint")
             .args(["--noout", "--nonet", "--schema"])
-            .arg(schema)
+            .arg(xsd)
             .arg(&file)
             .output()
             .expect("xmllint runs");
         assert!(
             out.status.success(),
-            "not valid against {}:\n{}\n{xml}",
-            schema.display(),
-            String::from_utf8_lossy(&out.stderr)
+            "not valid against {}:\n{}\n{}",
+            xsd.display(),
+            String::from_utf8_lossy(&out.stderr),
+            xml.chars().take(4000).collect::<String>()
         );
         true
     }

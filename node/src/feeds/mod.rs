@@ -2,7 +2,8 @@
 //! calendars, reference managers and aid-transparency tools read: iCalendar (RFC 5545) for
 //! events and programmes ([`ics`]), Atom (RFC 4287) for practices, reform profiles and
 //! programmes ([`atom`]), CSV, JSON and NDJSON exports ([`export`]), IATI activity XML 2.03 for
-//! joint programmes ([`iati`]) and citations in BibTeX and CSL-JSON ([`cite`]).
+//! joint programmes ([`iati`]), citations in BibTeX and CSL-JSON ([`cite`]) and sitemaps of the
+//! record pages ([`sitemap`]).
 //!
 //! Everything here is a pure function: no HTTP, no IO, no clock. The caller passes the items (in
 //! the order it wants them shown), the node's public base URL, the reader's language and, where
@@ -15,6 +16,7 @@ pub mod cite;
 pub mod export;
 pub mod iati;
 pub mod ics;
+pub mod sitemap;
 
 use hubnet_proto::v1 as pb;
 

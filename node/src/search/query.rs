@@ -337,7 +337,9 @@ impl Query {
         URL_SAFE_NO_PAD.encode(format!("a{key}_{id}.{}", self.fingerprint()))
     }
 
-    fn decode_cursor(&self, cursor: &str) -> Result<From, QueryError> {
+    /// Where the page a cursor of this query names starts (a cursor of another query is
+    /// [`QueryError::BadCursor`]).
+    pub fn decode_cursor(&self, cursor: &str) -> Result<From, QueryError> {
         let raw = URL_SAFE_NO_PAD
             .decode(cursor)
             .map_err(|_| QueryError::BadCursor)?;
