@@ -193,11 +193,10 @@ fn fixed(ms: i64) -> FixedDateTime {
     utc(ms).fixed_offset()
 }
 
-/// Text without the control characters XML 1.0 does not allow (tab and line breaks stay).
+/// Text without the characters XML 1.0 does not allow (U+FFFE and U+FFFF too; tab and line
+/// breaks stay): the one rule of every XML answer.
 fn clean(text: &str) -> String {
-    text.chars()
-        .filter(|&c| matches!(c, '\t' | '\n' | '\r') || !c.is_control())
-        .collect()
+    crate::oai::xml::clean(text)
 }
 
 #[cfg(test)]

@@ -508,11 +508,10 @@ fn rfc3339(ms: i64) -> String {
     utc(ms).format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
-/// Text without the control characters XML 1.0 does not allow (tab and line breaks stay).
+/// Text without the characters XML 1.0 does not allow (U+FFFE and U+FFFF too; tab and line
+/// breaks stay): the one rule of every XML answer.
 fn clean(text: &str) -> String {
-    text.chars()
-        .filter(|&c| matches!(c, '\t' | '\n' | '\r') || !c.is_control())
-        .collect()
+    crate::oai::xml::clean(text)
 }
 
 #[cfg(test)]
@@ -971,7 +970,7 @@ mod tests {
         let root = parse(&xml);
         assert_eq!(root.name, "iati-activities");
         assert!(root.children.is_empty());
-        // A control character in a text cannot reach the XML.
+        // A control character, U+FFFE or U+FFFF in a text cannot reach the XML.
         let mut net = fixture::net();
         let mut item = net.publish(
             "HUB",
@@ -987,7 +986,8 @@ mod tests {
         if let Body::Programme(p) = &mut item.original.body
             && let Some(t) = p.title.as_mut()
         {
-            t.text.insert("en".into(), "Bell\u{7} and tab\t".into());
+            t.text
+                .insert("en".into(), "Bell\u{7} and tab\t\u{FFFE}\u{FFFF}".into());
         }
         let xml = export(&[item], &named);
         validate(&xml);
