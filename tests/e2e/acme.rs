@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use hubnet_node::edge::{AcmeFile, TlsFiles};
 
 use crate::net::Net;
-use crate::support::{Pki, https_get, https_get_trusting};
+use crate::support::{Pki, free_port, https_get, https_get_trusting};
 
 /// How long obtaining a certificate may take (pebble without its artificial sleeps takes a few
 /// seconds; rustls-acme polls an authorization after 1 s, then 2 s, ...).
@@ -42,13 +42,6 @@ fn pebble_available() -> bool {
         );
     }
     here
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
 }
 
 /// A child process killed when dropped.

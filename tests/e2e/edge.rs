@@ -450,10 +450,7 @@ impl Drop for Caddy {
 fn caddy_in_front(net: &Net) -> Caddy {
     let shipped = std::fs::read_to_string(crate::support::sample().join("../caddy/Caddyfile"))
         .expect("deploy/caddy/Caddyfile");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
+    let port = crate::support::free_port();
     let dir = net.dir.path().join("caddy");
     std::fs::create_dir_all(&dir).expect("mkdir");
     let local = shipped

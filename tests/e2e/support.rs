@@ -9,6 +9,35 @@ use std::time::Duration;
 
 use hubnet_node::edge::TlsFiles;
 
+/// A TCP port on 127.0.0.1 free at the time of asking, for a server a test starts.
+///
+/// Not one the kernel hands out for `bind(0)`: those come from the ephemeral range, which is
+/// also where every outgoing connection's source port comes from, so a port found that way and
+/// released can be taken by any connection (or another test's `bind(0)`) before the server binds
+/// it, and a test then talks to someone else's node. Ports here come from below the ephemeral
+/// range, each handed out once per test process, starting at a place that depends on the
+/// process id so two test processes rarely walk the same ports.
+pub fn free_port() -> u16 {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    const FIRST: u32 = 12_000;
+    const SPAN: u32 = 20_000; // 12000..32000, below Linux's default ephemeral range (32768..)
+    static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
+    let _ = NEXT.compare_exchange(
+        u32::MAX,
+        std::process::id().wrapping_mul(7919) % SPAN,
+        Ordering::SeqCst,
+        Ordering::SeqCst,
+    );
+    for _ in 0..SPAN {
+        let n = NEXT.fetch_add(1, Ordering::SeqCst) % SPAN;
+        let port = u16::try_from(FIRST + n).expect("below 32000");
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port in {FIRST}..{}", FIRST + SPAN)
+}
+
 /// The `hubnet` binary under test.
 pub fn hubnet() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_hubnet"));

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use hubnet_node::config::ConfigFile;
 use serde_json::Value;
 
-use crate::support::{hubnet, path, sample};
+use crate::support::{free_port, hubnet, path, sample};
 
 /// One node of a test network.
 pub struct Node {
@@ -35,13 +35,6 @@ pub struct Net {
     pub dir: tempfile::TempDir,
     pub nodes: Vec<Node>,
     client: reqwest::blocking::Client,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port()
 }
 
 impl Net {
@@ -164,9 +157,22 @@ impl Net {
         self.wait_started(i);
     }
 
-    /// Waits until node `i` answers `GET /api/v1/status`; panics if it exits first.
+    /// Waits until node `i` answers `GET /api/v1/status`; panics if it exits first, or if what
+    /// answers on its port is another node (a port taken by someone else between choosing and
+    /// binding it would otherwise have the test talk to a stranger).
     pub fn wait_started(&mut self, i: usize) {
-        self.wait_started_by(i, |net, i| net.try_status(i).is_some());
+        self.wait_started_by(i, |net, i| {
+            net.try_status(i).is_some_and(|s| {
+                assert_eq!(
+                    s["peer_id"].as_str(),
+                    Some(net.peer_id(i)),
+                    "another node answers on {}'s port {}",
+                    net.nodes[i].name,
+                    net.nodes[i].http
+                );
+                true
+            })
+        });
     }
 
     /// Waits until `ready` says node `i` started; panics if it exits first or takes over 30 s.
