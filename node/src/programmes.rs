@@ -197,6 +197,13 @@ pub fn version_in_force(store: &Store, programme: &RecordId) -> Result<RecordId,
         .unwrap_or(*programme))
 }
 
+/// Whether [`fill_version`] has anything to fill in (and so needs the store): only a
+/// confirmation drafted without a version does. Every other draft is published without reading
+/// the store.
+pub fn needs_version(draft: &Draft) -> bool {
+    matches!(draft, Draft::Confirmation(c) if c.version.is_none())
+}
+
 /// Fills in the version of a confirmation drafted without one: the version in force.
 pub fn fill_version(draft: &mut Draft, store: &Store) -> Result<(), StoreError> {
     if let Draft::Confirmation(c) = draft

@@ -440,7 +440,17 @@ async fn publish(
         .map_err(|_| ApiError::BadRequest("the draft is not UTF-8".into()))?;
     let mut draft = Draft::parse(text, DraftFormat::Json)
         .map_err(|e| ApiError::Unprocessable(format!("draft: {e}")))?;
-    crate::programmes::fill_version(&mut draft, &state.shared.read_store())?;
+    // Only a confirmation without a version reads the store, off the async threads: a draft
+    // must never wait here for the writer's `fdatasync` (with every async thread waiting, the
+    // next publishes could not even be read, and groups stayed small).
+    if crate::programmes::needs_version(&draft) {
+        let shared = state.shared.clone();
+        draft = blocking(move || {
+            crate::programmes::fill_version(&mut draft, &shared.read_store())?;
+            Ok(draft)
+        })
+        .await?;
+    }
     let body = draft
         .to_body(&member, &state.shared.charter().rules().at(crate::now_ms()))
         .map_err(|e| ApiError::Unprocessable(format!("draft: {e}")))?;

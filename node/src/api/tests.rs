@@ -498,3 +498,51 @@ async fn repeated_queries_follow_every_change() {
     .await;
     super::query_tests::wait_for(&api, path, |v| total(v) == Some(0)).await;
 }
+
+/// A publish is handed to the worker while the store is locked for writing (a group commit's
+/// `fdatasync`): before, every draft read the store first, so the async threads all waited on
+/// the writer and the next publishes could not even be read, which kept groups small.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_draft_reaches_the_worker_while_the_store_is_locked_for_writing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = std::fs::read_to_string(sample("charter.toml")).expect("charter");
+    let store = Store::init(&dir.path().join("data"), &text).expect("store");
+    let peer_id = libp2p::identity::Keypair::generate_ed25519()
+        .public()
+        .to_peer_id();
+    let (shared, _indexer) = Shared::new(store, peer_id, Some("KZ".into())).expect("shared");
+    // No worker: the test takes the jobs itself.
+    let (jobs, mut job_rx) = mpsc::channel(16);
+    let app = router(AppState {
+        answers: crate::api::answers::AnswerCache::new(1 << 20),
+        shared: shared.clone(),
+        jobs,
+        admin_token: Arc::from(TOKEN),
+        guard: crate::api::guard::Guard::generous(),
+    });
+    // A writer holds the store (as the store stage does through a group commit) until told.
+    let (locked, release) = (std::sync::mpsc::channel(), std::sync::mpsc::channel::<()>());
+    let writer = {
+        let shared = shared.clone();
+        let (locked, release) = (locked.0, release.1);
+        std::thread::spawn(move || {
+            let _store = shared.lock_store();
+            let _ = locked.send(());
+            let _ = release.recv();
+        })
+    };
+    locked.1.recv().expect("the writer holds the store");
+    let request =
+        tokio::spawn(app.oneshot(post("/api/v1/records", Some(TOKEN), DRAFT.to_string())));
+    let job = tokio::time::timeout(std::time::Duration::from_secs(10), job_rx.recv()).await;
+    let _ = release.0.send(());
+    writer.join().expect("the writer ends");
+    let Ok(Some(worker::Job::Publish { body, reply })) = job else {
+        panic!("no publish job reached the worker while the store was locked");
+    };
+    assert_eq!(body.kind(), hubnet_protocol::Kind::Practice);
+    drop(reply);
+    let response = request.await.expect("joins").expect("infallible");
+    // The worker went away without answering: the API says so rather than hanging.
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+}
