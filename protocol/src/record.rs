@@ -474,6 +474,25 @@ impl Unverified {
         }
     }
 
+    /// The record, for one that `key` has just signed ([`sign`]) on this machine and that is
+    /// about to be stored: every rule was checked by the precheck that made this value; only the
+    /// signature is not verified again. Ed25519 signing is deterministic and valid by
+    /// construction for a key the charter admitted (no torsion, §1.3), and every peer verifies
+    /// the record before it stores or forwards it, so verifying here would only spend the time
+    /// of a verification on each publish. Refused as [`RecordError::BadSignature`] if the
+    /// record is not by `key` or carries no well-formed signature.
+    ///
+    /// Never use it on bytes that were not signed here: those go through [`Unverified::verify`].
+    pub fn signed_here(self, key: &SecretKey) -> Result<Record, RecordError> {
+        if self.record.header.author == key.public_key() && self.signature.is_some() {
+            Ok(self.record)
+        } else {
+            Err(RecordError::BadSignature(
+                self.record.header.author.to_hex(),
+            ))
+        }
+    }
+
     /// The record as decoded, before its signature is checked.
     pub fn record(&self) -> &Record {
         &self.record

@@ -107,6 +107,30 @@ fn valid_record_verifies() {
 }
 
 #[test]
+fn a_record_signed_here_is_taken_without_verifying_and_only_by_its_own_key() {
+    let net = net();
+    let signed = signed_practice(&net, 1, Position::FIRST);
+    let precheck = || record::precheck(&signed.encode(), &net.charter, NOW).expect("prechecks");
+    let verified = precheck().verify().expect("valid");
+    assert_eq!(precheck().signed_here(&net.keys[1]), Ok(verified));
+    // Another member's key did not sign it.
+    assert_eq!(
+        precheck().signed_here(&net.keys[2]),
+        Err(RecordError::BadSignature(net.keys[1].public_key().to_hex()))
+    );
+    // A record without a well-formed signature is refused even by its author's key.
+    let unsigned = SignedRecord {
+        signature: vec![0; 63],
+        ..signed.clone()
+    };
+    let u = record::precheck(&unsigned.encode(), &net.charter, NOW).expect("prechecks");
+    assert_eq!(
+        u.signed_here(&net.keys[1]),
+        Err(RecordError::BadSignature(net.keys[1].public_key().to_hex()))
+    );
+}
+
+#[test]
 fn flipped_bit_in_signature_is_bad_signature() {
     let net = net();
     let mut s = signed_practice(&net, 1, Position::FIRST);

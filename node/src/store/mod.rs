@@ -1135,8 +1135,9 @@ impl Store {
     /// Nothing signed here leaves the store before it is durable: the records are returned only
     /// once the group is on disk, and a record that was signed but then refused is dropped, so
     /// no two records with one seq are ever seen by anyone. Each signed record is checked by the
-    /// same rules and signature check as one received ([`crate::ingest::verify_all`], on every
-    /// core), so the node never stores what its peers would refuse.
+    /// same rules as one received ([`record::precheck`]), so the node never stores what its peers
+    /// would refuse; its signature, made here a moment before, is not verified a second time
+    /// ([`record::Unverified::signed_here`]).
     pub fn publish_group(
         &mut self,
         key: &SecretKey,
@@ -1189,12 +1190,13 @@ impl Store {
         let signed: Vec<Vec<u8>> = round.into_iter().flatten().collect();
         let head_created = self.heads.get(&author).map_or(i64::MIN, |h| h.created_at);
         let mut valid = Vec::with_capacity(signed.len());
-        for checked in crate::ingest::verify_all(
-            signed.iter().map(Vec::as_slice),
-            self.governance.charter(),
-            now_ms.max(head_created),
-        ) {
-            match checked {
+        // Every rule a peer applies, but not a second verification of signatures made here a
+        // moment ago (`Unverified::signed_here`): each peer verifies them before it stores or
+        // forwards.
+        let charter = self.governance.charter();
+        let at = now_ms.max(head_created);
+        for bytes in &signed {
+            match record::precheck(bytes, charter, at).and_then(|u| u.signed_here(key)) {
                 Ok(r) => valid.push(r),
                 Err(e) => {
                     refused = Some(StoreError::Invalid(e));
