@@ -176,6 +176,27 @@ fn wrk(url: &str, script: &Path, connections: u32, seconds: u32) -> String {
     String::from_utf8_lossy(&out.stdout).to_string()
 }
 
+/// The publishing node's ingest counters (`hubnet_ingest_seconds_total` by stage and phase,
+/// and the group sizes' sum and count), to show where the worker's time went during the load.
+fn worker_counters(c: &reqwest::blocking::Client, http: &str) -> Vec<(String, f64)> {
+    let text = c
+        .get(format!("{http}/metrics"))
+        .send()
+        .and_then(|r| r.text())
+        .unwrap_or_default();
+    text.lines()
+        .filter(|l| {
+            l.starts_with("hubnet_ingest_seconds_total{")
+                || l.starts_with("hubnet_publish_group_records_sum")
+                || l.starts_with("hubnet_publish_group_records_count")
+        })
+        .filter_map(|l| {
+            let (name, value) = l.rsplit_once(' ')?;
+            Some((name.to_owned(), value.parse().ok()?))
+        })
+        .collect()
+}
+
 fn wrk_field<'a>(text: &'a str, prefix: &str) -> Option<&'a str> {
     text.lines()
         .find(|l| l.trim_start().starts_with(prefix))
@@ -236,6 +257,7 @@ fn main() {
     let before = count(&c, &a_http);
 
     let raw_before = openssl_verify_rate();
+    let counters_before = worker_counters(&c, &a_http);
     let out = wrk(&format!("{a_http}/"), &script, connections, seconds);
     let ended = Instant::now();
     // Requests in flight when wrk stopped are still answered: the mirror is waited for until it
@@ -250,6 +272,16 @@ fn main() {
         },
     );
     let mirror_lag = ended.elapsed();
+    let counters: Vec<(String, f64)> = worker_counters(&c, &a_http)
+        .into_iter()
+        .map(|(name, after)| {
+            let before = counters_before
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map_or(0.0, |(_, v)| *v);
+            (name, after - before)
+        })
+        .collect();
     let raw_after = openssl_verify_rate();
     let raw = raw_before.max(raw_after);
 
@@ -281,4 +313,24 @@ fn main() {
         rps / raw
     );
     println!("  load average at the end: {}", load.trim());
+    let counter = |name: &str| {
+        counters
+            .iter()
+            .find(|(n, _)| n == name)
+            .map_or(0.0, |(_, v)| *v)
+    };
+    let groups = counter("hubnet_publish_group_records_count");
+    println!(
+        "  KZ's node: {groups:.0} publish groups, {:.1} records a group on average",
+        counter("hubnet_publish_group_records_sum") / groups.max(1.0)
+    );
+    for (name, seconds) in counters
+        .iter()
+        .filter(|(n, _)| n.starts_with("hubnet_ingest_seconds_total"))
+    {
+        let label = name
+            .trim_start_matches("hubnet_ingest_seconds_total{")
+            .trim_end_matches('}');
+        println!("  KZ's ingest worker, {label}: {seconds:.2} s");
+    }
 }
