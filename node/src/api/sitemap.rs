@@ -150,11 +150,14 @@ fn last_change(shared: &Shared, c: &Current) -> i64 {
 /// `robots.txt`: every page may be crawled, and the sitemap says which; not the same pages
 /// under query strings (search results, calendar months: endless combinations of the same
 /// records), nor what is for programs and costs the node to write (exports, bundles, logs, raw
-/// bytes, vCard and CSV directories, feeds for subscribers, the operators' endpoints).
+/// bytes, vCard and CSV directories, feeds for subscribers, the operators' endpoints). The
+/// OAI-PMH endpoint stays open to harvesters that heed robots.txt, query string and all: its
+/// `Allow` is longer than the `Disallow` of query strings, and the longest match wins (RFC 9309).
 pub const ROBOTS: &str = "\
 # hubnet node: record pages are for everyone; exports and feeds are for programs.
 User-agent: *
 Allow: /
+Allow: /oai
 Disallow: /*?
 Disallow: /api/v1/export
 Disallow: /api/v1/bundle

@@ -136,6 +136,38 @@ async fn robots_txt_names_the_sitemap_and_keeps_crawlers_off_the_exports() {
     }
     // Record pages are not kept off.
     assert!(!lines.iter().any(|l| l.starts_with("Disallow: /records")));
+    // What a crawler decides, by Google's own matching rules (the `robotstxt` crate is a port of
+    // Google's robots.txt library): longest match wins, `*` and query strings as Google reads
+    // them.
+    let allowed = |path: &str| {
+        robotstxt::DefaultMatcher::default().one_agent_allowed_by_robots(
+            &body,
+            "Googlebot",
+            &format!("http://127.0.0.1{path}"),
+        )
+    };
+    for open in [
+        "/",
+        "/records/00ff",
+        "/sitemap.xml",
+        "/oai?verb=Identify",
+        "/oai?verb=ListRecords&metadataPrefix=oai_dc",
+    ] {
+        assert!(
+            allowed(open),
+            "{open} must be open to crawlers and harvesters"
+        );
+    }
+    for closed in [
+        "/records?q=reform",
+        "/api/v1/records?q=reform",
+        "/api/v1/export",
+        "/api/v1/bundle",
+        "/feeds/atom.xml",
+        "/metrics",
+    ] {
+        assert!(!allowed(closed), "{closed} must be kept off");
+    }
 }
 
 #[test]
