@@ -92,7 +92,20 @@ impl Changes {
         let mut marks = std::collections::VecDeque::new();
         let mut listed_decisions = HashMap::new();
         let mut key = None;
-        if let Ok(text) = std::fs::read_to_string(&file) {
+        // Bytes that are not UTF-8 (a crash mid-append) spoil their own line only; a file that
+        // cannot be read at all is left as it is (not replaced by a new one, which would lose
+        // every stamp and the token key for good) and nothing is written to it this run.
+        let (text, readable) = match std::fs::read(&file) {
+            Ok(bytes) => (Some(String::from_utf8_lossy(&bytes).into_owned()), true),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => (None, true),
+            Err(e) => {
+                warn!(file = %file.display(), error = %e,
+                    "cannot read the OAI-PMH datestamps; records are stamped when seen, and the \
+                     file is left untouched until a restart can read it");
+                (None, false)
+            }
+        };
+        if let Some(text) = text {
             // A torn last line (a crash mid-append) is left out; so is a line that does not parse.
             let whole = match text.rfind('\n') {
                 Some(end) => &text[..end],
@@ -145,12 +158,22 @@ impl Changes {
             items: HashMap::new(),
             order: BTreeSet::new(),
             decisions_seen: HashSet::new(),
-            writable: true,
+            writable: readable,
         };
         if fresh {
             changes.write(&format!("{MAGIC} {}\n", hex::encode(key)), true);
         }
         changes
+    }
+
+    /// The time an answer given now carries (its `responseDate`): `now_ms`, or the latest stamp
+    /// if that is later; and no change seen after this call is stamped earlier. A request that
+    /// read the clock and then waited for another to be answered would otherwise stamp what it
+    /// sees with its own earlier time, before the other's `responseDate`, which a harvester
+    /// takes as its next `from`, and the change would never be harvested.
+    pub fn answered_at(&mut self, now_ms: i64) -> i64 {
+        self.last_stamp = self.last_stamp.max(now_ms);
+        self.last_stamp
     }
 
     /// The key of this node's resumption tokens.

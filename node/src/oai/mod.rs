@@ -146,6 +146,9 @@ impl Oai {
         let changes = guard.get_or_insert_with(|| Changes::open(shared.read_store().dir()));
         // The journal is read a few runs at a time, the store let go of between them.
         while !changes.follow_some(&shared.read_store(), now_ms, FOLLOW_BATCHES)? {}
+        // The clock was read before this request waited for the lock; an answer given in the
+        // meantime may carry a later time, which this one and its stamps must not go below.
+        let now_ms = changes.answered_at(now_ms);
         let store = shared.read_store();
         let store = &*store;
         let admin = self
@@ -429,6 +432,7 @@ impl<'a> Context<'a> {
                     from: from.clone(),
                     until: until.clone(),
                     after: (0, RecordId([0; 32])),
+                    counts: None,
                 },
                 None,
                 false,
@@ -460,14 +464,25 @@ impl<'a> Context<'a> {
         } else {
             self.page_identifiers
         };
-        let mut total = 0usize;
-        let mut before = 0usize;
-        for item in self.changes.after(None).filter(|i| matches(i)) {
-            total += 1;
-            if after.is_some_and(|a| (item.pos, item.id) <= a) {
-                before += 1;
+        // The whole list is counted for its first page only (and for a token of the first
+        // format); later pages take the counts from their token, so a harvest costs one pass
+        // over the items, not one per page.
+        let (mut total, before) = match args.counts {
+            Some((total, cursor)) => (
+                usize::try_from(total).unwrap_or(usize::MAX),
+                usize::try_from(cursor).unwrap_or(usize::MAX),
+            ),
+            None => {
+                let (mut total, mut before) = (0usize, 0usize);
+                for item in self.changes.after(None).filter(|i| matches(i)) {
+                    total += 1;
+                    if after.is_some_and(|a| (item.pos, item.id) <= a) {
+                        before += 1;
+                    }
+                }
+                (total, before)
             }
-        }
+        };
         let mut chosen: Vec<&Item> = self
             .changes
             .after(after)
@@ -476,6 +491,13 @@ impl<'a> Context<'a> {
             .collect();
         let more = chosen.len() > page;
         chosen.truncate(page);
+        // A list that grew since its first page (items changed again come round once more) is
+        // at least as long as what was and is being listed.
+        total = total.max(
+            before
+                .saturating_add(chosen.len())
+                .saturating_add(usize::from(more)),
+        );
         if chosen.is_empty() {
             return Err(Error::NoRecordsMatch);
         }
@@ -489,6 +511,10 @@ impl<'a> Context<'a> {
             Some(last) if more => Some(xml::Resumption {
                 token: Token {
                     after: (last.pos, last.id),
+                    counts: Some((
+                        u64::try_from(total).unwrap_or(u64::MAX),
+                        u64::try_from(before + chosen.len()).unwrap_or(u64::MAX),
+                    )),
                     ..args
                 }
                 .encode(self.changes.key()),

@@ -105,6 +105,7 @@ fn token() -> Token {
         from: Some("2024-01-01".into()),
         until: None,
         after: (17, RecordId([7; 32])),
+        counts: Some((1_000_000, 150)),
     }
 }
 
@@ -128,6 +129,13 @@ fn tokens_round_trip_and_any_change_is_refused() {
             assert!(Token::decode(&changed, &key).is_err(), "{changed}");
         }
     }
+    // A token of the first format (no counts) is still read.
+    let first_format = Token {
+        counts: None,
+        ..token()
+    };
+    let text = first_format.encode(&key);
+    assert_eq!(Token::decode(&text, &key).unwrap(), first_format);
     // Garbage, and a body re-tagged without the key.
     for bad in ["", ".", "abc", "a.b", &"x".repeat(5000)] {
         assert!(Token::decode(bad, &key).is_err(), "{bad}");
@@ -287,6 +295,45 @@ fn datestamps_survive_a_restart_and_never_go_back() {
     assert_eq!(
         again.after(None).last().unwrap().stamp_ms,
         3_000_000_000_000
+    );
+}
+
+#[test]
+fn a_request_that_waited_stamps_no_change_before_an_answer_given_meanwhile() {
+    let (_dir, mut store, mut changes) = followed(1);
+    let key = sample_key("KZ");
+    // Request B reads the clock at T2, finds nothing new and answers: responseDate T2.
+    let t2 = 2_500_000_000_000;
+    changes.follow(&store, t2).unwrap();
+    assert_eq!(changes.answered_at(t2), t2);
+    // A record arrives; request A, which read the clock at T1 < T2 before it waited for B,
+    // sees it.
+    crate::synth::fill(&mut store, std::slice::from_ref(&key), 1, crate::now_ms()).unwrap();
+    let t1 = 2_400_000_000_000;
+    changes.follow(&store, t1).unwrap();
+    assert_eq!(changes.answered_at(t1), t2, "responseDates never go back");
+    // A harvester that got B's answer asks `from` T2 next: the change is at T2 or later.
+    let newest = changes.after(None).last().unwrap().stamp_ms;
+    assert!(newest >= t2, "stamped {newest}, before {t2}");
+}
+
+#[test]
+fn a_datestamps_file_with_a_damaged_line_keeps_its_key_and_its_other_stamps() {
+    let (_dir, store, changes) = followed(3);
+    let before = listed(&changes);
+    let token_key = *changes.key();
+    let path = store.dir().join(super::changes::STAMPS_FILE);
+    // A line of bytes that are not UTF-8 (a crash mid-append), then the end of the file.
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes.extend_from_slice(b"j 9 \xff\xfe 12\n");
+    std::fs::write(&path, &bytes).unwrap();
+    let mut again = Changes::open(store.dir());
+    again.follow(&store, 3_000_000_000_000).unwrap();
+    assert_eq!(*again.key(), token_key, "the token key survives");
+    assert_eq!(listed(&again), before, "the stamps survive");
+    assert!(
+        std::fs::read(&path).unwrap().starts_with(&bytes),
+        "the file is kept"
     );
 }
 

@@ -25,6 +25,10 @@ pub struct Token {
     pub until: Option<String>,
     /// The last item returned: its position and id.
     pub after: (u64, RecordId),
+    /// The list's size as counted for its first page, and the items before the next page
+    /// (`completeListSize` and `cursor`), so that no later page counts the whole list again.
+    /// `None` in tokens of the first format, which did not carry them.
+    pub counts: Option<(u64, u64)>,
 }
 
 /// Why a token was refused.
@@ -75,17 +79,20 @@ fn hmac(key: &[u8; 32], message: &[u8]) -> [u8; 32] {
 impl Token {
     /// The token's text, authenticated with `key`.
     pub fn encode(&self, key: &[u8; 32]) -> String {
-        let fields = [
-            "1",
-            &self.verb,
-            &self.prefix,
-            self.set.as_deref().unwrap_or(""),
-            self.from.as_deref().unwrap_or(""),
-            self.until.as_deref().unwrap_or(""),
-            &self.after.0.to_string(),
-            &self.after.1.to_hex(),
-        ]
-        .join("\n");
+        let mut fields = vec![
+            if self.counts.is_some() { "2" } else { "1" }.to_owned(),
+            self.verb.clone(),
+            self.prefix.clone(),
+            self.set.clone().unwrap_or_default(),
+            self.from.clone().unwrap_or_default(),
+            self.until.clone().unwrap_or_default(),
+            self.after.0.to_string(),
+            self.after.1.to_hex(),
+        ];
+        if let Some((total, cursor)) = self.counts {
+            fields.extend([total.to_string(), cursor.to_string()]);
+        }
+        let fields = fields.join("\n");
         let tag = hmac(key, fields.as_bytes());
         format!(
             "{}.{}",
@@ -122,8 +129,24 @@ impl Token {
         }
         let fields = String::from_utf8(fields).map_err(|_| TokenError::Malformed)?;
         let parts: Vec<&str> = fields.split('\n').collect();
-        let ["1", verb, prefix, set, from, until, pos, id] = parts.as_slice() else {
-            return Err(TokenError::Malformed);
+        let (verb, prefix, set, from, until, pos, id, counts) = match parts.as_slice() {
+            ["1", verb, prefix, set, from, until, pos, id] => {
+                (verb, prefix, set, from, until, pos, id, None)
+            }
+            ["2", verb, prefix, set, from, until, pos, id, total, cursor] => {
+                let number = |s: &str| s.parse::<u64>().map_err(|_| TokenError::Malformed);
+                (
+                    verb,
+                    prefix,
+                    set,
+                    from,
+                    until,
+                    pos,
+                    id,
+                    Some((number(total)?, number(cursor)?)),
+                )
+            }
+            _ => return Err(TokenError::Malformed),
         };
         if !matches!(*verb, "ListIdentifiers" | "ListRecords") {
             return Err(TokenError::Malformed);
@@ -139,6 +162,7 @@ impl Token {
                 pos.parse().map_err(|_| TokenError::Malformed)?,
                 id.parse().map_err(|_| TokenError::Malformed)?,
             ),
+            counts,
         })
     }
 }
