@@ -20,6 +20,26 @@ pub fn sample_key(name: &str) -> SecretKey {
     crate::keyfile::read(&sample(&format!("keys/{name}.key"))).unwrap()
 }
 
+/// A new store of the sample network in `dir`/data, shared as a running node shares it (`member`:
+/// the node's member code, `None` for a mirror), with its search indexer running, after
+/// `prepare` filled the store.
+pub fn sample_shared(
+    dir: &Path,
+    member: Option<&str>,
+    prepare: impl FnOnce(&mut crate::store::Store),
+) -> (
+    std::sync::Arc<crate::shared::Shared>,
+    crate::search::indexer::IndexerHandle,
+) {
+    let text = std::fs::read_to_string(sample("charter.toml")).unwrap();
+    let mut store = crate::store::Store::init(&dir.join("data"), &text).unwrap();
+    prepare(&mut store);
+    let peer_id = libp2p::identity::Keypair::generate_ed25519()
+        .public()
+        .to_peer_id();
+    crate::shared::Shared::new(store, peer_id, member.map(str::to_owned)).unwrap()
+}
+
 /// The sample charter, verified.
 pub fn sample_charter() -> Charter {
     let text = std::fs::read_to_string(sample("charter.toml")).unwrap();

@@ -1099,7 +1099,6 @@ mod tests {
     use hubnet_protocol::{Draft, DraftFormat, SignedRecord};
 
     use super::*;
-    use crate::store::Store;
 
     struct Rig {
         jobs: mpsc::Sender<Job>,
@@ -1110,16 +1109,9 @@ mod tests {
         _dir: tempfile::TempDir,
     }
 
-    use crate::test_support::sample;
-
     fn rig() -> Rig {
         let dir = tempfile::tempdir().expect("tempdir");
-        let text = std::fs::read_to_string(sample("charter.toml")).expect("charter");
-        let store = Store::init(&dir.path().join("data"), &text).expect("store");
-        let peer_id = libp2p::identity::Keypair::generate_ed25519()
-            .public()
-            .to_peer_id();
-        let (shared, _indexer) = Shared::new(store, peer_id, None).expect("shared");
+        let (shared, _indexer) = crate::test_support::sample_shared(dir.path(), None, |_| {});
         let (jobs, job_rx) = mpsc::channel(16);
         let (event_tx, events) = mpsc::channel(1024);
         let s = shared.clone();

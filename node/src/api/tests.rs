@@ -13,7 +13,7 @@ use tower::ServiceExt;
 use super::{AppState, router};
 use crate::shared::Shared;
 use crate::store::Store;
-use crate::test_support::{sample, sample_key};
+use crate::test_support::sample_key;
 use crate::worker;
 
 pub(super) const TOKEN: &str = "test-admin-token-0123";
@@ -33,31 +33,30 @@ pub(super) fn api(member: Option<&str>) -> Api {
 /// [`api`] over a store that `prepare` fills first.
 pub(super) fn api_with(member: Option<&str>, prepare: impl FnOnce(&mut Store)) -> Api {
     let dir = tempfile::tempdir().expect("tempdir");
-    let text = std::fs::read_to_string(sample("charter.toml")).expect("charter");
-    let mut store = Store::init(&dir.path().join("data"), &text).expect("store");
-    prepare(&mut store);
+    let (shared, indexer) = crate::test_support::sample_shared(dir.path(), member, prepare);
     let key = member.map(sample_key);
-    let peer_id = libp2p::identity::Keypair::generate_ed25519()
-        .public()
-        .to_peer_id();
-    let (shared, indexer) = Shared::new(store, peer_id, member.map(str::to_owned)).expect("shared");
     let (jobs, job_rx) = mpsc::channel(16);
     let (event_tx, events) = mpsc::channel(1024);
     let s = shared.clone();
     std::thread::spawn(move || worker::run(s, key, job_rx, event_tx));
     Api {
-        app: router(AppState {
-            answers: crate::api::answers::AnswerCache::new(64 << 20),
-            shared: shared.clone(),
-            jobs,
-            admin_token: Arc::from(TOKEN),
-            guard: crate::api::guard::Guard::generous(),
-        }),
+        app: app(&shared, jobs),
         shared,
         _events: events,
         _indexer: indexer,
         _dir: dir,
     }
+}
+
+/// The API's router over `shared`, handing jobs to `jobs`.
+fn app(shared: &Arc<Shared>, jobs: mpsc::Sender<worker::Job>) -> axum::Router {
+    router(AppState {
+        answers: crate::api::answers::AnswerCache::new(64 << 20),
+        shared: shared.clone(),
+        jobs,
+        admin_token: Arc::from(TOKEN),
+        guard: crate::api::guard::Guard::generous(),
+    })
 }
 
 /// Publishes `draft` through `POST /api/v1/records` and returns its id.
@@ -505,21 +504,10 @@ async fn repeated_queries_follow_every_change() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_draft_reaches_the_worker_while_the_store_is_locked_for_writing() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let text = std::fs::read_to_string(sample("charter.toml")).expect("charter");
-    let store = Store::init(&dir.path().join("data"), &text).expect("store");
-    let peer_id = libp2p::identity::Keypair::generate_ed25519()
-        .public()
-        .to_peer_id();
-    let (shared, _indexer) = Shared::new(store, peer_id, Some("KZ".into())).expect("shared");
+    let (shared, _indexer) = crate::test_support::sample_shared(dir.path(), Some("KZ"), |_| {});
     // No worker: the test takes the jobs itself.
     let (jobs, mut job_rx) = mpsc::channel(16);
-    let app = router(AppState {
-        answers: crate::api::answers::AnswerCache::new(1 << 20),
-        shared: shared.clone(),
-        jobs,
-        admin_token: Arc::from(TOKEN),
-        guard: crate::api::guard::Guard::generous(),
-    });
+    let app = app(&shared, jobs);
     // A writer holds the store (as the store stage does through a group commit) until told.
     let (locked, release) = (std::sync::mpsc::channel(), std::sync::mpsc::channel::<()>());
     let writer = {
