@@ -19,7 +19,7 @@ const FORM: &str = "application/x-www-form-urlencoded";
     params(
         ("verb" = String, Query, description = "Identify, ListMetadataFormats, ListSets, GetRecord, ListIdentifiers or ListRecords"),
         ("metadataPrefix" = Option<String>, Query, description = "`oai_dc` (the only format)"),
-        ("identifier" = Option<String>, Query, description = "`oai:{repositoryIdentifier}:{record id}`: the repository identifier is the network's English name in lower case with hyphens (Identify's sampleIdentifier shows it)"),
+        ("identifier" = Option<String>, Query, description = "`oai:{repositoryIdentifier}:{record id}`: the repository identifier is the network's English name in lower case with hyphens (every header of a list shows it)"),
         ("set" = Option<String>, Query, description = "`kind`, `kind:{kind}` (practice, event, reform_profile, institution, expert, programme), `country`, `country:{member code}`"),
         ("from" = Option<String>, Query, description = "UTC, `YYYY-MM-DD` or `YYYY-MM-DDThh:mm:ssZ` (the same granularity as `until`); datestamps are when this node saw an item's latest change"),
         ("until" = Option<String>, Query, description = "UTC, `YYYY-MM-DD` or `YYYY-MM-DDThh:mm:ssZ`"),

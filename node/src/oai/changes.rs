@@ -7,9 +7,10 @@
 //! erasure, or an erasure by a committee decision. The signed `created_at` would not do: a
 //! record created last month that reaches this node today (a member back from a month offline)
 //! would be dated before a harvester's last `from` and never harvested. A change is seen at the
-//! latest when the next OAI-PMH request is answered, and only once the search index (which the
-//! record view reads) has applied it, so a harvester that asked at `T` finds every change it
-//! did not get with a datestamp of `T` or later. Stamps never go back (each is at least the one
+//! latest when the next OAI-PMH request is answered (the journal is read under the store's lock,
+//! not through the search index), so a harvester that asked at `T` finds every change it did not
+//! get with a datestamp of `T` or later (`Changes::answered_at` keeps that true for a request
+//! that waited for another). Stamps never go back (each is at least the one
 //! before, whatever the clock does).
 //!
 //! They persist in `DATA_DIR/oai-datestamps`, a line file appended as changes are seen (no

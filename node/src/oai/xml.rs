@@ -241,7 +241,7 @@ fn dc(w: &mut Writer<Vec<u8>>, c: &Current, l: &Listed<'_>) -> std::io::Result<(
         .write_inner_content(|w| {
             localized(w, "dc:title", view.title())?;
             let member = crate::lang::member_name(l.charter, c.member(), Some("en"));
-            dc_text(
+            text(
                 w,
                 "dc:creator",
                 if member.is_empty() {
@@ -257,16 +257,16 @@ fn dc(w: &mut Writer<Vec<u8>>, c: &Current, l: &Listed<'_>) -> std::io::Result<(
                 }
             }
             for s in subjects {
-                dc_text(w, "dc:subject", s)?;
+                text(w, "dc:subject", s)?;
             }
             localized(w, "dc:description", view.summary())?;
             if let Some((_, network)) = crate::lang::pick_in(l.charter.name(), Some("en")) {
-                dc_text(w, "dc:publisher", network)?;
+                text(w, "dc:publisher", network)?;
             }
-            dc_text(w, "dc:date", &day(c.created_at()))?;
-            dc_text(w, "dc:type", dcmi_type(view.name()))?;
-            dc_text(w, "dc:type", view.name())?;
-            dc_text(
+            text(w, "dc:date", &day(c.created_at()))?;
+            text(w, "dc:type", dcmi_type(view.name()))?;
+            text(w, "dc:type", view.name())?;
+            text(
                 w,
                 "dc:identifier",
                 &format!("{}/records/{}", l.base, c.id()),
@@ -279,22 +279,22 @@ fn dc(w: &mut Writer<Vec<u8>>, c: &Current, l: &Listed<'_>) -> std::io::Result<(
                 languages.extend(t.text.keys().map(String::as_str));
             }
             for lang in languages {
-                dc_text(w, "dc:language", lang)?;
+                text(w, "dc:language", lang)?;
             }
             if !view.country().is_empty() {
-                dc_text(w, "dc:coverage", view.country())?;
+                text(w, "dc:coverage", view.country())?;
             }
             if let Some(period) = period(content) {
-                dc_text(w, "dc:coverage", &period)?;
+                text(w, "dc:coverage", &period)?;
             }
             if !view.license().is_empty() {
-                dc_text(w, "dc:rights", view.license())?;
+                text(w, "dc:rights", view.license())?;
             }
             let body = c.amendment.as_ref().map_or(&c.original.body, |a| &a.body);
             let mut related = BTreeSet::new();
             for (_, id, _) in body.record_refs() {
                 if id != c.id() && related.insert(id) {
-                    dc_text(w, "dc:relation", &format!("{}/records/{id}", l.base))?;
+                    text(w, "dc:relation", &format!("{}/records/{id}", l.base))?;
                 }
             }
             Ok(())
@@ -358,10 +358,6 @@ fn is_language(tag: &str) -> bool {
     (1..=8).contains(&first.len())
         && first.bytes().all(|b| b.is_ascii_alphabetic())
         && parts.all(|p| (1..=8).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphanumeric()))
-}
-
-fn dc_text(w: &mut Writer<Vec<u8>>, name: &str, value: &str) -> std::io::Result<()> {
-    text(w, name, value)
 }
 
 fn text(w: &mut Writer<Vec<u8>>, name: &str, value: &str) -> std::io::Result<()> {
