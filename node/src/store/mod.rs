@@ -1187,7 +1187,7 @@ impl Store {
             Some(Err(_)) => round.pop().and_then(Result::err),
             _ => None,
         };
-        let signed: Vec<Vec<u8>> = round.into_iter().flatten().collect();
+        let signed: Vec<SignedRecord> = round.into_iter().flatten().collect();
         let head_created = self.heads.get(&author).map_or(i64::MIN, |h| h.created_at);
         let mut valid = Vec::with_capacity(signed.len());
         // Every rule a peer applies, but not a second verification of signatures made here a
@@ -1195,8 +1195,8 @@ impl Store {
         // forwards.
         let charter = self.governance.charter();
         let at = now_ms.max(head_created);
-        for bytes in &signed {
-            match record::precheck(bytes, charter, at).and_then(|u| u.signed_here(key)) {
+        for s in signed {
+            match record::precheck_signed(s, charter, at).and_then(|u| u.signed_here(key)) {
                 Ok(r) => valid.push(r),
                 Err(e) => {
                     refused = Some(StoreError::Invalid(e));
@@ -1239,7 +1239,7 @@ impl Store {
         key: &SecretKey,
         bodies: &[&Body],
         now_ms: i64,
-    ) -> Result<Vec<Result<Vec<u8>, StoreError>>, StoreError> {
+    ) -> Result<Vec<Result<SignedRecord, StoreError>>, StoreError> {
         let author = key.public_key();
         let charter = self.governance.charter();
         let mut position = match self.head(&author)? {
@@ -1315,7 +1315,7 @@ impl Store {
                 prev: Some(id),
                 prev_created_at: created_at,
             };
-            out.push(Ok(signed.encode()));
+            out.push(Ok(signed));
         }
         Ok(out)
     }
