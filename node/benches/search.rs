@@ -14,7 +14,8 @@
 //! Records are built from the sample corpus (deploy/sample/drafts): each member's practices and
 //! events in Russian, English and Kazakh, cut to title, summary and the first section of the body
 //! (about 1.5 KB), a number appended to the title, chained per member and signed.
-//! Run with `cargo bench -p hubnet-node --bench search`.
+//! Run with `cargo bench -p hubnet-node --bench search`; `HUBNET_SEARCH_INDEXING_ONLY=1` measures
+//! the store's ingest and the indexing rate only (no catch-up, no queries).
 
 mod common;
 
@@ -26,6 +27,10 @@ use hubnet_node::api::query::{parse_query, run_query};
 use hubnet_node::search::SearchIndex;
 use hubnet_node::search::indexer::Indexer;
 use hubnet_node::store::Store;
+
+/// The allocator the `hubnet` binary uses (node/src/main.rs), so the figures are the node's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const NOW: i64 = 1_790_000_000_000;
 const BATCH: usize = 4096;
@@ -49,6 +54,21 @@ fn cpu_seconds() -> f64 {
             .unwrap_or(0)
     };
     (ticks(11) + ticks(12)) as f64 / 100.0
+}
+
+/// Indexing: the indexer catching up with the whole journal of `store` (`n` records), as a
+/// rebuild does; returns the store, the documents indexed a second and the CPU time a document.
+fn measure_indexing(store: Store, data: &Path, n: usize) -> (Store, f64, f64) {
+    let cpu_before = cpu_seconds();
+    let (store, indexing) = common::index_whole_journal(store, data);
+    let index_cpu = cpu_seconds() - cpu_before;
+    let index_rate = n as f64 / indexing.as_secs_f64();
+    let cpu_per_doc = index_cpu * 1e6 / n as f64;
+    eprintln!(
+        "indexing: {n} records in {indexing:.1?} = {index_rate:.0}/s, {index_cpu:.1} s of CPU \
+         = {cpu_per_doc:.0} µs a document"
+    );
+    (store, index_rate, cpu_per_doc)
 }
 
 /// The store as the indexer thread reads it.
@@ -120,6 +140,17 @@ fn main() {
     let ingest_rate = n as f64 / ingest.as_secs_f64();
     eprintln!("ingest: {n} records in {ingest:.1?} = {ingest_rate:.0}/s");
 
+    if std::env::var_os("HUBNET_SEARCH_INDEXING_ONLY").is_some() {
+        drop(all);
+        let (_, index_rate, cpu_per_doc) = measure_indexing(store, &data, n);
+        println!(
+            "ingest {ingest_rate:.0} records/s; indexing {index_rate:.0} documents/s = {:.2}x \
+             ingest ({cpu_per_doc:.0} µs of CPU a document)",
+            index_rate / ingest_rate
+        );
+        return;
+    }
+
     // A catch-up as a node runs it: storing at the store's rate while the indexer follows.
     let follow_dir = tempfile::tempdir().expect("tempdir");
     let (follow_rate, trailing) = follow(&follow_dir.path().join("data"), &charter, &all);
@@ -130,16 +161,7 @@ fn main() {
          whole journal {trailing:.1?} after the last record was stored"
     );
 
-    // Indexing: the indexer catching up with the whole journal (what a rebuild does).
-    let cpu_before = cpu_seconds();
-    let (store, indexing) = common::index_whole_journal(store, &data);
-    let index_cpu = cpu_seconds() - cpu_before;
-    let index_rate = n as f64 / indexing.as_secs_f64();
-    let cpu_per_doc = index_cpu * 1e6 / n as f64;
-    eprintln!(
-        "indexing: {n} records in {indexing:.1?} = {index_rate:.0}/s, {index_cpu:.1} s of CPU \
-         = {cpu_per_doc:.0} µs a document"
-    );
+    let (store, index_rate, cpu_per_doc) = measure_indexing(store, &data, n);
 
     // Queries, through the same code as GET /api/v1/records.
     let peer = libp2p::identity::Keypair::generate_ed25519()

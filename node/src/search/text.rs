@@ -7,8 +7,6 @@
 //! Uzbek writes as letters (`Oʻzbekiston` with U+02BB, `Oʼzbekiston` with U+02BC, `O'zbekiston`,
 //! `O‘zbekiston`) and folds `ё` into `е`, for documents and queries alike.
 
-use std::collections::HashMap;
-
 use tantivy::Index;
 use tantivy::tokenizer::{
     AsciiFoldingFilter, Language, RawTokenizer, Stemmer, TextAnalyzer, Token, TokenStream,
@@ -77,8 +75,9 @@ pub struct Words {
     token: Token,
     /// The stemmer, applied to one word at a time (`None`: no stemming).
     stemmer: Option<TextAnalyzer>,
-    /// Each word seen and its stem.
-    stems: HashMap<String, String>,
+    /// Each word seen and its stem. foldhash rather than SipHash (whose hashing was a tenth of
+    /// this analyser's time): randomly seeded per cache, and the cache is bounded.
+    stems: foldhash::HashMap<String, String>,
 }
 
 impl Words {
@@ -87,7 +86,7 @@ impl Words {
         Self {
             token: Token::default(),
             stemmer: None,
-            stems: HashMap::new(),
+            stems: foldhash::HashMap::default(),
         }
     }
 
@@ -128,19 +127,11 @@ pub struct WordStream<'a> {
 impl TokenStream for WordStream<'_> {
     fn advance(&mut self) -> bool {
         loop {
-            let rest = &self.text[self.at..];
-            let Some(start) = rest
-                .char_indices()
-                .find(|(_, c)| is_word_char(*c))
-                .map(|(i, _)| self.at + i)
-            else {
+            let Some(start) = scan(self.text, self.at, true) else {
                 self.at = self.text.len();
                 return false;
             };
-            let end = self.text[start..]
-                .char_indices()
-                .find(|(_, c)| !is_word_char(*c))
-                .map_or(self.text.len(), |(i, _)| start + i);
+            let end = scan(self.text, start, false).unwrap_or(self.text.len());
             self.at = end;
             let token = &mut self.words.token;
             // A word too long to keep still takes its position, as with `RemoveLongFilter`.
@@ -189,6 +180,26 @@ fn stem_word(stemmer: &mut TextAnalyzer, word: &str) -> String {
     } else {
         word.to_owned()
     }
+}
+
+/// The byte offset of the first character at or after `from` (a character boundary of `text`)
+/// whose [`is_word_char`] answer is `word`: ASCII bytes are answered without decoding a character.
+fn scan(text: &str, from: usize, word: bool) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let mut i = from;
+    while let Some(&b) = bytes.get(i) {
+        let (is_word, len) = if b.is_ascii() {
+            (b.is_ascii_alphanumeric(), 1)
+        } else {
+            let c = text.get(i..).and_then(|rest| rest.chars().next())?;
+            (is_word_char(c), c.len_utf8())
+        };
+        if is_word == word {
+            return Some(i);
+        }
+        i += len;
+    }
+    None
 }
 
 /// The characters below this code point whose [`is_word_char`] answer comes from a table: the
@@ -293,21 +304,38 @@ pub fn normalize(text: &str) -> String {
 }
 
 /// [`normalize`] into `out` (cleared first), copying the runs between the characters it changes.
+/// Only bytes that can start one of those characters are looked at closely (most text has none
+/// of them, and Cyrillic letters other than `ё` and `Ё` are passed over by their first byte).
 pub fn normalize_into(out: &mut String, text: &str) {
     out.clear();
     out.reserve(text.len());
+    let bytes = text.as_bytes();
     let mut copied = 0;
-    for (i, c) in text.char_indices() {
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        // The first bytes of ' ` (ASCII), ´ (C2), ʻ ʼ ʽ (CA), Ё (D0), ё (D1), ‘ ’ (E2).
+        if !matches!(b, b'\'' | b'`' | 0xC2 | 0xCA | 0xD0 | 0xD1 | 0xE2) {
+            i += 1;
+            continue;
+        }
+        let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) else {
+            i += 1;
+            continue;
+        };
         let with = match c {
             '\u{02BB}' | '\u{02BC}' | '\u{02BD}' | '\'' | '\u{2018}' | '\u{2019}' | '`'
             | '\u{00B4}' => "",
             'ё' => "е",
             'Ё' => "Е",
-            _ => continue,
+            _ => {
+                i += c.len_utf8();
+                continue;
+            }
         };
         out.push_str(&text[copied..i]);
         out.push_str(with);
-        copied = i + c.len_utf8();
+        i += c.len_utf8();
+        copied = i;
     }
     out.push_str(&text[copied..]);
 }
@@ -395,6 +423,36 @@ mod tests {
         assert_eq!(normalize(""), "");
     }
 
+    /// What [`normalize`] must give: each character looked at on its own.
+    fn normalize_by_characters(text: &str) -> String {
+        text.chars()
+            .filter_map(|c| match c {
+                '\u{02BB}' | '\u{02BC}' | '\u{02BD}' | '\'' | '\u{2018}' | '\u{2019}' | '`'
+                | '\u{00B4}' => None,
+                'ё' => Some('е'),
+                'Ё' => Some('Е'),
+                c => Some(c),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn normalize_changes_only_its_characters() {
+        // Every character that shares a first byte with one that changes.
+        let neighbours: String = (0x80..0x3000)
+            .filter_map(char::from_u32)
+            .filter(|c| {
+                let mut b = [0; 4];
+                matches!(
+                    c.encode_utf8(&mut b).as_bytes()[0],
+                    0xC2 | 0xCA | 0xD0 | 0xD1 | 0xE2
+                )
+            })
+            .chain("\u{2018}\u{2019}\u{201C}\u{2026}'`a".chars())
+            .collect();
+        assert_eq!(normalize(&neighbours), normalize_by_characters(&neighbours));
+    }
+
     #[test]
     fn word_characters_are_alphanumeric_ones() {
         for c in (0..=0x10FFFF).filter_map(char::from_u32) {
@@ -412,6 +470,11 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn any_text_normalizes_as_its_characters_do(text in any::<String>()) {
+            prop_assert_eq!(normalize(&text), normalize_by_characters(&text));
+        }
+
         #[test]
         fn any_text_gives_the_chains_tokens(
             text in r"[a-zA-Z0-9 .,'İıΣσςЁёА-яЀ-ӿ\x{0482}-\x{0489}ʻ’\-ÄäßǅØ½]{0,80}"
