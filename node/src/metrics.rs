@@ -26,10 +26,14 @@ pub struct Metrics {
     pub records_stored: Counter,
     /// Gossip messages rejected as invalid.
     pub gossip_rejected: Counter,
+    /// Gossip messages dropped at a full ingest queue (sync fetches their records later).
+    pub gossip_dropped: Counter,
     /// Fork evidence records kept.
     pub fork_evidence: Counter,
     /// Sync ranges received.
     pub sync_ranges: Counter,
+    /// How each range request this node made ended.
+    pub sync_range_ends: Family<RangeEndLabel, Counter>,
     /// Copies of erased bodies offered again (stale peers, old bundles) and refused.
     pub erased_bodies_refused: Counter,
     /// Records waiting for a gap to fill.
@@ -139,6 +143,53 @@ impl EncodeLabelValue for Phase {
     }
 }
 
+/// How a range request this node made ended (the `end` label of `hubnet_sync_range_ends`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RangeEnd {
+    /// Records came back and at least one was stored.
+    Stored,
+    /// Records came back and every one was held already (gossip brought them meanwhile).
+    AllHeld,
+    /// The peer answered with no records.
+    Empty,
+    /// The records held another branch of the log.
+    Diverged,
+    /// The records were invalid.
+    Invalid,
+    /// Records came back while the ingest worker's queue was full, and were dropped.
+    WorkerBusy,
+    /// The request failed in transport (refused, connection lost, timed out in libp2p).
+    Transport,
+}
+
+impl RangeEnd {
+    /// The label value.
+    pub fn name(self) -> &'static str {
+        match self {
+            RangeEnd::Stored => "stored",
+            RangeEnd::AllHeld => "all_held",
+            RangeEnd::Empty => "empty",
+            RangeEnd::Diverged => "diverged",
+            RangeEnd::Invalid => "invalid",
+            RangeEnd::WorkerBusy => "worker_busy",
+            RangeEnd::Transport => "transport",
+        }
+    }
+}
+
+impl EncodeLabelValue for RangeEnd {
+    fn encode(&self, encoder: &mut LabelValueEncoder<'_>) -> Result<(), std::fmt::Error> {
+        std::fmt::Write::write_str(encoder, self.name())
+    }
+}
+
+/// The label set of [`Metrics::sync_range_ends`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct RangeEndLabel {
+    /// How it ended.
+    pub end: RangeEnd,
+}
+
 /// The label set of [`Metrics::ingest_seconds`].
 #[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
 pub struct PhaseLabel {
@@ -150,8 +201,14 @@ pub struct PhaseLabel {
 
 impl Default for Metrics {
     fn default() -> Self {
-        let (records_stored, gossip_rejected, fork_evidence, sync_ranges, erased_bodies_refused) =
-            Default::default();
+        let (
+            records_stored,
+            gossip_rejected,
+            gossip_dropped,
+            fork_evidence,
+            sync_ranges,
+            erased_bodies_refused,
+        ) = Default::default();
         let pending_records = Gauge::default();
         let mut registry = Registry::with_prefix("hubnet");
         for (name, help, counter) in [
@@ -164,6 +221,11 @@ impl Default for Metrics {
                 "gossip_rejected",
                 "Gossip messages rejected as invalid",
                 &gossip_rejected,
+            ),
+            (
+                "gossip_dropped",
+                "Gossip messages dropped at a full ingest queue (sync fetches their records once there is room)",
+                &gossip_dropped,
             ),
             (
                 "fork_evidence",
@@ -183,6 +245,12 @@ impl Default for Metrics {
             "pending_records",
             "Records waiting for a gap in their log to fill",
             pending_records.clone(),
+        );
+        let sync_range_ends = Family::<RangeEndLabel, Counter>::default();
+        registry.register(
+            "sync_range_ends",
+            "Range requests this node made, by how they ended: stored, all_held, empty, diverged, invalid, worker_busy (dropped at a full ingest queue), transport",
+            sync_range_ends.clone(),
         );
         let ingest_seconds = Family::<PhaseLabel, Counter<f64, AtomicU64>>::default();
         registry.register(
@@ -252,8 +320,10 @@ impl Default for Metrics {
             registry: Mutex::new(registry),
             records_stored,
             gossip_rejected,
+            gossip_dropped,
             fork_evidence,
             sync_ranges,
+            sync_range_ends,
             erased_bodies_refused,
             pending_records,
             ingest_seconds,
@@ -272,6 +342,13 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// Counts a range request that ended with `end`.
+    pub fn range_ended(&self, end: RangeEnd) {
+        self.sync_range_ends
+            .get_or_create(&RangeEndLabel { end })
+            .inc();
+    }
+
     /// Adds the time since `*since` to `stage`'s `phase` and restarts the clock.
     pub fn ingest_phase(&self, stage: Stage, phase: Phase, since: &mut Instant) {
         let now = Instant::now();

@@ -571,6 +571,23 @@ impl<P: Clone + Ord + Debug> Sync<P> {
         self.plan(now_ms);
     }
 
+    /// The driver dropped records from `peer` for want of room (gossip, or a range's answer,
+    /// arriving while its ingest queue was full), and now has room again: the peer holds records
+    /// this node may lack and that nothing else would reveal before the next periodic exchange
+    /// (a dropped tail of a log has no later record to show the gap). A fresh summary is asked of
+    /// the peer, and its back-offs are forgotten: a range dropped here was no fault of the peer's.
+    pub fn handle_dropped(&mut self, peer: &P) {
+        let Some(p) = self.peers.get_mut(peer) else {
+            return;
+        };
+        if !p.summary_queued {
+            p.summary_queued = true;
+            self.queue
+                .push_back(Action::SendSummary { peer: peer.clone() });
+        }
+        self.backoff.retain(|(p, _), _| p != peer);
+    }
+
     /// A range request to `peer` for `author` ended.
     pub fn handle_range_done(
         &mut self,
@@ -682,8 +699,6 @@ impl<P: Clone + Ord + Debug> Sync<P> {
         exchanges.chain(ranges).chain(forks).chain(backoffs).min()
     }
 
-    /// Keeps `peer` from being asked for `author` for a while. A peer that is not connected is
-    /// not recorded: a disconnect has already dropped everything known of it.
     /// Queues a summary exchange with every peer (at most one waits per peer).
     fn ask_summaries(&mut self) {
         for (peer, p) in &mut self.peers {
@@ -695,6 +710,8 @@ impl<P: Clone + Ord + Debug> Sync<P> {
         }
     }
 
+    /// Keeps `peer` from being asked for `author` for a while. A peer that is not connected is
+    /// not recorded: a disconnect has already dropped everything known of it.
     fn back_off(&mut self, peer: &P, author: &PublicKey, now_ms: i64) {
         if !self.peers.contains_key(peer) {
             return;

@@ -19,7 +19,7 @@
 pub mod codec;
 mod peers;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -45,6 +45,7 @@ use tracing::{debug, info, warn};
 use self::codec::SyncCodec;
 pub use self::peers::PeerConfig;
 use crate::config::Config;
+use crate::metrics::RangeEnd;
 use crate::now_ms;
 use crate::shared::Shared;
 use crate::worker::{Event as WorkerEvent, Job};
@@ -414,6 +415,9 @@ struct Node {
     serving: Arc<tokio::sync::Semaphore>,
     peers: peers::Peers,
     range_budget: u32,
+    /// Peers whose records (gossip, a range's answer, decisions) were dropped at a full ingest
+    /// queue since sync last asked them again ([`Node::ask_after_drops`]).
+    dropped: HashSet<PeerId>,
 }
 
 /// Runs the swarm until `stop` turns true.
@@ -456,6 +460,7 @@ pub async fn run(
         serving: Arc::new(tokio::sync::Semaphore::new(MAX_SERVING)),
         peers,
         range_budget: net.sync.range_budget_bytes,
+        dropped: HashSet::new(),
     };
     let mut maintenance = tokio::time::interval(MAINTENANCE);
     let mut kad_bootstrap = tokio::time::interval(KAD_BOOTSTRAP);
@@ -488,12 +493,26 @@ pub async fn run(
             }
             _ = stop.wait_for(|s| *s) => break,
         }
+        node.ask_after_drops();
         node.act();
     }
     debug!("swarm task stopped");
 }
 
 impl Node {
+    /// Once the ingest queue is at most half full again, tells sync about every peer whose
+    /// records were dropped for want of room: it asks them for a fresh summary and plans the
+    /// ranges that fetch what was dropped. Without this, a log's dropped tail (no later record
+    /// shows the gap) waited for the next periodic exchange, up to 30 s (BENCHMARKS.md).
+    fn ask_after_drops(&mut self) {
+        if self.dropped.is_empty() || self.jobs.capacity() * 2 < self.jobs.max_capacity() {
+            return;
+        }
+        for peer in std::mem::take(&mut self.dropped) {
+            self.sync.handle_dropped(&peer);
+        }
+    }
+
     /// Performs what the sync state machine asks for.
     fn act(&mut self) {
         while let Some(action) = self.sync.poll_action() {
@@ -642,7 +661,9 @@ impl Node {
             return;
         };
         if self.jobs.try_send(job).is_err() {
-            // The worker is behind: drop without penalty; sync fetches it later.
+            // The worker is behind: drop without penalty; sync fetches it once there is room.
+            self.shared.metrics.gossip_dropped.inc();
+            self.dropped.insert(peer);
             self.report(&msg_id, &peer, MessageAcceptance::Ignore);
         }
     }
@@ -705,6 +726,7 @@ impl Node {
         match asked {
             Asked::Summary => {}
             Asked::Range(author) => {
+                self.shared.metrics.range_ended(RangeEnd::Transport);
                 self.sync
                     .handle_range_done(&peer, &author, RangeOutcome::Failed, now_ms());
             }
@@ -718,6 +740,7 @@ impl Node {
             (Asked::Summary, Some(sync_response::Response::Heads(h))) => self.on_summary(peer, &h),
             (Asked::Range(author), Some(sync_response::Response::Records(r))) => {
                 if r.records.is_empty() {
+                    self.shared.metrics.range_ended(RangeEnd::Empty);
                     self.sync
                         .handle_range_done(&peer, &author, RangeOutcome::Nothing, now_ms());
                     return;
@@ -728,6 +751,8 @@ impl Node {
                     records: r.records,
                 };
                 if self.jobs.try_send(job).is_err() {
+                    self.shared.metrics.range_ended(RangeEnd::WorkerBusy);
+                    self.dropped.insert(peer);
                     self.sync
                         .handle_range_done(&peer, &author, RangeOutcome::Failed, now_ms());
                 }
@@ -742,7 +767,8 @@ impl Node {
                         })
                         .is_err()
                 {
-                    debug!(%peer, "worker busy; decisions asked again at the next summary");
+                    debug!(%peer, "worker busy; decisions asked again once there is room");
+                    self.dropped.insert(peer);
                 }
             }
             (Asked::Fork(author, seq), Some(sync_response::Response::Fork(p))) => {
@@ -890,7 +916,15 @@ impl Node {
                 peer,
                 author,
                 outcome,
-            } => self.sync.handle_range_done(&peer, &author, outcome, now),
+            } => {
+                self.shared.metrics.range_ended(match outcome {
+                    RangeOutcome::Stored => RangeEnd::Stored,
+                    RangeOutcome::Nothing => RangeEnd::AllHeld,
+                    RangeOutcome::Diverged => RangeEnd::Diverged,
+                    RangeOutcome::Failed => RangeEnd::Invalid,
+                });
+                self.sync.handle_range_done(&peer, &author, outcome, now);
+            }
             WorkerEvent::ForkDone { peer, author, seq } => {
                 self.sync.handle_fork_done(&peer, &author, seq, now);
             }

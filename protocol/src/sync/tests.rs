@@ -625,6 +625,50 @@ fn a_peer_ahead_is_asked_from_the_local_head_on_not_probed() {
 }
 
 #[test]
+fn records_dropped_for_want_of_room_ask_the_peer_again_without_its_back_off() {
+    let mut s = Sync::new(SyncConfig::default(), summary(&[(1, 2)]), 0);
+    s.handle_connected(4u32, 0);
+    s.handle_connected(5u32, 0);
+    s.handle_summary(4, summary(&[(1, 9), (2, 3)]), 0, &no_lookup);
+    s.handle_summary(5, summary(&[(1, 9)]), 0, &no_lookup);
+    drain(&mut s);
+    // Both authors' ranges from peer 4 were dropped here (a full queue): both backed off there;
+    // author 1 is asked of peer 5, whose answer is dropped too.
+    s.handle_range_done(&4, &key(1), RangeOutcome::Failed, 1);
+    s.handle_range_done(&4, &key(2), RangeOutcome::Failed, 1);
+    assert_eq!(drain(&mut s), vec![range(5, 1, 3)]);
+    s.handle_range_done(&5, &key(1), RangeOutcome::Failed, 1);
+    assert!(drain(&mut s).is_empty(), "backed off");
+    // Room again: a fresh summary is asked of peer 4 only, once however often it is told.
+    s.handle_dropped(&4);
+    s.handle_dropped(&4);
+    assert_eq!(drain(&mut s), vec![Action::SendSummary { peer: 4 }]);
+    // Its answer tells nothing new, yet the ranges go out: the back-offs were forgotten at
+    // peer 4 (author 2, which only it was asked for, too); peer 5 stays backed off.
+    s.handle_summary(4, summary(&[(1, 9), (2, 3)]), 2, &no_lookup);
+    let mut actions = drain(&mut s);
+    actions.sort_by_key(|a| format!("{a:?}"));
+    let mut want = vec![range(4, 1, 3), range(4, 2, 1)];
+    want.sort_by_key(|a| format!("{a:?}"));
+    assert_eq!(actions, want);
+    // A peer that is not connected is asked nothing.
+    s.handle_dropped(&9);
+    assert!(drain(&mut s).is_empty());
+}
+
+#[test]
+fn a_summary_already_queued_is_not_queued_again_when_records_were_dropped() {
+    let mut s = Sync::new(SyncConfig::default(), Summary::default(), 0);
+    s.handle_connected(3u32, 0);
+    // The connection's own summary exchange is still queued.
+    s.handle_dropped(&3);
+    assert_eq!(drain(&mut s), vec![Action::SendSummary { peer: 3 }]);
+    // Once it went out, a drop queues the next one.
+    s.handle_dropped(&3);
+    assert_eq!(drain(&mut s), vec![Action::SendSummary { peer: 3 }]);
+}
+
+#[test]
 fn a_gap_at_a_seq_the_peer_already_showed_changes_nothing() {
     let mut s = Sync::new(SyncConfig::default(), summary(&[(1, 2)]), 0);
     s.handle_connected(4u32, 0);
