@@ -4,7 +4,9 @@
 //!
 //! **Datestamps.** An item's datestamp is the moment this node's OAI-PMH side first saw the
 //! latest change of it in the store's journal: the original, an amendment, a retraction, an
-//! erasure, or an erasure by a committee decision. The signed `created_at` would not do: a
+//! erasure, an erasure by a committee decision, or a decision that ended (or moved) the validity
+//! of its author's key where that changes what counts of it (the item becomes a deleted record,
+//! or an amendment or retraction of it stops counting). The signed `created_at` would not do: a
 //! record created last month that reaches this node today (a member back from a month offline)
 //! would be dated before a harvester's last `from` and never harvested. A change is seen at the
 //! latest when the next OAI-PMH request is answered (the journal is read under the store's lock,
@@ -21,7 +23,8 @@
 //! after its last harvest of this node, whatever the restore brought back.
 //!
 //! **Order.** Each journal entry has a position (`2 × its ordinal + 1`), an erasure by decision
-//! the position between the entries seen before and after it (`2 × entries seen`); an item's
+//! or a change of a key's last valid seq the position between the entries seen before and after
+//! it (`2 × entries seen`); an item's
 //! position is that of its latest change, so a change moves it to the end of the order, and a
 //! harvester paging with a token (the last position returned) meets every item it has not met,
 //! and a changed one again.
@@ -77,6 +80,12 @@ pub struct Changes {
     marks: std::collections::VecDeque<(u64, u64, i64)>,
     /// Erasures by decision the file lists: (id, entries seen then, stamp).
     listed_decisions: HashMap<RecordId, (u64, i64)>,
+    /// Changes of keys' last valid seqs the file lists, in order: (key, last valid seq, entries
+    /// seen then, stamp).
+    listed_keys: Vec<(PublicKey, Option<u64>, u64, i64)>,
+    /// Each key's last valid seq as the items' stamps follow it; a key not here has none (no
+    /// end), as every key has until a decision gives it one.
+    key_last: HashMap<PublicKey, Option<u64>>,
     last_stamp: i64,
     items: HashMap<RecordId, Item>,
     order: BTreeSet<(u64, RecordId)>,
@@ -92,6 +101,7 @@ impl Changes {
         let file = dir.join(STAMPS_FILE);
         let mut marks = std::collections::VecDeque::new();
         let mut listed_decisions = HashMap::new();
+        let mut listed_keys = Vec::new();
         let mut key = None;
         // Bytes that are not UTF-8 (a crash mid-append) spoil their own line only; a file that
         // cannot be read at all is left as it is (not replaced by a new one, which would lose
@@ -131,6 +141,17 @@ impl Changes {
                                 listed_decisions.insert(id, (at, s));
                             }
                         }
+                        ["k", k, last, at, s] => {
+                            let last = match *last {
+                                "-" => Some(None),
+                                n => n.parse().ok().map(Some),
+                            };
+                            if let (Ok(k), Some(last), Ok(at), Ok(s)) =
+                                (k.parse(), last, at.parse(), s.parse())
+                            {
+                                listed_keys.push((k, last, at, s));
+                            }
+                        }
                         _ => {}
                     }
                 }
@@ -155,6 +176,8 @@ impl Changes {
             entries: 0,
             marks,
             listed_decisions,
+            listed_keys,
+            key_last: HashMap::new(),
             last_stamp: i64::MIN,
             items: HashMap::new(),
             order: BTreeSet::new(),
@@ -276,7 +299,58 @@ impl Changes {
             };
             self.touch(&id, pos, stamp);
         }
+        self.follow_keys(store, now_ms);
         Ok(true)
+    }
+
+    /// Keys whose last valid seq changed (a rotation, revocation, suspension or its end): the
+    /// items where that changes what counts are stamped as changed, first as the file lists
+    /// (a restart), then any change not seen before, now.
+    fn follow_keys(&mut self, store: &Store, now_ms: i64) {
+        for (key, last, at, stamp) in std::mem::take(&mut self.listed_keys) {
+            self.key_changed(&key, last, 2 * at, stamp);
+        }
+        let changed: Vec<(PublicKey, Option<u64>)> = store
+            .governance()
+            .state()
+            .key_last_seqs()
+            .into_iter()
+            .filter(|(k, last)| self.key_last.get(k).copied().flatten() != *last)
+            .collect();
+        for (key, last) in changed {
+            let s = now_ms.max(self.last_stamp);
+            self.last_stamp = s;
+            let shown = last.map_or_else(|| "-".to_owned(), |l| l.to_string());
+            self.write(&format!("k {key} {shown} {} {s}\n", self.entries), false);
+            self.key_changed(&key, last, 2 * self.entries, s);
+        }
+    }
+
+    /// `key`'s last valid seq became `last`: every item of it whose original, amendments or
+    /// retractions lie between the old and the new last seq moves to `pos` and `stamp`.
+    fn key_changed(&mut self, key: &PublicKey, last: Option<u64>, pos: u64, stamp: i64) {
+        let before = self.key_last.insert(*key, last).flatten();
+        let (lo, hi) = match (before, last) {
+            (None, None) => return,
+            (Some(a), Some(b)) if a == b => return,
+            (Some(a), Some(b)) => (a.min(b), Some(a.max(b))),
+            (Some(a), None) | (None, Some(a)) => (a, None),
+        };
+        let between = |seq: u64| seq > lo && hi.is_none_or(|h| seq <= h);
+        let touched: Vec<RecordId> = self
+            .items
+            .values()
+            .filter(|i| i.author == *key)
+            .filter(|i| {
+                between(i.seq)
+                    || i.amendments.iter().any(|(q, _)| between(*q))
+                    || i.retractions.iter().any(|(q, _)| between(*q))
+            })
+            .map(|i| i.id)
+            .collect();
+        for id in touched {
+            self.touch(&id, pos, stamp);
+        }
     }
 
     /// One journal entry at position `pos`, stamped `stamp`.

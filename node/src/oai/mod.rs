@@ -353,26 +353,22 @@ impl<'a> Context<'a> {
                     .flatten()
             })
             .ok_or_else(missing)?;
-        self.changes
-            .item(&id)
-            .filter(|i| self.counts(i))
-            .ok_or_else(missing)
-    }
-
-    /// Whether an item counts: its original within its key's valid seqs.
-    fn counts(&self, item: &Item) -> bool {
-        self.charter.key_allows(&item.author, item.seq)
+        self.changes.item(&id).ok_or_else(missing)
     }
 
     /// An item's header fields and, if `records` and not deleted, its record as it stands.
-    /// `None` if its original is no longer held.
+    /// `None` if its original is no longer held. An item is deleted once erased, retracted, or
+    /// past its key's last valid seq (a decision ended the key's validity before it): the
+    /// repository keeps deleted records persistently, so a harvester that held it learns that it
+    /// no longer counts.
     fn show(&self, item: &Item, records: bool) -> Result<Option<Shown>, Error> {
         let erased = self.store.erased_by(&item.id).is_some();
         let retraction = item
             .retractions
             .iter()
             .find(|(seq, _)| self.charter.key_allows(&item.author, *seq));
-        let deleted = erased || retraction.is_some();
+        let invalid = !self.charter.key_allows(&item.author, item.seq);
+        let deleted = erased || retraction.is_some() || invalid;
         let current = if records && !deleted {
             let Some(original) = self.store.get(&item.id)? else {
                 return Ok(None);
@@ -454,10 +450,7 @@ impl<'a> Context<'a> {
         let (lo, hi) = request::bounds(args.from.as_deref(), args.until.as_deref())?;
         let matches = |item: &Item| {
             let s = item.stamp_ms.div_euclid(1000);
-            self.counts(item)
-                && s >= lo
-                && s <= hi
-                && args.set.as_deref().is_none_or(|set| in_set(item, set))
+            s >= lo && s <= hi && args.set.as_deref().is_none_or(|set| in_set(item, set))
         };
         let page = if list.records {
             self.page_records
@@ -498,14 +491,15 @@ impl<'a> Context<'a> {
                 .saturating_add(chosen.len())
                 .saturating_add(usize::from(more)),
         );
-        if chosen.is_empty() {
-            return Err(Error::NoRecordsMatch);
-        }
         let mut shown = Vec::with_capacity(chosen.len());
         for item in &chosen {
             if let Some(s) = self.show(item, list.records)? {
                 shown.push(s);
             }
+        }
+        // A list answer holds at least one record or header (the schema's `minOccurs="1"`).
+        if shown.is_empty() {
+            return Err(Error::NoRecordsMatch);
         }
         let resumption = match chosen.last() {
             Some(last) if more => Some(xml::Resumption {

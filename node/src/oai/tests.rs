@@ -375,3 +375,95 @@ fn an_erasure_by_decision_is_a_change_stamped_when_seen() {
     again.follow(&store, 3_000_000_000_000).unwrap();
     assert_eq!(listed(&again), after);
 }
+
+/// A committee decision revoking KZ's key at `last_valid_seq`, added to `store`.
+fn revoke_kz(store: &mut Store, last_valid_seq: u64) {
+    use hubnet_protocol::governance::Action;
+    let (seq, prev) = store.governance().next_position();
+    let keys = [sample_key("committee-1"), sample_key("committee-2")];
+    let action = Action::RevokeKey {
+        key: sample_key("KZ").public_key(),
+        last_valid_seq,
+    };
+    let signed = crate::test_support::signed_decision(store.charter(), seq, prev, action, &keys);
+    let d = hubnet_protocol::governance::verify_decision(&signed, store.charter()).unwrap();
+    store.add_decision(d).unwrap().unwrap();
+}
+
+#[test]
+fn a_revocation_is_a_change_of_the_items_past_the_keys_last_valid_seq() {
+    let (_dir, mut store, mut changes) = followed(4);
+    let before = listed(&changes);
+    let seq_of = |c: &Changes, id: &RecordId| c.item(id).unwrap().seq;
+    let (valid, past): (Vec<_>, Vec<_>) = before
+        .iter()
+        .copied()
+        .partition(|i| seq_of(&changes, &i.0) <= 2);
+    assert_eq!((valid.len(), past.len()), (2, 2));
+    revoke_kz(&mut store, 2);
+    changes.follow(&store, 2_500_000_000_000).unwrap();
+    let after = listed(&changes);
+    // The two items past seq 2 moved to the end, stamped when the decision was seen; the others
+    // kept their place and stamp.
+    assert_eq!(&after[..2], &valid[..]);
+    let moved: Vec<RecordId> = after[2..].iter().map(|i| i.0).collect();
+    let mut want: Vec<RecordId> = past.iter().map(|i| i.0).collect();
+    want.sort_by_key(|id| after.iter().position(|i| i.0 == *id));
+    assert_eq!(moved, want);
+    assert!(after[2..].iter().all(|i| i.2 == 2_500_000_000_000));
+    // Seen again, nothing changes; nor after a restart.
+    changes.follow(&store, 2_600_000_000_000).unwrap();
+    assert_eq!(listed(&changes), after);
+    let mut again = Changes::open(store.dir());
+    again.follow(&store, 3_000_000_000_000).unwrap();
+    assert_eq!(listed(&again), after);
+}
+
+#[test]
+fn items_past_a_revoked_keys_last_valid_seq_are_deleted_records_not_missing_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let (shared, _indexer) = crate::test_support::sample_shared(dir.path(), Some("KZ"), |s| {
+        crate::synth::fill(s, &[sample_key("KZ")], 3, crate::now_ms()).unwrap();
+    });
+    let base = "https://node.example";
+    let ask = |query: &str, now: i64| {
+        let pairs = pairs(query);
+        shared.oai.answer(&shared, base, Ok(&pairs), now).unwrap()
+    };
+    let first = ask(
+        "verb=ListIdentifiers&metadataPrefix=oai_dc",
+        2_000_000_000_000,
+    );
+    assert_eq!(first.matches("<header>").count(), 3, "{first}");
+    assert!(!first.contains("deleted"), "{first}");
+    // The last record of the three is past the key's last valid seq once the key is revoked.
+    let last = {
+        let store = shared.read_store();
+        let key = sample_key("KZ").public_key();
+        store.id_at(&key, 3).unwrap().unwrap()
+    };
+    revoke_kz(&mut shared.lock_store(), 2);
+    // An incremental harvest from the last answer's date learns of it, as a deleted record.
+    let later = ask(
+        "verb=ListIdentifiers&metadataPrefix=oai_dc&from=2033-05-18T03:33:20Z",
+        2_100_000_000_000,
+    );
+    // (The two unchanged items are listed again: `from` is inclusive and they were stamped in the
+    // second the first answer gave as its date.)
+    assert_eq!(later.matches("status=\"deleted\"").count(), 1, "{later}");
+    let deleted = later.split("<header status=\"deleted\">").nth(1).unwrap();
+    let deleted = deleted.split("</header>").next().unwrap();
+    assert!(deleted.contains(&last.to_string()), "{later}");
+    assert!(
+        deleted.contains("<datestamp>2036-07-18T13:20:00Z</datestamp>"),
+        "stamped when the decision was seen: {later}"
+    );
+    let get = ask(
+        &format!(
+            "verb=GetRecord&metadataPrefix=oai_dc&identifier=oai:regional-hub-of-civil-service-sample-network:{last}"
+        ),
+        2_100_000_000_000,
+    );
+    assert!(get.contains("status=\"deleted\""), "{get}");
+    assert!(!get.contains("idDoesNotExist"), "{get}");
+}
