@@ -20,7 +20,12 @@
 //! more and never misses it). Without that file (the first start of a node with OAI-PMH, a
 //! restored backup: backups do not carry it), every record held is stamped with the moment it
 //! is read: a harvester then fetches everything once more, and misses nothing that changed
-//! after its last harvest of this node, whatever the restore brought back.
+//! after its last harvest of this node, whatever the restore brought back. Its lines: the magic
+//! and the token key; `j <entries> <journal offset> <stamp>` (the entries up to that count were
+//! stamped so); `e <id> <entries> <stamp>` (an erasure by decision, seen after that many
+//! entries); `k <key> <last valid seq or -> <entries> <stamp>` (a key's last valid seq became
+//! that); `p <amendment or retraction> <item>` (what an erased part changed: its body, which
+//! said so, is gone). A line that does not parse is skipped.
 //!
 //! **Order.** Each journal entry has a position (`2 × its ordinal + 1`), an erasure by decision
 //! or a change of a key's last valid seq the position between the entries seen before and after
@@ -88,6 +93,11 @@ pub struct Changes {
     key_last: HashMap<PublicKey, Option<u64>>,
     last_stamp: i64,
     items: HashMap<RecordId, Item>,
+    /// The item each amendment and retraction changes (an erasure of one changes that item).
+    part_of: HashMap<RecordId, RecordId>,
+    /// Those of `part_of` the file lists: an erased amendment's body, which names its item, is
+    /// gone from the store, so the file keeps the link for the next start.
+    parts_listed: HashSet<RecordId>,
     order: BTreeSet<(u64, RecordId)>,
     decisions_seen: HashSet<RecordId>,
     /// False once a write of the file failed (logged once).
@@ -102,6 +112,7 @@ impl Changes {
         let mut marks = std::collections::VecDeque::new();
         let mut listed_decisions = HashMap::new();
         let mut listed_keys = Vec::new();
+        let mut part_of = HashMap::new();
         let mut key = None;
         // Bytes that are not UTF-8 (a crash mid-append) spoil their own line only; a file that
         // cannot be read at all is left as it is (not replaced by a new one, which would lose
@@ -139,6 +150,11 @@ impl Changes {
                         ["e", id, at, s] => {
                             if let (Ok(id), Ok(at), Ok(s)) = (id.parse(), at.parse(), s.parse()) {
                                 listed_decisions.insert(id, (at, s));
+                            }
+                        }
+                        ["p", part, item] => {
+                            if let (Ok(part), Ok(item)) = (part.parse(), item.parse()) {
+                                part_of.insert(part, item);
                             }
                         }
                         ["k", k, last, at, s] => {
@@ -180,6 +196,8 @@ impl Changes {
             key_last: HashMap::new(),
             last_stamp: i64::MIN,
             items: HashMap::new(),
+            parts_listed: part_of.keys().copied().collect(),
+            part_of,
             order: BTreeSet::new(),
             decisions_seen: HashSet::new(),
             writable: readable,
@@ -297,6 +315,7 @@ impl Changes {
                     (2 * self.entries, s)
                 }
             };
+            self.list_part(&id);
             self.touch(&id, pos, stamp);
         }
         self.follow_keys(store, now_ms);
@@ -401,13 +420,32 @@ impl Changes {
                     Kind::Retraction => item.retractions.push((header.seq, id)),
                     _ => {}
                 }
+                if header.kind != Kind::Erasure {
+                    self.part_of.insert(id, target);
+                }
+            }
+            if header.kind == Kind::Erasure {
+                self.list_part(&target);
             }
             self.touch(&target, pos, s);
         }
     }
 
-    /// Moves item `id` (if held) to `pos` and `stamp`, if later.
+    /// Before `id` is erased: if it amends or retracts an item, the file keeps which (its body,
+    /// gone once erased, is what names the item when the journal is read again).
+    fn list_part(&mut self, id: &RecordId) {
+        if let Some(item) = self.part_of.get(id).copied()
+            && self.parts_listed.insert(*id)
+        {
+            self.write(&format!("p {id} {item}\n"), false);
+        }
+    }
+
+    /// Moves item `id`, or the item that `id` amends or retracts, (if held) to `pos` and `stamp`,
+    /// if later.
     fn touch(&mut self, id: &RecordId, pos: u64, stamp: i64) {
+        let id = *self.part_of.get(id).unwrap_or(id);
+        let id = &id;
         if let Some(item) = self.items.get_mut(id)
             && pos > item.pos
         {

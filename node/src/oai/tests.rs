@@ -467,3 +467,50 @@ fn items_past_a_revoked_keys_last_valid_seq_are_deleted_records_not_missing_ones
     assert!(get.contains("status=\"deleted\""), "{get}");
     assert!(!get.contains("idDoesNotExist"), "{get}");
 }
+
+#[test]
+fn an_erasure_by_decision_of_an_amendment_is_a_change_of_its_item() {
+    use hubnet_protocol::governance::Action;
+    use hubnet_protocol::{Draft, DraftFormat};
+    let (_dir, mut store, mut changes) = followed(3);
+    let target = listed(&changes)[0].0;
+    let draft = serde_json::json!({
+        "kind": "amendment",
+        "target": target.to_hex(),
+        "record": {"kind": "practice", "title": {"en": "Merit selection, revised"},
+                   "summary": {"en": "Revised."}, "body": {"en": "Revised body."},
+                   "topics": ["recruitment"]},
+    });
+    let now = crate::now_ms();
+    let body = Draft::parse(&draft.to_string(), DraftFormat::Json)
+        .unwrap()
+        .to_body("KZ", &store.charter().rules().at(now))
+        .unwrap();
+    let amendment = store.publish(&sample_key("KZ"), &body, now).unwrap().id;
+    changes.follow(&store, 2_100_000_000_000).unwrap();
+    assert_eq!(
+        listed(&changes)[2].0,
+        target,
+        "the amendment moved its item"
+    );
+    // A committee decision erases the amendment: its item changes again.
+    let (seq, prev) = store.governance().next_position();
+    let keys = [sample_key("committee-1"), sample_key("committee-2")];
+    let action = Action::EraseRecords {
+        records: vec![amendment],
+        ground: hubnet_protocol::kinds::erasure::Ground::Unlawful,
+    };
+    let signed = crate::test_support::signed_decision(store.charter(), seq, prev, action, &keys);
+    let d = hubnet_protocol::governance::verify_decision(&signed, store.charter()).unwrap();
+    store.add_decision(d).unwrap().unwrap();
+    changes.follow(&store, 2_500_000_000_000).unwrap();
+    let after = listed(&changes);
+    assert_eq!(after[2].0, target);
+    assert_eq!(
+        after[2].2, 2_500_000_000_000,
+        "stamped when the decision was seen"
+    );
+    let mut again = Changes::open(store.dir());
+    again.follow(&store, 3_000_000_000_000).unwrap();
+    assert_eq!(listed(&again), after);
+}
