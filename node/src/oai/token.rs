@@ -7,6 +7,7 @@
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
 use hubnet_protocol::RecordId;
 use sha2::{Digest, Sha256};
 
@@ -56,24 +57,13 @@ pub fn digest(parts: &[&[u8]]) -> [u8; 32] {
     h.finalize().into()
 }
 
-/// HMAC-SHA-256 (RFC 2104) of `message` under `key`.
-fn hmac(key: &[u8; 32], message: &[u8]) -> [u8; 32] {
-    let mut ipad = [0x36u8; 64];
-    let mut opad = [0x5cu8; 64];
-    for (i, k) in key.iter().enumerate() {
-        ipad[i] ^= k;
-        opad[i] ^= k;
-    }
-    let inner: [u8; 32] = Sha256::new()
-        .chain_update(ipad)
-        .chain_update(message)
-        .finalize()
-        .into();
-    Sha256::new()
-        .chain_update(opad)
-        .chain_update(inner)
-        .finalize()
-        .into()
+/// HMAC-SHA-256 (RFC 2104) of `message` under `key`, ready to give or check a tag.
+fn hmac(key: &[u8], message: &[u8]) -> Hmac<Sha256> {
+    // HMAC takes a key of any length: `new_from_slice` cannot fail for it.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key)
+        .unwrap_or_else(|_| unreachable!("HMAC accepts keys of any length"));
+    mac.update(message);
+    mac
 }
 
 impl Token {
@@ -93,7 +83,7 @@ impl Token {
             fields.extend([total.to_string(), cursor.to_string()]);
         }
         let fields = fields.join("\n");
-        let tag = hmac(key, fields.as_bytes());
+        let tag = hmac(key, fields.as_bytes()).finalize().into_bytes();
         format!(
             "{}.{}",
             URL_SAFE_NO_PAD.encode(fields),
@@ -118,15 +108,10 @@ impl Token {
         let fields = URL_SAFE_NO_PAD
             .decode(body)
             .map_err(|_| TokenError::Malformed)?;
-        let want = hmac(key, &fields);
-        // Compared in constant time.
-        let differ = want[..TAG_BYTES]
-            .iter()
-            .zip(&tag)
-            .fold(0u8, |acc, (a, b)| acc | (a ^ b));
-        if differ != 0 {
-            return Err(TokenError::Forged);
-        }
+        // The tag is the HMAC's first TAG_BYTES bytes, compared in constant time.
+        hmac(key, &fields)
+            .verify_truncated_left(&tag)
+            .map_err(|_| TokenError::Forged)?;
         let fields = String::from_utf8(fields).map_err(|_| TokenError::Malformed)?;
         let parts: Vec<&str> = fields.split('\n').collect();
         let (verb, prefix, set, from, until, pos, id, counts) = match parts.as_slice() {
@@ -164,5 +149,22 @@ impl Token {
             ),
             counts,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_mac_is_hmac_sha256_of_rfc_4231() {
+        // RFC 4231, test case 2.
+        let tag = hmac(b"Jefe", b"what do ya want for nothing?")
+            .finalize()
+            .into_bytes();
+        assert_eq!(
+            hex::encode(tag),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
     }
 }
