@@ -354,15 +354,13 @@ fn an_erasure_by_decision_is_a_change_stamped_when_seen() {
     use hubnet_protocol::governance::Action;
     let (_dir, mut store, mut changes) = followed(3);
     let first = listed(&changes)[0].0;
-    let (seq, prev) = store.governance().next_position();
-    let keys = [sample_key("committee-1"), sample_key("committee-2")];
-    let action = Action::EraseRecords {
-        records: vec![first],
-        ground: hubnet_protocol::kinds::erasure::Ground::Unlawful,
-    };
-    let signed = crate::test_support::signed_decision(store.charter(), seq, prev, action, &keys);
-    let d = hubnet_protocol::governance::verify_decision(&signed, store.charter()).unwrap();
-    store.add_decision(d).unwrap().unwrap();
+    decide(
+        &mut store,
+        Action::EraseRecords {
+            records: vec![first],
+            ground: hubnet_protocol::kinds::erasure::Ground::Unlawful,
+        },
+    );
     assert!(store.erased_by(&first).is_some());
     changes.follow(&store, 2_500_000_000_000).unwrap();
     // The erased item moved to the end, stamped when the decision was seen.
@@ -376,18 +374,24 @@ fn an_erasure_by_decision_is_a_change_stamped_when_seen() {
     assert_eq!(listed(&again), after);
 }
 
-/// A committee decision revoking KZ's key at `last_valid_seq`, added to `store`.
-fn revoke_kz(store: &mut Store, last_valid_seq: u64) {
-    use hubnet_protocol::governance::Action;
+/// The sample committee's decision to do `action`, added to `store`.
+fn decide(store: &mut Store, action: hubnet_protocol::governance::Action) {
     let (seq, prev) = store.governance().next_position();
     let keys = [sample_key("committee-1"), sample_key("committee-2")];
-    let action = Action::RevokeKey {
-        key: sample_key("KZ").public_key(),
-        last_valid_seq,
-    };
     let signed = crate::test_support::signed_decision(store.charter(), seq, prev, action, &keys);
     let d = hubnet_protocol::governance::verify_decision(&signed, store.charter()).unwrap();
     store.add_decision(d).unwrap().unwrap();
+}
+
+/// A committee decision revoking KZ's key at `last_valid_seq`, added to `store`.
+fn revoke_kz(store: &mut Store, last_valid_seq: u64) {
+    decide(
+        store,
+        hubnet_protocol::governance::Action::RevokeKey {
+            key: sample_key("KZ").public_key(),
+            last_valid_seq,
+        },
+    );
 }
 
 #[test]
@@ -494,15 +498,13 @@ fn an_erasure_by_decision_of_an_amendment_is_a_change_of_its_item() {
         "the amendment moved its item"
     );
     // A committee decision erases the amendment: its item changes again.
-    let (seq, prev) = store.governance().next_position();
-    let keys = [sample_key("committee-1"), sample_key("committee-2")];
-    let action = Action::EraseRecords {
-        records: vec![amendment],
-        ground: hubnet_protocol::kinds::erasure::Ground::Unlawful,
-    };
-    let signed = crate::test_support::signed_decision(store.charter(), seq, prev, action, &keys);
-    let d = hubnet_protocol::governance::verify_decision(&signed, store.charter()).unwrap();
-    store.add_decision(d).unwrap().unwrap();
+    decide(
+        &mut store,
+        Action::EraseRecords {
+            records: vec![amendment],
+            ground: hubnet_protocol::kinds::erasure::Ground::Unlawful,
+        },
+    );
     changes.follow(&store, 2_500_000_000_000).unwrap();
     let after = listed(&changes);
     assert_eq!(after[2].0, target);
