@@ -85,19 +85,28 @@ async fn serve(state: AppState, base: String, page: Option<usize>) -> Result<Res
         move || {
             let internal = |e: &dyn std::fmt::Display| ApiError::Internal(e.to_string());
             let mut q = listed();
-            let mut found = shared.search.search(&q).map_err(|e| internal(&e))?;
+            // The first search counts the records; it is the page itself only for the first.
+            let counting = match page {
+                None | Some(1) => q.clone(),
+                Some(_) => Query { limit: 1, ..q.clone() },
+            };
+            let mut found = shared.search.search(&counting).map_err(|e| internal(&e))?;
             match (page, pages(found.total, MAX_URLS)) {
                 (None, None) => Ok(Listing::Urls(found.hits)),
                 (None, Some(n)) => Ok(Listing::Index(n)),
+                (Some(1), Some(_)) => Ok(Listing::Urls(found.hits)),
                 (Some(k), Some(n)) if k <= n => {
-                    for _ in 1..k {
-                        let Some(cursor) = found.next_cursor.take() else {
-                            // Records went away since the count: an empty page.
-                            return Ok(Listing::Urls(Vec::new()));
-                        };
-                        q.from = q.decode_cursor(&cursor).map_err(|e| internal(&e))?;
-                        found = shared.search.search(&q).map_err(|e| internal(&e))?;
-                    }
+                    let skipped = (k - 1).saturating_mul(MAX_URLS);
+                    let Some(cursor) = shared
+                        .search
+                        .cursor_after_first(&q, skipped)
+                        .map_err(|e| internal(&e))?
+                    else {
+                        // Records went away since the count: an empty page.
+                        return Ok(Listing::Urls(Vec::new()));
+                    };
+                    q.from = q.decode_cursor(&cursor).map_err(|e| internal(&e))?;
+                    found = shared.search.search(&q).map_err(|e| internal(&e))?;
                     Ok(Listing::Urls(found.hits))
                 }
                 (Some(k), _) => Err(ApiError::NotFound(format!(

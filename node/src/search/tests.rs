@@ -1055,3 +1055,41 @@ fn programme_filters_refuse_unknown_values_and_name_the_known_ones() {
         Ok(vec!["KZ".to_owned()])
     );
 }
+
+#[test]
+fn the_cursor_after_the_first_n_records_is_where_the_page_after_them_starts() {
+    let c = corpus();
+    let (index, _indexer) = c.index();
+    for sort in [Sort::Oldest, Sort::Newest, Sort::Start] {
+        let q = Query {
+            sort,
+            limit: 3,
+            include_retracted: true,
+            ..Query::default()
+        };
+        let total = index.search(&q).unwrap().total;
+        assert!(total > 7, "the corpus is large enough to page through");
+        // Paging from the start, three at a time: after each page the cursor to the next is the
+        // one found in one pass.
+        let mut paged = q.clone();
+        let mut seen = 0;
+        loop {
+            let page = index.search(&paged).unwrap();
+            seen += page.hits.len();
+            let direct = index.cursor_after_first(&q, seen).unwrap();
+            assert_eq!(direct, page.next_cursor, "{sort:?} after {seen}");
+            assert_eq!(direct.is_none(), seen == total);
+            let Some(next) = page.next_cursor else { break };
+            paged.from = paged.decode_cursor(&next).unwrap();
+        }
+        assert_eq!(seen, total);
+        assert_eq!(index.cursor_after_first(&q, total + 1).unwrap(), None);
+        assert_eq!(index.cursor_after_first(&q, 0).unwrap(), None);
+    }
+    let relevance = Query {
+        q: Some("service".into()),
+        sort: Sort::Relevance,
+        ..Query::default()
+    };
+    assert_eq!(index.cursor_after_first(&relevance, 2).unwrap(), None);
+}
