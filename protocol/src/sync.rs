@@ -293,6 +293,11 @@ pub enum RangeOutcome {
     Diverged,
     /// No answer, a transport error, or invalid records.
     Failed,
+    /// The answer came but was dropped here, for want of room to check it: no fault of the
+    /// peer's. The peer is not asked again for the author until [`Sync::handle_dropped`] says
+    /// there is room (or the back-off ends), so a node under load does not fetch the same range
+    /// over and over only to drop it.
+    Dropped,
 }
 
 /// What became of one received record, as the rules see it (the node's worker reports this).
@@ -444,6 +449,10 @@ pub struct Sync<P> {
     forks: BTreeMap<(PublicKey, u64), (P, i64)>,
     /// (peer, author) pairs not to be asked again before the given time.
     backoff: BTreeMap<(P, PublicKey), i64>,
+    /// Those of `backoff` that only wait for room here (a range answer dropped, not the peer's
+    /// fault): [`Sync::handle_dropped`] ends them. A pair whose back-off ended or became a
+    /// fault's may linger here until the next timeout; it ends nothing then.
+    backoff_for_room: BTreeSet<(P, PublicKey)>,
     /// Fork probes sent: (peer, author, seq), so that none is sent twice.
     probes: BTreeSet<(P, PublicKey, u64)>,
     queue: VecDeque<Action<P>>,
@@ -460,6 +469,7 @@ impl<P: Clone + Ord + Debug> Sync<P> {
             ranges: BTreeMap::new(),
             forks: BTreeMap::new(),
             backoff: BTreeMap::new(),
+            backoff_for_room: BTreeSet::new(),
             probes: BTreeSet::new(),
             queue: VecDeque::new(),
         }
@@ -486,6 +496,7 @@ impl<P: Clone + Ord + Debug> Sync<P> {
         self.ranges.retain(|_, (p, _)| p != peer);
         self.forks.retain(|_, (p, _)| p != peer);
         self.backoff.retain(|(p, _), _| p != peer);
+        self.backoff_for_room.retain(|(p, _)| p != peer);
         self.probes.retain(|(p, _, _)| p != peer);
         self.queue.retain(|a| match a {
             Action::SendSummary { peer: p }
@@ -575,7 +586,8 @@ impl<P: Clone + Ord + Debug> Sync<P> {
     /// arriving while its ingest queue was full), and now has room again: the peer holds records
     /// this node may lack and that nothing else would reveal before the next periodic exchange
     /// (a dropped tail of a log has no later record to show the gap). A fresh summary is asked of
-    /// the peer, and its back-offs are forgotten: a range dropped here was no fault of the peer's.
+    /// the peer, and the back-offs of ranges dropped here ([`RangeOutcome::Dropped`]) end; those
+    /// of the peer's faults (invalid records, no answer) stand.
     pub fn handle_dropped(&mut self, peer: &P) {
         let Some(p) = self.peers.get_mut(peer) else {
             return;
@@ -585,7 +597,16 @@ impl<P: Clone + Ord + Debug> Sync<P> {
             self.queue
                 .push_back(Action::SendSummary { peer: peer.clone() });
         }
-        self.backoff.retain(|(p, _), _| p != peer);
+        let waiting: Vec<(P, PublicKey)> = self
+            .backoff_for_room
+            .iter()
+            .filter(|(p, _)| p == peer)
+            .cloned()
+            .collect();
+        for pair in waiting {
+            self.backoff.remove(&pair);
+            self.backoff_for_room.remove(&pair);
+        }
     }
 
     /// A range request to `peer` for `author` ended.
@@ -604,6 +625,10 @@ impl<P: Clone + Ord + Debug> Sync<P> {
         }
         match outcome {
             RangeOutcome::Stored => {}
+            RangeOutcome::Dropped => {
+                self.back_off(peer, author, now_ms);
+                self.backoff_for_room.insert((peer.clone(), *author));
+            }
             RangeOutcome::Nothing | RangeOutcome::Failed => {
                 // A peer known to hold the author's records only from a record it forwarded
                 // ahead of a gap may lack the gap itself: ask every peer for a fresh summary to
@@ -676,6 +701,8 @@ impl<P: Clone + Ord + Debug> Sync<P> {
             self.handle_fork_done(&peer, &author, seq, now_ms);
         }
         self.backoff.retain(|_, until| *until > now_ms);
+        let backoff = &self.backoff;
+        self.backoff_for_room.retain(|pair| backoff.contains_key(pair));
         self.plan(now_ms);
     }
 
@@ -716,6 +743,7 @@ impl<P: Clone + Ord + Debug> Sync<P> {
         if !self.peers.contains_key(peer) {
             return;
         }
+        self.backoff_for_room.remove(&(peer.clone(), *author));
         self.backoff.insert(
             (peer.clone(), *author),
             now_ms.saturating_add(self.config.retry_after_ms),

@@ -754,7 +754,7 @@ impl Node {
                     self.shared.metrics.range_ended(RangeEnd::WorkerBusy);
                     self.dropped.insert(peer);
                     self.sync
-                        .handle_range_done(&peer, &author, RangeOutcome::Failed, now_ms());
+                        .handle_range_done(&peer, &author, RangeOutcome::Dropped, now_ms());
                 }
             }
             (Asked::Decisions, Some(sync_response::Response::Decisions(d))) => {
@@ -922,6 +922,7 @@ impl Node {
                     RangeOutcome::Nothing => RangeEnd::AllHeld,
                     RangeOutcome::Diverged => RangeEnd::Diverged,
                     RangeOutcome::Failed => RangeEnd::Invalid,
+                    RangeOutcome::Dropped => RangeEnd::WorkerBusy,
                 });
                 self.sync.handle_range_done(&peer, &author, outcome, now);
             }

@@ -629,23 +629,26 @@ fn records_dropped_for_want_of_room_ask_the_peer_again_without_its_back_off() {
     let mut s = Sync::new(SyncConfig::default(), summary(&[(1, 2)]), 0);
     s.handle_connected(4u32, 0);
     s.handle_connected(5u32, 0);
-    s.handle_summary(4, summary(&[(1, 9), (2, 3)]), 0, &no_lookup);
+    s.handle_summary(4, summary(&[(1, 9), (2, 3), (3, 4)]), 0, &no_lookup);
     s.handle_summary(5, summary(&[(1, 9)]), 0, &no_lookup);
     drain(&mut s);
-    // Both authors' ranges from peer 4 were dropped here (a full queue): both backed off there;
-    // author 1 is asked of peer 5, whose answer is dropped too.
-    s.handle_range_done(&4, &key(1), RangeOutcome::Failed, 1);
-    s.handle_range_done(&4, &key(2), RangeOutcome::Failed, 1);
+    // Authors 1 and 2's ranges from peer 4 were dropped here (a full queue); author 3's answer
+    // held invalid records (the peer's fault). Author 1 is asked of peer 5, whose answer is
+    // dropped too.
+    s.handle_range_done(&4, &key(1), RangeOutcome::Dropped, 1);
+    s.handle_range_done(&4, &key(2), RangeOutcome::Dropped, 1);
+    s.handle_range_done(&4, &key(3), RangeOutcome::Failed, 1);
     assert_eq!(drain(&mut s), vec![range(5, 1, 3)]);
-    s.handle_range_done(&5, &key(1), RangeOutcome::Failed, 1);
-    assert!(drain(&mut s).is_empty(), "backed off");
+    s.handle_range_done(&5, &key(1), RangeOutcome::Dropped, 1);
+    assert!(drain(&mut s).is_empty(), "backed off: no range fetched only to be dropped");
     // Room again: a fresh summary is asked of peer 4 only, once however often it is told.
     s.handle_dropped(&4);
     s.handle_dropped(&4);
     assert_eq!(drain(&mut s), vec![Action::SendSummary { peer: 4 }]);
-    // Its answer tells nothing new, yet the ranges go out: the back-offs were forgotten at
-    // peer 4 (author 2, which only it was asked for, too); peer 5 stays backed off.
-    s.handle_summary(4, summary(&[(1, 9), (2, 3)]), 2, &no_lookup);
+    // Its answer tells nothing new, yet the dropped ranges go out: their back-offs ended at
+    // peer 4 (author 2, which only it was asked for, too). Author 3's, the peer's fault, stands;
+    // so does peer 5's.
+    s.handle_summary(4, summary(&[(1, 9), (2, 3), (3, 4)]), 2, &no_lookup);
     let mut actions = drain(&mut s);
     actions.sort_by_key(|a| format!("{a:?}"));
     let mut want = vec![range(4, 1, 3), range(4, 2, 1)];
@@ -654,6 +657,24 @@ fn records_dropped_for_want_of_room_ask_the_peer_again_without_its_back_off() {
     // A peer that is not connected is asked nothing.
     s.handle_dropped(&9);
     assert!(drain(&mut s).is_empty());
+}
+
+#[test]
+fn a_fault_after_a_drop_is_not_forgiven_by_room() {
+    let mut s = Sync::new(SyncConfig::default(), summary(&[(1, 2)]), 0);
+    s.handle_connected(4u32, 0);
+    s.handle_summary(4, summary(&[(1, 9)]), 0, &no_lookup);
+    drain(&mut s);
+    s.handle_range_done(&4, &key(1), RangeOutcome::Dropped, 1);
+    // Its back-off ends at the next timeout after the retry delay: asked again, and this time
+    // the answer is invalid.
+    let later = 1 + SyncConfig::default().retry_after_ms;
+    s.handle_timeout(later);
+    assert_eq!(drain(&mut s), vec![range(4, 1, 3)]);
+    s.handle_range_done(&4, &key(1), RangeOutcome::Failed, later);
+    s.handle_dropped(&4);
+    s.handle_summary(4, summary(&[(1, 9)]), later, &no_lookup);
+    assert_eq!(drain(&mut s), vec![Action::SendSummary { peer: 4 }]);
 }
 
 #[test]
