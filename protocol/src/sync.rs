@@ -702,7 +702,8 @@ impl<P: Clone + Ord + Debug> Sync<P> {
         }
         self.backoff.retain(|_, until| *until > now_ms);
         let backoff = &self.backoff;
-        self.backoff_for_room.retain(|pair| backoff.contains_key(pair));
+        self.backoff_for_room
+            .retain(|pair| backoff.contains_key(pair));
         self.plan(now_ms);
     }
 

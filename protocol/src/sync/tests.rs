@@ -640,7 +640,10 @@ fn records_dropped_for_want_of_room_ask_the_peer_again_without_its_back_off() {
     s.handle_range_done(&4, &key(3), RangeOutcome::Failed, 1);
     assert_eq!(drain(&mut s), vec![range(5, 1, 3)]);
     s.handle_range_done(&5, &key(1), RangeOutcome::Dropped, 1);
-    assert!(drain(&mut s).is_empty(), "backed off: no range fetched only to be dropped");
+    assert!(
+        drain(&mut s).is_empty(),
+        "backed off: no range fetched only to be dropped"
+    );
     // Room again: a fresh summary is asked of peer 4 only, once however often it is told.
     s.handle_dropped(&4);
     s.handle_dropped(&4);
@@ -657,6 +660,24 @@ fn records_dropped_for_want_of_room_ask_the_peer_again_without_its_back_off() {
     // A peer that is not connected is asked nothing.
     s.handle_dropped(&9);
     assert!(drain(&mut s).is_empty());
+}
+
+#[test]
+fn another_peer_leaving_keeps_a_dropped_range_waiting_for_room_only() {
+    let mut s = Sync::new(SyncConfig::default(), summary(&[(1, 2)]), 0);
+    s.handle_connected(4u32, 0);
+    s.handle_connected(5u32, 0);
+    s.handle_summary(5, summary(&[(1, 9)]), 0, &no_lookup);
+    drain(&mut s);
+    s.handle_range_done(&5, &key(1), RangeOutcome::Dropped, 1);
+    s.handle_disconnected(&4, 1);
+    assert!(drain(&mut s).is_empty());
+    s.handle_dropped(&5);
+    s.handle_summary(5, summary(&[(1, 9)]), 2, &no_lookup);
+    assert_eq!(
+        drain(&mut s),
+        vec![Action::SendSummary { peer: 5 }, range(5, 1, 3)]
+    );
 }
 
 #[test]
