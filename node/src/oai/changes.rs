@@ -22,17 +22,20 @@
 //! is read: a harvester then fetches everything once more, and misses nothing that changed
 //! after its last harvest of this node, whatever the restore brought back. Its lines: the magic
 //! and the token key; `j <entries> <journal offset> <stamp>` (the entries up to that count were
-//! stamped so); `e <id> <entries> <stamp>` (an erasure by decision, seen after that many
-//! entries); `k <key> <last valid seq or -> <entries> <stamp>` (a key's last valid seq became
-//! that); `p <amendment or retraction> <item>` (what an erased part changed: its body, which
-//! said so, is gone). A line that does not parse is skipped.
+//! stamped so); `e <id> <entries> <stamp> <n>` (an erasure by decision, the `n`th change seen
+//! after that many entries); `k <key> <last valid seq or -> <entries> <stamp> <n>` (a key's last
+//! valid seq became that); `p <amendment or retraction> <item>` (which item a part changes,
+//! written when the part is first seen and synced before the answer that shows it: once the
+//! part is erased, its body, which said so, is gone). A line that does not parse is skipped.
 //!
-//! **Order.** Each journal entry has a position (`2 × its ordinal + 1`), an erasure by decision
-//! or a change of a key's last valid seq the position between the entries seen before and after
-//! it (`2 × entries seen`); an item's
-//! position is that of its latest change, so a change moves it to the end of the order, and a
-//! harvester paging with a token (the last position returned) meets every item it has not met,
-//! and a changed one again.
+//! **Order.** Each journal entry has a position (`(2 × its ordinal + 1) × 2^20`), and the `n`th
+//! erasure by decision or change of a key's last valid seq seen after `e` entries the position
+//! `2 × e × 2^20 + n`, between the entries seen before and after it, so that two such changes
+//! with no entry between (a suspension and its end) are two changes. An item's position is that
+//! of its latest change, so a change moves it to the end of the order, and a harvester paging
+//! with a token (the last position returned) meets every item it has not met, and a changed one
+//! again. (Positions of the first two token formats had no room for `n`: they were these over
+//! 2^20, and are read so.)
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::io::Write;
@@ -48,6 +51,21 @@ use crate::store::{Store, StoreError};
 pub const STAMPS_FILE: &str = "oai-datestamps";
 const MAGIC: &str = "hubnet-oai-datestamps 1";
 const READ_BATCH: usize = 4096;
+
+/// The bits of a position below a journal entry's: room for the changes between two entries.
+pub const SUB_BITS: u32 = 20;
+const SUB_MAX: u64 = (1 << SUB_BITS) - 1;
+
+/// The position of the journal entry at `ordinal`.
+fn entry_pos(ordinal: u64) -> u64 {
+    ordinal.saturating_mul(2).saturating_add(1) << SUB_BITS
+}
+
+/// The position of the `n`th change seen after `entries` entries that is not an entry (past the
+/// 2^20th, the changes share the last: they are still stamped, but do not move again).
+fn between_pos(entries: u64, n: u64) -> u64 {
+    (entries.saturating_mul(2) << SUB_BITS) + n.min(SUB_MAX)
+}
 
 /// One item: a content record's original and the changes of it this node holds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,11 +101,14 @@ pub struct Changes {
     entries: u64,
     /// The stamps the file lists, not yet replayed: (entries up to, journal offset, stamp).
     marks: std::collections::VecDeque<(u64, u64, i64)>,
-    /// Erasures by decision the file lists: (id, entries seen then, stamp).
-    listed_decisions: HashMap<RecordId, (u64, i64)>,
+    /// Erasures by decision the file lists: (id, entries seen then, stamp, n).
+    listed_decisions: HashMap<RecordId, (u64, i64, u64)>,
     /// Changes of keys' last valid seqs the file lists, in order: (key, last valid seq, entries
-    /// seen then, stamp).
-    listed_keys: Vec<(PublicKey, Option<u64>, u64, i64)>,
+    /// seen then, stamp, n).
+    listed_keys: Vec<(PublicKey, Option<u64>, u64, i64, u64)>,
+    /// The changes between entries seen so far after the latest entries count: (entries, how
+    /// many), so that the next has a later position.
+    between: (u64, u64),
     /// Each key's last valid seq as the items' stamps follow it; a key not here has none (no
     /// end), as every key has until a decision gives it one.
     key_last: HashMap<PublicKey, Option<u64>>,
@@ -98,10 +119,23 @@ pub struct Changes {
     /// Those of `part_of` the file lists: an erased amendment's body, which names its item, is
     /// gone from the store, so the file keeps the link for the next start.
     parts_listed: HashSet<RecordId>,
+    /// Lines to append at the end of the step, and whether they must reach the disk before the
+    /// answer (a `p` line: what it says cannot be read again once its part is erased).
+    pending: String,
+    pending_sync: bool,
     order: BTreeSet<(u64, RecordId)>,
     decisions_seen: HashSet<RecordId>,
     /// False once a write of the file failed (logged once).
     writable: bool,
+}
+
+/// The optional last field of an `e` or `k` line: 0 if absent.
+fn nth(rest: &[&str]) -> Option<u64> {
+    match rest {
+        [] => Some(0),
+        [n] => n.parse().ok(),
+        _ => None,
+    }
 }
 
 impl Changes {
@@ -147,9 +181,12 @@ impl Changes {
                                 marks.push_back((n, off, s));
                             }
                         }
-                        ["e", id, at, s] => {
-                            if let (Ok(id), Ok(at), Ok(s)) = (id.parse(), at.parse(), s.parse()) {
-                                listed_decisions.insert(id, (at, s));
+                        // The last field came with the third format of tokens; before, 0.
+                        ["e", id, at, s, rest @ ..] if rest.len() <= 1 => {
+                            if let (Ok(id), Ok(at), Ok(s), Some(n)) =
+                                (id.parse(), at.parse(), s.parse(), nth(rest))
+                            {
+                                listed_decisions.insert(id, (at, s, n));
                             }
                         }
                         ["p", part, item] => {
@@ -157,15 +194,15 @@ impl Changes {
                                 part_of.insert(part, item);
                             }
                         }
-                        ["k", k, last, at, s] => {
+                        ["k", k, last, at, s, rest @ ..] if rest.len() <= 1 => {
                             let last = match *last {
                                 "-" => Some(None),
                                 n => n.parse().ok().map(Some),
                             };
-                            if let (Ok(k), Some(last), Ok(at), Ok(s)) =
-                                (k.parse(), last, at.parse(), s.parse())
+                            if let (Ok(k), Some(last), Ok(at), Ok(s), Some(n)) =
+                                (k.parse(), last, at.parse(), s.parse(), nth(rest))
                             {
-                                listed_keys.push((k, last, at, s));
+                                listed_keys.push((k, last, at, s, n));
                             }
                         }
                         _ => {}
@@ -193,17 +230,21 @@ impl Changes {
             marks,
             listed_decisions,
             listed_keys,
+            between: (0, 0),
             key_last: HashMap::new(),
             last_stamp: i64::MIN,
             items: HashMap::new(),
             parts_listed: part_of.keys().copied().collect(),
             part_of,
+            pending: String::new(),
+            pending_sync: false,
             order: BTreeSet::new(),
             decisions_seen: HashSet::new(),
             writable: readable,
         };
         if fresh {
-            changes.write(&format!("{MAGIC} {}\n", hex::encode(key)), true);
+            changes.write(&format!("{MAGIC} {}\n", hex::encode(key)));
+            changes.flush(true);
         }
         changes
     }
@@ -270,7 +311,7 @@ impl Changes {
                 let stamp = listed.unwrap_or(now_ms).max(self.last_stamp);
                 stamped |= listed.is_none();
                 self.last_stamp = stamp;
-                self.apply(store, &signed, &header, 2 * ordinal + 1, stamp);
+                self.apply(store, &signed, &header, entry_pos(ordinal), stamp);
             }
             self.offset = next;
             // A mark that does not match (another journal) ends the replay: what follows is
@@ -292,9 +333,10 @@ impl Changes {
         }
         if stamped {
             let line = format!("j {} {} {}\n", self.entries, self.offset, self.last_stamp);
-            self.write(&line, false);
+            self.write(&line);
         }
         if !reached_end {
+            self.flush(false);
             return Ok(false);
         }
         let decided: Vec<RecordId> = store
@@ -306,28 +348,58 @@ impl Changes {
             .collect();
         for id in decided {
             self.decisions_seen.insert(id);
-            let (pos, stamp) = match self.listed_decisions.get(&id) {
-                Some(&(at, s)) => (2 * at, s),
+            let (pos, stamp) = match self.listed_decisions.get(&id).copied() {
+                Some((at, s, n)) => self.listed_between(at, s, n),
                 None => {
-                    let s = now_ms.max(self.last_stamp);
-                    self.last_stamp = s;
-                    self.write(&format!("e {id} {} {s}\n", self.entries), false);
-                    (2 * self.entries, s)
+                    self.new_between(now_ms, |entries, s, n| format!("e {id} {entries} {s} {n}"))
                 }
             };
-            self.list_part(&id);
             self.touch(&id, pos, stamp);
         }
         self.follow_keys(store, now_ms);
+        self.flush(false);
         Ok(true)
+    }
+
+    /// A change between entries the file lists (seen after `at` entries, the `n`th there, stamped
+    /// `stamp`): its position; later changes come after it, and are stamped no earlier.
+    fn listed_between(&mut self, at: u64, stamp: i64, n: u64) -> (u64, i64) {
+        if at > self.between.0 {
+            self.between = (at, 0);
+        }
+        if at == self.between.0 {
+            self.between.1 = self.between.1.max(n.saturating_add(1));
+        }
+        self.last_stamp = self.last_stamp.max(stamp);
+        (between_pos(at, n), stamp)
+    }
+
+    /// A change between entries seen now: its position and stamp, listed in the file by the line
+    /// `line(entries, stamp, n)` gives.
+    fn new_between(
+        &mut self,
+        now_ms: i64,
+        line: impl FnOnce(u64, i64, u64) -> String,
+    ) -> (u64, i64) {
+        if self.between.0 != self.entries {
+            self.between = (self.entries, 0);
+        }
+        let n = self.between.1;
+        self.between.1 = n.saturating_add(1);
+        let s = now_ms.max(self.last_stamp);
+        self.last_stamp = s;
+        let text = line(self.entries, s, n);
+        self.write(&format!("{text}\n"));
+        (between_pos(self.entries, n), s)
     }
 
     /// Keys whose last valid seq changed (a rotation, revocation, suspension or its end): the
     /// items where that changes what counts are stamped as changed, first as the file lists
     /// (a restart), then any change not seen before, now.
     fn follow_keys(&mut self, store: &Store, now_ms: i64) {
-        for (key, last, at, stamp) in std::mem::take(&mut self.listed_keys) {
-            self.key_changed(&key, last, 2 * at, stamp);
+        for (key, last, at, stamp, n) in std::mem::take(&mut self.listed_keys) {
+            let (pos, stamp) = self.listed_between(at, stamp, n);
+            self.key_changed(&key, last, pos, stamp);
         }
         let changed: Vec<(PublicKey, Option<u64>)> = store
             .governance()
@@ -337,11 +409,11 @@ impl Changes {
             .filter(|(k, last)| self.key_last.get(k).copied().flatten() != *last)
             .collect();
         for (key, last) in changed {
-            let s = now_ms.max(self.last_stamp);
-            self.last_stamp = s;
             let shown = last.map_or_else(|| "-".to_owned(), |l| l.to_string());
-            self.write(&format!("k {key} {shown} {} {s}\n", self.entries), false);
-            self.key_changed(&key, last, 2 * self.entries, s);
+            let (pos, s) = self.new_between(now_ms, |entries, s, n| {
+                format!("k {key} {shown} {entries} {s} {n}")
+            });
+            self.key_changed(&key, last, pos, s);
         }
     }
 
@@ -404,41 +476,33 @@ impl Changes {
         ) {
             return;
         }
-        // A change: which item it changes is in its body (gone if it was erased; its erasure
-        // names it again).
-        let Ok(r) = record::decode_stored(&signed.encode(), store.charter()) else {
+        // A change: which item it changes is in its body; an erased amendment's or retraction's
+        // body is gone, and the file names its item.
+        let decoded = record::decode_stored(&signed.encode(), store.charter()).ok();
+        if header.kind == Kind::Erasure {
+            for target in decoded.map(|r| r.body.erases()).unwrap_or_default() {
+                self.touch(&target, pos, s);
+            }
+            return;
+        }
+        let Some(target) = decoded
+            .and_then(|r| r.body.target())
+            .or_else(|| self.part_of.get(&id).copied())
+        else {
             return;
         };
-        let targets = match header.kind {
-            Kind::Erasure => r.body.erases(),
-            _ => r.body.target().into_iter().collect(),
-        };
-        for target in targets {
-            if let Some(item) = self.items.get_mut(&target) {
-                match header.kind {
-                    Kind::Amendment => item.amendments.push((header.seq, id)),
-                    Kind::Retraction => item.retractions.push((header.seq, id)),
-                    _ => {}
-                }
-                if header.kind != Kind::Erasure {
-                    self.part_of.insert(id, target);
-                }
+        if let Some(item) = self.items.get_mut(&target) {
+            match header.kind {
+                Kind::Amendment => item.amendments.push((header.seq, id)),
+                _ => item.retractions.push((header.seq, id)),
             }
-            if header.kind == Kind::Erasure {
-                self.list_part(&target);
+            self.part_of.insert(id, target);
+            if self.parts_listed.insert(id) {
+                self.write(&format!("p {id} {target}\n"));
+                self.pending_sync = true;
             }
-            self.touch(&target, pos, s);
         }
-    }
-
-    /// Before `id` is erased: if it amends or retracts an item, the file keeps which (its body,
-    /// gone once erased, is what names the item when the journal is read again).
-    fn list_part(&mut self, id: &RecordId) {
-        if let Some(item) = self.part_of.get(id).copied()
-            && self.parts_listed.insert(*id)
-        {
-            self.write(&format!("p {id} {item}\n"), false);
-        }
+        self.touch(&target, pos, s);
     }
 
     /// Moves item `id`, or the item that `id` amends or retracts, (if held) to `pos` and `stamp`,
@@ -456,16 +520,31 @@ impl Changes {
         }
     }
 
-    fn write(&mut self, text: &str, create: bool) {
-        if !self.writable {
+    /// Adds `text` to the lines [`Changes::flush`] writes.
+    fn write(&mut self, text: &str) {
+        if self.writable {
+            self.pending.push_str(text);
+        }
+    }
+
+    /// Appends the lines written since the last flush (or, if `create`, makes the file of them),
+    /// syncing them to the disk if a `p` line is among them.
+    fn flush(&mut self, create: bool) {
+        if self.pending.is_empty() {
             return;
         }
+        let text = std::mem::take(&mut self.pending);
+        let sync = std::mem::take(&mut self.pending_sync);
         let opened = if create {
             std::fs::File::create(&self.file)
         } else {
             std::fs::OpenOptions::new().append(true).open(&self.file)
         };
-        if let Err(e) = opened.and_then(|mut f| f.write_all(text.as_bytes())) {
+        let written = opened.and_then(|mut f| {
+            f.write_all(text.as_bytes())?;
+            if sync { f.sync_data() } else { Ok(()) }
+        });
+        if let Err(e) = written {
             warn!(file = %self.file.display(), error = %e,
                 "cannot write OAI-PMH datestamps; they are given again after a restart");
             self.writable = false;

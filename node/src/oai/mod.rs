@@ -476,38 +476,40 @@ impl<'a> Context<'a> {
                 (total, before)
             }
         };
-        let mut chosen: Vec<&Item> = self
-            .changes
-            .after(after)
-            .filter(|i| matches(i))
-            .take(page + 1)
-            .collect();
-        let more = chosen.len() > page;
-        chosen.truncate(page);
-        // A list that grew since its first page (items changed again come round once more) is
-        // at least as long as what was and is being listed.
-        total = total.max(
-            before
-                .saturating_add(chosen.len())
-                .saturating_add(usize::from(more)),
-        );
-        let mut shown = Vec::with_capacity(chosen.len());
-        for item in &chosen {
+        // A page of items that show; one whose original is no longer held is passed over (it
+        // still counts as listed, for the cursor), so that a page is empty only at the list's end.
+        let mut candidates = self.changes.after(after).filter(|i| matches(i));
+        let mut shown = Vec::with_capacity(page);
+        let (mut passed, mut last) = (0usize, None);
+        while shown.len() < page {
+            let Some(item) = candidates.next() else {
+                break;
+            };
+            passed += 1;
+            last = Some(item);
             if let Some(s) = self.show(item, list.records)? {
                 shown.push(s);
             }
         }
+        let more = candidates.next().is_some();
+        // A list that grew since its first page (items changed again come round once more) is
+        // at least as long as what was and is being listed.
+        total = total.max(
+            before
+                .saturating_add(passed)
+                .saturating_add(usize::from(more)),
+        );
         // A list answer holds at least one record or header (the schema's `minOccurs="1"`).
         if shown.is_empty() {
             return Err(Error::NoRecordsMatch);
         }
-        let resumption = match chosen.last() {
+        let resumption = match last {
             Some(last) if more => Some(xml::Resumption {
                 token: Token {
                     after: (last.pos, last.id),
                     counts: Some((
                         u64::try_from(total).unwrap_or(u64::MAX),
-                        u64::try_from(before + chosen.len()).unwrap_or(u64::MAX),
+                        u64::try_from(before + passed).unwrap_or(u64::MAX),
                     )),
                     ..args
                 }

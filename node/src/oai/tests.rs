@@ -472,6 +472,92 @@ fn items_past_a_revoked_keys_last_valid_seq_are_deleted_records_not_missing_ones
     assert!(!get.contains("idDoesNotExist"), "{get}");
 }
 
+/// KZ publishes `draft` (JSON) in `store`: its id.
+fn publish_kz(store: &mut Store, draft: &serde_json::Value) -> RecordId {
+    use hubnet_protocol::{Draft, DraftFormat};
+    let now = crate::now_ms();
+    let body = Draft::parse(&draft.to_string(), DraftFormat::Json)
+        .unwrap()
+        .to_body("KZ", &store.charter().rules().at(now))
+        .unwrap();
+    store.publish(&sample_key("KZ"), &body, now).unwrap().id
+}
+
+#[test]
+fn a_suspension_and_its_end_with_no_record_between_are_two_changes() {
+    use hubnet_protocol::governance::Action;
+    let (_dir, mut store, mut changes) = followed(4);
+    let suspend = Action::Suspend {
+        code: "KZ".to_owned(),
+        last_seq: 2,
+    };
+    decide(&mut store, suspend.clone());
+    changes.follow(&store, 2_100_000_000_000).unwrap();
+    let suspended = listed(&changes);
+    decide(
+        &mut store,
+        Action::Reinstate {
+            code: "KZ".to_owned(),
+        },
+    );
+    changes.follow(&store, 2_200_000_000_000).unwrap();
+    let reinstated = listed(&changes);
+    // The two items past seq 2 changed twice: each time moved to the end and stamped then.
+    assert_eq!(&reinstated[..2], &suspended[..2]);
+    for (was, now) in suspended[2..].iter().zip(&reinstated[2..]) {
+        assert_eq!(was.0, now.0);
+        assert_eq!(was.2, 2_100_000_000_000);
+        assert_eq!(now.2, 2_200_000_000_000);
+        assert!(now.1 > was.1, "moved again");
+    }
+    // A restart gives the same order and stamps, and a clock that went back since stamps
+    // nothing before what the file holds.
+    let mut again = Changes::open(store.dir());
+    again.follow(&store, 2_150_000_000_000).unwrap();
+    assert_eq!(listed(&again), reinstated);
+    decide(&mut store, suspend);
+    again.follow(&store, 2_150_000_000_000).unwrap();
+    let suspended_again = listed(&again);
+    assert!(
+        suspended_again[2..]
+            .iter()
+            .all(|i| i.2 == 2_200_000_000_000 && i.1 > reinstated[3].1),
+        "{suspended_again:?}"
+    );
+}
+
+#[test]
+fn an_erased_retraction_counts_after_a_restart_as_it_did_before() {
+    use hubnet_protocol::governance::Action;
+    let (_dir, mut store, mut changes) = followed(3);
+    let target = listed(&changes)[0].0;
+    let retraction = publish_kz(
+        &mut store,
+        &serde_json::json!({"kind": "retraction", "target": target.to_hex(),
+                            "reason": {"en": "Superseded."}}),
+    );
+    changes.follow(&store, 2_100_000_000_000).unwrap();
+    // The retraction is erased, and the node stops before its OAI-PMH side saw the erasure.
+    decide(
+        &mut store,
+        Action::EraseRecords {
+            records: vec![retraction],
+            ground: hubnet_protocol::kinds::erasure::Ground::Unlawful,
+        },
+    );
+    let mut again = Changes::open(store.dir());
+    again.follow(&store, 2_500_000_000_000).unwrap();
+    changes.follow(&store, 2_500_000_000_000).unwrap();
+    // The erasure is a change of the item, which still counts its retraction, as it does for a
+    // node that ran on.
+    let item = again.item(&target).unwrap();
+    assert_eq!(item.retractions.len(), 1);
+    assert_eq!(item.retractions[0].1, retraction);
+    assert_eq!(item.stamp_ms, 2_500_000_000_000);
+    assert_eq!(item, changes.item(&target).unwrap());
+    assert_eq!(listed(&again), listed(&changes));
+}
+
 #[test]
 fn an_erasure_by_decision_of_an_amendment_is_a_change_of_its_item() {
     use hubnet_protocol::governance::Action;

@@ -11,6 +11,8 @@ use hmac::{Hmac, Mac};
 use hubnet_protocol::RecordId;
 use sha2::{Digest, Sha256};
 
+use super::changes::SUB_BITS;
+
 /// The arguments a list was asked with, and where it stopped.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
@@ -70,7 +72,7 @@ impl Token {
     /// The token's text, authenticated with `key`.
     pub fn encode(&self, key: &[u8; 32]) -> String {
         let mut fields = vec![
-            if self.counts.is_some() { "2" } else { "1" }.to_owned(),
+            "3".to_owned(),
             self.verb.clone(),
             self.prefix.clone(),
             self.set.clone().unwrap_or_default(),
@@ -114,24 +116,51 @@ impl Token {
             .map_err(|_| TokenError::Forged)?;
         let fields = String::from_utf8(fields).map_err(|_| TokenError::Malformed)?;
         let parts: Vec<&str> = fields.split('\n').collect();
-        let (verb, prefix, set, from, until, pos, id, counts) = match parts.as_slice() {
-            ["1", verb, prefix, set, from, until, pos, id] => {
-                (verb, prefix, set, from, until, pos, id, None)
-            }
-            ["2", verb, prefix, set, from, until, pos, id, total, cursor] => {
-                let number = |s: &str| s.parse::<u64>().map_err(|_| TokenError::Malformed);
-                (
-                    verb,
-                    prefix,
-                    set,
-                    from,
-                    until,
-                    pos,
-                    id,
-                    Some((number(total)?, number(cursor)?)),
-                )
-            }
+        let number = |s: &str| s.parse::<u64>().map_err(|_| TokenError::Malformed);
+        // Formats 1 and 2 carried positions before they had room for changes between journal
+        // entries (`changes::SUB_BITS`): those are the same positions shifted.
+        let (format, verb, prefix, set, from, until, pos, id, counts) = match parts.as_slice() {
+            [
+                format @ ("1" | "3"),
+                verb,
+                prefix,
+                set,
+                from,
+                until,
+                pos,
+                id,
+            ] => (format, verb, prefix, set, from, until, pos, id, None),
+            [
+                format @ ("2" | "3"),
+                verb,
+                prefix,
+                set,
+                from,
+                until,
+                pos,
+                id,
+                total,
+                cursor,
+            ] => (
+                format,
+                verb,
+                prefix,
+                set,
+                from,
+                until,
+                pos,
+                id,
+                Some((number(total)?, number(cursor)?)),
+            ),
             _ => return Err(TokenError::Malformed),
+        };
+        let pos = number(pos)?;
+        let pos = if *format == "3" {
+            pos
+        } else {
+            pos.checked_shl(SUB_BITS)
+                .filter(|p| p >> SUB_BITS == pos)
+                .ok_or(TokenError::Malformed)?
         };
         if !matches!(*verb, "ListIdentifiers" | "ListRecords") {
             return Err(TokenError::Malformed);
@@ -143,10 +172,7 @@ impl Token {
             set: opt(set),
             from: opt(from),
             until: opt(until),
-            after: (
-                pos.parse().map_err(|_| TokenError::Malformed)?,
-                id.parse().map_err(|_| TokenError::Malformed)?,
-            ),
+            after: (pos, id.parse().map_err(|_| TokenError::Malformed)?),
             counts,
         })
     }
@@ -155,6 +181,77 @@ impl Token {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A token as an earlier version wrote it: `fields` joined by newlines, and its tag.
+    fn issued_before(fields: &[&str], key: &[u8; 32]) -> String {
+        let fields = fields.join("\n");
+        let tag = hmac(key, fields.as_bytes()).finalize().into_bytes();
+        format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(fields),
+            hex::encode(&tag[..TAG_BYTES])
+        )
+    }
+
+    #[test]
+    fn tokens_of_earlier_formats_read_as_the_positions_they_meant() {
+        let key = [7u8; 32];
+        let id = RecordId([3; 32]);
+        let hex_id = id.to_hex();
+        let two = issued_before(
+            &[
+                "2",
+                "ListRecords",
+                "oai_dc",
+                "",
+                "",
+                "",
+                "5",
+                &hex_id,
+                "10",
+                "4",
+            ],
+            &key,
+        );
+        let t = Token::decode(&two, &key).expect("a format 2 token stays valid");
+        assert_eq!(t.after, (5 << SUB_BITS, id));
+        assert_eq!(t.counts, Some((10, 4)));
+        let one = issued_before(
+            &["1", "ListIdentifiers", "oai_dc", "", "", "", "6", &hex_id],
+            &key,
+        );
+        let t = Token::decode(&one, &key).expect("a format 1 token stays valid");
+        assert_eq!(t.after, (6 << SUB_BITS, id));
+        assert_eq!(t.counts, None);
+        // A position that would not fit once shifted is no position of this node's.
+        let huge = issued_before(
+            &[
+                "1",
+                "ListIdentifiers",
+                "oai_dc",
+                "",
+                "",
+                "",
+                &u64::MAX.to_string(),
+                &hex_id,
+            ],
+            &key,
+        );
+        assert_eq!(Token::decode(&huge, &key), Err(TokenError::Malformed));
+        // The current format carries positions as they are, with or without counts.
+        for counts in [None, Some((10, 4))] {
+            let t = Token {
+                verb: "ListRecords".to_owned(),
+                prefix: "oai_dc".to_owned(),
+                set: Some("kind:case".to_owned()),
+                from: None,
+                until: Some("2026-01-01".to_owned()),
+                after: ((9 << SUB_BITS) + 2, id),
+                counts,
+            };
+            assert_eq!(Token::decode(&t.encode(&key), &key), Ok(t));
+        }
+    }
 
     #[test]
     fn the_mac_is_hmac_sha256_of_rfc_4231() {
