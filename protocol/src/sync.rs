@@ -294,9 +294,9 @@ pub enum RangeOutcome {
     /// No answer, a transport error, or invalid records.
     Failed,
     /// The answer came but was dropped here, for want of room to check it: no fault of the
-    /// peer's. The peer is not asked again for the author until [`Sync::handle_dropped`] says
-    /// there is room (or the back-off ends), so a node under load does not fetch the same range
-    /// over and over only to drop it.
+    /// peer's. No peer is asked for the author again until [`Sync::handle_dropped`] says there is
+    /// room (or the back-off ends), so a node under load does not fetch the same range from one
+    /// peer after another only to drop it.
     Dropped,
 }
 
@@ -449,9 +449,10 @@ pub struct Sync<P> {
     forks: BTreeMap<(PublicKey, u64), (P, i64)>,
     /// (peer, author) pairs not to be asked again before the given time.
     backoff: BTreeMap<(P, PublicKey), i64>,
-    /// Those of `backoff` that only wait for room here (a range answer dropped, not the peer's
-    /// fault): [`Sync::handle_dropped`] ends them. A pair whose back-off ended or became a
-    /// fault's may linger here until the next timeout; it ends nothing then.
+    /// Those of `backoff` that only wait for room here (a range answer dropped, not a peer's
+    /// fault): [`Sync::handle_dropped`] ends them. One that became a fault's leaves this set;
+    /// one whose back-off ended otherwise (a fresh head) may linger until the next timeout, and
+    /// ends nothing then.
     backoff_for_room: BTreeSet<(P, PublicKey)>,
     /// Fork probes sent: (peer, author, seq), so that none is sent twice.
     probes: BTreeSet<(P, PublicKey, u64)>,
@@ -586,8 +587,8 @@ impl<P: Clone + Ord + Debug> Sync<P> {
     /// arriving while its ingest queue was full), and now has room again: the peer holds records
     /// this node may lack and that nothing else would reveal before the next periodic exchange
     /// (a dropped tail of a log has no later record to show the gap). A fresh summary is asked of
-    /// the peer, and the back-offs of ranges dropped here ([`RangeOutcome::Dropped`]) end; those
-    /// of the peer's faults (invalid records, no answer) stand.
+    /// the peer, and the back-offs that waited for room ([`RangeOutcome::Dropped`], at any peer:
+    /// room is the node's) end; those of peers' faults (invalid records, no answer) stand.
     pub fn handle_dropped(&mut self, peer: &P) {
         let Some(p) = self.peers.get_mut(peer) else {
             return;
@@ -597,15 +598,8 @@ impl<P: Clone + Ord + Debug> Sync<P> {
             self.queue
                 .push_back(Action::SendSummary { peer: peer.clone() });
         }
-        let waiting: Vec<(P, PublicKey)> = self
-            .backoff_for_room
-            .iter()
-            .filter(|(p, _)| p == peer)
-            .cloned()
-            .collect();
-        for pair in waiting {
+        for pair in std::mem::take(&mut self.backoff_for_room) {
             self.backoff.remove(&pair);
-            self.backoff_for_room.remove(&pair);
         }
     }
 
@@ -626,8 +620,16 @@ impl<P: Clone + Ord + Debug> Sync<P> {
         match outcome {
             RangeOutcome::Stored => {}
             RangeOutcome::Dropped => {
-                self.back_off(peer, author, now_ms);
-                self.backoff_for_room.insert((peer.clone(), *author));
+                // No peer is asked for the author while there is no room for its answer; a peer
+                // already backed off for a fault stays so.
+                let peers: Vec<P> = self.peers.keys().cloned().collect();
+                for p in peers {
+                    let pair = (p, *author);
+                    if self.backoff.get(&pair).is_none_or(|until| *until <= now_ms) {
+                        self.back_off(&pair.0, author, now_ms);
+                        self.backoff_for_room.insert(pair);
+                    }
+                }
             }
             RangeOutcome::Nothing | RangeOutcome::Failed => {
                 // A peer known to hold the author's records only from a record it forwarded

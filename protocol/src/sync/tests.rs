@@ -630,27 +630,26 @@ fn records_dropped_for_want_of_room_ask_the_peer_again_without_its_back_off() {
     s.handle_connected(4u32, 0);
     s.handle_connected(5u32, 0);
     s.handle_summary(4, summary(&[(1, 9), (2, 3), (3, 4)]), 0, &no_lookup);
-    s.handle_summary(5, summary(&[(1, 9)]), 0, &no_lookup);
+    s.handle_summary(5, summary(&[(1, 9), (3, 4)]), 0, &no_lookup);
     drain(&mut s);
-    // Authors 1 and 2's ranges from peer 4 were dropped here (a full queue); author 3's answer
-    // held invalid records (the peer's fault). Author 1 is asked of peer 5, whose answer is
-    // dropped too.
+    // Author 3's answer from peer 4 held invalid records (the peer's fault): it is asked of
+    // peer 5.
+    s.handle_range_done(&4, &key(3), RangeOutcome::Failed, 1);
+    assert_eq!(drain(&mut s), vec![range(5, 3, 1)]);
+    // Authors 1 and 2's answers from peer 4 were dropped here (a full queue): no peer is asked
+    // for them while there is no room.
     s.handle_range_done(&4, &key(1), RangeOutcome::Dropped, 1);
     s.handle_range_done(&4, &key(2), RangeOutcome::Dropped, 1);
-    s.handle_range_done(&4, &key(3), RangeOutcome::Failed, 1);
-    assert_eq!(drain(&mut s), vec![range(5, 1, 3)]);
-    s.handle_range_done(&5, &key(1), RangeOutcome::Dropped, 1);
     assert!(
         drain(&mut s).is_empty(),
-        "backed off: no range fetched only to be dropped"
+        "nothing fetched only to be dropped"
     );
     // Room again: a fresh summary is asked of peer 4 only, once however often it is told.
     s.handle_dropped(&4);
     s.handle_dropped(&4);
     assert_eq!(drain(&mut s), vec![Action::SendSummary { peer: 4 }]);
-    // Its answer tells nothing new, yet the dropped ranges go out: their back-offs ended at
-    // peer 4 (author 2, which only it was asked for, too). Author 3's, the peer's fault, stands;
-    // so does peer 5's.
+    // Its answer tells nothing new, yet the dropped ranges go out (author 1 to peer 4, which
+    // shows the same head as peer 5: the smallest peer among equals).
     s.handle_summary(4, summary(&[(1, 9), (2, 3), (3, 4)]), 2, &no_lookup);
     let mut actions = drain(&mut s);
     actions.sort_by_key(|a| format!("{a:?}"));
@@ -663,39 +662,24 @@ fn records_dropped_for_want_of_room_ask_the_peer_again_without_its_back_off() {
 }
 
 #[test]
-fn another_peer_leaving_keeps_a_dropped_range_waiting_for_room_only() {
+fn room_does_not_forgive_a_peers_fault() {
     let mut s = Sync::new(SyncConfig::default(), summary(&[(1, 2)]), 0);
     s.handle_connected(4u32, 0);
     s.handle_connected(5u32, 0);
+    s.handle_summary(4, summary(&[(1, 9)]), 0, &no_lookup);
     s.handle_summary(5, summary(&[(1, 9)]), 0, &no_lookup);
     drain(&mut s);
+    // Peer 4's answer was invalid; peer 5's, asked next, was dropped for want of room.
+    s.handle_range_done(&4, &key(1), RangeOutcome::Failed, 1);
+    assert_eq!(drain(&mut s), vec![range(5, 1, 3)]);
     s.handle_range_done(&5, &key(1), RangeOutcome::Dropped, 1);
-    s.handle_disconnected(&4, 1);
     assert!(drain(&mut s).is_empty());
+    // Room: at the next planning (here, peer 4's periodic summary, which tells nothing new),
+    // peer 5 is asked again, peer 4 (its fault) is not.
     s.handle_dropped(&5);
-    s.handle_summary(5, summary(&[(1, 9)]), 2, &no_lookup);
-    assert_eq!(
-        drain(&mut s),
-        vec![Action::SendSummary { peer: 5 }, range(5, 1, 3)]
-    );
-}
-
-#[test]
-fn a_fault_after_a_drop_is_not_forgiven_by_room() {
-    let mut s = Sync::new(SyncConfig::default(), summary(&[(1, 2)]), 0);
-    s.handle_connected(4u32, 0);
-    s.handle_summary(4, summary(&[(1, 9)]), 0, &no_lookup);
-    drain(&mut s);
-    s.handle_range_done(&4, &key(1), RangeOutcome::Dropped, 1);
-    // Its back-off ends at the next timeout after the retry delay: asked again, and this time
-    // the answer is invalid.
-    let later = 1 + SyncConfig::default().retry_after_ms;
-    s.handle_timeout(later);
-    assert_eq!(drain(&mut s), vec![range(4, 1, 3)]);
-    s.handle_range_done(&4, &key(1), RangeOutcome::Failed, later);
-    s.handle_dropped(&4);
-    s.handle_summary(4, summary(&[(1, 9)]), later, &no_lookup);
-    assert_eq!(drain(&mut s), vec![Action::SendSummary { peer: 4 }]);
+    assert_eq!(drain(&mut s), vec![Action::SendSummary { peer: 5 }]);
+    s.handle_summary(4, summary(&[(1, 9)]), 2, &no_lookup);
+    assert_eq!(drain(&mut s), vec![range(5, 1, 3)]);
 }
 
 #[test]
