@@ -222,6 +222,14 @@ impl Changes {
             }
             k
         });
+        // Every change between entries the file lists, whether or not it is replayed (a
+        // decision the charter no longer lists), bounds the next one's position.
+        let between = listed_keys
+            .iter()
+            .map(|&(_, _, at, _, n)| (at, n))
+            .chain(listed_decisions.values().map(|&(at, _, n)| (at, n)))
+            .max()
+            .map_or((0, 0), |(at, n): (u64, u64)| (at, n.saturating_add(1)));
         let mut changes = Changes {
             key,
             file,
@@ -230,7 +238,7 @@ impl Changes {
             marks,
             listed_decisions,
             listed_keys,
-            between: (0, 0),
+            between,
             key_last: HashMap::new(),
             last_stamp: i64::MIN,
             items: HashMap::new(),
@@ -293,7 +301,14 @@ impl Changes {
                 ),
                 _ => (READ_BATCH, None),
             };
-            let (payloads, next) = store.signed_from(self.offset, limit)?;
+            let (payloads, next) = match store.signed_from(self.offset, limit) {
+                Ok(read) => read,
+                Err(e) => {
+                    // What this step saw before the error is kept all the same.
+                    self.flush(false);
+                    return Err(e);
+                }
+            };
             if payloads.is_empty() {
                 reached_end = true;
                 break;

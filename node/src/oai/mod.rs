@@ -491,7 +491,14 @@ impl<'a> Context<'a> {
                 shown.push(s);
             }
         }
-        let more = candidates.next().is_some();
+        // More follow if one of them shows (a list does not end in a page of nothing).
+        let mut more = false;
+        for item in candidates {
+            if self.show(item, list.records)?.is_some() {
+                more = true;
+                break;
+            }
+        }
         // A list that grew since its first page (items changed again come round once more) is
         // at least as long as what was and is being listed.
         total = total.max(

@@ -602,3 +602,73 @@ fn an_erasure_by_decision_of_an_amendment_is_a_change_of_its_item() {
     again.follow(&store, 3_000_000_000_000).unwrap();
     assert_eq!(listed(&again), after);
 }
+
+#[test]
+fn a_new_erasure_after_a_restart_comes_after_a_listed_key_change_at_the_same_entries() {
+    use hubnet_protocol::governance::Action;
+    let (_dir, mut store, mut changes) = followed(4);
+    decide(
+        &mut store,
+        Action::Suspend {
+            code: "KZ".to_owned(),
+            last_seq: 2,
+        },
+    );
+    changes.follow(&store, 2_100_000_000_000).unwrap();
+    let suspended = listed(&changes);
+    let first = suspended[0].0;
+    // No record arrives; a decision erases the first item, and only then does the node (or a
+    // restarted one) read it.
+    decide(
+        &mut store,
+        Action::EraseRecords {
+            records: vec![first],
+            ground: hubnet_protocol::kinds::erasure::Ground::Unlawful,
+        },
+    );
+    let mut again = Changes::open(store.dir());
+    again.follow(&store, 2_200_000_000_000).unwrap();
+    changes.follow(&store, 2_200_000_000_000).unwrap();
+    let live = listed(&changes);
+    let restarted = listed(&again);
+    let erased_pos = |l: &[(RecordId, u64, i64)]| l.iter().find(|i| i.0 == first).unwrap().1;
+    // A harvester that met the suspended items (token after the last of them) must meet the
+    // erased item: its position must be after theirs.
+    assert!(erased_pos(&live) > suspended[3].1, "live: {live:?}");
+    assert!(
+        erased_pos(&restarted) > suspended[3].1,
+        "restarted: {restarted:?} vs suspended {suspended:?}"
+    );
+    assert_eq!(restarted, live);
+}
+
+#[test]
+fn a_new_erasure_after_a_restart_comes_after_a_listed_one_at_the_same_entries() {
+    use hubnet_protocol::governance::Action;
+    let erase = |store: &mut Store, id: RecordId| {
+        decide(
+            store,
+            Action::EraseRecords {
+                records: vec![id],
+                ground: hubnet_protocol::kinds::erasure::Ground::Unlawful,
+            },
+        )
+    };
+    let (_dir, mut store, mut changes) = followed(3);
+    let mut ids: Vec<RecordId> = listed(&changes).iter().map(|i| i.0).collect();
+    ids.sort();
+    // The larger id is erased first and seen; after a restart, the smaller one.
+    erase(&mut store, ids[2]);
+    changes.follow(&store, 2_100_000_000_000).unwrap();
+    let first_pos = changes.item(&ids[2]).unwrap().pos;
+    erase(&mut store, ids[0]);
+    let mut again = Changes::open(store.dir());
+    again.follow(&store, 2_200_000_000_000).unwrap();
+    changes.follow(&store, 2_200_000_000_000).unwrap();
+    assert!(changes.item(&ids[0]).unwrap().pos > first_pos, "live");
+    assert!(
+        again.item(&ids[0]).unwrap().pos > first_pos,
+        "restarted: {:?}",
+        listed(&again)
+    );
+}
