@@ -41,9 +41,13 @@ pub const FOLD: &str = "hub_fold";
 /// Tokens longer than this (in bytes) are dropped: they are identifiers or noise, not words.
 const MAX_TOKEN_BYTES: usize = 60;
 
-/// At most this many words per stemmed field and indexing thread keep their stem at hand (a few
-/// MiB); past it the cache starts again empty.
-const STEM_CACHE_WORDS: usize = 50_000;
+/// The stem cache's sets of [`WAYS`] slots (a power of two): 16,384 words in 1 MiB per stemmed
+/// field and indexing thread.
+const STEM_SETS: usize = 8192;
+/// Slots a word may take in the stem cache: the one it hashes to, or the next.
+const WAYS: usize = 2;
+/// The bytes of a slot for a word and its stem together.
+const SLOT_BYTES: usize = 62;
 
 /// Registers the analysers on `index`.
 pub fn register(index: &Index) {
@@ -68,16 +72,112 @@ pub fn register(index: &Index) {
 /// `SimpleTokenizer`, `RemoveLongFilter::limit(MAX_TOKEN_BYTES)`, `LowerCaser` and `Stemmer`
 /// give in a chain, with their positions (tested against that chain), at a fraction of the cost
 /// for Cyrillic text: letters of the Cyrillic block are recognised and lower-cased without the
-/// Unicode tables, and a word's stem is computed once per indexing thread and segment, not at each
+/// Unicode tables, and a word's stem is kept in a small cache ([`StemCache`]) of each indexing
+/// thread and segment, not computed again at each
 /// occurrence (Snowball was an eighth of the indexing time, BENCHMARKS.md "Search").
 #[derive(Clone)]
 pub struct Words {
     token: Token,
     /// The stemmer, applied to one word at a time (`None`: no stemming).
     stemmer: Option<TextAnalyzer>,
-    /// Each word seen and its stem. foldhash rather than SipHash (whose hashing was a tenth of
-    /// this analyser's time): randomly seeded per cache, and the cache is bounded.
-    stems: foldhash::HashMap<String, String>,
+    /// Words seen, as written, and their stems.
+    stems: StemCache,
+}
+
+/// Words as written (before lower-casing) and their stems, each pair in one cache line: a
+/// lookup reads one line (a `HashMap<String, String>` read three, its bucket and two heaps,
+/// and that bucket's cache miss was a third of this analyser's time, BENCHMARKS.md). A set
+/// holds [`WAYS`] pairs, the latest first; a word that does not fit a slot with its stem is not
+/// kept. Hashed with foldhash, randomly seeded per cache: words made to share a set only make
+/// each other's stems computed again.
+struct StemCache {
+    /// Allocated at the first word (a clone starts empty, as tantivy clones an analyser for each
+    /// segment it writes).
+    slots: Vec<Slot>,
+    hasher: foldhash::fast::RandomState,
+}
+
+#[derive(Clone, Copy)]
+#[repr(C, align(64))]
+struct Slot {
+    /// The word's length in bytes (0: empty), and its stem's.
+    word: u8,
+    stem: u8,
+    /// The word, then the stem.
+    bytes: [u8; SLOT_BYTES],
+}
+
+const EMPTY: Slot = Slot {
+    word: 0,
+    stem: 0,
+    bytes: [0; SLOT_BYTES],
+};
+
+impl StemCache {
+    fn new() -> Self {
+        Self {
+            slots: Vec::new(),
+            hasher: foldhash::fast::RandomState::default(),
+        }
+    }
+
+    /// The first slot of `word`'s set.
+    fn set_of(&self, word: &str) -> usize {
+        use std::hash::BuildHasher;
+        let h = self.hasher.hash_one(word.as_bytes());
+        // The high bits: foldhash mixes them best.
+        usize::try_from(h >> 40).unwrap_or(0) % STEM_SETS * WAYS
+    }
+
+    /// The stem of `word` (as written), if kept.
+    fn get(&self, word: &str) -> Option<&str> {
+        if self.slots.is_empty() || word.is_empty() {
+            return None;
+        }
+        let first = self.set_of(word);
+        let w = word.as_bytes();
+        self.slots
+            .get(first..first + WAYS)?
+            .iter()
+            .find_map(|slot| {
+                let (n, m) = (usize::from(slot.word), usize::from(slot.stem));
+                (n == w.len() && slot.bytes.get(..n) == Some(w))
+                    .then(|| slot.bytes.get(n..n + m))
+                    .flatten()
+                    .and_then(|stem| std::str::from_utf8(stem).ok())
+            })
+    }
+
+    /// Keeps `stem` as the stem of `word` (as written), first in its set.
+    fn put(&mut self, word: &str, stem: &str) {
+        let (w, st) = (word.as_bytes(), stem.as_bytes());
+        let (Ok(n), Ok(m)) = (u8::try_from(w.len()), u8::try_from(st.len())) else {
+            return;
+        };
+        if w.is_empty() || w.len() + st.len() > SLOT_BYTES {
+            return;
+        }
+        if self.slots.is_empty() {
+            self.slots = vec![EMPTY; STEM_SETS * WAYS];
+        }
+        let first = self.set_of(word);
+        let Some(set) = self.slots.get_mut(first..first + WAYS) else {
+            return;
+        };
+        set.copy_within(0..WAYS - 1, 1);
+        let mut slot = EMPTY;
+        slot.word = n;
+        slot.stem = m;
+        slot.bytes[..w.len()].copy_from_slice(w);
+        slot.bytes[w.len()..w.len() + st.len()].copy_from_slice(st);
+        set[0] = slot;
+    }
+}
+
+impl Clone for StemCache {
+    fn clone(&self) -> Self {
+        Self::new()
+    }
 }
 
 impl Words {
@@ -86,7 +186,7 @@ impl Words {
         Self {
             token: Token::default(),
             stemmer: None,
-            stems: foldhash::HashMap::default(),
+            stems: StemCache::new(),
         }
     }
 
@@ -142,22 +242,20 @@ impl TokenStream for WordStream<'_> {
             token.offset_from = start;
             token.offset_to = end;
             token.text.clear();
-            push_lowercase(&mut token.text, &self.text[start..end]);
-            if let Some(stemmer) = &mut self.words.stemmer {
-                let stems = &mut self.words.stems;
-                match stems.get(token.text.as_str()) {
-                    Some(stem) => {
-                        token.text.clear();
-                        token.text.push_str(stem);
-                    }
-                    None => {
-                        let stem = stem_word(stemmer, &token.text);
-                        if stems.len() >= STEM_CACHE_WORDS {
-                            stems.clear();
-                        }
-                        stems.insert(std::mem::replace(&mut token.text, stem.clone()), stem);
-                    }
-                }
+            let word = &self.text[start..end];
+            let Some(stemmer) = &mut self.words.stemmer else {
+                push_lowercase(&mut token.text, word);
+                return true;
+            };
+            // The stem of a word as written: lower-casing it is part of what is kept.
+            let stems = &mut self.words.stems;
+            if let Some(stem) = stems.get(word) {
+                token.text.push_str(stem);
+            } else {
+                push_lowercase(&mut token.text, word);
+                let stem = stem_word(stemmer, &token.text);
+                stems.put(word, &stem);
+                token.text = stem;
             }
             return true;
         }
@@ -304,38 +402,70 @@ pub fn normalize(text: &str) -> String {
 }
 
 /// [`normalize`] into `out` (cleared first), copying the runs between the characters it changes.
-/// Only bytes that can start one of those characters are looked at closely (most text has none
-/// of them, and Cyrillic letters other than `ё` and `Ё` are passed over by their first byte).
+/// Those are found with memchr's vectorised searches for their UTF-8 bytes (most text has none
+/// of them; a byte-by-byte scan of a Russian text, whose every other byte is a Cyrillic letter's
+/// first, 0xD0 or 0xD1, was 6–8% of the indexing time, BENCHMARKS.md).
 pub fn normalize_into(out: &mut String, text: &str) {
+    use std::sync::LazyLock;
+    static YO: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new("ё"));
+    static YO_UPPER: LazyLock<memchr::memmem::Finder<'static>> =
+        LazyLock::new(|| memchr::memmem::Finder::new("Ё"));
     out.clear();
     out.reserve(text.len());
     let bytes = text.as_bytes();
+    // The next place at or after `from` where a character of `class` may start (the text's
+    // length: none).
+    let find = |class: usize, from: usize| -> usize {
+        let rest = bytes.get(from..).unwrap_or_default();
+        let found = match class {
+            // ' ` and the first byte of ´
+            0 => memchr::memchr3(b'\'', b'`', 0xC2, rest),
+            // The first bytes of ʻ ʼ ʽ and ‘ ’
+            1 => memchr::memchr2(0xCA, 0xE2, rest),
+            2 => YO.find(rest),
+            _ => YO_UPPER.find(rest),
+        };
+        found.map_or(bytes.len(), |k| from + k)
+    };
+    let mut next = [find(0, 0), find(1, 0), find(2, 0), find(3, 0)];
     let mut copied = 0;
-    let mut i = 0;
-    while let Some(&b) = bytes.get(i) {
-        // The first bytes of ' ` (ASCII), ´ (C2), ʻ ʼ ʽ (CA), Ё (D0), ё (D1), ‘ ’ (E2).
-        if !matches!(b, b'\'' | b'`' | 0xC2 | 0xCA | 0xD0 | 0xD1 | 0xE2) {
-            i += 1;
-            continue;
-        }
-        let Some(c) = text.get(i..).and_then(|rest| rest.chars().next()) else {
-            i += 1;
-            continue;
+    loop {
+        let i = next.iter().copied().min().unwrap_or(bytes.len());
+        let Some(&b) = bytes.get(i) else {
+            break;
         };
-        let with = match c {
-            '\u{02BB}' | '\u{02BC}' | '\u{02BD}' | '\'' | '\u{2018}' | '\u{2019}' | '`'
-            | '\u{00B4}' => "",
-            'ё' => "е",
-            'Ё' => "Е",
-            _ => {
-                i += c.len_utf8();
-                continue;
+        // What the character there becomes (a continuation byte is never taken for the first
+        // byte of one: those are below 0xC0).
+        let change = match (b, bytes.get(i + 1), bytes.get(i + 2)) {
+            // ' `
+            (b'\'' | b'`', _, _) => Some((1, "")),
+            // ´ U+00B4
+            (0xC2, Some(0xB4), _) => Some((2, "")),
+            // ʻ ʼ ʽ U+02BB..U+02BD
+            (0xCA, Some(0xBB..=0xBD), _) => Some((2, "")),
+            // Ё U+0401, ё U+0451
+            (0xD0, Some(0x81), _) => Some((2, "Е")),
+            (0xD1, Some(0x91), _) => Some((2, "е")),
+            // ‘ ’ U+2018, U+2019
+            (0xE2, Some(0x80), Some(0x98 | 0x99)) => Some((3, "")),
+            // Another character with one of those first bytes («, —, …): kept.
+            _ => None,
+        };
+        let resume = match change {
+            Some((len, with)) => {
+                out.push_str(&text[copied..i]);
+                out.push_str(with);
+                copied = i + len;
+                copied
             }
+            None => i + 1,
         };
-        out.push_str(&text[copied..i]);
-        out.push_str(with);
-        i += c.len_utf8();
-        copied = i;
+        for (class, at) in next.iter_mut().enumerate() {
+            if *at < resume {
+                *at = find(class, resume);
+            }
+        }
     }
     out.push_str(&text[copied..]);
 }
@@ -378,6 +508,51 @@ mod tests {
             ),
             (base().filter(AsciiFoldingFilter).build(), ours(FOLD)),
         ]
+    }
+
+    proptest! {
+        /// The stem cache answers a word with the stem kept for it, or nothing; never another's.
+        #[test]
+        fn the_stem_cache_never_answers_with_another_words_stem(
+            words in proptest::collection::vec("[абвгАБВ ab]{1,40}", 1..400),
+        ) {
+            let stem_of = |w: &str| w.chars().rev().collect::<String>();
+            let mut cache = StemCache::new();
+            for w in &words {
+                if let Some(stem) = cache.get(w) {
+                    prop_assert_eq!(stem, stem_of(w));
+                }
+                cache.put(w, &stem_of(w));
+                let fits = w.len() * 2 <= SLOT_BYTES;
+                prop_assert_eq!(cache.get(w).is_some(), fits, "{:?}", w);
+            }
+        }
+    }
+
+    #[test]
+    fn a_stem_cache_set_keeps_its_latest_words() {
+        let mut cache = StemCache::new();
+        assert_eq!(cache.get("слово"), None);
+        cache.put("слово", "слов");
+        cache.put("Слово", "слов");
+        assert_eq!(cache.get("слово"), Some("слов"));
+        assert_eq!(cache.get("Слово"), Some("слов"));
+        assert_eq!(cache.get("слов"), None);
+        // Words of the same set: the oldest of more than WAYS is forgotten.
+        let first = cache.set_of("слово");
+        let same: Vec<String> = (0..100_000)
+            .map(|n| format!("w{n}"))
+            .filter(|w| cache.set_of(w) == first)
+            .take(WAYS)
+            .collect();
+        assert_eq!(same.len(), WAYS);
+        for w in &same {
+            cache.put(w, "s");
+        }
+        assert_eq!(cache.get("слово"), None);
+        assert!(same.iter().all(|w| cache.get(w) == Some("s")));
+        // A clone starts empty.
+        assert_eq!(cache.clone().get(&same[0]), None);
     }
 
     fn check_same_tokens(texts: &[&str]) {
@@ -472,6 +647,14 @@ mod tests {
     proptest! {
         #[test]
         fn any_text_normalizes_as_its_characters_do(text in any::<String>()) {
+            prop_assert_eq!(normalize(&text), normalize_by_characters(&text));
+        }
+
+        /// Texts dense in the characters that change and in those that share bytes with them.
+        #[test]
+        fn texts_of_neighbours_normalize_as_their_characters_do(
+            text in "[ёЁ'`´ʻʼʽ‘’“«»—…сБёЕеʹ¡ a]{0,60}",
+        ) {
             prop_assert_eq!(normalize(&text), normalize_by_characters(&text));
         }
 
