@@ -22,7 +22,7 @@ use hubnet_protocol::governance::{KeyLastSeqs, key_changes};
 use hubnet_protocol::record;
 use hubnet_protocol::{Body, Kind, PublicKey, Record, RecordId};
 use tantivy::indexer::UserOperation;
-use tantivy::{IndexWriter, TantivyDocument, Term};
+use tantivy::{IndexWriter, TantivyDocument};
 use tracing::{info, warn};
 
 use super::{DocState, LAYOUT_VERSION, Payload, SearchError, SearchIndex};
@@ -507,7 +507,7 @@ impl Indexer {
         if batch.erases {
             self.mark_for_purge(&batch.removed)?;
         }
-        let id_term = |id: &RecordId| Term::from_field_text(self.index.fields.id, &id.to_hex());
+        let id_term = |id: &RecordId| self.index.id_term(id);
         let mut ops = Vec::with_capacity(OPS_PER_SEND);
         for id in &batch.removed {
             ops.push(UserOperation::Delete(id_term(id)));
@@ -572,7 +572,7 @@ impl Indexer {
     fn mark_for_purge(&mut self, erased: &[RecordId]) -> Result<(), SearchError> {
         let searcher = self.index.reader.searcher();
         for id in erased {
-            let term = Term::from_field_text(self.index.fields.id, &id.to_hex());
+            let term = self.index.id_term(id);
             let mut found = false;
             for reader in searcher.segment_readers() {
                 if reader
