@@ -284,10 +284,16 @@ fn stem_word(stemmer: &mut TextAnalyzer, word: &str) -> String {
 /// whose [`is_word_char`] answer is `word`: ASCII bytes are answered without decoding a character.
 fn scan(text: &str, from: usize, word: bool) -> Option<usize> {
     let bytes = text.as_bytes();
+    let table = word_table();
     let mut i = from;
     while let Some(&b) = bytes.get(i) {
         let (is_word, len) = if b.is_ascii() {
             (b.is_ascii_alphanumeric(), 1)
+        } else if let (0xC2..=0xDF, Some(&next)) = (b, bytes.get(i + 1)) {
+            // Two bytes (U+0080..U+07FF: Latin, Greek, Cyrillic, Armenian, ...), decoded here;
+            // the text is UTF-8, so `next` is the character's continuation byte.
+            let u = (usize::from(b & 0x1F) << 6) | usize::from(next & 0x3F);
+            (in_table(table, u), 2)
         } else {
             let c = text.get(i..).and_then(|rest| rest.chars().next())?;
             (is_word_char(c), c.len_utf8())
@@ -308,7 +314,6 @@ const WORD_TABLE_END: usize = 0x3000;
 /// asks), from a bit table computed once for the first [`WORD_TABLE_END`] code points (the
 /// Unicode tables' search was a tenth of the indexing time for Cyrillic text).
 fn is_word_char(c: char) -> bool {
-    static TABLE: std::sync::OnceLock<Vec<u64>> = std::sync::OnceLock::new();
     let u = c as usize;
     if c.is_ascii() {
         return c.is_ascii_alphanumeric();
@@ -316,7 +321,20 @@ fn is_word_char(c: char) -> bool {
     if u >= WORD_TABLE_END {
         return c.is_alphanumeric();
     }
-    let table = TABLE.get_or_init(|| {
+    in_table(word_table(), u)
+}
+
+/// Whether code point `u` (below [`WORD_TABLE_END`]) is a word character, by `table`.
+fn in_table(table: &[u64], u: usize) -> bool {
+    table
+        .get(u / 64)
+        .is_some_and(|bits| bits & (1 << (u % 64)) != 0)
+}
+
+/// The bits of [`is_word_char`] for the code points below [`WORD_TABLE_END`].
+fn word_table() -> &'static [u64] {
+    static TABLE: std::sync::OnceLock<Vec<u64>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
         let mut bits = vec![0u64; WORD_TABLE_END / 64];
         for (u, word) in (0..WORD_TABLE_END as u32).map(|u| {
             (
@@ -329,8 +347,7 @@ fn is_word_char(c: char) -> bool {
             }
         }
         bits
-    });
-    table[u / 64] & (1 << (u % 64)) != 0
+    })
 }
 
 /// Appends `word` lower-cased as tantivy's `LowerCaser` does (`char::to_lowercase` of each
@@ -660,7 +677,7 @@ mod tests {
 
         #[test]
         fn any_text_gives_the_chains_tokens(
-            text in r"[a-zA-Z0-9 .,'İıΣσςЁёА-яЀ-ӿ\x{0482}-\x{0489}ʻ’\-ÄäßǅØ½]{0,80}"
+            text in r"[a-zA-Z0-9 .,'İıΣσςЁёА-яЀ-ӿ\x{0482}-\x{0489}ʻ’\-ÄäßǅØ½Աաאა中٣\x{0300}\x{07FF}]{0,80}"
         ) {
             check_same_tokens(&[&text]);
         }
