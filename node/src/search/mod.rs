@@ -43,7 +43,7 @@ use crate::kinds::SearchTexts;
 pub const SEARCH_DIR: &str = "search";
 /// Bump when the document layout (or the commit payload) changes: an index of another version is
 /// rebuilt.
-const LAYOUT_VERSION: u32 = 7;
+const LAYOUT_VERSION: u32 = 8;
 
 /// Search failures (all internal: bad queries are [`QueryError`]s before they get here).
 #[derive(Debug, thiserror::Error)]
@@ -186,12 +186,14 @@ fn schema() -> (Schema, Fields) {
         participant: b.add_text_field("participant", facet.clone()),
         state: b.add_text_field("state", facet),
         author: b.add_text_field("author", STRING),
-        created: b.add_i64_field("created", INDEXED | FAST),
-        start: b.add_i64_field("start", INDEXED | FAST),
-        start_sort: b.add_i64_field("start_sort", INDEXED | FAST),
-        idk: b.add_u64_field("idk", INDEXED | FAST),
+        // Numbers are only sorted on and compared in ranges, which tantivy answers from the
+        // fast field: no term dictionary of them (a term a document each) is written.
+        created: b.add_i64_field("created", FAST),
+        start: b.add_i64_field("start", FAST),
+        start_sort: b.add_i64_field("start_sort", FAST),
+        idk: b.add_u64_field("idk", FAST),
         retracted: b.add_bool_field("retracted", INDEXED),
-        listed_until: b.add_i64_field("listed_until", INDEXED | FAST),
+        listed_until: b.add_i64_field("listed_until", FAST),
         refs: b.add_text_field("refs", STRING),
         amendment: b.add_text_field("amendment", STORED),
         retraction: b.add_text_field("retraction", STORED),
@@ -681,12 +683,13 @@ impl SearchIndex {
         let (lo, hi) = beyond(Term::from_field_i64(field, key));
         let later_key = RangeQuery::new(lo, hi);
         let (lo, hi) = beyond(Term::from_field_u64(idk, id));
+        let same_key = Term::from_field_i64(field, key);
         let same_key_later_id = BooleanQuery::new(vec![
             (
                 Occur::Must,
-                Box::new(TermQuery::new(
-                    Term::from_field_i64(field, key),
-                    IndexRecordOption::Basic,
+                Box::new(RangeQuery::new(
+                    Bound::Included(same_key.clone()),
+                    Bound::Included(same_key),
                 )) as Box<dyn tantivy::query::Query>,
             ),
             (Occur::Must, Box::new(RangeQuery::new(lo, hi))),
