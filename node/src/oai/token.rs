@@ -119,40 +119,16 @@ impl Token {
         let number = |s: &str| s.parse::<u64>().map_err(|_| TokenError::Malformed);
         // Formats 1 and 2 carried positions before they had room for changes between journal
         // entries (`changes::SUB_BITS`): those are the same positions shifted.
-        let (format, verb, prefix, set, from, until, pos, id, counts) = match parts.as_slice() {
-            [
-                format @ ("1" | "3"),
-                verb,
-                prefix,
-                set,
-                from,
-                until,
-                pos,
-                id,
-            ] => (format, verb, prefix, set, from, until, pos, id, None),
-            [
-                format @ ("2" | "3"),
-                verb,
-                prefix,
-                set,
-                from,
-                until,
-                pos,
-                id,
-                total,
-                cursor,
-            ] => (
-                format,
-                verb,
-                prefix,
-                set,
-                from,
-                until,
-                pos,
-                id,
-                Some((number(total)?, number(cursor)?)),
-            ),
+        // Eight fields, then the counts in formats 2 and 3.
+        let (head, counts) = match parts.as_slice() {
+            [head @ .., total, cursor] if head.len() == 8 && matches!(head[0], "2" | "3") => {
+                (head, Some((number(total)?, number(cursor)?)))
+            }
+            head if head.len() == 8 && matches!(head[0], "1" | "3") => (head, None),
             _ => return Err(TokenError::Malformed),
+        };
+        let [format, verb, prefix, set, from, until, pos, id] = head else {
+            return Err(TokenError::Malformed);
         };
         let pos = number(pos)?;
         let pos = if *format == "3" {
