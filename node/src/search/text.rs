@@ -91,11 +91,18 @@ pub struct Words {
 /// kept. Hashed with foldhash, randomly seeded per cache: words made to share a set only make
 /// each other's stems computed again.
 struct StemCache {
-    /// Allocated at the first word (a clone starts empty, as tantivy clones an analyser for each
-    /// segment it writes).
+    /// Allocated once [`CACHE_AFTER`] words were stemmed without it (a clone starts empty):
+    /// tantivy clones an analyser for each segment it writes, which then stems many words, but
+    /// its query parser clones one for every word of a query and field searched, and a MiB for
+    /// each would make a query of many short words cost hundreds of MiB written.
     slots: Vec<Slot>,
+    /// Words stemmed before the table was made.
+    uncached: u32,
     hasher: foldhash::fast::RandomState,
 }
+
+/// Words a [`StemCache`] stems before it makes its table.
+const CACHE_AFTER: u32 = 64;
 
 #[derive(Clone, Copy)]
 #[repr(C, align(64))]
@@ -117,6 +124,7 @@ impl StemCache {
     fn new() -> Self {
         Self {
             slots: Vec::new(),
+            uncached: 0,
             hasher: foldhash::fast::RandomState::default(),
         }
     }
@@ -158,6 +166,10 @@ impl StemCache {
             return;
         }
         if self.slots.is_empty() {
+            if self.uncached < CACHE_AFTER {
+                self.uncached += 1;
+                return;
+            }
             self.slots = vec![EMPTY; STEM_SETS * WAYS];
         }
         let first = self.set_of(word);
@@ -255,7 +267,8 @@ impl TokenStream for WordStream<'_> {
                 push_lowercase(&mut token.text, word);
                 let stem = stem_word(stemmer, &token.text);
                 stems.put(word, &stem);
-                token.text = stem;
+                token.text.clear();
+                token.text.push_str(&stem);
             }
             return true;
         }
@@ -535,6 +548,7 @@ mod tests {
         ) {
             let stem_of = |w: &str| w.chars().rev().collect::<String>();
             let mut cache = StemCache::new();
+            cache.uncached = CACHE_AFTER;
             for w in &words {
                 if let Some(stem) = cache.get(w) {
                     prop_assert_eq!(stem, stem_of(w));
@@ -547,8 +561,23 @@ mod tests {
     }
 
     #[test]
+    fn a_stem_cache_makes_its_table_only_for_many_words() {
+        // A query's analyser stems a word or two: no table (a MiB) for it.
+        let mut cache = StemCache::new();
+        for n in 0..CACHE_AFTER {
+            cache.put(&format!("w{n}"), "w");
+            assert!(cache.slots.is_empty());
+            assert_eq!(cache.get(&format!("w{n}")), None);
+        }
+        cache.put("слово", "слов");
+        assert_eq!(cache.slots.len(), STEM_SETS * WAYS);
+        assert_eq!(cache.get("слово"), Some("слов"));
+    }
+
+    #[test]
     fn a_stem_cache_set_keeps_its_latest_words() {
         let mut cache = StemCache::new();
+        cache.uncached = CACHE_AFTER;
         assert_eq!(cache.get("слово"), None);
         cache.put("слово", "слов");
         cache.put("Слово", "слов");
@@ -573,7 +602,10 @@ mod tests {
     }
 
     fn check_same_tokens(texts: &[&str]) {
+        // Enough words first that the stem caches make their tables, as in a segment's writer.
+        let warm: String = (0..=CACHE_AFTER).map(|n| format!("warm{n} ")).collect();
         for (mut chain, mut ours) in chains() {
+            stream(&mut ours, &warm);
             for text in texts {
                 // Twice: the second time the stems come from the cache.
                 for _ in 0..2 {
