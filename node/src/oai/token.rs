@@ -68,6 +68,16 @@ fn hmac(key: &[u8], message: &[u8]) -> Hmac<Sha256> {
     mac
 }
 
+/// A token's text: `fields` in base64url, a dot, and their tag under `key` in hex.
+fn seal(fields: &str, key: &[u8; 32]) -> String {
+    let tag = hmac(key, fields.as_bytes()).finalize().into_bytes();
+    format!(
+        "{}.{}",
+        URL_SAFE_NO_PAD.encode(fields),
+        hex::encode(&tag[..TAG_BYTES])
+    )
+}
+
 impl Token {
     /// The token's text, authenticated with `key`.
     pub fn encode(&self, key: &[u8; 32]) -> String {
@@ -84,13 +94,7 @@ impl Token {
         if let Some((total, cursor)) = self.counts {
             fields.extend([total.to_string(), cursor.to_string()]);
         }
-        let fields = fields.join("\n");
-        let tag = hmac(key, fields.as_bytes()).finalize().into_bytes();
-        format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(fields),
-            hex::encode(&tag[..TAG_BYTES])
-        )
+        seal(&fields.join("\n"), key)
     }
 
     /// Reads a token this node issued with `key`; anything else is refused.
@@ -160,13 +164,7 @@ mod tests {
 
     /// A token as an earlier version wrote it: `fields` joined by newlines, and its tag.
     fn issued_before(fields: &[&str], key: &[u8; 32]) -> String {
-        let fields = fields.join("\n");
-        let tag = hmac(key, fields.as_bytes()).finalize().into_bytes();
-        format!(
-            "{}.{}",
-            URL_SAFE_NO_PAD.encode(fields),
-            hex::encode(&tag[..TAG_BYTES])
-        )
+        seal(&fields.join("\n"), key)
     }
 
     #[test]
