@@ -121,8 +121,6 @@ impl Token {
         let fields = String::from_utf8(fields).map_err(|_| TokenError::Malformed)?;
         let parts: Vec<&str> = fields.split('\n').collect();
         let number = |s: &str| s.parse::<u64>().map_err(|_| TokenError::Malformed);
-        // Formats 1 and 2 carried positions before they had room for changes between journal
-        // entries (`changes::SUB_BITS`): those are the same positions shifted.
         // Eight fields, then the counts in formats 2 and 3.
         let (head, counts) = match parts.as_slice() {
             [head @ .., total, cursor] if head.len() == 8 && matches!(head[0], "2" | "3") => {
@@ -134,6 +132,8 @@ impl Token {
         let [format, verb, prefix, set, from, until, pos, id] = head else {
             return Err(TokenError::Malformed);
         };
+        // Formats 1 and 2 carried positions before they had room for changes between journal
+        // entries (`changes::SUB_BITS`): those are the same positions shifted.
         let pos = number(pos)?;
         let pos = if *format == "3" {
             pos
