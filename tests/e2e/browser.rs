@@ -1561,21 +1561,25 @@ fn find_an_expert_in_the_directory_verify_it_export_vcard_and_see_an_erased_prof
             }
         }
         wait_entries(&c, &want).await;
-        let vcard = c
-            .find(Locator::Css("[data-testid=export-vcard]"))
-            .await
-            .expect("the vCard link")
-            .attr("href")
-            .await
-            .ok()
-            .flatten()
-            .expect("href");
-        assert!(
-            vcard.starts_with("/api/v1/directory.vcf?")
-                && vcard.contains("topic=e-government")
-                && vcard.contains("lang=ru"),
-            "{vcard}"
-        );
+        // The list may already be the one wanted while the last filter's answer is still on its
+        // way; that answer then draws the links again (a link found before it is gone): the link
+        // is read afresh until it carries both filters.
+        let deadline = Instant::now() + STEP;
+        let vcard = loop {
+            let href = match c.find(Locator::Css("[data-testid=export-vcard]")).await {
+                Ok(link) => link.attr("href").await.ok().flatten(),
+                Err(_) => None,
+            };
+            match href {
+                Some(h) if h.contains("topic=e-government") && h.contains("lang=ru") => break h,
+                other => assert!(
+                    Instant::now() < deadline,
+                    "the vCard link does not carry the filters: {other:?}"
+                ),
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await; // poll; the deadline bounds it
+        };
+        assert!(vcard.starts_with("/api/v1/directory.vcf?"), "{vcard}");
         // Open the fictional KZ expert and see its signature verified by the page itself.
         let link = c
             .find(Locator::Css(&format!(
