@@ -377,14 +377,9 @@ impl Changes {
     }
 
     /// A change between entries the file lists (seen after `at` entries, the `n`th there, stamped
-    /// `stamp`): its position; later changes come after it, and are stamped no earlier.
+    /// `stamp`): its position; later changes are stamped no earlier (and come after it: `between`
+    /// started past every listed change).
     fn listed_between(&mut self, at: u64, stamp: i64, n: u64) -> (u64, i64) {
-        if at > self.between.0 {
-            self.between = (at, 0);
-        }
-        if at == self.between.0 {
-            self.between.1 = self.between.1.max(n.saturating_add(1));
-        }
         self.last_stamp = self.last_stamp.max(stamp);
         (between_pos(at, n), stamp)
     }

@@ -351,16 +351,9 @@ fn admin_addresses_are_what_the_schema_takes() {
 
 #[test]
 fn an_erasure_by_decision_is_a_change_stamped_when_seen() {
-    use hubnet_protocol::governance::Action;
     let (_dir, mut store, mut changes) = followed(3);
     let first = listed(&changes)[0].0;
-    decide(
-        &mut store,
-        Action::EraseRecords {
-            records: vec![first],
-            ground: hubnet_protocol::kinds::erasure::Ground::Unlawful,
-        },
-    );
+    erase_by_decision(&mut store, first);
     assert!(store.erased_by(&first).is_some());
     changes.follow(&store, 2_500_000_000_000).unwrap();
     // The erased item moved to the end, stamped when the decision was seen.
@@ -381,6 +374,17 @@ fn decide(store: &mut Store, action: hubnet_protocol::governance::Action) {
     let signed = crate::test_support::signed_decision(store.charter(), seq, prev, action, &keys);
     let d = hubnet_protocol::governance::verify_decision(&signed, store.charter()).unwrap();
     store.add_decision(d).unwrap().unwrap();
+}
+
+/// A committee decision erasing record `id` (as unlawful), added to `store`.
+fn erase_by_decision(store: &mut Store, id: RecordId) {
+    decide(
+        store,
+        hubnet_protocol::governance::Action::EraseRecords {
+            records: vec![id],
+            ground: hubnet_protocol::kinds::erasure::Ground::Unlawful,
+        },
+    );
 }
 
 /// A committee decision revoking KZ's key at `last_valid_seq`, added to `store`.
@@ -528,7 +532,6 @@ fn a_suspension_and_its_end_with_no_record_between_are_two_changes() {
 
 #[test]
 fn an_erased_retraction_counts_after_a_restart_as_it_did_before() {
-    use hubnet_protocol::governance::Action;
     let (_dir, mut store, mut changes) = followed(3);
     let target = listed(&changes)[0].0;
     let retraction = publish_kz(
@@ -538,13 +541,7 @@ fn an_erased_retraction_counts_after_a_restart_as_it_did_before() {
     );
     changes.follow(&store, 2_100_000_000_000).unwrap();
     // The retraction is erased, and the node stops before its OAI-PMH side saw the erasure.
-    decide(
-        &mut store,
-        Action::EraseRecords {
-            records: vec![retraction],
-            ground: hubnet_protocol::kinds::erasure::Ground::Unlawful,
-        },
-    );
+    erase_by_decision(&mut store, retraction);
     let mut again = Changes::open(store.dir());
     again.follow(&store, 2_500_000_000_000).unwrap();
     changes.follow(&store, 2_500_000_000_000).unwrap();
@@ -560,23 +557,18 @@ fn an_erased_retraction_counts_after_a_restart_as_it_did_before() {
 
 #[test]
 fn an_erasure_by_decision_of_an_amendment_is_a_change_of_its_item() {
-    use hubnet_protocol::governance::Action;
-    use hubnet_protocol::{Draft, DraftFormat};
     let (_dir, mut store, mut changes) = followed(3);
     let target = listed(&changes)[0].0;
-    let draft = serde_json::json!({
-        "kind": "amendment",
-        "target": target.to_hex(),
-        "record": {"kind": "practice", "title": {"en": "Merit selection, revised"},
-                   "summary": {"en": "Revised."}, "body": {"en": "Revised body."},
-                   "topics": ["recruitment"]},
-    });
-    let now = crate::now_ms();
-    let body = Draft::parse(&draft.to_string(), DraftFormat::Json)
-        .unwrap()
-        .to_body("KZ", &store.charter().rules().at(now))
-        .unwrap();
-    let amendment = store.publish(&sample_key("KZ"), &body, now).unwrap().id;
+    let amendment = publish_kz(
+        &mut store,
+        &serde_json::json!({
+            "kind": "amendment",
+            "target": target.to_hex(),
+            "record": {"kind": "practice", "title": {"en": "Merit selection, revised"},
+                       "summary": {"en": "Revised."}, "body": {"en": "Revised body."},
+                       "topics": ["recruitment"]},
+        }),
+    );
     changes.follow(&store, 2_100_000_000_000).unwrap();
     assert_eq!(
         listed(&changes)[2].0,
@@ -584,13 +576,7 @@ fn an_erasure_by_decision_of_an_amendment_is_a_change_of_its_item() {
         "the amendment moved its item"
     );
     // A committee decision erases the amendment: its item changes again.
-    decide(
-        &mut store,
-        Action::EraseRecords {
-            records: vec![amendment],
-            ground: hubnet_protocol::kinds::erasure::Ground::Unlawful,
-        },
-    );
+    erase_by_decision(&mut store, amendment);
     changes.follow(&store, 2_500_000_000_000).unwrap();
     let after = listed(&changes);
     assert_eq!(after[2].0, target);
@@ -619,13 +605,7 @@ fn a_new_erasure_after_a_restart_comes_after_a_listed_key_change_at_the_same_ent
     let first = suspended[0].0;
     // No record arrives; a decision erases the first item, and only then does the node (or a
     // restarted one) read it.
-    decide(
-        &mut store,
-        Action::EraseRecords {
-            records: vec![first],
-            ground: hubnet_protocol::kinds::erasure::Ground::Unlawful,
-        },
-    );
+    erase_by_decision(&mut store, first);
     let mut again = Changes::open(store.dir());
     again.follow(&store, 2_200_000_000_000).unwrap();
     changes.follow(&store, 2_200_000_000_000).unwrap();
@@ -644,24 +624,14 @@ fn a_new_erasure_after_a_restart_comes_after_a_listed_key_change_at_the_same_ent
 
 #[test]
 fn a_new_erasure_after_a_restart_comes_after_a_listed_one_at_the_same_entries() {
-    use hubnet_protocol::governance::Action;
-    let erase = |store: &mut Store, id: RecordId| {
-        decide(
-            store,
-            Action::EraseRecords {
-                records: vec![id],
-                ground: hubnet_protocol::kinds::erasure::Ground::Unlawful,
-            },
-        )
-    };
     let (_dir, mut store, mut changes) = followed(3);
     let mut ids: Vec<RecordId> = listed(&changes).iter().map(|i| i.0).collect();
     ids.sort();
     // The larger id is erased first and seen; after a restart, the smaller one.
-    erase(&mut store, ids[2]);
+    erase_by_decision(&mut store, ids[2]);
     changes.follow(&store, 2_100_000_000_000).unwrap();
     let first_pos = changes.item(&ids[2]).unwrap().pos;
-    erase(&mut store, ids[0]);
+    erase_by_decision(&mut store, ids[0]);
     let mut again = Changes::open(store.dir());
     again.follow(&store, 2_200_000_000_000).unwrap();
     changes.follow(&store, 2_200_000_000_000).unwrap();
