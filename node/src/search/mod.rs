@@ -28,7 +28,9 @@ use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
     AllQuery, BooleanQuery, Occur, QueryParser, RangeQuery, TermQuery, TermSetQuery,
 };
-use tantivy::query_grammar::{self, Delimiter, UserInputAst, UserInputLeaf, UserInputLiteral};
+use tantivy::query_grammar::{
+    self, Delimiter, UserInputAst, UserInputBound, UserInputLeaf, UserInputLiteral,
+};
 use tantivy::schema::{
     FAST, Field, INDEXED, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
     TextOptions, Value,
@@ -65,30 +67,85 @@ pub enum SearchError {
     Store(#[from] crate::store::StoreError),
 }
 
-/// Reads every `name:*` of a full-text query as the word `name`. tantivy parses `name:*` into a
-/// query for documents with a value in the fast field `name`, which fails when it runs (not when it
-/// is parsed) if there is no such fast field: a 500 for what a person typed. Field names are not
-/// part of hubnet's query language. Found by the `query` fuzz target (RELIABILITY.md).
-fn exists_as_words(ast: UserInputAst) -> UserInputAst {
+/// Reads a full-text query's field syntax as the words in it. Field names are not part of
+/// hubnet's query language (words, phrases, `-` exclusions and `OR`): `name:value` is the words
+/// `name` and `value`, `name:*` the word `name`, `name:[a TO b]` the words `name`, `a` and `b`,
+/// `name:IN [a b]` the words `name`, `a` and `b`. tantivy would read them as queries of its
+/// fields: `name:*` for documents with a value in the fast field `name`, which fails when it runs
+/// (not when it is parsed) if there is no such field, a 500 for what a person typed (found by the
+/// `query` fuzz target, RELIABILITY.md); a date's or the id's field, which are not indexed as
+/// terms, as nothing at all, so that part of the query was dropped and the rest ran broader.
+fn fields_as_words(ast: UserInputAst) -> UserInputAst {
     match ast {
         UserInputAst::Clause(clauses) => UserInputAst::Clause(
             clauses
                 .into_iter()
-                .map(|(occur, a)| (occur, exists_as_words(a)))
+                .map(|(occur, a)| (occur, fields_as_words(a)))
                 .collect(),
         ),
-        UserInputAst::Boost(a, boost) => UserInputAst::Boost(Box::new(exists_as_words(*a)), boost),
-        UserInputAst::Leaf(leaf) => UserInputAst::Leaf(Box::new(match *leaf {
-            UserInputLeaf::Exists { field } => UserInputLeaf::Literal(UserInputLiteral {
-                field_name: None,
-                phrase: field,
-                delimiter: Delimiter::None,
-                slop: 0,
-                prefix: false,
-            }),
-            other => other,
-        })),
+        UserInputAst::Boost(a, boost) => UserInputAst::Boost(Box::new(fields_as_words(*a)), boost),
+        UserInputAst::Leaf(leaf) => leaf_as_words(*leaf),
     }
+}
+
+/// One leaf of [`fields_as_words`]: the words of a leaf that names a field, all required (a
+/// query's words are a conjunction).
+fn leaf_as_words(leaf: UserInputLeaf) -> UserInputAst {
+    let bound = |b: UserInputBound| match b {
+        UserInputBound::Inclusive(v) | UserInputBound::Exclusive(v) => Some(v),
+        UserInputBound::Unbounded => None,
+    };
+    let (field, words): (Option<String>, Vec<UserInputAst>) = match leaf {
+        UserInputLeaf::Literal(literal) => match literal.field_name {
+            None => return UserInputAst::Leaf(Box::new(UserInputLeaf::Literal(literal))),
+            Some(field) => (
+                Some(field),
+                vec![UserInputAst::Leaf(Box::new(UserInputLeaf::Literal(
+                    UserInputLiteral {
+                        field_name: None,
+                        ..literal
+                    },
+                )))],
+            ),
+        },
+        UserInputLeaf::All => return UserInputAst::Leaf(Box::new(UserInputLeaf::All)),
+        UserInputLeaf::Exists { field } => (Some(field), Vec::new()),
+        UserInputLeaf::Range {
+            field,
+            lower,
+            upper,
+        } => (
+            field,
+            [bound(lower), bound(upper)]
+                .into_iter()
+                .flatten()
+                .map(word)
+                .collect(),
+        ),
+        UserInputLeaf::Set { field, elements } => (field, elements.into_iter().map(word).collect()),
+        UserInputLeaf::Regex { field, pattern } => (field, vec![word(pattern)]),
+    };
+    let mut all: Vec<UserInputAst> = field.into_iter().map(word).collect();
+    all.extend(words);
+    match all.len() {
+        1 => all.remove(0),
+        _ => UserInputAst::Clause(
+            all.into_iter()
+                .map(|a| (Some(query_grammar::Occur::Must), a))
+                .collect(),
+        ),
+    }
+}
+
+/// `text` as words of the query (a literal of no field; tokenised as the fields searched are).
+fn word(text: String) -> UserInputAst {
+    UserInputAst::Leaf(Box::new(UserInputLeaf::Literal(UserInputLiteral {
+        field_name: None,
+        phrase: text,
+        delimiter: Delimiter::None,
+        slop: 0,
+        prefix: false,
+    })))
 }
 
 /// The commit payload: how far into the journal the index has applied, and under which
@@ -723,7 +780,7 @@ impl SearchIndex {
             // Lenient: a stray quote or colon in what a person typed is not an error.
             let (ast, _errors) = query_grammar::parse_query_lenient(&text::normalize(text));
             let (parsed, _errors) =
-                parser.build_query_from_user_input_ast_lenient(exists_as_words(ast));
+                parser.build_query_from_user_input_ast_lenient(fields_as_words(ast));
             must.push((Occur::Must, parsed));
         }
         let terms = |field: Field, values: &[String]| -> Option<Box<dyn tantivy::query::Query>> {

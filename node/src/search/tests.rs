@@ -207,6 +207,55 @@ fn a_field_wildcard_is_a_word_and_never_a_failed_search() {
     assert!(total("reform").unwrap() > 0);
 }
 
+/// Field names are not part of the query language: `name:value` is two words wherever the
+/// name is a field (a facet, a date, the id) or not, and a range or set its words. Before, a date's
+/// or the id's field (not indexed as terms) made that part of the query vanish, so
+/// `reform created:2024` found every `reform`.
+#[test]
+fn field_syntax_is_read_as_words() {
+    let c = corpus();
+    let (index, _) = c.index();
+    let total = |q: &str| {
+        index
+            .search(&query(&[("q", q), ("limit", "100")]))
+            .map(|p| p.total)
+            .unwrap()
+    };
+    let both = total("civil service");
+    assert!(both > 0 && both < total("civil"));
+    for q in [
+        "civil:service",
+        "service:civil",
+        "civil:\"service\"",
+        "civil:IN [service]",
+        "civil:[service TO service]",
+        "civil:{service TO *}",
+    ] {
+        assert_eq!(total(q), both, "{q:?}");
+    }
+    // Names of the index's fields are words like any other.
+    assert!(total("reform") > 0);
+    for field in [
+        "created",
+        "start",
+        "idk",
+        "listed_until",
+        "id",
+        "kind",
+        "text_en",
+        "author",
+    ] {
+        let words = total(&format!("reform {field}"));
+        assert_eq!(total(&format!("reform {field}:reform")), words, "{field}");
+        assert_eq!(total(&format!("reform {field}:*")), words, "{field}");
+    }
+    // Not a word of the corpus: nothing matches (the part is not dropped, widening the query).
+    assert_eq!(total("reform idk:reform"), 0);
+    assert_eq!(total("reform listed_until:[1 TO 2]"), 0);
+    // Excluded as a whole: the documents with both words.
+    assert_eq!(total("civil -civil:service"), total("civil") - both);
+}
+
 #[test]
 fn a_language_restricts_the_text_searched() {
     let c = corpus();
