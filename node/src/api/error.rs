@@ -51,6 +51,9 @@ pub enum ApiError {
     /// The request's body did not arrive within the request timeout.
     #[error("the request body did not arrive in time")]
     Timeout,
+    /// The node's disk is full: nothing was stored (507; details are logged).
+    #[error("the node's disk is full: nothing was stored; its operator must free space")]
+    StorageFull(String),
     /// A fault of the node; details are logged, not sent.
     #[error("internal error")]
     Internal(String),
@@ -69,6 +72,7 @@ impl ApiError {
             ApiError::TooMany { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable | ApiError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Timeout => StatusCode::REQUEST_TIMEOUT,
+            ApiError::StorageFull(_) => StatusCode::INSUFFICIENT_STORAGE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -86,6 +90,7 @@ impl ApiError {
             ApiError::Unavailable => "unavailable",
             ApiError::Busy(_) => "busy",
             ApiError::Timeout => "timeout",
+            ApiError::StorageFull(_) => "storage-full",
             ApiError::Internal(_) => "internal",
         }
     }
@@ -93,8 +98,14 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        if let ApiError::Internal(detail) = &self {
-            error!(%detail, "internal error answering an API request");
+        match &self {
+            ApiError::Internal(detail) => {
+                error!(%detail, "internal error answering an API request")
+            }
+            ApiError::StorageFull(detail) => {
+                error!(%detail, "the disk is full; a write was refused")
+            }
+            _ => {}
         }
         let mut response = problem(self.status(), self.slug(), self.to_string());
         if let ApiError::Busy(_) = self {
@@ -197,6 +208,42 @@ pub async fn as_problem(response: Response) -> Response {
 
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
-        ApiError::Internal(e.to_string())
+        if e.storage_full() {
+            ApiError::StorageFull(e.to_string())
+        } else {
+            ApiError::Internal(e.to_string())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::StoreError;
+    use crate::store::journal::JournalError;
+
+    /// A full disk is told apart from the node's other faults: 507, and the client learns that
+    /// nothing was stored (found filling a node's disk: every publish was a bare 500).
+    #[test]
+    fn a_full_disk_is_507_and_other_store_faults_are_500() {
+        let journal = |code| {
+            StoreError::Journal(JournalError::Io {
+                path: "records.journal".into(),
+                cause: std::io::Error::from_raw_os_error(code),
+            })
+        };
+        let index =
+            |code| StoreError::Index(sled::Error::Io(std::io::Error::from_raw_os_error(code)));
+        for full in [journal(28), journal(122), index(28)] {
+            let e = ApiError::from(full);
+            assert_eq!(e.status(), StatusCode::INSUFFICIENT_STORAGE);
+            assert!(e.to_string().contains("disk is full"));
+        }
+        for other in [journal(5), index(5), StoreError::IndexWriter("x".into())] {
+            assert_eq!(
+                ApiError::from(other).status(),
+                StatusCode::INTERNAL_SERVER_ERROR
+            );
+        }
     }
 }

@@ -134,7 +134,7 @@ pub async fn submit_decision(
         .await?
         .map_err(|e| match e {
             DecisionRefusal::Invalid(e) => ApiError::Unprocessable(e.to_string()),
-            other => ApiError::Internal(other.to_string()),
+            DecisionRefusal::Store(e) => e.into(),
         })?;
     let status = state
         .shared

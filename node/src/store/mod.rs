@@ -110,6 +110,18 @@ pub enum StoreError {
     /// sled failed.
     #[error("index: {0}")]
     Index(sled::Error),
+    /// The index could not be opened for a reason outside it (a full disk, no permission, a
+    /// read-only file system): it is left as it is, since rebuilding it would not help.
+    #[error(
+        "{dir}: the index cannot be opened: {cause}; it was left as it is (free space or fix \
+         the permissions, then start again)"
+    )]
+    IndexUnavailable {
+        /// The index dir.
+        dir: PathBuf,
+        /// sled's error.
+        cause: sled::Error,
+    },
     /// The index was written by a newer build.
     #[error(
         "store schema version {found} is newer than this build supports ({SCHEMA_VERSION}); use a newer hubnet"
@@ -171,6 +183,30 @@ pub enum StoreError {
     /// The record cannot extend its author's log.
     #[error(transparent)]
     Chain(#[from] ChainError),
+}
+
+impl StoreError {
+    /// Whether it failed because the disk (or the quota) is full: nothing of what it was doing
+    /// was stored, and only an operator freeing space helps.
+    pub fn storage_full(&self) -> bool {
+        let full = |e: &std::io::Error| {
+            matches!(
+                e.kind(),
+                std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+            )
+        };
+        match self {
+            StoreError::Io { cause, .. } | StoreError::Journal(JournalError::Io { cause, .. }) => {
+                full(cause)
+            }
+            StoreError::Index(sled::Error::Io(e))
+            | StoreError::IndexUnavailable {
+                cause: sled::Error::Io(e),
+                ..
+            } => full(e),
+            _ => false,
+        }
+    }
 }
 
 impl From<sled::Error> for StoreError {
@@ -296,6 +332,12 @@ impl Store {
         let index_dir = dir.join(INDEX_DIR);
         let db = match open_sled(&index_dir) {
             Ok(db) => db,
+            Err(cause) if outside_index(&cause) => {
+                return Err(StoreError::IndexUnavailable {
+                    dir: index_dir,
+                    cause,
+                });
+            }
             Err(e) => {
                 let aside = set_aside(&index_dir)?;
                 warn!(error = %e, moved_to = %aside.display(), "index does not open; rebuilding it from the journal");
@@ -1757,6 +1799,7 @@ fn verify_charter(path: &Path, text: &str) -> Result<Charter, StoreError> {
 /// for (up to [`SLED_LOCK_WAIT`]) instead of being taken for an unreadable index, which would set
 /// the index aside and rebuild it for nothing.
 fn open_sled(dir: &Path) -> Result<sled::Db, sled::Error> {
+    remove_unfinished_snapshots(dir)?;
     let deadline = std::time::Instant::now() + SLED_LOCK_WAIT;
     loop {
         let opened = sled::Config::new()
@@ -1775,6 +1818,61 @@ fn open_sled(dir: &Path) -> Result<sled::Db, sled::Error> {
             other => return other,
         }
     }
+}
+
+/// Removes the snapshot files sled began and did not finish (`snap.<lsn>.generating`). sled 0.34
+/// writes a snapshot under that name and renames it when whole, deleting older ones only after
+/// the rename; but when it opens an index it reads the last `snap.` file by name, unfinished ones
+/// included, and reports a corrupt index if that one is empty or torn (spacejam/sled#1527). A
+/// full disk or a kill while a snapshot was written then made the index be rebuilt from the
+/// journal, which on a full disk fails again. Without the unfinished file the index opens from
+/// its last whole snapshot and the log after it, as before the snapshot was begun.
+fn remove_unfinished_snapshots(dir: &Path) -> Result<(), std::io::Error> {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e),
+    };
+    for entry in entries {
+        let path = entry?.path();
+        let unfinished = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with("snap.") && n.ends_with(".generating"));
+        if unfinished {
+            warn!(file = %path.display(), "removing an index snapshot that was not finished");
+            fs::remove_file(&path)?;
+        }
+    }
+    Ok(())
+}
+
+/// Whether sled could not open the index for a reason outside it: the disk or quota is full,
+/// the process may not read or write it, the file system is read-only, the process is out of
+/// memory or file descriptors, or its lock is held. Setting such an index aside to rebuild it
+/// would leave a good index unused (and, on a full disk, a rebuild fails too, so each start set
+/// another one aside). Anything else (sled's own corruption reports, damaged files) is rebuilt.
+fn outside_index(e: &sled::Error) -> bool {
+    use nix::errno::Errno;
+    use std::io::ErrorKind;
+    let sled::Error::Io(io) = e else {
+        return false;
+    };
+    let os = io.raw_os_error().map(Errno::from_raw);
+    matches!(
+        io.kind(),
+        ErrorKind::StorageFull
+            | ErrorKind::QuotaExceeded
+            | ErrorKind::PermissionDenied
+            | ErrorKind::ReadOnlyFilesystem
+            | ErrorKind::OutOfMemory
+            | ErrorKind::ResourceBusy
+            | ErrorKind::Interrupted
+    ) || matches!(
+        os,
+        Some(Errno::ENOSPC | Errno::EDQUOT | Errno::EROFS | Errno::EACCES | Errno::EPERM)
+            | Some(Errno::ENOMEM | Errno::EMFILE | Errno::ENFILE)
+    ) || io.to_string().starts_with("could not acquire lock")
 }
 
 /// Checks the index's schema version; an older one is cleared, to be rebuilt from the journal

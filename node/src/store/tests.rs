@@ -947,3 +947,60 @@ fn a_group_publish_by_an_outsider_stores_nothing() {
     );
     assert_eq!(snapshot(&store), before);
 }
+
+/// sled 0.34 reads the last `snap.` file by name when it opens an index, unfinished ones
+/// (`snap.<lsn>.generating`, left by a full disk or a kill while a snapshot was written)
+/// included, and reports an empty or torn one as a corrupt index (spacejam/sled#1527). Found
+/// filling a disk with `hubnet publish`: each start after the disk filled set the index aside as
+/// broken and tried to rebuild it on the full disk. The unfinished file is removed instead, and
+/// the index opens from its last whole snapshot and log.
+#[test]
+fn an_unfinished_index_snapshot_is_removed_not_taken_for_a_corrupt_index() {
+    let (f, mut store) = fixture();
+    for i in 0..20 {
+        store
+            .publish(&f.keys[i % 2], &body(&format!("r{i}")), NOW)
+            .expect("publishes");
+    }
+    let heads = store.heads().expect("heads");
+    drop(store);
+    let index = f.path.join(INDEX_DIR);
+    // What a snapshot cut short leaves: named to sort after every whole one, empty or torn.
+    for contents in [&b""[..], &[7u8; 40][..]] {
+        let unfinished = index.join("snap.FFFFFFFFFFFFFFFF.generating");
+        fs::write(&unfinished, contents).expect("writes");
+        let store = Store::open(&f.path).expect("reopens");
+        assert!(!store.recovery().rebuilt_index, "the index was rebuilt");
+        assert_eq!(store.recovery().replayed, 0);
+        assert_eq!(store.heads().expect("heads"), heads);
+        assert_eq!(store.record_count().expect("count"), 20);
+        assert!(!unfinished.exists());
+        drop(store);
+    }
+    let set_aside = fs::read_dir(&f.path)
+        .expect("reads")
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.file_name().to_string_lossy().contains("broken"))
+        })
+        .count();
+    assert_eq!(set_aside, 0);
+}
+
+/// An index sled cannot open for a reason outside it (a full disk, no permission, a read-only
+/// file system) is left as it is and the open fails; anything else is set aside and rebuilt.
+#[test]
+fn only_an_index_that_is_itself_damaged_is_set_aside() {
+    let os = |code| sled::Error::Io(std::io::Error::from_raw_os_error(code));
+    for code in [28, 122, 30, 13, 1, 12, 24, 23] {
+        assert!(outside_index(&os(code)), "errno {code}");
+    }
+    for code in [5, 20, 21, 2] {
+        assert!(!outside_index(&os(code)), "errno {code}");
+    }
+    assert!(!outside_index(&sled::Error::Unsupported("x".into())));
+    assert!(!outside_index(&sled::Error::ReportableBug("x".into())));
+    assert!(outside_index(&sled::Error::Io(std::io::Error::other(
+        "could not acquire lock on \"db\""
+    ))));
+}

@@ -1,6 +1,7 @@
 //! Networks of real `hubnet run` processes on 127.0.0.1: a harness that writes configs, starts,
 //! stops and kills nodes and reads their status over HTTP, and the tests that use it.
 
+mod disk;
 mod erasure;
 mod faults;
 mod governance;
