@@ -21,7 +21,7 @@ use crate::current::Current;
 use crate::search::{Query, Sort};
 use crate::shared::Shared;
 
-/// The most reform profiles one request reads (per request, all countries together).
+/// The most reform profiles one request reads of each country.
 pub const MAX_PROFILES: usize = 10_000;
 
 /// The most practices and events a country page lists.
@@ -51,16 +51,32 @@ pub struct CompareParams {
     display_lang: Option<String>,
 }
 
-/// Every reform profile of `countries` the index holds (retracted ones left out).
+/// Every reform profile of `countries` the index holds (retracted ones left out), up to
+/// [`MAX_PROFILES`] of each country, the newest.
 fn profiles(shared: &Shared, countries: &[String]) -> Result<Vec<Current>, ApiError> {
-    let q = Query {
-        kinds: vec!["reform_profile".into()],
-        countries: countries.to_vec(),
-        sort: Sort::Newest,
-        limit: MAX_PROFILES,
-        ..Query::default()
-    };
-    Ok(run_query(shared, &q)?.0)
+    profiles_up_to(shared, countries, MAX_PROFILES)
+}
+
+/// [`profiles`], at most `limit` of each country. One query per country: with one query for
+/// all, a member publishing more than the limit (a stolen key, say) pushed every other
+/// country's profiles out of the answer, and their columns of a comparison went empty.
+pub(super) fn profiles_up_to(
+    shared: &Shared,
+    countries: &[String],
+    limit: usize,
+) -> Result<Vec<Current>, ApiError> {
+    let mut all = Vec::new();
+    for country in countries {
+        let q = Query {
+            kinds: vec!["reform_profile".into()],
+            countries: vec![country.clone()],
+            sort: Sort::Newest,
+            limit,
+            ..Query::default()
+        };
+        all.extend(run_query(shared, &q)?.0);
+    }
+    Ok(all)
 }
 
 /// `GET /api/v1/compare`: the profile in force for each country and an indicator-by-country

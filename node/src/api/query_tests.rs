@@ -827,6 +827,33 @@ async fn publish_first_as(api: &Api, member: &str, draft: &Value, created_at: i6
     signed.id().to_hex()
 }
 
+/// Each country's profiles are read on their own: a member with more profiles than a request
+/// reads no longer hides the other countries' (found reading the code: one query, newest first,
+/// took the limit from all countries together, so a stolen key publishing profiles emptied every
+/// other column of a comparison).
+#[tokio::test]
+async fn one_country_with_many_profiles_does_not_hide_the_others() {
+    let api = api(Some("KZ"));
+    let kg = publish_kg_profile(&api, &profile_draft("2026-06-30", None, "planned")).await;
+    for as_of in ["2024-06-30", "2025-06-30", "2026-06-30"] {
+        publish(&api, profile_draft(as_of, None, "adopted")).await;
+    }
+    wait_for(&api, "/api/v1/records?kind=reform_profile", |v| {
+        v["total"] == 4
+    })
+    .await;
+    let countries = ["KZ".to_owned(), "KG".to_owned()];
+    let shared = api.shared.clone();
+    let got = tokio::task::spawn_blocking(move || {
+        super::compare::profiles_up_to(&shared, &countries, 2).expect("profiles")
+    })
+    .await
+    .unwrap();
+    let ids: Vec<String> = got.iter().map(|c| c.id().to_hex()).collect();
+    assert_eq!(ids.len(), 3, "{ids:?}");
+    assert!(ids.contains(&kg), "{ids:?}");
+}
+
 #[tokio::test]
 async fn profiles_are_compared_across_countries_and_over_time() {
     let api = api(Some("KZ"));
