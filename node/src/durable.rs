@@ -10,6 +10,29 @@ use std::fs::{self, File};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
+/// Whether `e` says a file could not be read or written for a reason outside it: the disk or
+/// quota is full, the process may not, the file system is read-only, the process is out of
+/// memory or file descriptors. A file that fails so is not damaged: setting it aside or
+/// rebuilding it would not help (and on a full disk a rebuild fails too).
+pub fn environmental(e: &io::Error) -> bool {
+    use io::ErrorKind;
+    use nix::errno::Errno;
+    matches!(
+        e.kind(),
+        ErrorKind::StorageFull
+            | ErrorKind::QuotaExceeded
+            | ErrorKind::PermissionDenied
+            | ErrorKind::ReadOnlyFilesystem
+            | ErrorKind::OutOfMemory
+            | ErrorKind::ResourceBusy
+            | ErrorKind::Interrupted
+    ) || matches!(
+        e.raw_os_error().map(Errno::from_raw),
+        Some(Errno::ENOSPC | Errno::EDQUOT | Errno::EROFS | Errno::EACCES | Errno::EPERM)
+            | Some(Errno::ENOMEM | Errno::EMFILE | Errno::ENFILE)
+    )
+}
+
 /// Makes the directory entry of `path` durable (an `fsync` of its parent directory).
 pub fn sync_dir(path: &Path) -> io::Result<()> {
     match path.parent() {

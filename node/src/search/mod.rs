@@ -67,6 +67,30 @@ pub enum SearchError {
     Store(#[from] crate::store::StoreError),
 }
 
+impl SearchError {
+    /// Whether the index failed for a reason outside it (a full disk, no permission, too many
+    /// open files: [`crate::durable::environmental`]), not because it is damaged.
+    pub fn environmental(&self) -> bool {
+        use tantivy::directory::error::{OpenDirectoryError, OpenReadError, OpenWriteError};
+        let io: &std::io::Error = match self {
+            SearchError::Io { cause, .. } => cause,
+            SearchError::Index(tantivy::TantivyError::IoError(io))
+            | SearchError::Index(tantivy::TantivyError::OpenReadError(OpenReadError::IoError {
+                io_error: io,
+                ..
+            }))
+            | SearchError::Index(tantivy::TantivyError::OpenWriteError(
+                OpenWriteError::IoError { io_error: io, .. },
+            ))
+            | SearchError::Index(tantivy::TantivyError::OpenDirectoryError(
+                OpenDirectoryError::IoError { io_error: io, .. },
+            )) => io,
+            _ => return false,
+        };
+        crate::durable::environmental(io)
+    }
+}
+
 /// Reads a full-text query's field syntax as the words in it. Field names are not part of
 /// hubnet's query language (words, phrases, `-` exclusions and `OR`): `name:value` is the words
 /// `name` and `value`, `name:*` the word `name`, `name:[a TO b]` the words `name`, `a` and `b`,
@@ -412,6 +436,9 @@ impl SearchIndex {
         match Self::open_existing(&dir, network, journal_end) {
             Ok(Some(opened)) => return Ok(opened),
             Ok(None) => {}
+            // Not damaged: deleting and rebuilding it would not help (on a full disk it would
+            // fail again, after throwing away a good index).
+            Err(e) if e.environmental() => return Err(e),
             Err(e) => tracing::warn!(error = %e, "search index unreadable; rebuilding it"),
         }
         if dir.exists() {

@@ -1142,3 +1142,27 @@ fn the_cursor_after_the_first_n_records_is_where_the_page_after_them_starts() {
     };
     assert_eq!(index.cursor_after_first(&relevance, 2).unwrap(), None);
 }
+
+/// A search index that fails for a reason outside it (a full disk, no permission, too many open
+/// files) is not taken for an unreadable one: opening it fails with the reason instead of
+/// deleting it and rebuilding from the journal (on a full disk the rebuild fails too).
+#[test]
+fn only_a_damaged_search_index_is_rebuilt() {
+    use std::sync::Arc;
+    use tantivy::TantivyError;
+    use tantivy::directory::error::OpenReadError;
+    let io = |code| Arc::new(std::io::Error::from_raw_os_error(code));
+    let env = |e: TantivyError| SearchError::Index(e).environmental();
+    for code in [28, 122, 30, 13, 24] {
+        assert!(env(TantivyError::IoError(io(code))), "errno {code}");
+        assert!(env(TantivyError::OpenReadError(OpenReadError::IoError {
+            io_error: io(code),
+            filepath: "meta.json".into(),
+        })));
+    }
+    assert!(!env(TantivyError::IoError(io(5))));
+    assert!(!env(TantivyError::OpenReadError(
+        OpenReadError::FileDoesNotExist("meta.json".into())
+    )));
+    assert!(!env(TantivyError::InvalidArgument("x".into())));
+}

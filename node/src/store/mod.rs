@@ -1853,26 +1853,10 @@ fn remove_unfinished_snapshots(dir: &Path) -> Result<(), std::io::Error> {
 /// would leave a good index unused (and, on a full disk, a rebuild fails too, so each start set
 /// another one aside). Anything else (sled's own corruption reports, damaged files) is rebuilt.
 fn outside_index(e: &sled::Error) -> bool {
-    use nix::errno::Errno;
-    use std::io::ErrorKind;
     let sled::Error::Io(io) = e else {
         return false;
     };
-    let os = io.raw_os_error().map(Errno::from_raw);
-    matches!(
-        io.kind(),
-        ErrorKind::StorageFull
-            | ErrorKind::QuotaExceeded
-            | ErrorKind::PermissionDenied
-            | ErrorKind::ReadOnlyFilesystem
-            | ErrorKind::OutOfMemory
-            | ErrorKind::ResourceBusy
-            | ErrorKind::Interrupted
-    ) || matches!(
-        os,
-        Some(Errno::ENOSPC | Errno::EDQUOT | Errno::EROFS | Errno::EACCES | Errno::EPERM)
-            | Some(Errno::ENOMEM | Errno::EMFILE | Errno::ENFILE)
-    ) || io.to_string().starts_with("could not acquire lock")
+    crate::durable::environmental(io) || io.to_string().starts_with("could not acquire lock")
 }
 
 /// Checks the index's schema version; an older one is cleared, to be rebuilt from the journal
