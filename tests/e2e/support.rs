@@ -250,3 +250,28 @@ pub fn tool_here(command: &[&str], require: &str, what: &str, install: &str) -> 
     }
     here
 }
+
+/// Whether this process runs as root (the effective uid, from `/proc/self/status`).
+pub fn is_root() -> bool {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        == Some("0")
+}
+
+/// Says loudly that `what` did not run, and why; fails instead when `HUBNET_REQUIRE_LAB=1` (as
+/// `.ci/run` sets it), since the tests that need root must run there.
+pub fn did_not_run(what: &str, why: &str) {
+    eprintln!(
+        "\n************************************************************\n\
+         * {what} DID NOT RUN: {why}\n\
+         * (run the e2e suite as root; HUBNET_REQUIRE_LAB=1 makes this a failure)\n\
+         ************************************************************\n"
+    );
+    assert!(
+        std::env::var("HUBNET_REQUIRE_LAB").as_deref() != Ok("1"),
+        "HUBNET_REQUIRE_LAB=1 but {what} cannot run: {why}"
+    );
+}

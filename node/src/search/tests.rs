@@ -182,6 +182,13 @@ fn an_excluded_phrase_excludes_and_does_not_panic() {
     }
 }
 
+/// How many documents full-text query `q` matches.
+fn total_for(index: &SearchIndex, q: &str) -> Result<usize, SearchError> {
+    index
+        .search(&query(&[("q", q), ("limit", "100")]))
+        .map(|p| p.total)
+}
+
 /// Found by the `query` fuzz target: `name:*` (any name, here one with a NUL in it) made tantivy
 /// look for a fast field `name` when the search ran, and the search failed (a 500). It is now the
 /// word `name`.
@@ -189,11 +196,7 @@ fn an_excluded_phrase_excludes_and_does_not_panic() {
 fn a_field_wildcard_is_a_word_and_never_a_failed_search() {
     let c = corpus();
     let (index, _) = c.index();
-    let total = |q: &str| {
-        index
-            .search(&query(&[("q", q), ("limit", "100")]))
-            .map(|p| p.total)
-    };
+    let total = |q: &str| total_for(&index, q);
     for q in [
         "nosuch:*",
         "A@\u{0}\u{fffd}c:*",
@@ -215,12 +218,7 @@ fn a_field_wildcard_is_a_word_and_never_a_failed_search() {
 fn field_syntax_is_read_as_words() {
     let c = corpus();
     let (index, _) = c.index();
-    let total = |q: &str| {
-        index
-            .search(&query(&[("q", q), ("limit", "100")]))
-            .map(|p| p.total)
-            .unwrap()
-    };
+    let total = |q: &str| total_for(&index, q).unwrap();
     let both = total("civil service");
     assert!(both > 0 && both < total("civil"));
     for q in [

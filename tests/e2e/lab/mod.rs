@@ -140,13 +140,7 @@ impl Kind {
 
 /// Why the lab cannot run here, if it cannot.
 fn unavailable() -> Option<String> {
-    // The effective uid: the second number of the `Uid:` line.
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let euid = status
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))
-        .and_then(|l| l.split_whitespace().nth(1).map(str::to_owned));
-    if euid.as_deref() != Some("0") {
+    if !crate::support::is_root() {
         return Some("not root (network namespaces and TUN devices need it)".into());
     }
     if !Path::new("/dev/net/tun").exists() {
@@ -165,16 +159,7 @@ fn unavailable() -> Option<String> {
 #[test]
 fn fault_lab_loses_no_acknowledged_record() {
     if let Some(why) = unavailable() {
-        eprintln!(
-            "\n************************************************************\n\
-             * THE FAULT LAB DID NOT RUN: {why}\n\
-             * (run the e2e suite as root; HUBNET_REQUIRE_LAB=1 makes this a failure)\n\
-             ************************************************************\n"
-        );
-        assert!(
-            std::env::var("HUBNET_REQUIRE_LAB").as_deref() != Ok("1"),
-            "HUBNET_REQUIRE_LAB=1 but the fault lab cannot run: {why}"
-        );
+        crate::support::did_not_run("THE FAULT LAB", &why);
         return;
     }
     let config = LabConfig::from_env();

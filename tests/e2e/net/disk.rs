@@ -49,16 +49,6 @@ fn mount(args: &[&str]) {
     );
 }
 
-/// Why a tmpfs cannot be mounted here, if it cannot.
-fn unavailable() -> Option<&'static str> {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let euid = status
-        .lines()
-        .find_map(|l| l.strip_prefix("Uid:"))
-        .and_then(|l| l.split_whitespace().nth(1));
-    (euid != Some("0")).then_some("not root (mounting a tmpfs needs it)")
-}
-
 /// How a publish on a filling disk ended.
 enum Publish {
     Acknowledged(String),
@@ -86,17 +76,8 @@ fn publish(client: &reqwest::blocking::Client, net: &Net, title: &str) -> Publis
 
 #[test]
 fn a_full_disk_loses_nothing_acknowledged_and_the_node_starts_again_with_its_index() {
-    if let Some(why) = unavailable() {
-        eprintln!(
-            "\n************************************************************\n\
-             * THE FULL-DISK TEST DID NOT RUN: {why}\n\
-             * (run the e2e suite as root; HUBNET_REQUIRE_LAB=1 makes this a failure)\n\
-             ************************************************************\n"
-        );
-        assert!(
-            std::env::var("HUBNET_REQUIRE_LAB").as_deref() != Ok("1"),
-            "HUBNET_REQUIRE_LAB=1 but the full-disk test cannot run: {why}"
-        );
+    if !crate::support::is_root() {
+        crate::support::did_not_run("THE FULL-DISK TEST", "not root (mounting a tmpfs needs it)");
         return;
     }
     let mut net = Net::new(&["KZ"]);
