@@ -5,6 +5,9 @@
 //! it, `fsync` the file, rename (or link) it into place, then `fsync` the directory. Every write
 //! that a command or the API acknowledges goes through here or through the store's journals,
 //! which follow the same order.
+//!
+//! And how to tell a file that failed for a reason outside it (a full disk, say) from a damaged
+//! one ([`environmental`]): only a damaged one may be set aside and rebuilt.
 
 use std::fs::{self, File};
 use std::io::{self, Write};

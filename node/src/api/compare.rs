@@ -21,7 +21,7 @@ use crate::current::Current;
 use crate::search::{Query, Sort};
 use crate::shared::Shared;
 
-/// The most reform profiles one request reads of each country.
+/// The most reform profiles one request reads, shared evenly between the countries it asks for.
 pub const MAX_PROFILES: usize = 10_000;
 
 /// The most practices and events a country page lists.
@@ -51,10 +51,10 @@ pub struct CompareParams {
     display_lang: Option<String>,
 }
 
-/// Every reform profile of `countries` the index holds (retracted ones left out), up to
-/// [`MAX_PROFILES`] of each country, the newest.
+/// Every reform profile of `countries` the index holds (retracted ones left out), the newest
+/// [`MAX_PROFILES`] shared evenly between them.
 fn profiles(shared: &Shared, countries: &[String]) -> Result<Vec<Current>, ApiError> {
-    profiles_up_to(shared, countries, MAX_PROFILES)
+    profiles_up_to(shared, countries, MAX_PROFILES / countries.len().max(1))
 }
 
 /// [`profiles`], at most `limit` of each country. One query per country: with one query for

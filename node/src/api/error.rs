@@ -223,7 +223,9 @@ mod tests {
     use crate::store::journal::JournalError;
 
     /// A full disk is told apart from the node's other faults: 507, and the client learns that
-    /// nothing was stored (found filling a node's disk: every publish was a bare 500).
+    /// nothing was stored (found filling a node's disk: every publish was a bare 500). The bodies
+    /// of a group after the one the disk refused are 507 too; a failure of the index after the
+    /// journal stored the record is not (the record is stored, and replayed at the next start).
     #[test]
     fn a_full_disk_is_507_and_other_store_faults_are_500() {
         let journal = |code| {
@@ -234,12 +236,22 @@ mod tests {
         };
         let index =
             |code| StoreError::Index(sled::Error::Io(std::io::Error::from_raw_os_error(code)));
-        for full in [journal(28), journal(122), index(28)] {
+        let group = |e: &StoreError| StoreError::GroupFailed {
+            cause: e.to_string(),
+            storage_full: e.storage_full(),
+        };
+        for full in [journal(28), journal(122), group(&journal(28))] {
             let e = ApiError::from(full);
             assert_eq!(e.status(), StatusCode::INSUFFICIENT_STORAGE);
             assert!(e.to_string().contains("disk is full"));
         }
-        for other in [journal(5), index(5), StoreError::IndexWriter("x".into())] {
+        for other in [
+            journal(5),
+            index(5),
+            index(28),
+            group(&journal(5)),
+            StoreError::IndexWriter("x".into()),
+        ] {
             assert_eq!(
                 ApiError::from(other).status(),
                 StatusCode::INTERNAL_SERVER_ERROR

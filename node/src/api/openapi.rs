@@ -211,8 +211,8 @@ pub struct FieldsParam {
 #[allow(dead_code)]
 pub struct QueryParams {
     /// Full text, in any of the region's languages (Russian and English are stemmed).
-    /// Operators: `"a phrase"`, `-excluded`, `a OR b`; any other syntax is read as its words
-    /// (`name:value` is the words `name` and `value`).
+    /// Operators: `"a phrase"`, `-excluded`, `a OR b`; field syntax, ranges and sets are read
+    /// as their words (`name:value` is the words `name` and `value`).
     #[param(max_length = 500)]
     q: Option<String>,
     /// `practice`, `event`, `reform_profile`, `institution`, `expert` or `programme`; repeatable.

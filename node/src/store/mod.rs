@@ -171,13 +171,17 @@ pub enum StoreError {
     /// The record this node just signed does not pass its own checks (too large, say).
     #[error("the signed record is not valid: {0}")]
     Invalid(RecordError),
-    /// The index writer stopped; the journal holds everything acknowledged, so reopening the
-    /// store replays it.
     /// A body of a group publish that was not signed because the store failed on an earlier one
     /// of the same group ([`Store::publish_group`]).
-    #[error("not published: the store failed on an earlier record of the same group ({0})")]
-    GroupFailed(String),
-    /// The index writer thread failed.
+    #[error("not published: the store failed on an earlier record of the same group ({cause})")]
+    GroupFailed {
+        /// What the earlier record failed with.
+        cause: String,
+        /// Whether that was a full disk ([`StoreError::storage_full`]).
+        storage_full: bool,
+    },
+    /// The index writer thread failed; the journal holds everything acknowledged, so reopening
+    /// the store replays it.
     #[error("index writer failed ({0}); restart hubnet to rebuild the index from the journal")]
     IndexWriter(String),
     /// The record cannot extend its author's log.
@@ -186,8 +190,11 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// Whether it failed because the disk (or the quota) is full: nothing of what it was doing
-    /// was stored, and only an operator freeing space helps.
+    /// Whether it failed because the disk (or the quota) is full before anything of what it was
+    /// doing was stored: a file or the journal could not be written (a failed journal append is
+    /// cut off again), or the index could not be opened. Only an operator freeing space helps.
+    /// A failure of the index after a journal write is not one: the record is stored then, and
+    /// the index replays it at the next start.
     pub fn storage_full(&self) -> bool {
         let full = |e: &std::io::Error| {
             matches!(
@@ -199,11 +206,11 @@ impl StoreError {
             StoreError::Io { cause, .. } | StoreError::Journal(JournalError::Io { cause, .. }) => {
                 full(cause)
             }
-            StoreError::Index(sled::Error::Io(e))
-            | StoreError::IndexUnavailable {
+            StoreError::IndexUnavailable {
                 cause: sled::Error::Io(e),
                 ..
             } => full(e),
+            StoreError::GroupFailed { storage_full, .. } => *storage_full,
             _ => false,
         }
     }
@@ -332,6 +339,9 @@ impl Store {
         let index_dir = dir.join(INDEX_DIR);
         let db = match open_sled(&index_dir) {
             Ok(db) => db,
+            Err(sled::Error::Io(e)) if e.to_string().starts_with(SLED_LOCK_HELD) => {
+                return Err(StoreError::Locked(dir.to_owned()));
+            }
             Err(cause) if outside_index(&cause) => {
                 return Err(StoreError::IndexUnavailable {
                     dir: index_dir,
@@ -1204,10 +1214,13 @@ impl Store {
             {
                 // The store failed: this body is answered with the failure, the rest with a
                 // pointer to it; what earlier rounds stored stays stored and answered.
-                let cause = e.to_string();
+                let (cause, storage_full) = (e.to_string(), e.storage_full());
                 results.push(Err(e));
                 while results.len() < bodies.len() {
-                    results.push(Err(StoreError::GroupFailed(cause.clone())));
+                    results.push(Err(StoreError::GroupFailed {
+                        cause: cause.clone(),
+                        storage_full,
+                    }));
                 }
             }
         }
@@ -1810,7 +1823,7 @@ fn open_sled(dir: &Path) -> Result<sled::Db, sled::Error> {
         match opened {
             // sled reports a held lock as an `Other` IO error with this text (config.rs).
             Err(sled::Error::Io(e))
-                if e.to_string().starts_with("could not acquire lock")
+                if e.to_string().starts_with(SLED_LOCK_HELD)
                     && std::time::Instant::now() < deadline =>
             {
                 std::thread::sleep(std::time::Duration::from_millis(10)); // retry until the deadline
@@ -1856,8 +1869,12 @@ fn outside_index(e: &sled::Error) -> bool {
     let sled::Error::Io(io) = e else {
         return false;
     };
-    crate::durable::environmental(io) || io.to_string().starts_with("could not acquire lock")
+    crate::durable::environmental(io) || io.to_string().starts_with(SLED_LOCK_HELD)
 }
+
+/// How sled 0.34 begins the message of the `Other` IO error it reports for a held lock
+/// (config.rs).
+const SLED_LOCK_HELD: &str = "could not acquire lock";
 
 /// Checks the index's schema version; an older one is cleared, to be rebuilt from the journal
 /// (returns `true` then).
