@@ -977,14 +977,7 @@ fn an_unfinished_index_snapshot_is_removed_not_taken_for_a_corrupt_index() {
         assert!(!unfinished.exists());
         drop(store);
     }
-    let set_aside = fs::read_dir(&f.path)
-        .expect("reads")
-        .filter(|e| {
-            e.as_ref()
-                .is_ok_and(|e| e.file_name().to_string_lossy().contains("broken"))
-        })
-        .count();
-    assert_eq!(set_aside, 0);
+    assert_eq!(set_aside(&f.path), 0);
 }
 
 /// An index sled cannot open for a reason outside it (a full disk, no permission, a read-only
@@ -1003,4 +996,32 @@ fn only_an_index_that_is_itself_damaged_is_set_aside() {
     assert!(outside_index(&sled::Error::Io(std::io::Error::other(
         "could not acquire lock on \"db\""
     ))));
+}
+
+/// An index whose sled lock another process holds (after the data dir's own lock was taken: a
+/// tool opening the index by hand, say) is in use, not damaged: the open fails saying so and
+/// sets nothing aside.
+#[test]
+fn an_index_sled_holds_elsewhere_is_in_use_not_broken() {
+    let (f, store) = fixture();
+    drop(store);
+    let held = sled::open(f.path.join(INDEX_DIR)).expect("sled opens the index");
+    match Store::open(&f.path) {
+        Err(StoreError::Locked(dir)) => assert_eq!(dir, f.path),
+        other => panic!("expected Locked, got {other:?}"),
+    }
+    drop(held);
+    assert_eq!(set_aside(&f.path), 0);
+    Store::open(&f.path).expect("opens once the lock is free");
+}
+
+/// How many indexes were set aside (`index.broken-N`) in data dir `dir`.
+fn set_aside(dir: &Path) -> usize {
+    fs::read_dir(dir)
+        .expect("reads")
+        .filter(|e| {
+            e.as_ref()
+                .is_ok_and(|e| e.file_name().to_string_lossy().contains("broken"))
+        })
+        .count()
 }
