@@ -68,10 +68,13 @@ enum Publish {
     NoAnswer,
 }
 
-fn publish(client: &reqwest::blocking::Client, net: &Net, title: &str) -> Publish {
+/// Clients publishing at once.
+const CLIENTS: usize = 4;
+
+fn publish(client: &reqwest::blocking::Client, http: &str, token: &str, title: &str) -> Publish {
     let sent = client
-        .post(format!("{}/api/v1/records", net.nodes[0].http))
-        .bearer_auth(&net.nodes[0].token)
+        .post(format!("{http}/api/v1/records"))
+        .bearer_auth(token)
         .json(&practice(title))
         .send();
     match sent {
@@ -100,60 +103,77 @@ fn a_full_disk_loses_nothing_acknowledged_and_the_node_starts_again_with_its_ind
     };
     net.init(0);
     net.start(0);
-    let client = reqwest::blocking::Client::builder()
-        .timeout(Duration::from_secs(10))
-        .build()
-        .expect("client");
 
-    // Publish until the node refuses or stops (the sample charter allows 1,000 records an hour).
-    let mut acked = Vec::new();
-    let ended = loop {
-        assert!(acked.len() < 900, "2 MiB held 900 records");
-        match publish(
-            &client,
-            &net,
-            &format!("Filling the disk, case {}", acked.len()),
-        ) {
-            Publish::Acknowledged(id) => acked.push(id),
-            other => break other,
+    // Publish from several clients at once (so that the node's groups hold several bodies)
+    // until each is refused or the node stops (the sample charter allows 1,000 records an hour).
+    let http = net.nodes[0].http.clone();
+    let token = net.nodes[0].token.clone();
+    let results: Vec<(Vec<String>, Publish)> = std::thread::scope(|s| {
+        let clients: Vec<_> = (0..CLIENTS)
+            .map(|c| {
+                let (http, token) = (&http, &token);
+                s.spawn(move || {
+                    let client = reqwest::blocking::Client::builder()
+                        .timeout(Duration::from_secs(10))
+                        .build()
+                        .expect("client");
+                    let mut acked = Vec::new();
+                    loop {
+                        assert!(acked.len() < 900 / CLIENTS, "2 MiB held 900 records");
+                        let title = format!("Filling the disk, client {c}, case {}", acked.len());
+                        match publish(&client, http, token, &title) {
+                            Publish::Acknowledged(id) => acked.push(id),
+                            other => return (acked, other),
+                        }
+                    }
+                })
+            })
+            .collect();
+        clients
+            .into_iter()
+            .map(|c| c.join().expect("client thread"))
+            .collect()
+    });
+    let mut acked: Vec<String> = Vec::new();
+    let mut stops = false;
+    for (ids, ended) in results {
+        acked.extend(ids);
+        match ended {
+            // The journal could not take the group: refused, as the node's fault, saying why.
+            Publish::Refused(507, body) => assert!(body.contains("disk is full"), "{body}"),
+            // The index's writer could not take a batch: the node stops (a restart replays the
+            // journal), refusing writes (503) or no longer answering meanwhile.
+            Publish::Refused(503, _) | Publish::NoAnswer => stops = true,
+            Publish::Refused(status, body) => panic!("refused with {status}: {body}"),
+            Publish::Acknowledged(_) => unreachable!(),
         }
-    };
+    }
     eprintln!(
-        "{} records acknowledged before the disk filled",
-        acked.len()
+        "{} records acknowledged before the disk filled; the node {}",
+        acked.len(),
+        if stops { "stops" } else { "refused with 507" }
     );
     assert!(acked.len() >= 10, "the disk filled at once");
-    match ended {
-        // The journal could not take the group: refused, as the node's fault, saying why.
-        Publish::Refused(507, body) => {
-            eprintln!("refused: 507");
-            assert!(body.contains("disk is full"), "{body}");
-            net.kill(0);
-        }
-        // The index's writer could not take a batch: the node stops (a restart replays the
-        // journal), refusing writes (503) or no longer answering meanwhile.
-        Publish::Refused(503, _) | Publish::NoAnswer => {
-            eprintln!("the node stops (503 or no answer)");
-            let child = net.nodes[0].child.as_mut().expect("started");
-            let deadline = Instant::now() + Duration::from_secs(30);
-            let status = loop {
-                if let Some(status) = child.try_wait().expect("try_wait") {
-                    break status;
-                }
-                assert!(
-                    Instant::now() < deadline,
-                    "the node refuses writes, yet still runs 30 s later"
-                );
-                std::thread::sleep(Duration::from_millis(50)); // poll interval of this deadline loop
-            };
-            net.nodes[0].child = None;
+    if stops {
+        let child = net.nodes[0].child.as_mut().expect("started");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("try_wait") {
+                break status;
+            }
             assert!(
-                !status.success(),
-                "the node stopped as if nothing were wrong"
+                Instant::now() < deadline,
+                "the node refuses writes, yet still runs 30 s later"
             );
-        }
-        Publish::Refused(status, body) => panic!("refused with {status}: {body}"),
-        Publish::Acknowledged(_) => unreachable!(),
+            std::thread::sleep(Duration::from_millis(50)); // poll interval of this deadline loop
+        };
+        net.nodes[0].child = None;
+        assert!(
+            !status.success(),
+            "the node stopped as if nothing were wrong"
+        );
+    } else {
+        net.kill(0);
     }
     let log = net.log(0);
     assert!(
