@@ -49,7 +49,7 @@ export async function mount(main, state, ctx) {
       ' · ',
       h('a', { href: `/feeds/reform-profiles.atom?country=${encodeURIComponent(code)}&display_lang=${getLang()}` },
         t('export.atom_profiles'))),
-    profilesSection(list(answer.profiles)),
+    profilesSection(list(answer.profiles), answer.profiles_total, code),
     changesSection(answer),
     recordsSection(answer, code),
   );
@@ -60,7 +60,8 @@ function headOf(p) {
   return obj(p?.in_force) || null;
 }
 
-function profilesSection(profiles) {
+function profilesSection(profiles, profilesTotal, code) {
+  const total = Number.isFinite(profilesTotal) ? profilesTotal : profiles.length;
   const latest = profiles.length ? headOf(profiles[profiles.length - 1]) : null;
   const rows = profiles.map((p) => {
     const head = headOf(p) || { id: p.id, as_of: p.body?.as_of, title: p.body?.title };
@@ -83,7 +84,13 @@ function profilesSection(profiles) {
     h('h2', { id: 'profiles-heading' }, t('country.profiles')),
     rows.length
       ? dataTable([t('profile.as_of'), t('kind.reform_profile')], rows, { block: true })
-      : h('p', { class: 'empty' }, t('country.no_profiles')));
+      : h('p', { class: 'empty' }, t('country.no_profiles')),
+    total > profiles.length
+      ? h('p', { class: 'hint', 'data-testid': 'country-profiles-more' },
+        t('country.profiles_more', { n: profiles.length, total }), ' ',
+        h('a', { href: `/?country=${encodeURIComponent(code)}&kind=reform_profile` },
+          t('country.search_all', { country: code })))
+      : null);
 }
 
 function changesSection(answer) {

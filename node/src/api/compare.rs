@@ -27,6 +27,11 @@ pub const MAX_PROFILES: usize = 10_000;
 /// The most practices and events a country page lists.
 pub const COUNTRY_RECORDS: usize = 50;
 
+/// The most reform profiles a country page lists (the latest by `as_of`; `profiles_total` says
+/// how many there are): a member publishes one a year or so, and an answer with every one of
+/// thousands (a flood from a stolen key) would be tens of megabytes.
+pub const COUNTRY_PROFILES: usize = 100;
+
 /// The parameters of `GET /api/v1/compare`.
 #[derive(Debug, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -129,7 +134,7 @@ pub async fn compare(
 /// latest since the one before, and its newest practices and events.
 #[utoipa::path(get, path = "/api/v1/countries/{code}", tag = "profiles",
     params(("code" = String, Path, description = "A member state's code (`KZ`, any case)", pattern = "^[A-Za-z]{2}$", example = "KZ")),
-    responses((status = 200, description = "`{country, name, profiles: [each with its signed bytes, oldest first], latest, previous, changes: {from, to, reforms: [{title, from, to}], indicators: [{code, from, to}]} or null, records: [{id, kind, title, created_at, start}]}`", body = Value),
+    responses((status = 200, description = "`{country, name, profiles: [the latest 100 by as_of, each with its signed bytes, oldest first], profiles_total, latest, previous, changes: {from, to, reforms: [{title, from, to}], indicators: [{code, from, to}]} or null, records: [{id, kind, title, created_at, start}]}`", body = Value),
         (status = 404, description = "No member state with this code", body = Problem, content_type = "application/problem+json")))]
 pub async fn country(
     State(state): State<AppState>,
@@ -178,11 +183,12 @@ pub async fn country(
         Ok(Json(json!({
             "country": code,
             "name": name,
-            "profiles": list.iter().map(|p| {
+            "profiles": list[list.len().saturating_sub(COUNTRY_PROFILES)..].iter().map(|p| {
                 let mut v = p.item.json();
                 v["in_force"] = compare::profile_head(p);
                 v
             }).collect::<Vec<_>>(),
+            "profiles_total": list.len(),
             "latest": latest.map(compare::profile_head),
             "previous": previous.as_ref().map(compare::profile_head),
             "changes": changes,

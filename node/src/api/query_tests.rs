@@ -854,6 +854,42 @@ async fn one_country_with_many_profiles_does_not_hide_the_others() {
     assert!(ids.contains(&kg), "{ids:?}");
 }
 
+/// A country page lists the latest [`super::compare::COUNTRY_PROFILES`] profiles by `as_of`
+/// and says how many there are: an answer with every profile of a member that published
+/// thousands (a stolen key at the charter's rate) would be tens of megabytes (found reading the
+/// code). What changed is still between the two latest.
+#[tokio::test]
+async fn a_country_page_lists_its_latest_profiles_and_counts_them_all() {
+    let api = api(Some("KZ"));
+    let n = super::compare::COUNTRY_PROFILES + 2;
+    let day = |i: usize| {
+        (chrono::NaiveDate::from_ymd_opt(2000, 1, 1).unwrap() + chrono::Days::new(i as u64 * 7))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    // Published newest `as_of` first, so that the order of publication is not the order shown.
+    let mut ids = Vec::new();
+    for i in (0..n).rev() {
+        ids.push((
+            i,
+            publish(&api, profile_draft(&day(i), None, "adopted")).await,
+        ));
+    }
+    wait_for(&api, "/api/v1/records?kind=reform_profile", |v| {
+        v["total"] == n
+    })
+    .await;
+    let page = json(&call(&api, get("/api/v1/countries/KZ")).await.2);
+    assert_eq!(page["profiles_total"], n);
+    let shown = page["profiles"].as_array().unwrap();
+    assert_eq!(shown.len(), super::compare::COUNTRY_PROFILES);
+    let id_of = |i: usize| ids.iter().find(|(j, _)| *j == i).unwrap().1.as_str();
+    assert_eq!(shown[0]["id"], id_of(2));
+    assert_eq!(shown[shown.len() - 1]["id"], id_of(n - 1));
+    assert_eq!(page["latest"]["id"], id_of(n - 1));
+    assert_eq!(page["previous"]["id"], id_of(n - 2));
+}
+
 #[tokio::test]
 async fn profiles_are_compared_across_countries_and_over_time() {
     let api = api(Some("KZ"));
@@ -953,6 +989,7 @@ async fn profiles_are_compared_across_countries_and_over_time() {
     let page = json(&body);
     assert_eq!(page["country"], "KZ");
     assert_eq!(page["profiles"].as_array().unwrap().len(), 2);
+    assert_eq!(page["profiles_total"], 2);
     assert_eq!(page["profiles"][0]["id"], first.as_str());
     assert_eq!(page["previous"]["id"], first.as_str());
     assert_eq!(
