@@ -19,24 +19,20 @@ impl Tmpfs {
     /// Mounts it, or says why it could not (root without the right to mount, in a container).
     fn mount(dir: &Path, size: &str) -> Result<Self, String> {
         std::fs::create_dir_all(dir).expect("mount point");
-        let opts = format!("size={size}");
-        let out = Command::new("mount")
-            .args(["-t", "tmpfs", "-o", &opts, "tmpfs", path(dir)])
-            .output()
-            .map_err(|e| format!("no `mount` command: {e}"))?;
-        if !out.status.success() {
-            return Err(format!(
-                "mount fails: {}",
-                String::from_utf8_lossy(&out.stderr).trim()
-            ));
-        }
+        mount(&[
+            "-t",
+            "tmpfs",
+            "-o",
+            &format!("size={size}"),
+            "tmpfs",
+            path(dir),
+        ])?;
         Ok(Self(dir.to_owned()))
     }
 
     /// Gives the file system `size` in all (what it holds stays).
     fn resize(&self, size: &str) {
-        let opts = format!("remount,size={size}");
-        mount(&["-o", &opts, path(&self.0)]);
+        mount(&["-o", &format!("remount,size={size}"), path(&self.0)]).expect("remount");
     }
 }
 
@@ -47,16 +43,20 @@ impl Drop for Tmpfs {
     }
 }
 
-fn mount(args: &[&str]) {
+/// `mount ARGS`, or why it failed.
+fn mount(args: &[&str]) -> Result<(), String> {
     let out = Command::new("mount")
         .args(args)
         .output()
-        .expect("mount runs");
-    assert!(
-        out.status.success(),
-        "mount {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+        .map_err(|e| format!("no `mount` command: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "mount {args:?} fails: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        ))
+    }
 }
 
 /// How a publish on a filling disk ended.
