@@ -30,6 +30,10 @@ use crate::shared::Shared;
 use crate::store::{CheckpointOutcome, Outcome, StoreError};
 use crate::{ingest, now_ms};
 
+mod handover;
+
+use handover::{Handover, Merge};
+
 /// Most records verified and stored in one batch.
 pub const MAX_BATCH: usize = 512;
 /// Most records waiting for a gap to fill.
@@ -273,6 +277,43 @@ enum Staged {
     },
 }
 
+impl Merge for Staged {
+    fn records(&self) -> Option<usize> {
+        match self {
+            Staged::Batch { batch, .. } => Some(batch.iter().map(Job::records).sum()),
+            Staged::Control { .. } => None,
+        }
+    }
+
+    fn merge(&mut self, later: Self) -> Result<(), Self> {
+        let Staged::Batch {
+            batch,
+            inputs,
+            checked,
+        } = self
+        else {
+            return Err(later);
+        };
+        let Staged::Batch {
+            batch: more,
+            inputs: more_inputs,
+            checked: more_checked,
+        } = later
+        else {
+            return Err(later);
+        };
+        let offset = batch.len();
+        batch.extend(more);
+        inputs.extend(
+            more_inputs
+                .into_iter()
+                .map(|(job, bytes)| (job + offset, bytes)),
+        );
+        checked.extend(more_checked);
+        Ok(())
+    }
+}
+
 /// Runs the worker until every sender of `jobs` is gone, or the store fails (then the node must
 /// stop: it can no longer store what it would acknowledge).
 ///
@@ -280,7 +321,9 @@ enum Staged {
 /// (a group commit waits on `fdatasync`, and checking logs takes one core): the `ingest-verify`
 /// thread collects jobs into batches and checks and verifies their records (on every core,
 /// without the store); this thread stores them, keeps the records waiting for gaps, handles
-/// governance and checkpoints, and answers. At most one verified batch waits between them.
+/// governance and checkpoints, and answers. Between them waits at most one verified batch of up
+/// to [`MAX_BATCH`] records: batches verified while the store stage is busy join it
+/// ([`handover`]), so each group commit takes everything verified during the one before.
 /// A control job is a barrier: it is handed over in order and nothing after it is verified
 /// until the store stage has handled it, since a decision changes which keys are valid.
 pub fn run(
@@ -299,19 +342,29 @@ pub fn run(
         checkpoint_version: compat::checkpoint_version(),
         set_aside: SetAside::default(),
     };
-    let (to_store, staged) = std::sync::mpsc::sync_channel::<Staged>(1);
+    let handover = Arc::new(Handover::<Staged>::new(MAX_BATCH));
     // The verify stage runs on a thread of its own and the store stage on this one, so that a
     // failed store ends `run` at once (the node then stops) rather than when the next job comes:
     // the verify stage, waiting for jobs, ends when their senders are gone or its next handover
     // finds the store stage gone.
-    let verify = std::thread::Builder::new()
-        .name("ingest-verify".into())
-        .spawn(move || verify_stage(&shared, &mut jobs, &to_store))
-        .map_err(|cause| StoreError::Io {
-            path: "ingest-verify thread".into(),
-            cause,
-        })?;
-    if let Err(e) = worker.store_stage(&staged) {
+    let verify = {
+        let handover = Arc::clone(&handover);
+        std::thread::Builder::new()
+            .name("ingest-verify".into())
+            .spawn(move || {
+                let _gone = handover.putter();
+                verify_stage(&shared, &mut jobs, &handover);
+            })
+            .map_err(|cause| StoreError::Io {
+                path: "ingest-verify thread".into(),
+                cause,
+            })?
+    };
+    let stored = {
+        let _gone = handover.taker();
+        worker.store_stage(&handover)
+    };
+    if let Err(e) = stored {
         error!(error = %e, "the store failed; stopping the ingest worker");
         return Err(e);
     }
@@ -326,17 +379,13 @@ pub fn run(
 
 /// Collects jobs into batches, verifies them and hands them on, until the jobs end or the store
 /// stage stops.
-fn verify_stage(
-    shared: &Shared,
-    jobs: &mut mpsc::Receiver<Job>,
-    to_store: &std::sync::mpsc::SyncSender<Staged>,
-) {
+fn verify_stage(shared: &Shared, jobs: &mut mpsc::Receiver<Job>, to_store: &Handover<Staged>) {
     let metrics = &shared.metrics;
     let mut clock = Instant::now();
     // Hands a control job over and waits until it is handled; false if the store stage stopped.
     let control = |job: Job| -> bool {
         let (done, handled) = std::sync::mpsc::sync_channel(1);
-        to_store.send(Staged::Control { job, done }).is_ok() && handled.recv().is_ok()
+        to_store.put(Staged::Control { job, done }).is_ok() && handled.recv().is_ok()
     };
     while let Some(first) = jobs.blocking_recv() {
         metrics.ingest_phase(Stage::Verify, Phase::Idle, &mut clock);
@@ -375,7 +424,7 @@ fn verify_stage(
             inputs,
             checked,
         };
-        if to_store.send(staged).is_err() {
+        if to_store.put(staged).is_err() {
             return;
         }
         metrics.ingest_phase(Stage::Verify, Phase::Handoff, &mut clock);
@@ -715,9 +764,9 @@ impl Worker {
 
     /// Stores verified batches and handles control jobs, in order, until the verify stage is
     /// done or the store fails.
-    fn store_stage(mut self, staged: &std::sync::mpsc::Receiver<Staged>) -> Result<(), StoreError> {
+    fn store_stage(mut self, staged: &Handover<Staged>) -> Result<(), StoreError> {
         let mut clock = Instant::now();
-        while let Ok(next) = staged.recv() {
+        while let Some(next) = staged.take() {
             self.shared
                 .metrics
                 .ingest_phase(Stage::Store, Phase::Idle, &mut clock);
