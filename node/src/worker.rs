@@ -269,6 +269,9 @@ enum Staged {
         batch: Vec<Job>,
         inputs: Vec<(usize, Vec<u8>)>,
         checked: Vec<Result<Record, RecordError>>,
+        /// The records of `batch` ([`Job::records`]), counted before [`inputs_of`] moved the
+        /// ranges' records out of their jobs.
+        records: usize,
     },
     /// A governance or checkpoint job; `done` is told once it is handled.
     Control {
@@ -280,7 +283,7 @@ enum Staged {
 impl Merge for Staged {
     fn records(&self) -> Option<usize> {
         match self {
-            Staged::Batch { batch, .. } => Some(batch.iter().map(Job::records).sum()),
+            Staged::Batch { records, .. } => Some(*records),
             Staged::Control { .. } => None,
         }
     }
@@ -290,6 +293,7 @@ impl Merge for Staged {
             batch,
             inputs,
             checked,
+            records,
         } = self
         else {
             return Err(later);
@@ -298,10 +302,12 @@ impl Merge for Staged {
             batch: more,
             inputs: more_inputs,
             checked: more_checked,
+            records: more_records,
         } = later
         else {
             return Err(later);
         };
+        *records += more_records;
         let offset = batch.len();
         batch.extend(more);
         inputs.extend(
@@ -423,6 +429,7 @@ fn verify_stage(shared: &Shared, jobs: &mut mpsc::Receiver<Job>, to_store: &Hand
             batch,
             inputs,
             checked,
+            records,
         };
         if to_store.put(staged).is_err() {
             return;
@@ -782,6 +789,7 @@ impl Worker {
                     batch,
                     inputs,
                     checked,
+                    ..
                 } => self.process(batch, &inputs, checked, &mut clock)?,
             }
         }
@@ -1380,5 +1388,91 @@ mod tests {
             1,
             "only the forged record"
         );
+    }
+
+    /// A verified batch of `jobs` as the verify stage hands it over (every record malformed:
+    /// only the bookkeeping matters here).
+    fn staged(mut batch: Vec<Job>) -> Staged {
+        let records = batch.iter().map(Job::records).sum();
+        let inputs = inputs_of(&mut batch);
+        let checked = inputs
+            .iter()
+            .map(|(job, bytes)| {
+                Err(RecordError::Malformed {
+                    part: "record",
+                    reason: format!("job {job}, input {bytes:?}"),
+                })
+            })
+            .collect();
+        Staged::Batch {
+            batch,
+            inputs,
+            checked,
+            records,
+        }
+    }
+
+    #[test]
+    fn merged_batches_count_every_record_and_keep_each_input_with_its_job() {
+        let author = crate::test_support::sample_key("KG").public_key();
+        let range = |first: u8, n: u8| Job::Range {
+            peer: PeerId::random(),
+            author,
+            records: (first..first + n).map(|i| vec![i]).collect(),
+        };
+        let mut waiting = staged(vec![range(0, 3), range(3, 2)]);
+        assert_eq!(
+            waiting.records(),
+            Some(5),
+            "ranges count once their records moved out"
+        );
+        assert!(
+            waiting.merge(staged(vec![range(5, 4)])).is_ok(),
+            "batches merge"
+        );
+        assert_eq!(waiting.records(), Some(9));
+        let Staged::Batch {
+            batch,
+            inputs,
+            checked,
+            ..
+        } = waiting
+        else {
+            panic!("a merged batch is a batch");
+        };
+        assert_eq!(batch.len(), 3);
+        let owners: Vec<(usize, u8)> = inputs.iter().map(|(job, b)| (*job, b[0])).collect();
+        assert_eq!(
+            owners,
+            vec![
+                (0, 0),
+                (0, 1),
+                (0, 2),
+                (1, 3),
+                (1, 4),
+                (2, 5),
+                (2, 6),
+                (2, 7),
+                (2, 8)
+            ],
+            "the later batch's inputs point at its jobs, after the earlier ones"
+        );
+        assert_eq!(checked.len(), inputs.len(), "a verdict for every input");
+    }
+
+    #[test]
+    fn a_control_job_neither_merges_nor_is_merged_into() {
+        let (done, _handled) = std::sync::mpsc::sync_channel(1);
+        let control = || Staged::Control {
+            job: Job::SignCheckpoint {
+                peer_id: "12D3KooW".into(),
+            },
+            done: done.clone(),
+        };
+        let mut waiting = control();
+        assert_eq!(waiting.records(), None);
+        assert!(waiting.merge(staged(Vec::new())).is_err());
+        let mut batch = staged(Vec::new());
+        assert!(batch.merge(control()).is_err());
     }
 }

@@ -6,10 +6,13 @@
 //! it. The store stage's next group then takes everything finished while it was storing. With a
 //! channel of one batch, a publish that arrived during a group commit waited for the batch
 //! already handed over to be stored first, and then for its own: three group commits' time under
-//! load instead of about one and a half, and groups a third of the size (BENCHMARKS.md).
+//! load, and groups about two thirds of the size (publishing 9-15% slower; BENCHMARKS.md,
+//! "Publishing").
 //!
 //! An item that does not merge (a control job, a barrier) waits until the place is empty, so the
-//! order of the items is kept. Bounded: past the limit the verify stage waits, as before.
+//! order of the items is kept. Bounded: past the limit the verify stage waits, as before. When the
+//! store stage ends, what waits is dropped at once (its replies fail, a control job's `done` is
+//! gone), as a channel's buffer was when its receiver went.
 
 use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
@@ -64,7 +67,9 @@ impl<T: Merge> Handover<T> {
     }
 
     fn lock(&self) -> MutexGuard<'_, State<T>> {
-        // The state is consistent between any two statements that change it.
+        // Poisoned only by a panic in `Merge::merge` (a bug): the worker then stops anyway (its
+        // `run` resumes the verify stage's panic), and the jobs of a half-merged batch left
+        // without a verdict are answered as not processed.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -132,23 +137,30 @@ impl<T: Merge> Handover<T> {
     pub(super) fn putter(&self) -> Gone<'_, T> {
         Gone {
             handover: self,
-            putter: true,
+            side: Side::Putter,
         }
     }
 
-    /// A guard that tells the putter, when dropped, that nothing more will be taken.
+    /// A guard that tells the putter, when dropped, that nothing more will be taken, and drops
+    /// what waits.
     pub(super) fn taker(&self) -> Gone<'_, T> {
         Gone {
             handover: self,
-            putter: false,
+            side: Side::Taker,
         }
     }
+}
+
+/// Which side of a [`Handover`] a [`Gone`] guard stands for.
+enum Side {
+    Putter,
+    Taker,
 }
 
 /// Marks one side gone when dropped (also when its thread unwinds from a panic).
 pub(super) struct Gone<'a, T> {
     handover: &'a Handover<T>,
-    putter: bool,
+    side: Side,
 }
 
 impl<T> Drop for Gone<'_, T> {
@@ -158,12 +170,21 @@ impl<T> Drop for Gone<'_, T> {
             .state
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        if self.putter {
-            state.putter_gone = true;
-        } else {
-            state.taker_gone = true;
-        }
+        let left = match self.side {
+            Side::Putter => {
+                state.putter_gone = true;
+                None
+            }
+            Side::Taker => {
+                state.taker_gone = true;
+                state.records = 0;
+                state.waiting.take()
+            }
+        };
         self.handover.changed.notify_all();
+        drop(state);
+        // Outside the lock: dropping a batch drops its replies, which wakes whoever waits on them.
+        drop(left);
     }
 }
 
@@ -249,6 +270,7 @@ mod tests {
                 h.put(Item::Batch(vec![3]))
             })
         };
+        eventually("the barrier to wait for room", || h.putters_waiting() == 1);
         assert_eq!(h.take(), Some(Item::Batch(vec![1])));
         assert_eq!(
             h.take(),
@@ -298,6 +320,34 @@ mod tests {
         };
         assert!(putter.join().is_err());
         assert_eq!(taker.join().expect("join"), None);
+    }
+
+    /// Tells when it is dropped.
+    struct Tell(std::sync::mpsc::Sender<()>);
+
+    impl Merge for Tell {
+        fn records(&self) -> Option<usize> {
+            None
+        }
+        fn merge(&mut self, later: Self) -> Result<(), Self> {
+            Err(later)
+        }
+    }
+
+    impl Drop for Tell {
+        fn drop(&mut self) {
+            let _ = self.0.send(());
+        }
+    }
+
+    #[test]
+    fn what_waits_is_dropped_once_the_taker_is_gone() {
+        let h = Handover::new(8);
+        let (tx, dropped) = std::sync::mpsc::channel();
+        assert!(h.put(Tell(tx)).is_ok());
+        assert!(dropped.try_recv().is_err(), "waiting, not dropped");
+        drop(h.taker());
+        assert!(dropped.try_recv().is_ok(), "dropped with the taker");
     }
 
     #[test]
