@@ -416,6 +416,17 @@ pub fn range_outcome(records: &[Received]) -> RangeOutcome {
     }
 }
 
+/// A range request in flight.
+#[derive(Debug)]
+struct InFlight<P> {
+    /// To whom.
+    peer: P,
+    /// When it fails unanswered.
+    deadline: i64,
+    /// The local head's seq when it was sent, if it asked for what lay beyond (not a probe).
+    held: Option<u64>,
+}
+
 /// What is known of one connected peer.
 #[derive(Debug, Default)]
 struct Peer {
@@ -443,8 +454,8 @@ pub struct Sync<P> {
     config: SyncConfig,
     local: Summary,
     peers: BTreeMap<P, Peer>,
-    /// Per author, the one range request in flight: to whom, and its deadline.
-    ranges: BTreeMap<PublicKey, (P, i64)>,
+    /// Per author, the one range request in flight.
+    ranges: BTreeMap<PublicKey, InFlight<P>>,
     /// Per fork reference, the one fork request in flight.
     forks: BTreeMap<(PublicKey, u64), (P, i64)>,
     /// (peer, author) pairs not to be asked again before the given time.
@@ -454,6 +465,10 @@ pub struct Sync<P> {
     /// one whose back-off ended otherwise (a fresh head) may linger until the next timeout, and
     /// ends nothing then.
     backoff_for_room: BTreeSet<(P, PublicKey)>,
+    /// (peer, author) pairs whose last answer was overtaken by the local log and excused: a
+    /// second one before the peer's next stored answer is backed off as usual, so that a peer
+    /// cannot keep an author's one request slot by answering late what gossip brings anyway.
+    overtaken: BTreeSet<(P, PublicKey)>,
     /// Fork probes sent: (peer, author, seq), so that none is sent twice.
     probes: BTreeSet<(P, PublicKey, u64)>,
     queue: VecDeque<Action<P>>,
@@ -471,6 +486,7 @@ impl<P: Clone + Ord + Debug> Sync<P> {
             forks: BTreeMap::new(),
             backoff: BTreeMap::new(),
             backoff_for_room: BTreeSet::new(),
+            overtaken: BTreeSet::new(),
             probes: BTreeSet::new(),
             queue: VecDeque::new(),
         }
@@ -494,7 +510,8 @@ impl<P: Clone + Ord + Debug> Sync<P> {
     /// The peer is gone: its requests are dropped and what it was asked for is planned anew.
     pub fn handle_disconnected(&mut self, peer: &P, now_ms: i64) {
         self.peers.remove(peer);
-        self.ranges.retain(|_, (p, _)| p != peer);
+        self.ranges.retain(|_, r| r.peer != *peer);
+        self.overtaken.retain(|(p, _)| p != peer);
         self.forks.retain(|_, (p, _)| p != peer);
         self.backoff.retain(|(p, _), _| p != peer);
         self.backoff_for_room.retain(|(p, _)| p != peer);
@@ -611,14 +628,18 @@ impl<P: Clone + Ord + Debug> Sync<P> {
         outcome: RangeOutcome,
         now_ms: i64,
     ) {
-        if self.ranges.get(author).is_some_and(|(p, _)| p == peer) {
-            self.ranges.remove(author);
+        let mut held_when_asked = None;
+        if self.ranges.get(author).is_some_and(|r| r.peer == *peer) {
+            held_when_asked = self.ranges.remove(author).and_then(|r| r.held);
             if let Some(p) = self.peers.get_mut(peer) {
                 p.requests = p.requests.saturating_sub(1);
             }
         }
+        let pair = (peer.clone(), *author);
         match outcome {
-            RangeOutcome::Stored => {}
+            RangeOutcome::Stored => {
+                self.overtaken.remove(&pair);
+            }
             RangeOutcome::Dropped => {
                 // No peer is asked for the author while there is no room for its answer; a peer
                 // already backed off for a fault stays so.
@@ -631,6 +652,14 @@ impl<P: Clone + Ord + Debug> Sync<P> {
                     }
                 }
             }
+            // Overtaken: while the request was out, this node's log grew another way (gossip,
+            // another range), so what the answer held was already here. No fault of the peer's:
+            // it is asked again at once if it holds more (a back-off here kept the dropped tail
+            // of a burst waiting 10 s, BENCHMARKS.md "Publishing"). Once per peer and author
+            // until it next answers something new.
+            RangeOutcome::Nothing
+                if held_when_asked.is_some_and(|held| self.local.seq(author) > held)
+                    && self.overtaken.insert(pair) => {}
             RangeOutcome::Nothing | RangeOutcome::Failed => {
                 // A peer known to hold the author's records only from a record it forwarded
                 // ahead of a gap may lack the gap itself: ask every peer for a fresh summary to
@@ -687,8 +716,8 @@ impl<P: Clone + Ord + Debug> Sync<P> {
         let late: Vec<(PublicKey, P)> = self
             .ranges
             .iter()
-            .filter(|(_, (_, deadline))| *deadline <= now_ms)
-            .map(|(a, (p, _))| (*a, p.clone()))
+            .filter(|(_, r)| r.deadline <= now_ms)
+            .map(|(a, r)| (*a, r.peer.clone()))
             .collect();
         for (author, peer) in late {
             self.handle_range_done(&peer, &author, RangeOutcome::Failed, now_ms);
@@ -723,7 +752,7 @@ impl<P: Clone + Ord + Debug> Sync<P> {
     /// When [`Sync::handle_timeout`] is next due.
     pub fn poll_timeout(&self) -> Option<i64> {
         let exchanges = self.peers.values().map(|p| p.next_exchange);
-        let ranges = self.ranges.values().map(|(_, d)| *d);
+        let ranges = self.ranges.values().map(|r| r.deadline);
         let forks = self.forks.values().map(|(_, d)| *d);
         let backoffs = self.backoff.values().copied();
         exchanges.chain(ranges).chain(forks).chain(backoffs).min()
@@ -774,12 +803,15 @@ impl<P: Clone + Ord + Debug> Sync<P> {
         if let Some(p) = self.peers.get_mut(&peer) {
             p.requests += 1;
         }
+        let local = self.local.seq(&author);
         self.ranges.insert(
             author,
-            (
-                peer.clone(),
-                now_ms.saturating_add(self.config.request_timeout_ms),
-            ),
+            InFlight {
+                peer: peer.clone(),
+                deadline: now_ms.saturating_add(self.config.request_timeout_ms),
+                // A probe asks for what the local log already holds: nothing can overtake it.
+                held: (from_seq > local).then_some(local),
+            },
         );
         self.queue.push_back(Action::RequestRange {
             peer,

@@ -740,9 +740,11 @@ impl Node {
             (Asked::Summary, Some(sync_response::Response::Heads(h))) => self.on_summary(peer, &h),
             (Asked::Range(author), Some(sync_response::Response::Records(r))) => {
                 if r.records.is_empty() {
+                    // An answer holds at least one record (PROTOCOL.md §6.2): an empty one is the
+                    // peer's fault, and is never excused as overtaken by gossip.
                     self.shared.metrics.range_ended(RangeEnd::Empty);
                     self.sync
-                        .handle_range_done(&peer, &author, RangeOutcome::Nothing, now_ms());
+                        .handle_range_done(&peer, &author, RangeOutcome::Failed, now_ms());
                     return;
                 }
                 let job = Job::Range {

@@ -662,6 +662,156 @@ fn records_dropped_for_want_of_room_ask_the_peer_again_without_its_back_off() {
 }
 
 #[test]
+fn an_answer_overtaken_by_the_local_log_backs_nothing_off() {
+    let mut s = Sync::new(SyncConfig::default(), summary(&[(1, 2)]), 0);
+    s.handle_connected(4u32, 0);
+    s.handle_summary(4, summary(&[(1, 900)]), 0, &no_lookup);
+    assert_eq!(
+        drain(&mut s),
+        vec![Action::SendSummary { peer: 4 }, range(4, 1, 3)]
+    );
+    // While the range is out, gossip brings seqs 3 to 500: the answer (from seq 3) holds only
+    // records already here. The rest (a burst's tail, dropped at a full queue) is asked of the
+    // same peer at once; a back-off kept it waiting 10 s.
+    grow(&mut s, 500, 1);
+    assert!(drain(&mut s).is_empty(), "one range per author in flight");
+    s.handle_range_done(&4, &key(1), RangeOutcome::Nothing, 2);
+    assert_eq!(drain(&mut s), vec![range(4, 1, 501)]);
+}
+
+/// The local head of key 1 moves to `seq` (gossip or a range stored it).
+fn grow(s: &mut Sync<u32>, seq: u64, now_ms: i64) {
+    s.handle_local_head(
+        key(1),
+        HeadRef {
+            seq,
+            id: id(1, seq, 0),
+        },
+        now_ms,
+    );
+}
+
+#[test]
+fn a_peer_overtaken_twice_without_news_between_is_backed_off() {
+    let mut s = Sync::new(SyncConfig::default(), summary(&[(1, 2)]), 0);
+    s.handle_connected(4u32, 0);
+    s.handle_summary(4, summary(&[(1, 900)]), 0, &no_lookup);
+    drain(&mut s);
+    grow(&mut s, 500, 1);
+    s.handle_range_done(&4, &key(1), RangeOutcome::Nothing, 2);
+    assert_eq!(drain(&mut s), vec![range(4, 1, 501)], "excused once");
+    grow(&mut s, 800, 3);
+    s.handle_range_done(&4, &key(1), RangeOutcome::Nothing, 4);
+    assert!(drain(&mut s).is_empty(), "not twice in a row");
+    s.handle_timeout(10_004);
+    assert_eq!(drain(&mut s), vec![range(4, 1, 801)]);
+    // Something new from it, and the excuse is there again.
+    grow(&mut s, 850, 10_005);
+    s.handle_range_done(&4, &key(1), RangeOutcome::Stored, 10_005);
+    assert_eq!(drain(&mut s), vec![range(4, 1, 851)]);
+    grow(&mut s, 870, 10_006);
+    s.handle_range_done(&4, &key(1), RangeOutcome::Nothing, 10_007);
+    assert_eq!(drain(&mut s), vec![range(4, 1, 871)]);
+}
+
+#[test]
+fn a_probe_is_never_overtaken() {
+    let mut s = Sync::new(SyncConfig::default(), summary(&[(1, 5)]), 0);
+    s.handle_connected(1u32, 0);
+    drain(&mut s);
+    // The peer holds seq 4 on another branch: asked from seq 4, which the local log holds.
+    s.handle_summary(1, other_branch(4), 1, &key1_on_branch_0);
+    assert_eq!(drain(&mut s), vec![range(1, 1, 4)]);
+    grow(&mut s, 6, 2);
+    // Nothing of another branch came back; the local log's growth excuses nothing of that.
+    s.handle_range_done(&1, &key(1), RangeOutcome::Nothing, 3);
+    assert_eq!(s.poll_timeout(), Some(10_003), "backed off");
+}
+
+#[test]
+fn a_probe_at_the_local_heads_seq_is_never_overtaken() {
+    let mut s = Sync::new(SyncConfig::default(), summary(&[(1, 5)]), 0);
+    s.handle_connected(1u32, 0);
+    drain(&mut s);
+    s.handle_summary(1, other_branch(4), 1, &key1_on_branch_0);
+    drain(&mut s);
+    s.handle_range_done(&1, &key(1), RangeOutcome::Diverged, 2);
+    assert_eq!(
+        drain(&mut s),
+        vec![range(1, 1, 5)],
+        "probed at the head's seq"
+    );
+    grow(&mut s, 6, 3);
+    s.handle_range_done(&1, &key(1), RangeOutcome::Nothing, 4);
+    assert_eq!(s.poll_timeout(), Some(10_004), "backed off");
+}
+
+#[test]
+fn a_reconnected_peer_is_excused_afresh_and_the_others_keep_their_record() {
+    let mut s = Sync::new(SyncConfig::default(), summary(&[(1, 2), (2, 2)]), 0);
+    for p in [4u32, 5] {
+        s.handle_connected(p, 0);
+    }
+    s.handle_summary(4, summary(&[(1, 900)]), 0, &no_lookup);
+    s.handle_summary(5, summary(&[(2, 900)]), 0, &no_lookup);
+    drain(&mut s);
+    // Both answers overtaken: excused once each.
+    grow(&mut s, 100, 1);
+    s.handle_local_head(
+        key(2),
+        HeadRef {
+            seq: 100,
+            id: id(2, 100, 0),
+        },
+        1,
+    );
+    s.handle_range_done(&4, &key(1), RangeOutcome::Nothing, 2);
+    s.handle_range_done(&5, &key(2), RangeOutcome::Nothing, 2);
+    let mut actions = drain(&mut s);
+    actions.sort_by_key(|a| format!("{a:?}"));
+    let mut want = vec![range(4, 1, 101), range(5, 2, 101)];
+    want.sort_by_key(|a| format!("{a:?}"));
+    assert_eq!(actions, want);
+    // Peer 5 leaves and comes back: a new connection, a new excuse. Peer 4 keeps its record.
+    s.handle_disconnected(&5, 3);
+    s.handle_connected(5, 3);
+    s.handle_summary(5, summary(&[(2, 900)]), 3, &no_lookup);
+    assert!(drain(&mut s).contains(&range(5, 2, 101)));
+    grow(&mut s, 200, 4);
+    s.handle_local_head(
+        key(2),
+        HeadRef {
+            seq: 200,
+            id: id(2, 200, 0),
+        },
+        4,
+    );
+    s.handle_range_done(&5, &key(2), RangeOutcome::Nothing, 5);
+    assert_eq!(drain(&mut s), vec![range(5, 2, 201)], "excused afresh");
+    s.handle_range_done(&4, &key(1), RangeOutcome::Nothing, 5);
+    assert!(drain(&mut s).is_empty(), "peer 4 was already excused once");
+}
+
+#[test]
+fn an_answer_with_nothing_new_while_the_local_log_stood_still_backs_the_peer_off() {
+    let mut s = Sync::new(SyncConfig::default(), summary(&[(1, 2)]), 0);
+    s.handle_connected(4u32, 0);
+    s.handle_summary(4, summary(&[(1, 900)]), 0, &no_lookup);
+    drain(&mut s);
+    // A report from a peer that was not asked does not count as the answer.
+    s.handle_range_done(&5, &key(1), RangeOutcome::Nothing, 1);
+    assert!(drain(&mut s).is_empty());
+    s.handle_range_done(&4, &key(1), RangeOutcome::Nothing, 1);
+    assert!(drain(&mut s).is_empty(), "backed off");
+    s.handle_timeout(10_001);
+    assert_eq!(
+        drain(&mut s),
+        vec![range(4, 1, 3)],
+        "asked again once it ends"
+    );
+}
+
+#[test]
 fn room_does_not_forgive_a_peers_fault() {
     let mut s = Sync::new(SyncConfig::default(), summary(&[(1, 2)]), 0);
     s.handle_connected(4u32, 0);
