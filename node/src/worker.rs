@@ -404,12 +404,13 @@ fn verify_stage(shared: &Shared, jobs: &mut mpsc::Receiver<Job>, to_store: &Hand
         }
         let mut batch = vec![first];
         let mut records = batch.iter().map(Job::records).sum::<usize>();
+        // A control job ends the batch: it is handed over after the jobs that came before it.
+        let mut barrier = None;
         while records < MAX_BATCH {
             match jobs.try_recv() {
                 Ok(job) if job.is_control() => {
-                    if !control(job) {
-                        return;
-                    }
+                    barrier = Some(job);
+                    break;
                 }
                 Ok(job) => {
                     records += job.records();
@@ -432,6 +433,11 @@ fn verify_stage(shared: &Shared, jobs: &mut mpsc::Receiver<Job>, to_store: &Hand
             records,
         };
         if to_store.put(staged).is_err() {
+            return;
+        }
+        if let Some(job) = barrier
+            && !control(job)
+        {
             return;
         }
         metrics.ingest_phase(Stage::Verify, Phase::Handoff, &mut clock);
@@ -1388,6 +1394,43 @@ mod tests {
             1,
             "only the forged record"
         );
+    }
+
+    #[test]
+    fn a_control_job_is_handled_after_the_jobs_that_came_before_it() {
+        let mut rig = rig();
+        let first = signed(&rig, Position::FIRST, "один");
+        let second = signed(&rig, after(&first), "два");
+        // Not a checkpoint: handled (rejected) as a control job all the same.
+        let checkpoint = |n: u8| Job::GossipCheckpoint {
+            peer: PeerId::random(),
+            msg_id: MessageId::from(vec![n]),
+            bytes: vec![0xff; 8],
+        };
+        {
+            // While the store is held, the store stage waits and so does the verify stage, on
+            // control job 2: jobs 3 and 4 are both queued when it collects again.
+            let _held = rig.shared.lock_store();
+            gossip(&rig, 1, &first);
+            rig.jobs.blocking_send(checkpoint(2)).expect("worker runs");
+            gossip(&rig, 3, &second);
+            rig.jobs.blocking_send(checkpoint(4)).expect("worker runs");
+        }
+        let mut order = Vec::new();
+        while order.len() < 4 {
+            let events = &mut rig.events;
+            let next = rig.runtime.block_on(async {
+                tokio::time::timeout(std::time::Duration::from_secs(10), events.recv()).await
+            });
+            if let Event::Validated { msg_id, .. } =
+                next.expect("an event within 10 s").expect("worker runs")
+            {
+                order.push(msg_id);
+            }
+        }
+        let ids: Vec<MessageId> = (1..=4).map(|n: u8| MessageId::from(vec![n])).collect();
+        assert_eq!(order, ids, "verdicts in the order the jobs came");
+        assert_eq!(rig.shared.lock_store().record_count().ok(), Some(2));
     }
 
     /// A verified batch of `jobs` as the verify stage hands it over (every record malformed:
