@@ -67,6 +67,11 @@ const SLED_CACHE_BYTES: u64 = 256 * 1024 * 1024;
 const REPLAY_BATCH: usize = 4096;
 /// Largest single journal read of [`Store::signed_from`].
 pub const SIGNED_FROM_BLOCK: usize = 4 * 1024 * 1024;
+/// How long opening waits for the data dir's lock. A store just closed in this process can
+/// leave it held for a moment: a child another thread forks meanwhile holds a copy of the lock's
+/// descriptor until it executes its program (the kill test met it once in CI). A running node
+/// holds it for good, and is then reported after this wait.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
 /// How long opening waits for a just-closed store's sled lock to be released.
 const SLED_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
 
@@ -325,10 +330,18 @@ impl Store {
         }
         let lock_path = dir.join(LOCK_FILE);
         let lock = File::create(&lock_path).map_err(|source| io(&lock_path, source))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => return Err(StoreError::Locked(dir.to_owned())),
-            Err(fs::TryLockError::Error(source)) => return Err(io(&lock_path, source)),
+        let deadline = std::time::Instant::now() + LOCK_WAIT;
+        loop {
+            match lock.try_lock() {
+                Ok(()) => break,
+                Err(fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(10)); // retry until the deadline
+                }
+                Err(fs::TryLockError::WouldBlock) => {
+                    return Err(StoreError::Locked(dir.to_owned()));
+                }
+                Err(fs::TryLockError::Error(source)) => return Err(io(&lock_path, source)),
+            }
         }
         let text = fs::read_to_string(&charter_path).map_err(|source| io(&charter_path, source))?;
         let charter = verify_charter(&charter_path, &text)?;

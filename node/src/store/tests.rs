@@ -328,6 +328,22 @@ fn newer_or_unknown_schema_refuses_to_open() {
     assert!(err.to_string().contains("schema version"));
 }
 
+/// A lock held for a moment (a descriptor a forked child holds until it executes its program)
+/// is waited for; one held for good is reported after the wait.
+#[test]
+fn a_data_dir_lock_held_for_a_moment_is_waited_for() {
+    let (f, store) = fixture();
+    drop(store);
+    let held = std::fs::File::open(f.path.join(LOCK_FILE)).expect("lock file");
+    held.lock().expect("locks");
+    let release = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(200)); // how long the lock is held
+        drop(held);
+    });
+    Store::open(&f.path).expect("opens once the moment has passed");
+    release.join().expect("joins");
+}
+
 #[test]
 fn second_process_is_locked_out_and_missing_dir_is_named() {
     let (f, _store) = fixture();
