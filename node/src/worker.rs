@@ -1229,14 +1229,19 @@ mod tests {
     }
 
     /// The events up to and including the verdict on message `n`.
+    /// The worker's next event, within 10 s.
+    fn next_event(rig: &mut Rig) -> Event {
+        let events = &mut rig.events;
+        let next = rig.runtime.block_on(async {
+            tokio::time::timeout(std::time::Duration::from_secs(10), events.recv()).await
+        });
+        next.expect("an event within 10 s").expect("worker runs")
+    }
+
     fn until_verdict(rig: &mut Rig, n: u8) -> (Vec<Event>, MessageAcceptance) {
         let mut seen = Vec::new();
         loop {
-            let events = &mut rig.events;
-            let next = rig.runtime.block_on(async {
-                tokio::time::timeout(std::time::Duration::from_secs(10), events.recv()).await
-            });
-            let e = next.expect("an event within 10 s").expect("worker runs");
+            let e = next_event(rig);
             if let Event::Validated {
                 msg_id, acceptance, ..
             } = &e
@@ -1418,13 +1423,7 @@ mod tests {
         }
         let mut order = Vec::new();
         while order.len() < 4 {
-            let events = &mut rig.events;
-            let next = rig.runtime.block_on(async {
-                tokio::time::timeout(std::time::Duration::from_secs(10), events.recv()).await
-            });
-            if let Event::Validated { msg_id, .. } =
-                next.expect("an event within 10 s").expect("worker runs")
-            {
+            if let Event::Validated { msg_id, .. } = next_event(&mut rig) {
                 order.push(msg_id);
             }
         }

@@ -330,18 +330,14 @@ impl Store {
         }
         let lock_path = dir.join(LOCK_FILE);
         let lock = File::create(&lock_path).map_err(|source| io(&lock_path, source))?;
-        let deadline = std::time::Instant::now() + LOCK_WAIT;
-        loop {
-            match lock.try_lock() {
-                Ok(()) => break,
-                Err(fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
-                    std::thread::sleep(std::time::Duration::from_millis(10)); // retry until the deadline
-                }
-                Err(fs::TryLockError::WouldBlock) => {
-                    return Err(StoreError::Locked(dir.to_owned()));
-                }
-                Err(fs::TryLockError::Error(source)) => return Err(io(&lock_path, source)),
-            }
+        match retry_while_held(
+            LOCK_WAIT,
+            || lock.try_lock(),
+            |e| matches!(e, fs::TryLockError::WouldBlock),
+        ) {
+            Ok(()) => {}
+            Err(fs::TryLockError::WouldBlock) => return Err(StoreError::Locked(dir.to_owned())),
+            Err(fs::TryLockError::Error(source)) => return Err(io(&lock_path, source)),
         }
         let text = fs::read_to_string(&charter_path).map_err(|source| io(&charter_path, source))?;
         let charter = verify_charter(&charter_path, &text)?;
@@ -1826,19 +1822,32 @@ fn verify_charter(path: &Path, text: &str) -> Result<Charter, StoreError> {
 /// the index aside and rebuild it for nothing.
 fn open_sled(dir: &Path) -> Result<sled::Db, sled::Error> {
     remove_unfinished_snapshots(dir)?;
-    let deadline = std::time::Instant::now() + SLED_LOCK_WAIT;
-    loop {
-        let opened = sled::Config::new()
+    let open = || {
+        sled::Config::new()
             .path(dir)
             .cache_capacity(SLED_CACHE_BYTES)
             .mode(sled::Mode::HighThroughput)
-            .open();
-        match opened {
-            // sled reports a held lock as an `Other` IO error with this text (config.rs).
-            Err(sled::Error::Io(e))
-                if e.to_string().starts_with(SLED_LOCK_HELD)
-                    && std::time::Instant::now() < deadline =>
-            {
+            .open()
+    };
+    // sled reports a held lock as an `Other` IO error with this text (config.rs).
+    retry_while_held(
+        SLED_LOCK_WAIT,
+        open,
+        |e| matches!(e, sled::Error::Io(io) if io.to_string().starts_with(SLED_LOCK_HELD)),
+    )
+}
+
+/// `attempt` again every 10 ms while its error says a lock is `held`, for at most `wait`; then
+/// whatever it last gave.
+fn retry_while_held<T, E>(
+    wait: std::time::Duration,
+    mut attempt: impl FnMut() -> Result<T, E>,
+    held: impl Fn(&E) -> bool,
+) -> Result<T, E> {
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        match attempt() {
+            Err(e) if held(&e) && std::time::Instant::now() < deadline => {
                 std::thread::sleep(std::time::Duration::from_millis(10)); // retry until the deadline
             }
             other => return other,

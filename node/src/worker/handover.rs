@@ -51,6 +51,15 @@ struct State<T> {
 #[derive(Debug)]
 pub(super) struct TakerGone;
 
+impl<T> Handover<T> {
+    fn lock(&self) -> MutexGuard<'_, State<T>> {
+        // Poisoned only by a panic in `Merge::merge` (a bug): the worker then stops anyway (its
+        // `run` resumes the verify stage's panic), and the jobs of a half-merged batch left
+        // without a verdict are answered as not processed.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
 impl<T: Merge> Handover<T> {
     pub(super) fn new(limit: usize) -> Self {
         Handover {
@@ -64,13 +73,6 @@ impl<T: Merge> Handover<T> {
             changed: Condvar::new(),
             limit,
         }
-    }
-
-    fn lock(&self) -> MutexGuard<'_, State<T>> {
-        // Poisoned only by a panic in `Merge::merge` (a bug): the worker then stops anyway (its
-        // `run` resumes the verify stage's panic), and the jobs of a half-merged batch left
-        // without a verdict are answered as not processed.
-        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     fn wait<'a>(&self, guard: MutexGuard<'a, State<T>>) -> MutexGuard<'a, State<T>> {
@@ -165,11 +167,7 @@ pub(super) struct Gone<'a, T> {
 
 impl<T> Drop for Gone<'_, T> {
     fn drop(&mut self) {
-        let mut state = self
-            .handover
-            .state
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
+        let mut state = self.handover.lock();
         let left = match self.side {
             Side::Putter => {
                 state.putter_gone = true;

@@ -673,19 +673,19 @@ fn an_answer_overtaken_by_the_local_log_backs_nothing_off() {
     // While the range is out, gossip brings seqs 3 to 500: the answer (from seq 3) holds only
     // records already here. The rest (a burst's tail, dropped at a full queue) is asked of the
     // same peer at once; a back-off kept it waiting 10 s.
-    grow(&mut s, 500, 1);
+    grow(&mut s, 1, 500, 1);
     assert!(drain(&mut s).is_empty(), "one range per author in flight");
     s.handle_range_done(&4, &key(1), RangeOutcome::Nothing, 2);
     assert_eq!(drain(&mut s), vec![range(4, 1, 501)]);
 }
 
-/// The local head of key 1 moves to `seq` (gossip or a range stored it).
-fn grow(s: &mut Sync<u32>, seq: u64, now_ms: i64) {
+/// The local head of `author`'s log moves to `seq` (gossip or a range stored it).
+fn grow(s: &mut Sync<u32>, author: u8, seq: u64, now_ms: i64) {
     s.handle_local_head(
-        key(1),
+        key(author),
         HeadRef {
             seq,
-            id: id(1, seq, 0),
+            id: id(author, seq, 0),
         },
         now_ms,
     );
@@ -697,19 +697,19 @@ fn a_peer_overtaken_twice_without_news_between_is_backed_off() {
     s.handle_connected(4u32, 0);
     s.handle_summary(4, summary(&[(1, 900)]), 0, &no_lookup);
     drain(&mut s);
-    grow(&mut s, 500, 1);
+    grow(&mut s, 1, 500, 1);
     s.handle_range_done(&4, &key(1), RangeOutcome::Nothing, 2);
     assert_eq!(drain(&mut s), vec![range(4, 1, 501)], "excused once");
-    grow(&mut s, 800, 3);
+    grow(&mut s, 1, 800, 3);
     s.handle_range_done(&4, &key(1), RangeOutcome::Nothing, 4);
     assert!(drain(&mut s).is_empty(), "not twice in a row");
     s.handle_timeout(10_004);
     assert_eq!(drain(&mut s), vec![range(4, 1, 801)]);
     // Something new from it, and the excuse is there again.
-    grow(&mut s, 850, 10_005);
+    grow(&mut s, 1, 850, 10_005);
     s.handle_range_done(&4, &key(1), RangeOutcome::Stored, 10_005);
     assert_eq!(drain(&mut s), vec![range(4, 1, 851)]);
-    grow(&mut s, 870, 10_006);
+    grow(&mut s, 1, 870, 10_006);
     s.handle_range_done(&4, &key(1), RangeOutcome::Nothing, 10_007);
     assert_eq!(drain(&mut s), vec![range(4, 1, 871)]);
 }
@@ -722,7 +722,7 @@ fn a_probe_is_never_overtaken() {
     // The peer holds seq 4 on another branch: asked from seq 4, which the local log holds.
     s.handle_summary(1, other_branch(4), 1, &key1_on_branch_0);
     assert_eq!(drain(&mut s), vec![range(1, 1, 4)]);
-    grow(&mut s, 6, 2);
+    grow(&mut s, 1, 6, 2);
     // Nothing of another branch came back; the local log's growth excuses nothing of that.
     s.handle_range_done(&1, &key(1), RangeOutcome::Nothing, 3);
     assert_eq!(s.poll_timeout(), Some(10_003), "backed off");
@@ -741,7 +741,7 @@ fn a_probe_at_the_local_heads_seq_is_never_overtaken() {
         vec![range(1, 1, 5)],
         "probed at the head's seq"
     );
-    grow(&mut s, 6, 3);
+    grow(&mut s, 1, 6, 3);
     s.handle_range_done(&1, &key(1), RangeOutcome::Nothing, 4);
     assert_eq!(s.poll_timeout(), Some(10_004), "backed off");
 }
@@ -756,15 +756,8 @@ fn a_reconnected_peer_is_excused_afresh_and_the_others_keep_their_record() {
     s.handle_summary(5, summary(&[(2, 900)]), 0, &no_lookup);
     drain(&mut s);
     // Both answers overtaken: excused once each.
-    grow(&mut s, 100, 1);
-    s.handle_local_head(
-        key(2),
-        HeadRef {
-            seq: 100,
-            id: id(2, 100, 0),
-        },
-        1,
-    );
+    grow(&mut s, 1, 100, 1);
+    grow(&mut s, 2, 100, 1);
     s.handle_range_done(&4, &key(1), RangeOutcome::Nothing, 2);
     s.handle_range_done(&5, &key(2), RangeOutcome::Nothing, 2);
     let mut actions = drain(&mut s);
@@ -777,15 +770,8 @@ fn a_reconnected_peer_is_excused_afresh_and_the_others_keep_their_record() {
     s.handle_connected(5, 3);
     s.handle_summary(5, summary(&[(2, 900)]), 3, &no_lookup);
     assert!(drain(&mut s).contains(&range(5, 2, 101)));
-    grow(&mut s, 200, 4);
-    s.handle_local_head(
-        key(2),
-        HeadRef {
-            seq: 200,
-            id: id(2, 200, 0),
-        },
-        4,
-    );
+    grow(&mut s, 1, 200, 4);
+    grow(&mut s, 2, 200, 4);
     s.handle_range_done(&5, &key(2), RangeOutcome::Nothing, 5);
     assert_eq!(drain(&mut s), vec![range(5, 2, 201)], "excused afresh");
     s.handle_range_done(&4, &key(1), RangeOutcome::Nothing, 5);
