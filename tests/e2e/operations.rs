@@ -190,6 +190,22 @@ fn a_two_node_network_becomes_ready_and_logs_its_peers() {
     );
 }
 
+/// A running node has transparent huge pages off (node/src/main.rs: with them, a tenth of a busy
+/// node's CPU went to the kernel zeroing 2 MiB pages). Linux has reported `THP_enabled` since
+/// 5.0; it is 0 on a kernel built without them too.
+#[test]
+fn a_running_node_has_transparent_huge_pages_off() {
+    let mut net = Net::new(&["KZ"]);
+    net.start(0);
+    let status = std::fs::read_to_string(format!("/proc/{}/status", net.pid(0))).expect("status");
+    let line = status
+        .lines()
+        .find(|l| l.starts_with("THP_enabled:"))
+        .expect("the kernel reports THP_enabled");
+    assert_eq!(line.split_whitespace().nth(1), Some("0"), "{line}");
+    net.stop(0);
+}
+
 /// `deploy/prometheus` and `deploy/grafana`.
 fn deploy(path: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))

@@ -261,9 +261,13 @@ impl Net {
     }
 
     fn signal(&self, i: usize, signal: nix::sys::signal::Signal) {
-        let child = self.nodes[i].child.as_ref().expect("node running");
-        let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+        let pid = nix::unistd::Pid::from_raw(self.pid(i) as i32);
         nix::sys::signal::kill(pid, signal).expect("signal");
+    }
+
+    /// The running node's process id.
+    pub fn pid(&self, i: usize) -> u32 {
+        self.nodes[i].child.as_ref().expect("node running").id()
     }
 
     /// The node's libp2p peer id (the end of its `/p2p/` address).
