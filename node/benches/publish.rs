@@ -176,8 +176,9 @@ fn wrk(url: &str, script: &Path, connections: u32, seconds: u32) -> String {
     String::from_utf8_lossy(&out.stdout).to_string()
 }
 
-/// The publishing node's ingest counters (`hubnet_ingest_seconds_total` by stage and phase,
-/// and the group sizes' sum and count), to show where the worker's time went during the load.
+/// A node's ingest counters (`hubnet_ingest_seconds_total` by stage and phase, the group sizes'
+/// sum and count, gossip dropped at a full queue, and sync ranges by how they ended), to show
+/// where the worker's time went during the load and what the mirror had to fetch again.
 fn worker_counters(c: &reqwest::blocking::Client, http: &str) -> Vec<(String, f64)> {
     let text = c
         .get(format!("{http}/metrics"))
@@ -189,10 +190,26 @@ fn worker_counters(c: &reqwest::blocking::Client, http: &str) -> Vec<(String, f6
             l.starts_with("hubnet_ingest_seconds_total{")
                 || l.starts_with("hubnet_publish_group_records_sum")
                 || l.starts_with("hubnet_publish_group_records_count")
+                || l.starts_with("hubnet_gossip_dropped_total")
+                || l.starts_with("hubnet_sync_range_ends_total{")
         })
         .filter_map(|l| {
             let (name, value) = l.rsplit_once(' ')?;
             Some((name.to_owned(), value.parse().ok()?))
+        })
+        .collect()
+}
+
+/// Each counter's growth from `before` to `after`.
+fn since(before: &[(String, f64)], after: Vec<(String, f64)>) -> Vec<(String, f64)> {
+    after
+        .into_iter()
+        .map(|(name, value)| {
+            let was = before
+                .iter()
+                .find(|(n, _)| *n == name)
+                .map_or(0.0, |(_, v)| *v);
+            (name, value - was)
         })
         .collect()
 }
@@ -258,6 +275,7 @@ fn main() {
 
     let raw_before = openssl_verify_rate();
     let counters_before = worker_counters(&c, &a_http);
+    let mirror_before = worker_counters(&c, &b_http);
     let out = wrk(&format!("{a_http}/"), &script, connections, seconds);
     let ended = Instant::now();
     // Requests in flight when wrk stopped are still answered: the mirror is waited for until it
@@ -272,16 +290,8 @@ fn main() {
         },
     );
     let mirror_lag = ended.elapsed();
-    let counters: Vec<(String, f64)> = worker_counters(&c, &a_http)
-        .into_iter()
-        .map(|(name, after)| {
-            let before = counters_before
-                .iter()
-                .find(|(n, _)| *n == name)
-                .map_or(0.0, |(_, v)| *v);
-            (name, after - before)
-        })
-        .collect();
+    let counters = since(&counters_before, worker_counters(&c, &a_http));
+    let mirror = since(&mirror_before, worker_counters(&c, &b_http));
     let raw_after = openssl_verify_rate();
     let raw = raw_before.max(raw_after);
 
@@ -313,6 +323,21 @@ fn main() {
         rps / raw
     );
     println!("  load average at the end: {}", load.trim());
+    let ranges: Vec<String> = mirror
+        .iter()
+        .filter_map(|(n, v)| {
+            let how = n.strip_prefix("hubnet_sync_range_ends_total{")?;
+            Some(format!("{} {v:.0}", how.trim_end_matches('}')))
+        })
+        .collect();
+    println!(
+        "  the mirror: {:.0} gossip messages dropped at its full queue; sync ranges: {}",
+        mirror
+            .iter()
+            .find(|(n, _)| n == "hubnet_gossip_dropped_total")
+            .map_or(0.0, |(_, v)| *v),
+        ranges.join(", ")
+    );
     let counter = |name: &str| {
         counters
             .iter()
