@@ -327,7 +327,8 @@ fn main() {
         .iter()
         .filter_map(|(n, v)| {
             let how = n.strip_prefix("hubnet_sync_range_ends_total{")?;
-            Some(format!("{} {v:.0}", how.trim_end_matches('}')))
+            let how = how.trim_start_matches("end=\"").trim_end_matches("\"}");
+            Some(format!("{how} {v:.0}"))
         })
         .collect();
     println!(
@@ -336,7 +337,11 @@ fn main() {
             .iter()
             .find(|(n, _)| n == "hubnet_gossip_dropped_total")
             .map_or(0.0, |(_, v)| *v),
-        ranges.join(", ")
+        if ranges.is_empty() {
+            "none".to_owned()
+        } else {
+            ranges.join(", ")
+        }
     );
     let counter = |name: &str| {
         counters

@@ -32,10 +32,12 @@ fn main() -> ExitCode {
 /// afresh (after returning freed memory to the kernel, as it does a second after it is freed) is
 /// a 2 MiB fault zeroed in full, however little of it is then used: in a publishing run 12% of
 /// both cores' samples were the kernel zeroing pages (`clear_page_erms`), 3.5% without. A
-/// catch-up of 100,000 records ran at 0.78 to 0.83x raw verification with them and 0.90 to
-/// 0.97x without, and the caught-up node held 204 to 226 MiB instead of 264 to 282
-/// (BENCHMARKS.md, "Huge pages"). The `no_thp` build of mimalloc no longer asks for them; this
-/// also covers hosts where the kernel gives them unasked (`enabled` set to `always`).
+/// catch-up of 100,000 records ran at 0.78 to 0.83x raw verification with them and at 0.84 to
+/// 0.93x with this call, and the caught-up node held 213 to 224 MiB instead of 264 to 282
+/// (BENCHMARKS.md, "Huge pages"). The call covers the whole process, memory mapped before `main`
+/// included, and hosts where the kernel gives huge pages unasked (`enabled` set to `always`);
+/// the `no_thp` build of mimalloc no longer asks for them (what the benches that use mimalloc
+/// in-process rely on).
 fn no_huge_pages() {
     #[cfg(target_os = "linux")]
     if let Err(e) = nix::sys::prctl::set_thp_disable(true) {
