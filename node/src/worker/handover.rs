@@ -218,6 +218,15 @@ mod tests {
         }
     }
 
+    /// Runs `work` with the hand-over on a thread of its own.
+    fn beside<T: Send + 'static>(
+        h: &Arc<Handover<Item>>,
+        work: impl FnOnce(&Handover<Item>) -> T + Send + 'static,
+    ) -> std::thread::JoinHandle<T> {
+        let h = Arc::clone(h);
+        std::thread::spawn(move || work(&h))
+    }
+
     /// Waits until `cond` holds, for at most five seconds.
     fn eventually(what: &str, cond: impl Fn() -> bool) {
         let deadline = Instant::now() + Duration::from_secs(5);
@@ -246,10 +255,7 @@ mod tests {
     fn past_the_limit_the_putter_waits_for_the_taker() {
         let h = Arc::new(Handover::new(4));
         h.put(Item::Batch(vec![1, 2, 3])).expect("put");
-        let putter = {
-            let h = Arc::clone(&h);
-            std::thread::spawn(move || h.put(Item::Batch(vec![4, 5])))
-        };
+        let putter = beside(&h, |h| h.put(Item::Batch(vec![4, 5])));
         // The second batch would make five records: it does not join, and its put waits.
         eventually("the put to wait", || h.putters_waiting() == 1);
         assert_eq!(h.take(), Some(Item::Batch(vec![1, 2, 3])));
@@ -261,13 +267,10 @@ mod tests {
     fn a_barrier_neither_joins_nor_is_joined_and_keeps_its_place() {
         let h = Arc::new(Handover::new(100));
         h.put(Item::Batch(vec![1])).expect("put");
-        let putter = {
-            let h = Arc::clone(&h);
-            std::thread::spawn(move || {
-                h.put(Item::Barrier(2))?;
-                h.put(Item::Batch(vec![3]))
-            })
-        };
+        let putter = beside(&h, |h| {
+            h.put(Item::Barrier(2))?;
+            h.put(Item::Batch(vec![3]))
+        });
         eventually("the barrier to wait for room", || h.putters_waiting() == 1);
         assert_eq!(h.take(), Some(Item::Batch(vec![1])));
         assert_eq!(
@@ -286,13 +289,10 @@ mod tests {
     #[test]
     fn the_taker_ends_once_the_putter_is_gone_and_nothing_waits() {
         let h = Arc::new(Handover::new(8));
-        let putter = {
-            let h = Arc::clone(&h);
-            std::thread::spawn(move || {
-                let _gone = h.putter();
-                h.put(Item::Batch(vec![1])).expect("put");
-            })
-        };
+        let putter = beside(&h, |h| {
+            let _gone = h.putter();
+            h.put(Item::Batch(vec![1])).expect("put");
+        });
         putter.join().expect("join");
         assert_eq!(
             h.take(),
@@ -305,17 +305,11 @@ mod tests {
     #[test]
     fn a_putter_that_panics_still_ends_the_taker() {
         let h = Arc::new(Handover::<Item>::new(8));
-        let taker = {
-            let h = Arc::clone(&h);
-            std::thread::spawn(move || h.take())
-        };
-        let putter = {
-            let h = Arc::clone(&h);
-            std::thread::spawn(move || {
-                let _gone = h.putter();
-                panic!("a bug in the verify stage");
-            })
-        };
+        let taker = beside(&h, |h| h.take());
+        let putter = beside(&h, |h| {
+            let _gone = h.putter();
+            panic!("a bug in the verify stage");
+        });
         assert!(putter.join().is_err());
         assert_eq!(taker.join().expect("join"), None);
     }
@@ -352,10 +346,7 @@ mod tests {
     fn a_waiting_putter_fails_once_the_taker_is_gone() {
         let h = Arc::new(Handover::new(1));
         h.put(Item::Batch(vec![1])).expect("put");
-        let putter = {
-            let h = Arc::clone(&h);
-            std::thread::spawn(move || h.put(Item::Batch(vec![2])))
-        };
+        let putter = beside(&h, |h| h.put(Item::Batch(vec![2])));
         eventually("the putter to wait", || h.putters_waiting() == 1);
         drop(h.taker());
         assert!(putter.join().expect("join").is_err());

@@ -663,13 +663,8 @@ fn records_dropped_for_want_of_room_ask_the_peer_again_without_its_back_off() {
 
 #[test]
 fn an_answer_overtaken_by_the_local_log_backs_nothing_off() {
-    let mut s = Sync::new(SyncConfig::default(), summary(&[(1, 2)]), 0);
-    s.handle_connected(4u32, 0);
-    s.handle_summary(4, summary(&[(1, 900)]), 0, &no_lookup);
-    assert_eq!(
-        drain(&mut s),
-        vec![Action::SendSummary { peer: 4 }, range(4, 1, 3)]
-    );
+    let (mut s, first) = shown_900_by_peer_4();
+    assert_eq!(first, vec![Action::SendSummary { peer: 4 }, range(4, 1, 3)]);
     // While the range is out, gossip brings seqs 3 to 500: the answer (from seq 3) holds only
     // records already here. The rest (a burst's tail, dropped at a full queue) is asked of the
     // same peer at once; a back-off kept it waiting 10 s.
@@ -677,6 +672,16 @@ fn an_answer_overtaken_by_the_local_log_backs_nothing_off() {
     assert!(drain(&mut s).is_empty(), "one range per author in flight");
     s.handle_range_done(&4, &key(1), RangeOutcome::Nothing, 2);
     assert_eq!(drain(&mut s), vec![range(4, 1, 501)]);
+}
+
+/// A node holding author 1's log up to seq 2, to which peer 4 just showed it up to seq 900, and
+/// what it did about it.
+fn shown_900_by_peer_4() -> (Sync<u32>, Vec<Action<u32>>) {
+    let mut s = Sync::new(SyncConfig::default(), summary(&[(1, 2)]), 0);
+    s.handle_connected(4u32, 0);
+    s.handle_summary(4, summary(&[(1, 900)]), 0, &no_lookup);
+    let first = drain(&mut s);
+    (s, first)
 }
 
 /// The local head of `author`'s log moves to `seq` (gossip or a range stored it).
@@ -693,10 +698,7 @@ fn grow(s: &mut Sync<u32>, author: u8, seq: u64, now_ms: i64) {
 
 #[test]
 fn a_peer_overtaken_twice_without_news_between_is_backed_off() {
-    let mut s = Sync::new(SyncConfig::default(), summary(&[(1, 2)]), 0);
-    s.handle_connected(4u32, 0);
-    s.handle_summary(4, summary(&[(1, 900)]), 0, &no_lookup);
-    drain(&mut s);
+    let (mut s, _) = shown_900_by_peer_4();
     grow(&mut s, 1, 500, 1);
     s.handle_range_done(&4, &key(1), RangeOutcome::Nothing, 2);
     assert_eq!(drain(&mut s), vec![range(4, 1, 501)], "excused once");
@@ -780,10 +782,7 @@ fn a_reconnected_peer_is_excused_afresh_and_the_others_keep_their_record() {
 
 #[test]
 fn an_answer_with_nothing_new_while_the_local_log_stood_still_backs_the_peer_off() {
-    let mut s = Sync::new(SyncConfig::default(), summary(&[(1, 2)]), 0);
-    s.handle_connected(4u32, 0);
-    s.handle_summary(4, summary(&[(1, 900)]), 0, &no_lookup);
-    drain(&mut s);
+    let (mut s, _) = shown_900_by_peer_4();
     // A report from a peer that was not asked does not count as the answer.
     s.handle_range_done(&5, &key(1), RangeOutcome::Nothing, 1);
     assert!(drain(&mut s).is_empty());
