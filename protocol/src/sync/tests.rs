@@ -716,14 +716,22 @@ fn a_peer_overtaken_twice_without_news_between_is_backed_off() {
     assert_eq!(drain(&mut s), vec![range(4, 1, 871)]);
 }
 
-#[test]
-fn a_probe_is_never_overtaken() {
+/// A node holding author 1's log up to seq 5, to which peer 1 just showed seq 4 of another
+/// branch, and what it did about it.
+fn shown_another_branch_by_peer_1() -> (Sync<u32>, Vec<Action<u32>>) {
     let mut s = Sync::new(SyncConfig::default(), summary(&[(1, 5)]), 0);
     s.handle_connected(1u32, 0);
     drain(&mut s);
-    // The peer holds seq 4 on another branch: asked from seq 4, which the local log holds.
     s.handle_summary(1, other_branch(4), 1, &key1_on_branch_0);
-    assert_eq!(drain(&mut s), vec![range(1, 1, 4)]);
+    let probe = drain(&mut s);
+    (s, probe)
+}
+
+#[test]
+fn a_probe_is_never_overtaken() {
+    // The peer holds seq 4 on another branch: asked from seq 4, which the local log holds.
+    let (mut s, probe) = shown_another_branch_by_peer_1();
+    assert_eq!(probe, vec![range(1, 1, 4)]);
     grow(&mut s, 1, 6, 2);
     // Nothing of another branch came back; the local log's growth excuses nothing of that.
     s.handle_range_done(&1, &key(1), RangeOutcome::Nothing, 3);
@@ -732,11 +740,7 @@ fn a_probe_is_never_overtaken() {
 
 #[test]
 fn a_probe_at_the_local_heads_seq_is_never_overtaken() {
-    let mut s = Sync::new(SyncConfig::default(), summary(&[(1, 5)]), 0);
-    s.handle_connected(1u32, 0);
-    drain(&mut s);
-    s.handle_summary(1, other_branch(4), 1, &key1_on_branch_0);
-    drain(&mut s);
+    let (mut s, _) = shown_another_branch_by_peer_1();
     s.handle_range_done(&1, &key(1), RangeOutcome::Diverged, 2);
     assert_eq!(
         drain(&mut s),
