@@ -9,7 +9,10 @@
 //! ```
 //!
 //! Appends are written whole and made durable with `fdatasync` before [`Journal::append`] returns,
-//! so an acknowledged record is never lost. A crash can only leave a torn *last* entry; opening
+//! so an acknowledged record is never lost. A group can also be written first and made durable
+//! later ([`Journal::write_group`], [`WrittenGroup::sync`], then [`Journal::confirm`]): until it is
+//! confirmed, [`Journal::len`] and every read stop before it, so nothing reads a group that is
+//! not on disk yet, and its `fdatasync` needs no access to the journal (the store's lock). A crash can only leave a torn *last* entry; opening
 //! finds it (short read, bad checksum, or zero fill), reports it and truncates it. A bad entry
 //! followed by data is corruption, not a torn write, and the journal refuses to open.
 
@@ -17,6 +20,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, BufReader, Read, Seek, SeekFrom, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use hubnet_protocol::NetworkId;
 
@@ -68,6 +72,9 @@ pub enum JournalError {
     /// A failed append could not be rolled back; the journal takes no more appends until reopened.
     #[error("journal {0}: a failed write could not be rolled back; restart hubnet to recover")]
     Broken(PathBuf),
+    /// A group was written and is neither confirmed nor discarded yet: one group at a time.
+    #[error("journal {0}: a group written earlier is not confirmed yet; one group at a time")]
+    GroupInFlight(PathBuf),
     /// An entry the reader would refuse (empty, or over [`MAX_ENTRY`]); nothing was written.
     #[error("journal {path}: an entry of {len} bytes cannot be stored (1 to {MAX_ENTRY} bytes)")]
     EntrySize {
@@ -116,6 +123,47 @@ pub struct Journal {
     broken: bool,
     /// Appends made durable since the journal was opened (each one write and `fdatasync`).
     syncs: u64,
+    /// The same file, for a written group's `fdatasync` without the journal.
+    sync_file: Arc<File>,
+    /// The end of a group written but not confirmed yet.
+    unconfirmed: Option<u64>,
+    /// Holds a group's `fdatasync` while a test has it.
+    #[cfg(test)]
+    pub(crate) sync_gate: Arc<std::sync::Mutex<()>>,
+}
+
+/// A group of entries [`Journal::write_group`] wrote and nobody can read yet. Make it durable
+/// with [`WrittenGroup::sync`] (the journal is not needed for that), then hand it back to
+/// [`Journal::confirm`], or to [`Journal::discard`] if the sync failed.
+#[derive(Debug)]
+#[must_use = "a written group stays unreadable, and the journal takes no other, until it is confirmed or discarded"]
+pub struct WrittenGroup {
+    offsets: Vec<u64>,
+    end: u64,
+    file: Arc<File>,
+    path: PathBuf,
+    #[cfg(test)]
+    gate: Arc<std::sync::Mutex<()>>,
+}
+
+impl WrittenGroup {
+    /// The offset of each entry, in the order written.
+    pub fn offsets(&self) -> &[u64] {
+        &self.offsets
+    }
+
+    /// Makes the group durable (`fdatasync`), and everything written before it.
+    pub fn sync(&self) -> Result<(), JournalError> {
+        #[cfg(test)]
+        let _held = self
+            .gate
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        self.file.sync_data().map_err(|cause| JournalError::Io {
+            path: self.path.clone(),
+            cause,
+        })
+    }
 }
 
 impl Journal {
@@ -169,16 +217,22 @@ impl Journal {
             }
         }
         file.seek(SeekFrom::End(0)).map_err(io_err)?;
+        let sync_file = Arc::new(file.try_clone().map_err(io_err)?);
         Ok(Self {
             path: path.to_owned(),
             file,
             len,
             broken: false,
             syncs: 0,
+            sync_file,
+            unconfirmed: None,
+            #[cfg(test)]
+            sync_gate: Arc::default(),
         })
     }
 
-    /// Length of the journal file, i.e. the offset of the next entry.
+    /// The end of the last entry made durable and confirmed: what reads see, and where the next
+    /// group is written (a group in flight lies beyond it).
     pub fn len(&self) -> u64 {
         self.len
     }
@@ -199,6 +253,20 @@ impl Journal {
     /// Every payload must be 1 to [`MAX_ENTRY`] bytes, what [`Journal::recover_from`] reads back;
     /// otherwise nothing of the group is written.
     pub fn append(&mut self, payloads: &[&[u8]]) -> Result<Vec<u64>, JournalError> {
+        let group = self.write_group(payloads)?;
+        match group.sync() {
+            Ok(()) => self.confirm(group),
+            Err(e) => {
+                self.discard(group);
+                Err(e)
+            }
+        }
+    }
+
+    /// Writes `payloads` in one write after the last entry, not durable yet and not readable:
+    /// [`Journal::len`] and every read stay where they were until [`Journal::confirm`]. Only one
+    /// group can be written at a time. The payload rules are [`Journal::append`]'s.
+    pub fn write_group(&mut self, payloads: &[&[u8]]) -> Result<WrittenGroup, JournalError> {
         if let Some(p) = payloads
             .iter()
             .find(|p| p.is_empty() || p.len() > MAX_ENTRY as usize)
@@ -208,6 +276,12 @@ impl Journal {
                 len: p.len(),
             });
         }
+        if self.broken {
+            return Err(JournalError::Broken(self.path.clone()));
+        }
+        if self.unconfirmed.is_some() {
+            return Err(JournalError::GroupInFlight(self.path.clone()));
+        }
         let mut buf = Vec::with_capacity(payloads.iter().map(|p| p.len() + 8).sum());
         let mut offsets = Vec::with_capacity(payloads.len());
         for p in payloads {
@@ -216,31 +290,56 @@ impl Journal {
             buf.extend_from_slice(&crc32fast::hash(p).to_le_bytes());
             buf.extend_from_slice(p);
         }
-        if self.broken {
-            return Err(JournalError::Broken(self.path.clone()));
-        }
-        let written = self
-            .file
-            .write_all(&buf)
-            .and_then(|()| self.file.sync_data());
-        if let Err(source) = written {
-            // Nothing of this group is acknowledged. Cut it off so the next append starts at `len`;
-            // if even that fails, refuse further appends (reopening truncates the torn tail).
-            let rolled_back = self
-                .file
-                .set_len(self.len)
-                .and_then(|()| self.file.seek(SeekFrom::Start(self.len)).map(|_| ()));
-            if rolled_back.is_err() {
-                self.broken = true;
-            }
+        if let Err(cause) = self.file.write_all(&buf) {
+            self.cut_back();
             return Err(JournalError::Io {
                 path: self.path.clone(),
-                cause: source,
+                cause,
             });
         }
-        self.len += buf.len() as u64;
+        let end = self.len + buf.len() as u64;
+        self.unconfirmed = Some(end);
+        Ok(WrittenGroup {
+            offsets,
+            end,
+            file: Arc::clone(&self.sync_file),
+            path: self.path.clone(),
+            #[cfg(test)]
+            gate: Arc::clone(&self.sync_gate),
+        })
+    }
+
+    /// Makes a group readable once [`WrittenGroup::sync`] succeeded; returns its offsets.
+    pub fn confirm(&mut self, group: WrittenGroup) -> Result<Vec<u64>, JournalError> {
+        if self.unconfirmed != Some(group.end) {
+            // Not the group this journal has in flight: nothing changes.
+            return Err(JournalError::GroupInFlight(self.path.clone()));
+        }
+        self.unconfirmed = None;
+        self.len = group.end;
         self.syncs += 1;
-        Ok(offsets)
+        Ok(group.offsets)
+    }
+
+    /// Cuts a group off that will not be confirmed (its sync failed): nothing of it is
+    /// acknowledged, and the next group starts where it did.
+    pub fn discard(&mut self, group: WrittenGroup) {
+        if self.unconfirmed == Some(group.end) {
+            self.unconfirmed = None;
+            self.cut_back();
+        }
+    }
+
+    /// Cuts the file back to [`Journal::len`] so the next write starts there; if even that
+    /// fails, refuses further writes (reopening truncates the torn tail).
+    fn cut_back(&mut self) {
+        let rolled_back = self
+            .file
+            .set_len(self.len)
+            .and_then(|()| self.file.seek(SeekFrom::Start(self.len)).map(|_| ()));
+        if rolled_back.is_err() {
+            self.broken = true;
+        }
     }
 
     /// Erases the record body of the entry at `offset` in place (docs/PROTOCOL.md §2.1): the

@@ -244,6 +244,88 @@ pub enum Outcome {
     Refused(ChainError),
 }
 
+/// Access to the store for the steps of a publish group commit ([`Store::publish_in`]): a
+/// `&mut Store`, or a lock that is taken for each step and let go while the group's `fdatasync`
+/// runs. The caller must be the store's only writer meanwhile
+/// (the node's ingest worker is); the journal refuses a second group until the first is
+/// finished.
+pub trait Access {
+    /// The store, for one step that writes.
+    fn store(&mut self) -> impl std::ops::DerefMut<Target = Store> + '_;
+    /// The store, for one step that only reads (signing, say), beside other readers.
+    fn read(&mut self) -> impl std::ops::Deref<Target = Store> + '_;
+}
+
+impl Access for &mut Store {
+    fn store(&mut self) -> impl std::ops::DerefMut<Target = Store> + '_ {
+        &mut **self
+    }
+
+    fn read(&mut self) -> impl std::ops::Deref<Target = Store> + '_ {
+        &**self
+    }
+}
+
+/// The records one round of [`Store::publish_in`] signed.
+struct Signed {
+    /// The records signed that pass every rule, in seq order.
+    valid: Vec<Record>,
+    /// Why the body after them was refused, if one was.
+    refused: Option<StoreError>,
+    author: PublicKey,
+}
+
+/// One round of [`Store::publish_in`], staged.
+struct Round {
+    staged: Staged,
+    signed: Signed,
+}
+
+/// A group commit [`Store::stage`] wrote to the journal, waiting for its `fdatasync`
+/// ([`Staged::sync`]) and then for [`Store::finish`], which makes it visible.
+#[derive(Debug)]
+#[must_use = "a staged group is acknowledged only by `Store::finish`; until then the store takes no other"]
+pub struct Staged {
+    outcomes: Vec<Outcome>,
+    /// What was written; none when no record was accepted.
+    group: Option<Group>,
+}
+
+impl Staged {
+    /// Makes the staged group durable. Needs no access to the store, so its lock can be let go.
+    pub fn sync(&self) -> Result<(), JournalError> {
+        self.group.as_ref().map_or(Ok(()), |g| g.written.sync())
+    }
+}
+
+/// What [`Store::finish`] makes visible.
+#[derive(Debug)]
+struct Group {
+    written: journal::WrittenGroup,
+    index: GroupIndex,
+    heads: HashMap<PublicKey, ChainHead>,
+    /// Author and `created_at` of each record written, for the rate rule's look-back.
+    times: Vec<(PublicKey, i64)>,
+    retracted: Vec<RecordId>,
+    erased: HashMap<RecordId, ErasedBy>,
+}
+
+/// A group's index update: the sled batch, and what the writer's overlay holds until sled has it.
+struct GroupIndex {
+    batch: sled::Batch,
+    located: Vec<(RecordId, RecordLocation)>,
+    chunks: Vec<((PublicKey, u64), Vec<u8>)>,
+}
+
+impl std::fmt::Debug for GroupIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GroupIndex")
+            .field("records", &self.located.len())
+            .field("chunks", &self.chunks.len())
+            .finish_non_exhaustive()
+    }
+}
+
 /// What opening a store found and repaired.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Recovery {
@@ -915,7 +997,27 @@ impl Store {
     /// Checks `records` (verified, in order) against their logs and stores those that extend them,
     /// as one group commit: one journal write and `fdatasync`, then one index batch. Records later
     /// in the slice may build on earlier ones. Returns one outcome per record.
+    ///
+    /// [`Store::stage`], [`Staged::sync`] and [`Store::finish`] in one go; a caller that holds the
+    /// store behind a lock calls them itself, so that readers need not wait for the `fdatasync`.
     pub fn append(&mut self, records: &[Record]) -> Result<Vec<Outcome>, StoreError> {
+        let staged = self.stage(records)?;
+        let synced = staged.sync();
+        self.finish(staged, synced)
+    }
+
+    /// The lock a staged group's `fdatasync` waits for while a test holds it.
+    #[cfg(test)]
+    pub(crate) fn journal_sync_gate(&self) -> std::sync::Arc<std::sync::Mutex<()>> {
+        std::sync::Arc::clone(&self.journal.sync_gate)
+    }
+
+    /// The first half of [`Store::append`]: checks `records` and writes those that extend their
+    /// logs to the journal, without `fdatasync`. Nothing a reader can see changes: the journal's
+    /// length, the heads, the count and the index stay as they were until [`Store::finish`], so
+    /// the store's lock can be let go while [`Staged::sync`] waits for the disk. Until then the
+    /// store takes no other group (the journal refuses it).
+    pub fn stage(&mut self, records: &[Record]) -> Result<Staged, StoreError> {
         if let Some(e) = &self.writer.pending().failed {
             return Err(StoreError::IndexWriter(e.clone()));
         }
@@ -1043,7 +1145,10 @@ impl Store {
             outcomes.push(outcome);
         }
         if accepted.is_empty() {
-            return Ok(outcomes);
+            return Ok(Staged {
+                outcomes,
+                group: None,
+            });
         }
         let payloads: Vec<Vec<u8>> = accepted
             .iter()
@@ -1058,9 +1163,32 @@ impl Store {
             })
             .collect();
         let refs: Vec<&[u8]> = payloads.iter().map(Vec::as_slice).collect();
-        let offsets = self.journal.append(&refs)?;
-        // Durable from here on. The index update goes to the writer thread; until it is applied,
-        // reads find its entries in the writer's pending overlay.
+        let written = self.journal.write_group(&refs)?;
+        match self.index_group(&accepted, written.offsets()) {
+            Ok(index) => Ok(Staged {
+                outcomes,
+                group: Some(Group {
+                    written,
+                    index,
+                    heads,
+                    times: accepted
+                        .iter()
+                        .map(|r| (r.header.author, r.header.created_at))
+                        .collect(),
+                    retracted: retracted.into_keys().collect(),
+                    erased: erased_now,
+                }),
+            }),
+            Err(e) => {
+                self.journal.discard(written);
+                Err(e)
+            }
+        }
+    }
+
+    /// The index entries of `accepted`, written at `offsets`: the sled batch and what the
+    /// writer's overlay holds until sled has it.
+    fn index_group(&self, accepted: &[&Record], offsets: &[u64]) -> Result<GroupIndex, StoreError> {
         let mut batch = sled::Batch::default();
         let mut chunks = LogChunks::new(&self.dir);
         let mut located = Vec::with_capacity(accepted.len());
@@ -1070,46 +1198,77 @@ impl Store {
                 &mut chunks,
                 &|a, c| self.chunk_value(a, c),
                 r,
-                offset,
+                *offset,
             )?;
             located.push((r.id, loc));
         }
-        let chunk_values = chunks.write(&mut batch);
-        let count = self.count + accepted.len() as u64;
+        let chunks = chunks.write(&mut batch);
+        Ok(GroupIndex {
+            batch,
+            located,
+            chunks,
+        })
+    }
+
+    /// The second half of [`Store::append`]: once `synced` says the staged group is on disk,
+    /// makes it visible (journal length, heads, count, index) and returns the outcomes. If the
+    /// sync failed, cuts the group off the journal and returns the failure: nothing of it was
+    /// acknowledged or seen.
+    pub fn finish(
+        &mut self,
+        staged: Staged,
+        synced: Result<(), JournalError>,
+    ) -> Result<Vec<Outcome>, StoreError> {
+        let Staged { outcomes, group } = staged;
+        let Some(group) = group else {
+            return Ok(outcomes);
+        };
+        if let Err(e) = synced {
+            self.journal.discard(group.written);
+            return Err(e.into());
+        }
+        self.journal.confirm(group.written)?;
+        // Durable from here on. The index update goes to the writer thread; until it is applied,
+        // reads find its entries in the writer's pending overlay.
+        let GroupIndex {
+            mut batch,
+            located,
+            chunks,
+        } = group.index;
+        let count = self.count + located.len() as u64;
         batch.insert(index::META_APPLIED, &self.journal.len().to_be_bytes()[..]);
         batch.insert(index::META_COUNT, &count.to_be_bytes()[..]);
         let number = self.writer.next_job();
-        let newly_retracted: Vec<RecordId> = retracted.into_keys().collect();
         {
             let mut pending = self.writer.pending();
             for (id, loc) in &located {
                 pending.ids.insert(*id, (*loc, number));
             }
-            for (key, value) in &chunk_values {
+            for (key, value) in &chunks {
                 pending.chunks.insert(*key, (value.clone(), number));
             }
-            for t in &newly_retracted {
+            for t in &group.retracted {
                 pending.retracted.insert(*t, number);
             }
         }
         self.count = count;
-        self.heads.extend(heads);
-        self.remember_times(&accepted);
+        self.heads.extend(group.heads);
+        self.remember_times(&group.times);
         let job = Job {
             batch,
             number,
             ids: located.into_iter().map(|(id, _)| id).collect(),
-            chunks: chunk_values.into_iter().map(|(key, _)| key).collect(),
-            retracted: newly_retracted,
+            chunks: chunks.into_iter().map(|(key, _)| key).collect(),
+            retracted: group.retracted,
         };
         if !self.writer.submit(job) {
             return Err(StoreError::IndexWriter(
                 "the index writer thread stopped".into(),
             ));
         }
-        if !erased_now.is_empty() {
-            let ids: Vec<RecordId> = erased_now.keys().copied().collect();
-            for (id, by) in erased_now {
+        if !group.erased.is_empty() {
+            let ids: Vec<RecordId> = group.erased.keys().copied().collect();
+            for (id, by) in group.erased {
                 self.erased.entry(id).or_insert(by);
             }
             let done = self.erase_bodies(&ids)?;
@@ -1160,14 +1319,14 @@ impl Store {
 
     /// Adds the times of newly stored records to [`Store::recent`], keeping at most the rate
     /// rule's look-back per key. Records arrive in seq order per key, right after the head.
-    fn remember_times(&mut self, stored: &[&Record]) {
+    fn remember_times(&mut self, stored: &[(PublicKey, i64)]) {
         let keep = usize::try_from(self.charter().rate_lookback()).unwrap_or(usize::MAX);
         if keep == 0 {
             return;
         }
-        for r in stored {
-            let times = self.recent.entry(r.header.author).or_default();
-            times.push_back(r.header.created_at);
+        for (author, created_at) in stored {
+            let times = self.recent.entry(*author).or_default();
+            times.push_back(*created_at);
             while times.len() > keep {
                 times.pop_front();
             }
@@ -1205,8 +1364,25 @@ impl Store {
         bodies: &[&Body],
         now_ms: i64,
     ) -> Vec<Result<Record, StoreError>> {
+        Self::publish_in(self, key, bodies, now_ms)
+    }
+
+    /// [`Store::publish_group`] through `access`, which is let go while each round's
+    /// `fdatasync` runs ([`Store::stage`]); each round signs with read access only.
+    pub fn publish_in(
+        mut access: impl Access,
+        key: &SecretKey,
+        bodies: &[&Body],
+        now_ms: i64,
+    ) -> Vec<Result<Record, StoreError>> {
         let author = key.public_key();
-        if self.governance.charter().member_by_key(&author).is_none() {
+        if access
+            .read()
+            .governance
+            .charter()
+            .member_by_key(&author)
+            .is_none()
+        {
             return bodies
                 .iter()
                 .map(|_| Err(StoreError::NotAMember(author.to_hex())))
@@ -1219,8 +1395,15 @@ impl Store {
         // refusals takes one round; each round answers at least one body.
         let mut results: Vec<Result<Record, StoreError>> = Vec::with_capacity(bodies.len());
         while results.len() < bodies.len() {
-            if let Err(e) = self.publish_round(key, &bodies[results.len()..], now_ms, &mut results)
-            {
+            let todo = &bodies[results.len()..];
+            // Signed beside readers; only the journal write and the index batch exclude them.
+            let signed = access.read().sign_and_check(key, todo, now_ms);
+            let round = signed.and_then(|s| access.store().stage_round(s));
+            let done = round.and_then(|round| {
+                let synced = round.staged.sync();
+                access.store().finish_round(round, synced, &mut results)
+            });
+            if let Err(e) = done {
                 // The store failed: this body is answered with the failure, the rest with a
                 // pointer to it; what earlier rounds stored stays stored and answered.
                 let (cause, storage_full) = (e.to_string(), e.storage_full());
@@ -1236,15 +1419,15 @@ impl Store {
         results
     }
 
-    /// One round of [`Store::publish_group`] over the bodies not yet answered: answers those it
-    /// stores and the first it refuses, adding to `results`.
-    fn publish_round(
-        &mut self,
+    /// The start of one round of [`Store::publish_group`] over the bodies not yet answered:
+    /// signs them from the log's head and checks them by every rule a peer applies, up to the
+    /// first refused. Reads the store only.
+    fn sign_and_check(
+        &self,
         key: &SecretKey,
         todo: &[&Body],
         now_ms: i64,
-        results: &mut Vec<Result<Record, StoreError>>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Signed, StoreError> {
         let author = key.public_key();
         let mut round = self.sign_round(key, todo, now_ms)?;
         let mut refused = match round.last() {
@@ -1268,7 +1451,38 @@ impl Store {
                 }
             }
         }
-        let outcomes = self.append(&valid)?;
+        Ok(Signed {
+            valid,
+            refused,
+            author,
+        })
+    }
+
+    /// Stages what [`Store::sign_and_check`] signed ([`Store::stage`]). The log cannot have
+    /// moved meanwhile: the caller is the only writer.
+    fn stage_round(&mut self, signed: Signed) -> Result<Round, StoreError> {
+        let staged = self.stage(&signed.valid)?;
+        Ok(Round { staged, signed })
+    }
+
+    /// The second half of a round: makes it visible ([`Store::finish`]) and answers the bodies
+    /// it stored and the first it refused, adding to `results`.
+    fn finish_round(
+        &mut self,
+        round: Round,
+        synced: Result<(), JournalError>,
+        results: &mut Vec<Result<Record, StoreError>>,
+    ) -> Result<(), StoreError> {
+        let Round {
+            staged,
+            signed:
+                Signed {
+                    valid,
+                    mut refused,
+                    author,
+                },
+        } = round;
+        let outcomes = self.finish(staged, synced)?;
         for (r, outcome) in valid.into_iter().zip(outcomes) {
             match outcome {
                 Outcome::Stored => results.push(Ok(r)),
@@ -1277,7 +1491,7 @@ impl Store {
                     break;
                 }
                 // A freshly signed record at a fresh seq can be neither stored nor refused
-                // only if the log moved under us, which `&mut self` rules out.
+                // only if the log moved under us, which the one writer rules out.
                 Outcome::AlreadyStored => {
                     refused = Some(StoreError::Chain(ChainError::SeqRepeated {
                         author: author.to_hex(),

@@ -136,6 +136,82 @@ fn published_records_survive_reopen() {
     assert_eq!(store.get_signed(&a.id).expect("reads"), Some(a.signed));
 }
 
+/// A staged group is invisible until it is finished: the journal's length, the count, the heads,
+/// the log and the record itself stay as they were, so readers let in during its `fdatasync`
+/// see the store before it. Another group cannot be staged meanwhile.
+#[test]
+fn a_staged_group_is_seen_by_nobody_until_it_is_finished() {
+    let (f, mut store) = fixture();
+    let a = signed_elsewhere(&store, &f.keys[0], Position::FIRST, "Первая");
+    let b = signed_elsewhere(&store, &f.keys[1], Position::FIRST, "Вторая");
+    store.append(std::slice::from_ref(&a)).expect("stores");
+    let before = snapshot(&store);
+    let staged = store.stage(std::slice::from_ref(&b)).expect("stages");
+    let file = fs::metadata(f.path.join(JOURNAL_FILE))
+        .expect("journal")
+        .len();
+    assert!(file > before.0, "the group is written to the file");
+    assert_eq!(snapshot(&store), before, "and seen by nobody");
+    assert_eq!(store.get(&b.id).expect("reads"), None);
+    assert_eq!(store.log(&f.keys[1].public_key(), 1).expect("log"), vec![]);
+    assert_eq!(store.signed_from(before.0, 10).expect("reads").0.len(), 0);
+    let c = signed_elsewhere(&store, &f.keys[2], Position::FIRST, "Третья");
+    assert!(matches!(
+        store.stage(std::slice::from_ref(&c)),
+        Err(StoreError::Journal(JournalError::GroupInFlight(_)))
+    ));
+    staged.sync().expect("syncs");
+    let outcomes = store.finish(staged, Ok(())).expect("finishes");
+    assert_eq!(outcomes, vec![Outcome::Stored]);
+    assert_eq!(store.journal.len(), file);
+    assert_eq!(store.record_count().expect("count"), 2);
+    assert_eq!(store.get(&b.id).expect("reads"), Some(b.clone()));
+    drop(store);
+    let store = Store::open(&f.path).expect("reopens");
+    assert_eq!(store.record_count().expect("count"), 2);
+}
+
+/// A group whose `fdatasync` failed is cut off the journal and answered with the failure:
+/// nothing of it is visible, and the next group is written where it was.
+#[test]
+fn a_group_whose_sync_failed_is_cut_off_and_the_next_takes_its_place() {
+    let (f, mut store) = fixture();
+    let a = signed_elsewhere(&store, &f.keys[0], Position::FIRST, "Первая");
+    let before = snapshot(&store);
+    let staged = store.stage(std::slice::from_ref(&a)).expect("stages");
+    let failed = std::io::Error::other("the disk went away");
+    let finished = store.finish(
+        staged,
+        Err(JournalError::Io {
+            path: f.path.join(JOURNAL_FILE),
+            cause: failed,
+        }),
+    );
+    assert!(matches!(
+        finished,
+        Err(StoreError::Journal(JournalError::Io { .. }))
+    ));
+    assert_eq!(snapshot(&store), before);
+    assert_eq!(
+        fs::metadata(f.path.join(JOURNAL_FILE))
+            .expect("journal")
+            .len(),
+        before.0,
+        "the group is cut off the file"
+    );
+    assert_eq!(store.get(&a.id).expect("reads"), None);
+    let outcomes = store.append(std::slice::from_ref(&a)).expect("stores");
+    assert_eq!(outcomes, vec![Outcome::Stored]);
+    assert_eq!(
+        store.locate(&a.id).expect("reads").map(|l| l.offset),
+        Some(before.0)
+    );
+    drop(store);
+    let store = Store::open(&f.path).expect("reopens");
+    assert_eq!(store.record_count().expect("count"), 1);
+    assert_eq!(store.get(&a.id).expect("reads"), Some(a));
+}
+
 #[test]
 fn batch_stores_in_order_and_names_duplicates_and_forks() {
     let (f, mut store) = fixture();
