@@ -176,3 +176,17 @@ impl Shared {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
+
+/// Publishing through the shared store takes its read lock to sign, its write lock for each step
+/// of the group commit, and neither while the group's `fdatasync` runs ([`Store::publish_in`]):
+/// queries, sync answers and the search indexer read meanwhile. The ingest worker is the only
+/// writer.
+impl crate::store::Access for &Shared {
+    fn store(&mut self) -> impl std::ops::DerefMut<Target = Store> + '_ {
+        self.lock_store()
+    }
+
+    fn read(&mut self) -> impl std::ops::Deref<Target = Store> + '_ {
+        self.read_store()
+    }
+}

@@ -27,7 +27,7 @@ use tracing::{debug, error, info, warn};
 use crate::compat::{self, SetAside};
 use crate::metrics::{Phase, Stage};
 use crate::shared::Shared;
-use crate::store::{CheckpointOutcome, Outcome, StoreError};
+use crate::store::{CheckpointOutcome, Outcome, Store, StoreError};
 use crate::{ingest, now_ms};
 
 mod handover;
@@ -816,10 +816,6 @@ impl Worker {
         let mut new_forks: Vec<(PublicKey, u64)> = Vec::new();
         {
             let shared = self.shared.clone();
-            let mut store = shared.lock_store();
-            self.shared
-                .metrics
-                .ingest_phase(Stage::Store, Phase::StoreLock, clock);
             // The valid records move into the group commit and back out with their outcomes.
             let mut errors: Vec<Option<RecordError>> = Vec::with_capacity(checked.len());
             let mut valid: Vec<Record> = Vec::with_capacity(checked.len());
@@ -832,12 +828,30 @@ impl Worker {
                     Err(e) => errors.push(Some(e)),
                 }
             }
-            let refused_before = store.bodies_refused();
-            let outcomes = store.append(&valid)?;
+            let refused_before = shared.read_store().bodies_refused();
+            // The group commit in its three steps (`Store::append`), with the write lock let go
+            // while the group's `fdatasync` runs: readers go on meanwhile with the store as it
+            // was before the group. This is the only writer.
+            // Staged even when empty: an index writer that failed stops the worker here (the
+            // node stops, and a restart replays the journal).
+            let staged = {
+                let mut store = shared.lock_store();
+                self.shared
+                    .metrics
+                    .ingest_phase(Stage::Store, Phase::StoreLock, clock);
+                store.stage(&valid)?
+            };
+            let outcomes = if valid.is_empty() {
+                // Nothing was written: nothing to make durable or visible.
+                Vec::new()
+            } else {
+                let synced = staged.sync();
+                shared.lock_store().finish(staged, synced)?
+            };
             self.shared
                 .metrics
                 .erased_bodies_refused
-                .inc_by(store.bodies_refused() - refused_before);
+                .inc_by(shared.read_store().bodies_refused() - refused_before);
             let mut stored = valid.into_iter().zip(outcomes);
             for (error, (origin, _)) in errors.into_iter().zip(inputs) {
                 if let Some(e) = error {
@@ -859,7 +873,7 @@ impl Worker {
                     }
                     Outcome::AlreadyStored => Verdict::AlreadyStored(r.id),
                     Outcome::Refused(ChainError::SeqRepeated { .. }) => {
-                        if store.add_fork(&r)? {
+                        if shared.lock_store().add_fork(&r)? {
                             self.shared.metrics.fork_evidence.inc();
                             new_forks.push((r.header.author, r.header.seq));
                         }
@@ -885,13 +899,15 @@ impl Worker {
                 verdicts.push(verdict);
             }
             // 4. Records parked earlier whose gap is now filled.
-            drain_pending(
-                &mut self.pending,
-                &mut store,
-                &shared.metrics,
-                &mut moved,
-                &mut new_forks,
-            )?;
+            if !self.pending.is_empty() {
+                drain_pending(
+                    &mut self.pending,
+                    &mut shared.lock_store(),
+                    &shared.metrics,
+                    &mut moved,
+                    &mut new_forks,
+                )?;
+            }
             self.shared
                 .metrics
                 .pending_records
@@ -1127,10 +1143,7 @@ impl Worker {
         let Some(key) = &self.key else {
             return bodies.iter().map(|_| Err(Refusal::NoKey)).collect();
         };
-        let results = self
-            .shared
-            .lock_store()
-            .publish_group(key, &bodies, now_ms());
+        let results = Store::publish_in(&*self.shared, key, &bodies, now_ms());
         let stored = results.iter().filter(|r| r.is_ok()).count();
         if stored > 0 {
             self.shared
@@ -1173,12 +1186,17 @@ mod tests {
     }
 
     fn rig() -> Rig {
+        rig_of(None)
+    }
+
+    /// A worker that publishes with `key`, if given.
+    fn rig_of(key: Option<SecretKey>) -> Rig {
         let dir = tempfile::tempdir().expect("tempdir");
         let (shared, _indexer) = crate::test_support::sample_shared(dir.path(), None, |_| {});
         let (jobs, job_rx) = mpsc::channel(16);
         let (event_tx, events) = mpsc::channel(1024);
         let s = shared.clone();
-        std::thread::spawn(move || run(s, None, job_rx, event_tx));
+        std::thread::spawn(move || run(s, key, job_rx, event_tx));
         Rig {
             jobs,
             events,
@@ -1399,6 +1417,89 @@ mod tests {
             1,
             "only the forged record"
         );
+    }
+
+    /// While `send` has the worker write a group, holds the group's `fdatasync` and requires that
+    /// another thread can read the store meanwhile, and that it sees the store before the group.
+    fn read_while_the_disk_is_held(rig: &Rig, send: impl FnOnce()) {
+        let (gate, end, count, journal) = {
+            let store = rig.shared.read_store();
+            let journal = store.dir().join(crate::store::JOURNAL_FILE);
+            let count = store.record_count().ok();
+            (
+                store.journal_sync_gate(),
+                store.journal_end(),
+                count,
+                journal,
+            )
+        };
+        let _disk = gate
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        send();
+        let deadline = Instant::now() + std::time::Duration::from_secs(10);
+        while std::fs::metadata(&journal).map_or(0, |m| m.len()) <= end {
+            assert!(
+                Instant::now() < deadline,
+                "the group is written within 10 s"
+            );
+            std::thread::yield_now();
+        }
+        // The worker now waits in `fdatasync`; a reader on another thread must get the store.
+        let (tx, rx) = std::sync::mpsc::channel();
+        let shared = rig.shared.clone();
+        std::thread::spawn(move || {
+            let store = shared.read_store();
+            let _ = tx.send((store.record_count().ok(), store.journal_end()));
+        });
+        let seen = rx
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("a reader gets the store while the group waits for the disk");
+        assert_eq!(seen, (count, end), "and sees the store before the group");
+    }
+
+    /// Readers do not queue behind a group commit's `fdatasync`: while it waits for the disk, the
+    /// store can be read, and shows the state before the group; the group is seen once durable.
+    #[test]
+    fn readers_go_on_while_a_group_commit_waits_for_the_disk() {
+        let mut rig = rig();
+        let first = signed(&rig, Position::FIRST, "один");
+        read_while_the_disk_is_held(&rig, || gossip(&rig, 1, &first));
+        assert_eq!(until_verdict(&mut rig, 1).1, MessageAcceptance::Accept);
+        assert_eq!(rig.shared.read_store().record_count().ok(), Some(1));
+    }
+
+    /// The same for publishing: the record is signed and written, readers go on during its
+    /// `fdatasync` without seeing it, and it is answered once durable.
+    #[test]
+    fn readers_go_on_while_a_publish_waits_for_the_disk() {
+        let rig = rig_of(Some(crate::test_support::sample_key("KG")));
+        let body = Draft::parse(
+            r#"{"kind":"practice","title":{"ky":"үч"},"summary":{"en":"x"},"topics":["ethics-integrity"]}"#,
+            DraftFormat::Json,
+        )
+        .and_then(|d| d.to_body("KG", &rig.shared.charter().rules()))
+        .expect("body");
+        let (reply, answer) = oneshot::channel();
+        read_while_the_disk_is_held(&rig, || {
+            rig.jobs
+                .blocking_send(Job::Publish {
+                    body: Box::new(body),
+                    reply,
+                })
+                .expect("worker runs");
+        });
+        let record = rig
+            .runtime
+            .block_on(async {
+                tokio::time::timeout(std::time::Duration::from_secs(10), answer).await
+            })
+            .expect("answered within 10 s")
+            .expect("worker runs")
+            .expect("published");
+        assert_eq!(record.header.seq, 1);
+        let store = rig.shared.read_store();
+        assert_eq!(store.get(&record.id).ok().flatten(), Some(record));
     }
 
     #[test]
