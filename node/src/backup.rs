@@ -31,9 +31,12 @@
 //!
 //! The journals are append-only files of checksummed frames (`store/journal.rs`). The store
 //! acknowledges a record (the API's 201, `hubnet publish`'s id, a gossip verdict) only after
-//! [`Journal::append`](crate::store::journal::Journal::append) returned, which is after the
-//! frame's one `write` and the `fdatasync` that follows it. So when the backup starts, every
-//! acknowledged frame lies wholly within the file's length as `fstat` reports it then. The backup
+//! the frame's one `write` and the `fdatasync` that follows it
+//! ([`Journal::append`](crate::store::journal::Journal::append), or a group written with
+//! [`Journal::write_group`](crate::store::journal::Journal::write_group) and confirmed after its
+//! sync). So when the backup starts, every acknowledged frame lies wholly within the file's length
+//! as `fstat` reports it then. That length may also take in a group written and not yet synced
+//! (never acknowledged; cut off again if its sync fails), as a crash would have kept it. The backup
 //! reads each journal's length first, before copying anything, and copies that prefix frame by
 //! frame, checking each frame's checksum:
 //!

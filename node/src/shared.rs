@@ -182,7 +182,7 @@ impl Shared {
 /// queries, sync answers and the search indexer read meanwhile. The ingest worker is the only
 /// writer.
 impl crate::store::Access for &Shared {
-    fn store(&mut self) -> impl std::ops::DerefMut<Target = Store> + '_ {
+    fn write(&mut self) -> impl std::ops::DerefMut<Target = Store> + '_ {
         self.lock_store()
     }
 

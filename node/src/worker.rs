@@ -828,37 +828,20 @@ impl Worker {
                     Err(e) => errors.push(Some(e)),
                 }
             }
-            let refused_before = shared.read_store().bodies_refused();
-            // The group commit in its three steps (`Store::append`), with the write lock let go
-            // while the group's `fdatasync` runs: readers go on meanwhile with the store as it
-            // was before the group. This is the only writer.
-            // Staged even when empty: an index writer that failed stops the worker here (the
+            // Committed even when empty: an index writer that failed stops the worker here (the
             // node stops, and a restart replays the journal).
-            let staged = {
-                let mut store = shared.lock_store();
+            let outcomes = commit(&shared, &valid, || {
                 self.shared
                     .metrics
                     .ingest_phase(Stage::Store, Phase::StoreLock, clock);
-                store.stage(&valid)?
-            };
-            let outcomes = if valid.is_empty() {
-                // Nothing was written: nothing to make durable or visible.
-                Vec::new()
-            } else {
-                let synced = staged.sync();
-                shared.lock_store().finish(staged, synced)?
-            };
-            self.shared
-                .metrics
-                .erased_bodies_refused
-                .inc_by(shared.read_store().bodies_refused() - refused_before);
+            })?;
             let mut stored = valid.into_iter().zip(outcomes);
             for (error, (origin, _)) in errors.into_iter().zip(inputs) {
                 if let Some(e) = error {
                     verdicts.push(Verdict::Invalid(e));
                     continue;
                 }
-                // `append` answers every record it is given; were one missing, the jobs left
+                // `commit` answers every record it is given; were one missing, the jobs left
                 // without a verdict are answered as unprocessed (`Refusal::Lost`, no gossip verdict).
                 let Some((r, outcome)) = stored.next() else {
                     break;
@@ -899,15 +882,7 @@ impl Worker {
                 verdicts.push(verdict);
             }
             // 4. Records parked earlier whose gap is now filled.
-            if !self.pending.is_empty() {
-                drain_pending(
-                    &mut self.pending,
-                    &mut shared.lock_store(),
-                    &shared.metrics,
-                    &mut moved,
-                    &mut new_forks,
-                )?;
-            }
+            drain_pending(&mut self.pending, &shared, &mut moved, &mut new_forks)?;
             self.shared
                 .metrics
                 .pending_records
@@ -976,20 +951,49 @@ impl Worker {
     }
 }
 
+/// Stores `records` as one group commit in its three steps ([`Store::append`]), with the store's
+/// write lock let go while the group's `fdatasync` runs: readers go on meanwhile with the store
+/// as it was before the group. `locked` runs once the lock is first held. The ingest worker's
+/// store stage is the store's only writer, which the steps rely on.
+fn commit(
+    shared: &Shared,
+    records: &[Record],
+    locked: impl FnOnce(),
+) -> Result<Vec<Outcome>, StoreError> {
+    let staged = {
+        let mut store = shared.lock_store();
+        locked();
+        let refused_before = store.bodies_refused();
+        let staged = store.stage(records)?;
+        shared
+            .metrics
+            .erased_bodies_refused
+            .inc_by(store.bodies_refused() - refused_before);
+        staged
+    };
+    match staged.into_outcomes() {
+        Ok(outcomes) => Ok(outcomes),
+        Err(staged) => {
+            let synced = staged.sync();
+            shared.lock_store().finish(staged, synced)
+        }
+    }
+}
+
 /// Stores parked records that now extend their logs, repeatedly.
 fn drain_pending(
     pending: &mut PendingArea<Record>,
-    store: &mut crate::store::Store,
-    metrics: &crate::metrics::Metrics,
+    shared: &Shared,
     moved: &mut BTreeSet<PublicKey>,
     new_forks: &mut Vec<(PublicKey, u64)>,
 ) -> Result<(), StoreError> {
     if pending.is_empty() {
         return Ok(());
     }
+    let metrics = &shared.metrics;
     let mut todo: Vec<PublicKey> = moved.iter().copied().collect();
     while let Some(author) = todo.pop() {
-        let Some(head) = store.head(&author)? else {
+        let Some(head) = shared.read_store().head(&author)? else {
             continue;
         };
         pending.prune(&author, head.seq);
@@ -997,11 +1001,7 @@ fn drain_pending(
         if next.is_empty() {
             continue;
         }
-        let refused_before = store.bodies_refused();
-        let outcomes = store.append(&next)?;
-        metrics
-            .erased_bodies_refused
-            .inc_by(store.bodies_refused() - refused_before);
+        let outcomes = commit(shared, &next, || {})?;
         for (r, o) in next.iter().zip(outcomes) {
             match o {
                 Outcome::Stored => {
@@ -1012,7 +1012,9 @@ fn drain_pending(
                         todo.push(author);
                     }
                 }
-                Outcome::Refused(ChainError::SeqRepeated { .. }) if store.add_fork(r)? => {
+                Outcome::Refused(ChainError::SeqRepeated { .. })
+                    if shared.lock_store().add_fork(r)? =>
+                {
                     metrics.fork_evidence.inc();
                     new_forks.push((author, r.header.seq));
                 }

@@ -814,8 +814,9 @@ impl Node {
                     p.behind = Some(behind);
                     p.ahead = Some(ahead);
                 }
-                // The swarm task never waits for the store (the worker may be in a fsync): if it
-                // is busy, no fork probe is made now, and the next summary tries again.
+                // The swarm task never waits for the store (the worker may hold it, for fork
+                // evidence even through an fsync): if it is busy, no fork probe is made now, and
+                // the next summary tries again.
                 let shared = self.shared.clone();
                 let id_at = move |a: &PublicKey, s: u64| {
                     shared

@@ -10,9 +10,10 @@
 //!
 //! Appends are written whole and made durable with `fdatasync` before [`Journal::append`] returns,
 //! so an acknowledged record is never lost. A group can also be written first and made durable
-//! later ([`Journal::write_group`], [`WrittenGroup::sync`], then [`Journal::confirm`]): until it is
-//! confirmed, [`Journal::len`] and every read stop before it, so nothing reads a group that is
-//! not on disk yet, and its `fdatasync` needs no access to the journal (the store's lock). A crash can only leave a torn *last* entry; opening
+//! later ([`Journal::write_group`], [`WrittenGroup::sync`], then [`Journal::confirm`]): until it
+//! is confirmed, [`Journal::len`] and this type's reads stop before it, so the store reads no
+//! group that is not on disk yet, and its `fdatasync` needs no access to the journal (nor the
+//! store's lock). The file itself is longer meanwhile (what a backup reading the file sees). A crash can only leave a torn *last* entry; opening
 //! finds it (short read, bad checksum, or zero fill), reports it and truncates it. A bad entry
 //! followed by data is corruption, not a torn write, and the journal refuses to open.
 
@@ -312,7 +313,8 @@ impl Journal {
     /// Makes a group readable once [`WrittenGroup::sync`] succeeded; returns its offsets.
     pub fn confirm(&mut self, group: WrittenGroup) -> Result<Vec<u64>, JournalError> {
         if self.unconfirmed != Some(group.end) {
-            // Not the group this journal has in flight: nothing changes.
+            // Not the group this journal has in flight (a caller's bug): nothing changes.
+            debug_assert!(false, "confirmed a group this journal did not write last");
             return Err(JournalError::GroupInFlight(self.path.clone()));
         }
         self.unconfirmed = None;
@@ -666,6 +668,40 @@ mod tests {
         );
         let j = Journal::open(&path, NET).expect("opens");
         assert_eq!(j.read_at(HEADER_LEN + 8 + 3).expect("reads"), b"two");
+    }
+
+    /// A written group is read by nobody until it is confirmed, takes no second group meanwhile,
+    /// and once discarded leaves the journal as it was, the next group written in its place.
+    #[test]
+    fn a_written_group_is_unreadable_until_confirmed_and_a_discarded_one_leaves_no_trace() {
+        let (_d, path) = journal_with(&[b"one"]);
+        let mut j = Journal::open(&path, NET).expect("opens");
+        let end = j.len();
+        let group = j.write_group(&[b"two", b"three"]).expect("writes");
+        assert_eq!(group.offsets(), &[end, end + 8 + 3]);
+        assert_eq!(j.len(), end, "the length stays");
+        assert!(fs_len(&path) > end, "the file holds the group");
+        assert!(matches!(j.read_at(end), Err(JournalError::Corrupt { .. })));
+        assert_eq!(j.read_run(end, 10, 1 << 20).expect("reads").0.len(), 0);
+        assert!(matches!(
+            j.append(&[b"four"]),
+            Err(JournalError::GroupInFlight(_))
+        ));
+        j.discard(group);
+        assert_eq!((j.len(), fs_len(&path)), (end, end), "cut off");
+        let group = j.write_group(&[b"four"]).expect("writes");
+        assert_eq!(group.offsets(), &[end], "in the discarded group's place");
+        group.sync().expect("syncs");
+        assert_eq!(j.confirm(group).expect("confirms"), vec![end]);
+        assert_eq!(j.read_at(end).expect("reads"), b"four");
+        assert_eq!(
+            recover(&path).expect("reads").0,
+            vec![b"one".to_vec(), b"four".to_vec()]
+        );
+    }
+
+    fn fs_len(path: &Path) -> u64 {
+        std::fs::metadata(path).expect("journal").len()
     }
 
     #[test]

@@ -17,8 +17,8 @@
 //! The charter and the journals are the source of truth, which `crate::backup` copies while a
 //! node runs; the index (and the search index beside it, `DATA_DIR/search/`) are derived.
 //!
-//! A record is acknowledged only after [`Store::append`] returns, which is after its journal entry
-//! was written and `fdatasync`ed. The index is updated after, in one sled batch that also records
+//! A record is acknowledged only after [`Store::append`] (or [`Store::finish`], its last step)
+//! returns, which is after its journal entry was written and `fdatasync`ed. The index is updated after, in one sled batch that also records
 //! how far into the journal it has applied; sled's own flushing does not matter for durability,
 //! because opening replays the journal from that point.
 
@@ -251,13 +251,13 @@ pub enum Outcome {
 /// finished.
 pub trait Access {
     /// The store, for one step that writes.
-    fn store(&mut self) -> impl std::ops::DerefMut<Target = Store> + '_;
+    fn write(&mut self) -> impl std::ops::DerefMut<Target = Store> + '_;
     /// The store, for one step that only reads (signing, say), beside other readers.
     fn read(&mut self) -> impl std::ops::Deref<Target = Store> + '_;
 }
 
 impl Access for &mut Store {
-    fn store(&mut self) -> impl std::ops::DerefMut<Target = Store> + '_ {
+    fn write(&mut self) -> impl std::ops::DerefMut<Target = Store> + '_ {
         &mut **self
     }
 
@@ -288,13 +288,23 @@ struct Round {
 pub struct Staged {
     outcomes: Vec<Outcome>,
     /// What was written; none when no record was accepted.
-    group: Option<Group>,
+    group: Option<Box<Group>>,
 }
 
 impl Staged {
     /// Makes the staged group durable. Needs no access to the store, so its lock can be let go.
     pub fn sync(&self) -> Result<(), JournalError> {
         self.group.as_ref().map_or(Ok(()), |g| g.written.sync())
+    }
+
+    /// The outcomes, when nothing was written (every record held already or refused): there is
+    /// nothing to make durable or visible, and [`Store::finish`] is not needed. Otherwise the
+    /// staged group back.
+    pub fn into_outcomes(self) -> Result<Vec<Outcome>, Staged> {
+        match self.group {
+            None => Ok(self.outcomes),
+            Some(_) => Err(self),
+        }
     }
 }
 
@@ -1167,7 +1177,7 @@ impl Store {
         match self.index_group(&accepted, written.offsets()) {
             Ok(index) => Ok(Staged {
                 outcomes,
-                group: Some(Group {
+                group: Some(Box::new(Group {
                     written,
                     index,
                     heads,
@@ -1177,7 +1187,7 @@ impl Store {
                         .collect(),
                     retracted: retracted.into_keys().collect(),
                     erased: erased_now,
-                }),
+                })),
             }),
             Err(e) => {
                 self.journal.discard(written);
@@ -1220,7 +1230,7 @@ impl Store {
         synced: Result<(), JournalError>,
     ) -> Result<Vec<Outcome>, StoreError> {
         let Staged { outcomes, group } = staged;
-        let Some(group) = group else {
+        let Some(group) = group.map(|g| *g) else {
             return Ok(outcomes);
         };
         if let Err(e) = synced {
@@ -1368,7 +1378,7 @@ impl Store {
     }
 
     /// [`Store::publish_group`] through `access`, which is let go while each round's
-    /// `fdatasync` runs ([`Store::stage`]); each round signs with read access only.
+    /// `fdatasync` runs ([`Staged::sync`]); each round signs with read access only.
     pub fn publish_in(
         mut access: impl Access,
         key: &SecretKey,
@@ -1398,10 +1408,10 @@ impl Store {
             let todo = &bodies[results.len()..];
             // Signed beside readers; only the journal write and the index batch exclude them.
             let signed = access.read().sign_and_check(key, todo, now_ms);
-            let round = signed.and_then(|s| access.store().stage_round(s));
+            let round = signed.and_then(|s| access.write().stage_round(s));
             let done = round.and_then(|round| {
                 let synced = round.staged.sync();
-                access.store().finish_round(round, synced, &mut results)
+                access.write().finish_round(round, synced, &mut results)
             });
             if let Err(e) = done {
                 // The store failed: this body is answered with the failure, the rest with a
