@@ -94,7 +94,14 @@ fn follow(data: &Path, charter: &str, all: &[hubnet_protocol::Record]) -> (f64, 
         hubnet_node::search::indexer::spawn(indexer, held.clone(), &waker, woken).expect("spawn");
     let started = Instant::now();
     for chunk in all.chunks(BATCH) {
-        held.0.write().expect("lock").append(chunk).expect("append");
+        // As the node's ingest worker commits a group: the lock is let go during the `fdatasync`.
+        let staged = held.0.write().expect("lock").stage(chunk).expect("stage");
+        let synced = staged.sync();
+        held.0
+            .write()
+            .expect("lock")
+            .finish(staged, synced)
+            .expect("finish");
         waker.wake();
     }
     let end = {
