@@ -969,10 +969,9 @@ fn read_range(shared: &Shared, r: &RangeRequest, budget: usize) -> Vec<Vec<u8>> 
     let mut out = Vec::new();
     let mut used = 0usize;
     for (_, id) in ids {
-        let Ok(Some(s)) = store.get_signed(&id) else {
+        let Ok(Some(bytes)) = store.served_bytes(&id) else {
             break;
         };
-        let bytes = s.encode();
         if !out.is_empty() && used + bytes.len() > budget {
             break;
         }

@@ -109,6 +109,27 @@ fn erasing_deletes_the_bodies_and_keeps_what_verifies() {
     );
 }
 
+/// What sync sends (`served_bytes`) is what `get_signed` serves, encoded: the journal's entry for
+/// a record nothing erased, and the record without its body and with its proof for an erased one.
+#[test]
+fn served_bytes_are_what_get_signed_serves() {
+    let (_f, store, records) = erased_fixture();
+    for r in &records {
+        let served = store.get_signed(&r.id).expect("reads").expect("held");
+        assert_eq!(
+            store.served_bytes(&r.id).expect("reads"),
+            Some(served.encode()),
+            "{}",
+            r.id
+        );
+    }
+    assert!(
+        store.erased_by(&records[0].id).is_some(),
+        "one of them is erased"
+    );
+    assert_eq!(store.served_bytes(&RecordId([9; 32])).expect("reads"), None);
+}
+
 #[test]
 fn an_erased_body_offered_again_is_refused_and_counted() {
     let (f, mut store, [target, ..]) = erased_fixture();

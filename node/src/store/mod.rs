@@ -785,6 +785,19 @@ impl Store {
         }
     }
 
+    /// The encoded `SignedRecord` of `id` as it is served (`get_signed`'s, encoded): a record
+    /// nothing erased is served as its journal entry holds it, without decoding and encoding it
+    /// again (sync answers send thousands at a time).
+    pub fn served_bytes(&self, id: &RecordId) -> Result<Option<Vec<u8>>, StoreError> {
+        if self.erased.contains_key(id) {
+            return Ok(self.get_signed(id)?.map(|s| s.encode()));
+        }
+        match self.locate(id)? {
+            Some(loc) => Ok(Some(self.journal.read_at(loc.offset)?)),
+            None => Ok(self.fork_record(id).map(SignedRecord::encode)),
+        }
+    }
+
     /// Record `id`, decoded.
     pub fn get(&self, id: &RecordId) -> Result<Option<Record>, StoreError> {
         let Some(loc) = self.locate(id)? else {
