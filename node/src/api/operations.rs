@@ -42,8 +42,9 @@ use crate::store::{Store, StoreError};
 /// How long the store may take to answer the readiness probe's read. Reads wait only while the
 /// ingest worker holds the store to check, write or make visible a group commit (milliseconds;
 /// not during the group's `fdatasync`, except for fork evidence and erasures, which a slow disk
-/// can make tens of milliseconds): a store that does not answer in 2 s is stuck, not busy. A probe's own
-/// timeout must be longer (Kubernetes' default of 1 s is not: set `timeoutSeconds: 3`).
+/// can make tens of milliseconds): a store that does not answer in 2 s is stuck, not busy. A
+/// probe's own timeout must be longer (Kubernetes' default of 1 s is not: set
+/// `timeoutSeconds: 3`).
 pub const STORE_ANSWER_WITHIN: Duration = Duration::from_secs(2);
 
 /// How long the search index may stay behind the store before the node is not ready: 30 s.

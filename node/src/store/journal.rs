@@ -13,8 +13,9 @@
 //! later ([`Journal::write_group`], [`WrittenGroup::sync`], then [`Journal::confirm`]): until it
 //! is confirmed, [`Journal::len`] and this type's reads stop before it, so the store reads no
 //! group that is not on disk yet, and its `fdatasync` needs no access to the journal (nor the
-//! store's lock). The file itself is longer meanwhile (what a backup reading the file sees). A crash can only leave a torn *last* entry; opening
-//! finds it (short read, bad checksum, or zero fill), reports it and truncates it. A bad entry
+//! store's lock). The file itself is longer meanwhile (what a backup reading the file sees).
+//!
+//! A crash can only leave a torn *last* entry; opening finds it (short read, bad checksum, or zero fill), reports it and truncates it. A bad entry
 //! followed by data is corruption, not a torn write, and the journal refuses to open.
 
 use std::fs::{File, OpenOptions};
@@ -137,7 +138,7 @@ pub struct Journal {
 /// with [`WrittenGroup::sync`] (the journal is not needed for that), then hand it back to
 /// [`Journal::confirm`], or to [`Journal::discard`] if the sync failed.
 #[derive(Debug)]
-#[must_use = "a written group stays unreadable, and the journal takes no other, until it is confirmed or discarded"]
+#[must_use = "a written group stays unreadable, and blocks the next, until confirmed or discarded"]
 pub struct WrittenGroup {
     offsets: Vec<u64>,
     end: u64,
@@ -160,11 +161,16 @@ impl WrittenGroup {
             .gate
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        self.file.sync_data().map_err(|cause| JournalError::Io {
-            path: self.path.clone(),
-            cause,
-        })
+        sync_data(&self.file, &self.path)
     }
+}
+
+/// `fdatasync` of `file` (the journal at `path`).
+fn sync_data(file: &File, path: &Path) -> Result<(), JournalError> {
+    file.sync_data().map_err(|cause| JournalError::Io {
+        path: path.to_owned(),
+        cause,
+    })
 }
 
 impl Journal {
@@ -396,10 +402,7 @@ impl Journal {
 
     /// Makes every write so far durable (`fdatasync`).
     pub fn sync(&self) -> Result<(), JournalError> {
-        self.file.sync_data().map_err(|cause| JournalError::Io {
-            path: self.path.clone(),
-            cause,
-        })
+        sync_data(&self.file, &self.path)
     }
 
     /// Reads the payload of the entry at `offset`, checking its checksum.

@@ -18,9 +18,9 @@
 //! node runs; the index (and the search index beside it, `DATA_DIR/search/`) are derived.
 //!
 //! A record is acknowledged only after [`Store::append`] (or [`Store::finish`], its last step)
-//! returns, which is after its journal entry was written and `fdatasync`ed. The index is updated after, in one sled batch that also records
-//! how far into the journal it has applied; sled's own flushing does not matter for durability,
-//! because opening replays the journal from that point.
+//! returns, which is after its journal entry was written and `fdatasync`ed. The index is updated
+//! after, in one sled batch that also records how far into the journal it has applied; sled's own
+//! flushing does not matter for durability, because opening replays the journal from that point.
 
 mod governance;
 pub mod index;
@@ -284,7 +284,7 @@ struct Round {
 /// A group commit [`Store::stage`] wrote to the journal, waiting for its `fdatasync`
 /// ([`Staged::sync`]) and then for [`Store::finish`], which makes it visible.
 #[derive(Debug)]
-#[must_use = "a staged group is acknowledged only by `Store::finish`; until then the store takes no other"]
+#[must_use = "a staged group is acknowledged only by `Store::finish`, and blocks the next until then"]
 pub struct Staged {
     outcomes: Vec<Outcome>,
     /// What was written; none when no record was accepted.
