@@ -178,6 +178,7 @@ fn main() {
     let (jobs, _job_rx) = tokio::sync::mpsc::channel(1);
     let app = router(AppState {
         answers: hubnet_node::api::answers::AnswerCache::new(64 << 20),
+        records: hubnet_node::api::answers::RecordCache::new(64 << 20),
         shared: shared.clone(),
         jobs,
         admin_token: std::sync::Arc::from("unused"),

@@ -80,12 +80,18 @@ fn main() {
     println!("records: {n}");
     println!("| endpoint | answer bytes | requests/s | latency | ratio to health |");
     println!("|---|---|---|---|---|");
-    // The node as configured by default (answers to repeated queries kept), then the same data
-    // with that cache off (`answer_cache_mb = 0`): every answer computed, as for a query no
-    // one asked since the last record arrived. Each with its own health figure.
+    // The node as configured by default (answers to repeated queries kept, and the JSON of the
+    // records in them), then the same data with the answers off (`answer_cache_mb = 0`): every
+    // answer computed, as for a query no one asked since the last record arrived, the records'
+    // JSON still kept; then with both off: every answer and every record's JSON made afresh.
+    // Each with its own health figure.
     for (cache, extra) in [
         ("", String::new()),
         (", no answer cache", "answer_cache_mb = 0\n".to_owned()),
+        (
+            ", nothing kept",
+            "answer_cache_mb = 0\nrecord_cache_mb = 0\n".to_owned(),
+        ),
     ] {
         let (node, http) = common::start_node(dir.path(), &data, &format!("{limits}{extra}"));
         common::wait_indexed(http, n, Duration::from_secs(600));

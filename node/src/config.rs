@@ -49,6 +49,7 @@
 //! posts_per_minute = 60                      # unauthenticated POSTs (and wrong admin tokens)
 //! post_burst = 20                            #   per address, and their burst
 //! answer_cache_mb = 64                       # answers to repeated queries kept (0: none)
+//! record_cache_mb = 64                       # records' JSON in answers kept (0: none)
 //! ```
 
 use std::net::SocketAddr;

@@ -205,6 +205,7 @@ async fn serve(
     let limits = edge::fit_descriptors(config.http_limits.clone());
     let app = api::router(api::AppState {
         answers: api::answers::AnswerCache::new(limits.answer_cache_mb << 20),
+        records: api::answers::RecordCache::new(limits.record_cache_mb << 20),
         shared: shared.clone(),
         jobs: job_tx,
         admin_token: Arc::from(config.admin_token.as_str()),

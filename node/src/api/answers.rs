@@ -10,12 +10,24 @@
 //! midnight). An answer is served again only while all three are the same, so it is always the
 //! answer the node would compute now. The memory is bounded in bytes
 //! (`[http_limits] answer_cache_mb`, default 64; 0 keeps nothing).
+//!
+//! A query asked for the first time, or again after a record arrived, is computed afresh; what
+//! it shows of each record (its JSON as it stands, [`crate::current::Current::json`], a few
+//! kilobytes with the signed bytes in base64) is kept apart ([`RecordCache`]), by what that JSON
+//! is made of: the ids of the record, its latest amendment and its retraction (records never
+//! change once stored) and whether each of the three is erased (the one change a stored record
+//! sees: its body deleted). The erased marks are read under the same read lock as the records,
+//! so JSON made before an erasure is kept under marks that no later lookup asks for. Bounded in
+//! bytes (`[http_limits] record_cache_mb`, default 64; 0 keeps nothing).
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use hubnet_protocol::RecordId;
 
+use crate::search::DocState;
 use crate::shared::Shared;
+use crate::store::Store;
 
 /// What an answer was made from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,6 +94,65 @@ impl AnswerCache {
     pub fn put(&self, key: String, stamp: Stamp, body: Bytes) {
         if let Some(answers) = &self.answers {
             answers.insert(key, Arc::new(Answer { stamp, body }));
+        }
+    }
+}
+
+/// What the JSON of one record as it stands is made of: the ids a search hit names (the record,
+/// its latest amendment, its retraction) and whether the store holds each erased.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RecordKey {
+    ids: [Option<RecordId>; 3],
+    erased: [bool; 3],
+}
+
+impl RecordKey {
+    /// The key of `hit` as `store` holds its records now. Read it under the same lock as the
+    /// records the JSON is made from.
+    pub fn of(store: &Store, hit: &DocState) -> Self {
+        let ids = [Some(hit.id), hit.amendment, hit.retraction];
+        let erased = ids.map(|id| id.is_some_and(|id| store.erased_by(&id).is_some()));
+        Self { ids, erased }
+    }
+}
+
+/// The JSON of records as answers show them, bounded in bytes.
+#[derive(Clone)]
+pub struct RecordCache {
+    records: Option<moka::sync::Cache<RecordKey, Bytes>>,
+}
+
+impl std::fmt::Debug for RecordCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RecordCache")
+            .field("entries", &self.records.as_ref().map(|r| r.entry_count()))
+            .finish()
+    }
+}
+
+impl RecordCache {
+    /// Keeps at most `bytes` of records' JSON (and keys); 0 keeps none.
+    pub fn new(bytes: u64) -> Self {
+        let records = (bytes > 0).then(|| {
+            moka::sync::Cache::builder()
+                .max_capacity(bytes)
+                .weigher(|_: &RecordKey, json: &Bytes| {
+                    u32::try_from(std::mem::size_of::<RecordKey>() + json.len()).unwrap_or(u32::MAX)
+                })
+                .build()
+        });
+        Self { records }
+    }
+
+    /// The JSON kept for `key`.
+    pub fn get(&self, key: &RecordKey) -> Option<Bytes> {
+        self.records.as_ref()?.get(key)
+    }
+
+    /// Keeps `json` for `key`.
+    pub fn put(&self, key: RecordKey, json: Bytes) {
+        if let Some(records) = &self.records {
+            records.insert(key, json);
         }
     }
 }

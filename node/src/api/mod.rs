@@ -101,6 +101,8 @@ pub struct AppState {
     pub guard: Arc<guard::Guard>,
     /// Answers to repeated queries ([`answers`]).
     pub answers: answers::AnswerCache,
+    /// The JSON of records in answers ([`answers::RecordCache`]).
+    pub records: answers::RecordCache,
 }
 
 /// The largest request body: four records of the charter's maximum size (a draft's JSON is

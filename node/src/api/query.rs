@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use hubnet_protocol::{PublicKey, RecordId};
 use serde_json::{Value, json};
 
-use super::answers::Stamp;
+use super::answers::{RecordCache, RecordKey, Stamp};
 use super::openapi::{FieldsParam, LogParams, Problem, QueryParams};
 use super::{ApiError, AppState, blocking, member_code, parse_id};
 use crate::current::{Current, FIELDS};
@@ -62,6 +62,74 @@ pub fn load_current(store: &Store, s: &DocState) -> Result<Option<Current>, ApiE
     }))
 }
 
+/// The JSON of each hit's records as they stand ([`Current::json`]), serialised, in hit order:
+/// from `cache` where kept, otherwise loaded from the store (a hit whose record the store does
+/// not hold is left out, as [`run_query`] leaves it out) and kept.
+pub fn hits_json(
+    shared: &Shared,
+    hits: &[DocState],
+    cache: &RecordCache,
+) -> Result<Vec<Bytes>, ApiError> {
+    let mut out: Vec<Option<Bytes>> = Vec::with_capacity(hits.len());
+    // In chunks, so that a big page does not keep the ingest worker waiting for the store; the
+    // JSON of what was loaded is made after the lock is let go.
+    for chunk in hits.chunks(64) {
+        let mut loaded: Vec<(usize, RecordKey, Current)> = Vec::new();
+        {
+            let store = shared.read_store();
+            for hit in chunk {
+                let key = RecordKey::of(&store, hit);
+                if let Some(json) = cache.get(&key) {
+                    out.push(Some(json));
+                } else if let Some(c) = load_current(&store, hit)? {
+                    loaded.push((out.len(), key, c));
+                    out.push(None);
+                }
+            }
+        }
+        for (i, key, c) in loaded {
+            let json = Bytes::from(
+                serde_json::to_vec(&c.json())
+                    .map_err(|e| ApiError::Internal(format!("serialising a record: {e}")))?,
+            );
+            cache.put(key, json.clone());
+            if let Some(slot) = out.get_mut(i) {
+                *slot = Some(json);
+            }
+        }
+    }
+    Ok(out.into_iter().flatten().collect())
+}
+
+/// The answer to a query, `{facets, next_cursor, records, total}`, with each record's JSON as
+/// given: the bytes `serde_json` writes for the same object (its keys in order, no spaces).
+pub(super) fn answer_json(
+    records: &[Bytes],
+    page: &crate::search::Page,
+) -> Result<Bytes, ApiError> {
+    let mut body = Vec::with_capacity(records.iter().map(Bytes::len).sum::<usize>() + 4096);
+    let mut write = |part: &[u8]| body.extend_from_slice(part);
+    write(b"{\"facets\":");
+    let facets = serde_json::to_vec(&serde_json::to_value(&page.facets).unwrap_or(Value::Null))
+        .map_err(|e| ApiError::Internal(format!("serialising an answer: {e}")))?;
+    write(&facets);
+    write(b",\"next_cursor\":");
+    let cursor = serde_json::to_vec(&page.next_cursor)
+        .map_err(|e| ApiError::Internal(format!("serialising an answer: {e}")))?;
+    write(&cursor);
+    write(b",\"records\":[");
+    for (i, r) in records.iter().enumerate() {
+        if i > 0 {
+            write(b",");
+        }
+        write(r);
+    }
+    write(b"],\"total\":");
+    write(page.total.to_string().as_bytes());
+    write(b"}");
+    Ok(Bytes::from(body))
+}
+
 /// Runs `q` and loads every hit's records: the page, the total and the facets.
 pub fn run_query(
     shared: &Shared,
@@ -99,25 +167,32 @@ pub async fn search(
     let fields = parse_fields(&extras)?;
     let shared = state.shared.clone();
     let answers = state.answers.clone();
+    let kept = state.records.clone();
     let key = format!("records?{}", raw.unwrap_or_default());
     let body = blocking(move || {
         let stamp = Stamp::now(&shared, q.listed_on.unwrap_or_default());
         if let Some(body) = answers.get(&key, stamp) {
             return Ok(body);
         }
-        let (records, page) = run_query(&shared, &q)?;
-        let records: Vec<Value> = match &fields {
-            None => records.iter().map(Current::json).collect(),
-            Some(f) => records.iter().map(|c| c.json_fields(f)).collect(),
+        let (records, page) = match &fields {
+            None => {
+                let page = shared
+                    .search
+                    .search(&q)
+                    .map_err(|e| ApiError::Internal(e.to_string()))?;
+                (hits_json(&shared, &page.hits, &kept)?, page)
+            }
+            Some(f) => {
+                let (records, page) = run_query(&shared, &q)?;
+                let records = records
+                    .iter()
+                    .map(|c| serde_json::to_vec(&c.json_fields(f)).map(Bytes::from))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(|e| ApiError::Internal(format!("serialising an answer: {e}")))?;
+                (records, page)
+            }
         };
-        let body = serde_json::to_vec(&json!({
-            "records": records,
-            "next_cursor": page.next_cursor,
-            "total": page.total,
-            "facets": page.facets,
-        }))
-        .map(Bytes::from)
-        .map_err(|e| ApiError::Internal(format!("serialising an answer: {e}")))?;
+        let body = answer_json(&records, &page)?;
         answers.put(key, stamp, body.clone());
         Ok(body)
     })

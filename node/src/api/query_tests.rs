@@ -1045,3 +1045,110 @@ async fn profiles_are_compared_across_countries_and_over_time() {
     assert_eq!(v["facets"]["area"]["public-service-hrm"], 3);
     assert_eq!(v["facets"]["kind"]["reform_profile"], 3);
 }
+
+/// An answer made from the records' JSON kept ([`super::answers::RecordCache`]) is the answer the
+/// node made before it kept any, byte for byte: whole records built as `serde_json` values and
+/// the answer serialised in one piece; cold, warm, and with a cursor to the next page.
+#[tokio::test]
+async fn an_answer_from_the_records_kept_is_the_answer_made_afresh_byte_for_byte() {
+    let api = api(Some("KZ"));
+    let original = publish(
+        &api,
+        json!({"kind": "practice", "topics": ["training"], "title": {"en": "Quokka mentoring"},
+               "summary": {"en": "s", "ru": "Наставничество"}}),
+    )
+    .await;
+    for title in ["Quokka: оплата труда", "Quokka: аттестация"] {
+        publish(
+            &api,
+            json!({"kind": "practice", "topics": ["pay"], "title": {"ru": title},
+                   "summary": {"ru": "Оплата"}}),
+        )
+        .await;
+    }
+    publish(
+        &api,
+        json!({"kind": "amendment", "target": original,
+               "record": {"kind": "practice", "topics": ["training"],
+                          "title": {"en": "Quokka mentoring, amended"}, "summary": {"en": "s"}}}),
+    )
+    .await;
+    wait_for(&api, "/api/v1/records?q=quokka", |v| {
+        v["total"] == 3
+            && v["records"]
+                .as_array()
+                .is_some_and(|r| r.iter().any(|r| r["amendment"].is_object()))
+    })
+    .await;
+    let kept = super::answers::RecordCache::new(1 << 20);
+    // The whole result (no cursor), then a page of two (a cursor to the next).
+    for raw in ["q=quokka", "q=quokka&limit=2"] {
+        let (q, _) = super::query::parse_query(&api.shared, Some(raw), &["fields"]).unwrap();
+        // As the answer was made before: `Current::json` values, one `json!` serialised whole.
+        let (records, page) = super::query::run_query(&api.shared, &q).unwrap();
+        assert_eq!(page.next_cursor.is_some(), raw.contains("limit"), "{raw}");
+        let records: Vec<Value> = records.iter().map(crate::current::Current::json).collect();
+        let before = serde_json::to_vec(&json!({
+            "records": records,
+            "next_cursor": page.next_cursor,
+            "total": page.total,
+            "facets": page.facets,
+        }))
+        .unwrap();
+        for round in ["cold", "warm"] {
+            let json = super::query::hits_json(&api.shared, &page.hits, &kept).unwrap();
+            let now = super::query::answer_json(&json, &page).unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&now),
+                String::from_utf8_lossy(&before),
+                "{raw}, {round}"
+            );
+        }
+        let (_, _, body) = call(&api, get(&format!("/api/v1/records?{raw}"))).await;
+        assert_eq!(body, before, "{raw}: through the API");
+    }
+}
+
+/// The JSON kept of a record is never served after the record was erased, even to a search whose
+/// index still names it (the index follows the store a moment later): the erased marks are part
+/// of what it is kept under.
+#[tokio::test]
+async fn a_record_erased_since_its_json_was_kept_is_shown_erased() {
+    let api = api(Some("KZ"));
+    let name = "Dr Quokka Erasable (fictional)";
+    let expert = publish(
+        &api,
+        json!({"kind": "expert", "name": {"en": name}, "topics": ["training"],
+               "languages": ["ru"], "formats": ["speaker"], "contact_email": "experts@kz.example.org",
+               "sample": true,
+               "consent": {"date": "2026-01-15", "scope": "hub_network_all_members",
+                           "document_sha256": "44".repeat(32)}}),
+    )
+    .await;
+    let hit = crate::search::DocState {
+        id: expert.parse().unwrap(),
+        amendment: None,
+        retraction: None,
+    };
+    let kept = super::answers::RecordCache::new(1 << 20);
+    let shown = |json: &[axum::body::Bytes]| -> Value { serde_json::from_slice(&json[0]).unwrap() };
+    let first = super::query::hits_json(&api.shared, &[hit], &kept).unwrap();
+    assert_eq!(shown(&first)["body"]["name"]["en"], name);
+    assert_eq!(
+        super::query::hits_json(&api.shared, &[hit], &kept).unwrap(),
+        first,
+        "kept"
+    );
+    publish(
+        &api,
+        json!({"kind": "erasure", "target": expert, "ground": "erasure_request"}),
+    )
+    .await;
+    let after = super::query::hits_json(&api.shared, &[hit], &kept).unwrap();
+    let v = shown(&after);
+    assert_eq!(v["erased"], true, "{v}");
+    assert!(
+        !String::from_utf8_lossy(&after[0]).contains(name),
+        "the erased name is still served: {v}"
+    );
+}

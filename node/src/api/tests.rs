@@ -52,6 +52,7 @@ pub(super) fn api_with(member: Option<&str>, prepare: impl FnOnce(&mut Store)) -
 fn app(shared: &Arc<Shared>, jobs: mpsc::Sender<worker::Job>) -> axum::Router {
     router(AppState {
         answers: crate::api::answers::AnswerCache::new(64 << 20),
+        records: crate::api::answers::RecordCache::new(64 << 20),
         shared: shared.clone(),
         jobs,
         admin_token: Arc::from(TOKEN),

@@ -39,6 +39,9 @@ pub struct Limits {
     /// Memory for the answers to repeated queries, in MiB ([`crate::api::answers`]); 0 keeps
     /// none.
     pub answer_cache_mb: u64,
+    /// Memory for the JSON of records shown in answers, in MiB
+    /// ([`crate::api::answers::RecordCache`]); 0 keeps none.
+    pub record_cache_mb: u64,
 }
 
 impl Default for Limits {
@@ -57,6 +60,7 @@ impl Default for Limits {
             posts_per_minute: 60,
             post_burst: 20,
             answer_cache_mb: 64,
+            record_cache_mb: 64,
         }
     }
 }
@@ -125,6 +129,12 @@ impl Limits {
         range(
             "http_limits.answer_cache_mb",
             self.answer_cache_mb,
+            0,
+            65_536,
+        )?;
+        range(
+            "http_limits.record_cache_mb",
+            self.record_cache_mb,
             0,
             65_536,
         )?;
