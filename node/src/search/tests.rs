@@ -1164,3 +1164,99 @@ fn only_a_damaged_search_index_is_rebuilt() {
     )));
     assert!(!env(TantivyError::InvalidArgument("x".into())));
 }
+
+/// Whether `q` is answered by relevance in two steps ([`SearchIndex::text_alone`]).
+fn two_steps(index: &SearchIndex, q: &Query) -> bool {
+    index
+        .text_query(q)
+        .is_some_and(|t| index.text_alone(q, &*t))
+}
+
+/// A word alone (no filter) is answered by relevance in two steps, the facets counted without
+/// scores and the page found by the word's own query with block-max WAND
+/// ([`SearchIndex::text_alone`]); what every query leaves out (retracted records, experts past
+/// their re-confirmation) is left out of that page too. Every page, the total, the facets and
+/// whether a next page follows are the ones the single scored pass over the whole query gives (forced here by a
+/// filter that every match passes).
+#[test]
+fn a_word_alone_is_paged_like_the_whole_query_scored_in_one_pass() {
+    let c = corpus();
+    let (index, mut indexer) = c.index();
+    // Thirty practices whose scores for the word differ (it is written 1 to 30 times).
+    let mut practices = Vec::new();
+    for i in 1..=30 {
+        let words = vec!["zyxwvut"; i].join(" ");
+        practices.push(c.publish_json(
+            "KZ",
+            serde_json::json!({"kind": "practice", "title": {"en": format!("Practice {i}")},
+                               "summary": {"en": format!("{words} civil service reform")},
+                               "topics": ["training"]}),
+        ));
+    }
+    // The best matches are the ones left out: three retracted, and an expert past its date.
+    for i in [30, 29, 25] {
+        c.publish_json(
+            "KZ",
+            serde_json::json!({"kind": "retraction", "target": practices[i - 1].id.to_hex(),
+                               "reason": {"en": "Withdrawn."}}),
+        );
+    }
+    c.publish_json(
+        "KZ",
+        serde_json::json!({
+            "kind": "expert", "name": {"en": vec!["Zyxwvut"; 40].join(" ")},
+            "topics": ["training"], "languages": ["ru"], "formats": ["speaker"],
+            "consent": {"date": "2026-09-01", "scope": "hub_network_all_members",
+                        "document_sha256": "44".repeat(32)},
+            "reconfirm_by": "2027-03-31"
+        }),
+    );
+    indexer.catch_up(&c.store, &AtomicBool::new(false)).unwrap();
+    let day = chrono::NaiveDate::from_ymd_opt(2027, 6, 1).unwrap();
+    for include_retracted in [false, true] {
+        for offset in [0, 1, 4, 5, 12, 25, 27, 40] {
+            let mut alone = query(&[("q", "zyxwvut"), ("limit", "5")]);
+            alone.listed_on = Some(day);
+            alone.include_retracted = include_retracted;
+            alone.from = query::From::Offset(offset);
+            assert!(two_steps(&index, &alone), "the two-step path");
+            let mut whole = alone.clone();
+            whole.kinds = vec!["practice".into(), "expert".into()];
+            assert!(!two_steps(&index, &whole), "the one-pass path");
+            let (a, w) = (index.search(&alone).unwrap(), index.search(&whole).unwrap());
+            let context = format!("offset {offset}, retracted included: {include_retracted}");
+            assert_eq!(ids(&a), ids(&w), "{context}");
+            assert_eq!(a.total, w.total, "{context}");
+            // A cursor names its query, and the two queries differ: whether there is one.
+            assert_eq!(
+                a.next_cursor.is_some(),
+                w.next_cursor.is_some(),
+                "{context}"
+            );
+            let next = (offset + 5 < a.total).then(|| alone.cursor_at(offset + 5));
+            assert_eq!(a.next_cursor, next, "{context}");
+            assert_eq!(a.facets, w.facets, "{context}");
+            assert_eq!(
+                a.total,
+                if include_retracted { 30 } else { 27 },
+                "{context}"
+            );
+            if offset == 0 {
+                let best = if include_retracted { 30 } else { 28 };
+                assert_eq!(ids(&a)[0], practices[best - 1].id, "{context}");
+            }
+        }
+    }
+    // Two words, a phrase, or a filter: the single pass.
+    for (q, filter) in [
+        ("zyxwvut reform", None),
+        ("\"civil service\"", None),
+        ("zyxwvut", Some("KZ")),
+    ] {
+        let mut params = vec![("q", q)];
+        if let Some(country) = filter {
+            params.push(("country", country));
+        }
+        assert!(!two_steps(&index, &query(&params)), "{q}");
+    }
+}
