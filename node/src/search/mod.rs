@@ -655,8 +655,7 @@ impl SearchIndex {
         let facet_counts = FacetCollector {
             cache: &self.facets,
         };
-        let text = self.text_query(q);
-        let query = self.build_with(q, text.as_ref().map(|t| t.box_clone()));
+        let query = self.build(q);
         let limit = q.limit + 1;
         let (hits_at, next_cursor, total, facets): (Vec<DocAddress>, Option<String>, _, _) = match q
             .sort
@@ -666,23 +665,12 @@ impl SearchIndex {
                     query::From::Offset(o) => o,
                     _ => 0,
                 };
-                let top: Vec<DocAddress>;
-                let (n, f);
-                if let Some(text) = text.filter(|t| self.text_alone(q, &**t)) {
-                    // Counted without scoring; the page found by the text's own query, which
-                    // tantivy answers with block-max WAND (skipping what cannot make the page).
-                    (n, f) = searcher.search(&query, &(Count, facet_counts))?;
-                    top = self.top_by_text(&searcher, q, &*text, offset, limit)?;
-                } else {
-                    let window = TopDocs::with_limit(limit).and_offset(offset);
-                    let found;
-                    (found, n, f) =
-                        searcher.search(&query, &(window.order_by_score(), Count, facet_counts))?;
-                    top = found.into_iter().map(|(_, a)| a).collect();
-                }
+                let window = TopDocs::with_limit(limit).and_offset(offset);
+                let (top, n, f) =
+                    searcher.search(&query, &(window.order_by_score(), Count, facet_counts))?;
                 let more = top.len() > q.limit && offset + q.limit <= query::MAX_OFFSET;
                 let next = more.then(|| q.cursor_at(offset + q.limit));
-                (top, next, n, f)
+                (top.into_iter().map(|(_, a)| a).collect(), next, n, f)
             }
             Sort::Newest | Sort::Oldest | Sort::Start => {
                 let (field, order) = self.sort_field(q.sort);
@@ -805,131 +793,21 @@ impl SearchIndex {
             .len())
     }
 
-    /// The full-text part of `q`, as tantivy's query parser builds it over the text fields.
-    fn text_query(&self, q: &Query) -> Option<Box<dyn tantivy::query::Query>> {
-        let f = &self.fields;
-        let text = q.q.as_ref()?;
-        let fields: Vec<Field> = if q.langs.is_empty() {
-            f.texts.iter().map(|(_, f)| *f).chain([f.other]).collect()
-        } else {
-            q.langs.iter().map(|l| f.text_field(l)).collect()
-        };
-        let mut parser = QueryParser::for_index(&self.index, fields);
-        parser.set_conjunction_by_default();
-        // Lenient: a stray quote or colon in what a person typed is not an error.
-        let (ast, _errors) = query_grammar::parse_query_lenient(&text::normalize(text));
-        let (parsed, _errors) =
-            parser.build_query_from_user_input_ast_lenient(fields_as_words(ast));
-        Some(parsed)
-    }
-
-    /// Whether `text`, the text query of `q`, is all `q` asks besides what every query leaves
-    /// out (retracted records unless asked for, experts past their re-confirmation), and
-    /// tantivy can answer its best matches with block-max WAND: a word (its terms in the text
-    /// fields, any of them), no filter.
-    fn text_alone(&self, q: &Query, text: &dyn tantivy::query::Query) -> bool {
-        let filtered = [
-            &q.kinds,
-            &q.countries,
-            &q.topics,
-            &q.areas,
-            &q.authors,
-            &q.langs,
-            &q.statuses,
-            &q.roles,
-            &q.participants,
-            &q.states,
-            &q.refs,
-        ]
-        .iter()
-        .any(|v| !v.is_empty())
-            || [q.created_from, q.created_to, q.start_from, q.start_to]
-                .iter()
-                .any(Option::is_some);
-        if filtered {
-            return false;
-        }
-        match text.downcast_ref::<BooleanQuery>() {
-            Some(b) => {
-                !b.clauses().is_empty()
-                    && b.clauses().iter().all(|(o, c)| {
-                        *o == Occur::Should && c.downcast_ref::<TermQuery>().is_some()
-                    })
-            }
-            None => text.downcast_ref::<TermQuery>().is_some(),
-        }
-    }
-
-    /// The documents at `offset..offset + limit` of `q`'s matches by relevance, found by its text
-    /// query alone ([`Self::text_alone`]): the text's matches that `q` leaves out are found
-    /// first (few: retracted records, experts past their re-confirmation), then the best
-    /// `offset + limit` of the text's matches plus as many as were left out, and those left out
-    /// are dropped. Ranked by the text's score (the full query's adds the same constant to
-    /// every match, so the order is the same but for ties it rounds together).
-    fn top_by_text(
-        &self,
-        searcher: &tantivy::Searcher,
-        q: &Query,
-        text: &dyn tantivy::query::Query,
-        offset: usize,
-        limit: usize,
-    ) -> Result<Vec<DocAddress>, SearchError> {
-        let f = &self.fields;
-        let mut left_out: Vec<(Occur, Box<dyn tantivy::query::Query>)> = Vec::new();
-        if !q.include_retracted {
-            left_out.push((
-                Occur::Should,
-                Box::new(TermQuery::new(
-                    Term::from_field_bool(f.retracted, true),
-                    IndexRecordOption::Basic,
-                )),
-            ));
-        }
-        if let Some(on) = q.listed_on {
-            left_out.push((
-                Occur::Should,
-                Box::new(RangeQuery::new(
-                    Bound::Unbounded,
-                    Bound::Excluded(Term::from_field_i64(f.listed_until, day_number(on))),
-                )),
-            ));
-        }
-        let excluded = if left_out.is_empty() {
-            std::collections::HashSet::new()
-        } else {
-            let excluded = BooleanQuery::new(vec![
-                (Occur::Must, text.box_clone()),
-                (Occur::Must, Box::new(BooleanQuery::new(left_out))),
-            ]);
-            searcher.search(&excluded, &tantivy::collector::DocSetCollector)?
-        };
-        let wanted = offset
-            .saturating_add(limit)
-            .saturating_add(excluded.len())
-            .max(1);
-        let best = searcher.search(text, &TopDocs::with_limit(wanted).order_by_score())?;
-        Ok(best
-            .into_iter()
-            .map(|(_, a)| a)
-            .filter(|a| !excluded.contains(a))
-            .skip(offset)
-            .take(limit)
-            .collect())
-    }
-
     fn build(&self, q: &Query) -> Box<dyn tantivy::query::Query> {
-        self.build_with(q, self.text_query(q))
-    }
-
-    /// The query of `q` whose text part ([`Self::text_query`]) is `text`.
-    fn build_with(
-        &self,
-        q: &Query,
-        text: Option<Box<dyn tantivy::query::Query>>,
-    ) -> Box<dyn tantivy::query::Query> {
         let f = &self.fields;
         let mut must: Vec<(Occur, Box<dyn tantivy::query::Query>)> = Vec::new();
-        if let Some(parsed) = text {
+        if let Some(text) = &q.q {
+            let fields: Vec<Field> = if q.langs.is_empty() {
+                f.texts.iter().map(|(_, f)| *f).chain([f.other]).collect()
+            } else {
+                q.langs.iter().map(|l| f.text_field(l)).collect()
+            };
+            let mut parser = QueryParser::for_index(&self.index, fields);
+            parser.set_conjunction_by_default();
+            // Lenient: a stray quote or colon in what a person typed is not an error.
+            let (ast, _errors) = query_grammar::parse_query_lenient(&text::normalize(text));
+            let (parsed, _errors) =
+                parser.build_query_from_user_input_ast_lenient(fields_as_words(ast));
             must.push((Occur::Must, parsed));
         }
         let terms = |field: Field, values: &[String]| -> Option<Box<dyn tantivy::query::Query>> {
