@@ -19,8 +19,13 @@
 //! sees: its body deleted). The erased marks are read under the same read lock as the records,
 //! so JSON made before an erasure is kept under marks that no later lookup asks for. Bounded in
 //! bytes (`[http_limits] record_cache_mb`, default 64; 0 keeps nothing).
+//!
+//! Neither cache keeps an erased body in memory for long: the first answer computed after the
+//! store erased a record (every answer kept is stale after the erasure's write, so the next query
+//! of any kind computes one) drops everything both caches hold ([`RecordCache::note_erased`]).
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::body::Bytes;
 use hubnet_protocol::RecordId;
@@ -96,6 +101,14 @@ impl AnswerCache {
             answers.insert(key, Arc::new(Answer { stamp, body }));
         }
     }
+
+    /// Drops every answer kept, and frees their memory now.
+    pub fn forget_all(&self) {
+        if let Some(answers) = &self.answers {
+            answers.invalidate_all();
+            answers.run_pending_tasks();
+        }
+    }
 }
 
 /// What the JSON of one record as it stands is made of: the ids a search hit names (the record,
@@ -120,6 +133,8 @@ impl RecordKey {
 #[derive(Clone)]
 pub struct RecordCache {
     records: Option<moka::sync::Cache<RecordKey, Bytes>>,
+    /// How many records the store held erased when last told ([`Self::note_erased`]).
+    erased: Arc<AtomicUsize>,
 }
 
 impl std::fmt::Debug for RecordCache {
@@ -141,7 +156,25 @@ impl RecordCache {
                 })
                 .build()
         });
-        Self { records }
+        Self {
+            records,
+            erased: Arc::default(),
+        }
+    }
+
+    /// Tells the cache how many records the store holds erased (the count only grows). When it
+    /// grew since the last call, every JSON kept is dropped and its memory freed now (what was
+    /// kept of an erased record is unreachable already, its key naming it unerased), and `true`
+    /// is returned: the caller drops what else it keeps ([`AnswerCache::forget_all`]).
+    pub fn note_erased(&self, erased: usize) -> bool {
+        if self.erased.swap(erased, Ordering::SeqCst) == erased {
+            return false;
+        }
+        if let Some(records) = &self.records {
+            records.invalidate_all();
+            records.run_pending_tasks();
+        }
+        true
     }
 
     /// The JSON kept for `key`.
@@ -186,6 +219,26 @@ mod tests {
         cache.put("q=a".into(), stamp(2, 1), Bytes::from_static(b"two"));
         assert_eq!(cache.get("q=a", stamp(2, 1)).as_deref(), Some(&b"two"[..]));
         assert_eq!(cache.get("q=a", stamp(1, 1)), None);
+    }
+
+    #[test]
+    fn an_erasure_drops_every_record_and_answer_kept() {
+        let records = RecordCache::new(1 << 20);
+        let answers = AnswerCache::new(1 << 20);
+        let key = RecordKey {
+            ids: [Some(RecordId([1; 32])), None, None],
+            erased: [false; 3],
+        };
+        records.put(key, Bytes::from_static(b"{\"name\":\"someone\"}"));
+        answers.put("q=someone".into(), stamp(1, 1), Bytes::from_static(b"one"));
+        assert!(!records.note_erased(0), "nothing erased yet");
+        assert!(records.get(&key).is_some());
+        assert!(records.note_erased(1), "a record was erased");
+        answers.forget_all();
+        assert_eq!(records.get(&key), None);
+        assert_eq!(answers.get("q=someone", stamp(1, 1)), None);
+        assert_eq!(records.records.as_ref().unwrap().entry_count(), 0);
+        assert!(!records.note_erased(1), "told again: nothing new");
     }
 
     #[test]

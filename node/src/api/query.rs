@@ -65,7 +65,7 @@ pub fn load_current(store: &Store, s: &DocState) -> Result<Option<Current>, ApiE
 /// The JSON of each hit's records as they stand ([`Current::json`]), serialised, in hit order:
 /// from `cache` where kept, otherwise loaded from the store (a hit whose record the store does
 /// not hold is left out, as [`run_query`] leaves it out) and kept.
-pub fn hits_json(
+pub(super) fn hits_json(
     shared: &Shared,
     hits: &[DocState],
     cache: &RecordCache,
@@ -110,7 +110,9 @@ pub(super) fn answer_json(
     let mut body = Vec::with_capacity(records.iter().map(Bytes::len).sum::<usize>() + 4096);
     let mut write = |part: &[u8]| body.extend_from_slice(part);
     write(b"{\"facets\":");
-    let facets = serde_json::to_vec(&serde_json::to_value(&page.facets).unwrap_or(Value::Null))
+    // Through a `Value`, as the answer always was: it writes the facets' fields in sorted order.
+    let facets = serde_json::to_value(&page.facets)
+        .and_then(|v| serde_json::to_vec(&v))
         .map_err(|e| ApiError::Internal(format!("serialising an answer: {e}")))?;
     write(&facets);
     write(b",\"next_cursor\":");
@@ -167,12 +169,17 @@ pub async fn search(
     let fields = parse_fields(&extras)?;
     let shared = state.shared.clone();
     let answers = state.answers.clone();
-    let kept = state.records.clone();
+    let record_cache = state.records.clone();
     let key = format!("records?{}", raw.unwrap_or_default());
     let body = blocking(move || {
         let stamp = Stamp::now(&shared, q.listed_on.unwrap_or_default());
         if let Some(body) = answers.get(&key, stamp) {
             return Ok(body);
+        }
+        // Computed afresh: after an erasure, nothing kept outlives this moment in memory.
+        let erased = shared.read_store().erased().len();
+        if record_cache.note_erased(erased) {
+            answers.forget_all();
         }
         let (records, page) = match &fields {
             None => {
@@ -180,7 +187,7 @@ pub async fn search(
                     .search
                     .search(&q)
                     .map_err(|e| ApiError::Internal(e.to_string()))?;
-                (hits_json(&shared, &page.hits, &kept)?, page)
+                (hits_json(&shared, &page.hits, &record_cache)?, page)
             }
             Some(f) => {
                 let (records, page) = run_query(&shared, &q)?;
