@@ -70,23 +70,42 @@ pub struct AnswerCache {
 impl std::fmt::Debug for AnswerCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AnswerCache")
-            .field("entries", &self.answers.as_ref().map(|a| a.entry_count()))
+            .field("entries", &entries(&self.answers))
             .finish()
     }
+}
+
+/// A moka cache of at most `bytes`, each entry weighing `size` bytes; `None` for 0 bytes.
+fn bounded<K, V>(bytes: u64, size: fn(&K, &V) -> usize) -> Option<moka::sync::Cache<K, V>>
+where
+    K: std::hash::Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    (bytes > 0).then(|| {
+        moka::sync::Cache::builder()
+            .max_capacity(bytes)
+            .weigher(move |k: &K, v: &V| u32::try_from(size(k, v)).unwrap_or(u32::MAX))
+            .build()
+    })
+}
+
+/// How many entries a cache holds, for `Debug`.
+fn entries<K, V>(cache: &Option<moka::sync::Cache<K, V>>) -> Option<u64>
+where
+    K: std::hash::Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    cache.as_ref().map(moka::sync::Cache::entry_count)
 }
 
 impl AnswerCache {
     /// Keeps at most `bytes` of answers (their JSON and keys); 0 keeps none.
     pub fn new(bytes: u64) -> Self {
-        let answers = (bytes > 0).then(|| {
-            moka::sync::Cache::builder()
-                .max_capacity(bytes)
-                .weigher(|key: &String, a: &Arc<Answer>| {
-                    u32::try_from(key.len() + a.body.len()).unwrap_or(u32::MAX)
-                })
-                .build()
-        });
-        Self { answers }
+        Self {
+            answers: bounded(bytes, |key: &String, a: &Arc<Answer>| {
+                key.len() + a.body.len()
+            }),
+        }
     }
 
     /// The answer kept for `key`, if it was made from `stamp`.
@@ -140,7 +159,7 @@ pub struct RecordCache {
 impl std::fmt::Debug for RecordCache {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RecordCache")
-            .field("entries", &self.records.as_ref().map(|r| r.entry_count()))
+            .field("entries", &entries(&self.records))
             .finish()
     }
 }
@@ -148,16 +167,10 @@ impl std::fmt::Debug for RecordCache {
 impl RecordCache {
     /// Keeps at most `bytes` of records' JSON (and keys); 0 keeps none.
     pub fn new(bytes: u64) -> Self {
-        let records = (bytes > 0).then(|| {
-            moka::sync::Cache::builder()
-                .max_capacity(bytes)
-                .weigher(|_: &RecordKey, json: &Bytes| {
-                    u32::try_from(std::mem::size_of::<RecordKey>() + json.len()).unwrap_or(u32::MAX)
-                })
-                .build()
-        });
         Self {
-            records,
+            records: bounded(bytes, |_: &RecordKey, json: &Bytes| {
+                std::mem::size_of::<RecordKey>() + json.len()
+            }),
             erased: Arc::default(),
         }
     }
