@@ -971,13 +971,7 @@ fn commit(
             .inc_by(store.bodies_refused() - refused_before);
         staged
     };
-    match staged.into_outcomes() {
-        Ok(outcomes) => Ok(outcomes),
-        Err(staged) => {
-            let synced = staged.sync();
-            shared.lock_store().finish(staged, synced)
-        }
-    }
+    Store::settle(shared, staged)
 }
 
 /// Stores parked records that now extend their logs, repeatedly.

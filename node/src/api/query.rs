@@ -62,43 +62,58 @@ pub fn load_current(store: &Store, s: &DocState) -> Result<Option<Current>, ApiE
     }))
 }
 
+/// `load` applied to each hit with the store read, in chunks: a big page or export does not keep
+/// the ingest worker waiting for the store. Hits for which `load` gives `None` are left out.
+fn each_with_store<T>(
+    shared: &Shared,
+    hits: &[DocState],
+    mut load: impl FnMut(&Store, &DocState) -> Result<Option<T>, ApiError>,
+) -> Result<Vec<T>, ApiError> {
+    let mut out = Vec::with_capacity(hits.len());
+    for chunk in hits.chunks(64) {
+        let store = shared.read_store();
+        for hit in chunk {
+            out.extend(load(&store, hit)?);
+        }
+    }
+    Ok(out)
+}
+
 /// The JSON of each hit's records as they stand ([`Current::json`]), serialised, in hit order:
 /// from `cache` where kept, otherwise loaded from the store (a hit whose record the store does
-/// not hold is left out, as [`run_query`] leaves it out) and kept.
+/// not hold is left out, as [`run_query`] leaves it out) and kept. The JSON of what was loaded is
+/// made after the store's lock is let go.
 pub(super) fn hits_json(
     shared: &Shared,
     hits: &[DocState],
     cache: &RecordCache,
 ) -> Result<Vec<Bytes>, ApiError> {
-    let mut out: Vec<Option<Bytes>> = Vec::with_capacity(hits.len());
-    // In chunks, so that a big page does not keep the ingest worker waiting for the store; the
-    // JSON of what was loaded is made after the lock is let go.
-    for chunk in hits.chunks(64) {
-        let mut loaded: Vec<(usize, RecordKey, Current)> = Vec::new();
-        {
-            let store = shared.read_store();
-            for hit in chunk {
-                let key = RecordKey::of(&store, hit);
-                if let Some(json) = cache.get(&key) {
-                    out.push(Some(json));
-                } else if let Some(c) = load_current(&store, hit)? {
-                    loaded.push((out.len(), key, c));
-                    out.push(None);
-                }
-            }
-        }
-        for (i, key, c) in loaded {
-            let json = Bytes::from(
-                serde_json::to_vec(&c.json())
-                    .map_err(|e| ApiError::Internal(format!("serialising a record: {e}")))?,
-            );
-            cache.put(key, json.clone());
-            if let Some(slot) = out.get_mut(i) {
-                *slot = Some(json);
-            }
-        }
+    /// A hit's JSON kept, or its records loaded to make it.
+    enum Found {
+        Kept(Bytes),
+        Loaded(RecordKey, Box<Current>),
     }
-    Ok(out.into_iter().flatten().collect())
+    let found = each_with_store(shared, hits, |store, hit| {
+        let key = RecordKey::of(store, hit);
+        Ok(match cache.get(&key) {
+            Some(json) => Some(Found::Kept(json)),
+            None => load_current(store, hit)?.map(|c| Found::Loaded(key, Box::new(c))),
+        })
+    })?;
+    found
+        .into_iter()
+        .map(|found| match found {
+            Found::Kept(json) => Ok(json),
+            Found::Loaded(key, c) => {
+                let json = Bytes::from(
+                    serde_json::to_vec(&c.json())
+                        .map_err(|e| ApiError::Internal(format!("serialising a record: {e}")))?,
+                );
+                cache.put(key, json.clone());
+                Ok(json)
+            }
+        })
+        .collect()
 }
 
 /// The answer to a query, `{facets, next_cursor, records, total}`, with each record's JSON as
@@ -141,16 +156,7 @@ pub fn run_query(
         .search
         .search(q)
         .map_err(|e| ApiError::Internal(e.to_string()))?;
-    let mut out = Vec::with_capacity(page.hits.len());
-    // In chunks, so that a big export does not keep the ingest worker waiting for the store.
-    for chunk in page.hits.chunks(64) {
-        let store = shared.read_store();
-        for hit in chunk {
-            if let Some(c) = load_current(&store, hit)? {
-                out.push(c);
-            }
-        }
-    }
+    let out = each_with_store(shared, &page.hits, load_current)?;
     Ok((out, page))
 }
 

@@ -1024,9 +1024,29 @@ impl Store {
     /// [`Store::stage`], [`Staged::sync`] and [`Store::finish`] in one go; a caller that holds the
     /// store behind a lock calls them itself, so that readers need not wait for the `fdatasync`.
     pub fn append(&mut self, records: &[Record]) -> Result<Vec<Outcome>, StoreError> {
-        let staged = self.stage(records)?;
-        let synced = staged.sync();
-        self.finish(staged, synced)
+        Self::append_in(self, records)
+    }
+
+    /// [`Store::append`] through `access`, which is let go while the group's `fdatasync` runs:
+    /// readers go on meanwhile with the store as it was before the group.
+    pub fn append_in(
+        mut access: impl Access,
+        records: &[Record],
+    ) -> Result<Vec<Outcome>, StoreError> {
+        let staged = access.write().stage(records)?;
+        Self::settle(access, staged)
+    }
+
+    /// The rest of a group commit [`Store::stage`] began: nothing when nothing was written,
+    /// otherwise its `fdatasync` ([`Staged::sync`], `access` let go) and [`Store::finish`].
+    pub fn settle(mut access: impl Access, staged: Staged) -> Result<Vec<Outcome>, StoreError> {
+        match staged.into_outcomes() {
+            Ok(outcomes) => Ok(outcomes),
+            Err(staged) => {
+                let synced = staged.sync();
+                access.write().finish(staged, synced)
+            }
+        }
     }
 
     /// The lock a staged group's `fdatasync` waits for while a test holds it.
