@@ -119,14 +119,14 @@ impl Entry {
 #[derive(Debug)]
 pub struct Journal {
     path: PathBuf,
-    file: File,
+    /// Shared with the groups written ([`WrittenGroup::sync`] runs `fdatasync` without the
+    /// journal); reads, writes and seeks go through `&File`.
+    file: Arc<File>,
     len: u64,
     /// Set when a failed append could not be cut off; no further appends.
     broken: bool,
     /// Appends made durable since the journal was opened (each one write and `fdatasync`).
     syncs: u64,
-    /// The same file, for a written group's `fdatasync` without the journal.
-    sync_file: Arc<File>,
     /// The end of a group written but not confirmed yet.
     unconfirmed: Option<u64>,
     /// Holds a group's `fdatasync` while a test has it.
@@ -224,14 +224,12 @@ impl Journal {
             }
         }
         file.seek(SeekFrom::End(0)).map_err(io_err)?;
-        let sync_file = Arc::new(file.try_clone().map_err(io_err)?);
         Ok(Self {
             path: path.to_owned(),
-            file,
+            file: Arc::new(file),
             len,
             broken: false,
             syncs: 0,
-            sync_file,
             unconfirmed: None,
             #[cfg(test)]
             sync_gate: Arc::default(),
@@ -297,7 +295,7 @@ impl Journal {
             buf.extend_from_slice(&crc32fast::hash(p).to_le_bytes());
             buf.extend_from_slice(p);
         }
-        if let Err(cause) = self.file.write_all(&buf) {
+        if let Err(cause) = (&*self.file).write_all(&buf) {
             self.cut_back();
             return Err(JournalError::Io {
                 path: self.path.clone(),
@@ -309,7 +307,7 @@ impl Journal {
         Ok(WrittenGroup {
             offsets,
             end,
-            file: Arc::clone(&self.sync_file),
+            file: Arc::clone(&self.file),
             path: self.path.clone(),
             #[cfg(test)]
             gate: Arc::clone(&self.sync_gate),
@@ -344,7 +342,7 @@ impl Journal {
         let rolled_back = self
             .file
             .set_len(self.len)
-            .and_then(|()| self.file.seek(SeekFrom::Start(self.len)).map(|_| ()));
+            .and_then(|()| (&*self.file).seek(SeekFrom::Start(self.len)).map(|_| ()));
         if rolled_back.is_err() {
             self.broken = true;
         }
@@ -489,7 +487,7 @@ impl Journal {
             cause: source,
         };
         let total = self.file.metadata().map_err(io_err)?.len();
-        let mut reader = BufReader::with_capacity(1 << 20, &self.file);
+        let mut reader = BufReader::with_capacity(1 << 20, &*self.file);
         reader.seek(SeekFrom::Start(from)).map_err(io_err)?;
         let mut entries = Vec::new();
         let mut offset = from;
@@ -508,7 +506,7 @@ impl Journal {
                     self.file.set_len(offset).map_err(io_err)?;
                     self.file.sync_all().map_err(io_err)?;
                     self.len = offset;
-                    self.file.seek(SeekFrom::End(0)).map_err(io_err)?;
+                    (&*self.file).seek(SeekFrom::End(0)).map_err(io_err)?;
                     return Ok((entries, torn));
                 }
             }
@@ -537,7 +535,7 @@ impl Journal {
             return Ok(true);
         }
         let mut rest = Vec::new();
-        let mut f = &self.file;
+        let mut f = &*self.file;
         f.seek(SeekFrom::Start(offset)).map_err(io_err)?;
         f.take(total - offset)
             .read_to_end(&mut rest)
