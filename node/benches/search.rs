@@ -99,6 +99,20 @@ struct FollowRun {
     trailing: Duration,
 }
 
+impl FollowRun {
+    /// The line the bench prints, as it happens and again in the summary.
+    fn summary(&self) -> String {
+        format!(
+            "catch-up: stored at {:.0} records/s while the indexer followed; the index held \
+             {:.1}% of the journal when the last record was stored, and the whole journal {:.1} s \
+             after",
+            self.rate,
+            self.held_at_stored * 100.0,
+            self.trailing.as_secs_f64()
+        )
+    }
+}
+
 /// Stores `all` in groups into a new store in `data` while the indexer thread follows it.
 fn follow(data: &Path, charter: &str, all: &[hubnet_protocol::Record]) -> FollowRun {
     let store = Store::init(data, charter).expect("store");
@@ -181,13 +195,7 @@ fn main() {
     let caught = follow(&follow_dir.path().join("data"), &charter, &all);
     drop(follow_dir);
     drop(all);
-    eprintln!(
-        "catch-up: stored at {:.0}/s with the indexer following; the index held {:.1}% of the \
-         journal then, and the whole journal {:.1?} after the last record was stored",
-        caught.rate,
-        caught.held_at_stored * 100.0,
-        caught.trailing
-    );
+    eprintln!("{}", caught.summary());
 
     let (store, index_rate, cpu_per_doc) = measure_indexing(store, &data, n);
 
@@ -250,11 +258,5 @@ fn main() {
          ({cpu_per_doc:.0} µs of CPU a document)",
         index_rate / ingest_rate
     );
-    println!(
-        "catch-up: stored at {:.0} records/s while the indexer followed; the index held {:.1}% of \
-         the journal when the last record was stored, and the whole journal {:.1} s after",
-        caught.rate,
-        caught.held_at_stored * 100.0,
-        caught.trailing.as_secs_f64()
-    );
+    println!("{}", caught.summary());
 }

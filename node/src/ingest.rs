@@ -104,7 +104,7 @@ fn verify_prechecked(
     let (chunk, len) = (chunk.max(1), prechecked.len());
     let passed = prechecked.iter().filter(|r| r.is_ok()).count();
     if passed <= chunk {
-        let mut out: Vec<Option<Checked>> = Vec::with_capacity(prechecked.len());
+        let mut out: Vec<Option<Checked>> = Vec::with_capacity(len);
         let mut items = Vec::with_capacity(passed);
         for result in prechecked {
             match result {
