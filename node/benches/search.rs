@@ -127,6 +127,8 @@ fn follow(data: &Path, charter: &str, all: &[hubnet_protocol::Record]) -> Follow
     for chunk in all.chunks(BATCH) {
         // As the node's ingest worker commits a group: the lock is let go during the `fdatasync`.
         Store::append_in(&*held, chunk).expect("append");
+        // Groups come as fast as the store takes them: a backlog, as the worker reports one.
+        waker.backlog();
         waker.wake();
     }
     let end = {

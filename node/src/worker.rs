@@ -419,6 +419,10 @@ fn verify_stage(shared: &Shared, jobs: &mut mpsc::Receiver<Job>, to_store: &Hand
                 Err(_) => break,
             }
         }
+        if records >= MAX_BATCH {
+            // More came than one batch takes: search indexing yields the cores for a while.
+            shared.indexer.backlog();
+        }
         let inputs = inputs_of(&mut batch);
         let checked = ingest::verify_all(
             inputs.iter().map(|(_, b)| b.as_slice()),

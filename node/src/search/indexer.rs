@@ -12,7 +12,7 @@
 //! keys a decision changed meanwhile are derived again.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 use std::thread::JoinHandle;
@@ -59,6 +59,17 @@ const REBUILD_COMMIT_EVERY: u64 = 100_000;
 const PROGRESS_EVERY: Duration = Duration::from_secs(2);
 /// How long the thread sleeps when nothing wakes it: a safety net, the worker wakes it.
 const IDLE_POLL: Duration = Duration::from_secs(2);
+/// How long one report of an ingest backlog ([`Waker::backlog`]) holds indexing back; each full
+/// batch of the ingest worker renews it.
+const BACKLOG_HOLD: Duration = Duration::from_millis(250);
+/// The longest indexing yields to an ingest backlog in a row ...
+pub(super) const YIELD_MAX: Duration = Duration::from_secs(4);
+/// ... after which it indexes for at least this long whatever the backlog, so that search
+/// follows even a load that never ends (at its lower priority).
+const RUN_MIN: Duration = Duration::from_secs(1);
+/// While yielding, how often the thread looks whether the backlog ended (the worker's wake-ups
+/// come more often than this while it stores).
+const YIELD_POLL: Duration = Duration::from_millis(100);
 
 /// Which segments an erasure's purge rewrites.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -736,7 +747,7 @@ pub fn documents_of(
 /// A running indexer thread. Dropping it asks the thread to stop without waiting.
 #[derive(Debug)]
 pub struct IndexerHandle {
-    wake: SyncSender<()>,
+    wake: Waker,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
@@ -745,7 +756,7 @@ impl IndexerHandle {
     /// Asks the thread to commit and stop, and waits for it.
     pub fn stop(mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        Waker(self.wake.clone()).wake();
+        self.wake.wake();
         if let Some(t) = self.thread.take()
             && t.join().is_err()
         {
@@ -757,20 +768,115 @@ impl IndexerHandle {
 impl Drop for IndexerHandle {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        Waker(self.wake.clone()).wake();
+        self.wake.wake();
     }
 }
 
-/// Wakes the indexer; the parts that append to the store hold one.
+/// Wakes the indexer, and tells it when the ingest worker has a backlog; the parts that append
+/// to the store hold one.
 #[derive(Debug, Clone)]
-pub struct Waker(SyncSender<()>);
+pub struct Waker {
+    wake: SyncSender<()>,
+    backlog: Arc<Backlog>,
+}
 
 impl Waker {
     /// Tells the indexer that the store has new records. Never blocks: one pending wake-up is
     /// enough, the indexer reads everything new when it runs.
     pub fn wake(&self) {
-        match self.0.try_send(()) {
+        match self.wake.try_send(()) {
             Ok(()) | Err(TrySendError::Full(())) | Err(TrySendError::Disconnected(())) => {}
+        }
+    }
+
+    /// Tells the indexer that records wait to be verified and stored (the ingest worker took a
+    /// full batch: a sync range, a bundle, or records arriving faster than it stores them). For
+    /// [`BACKLOG_HOLD`] after the last such report, indexing yields the cores to ingest, within
+    /// the bounds of [`Turns`]: what a node acknowledges goes first, search follows after.
+    pub fn backlog(&self) {
+        self.backlog.report(Instant::now());
+    }
+}
+
+/// When the ingest worker last reported a backlog, as the end of the hold it asked for:
+/// nanoseconds after `epoch` (0: never).
+#[derive(Debug)]
+struct Backlog {
+    epoch: Instant,
+    until: AtomicU64,
+}
+
+impl Backlog {
+    fn new() -> Self {
+        Self {
+            epoch: Instant::now(),
+            until: AtomicU64::new(0),
+        }
+    }
+
+    fn nanos(&self, at: Instant) -> u64 {
+        u64::try_from(at.saturating_duration_since(self.epoch).as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    fn report(&self, now: Instant) {
+        let until = self.nanos(now + BACKLOG_HOLD);
+        self.until.fetch_max(until, Ordering::Relaxed);
+    }
+
+    /// Whether a report still holds at `now`.
+    fn holds(&self, now: Instant) -> bool {
+        self.nanos(now) < self.until.load(Ordering::Relaxed)
+    }
+}
+
+/// What the indexer does next under an ingest backlog.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Turn {
+    /// Index what the journal holds.
+    Index,
+    /// Leave the cores to ingest for up to this long, then ask again.
+    Yield(Duration),
+}
+
+/// The indexer's turns beside the ingest worker: while a backlog holds, indexing yields for at
+/// most [`YIELD_MAX`] in a row, then runs for at least [`RUN_MIN`]; without a backlog it runs.
+/// Search therefore lags a catch-up by its length at most (plus the indexing of what it
+/// brought), and follows a load that never ends at a fifth of its time or more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Turns {
+    /// No backlog seen: the next one makes indexing yield at once.
+    Free,
+    /// Yielding since then.
+    Yielding(Instant),
+    /// Running since then, after a full yield.
+    Running(Instant),
+}
+
+impl Turns {
+    fn next(&mut self, now: Instant, backlog: bool) -> Turn {
+        if !backlog {
+            *self = Turns::Free;
+            return Turn::Index;
+        }
+        match *self {
+            Turns::Free => {
+                *self = Turns::Yielding(now);
+                Turn::Yield(YIELD_POLL)
+            }
+            Turns::Running(since) if now.saturating_duration_since(since) < RUN_MIN => Turn::Index,
+            Turns::Running(_) => {
+                *self = Turns::Yielding(now);
+                Turn::Yield(YIELD_POLL)
+            }
+            Turns::Yielding(since) => {
+                let yielded = now.saturating_duration_since(since);
+                if yielded >= YIELD_MAX {
+                    *self = Turns::Running(now);
+                    Turn::Index
+                } else {
+                    Turn::Yield(YIELD_POLL.min(YIELD_MAX - yielded))
+                }
+            }
         }
     }
 }
@@ -778,7 +884,13 @@ impl Waker {
 /// The wake-up signal of an indexer thread yet to be spawned.
 pub fn channel() -> (Waker, Receiver<()>) {
     let (wake, woken) = sync_channel(1);
-    (Waker(wake), woken)
+    (
+        Waker {
+            wake,
+            backlog: Arc::new(Backlog::new()),
+        },
+        woken,
+    )
 }
 
 /// Starts the indexer thread: it catches up with the store, then follows it, woken by `waker`
@@ -792,7 +904,8 @@ pub fn spawn<S>(
 where
     S: AsRef<RwLock<Store>> + Send + Sync + 'static,
 {
-    let wake = waker.0.clone();
+    let wake = waker.clone();
+    let backlog = waker.backlog.clone();
     let stop = Arc::new(AtomicBool::new(false));
     let stopping = stop.clone();
     let thread = std::thread::Builder::new()
@@ -803,7 +916,13 @@ where
             // dropped and read again from the journal after a pause that doubles up to a minute.
             let mut pause = RETRY_FIRST;
             loop {
-                match follow(&mut indexer, (*shared).as_ref(), &woken, &stopping) {
+                match follow(
+                    &mut indexer,
+                    (*shared).as_ref(),
+                    &woken,
+                    &backlog,
+                    &stopping,
+                ) {
                     Ok(()) => return,
                     Err(e) => {
                         warn!(error = %e, retry_in = ?pause, "search indexing failed; searches lag until it recovers");
@@ -855,11 +974,25 @@ fn follow(
     indexer: &mut Indexer,
     store: &RwLock<Store>,
     woken: &Receiver<()>,
+    backlog: &Backlog,
     stop: &AtomicBool,
 ) -> Result<(), SearchError> {
     indexer.catch_up(store, stop)?;
     let mut last_commit = Instant::now();
+    let mut turns = Turns::Free;
     while !stop.load(Ordering::SeqCst) {
+        let now = Instant::now();
+        if let Turn::Yield(pause) = turns.next(now, backlog.holds(now)) {
+            // What was applied becomes searchable before the pause.
+            if indexer.pending() {
+                indexer.commit()?;
+                last_commit = Instant::now();
+            }
+            match woken.recv_timeout(pause) {
+                Ok(()) | Err(RecvTimeoutError::Timeout) => continue,
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        }
         let batch = indexer.read(store)?;
         match batch {
             Some(b) => {
@@ -901,4 +1034,117 @@ fn read(store: &RwLock<Store>) -> RwLockReadGuard<'_, Store> {
     store
         .read()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+#[cfg(test)]
+impl Waker {
+    /// Reports a backlog that never ends.
+    pub(crate) fn endless_backlog(&self) {
+        self.backlog.until.store(u64::MAX, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs `turns` from `start` in steps of `step` for `length` under `backlog(offset)`, and
+    /// returns the offsets at which it indexed.
+    fn indexing_at(
+        turns: &mut Turns,
+        start: Instant,
+        step: Duration,
+        length: Duration,
+        backlog: impl Fn(Duration) -> bool,
+    ) -> Vec<Duration> {
+        let mut at = Duration::ZERO;
+        let mut out = Vec::new();
+        while at < length {
+            if turns.next(start + at, backlog(at)) == Turn::Index {
+                out.push(at);
+            }
+            at += step;
+        }
+        out
+    }
+
+    #[test]
+    fn without_a_backlog_indexing_never_yields() {
+        let mut turns = Turns::Free;
+        let start = Instant::now();
+        let step = Duration::from_millis(10);
+        let indexed = indexing_at(&mut turns, start, step, Duration::from_secs(20), |_| false);
+        assert_eq!(indexed.len(), 2000);
+        assert_eq!(turns, Turns::Free);
+    }
+
+    /// Under a backlog that never ends, indexing yields at once, for `YIELD_MAX`, then runs for
+    /// `RUN_MIN`, and again: it holds a fifth of the time, never less, and never yields longer
+    /// than `YIELD_MAX` in a row.
+    #[test]
+    fn under_an_endless_backlog_indexing_yields_for_bounded_turns() {
+        let mut turns = Turns::Free;
+        let start = Instant::now();
+        let step = Duration::from_millis(10);
+        let length = Duration::from_secs(50);
+        let indexed = indexing_at(&mut turns, start, step, length, |_| true);
+        assert_eq!(
+            indexed.first(),
+            Some(&YIELD_MAX),
+            "yields at once, for YIELD_MAX"
+        );
+        let cycle = YIELD_MAX + RUN_MIN;
+        for at in &indexed {
+            let into = Duration::from_nanos((at.as_nanos() % cycle.as_nanos()) as u64);
+            assert!(into >= YIELD_MAX, "indexed {at:?} into a yield");
+        }
+        let share = indexed.len() as f64 * step.as_secs_f64() / length.as_secs_f64();
+        let least = RUN_MIN.as_secs_f64() / cycle.as_secs_f64();
+        assert!(
+            share >= least - 0.01,
+            "indexed {share} of the time, least {least}"
+        );
+        let longest_gap = indexed
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .max()
+            .expect("several turns");
+        assert!(longest_gap <= YIELD_MAX + step, "{longest_gap:?}");
+    }
+
+    /// A backlog that ends ends the yield at once, and the next one yields again at once.
+    #[test]
+    fn a_backlog_that_ends_ends_the_yield() {
+        let mut turns = Turns::Free;
+        let start = Instant::now();
+        let ms = Duration::from_millis;
+        assert_eq!(turns.next(start, true), Turn::Yield(YIELD_POLL));
+        assert_eq!(turns.next(start + ms(500), true), Turn::Yield(YIELD_POLL));
+        assert_eq!(turns.next(start + ms(600), false), Turn::Index);
+        assert_eq!(turns, Turns::Free);
+        assert_eq!(turns.next(start + ms(700), true), Turn::Yield(YIELD_POLL));
+        // Near the end of a yield, the pause is what is left of it.
+        let near = start + ms(700) + YIELD_MAX - ms(30);
+        assert_eq!(turns.next(near, true), Turn::Yield(ms(30)));
+        assert_eq!(turns.next(near + ms(30), true), Turn::Index);
+        // A run that the backlog's end interrupts: free again.
+        assert_eq!(turns.next(near + ms(40), false), Turn::Index);
+        assert_eq!(turns, Turns::Free);
+    }
+
+    #[test]
+    fn a_backlog_holds_from_its_last_report_for_the_hold() {
+        let backlog = Backlog::new();
+        let t = backlog.epoch + Duration::from_secs(1);
+        assert!(!backlog.holds(t), "never reported");
+        backlog.report(t);
+        assert!(backlog.holds(t));
+        assert!(backlog.holds(t + BACKLOG_HOLD - Duration::from_nanos(1)));
+        assert!(!backlog.holds(t + BACKLOG_HOLD));
+        // An earlier report (a thread that read the clock before) does not shorten a later one.
+        backlog.report(t + Duration::from_millis(100));
+        backlog.report(t);
+        assert!(backlog.holds(t + BACKLOG_HOLD + Duration::from_millis(99)));
+        assert!(!backlog.holds(t + BACKLOG_HOLD + Duration::from_millis(100)));
+    }
 }

@@ -1164,3 +1164,61 @@ fn only_a_damaged_search_index_is_rebuilt() {
     )));
     assert!(!env(TantivyError::InvalidArgument("x".into())));
 }
+
+impl AsRef<RwLock<Store>> for Corpus {
+    fn as_ref(&self) -> &RwLock<Store> {
+        &self.store
+    }
+}
+
+/// Waits until `index` holds the journal up to `end`; false at the deadline.
+fn wait_indexed(index: &SearchIndex, end: u64, deadline: std::time::Instant) -> bool {
+    while index.lag(end, std::time::Instant::now()).bytes > 0 {
+        if std::time::Instant::now() >= deadline {
+            return false;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(10));
+    }
+    true
+}
+
+/// While the ingest worker reports a backlog, the indexer thread leaves a new record alone for
+/// a whole yield, and still makes it searchable in its next run, however long the backlog
+/// lasts (here: for ever).
+#[test]
+fn under_an_ingest_backlog_indexing_waits_its_turn_and_still_follows() {
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+    let c = Arc::new(corpus());
+    let (network, end) = {
+        let s = c.store.read().unwrap();
+        (s.charter().network_id(), s.journal_end())
+    };
+    let (index, applied, followed) = SearchIndex::open(&c.data, network, end).unwrap();
+    let indexer = Indexer::new(index.clone(), applied, followed, &c.store.read().unwrap()).unwrap();
+    let (waker, woken) = indexer::channel();
+    waker.endless_backlog();
+    let started = Instant::now();
+    let handle = indexer::spawn(indexer, c.clone(), &waker, woken).unwrap();
+    // What the store held at the start is indexed first (a rebuild does not yield).
+    assert!(wait_indexed(&index, end, started + Duration::from_secs(60)));
+    c.publish_json(
+        "KG",
+        serde_json::json!({"kind": "practice", "title": {"en": "Backlogged"},
+                           "summary": {"en": "x"}, "topics": ["pay"]}),
+    );
+    let later = c.store.read().unwrap().journal_end();
+    waker.wake();
+    assert!(
+        wait_indexed(&index, later, Instant::now() + Duration::from_secs(60)),
+        "the record never became searchable under the backlog"
+    );
+    // The yield began after the thread started, and lasted YIELD_MAX.
+    assert!(
+        started.elapsed() >= indexer::YIELD_MAX,
+        "indexed {:?} after the start, inside the first yield",
+        started.elapsed()
+    );
+    assert_eq!(total_for(&index, "Backlogged").unwrap(), 1);
+    handle.stop();
+}
