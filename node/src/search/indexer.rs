@@ -45,8 +45,12 @@ const WRITER_THREADS: usize = 2;
 const BACKGROUND_PRIORITY: u8 = 22;
 /// The writer's memory budget (shared by its threads).
 const WRITER_BYTES: usize = 128 * 1024 * 1024;
-/// Commits at least this far apart while records keep arriving (each commit makes a segment).
-const COMMIT_SPACING: Duration = Duration::from_millis(200);
+/// Commits at least this far apart while records keep arriving (each commit makes a segment,
+/// starts tantivy's indexing threads again and leads to merges). A record that arrives after a
+/// quiet spell is committed at once; one that trickles in after another waits up to this long.
+/// At 200 ms, a network of ten nodes on two cores under a trickle spent about a third of its CPU
+/// on search commits and merges (BENCHMARKS.md, "Flood").
+const COMMIT_SPACING: Duration = Duration::from_secs(1);
 /// While records keep arriving, a commit at least this often.
 const BUSY_COMMIT_EVERY: Duration = Duration::from_secs(1);
 /// The first pause after a failure, doubled each time up to [`RETRY_MAX`].
