@@ -413,6 +413,23 @@ async fn submit<T>(
     rx.await.map_err(|_| ApiError::Unavailable)
 }
 
+/// The refusal of a pushed record that skips ahead of its author's log, or would be the next and
+/// is over the charter's rate limit ([`crate::store::Store::refusal_unverified`]): a stolen key's
+/// flood is refused here, before its signature is verified (about as costly as the rest of the
+/// request) and without the ingest worker. Such a record is refused either way; only the reason
+/// given can differ from the worker's (one with a bad signature too is refused for its place or
+/// rate). Records that do not decode, and a store that a group commit holds this moment, go to
+/// the worker as before.
+fn refused_unverified(shared: &Shared, bytes: &[u8]) -> Option<ChainError> {
+    let charter = shared.charter();
+    let record = hubnet_protocol::record::precheck(bytes, &charter, crate::now_ms()).ok()?;
+    let store = shared.try_read_store()?;
+    store
+        .refusal_unverified(hubnet_protocol::chain::RatePlace::of(record.record()))
+        .ok()
+        .flatten()
+}
+
 fn refusal(e: Refusal) -> ApiError {
     match e {
         Refusal::Invalid(e) => ApiError::Unprocessable(e.to_string()),
@@ -492,6 +509,9 @@ async fn publish_raw(
 ) -> Result<Response, ApiError> {
     // The admin token was checked by the guard, before the body was read.
     let bytes = body_bytes(&state, body)?.to_vec();
+    if let Some(e) = refused_unverified(&state.shared, &bytes) {
+        return Err(refusal(Refusal::Chain(e)));
+    }
     let id = submit(&state, |reply| Job::Raw { bytes, reply })
         .await?
         .map_err(refusal)?;

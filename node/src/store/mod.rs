@@ -1342,6 +1342,29 @@ impl Store {
         Ok(chain::check_rate(at, limit, |_| time))
     }
 
+    /// How [`Store::append`] would refuse a record at `at` whatever its signature: one that skips
+    /// ahead of its author's log (`SeqGap`), or the next one when it is over the rate limit
+    /// (`RateExceeded`). For refusing a flood before its signatures are checked; `None` when
+    /// neither holds (the record may still be refused once verified, a repeated seq among them:
+    /// only a valid signature makes it fork evidence).
+    pub fn refusal_unverified(
+        &self,
+        at: chain::RatePlace<'_>,
+    ) -> Result<Option<ChainError>, StoreError> {
+        let expected = self.heads.get(at.author).map_or(1, |h| h.seq + 1);
+        if at.seq > expected {
+            return Ok(Some(ChainError::SeqGap {
+                author: at.author.to_hex(),
+                expected,
+                got: at.seq,
+            }));
+        }
+        if at.seq != expected {
+            return Ok(None);
+        }
+        Ok(self.check_rate(at, &HashMap::new())?.err())
+    }
+
     /// The `created_at` of `author`'s stored record at `seq`: from the recent times when they
     /// reach back that far, else from the journal.
     fn time_at(&self, author: &PublicKey, seq: u64) -> Result<Option<i64>, StoreError> {
