@@ -386,6 +386,14 @@ impl Devnet {
 
     /// For each `(id, sent at)`, the time until the last node logged it stored, in ms.
     fn latencies(&self, sent: &[(String, SystemTime)]) -> Vec<f64> {
+        let mut lat: Vec<f64> = self.timed(sent).into_iter().map(|(_, l)| l).collect();
+        lat.sort_by(|a, b| a.total_cmp(b));
+        lat
+    }
+
+    /// Each record's publish time and its publish → stored-everywhere latency in ms, in the
+    /// order sent (records some node does not hold are left out).
+    fn timed(&self, sent: &[(String, SystemTime)]) -> Vec<(SystemTime, f64)> {
         let logs: Vec<HashMap<String, SystemTime>> = self
             .nodes
             .iter()
@@ -394,16 +402,16 @@ impl Devnet {
                 stored_times(&config.with_file_name("node.log"))
             })
             .collect();
-        let mut lat: Vec<f64> = sent
-            .iter()
+        sent.iter()
             .filter_map(|(id, t0)| {
                 let ts = logs.iter().map(|l| l.get(id)).collect::<Option<Vec<_>>>()?;
                 let worst = ts.into_iter().max().copied()?;
-                Some(worst.duration_since(*t0).unwrap_or_default().as_secs_f64() * 1000.0)
+                Some((
+                    *t0,
+                    worst.duration_since(*t0).unwrap_or_default().as_secs_f64() * 1000.0,
+                ))
             })
-            .collect();
-        lat.sort_by(|a, b| a.total_cmp(b));
-        lat
+            .collect()
     }
 
     fn stop(self) {
@@ -519,6 +527,7 @@ fn flood(dir: &Path, nodes: usize, records: usize) {
         let mut pos = hubnet_protocol::record::Position::FIRST;
         let (mut taken, mut refused) = (0u32, 0u32);
         let t = Instant::now();
+        let mut last_taken = Duration::ZERO;
         for _ in 0..10_000usize {
             let now = hubnet_node::now_ms();
             let s = hubnet_protocol::record::sign(&key, charter.network_id(), pos, now, &body);
@@ -542,14 +551,16 @@ fn flood(dir: &Path, nodes: usize, records: usize) {
                 .collect();
             if statuses.contains(&201) {
                 taken += 1;
+                last_taken = t.elapsed();
             } else {
                 refused += 1;
             }
         }
-        (taken, refused, t.elapsed())
+        (taken, refused, t.elapsed(), last_taken)
     });
+    let flood_started = SystemTime::now();
     let flooded = publish_paced(&c, &net, &others, records, pace, "flooded");
-    let (taken, refused, thief_time) = thief.join().expect("thief");
+    let (taken, refused, thief_time, last_taken) = thief.join().expect("thief");
     let limit = charter_limit();
     let expected = 2 * records as u64 + limit;
     let deadline = Instant::now() + Duration::from_secs(300);
@@ -583,6 +594,25 @@ fn flood(dir: &Path, nodes: usize, records: usize) {
         percentile(&f, 0.99) / percentile(&q, 0.99)
     );
     println!("  KZ records held by every node: {limit} (the charter's max_records_per_hour)");
+    // Where the slowest flooded records fall: during the thief's acknowledged burst (the
+    // records every node verifies and stores) or during the refusals after it.
+    let mut slowest = net.timed(&flooded);
+    slowest.sort_by(|a, b| b.1.total_cmp(&a.1));
+    let at = |t: SystemTime| {
+        t.duration_since(flood_started)
+            .unwrap_or_default()
+            .as_secs_f64()
+    };
+    println!(
+        "  slowest flooded records (published at, latency): {}; the thief's last acknowledged push at {:.1} s",
+        slowest
+            .iter()
+            .take(5)
+            .map(|(t, l)| format!("{:.1} s {l:.0} ms", at(*t)))
+            .collect::<Vec<_>>()
+            .join(", "),
+        last_taken.as_secs_f64()
+    );
     net.stop();
 }
 
