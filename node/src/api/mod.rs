@@ -413,19 +413,27 @@ async fn submit<T>(
     rx.await.map_err(|_| ApiError::Unavailable)
 }
 
-/// The refusal of a pushed record that skips ahead of its author's log, or would be the next and
-/// is over the charter's rate limit ([`crate::store::Store::refusal_unverified`]): a stolen key's
-/// flood is refused here, before its signature is verified (about as costly as the rest of the
-/// request) and without the ingest worker. Such a record is refused either way; only the reason
-/// given can differ from the worker's (one with a bad signature too is refused for its place or
-/// rate). Records that do not decode, and a store that a group commit holds this moment, go to
-/// the worker as before.
-fn refused_unverified(shared: &Shared, bytes: &[u8]) -> Option<ChainError> {
-    let charter = shared.charter();
-    let record = hubnet_protocol::record::precheck(bytes, &charter, crate::now_ms()).ok()?;
+/// The rate rule's refusal of a pushed record that would be the next of its author's log and is
+/// over the charter's limit ([`crate::store::Store::over_rate`]): a stolen key pushing more than
+/// the charter allows is refused here, from the header alone, before its signature is verified
+/// (about as costly as the rest of the request) and without the ingest worker. Such a record is
+/// refused either way (one with a bad signature too is refused for its rate). Anything else goes
+/// to the worker: bytes that do not decode, another network's record, a record that is not the
+/// next (one ahead of a gap may be pushed while the one before it waits in the worker's queue),
+/// and every record while a group commit holds the store.
+fn over_rate(shared: &Shared, bytes: &[u8]) -> Option<ChainError> {
+    let signed = hubnet_protocol::SignedRecord::decode(bytes).ok()?;
+    let header = hubnet_protocol::Header::decode(&signed.header).ok()?;
+    if header.network_id != shared.charter().network_id() {
+        return None;
+    }
     let store = shared.try_read_store()?;
     store
-        .refusal_unverified(hubnet_protocol::chain::RatePlace::of(record.record()))
+        .over_rate(hubnet_protocol::chain::RatePlace {
+            author: &header.author,
+            seq: header.seq,
+            created_at: header.created_at,
+        })
         .ok()
         .flatten()
 }
@@ -509,7 +517,7 @@ async fn publish_raw(
 ) -> Result<Response, ApiError> {
     // The admin token was checked by the guard, before the body was read.
     let bytes = body_bytes(&state, body)?.to_vec();
-    if let Some(e) = refused_unverified(&state.shared, &bytes) {
+    if let Some(e) = over_rate(&state.shared, &bytes) {
         return Err(refusal(Refusal::Chain(e)));
     }
     let id = submit(&state, |reply| Job::Raw { bytes, reply })

@@ -48,11 +48,12 @@ use crate::store::{Store, StoreError};
 pub const STORE_ANSWER_WITHIN: Duration = Duration::from_secs(2);
 
 /// How long the search index may stay behind the store before the node is not ready: 30 s.
-/// Caught up, the indexer makes a record searchable within about a second (it commits 200 ms
-/// after the journal is drained, and at least every second while records keep coming). It runs
-/// at a lower priority, so under a burst (a sync of tens of thousands of records on a loaded
-/// machine) it may fall behind for a while and catch up after: 30 s lets a node ride out such a
-/// burst without leaving the load balancer, and still takes a stuck or failing indexer (it
+/// Caught up, the indexer makes a record searchable within about a second (it commits once the
+/// journal is drained, at most once a second, and at least every second while records keep
+/// coming). It runs at a lower priority and yields to an ingest backlog for up to 4 s at a time,
+/// so under a burst (a sync of tens of thousands of records) it falls behind for a while and
+/// catches up after: 30 s lets a node ride out such a burst without leaving the load balancer
+/// (a sync of hundreds of thousands does take it out until its index has caught up), and still takes a stuck or failing indexer (it
 /// retries with pauses of up to a minute) out of it within half a minute. A node whose index is
 /// being rebuilt is not ready until the rebuild ends.
 pub const INDEX_LAG_BOUND: Duration = Duration::from_secs(30);

@@ -308,10 +308,11 @@ async fn publishing_past_the_rate_limit_is_429_with_retry_after() {
     assert_eq!(json(&body)["record_count"], per_hour);
 }
 
-/// A record pushed past its key's rate limit, or ahead of a gap in its log, is refused before its
-/// signature is checked: with a broken signature too it is 429 (the rate) or 409 (the gap), not
-/// 422 (the signature), and nothing is stored. A record at a seq the log holds goes to the
-/// worker, which verifies it first (only a valid signature makes it fork evidence).
+/// A record pushed past its key's rate limit is refused before its signature is checked: with a
+/// broken signature too it is 429 (the rate), not 422 (the signature), and nothing is stored.
+/// Records that are not the next of their log go to the worker, which verifies them first: one
+/// ahead of a gap (the one before it may be waiting in the worker's queue) and one at a seq the
+/// log holds (only a valid signature makes it fork evidence).
 #[tokio::test]
 async fn a_pushed_record_over_the_rate_limit_is_refused_before_verification() {
     let per_hour = hubnet_protocol::Limits::DEFAULT.max_records_per_hour as usize;
@@ -329,71 +330,44 @@ async fn a_pushed_record_over_the_rate_limit_is_refused_before_verification() {
     let content = hubnet_protocol::Draft::parse(DRAFT, hubnet_protocol::DraftFormat::Json)
         .and_then(|d| d.to_body("KZ", &charter.rules()))
         .expect("body");
-    let next = |seq: u64| hubnet_protocol::record::Position {
-        seq,
-        prev: Some(head.id),
-        prev_created_at: head.created_at,
-    };
     let now = crate::now_ms().max(head.created_at);
-    let mut signed = hubnet_protocol::record::sign(
-        &key,
-        charter.network_id(),
-        next(head.seq + 1),
-        now,
-        &content,
-    );
-    let (status, _, _) = call(
-        &api,
-        post("/api/v1/records/raw", Some(TOKEN), signed.encode()),
-    )
-    .await;
+    // Signed at `seq` after the head, with a broken signature if `broken`; pushed; the status
+    // and the problem's detail.
+    let push = async |seq: u64, broken: bool| {
+        let position = hubnet_protocol::record::Position {
+            seq,
+            prev: Some(head.id),
+            prev_created_at: head.created_at,
+        };
+        let mut signed =
+            hubnet_protocol::record::sign(&key, charter.network_id(), position, now, &content);
+        if broken {
+            signed.signature[0] ^= 1;
+        }
+        let (status, _, body) = call(
+            &api,
+            post("/api/v1/records/raw", Some(TOKEN), signed.encode()),
+        )
+        .await;
+        (
+            status,
+            json(&body)["detail"].as_str().unwrap_or("").to_owned(),
+        )
+    };
+    let (status, _) = push(head.seq + 1, false).await;
     assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
-    signed.signature[0] ^= 1;
-    let (status, _, body) = call(
-        &api,
-        post("/api/v1/records/raw", Some(TOKEN), signed.encode()),
-    )
-    .await;
-    assert_eq!(
-        status,
-        StatusCode::TOO_MANY_REQUESTS,
-        "{}",
-        String::from_utf8_lossy(&body)
-    );
-    // Ahead of a gap: refused for its place.
-    let mut ahead = hubnet_protocol::record::sign(
-        &key,
-        charter.network_id(),
-        next(head.seq + 2),
-        now,
-        &content,
-    );
-    ahead.signature[0] ^= 1;
-    let (status, _, _) = call(
-        &api,
-        post("/api/v1/records/raw", Some(TOKEN), ahead.encode()),
-    )
-    .await;
-    assert_eq!(status, StatusCode::CONFLICT);
-    // At the head's seq, with other content and a broken signature: the worker's verdict.
-    let mut repeat = hubnet_protocol::record::sign(
-        &key,
-        charter.network_id(),
-        hubnet_protocol::record::Position {
-            seq: head.seq,
-            prev: None,
-            prev_created_at: 0,
-        },
-        now,
-        &content,
-    );
-    repeat.signature[0] ^= 1;
-    let (status, _, _) = call(
-        &api,
-        post("/api/v1/records/raw", Some(TOKEN), repeat.encode()),
-    )
-    .await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, detail) = push(head.seq + 1, true).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{detail}");
+    // Ahead of a gap, or at the head's seq: the worker's verdict, on the signature.
+    for seq in [head.seq + 2, head.seq] {
+        let (status, detail) = push(seq, true).await;
+        assert_eq!(
+            status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "seq {seq}: {detail}"
+        );
+        assert!(detail.contains("signature"), "seq {seq}: {detail}");
+    }
     let (_, _, body) = call(&api, get("/api/v1/status")).await;
     assert_eq!(json(&body)["record_count"], per_hour);
 }

@@ -10,6 +10,10 @@
 //! lock like a journal batch, written without it). The payload also records the governance
 //! followed (the decisions' digest and every key's last valid seq), so after a restart only the
 //! keys a decision changed meanwhile are derived again.
+//!
+//! Search comes after what a node acknowledges: the indexing threads run at a lower priority,
+//! and while the ingest worker reports a backlog ([`Waker::backlog`]) the indexer yields the
+//! cores in bounded turns ([`Turns`]).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -843,36 +847,31 @@ enum Turn {
 }
 
 /// The indexer's turns beside the ingest worker: while a backlog holds, indexing yields for at
-/// most [`YIELD_MAX`] in a row, then runs for at least [`RUN_MIN`]; without a backlog it runs.
-/// Search therefore lags a catch-up by its length at most (plus the indexing of what it
-/// brought), and follows a load that never ends at a fifth of its time or more.
+/// most [`YIELD_MAX`] in a row; after a yield (whole, or cut short by the backlog's end) it
+/// indexes for at least [`RUN_MIN`] before it yields again. So a backlog that comes and goes
+/// (ranges arriving more than [`BACKLOG_HOLD`] apart) cannot make it yield, and commit, every
+/// few hundred milliseconds; search trails a catch-up by about its length (plus the indexing of
+/// what it brought), and indexes for a fifth of the time or more under a load that never ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Turns {
-    /// No backlog seen: the next one makes indexing yield at once.
+    /// No backlog since the last run ended: the next one makes indexing yield at once.
     Free,
     /// Yielding since then.
     Yielding(Instant),
-    /// Running since then, after a full yield.
+    /// Running since then, after a yield.
     Running(Instant),
 }
 
 impl Turns {
     fn next(&mut self, now: Instant, backlog: bool) -> Turn {
-        if !backlog {
-            *self = Turns::Free;
-            return Turn::Index;
-        }
-        match *self {
-            Turns::Free => {
-                *self = Turns::Yielding(now);
-                Turn::Yield(YIELD_POLL)
+        match (*self, backlog) {
+            (Turns::Free, false) => Turn::Index,
+            (Turns::Free, true) => self.start_yield(now),
+            (Turns::Yielding(_), false) => {
+                *self = Turns::Running(now);
+                Turn::Index
             }
-            Turns::Running(since) if now.saturating_duration_since(since) < RUN_MIN => Turn::Index,
-            Turns::Running(_) => {
-                *self = Turns::Yielding(now);
-                Turn::Yield(YIELD_POLL)
-            }
-            Turns::Yielding(since) => {
+            (Turns::Yielding(since), true) => {
                 let yielded = now.saturating_duration_since(since);
                 if yielded >= YIELD_MAX {
                     *self = Turns::Running(now);
@@ -881,7 +880,22 @@ impl Turns {
                     Turn::Yield(YIELD_POLL.min(YIELD_MAX - yielded))
                 }
             }
+            (Turns::Running(since), backlog) => {
+                if now.saturating_duration_since(since) < RUN_MIN {
+                    Turn::Index
+                } else if backlog {
+                    self.start_yield(now)
+                } else {
+                    *self = Turns::Free;
+                    Turn::Index
+                }
+            }
         }
+    }
+
+    fn start_yield(&mut self, now: Instant) -> Turn {
+        *self = Turns::Yielding(now);
+        Turn::Yield(YIELD_POLL)
     }
 }
 
@@ -1083,7 +1097,7 @@ mod tests {
     }
 
     /// Under a backlog that never ends, indexing yields at once, for `YIELD_MAX`, then runs for
-    /// `RUN_MIN`, and again: it holds a fifth of the time, never less, and never yields longer
+    /// `RUN_MIN`, and again: it indexes a fifth of the time, never less, and never yields longer
     /// than `YIELD_MAX` in a row.
     #[test]
     fn under_an_endless_backlog_indexing_yields_for_bounded_turns() {
@@ -1116,24 +1130,58 @@ mod tests {
         assert!(longest_gap <= YIELD_MAX + step, "{longest_gap:?}");
     }
 
-    /// A backlog that ends ends the yield at once, and the next one yields again at once.
+    /// A backlog that ends ends the yield at once; indexing then runs for `RUN_MIN` even if the
+    /// backlog comes back, and only a backlog after that makes it yield again.
     #[test]
-    fn a_backlog_that_ends_ends_the_yield() {
+    fn a_backlog_that_ends_ends_the_yield_and_a_run_follows() {
         let mut turns = Turns::Free;
         let start = Instant::now();
         let ms = Duration::from_millis;
         assert_eq!(turns.next(start, true), Turn::Yield(YIELD_POLL));
         assert_eq!(turns.next(start + ms(500), true), Turn::Yield(YIELD_POLL));
+        // The backlog lapses (a pause between two sync ranges): a run begins.
         assert_eq!(turns.next(start + ms(600), false), Turn::Index);
-        assert_eq!(turns, Turns::Free);
-        assert_eq!(turns.next(start + ms(700), true), Turn::Yield(YIELD_POLL));
-        // Near the end of a yield, the pause is what is left of it.
-        let near = start + ms(700) + YIELD_MAX - ms(30);
+        assert_eq!(turns, Turns::Running(start + ms(600)));
+        assert_eq!(turns.next(start + ms(700), true), Turn::Index);
+        assert_eq!(turns.next(start + ms(1599), true), Turn::Index);
+        // The run is over and the backlog holds: a new yield, up to its end.
+        assert_eq!(turns.next(start + ms(1600), true), Turn::Yield(YIELD_POLL));
+        let near = start + ms(1600) + YIELD_MAX - ms(30);
         assert_eq!(turns.next(near, true), Turn::Yield(ms(30)));
         assert_eq!(turns.next(near + ms(30), true), Turn::Index);
-        // A run that the backlog's end interrupts: free again.
-        assert_eq!(turns.next(near + ms(40), false), Turn::Index);
+        // A run that ends without a backlog frees the turns: the next backlog yields at once.
+        let after = near + ms(30) + RUN_MIN;
+        assert_eq!(turns.next(after, false), Turn::Index);
         assert_eq!(turns, Turns::Free);
+        assert_eq!(turns.next(after + ms(10), true), Turn::Yield(YIELD_POLL));
+    }
+
+    /// A backlog that flickers (reports further apart than the hold) cannot make indexing yield
+    /// more often than once in `RUN_MIN`.
+    #[test]
+    fn a_flickering_backlog_yields_at_most_once_a_run() {
+        let mut turns = Turns::Free;
+        let start = Instant::now();
+        let step = Duration::from_millis(10);
+        // On for 300 ms, off for 100 ms, for 20 s.
+        let flicker = |at: Duration| at.as_millis() % 400 < 300;
+        let mut yields = 0;
+        let mut yielding = false;
+        let mut at = Duration::ZERO;
+        while at < Duration::from_secs(20) {
+            let y = matches!(turns.next(start + at, flicker(at)), Turn::Yield(_));
+            if y && !yielding {
+                yields += 1;
+            }
+            yielding = y;
+            at += step;
+        }
+        let most = 20_000 / (RUN_MIN.as_millis() as usize) + 1;
+        assert!(yields <= most, "{yields} yields in 20 s, at most {most}");
+        assert!(
+            yields >= 2,
+            "the flickering backlog still makes indexing yield"
+        );
     }
 
     #[test]

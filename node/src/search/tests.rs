@@ -1213,7 +1213,9 @@ fn under_an_ingest_backlog_indexing_waits_its_turn_and_still_follows() {
         wait_indexed(&index, later, Instant::now() + Duration::from_secs(60)),
         "the record never became searchable under the backlog"
     );
-    // The yield began after the thread started, and lasted YIELD_MAX.
+    // The yield began after the thread started, and lasted YIELD_MAX. (On a machine so loaded
+    // that the first catch-up took longer than that, this holds whatever the indexer did; the
+    // turns themselves are tested in `indexer::tests`.)
     assert!(
         started.elapsed() >= indexer::YIELD_MAX,
         "indexed {:?} after the start, inside the first yield",

@@ -1342,24 +1342,14 @@ impl Store {
         Ok(chain::check_rate(at, limit, |_| time))
     }
 
-    /// How [`Store::append`] would refuse a record at `at` whatever its signature: one that skips
-    /// ahead of its author's log (`SeqGap`), or the next one when it is over the rate limit
-    /// (`RateExceeded`). For refusing a flood before its signatures are checked; `None` when
-    /// neither holds (the record may still be refused once verified, a repeated seq among them:
-    /// only a valid signature makes it fork evidence).
-    pub fn refusal_unverified(
-        &self,
-        at: chain::RatePlace<'_>,
-    ) -> Result<Option<ChainError>, StoreError> {
-        let expected = self.heads.get(at.author).map_or(1, |h| h.seq + 1);
-        if at.seq > expected {
-            return Ok(Some(ChainError::SeqGap {
-                author: at.author.to_hex(),
-                expected,
-                got: at.seq,
-            }));
-        }
-        if at.seq != expected {
+    /// The rate rule's refusal of a record at `at` when it is the next of its author's log and
+    /// over the charter's limit: what [`Store::append`] refuses it with, whatever its signature,
+    /// if nothing reaches the log before it. For refusing a flood before its signatures are
+    /// checked; `None` otherwise. (A record of the same author and seq that is stored first would
+    /// make it a fork instead; verdicts between such siblings depend on their order anyway.)
+    pub fn over_rate(&self, at: chain::RatePlace<'_>) -> Result<Option<ChainError>, StoreError> {
+        let next = self.heads.get(at.author).map_or(1, |h| h.seq + 1);
+        if at.seq != next {
             return Ok(None);
         }
         Ok(self.check_rate(at, &HashMap::new())?.err())
