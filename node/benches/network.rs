@@ -501,6 +501,7 @@ fn flood(dir: &Path, nodes: usize, records: usize) {
     });
 
     // The thief: KZ's key, 10,000 chained records signed as fast as it can, pushed raw.
+    let flood_started = SystemTime::now();
     let key = hubnet_node::keyfile::read(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("../deploy/sample/keys/KZ.key"),
     )
@@ -527,7 +528,7 @@ fn flood(dir: &Path, nodes: usize, records: usize) {
         let mut pos = hubnet_protocol::record::Position::FIRST;
         let (mut taken, mut refused) = (0u32, 0u32);
         let t = Instant::now();
-        let mut last_taken = Duration::ZERO;
+        let mut last_taken = SystemTime::now();
         for _ in 0..10_000usize {
             let now = hubnet_node::now_ms();
             let s = hubnet_protocol::record::sign(&key, charter.network_id(), pos, now, &body);
@@ -551,14 +552,13 @@ fn flood(dir: &Path, nodes: usize, records: usize) {
                 .collect();
             if statuses.contains(&201) {
                 taken += 1;
-                last_taken = t.elapsed();
+                last_taken = SystemTime::now();
             } else {
                 refused += 1;
             }
         }
         (taken, refused, t.elapsed(), last_taken)
     });
-    let flood_started = SystemTime::now();
     let flooded = publish_paced(&c, &net, &others, records, pace, "flooded");
     let (taken, refused, thief_time, last_taken) = thief.join().expect("thief");
     let limit = charter_limit();
@@ -611,7 +611,7 @@ fn flood(dir: &Path, nodes: usize, records: usize) {
             .map(|(t, l)| format!("{:.1} s {l:.0} ms", at(*t)))
             .collect::<Vec<_>>()
             .join(", "),
-        last_taken.as_secs_f64()
+        at(last_taken)
     );
     net.stop();
 }

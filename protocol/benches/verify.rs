@@ -178,6 +178,10 @@ mod options {
     where
         T: curve25519_dalek::traits::BasepointTable<Point = EdwardsPoint>,
     {
+        debug_assert!(
+            items.iter().all(|(key, _, _)| key == &items[0].0),
+            "one key"
+        );
         let points: Vec<EdwardsPoint> = items
             .iter()
             .map(|(key, m, sig)| {
