@@ -33,7 +33,6 @@ where
 {
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<Bytes, std::io::Error>>(CHUNKS);
     tokio::task::spawn_blocking(move || {
-        let _permit = permit;
         let mut out = ChannelWriter {
             tx,
             buf: Vec::with_capacity(CHUNK_BYTES),
@@ -48,6 +47,10 @@ where
                 let _ = out.tx.blocking_send(Err(e));
             }
         }
+        // The place is free before the body ends (the channel's sender dropped): a client
+        // that has read the whole answer and asks again must find it free.
+        drop(permit);
+        drop(out);
     });
     let stream = futures::stream::unfold(rx, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
@@ -113,4 +116,29 @@ pub fn records<'a>(
 /// An [`ApiError`] as the `io::Error` a writer returns.
 pub fn io_error(e: ApiError) -> std::io::Error {
     std::io::Error::other(e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use tokio::sync::Semaphore;
+
+    use super::*;
+
+    /// Once a client has read a streamed answer to its end, the answer's place is free: a
+    /// client that asks again at once is not refused (the place used to be released after
+    /// the body's end, and a quick second request could find it taken).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_place_is_free_once_the_body_has_ended() {
+        let places = Arc::new(Semaphore::new(1));
+        for i in 0..200 {
+            let permit = places.clone().try_acquire_owned().unwrap_or_else(|_| {
+                panic!("answer {i}: the place of the one before is still taken")
+            });
+            let body = body(permit, "test", |out| out.write_all(b"[1,2,3]"));
+            let bytes = axum::body::to_bytes(body, 1024).await.expect("the body");
+            assert_eq!(&bytes[..], b"[1,2,3]");
+        }
+    }
 }
