@@ -15,6 +15,9 @@
 //! [`PendingArea`] holds records that arrived ahead of a gap in their log, bounded in count and
 //! bytes, until the gap is filled.
 //!
+//! [`Sync::gossip_admits`] paces how many of one author's records the node sends into gossip
+//! ([`pace`]); what it holds back its peers fetch as ranges.
+//!
 //! The wire form of these messages is `proto/hubnet/v1/sync.proto`; see docs/PROTOCOL.md §5.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -27,6 +30,10 @@ use crate::governance::GovernanceError;
 use crate::id::sha256;
 use crate::record::RecordError;
 use crate::{Charter, PublicKey, RecordId};
+
+pub mod pace;
+
+use pace::{Pace, PaceConfig};
 
 /// One author's log head in a summary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -235,6 +242,8 @@ pub struct SyncConfig {
     pub max_requests_per_peer: usize,
     /// How long a peer that failed a request for an author is not asked for it again.
     pub retry_after_ms: i64,
+    /// How many of one author's records the node sends into gossip.
+    pub pace: PaceConfig,
 }
 
 impl Default for SyncConfig {
@@ -245,6 +254,7 @@ impl Default for SyncConfig {
             range_budget_bytes: 4 * 1024 * 1024,
             max_requests_per_peer: 4,
             retry_after_ms: 10_000,
+            pace: PaceConfig::default(),
         }
     }
 }
@@ -472,6 +482,8 @@ pub struct Sync<P> {
     /// Fork probes sent: (peer, author, seq), so that none is sent twice.
     probes: BTreeSet<(P, PublicKey, u64)>,
     queue: VecDeque<Action<P>>,
+    /// Per-author gossip budgets.
+    pace: Pace,
 }
 
 impl<P: Clone + Ord + Debug> Sync<P> {
@@ -489,6 +501,7 @@ impl<P: Clone + Ord + Debug> Sync<P> {
             overtaken: BTreeSet::new(),
             probes: BTreeSet::new(),
             queue: VecDeque::new(),
+            pace: Pace::new(config.pace),
         }
     }
 
@@ -700,8 +713,21 @@ impl<P: Clone + Ord + Debug> Sync<P> {
         self.plan(now_ms);
     }
 
-    /// Time passed: periodic summary exchange, request timeouts, retries.
+    /// Whether a record of `author` (one this node publishes, or forwards as valid) goes into
+    /// gossip now, within the author's budget ([`pace`]). One held back is fetched by the peers
+    /// as a range: when a later record that is sent shows them a gap, or, once the author has
+    /// been quiet for [`PaceConfig::settle_ms`], after a summary exchange with every peer that
+    /// [`Sync::handle_timeout`] starts.
+    pub fn gossip_admits(&mut self, author: PublicKey, now_ms: i64) -> bool {
+        self.pace.admit(author, now_ms)
+    }
+
+    /// Time passed: periodic summary exchange, request timeouts, retries, and the summary
+    /// offered to every peer once a burst that was held back from gossip has ended.
     pub fn handle_timeout(&mut self, now_ms: i64) {
+        if self.pace.settled(now_ms) {
+            self.ask_summaries();
+        }
         let interval = self.config.interval_ms;
         for (peer, p) in &mut self.peers {
             if p.next_exchange <= now_ms {
@@ -755,7 +781,12 @@ impl<P: Clone + Ord + Debug> Sync<P> {
         let ranges = self.ranges.values().map(|r| r.deadline);
         let forks = self.forks.values().map(|(_, d)| *d);
         let backoffs = self.backoff.values().copied();
-        exchanges.chain(ranges).chain(forks).chain(backoffs).min()
+        exchanges
+            .chain(ranges)
+            .chain(forks)
+            .chain(backoffs)
+            .chain(self.pace.next_due())
+            .min()
     }
 
     /// Queues a summary exchange with every peer (at most one waits per peer).

@@ -467,6 +467,43 @@ fn advertised_forks_are_asked_for_until_held() {
 }
 
 #[test]
+fn a_burst_held_back_from_gossip_is_offered_to_every_peer_once_it_ends() {
+    let config = SyncConfig {
+        pace: pace::PaceConfig {
+            burst: 2,
+            per_second: 1,
+            settle_ms: 1000,
+        },
+        ..SyncConfig::default()
+    };
+    let mut s = Sync::new(config, Summary::default(), 0);
+    s.handle_connected(1u32, 0);
+    s.handle_connected(2u32, 0);
+    drain(&mut s);
+    assert!(s.gossip_admits(key(1), 100));
+    assert!(s.gossip_admits(key(1), 100));
+    assert!(s.gossip_admits(key(2), 100), "another author's budget");
+    assert!(!s.gossip_admits(key(1), 100));
+    assert!(!s.gossip_admits(key(1), 500));
+    // Due a settle time after the last record held back, before the periodic exchange.
+    assert_eq!(s.poll_timeout(), Some(1500));
+    s.handle_timeout(1499);
+    assert!(drain(&mut s).is_empty());
+    s.handle_timeout(1500);
+    assert_eq!(
+        drain(&mut s),
+        vec![
+            Action::SendSummary { peer: 1 },
+            Action::SendSummary { peer: 2 }
+        ]
+    );
+    // Once per burst.
+    s.handle_timeout(1600);
+    assert!(drain(&mut s).is_empty());
+    assert_eq!(s.poll_timeout(), Some(config.interval_ms));
+}
+
+#[test]
 fn requests_per_peer_are_bounded() {
     let config = SyncConfig {
         max_requests_per_peer: 2,

@@ -1,0 +1,276 @@
+//! How many of one author's records a node sends into gossip: its own announcements (records
+//! published on it or pushed to it) and its forwards of others', per author a bucket of
+//! [`PaceConfig::burst`] records that refills at [`PaceConfig::per_second`].
+//!
+//! Gossip carries each record to every node as a message of its own, which suits records that
+//! come one at a time. A burst from one key (a bulk import, or a stolen key pushing records as
+//! fast as nodes take them, up to the charter's rate rule) is better fetched by sync: a range
+//! answer carries hundreds of records in one message, verified as one batch and stored in one
+//! group commit. So a record over its author's budget is stored as usual but not sent on; a
+//! later record of the author that is sent shows its receivers a gap, which they fetch as a
+//! range, and once the author has been quiet for [`PaceConfig::settle_ms`] the node offers its
+//! summary to its peers, which fetch the tail of the burst the same way.
+//!
+//! This is a node's own policy, not a rule of validity: it changes when records travel and by
+//! which path, never which records are valid or stored.
+
+use std::collections::BTreeMap;
+
+use crate::PublicKey;
+
+/// Thousandths of a record: the unit the buckets count in, so that any rate refills exactly.
+const MILLI: u64 = 1000;
+
+/// The gossip budget of one author at one node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PaceConfig {
+    /// Records of one author sent at once after a quiet spell.
+    pub burst: u32,
+    /// Records of one author sent per second once the burst is spent.
+    pub per_second: u32,
+    /// How long after the last record it held back a node offers its summary to its peers.
+    pub settle_ms: i64,
+}
+
+impl Default for PaceConfig {
+    /// Above what any member publishes by hand or a busy node relays in the propagation bench
+    /// (about twelve records a second per author), well under what a key pushed into nodes as
+    /// fast as they take it sends (about a hundred a second, BENCHMARKS.md "Flood").
+    fn default() -> Self {
+        Self {
+            burst: 64,
+            per_second: 10,
+            settle_ms: 1000,
+        }
+    }
+}
+
+/// One author's bucket.
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    /// Records that may be sent, in thousandths, as of `at_ms`.
+    milli: u64,
+    at_ms: i64,
+    /// When a record was last held back, until the summary that follows is offered.
+    held_at: Option<i64>,
+}
+
+/// Per-author gossip budgets. It reads no clock: every call carries `now_ms`.
+#[derive(Debug, Clone)]
+pub struct Pace {
+    config: PaceConfig,
+    authors: BTreeMap<PublicKey, Bucket>,
+}
+
+impl Pace {
+    /// Budgets of `config`, every author's bucket full.
+    pub fn new(config: PaceConfig) -> Self {
+        Self {
+            config,
+            authors: BTreeMap::new(),
+        }
+    }
+
+    fn capacity(&self) -> u64 {
+        u64::from(self.config.burst) * MILLI
+    }
+
+    /// `bucket` refilled up to `now_ms`. A clock that stepped back refills nothing.
+    fn refilled(&self, bucket: Bucket, now_ms: i64) -> Bucket {
+        let elapsed = u64::try_from(now_ms.saturating_sub(bucket.at_ms)).unwrap_or(0);
+        // `per_second` records a second is `per_second` thousandths a millisecond.
+        let milli = bucket
+            .milli
+            .saturating_add(elapsed.saturating_mul(u64::from(self.config.per_second)))
+            .min(self.capacity());
+        Bucket {
+            milli,
+            at_ms: bucket.at_ms.max(now_ms),
+            held_at: bucket.held_at,
+        }
+    }
+
+    /// Whether a record of `author` may be sent into gossip now: if so, it is counted against
+    /// the author's budget; if not, it is noted as held back.
+    pub fn admit(&mut self, author: PublicKey, now_ms: i64) -> bool {
+        let full = Bucket {
+            milli: self.capacity(),
+            at_ms: now_ms,
+            held_at: None,
+        };
+        let bucket = self.authors.get(&author).copied().unwrap_or(full);
+        let mut bucket = self.refilled(bucket, now_ms);
+        let admitted = bucket.milli >= MILLI;
+        if admitted {
+            bucket.milli -= MILLI;
+        } else {
+            bucket.held_at = Some(now_ms);
+        }
+        self.authors.insert(author, bucket);
+        admitted
+    }
+
+    /// Whether a summary should be offered to the peers now: some author had a record held back
+    /// and has been quiet for `settle_ms` since. Each held-back spell answers true once.
+    /// Authors whose bucket is full again and who have nothing held back are forgotten.
+    pub fn settled(&mut self, now_ms: i64) -> bool {
+        let settle = self.config.settle_ms;
+        let mut due = false;
+        let capacity = self.capacity();
+        let authors = std::mem::take(&mut self.authors);
+        for (author, bucket) in authors {
+            let mut bucket = self.refilled(bucket, now_ms);
+            if bucket
+                .held_at
+                .is_some_and(|at| at.saturating_add(settle) <= now_ms)
+            {
+                bucket.held_at = None;
+                due = true;
+            }
+            if bucket.held_at.is_some() || bucket.milli < capacity {
+                self.authors.insert(author, bucket);
+            }
+        }
+        due
+    }
+
+    /// When [`Pace::settled`] is next due to answer true, if a record is held back.
+    pub fn next_due(&self) -> Option<i64> {
+        self.authors
+            .values()
+            .filter_map(|b| b.held_at)
+            .map(|at| at.saturating_add(self.config.settle_ms))
+            .min()
+    }
+
+    /// Authors the budgets remember (the ones that sent records lately).
+    pub fn authors(&self) -> usize {
+        self.authors.len()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SecretKey;
+
+    fn key(n: u8) -> PublicKey {
+        SecretKey::from_seed([n; 32]).public_key()
+    }
+
+    fn pace(burst: u32, per_second: u32) -> Pace {
+        Pace::new(PaceConfig {
+            burst,
+            per_second,
+            settle_ms: 1000,
+        })
+    }
+
+    fn admitted(p: &mut Pace, author: PublicKey, n: usize, now_ms: i64) -> usize {
+        (0..n).filter(|_| p.admit(author, now_ms)).count()
+    }
+
+    #[test]
+    fn a_burst_is_sent_and_the_rest_is_held_back() {
+        let mut p = pace(4, 2);
+        assert_eq!(admitted(&mut p, key(1), 10, 0), 4);
+        assert_eq!(p.next_due(), Some(1000));
+    }
+
+    #[test]
+    fn the_bucket_refills_at_the_rate_exactly() {
+        let mut p = pace(4, 2);
+        assert_eq!(admitted(&mut p, key(1), 4, 0), 4);
+        // Two a second: one every 500 ms, none a millisecond before.
+        assert!(!p.admit(key(1), 499));
+        assert!(p.admit(key(1), 500));
+        assert!(!p.admit(key(1), 500));
+        assert!(!p.admit(key(1), 999));
+        assert!(p.admit(key(1), 1000));
+        // A long pause refills the burst, not more.
+        assert_eq!(admitted(&mut p, key(1), 10, 60_000), 4);
+    }
+
+    #[test]
+    fn a_rate_that_does_not_divide_a_second_refills_exactly() {
+        let mut p = pace(2, 3);
+        assert_eq!(admitted(&mut p, key(1), 2, 0), 2);
+        // 3 a second: a whole record after 334 ms (333 ms give 999 thousandths).
+        assert!(!p.admit(key(1), 333));
+        assert!(p.admit(key(1), 334));
+        // The 2 thousandths left over count towards the next one.
+        assert!(!p.admit(key(1), 666));
+        assert!(p.admit(key(1), 667));
+    }
+
+    #[test]
+    fn authors_have_budgets_of_their_own() {
+        let mut p = pace(3, 1);
+        assert_eq!(admitted(&mut p, key(1), 5, 0), 3);
+        assert_eq!(admitted(&mut p, key(2), 5, 0), 3);
+        assert_eq!(p.authors(), 2);
+    }
+
+    #[test]
+    fn a_clock_that_steps_back_refills_nothing_and_keeps_counting() {
+        let mut p = pace(2, 10);
+        assert_eq!(admitted(&mut p, key(1), 2, 10_000), 2);
+        assert!(!p.admit(key(1), 5_000));
+        // Refilled from the latest time seen, not from the step back.
+        assert!(!p.admit(key(1), 10_099));
+        assert!(p.admit(key(1), 10_100));
+    }
+
+    #[test]
+    fn a_summary_is_offered_once_the_author_has_been_quiet_for_the_settle_time() {
+        let mut p = pace(2, 1);
+        assert!(!p.settled(0), "nothing held back");
+        assert_eq!(admitted(&mut p, key(1), 2, 0), 2);
+        assert!(!p.settled(5_000), "nothing held back");
+        assert_eq!(p.next_due(), None);
+        assert_eq!(admitted(&mut p, key(1), 3, 5_000), 2);
+        // Another record held back later moves the time on.
+        assert!(!p.admit(key(1), 5_400));
+        assert_eq!(p.next_due(), Some(6_400));
+        assert!(!p.settled(6_399));
+        assert!(p.settled(6_400));
+        // Once per spell.
+        assert!(!p.settled(6_401));
+        assert_eq!(p.next_due(), None);
+    }
+
+    #[test]
+    fn full_buckets_with_nothing_held_back_are_forgotten() {
+        let mut p = pace(2, 1);
+        assert!(p.admit(key(1), 0));
+        assert_eq!(admitted(&mut p, key(2), 3, 0), 2);
+        assert!(!p.settled(999));
+        assert_eq!(p.authors(), 2, "neither bucket is full yet");
+        // key(1) is full again after a second; key(2) after two, and it held one back.
+        assert!(p.settled(1_000));
+        assert_eq!(p.authors(), 1);
+        assert!(!p.settled(1_999));
+        assert_eq!(p.authors(), 1);
+        assert!(!p.settled(2_000));
+        assert_eq!(p.authors(), 0);
+        // A forgotten author starts with a full bucket.
+        assert_eq!(admitted(&mut p, key(2), 3, 2_000), 2);
+    }
+
+    #[test]
+    fn settling_keeps_what_each_bucket_has_refilled() {
+        let mut p = pace(4, 1);
+        assert_eq!(admitted(&mut p, key(1), 5, 0), 4);
+        assert!(p.settled(2_500));
+        // Two records refilled by 2,500 ms, and the half on the way counts on.
+        assert_eq!(admitted(&mut p, key(1), 3, 2_500), 2);
+        assert!(p.admit(key(1), 3_000));
+    }
+
+    #[test]
+    fn a_budget_of_nothing_holds_every_record_back() {
+        let mut p = pace(0, 0);
+        assert_eq!(admitted(&mut p, key(1), 3, 0), 0);
+        assert_eq!(admitted(&mut p, key(1), 3, 1_000_000), 0);
+    }
+}
