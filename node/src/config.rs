@@ -18,6 +18,9 @@
 //!                                            #   (at least 2 ping intervals, at most 600000)
 //! redial_max_ms = 3000                       # longest wait between dials of a lost peer
 //!                                            #   (1000..=3600000; waits start at 1 s, doubling)
+//! gossip_burst = 64                          # records of one author sent into gossip at once
+//! gossip_per_second = 10                     #   (1..=100000), and each second after (1..=100000);
+//!                                            #   the rest travel by sync (docs/PROTOCOL.md §6)
 //! trusted_proxies = ["127.0.0.1", "::1"]     # X-Forwarded-For/-Proto believed from these only
 //!                                            #   (addresses or networks: "10.0.0.0/8")
 //! oai_admin_email = "oai@agency.example"     # OAI-PMH Identify's adminEmail (docs/OAI-PMH.md);
@@ -55,6 +58,7 @@
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
+use hubnet_protocol::sync::pace::PaceConfig;
 use ipnet::IpNet;
 use libp2p::Multiaddr;
 use libp2p::multiaddr::Protocol;
@@ -141,6 +145,13 @@ pub struct ConfigFile {
     /// The longest wait between two dials of a lost or bootstrap peer, in milliseconds.
     #[serde(default = "default_redial_max")]
     pub redial_max_ms: u64,
+    /// Records of one author this node sends into gossip at once (its own and those it
+    /// forwards); over the budget they are stored but travel by sync.
+    #[serde(default = "default_gossip_burst")]
+    pub gossip_burst: u32,
+    /// Records of one author this node sends into gossip each second once the burst is spent.
+    #[serde(default = "default_gossip_per_second")]
+    pub gossip_per_second: u32,
     /// Reverse proxies (addresses or networks) whose `X-Forwarded-For` and
     /// `X-Forwarded-Proto` are believed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -173,6 +184,16 @@ pub fn default_peer_timeout() -> u64 {
 /// The default of `redial_max_ms`: low enough that a healed link is dialled within a few seconds.
 pub fn default_redial_max() -> u64 {
     3_000
+}
+
+/// The default of `gossip_burst`.
+pub fn default_gossip_burst() -> u32 {
+    PaceConfig::default().burst
+}
+
+/// The default of `gossip_per_second`.
+pub fn default_gossip_per_second() -> u32 {
+    PaceConfig::default().per_second
 }
 
 fn default_checkpoint_interval() -> u64 {
@@ -218,6 +239,8 @@ pub struct Config {
     pub peer_timeout: std::time::Duration,
     /// The longest wait between two dials of a peer.
     pub redial_max: std::time::Duration,
+    /// How many of one author's records the node sends into gossip.
+    pub gossip_pace: PaceConfig,
     /// Reverse proxies believed.
     pub trusted_proxies: Vec<IpNet>,
     /// OAI-PMH Identify's `adminEmail` (checked: `local@domain.tld`, no spaces).
@@ -368,6 +391,14 @@ impl Config {
                 "must be between 1000 and 3600000".into(),
             ));
         }
+        for (name, value) in [
+            ("gossip_burst", file.gossip_burst),
+            ("gossip_per_second", file.gossip_per_second),
+        ] {
+            if !(1..=100_000).contains(&value) {
+                return Err(field(name, "must be between 1 and 100000".into()));
+            }
+        }
         if let Some(email) = &file.oai_admin_email
             && !crate::oai::is_email(email)
         {
@@ -458,6 +489,11 @@ impl Config {
             ping_interval: std::time::Duration::from_millis(file.ping_interval_ms),
             peer_timeout: std::time::Duration::from_millis(file.peer_timeout_ms),
             redial_max: std::time::Duration::from_millis(file.redial_max_ms),
+            gossip_pace: PaceConfig {
+                burst: file.gossip_burst,
+                per_second: file.gossip_per_second,
+                ..PaceConfig::default()
+            },
             trusted_proxies,
             oai_admin_email: file.oai_admin_email.clone(),
             tls,
@@ -519,6 +555,7 @@ admin_token = "0123456789abcdef"
         assert_eq!(c.ping_interval, std::time::Duration::from_secs(1));
         assert_eq!(c.peer_timeout, std::time::Duration::from_secs(5));
         assert_eq!(c.redial_max, std::time::Duration::from_secs(3));
+        assert_eq!(c.gossip_pace, PaceConfig::default());
         assert_eq!(c.http_limits, Limits::default());
         assert!(c.tls.is_none() && c.trusted_proxies.is_empty());
         let c = check(&format!(
@@ -527,6 +564,8 @@ admin_token = "0123456789abcdef"
         assert_eq!(c.http_limits.max_streams, 3);
         assert_eq!(c.trusted_proxies.len(), 2);
         assert!(c.trusted_proxies[1].contains(&std::net::IpAddr::from([10, 2, 3, 4])));
+        let c = check(&format!("gossip_burst = 4\ngossip_per_second = 2\n{OK}"))?;
+        assert_eq!((c.gossip_pace.burst, c.gossip_pace.per_second), (4, 2));
         Ok(())
     }
 
@@ -684,6 +723,16 @@ admin_token = "0123456789abcdef"
                 "`peer_timeout_ms`",
             ),
             ("http =", "redial_max_ms = 10\nhttp =", "`redial_max_ms`"),
+            (
+                "http =",
+                "gossip_burst = 0\nhttp =",
+                "field `gossip_burst`: must be between 1 and 100000",
+            ),
+            (
+                "http =",
+                "gossip_per_second = 100001\nhttp =",
+                "field `gossip_per_second`: must be between 1 and 100000",
+            ),
             (
                 "http =",
                 "redial_max_ms = -1\nhttp =",

@@ -28,6 +28,9 @@ pub struct Metrics {
     pub gossip_rejected: Counter,
     /// Gossip messages dropped at a full ingest queue (sync fetches their records later).
     pub gossip_dropped: Counter,
+    /// Records stored but not sent into gossip, over their author's gossip budget (peers fetch
+    /// them by sync).
+    pub gossip_held_back: Counter,
     /// Fork evidence records kept.
     pub fork_evidence: Counter,
     /// Sync ranges received.
@@ -205,6 +208,7 @@ impl Default for Metrics {
             records_stored,
             gossip_rejected,
             gossip_dropped,
+            gossip_held_back,
             fork_evidence,
             sync_ranges,
             erased_bodies_refused,
@@ -226,6 +230,11 @@ impl Default for Metrics {
                 "gossip_dropped",
                 "Gossip messages dropped at a full ingest queue (sync fetches their records once there is room)",
                 &gossip_dropped,
+            ),
+            (
+                "gossip_held_back",
+                "Records stored but not sent into gossip, over their author's gossip budget (peers fetch them by sync)",
+                &gossip_held_back,
             ),
             (
                 "fork_evidence",
@@ -321,6 +330,7 @@ impl Default for Metrics {
             records_stored,
             gossip_rejected,
             gossip_dropped,
+            gossip_held_back,
             fork_evidence,
             sync_ranges,
             sync_range_ends,

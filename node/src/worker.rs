@@ -190,6 +190,9 @@ pub enum Event {
         msg_id: MessageId,
         /// Forward, drop, or drop and penalise.
         acceptance: MessageAcceptance,
+        /// The author of a record to forward: the forward counts against the author's gossip
+        /// budget, and over it the record is dropped instead (without penalty; sync carries it).
+        author: Option<PublicKey>,
     },
     /// The log of `author` grew to `head`.
     HeadMoved {
@@ -198,8 +201,13 @@ pub enum Event {
         /// Its new head.
         head: HeadRef,
     },
-    /// A record this node stored from its own API: gossip it.
-    Announce(Vec<u8>),
+    /// A record this node stored from its own API: gossip it, within its author's budget.
+    Announce {
+        /// Whose record.
+        author: PublicKey,
+        /// The encoded `SignedRecord`.
+        bytes: Vec<u8>,
+    },
     /// New fork evidence: gossip the proof.
     ForkFound {
         /// Whose log.
@@ -581,6 +589,7 @@ impl Worker {
                     peer,
                     msg_id,
                     acceptance: acceptance(verdict),
+                    author: None,
                 });
             }
             Job::Decisions { peer, decisions } => {
@@ -637,6 +646,7 @@ impl Worker {
                     peer,
                     msg_id,
                     acceptance: acceptance(verdict),
+                    author: None,
                 });
             }
             Job::SubmitCheckpoint { bytes, reply } => {
@@ -816,6 +826,10 @@ impl Worker {
     ) -> Result<(), StoreError> {
         // 3. Store what is valid, in one group commit; keep the verdicts in input order.
         let mut verdicts: Vec<Verdict> = Vec::with_capacity(inputs.len());
+        // The author of each verdict's record, when it was valid.
+        let mut authors: Vec<Option<PublicKey>> = Vec::with_capacity(inputs.len());
+        // Gossip jobs whose verdict went out before the group's `fdatasync`.
+        let validated: BTreeSet<usize>;
         let mut moved: BTreeSet<PublicKey> = BTreeSet::new();
         let mut new_forks: Vec<(PublicKey, u64)> = Vec::new();
         {
@@ -834,15 +848,18 @@ impl Worker {
             }
             // Committed even when empty: an index writer that failed stops the worker here (the
             // node stops, and a restart replays the journal).
-            let outcomes = commit(&shared, &valid, || {
+            let staged = stage(&shared, &valid, || {
                 self.shared
                     .metrics
                     .ingest_phase(Stage::Store, Phase::StoreLock, clock);
             })?;
+            validated = self.accept_early(&batch, inputs, &errors, &valid, staged.outcomes());
+            let outcomes = Store::settle(&*shared, staged)?;
             let mut stored = valid.into_iter().zip(outcomes);
             for (error, (origin, _)) in errors.into_iter().zip(inputs) {
                 if let Some(e) = error {
                     verdicts.push(Verdict::Invalid(e));
+                    authors.push(None);
                     continue;
                 }
                 // `commit` answers every record it is given; were one missing, the jobs left
@@ -851,6 +868,7 @@ impl Worker {
                     break;
                 };
                 let from_gossip = matches!(batch[*origin], Job::Gossip { .. } | Job::Range { .. });
+                let author = r.header.author;
                 let verdict = match outcome {
                     Outcome::Stored => {
                         moved.insert(r.header.author);
@@ -884,6 +902,7 @@ impl Worker {
                     Outcome::Refused(e) => Verdict::Refused(e),
                 };
                 verdicts.push(verdict);
+                authors.push(Some(author));
             }
             // 4. Records parked earlier whose gap is now filled.
             drain_pending(&mut self.pending, &shared, &mut moved, &mut new_forks)?;
@@ -898,26 +917,35 @@ impl Worker {
         // 5. Publishing: the bodies waiting are signed in order and stored in one group commit.
         let mut published = self.publish_group(&batch, &mut moved).into_iter();
         // 6. Answers, in job order.
-        let mut verdicts = inputs.iter().map(|(o, _)| *o).zip(verdicts).peekable();
+        let mut verdicts = inputs
+            .iter()
+            .map(|(o, _)| *o)
+            .zip(verdicts.into_iter().zip(authors))
+            .peekable();
         for (i, job) in batch.into_iter().enumerate() {
             let mut mine = Vec::new();
+            let mut author = None;
             while let Some((j, _)) = verdicts.peek() {
                 if *j != i {
                     break;
                 }
-                if let Some((_, v)) = verdicts.next() {
+                if let Some((_, (v, a))) = verdicts.next() {
+                    author = author.or(a);
                     mine.push(v);
                 }
             }
             if let Job::Publish { reply, .. } = job {
                 let answer = published.next().unwrap_or(Err(Refusal::Lost));
                 if let Ok(r) = &answer {
-                    self.emit(Event::Announce(r.signed.encode()));
+                    self.emit(Event::Announce {
+                        author: r.header.author,
+                        bytes: r.signed.encode(),
+                    });
                 }
                 let _ = reply.send(answer);
                 continue;
             }
-            self.answer(job, mine)?;
+            self.answer(job, mine, author, validated.contains(&i))?;
         }
         if !moved.is_empty() {
             self.shared.indexer.wake();
@@ -964,18 +992,26 @@ fn commit(
     records: &[Record],
     locked: impl FnOnce(),
 ) -> Result<Vec<Outcome>, StoreError> {
-    let staged = {
-        let mut store = shared.lock_store();
-        locked();
-        let refused_before = store.bodies_refused();
-        let staged = store.stage(records)?;
-        shared
-            .metrics
-            .erased_bodies_refused
-            .inc_by(store.bodies_refused() - refused_before);
-        staged
-    };
+    let staged = stage(shared, records, locked)?;
     Store::settle(shared, staged)
+}
+
+/// The first step of [`commit`]: checks `records` against their logs and writes the group,
+/// without `fdatasync` ([`Store::stage`]); [`Store::settle`] finishes it.
+fn stage(
+    shared: &Shared,
+    records: &[Record],
+    locked: impl FnOnce(),
+) -> Result<crate::store::Staged, StoreError> {
+    let mut store = shared.lock_store();
+    locked();
+    let refused_before = store.bodies_refused();
+    let staged = store.stage(records)?;
+    shared
+        .metrics
+        .erased_bodies_refused
+        .inc_by(store.bodies_refused() - refused_before);
+    Ok(staged)
 }
 
 /// Stores parked records that now extend their logs, repeatedly.
@@ -1024,7 +1060,51 @@ fn drain_pending(
 }
 
 impl Worker {
-    fn answer(&mut self, job: Job, verdicts: Vec<Verdict>) -> Result<(), StoreError> {
+    /// Forwards gossip records that extend their logs, or are held already, once the group is
+    /// staged and before its `fdatasync`: a relay's disk is not on the path of a record to the
+    /// rest of the network (the node is not its author; were it to stop before the sync, it
+    /// fetches the record again by sync). Each hop waited for a sync before (BENCHMARKS.md,
+    /// "Flood"). `errors` holds one entry per input, `valid` and `outcomes` one per input
+    /// without an error. Returns the jobs answered.
+    fn accept_early(
+        &self,
+        batch: &[Job],
+        inputs: &[(usize, Vec<u8>)],
+        errors: &[Option<RecordError>],
+        valid: &[Record],
+        outcomes: &[Outcome],
+    ) -> BTreeSet<usize> {
+        let mut answered = BTreeSet::new();
+        let checked = inputs
+            .iter()
+            .zip(errors)
+            .filter(|(_, e)| e.is_none())
+            .map(|((origin, _), _)| *origin);
+        for ((origin, record), outcome) in checked.zip(valid).zip(outcomes) {
+            if let Job::Gossip { peer, msg_id, .. } = &batch[origin]
+                && matches!(outcome, Outcome::Stored | Outcome::AlreadyStored)
+            {
+                self.send(Event::Validated {
+                    peer: *peer,
+                    msg_id: msg_id.clone(),
+                    acceptance: MessageAcceptance::Accept,
+                    author: Some(record.header.author),
+                });
+                answered.insert(origin);
+            }
+        }
+        answered
+    }
+
+    /// Answers `job` with the verdicts on its records; `author` is that of its first valid one.
+    /// A gossip job whose verdict went out early ([`Worker::accept_early`]) gets no second one.
+    fn answer(
+        &mut self,
+        job: Job,
+        verdicts: Vec<Verdict>,
+        author: Option<PublicKey>,
+        validated: bool,
+    ) -> Result<(), StoreError> {
         match job {
             Job::Gossip { peer, msg_id, .. } => {
                 let Some(v) = verdicts.first() else {
@@ -1050,10 +1130,15 @@ impl Worker {
                     }
                     _ => {}
                 }
+                let acceptance = acceptance(sync::gossip_verdict(v.received()));
+                if validated {
+                    return Ok(());
+                }
                 self.emit(Event::Validated {
                     peer,
                     msg_id,
-                    acceptance: acceptance(sync::gossip_verdict(v.received())),
+                    author: author.filter(|_| acceptance == MessageAcceptance::Accept),
+                    acceptance,
                 });
             }
             Job::GossipFork { peer, msg_id, .. } => {
@@ -1067,6 +1152,7 @@ impl Worker {
                     peer,
                     msg_id,
                     acceptance: acceptance(verdict),
+                    author: None,
                 });
             }
             Job::Range { peer, author, .. } => {
@@ -1099,7 +1185,9 @@ impl Worker {
             Job::Raw { bytes, reply } => {
                 let answer = match verdicts.into_iter().next() {
                     Some(Verdict::Stored(id)) => {
-                        self.emit(Event::Announce(bytes));
+                        if let Some(author) = author {
+                            self.emit(Event::Announce { author, bytes });
+                        }
                         Ok(id)
                     }
                     Some(Verdict::AlreadyStored(id)) => Ok(id),
@@ -1256,6 +1344,19 @@ mod tests {
         next.expect("an event within 10 s").expect("worker runs")
     }
 
+    /// The events up to and including a head's move to `seq`.
+    fn until_head(rig: &mut Rig, seq: u64) -> Vec<Event> {
+        let mut seen = Vec::new();
+        loop {
+            let e = next_event(rig);
+            let moved = matches!(&e, Event::HeadMoved { head, .. } if head.seq == seq);
+            seen.push(e);
+            if moved {
+                return seen;
+            }
+        }
+    }
+
     fn until_verdict(rig: &mut Rig, n: u8) -> (Vec<Event>, MessageAcceptance) {
         let mut seen = Vec::new();
         loop {
@@ -1289,14 +1390,9 @@ mod tests {
         assert_eq!(rig.shared.lock_store().record_count().ok(), Some(0));
 
         gossip(&rig, 1, &first);
-        let (events, verdict) = until_verdict(&mut rig, 1);
-        assert_eq!(verdict, MessageAcceptance::Accept);
-        assert!(
-            events
-                .iter()
-                .any(|e| matches!(e, Event::HeadMoved { head, .. } if head.seq == 2)),
-            "the parked record followed: {events:?}"
-        );
+        assert_eq!(until_verdict(&mut rig, 1).1, MessageAcceptance::Accept);
+        // The parked record follows.
+        until_head(&mut rig, 2);
         assert_eq!(rig.shared.lock_store().record_count().ok(), Some(2));
     }
 
@@ -1466,7 +1562,61 @@ mod tests {
         let first = signed(&rig, Position::FIRST, "один");
         read_while_the_disk_is_held(&rig, || gossip(&rig, 1, &first));
         assert_eq!(until_verdict(&mut rig, 1).1, MessageAcceptance::Accept);
+        until_head(&mut rig, 1);
         assert_eq!(rig.shared.read_store().record_count().ok(), Some(1));
+    }
+
+    /// A relay forwards a valid record once it is checked against its log, without waiting for
+    /// its own disk: the verdict (with the author, for the gossip budget) comes while the
+    /// group's `fdatasync` is held, the record is stored once it ends, and no second verdict
+    /// follows.
+    #[test]
+    fn a_gossip_record_is_forwarded_before_this_nodes_disk_sync() {
+        let mut rig = rig();
+        let first = signed(&rig, Position::FIRST, "один");
+        let gate = rig.shared.read_store().journal_sync_gate();
+        let disk = gate
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        gossip(&rig, 1, &first);
+        let verdict = loop {
+            if let Event::Validated {
+                msg_id,
+                acceptance,
+                author,
+                ..
+            } = next_event(&mut rig)
+                && msg_id == MessageId::from(vec![1])
+            {
+                break (acceptance, author);
+            }
+        };
+        assert_eq!(
+            verdict,
+            (MessageAcceptance::Accept, Some(rig.key.public_key()))
+        );
+        assert_eq!(
+            rig.shared.read_store().record_count().ok(),
+            Some(0),
+            "forwarded while this node's disk still holds the group"
+        );
+        drop(disk);
+        let second = signed(&rig, after(&first), "два");
+        gossip(&rig, 2, &second);
+        let (between, acceptance) = until_verdict(&mut rig, 2);
+        assert_eq!(acceptance, MessageAcceptance::Accept);
+        assert!(
+            !between
+                .iter()
+                .any(|e| matches!(e, Event::Validated { msg_id, .. } if *msg_id == MessageId::from(vec![1]))),
+            "one verdict per message: {between:?}"
+        );
+        assert!(
+            between
+                .iter()
+                .any(|e| matches!(e, Event::HeadMoved { head, .. } if head.seq == 1)),
+            "the first record stored: {between:?}"
+        );
     }
 
     /// The same for publishing: the record is signed and written, readers go on during its

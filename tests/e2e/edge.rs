@@ -127,11 +127,7 @@ fn header<'a>(text: &'a str, name: &str) -> Option<&'a str> {
 
 /// The value of a Prometheus sample of the node's `/metrics` (0 when absent).
 fn metric(net: &Net, sample: &str) -> f64 {
-    let (_, body) = net.get(0, "/metrics");
-    String::from_utf8_lossy(&body)
-        .lines()
-        .find_map(|l| l.strip_prefix(sample)?.trim().parse().ok())
-        .unwrap_or(0.0)
+    net.metric(0, sample)
 }
 
 #[test]

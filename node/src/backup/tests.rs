@@ -103,6 +103,8 @@ fn node() -> Node {
         ping_interval_ms: crate::config::default_ping_interval(),
         peer_timeout_ms: crate::config::default_peer_timeout(),
         redial_max_ms: crate::config::default_redial_max(),
+        gossip_burst: crate::config::default_gossip_burst(),
+        gossip_per_second: crate::config::default_gossip_per_second(),
         ..ConfigFile::default()
     };
     let config = dir.path().join("hubnet.toml");

@@ -323,6 +323,8 @@ fn plan(nodes: usize, dir: &Path, members: &[String]) -> anyhow::Result<Vec<Plan
             ping_interval_ms: crate::config::default_ping_interval(),
             peer_timeout_ms: crate::config::default_peer_timeout(),
             redial_max_ms: crate::config::default_redial_max(),
+            gossip_burst: crate::config::default_gossip_burst(),
+            gossip_per_second: crate::config::default_gossip_per_second(),
             trusted_proxies: Vec::new(),
             oai_admin_email: None,
             tls: None,

@@ -253,7 +253,8 @@ pub struct Network {
 /// Builds the swarm and starts listening.
 pub fn build(shared: &Shared, key: Keypair, config: &Config) -> anyhow::Result<Network> {
     let names = Names::new(&shared.charter().network_id().to_hex())?;
-    let net = NetConfig::for_charter(&shared.charter());
+    let mut net = NetConfig::for_charter(&shared.charter());
+    net.sync.pace = config.gossip_pace;
     let peers = PeerConfig {
         ping_interval: config.ping_interval,
         peer_timeout: config.peer_timeout,
@@ -906,11 +907,29 @@ impl Node {
                 peer,
                 msg_id,
                 acceptance,
-            } => self.report(&msg_id, &peer, acceptance),
+                author,
+            } => {
+                // A valid record over its author's gossip budget is not forwarded (no penalty
+                // for the sender): peers fetch it by sync.
+                let acceptance = match author {
+                    Some(author) if !self.sync.gossip_admits(author, now) => {
+                        self.shared.metrics.gossip_held_back.inc();
+                        MessageAcceptance::Ignore
+                    }
+                    _ => acceptance,
+                };
+                self.report(&msg_id, &peer, acceptance);
+            }
             WorkerEvent::HeadMoved { author, head } => {
                 self.sync.handle_local_head(author, head, now);
             }
-            WorkerEvent::Announce(bytes) => self.publish(self.names.records.clone(), bytes),
+            WorkerEvent::Announce { author, bytes } => {
+                if self.sync.gossip_admits(author, now) {
+                    self.publish(self.names.records.clone(), bytes);
+                } else {
+                    self.shared.metrics.gossip_held_back.inc();
+                }
+            }
             WorkerEvent::ForkFound { author, seq, proof } => {
                 self.sync.handle_local_fork(author, seq);
                 self.publish(self.names.forks.clone(), proof);

@@ -292,6 +292,12 @@ pub struct Staged {
 }
 
 impl Staged {
+    /// What became of each record staged, in order (as [`Store::settle`] returns them once
+    /// the group is durable).
+    pub fn outcomes(&self) -> &[Outcome] {
+        &self.outcomes
+    }
+
     /// Makes the staged group durable. Needs no access to the store, so its lock can be let go.
     pub fn sync(&self) -> Result<(), JournalError> {
         self.group.as_ref().map_or(Ok(()), |g| g.written.sync())

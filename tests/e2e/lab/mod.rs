@@ -613,6 +613,8 @@ impl Lab {
                 ping_interval_ms: hubnet_node::config::default_ping_interval(),
                 peer_timeout_ms: hubnet_node::config::default_peer_timeout(),
                 redial_max_ms: hubnet_node::config::default_redial_max(),
+                gossip_burst: hubnet_node::config::default_gossip_burst(),
+                gossip_per_second: hubnet_node::config::default_gossip_per_second(),
                 trusted_proxies: Vec::new(),
                 oai_admin_email: None,
                 tls: None,

@@ -79,6 +79,8 @@ impl Net {
                 ping_interval_ms: hubnet_node::config::default_ping_interval(),
                 peer_timeout_ms: hubnet_node::config::default_peer_timeout(),
                 redial_max_ms: hubnet_node::config::default_redial_max(),
+                gossip_burst: hubnet_node::config::default_gossip_burst(),
+                gossip_per_second: hubnet_node::config::default_gossip_per_second(),
                 trusted_proxies: Vec::new(),
                 oai_admin_email: None,
                 tls: None,
@@ -372,6 +374,15 @@ impl Net {
             }
             std::thread::sleep(Duration::from_millis(100)); // poll interval of this deadline loop
         }
+    }
+
+    /// The value of a Prometheus sample of node `i`'s `/metrics` (0 when absent).
+    pub fn metric(&self, i: usize, sample: &str) -> f64 {
+        let (_, body) = self.get(i, "/metrics");
+        String::from_utf8_lossy(&body)
+            .lines()
+            .find_map(|l| l.strip_prefix(sample)?.trim().parse().ok())
+            .unwrap_or(0.0)
     }
 
     /// Waits until the nodes `which` hold `count` records and equal heads digests.
