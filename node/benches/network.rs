@@ -18,7 +18,8 @@
 //!   fast as it can, each into KZ's node and a mirror; publish → stored at every node, p50 and p99,
 //!   quiet against flooded, and how many of the thief's records the charter's rate rule let in.
 //!
-//! Run: `cargo bench -p hubnet-node --bench network`. It prints a report to copy into BENCHMARKS.md.
+//! Run: `cargo bench -p hubnet-node --bench network` (`HUBNET_BENCH_DIR=<dir>` keeps the nodes'
+//! data dirs and logs there). It prints a report to copy into BENCHMARKS.md.
 
 mod common;
 
@@ -785,7 +786,11 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
-    let dir = tempfile::tempdir().expect("tempdir");
+    // The nodes' data dirs and logs are kept in `HUBNET_BENCH_DIR` when it is set (to read the
+    // logs after a run); otherwise in a temporary dir removed at the end.
+    let temp = tempfile::tempdir().expect("tempdir");
+    let dir =
+        std::env::var_os("HUBNET_BENCH_DIR").map_or_else(|| temp.path().to_owned(), PathBuf::from);
     println!(
         "machine: {} cores, {}",
         std::thread::available_parallelism().map_or(0, usize::from),
@@ -797,19 +802,19 @@ fn main() {
     );
     if env_usize("HUBNET_BENCH_SKIP_PROPAGATION", 0) == 0 {
         propagation(
-            &dir.path().join("devnet"),
+            &dir.join("devnet"),
             env_usize("HUBNET_BENCH_NODES", 20),
             env_usize("HUBNET_BENCH_RECORDS", 1000),
         );
     }
     if env_usize("HUBNET_BENCH_SKIP_FLOOD", 0) == 0 {
         flood(
-            &dir.path().join("flood"),
+            &dir.join("flood"),
             env_usize("HUBNET_BENCH_FLOOD_NODES", 10),
             env_usize("HUBNET_BENCH_FLOOD_RECORDS", 300),
         );
     }
     if env_usize("HUBNET_BENCH_SKIP_CATCHUP", 0) == 0 {
-        catch_up(dir.path(), env_usize("HUBNET_BENCH_CATCHUP", 100_000));
+        catch_up(&dir, env_usize("HUBNET_BENCH_CATCHUP", 100_000));
     }
 }
