@@ -585,6 +585,7 @@ impl<P: Clone + Ord + Debug> Sync<P> {
         if head.seq > self.local.seq(&author) {
             self.local.heads.insert(author, head);
         }
+        self.pace.head_moved(author, now_ms);
         self.plan(now_ms);
     }
 
@@ -652,6 +653,8 @@ impl<P: Clone + Ord + Debug> Sync<P> {
         match outcome {
             RangeOutcome::Stored => {
                 self.overtaken.remove(&pair);
+                // Peers of this node may lack them too, and no gossip tells them.
+                self.pace.fetched(*author, now_ms);
             }
             RangeOutcome::Dropped => {
                 // No peer is asked for the author while there is no room for its answer; a peer
@@ -716,8 +719,9 @@ impl<P: Clone + Ord + Debug> Sync<P> {
     /// Whether a record of `author` (one this node publishes, or forwards as valid) goes into
     /// gossip now, within the author's budget ([`pace`]). One held back is fetched by the peers
     /// as a range: when a later record that is sent shows them a gap, or, once the author has
-    /// been quiet for [`PaceConfig::settle_ms`], after a summary exchange with every peer that
-    /// [`Sync::handle_timeout`] starts.
+    /// been quiet for [`PaceConfig::settle_ms`] (counted from the last head move, so that the
+    /// records held back are stored by then), after a summary exchange with every peer that
+    /// [`Sync::handle_timeout`] starts. Records stored from a range lead to the same exchange.
     pub fn gossip_admits(&mut self, author: PublicKey, now_ms: i64) -> bool {
         self.pace.admit(author, now_ms)
     }

@@ -9,7 +9,8 @@
 //! group commit. So a record over its author's budget is stored as usual but not sent on; a
 //! later record of the author that is sent shows its receivers a gap, which they fetch as a
 //! range, and once the author has been quiet for [`PaceConfig::settle_ms`] the node offers its
-//! summary to its peers, which fetch the tail of the burst the same way.
+//! summary to its peers, which fetch the tail of the burst the same way. A node that fetched
+//! records by sync does the same, so that the tail also reaches nodes further away.
 //!
 //! This is a node's own policy, not a rule of validity: it changes when records travel and by
 //! which path, never which records are valid or stored.
@@ -28,19 +29,26 @@ pub struct PaceConfig {
     pub burst: u32,
     /// Records of one author sent per second once the burst is spent.
     pub per_second: u32,
-    /// How long after the last record it held back a node offers its summary to its peers.
+    /// How long after the last record it held back, or fetched by sync, a node offers its
+    /// summary to its peers.
     pub settle_ms: i64,
+    /// How long after a record was held back a move of its author's head still leads to a
+    /// summary (a record held back may be stored later: parked ahead of a gap, or waiting for
+    /// the disk). After that the periodic summary exchange covers it.
+    pub follow_ms: i64,
 }
 
 impl Default for PaceConfig {
-    /// Above what any member publishes by hand or a busy node relays in the propagation bench
-    /// (about twelve records a second per author), well under what a key pushed into nodes as
-    /// fast as they take it sends (about a hundred a second, BENCHMARKS.md "Flood").
+    /// Above what a member publishes by hand, and what the propagation bench sends (about six
+    /// records a second per author, in bursts well under 64); a tenth of what a key pushed into
+    /// nodes as fast as they take it sends (a hundred to two hundred a second, BENCHMARKS.md
+    /// "Flood").
     fn default() -> Self {
         Self {
             burst: 64,
             per_second: 10,
             settle_ms: 1000,
+            follow_ms: 30_000,
         }
     }
 }
@@ -51,8 +59,27 @@ struct Bucket {
     /// Records that may be sent, in thousandths, as of `at_ms`.
     milli: u64,
     at_ms: i64,
-    /// When a record was last held back, until the summary that follows is offered.
-    held_at: Option<i64>,
+    /// When the summary is due that tells the peers of records held back or fetched by sync:
+    /// the time of the last such record (or head move after it), until the summary is offered.
+    offer_from: Option<i64>,
+    /// When a record was last held back or fetched by sync.
+    unannounced_at: Option<i64>,
+}
+
+impl Bucket {
+    fn full(capacity: u64, now_ms: i64) -> Self {
+        Self {
+            milli: capacity,
+            at_ms: now_ms,
+            offer_from: None,
+            unannounced_at: None,
+        }
+    }
+
+    fn unannounced(&mut self, now_ms: i64) {
+        self.offer_from = Some(now_ms);
+        self.unannounced_at = Some(now_ms);
+    }
 }
 
 /// Per-author gossip budgets. It reads no clock: every call carries `now_ms`.
@@ -75,7 +102,8 @@ impl Pace {
         u64::from(self.config.burst) * MILLI
     }
 
-    /// `bucket` refilled up to `now_ms`. A clock that stepped back refills nothing.
+    /// `bucket` refilled up to `now_ms`. A clock that stepped back refills nothing, and the
+    /// bucket refills from the new time on.
     fn refilled(&self, bucket: Bucket, now_ms: i64) -> Bucket {
         let elapsed = u64::try_from(now_ms.saturating_sub(bucket.at_ms)).unwrap_or(0);
         // `per_second` records a second is `per_second` thousandths a millisecond.
@@ -85,60 +113,88 @@ impl Pace {
             .min(self.capacity());
         Bucket {
             milli,
-            at_ms: bucket.at_ms.max(now_ms),
-            held_at: bucket.held_at,
+            at_ms: now_ms,
+            ..bucket
         }
+    }
+
+    /// `author`'s bucket, refilled up to `now_ms` (full if the author is new or forgotten).
+    fn bucket(&mut self, author: PublicKey, now_ms: i64) -> &mut Bucket {
+        let full = Bucket::full(self.capacity(), now_ms);
+        let bucket = self.authors.get(&author).copied().unwrap_or(full);
+        let bucket = self.refilled(bucket, now_ms);
+        let entry = self.authors.entry(author).or_insert(bucket);
+        *entry = bucket;
+        entry
     }
 
     /// Whether a record of `author` may be sent into gossip now: if so, it is counted against
     /// the author's budget; if not, it is noted as held back.
     pub fn admit(&mut self, author: PublicKey, now_ms: i64) -> bool {
-        let full = Bucket {
-            milli: self.capacity(),
-            at_ms: now_ms,
-            held_at: None,
-        };
-        let bucket = self.authors.get(&author).copied().unwrap_or(full);
-        let mut bucket = self.refilled(bucket, now_ms);
+        let bucket = self.bucket(author, now_ms);
         let admitted = bucket.milli >= MILLI;
         if admitted {
             bucket.milli -= MILLI;
         } else {
-            bucket.held_at = Some(now_ms);
+            bucket.unannounced(now_ms);
         }
-        self.authors.insert(author, bucket);
         admitted
     }
 
-    /// Whether a summary should be offered to the peers now: some author had a record held back
-    /// and has been quiet for `settle_ms` since. Each held-back spell answers true once.
-    /// Authors whose bucket is full again and who have nothing held back are forgotten.
+    /// Records of `author` reached this node by sync, not by gossip: its peers, some of which
+    /// may be further from where they came from, hear of them by the summary offered once the
+    /// author is quiet.
+    pub fn fetched(&mut self, author: PublicKey, now_ms: i64) {
+        self.bucket(author, now_ms).unannounced(now_ms);
+    }
+
+    /// `author`'s head moved here. Within `follow_ms` of a record held back or fetched, the
+    /// summary waits for `settle_ms` after this move (or is due again, if it went out before):
+    /// a record held back is in the summary only once it is stored.
+    pub fn head_moved(&mut self, author: PublicKey, now_ms: i64) {
+        let follow = self.config.follow_ms;
+        if let Some(bucket) = self.authors.get_mut(&author)
+            && bucket
+                .unannounced_at
+                .is_some_and(|at| now_ms < at.saturating_add(follow))
+        {
+            bucket.offer_from = Some(now_ms);
+        }
+    }
+
+    /// Whether a summary should be offered to the peers now: some author's records were held
+    /// back or fetched, and it has been quiet for `settle_ms` since. Each quiet spell answers
+    /// true once. Authors whose bucket is full again and who have nothing left to follow are
+    /// forgotten.
     pub fn settled(&mut self, now_ms: i64) -> bool {
-        let settle = self.config.settle_ms;
+        let (settle, follow) = (self.config.settle_ms, self.config.follow_ms);
         let mut due = false;
         let capacity = self.capacity();
         let authors = std::mem::take(&mut self.authors);
         for (author, bucket) in authors {
             let mut bucket = self.refilled(bucket, now_ms);
             if bucket
-                .held_at
+                .offer_from
                 .is_some_and(|at| at.saturating_add(settle) <= now_ms)
             {
-                bucket.held_at = None;
+                bucket.offer_from = None;
                 due = true;
             }
-            if bucket.held_at.is_some() || bucket.milli < capacity {
+            let followed = bucket
+                .unannounced_at
+                .is_some_and(|at| now_ms < at.saturating_add(follow));
+            if bucket.offer_from.is_some() || followed || bucket.milli < capacity {
                 self.authors.insert(author, bucket);
             }
         }
         due
     }
 
-    /// When [`Pace::settled`] is next due to answer true, if a record is held back.
+    /// When [`Pace::settled`] is next due to answer true, if a summary is waiting.
     pub fn next_due(&self) -> Option<i64> {
         self.authors
             .values()
-            .filter_map(|b| b.held_at)
+            .filter_map(|b| b.offer_from)
             .map(|at| at.saturating_add(self.config.settle_ms))
             .min()
     }
@@ -163,6 +219,7 @@ mod tests {
             burst,
             per_second,
             settle_ms: 1000,
+            follow_ms: 5000,
         })
     }
 
@@ -212,13 +269,13 @@ mod tests {
     }
 
     #[test]
-    fn a_clock_that_steps_back_refills_nothing_and_keeps_counting() {
+    fn a_clock_that_steps_back_refills_nothing_then_refills_from_the_new_time() {
         let mut p = pace(2, 10);
         assert_eq!(admitted(&mut p, key(1), 2, 10_000), 2);
         assert!(!p.admit(key(1), 5_000));
-        // Refilled from the latest time seen, not from the step back.
-        assert!(!p.admit(key(1), 10_099));
-        assert!(p.admit(key(1), 10_100));
+        // Refilled from the time it stepped back to, not after the clock catches up.
+        assert!(!p.admit(key(1), 5_099));
+        assert!(p.admit(key(1), 5_100));
     }
 
     #[test]
@@ -240,21 +297,57 @@ mod tests {
     }
 
     #[test]
-    fn full_buckets_with_nothing_held_back_are_forgotten() {
+    fn a_head_move_after_a_hold_puts_the_summary_off_or_brings_it_again() {
+        let mut p = pace(1, 1);
+        assert!(p.admit(key(1), 0));
+        assert!(!p.admit(key(1), 0));
+        // The record held back is stored at 500 ms (after the disk, or its gap).
+        p.head_moved(key(1), 500);
+        assert_eq!(p.next_due(), Some(1_500));
+        assert!(!p.settled(1_000));
+        assert!(p.settled(1_500));
+        // Stored after the summary went out: another follows.
+        p.head_moved(key(1), 3_000);
+        assert_eq!(p.next_due(), Some(4_000));
+        assert!(p.settled(4_000));
+        // Past the follow time, the periodic exchange covers it.
+        p.head_moved(key(1), 5_000);
+        assert_eq!(p.next_due(), None);
+        // An author with nothing held back: nothing to follow.
+        p.head_moved(key(2), 5_000);
+        assert_eq!(p.next_due(), None);
+    }
+
+    #[test]
+    fn records_fetched_by_sync_lead_to_a_summary_and_spend_no_budget() {
+        let mut p = pace(2, 1);
+        p.fetched(key(1), 100);
+        assert_eq!(p.next_due(), Some(1_100));
+        p.head_moved(key(1), 300);
+        assert_eq!(p.next_due(), Some(1_300));
+        assert_eq!(admitted(&mut p, key(1), 3, 300), 2);
+        assert!(!p.settled(1_299));
+        assert!(p.settled(1_300));
+    }
+
+    #[test]
+    fn full_buckets_with_nothing_to_follow_are_forgotten() {
         let mut p = pace(2, 1);
         assert!(p.admit(key(1), 0));
         assert_eq!(admitted(&mut p, key(2), 3, 0), 2);
         assert!(!p.settled(999));
         assert_eq!(p.authors(), 2, "neither bucket is full yet");
-        // key(1) is full again after a second; key(2) after two, and it held one back.
+        // key(1) is full again after a second; key(2), which held one back, is followed.
         assert!(p.settled(1_000));
         assert_eq!(p.authors(), 1);
-        assert!(!p.settled(1_999));
-        assert_eq!(p.authors(), 1);
         assert!(!p.settled(2_000));
+        assert_eq!(p.authors(), 1, "full, but followed for 5 s");
+        assert!(!p.settled(4_999));
+        assert_eq!(p.authors(), 1);
+        assert!(!p.settled(5_000));
         assert_eq!(p.authors(), 0);
         // A forgotten author starts with a full bucket.
-        assert_eq!(admitted(&mut p, key(2), 3, 2_000), 2);
+        assert_eq!(admitted(&mut p, key(2), 3, 5_000), 2);
     }
 
     #[test]

@@ -318,6 +318,37 @@ fn behind_asks_one_range_per_author_and_continues_after_progress() {
     assert_eq!(drain(&mut s), vec![range(2, 1, 11)]);
 }
 
+/// Records fetched by a range are news to this node's other peers too (some may not be
+/// connected to where they came from, and no gossip tells them): once the author is quiet, the
+/// node offers its summary to every peer.
+#[test]
+fn records_fetched_by_a_range_are_offered_to_every_peer_once_the_author_is_quiet() {
+    let mut s = Sync::new(SyncConfig::default(), Summary::default(), 0);
+    s.handle_connected(1u32, 0);
+    s.handle_connected(2u32, 0);
+    drain(&mut s);
+    s.handle_summary(1, summary(&[(1, 10)]), 0, &no_lookup);
+    assert_eq!(drain(&mut s), vec![range(1, 1, 1)]);
+    let head = HeadRef {
+        seq: 10,
+        id: id(1, 10, 0),
+    };
+    s.handle_local_head(key(1), head, 100);
+    s.handle_range_done(&1, &key(1), RangeOutcome::Stored, 100);
+    assert!(drain(&mut s).is_empty(), "caught up: nothing more to ask");
+    assert_eq!(s.poll_timeout(), Some(1_100));
+    s.handle_timeout(1_099);
+    assert!(drain(&mut s).is_empty());
+    s.handle_timeout(1_100);
+    assert_eq!(
+        drain(&mut s),
+        vec![
+            Action::SendSummary { peer: 1 },
+            Action::SendSummary { peer: 2 }
+        ]
+    );
+}
+
 #[test]
 fn a_timeout_fails_the_request_and_another_peer_is_asked() {
     let mut s = Sync::new(SyncConfig::default(), Summary::default(), 0);
@@ -473,6 +504,7 @@ fn a_burst_held_back_from_gossip_is_offered_to_every_peer_once_it_ends() {
             burst: 2,
             per_second: 1,
             settle_ms: 1000,
+            follow_ms: 30_000,
         },
         ..SyncConfig::default()
     };
@@ -501,6 +533,15 @@ fn a_burst_held_back_from_gossip_is_offered_to_every_peer_once_it_ends() {
     s.handle_timeout(1600);
     assert!(drain(&mut s).is_empty());
     assert_eq!(s.poll_timeout(), Some(config.interval_ms));
+    // A record held back and stored later (parked ahead of a gap): offered again once stored.
+    let head = HeadRef {
+        seq: 3,
+        id: id(1, 3, 0),
+    };
+    s.handle_local_head(key(1), head, 4_000);
+    assert_eq!(s.poll_timeout(), Some(5_000));
+    s.handle_timeout(5_000);
+    assert_eq!(drain(&mut s).len(), 2);
 }
 
 #[test]
