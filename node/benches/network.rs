@@ -18,8 +18,8 @@
 //!   fast as it can, each into KZ's node and a mirror; publish → stored at every node, p50 and p99,
 //!   quiet against flooded, and how many of the thief's records the charter's rate rule let in.
 //!
-//! Run: `cargo bench -p hubnet-node --bench network` (`HUBNET_BENCH_DIR=<dir>` keeps the nodes'
-//! data dirs and logs there). It prints a report to copy into BENCHMARKS.md.
+//! Run: `cargo bench -p hubnet-node --bench network` (`HUBNET_BENCH_DIR=<new or empty dir>`
+//! keeps the nodes' data dirs and logs there). It prints a report to copy into BENCHMARKS.md.
 
 mod common;
 

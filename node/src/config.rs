@@ -19,8 +19,9 @@
 //! redial_max_ms = 3000                       # longest wait between dials of a lost peer
 //!                                            #   (1000..=3600000; waits start at 1 s, doubling)
 //! gossip_burst = 64                          # records of one author sent into gossip at once
-//! gossip_per_second = 10                     #   (1..=100000), and each second after (1..=100000);
-//!                                            #   the rest travel by sync (docs/PROTOCOL.md §6)
+//!                                            #   (1..=100000) ...
+//! gossip_per_second = 10                     #   ... and each second after (1..=100000); the
+//!                                            #   rest travel by sync (docs/PROTOCOL.md §6.1)
 //! trusted_proxies = ["127.0.0.1", "::1"]     # X-Forwarded-For/-Proto believed from these only
 //!                                            #   (addresses or networks: "10.0.0.0/8")
 //! oai_admin_email = "oai@agency.example"     # OAI-PMH Identify's adminEmail (docs/OAI-PMH.md);

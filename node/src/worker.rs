@@ -548,7 +548,8 @@ struct Worker {
     key: Option<SecretKey>,
     events: mpsc::Sender<Event>,
     /// Answers of the current batch, sent after its head moves (the sync state machine wants to
-    /// hear of progress before it hears that a range is done).
+    /// hear of progress before it hears that a range is done). Gossip verdicts given before the
+    /// group's `fdatasync` ([`Worker::accept_early`]) are sent at once instead.
     later: Vec<Event>,
     pending: PendingArea<Record>,
     /// This node's last own checkpoint: its heads and when it was signed.
@@ -853,7 +854,7 @@ impl Worker {
                     .metrics
                     .ingest_phase(Stage::Store, Phase::StoreLock, clock);
             })?;
-            validated = self.accept_early(&batch, inputs, &errors, &valid, staged.outcomes());
+            validated = self.accept_early(&batch, inputs, &errors, &valid, staged.outcomes())?;
             let outcomes = Store::settle(&*shared, staged)?;
             let mut stored = valid.into_iter().zip(outcomes);
             for (error, (origin, _)) in errors.into_iter().zip(inputs) {
@@ -1014,6 +1015,13 @@ fn stage(
     Ok(staged)
 }
 
+/// Whether a gossip record staged with `outcome` at `seq` is forwarded before its group's
+/// `fdatasync`, its author's head readable at `visible` ([`Worker::accept_early`]): if it
+/// extends its log or is held already, and every record before it is readable.
+fn goes_early(outcome: &Outcome, seq: u64, visible: u64) -> bool {
+    matches!(outcome, Outcome::Stored | Outcome::AlreadyStored) && seq <= visible.saturating_add(1)
+}
+
 /// Stores parked records that now extend their logs, repeatedly.
 fn drain_pending(
     pending: &mut PendingArea<Record>,
@@ -1064,8 +1072,11 @@ impl Worker {
     /// staged and before its `fdatasync`: a relay's disk is not on the path of a record to the
     /// rest of the network (the node is not its author; were it to stop before the sync, it
     /// fetches the record again by sync). Each hop waited for a sync before (BENCHMARKS.md,
-    /// "Flood"). `errors` holds one entry per input, `valid` and `outcomes` one per input
-    /// without an error. Returns the jobs answered.
+    /// "Flood"). Only a record whose predecessor readers can already see goes early: a peer
+    /// that lacks the records before it asks this node for them, and must not get an empty
+    /// answer (and back off) because they wait for the same `fdatasync`. `errors` holds one
+    /// entry per input, `valid` and `outcomes` one per input without an error. Returns the
+    /// jobs answered.
     fn accept_early(
         &self,
         batch: &[Job],
@@ -1073,17 +1084,20 @@ impl Worker {
         errors: &[Option<RecordError>],
         valid: &[Record],
         outcomes: &[Outcome],
-    ) -> BTreeSet<usize> {
+    ) -> Result<BTreeSet<usize>, StoreError> {
         let mut answered = BTreeSet::new();
         let checked = inputs
             .iter()
             .zip(errors)
             .filter(|(_, e)| e.is_none())
             .map(|((origin, _), _)| *origin);
+        let store = self.shared.read_store();
         for ((origin, record), outcome) in checked.zip(valid).zip(outcomes) {
-            if let Job::Gossip { peer, msg_id, .. } = &batch[origin]
-                && matches!(outcome, Outcome::Stored | Outcome::AlreadyStored)
-            {
+            let Job::Gossip { peer, msg_id, .. } = &batch[origin] else {
+                continue;
+            };
+            let visible = store.head(&record.header.author)?.map_or(0, |h| h.seq);
+            if goes_early(outcome, record.header.seq, visible) {
                 self.send(Event::Validated {
                     peer: *peer,
                     msg_id: msg_id.clone(),
@@ -1093,7 +1107,7 @@ impl Worker {
                 answered.insert(origin);
             }
         }
-        answered
+        Ok(answered)
     }
 
     /// Answers `job` with the verdicts on its records; `author` is that of its first valid one.
@@ -1130,10 +1144,10 @@ impl Worker {
                     }
                     _ => {}
                 }
-                let acceptance = acceptance(sync::gossip_verdict(v.received()));
                 if validated {
                     return Ok(());
                 }
+                let acceptance = acceptance(sync::gossip_verdict(v.received()));
                 self.emit(Event::Validated {
                     peer,
                     msg_id,
@@ -1617,6 +1631,32 @@ mod tests {
                 .any(|e| matches!(e, Event::HeadMoved { head, .. } if head.seq == 1)),
             "the first record stored: {between:?}"
         );
+    }
+
+    /// Early only what extends a log (or is held) and whose predecessors a peer can read here.
+    #[test]
+    fn a_record_goes_early_only_after_a_readable_predecessor() {
+        let refused = Outcome::Refused(ChainError::SeqGap {
+            author: String::new(),
+            expected: 6,
+            got: 7,
+        });
+        for (outcome, seq, visible, early) in [
+            (Outcome::Stored, 1, 0, true),
+            (Outcome::Stored, 6, 5, true),
+            // The record before it is in the same group: not readable until the sync.
+            (Outcome::Stored, 7, 5, false),
+            (Outcome::AlreadyStored, 3, 5, true),
+            (Outcome::AlreadyStored, 6, 5, true),
+            (Outcome::AlreadyStored, 7, 5, false),
+            (refused, 6, 5, false),
+        ] {
+            assert_eq!(
+                goes_early(&outcome, seq, visible),
+                early,
+                "{outcome:?} {seq} {visible}"
+            );
+        }
     }
 
     /// The same for publishing: the record is signed and written, readers go on during its

@@ -42,8 +42,8 @@ fn five_nodes_each_publish_and_converge() {
 
 /// A burst of one author's records over the gossip budget (a bulk import, a stolen key pushing
 /// records as fast as its node takes them) is held back from gossip by the node that publishes
-/// it and by those that relay it, and still reaches every node, by sync: the records sent show
-/// the others a gap, and the summary offered once the burst ends brings its tail.
+/// it, counted, and still reaches every node by sync: the summary the node offers once the
+/// burst ends brings the records gossip did not carry.
 #[test]
 fn a_burst_over_the_gossip_budget_reaches_every_node_by_sync() {
     let mut net = Net::new(&["KZ", "KG", "TJ"]);
@@ -58,21 +58,19 @@ fn a_burst_over_the_gossip_budget_reaches_every_node_by_sync() {
         s.iter()
             .all(|v| v["peers"].as_array().is_some_and(|p| p.len() == 2))
     });
-    let ids: Vec<String> = (0..40)
-        .map(|i| net.publish(0, &practice(&format!("Bulk case {i}"))))
-        .collect();
+    let started = Instant::now();
+    for i in 0..40 {
+        net.publish(0, &practice(&format!("Bulk case {i}")));
+    }
+    let took = started.elapsed().as_secs_f64();
     // Within 20 s: before the periodic summary exchange (30 s) could bring the tail instead.
     net.wait_converged(&[0, 1, 2], 40, Duration::from_secs(20));
+    // 3 at once, then one a second while the 40 were published: the rest held back.
     let held = net.metric(0, "hubnet_gossip_held_back_total");
-    // 3 at once and then one a second: publishing the 40 takes well under 17 s.
     assert!(
-        (20.0..=37.0).contains(&held),
-        "most of the 40 records held back, not all: {held}"
+        held >= 40.0 - 4.0 - took.ceil(),
+        "{held} of 40 records held back; publishing them took {took:.1} s"
     );
-    for i in 1..3 {
-        let (code, _) = net.get(i, &format!("/api/v1/records/{}", ids[39]));
-        assert_eq!(code, 200, "node {i} lacks the burst's last record");
-    }
 }
 
 /// A node that starts after 10,000 records were published catches up completely; killed with
