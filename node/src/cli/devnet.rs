@@ -200,7 +200,8 @@ async fn devnet(nodes: usize, dir: &Path, publish_sample: bool) -> anyhow::Resul
     let outcome = async {
         wait_started(&client, &plan, &mut children, dir).await?;
         let json_path = dir.join("devnet.json");
-        std::fs::write(&json_path, serde_json::to_vec_pretty(&file)?)
+        // Whole or not at all: scripts and benches wait for this file to appear and read it.
+        crate::durable::replace(&json_path, &serde_json::to_vec_pretty(&file)?)
             .with_context(|| format!("writing {}", json_path.display()))?;
         if publish_sample {
             let ids = publish_samples(&client, &plan).await?;
