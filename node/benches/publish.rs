@@ -77,7 +77,7 @@ fn node(dir: &Path, name: &str, charter: &Path, extra: &str) -> (Running, String
     std::fs::write(
         &config,
         format!(
-            "data_dir = \"data\"\ncharter = \"{}\"\nlisten = [\"/ip4/127.0.0.1/tcp/{p2p}\"]\nhttp = \"127.0.0.1:{http}\"\nadmin_token = \"{TOKEN}\"\n{extra}\n[http_limits]\nmax_connections_per_address = 2048\nmax_requests = 10000\nreads_per_second = 1000000\nread_burst = 1000000\n",
+            "data_dir = \"data\"\ncharter = \"{}\"\nlisten = [\"/ip4/127.0.0.1/tcp/{p2p}\"]\nhttp = \"127.0.0.1:{http}\"\nadmin_token = \"{TOKEN}\"\n{extra}\n[http_limits]\nmax_connections_per_address = 2048\nmax_requests = 10000\nreads_per_second = 1000000\nread_burst = 1000000\nauthor_records_per_second = 1000000\nauthor_record_burst = 1000000\n",
             charter.display(),
         ),
     )

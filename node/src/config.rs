@@ -52,6 +52,8 @@
 //! read_burst = 400                           #   ... with this burst
 //! posts_per_minute = 60                      # unauthenticated POSTs (and wrong admin tokens)
 //! post_burst = 20                            #   per address, and their burst
+//! author_records_per_second = 10             # records of one author taken through the API
+//! author_record_burst = 64                   #   (published or pushed), and their burst
 //! answer_cache_mb = 64                       # answers to repeated queries kept (0: none)
 //! record_cache_mb = 64                       # records' JSON in answers kept (0: none)
 //! ```

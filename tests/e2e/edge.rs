@@ -368,6 +368,58 @@ fn exports_past_the_cap_are_shed_and_a_client_that_reads_nothing_is_closed() {
     assert!(body.len() > 16 << 20, "the export is {} bytes", body.len());
 }
 
+/// One key's records taken through the API are paced: past the burst a publish gets 429 with
+/// `Retry-After` (a key, stolen or not, cannot pour records into the network through a node),
+/// while another member's record, signed elsewhere and pushed, is still taken.
+#[test]
+fn records_of_one_author_past_its_pace_get_429_and_anothers_are_taken() {
+    let net = node(|l| {
+        l.author_records_per_second = 1;
+        l.author_record_burst = 3;
+    });
+    for i in 0..3 {
+        net.publish(0, &crate::net::practice(&format!("Paced case {i}")));
+    }
+    let r = reqwest::blocking::Client::new()
+        .post(format!("{}/api/v1/records", net.nodes[0].http))
+        .bearer_auth(&net.nodes[0].token)
+        .json(&crate::net::practice("One too many"))
+        .send()
+        .expect("POST");
+    assert_eq!(r.status().as_u16(), 429);
+    let wait: u64 = r
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok()?.parse().ok())
+        .expect("Retry-After");
+    assert!((1..=2).contains(&wait), "Retry-After {wait}");
+    let problem: Value = r.json().expect("a problem");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("records a second")),
+        "{problem}"
+    );
+    let charter = crate::support::sample_charter();
+    let kg = hubnet_node::keyfile::read(&crate::support::sample().join("keys/KG.key"))
+        .expect("KG's key");
+    let body = hubnet_protocol::Draft::parse(
+        r#"{"kind":"practice","title":{"en":"Pushed"},"summary":{"en":"x"},"topics":["pay"]}"#,
+        hubnet_protocol::DraftFormat::Json,
+    )
+    .and_then(|d| d.to_body("KG", &charter.rules()))
+    .expect("body");
+    let signed = hubnet_protocol::record::sign(
+        &kg,
+        charter.network_id(),
+        hubnet_protocol::Position::FIRST,
+        hubnet_node::now_ms(),
+        &body,
+    );
+    let (status, answer) = net.post_raw(0, signed.encode());
+    assert_eq!(status, 201, "{answer}");
+}
+
 #[test]
 fn https_from_pem_files_and_a_renewed_certificate_is_served_without_a_restart() {
     let pki = Pki::new();

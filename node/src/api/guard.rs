@@ -5,7 +5,7 @@
 //!
 //! | request | limit |
 //! |---|---|
-//! | `POST /api/v1/records`, `/records/raw`, `/api/v1/admin/*` | the admin token; a wrong one counts as an unauthenticated POST |
+//! | `POST /api/v1/records`, `/records/raw`, `/api/v1/admin/*` | the admin token; a wrong one counts as an unauthenticated POST; records of one author `author_records_per_second`/`author_record_burst` (checked by the handlers, which know the author: [`Guard::author`]) |
 //! | other POSTs (decisions, checkpoints) | `posts_per_minute`/`post_burst` per address, `max_open_posts` at once |
 //! | everything else (`POST /oai` too: an OAI-PMH query, which harvesters may send as a form) | `reads_per_second`/`read_burst` per address |
 //! | every request | `max_requests` at once; exports, bundles, feeds `max_streams` at once |
@@ -25,6 +25,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use governor::clock::{Clock, DefaultClock};
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use hubnet_protocol::PublicKey;
 use ipnet::IpNet;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
@@ -64,6 +65,8 @@ pub struct Guard {
     trusted: Vec<IpNet>,
     reads: DefaultKeyedRateLimiter<IpAddr>,
     posts: DefaultKeyedRateLimiter<IpAddr>,
+    /// Records taken through the API, per author.
+    authors: DefaultKeyedRateLimiter<PublicKey>,
     checks: AtomicU64,
     requests: Arc<Semaphore>,
     open_posts: Arc<Semaphore>,
@@ -92,9 +95,12 @@ impl Guard {
             .allow_burst(nonzero(limits.read_burst));
         let posts = Quota::per_minute(nonzero(limits.posts_per_minute))
             .allow_burst(nonzero(limits.post_burst));
+        let authors = Quota::per_second(nonzero(limits.author_records_per_second))
+            .allow_burst(nonzero(limits.author_record_burst));
         Arc::new(Guard {
             reads: RateLimiter::keyed(reads),
             posts: RateLimiter::keyed(posts),
+            authors: RateLimiter::keyed(authors),
             checks: AtomicU64::new(0),
             requests: Arc::new(Semaphore::new(limits.max_requests)),
             open_posts: Arc::new(Semaphore::new(limits.max_open_posts)),
@@ -180,6 +186,25 @@ impl Guard {
         }
     }
 
+    /// 429 when `author` used up its share of the records this node takes through its API
+    /// (published here, or pushed signed): one key, stolen or not, pours records into the
+    /// network through a node no faster than `author_records_per_second` after a burst of
+    /// `author_record_burst`. Counted as refused for `author_pace`.
+    pub fn author(&self, author: &PublicKey) -> Result<(), ApiError> {
+        self.authors.check_key(author).map_err(|not_until| {
+            self.metrics.refuse("author_pace");
+            too_many(
+                format!(
+                    "more than {} records a second of author {} (after a burst of {}); retry later",
+                    self.limits.author_records_per_second,
+                    author.to_hex(),
+                    self.limits.author_record_burst
+                ),
+                not_until.wait_time_from(DefaultClock::default().now()),
+            )
+        })
+    }
+
     /// 429 when `ip` used up its share of `limiter`; a request without an address (in process)
     /// is not limited.
     fn rate(
@@ -193,20 +218,28 @@ impl Guard {
         if self.checks.fetch_add(1, Ordering::Relaxed) % PRUNE_EVERY == PRUNE_EVERY - 1 {
             self.reads.retain_recent();
             self.posts.retain_recent();
+            self.authors.retain_recent();
             self.reads.shrink_to_fit();
             self.posts.shrink_to_fit();
+            self.authors.shrink_to_fit();
         }
         limiter.check_key(&client_key(ip)).map_err(|not_until| {
             self.metrics.refuse("rate");
-            let wait = not_until.wait_time_from(DefaultClock::default().now());
-            let now_ms = crate::now_ms();
-            ApiError::TooMany {
-                detail: format!("too many requests from {ip}; retry later"),
-                retry_at_ms: now_ms
-                    .saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX)),
-                now_ms,
-            }
+            too_many(
+                format!("too many requests from {ip}; retry later"),
+                not_until.wait_time_from(DefaultClock::default().now()),
+            )
         })
+    }
+}
+
+/// A 429 saying `detail`, to be retried after `wait`.
+fn too_many(detail: String, wait: Duration) -> ApiError {
+    let now_ms = crate::now_ms();
+    ApiError::TooMany {
+        detail,
+        retry_at_ms: now_ms.saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX)),
+        now_ms,
     }
 }
 
@@ -427,5 +460,43 @@ mod tests {
         g.rate(&g.reads, Some(ip("2001:db8::1"))).unwrap();
         g.rate(&g.reads, Some(ip("2001:db8::2"))).unwrap();
         assert!(g.rate(&g.reads, Some(ip("2001:db8::3"))).is_err());
+    }
+
+    #[test]
+    fn an_author_over_its_pace_waits_and_others_do_not() {
+        let limits = Limits {
+            author_records_per_second: 2,
+            author_record_burst: 3,
+            ..Limits::default()
+        };
+        let metrics = Arc::new(EdgeMetrics::default());
+        let g = Guard::new(limits, Vec::new(), metrics.clone());
+        let key = |n: u8| hubnet_protocol::SecretKey::from_seed([n; 32]).public_key();
+        for _ in 0..3 {
+            g.author(&key(1)).unwrap();
+        }
+        let e = g.author(&key(1)).unwrap_err();
+        let ApiError::TooMany {
+            retry_at_ms,
+            now_ms,
+            detail,
+        } = e
+        else {
+            panic!("{e:?}")
+        };
+        // Two a second: the next one within half a second.
+        assert!(
+            retry_at_ms > now_ms && retry_at_ms - now_ms <= 500,
+            "{detail}"
+        );
+        assert!(detail.contains(&key(1).to_hex()), "{detail}");
+        g.author(&key(2)).unwrap();
+        let refused = metrics
+            .refused
+            .get_or_create(&crate::edge::metrics::Why {
+                reason: "author_pace",
+            })
+            .get();
+        assert_eq!(refused, 1);
     }
 }

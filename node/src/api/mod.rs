@@ -413,6 +413,14 @@ async fn submit<T>(
     rx.await.map_err(|_| ApiError::Unavailable)
 }
 
+/// The header of a pushed record of this network, when its bytes decode that far (what does not
+/// is refused by the worker, with the reason).
+fn header_of(shared: &Shared, bytes: &[u8]) -> Option<hubnet_protocol::Header> {
+    let signed = hubnet_protocol::SignedRecord::decode(bytes).ok()?;
+    let header = hubnet_protocol::Header::decode(&signed.header).ok()?;
+    (header.network_id == shared.charter().network_id()).then_some(header)
+}
+
 /// The rate rule's refusal of a pushed record that would be the next of its author's log and is
 /// over the charter's limit ([`crate::store::Store::over_rate`]): a stolen key pushing more than
 /// the charter allows is refused here, from the header alone, before its signature is verified
@@ -421,12 +429,7 @@ async fn submit<T>(
 /// to the worker: bytes that do not decode, another network's record, a record that is not the
 /// next (one ahead of a gap may be pushed while the one before it waits in the worker's queue),
 /// and every record while a group commit holds the store.
-fn over_rate(shared: &Shared, bytes: &[u8]) -> Option<ChainError> {
-    let signed = hubnet_protocol::SignedRecord::decode(bytes).ok()?;
-    let header = hubnet_protocol::Header::decode(&signed.header).ok()?;
-    if header.network_id != shared.charter().network_id() {
-        return None;
-    }
+fn over_rate(shared: &Shared, header: &hubnet_protocol::Header) -> Option<ChainError> {
     let store = shared.try_read_store()?;
     store
         .over_rate(hubnet_protocol::chain::RatePlace {
@@ -454,7 +457,7 @@ fn refusal(e: Refusal) -> ApiError {
     }
 }
 
-#[utoipa::path(post, path = "/api/v1/records", tag = "publish", security(("admin_token" = [])), request_body(content = Value, description = "A draft (see docs/DRAFTS.md)"), responses((status = 201, description = "Stored durably: `{id, member, author, seq, created_at}`; `Location` is the record's URL", body = Value, links(("record" = (operation_id = "record", parameters(("id" = "$response.body#/id")), description = "The record as stored")))), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"), (status = 401, description = "No or a wrong token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "A mirror cannot publish", body = Problem, content_type = "application/problem+json"), (status = 422, description = "The draft breaks a rule", body = Problem, content_type = "application/problem+json"), (status = 429, description = "The key reached the charter's rate limit (docs/PROTOCOL.md §2); `Retry-After` says when the next record may be created", body = Problem, content_type = "application/problem+json"), (status = 507, description = "The node's disk is full: nothing was stored", body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/v1/records", tag = "publish", security(("admin_token" = [])), request_body(content = Value, description = "A draft (see docs/DRAFTS.md)"), responses((status = 201, description = "Stored durably: `{id, member, author, seq, created_at}`; `Location` is the record's URL", body = Value, links(("record" = (operation_id = "record", parameters(("id" = "$response.body#/id")), description = "The record as stored")))), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"), (status = 401, description = "No or a wrong token", body = Problem, content_type = "application/problem+json"), (status = 403, description = "A mirror cannot publish", body = Problem, content_type = "application/problem+json"), (status = 422, description = "The draft breaks a rule", body = Problem, content_type = "application/problem+json"), (status = 429, description = "The key reached the charter's rate limit (docs/PROTOCOL.md §2), or this node's pace for one author's records (`http_limits.author_records_per_second` after a burst of `author_record_burst`); `Retry-After` says when to try again", body = Problem, content_type = "application/problem+json"), (status = 507, description = "The node's disk is full: nothing was stored", body = Problem, content_type = "application/problem+json")))]
 async fn publish(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
@@ -464,6 +467,9 @@ async fn publish(
     let Some(member) = state.shared.member.clone() else {
         return Err(refusal(Refusal::NoKey));
     };
+    if let Some(m) = state.shared.charter().member_by_code(&member) {
+        state.guard.author(&m.key)?;
+    }
     let text = std::str::from_utf8(&body)
         .map_err(|_| ApiError::BadRequest("the draft is not UTF-8".into()))?;
     let mut draft = Draft::parse(text, DraftFormat::Json)
@@ -510,15 +516,19 @@ fn created(id: RecordId, body: Value) -> Response {
         .into_response()
 }
 
-#[utoipa::path(post, path = "/api/v1/records/raw", tag = "publish", security(("admin_token" = [])), request_body(content = openapi::SignedRecordMessage, content_type = "application/x-protobuf", description = "A `hubnet.v1.SignedRecord` protobuf (proto/proto/hubnet/v1/record.proto), signed elsewhere with a member's publishing key"), responses((status = 201, description = "Stored durably: `{id}`; `Location` is the record's URL", body = Value, links(("record" = (operation_id = "record", parameters(("id" = "$response.body#/id")), description = "The record as stored")))), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"), (status = 401, description = "No or a wrong token", body = Problem, content_type = "application/problem+json"), (status = 409, description = "A valid record that does not extend its author's log: it skips ahead of the log's head (push the records before it first), or another record holds its seq (kept as fork evidence)", body = Problem, content_type = "application/problem+json"), (status = 422, description = "Not a valid record", body = Problem, content_type = "application/problem+json"), (status = 429, description = "The key reached the charter's rate limit (docs/PROTOCOL.md §2); `Retry-After` says when the next record may be created", body = Problem, content_type = "application/problem+json"), (status = 507, description = "The node's disk is full: nothing was stored", body = Problem, content_type = "application/problem+json")))]
+#[utoipa::path(post, path = "/api/v1/records/raw", tag = "publish", security(("admin_token" = [])), request_body(content = openapi::SignedRecordMessage, content_type = "application/x-protobuf", description = "A `hubnet.v1.SignedRecord` protobuf (proto/proto/hubnet/v1/record.proto), signed elsewhere with a member's publishing key"), responses((status = 201, description = "Stored durably: `{id}`; `Location` is the record's URL", body = Value, links(("record" = (operation_id = "record", parameters(("id" = "$response.body#/id")), description = "The record as stored")))), (status = 400, description = "A bad parameter", body = Problem, content_type = "application/problem+json"), (status = 401, description = "No or a wrong token", body = Problem, content_type = "application/problem+json"), (status = 409, description = "A valid record that does not extend its author's log: it skips ahead of the log's head (push the records before it first), or another record holds its seq (kept as fork evidence)", body = Problem, content_type = "application/problem+json"), (status = 422, description = "Not a valid record", body = Problem, content_type = "application/problem+json"), (status = 429, description = "The key reached the charter's rate limit (docs/PROTOCOL.md §2), or this node's pace for one author's records (`http_limits.author_records_per_second` after a burst of `author_record_burst`); `Retry-After` says when to try again", body = Problem, content_type = "application/problem+json"), (status = 507, description = "The node's disk is full: nothing was stored", body = Problem, content_type = "application/problem+json")))]
 async fn publish_raw(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     // The admin token was checked by the guard, before the body was read.
     let bytes = body_bytes(&state, body)?.to_vec();
-    if let Some(e) = over_rate(&state.shared, &bytes) {
+    let header = header_of(&state.shared, &bytes);
+    if let Some(e) = header.as_ref().and_then(|h| over_rate(&state.shared, h)) {
         return Err(refusal(Refusal::Chain(e)));
+    }
+    if let Some(h) = &header {
+        state.guard.author(&h.author)?;
     }
     let id = submit(&state, |reply| Job::Raw { bytes, reply })
         .await?

@@ -36,6 +36,13 @@ pub struct Limits {
     pub posts_per_minute: u32,
     /// … and in a burst.
     pub post_burst: u32,
+    /// Records of one author this node takes through its API (published here, or pushed
+    /// signed) per second, sustained …
+    pub author_records_per_second: u32,
+    /// … and in a burst; beyond, 429 with `Retry-After`. A node is not the way for one key,
+    /// stolen or not, to pour records into the network faster than this (docs/PROTOCOL.md
+    /// §6.1 paces their gossip the same way).
+    pub author_record_burst: u32,
     /// Memory for the answers to repeated queries, in MiB ([`crate::api::answers`]); 0 keeps
     /// none.
     pub answer_cache_mb: u64,
@@ -59,6 +66,8 @@ impl Default for Limits {
             read_burst: 400,
             posts_per_minute: 60,
             post_burst: 20,
+            author_records_per_second: 10,
+            author_record_burst: 64,
             answer_cache_mb: 64,
             record_cache_mb: 64,
         }
@@ -168,6 +177,18 @@ impl Limits {
             1,
             1_000_000,
         )?;
+        range(
+            "http_limits.author_records_per_second",
+            self.author_records_per_second.into(),
+            1,
+            1_000_000,
+        )?;
+        range(
+            "http_limits.author_record_burst",
+            self.author_record_burst.into(),
+            1,
+            1_000_000,
+        )?;
         Ok(())
     }
 
@@ -199,6 +220,8 @@ impl Limits {
             read_burst: 1_000_000,
             posts_per_minute: 1_000_000,
             post_burst: 1_000_000,
+            author_records_per_second: 1_000_000,
+            author_record_burst: 1_000_000,
             ..Limits::default()
         }
     }

@@ -45,7 +45,7 @@ impl EdgeMetrics {
         );
         registry.register(
             "http_refused",
-            "HTTP connections and requests turned away, by reason (connections, connections_per_address, rate, busy, streams, posts, token, evicted)",
+            "HTTP connections and requests turned away, by reason (connections, connections_per_address, rate, busy, streams, posts, token, evicted, author_pace)",
             self.refused.clone(),
         );
         registry.register(
