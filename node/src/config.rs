@@ -18,7 +18,7 @@
 //!                                            #   (at least 2 ping intervals, at most 600000)
 //! redial_max_ms = 3000                       # longest wait between dials of a lost peer
 //!                                            #   (1000..=3600000; waits start at 1 s, doubling)
-//! gossip_burst = 64                          # records of one author sent into gossip at once
+//! gossip_burst = 32                          # records of one author sent into gossip at once
 //!                                            #   (1..=100000) ...
 //! gossip_per_second = 10                     #   ... and each second after (1..=100000); the
 //!                                            #   rest travel by sync (docs/PROTOCOL.md §6.1)
@@ -53,7 +53,7 @@
 //! posts_per_minute = 60                      # unauthenticated POSTs (and wrong admin tokens)
 //! post_burst = 20                            #   per address, and their burst
 //! author_records_per_second = 10             # records of one author taken through the API
-//! author_record_burst = 64                   #   (published or pushed), and their burst
+//! author_record_burst = 32                   #   (published or pushed), and their burst
 //! answer_cache_mb = 64                       # answers to repeated queries kept (0: none)
 //! record_cache_mb = 64                       # records' JSON in answers kept (0: none)
 //! ```

@@ -336,6 +336,8 @@ fn exports_past_the_cap_are_shed_and_a_client_that_reads_nothing_is_closed() {
     let net = node(|l| {
         l.max_streams = 1;
         l.write_timeout_ms = 800;
+        // The corpus's 50 records at once, past the default pace of one author.
+        l.author_record_burst = 50;
     });
     // About 20 MB of export: far more than the sockets' buffers (a few MB at most on this
     // machine) and the answer's channel, so the node must wait on the client.

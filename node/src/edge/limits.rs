@@ -39,7 +39,8 @@ pub struct Limits {
     /// Records of one author this node takes through its API (published here, or pushed
     /// signed) per second, sustained …
     pub author_records_per_second: u32,
-    /// … and in a burst; beyond, 429 with `Retry-After`. A node is not the way for one key,
+    /// … and in a burst (32 by default: above the most a sample member publishes at once);
+    /// beyond, 429 with `Retry-After`. A node is not the way for one key,
     /// stolen or not, to pour records into the network faster than this (docs/PROTOCOL.md
     /// §6.1 paces their gossip the same way).
     pub author_record_burst: u32,
@@ -67,7 +68,7 @@ impl Default for Limits {
             posts_per_minute: 60,
             post_burst: 20,
             author_records_per_second: 10,
-            author_record_burst: 64,
+            author_record_burst: 32,
             answer_cache_mb: 64,
             record_cache_mb: 64,
         }

@@ -40,12 +40,13 @@ pub struct PaceConfig {
 
 impl Default for PaceConfig {
     /// Above what a member publishes by hand, and what the propagation bench sends (about six
-    /// records a second per author, in bursts well under 64); a tenth of what a key pushed into
+    /// records a second per author, in bursts well under 32); a tenth of what a key pushed into
     /// nodes as fast as they take it sends (a hundred to two hundred a second, BENCHMARKS.md
-    /// "Flood").
+    /// "Flood"). A burst of 64 let a thief's first records crowd the others' out of the flood's
+    /// first second.
     fn default() -> Self {
         Self {
-            burst: 64,
+            burst: 32,
             per_second: 10,
             settle_ms: 1000,
             follow_ms: 30_000,
