@@ -1085,29 +1085,37 @@ impl Worker {
         valid: &[Record],
         outcomes: &[Outcome],
     ) -> Result<BTreeSet<usize>, StoreError> {
-        let mut answered = BTreeSet::new();
         let checked = inputs
             .iter()
             .zip(errors)
             .filter(|(_, e)| e.is_none())
             .map(|((origin, _), _)| *origin);
-        let store = self.shared.read_store();
-        for ((origin, record), outcome) in checked.zip(valid).zip(outcomes) {
-            let Job::Gossip { peer, msg_id, .. } = &batch[origin] else {
-                continue;
-            };
-            let visible = store.head(&record.header.author)?.map_or(0, |h| h.seq);
-            if goes_early(outcome, record.header.seq, visible) {
+        // Decided under the store's read lock, sent after it (a send may wait for the swarm).
+        let mut early = Vec::new();
+        {
+            let store = self.shared.read_store();
+            for ((origin, record), outcome) in checked.zip(valid).zip(outcomes) {
+                if !matches!(batch[origin], Job::Gossip { .. }) {
+                    continue;
+                }
+                let author = record.header.author;
+                let visible = store.head(&author)?.map_or(0, |h| h.seq);
+                if goes_early(outcome, record.header.seq, visible) {
+                    early.push((origin, author));
+                }
+            }
+        }
+        for &(origin, author) in &early {
+            if let Job::Gossip { peer, msg_id, .. } = &batch[origin] {
                 self.send(Event::Validated {
                     peer: *peer,
                     msg_id: msg_id.clone(),
                     acceptance: MessageAcceptance::Accept,
-                    author: Some(record.header.author),
+                    author: Some(author),
                 });
-                answered.insert(origin);
             }
         }
-        Ok(answered)
+        Ok(early.into_iter().map(|(origin, _)| origin).collect())
     }
 
     /// Answers `job` with the verdicts on its records; `author` is that of its first valid one.
