@@ -81,6 +81,23 @@ impl Bucket {
         self.offer_from = Some(now_ms);
         self.unannounced_at = Some(now_ms);
     }
+
+    /// Refilled up to `now_ms` at `config`'s rate, to its burst at most. A clock that stepped
+    /// back refills nothing, and the bucket refills from the new time on.
+    fn refill(&mut self, config: &PaceConfig, now_ms: i64) {
+        let elapsed = u64::try_from(now_ms.saturating_sub(self.at_ms)).unwrap_or(0);
+        // `per_second` records a second is `per_second` thousandths a millisecond.
+        self.milli = self
+            .milli
+            .saturating_add(elapsed.saturating_mul(u64::from(config.per_second)))
+            .min(capacity(config));
+        self.at_ms = now_ms;
+    }
+}
+
+/// A full bucket of `config`, in thousandths.
+fn capacity(config: &PaceConfig) -> u64 {
+    u64::from(config.burst) * MILLI
 }
 
 /// Per-author gossip budgets. It reads no clock: every call carries `now_ms`.
@@ -99,34 +116,15 @@ impl Pace {
         }
     }
 
-    fn capacity(&self) -> u64 {
-        u64::from(self.config.burst) * MILLI
-    }
-
-    /// `bucket` refilled up to `now_ms`. A clock that stepped back refills nothing, and the
-    /// bucket refills from the new time on.
-    fn refilled(&self, bucket: Bucket, now_ms: i64) -> Bucket {
-        let elapsed = u64::try_from(now_ms.saturating_sub(bucket.at_ms)).unwrap_or(0);
-        // `per_second` records a second is `per_second` thousandths a millisecond.
-        let milli = bucket
-            .milli
-            .saturating_add(elapsed.saturating_mul(u64::from(self.config.per_second)))
-            .min(self.capacity());
-        Bucket {
-            milli,
-            at_ms: now_ms,
-            ..bucket
-        }
-    }
-
     /// `author`'s bucket, refilled up to `now_ms` (full if the author is new or forgotten).
     fn bucket(&mut self, author: PublicKey, now_ms: i64) -> &mut Bucket {
-        let full = Bucket::full(self.capacity(), now_ms);
-        let bucket = self.authors.get(&author).copied().unwrap_or(full);
-        let bucket = self.refilled(bucket, now_ms);
-        let entry = self.authors.entry(author).or_insert(bucket);
-        *entry = bucket;
-        entry
+        let config = &self.config;
+        let bucket = self
+            .authors
+            .entry(author)
+            .or_insert_with(|| Bucket::full(capacity(config), now_ms));
+        bucket.refill(config, now_ms);
+        bucket
     }
 
     /// Whether a record of `author` may be sent into gossip now: if so, it is counted against
@@ -168,26 +166,22 @@ impl Pace {
     /// true once. Authors whose bucket is full again and who have nothing left to follow are
     /// forgotten.
     pub fn settled(&mut self, now_ms: i64) -> bool {
-        let (settle, follow) = (self.config.settle_ms, self.config.follow_ms);
+        let config = &self.config;
         let mut due = false;
-        let capacity = self.capacity();
-        let authors = std::mem::take(&mut self.authors);
-        for (author, bucket) in authors {
-            let mut bucket = self.refilled(bucket, now_ms);
+        self.authors.retain(|_, bucket| {
+            bucket.refill(config, now_ms);
             if bucket
                 .offer_from
-                .is_some_and(|at| at.saturating_add(settle) <= now_ms)
+                .is_some_and(|at| at.saturating_add(config.settle_ms) <= now_ms)
             {
                 bucket.offer_from = None;
                 due = true;
             }
             let followed = bucket
                 .unannounced_at
-                .is_some_and(|at| now_ms < at.saturating_add(follow));
-            if bucket.offer_from.is_some() || followed || bucket.milli < capacity {
-                self.authors.insert(author, bucket);
-            }
-        }
+                .is_some_and(|at| now_ms < at.saturating_add(config.follow_ms));
+            bucket.offer_from.is_some() || followed || bucket.milli < capacity(config)
+        });
         due
     }
 
